@@ -1,0 +1,51 @@
+# The two commands a newcomer needs:  `make demo`  and  `make test`.
+# Each does its own set-up (venv, Debian packages, Go-built binaries); caches live
+# outside the checkout under $(ECC_CACHE_DIR) (default ~/.cache/ecc-fleet).
+SHELL := /bin/bash
+export GOTOOLCHAIN := local
+PY := .venv/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: help setup venv binaries demo test test-unit test-cluster bench-cluster lock down clean
+
+help:
+	@echo "make demo   - set up, start the local cluster, show the fleet's nodes"
+	@echo "make test   - set up and run the whole test suite (unit + local cluster)"
+	@echo "make setup  - venv + Debian packages + Go-built binaries only"
+	@echo "make down   - stop the demo cluster"
+
+setup: venv binaries
+
+venv:
+	@scripts/bootstrap.sh
+
+binaries: venv
+	@$(PY) -m ecc_devcluster.binaries ensure
+
+demo: setup
+	@$(PY) -m ecc_devcluster.demo
+
+test: setup
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: venv
+	@$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+test-cluster: setup
+	@$(PY) -m pytest tests/cluster $(PYTEST_ARGS)
+
+bench-cluster: setup
+	@$(PY) benchmarks/cluster.py --out benchmark-results/cluster
+
+down:
+	@$(PY) -m ecc_devcluster.cli down
+
+# Re-resolve the pinned set after changing pyproject.toml's pins.
+lock:
+	@python3 -m venv /tmp/ecc-lock-venv && /tmp/ecc-lock-venv/bin/pip install -q --upgrade pip==25.3 \
+	  && /tmp/ecc-lock-venv/bin/pip install -q ".[ml,serve,dev]" \
+	  && /tmp/ecc-lock-venv/bin/pip freeze --all --exclude-editable | grep -vE "^(ecc-fleet|pip)==" > requirements.lock \
+	  && rm -rf /tmp/ecc-lock-venv && echo "requirements.lock updated"
+
+clean:
+	rm -rf .venv .pytest_cache demo-output benchmark-results

