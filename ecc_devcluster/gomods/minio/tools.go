@@ -1,0 +1,9 @@
+//go:build tools
+
+// Package tools only records the commands this module builds, so `go mod tidy` keeps their
+// dependencies. It is never compiled (build tag "tools").
+package tools
+
+import (
+	_ "github.com/minio/minio"
+)
