@@ -1,0 +1,222 @@
+"""Thin wrapper over the minio SDK: s3:// URIs, bytes and JSON in and out, bounded retries.
+
+Built from ``contracts.StoreSettings`` (read from the StoreEnv variables). Connection errors are
+retried with tenacity for at most ``retry_seconds`` in total; a store that stays unreachable
+raises ``StoreUnavailable`` naming the endpoint. Other S3 errors (no such key, access denied)
+are not retried and surface as the SDK's ``S3Error`` — except a missing key on ``get_*``,
+which raises ``KeyNotFound`` naming the URI.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TypeVar
+
+import urllib3
+from pydantic import BaseModel
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay, wait_exponential
+
+from ecc_workloads.contracts import StoreSettings
+
+M = TypeVar("M", bound=BaseModel)
+
+S3_SCHEME = "s3://"
+
+
+class StoreError(Exception):
+    """Base class of this module's errors."""
+
+
+class StoreUnavailable(StoreError):
+    """The object store could not be reached within the retry budget."""
+
+
+class KeyNotFound(StoreError):
+    """The object does not exist."""
+
+
+class BadStoreUri(StoreError, ValueError):
+    """A string that should be ``s3://bucket/key`` is not."""
+
+
+@dataclass(frozen=True)
+class S3Uri:
+    bucket: str
+    key: str
+
+    def __str__(self) -> str:
+        return f"{S3_SCHEME}{self.bucket}/{self.key}"
+
+
+def is_s3_uri(value: str) -> bool:
+    return value.startswith(S3_SCHEME)
+
+
+def parse_s3_uri(uri: str, allow_empty_key: bool = False) -> S3Uri:
+    """``s3://bucket/some/key`` → S3Uri. Bucket names follow S3's rules (3–63 chars,
+    lower-case letters, digits, dots and dashes)."""
+    if not isinstance(uri, str) or not uri.startswith(S3_SCHEME):
+        raise BadStoreUri(f"not an s3:// URI: {uri!r} (expected s3://bucket/key)")
+    rest = uri[len(S3_SCHEME):]
+    bucket, _, key = rest.partition("/")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket or ""):
+        raise BadStoreUri(
+            f"bad bucket name in {uri!r}: {bucket!r} (3-63 characters: lower-case letters, digits, '.', '-')"
+        )
+    if not key and not allow_empty_key:
+        raise BadStoreUri(f"no object key in {uri!r} (expected s3://bucket/key)")
+    if "//" in key or key.startswith("/"):
+        raise BadStoreUri(f"empty path segment in the key of {uri!r}")
+    return S3Uri(bucket=bucket, key=key)
+
+
+_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    urllib3.exceptions.MaxRetryError,
+    urllib3.exceptions.NewConnectionError,
+    urllib3.exceptions.ProtocolError,
+    urllib3.exceptions.TimeoutError,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+class Store:
+    """Object-store client. ``retry_seconds`` bounds the total time spent retrying one call."""
+
+    def __init__(self, settings: StoreSettings, retry_seconds: float = 20.0, connect_timeout: float = 3.0):
+        from minio import Minio
+
+        self.settings = settings
+        self.retry_seconds = retry_seconds
+        http = urllib3.PoolManager(
+            timeout=urllib3.Timeout(connect=connect_timeout, read=60.0),
+            retries=urllib3.Retry(total=0, connect=0, read=0, redirect=2),
+        )
+        self.client = Minio(
+            settings.endpoint,
+            access_key=settings.access_key,
+            secret_key=settings.secret_key,
+            secure=settings.secure,
+            http_client=http,
+        )
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **kwargs) -> "Store":
+        return cls(StoreSettings.from_env(environ), **kwargs)
+
+    @property
+    def endpoint(self) -> str:
+        return ("https://" if self.settings.secure else "http://") + self.settings.endpoint
+
+    def uri(self, key: str) -> str:
+        return str(S3Uri(self.settings.bucket, key))
+
+    def _call(self, what: str, fn, *args, **kwargs):
+        retrying = Retrying(
+            retry=retry_if_exception_type(_CONNECTION_ERRORS),
+            stop=stop_after_delay(self.retry_seconds) | stop_after_attempt(50),
+            wait=wait_exponential(multiplier=0.2, max=3.0),
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    return fn(*args, **kwargs)
+        except _CONNECTION_ERRORS as exc:
+            raise StoreUnavailable(
+                f"object store at {self.endpoint} unreachable while trying to {what} "
+                f"(gave up after {self.retry_seconds:g} s): {exc.__class__.__name__}: {exc}"
+            ) from exc
+
+    # -- bytes ---------------------------------------------------------------
+    def get_bytes(self, uri: str) -> bytes:
+        from minio.error import S3Error
+
+        loc = parse_s3_uri(uri)
+
+        def _get() -> bytes:
+            resp = self.client.get_object(loc.bucket, loc.key)
+            try:
+                return resp.read()
+            finally:
+                resp.close()
+                resp.release_conn()
+
+        try:
+            return self._call(f"read {uri}", _get)
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NoSuchBucket", "ResourceNotFound"):
+                raise KeyNotFound(f"{uri} does not exist ({exc.code}) on {self.endpoint}") from exc
+            raise
+
+    def put_bytes(self, uri: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        loc = parse_s3_uri(uri)
+        self._call(
+            f"write {uri}",
+            lambda: self.client.put_object(loc.bucket, loc.key, io.BytesIO(data), len(data), content_type=content_type),
+        )
+
+    # -- JSON ----------------------------------------------------------------
+    def get_json(self, uri: str, model: type[M] | None = None):
+        raw = self.get_bytes(uri)
+        if model is not None:
+            return model.model_validate_json(raw)
+        return json.loads(raw)
+
+    def put_json(self, uri: str, value) -> None:
+        if isinstance(value, BaseModel):
+            data = value.model_dump_json(indent=2).encode()
+        else:
+            data = json.dumps(value, indent=2, ensure_ascii=False).encode()
+        self.put_bytes(uri, data, content_type="application/json")
+
+    # -- listing and metadata --------------------------------------------------
+    def exists(self, uri: str) -> bool:
+        from minio.error import S3Error
+
+        loc = parse_s3_uri(uri)
+        try:
+            self._call(f"stat {uri}", self.client.stat_object, loc.bucket, loc.key)
+            return True
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NoSuchBucket", "ResourceNotFound"):
+                return False
+            raise
+
+    def list(self, prefix_uri: str, recursive: bool = True) -> list[str]:
+        """URIs of the objects under ``s3://bucket/prefix``, sorted."""
+        loc = parse_s3_uri(prefix_uri, allow_empty_key=True)
+        objects = self._call(
+            f"list {prefix_uri}",
+            lambda: list(self.client.list_objects(loc.bucket, prefix=loc.key or None, recursive=recursive)),
+        )
+        return sorted(str(S3Uri(loc.bucket, obj.object_name)) for obj in objects)
+
+    def presign_get(self, uri: str, expires_seconds: int = 3600) -> str:
+        loc = parse_s3_uri(uri)
+        return self._call(
+            f"presign {uri}",
+            self.client.presigned_get_object,
+            loc.bucket,
+            loc.key,
+            expires=timedelta(seconds=expires_seconds),
+        )
+
+    def presign_put(self, uri: str, expires_seconds: int = 3600) -> str:
+        loc = parse_s3_uri(uri)
+        return self._call(
+            f"presign {uri}",
+            self.client.presigned_put_object,
+            loc.bucket,
+            loc.key,
+            expires=timedelta(seconds=expires_seconds),
+        )
+
+    def ensure_bucket(self, bucket: str | None = None) -> None:
+        name = bucket or self.settings.bucket
+        if not self._call(f"check bucket {name}", self.client.bucket_exists, name):
+            self._call(f"create bucket {name}", self.client.make_bucket, name)
