@@ -8,13 +8,8 @@ from __future__ import annotations
 
 from ecc_workloads import contracts as c
 
-# TODO(contracts): move — edge sites and capacity classes of the local cluster.
-EDGE_SITES: tuple[str, ...] = ("base", "colloquial", "typos", "keyword", "voice")
-CAPACITY_CLASSES: dict[str, dict[str, str]] = {
-    "small": {"cpu": "1", "memory": "1Gi", "pods": "110"},
-    "medium": {"cpu": "2", "memory": "4Gi", "pods": "110"},
-    "large": {"cpu": "4", "memory": "8Gi", "pods": "110"},
-}
+EDGE_SITES = c.EDGE_SITES
+CAPACITY_CLASSES = c.CAPACITY_CLASSES
 # Spread of capacity classes over edge nodes: 5 small, 3 medium, 2 large in every 10.
 _CLASS_CYCLE: tuple[str, ...] = ("small",) * 5 + ("medium",) * 3 + ("large",) * 2
 CLOUD_WORKER_CAPACITY = {"cpu": "2", "memory": "16Gi", "pods": "110"}

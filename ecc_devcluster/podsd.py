@@ -25,9 +25,11 @@ from pathlib import Path
 
 import httpx
 
-SCRAPE_ANNOTATION = "prometheus.io/scrape"
-PORT_ANNOTATION = "prometheus.io/port"
-PATH_ANNOTATION = "prometheus.io/path"
+from ecc_workloads import contracts as c
+
+SCRAPE_ANNOTATION = c.PROMETHEUS_SCRAPE_ANNOTATION
+PORT_ANNOTATION = c.PROMETHEUS_PORT_ANNOTATION
+PATH_ANNOTATION = c.PROMETHEUS_PATH_ANNOTATION
 JOB = "ecc-pods"
 _INVALID_LABEL_CHARS = re.compile(r"[^a-zA-Z0-9_]")
 

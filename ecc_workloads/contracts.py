@@ -50,6 +50,30 @@ EDGE_CAPACITY_CLASS_LABEL = "ecc.dev/capacity-class"
 """small | medium | large: a coarse capacity class tiers can match on."""
 
 
+EDGE_SITES: tuple[str, ...] = ("base", "colloquial", "typos", "keyword", "voice")
+"""Edge sites of the local cluster and the samples: each is a shifted domain of traffic."""
+CAPACITY_CLASSES: dict[str, dict[str, str]] = {
+    "small": {"cpu": "1", "memory": "1Gi", "pods": "110"},
+    "medium": {"cpu": "2", "memory": "4Gi", "pods": "110"},
+    "large": {"cpu": "4", "memory": "8Gi", "pods": "110"},
+}
+"""Node capacity per EDGE_CAPACITY_CLASS_LABEL value."""
+
+# Pod annotations Prometheus discovery honours (the local cluster's pod discovery too).
+PROMETHEUS_SCRAPE_ANNOTATION = "prometheus.io/scrape"
+PROMETHEUS_PORT_ANNOTATION = "prometheus.io/port"
+PROMETHEUS_PATH_ANNOTATION = "prometheus.io/path"
+
+# Built-in sources the Jobs understand without a URI, and the default images of the
+# operator's children (the process node agent ignores images; a real cluster pulls them).
+BUILTIN_MODELS: tuple[str, ...] = ("minilm-l6",)
+BUILTIN_CORPORA: tuple[str, ...] = ("bitext",)
+MODEL_BLOCKS = 6
+"""Transformer blocks of the built-in teacher (all-MiniLM-L6-v2): indices 0..5."""
+DEFAULT_WORKLOAD_IMAGE = "ghcr.io/ecc-fleet/ecc-workloads:0.1.0"
+DEFAULT_AGENT_IMAGE = "ghcr.io/ecc-fleet/ecc-workloads:0.1.0"
+
+
 # ---------------------------------------------------------------------------
 # Environment variables
 # ---------------------------------------------------------------------------
@@ -74,6 +98,8 @@ class RuntimeEnv:
     REPORT_URI = "ECC_REPORT_URI"
     """Where a Job writes its JSON report (an s3:// URI)."""
     PROMETHEUS_URL = "ECC_PROMETHEUS_URL"
+    TEST_CLUSTER = "ECC_TEST_CLUSTER"
+    """Name of an already running local cluster the tests should use instead of starting one."""
     CACHE_DIR = "ECC_CACHE_DIR"
     """Root of caches kept outside the checkout (binaries, venvs); default ~/.cache/ecc-fleet."""
 

@@ -21,8 +21,9 @@ for p in (REPO_ROOT, REPO_ROOT / "operator"):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
-# TODO(contracts): move — env var naming an already running cluster for the tests.
-TEST_CLUSTER_ENV = "ECC_TEST_CLUSTER"
+from ecc_workloads.contracts import RuntimeEnv  # noqa: E402
+
+TEST_CLUSTER_ENV = RuntimeEnv.TEST_CLUSTER
 TEST_FAKE_NODES = 20
 TEST_CLOUD_WORKERS = 1
 TEST_EDGE_PROCESS_NODES = 3

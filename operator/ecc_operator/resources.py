@@ -20,24 +20,19 @@ from typing import Annotated, Any, Callable, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel, to_snake
 
-from ecc_workloads.contracts import (
+from ecc_workloads.contracts import (  # noqa: F401  (re-exported for the controllers)
     API_GROUP,
     API_VERSION,
+    BUILTIN_CORPORA,
+    BUILTIN_MODELS,
+    DEFAULT_AGENT_IMAGE,
+    DEFAULT_WORKLOAD_IMAGE,
+    MODEL_BLOCKS,
     DEFAULT_BUCKET,
     EDGE_NODE_ROLE_LABEL,
     EDGE_TAINT_KEY,
     STORE_SECRET_NAME,
 )
-
-# TODO(contracts): move — default images of the operator's children (the process node agent
-# ignores images; a real cluster pulls them).
-DEFAULT_WORKLOAD_IMAGE = "ghcr.io/ecc-fleet/ecc-workloads:0.1.0"
-DEFAULT_AGENT_IMAGE = "ghcr.io/ecc-fleet/ecc-workloads:0.1.0"
-# TODO(contracts): move — built-in sources the Jobs understand without a URI.
-BUILTIN_MODELS = ("minilm-l6",)
-BUILTIN_CORPORA = ("bitext",)
-MODEL_BLOCKS = 6
-"""Transformer blocks of the built-in teacher (all-MiniLM-L6-v2): indices 0..5."""
 
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 S3_URI = r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s]*)?"
