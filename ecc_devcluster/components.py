@@ -226,6 +226,9 @@ def apiserver_spec(layout: Layout) -> ComponentSpec:
         f"--etcd-servers={layout.etcd_url}",
         f"--bind-address={LOOPBACK}",
         f"--advertise-address={LOOPBACK}",
+        # Reach nodes (logs) by their InternalIP only: a Hostname would be looked up in the
+        # host's DNS, which may sit on a private address these machines must not talk to.
+        "--kubelet-preferred-address-types=InternalIP",
         f"--secure-port={layout.ports.apiserver}",
         f"--tls-cert-file={k.apiserver_cert}",
         f"--tls-private-key-file={k.apiserver_key}",
