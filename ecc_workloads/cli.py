@@ -25,6 +25,11 @@ _SUB_APPS: list[tuple[str, str, str, str]] = [
 ]
 _COMMANDS: list[tuple[str, str, str]] = [
     # (module, function, command name) — single commands mounted at the top level.
+    ("ecc_workloads.cli_serve", "serve_teacher", "serve-teacher"),
+]
+_MERGED_APPS: list[str] = [
+    # modules whose typer `app` commands appear at the top level (ecc distill, ecc merge-back)
+    "ecc_workloads.cli_learning",
 ]
 
 
@@ -40,6 +45,9 @@ def _mount() -> None:
     for module_name, func, name in _COMMANDS:
         module = importlib.import_module(module_name)
         app.command(name)(getattr(module, func))
+    for module_name in _MERGED_APPS:
+        module = importlib.import_module(module_name)
+        app.registered_commands.extend(module.app.registered_commands)
 
 
 _mount()
