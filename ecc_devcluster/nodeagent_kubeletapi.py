@@ -10,10 +10,7 @@ is not configured to verify kubelets).
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import logging
-import os
 import re
 import ssl
 import threading
@@ -29,36 +26,19 @@ FOLLOW_POLL_SECONDS = 0.25
 
 
 def ensure_serving_cert(directory: Path) -> tuple[Path, Path]:
-    """A self-signed serving certificate for 127.0.0.1/localhost (created once)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
+    """A serving certificate for 127.0.0.1/localhost (created once), from the same PKI code
+    as the cluster's; the apiserver does not verify kubelet certificates here."""
+    from ecc_devcluster import pki
 
     directory.mkdir(parents=True, exist_ok=True)
     cert_path, key_path = directory / "kubelet.crt", directory / "kubelet.key"
     if cert_path.exists() and key_path.exists():
         return cert_path, key_path
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ecc-process-node-agent")])
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=365))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                    x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                       critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    os.chmod(key_path, 0o600)
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    ca_cert, ca_key = pki.make_ca("ecc-process-node-agent-ca")
+    cert, key = pki.issue(ca_cert, ca_key, "ecc-process-node-agent", server=True,
+                          dns_names=("localhost",), ip_addresses=("127.0.0.1",))
+    pki.write_pem(key_path, pki.key_pem(key), private=True)
+    pki.write_pem(cert_path, pki.cert_pem(cert))
     return cert_path, key_path
 
 

@@ -59,7 +59,7 @@ def _ec_key() -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(ec.SECP256R1())
 
 
-def _key_pem(key) -> bytes:
+def key_pem(key) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -67,11 +67,11 @@ def _key_pem(key) -> bytes:
     )
 
 
-def _cert_pem(cert: x509.Certificate) -> bytes:
+def cert_pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
-def _write(path: Path, data: bytes, private: bool = False) -> str:
+def write_pem(path: Path, data: bytes, private: bool = False) -> str:
     path.write_bytes(data)
     os.chmod(path, 0o600 if private else 0o644)
     return str(path)
@@ -182,8 +182,8 @@ def generate(pki_dir: str | Path, cluster_name: str) -> ClusterPKI:
 
     ca_cert, ca_key = make_ca(f"ecc-dev-{cluster_name}-ca")
     paths: dict[str, str] = {"dir": str(d.resolve())}
-    paths["ca_cert"] = _write(d / "ca.crt", _cert_pem(ca_cert))
-    paths["ca_key"] = _write(d / "ca.key", _key_pem(ca_key), private=True)
+    paths["ca_cert"] = write_pem(d / "ca.crt", cert_pem(ca_cert))
+    paths["ca_key"] = write_pem(d / "ca.key", key_pem(ca_key), private=True)
 
     leaves = {
         "apiserver": dict(
@@ -199,12 +199,12 @@ def generate(pki_dir: str | Path, cluster_name: str) -> ClusterPKI:
     for stem, kwargs in leaves.items():
         cert, key = issue(ca_cert, ca_key, **kwargs)
         file_stem = stem.replace("_", "-")
-        paths[f"{stem}_cert"] = _write(d / f"{file_stem}.crt", _cert_pem(cert))
-        paths[f"{stem}_key"] = _write(d / f"{file_stem}.key", _key_pem(key), private=True)
+        paths[f"{stem}_cert"] = write_pem(d / f"{file_stem}.crt", cert_pem(cert))
+        paths[f"{stem}_key"] = write_pem(d / f"{file_stem}.key", key_pem(key), private=True)
 
     sa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    paths["sa_private_key"] = _write(d / "sa.key", _key_pem(sa_key), private=True)
-    paths["sa_public_key"] = _write(
+    paths["sa_private_key"] = write_pem(d / "sa.key", key_pem(sa_key), private=True)
+    paths["sa_public_key"] = write_pem(
         d / "sa.pub",
         sa_key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo

@@ -11,13 +11,13 @@ import copy
 import json
 import os
 import subprocess
-import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+from clusterkit import eventually
 import yaml
 from pydantic import ValidationError
 
@@ -260,17 +260,6 @@ def _kubectl(cluster, *args: str, check: bool = True) -> subprocess.CompletedPro
     return proc
 
 
-def _eventually(check: Callable[[], Any], timeout_s: float, what: str, interval: float = 0.5) -> Any:
-    deadline = time.monotonic() + timeout_s
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(interval)
-    pytest.fail(f"{what}: not true after {timeout_s:.0f}s (last: {last!r})")
-
-
 @pytest.fixture(scope="module")
 def crds_installed(cluster, kube):
     """crds/ applied with server-side apply, every CRD Established."""
@@ -287,7 +276,7 @@ def crds_installed(cluster, kube):
                 pending.append(name)
         return None if pending else names
 
-    return _eventually(established, 60, "every CRD in crds/ Established")
+    return eventually(established, 60, "every CRD in crds/ Established")
 
 
 @pytest.fixture(scope="module")
@@ -403,7 +392,7 @@ def test_kubectl_explain_prints_descriptions(cluster, crds_installed):
         proc = _kubectl(cluster, "explain", "cloudteacher.spec.distillation", check=False)
         return proc.stdout if proc.returncode == 0 else None
 
-    out = _eventually(explain, 60, "kubectl explain cloudteacher.spec.distillation (OpenAPI published)")
+    out = eventually(explain, 60, "kubectl explain cloudteacher.spec.distillation (OpenAPI published)")
     desc = r.DistillationSpec.model_fields["temperature"].description
     assert "distillation hyper-parameters" in out
     for name in ("temperature", "alpha", "epochs", "gates", "resources", "image"):

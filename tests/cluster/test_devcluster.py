@@ -8,12 +8,12 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import httpx
 import pytest
+from clusterkit import eventually
 
 from ecc_devcluster import kube as devkube
 from ecc_workloads import contracts as c
@@ -27,17 +27,6 @@ CLI = [sys.executable, "-m", "ecc_devcluster.cli"]
 def _cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
     full_env = {**os.environ, "PYTHONPATH": f"{REPO_ROOT}:{REPO_ROOT / 'operator'}", **(env or {})}
     return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout, cwd=REPO_ROOT, env=full_env)
-
-
-def _eventually(check, timeout_s: float, what: str, interval: float = 0.5):
-    deadline = time.monotonic() + timeout_s
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(interval)
-    pytest.fail(f"{what}: not true after {timeout_s:.0f}s (last: {last!r})")
 
 
 # ---------------------------------------------------------------------------
@@ -144,7 +133,7 @@ def test_daemonset_on_fake_edge_nodes_gets_every_pod_running(cluster, kube):
             st = got.get("status", {})
             return st if st.get("desiredNumberScheduled") == cluster.fake_nodes == st.get("numberReady") else None
 
-        _eventually(all_ready, 90, f"DaemonSet {name} Ready on all {cluster.fake_nodes} fake nodes")
+        eventually(all_ready, 90, f"DaemonSet {name} Ready on all {cluster.fake_nodes} fake nodes")
         _, pods = devkube.request(kube, "GET", "/api/v1/namespaces/default/pods", query={"labelSelector": f"app={name}"})
         items = pods["items"]
         assert len(items) == cluster.fake_nodes
@@ -236,7 +225,7 @@ def test_prometheus_scrapes_a_target_of_ours(cluster):
             result = r.json()["data"]["result"]
             return result[0] if result else None
 
-        sample = _eventually(query, 60, f"Prometheus answering {metric}", interval=1)
+        sample = eventually(query, 60, f"Prometheus answering {metric}", interval=1)
         assert float(sample["value"][1]) == 42.5
         assert sample["metric"]["job"] == target
     finally:
@@ -304,7 +293,7 @@ def test_prometheus_discovers_annotated_pods_on_loopback(cluster, kube):
                     return t
             return None
 
-        t = _eventually(target, 60, f"a Prometheus target for pod {name}", interval=1)
+        t = eventually(target, 60, f"a Prometheus target for pod {name}", interval=1)
         _, got = devkube.request(kube, "GET", f"/api/v1/namespaces/default/pods/{name}")
         assert t["scrapeUrl"] == f"http://{got['status']['podIP']}:9400/custom-metrics"
         assert t["labels"]["job"] == "ecc-pods" and t["labels"]["node"] == "ecc-edge-fake-0000"

@@ -16,27 +16,15 @@ import textwrap
 import time
 import uuid
 from pathlib import Path
-from typing import Callable
 
 import pytest
+from clusterkit import eventually as _eventually
 
 from ecc_workloads import contracts
 
 pytestmark = pytest.mark.cluster
 
 CLOUD_SELECTOR = {contracts.CLOUD_NODE_ROLE_LABEL: "", contracts.NODE_KIND_LABEL: contracts.NODE_KIND_PROCESS}
-
-
-def wait_for(check: Callable[[], object], timeout: float, what: str, interval: float = 0.5):
-    """Poll `check` until it returns something truthy; fail naming `what` and the last value."""
-    deadline = time.monotonic() + timeout
-    last: object = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(interval)
-    pytest.fail(f"timed out after {timeout:g}s waiting for {what}; last observation: {last!r}")
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +41,7 @@ def ns(kube, core):
     name = f"nodeagent-{uuid.uuid4().hex[:6]}"
     core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
     # The ServiceAccount controller creates `default` shortly after the namespace.
-    wait_for(lambda: any(sa.metadata.name == "default" for sa in core.list_namespaced_service_account(name).items),
+    _eventually(lambda: any(sa.metadata.name == "default" for sa in core.list_namespaced_service_account(name).items),
              30, f"ServiceAccount default in {name}")
     yield name
     core.delete_namespace(name)
@@ -150,7 +138,7 @@ def test_job_runs_a_real_command_with_env_from_a_secret(cluster, kube, core, ns,
         "resources": {"limits": {"cpu": "2"}},
     }
     batch.create_namespaced_job(ns, make_job("env-job", container))
-    assert wait_for(lambda: job_condition(batch, ns, "env-job"), 90, "Job env-job to finish") == "Complete"
+    assert _eventually(lambda: job_condition(batch, ns, "env-job"), 90, "Job env-job to finish") == "Complete"
     (pod,) = pods_of_job(core, ns, "env-job")
     assert pod["spec"]["nodeName"] == cloud_node
     assert pod["status"]["phase"] == "Succeeded"
@@ -169,7 +157,7 @@ def test_failing_job_ends_failed_with_its_termination_message(kube, core, ns, cl
     batch = client.BatchV1Api(kube)
     script = "echo step 1 ok; echo 'fatal: teacher model not found at s3://nowhere' >&2; exit 3"
     batch.create_namespaced_job(ns, make_job("failing-job", {"name": "main", "image": "x", "command": ["sh", "-c", script]}))
-    assert wait_for(lambda: job_condition(batch, ns, "failing-job"), 90, "Job failing-job to finish") == "Failed"
+    assert _eventually(lambda: job_condition(batch, ns, "failing-job"), 90, "Job failing-job to finish") == "Failed"
     (pod,) = pods_of_job(core, ns, "failing-job")
     assert pod["status"]["phase"] == "Failed"
     term = pod["status"]["containerStatuses"][0]["state"]["terminated"]
@@ -184,7 +172,7 @@ def test_container_without_command_fails_clearly(core, ns, cloud_node):
         "spec": {"restartPolicy": "Never", "nodeSelector": CLOUD_SELECTOR,
                  "containers": [{"name": "web", "image": "nginx:1.27"}]},
     })
-    pod = wait_for(lambda: (p := pod_dict(core, ns, "no-command")) and p["status"].get("phase") == "Failed" and p,
+    pod = _eventually(lambda: (p := pod_dict(core, ns, "no-command")) and p["status"].get("phase") == "Failed" and p,
                    60, "pod no-command to fail")
     message = pod["status"]["containerStatuses"][0]["state"]["terminated"]["message"]
     assert "'web'" in message and "command" in message, message
@@ -224,7 +212,7 @@ def test_pod_reads_secret_uses_its_token_and_reaches_a_service(cluster, kube, co
         "metadata": {"name": "web"},
         "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": "http"}]},
     })
-    wait_for(lambda: (p := pod_dict(core, ns, "web")) and any(
+    _eventually(lambda: (p := pod_dict(core, ns, "web")) and any(
         c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions") or []),
         60, "pod web to be Ready")
 
@@ -264,7 +252,7 @@ def test_pod_reads_secret_uses_its_token_and_reaches_a_service(cluster, kube, co
                             "volumeMounts": [{"name": "creds", "mountPath": "/etc/creds", "readOnly": True}]}],
         },
     })
-    pod = wait_for(lambda: (p := pod_dict(core, ns, "client")) and p["status"].get("phase") in ("Succeeded", "Failed") and p,
+    pod = _eventually(lambda: (p := pod_dict(core, ns, "client")) and p["status"].get("phase") in ("Succeeded", "Failed") and p,
                    90, "pod client to finish")
     log = agent_log(cluster, ns, "client", "main")
     assert pod["status"]["phase"] == "Succeeded", (pod["status"], log)
@@ -299,8 +287,8 @@ def _running(core, ns, name):
 def test_two_pods_on_one_node_get_distinct_loopback_addresses(core, ns, cloud_node):
     for name in ("twin-a", "twin-b"):
         core.create_namespaced_pod(ns, _sleeper(name, cloud_node))
-    a = wait_for(lambda: _running(core, ns, "twin-a"), 60, "twin-a Running")
-    b = wait_for(lambda: _running(core, ns, "twin-b"), 60, "twin-b Running")
+    a = _eventually(lambda: _running(core, ns, "twin-a"), 60, "twin-a Running")
+    b = _eventually(lambda: _running(core, ns, "twin-b"), 60, "twin-b Running")
     ips = {a["status"]["podIP"], b["status"]["podIP"]}
     assert len(ips) == 2
     for ip in ips:
@@ -314,11 +302,11 @@ def test_two_pods_on_one_node_get_distinct_loopback_addresses(core, ns, cloud_no
 
 def test_deleting_a_pod_stops_its_process_gracefully(cluster, core, ns, cloud_node):
     core.create_namespaced_pod(ns, _sleeper("doomed", cloud_node))
-    pod = wait_for(lambda: _running(core, ns, "doomed"), 60, "doomed Running")
+    pod = _eventually(lambda: _running(core, ns, "doomed"), 60, "doomed Running")
     pid = int(pod["status"]["containerStatuses"][0]["containerID"].removeprefix("ecc-process://"))
     os.kill(pid, 0)  # the process exists
     core.delete_namespaced_pod("doomed", ns)
-    wait_for(lambda: pod_dict(core, ns, "doomed") is None, 30, "pod doomed to be gone")
+    _eventually(lambda: pod_dict(core, ns, "doomed") is None, 30, "pod doomed to be gone")
 
     def gone() -> bool:
         try:
@@ -327,7 +315,7 @@ def test_deleting_a_pod_stops_its_process_gracefully(cluster, core, ns, cloud_no
             return True
         return any(line.startswith("State:") and line.split()[1] in ("Z", "X") for line in status.splitlines())
 
-    wait_for(gone, 10, f"process {pid} to exit")
+    _eventually(gone, 10, f"process {pid} to exit")
     assert "got SIGTERM" in agent_log(cluster, ns, "doomed", "main")
 
 
@@ -348,7 +336,7 @@ def test_init_container_then_restart_on_failure(cluster, core, ns, cloud_node):
                             "volumeMounts": [{"name": "work", "mountPath": "/work"}]}],
         },
     })
-    pod = wait_for(lambda: (p := pod_dict(core, ns, "retry")) and p["status"].get("phase") == "Succeeded" and p,
+    pod = _eventually(lambda: (p := pod_dict(core, ns, "retry")) and p["status"].get("phase") == "Succeeded" and p,
                    90, "pod retry to succeed after one restart")
     status = pod["status"]["containerStatuses"][0]
     assert status["restartCount"] == 1
@@ -370,9 +358,9 @@ def test_mounted_configmap_follows_updates(cluster, core, ns, cloud_node):
                             "volumeMounts": [{"name": "cfg", "mountPath": "/etc/live"}]}],
         },
     })
-    wait_for(lambda: "level=one" in agent_log(cluster, ns, "watcher", "main"), 60, "the pod to read level=one")
+    _eventually(lambda: "level=one" in agent_log(cluster, ns, "watcher", "main"), 60, "the pod to read level=one")
     core.patch_namespaced_config_map("live", ns, {"data": {"level": "two"}})
-    wait_for(lambda: "level=two" in agent_log(cluster, ns, "watcher", "main"), 60, "the mounted file to follow the update")
+    _eventually(lambda: "level=two" in agent_log(cluster, ns, "watcher", "main"), 60, "the mounted file to follow the update")
     core.delete_namespaced_pod("watcher", ns)
 
 
@@ -383,7 +371,7 @@ def test_active_deadline_fails_the_pod(core, ns, cloud_node):
                  "terminationGracePeriodSeconds": 1,
                  "containers": [{"name": "main", "image": "x", "command": ["sleep", "300"]}]},
     })
-    pod = wait_for(lambda: (p := pod_dict(core, ns, "overtime")) and p["status"].get("phase") == "Failed" and p,
+    pod = _eventually(lambda: (p := pod_dict(core, ns, "overtime")) and p["status"].get("phase") == "Failed" and p,
                    30, "pod overtime to fail on its deadline")
     assert pod["status"]["reason"] == "DeadlineExceeded"
     assert "terminated" in pod["status"]["containerStatuses"][0]["state"]
@@ -415,7 +403,7 @@ def test_agent_sigterm_stops_its_pods_and_exits_zero(cluster, kube, core, ns, tm
         env={**os.environ, "PYTHONPATH": f"{repo}:{repo / 'operator'}"},
         stdout=subprocess.DEVNULL, stderr=open(tmp_path / "agent.log", "wb"))
     try:
-        wait_for(lambda: (state / "ready").exists() or agent.poll() is not None, 60, "the agent's ready file")
+        _eventually(lambda: (state / "ready").exists() or agent.poll() is not None, 60, "the agent's ready file")
         assert agent.poll() is None, (tmp_path / "agent.log").read_text()
         core.create_namespaced_pod(ns, {
             "metadata": {"name": "served-by-test-agent"},
@@ -424,7 +412,7 @@ def test_agent_sigterm_stops_its_pods_and_exits_zero(cluster, kube, core, ns, tm
                      "containers": [{"name": "main", "image": "x", "command": [
                          "sh", "-c", "trap 'echo bye; exit 0' TERM; while true; do sleep 0.2; done"]}]},
         })
-        pod = wait_for(lambda: _running(core, ns, "served-by-test-agent"), 60, "the pod on the test agent's node")
+        pod = _eventually(lambda: _running(core, ns, "served-by-test-agent"), 60, "the pod on the test agent's node")
         pid = int(pod["status"]["containerStatuses"][0]["containerID"].removeprefix("ecc-process://"))
         agent.send_signal(signal.SIGTERM)
         assert agent.wait(timeout=40) == 0, (tmp_path / "agent.log").read_text()

@@ -156,6 +156,7 @@ def test_control_plane_flags(tmp_path, keys):
     assert f"--service-account-signing-key-file={keys.sa_private_key}" in api
     assert any(a.startswith("--enable-admission-plugins=") and "ServiceAccount" in a for a in api)
     assert "--bind-address=127.0.0.1" in api
+    assert "--kubelet-preferred-address-types=InternalIP" in api  # never the host's DNS
     etcd = specs[comp.ETCD].argv
     assert "--unsafe-no-fsync" in etcd
     assert all("127.0.0.1" in a for a in etcd if "-urls=" in a)
@@ -170,7 +171,8 @@ def test_control_plane_flags(tmp_path, keys):
     # Nothing listens on anything but loopback.
     for spec in specs.values():
         for arg in spec.argv:
-            if "address" in arg.split("=")[0]:
+            flag = arg.split("=")[0]
+            if "address" in flag and "address-types" not in flag:
                 assert "127.0.0.1" in arg, (spec.name, arg)
 
 
