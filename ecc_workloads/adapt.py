@@ -1,0 +1,425 @@
+"""Edge adaptation: LoRA (peft) on a device's sub-model, and the upload it sends back.
+
+1. Feedback: :class:`FeedbackItem` rows from users/agents (corrections) and, when the
+   fleet's privacy settings allow cloud assist, teacher labels; :func:`select_training_rows`
+   keeps corrections always and teacher labels only above a confidence threshold.
+2. :func:`adapt_locally` injects LoRA (``peft.inject_adapter_in_model``) into a copy of
+   the sub-model (default targets: attention ``query``/``value`` of every held block) and
+   trains the adapters plus the profile's head; the base weights stay frozen. It returns
+   each module's *full weight change* (``B @ A * scale`` per adapted Linear, and the head's
+   new-minus-old weights) and the adapted model for local serving.
+3. :func:`build_upload` turns that into the only thing that leaves the device: safetensors
+   bytes of weight changes (``form="full"``) or LoRA factors (``form="factors"``), optionally
+   L2-clipped, Gaussian-noised (``noise_multiplier * clip_norm``) and int8-quantised, with an
+   :class:`EdgeDeltaManifest` as metadata. :func:`verify_upload` checks — and
+   ``build_upload`` asserts — that it holds only adapter/head tensors of allowed names and
+   dtypes (no integer token ids, no embeddings) and no feedback text.
+4. :func:`decode_upload` (cloud side) returns the per-module full weight changes;
+   :func:`upload_size_report` compares an upload's bytes with the sub-model and teacher.
+
+Tensor names in an upload: ``<module>/<param>`` (full), ``<module>/<param>@A`` and ``@B``
+(factors); int8 adds ``<name>:scale``.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import math
+import random
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+from torch.nn import functional as F
+
+from ecc_workloads.bundles import decode_tensors, encode_tensors
+from ecc_workloads.contracts import BundleManifest
+from ecc_workloads.distill import encode_texts, label_indices, pad_batch
+from ecc_workloads.modular import ModularEncoder, block_module, head_module
+
+ModuleDelta = dict[str, dict[str, torch.Tensor]]
+"""module name -> parameter key (relative to the module) -> full weight change."""
+
+_TENSOR_NAME = re.compile(r"^(block\.\d+|head\.[a-z0-9-]+)/[A-Za-z0-9_.]+(@[AB])?(:scale)?$")
+_ADAPTER = "default"
+
+
+# ---------------------------------------------------------------------- documents
+class FeedbackItem(BaseModel):
+    """One labelled utterance kept on the device (never uploaded)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1)
+    label: str = Field(min_length=1, description="the correct intent")
+    source: Literal["user", "agent", "teacher"] = Field(
+        description="user/agent: a correction or confirmation; teacher: a cloud-assist label"
+    )
+    confidence: float | None = Field(None, ge=0, le=1, description="teacher's confidence (source=teacher)")
+    predicted: str | None = Field(None, description="what the device predicted, if known")
+
+
+class LoraSettings(BaseModel):
+    """AdaptationPolicy.spec.localAdaptation maps onto these."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rank: int = Field(8, ge=1, le=256)
+    alpha: float = Field(16.0, gt=0)
+    dropout: float = Field(0.0, ge=0, lt=1)
+    targets: list[str] = Field(default_factory=lambda: ["query", "value"], min_length=1,
+                               description="Linear layer names inside blocks to adapt")
+    train_head: bool = True
+    epochs: float = Field(3.0, gt=0)
+    lr: float = Field(5e-4, gt=0)
+    head_lr: float | None = Field(None, gt=0, description="default: lr")
+    batch_size: int = Field(16, ge=1)
+    max_samples: int = Field(2000, ge=1)
+    max_length: int = Field(64, ge=8)
+    seed: int = 0
+
+
+class UploadSettings(BaseModel):
+    """EdgeFleet.spec.privacy maps onto these."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    form: Literal["full", "factors"] = Field(
+        "factors", description="factors: LoRA A and B (r·(in+out) per layer, ~20x smaller than full at r=8, "
+        "hidden 384); full: B@A·scale per layer (required for noise)")
+    clip_norm: float | None = Field(None, gt=0, description="clip the update's global L2 norm to this")
+    noise_multiplier: float = Field(0.0, ge=0, description="Gaussian noise std = noise_multiplier * clip_norm")
+    int8: bool = False
+    seed: int | None = None
+
+
+class EdgeDeltaManifest(BaseModel):
+    """Metadata of one upload.  # TODO(contracts): move — crosses edge -> store -> merge Job."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["EdgeDelta"] = "EdgeDelta"
+    schema_version: Literal[1] = 1
+    node: str
+    base_revision: int = Field(ge=0)
+    profile: str
+    blocks: list[int]
+    labels_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    base_modules: dict[str, str] = Field(description="module -> sha256 of the module the delta applies to")
+    num_samples: int = Field(ge=0)
+    form: Literal["full", "factors"]
+    quant: Literal["none", "int8"] = "none"
+    lora_rank: int
+    lora_scale: float
+    clip_norm: float | None = None
+    noise_multiplier: float = 0.0
+    update_norm: float = Field(ge=0, description="global L2 norm of the weight change, after clipping")
+
+
+class UploadRejected(ValueError):
+    """An upload carries something other than adapter/head deltas."""
+
+
+def labels_sha256(labels: Sequence[str]) -> str:
+    return hashlib.sha256(json.dumps(list(labels)).encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------- feedback
+class FeedbackBuffer:
+    """Bounded, newest-wins buffer of feedback items on a device."""
+
+    def __init__(self, max_items: int = 5000):
+        if max_items < 1:
+            raise ValueError("max_items must be >= 1")
+        self.max_items = max_items
+        self.items: list[FeedbackItem] = []
+
+    def add(self, item: FeedbackItem) -> None:
+        self.items.append(item)
+        if len(self.items) > self.max_items:
+            del self.items[: len(self.items) - self.max_items]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+def select_training_rows(
+    items: Sequence[FeedbackItem],
+    allow_cloud_assist: bool,
+    min_teacher_confidence: float = 0.9,
+    max_samples: int | None = None,
+) -> list[FeedbackItem]:
+    """Corrections always; teacher labels only if cloud assist is allowed and the teacher
+    was at least ``min_teacher_confidence`` sure. Newest rows win when capped."""
+    keep = [
+        it for it in items
+        if it.source != "teacher"
+        or (allow_cloud_assist and it.confidence is not None and it.confidence >= min_teacher_confidence)
+    ]
+    if max_samples is not None and len(keep) > max_samples:
+        keep = keep[-max_samples:]
+    return keep
+
+
+def feedback_error_counts(items: Iterable[FeedbackItem]) -> tuple[int, int]:
+    """(feedback items with a known prediction, of which the prediction was wrong) over
+    user/agent feedback — the inputs of the drift score's error signal."""
+    judged = [it for it in items if it.source != "teacher" and it.predicted is not None]
+    return len(judged), sum(1 for it in judged if it.predicted != it.label)
+
+
+# ---------------------------------------------------------------------- training
+@dataclass
+class AdaptResult:
+    delta: ModuleDelta
+    """full weight change per module (what merge-back aggregates)"""
+    factors: dict[str, dict[str, tuple[torch.Tensor, torch.Tensor]]]
+    """module -> param -> (A, B) LoRA factors (heads are not factorised)"""
+    lora_scale: float
+    adapted: ModularEncoder
+    """base sub-model + delta, for serving on the device"""
+    num_samples: int
+    epoch_loss: list[float] = field(default_factory=list)
+    trainable_params: int = 0
+
+
+def _lora_module_path(path: str) -> tuple[str, str]:
+    """'blocks.2.attention.self.query' -> ('block.2', 'attention.self.query.weight')."""
+    parts = path.split(".")
+    if parts[0] != "blocks" or not parts[1].isdigit():
+        raise ValueError(f"LoRA landed outside a block: {path!r}; restrict targets to block layers")
+    return block_module(int(parts[1])), ".".join(parts[2:]) + ".weight"
+
+
+def adapt_locally(
+    submodel: ModularEncoder,
+    tokenizer,
+    rows: Sequence[FeedbackItem],
+    settings: LoraSettings,
+    profile: str | None = None,
+) -> AdaptResult:
+    """Train LoRA adapters (+ head) of a copy of ``submodel`` on ``rows``."""
+    from peft import LoraConfig, inject_adapter_in_model
+    from peft.tuners.lora import LoraLayer
+
+    if not rows:
+        raise ValueError("no feedback rows to adapt on")
+    profile = profile or submodel.default_profile()
+    rows = list(rows)[-settings.max_samples:]
+    torch.manual_seed(settings.seed)
+    rng = random.Random(settings.seed)
+    work = copy.deepcopy(submodel)
+    for p in work.parameters():
+        p.requires_grad_(False)
+    config = LoraConfig(r=settings.rank, lora_alpha=settings.alpha, lora_dropout=settings.dropout,
+                        target_modules=list(settings.targets), bias="none")
+    try:
+        inject_adapter_in_model(config, work)
+    except ValueError as err:
+        raise ValueError(f"LoRA targets {settings.targets} match no layer of the sub-model: {err}") from err
+    head = work.heads[profile]
+    for p in head.parameters():
+        p.requires_grad_(settings.train_head)
+    lora_params = [p for n, p in work.named_parameters() if "lora_" in n]
+    groups = [{"params": lora_params, "lr": settings.lr}]
+    if settings.train_head:
+        groups.append({"params": list(head.parameters()), "lr": settings.head_lr or settings.lr})
+    opt = torch.optim.AdamW(groups, weight_decay=0.0)
+    y_all = label_indices(work, [r.label for r in rows])
+    encoded = encode_texts(tokenizer, [r.text for r in rows], settings.max_length)
+    pad_id = tokenizer.pad_token_id or 0
+    steps = max(1, math.ceil(len(rows) / settings.batch_size * settings.epochs))
+    work.train()
+    losses: list[float] = []
+    epoch_loss: list[float] = []
+    step = 0
+    while step < steps:
+        order = list(range(len(rows)))
+        rng.shuffle(order)
+        for start in range(0, len(order), settings.batch_size):
+            if step >= steps:
+                break
+            idx = order[start : start + settings.batch_size]
+            ids, mask = pad_batch([encoded[i] for i in idx], pad_id)
+            loss = F.cross_entropy(work(ids, mask, head=profile), y_all[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            losses.append(float(loss.detach()))
+            step += 1
+        epoch_loss.append(sum(losses) / len(losses))
+        losses = []
+    work.eval()
+
+    delta: ModuleDelta = {}
+    factors: dict[str, dict[str, tuple[torch.Tensor, torch.Tensor]]] = {}
+    scale = settings.alpha / settings.rank
+    for path, layer in work.named_modules():
+        if isinstance(layer, LoraLayer) and _ADAPTER in getattr(layer, "lora_A", {}):
+            module, key = _lora_module_path(path)
+            a = layer.lora_A[_ADAPTER].weight.detach().clone()
+            b = layer.lora_B[_ADAPTER].weight.detach().clone()
+            scale = float(layer.scaling[_ADAPTER])
+            delta.setdefault(module, {})[key] = (b @ a) * scale
+            factors.setdefault(module, {})[key] = (a, b)
+    if settings.train_head:
+        base_head = submodel.heads[profile].state_dict()
+        delta[head_module(profile)] = {k: (v.detach() - base_head[k]).clone() for k, v in head.state_dict().items()}
+    from ecc_workloads.merge import apply_update
+
+    adapted = apply_update(submodel, delta, coefficient=1.0)
+    return AdaptResult(
+        delta=delta, factors=factors, lora_scale=scale, adapted=adapted, num_samples=len(rows),
+        epoch_loss=epoch_loss, trainable_params=sum(p.numel() for g in groups for p in g["params"]),
+    )
+
+
+# ---------------------------------------------------------------------- upload
+def _global_norm(delta: ModuleDelta) -> float:
+    return math.sqrt(sum(float(t.double().pow(2).sum()) for params in delta.values() for t in params.values()))
+
+
+def clip_delta(delta: ModuleDelta, clip_norm: float) -> tuple[ModuleDelta, float]:
+    """Scale the whole update so its global L2 norm is at most ``clip_norm``; returns the factor."""
+    norm = _global_norm(delta)
+    factor = min(1.0, clip_norm / norm) if norm > 0 else 1.0
+    return {m: {k: t * factor for k, t in ps.items()} for m, ps in delta.items()}, factor
+
+
+def build_upload(
+    result: AdaptResult,
+    base: BundleManifest,
+    node: str,
+    settings: UploadSettings,
+    forbidden_texts: Iterable[str] = (),
+) -> bytes:
+    """The safetensors bytes a device uploads (verified to hold no text or token ids)."""
+    if settings.noise_multiplier > 0 and settings.clip_norm is None:
+        raise ValueError("noise_multiplier needs clip_norm (noise std = noise_multiplier * clip_norm)")
+    if settings.noise_multiplier > 0 and settings.form != "full":
+        raise ValueError("noise is defined on the full weight change: use form='full' with noise_multiplier")
+    delta, factor = result.delta, 1.0
+    if settings.clip_norm is not None:
+        delta, factor = clip_delta(delta, settings.clip_norm)
+    if settings.noise_multiplier > 0:
+        gen = torch.Generator().manual_seed(settings.seed if settings.seed is not None else random.SystemRandom().randrange(2**63))
+        std = settings.noise_multiplier * settings.clip_norm
+        delta = {m: {k: t + torch.randn(t.shape, generator=gen) * std for k, t in ps.items()} for m, ps in delta.items()}
+    tensors: dict[str, torch.Tensor] = {}
+    for module, params in delta.items():
+        for key, t in params.items():
+            pair = result.factors.get(module, {}).get(key)
+            if settings.form == "factors" and pair is not None:
+                a, b = pair
+                tensors[f"{module}/{key}@A"] = a
+                tensors[f"{module}/{key}@B"] = b * factor
+            else:
+                tensors[f"{module}/{key}"] = t
+    refs = {m.name: m.sha256 for m in base.modules}
+    missing = [m for m in delta if m not in refs]
+    if missing:
+        raise ValueError(f"delta touches modules {missing} that the base bundle {base.profile!r} does not hold")
+    manifest = EdgeDeltaManifest(
+        node=node, base_revision=base.revision, profile=base.profile, blocks=list(base.blocks),
+        labels_sha256=labels_sha256(base.labels), base_modules={m: refs[m] for m in sorted(delta)},
+        num_samples=result.num_samples, form=settings.form, quant="int8" if settings.int8 else "none",
+        lora_rank=next((a.shape[0] for ps in result.factors.values() for a, _ in ps.values()), 0),
+        lora_scale=result.lora_scale, clip_norm=settings.clip_norm, noise_multiplier=settings.noise_multiplier,
+        update_norm=_global_norm(delta),
+    )
+    blob = encode_tensors(tensors, {"delta": manifest.model_dump(mode="json")}, int8=settings.int8)
+    verify_upload(blob, forbidden_texts)
+    return blob
+
+
+def _header(blob: bytes) -> dict:
+    if len(blob) < 8:
+        raise UploadRejected("not a safetensors file")
+    n = int.from_bytes(blob[:8], "little")
+    if n <= 0 or 8 + n > len(blob):
+        raise UploadRejected("safetensors header length is out of range")
+    try:
+        return json.loads(blob[8 : 8 + n])
+    except ValueError as err:
+        raise UploadRejected(f"safetensors header is not JSON: {err}") from err
+
+
+def verify_upload(blob: bytes, forbidden_texts: Iterable[str] = ()) -> EdgeDeltaManifest:
+    """Reject anything but adapter/head weight deltas: tensor names must be
+    ``block.<i>/...`` or ``head.<p>/...``; dtypes float32, or int8 paired with a float32
+    ``:scale``; metadata exactly one EdgeDeltaManifest; no ``forbidden_texts`` (the
+    device's feedback texts, 8+ chars) anywhere in the bytes."""
+    header = _header(blob)
+    meta = header.pop("__metadata__", {}) or {}
+    if set(meta) != {"ecc"}:
+        raise UploadRejected(f"metadata must be exactly one 'ecc' entry, got keys {sorted(meta)}")
+    try:
+        outer = json.loads(meta["ecc"])
+        manifest = EdgeDeltaManifest.model_validate(outer.pop("delta"))
+    except Exception as err:  # noqa: BLE001
+        raise UploadRejected(f"metadata is not an EdgeDeltaManifest: {err}") from err
+    extra = set(outer) - {"quant"}
+    if extra:
+        raise UploadRejected(f"unexpected metadata fields {sorted(extra)}")
+    for name, info in header.items():
+        if not _TENSOR_NAME.match(name):
+            raise UploadRejected(f"tensor {name!r} is not an adapter or head delta")
+        if name.startswith("embeddings") or "embeddings" in name:
+            raise UploadRejected(f"tensor {name!r}: embeddings never leave the device")
+        dtype = info.get("dtype")
+        if dtype == "I8":
+            if name + ":scale" not in header:
+                raise UploadRejected(f"int8 tensor {name!r} has no scale: integer data is not allowed")
+        elif dtype != "F32":
+            raise UploadRejected(f"tensor {name!r} has dtype {dtype}: only F32 (and I8 with a scale) are allowed")
+    for text in forbidden_texts:
+        for needle in {text, text.lower(), text.strip()}:
+            if len(needle) >= 8 and needle.encode("utf-8") in blob:
+                raise UploadRejected("the upload contains feedback text")
+    return manifest
+
+
+@dataclass
+class EdgeUpdate:
+    manifest: EdgeDeltaManifest
+    delta: ModuleDelta
+
+
+def decode_upload(blob: bytes) -> EdgeUpdate:
+    """Cloud side: verify an upload and return its full weight change per module
+    (LoRA factors are multiplied out: ``B @ A * lora_scale``)."""
+    manifest = verify_upload(blob)
+    tensors, _ = decode_tensors(blob)
+    delta: ModuleDelta = {}
+    for name, t in tensors.items():
+        module, _, key = name.partition("/")
+        if key.endswith("@B"):
+            continue
+        if key.endswith("@A"):
+            base_key = key[:-2]
+            b = tensors.get(f"{module}/{base_key}@B")
+            if b is None:
+                raise UploadRejected(f"factor {name!r} has no matching @B")
+            delta.setdefault(module, {})[base_key] = (b @ t) * manifest.lora_scale
+        else:
+            delta.setdefault(module, {})[key] = t
+    return EdgeUpdate(manifest=manifest, delta=delta)
+
+
+def upload_size_report(blob: bytes, submodel: BundleManifest, teacher: BundleManifest | None = None) -> dict[str, float]:
+    """Bytes of one upload against re-sending the whole sub-model (and the teacher)."""
+    sub_bytes = sum(m.bytes for m in submodel.modules)
+    out = {"upload_bytes": float(len(blob)), "submodel_bytes": float(sub_bytes), "submodel_ratio": sub_bytes / len(blob)}
+    if teacher is not None:
+        t = sum(m.bytes for m in teacher.modules)
+        out.update(teacher_bytes=float(t), teacher_ratio=t / len(blob))
+    return out
+
+
+def delta_param_count(delta: ModuleDelta) -> int:
+    return sum(t.numel() for ps in delta.values() for t in ps.values())

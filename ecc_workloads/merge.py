@@ -1,0 +1,242 @@
+"""Merge-back: module-wise aggregation of edge weight changes into a *candidate* model.
+
+Inputs are :class:`ecc_workloads.adapt.EdgeUpdate` s — each device's **full weight change**
+per module (for LoRA the product ``B @ A * scale``; averaging the factors separately is
+not the average of the changes). For every (module, parameter) the updates of the
+devices that hold that module are aggregated:
+
+- ``fedavg``        sample-weighted mean  Σ nᵢ Δᵢ / Σ nᵢ
+- ``trimmed-mean``  coordinate-wise: drop the ``trim_fraction`` largest and smallest
+                    values (at least one each side when 3+ devices), mean of the rest
+- ``median``        coordinate-wise median (mean of the two middle values for even counts)
+
+The cloud model's new weights are ``W + coefficient * aggregate``. A coefficient above 1
+approximates *adding* the devices' changes instead of averaging them (useful when
+their shifts are related); the evaluation gate decides whether that helped.
+
+:func:`gate` refuses a candidate whose held-out score is worse than the current model's
+(mean over the evaluated slices, with a tolerance, and no single slice dropping more than
+``max_slice_drop``). :func:`merge_back` returns the candidate and the decision; the
+operator, which owns revision numbers, decides whether it becomes the next revision.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+
+from ecc_workloads.adapt import EdgeUpdate, ModuleDelta, labels_sha256
+from ecc_workloads.modular import ModularEncoder
+
+Method = Literal["fedavg", "trimmed-mean", "median"]
+
+
+class MergeSettings(BaseModel):
+    """AdaptationPolicy.spec.mergeBack maps onto these."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: Method = "trimmed-mean"
+    trim_fraction: float = Field(0.2, ge=0, lt=0.5, description="share trimmed from each end (trimmed-mean)")
+    coefficient: float = Field(1.0, gt=0, le=10, description="W += coefficient * aggregated change")
+    min_updates: int = Field(1, ge=1, description="quorum: accepted updates needed to merge at all")
+    gate_tolerance: float = Field(0.0, ge=0, le=1, description="allowed drop of the mean held-out score")
+    max_slice_drop: float = Field(0.05, ge=0, le=1, description="allowed drop on any single held-out slice")
+    max_update_norm: float | None = Field(None, gt=0, description="reject updates whose L2 norm exceeds this")
+
+
+# ---------------------------------------------------------------------- tensor maths (pure)
+def aggregate_tensors(stack: torch.Tensor, weights: torch.Tensor, method: Method, trim_fraction: float = 0.2) -> torch.Tensor:
+    """Aggregate ``stack`` (devices along dim 0) into one tensor."""
+    m = stack.shape[0]
+    if m == 0:
+        raise ValueError("nothing to aggregate")
+    if weights.shape != (m,):
+        raise ValueError(f"weights must have shape ({m},), got {tuple(weights.shape)}")
+    x = stack.double()
+    if method == "fedavg":
+        w = weights.double()
+        if (w < 0).any() or w.sum() <= 0:
+            raise ValueError("fedavg weights (sample counts) must be >= 0 and not all 0")
+        w = w / w.sum()
+        out = (x * w.view(-1, *([1] * (x.dim() - 1)))).sum(0)
+    elif method == "trimmed-mean":
+        k = int(math.floor(trim_fraction * m))
+        if trim_fraction > 0 and m >= 3:
+            k = max(k, 1)
+        k = min(k, (m - 1) // 2)
+        s = x.sort(dim=0).values
+        out = s[k : m - k].mean(0)
+    elif method == "median":
+        s = x.sort(dim=0).values
+        out = s[(m - 1) // 2] if m % 2 else (s[m // 2 - 1] + s[m // 2]) / 2
+    else:
+        raise ValueError(f"aggregation method {method!r}: use fedavg, trimmed-mean or median")
+    return out.to(stack.dtype)
+
+
+def aggregate_deltas(
+    deltas: Sequence[ModuleDelta], weights: Sequence[float], method: Method, trim_fraction: float = 0.2
+) -> tuple[ModuleDelta, dict[str, int]]:
+    """Module-wise: each (module, param) over the devices whose delta holds it.
+    Returns the aggregate and, per module, how many devices contributed."""
+    if len(deltas) != len(weights):
+        raise ValueError("one weight per delta")
+    keys: dict[tuple[str, str], list[int]] = {}
+    for i, d in enumerate(deltas):
+        for module, params in d.items():
+            for key in params:
+                keys.setdefault((module, key), []).append(i)
+    out: ModuleDelta = {}
+    contributors: dict[str, int] = {}
+    for (module, key), holders in sorted(keys.items()):
+        shapes = {tuple(deltas[i][module][key].shape) for i in holders}
+        if len(shapes) != 1:
+            raise ValueError(f"{module}/{key}: devices disagree on the shape {sorted(shapes)}")
+        stack = torch.stack([deltas[i][module][key].float() for i in holders])
+        w = torch.tensor([float(weights[i]) for i in holders])
+        out.setdefault(module, {})[key] = aggregate_tensors(stack, w, method, trim_fraction)
+        contributors[module] = max(contributors.get(module, 0), len(holders))
+    return out, contributors
+
+
+def apply_update(model: ModularEncoder, delta: ModuleDelta, coefficient: float = 1.0) -> ModularEncoder:
+    """A copy of ``model`` with ``W += coefficient * delta`` on every listed parameter."""
+    new = copy.deepcopy(model)
+    with torch.no_grad():
+        for module, params in delta.items():
+            try:
+                target = dict(new.module(module).named_parameters())
+            except KeyError as err:
+                raise ValueError(f"update touches module {module!r}, which the model does not hold") from err
+            for key, d in params.items():
+                if key not in target:
+                    raise ValueError(f"update touches {module}/{key}, which is not a parameter of {module!r}")
+                if tuple(target[key].shape) != tuple(d.shape):
+                    raise ValueError(f"{module}/{key}: update shape {tuple(d.shape)} != weight {tuple(target[key].shape)}")
+                target[key].add_(d.to(target[key].dtype), alpha=coefficient)
+    return new
+
+
+# ---------------------------------------------------------------------- validation (pure)
+def update_problem(
+    update: EdgeUpdate, base_revision: int, labels: Sequence[str],
+    module_hashes: Mapping[str, Mapping[str, str]] | None, max_update_norm: float | None = None,
+) -> str | None:
+    """Why an update must not be merged, or None. ``module_hashes``: profile -> module ->
+    sha256 of the revision's bundles (see :func:`manifest_hashes`)."""
+    m = update.manifest
+    if m.base_revision != base_revision:
+        return f"node {m.node}: delta is against revision {m.base_revision}, merging into {base_revision}"
+    if m.labels_sha256 != labels_sha256(labels):
+        return f"node {m.node}: label set differs from the cloud model's"
+    if module_hashes is not None:
+        if m.profile not in module_hashes:
+            return f"node {m.node}: profile {m.profile!r} is not part of revision {base_revision}"
+        for module, sha in m.base_modules.items():
+            if module_hashes[m.profile].get(module) != sha:
+                return f"node {m.node}: module {module} is not the revision's ({sha[:12]}…)"
+    undeclared = set(update.delta) - set(m.base_modules)
+    if undeclared:
+        return f"node {m.node}: delta touches undeclared modules {sorted(undeclared)}"
+    norm = 0.0
+    for module, params in update.delta.items():
+        for key, t in params.items():
+            if not torch.isfinite(t).all():
+                return f"node {m.node}: {module}/{key} has non-finite values"
+            norm += float(t.double().pow(2).sum())
+    if max_update_norm is not None and math.sqrt(norm) > max_update_norm:
+        return f"node {m.node}: update norm {math.sqrt(norm):.3g} exceeds {max_update_norm}"
+    return None
+
+
+def manifest_hashes(manifests) -> dict[str, dict[str, str]]:
+    """profile -> module -> sha256, from a revision's BundleManifests."""
+    return {m.profile: {ref.name: ref.sha256 for ref in m.modules} for m in manifests}
+
+
+# ---------------------------------------------------------------------- gate (pure)
+class GateDecision(BaseModel):
+    passed: bool
+    reason: str
+    current_mean: float
+    candidate_mean: float
+    worst_slice: str | None = None
+    worst_slice_drop: float = 0.0
+
+
+def gate(current: Mapping[str, float], candidate: Mapping[str, float], tolerance: float = 0.0, max_slice_drop: float = 0.05) -> GateDecision:
+    """Pass only if the candidate's mean held-out score is not below the current one's
+    minus ``tolerance`` and no slice drops by more than ``max_slice_drop``."""
+    if not current or set(current) != set(candidate):
+        raise ValueError(f"gate needs the same non-empty slices for both models: {sorted(current)} vs {sorted(candidate)}")
+    cur = sum(current.values()) / len(current)
+    cand = sum(candidate.values()) / len(candidate)
+    drops = {k: current[k] - candidate[k] for k in current}
+    worst = max(drops, key=drops.get)
+    common = dict(current_mean=cur, candidate_mean=cand, worst_slice=worst, worst_slice_drop=drops[worst])
+    if cand < cur - tolerance:
+        return GateDecision(passed=False, reason=f"candidate mean {cand:.4f} is below current {cur:.4f} (tolerance {tolerance})", **common)
+    if drops[worst] > max_slice_drop:
+        return GateDecision(passed=False, reason=f"slice {worst} drops {drops[worst]:.4f} > {max_slice_drop}", **common)
+    return GateDecision(passed=True, reason=f"candidate mean {cand:.4f} >= current {cur:.4f} - {tolerance}", **common)
+
+
+# ---------------------------------------------------------------------- orchestration
+@dataclass
+class MergeResult:
+    candidate: ModularEncoder | None
+    decision: GateDecision | None
+    accepted: list[str] = field(default_factory=list)
+    rejected: dict[str, str] = field(default_factory=dict)
+    contributors: dict[str, int] = field(default_factory=dict)
+    current_metrics: dict[str, float] = field(default_factory=dict)
+    candidate_metrics: dict[str, float] = field(default_factory=dict)
+    changed_modules: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.decision is not None and self.decision.passed
+
+
+Evaluate = Callable[[ModularEncoder], dict[str, float]]
+"""model -> {slice name: score in [0, 1]} on held-out data (e.g. 'teacher@base': accuracy)."""
+
+
+def merge_back(
+    cloud: ModularEncoder,
+    updates: Sequence[EdgeUpdate],
+    settings: MergeSettings,
+    evaluate: Evaluate,
+    base_revision: int,
+    module_hashes: Mapping[str, Mapping[str, str]] | None = None,
+) -> MergeResult:
+    """Validate, aggregate module-wise, apply with the coefficient, evaluate and gate."""
+    result = MergeResult(candidate=None, decision=None)
+    good: list[EdgeUpdate] = []
+    for u in updates:
+        problem = update_problem(u, base_revision, cloud.labels, module_hashes, settings.max_update_norm)
+        if problem:
+            result.rejected[u.manifest.node] = problem
+        else:
+            good.append(u)
+            result.accepted.append(u.manifest.node)
+    if len(good) < settings.min_updates:
+        return result
+    agg, result.contributors = aggregate_deltas(
+        [u.delta for u in good], [u.manifest.num_samples for u in good], settings.method, settings.trim_fraction
+    )
+    result.changed_modules = sorted(agg)
+    candidate = apply_update(cloud, agg, settings.coefficient)
+    candidate.eval()
+    result.current_metrics = evaluate(cloud)
+    result.candidate_metrics = evaluate(candidate)
+    result.decision = gate(result.current_metrics, result.candidate_metrics, settings.gate_tolerance, settings.max_slice_drop)
+    result.candidate = candidate
+    return result

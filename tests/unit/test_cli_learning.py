@@ -1,0 +1,77 @@
+"""`ecc distill` then `ecc merge-back` end to end on a local store (tiny encoder)."""
+
+import json
+
+import torch
+from typer.testing import CliRunner
+
+from ecc_workloads import adapt, bundles, cli_learning, modular
+from ecc_workloads.contracts import JobReport, StoreLayout
+from ecc_workloads.corpus import Example
+
+from _learning_rows import bitext_rows
+
+torch.set_num_threads(1)
+INTENTS = ["cancel_order", "track_order", "get_refund", "recover_password"]
+
+
+def _write_corpus(path):
+    rows = bitext_rows(INTENTS, 100, seed=2)
+    parts = {"train": rows[:240], "val": rows[240:320], "test": rows[320:]}
+    path.mkdir()
+    for name, part in parts.items():
+        lines = [Example(id=f"{name}{i}", text=t, label=y, domain="typos" if "Z" in tags else "base").model_dump_json()
+                 for i, (t, y, tags) in enumerate(part)]
+        (path / f"{name}.jsonl").write_text("\n".join(lines) + "\n")
+
+
+def test_distill_then_merge_back(tmp_path):
+    corpus, store_dir = tmp_path / "corpus", tmp_path / "store"
+    _write_corpus(corpus)
+    runner = CliRunner()
+    common = ["--store", str(store_dir), "--namespace", "shop", "--teacher", "intent"]
+    res = runner.invoke(cli_learning.app, ["distill", "--corpus", str(corpus), *common, "--revision", "1",
+                                           "--profile", "s0=0", "--profile", "s01=0,1", "--base-model", "tiny",
+                                           "--tiny-layers", "2", "--epochs", "5", "--student-epochs", "2", "--lr", "2e-3",
+                                           "--head-lr", "5e-3", "--no-freeze-embeddings", "--max-length", "32", "--int8",
+                                           "--prune-vocab"])
+    assert res.exit_code == 0, res.output
+    report = JobReport.model_validate_json((store_dir / StoreLayout.job_report("shop", "intent", "distill-1")).read_text())
+    assert report.succeeded and report.job == "distill" and len(report.bundles) == 3
+    assert report.metrics["acc_teacher@all"] > 0.6 and "acc_s0@typos" in report.metrics
+    assert report.metrics["bytes_s0"] < report.metrics["bytes_teacher"] / 10  # pruned + int8 student
+    kv = bundles.LocalDirStore(store_dir)
+    ref = json.loads(kv.get(cli_learning.drift_reference_key("shop", "intent", 1, "s0")))
+    assert ref["kind"] == "DriftReference" and ref["revision"] == 1
+    # two devices on profile s0 adapt and upload; one upload is garbage
+    s0 = bundles.read_manifest(kv, StoreLayout.bundle_manifest("shop", "intent", 1, "s0"))
+    sub = bundles.load_submodel(s0, bundles.store_fetcher(kv))
+    tok = modular.load_tokenizer()
+    for node, seed in (("edge-a", 1), ("edge-b", 2)):
+        rows = [adapt.FeedbackItem(text=t, label=y, source="user") for t, y, _ in bitext_rows(INTENTS, 10, seed=seed)]
+        result = adapt.adapt_locally(sub, tok, rows, adapt.LoraSettings(rank=2, epochs=1, lr=1e-4))
+        kv.put(StoreLayout.delta("shop", "fleet-1", 1, node), adapt.build_upload(result, s0, node, adapt.UploadSettings()))
+    kv.put(StoreLayout.delta("shop", "fleet-1", 1, "edge-c"), b"not a delta")
+    res = runner.invoke(cli_learning.app, ["merge-back", *common, "--fleet", "fleet-1", "--revision", "1",
+                                           "--candidate-revision", "2", "--profile", "teacher", "--profile", "s0",
+                                           "--profile", "s01", "--holdout", str(corpus), "--method", "median",
+                                           "--gate-tolerance", "0.05", "--max-slice-drop", "0.2", "--max-length", "32"])
+    assert res.exit_code == 0, res.output
+    report = JobReport.model_validate_json((store_dir / StoreLayout.job_report("shop", "fleet-1", "merge-back-1")).read_text())
+    assert report.succeeded and report.metrics["updates_accepted"] == 2 and report.metrics["updates_rejected"] == 1
+    assert "edge-c" in report.message
+    assert report.metrics["gate_passed"] == 1.0, report.message
+    assert sorted(report.bundles) == sorted(cli_learning.candidate_manifest_key("shop", "intent", 2, p) for p in ("teacher", "s0", "s01"))
+    cand = bundles.read_manifest(kv, cli_learning.candidate_manifest_key("shop", "intent", 2, "s0"))
+    assert cand.revision == 2
+    before, after = {m.name: m.sha256 for m in s0.modules}, {m.name: m.sha256 for m in cand.modules}
+    assert sorted(after) == sorted(before)
+    assert {n for n in after if after[n] != before[n]} == {"block.0", "head.s0"}  # only what the devices adapted
+
+
+def test_distill_failure_writes_a_failed_report(tmp_path):
+    res = CliRunner().invoke(cli_learning.app, ["distill", "--corpus", str(tmp_path / "nope"), "--store", str(tmp_path / "s"),
+                                                "--namespace", "shop", "--teacher", "t", "--revision", "1", "--base-model", "tiny"])
+    assert res.exit_code == 1
+    report = JobReport.model_validate_json((tmp_path / "s" / StoreLayout.job_report("shop", "t", "distill-1")).read_text())
+    assert not report.succeeded and "ecc corpus prepare" in report.message

@@ -1,0 +1,161 @@
+"""Merge-back: aggregation maths, poisoned updates, module-wise holders, the gate."""
+
+import copy
+
+import pytest
+import torch
+
+from ecc_workloads import adapt, distill, merge, modular
+from ecc_workloads.adapt import EdgeDeltaManifest, EdgeUpdate
+from ecc_workloads.merge import MergeSettings
+
+from _learning_rows import bitext_rows
+
+torch.set_num_threads(1)
+INTENTS = ["cancel_order", "track_order", "get_refund", "recover_password"]
+
+
+def test_aggregation_maths():
+    stack = torch.tensor([[1.0, 10.0], [2.0, 20.0], [3.0, 30.0], [4.0, 40.0], [100.0, -100.0]])
+    w = torch.tensor([1.0, 1.0, 1.0, 1.0, 4.0])
+    torch.testing.assert_close(merge.aggregate_tensors(stack, w, "fedavg"), (stack * w[:, None]).sum(0) / 8)
+    torch.testing.assert_close(merge.aggregate_tensors(stack, w, "median"), torch.tensor([3.0, 20.0]))
+    # trim 20% of 5 = 1 from each end, per coordinate
+    torch.testing.assert_close(merge.aggregate_tensors(stack, w, "trimmed-mean", 0.2), torch.tensor([3.0, 20.0]))
+    torch.testing.assert_close(merge.aggregate_tensors(stack[:4], w[:4], "median"), torch.tensor([2.5, 25.0]))
+    torch.testing.assert_close(merge.aggregate_tensors(stack[:1], w[:1], "trimmed-mean"), stack[0])
+    with pytest.raises(ValueError, match="aggregation method"):
+        merge.aggregate_tensors(stack, w, "mode")
+
+
+def test_poisoned_update_moves_fedavg_but_not_robust_methods():
+    torch.manual_seed(0)
+    true = torch.randn(16, 16) * 0.01
+    honest = [true + torch.randn(16, 16) * 0.001 for _ in range(4)]
+    for poison in (true * -50.0, true * 100.0):  # sign-flipped and scaled
+        deltas = [{"block.1": {"w": d}} for d in honest + [poison]]
+        err = {}
+        for method in ("fedavg", "trimmed-mean", "median"):
+            agg, contributors = merge.aggregate_deltas(deltas, [100] * 5, method, 0.2)
+            assert contributors == {"block.1": 5}
+            err[method] = float((agg["block.1"]["w"] - true).norm() / true.norm())
+        assert err["fedavg"] > 5, err
+        assert err["median"] < 0.2 and err["trimmed-mean"] < 0.2, err
+
+
+def test_module_wise_over_holders_only():
+    d1 = {"block.0": {"w": torch.ones(2)}, "head.s1": {"weight": torch.ones(3)}}
+    d2 = {"block.0": {"w": torch.full((2,), 3.0)}, "block.2": {"w": torch.full((2,), 5.0)}}
+    agg, contributors = merge.aggregate_deltas([d1, d2], [1, 3], "fedavg")
+    assert contributors == {"block.0": 2, "head.s1": 1, "block.2": 1}
+    torch.testing.assert_close(agg["block.0"]["w"], torch.full((2,), 2.5))
+    torch.testing.assert_close(agg["block.2"]["w"], torch.full((2,), 5.0))  # not diluted by non-holders
+    torch.testing.assert_close(agg["head.s1"]["weight"], torch.ones(3))
+
+
+def test_lora_changes_are_averaged_as_products_not_factors():
+    torch.manual_seed(1)
+    pairs = [(torch.randn(2, 6), torch.randn(6, 2)) for _ in range(2)]
+    products = [{"block.0": {"w": b @ a}} for a, b in pairs]
+    agg, _ = merge.aggregate_deltas(products, [1, 1], "fedavg")
+    mean_of_changes = (pairs[0][1] @ pairs[0][0] + pairs[1][1] @ pairs[1][0]) / 2
+    product_of_means = ((pairs[0][1] + pairs[1][1]) / 2) @ ((pairs[0][0] + pairs[1][0]) / 2)
+    torch.testing.assert_close(agg["block.0"]["w"], mean_of_changes)
+    assert not torch.allclose(mean_of_changes, product_of_means, atol=1e-3)
+
+
+def test_gate_decisions():
+    assert merge.gate({"a": 0.9, "b": 0.8}, {"a": 0.92, "b": 0.8}).passed
+    worse = merge.gate({"a": 0.9, "b": 0.8}, {"a": 0.85, "b": 0.8})
+    assert not worse.passed and "below current" in worse.reason
+    assert merge.gate({"a": 0.9, "b": 0.8}, {"a": 0.89, "b": 0.8}, tolerance=0.01).passed
+    slice_drop = merge.gate({"a": 0.9, "b": 0.5}, {"a": 0.8, "b": 0.7}, max_slice_drop=0.05)
+    assert not slice_drop.passed and slice_drop.worst_slice == "a"
+    with pytest.raises(ValueError, match="same non-empty slices"):
+        merge.gate({"a": 1.0}, {"b": 1.0})
+
+
+# ------------------------------------------------------------------ with a real (tiny) model
+@pytest.fixture(scope="module")
+def trained():
+    tok = modular.load_tokenizer()
+    rows = bitext_rows(INTENTS, 60, seed=11)
+    train, held = rows[:160], rows[160:]
+    model = modular.tiny_encoder(INTENTS, num_hidden_layers=2, seed=4)
+    model.add_profile("s0", [0])
+    distill.train_shared(model, tok, [r[0] for r in train], [r[1] for r in train],
+                         distill.TrainSettings(epochs=6, lr=2e-3, head_lr=5e-3, max_length=32, freeze_embeddings=False))
+
+    def evaluate(m):
+        xs, ys = [r[0] for r in held], [r[1] for r in held]
+        return {f"{p}@held": distill.evaluate(m, tok, xs, ys, profile=p)["accuracy"] for p in ("teacher", "s0")}
+
+    return model, evaluate
+
+
+def _update(node, delta, n=50, revision=7, labels=INTENTS, hashes=None):
+    return EdgeUpdate(
+        manifest=EdgeDeltaManifest(
+            node=node, base_revision=revision, profile="s0", blocks=[0], labels_sha256=adapt.labels_sha256(labels),
+            base_modules=hashes or {m: "0" * 64 for m in delta}, num_samples=n, form="full",
+            lora_rank=4, lora_scale=2.0, update_norm=0.0),
+        delta=delta,
+    )
+
+
+def test_merge_gate_refuses_a_worse_model(trained):
+    model, evaluate = trained
+    assert min(evaluate(model).values()) > 0.6
+    torch.manual_seed(2)
+    w = model.blocks["0"].attention.self.query.weight
+    harmful = {"block.0": {"attention.self.query.weight": torch.randn_like(w) * 2.0,
+                           "attention.self.value.weight": torch.randn_like(w) * 2.0}}
+    result = merge.merge_back(model, [_update("bad", harmful)], MergeSettings(method="fedavg"), evaluate, base_revision=7)
+    assert result.accepted == ["bad"] and result.candidate is not None
+    assert not result.passed, result.decision
+    assert result.decision.candidate_mean < result.decision.current_mean
+
+
+def test_merge_applies_coefficient_and_passes_a_harmless_update(trained):
+    model, evaluate = trained
+    w = model.heads["s0"].weight
+    tiny = {"head.s0": {"weight": torch.full_like(w, 1e-6)}}
+    result = merge.merge_back(model, [_update("a", tiny), _update("b", tiny)],
+                              MergeSettings(method="median", coefficient=0.5), evaluate, base_revision=7)
+    assert result.passed, result.decision
+    assert result.changed_modules == ["head.s0"] and result.contributors == {"head.s0": 2}
+    torch.testing.assert_close(result.candidate.heads["s0"].weight, w + 0.5e-6)
+    assert torch.equal(result.candidate.blocks["0"].output.dense.weight, model.blocks["0"].output.dense.weight)
+
+
+def test_bad_updates_are_rejected_by_name_and_quorum_holds(trained):
+    model, evaluate = trained
+    w = model.heads["s0"].weight
+    ok = {"head.s0": {"weight": torch.zeros_like(w)}}
+    nan = {"head.s0": {"weight": torch.full_like(w, float("nan"))}}
+    hashes = {"head.s0": "a" * 64}
+    revision_hashes = {"s0": hashes, "teacher": {"head.teacher": "c" * 64}}
+    updates = [
+        _update("old", ok, revision=6),
+        _update("nan", nan, hashes=hashes),
+        _update("labels", ok, labels=INTENTS[::-1], hashes=hashes),
+        _update("hash", ok, hashes={"head.s0": "b" * 64}),
+        _update("good", ok, hashes=hashes),
+    ]
+    result = merge.merge_back(model, updates, MergeSettings(min_updates=2), evaluate, base_revision=7,
+                              module_hashes=revision_hashes)
+    assert result.accepted == ["good"]
+    assert "revision 6" in result.rejected["old"] and "non-finite" in result.rejected["nan"]
+    assert "label set" in result.rejected["labels"] and "head.s0" in result.rejected["hash"]
+    assert result.candidate is None and result.decision is None  # quorum of 2 not met
+
+
+def test_apply_update_validates_targets(trained):
+    model, _ = trained
+    with pytest.raises(ValueError, match="block.5"):
+        merge.apply_update(model, {"block.5": {"x": torch.zeros(1)}})
+    with pytest.raises(ValueError, match="shape"):
+        merge.apply_update(model, {"head.s0": {"weight": torch.zeros(1)}})
+    before = copy.deepcopy(model.heads["s0"].weight)
+    merge.apply_update(model, {"head.s0": {"weight": torch.ones_like(before)}})
+    assert torch.equal(model.heads["s0"].weight, before), "apply_update must not modify its input"
