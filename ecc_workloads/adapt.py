@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from torch.nn import functional as F
 
 from ecc_workloads.bundles import decode_tensors, encode_tensors
-from ecc_workloads.contracts import BundleManifest
+from ecc_workloads.contracts import BundleManifest, EdgeDeltaManifest
 from ecc_workloads.distill import encode_texts, label_indices, pad_batch
 from ecc_workloads.modular import ModularEncoder, block_module, head_module
 
@@ -96,29 +96,6 @@ class UploadSettings(BaseModel):
     noise_multiplier: float = Field(0.0, ge=0, description="Gaussian noise std = noise_multiplier * clip_norm")
     int8: bool = False
     seed: int | None = None
-
-
-class EdgeDeltaManifest(BaseModel):
-    """Metadata of one upload.  # TODO(contracts): move — crosses edge -> store -> merge Job."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    kind: Literal["EdgeDelta"] = "EdgeDelta"
-    schema_version: Literal[1] = 1
-    node: str
-    base_revision: int = Field(ge=0)
-    profile: str
-    blocks: list[int]
-    labels_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    base_modules: dict[str, str] = Field(description="module -> sha256 of the module the delta applies to")
-    num_samples: int = Field(ge=0)
-    form: Literal["full", "factors"]
-    quant: Literal["none", "int8"] = "none"
-    lora_rank: int
-    lora_scale: float
-    clip_norm: float | None = None
-    noise_multiplier: float = 0.0
-    update_norm: float = Field(ge=0, description="global L2 norm of the weight change, after clipping")
 
 
 class UploadRejected(ValueError):

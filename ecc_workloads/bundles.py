@@ -34,7 +34,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from ecc_workloads.contracts import BundleManifest, ModuleRef, StoreLayout
+from ecc_workloads.contracts import MODULE_FORMAT, BundleManifest, ModuleRef, StoreLayout
 from ecc_workloads.modular import (
     EMBEDDINGS,
     POOLING,
@@ -46,7 +46,6 @@ from ecc_workloads.modular import (
     prune_vocabulary,
 )
 
-MODULE_FORMAT = "ecc-module/1"  # TODO(contracts): move — format tag inside every module file
 QUANT_NONE = "none"
 QUANT_INT8 = "int8"
 _SCALE_SUFFIX = ":scale"

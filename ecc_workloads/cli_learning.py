@@ -34,19 +34,6 @@ app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False)
 console = Console(stderr=True)
 
 
-# TODO(contracts): move — store keys this module adds to the layout.
-def drift_reference_key(namespace: str, teacher: str, revision: int, profile: str) -> str:
-    return f"teachers/{namespace}/{teacher}/revisions/{revision}/drift/{profile}.json"
-
-
-def candidate_manifest_key(namespace: str, teacher: str, revision: int, profile: str) -> str:
-    return f"teachers/{namespace}/{teacher}/candidates/{revision}/bundles/{profile}.json"
-
-
-def deltas_prefix(namespace: str, fleet: str, revision: int) -> str:
-    return StoreLayout.delta(namespace, fleet, revision, "x")[: -len("x.safetensors")]
-
-
 # ---------------------------------------------------------------------- helpers
 def open_store(target: str):
     """A key-addressed store: ``s3://bucket`` (StoreEnv settings) or a local directory."""
@@ -244,7 +231,7 @@ def distill(
             uploaded += w2.bytes_uploaded
         keys = bundles.publish_manifests(kv, manifests.values(), namespace, teacher)
         for p, ref in _drift_references(model, tok, val, all_profiles, revision, max_length).items():
-            kv.put(drift_reference_key(namespace, teacher, revision, p), ref.model_dump_json(indent=2).encode())
+            kv.put(StoreLayout.drift_reference(namespace, teacher, revision, p), ref.model_dump_json(indent=2).encode())
         for p, m in manifests.items():
             metrics[f"bytes_{p}"] = float(bundles.bundle_bytes(m))
         metrics["bytes_uploaded"] = float(uploaded)
@@ -302,7 +289,7 @@ def merge_back(
         cloud = bundles.load_cloud_model(manifests, fetch)
         tok = modular.load_tokenizer(cloud.spec.get("tokenizer", modular.BASE_MODEL_MINILM))
         held = read_split(holdout, holdout_split)
-        prefix = deltas_prefix(namespace, fleet, revision)
+        prefix = StoreLayout.deltas_prefix(namespace, fleet, revision)
         updates, unreadable = [], {}
         for key in kv.list_keys(prefix):
             try:
@@ -345,7 +332,7 @@ def merge_back(
                 new.update(w.manifests)
                 uploaded += w.bytes_uploaded
             for m in new.values():
-                key = candidate_manifest_key(namespace, teacher, candidate_revision, m.profile)
+                key = StoreLayout.candidate_manifest(namespace, teacher, candidate_revision, m.profile)
                 kv.put(key, m.model_dump_json(indent=2).encode())
                 keys.append(key)
             metrics["bytes_uploaded"] = float(uploaded)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 # ---------------------------------------------------------------------------
 # API group
@@ -186,10 +186,35 @@ class StoreLayout:
     def delta(namespace: str, fleet: str, revision: int, node: str) -> str:
         return f"fleets/{namespace}/{fleet}/deltas/{revision}/{node}.safetensors"
 
+    @staticmethod
+    def deltas_prefix(namespace: str, fleet: str, revision: int) -> str:
+        return f"fleets/{namespace}/{fleet}/deltas/{revision}/"
+
+    @staticmethod
+    def drift_reference(namespace: str, teacher: str, revision: int, profile: str) -> str:
+        return f"teachers/{namespace}/{teacher}/revisions/{revision}/drift/{profile}.json"
+
+    @staticmethod
+    def candidate_manifest(namespace: str, teacher: str, revision: int, profile: str) -> str:
+        """Where merge-back writes a candidate; the operator promotes it (modules are
+        content-addressed, so promotion copies no module)."""
+        return f"teachers/{namespace}/{teacher}/candidates/{revision}/bundles/{profile}.json"
+
+    RESPONSES_FILE = "responses.jsonl"
+
+    @staticmethod
+    def responses(namespace: str, teacher: str, revision: int) -> str:
+        """A revision's reply corpus (JSONL of instruction, intent, response) beside its bundles."""
+        return f"teachers/{namespace}/{teacher}/revisions/{revision}/responses.jsonl"
+
 
 # ---------------------------------------------------------------------------
 # Versioned documents
 # ---------------------------------------------------------------------------
+MODULE_FORMAT = "ecc-module/1"
+"""Format tag in the metadata of every module file (safetensors)."""
+
+
 class _Doc(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -230,3 +255,70 @@ class JobReport(_Doc):
     metrics: dict[str, float] = Field(default_factory=dict)
     started_at: str | None = None
     finished_at: str | None = None
+
+
+class EdgeDeltaManifest(BaseModel):
+    """Metadata of one upload. It crosses edge -> store -> merge Job."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["EdgeDelta"] = "EdgeDelta"
+    schema_version: Literal[1] = 1
+    node: str
+    base_revision: int = Field(ge=0)
+    profile: str
+    blocks: list[int]
+    labels_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    base_modules: dict[str, str] = Field(description="module -> sha256 of the module the delta applies to")
+    num_samples: int = Field(ge=0)
+    form: Literal["full", "factors"]
+    quant: Literal["none", "int8"] = "none"
+    lora_rank: int
+    lora_scale: float
+    clip_norm: float | None = None
+    noise_multiplier: float = 0.0
+    update_norm: float = Field(ge=0, description="global L2 norm of the weight change, after clipping")
+
+
+class ReferenceStats(BaseModel):
+    """A revision's reference statistics for one profile."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["DriftReference"] = "DriftReference"
+    schema_version: Literal[1] = 1
+    revision: int = Field(ge=0)
+    profile: str
+    labels: list[str] = Field(min_length=1)
+    confidence_edges: list[float] = Field(min_length=2, description="bin edges, ascending, first 0 and last 1")
+    confidence_hist: list[float] = Field(description="fraction of reference predictions per confidence bin")
+    label_dist: list[float] = Field(description="fraction of reference predictions per label")
+    error_rate: float = Field(ge=0, le=1, description="held-out error rate of this profile")
+    n: int = Field(ge=1, description="reference predictions")
+
+    @model_validator(mode="after")
+    def _shapes(self) -> "ReferenceStats":
+        if len(self.confidence_hist) != len(self.confidence_edges) - 1:
+            raise ValueError("confidence_hist needs one value per bin (len(confidence_edges) - 1)")
+        if len(self.label_dist) != len(self.labels):
+            raise ValueError("label_dist needs one value per label")
+        if any(b <= a for a, b in zip(self.confidence_edges, self.confidence_edges[1:])):
+            raise ValueError("confidence_edges must be strictly ascending")
+        if self.confidence_edges[0] != 0.0 or self.confidence_edges[-1] != 1.0:
+            raise ValueError("confidence_edges must start at 0 and end at 1")
+        return self
+
+
+class WindowStats(BaseModel):
+    """What a device counts over a window (and reports): mergeable across devices."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    confidence_counts: list[int]
+    label_counts: list[int]
+    feedback_total: int = Field(0, ge=0, description="feedback items (corrections/confirmations) seen")
+    feedback_errors: int = Field(0, ge=0, description="of which the device's prediction was wrong")
+
+    @property
+    def n(self) -> int:
+        return int(sum(self.confidence_counts))

@@ -32,54 +32,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-
-class ReferenceStats(BaseModel):
-    """A revision's reference statistics for one profile.  # TODO(contracts): move"""
-
-    model_config = ConfigDict(extra="forbid")
-
-    kind: Literal["DriftReference"] = "DriftReference"
-    schema_version: Literal[1] = 1
-    revision: int = Field(ge=0)
-    profile: str
-    labels: list[str] = Field(min_length=1)
-    confidence_edges: list[float] = Field(min_length=2, description="bin edges, ascending, first 0 and last 1")
-    confidence_hist: list[float] = Field(description="fraction of reference predictions per confidence bin")
-    label_dist: list[float] = Field(description="fraction of reference predictions per label")
-    error_rate: float = Field(ge=0, le=1, description="held-out error rate of this profile")
-    n: int = Field(ge=1, description="reference predictions")
-
-    @model_validator(mode="after")
-    def _shapes(self) -> "ReferenceStats":
-        if len(self.confidence_hist) != len(self.confidence_edges) - 1:
-            raise ValueError("confidence_hist needs one value per bin (len(confidence_edges) - 1)")
-        if len(self.label_dist) != len(self.labels):
-            raise ValueError("label_dist needs one value per label")
-        if any(b <= a for a, b in zip(self.confidence_edges, self.confidence_edges[1:])):
-            raise ValueError("confidence_edges must be strictly ascending")
-        if self.confidence_edges[0] != 0.0 or self.confidence_edges[-1] != 1.0:
-            raise ValueError("confidence_edges must start at 0 and end at 1")
-        return self
-
-
-class WindowStats(BaseModel):
-    """What a device counts over a window (and reports): mergeable across devices."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    confidence_counts: list[int]
-    label_counts: list[int]
-    feedback_total: int = Field(0, ge=0, description="feedback items (corrections/confirmations) seen")
-    feedback_errors: int = Field(0, ge=0, description="of which the device's prediction was wrong")
-
-    @property
-    def n(self) -> int:
-        return int(sum(self.confidence_counts))
+from ecc_workloads.contracts import ReferenceStats, WindowStats  # noqa: F401  (re-exported)
 
 
 class DriftSettings(BaseModel):

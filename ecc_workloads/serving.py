@@ -44,7 +44,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 from torch.nn import functional as F
 
 from ecc_workloads import bundles, modular
-from ecc_workloads.contracts import BundleManifest, StoreSettings
+from ecc_workloads.contracts import BundleManifest, StoreLayout, StoreSettings
 
 
 def _import_kserve():
@@ -63,13 +63,8 @@ def _import_kserve():
 kserve, InvalidInput = _import_kserve()
 from kserve.protocol.infer_type import InferOutput, InferRequest, InferResponse  # noqa: E402
 
-# TODO(contracts): move — where the distill Job writes the revision's reply corpus.
-RESPONSES_FILE = "responses.jsonl"
-
-
-def responses_key(namespace: str, teacher: str, revision: int) -> str:
-    """Store key of a revision's reply corpus (JSONL of ResponseRow), beside its bundles."""
-    return f"teachers/{namespace}/{teacher}/revisions/{revision}/{RESPONSES_FILE}"
+RESPONSES_FILE = StoreLayout.RESPONSES_FILE
+responses_key = StoreLayout.responses
 
 
 V2_INPUT = "text"

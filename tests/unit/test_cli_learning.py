@@ -41,7 +41,7 @@ def test_distill_then_merge_back(tmp_path):
     assert report.metrics["acc_teacher@all"] > 0.6 and "acc_s0@typos" in report.metrics
     assert report.metrics["bytes_s0"] < report.metrics["bytes_teacher"] / 10  # pruned + int8 student
     kv = bundles.LocalDirStore(store_dir)
-    ref = json.loads(kv.get(cli_learning.drift_reference_key("shop", "intent", 1, "s0")))
+    ref = json.loads(kv.get(StoreLayout.drift_reference("shop", "intent", 1, "s0")))
     assert ref["kind"] == "DriftReference" and ref["revision"] == 1
     # two devices on profile s0 adapt and upload; one upload is garbage
     s0 = bundles.read_manifest(kv, StoreLayout.bundle_manifest("shop", "intent", 1, "s0"))
@@ -61,8 +61,8 @@ def test_distill_then_merge_back(tmp_path):
     assert report.succeeded and report.metrics["updates_accepted"] == 2 and report.metrics["updates_rejected"] == 1
     assert "edge-c" in report.message
     assert report.metrics["gate_passed"] == 1.0, report.message
-    assert sorted(report.bundles) == sorted(cli_learning.candidate_manifest_key("shop", "intent", 2, p) for p in ("teacher", "s0", "s01"))
-    cand = bundles.read_manifest(kv, cli_learning.candidate_manifest_key("shop", "intent", 2, "s0"))
+    assert sorted(report.bundles) == sorted(StoreLayout.candidate_manifest("shop", "intent", 2, p) for p in ("teacher", "s0", "s01"))
+    cand = bundles.read_manifest(kv, StoreLayout.candidate_manifest("shop", "intent", 2, "s0"))
     assert cand.revision == 2
     before, after = {m.name: m.sha256 for m in s0.modules}, {m.name: m.sha256 for m in cand.modules}
     assert sorted(after) == sorted(before)
