@@ -34,22 +34,27 @@ def echo_server(host: str, prefix: bytes) -> tuple[socket.socket, int]:
 
 
 def ask(host: str, port: int, payload: bytes = b"ping", timeout: float = 5) -> bytes:
+    """Send `payload`, return the reply. A connection that is accepted and then closed
+    (the forwarder has no endpoint) answers b"" once the deadline passes; a refused
+    connection (nothing listening yet) is retried until then and re-raised."""
     deadline = time.monotonic() + timeout
     while True:
         try:
             with socket.create_connection((host, port), timeout=2) as conn:
-                conn.sendall(payload)
-                conn.shutdown(socket.SHUT_WR)
                 chunks = []
                 try:
+                    conn.sendall(payload)
+                    conn.shutdown(socket.SHUT_WR)
                     while chunk := conn.recv(1024):
                         chunks.append(chunk)
-                except ConnectionResetError:
-                    pass  # the forwarder refused: no endpoint
+                except (ConnectionResetError, BrokenPipeError, OSError) as exc:
+                    if isinstance(exc, ConnectionRefusedError):
+                        raise
+                    # accepted, then closed by the forwarder: no endpoint
                 data = b"".join(chunks)
                 if data or time.monotonic() > deadline:
                     return data
-        except OSError:
+        except ConnectionRefusedError:
             if time.monotonic() > deadline:
                 raise
         time.sleep(0.05)
