@@ -1,7 +1,7 @@
 """The ECC Fleet operator (kopf).
 
 Decisions live in pure functions (spec + observed state -> desired children and
-status); kopf handlers only act on them. The resources and controllers arrive
-with the operator issues; this package already runs as `ecc-operator` /
-`python -m ecc_operator` with kopf's peering and health endpoint.
+status: `teacher_decisions`, `conditions`, `refs`); kopf handlers only act on them
+(`teacher_handlers`, `refs_handlers`, through `children.Kube`). Run it as
+`ecc-operator` or `python -m ecc_operator`.
 """

@@ -1,35 +1,125 @@
-"""`ecc-operator` / `python -m ecc_operator`: run the operator with kopf."""
+"""`ecc-operator` / `python -m ecc_operator`: run the ECC Fleet operator with kopf.
+
+    python -m ecc_operator --namespace demo --metrics-port 9090 --liveness http://0.0.0.0:8080/healthz
+
+Kubernetes credentials: in a pod, the ServiceAccount; elsewhere --kubeconfig or $KUBECONFIG.
+With --peering NAME only one instance (the highest priority) is active at a time.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
 
 import kopf
 
 from ecc_workloads.contracts import SYSTEM_NAMESPACE
 
+# TODO(contracts): move — env var naming the built-in Bitext corpus file for Jobs.
+BITEXT_CSV_ENV = "ECC_BITEXT_CSV"
+DEFAULT_PEERING = "ecc-operator"
+
+
+def default_bitext_csv() -> str:
+    repo = Path(__file__).resolve().parents[2]
+    return os.environ.get(BITEXT_CSV_ENV) or str(
+        repo.parent / "shared" / "datasets" / "bitext-customer-support" / "bitext_customer_support.csv")
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="ecc-operator", description=__doc__)
+    parser = argparse.ArgumentParser(prog="ecc-operator", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--namespace", action="append", default=[],
-                        help="namespace(s) to watch; default: all namespaces")
+                        help="namespace(s) to watch (repeatable); default: all namespaces")
+    parser.add_argument("--kubeconfig", default=None, help="kubeconfig file (default: $KUBECONFIG or in-cluster)")
     parser.add_argument("--liveness", default="http://0.0.0.0:8080/healthz",
-                        help="kopf's liveness endpoint URL")
-    parser.add_argument("--peering", default=None,
-                        help="kopf peering object name (one active instance); default: standalone")
+                        help="kopf's liveness endpoint URL ('' to disable)")
+    parser.add_argument("--metrics-port", type=int, default=9090, help="Prometheus /metrics port (0 disables)")
+    parser.add_argument("--peering", default=DEFAULT_PEERING,
+                        help="KopfPeering object name: one active instance per name ('' for standalone)")
+    parser.add_argument("--priority", type=int, default=0, help="peering priority (highest wins)")
+    parser.add_argument("--python", default="python", help="python executable the Jobs and servers run")
+    parser.add_argument("--bitext-csv", default=default_bitext_csv(),
+                        help=f"path or s3:// URI Jobs read for the built-in corpus 'bitext' (${BITEXT_CSV_ENV})")
+    parser.add_argument("--verbose", action="store_true", help="debug logging")
     return parser.parse_args(argv)
+
+
+def ensure_peering(api, name: str, namespaces: list[str]) -> None:
+    """Create the KopfPeering objects kopf needs for one-active-instance (kopf waits without them)."""
+    from kubernetes import client
+    from kubernetes.client.rest import ApiException
+
+    custom = client.CustomObjectsApi(api)
+    targets = [("kopfpeerings", ns, "KopfPeering") for ns in namespaces] or [("clusterkopfpeerings", None,
+                                                                                "ClusterKopfPeering")]
+    for plural, ns, kind in targets:
+        body = {"apiVersion": "kopf.dev/v1", "kind": kind, "metadata": {"name": name}}
+        try:
+            if ns:
+                custom.create_namespaced_custom_object("kopf.dev", "v1", ns, plural, body)
+            else:
+                custom.create_cluster_custom_object("kopf.dev", "v1", plural, body)
+        except ApiException as exc:
+            if exc.status != 409:
+                raise
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    if args.kubeconfig:
+        os.environ["KUBECONFIG"] = args.kubeconfig
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if not args.verbose:  # kopf logs every timer run at INFO: keep the log readable
+        logging.getLogger("kopf.objects").setLevel(logging.WARNING)
+
+    from kubernetes import client, config
+
+    from ecc_operator import metrics, refs_handlers, settings as op_settings, teacher_decisions as td, teacher_handlers
+    from ecc_operator.children import Kube
+
+    try:
+        config.load_incluster_config()
+    except config.ConfigException:
+        config.load_kube_config(config_file=args.kubeconfig)
+    teacher_handlers.RUNTIME.kube = Kube(client.ApiClient())
+    teacher_handlers.RUNTIME.workloads = td.WorkloadSettings(python=args.python,
+                                                              builtin_corpora={"bitext": args.bitext_csv})
+    refs_handlers.RUNTIME.kube = teacher_handlers.RUNTIME.kube
+    refs_handlers.RUNTIME.namespaces = tuple(args.namespace)
+    peering = args.peering or None
+    if peering:
+        ensure_peering(client.ApiClient(), peering, args.namespace)
+
+    @kopf.on.login()
+    def _login(**kwargs):
+        # kopf's piggy-backing on the kubernetes client reads $KUBECONFIG at import time;
+        # these read it (or the ServiceAccount) now. A login handler must return credentials.
+        return kopf.login_with_service_account(**kwargs) or kopf.login_with_kubeconfig(**kwargs)
+
+    @kopf.on.startup()
+    def _configure(settings: kopf.OperatorSettings, **_) -> None:
+        op_settings.configure(settings, peering_name=peering, priority=args.priority)
+        metrics.serve(args.metrics_port)
+        refs_handlers.start()
+
+    @kopf.on.cleanup()
+    def _stop(**_) -> None:
+        refs_handlers.RUNTIME.stop.set()
+
     asyncio.run(
         kopf.operator(
             clusterwide=not args.namespace,
-            namespaces=args.namespace or None,
-            liveness_endpoint=args.liveness,
-            peering_name=args.peering,
-            standalone=args.peering is None,
+            namespaces=args.namespace or (),
+            liveness_endpoint=args.liveness or None,
+            peering_name=peering,
+            priority=args.priority,
+            standalone=peering is None,
         )
     )
 

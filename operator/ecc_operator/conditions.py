@@ -1,0 +1,101 @@
+"""Pure helpers for `status.conditions` (Ready, Progressing, Degraded) and phases.
+
+Conditions follow metav1.Condition: one entry per type; `lastTransitionTime` changes only
+when the status of that type changes, so re-reconciling an unchanged object writes the
+same list and produces no status churn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Literal
+
+ConditionStatus = Literal["True", "False", "Unknown"]
+
+READY = "Ready"
+PROGRESSING = "Progressing"
+DEGRADED = "Degraded"
+CONDITION_TYPES = (READY, PROGRESSING, DEGRADED)
+
+MAX_MESSAGE = 4000
+"""status.message and condition messages are cut to this (the CRD allows 4096 for message)."""
+
+
+def now_rfc3339() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def clip(message: str, limit: int = MAX_MESSAGE) -> str:
+    message = (message or "").strip()
+    return message if len(message) <= limit else message[: limit - 3] + "..."
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What the controller concluded about one condition type."""
+
+    type: str
+    status: ConditionStatus
+    reason: str
+    message: str = ""
+
+
+def merge_conditions(
+    existing: list[dict] | None,
+    observations: list[Observation],
+    generation: int | None,
+    now: str | None = None,
+) -> list[dict]:
+    """The new conditions list (camelCase dicts, sorted by type) given the old one.
+
+    `lastTransitionTime` is kept from the existing entry when the status did not change.
+    Types present in `existing` but not observed are kept as they were."""
+    now = now or now_rfc3339()
+    by_type = {c.get("type"): dict(c) for c in existing or [] if c.get("type")}
+    for obs in observations:
+        old = by_type.get(obs.type)
+        changed = old is None or old.get("status") != obs.status
+        entry = {
+            "type": obs.type,
+            "status": obs.status,
+            "reason": obs.reason,
+            "message": clip(obs.message),
+            "lastTransitionTime": now if changed else old.get("lastTransitionTime", now),
+        }
+        if generation is not None:
+            entry["observedGeneration"] = int(generation)
+        by_type[obs.type] = entry
+    return [by_type[t] for t in sorted(by_type)]
+
+
+def condition(conditions: list[dict] | None, ctype: str) -> dict | None:
+    for c in conditions or []:
+        if c.get("type") == ctype:
+            return c
+    return None
+
+
+def is_true(conditions: list[dict] | None, ctype: str) -> bool:
+    c = condition(conditions, ctype)
+    return bool(c and c.get("status") == "True")
+
+
+def triple(
+    ready: tuple[ConditionStatus, str, str],
+    progressing: tuple[ConditionStatus, str, str],
+    degraded: tuple[ConditionStatus, str, str],
+) -> list[Observation]:
+    """Ready, Progressing and Degraded observations from (status, reason, message) tuples."""
+    return [
+        Observation(READY, *ready),
+        Observation(PROGRESSING, *progressing),
+        Observation(DEGRADED, *degraded),
+    ]
+
+
+def same_status(old: dict | None, new: dict) -> bool:
+    """True when applying `new` (a status patch) to `old` changes nothing, ignoring keys
+    `new` does not mention."""
+    old = old or {}
+    return all(old.get(k) == v for k, v in new.items())

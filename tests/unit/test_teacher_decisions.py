@@ -1,0 +1,332 @@
+"""CloudTeacher decisions: spec + observed state -> Job, serving children, status. Pure."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from ecc_workloads.contracts import CLOUD_NODE_ROLE_LABEL, BundleManifest, JobReport, ModuleRef, StoreEnv, StoreLayout
+
+from ecc_operator import conditions as c
+from ecc_operator import teacher_decisions as td
+
+REF = td.TeacherRef(namespace="demo", name="shop", uid="uid-1", generation=1)
+SETTINGS = td.WorkloadSettings(python="python", builtin_corpora={"bitext": "/data/bitext.csv"})
+SPEC = {
+    "model": {"source": "tiny"},
+    "corpus": {"uri": "s3://ecc-fleet/corpora/small.csv", "textColumn": "instruction", "labelColumn": "intent",
+               "maxRows": 100},
+    "students": [{"profile": "s02", "blocks": [0, 2]}, {"profile": "s1", "blocks": [1]}],
+    "distillation": {"epochs": 1, "backoffLimit": 1, "activeDeadlineSeconds": 600,
+                     "gates": {"minStudentAccuracy": 0.5}},
+    "serving": {"mode": "deployment"},
+}
+
+
+def spec(**changes) -> dict:
+    out = json.loads(json.dumps(SPEC))
+    for key, value in changes.items():
+        out[key] = value
+    return out
+
+
+def run(raw: dict, status: dict | None = None, ref=REF, **observed):
+    p = td.plan(ref, raw, status or {})
+    obs = td.Observed(ref=ref, status=status or {}, **observed)
+    return p, td.decide(p, obs, SETTINGS)
+
+
+def conds(d: td.Decision) -> dict:
+    return {x["type"]: x for x in d.status["conditions"]}
+
+
+def report(acc: float = 0.9, profiles=("teacher", "s02", "s1")) -> JobReport:
+    return JobReport(job="distill", succeeded=True, message="ok",
+                     bundles=[StoreLayout.bundle_manifest("demo", "shop", 1, p) for p in profiles],
+                     metrics={f"acc_{p}@all": acc for p in profiles})
+
+
+def facts(rep: JobReport) -> tuple[td.BundleFact, ...]:
+    out = []
+    for key in rep.bundles:
+        profile = key.rsplit("/", 1)[1][:-5]
+        m = BundleManifest(revision=1, profile=profile, blocks=[0], labels=["a", "b"], base_model="tiny",
+                           modules=[ModuleRef(name="embeddings", sha256="a" * 64, bytes=100),
+                                    ModuleRef(name="block.0", sha256="b" * 64, bytes=50)])
+        out.append(td.bundle_fact("ecc-fleet", key, m.model_dump_json().encode(), rep))
+    return tuple(out)
+
+
+# --------------------------------------------------------------------- revisions
+def test_spec_hash_ignores_serving_and_follows_everything_else():
+    base = td.spec_hash(td.parse_spec(spec()))
+    assert td.spec_hash(td.parse_spec(spec(serving={"mode": "kserve", "replicas": 3}))) == base
+    assert td.spec_hash(td.parse_spec(spec(students=[{"profile": "s02", "blocks": [0, 2]}]))) != base
+    # defaults written out or left to the schema: the same spec, the same hash
+    explicit = spec()
+    explicit["distillation"]["temperature"] = 2.0
+    assert td.spec_hash(td.parse_spec(explicit)) == base
+
+
+def test_new_teacher_gets_the_job_of_revision_one_and_is_pending():
+    p, d = run(spec())
+    assert p.next_revision == 1 and not p.up_to_date
+    job = d.create_job
+    assert job["metadata"]["name"] == td.job_name("shop", 1, p.hash) == f"shop-distill-r1-{p.hash[:6]}"
+    assert d.status["phase"] == "Pending" and d.status["revision"] == 0 and d.status["lastJob"] == job["metadata"]["name"]
+    assert conds(d)["Progressing"]["status"] == "True" and conds(d)["Ready"]["status"] == "False"
+    assert d.job_outcome == "created" and ("Normal", "JobCreated") in [(e[0], e[1]) for e in d.events]
+
+
+def test_job_manifest_runs_on_a_cloud_worker_owned_by_the_teacher_with_store_env():
+    p, d = run(spec())
+    job = d.create_job
+    owner = job["metadata"]["ownerReferences"][0]
+    assert owner == {"apiVersion": "ecc.dev/v1alpha1", "kind": "CloudTeacher", "name": "shop", "uid": "uid-1",
+                     "controller": True, "blockOwnerDeletion": True}
+    assert job["spec"]["backoffLimit"] == 1 and job["spec"]["activeDeadlineSeconds"] == 600
+    pod = job["spec"]["template"]["spec"]
+    assert pod["nodeSelector"] == {CLOUD_NODE_ROLE_LABEL: ""} and pod["restartPolicy"] == "Never"
+    prepare, distill = pod["initContainers"][0], pod["containers"][0]
+    for ctr in (prepare, distill):
+        assert ctr["envFrom"] == [{"secretRef": {"name": "ecc-store"}}]
+        assert {"name": StoreEnv.BUCKET, "value": "ecc-fleet"} in ctr["env"]
+        assert ctr["terminationMessagePolicy"] == "FallbackToLogsOnError"
+    line = td.command_line(prepare)
+    assert "s3://ecc-fleet/corpora/small.csv" in line and "--text-col instruction" in line
+    assert f"--out s3://ecc-fleet/{td.corpus_prefix('demo', 'shop', 1)}" in line
+    args = distill["args"]
+    report_uri = f"s3://ecc-fleet/{StoreLayout.job_report('demo', 'shop', job['metadata']['name'])}"
+    assert args[args.index("--report") + 1] == report_uri
+    assert prepare["args"][prepare["args"].index("--report") + 1] == report_uri
+    assert args[args.index("--revision") + 1] == "1" and args[args.index("--base-model") + 1] == "tiny"
+    assert [args[i + 1] for i, a in enumerate(args) if a == "--profile"] == ["s02=0,2", "s1=1"]
+    assert args[args.index("--max-train-rows") + 1] == "100" and args[args.index("--epochs") + 1] == "1"
+
+
+def test_builtin_corpus_resolves_to_the_configured_file_and_unknown_ones_degrade():
+    _, d = run(spec(corpus={"uri": "bitext", "maxRows": 50}))
+    prepare = d.create_job["spec"]["template"]["spec"]["initContainers"][0]
+    assert prepare["args"][2:5] == ["corpus", "prepare", "/data/bitext.csv"] and "--preset bitext" in td.command_line(prepare)
+    _, bad = run(spec(corpus={"uri": "nosuch", "textColumn": "t", "labelColumn": "l"}))
+    assert bad.create_job is None and bad.status["phase"] == "Degraded"
+    assert "corpus.uri 'nosuch'" in bad.status["message"] and "bitext" in bad.status["message"]
+
+
+def test_running_job_is_distilling_and_not_recreated():
+    p, _ = run(spec())
+    _, d = run(spec(), status={"phase": "Pending"}, job=td.JobView(name=p.wanted_job, active=1))
+    assert d.create_job is None and d.status["phase"] == "Distilling"
+    assert conds(d)["Progressing"]["reason"] == "Distilling" and d.job_outcome is None
+
+
+def test_superseded_running_jobs_are_deleted_finished_ones_kept():
+    p, _ = run(spec())
+    others = (td.JobView(name="shop-distill-r1-old", active=1), td.JobView(name="shop-distill-r1-done", succeeded=True))
+    _, d = run(spec(), job=td.JobView(name=p.wanted_job, active=1), other_jobs=others)
+    assert d.delete_jobs == ["shop-distill-r1-old"]
+
+
+def test_spec_edited_back_to_the_published_one_stops_the_obsolete_job():
+    p, _ = run(spec())
+    status = _published_status(p, report())
+    _, d = run(spec(), status=status, other_jobs=(td.JobView(name="shop-distill-r2-abcdef", active=1),))
+    assert d.delete_jobs == ["shop-distill-r2-abcdef"] and d.create_job is None
+
+
+def test_failed_job_degrades_with_the_reports_reason_once():
+    p, _ = run(spec())
+    failed = td.JobView(name=p.wanted_job, failed=True, failure_reason="BackoffLimitExceeded")
+    bad = JobReport(job="corpus-prepare", succeeded=False, message="KeyNotFound: s3://ecc-fleet/x.csv does not exist")
+    _, d = run(spec(), status={"phase": "Distilling"}, job=failed, report=bad, pod_messages=("distill exited 1: boom",))
+    assert d.status["phase"] == "Degraded" and d.create_job is None
+    assert "KeyNotFound: s3://ecc-fleet/x.csv does not exist" in d.status["message"]
+    assert "BackoffLimitExceeded" in d.status["message"]
+    assert conds(d)["Degraded"]["status"] == "True" and conds(d)["Degraded"]["reason"] == "DistillationFailed"
+    assert d.job_outcome == "failed" and d.events[-1][0] == "Warning"
+    # The next reconcile sees the same thing: no new Job, no new count, no new Event (no crash loop).
+    _, again = run(spec(), status=d.status, job=failed, report=bad)
+    assert again.create_job is None and again.job_outcome is None and again.events == []
+
+
+def test_failed_job_without_report_uses_the_pod_termination_message():
+    p, _ = run(spec())
+    failed = td.JobView(name=p.wanted_job, failed=True, failure_reason="DeadlineExceeded")
+    _, d = run(spec(), job=failed, pod_messages=("distill exited 137: OOMKilled",))
+    assert "distill exited 137: OOMKilled" in d.status["message"]
+
+
+def test_pod_termination_messages_newest_first_only_failures():
+    pods = [
+        {"metadata": {"creationTimestamp": "2026-01-01T00:00:00Z"},
+         "status": {"containerStatuses": [{"name": "distill", "state": {"terminated": {"exitCode": 1, "message": "old"}}}]}},
+        {"metadata": {"creationTimestamp": "2026-01-01T00:01:00Z"},
+         "status": {"initContainerStatuses": [{"name": "prepare-corpus",
+                                               "state": {"terminated": {"exitCode": 2, "message": "new\n"}}}],
+                    "containerStatuses": [{"name": "ok", "state": {"terminated": {"exitCode": 0, "message": "fine"}}}]}},
+    ]
+    assert td.pod_termination_messages(pods) == ["prepare-corpus exited 2: new", "distill exited 1: old"]
+
+
+def test_succeeded_job_publishes_the_revision_and_creates_serving():
+    p, _ = run(spec())
+    rep = report(0.9)
+    _, d = run(spec(), status={"phase": "Distilling"}, job=td.JobView(name=p.wanted_job, succeeded=True),
+               report=rep, bundles=facts(rep))
+    assert d.status["revision"] == 1 and d.status["specHash"] == p.hash and d.published_revision == 1
+    assert [b["profile"] for b in d.status["bundles"]] == ["s02", "s1", "teacher"]
+    b = d.status["bundles"][0]
+    assert b["manifestURI"] == "s3://ecc-fleet/" + StoreLayout.bundle_manifest("demo", "shop", 1, "s02")
+    assert b["bytes"] == 150 and b["accuracy"] == 0.9 and len(b["sha256"]) == 64
+    assert d.job_outcome == "succeeded"
+    kinds = {m["kind"]: m for m in d.apply}
+    assert set(kinds) == {"Deployment", "Service"}
+    server = kinds["Deployment"]["spec"]["template"]["spec"]["containers"][0]
+    assert "--manifest" in server["args"]
+    assert server["args"][server["args"].index("--manifest") + 1].endswith("/revisions/1/bundles/teacher.json")
+    assert kinds["Deployment"]["spec"]["template"]["spec"]["nodeSelector"] == {CLOUD_NODE_ROLE_LABEL: ""}
+    assert d.status["servingURL"] == "http://shop-serving.demo.svc.cluster.local:80"
+    assert d.status["phase"] == "Publishing"  # serving not ready yet
+
+
+def test_bundle_fact_hashes_the_manifest_bytes():
+    rep = report()
+    raw = BundleManifest(revision=1, profile="s02", blocks=[0], labels=["a"], base_model="t",
+                         modules=[ModuleRef(name="m", sha256="c" * 64, bytes=7)]).model_dump_json().encode()
+    f = td.bundle_fact("ecc-fleet", rep.bundles[1], raw, rep)
+    assert f.sha256 == hashlib.sha256(raw).hexdigest() and f.bytes == 7 and f.profile == "s02"
+
+
+def test_gates_refuse_a_weak_revision():
+    p, _ = run(spec())
+    rep = report(0.3)
+    _, d = run(spec(), job=td.JobView(name=p.wanted_job, succeeded=True), report=rep, bundles=facts(rep))
+    assert d.status["phase"] == "Degraded" and d.status["revision"] == 0 and "bundles" not in d.status
+    assert conds(d)["Degraded"]["reason"] == "GateFailed"
+    assert "s02: test accuracy 0.3000 < gate 0.5000" in d.status["message"]
+    assert d.job_outcome == "gate-failed"
+
+
+def test_report_missing_after_success_is_degraded_not_published():
+    p, _ = run(spec())
+    _, d = run(spec(), job=td.JobView(name=p.wanted_job, succeeded=True), report_error="no report at s3://x")
+    assert d.status["phase"] == "Degraded" and conds(d)["Degraded"]["reason"] == "ReportUnreadable"
+    assert "no report at s3://x" in d.status["message"]
+
+
+def _published_status(p, rep) -> dict:
+    return {"phase": "Ready", "revision": 1, "specHash": p.hash, "lastJob": p.wanted_job,
+            "bundles": [f.to_status() for f in facts(rep)]}
+
+
+def test_up_to_date_teacher_with_ready_deployment_is_ready_and_writes_nothing_new():
+    p, _ = run(spec())
+    rep = report()
+    status = _published_status(p, rep)
+    _, first = run(spec(), status=status)
+    dep, svc = first.apply
+    dep["status"] = {"observedGeneration": 1, "readyReplicas": 1, "updatedReplicas": 1, "replicas": 1}
+    dep["metadata"]["generation"] = 1
+    _, d = run(spec(), status=status, serving=td.ServingView(deployment=dep, service=svc))
+    assert d.apply == [] and d.create_job is None and d.status["phase"] == "Ready"
+    assert conds(d)["Ready"]["status"] == "True" and conds(d)["Progressing"]["status"] == "False"
+
+
+def test_a_status_update_makes_no_revision_but_a_spec_edit_does():
+    p, _ = run(spec())
+    status = _published_status(p, report())
+    same_spec_new_gen = td.TeacherRef("demo", "shop", "uid-1", generation=5)
+    p2, d = run(spec(serving={"mode": "deployment", "replicas": 2}), status=status, ref=same_spec_new_gen)
+    assert p2.up_to_date and d.create_job is None
+    p3, d3 = run(spec(students=[{"profile": "s02", "blocks": [0, 2]}]), status=status, ref=same_spec_new_gen)
+    assert not p3.up_to_date and p3.next_revision == 2
+    assert d3.create_job["metadata"]["name"].startswith("shop-distill-r2-")
+    # while revision 2 is made, revision 1 stays published
+    assert d3.status["phase"] == "Distilling" and d3.status["revision"] == 1
+    assert conds(d3)["Ready"]["status"] == "True"
+
+
+def test_auto_mode_picks_kserve_when_its_crd_exists_and_removes_the_deployment():
+    p, _ = run(spec(serving={"mode": "auto"}))
+    status = _published_status(p, report())
+    old_dep = {"metadata": {"name": "shop-serving"}}
+    _, d = run(spec(serving={"mode": "auto"}), status=status, kserve_available=True,
+               serving=td.ServingView(deployment=old_dep))
+    assert [m["kind"] for m in d.apply] == ["InferenceService"]
+    assert ("Deployment", "shop-serving") in d.delete
+    isvc = d.apply[0]
+    assert isvc["apiVersion"] == "serving.kserve.io/v1beta1"
+    ctr = isvc["spec"]["predictor"]["containers"][0]
+    assert ctr["name"] == "kserve-container" and ctr["ports"][0]["containerPort"] == td.SERVING_PORT
+    assert d.status["phase"] == "Publishing" and "InferenceService shop-serving" in d.status["message"]
+    _, d2 = run(spec(serving={"mode": "auto"}), status=status, kserve_available=False)
+    assert [m["kind"] for m in d2.apply] == ["Deployment", "Service"]
+
+
+def test_kserve_ready_condition_makes_the_teacher_ready_with_its_url():
+    p, _ = run(spec(serving={"mode": "kserve"}))
+    status = _published_status(p, report())
+    _, first = run(spec(serving={"mode": "kserve"}), status=status, kserve_available=True)
+    isvc = first.apply[0]
+    isvc["status"] = {"url": "http://shop.demo.example", "conditions": [{"type": "Ready", "status": "True"}]}
+    _, d = run(spec(serving={"mode": "kserve"}), status=status, kserve_available=True,
+               serving=td.ServingView(inference_service=isvc))
+    assert d.status["phase"] == "Ready" and d.status["servingURL"] == "http://shop.demo.example"
+
+
+def test_missing_store_secret_degrades_and_names_it():
+    _, d = run(spec(), store_secret_present=False)
+    assert d.create_job is None and d.status["phase"] == "Degraded"
+    assert "Secret demo/ecc-store" in d.status["message"] and conds(d)["Degraded"]["reason"] == "StoreSecretMissing"
+
+
+@pytest.mark.parametrize("changes, needle", [
+    ({"model": {"source": "bert-large"}}, "model.source 'bert-large'"),
+    ({"store": {"prefix": "team-a/"}}, "store.prefix"),
+])
+def test_specs_the_job_cannot_run_degrade_naming_the_field(changes, needle):
+    _, d = run(spec(**changes))
+    assert d.create_job is None and d.status["phase"] == "Degraded" and needle in d.status["message"]
+
+
+def test_invalid_spec_is_degraded_not_raised():
+    _, d = run({"students": []})
+    assert d.status["phase"] == "Degraded" and conds(d)["Degraded"]["reason"] == "InvalidSpec"
+    assert "students" in d.status["message"]
+
+
+def test_conditions_carry_the_observed_generation():
+    ref = td.TeacherRef("demo", "shop", "uid-1", generation=7)
+    _, d = run(spec(), ref=ref)
+    assert d.status["observedGeneration"] == 7
+    assert all(x["observedGeneration"] == 7 for x in d.status["conditions"])
+    assert c.is_true(d.status["conditions"], c.PROGRESSING)
+
+
+# --------------------------------------------------------------------- retries
+def test_a_failed_revision_is_retried_after_a_growing_delay_then_given_up():
+    p, _ = run(spec())
+    failed = td.JobView(name=p.wanted_job, failed=True, failure_reason="BackoffLimitExceeded", failed_at=1000.0)
+    degraded = {"phase": "Degraded", "lastJob": p.wanted_job}
+    _, wait = run(spec(), status=degraded, job=failed, attempt=1, now=1000.0 + td.retry_delay(1) - 1)
+    assert wait.create_job is None and wait.status["phase"] == "Degraded"
+    assert f"attempt 1/{td.MAX_ATTEMPTS}, next attempt at" in wait.status["message"]
+    _, retry = run(spec(), status=degraded, job=failed, attempt=1, now=1000.0 + td.retry_delay(1))
+    assert retry.create_job["metadata"]["name"] == td.job_name("shop", 1, p.hash, 2) == p.wanted_job + "-2"
+    assert retry.status["phase"] == "Distilling" and retry.status["lastJob"] == p.wanted_job + "-2"
+    assert ("Normal", "Retrying") in [(e[0], e[1]) for e in retry.events]
+    assert td.retry_delay(2) == 2 * td.retry_delay(1)
+    last = td.JobView(name=td.job_name("shop", 1, p.hash, td.MAX_ATTEMPTS), failed=True, failed_at=1000.0)
+    _, gave_up = run(spec(), status=degraded, job=last, attempt=td.MAX_ATTEMPTS, now=10**9)
+    assert gave_up.create_job is None and "gave up after" in gave_up.status["message"]
+
+
+def test_job_names_fit_the_pod_label_limit_and_attempts_parse_back():
+    longest = "t" * 40  # the CRD's max name length for CloudTeacher
+    name = td.job_name(longest, 99999, "f" * 64, td.MAX_ATTEMPTS)
+    assert len(name) <= 63
+    base = td.job_name("shop", 3, "abcdef0123")
+    assert td.attempt_of(base, base) == 1 and td.attempt_of(base, base + "-3") == 3
+    assert td.attempt_of(base, base + "-x") is None and td.attempt_of(base, "shop-distill-r4-abcdef") is None
