@@ -68,6 +68,8 @@ PROMETHEUS_PATH_ANNOTATION = "prometheus.io/path"
 # operator's children (the process node agent ignores images; a real cluster pulls them).
 BUILTIN_MODELS: tuple[str, ...] = ("minilm-l6",)
 BUILTIN_CORPORA: tuple[str, ...] = ("bitext",)
+TEACHER_PROFILE = "teacher"
+"""Profile name of the full cloud model's bundle."""
 MODEL_BLOCKS = 6
 """Transformer blocks of the built-in teacher (all-MiniLM-L6-v2): indices 0..5."""
 DEFAULT_WORKLOAD_IMAGE = "ghcr.io/ecc-fleet/ecc-workloads:0.1.0"
@@ -100,6 +102,8 @@ class RuntimeEnv:
     PROMETHEUS_URL = "ECC_PROMETHEUS_URL"
     TEST_CLUSTER = "ECC_TEST_CLUSTER"
     """Name of an already running local cluster the tests should use instead of starting one."""
+    BITEXT_CSV = "ECC_BITEXT_CSV"
+    """Path of the shared Bitext CSV behind the built-in corpus name `bitext`."""
     CACHE_DIR = "ECC_CACHE_DIR"
     """Root of caches kept outside the checkout (binaries, venvs); default ~/.cache/ecc-fleet."""
 
@@ -199,6 +203,17 @@ class StoreLayout:
         """Where merge-back writes a candidate; the operator promotes it (modules are
         content-addressed, so promotion copies no module)."""
         return f"teachers/{namespace}/{teacher}/candidates/{revision}/bundles/{profile}.json"
+
+    @staticmethod
+    def corpus_prefix(namespace: str, teacher: str, revision: int) -> str:
+        """Where a distillation Job's first step writes the prepared splits of a revision."""
+        return f"teachers/{namespace}/{teacher}/revisions/{revision}/corpus"
+
+    @staticmethod
+    def teacher_prefixes(namespace: str, teacher: str) -> list[str]:
+        """Every prefix that belongs to one teacher (removed when it is deleted; the
+        content-addressed modules are shared and stay)."""
+        return [f"teachers/{namespace}/{teacher}/", f"reports/jobs/{namespace}/{teacher}/"]
 
     RESPONSES_FILE = "responses.jsonl"
 

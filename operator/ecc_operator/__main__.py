@@ -17,10 +17,9 @@ from pathlib import Path
 
 import kopf
 
-from ecc_workloads.contracts import SYSTEM_NAMESPACE
+from ecc_workloads.contracts import SYSTEM_NAMESPACE, RuntimeEnv
 
-# TODO(contracts): move — env var naming the built-in Bitext corpus file for Jobs.
-BITEXT_CSV_ENV = "ECC_BITEXT_CSV"
+BITEXT_CSV_ENV = RuntimeEnv.BITEXT_CSV
 DEFAULT_PEERING = "ecc-operator"
 
 

@@ -15,7 +15,7 @@ import logging
 
 import kopf
 
-# TODO(contracts): move — prefix of the operator's annotations on custom resources.
+# The operator's own annotations on custom resources, and its finalizer.
 ANNOTATION_PREFIX = "ecc.dev"
 FINALIZER = "ecc.dev/cleanup"
 

