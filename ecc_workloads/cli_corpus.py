@@ -105,6 +105,8 @@ def prepare(
     seed: int = typer.Option(13, help="split seed"),
     stratify: str = typer.Option("label+domain", help="label | domain | label+domain"),
     min_chars: Optional[int] = typer.Option(None, help="drop texts shorter than this after scrubbing"),
+    min_words: Optional[int] = typer.Option(None, help="drop texts with fewer words than this after scrubbing"),
+    dedupe: Optional[str] = typer.Option(None, help="none | exact | near (near also drops exact duplicates)"),
     no_scrub: bool = typer.Option(False, "--no-scrub", help="do not scrub personal data (not for shipping)"),
     pii_report: Optional[Path] = typer.Option(
         None, help="pii.json from benchmarks/pii.py: adds the injected-data figures to the data card"
@@ -128,7 +130,8 @@ def prepare(
     report_target = report or os.environ.get(RuntimeEnv.REPORT_URI) or f"{out.rstrip('/')}/report.json"
     t0 = time.perf_counter()
     try:
-        spec = _resolve_spec(preset, spec_file, text_col, label_col, domain_col, response_col, min_chars, no_scrub)
+        spec = _resolve_spec(preset, spec_file, text_col, label_col, domain_col, response_col, min_chars, no_scrub,
+                             min_words=min_words, dedupe=dedupe)
         split_config = splits.SplitConfig(train=train, val=val, test=test, seed=seed, stratify=stratify)
         sink = _Sink(out, store_factory)
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as bar:
@@ -210,7 +213,21 @@ def prepare(
         raise typer.Exit(code=1) from exc
 
 
-def _resolve_spec(preset, spec_file, text_col, label_col, domain_col, response_col, min_chars, no_scrub):
+def dedupe_options(dedupe: str | None) -> dict[str, bool]:
+    """--dedupe value -> CleaningOptions fields (empty: keep the spec's)."""
+    from ecc_workloads import corpus
+
+    choices = {"none": (False, False), "exact": (True, False), "near": (True, True)}
+    if dedupe is None:
+        return {}
+    if dedupe not in choices:
+        raise corpus.CorpusError(f"--dedupe {dedupe!r}: use one of {', '.join(choices)}")
+    exact, near = choices[dedupe]
+    return {"drop_exact_duplicates": exact, "drop_near_duplicates": near}
+
+
+def _resolve_spec(preset, spec_file, text_col, label_col, domain_col, response_col, min_chars, no_scrub,
+                  min_words=None, dedupe=None):
     from ecc_workloads import corpus
 
     if spec_file is not None:
@@ -233,8 +250,9 @@ def _resolve_spec(preset, spec_file, text_col, label_col, domain_col, response_c
         update["domain_rule"] = None
     if response_col:
         update["response_col"] = response_col
+    overrides = {"min_chars": min_chars, "min_words": min_words, "scrub_pii": (False if no_scrub else None)}
     cleaning = spec.cleaning.model_copy(
-        update={k: v for k, v in {"min_chars": min_chars, "scrub_pii": (False if no_scrub else None)}.items() if v is not None}
+        update={**{k: v for k, v in overrides.items() if v is not None}, **dedupe_options(dedupe)}
     )
     update["cleaning"] = cleaning
     return corpus.CorpusSpec.model_validate({**spec.model_dump(), **{k: (v.model_dump() if hasattr(v, "model_dump") else v) for k, v in update.items()}})

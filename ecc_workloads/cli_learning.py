@@ -85,6 +85,20 @@ def parse_profiles(values: list[str]) -> dict[str, list[int]]:
     return out
 
 
+def student_bundle_groups(profiles: dict[str, list[int]], int8_all: bool, prune_all: bool,
+                          int8_profiles: list[str], prune_profiles: list[str]) -> dict[tuple[bool, bool], list[str]]:
+    """Students grouped by how their bundles are written: (int8, pruned vocabulary) -> names."""
+    unknown = sorted((set(int8_profiles) | set(prune_profiles)) - set(profiles))
+    if unknown:
+        raise typer.BadParameter(f"--int8-profile/--prune-vocab-profile name unknown profiles {unknown}; "
+                                 f"known: {sorted(profiles)}")
+    groups: dict[tuple[bool, bool], list[str]] = {}
+    for name in profiles:
+        key = (int8_all or name in int8_profiles, prune_all or name in prune_profiles)
+        groups.setdefault(key, []).append(name)
+    return groups
+
+
 def write_report(report: JobReport, target: str) -> None:
     if target.startswith("s3://"):
         from ecc_workloads.store import Store
@@ -170,8 +184,10 @@ def distill(
     freeze_embeddings: bool = typer.Option(True, help="keep the embedding module fixed"),
     max_length: int = typer.Option(64),
     max_train_rows: Optional[int] = typer.Option(None, help="cap the training rows (smoke runs)"),
-    int8: bool = typer.Option(False, help="ship student modules as int8"),
-    prune_vocab: bool = typer.Option(False, help="ship students with the embedding table pruned to the corpus vocabulary"),
+    int8: bool = typer.Option(False, help="ship every student's modules as int8"),
+    prune_vocab: bool = typer.Option(False, help="ship every student with the embedding table pruned to the corpus vocabulary"),
+    int8_profile: list[str] = typer.Option([], help="ship this student's modules as int8 (repeatable)"),
+    prune_vocab_profile: list[str] = typer.Option([], help="prune this student's embedding table to the corpus vocabulary (repeatable)"),
     seed: int = typer.Option(0),
     report: Optional[str] = typer.Option(None, help=f"JobReport target; default ${RuntimeEnv.REPORT_URI} or the store's report key"),
 ) -> None:
@@ -224,9 +240,10 @@ def distill(
         written = bundles.write_bundles(model, [modular.TEACHER_PROFILE], revision, kv, metrics=per_profile)
         manifests = dict(written.manifests)
         uploaded = written.bytes_uploaded
-        if profiles:
-            vocab = bundles.corpus_token_ids(tok, x, max_length) if prune_vocab else None
-            w2 = bundles.write_bundles(model, list(profiles), revision, kv, int8=int8, vocabulary=vocab, metrics=per_profile)
+        for (q8, prune), group in student_bundle_groups(profiles, int8, prune_vocab, int8_profile,
+                                                        prune_vocab_profile).items():
+            vocab = bundles.corpus_token_ids(tok, x, max_length) if prune else None
+            w2 = bundles.write_bundles(model, group, revision, kv, int8=q8, vocabulary=vocab, metrics=per_profile)
             manifests.update(w2.manifests)
             uploaded += w2.bytes_uploaded
         keys = bundles.publish_manifests(kv, manifests.values(), namespace, teacher)

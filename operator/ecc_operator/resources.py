@@ -393,7 +393,8 @@ class CorpusSpec(CRDModel):
     splits: SplitsSpec = sub(SplitsSpec, "train/validation/test fractions")
     max_rows: int | None = Field(
         None, ge=1, le=10_000_000,
-        description="use at most this many rows (a deterministic sample) — small slices for tests and demos",
+        description="train on at most this many rows of the training split (a deterministic sample; the "
+        "validation and test splits stay whole) — small slices for tests and demos",
     )
 
     cel_rules = (

@@ -219,7 +219,8 @@ def distill_job_manifest(ref: TeacherRef, spec: CloudTeacherSpec, revision: int,
     prepare = [source, "--out", corpus_out, *corpus_args,
                "--train", repr(c.splits.train), "--val", repr(c.splits.validation), "--test", repr(c.splits.test),
                "--seed", str(c.splits.seed), "--stratify", c.splits.stratify,
-               "--min-chars", str(c.cleaning.min_length), "--report", report]
+               "--min-chars", str(c.cleaning.min_length), "--min-words", str(c.cleaning.min_words),
+               "--dedupe", c.cleaning.dedupe, "--report", report]
     if not c.cleaning.scrub_pii:
         prepare.append("--no-scrub")
     distill = ["--corpus", corpus_out, "--store", f"s3://{bucket}", "--namespace", ref.namespace,
@@ -233,10 +234,11 @@ def distill_job_manifest(ref: TeacherRef, spec: CloudTeacherSpec, revision: int,
         distill += ["--profile", f"{s.profile}={','.join(str(b) for b in s.blocks)}"]
     if c.max_rows:
         distill += ["--max-train-rows", str(c.max_rows)]
-    if any(s.int8 for s in spec.students):
-        distill.append("--int8")
-    if any(s.prune_vocabulary for s in spec.students):
-        distill.append("--prune-vocab")
+    for s in spec.students:
+        if s.int8:
+            distill += ["--int8-profile", s.profile]
+        if s.prune_vocabulary:
+            distill += ["--prune-vocab-profile", s.profile]
     labels = {LABEL_TEACHER: ref.name, LABEL_REVISION: str(revision), LABEL_COMPONENT: "distill",
               LABEL_MANAGED_BY: MANAGED_BY}
     env_from = [{"secretRef": {"name": spec.store.secret_ref.name}}]

@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 import torch
 from typer.testing import CliRunner
 
@@ -75,3 +76,13 @@ def test_distill_failure_writes_a_failed_report(tmp_path):
     assert res.exit_code == 1
     report = JobReport.model_validate_json((tmp_path / "s" / StoreLayout.job_report("shop", "t", "distill-1")).read_text())
     assert not report.succeeded and "ecc corpus prepare" in report.message
+
+
+def test_students_are_grouped_by_how_their_bundles_are_written():
+    profiles = {"a": [0], "b": [0, 1], "c": [0, 2]}
+    groups = cli_learning.student_bundle_groups(profiles, False, False, ["a", "c"], ["c"])
+    assert groups == {(True, False): ["a"], (False, False): ["b"], (True, True): ["c"]}
+    assert cli_learning.student_bundle_groups(profiles, True, False, [], []) == {(True, False): ["a", "b", "c"]}
+    import typer
+    with pytest.raises(typer.BadParameter, match="unknown profiles \\['zz'\\]"):
+        cli_learning.student_bundle_groups(profiles, False, False, ["zz"], [])

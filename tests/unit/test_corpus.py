@@ -185,3 +185,14 @@ def test_prepare_failure_writes_a_failed_report_naming_the_column(tmp_path):
     report = JobReport.model_validate_json((out / "report.json").read_text())
     assert not report.succeeded
     assert "'label' (label_col)" in report.message and "columns present: text, intent, tags" in report.message
+
+
+def test_prepare_dedupe_option_maps_to_cleaning_flags_and_rejects_unknown_values():
+    from ecc_workloads import cli_corpus
+
+    assert cli_corpus.dedupe_options(None) == {}
+    assert cli_corpus.dedupe_options("none") == {"drop_exact_duplicates": False, "drop_near_duplicates": False}
+    assert cli_corpus.dedupe_options("exact") == {"drop_exact_duplicates": True, "drop_near_duplicates": False}
+    assert cli_corpus.dedupe_options("near") == {"drop_exact_duplicates": True, "drop_near_duplicates": True}
+    with pytest.raises(corpus.CorpusError, match="--dedupe 'fuzzy'"):
+        cli_corpus.dedupe_options("fuzzy")

@@ -96,6 +96,7 @@ def test_job_manifest_runs_on_a_cloud_worker_owned_by_the_teacher_with_store_env
         assert ctr["terminationMessagePolicy"] == "FallbackToLogsOnError"
     line = td.command_line(prepare)
     assert "s3://ecc-fleet/corpora/small.csv" in line and "--text-col instruction" in line
+    assert "--dedupe near" in line and "--min-words 1" in line and "--min-chars 2" in line
     assert f"--out s3://ecc-fleet/{td.corpus_prefix('demo', 'shop', 1)}" in line
     args = distill["args"]
     report_uri = f"s3://ecc-fleet/{StoreLayout.job_report('demo', 'shop', job['metadata']['name'])}"
@@ -104,6 +105,15 @@ def test_job_manifest_runs_on_a_cloud_worker_owned_by_the_teacher_with_store_env
     assert args[args.index("--revision") + 1] == "1" and args[args.index("--base-model") + 1] == "tiny"
     assert [args[i + 1] for i, a in enumerate(args) if a == "--profile"] == ["s02=0,2", "s1=1"]
     assert args[args.index("--max-train-rows") + 1] == "100" and args[args.index("--epochs") + 1] == "1"
+
+
+def test_int8_and_pruning_apply_to_the_students_that_ask_for_them_only():
+    students = [{"profile": "s02", "blocks": [0, 2], "int8": True}, {"profile": "s1", "blocks": [1], "pruneVocabulary": True}]
+    _, d = run(spec(students=students))
+    args = d.create_job["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert "--int8" not in args and "--prune-vocab" not in args
+    assert [args[i + 1] for i, a in enumerate(args) if a == "--int8-profile"] == ["s02"]
+    assert [args[i + 1] for i, a in enumerate(args) if a == "--prune-vocab-profile"] == ["s1"]
 
 
 def test_builtin_corpus_resolves_to_the_configured_file_and_unknown_ones_degrade():
