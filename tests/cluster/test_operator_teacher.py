@@ -273,6 +273,30 @@ def v2_infer(kube, ns: str, teacher_name: str, text: str) -> dict:
     return json.loads(urllib.request.urlopen(req, timeout=30).read())
 
 
+def v2_infer_from_a_pod(kube, ns: str, url: str, model: str, text: str, op) -> dict:
+    """POST a v2 request to `url` (the Service's DNS name) from a pod on the cloud worker,
+    as a client inside the cluster would, and return the parsed answer it printed."""
+    from kubernetes import client
+
+    core = client.CoreV1Api(kube)
+    name = f"client-{uuid.uuid4().hex[:6]}"
+    body = json.dumps({"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": [text]}]})
+    script = ("import sys, urllib.request; "
+              f"r = urllib.request.Request({url + '/v2/models/' + model + '/infer'!r}, data=sys.argv[1].encode(), "
+              "headers={'content-type': 'application/json'}); "
+              "print(urllib.request.urlopen(r, timeout=30).read().decode())")
+    core.create_namespaced_pod(ns, {
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+        "spec": {"restartPolicy": "Never", "nodeSelector": {c.CLOUD_NODE_ROLE_LABEL: ""},
+                 "containers": [{"name": "c", "image": "python", "command": [sys.executable, "-c", script, body]}]}})
+    pod = wait_for(f"client pod {name} to finish",
+                   lambda: (p := core.read_namespaced_pod(name, ns)).status.phase in ("Succeeded", "Failed") and p,
+                   90, op)
+    log = core.read_namespaced_pod_log(name, ns)
+    assert pod.status.phase == "Succeeded", f"client pod failed: {log[-2000:]}"
+    return json.loads(log.strip().splitlines()[-1])
+
+
 # ---------------------------------------------------------------------------
 # Tests
 # ---------------------------------------------------------------------------
@@ -321,6 +345,9 @@ def test_teacher_is_distilled_published_and_served(kube, ns, operator, corpus_ur
     names = {o["name"]: o for o in out["outputs"]}
     assert names["intent"]["data"][0] in names["labels"]["data"]
     assert out["parameters"]["revision"] == 1
+    # ... and a client inside the cluster reaches it by that DNS name.
+    inside = v2_infer_from_a_pod(kube, ns, st["servingURL"], "shop", "where is my refund", operator)
+    assert inside["parameters"]["revision"] == 1 and inside["model_name"] == "shop"
 
     # Events for kubectl describe, and the metrics endpoint counts what happened.
     reasons = {e[1] for e in events_for(kube, ns, "shop")}
