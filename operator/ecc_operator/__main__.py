@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import logging
 import os
+import random
 import sys
 from pathlib import Path
 
@@ -40,12 +41,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--metrics-port", type=int, default=9090, help="Prometheus /metrics port (0 disables)")
     parser.add_argument("--peering", default=DEFAULT_PEERING,
                         help="KopfPeering object name: one active instance per name ('' for standalone)")
-    parser.add_argument("--priority", type=int, default=0, help="peering priority (highest wins)")
+    parser.add_argument("--priority", type=int, default=None,
+                        help="peering priority (highest wins); default: a random one per process, so that "
+                             "replicas never tie (kopf keeps every instance of a tied priority active)")
     parser.add_argument("--python", default="python", help="python executable the Jobs and servers run")
     parser.add_argument("--bitext-csv", default=default_bitext_csv(),
                         help=f"path or s3:// URI Jobs read for the built-in corpus 'bitext' (${BITEXT_CSV_ENV})")
     parser.add_argument("--verbose", action="store_true", help="debug logging")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.priority is None:
+        args.priority = random.SystemRandom().randint(1, 2**31 - 1)
+    return args
 
 
 def ensure_peering(api, name: str, namespaces: list[str]) -> None:

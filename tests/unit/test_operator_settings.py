@@ -30,3 +30,11 @@ def test_command_line_defaults_and_namespaces():
     args = entry.parse_args(["--namespace", "a", "--namespace", "b", "--metrics-port", "0"])
     assert args.namespace == ["a", "b"] and args.metrics_port == 0 and args.peering == entry.DEFAULT_PEERING
     assert args.bitext_csv.endswith("bitext_customer_support.csv")
+
+
+def test_replicas_without_an_explicit_priority_do_not_tie():
+    from ecc_operator.__main__ import parse_args
+
+    priorities = {parse_args(["--peering", "ecc-operator"]).priority for _ in range(20)}
+    assert len(priorities) == 20 and all(p >= 1 for p in priorities)
+    assert parse_args(["--priority", "7"]).priority == 7
