@@ -177,8 +177,12 @@ def test_container_dies_with_the_agent(tmp_path):
     agent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     pid = int(agent.stdout.readline())
     deadline = time.time() + 10
-    while b"sleep" not in Path(f"/proc/{pid}/cmdline").read_bytes() and time.time() < deadline:
-        time.sleep(0.02)  # wait until setpriv/unshare/sh have exec'ed the command
+    # Wait until setpriv (which sets the parent-death signal), unshare and sh have all
+    # exec'ed into the command: argv[0] is "sleep" only then (setpriv's own argv also
+    # contains "sleep", so a substring test would race setpriv's prctl).
+    while (Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].rsplit(b"/", 1)[-1] != b"sleep"
+           and time.time() < deadline):
+        time.sleep(0.02)
     agent.kill()
     agent.wait()
     deadline = time.time() + 5
