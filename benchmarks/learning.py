@@ -1,0 +1,1011 @@
+"""Learning benchmark: distillation, data efficiency, drift + merge-back, robustness, PII.
+
+Usage:
+    python benchmarks/learning.py [--quick] [--corpus PATH --text-col C --label-col C
+                                   [--domain-col C] [--base-domain base]] --out DIR
+
+Default corpus: the shared Bitext file (../shared relative to the checkout) with the Bitext
+preset (``corpus.BITEXT_SPEC``: domains from its tags). Any CSV/TSV/JSONL intent corpus works:
+name its columns; without a domain column the drift scenario gets only injected-noise sites.
+Labels that appear only in an evaluation split are *out of scope*: they are counted and
+reported apart, never scored in accuracy.
+
+Scenarios (each writes ``DIR/<scenario>.json`` and prints a table; ``DIR/summary.json`` is
+one flat object with the headline figures and the acceptance checks):
+
+- ``distillation``: the teacher (all-MiniLM-L6-v2 + intent head, fine-tuned), shared-weight
+  students (sandwich-trained block subsets of the same model) and one separately distilled
+  student: accuracy, macro-F1, parameters, bundle bytes (fp32 / int8 / pruned vocabulary /
+  pruned + int8) and CPU latency p50/p95 at batch 1 on one thread. The shipped form of a
+  student is its pruned + int8 bundle, loaded (hash-verified) and run with int8 dynamic
+  quantisation. The recommended student is chosen on the *validation* split: the fastest
+  (profile, form) whose accuracy is within ``--ship-tolerance`` of the teacher's.
+- ``data_efficiency``: k labelled rows per intent (k = 5, 20): a student trained on them
+  alone vs a student distilled over the unlabelled rest (a hash-ordered sample of at most
+  ``unlabelled_cap`` rows) from a teacher that saw the same k labels, never more.
+- ``drift``: a cloud model trained on the base register only; edge sites = the corpus's other
+  domains plus injected character noise (``voice``, rate ``VOICE_NOISE_RATE``); per site:
+  the static student; local LoRA (what the device serves after adapting); ``merged`` (the
+  merge-back candidate's sub-model: fedavg of the *uploaded* int8 LoRA factors, coefficient
+  chosen among ``MERGE_COEFFICIENTS`` by the evaluation gate on validation slices); and
+  ``merged + local`` (the device adapts again, on the merged revision — the figure quoted as
+  "local LoRA + merge-back"). Bytes moved vs whole sub-models. The drift scenario has its
+  own split: site domains 45/10/45 (train = the site's feedback; ≥ 200 test rows on every
+  Bitext site). The hardest site is the one with the lowest static *validation* accuracy.
+- ``robustness``: five devices adapt on shards of the voice site; one sends a poisoned delta
+  (×50, sign-flipped, sign-flipped ×50); fedavg vs trimmed mean vs median.
+- ``pii``: ``benchmarks/pii.py``'s ``run()``.
+
+Timing: latency is measured on pre-tokenised queries (model forward only), interleaving the
+models, repeated, median over repetitions. Training uses ``--threads`` (default 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import importlib.util
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pydantic import BaseModel, ConfigDict, Field  # noqa: E402
+
+from ecc_workloads.corpus import BITEXT_SPEC, CorpusSpec, Example, clean, read_records  # noqa: E402
+from ecc_workloads.splits import SplitConfig, k_shot, split  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_CORPUS = str(REPO.parent / "shared/datasets/bitext-customer-support/bitext_customer_support.csv")
+PROFILES: dict[str, list[int]] = {"s1": [0], "s01": [0, 1], "s024": [0, 2, 4]}
+SEPARATE_PROFILE = ("sep024", [0, 2, 4])
+VOICE_NOISE_RATE = 0.10
+"""voice site: each letter, with this probability, is replaced by a random letter (1/2),
+dropped (1/4) or doubled (1/4); seeded per row."""
+HEAVY_NOISE_RATE = 0.20
+"""second injected site (only for corpora without a domain column)."""
+MERGE_COEFFICIENTS = (1.0, 0.5)
+"""W += c · Σ nᵢΔᵢ/Σ nᵢ with c = 1.0 (the mean change) or c = 0.5 · number of sites
+(≈ half the *sum* of the changes, DESIGN 'Measured hints'); the gate picks on validation."""
+POISONS = {"scaled_x50": 50.0, "sign_flipped": -1.0, "sign_flipped_x50": -50.0}
+PRIMARY_POISON = "scaled_x50"
+ROBUST_METHOD = "trimmed-mean"  # the AdaptationPolicy default; median is reported beside it
+
+
+class BenchSettings(BaseModel):
+    """Everything that differs between --quick and the full run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: str = "full"
+    max_train_per_label: int | None = None
+    teacher_epochs: float = 3.0
+    student_epochs: float = 3.0
+    separate_epochs: float = 3.0
+    lr: float = 1e-4
+    head_lr: float = 2e-3
+    batch_size: int = 32
+    ks: list[int] = Field(default_factory=lambda: [5, 20])
+    fewshot_steps: int = 80
+    unlabelled_cap: int | None = 2000
+    unlabelled_epochs: float = 2.0
+    drift_max_per_label: int | None = None
+    lora_epochs: float = 4.0
+    lora_lr: float = 1e-3
+    lora_rank: int = 8
+    latency_queries: int = 200
+    latency_reps: int = 5
+    latency_warmup: int = 20
+    pii_rows: int = 3000
+    ship_tolerance: float = 0.02
+    seed: int = 13
+
+    @classmethod
+    def quick(cls) -> "BenchSettings":
+        return cls(mode="quick", max_train_per_label=25, teacher_epochs=2, student_epochs=2, separate_epochs=1,
+                   ks=[5], fewshot_steps=30, unlabelled_cap=300, unlabelled_epochs=1, drift_max_per_label=12,
+                   lora_epochs=3, latency_queries=60, latency_reps=3, latency_warmup=10, pii_rows=600)
+
+
+@dataclass
+class Context:
+    """What every scenario needs. ``make_model(labels)`` returns a fresh pretrained encoder
+    (the real MiniLM in the benchmark, a tiny random one in the smoke test)."""
+
+    tokenizer: object
+    make_model: Callable[[list[str]], object]
+    settings: BenchSettings
+    workdir: Path
+    profiles: dict[str, list[int]] = field(default_factory=lambda: dict(PROFILES))
+    separate: tuple[str, list[int]] = SEPARATE_PROFILE
+    threads: int = 2
+    log: Callable[[str], None] = print
+
+
+# ---------------------------------------------------------------------- data
+@dataclass
+class Corpus:
+    examples: list[Example]
+    source: str
+    spec: CorpusSpec
+    has_domains: bool
+    clean_report: dict
+
+
+def load_corpus(source: str, spec: CorpusSpec) -> Corpus:
+    records = read_records(source, spec.format)
+    from ecc_workloads.corpus import check_columns
+
+    check_columns(records, spec, source)
+    result = clean(records, spec)
+    has_domains = bool(spec.domain_col or spec.domain_rule)
+    return Corpus(result.examples, source, spec, has_domains, result.report.model_dump())
+
+
+def cap_per_label(rows: list[Example], cap: int | None) -> list[Example]:
+    """At most ``cap`` rows per label (rows are sorted by id, i.e. a hash: no bias)."""
+    if cap is None:
+        return rows
+    seen: Counter[str] = Counter()
+    out = []
+    for ex in rows:
+        if seen[ex.label] < cap:
+            seen[ex.label] += 1
+            out.append(ex)
+    return out
+
+
+def in_scope(rows: list[Example], labels: Sequence[str]) -> tuple[list[Example], dict]:
+    """(rows whose label the model knows, report of the rest)."""
+    known = set(labels)
+    keep = [ex for ex in rows if ex.label in known]
+    out = [ex for ex in rows if ex.label not in known]
+    return keep, {"rows": len(out), "labels": sorted({ex.label for ex in out})}
+
+
+def texts_labels(rows: Sequence[Example]) -> tuple[list[str], list[str]]:
+    return [ex.text for ex in rows], [ex.label for ex in rows]
+
+
+def char_noise(text: str, rate: float, seed: str) -> str:
+    """Character-level noise at ``rate`` per letter (see VOICE_NOISE_RATE); deterministic."""
+    rng = random.Random(seed)
+    out = []
+    for ch in text:
+        if ch.isalpha() and rng.random() < rate:
+            r = rng.random()
+            if r < 0.5:
+                out.append(rng.choice("abcdefghijklmnopqrstuvwxyz"))
+            elif r < 0.75:
+                continue
+            else:
+                out.append(ch + ch)
+        else:
+            out.append(ch)
+    noisy = "".join(out).strip()
+    return noisy or text
+
+
+def with_noise(rows: list[Example], site: str, rate: float, seed: int) -> list[Example]:
+    return [ex.model_copy(update={"text": char_noise(ex.text, rate, f"{seed}:{site}:{ex.id}"), "domain": site}) for ex in rows]
+
+
+# ---------------------------------------------------------------------- training helpers
+def train_settings(ctx: Context, epochs: float, **kw):
+    from ecc_workloads.distill import TrainSettings
+
+    s = ctx.settings
+    return TrainSettings(epochs=epochs, lr=s.lr, head_lr=s.head_lr, batch_size=s.batch_size, seed=s.seed, **kw)
+
+
+def train_cloud(ctx: Context, labels: list[str], rows: list[Example]) -> tuple[object, dict]:
+    """The cloud model: teacher fine-tuning, then sandwich training of the shared profiles."""
+    from ecc_workloads import distill
+
+    x, y = texts_labels(rows)
+    model = ctx.make_model(labels)
+    t = distill.fine_tune_teacher(model, ctx.tokenizer, x, y, train_settings(ctx, ctx.settings.teacher_epochs))
+    ctx.log(f"  teacher fine-tuned: {len(x)} rows, {t.steps} steps, {t.seconds:.0f} s")
+    for name, blocks in ctx.profiles.items():
+        model.add_profile(name, blocks)
+    s = distill.train_shared(model, ctx.tokenizer, x, y, train_settings(ctx, ctx.settings.student_epochs))
+    ctx.log(f"  sandwich students trained: {s.steps} steps, {s.seconds:.0f} s")
+    return model, {"teacher_train_s": round(t.seconds, 1), "teacher_steps": t.steps,
+                   "shared_train_s": round(s.seconds, 1), "shared_steps": s.steps, "train_rows": len(x)}
+
+
+def evaluate(ctx: Context, model, rows: Sequence[Example], profile: str | None = None) -> dict[str, float]:
+    from ecc_workloads import distill
+
+    x, y = texts_labels(rows)
+    m = distill.evaluate(model, ctx.tokenizer, x, y, profile=profile)
+    return {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"], "n": int(m["n"])}
+
+
+def param_count(model, profile: str) -> int:
+    return sum(t.numel() for sd in model.module_state_dicts(model.module_names(profile)).values()
+               for k, t in sd.items() if t.is_floating_point())
+
+
+# ---------------------------------------------------------------------- latency
+def measure_latency(ctx: Context, models: dict[str, tuple[object, str]], texts: Sequence[str]) -> dict[str, dict]:
+    """Batch 1, one thread, after warm-up; models interleaved (rotated order) per repetition;
+    p50/p95 per repetition, median over repetitions."""
+    import torch
+
+    from ecc_workloads import distill
+
+    s = ctx.settings
+    encoded = distill.encode_texts(ctx.tokenizer, list(texts)[: s.latency_queries], 64)
+    pad = ctx.tokenizer.pad_token_id or 0
+    batches = [distill.pad_batch([row], pad) for row in encoded]
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    per_rep: dict[str, list[tuple[float, float]]] = {name: [] for name in models}
+    names = list(models)
+    try:
+        with torch.inference_mode():
+            for name, (m, prof) in models.items():
+                m.eval()
+                for ids, mask in batches[: s.latency_warmup]:
+                    m(ids, mask, head=prof)
+            for rep in range(s.latency_reps):
+                order = names[rep % len(names):] + names[: rep % len(names)]
+                for name in order:
+                    m, prof = models[name]
+                    times = []
+                    for ids, mask in batches:
+                        start = time.perf_counter()
+                        m(ids, mask, head=prof)
+                        times.append((time.perf_counter() - start) * 1000)
+                    times.sort()
+                    p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
+                    per_rep[name].append((statistics.median(times), p95))
+    finally:
+        torch.set_num_threads(previous)
+    return {name: {"p50_ms": statistics.median(r[0] for r in reps), "p95_ms": statistics.median(r[1] for r in reps),
+                   "reps": len(reps), "queries": len(batches)} for name, reps in per_rep.items()}
+
+
+# ---------------------------------------------------------------------- scenario: distillation
+BUNDLE_VARIANTS = {"fp32": {}, "int8": {"int8": True}, "pruned": {"vocab": True}, "pruned+int8": {"int8": True, "vocab": True}}
+
+
+def write_variants(model, profiles: list[str], vocabulary: list[int], root: Path) -> dict[str, dict]:
+    """variant -> profile -> manifest (each variant in its own local store)."""
+    from ecc_workloads import bundles
+
+    out = {}
+    for variant, opts in BUNDLE_VARIANTS.items():
+        store = bundles.LocalDirStore(root / variant)
+        res = bundles.write_bundles(model, profiles, 1, store, int8=opts.get("int8", False),
+                                    vocabulary=vocabulary if opts.get("vocab") else None)
+        out[variant] = {"store": store, "manifests": res.manifests}
+    return out
+
+
+def run_distillation(ctx: Context, train: list[Example], val: list[Example], test: list[Example]) -> dict:
+    from ecc_workloads import bundles, distill, modular
+
+    s = ctx.settings
+    labels = sorted({ex.label for ex in train})
+    val, val_oos = in_scope(val, labels)
+    test, test_oos = in_scope(test, labels)
+    t0 = time.perf_counter()
+    cloud, train_log = train_cloud(ctx, labels, train)
+    frozen = copy.deepcopy(cloud).eval()
+    sep_name, sep_blocks = ctx.separate
+    x, y = texts_labels(train)
+    sep, sep_log = distill.distill_separate_student(frozen, sep_blocks, sep_name, ctx.tokenizer, x, y,
+                                                    train_settings(ctx, s.separate_epochs))
+    ctx.log(f"  separate student {sep_name} distilled: {sep_log.seconds:.0f} s")
+    train_log["separate_train_s"] = round(sep_log.seconds, 1)
+
+    vocabulary = bundles.corpus_token_ids(ctx.tokenizer, texts_labels(train)[0] + texts_labels(val)[0])
+    rows: dict[str, dict] = {}
+    shipped: dict[str, object] = {}
+    with tempfile.TemporaryDirectory(dir=ctx.workdir) as tmp:
+        student_names = list(ctx.profiles)
+        cloud_variants = write_variants(cloud, [modular.TEACHER_PROFILE, *student_names], vocabulary, Path(tmp) / "cloud")
+        sep_variants = write_variants(sep, [sep_name], vocabulary, Path(tmp) / "sep")
+        for kind, model, names, variants in (("teacher", cloud, [modular.TEACHER_PROFILE], cloud_variants),
+                                             ("shared", cloud, student_names, cloud_variants),
+                                             ("separate", sep, [sep_name], sep_variants)):
+            for prof in names:
+                row = {"kind": kind, "blocks": list(model.profiles[prof]), "params": param_count(model, prof),
+                       "bytes": {v: bundles.bundle_bytes(variants[v]["manifests"][prof]) for v in BUNDLE_VARIANTS},
+                       "val": evaluate(ctx, model, val, prof), "test": evaluate(ctx, model, test, prof)}
+                if kind != "teacher":
+                    # what each storage variant costs in accuracy (weights as the device decodes them)
+                    row["test_by_bundle"] = {}
+                    for v in BUNDLE_VARIANTS:
+                        store = variants[v]["store"]
+                        sub = bundles.load_submodel(variants[v]["manifests"][prof], bundles.store_fetcher(store))
+                        row["test_by_bundle"][v] = evaluate(ctx, sub, test, prof)["accuracy"]
+                        if v == "pruned+int8":
+                            row["params_pruned"] = param_count(sub, prof)
+                            q = modular.int8_inference_copy(sub)
+                            shipped[prof] = q
+                            row["shipped"] = {"form": "pruned+int8 bundle, int8 dynamic inference",
+                                              "val": evaluate(ctx, q, val, prof), "test": evaluate(ctx, q, test, prof)}
+                rows[prof] = row
+        ctx.log(f"  bundles written and evaluated ({time.perf_counter() - t0:.0f} s so far)")
+
+    lat_models = {f"{modular.TEACHER_PROFILE}/fp32": (cloud, modular.TEACHER_PROFILE)}
+    for prof in [*ctx.profiles, sep_name]:
+        lat_models[f"{prof}/fp32"] = (sep if prof == sep_name else cloud.submodel(prof), prof)
+        lat_models[f"{prof}/int8"] = (shipped[prof], prof)
+    latency = measure_latency(ctx, lat_models, texts_labels(test)[0])
+    for prof, row in rows.items():
+        row["latency_fp32"] = latency[f"{prof}/fp32"]
+        if f"{prof}/int8" in latency:
+            row["shipped"]["latency"] = latency[f"{prof}/int8"]
+
+    teacher = rows[modular.TEACHER_PROFILE]
+    candidates = []
+    for prof in ctx.profiles:
+        r = rows[prof]
+        candidates.append({"profile": prof, "form": "fp32", "val_acc": r["val"]["accuracy"], "test_acc": r["test"]["accuracy"],
+                           "p50_ms": r["latency_fp32"]["p50_ms"], "bundle_bytes": r["bytes"]["fp32"]})
+        candidates.append({"profile": prof, "form": "int8", "val_acc": r["shipped"]["val"]["accuracy"],
+                           "test_acc": r["shipped"]["test"]["accuracy"], "p50_ms": r["shipped"]["latency"]["p50_ms"],
+                           "bundle_bytes": r["bytes"]["pruned+int8"]})
+    best, rule_met = recommend(candidates, teacher["val"]["accuracy"], s.ship_tolerance)
+    return {
+        "labels": len(labels),
+        "split": {"train": len(train), "val": len(val), "test": len(test), "seed": s.seed,
+                  "out_of_scope": {"val": val_oos, "test": test_oos}},
+        "train": train_log,
+        "vocabulary_kept": len(vocabulary),
+        "profiles": rows,
+        "candidates": candidates,
+        "recommended": best,
+        "recommendation_rule": (f"fastest shared (profile, form) with val accuracy >= teacher val accuracy - "
+                                f"{s.ship_tolerance}; met: {rule_met}"),
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+
+
+def recommend(candidates: list[dict], teacher_val: float, tolerance: float) -> tuple[dict, bool]:
+    """Pure: the fastest candidate within ``tolerance`` of the teacher on validation data,
+    else the most accurate one (then the rule is reported as not met)."""
+    ok = [c for c in candidates if c["val_acc"] >= teacher_val - tolerance]
+    if ok:
+        return min(ok, key=lambda c: (c["p50_ms"], -c["val_acc"])), True
+    return max(candidates, key=lambda c: (c["val_acc"], -c["p50_ms"])), False
+
+
+# ---------------------------------------------------------------------- scenario: data efficiency
+def fewshot_epochs(ctx: Context, n_rows: int) -> float:
+    """Enough passes for ``fewshot_steps`` optimiser steps on a tiny set (2..30 epochs)."""
+    per_epoch = max(1, -(-n_rows // ctx.settings.batch_size))
+    return float(min(30, max(2, round(ctx.settings.fewshot_steps / per_epoch))))
+
+
+def run_data_efficiency(ctx: Context, train: list[Example], test: list[Example], profile: tuple[str, list[int]]) -> dict:
+    from ecc_workloads import distill
+
+    s = ctx.settings
+    labels = sorted({ex.label for ex in train})
+    test, test_oos = in_scope(test, labels)
+    name, blocks = profile
+    t0 = time.perf_counter()
+    out = {"profile": name, "blocks": blocks, "test_rows": len(test), "out_of_scope_test": test_oos, "seed": s.seed, "k": {}}
+    for k in s.ks:
+        picked, rest = k_shot(train, k, seed=s.seed)
+        if s.unlabelled_cap is not None:
+            rest = rest[: s.unlabelled_cap]  # sorted by id (a hash): an unbiased sample
+        xk, yk = texts_labels(picked)
+        epochs = fewshot_epochs(ctx, len(xk))
+        # student on the k labels alone: pretrained blocks, plain cross-entropy (alpha 0)
+        alone = ctx.make_model(labels)
+        alone.add_profile(name, blocks)
+        distill.train_profiles(alone, ctx.tokenizer, xk, yk, train_settings(ctx, epochs, alpha=0.0), profiles=[name], train_full=False)
+        # teacher on the same k labels, then a student distilled over the unlabelled rest
+        teacher = ctx.make_model(labels)
+        distill.fine_tune_teacher(teacher, ctx.tokenizer, xk, yk, train_settings(ctx, epochs))
+        xu = [ex.text for ex in rest]
+        student, log = distill.distill_separate_student(
+            teacher, blocks, name, ctx.tokenizer, xk + xu, yk + [None] * len(xu), train_settings(ctx, s.unlabelled_epochs))
+        out["k"][str(k)] = {
+            "labelled_rows": len(xk), "unlabelled_rows": len(xu), "fewshot_epochs": epochs,
+            "student_alone": evaluate(ctx, alone, test, name),
+            "teacher_k": evaluate(ctx, teacher, test),
+            "student_distilled": evaluate(ctx, student, test, name),
+            "distill_s": round(log.seconds, 1),
+        }
+        ctx.log(f"  k={k}: alone {out['k'][str(k)]['student_alone']['accuracy']:.4f}, "
+                f"distilled {out['k'][str(k)]['student_distilled']['accuracy']:.4f} ({time.perf_counter() - t0:.0f} s)")
+    out["seconds"] = round(time.perf_counter() - t0, 1)
+    return out
+
+
+# ---------------------------------------------------------------------- scenario: drift
+@dataclass
+class DriftState:
+    cloud: object
+    profile: str
+    manifest: object
+    manifests: dict
+    sites: dict[str, dict[str, list[Example]]]
+    base: dict[str, list[Example]]
+    labels: list[str]
+    noise_site: str
+
+
+def drift_splits(corpus: Corpus, base_domain: str, seed: int, cap: int | None) -> tuple[dict, dict, dict]:
+    """(base splits, site -> splits, site -> how it was made). Own split: the base register
+    80/10/10 for the cloud model after carving out the injected-noise sites' rows; every
+    site 45/10/45 (train = that site's local feedback)."""
+    examples = corpus.examples
+    if corpus.has_domains:
+        base_rows = [ex for ex in examples if ex.domain == base_domain]
+        if not base_rows:
+            raise SystemExit(f"--base-domain {base_domain!r} matches no row; domains: {sorted({ex.domain for ex in examples})}")
+        natural = sorted({ex.domain for ex in examples} - {base_domain})
+        injected = {"voice": VOICE_NOISE_RATE}
+    else:
+        base_rows, natural = list(examples), []
+        injected = {"voice": VOICE_NOISE_RATE, "voice-heavy": HEAVY_NOISE_RATE}
+    site_cfg = SplitConfig(train=0.45, val=0.10, test=0.45, seed=seed, stratify="label")
+    share = 0.35 if len(injected) == 1 else 0.30
+    remaining = base_rows
+    sites: dict[str, dict[str, list[Example]]] = {}
+    how: dict[str, str] = {}
+    for i, (site, rate) in enumerate(injected.items()):
+        frac = share / (1 - share * i)
+        carved = split(remaining, SplitConfig(train=1 - frac, val=0.0, test=frac, seed=seed + 101 + i, stratify="label"))
+        remaining = carved["train"]
+        pool = with_noise(carved["test"], site, rate, seed)
+        sites[site] = split(pool, site_cfg)
+        how[site] = f"{base_domain} rows with character noise at rate {rate} per letter"
+    for dom in natural:
+        sites[dom] = split([ex for ex in examples if ex.domain == dom], site_cfg)
+        how[dom] = f"corpus domain {dom!r}"
+    base = split(remaining, SplitConfig(train=0.8, val=0.1, test=0.1, seed=seed, stratify="label"))
+    base["train"] = cap_per_label(base["train"], cap)
+    for site in sites:
+        sites[site]["train"] = cap_per_label(sites[site]["train"], cap)
+    return base, dict(sorted(sites.items())), how
+
+
+def run_drift(ctx: Context, corpus: Corpus, profile: str, base_domain: str = "base") -> tuple[dict, DriftState]:
+    from ecc_workloads import adapt, bundles, merge, modular
+
+    s = ctx.settings
+    t0 = time.perf_counter()
+    base, sites, how = drift_splits(corpus, base_domain, s.seed, s.drift_max_per_label)
+    labels = sorted({ex.label for ex in base["train"]})
+    scope: dict[str, dict] = {}
+    base["val"], scope["base/val"] = in_scope(base["val"], labels)
+    base["test"], scope["base/test"] = in_scope(base["test"], labels)
+    for site, parts in sites.items():
+        for part in ("train", "val", "test"):
+            parts[part], scope[f"{site}/{part}"] = in_scope(parts[part], labels)
+    ctx.log(f"  drift split: base train {len(base['train'])}, sites "
+            + ", ".join(f"{k} {len(v['train'])}/{len(v['val'])}/{len(v['test'])}" for k, v in sites.items()))
+    cloud, train_log = train_cloud(ctx, labels, base["train"])
+    blocks = ctx.profiles[profile]
+    with tempfile.TemporaryDirectory(dir=ctx.workdir) as tmp:
+        store = bundles.LocalDirStore(Path(tmp) / "fp32")
+        manifests = bundles.write_bundles(cloud, [modular.TEACHER_PROFILE, profile], 1, store).manifests
+        vocab = bundles.corpus_token_ids(ctx.tokenizer, [ex.text for ex in base["train"] + base["val"]])
+        shipped = bundles.write_bundles(cloud, [profile], 1, bundles.LocalDirStore(Path(tmp) / "shipped"),
+                                        int8=True, vocabulary=vocab).manifests[profile]
+    sub = cloud.submodel(profile)
+    slices_val = {"base": base["val"], **{k: v["val"] for k, v in sites.items()}}
+
+    def gate_eval(model) -> dict[str, float]:
+        return {name: evaluate(ctx, model, rows, profile)["accuracy"] for name, rows in slices_val.items()}
+
+    lora = adapt.LoraSettings(rank=s.lora_rank, alpha=2.0 * s.lora_rank, epochs=s.lora_epochs, lr=s.lora_lr, seed=s.seed)
+    up = adapt.UploadSettings(form="factors", int8=True)
+    per_site: dict[str, dict] = {}
+    updates = []
+    for site, parts in sites.items():
+        fb = [adapt.FeedbackItem(text=ex.text, label=ex.label, source="user") for ex in parts["train"]]
+        res = adapt.adapt_locally(sub, ctx.tokenizer, fb, lora, profile=profile)
+        blob = adapt.build_upload(res, manifests[profile], f"edge-{site}", up, forbidden_texts=[f.text for f in fb])
+        update = adapt.decode_upload(blob)
+        updates.append(update)
+        per_site[site] = {
+            "made_from": how[site], "feedback_rows": len(fb), "val_rows": len(parts["val"]), "test_rows": len(parts["test"]),
+            "static": evaluate(ctx, sub, parts["test"], profile),
+            "static_val": evaluate(ctx, sub, parts["val"], profile)["accuracy"],
+            "teacher_static": evaluate(ctx, cloud, parts["test"])["accuracy"],
+            "local_lora": evaluate(ctx, res.adapted, parts["test"], profile),
+            "upload_bytes": len(blob),
+            "upload_bytes_fp32_factors": len(adapt.build_upload(res, manifests[profile], f"edge-{site}", adapt.UploadSettings(form="factors"))),
+            "trainable_params": res.trainable_params,
+        }
+        ctx.log(f"  site {site}: static {per_site[site]['static']['accuracy']:.4f} -> "
+                f"LoRA {per_site[site]['local_lora']['accuracy']:.4f} ({time.perf_counter() - t0:.0f} s)")
+
+    # merge-back: fedavg of the uploaded deltas, coefficient chosen by the gate on validation data
+    hashes = merge.manifest_hashes(manifests.values())
+    trials = []
+    for c in MERGE_COEFFICIENTS:
+        coeff = c if c == 1.0 else c * len(updates)
+        settings = merge.MergeSettings(method="fedavg", coefficient=coeff, max_slice_drop=0.05)
+        result = merge.merge_back(cloud, updates, settings, gate_eval, base_revision=1, module_hashes=hashes)
+        trials.append({"coefficient": coeff, "passed": result.passed, "reason": result.decision.reason,
+                       "current_val": result.current_metrics, "candidate_val": result.candidate_metrics,
+                       "changed_modules": result.changed_modules, "_candidate": result.candidate})
+    passing = [t for t in trials if t["passed"]]
+    chosen = max(passing, key=lambda t: statistics.mean(t["candidate_val"].values())) if passing else None
+    merged_cloud = chosen["_candidate"] if chosen else cloud
+    merged_sub = merged_cloud.submodel(profile)
+    for site, parts in sites.items():
+        row = per_site[site]
+        row["merged"] = evaluate(ctx, merged_sub, parts["test"], profile)
+        if chosen:  # the device keeps learning: LoRA again, now on the merged revision's sub-model
+            fb = [adapt.FeedbackItem(text=ex.text, label=ex.label, source="user") for ex in parts["train"]]
+            again = adapt.adapt_locally(merged_sub, ctx.tokenizer, fb, lora, profile=profile)
+            row["merged_plus_local"] = evaluate(ctx, again.adapted, parts["test"], profile)
+        else:  # the gate refused: the fleet stays on the current revision, devices keep their adapters
+            row["merged_plus_local"] = row["local_lora"]
+        ctx.log(f"  site {site}: merged {row['merged']['accuracy']:.4f}, merged + local LoRA "
+                f"{row['merged_plus_local']['accuracy']:.4f} ({time.perf_counter() - t0:.0f} s)")
+    base_static = evaluate(ctx, sub, base["test"], profile)["accuracy"]
+    base_merged = evaluate(ctx, merged_sub, base["test"], profile)["accuracy"]
+    hardest = min(per_site, key=lambda k: per_site[k]["static_val"])
+
+    def pooled(key: str) -> float:
+        n = sum(r["test_rows"] for r in per_site.values())
+        return sum(r[key]["accuracy"] * r["test_rows"] for r in per_site.values()) / n
+
+    changed = chosen["changed_modules"] if chosen else []
+    refs = {m.name: m.bytes for m in manifests[profile].modules}
+    uploads = [r["upload_bytes"] for r in per_site.values()]
+    sub_fp32 = bundles.bundle_bytes(manifests[profile])
+    sub_shipped = bundles.bundle_bytes(shipped)
+    out = {
+        "profile": profile, "blocks": blocks, "seed": s.seed, "labels": len(labels),
+        "split": {"base": {k: len(v) for k, v in base.items()}, "sites": {k: {p: len(r) for p, r in v.items()} for k, v in sites.items()},
+                  "site_fractions": "45/10/45 (train = local feedback)", "out_of_scope": scope},
+        "voice_noise_rate": VOICE_NOISE_RATE,
+        "train": train_log,
+        "lora": lora.model_dump(), "upload": up.model_dump(),
+        "sites": per_site,
+        "overall": {k: pooled(k) for k in ("static", "local_lora", "merged", "merged_plus_local")},
+        "base_test": {"static": base_static, "merged": base_merged, "rows": len(base["test"])},
+        "merge": {"method": "fedavg", "trials": [{k: v for k, v in t.items() if k != "_candidate"} for t in trials],
+                  "chosen_coefficient": chosen["coefficient"] if chosen else None, "gate_passed": bool(chosen)},
+        "hardest_site": hardest, "hardest_rule": "lowest static accuracy on the site's validation slice",
+        "bytes": {
+            "upload_median": statistics.median(uploads), "upload_max": max(uploads),
+            "submodel_fp32": sub_fp32, "submodel_shipped_pruned_int8": sub_shipped,
+            "teacher_fp32": bundles.bundle_bytes(manifests[modular.TEACHER_PROFILE]),
+            "uplink_ratio_shipped": sub_shipped / statistics.median(uploads),
+            "uplink_ratio_fp32": sub_fp32 / statistics.median(uploads),
+            "uplink_all_sites": sum(uploads), "uplink_whole_submodels_fp32": sub_fp32 * len(uploads),
+            "downlink_changed_modules": changed,
+            "downlink_changed_bytes_fp32": sum(refs.get(m, 0) for m in changed),
+        },
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+    state = DriftState(cloud, profile, manifests[profile], manifests, sites, base, labels, next(iter(k for k in how if k.startswith("voice"))))
+    return out, state
+
+
+# ---------------------------------------------------------------------- scenario: robustness
+def run_robustness(ctx: Context, state: DriftState, devices: int = 5) -> dict:
+    from ecc_workloads import adapt, merge
+
+    s = ctx.settings
+    t0 = time.perf_counter()
+    site = state.noise_site
+    parts = state.sites[site]
+    sub = state.cloud.submodel(state.profile)
+    lora = adapt.LoraSettings(rank=s.lora_rank, alpha=2.0 * s.lora_rank, epochs=s.lora_epochs, lr=s.lora_lr, seed=s.seed)
+    shards = [parts["train"][i::devices] for i in range(devices)]
+    honest = []
+    for i, shard in enumerate(shards):
+        fb = [adapt.FeedbackItem(text=ex.text, label=ex.label, source="user") for ex in shard]
+        res = adapt.adapt_locally(sub, ctx.tokenizer, fb, lora.model_copy(update={"seed": s.seed + i}), profile=state.profile)
+        blob = adapt.build_upload(res, state.manifest, f"device-{i}", adapt.UploadSettings(form="factors", int8=True))
+        honest.append(adapt.decode_upload(blob))
+    ctx.log(f"  {devices} devices adapted on {site} shards ({time.perf_counter() - t0:.0f} s)")
+
+    def poisoned(factor: float | None) -> list:
+        if factor is None:
+            return honest
+        bad = honest[0]
+        scaled = {m: {k: t * factor for k, t in ps.items()} for m, ps in bad.delta.items()}
+        return [adapt.EdgeUpdate(manifest=bad.manifest, delta=scaled), *honest[1:]]
+
+    current: dict[str, float] = {}
+
+    def evaluate_slices(model) -> dict[str, float]:
+        if model is state.cloud and current:
+            return dict(current)  # the current revision's gate figures do not change between merges
+        scores = {site: evaluate(ctx, model, parts["val"], state.profile)["accuracy"],
+                  "base": evaluate(ctx, model, state.base["val"], state.profile)["accuracy"]}
+        if model is state.cloud:
+            current.update(scores)
+        return scores
+
+    static = {"site_test": evaluate(ctx, sub, parts["test"], state.profile)["accuracy"],
+              "base_test": evaluate(ctx, sub, state.base["test"], state.profile)["accuracy"]}
+    hashes = merge.manifest_hashes(state.manifests.values())
+    results: dict[str, dict] = {}
+    for attack, factor in {"none": None, **POISONS}.items():
+        results[attack] = {}
+        for method in ("fedavg", "trimmed-mean", "median"):
+            res = merge.merge_back(state.cloud, poisoned(factor), merge.MergeSettings(method=method, coefficient=1.0),
+                                   evaluate_slices, base_revision=1, module_hashes=hashes)
+            cand = res.candidate.submodel(state.profile)
+            results[attack][method] = {
+                "site_test": evaluate(ctx, cand, parts["test"], state.profile)["accuracy"],
+                "base_test": evaluate(ctx, cand, state.base["test"], state.profile)["accuracy"],
+                "gate_passed": res.passed,
+            }
+        ctx.log(f"  attack {attack}: " + ", ".join(f"{m} {r['site_test']:.4f}" for m, r in results[attack].items()))
+    return {"site": site, "devices": devices, "shard_rows": [len(x) for x in shards], "poisoned_device": "device-0",
+            "poisons": POISONS, "primary_poison": PRIMARY_POISON, "robust_method": ROBUST_METHOD,
+            "test_rows": {"site": len(parts["test"]), "base": len(state.base["test"])},
+            "static": static, "results": results, "norm_filter": "off (MergeSettings.max_update_norm=None): aggregation alone",
+            "seconds": round(time.perf_counter() - t0, 1)}
+
+
+# ---------------------------------------------------------------------- scenario: PII
+def run_pii(corpus: str, text_col: str, bitext: bool, rows: int) -> dict:
+    spec = importlib.util.spec_from_file_location("ecc_bench_pii", Path(__file__).with_name("pii.py"))
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    if bitext:
+        return mod.run(corpus, text_col=text_col, n=rows)
+    return mod.run(corpus, text_col=text_col, entity_type_col=None, entity_value_col=None, start_col=None,
+                   end_col=None, n=rows)
+
+
+# ---------------------------------------------------------------------- summary (pure)
+def summarize(dist: dict | None, eff: dict | None, drift: dict | None, rob: dict | None, pii: dict | None) -> dict:
+    out: dict = {}
+    if dist:
+        teacher = dist["profiles"]["teacher"]
+        best = dist["recommended"]
+        row = dist["profiles"][best["profile"]]
+        best_lat = row["shipped"]["latency"] if best["form"] == "int8" else row["latency_fp32"]
+        shipped_sizes = {p: dist["profiles"][p]["bytes"]["pruned+int8"] for p in dist["profiles"] if dist["profiles"][p]["kind"] == "shared"}
+        out.update(
+            teacher_acc=teacher["test"]["accuracy"],
+            teacher_macro_f1=teacher["test"]["macro_f1"],
+            teacher_test_rows=teacher["test"]["n"],
+            best_student_profile=f"{best['profile']}+{best['form']}",
+            best_student_acc=best["test_acc"],
+            best_student_latency_ratio=teacher["latency_fp32"]["p50_ms"] / best_lat["p50_ms"],
+            best_student_p50_ms=best_lat["p50_ms"],
+            teacher_p50_ms=teacher["latency_fp32"]["p50_ms"],
+            best_student_bundle_bytes=best["bundle_bytes"],
+            student_bytes_ratio=teacher["bytes"]["fp32"] / min(shipped_sizes.values()),
+            best_student_bytes_ratio=teacher["bytes"]["fp32"] / best["bundle_bytes"],
+        )
+    if eff:
+        for k, r in eff["k"].items():
+            out[f"k{k}_student_alone_acc"] = r["student_alone"]["accuracy"]
+            out[f"k{k}_student_distilled_acc"] = r["student_distilled"]["accuracy"]
+    if drift:
+        h = drift["hardest_site"]
+        site = drift["sites"][h]
+        out.update(
+            uplink_ratio=drift["bytes"]["uplink_ratio_shipped"],
+            uplink_ratio_fp32_submodel=drift["bytes"]["uplink_ratio_fp32"],
+            upload_bytes=drift["bytes"]["upload_median"],
+            drift_hardest_site=h,
+            drift_static_acc=site["static"]["accuracy"],
+            drift_lora_acc=site["local_lora"]["accuracy"],
+            drift_merged_acc=site["merged"]["accuracy"],
+            drift_adapted_merged_acc=site["merged_plus_local"]["accuracy"],
+            drift_site_rows=site["test_rows"],
+            drift_overall_static_acc=drift["overall"]["static"],
+            drift_overall_merged_plus_local_acc=drift["overall"]["merged_plus_local"],
+            drift_merge_gate_passed=drift["merge"]["gate_passed"],
+        )
+    if pii:
+        out.update(pii_recall_min=pii["pii_recall_min"], pii_precision_min=pii["pii_precision_min"])
+    if rob:
+        r = rob["results"][rob["primary_poison"]]
+        out.update(poisoned_fedavg_acc=r["fedavg"]["site_test"], poisoned_robust_acc=r[rob["robust_method"]]["site_test"],
+                   poisoned_median_acc=r["median"]["site_test"], poison=rob["primary_poison"],
+                   unpoisoned_fedavg_acc=rob["results"]["none"]["fedavg"]["site_test"])
+    out.update({f"check_{k}": v for k, v in acceptance(out).items()})
+    return out
+
+
+def acceptance(s: dict) -> dict[str, bool | None]:
+    """Pure: the issue's acceptance checks (None when the scenario did not run)."""
+    def has(*keys):
+        return all(s.get(k) is not None for k in keys)
+
+    return {
+        "best_student_within_0_03": s["teacher_acc"] - s["best_student_acc"] <= 0.03 if has("teacher_acc", "best_student_acc") else None,
+        "best_student_3x_faster": s["best_student_latency_ratio"] >= 3.0 if has("best_student_latency_ratio") else None,
+        "teacher_at_least_0_97": s["teacher_acc"] >= 0.97 if has("teacher_acc") else None,
+        "upload_100x_smaller": s["uplink_ratio"] >= 100.0 if has("uplink_ratio") else None,
+        "merge_beats_static_on_hardest": (s["drift_adapted_merged_acc"] > s["drift_static_acc"] and s["drift_site_rows"] >= 200)
+        if has("drift_adapted_merged_acc", "drift_static_acc", "drift_site_rows") else None,
+        "pii_recall_0_99_precision_0_9": (s["pii_recall_min"] >= 0.99 and s["pii_precision_min"] >= 0.9)
+        if has("pii_recall_min", "pii_precision_min") else None,
+        "robust_beats_fedavg_poisoned": s["poisoned_robust_acc"] > s["poisoned_fedavg_acc"]
+        if has("poisoned_robust_acc", "poisoned_fedavg_acc") else None,
+    }
+
+
+# ---------------------------------------------------------------------- tables
+def _pct(x) -> str:
+    return "–" if x is None else f"{100 * x:.2f}"
+
+
+def _mb(b) -> str:
+    return f"{b / 1e6:.2f}"
+
+
+def print_tables(results: dict, summary: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console(width=160)
+    d = results.get("distillation")
+    if d:
+        t = Table(title=f"Distillation (test {d['split']['test']} rows, seed {d['split']['seed']}; latency batch 1, 1 thread)")
+        for col in ("profile", "blocks", "acc %", "F1 %", "params M", "fp32 MB", "int8 MB", "pruned MB", "pr+int8 MB",
+                    "acc pr+int8 shipped %", "p50 ms", "p95 ms", "p50 int8 ms", "speed-up int8"):
+            t.add_column(col)
+        tp50 = d["profiles"]["teacher"]["latency_fp32"]["p50_ms"]
+        for prof, r in d["profiles"].items():
+            sh = r.get("shipped")
+            t.add_row(f"{prof} ({r['kind']})", ",".join(map(str, r["blocks"])), _pct(r["test"]["accuracy"]), _pct(r["test"]["macro_f1"]),
+                      f"{r['params'] / 1e6:.2f}", *(_mb(r["bytes"][v]) for v in BUNDLE_VARIANTS),
+                      _pct(sh["test"]["accuracy"]) if sh else "–", f"{r['latency_fp32']['p50_ms']:.2f}", f"{r['latency_fp32']['p95_ms']:.2f}",
+                      f"{sh['latency']['p50_ms']:.2f}" if sh else "–", f"{tp50 / sh['latency']['p50_ms']:.1f}x" if sh else "–")
+        con.print(t)
+        con.print(f"recommended: {d['recommended']['profile']}+{d['recommended']['form']}  ({d['recommendation_rule']})")
+    e = results.get("data_efficiency")
+    if e:
+        t = Table(title=f"Data efficiency ({e['profile']} blocks {e['blocks']}, test {e['test_rows']} rows)")
+        for col in ("k/intent", "labelled", "unlabelled", "student alone %", "teacher on k %", "student distilled %"):
+            t.add_column(col)
+        for k, r in e["k"].items():
+            t.add_row(k, str(r["labelled_rows"]), str(r["unlabelled_rows"]), _pct(r["student_alone"]["accuracy"]),
+                      _pct(r["teacher_k"]["accuracy"]), _pct(r["student_distilled"]["accuracy"]))
+        con.print(t)
+    dr = results.get("drift")
+    if dr:
+        t = Table(title=f"Drift ({dr['profile']}; cloud trained on base only; merge fedavg c={dr['merge']['chosen_coefficient']}, gate {'passed' if dr['merge']['gate_passed'] else 'REFUSED'})")
+        for col in ("site", "test rows", "static %", "local LoRA %", "merged %", "merged+local %", "upload KB"):
+            t.add_column(col)
+        for site, r in dr["sites"].items():
+            t.add_row(site + (" (hardest)" if site == dr["hardest_site"] else ""), str(r["test_rows"]), _pct(r["static"]["accuracy"]),
+                      _pct(r["local_lora"]["accuracy"]), _pct(r["merged"]["accuracy"]), _pct(r["merged_plus_local"]["accuracy"]),
+                      f"{r['upload_bytes'] / 1e3:.1f}")
+        o = dr["overall"]
+        t.add_row("overall (pooled)", str(sum(r["test_rows"] for r in dr["sites"].values())), _pct(o["static"]), _pct(o["local_lora"]),
+                  _pct(o["merged"]), _pct(o["merged_plus_local"]), "")
+        t.add_row("base (clean)", str(dr["base_test"]["rows"]), _pct(dr["base_test"]["static"]), "", _pct(dr["base_test"]["merged"]), "", "")
+        con.print(t)
+        b = dr["bytes"]
+        con.print(f"bytes: upload {b['upload_median'] / 1e3:.1f} KB vs sub-model {_mb(b['submodel_shipped_pruned_int8'])} MB shipped "
+                  f"({b['uplink_ratio_shipped']:.0f}x) / {_mb(b['submodel_fp32'])} MB fp32 ({b['uplink_ratio_fp32']:.0f}x); "
+                  f"downlink after merge: modules {b['downlink_changed_modules']} = {_mb(b['downlink_changed_bytes_fp32'])} MB fp32")
+    r = results.get("robustness")
+    if r:
+        t = Table(title=f"Robustness ({r['devices']} devices on {r['site']}, device-0 poisoned; {r['site']} test accuracy %, base test in brackets)")
+        t.add_column("attack")
+        for m in ("fedavg", "trimmed-mean", "median"):
+            t.add_column(m)
+        for attack, row in r["results"].items():
+            t.add_row(attack, *(f"{_pct(row[m]['site_test'])} ({_pct(row[m]['base_test'])})" for m in ("fedavg", "trimmed-mean", "median")))
+        t.add_row("static (no merge)", f"{_pct(r['static']['site_test'])} ({_pct(r['static']['base_test'])})", "", "")
+        con.print(t)
+    p = results.get("pii")
+    if p:
+        con.print(f"PII: min recall {p['pii_recall_min']:.4f}, min precision {p['pii_precision_min']:.4f} "
+                  f"({p['injected_rows']} injected rows, seed {p['seed']})")
+    t = Table(title="Acceptance checks")
+    t.add_column("check")
+    t.add_column("result")
+    for k, v in summary.items():
+        if k.startswith("check_"):
+            t.add_row(k[6:], "n/a" if v is None else ("PASS" if v else "FAIL"))
+    con.print(t)
+
+
+# ---------------------------------------------------------------------- markdown (docs)
+def markdown_report(out_dir: str) -> str:
+    """The docs' tables (docs/benchmarks.md) from a finished run's JSON files."""
+    d = Path(out_dir)
+    load = lambda name: json.loads((d / f"{name}.json").read_text()) if (d / f"{name}.json").exists() else None  # noqa: E731
+    summary, dist, eff, drift, rob, pii = (load(n) for n in ("summary", "distillation", "data_efficiency", "drift", "robustness", "pii"))
+    lines: list[str] = []
+    add = lines.append
+    if dist:
+        sp = dist["split"]
+        add(f"### Distillation (test {sp['test']} rows, val {sp['val']}, train {sp['train']}, seed {sp['seed']})\n")
+        add("| profile | blocks | acc % | macro-F1 % | params M | fp32 MB | int8 MB | pruned MB | pruned+int8 MB "
+            "| acc % by bundle fp32 / int8 / pruned / pruned+int8 | shipped acc % | p50 / p95 ms fp32 | p50 / p95 ms shipped | speed-up shipped |")
+        add("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        tp50 = dist["profiles"]["teacher"]["latency_fp32"]["p50_ms"]
+        for prof, r in dist["profiles"].items():
+            sh = r.get("shipped")
+            by = r.get("test_by_bundle")
+            sh_lat = f"{sh['latency']['p50_ms']:.2f} / {sh['latency']['p95_ms']:.2f}" if sh else "–"
+            sh_speed = f"{tp50 / sh['latency']['p50_ms']:.1f}x" if sh else "–"
+            add(f"| {prof} ({r['kind']}) | {','.join(map(str, r['blocks']))} | {_pct(r['test']['accuracy'])} | {_pct(r['test']['macro_f1'])} "
+                f"| {r['params'] / 1e6:.2f} | " + " | ".join(_mb(r["bytes"][v]) for v in BUNDLE_VARIANTS)
+                + f" | {' / '.join(_pct(by[v]) for v in BUNDLE_VARIANTS) if by else '–'} | {_pct(sh['test']['accuracy']) if sh else '–'} "
+                f"| {r['latency_fp32']['p50_ms']:.2f} / {r['latency_fp32']['p95_ms']:.2f} "
+                f"| {sh_lat} | {sh_speed} |")
+        rec = dist["recommended"]
+        add(f"\nRecommended: **{rec['profile']}+{rec['form']}** — {dist['recommendation_rule']}. "
+            f"Vocabulary kept by pruning: {dist['vocabulary_kept']} token ids. Training: {dist['train']}.\n")
+    if eff:
+        add(f"### Data efficiency ({eff['profile']}, blocks {eff['blocks']}; test {eff['test_rows']} rows, seed {eff['seed']})\n")
+        add("| k per intent | labelled rows | unlabelled rows | student on k alone % | teacher on the same k % | student distilled over unlabelled % |")
+        add("|---|---|---|---|---|---|")
+        for k, r in eff["k"].items():
+            add(f"| {k} | {r['labelled_rows']} | {r['unlabelled_rows']} | {_pct(r['student_alone']['accuracy'])} "
+                f"| {_pct(r['teacher_k']['accuracy'])} | {_pct(r['student_distilled']['accuracy'])} |")
+        add("")
+    if drift:
+        m = drift["merge"]
+        add(f"### Drift ({drift['profile']}, blocks {drift['blocks']}; cloud trained on {drift['split']['base']['train']} base rows; "
+            f"merge fedavg, coefficient {m['chosen_coefficient']}, gate {'passed' if m['gate_passed'] else 'refused'}; seed {drift['seed']})\n")
+        add("| site | made from | feedback rows | test rows | static % | local LoRA % | merged revision % | merged + local LoRA % | upload KB |")
+        add("|---|---|---|---|---|---|---|---|---|")
+        for site, r in drift["sites"].items():
+            name = f"**{site}** (hardest)" if site == drift["hardest_site"] else site
+            add(f"| {name} | {r['made_from']} | {r['feedback_rows']} | {r['test_rows']} | {_pct(r['static']['accuracy'])} | {_pct(r['local_lora']['accuracy'])} "
+                f"| {_pct(r['merged']['accuracy'])} | {_pct(r['merged_plus_local']['accuracy'])} | {r['upload_bytes'] / 1e3:.1f} |")
+        o = drift["overall"]
+        add(f"| overall (pooled) | | | {sum(r['test_rows'] for r in drift['sites'].values())} | {_pct(o['static'])} | {_pct(o['local_lora'])} "
+            f"| {_pct(o['merged'])} | {_pct(o['merged_plus_local'])} | |")
+        add(f"| base register (clean) | | | {drift['base_test']['rows']} | {_pct(drift['base_test']['static'])} | | {_pct(drift['base_test']['merged'])} | | |")
+        b = drift["bytes"]
+        add(f"\nBytes: one upload (int8 LoRA factors + head) {b['upload_median'] / 1e3:.1f} KB; the sub-model {_mb(b['submodel_shipped_pruned_int8'])} MB "
+            f"shipped (pruned+int8) → **{b['uplink_ratio_shipped']:.0f}×**, {_mb(b['submodel_fp32'])} MB fp32 → {b['uplink_ratio_fp32']:.0f}×; "
+            f"all {len(drift['sites'])} sites uploaded {b['uplink_all_sites'] / 1e3:.0f} KB instead of {_mb(b['uplink_whole_submodels_fp32'])} MB of whole fp32 sub-models. "
+            f"Downlink after the merge: only the changed modules {', '.join(b['downlink_changed_modules']) or 'none'} "
+            f"({_mb(b['downlink_changed_bytes_fp32'])} MB fp32; the embeddings are not re-sent). "
+            f"Gate trials: " + "; ".join(f"c={t['coefficient']}: {'pass' if t['passed'] else 'refuse'} ({t['reason']})" for t in m["trials"]) + "\n")
+    if rob:
+        add(f"### Robustness ({rob['devices']} devices on {rob['site']} shards {rob['shard_rows']}; device-0 poisoned; "
+            f"{rob['site']} test {rob['test_rows']['site']} rows, base test {rob['test_rows']['base']} in brackets)\n")
+        add("| poisoned delta | fedavg % | trimmed mean % | median % |")
+        add("|---|---|---|---|")
+        for attack, row in rob["results"].items():
+            add(f"| {attack} | " + " | ".join(f"{_pct(row[x]['site_test'])} ({_pct(row[x]['base_test'])}){'' if row[x]['gate_passed'] else ' gate refuses'}"
+                                              for x in ("fedavg", "trimmed-mean", "median")) + " |")
+        add(f"| static (no merge) | {_pct(rob['static']['site_test'])} ({_pct(rob['static']['base_test'])}) | | |\n")
+    if pii:
+        add(f"### PII scrubbing\n\nmin recall {pii['pii_recall_min']:.4f}, min precision {pii['pii_precision_min']:.4f} "
+            f"({pii['injected_rows']} injected rows, seed {pii['seed']}; per type in pii.json and docs/data.md).\n")
+    if summary:
+        add("### Summary and acceptance checks\n")
+        add("| key | value |")
+        add("|---|---|")
+        for k, v in summary.items():
+            shown = ("PASS" if v else "FAIL") if k.startswith("check_") and isinstance(v, bool) else (f"{v:.4f}" if isinstance(v, float) else v)
+            add(f"| `{k}` | {shown} |")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------- main
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="small budget (≤ 5 minutes on 2 cores)")
+    p.add_argument("--corpus", default=None, help=f"CSV/TSV/JSONL path or s3:// URI (default: {DEFAULT_CORPUS} with the Bitext preset)")
+    p.add_argument("--text-col")
+    p.add_argument("--label-col")
+    p.add_argument("--domain-col")
+    p.add_argument("--base-domain", default="base", help="the domain the cloud model is trained on in the drift scenario")
+    p.add_argument("--scenarios", default="distillation,data_efficiency,drift,robustness,pii")
+    p.add_argument("--threads", type=int, default=2, help="torch threads for training (latency always uses 1)")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--out", help="directory for the JSON files (required unless --markdown)")
+    p.add_argument("--markdown", metavar="DIR", help="print the docs' markdown tables of a finished run in DIR and exit")
+    args = p.parse_args(argv)
+    if not args.out and not args.markdown:
+        p.error("--out is required")
+    return args
+
+
+def corpus_spec(args) -> tuple[str, CorpusSpec, bool]:
+    """(source, spec, is_bitext_preset)."""
+    if args.corpus is None:
+        if args.text_col or args.label_col or args.domain_col:
+            raise SystemExit("--text-col/--label-col/--domain-col need --corpus (the default corpus uses the Bitext preset)")
+        return DEFAULT_CORPUS, BITEXT_SPEC, True
+    if not args.text_col or not args.label_col:
+        raise SystemExit("--corpus needs --text-col and --label-col (and optionally --domain-col)")
+    return args.corpus, CorpusSpec(text_col=args.text_col, label_col=args.label_col, domain_col=args.domain_col), False
+
+
+def main(argv=None) -> None:
+    # benchmarks/pii.py's injected rows are reproducible only with a pinned string hash
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        os.environ["PYTHONHASHSEED"] = "0"
+        os.execv(sys.executable, [sys.executable, *sys.argv])
+    args = parse_args(argv)
+    if args.markdown:
+        print(markdown_report(args.markdown), end="")
+        return
+    started = time.perf_counter()
+    import torch
+
+    from ecc_workloads import modular
+
+    torch.set_num_threads(args.threads)
+    settings = BenchSettings.quick() if args.quick else BenchSettings()
+    if args.seed is not None:
+        settings = settings.model_copy(update={"seed": args.seed})
+    scenarios = [x.strip() for x in args.scenarios.split(",") if x.strip()]
+    known = {"distillation", "data_efficiency", "drift", "robustness", "pii"}
+    bad = sorted(set(scenarios) - known)
+    if bad:
+        raise SystemExit(f"--scenarios: unknown {bad}; allowed: {sorted(known)}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    source, spec, bitext = corpus_spec(args)
+
+    def log(msg: str) -> None:
+        print(f"[{time.perf_counter() - started:7.1f} s] {msg}", flush=True)
+
+    corpus = load_corpus(source, spec)
+    log(f"corpus {source}: {len(corpus.examples)} rows after cleaning; removed {corpus.clean_report['removed']}")
+    tok = modular.load_tokenizer()
+    ctx = Context(tokenizer=tok, make_model=lambda labels: modular.load_minilm(labels, seed=settings.seed),
+                  settings=settings, workdir=out, threads=args.threads, log=log)
+    stratify = "label+domain" if corpus.has_domains else "label"
+    parts = split(corpus.examples, SplitConfig(seed=settings.seed, stratify=stratify))
+    train = cap_per_label(parts["train"], settings.max_train_per_label)
+    results: dict[str, dict] = {}
+
+    def save(name: str, data: dict) -> None:
+        results[name] = data
+        (out / f"{name}.json").write_text(json.dumps(data, indent=2, default=str))
+        log(f"wrote {out / (name + '.json')}")
+
+    profile = "s024"
+    if "distillation" in scenarios:
+        log("scenario distillation")
+        save("distillation", run_distillation(ctx, train, parts["val"], parts["test"]))
+        profile = results["distillation"]["recommended"]["profile"]
+    if "data_efficiency" in scenarios:
+        log(f"scenario data_efficiency ({profile})")
+        save("data_efficiency", run_data_efficiency(ctx, parts["train"], parts["test"], (profile, ctx.profiles[profile])))
+    state = None
+    if "drift" in scenarios or "robustness" in scenarios:
+        log(f"scenario drift ({profile})")
+        drift, state = run_drift(ctx, corpus, profile, args.base_domain)
+        save("drift", drift)
+    if "robustness" in scenarios:
+        log("scenario robustness")
+        save("robustness", run_robustness(ctx, state))
+    if "pii" in scenarios:
+        log("scenario pii")
+        save("pii", run_pii(source, spec.text_col, bitext, settings.pii_rows))
+    summary = summarize(results.get("distillation"), results.get("data_efficiency"), results.get("drift"),
+                        results.get("robustness"), results.get("pii"))
+    summary.update(mode=settings.mode, seed=settings.seed, corpus=source, wall_s=round(time.perf_counter() - started, 1),
+                   command="python benchmarks/learning.py " + " ".join(sys.argv[1:]), machine=f"{os.cpu_count()} cores, {platform.machine()}",
+                   torch_threads_training=args.threads, torch=torch.__version__)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    (out / "settings.json").write_text(settings.model_dump_json(indent=2))
+    print_tables(results, summary)
+    log(f"wrote {out / 'summary.json'}")
+
+
+if __name__ == "__main__":
+    main()
