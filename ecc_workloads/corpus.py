@@ -185,6 +185,21 @@ class CleanResult(BaseModel):
 # ---------------------------------------------------------------------------
 # Reading
 # ---------------------------------------------------------------------------
+
+def iter_jsonl(text: str, source: str):
+    """(line number, object) for every non-blank line of a JSONL text; a line that is not a
+    JSON object is a CorpusError naming the source and the line."""
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise CorpusError(f"{source} line {n}: not JSON: {exc}") from exc
+        if not isinstance(obj, dict):
+            raise CorpusError(f"{source} line {n}: expected a JSON object, got {type(obj).__name__}")
+        yield n, obj
+
 def _detect_format(source: str, fmt: str) -> str:
     if fmt != "auto":
         return fmt
@@ -232,18 +247,7 @@ def parse_records(data: bytes, fmt: str, source: str = "<bytes>") -> list[dict]:
             rows.append(row)
         return rows
     if fmt == "jsonl":
-        rows = []
-        for n, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise CorpusError(f"{source} line {n}: not JSON: {exc}") from exc
-            if not isinstance(obj, dict):
-                raise CorpusError(f"{source} line {n}: expected a JSON object, got {type(obj).__name__}")
-            rows.append(obj)
-        return rows
+        return [obj for _, obj in iter_jsonl(text, source)]
     raise CorpusError(f"unknown corpus format {fmt!r}: use csv, tsv or jsonl")
 
 

@@ -45,6 +45,7 @@ from torch.nn import functional as F
 
 from ecc_workloads import bundles, modular
 from ecc_workloads.contracts import BundleManifest, StoreLayout, StoreSettings
+from ecc_workloads.corpus import CorpusError, iter_jsonl
 
 
 def _import_kserve():
@@ -91,15 +92,11 @@ def parse_responses(data: str, where: str) -> list[ResponseRow]:
     """JSONL → rows. Rows without a response (the prepared corpus may hold some) are skipped;
     a malformed line is an error naming its line number."""
     rows: list[ResponseRow] = []
-    for lineno, line in enumerate(data.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise ServingError(f"{where} line {lineno}: not JSON: {err}") from err
-        if not isinstance(raw, dict):
-            raise ServingError(f"{where} line {lineno}: expected an object with instruction, intent, response")
+    try:
+        objects = list(iter_jsonl(data, where))
+    except CorpusError as err:
+        raise ServingError(str(err)) from err
+    for lineno, raw in objects:
         if not raw.get("response"):
             continue
         try:
