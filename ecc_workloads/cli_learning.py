@@ -19,6 +19,8 @@ merge-back: the revision's bundles + the fleet's uploaded deltas of that revisio
 
 from __future__ import annotations
 
+import json
+
 import os
 import time
 from datetime import datetime, timezone
@@ -69,6 +71,14 @@ def read_split(corpus: str, name: str):
     if not rows:
         raise ValueError(f"{where} holds no rows")
     return rows
+
+
+def reply_corpus(examples) -> bytes:
+    """The revision's reply corpus: JSONL of (instruction, intent, response) for the training
+    examples that carry an agent response (placeholders kept; PII was scrubbed upstream)."""
+    lines = [json.dumps({"instruction": e.text, "intent": e.label, "response": e.response}, ensure_ascii=False)
+             for e in examples if e.response]
+    return ("\n".join(lines) + "\n").encode() if lines else b""
 
 
 def parse_profiles(values: list[str]) -> dict[str, list[int]]:
@@ -209,6 +219,7 @@ def distill(
         profiles = parse_profiles(profile)
         kv = open_store(store)
         train, val, test = (read_split(corpus, n) for n in ("train", "val", "test"))
+        replies = reply_corpus(train)
         if max_train_rows is not None and len(train) > max_train_rows:
             train = random.Random(seed).sample(train, max_train_rows)
         labels = sorted({e.label for e in train})
@@ -247,6 +258,8 @@ def distill(
             manifests.update(w2.manifests)
             uploaded += w2.bytes_uploaded
         keys = bundles.publish_manifests(kv, manifests.values(), namespace, teacher)
+        if replies:  # what `ecc serve-teacher` suggests as replies, beside the revision's bundles
+            kv.put(StoreLayout.responses(namespace, teacher, revision), replies)
         for p, ref in _drift_references(model, tok, val, all_profiles, revision, max_length).items():
             kv.put(StoreLayout.drift_reference(namespace, teacher, revision, p), ref.model_dump_json(indent=2).encode())
         for p, m in manifests.items():

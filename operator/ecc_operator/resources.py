@@ -389,6 +389,11 @@ class CorpusSpec(CRDModel):
         None, description="column naming the domain (edge site) of a row; built-in corpora derive it from tags",
         min_length=1, max_length=128,
     )
+    response_column: str | None = Field(
+        None, description="column holding an agent's answer; the served teacher suggests the answer of the "
+        "closest training example of the predicted intent (built-in corpora: preset)",
+        min_length=1, max_length=128,
+    )
     cleaning: CleaningSpec = sub(CleaningSpec, "cleaning applied before splitting")
     splits: SplitsSpec = sub(SplitsSpec, "train/validation/test fractions")
     max_rows: int | None = Field(

@@ -192,7 +192,7 @@ def resolve_corpus(spec: CloudTeacherSpec, settings: WorkloadSettings) -> tuple[
         args = ["--preset", "none"]
         source = c.uri
     for flag, value in (("--text-col", c.text_column), ("--label-col", c.label_column),
-                        ("--domain-col", c.domain_column)):
+                        ("--domain-col", c.domain_column), ("--response-col", c.response_column)):
         if value:
             args += [flag, value]
     return source, args

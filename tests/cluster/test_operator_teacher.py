@@ -134,11 +134,11 @@ def corpus_uri(cluster, store_client):
     intents = sorted({r["intent"] for r in rows})[:4]
     rnd = random.Random(0)
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=["instruction", "intent"])
+    w = csv.DictWriter(buf, fieldnames=["instruction", "intent", "response"])
     w.writeheader()
     for intent in intents:
         for r in rnd.sample([r for r in rows if r["intent"] == intent], 40):
-            w.writerow({"instruction": r["instruction"], "intent": r["intent"]})
+            w.writerow({"instruction": r["instruction"], "intent": r["intent"], "response": r["response"]})
     data = buf.getvalue().encode()
     store_client.put_object(cluster.store.bucket, CORPUS_KEY, io.BytesIO(data), len(data))
     return f"s3://{cluster.store.bucket}/{CORPUS_KEY}"
@@ -168,7 +168,7 @@ def operator(cluster, kube, ns, crds_installed, tmp_path_factory):
 def teacher(name: str, ns: str, corpus: str, **overrides) -> dict:
     spec = {
         "model": {"source": "tiny"},
-        "corpus": {"uri": corpus, "textColumn": "instruction", "labelColumn": "intent"},
+        "corpus": {"uri": corpus, "textColumn": "instruction", "labelColumn": "intent", "responseColumn": "response"},
         "students": [{"profile": "s02", "blocks": [0, 2]}],
         "distillation": {"epochs": 1, "backoffLimit": 0},
         "serving": {"mode": "deployment"},
@@ -348,6 +348,9 @@ def test_teacher_is_distilled_published_and_served(kube, ns, operator, corpus_ur
     # ... and a client inside the cluster reaches it by that DNS name.
     inside = v2_infer_from_a_pod(kube, ns, st["servingURL"], "shop", "where is my refund", operator)
     assert inside["parameters"]["revision"] == 1 and inside["model_name"] == "shop"
+    # The distillation Job wrote the reply corpus, so the teacher suggests an agent's answer.
+    replies = {o["name"]: o for o in inside["outputs"]}["suggested_reply"]["data"]
+    assert replies[0], inside
 
     # Events for kubectl describe, and the metrics endpoint counts what happened.
     reasons = {e[1] for e in events_for(kube, ns, "shop")}

@@ -44,6 +44,7 @@ def test_distill_then_merge_back(tmp_path):
     kv = bundles.LocalDirStore(store_dir)
     ref = json.loads(kv.get(StoreLayout.drift_reference("shop", "intent", 1, "s0")))
     assert ref["kind"] == "DriftReference" and ref["revision"] == 1
+    assert not (store_dir / StoreLayout.responses("shop", "intent", 1)).exists()  # no responses in this corpus
     # two devices on profile s0 adapt and upload; one upload is garbage
     s0 = bundles.read_manifest(kv, StoreLayout.bundle_manifest("shop", "intent", 1, "s0"))
     sub = bundles.load_submodel(s0, bundles.store_fetcher(kv))
@@ -86,3 +87,16 @@ def test_students_are_grouped_by_how_their_bundles_are_written():
     import typer
     with pytest.raises(typer.BadParameter, match="unknown profiles \\['zz'\\]"):
         cli_learning.student_bundle_groups(profiles, False, False, ["zz"], [])
+
+
+def test_reply_corpus_keeps_rows_with_a_response_and_serving_reads_it_back():
+    from ecc_workloads import serving
+
+    rows = [Example(id="a", text="cancel order {{ORDER_ID}}", label="cancel_order", domain="base",
+                    response="I can help cancel order {{Order Number}}."),
+            Example(id="b", text="hello", label="greet", domain="base")]
+    data = cli_learning.reply_corpus(rows)
+    parsed = serving.parse_responses(data.decode(), "responses.jsonl")
+    assert [(r.instruction, r.intent, r.response) for r in parsed] == [
+        ("cancel order {{ORDER_ID}}", "cancel_order", "I can help cancel order {{Order Number}}.")]
+    assert cli_learning.reply_corpus(rows[1:]) == b""

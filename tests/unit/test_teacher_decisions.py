@@ -17,7 +17,7 @@ SETTINGS = td.WorkloadSettings(python="python", builtin_corpora={"bitext": "/dat
 SPEC = {
     "model": {"source": "tiny"},
     "corpus": {"uri": "s3://ecc-fleet/corpora/small.csv", "textColumn": "instruction", "labelColumn": "intent",
-               "maxRows": 100},
+               "responseColumn": "response", "maxRows": 100},
     "students": [{"profile": "s02", "blocks": [0, 2]}, {"profile": "s1", "blocks": [1]}],
     "distillation": {"epochs": 1, "backoffLimit": 1, "activeDeadlineSeconds": 600,
                      "gates": {"minStudentAccuracy": 0.5}},
@@ -96,7 +96,7 @@ def test_job_manifest_runs_on_a_cloud_worker_owned_by_the_teacher_with_store_env
         assert ctr["terminationMessagePolicy"] == "FallbackToLogsOnError"
     line = td.command_line(prepare)
     assert "s3://ecc-fleet/corpora/small.csv" in line and "--text-col instruction" in line
-    assert "--dedupe near" in line and "--min-words 1" in line and "--min-chars 2" in line
+    assert "--response-col response" in line and "--dedupe near" in line and "--min-words 1" in line and "--min-chars 2" in line
     assert f"--out s3://ecc-fleet/{td.corpus_prefix('demo', 'shop', 1)}" in line
     args = distill["args"]
     report_uri = f"s3://ecc-fleet/{StoreLayout.job_report('demo', 'shop', job['metadata']['name'])}"
