@@ -96,6 +96,10 @@ class UploadSettings(BaseModel):
     noise_multiplier: float = Field(0.0, ge=0, description="Gaussian noise std = noise_multiplier * clip_norm")
     int8: bool = False
     seed: int | None = None
+    head_rank: int | None = Field(
+        None, ge=0, description="factors form: the rank at which the head's weight change is sent (a "
+        "truncated SVD: the head is not LoRA-trained, so its change is factorised for the upload); "
+        "default: the LoRA rank; 0 sends it whole")
 
 
 class UploadRejected(ValueError):
@@ -156,7 +160,7 @@ class AdaptResult:
     delta: ModuleDelta
     """full weight change per module (what merge-back aggregates)"""
     factors: dict[str, dict[str, tuple[torch.Tensor, torch.Tensor]]]
-    """module -> param -> (A, B) LoRA factors (heads are not factorised)"""
+    """module -> param -> (A, B) LoRA factors (the head is trained whole; build_upload factorises its change)"""
     lora_scale: float
     adapted: ModularEncoder
     """base sub-model + delta, for serving on the device"""
@@ -268,6 +272,16 @@ def clip_delta(delta: ModuleDelta, clip_norm: float) -> tuple[ModuleDelta, float
     return {m: {k: t * factor for k, t in ps.items()} for m, ps in delta.items()}, factor
 
 
+def low_rank_factors(t: torch.Tensor, rank: int, scale: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """(A, B) with ``B @ A * scale`` the best rank-``rank`` approximation of ``t`` (truncated SVD),
+    in the same layout and scale as LoRA factors so the cloud decodes both alike."""
+    u, sv, vh = torch.linalg.svd(t.double(), full_matrices=False)
+    r = max(1, min(rank, sv.numel()))
+    a = (sv[:r, None] * vh[:r]).float()
+    b = (u[:, :r] / scale).float()
+    return a.contiguous(), b.contiguous()
+
+
 def build_upload(
     result: AdaptResult,
     base: BundleManifest,
@@ -287,6 +301,8 @@ def build_upload(
         gen = torch.Generator().manual_seed(settings.seed if settings.seed is not None else random.SystemRandom().randrange(2**63))
         std = settings.noise_multiplier * settings.clip_norm
         delta = {m: {k: t + torch.randn(t.shape, generator=gen) * std for k, t in ps.items()} for m, ps in delta.items()}
+    lora_rank = next((a.shape[0] for ps in result.factors.values() for a, _ in ps.values()), 0)
+    head_rank = lora_rank if settings.head_rank is None else settings.head_rank
     tensors: dict[str, torch.Tensor] = {}
     for module, params in delta.items():
         for key, t in params.items():
@@ -295,6 +311,11 @@ def build_upload(
                 a, b = pair
                 tensors[f"{module}/{key}@A"] = a
                 tensors[f"{module}/{key}@B"] = b * factor
+            elif (settings.form == "factors" and module.startswith("head.") and t.dim() == 2
+                  and 0 < head_rank < min(t.shape)):
+                a, b = low_rank_factors(t, head_rank, result.lora_scale)  # t is already clipped
+                tensors[f"{module}/{key}@A"] = a
+                tensors[f"{module}/{key}@B"] = b
             else:
                 tensors[f"{module}/{key}"] = t
     refs = {m.name: m.sha256 for m in base.modules}
@@ -305,7 +326,7 @@ def build_upload(
         node=node, base_revision=base.revision, profile=base.profile, blocks=list(base.blocks),
         labels_sha256=labels_sha256(base.labels), base_modules={m: refs[m] for m in sorted(delta)},
         num_samples=result.num_samples, form=settings.form, quant="int8" if settings.int8 else "none",
-        lora_rank=next((a.shape[0] for ps in result.factors.values() for a, _ in ps.values()), 0),
+        lora_rank=lora_rank,
         lora_scale=result.lora_scale, clip_norm=settings.clip_norm, noise_multiplier=settings.noise_multiplier,
         update_norm=_global_norm(delta),
     )

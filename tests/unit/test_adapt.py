@@ -160,3 +160,19 @@ def test_targets_that_match_nothing_are_an_error(setup, tok, rows):
     sub, _, _ = setup
     with pytest.raises(ValueError, match="nothing_here"):
         adapt.adapt_locally(sub, tok, rows[:4], LoraSettings(targets=["nothing_here"], epochs=1))
+
+
+def test_head_change_is_sent_at_low_rank_in_factors_form(setup):
+    _, manifests, result = setup
+    head = result.delta["head.s02"]["weight"]  # 4 labels x 32: full rank 4
+    blob = adapt.build_upload(result, manifests["s02"], "n", UploadSettings(head_rank=2))
+    sent = adapt.decode_upload(blob).delta["head.s02"]["weight"]
+    u, s, vh = torch.linalg.svd(head.double(), full_matrices=False)
+    best_rank2 = (u[:, :2] * s[:2]) @ vh[:2]
+    torch.testing.assert_close(sent.double(), best_rank2, rtol=1e-4, atol=1e-6)
+    whole = adapt.build_upload(result, manifests["s02"], "n", UploadSettings(head_rank=0))
+    torch.testing.assert_close(adapt.decode_upload(whole).delta["head.s02"]["weight"], head)
+    assert len(blob) < len(whole)
+    # at or above the head's own rank nothing is lost: it is sent whole
+    exact = adapt.decode_upload(adapt.build_upload(result, manifests["s02"], "n", UploadSettings(head_rank=4)))
+    torch.testing.assert_close(exact.delta["head.s02"]["weight"], head)
