@@ -574,10 +574,13 @@ def _down(name: str, say: Say) -> bool:
 # ---------------------------------------------------------------------------
 # One component
 # ---------------------------------------------------------------------------
-def _require(name: str) -> ClusterInfo:
+def _require(name: str, component: str | None = None) -> ClusterInfo:
+    """The cluster's state (and, if given, a component it has), or a ClusterError saying what is missing."""
     info = load(name)
     if info is None:
         raise ClusterError(f"cluster {name!r} is not running (no {state_dir(name) / STATE_FILE}); run `ecc dev up`")
+    if component is not None and component not in info.components:
+        raise ClusterError(f"cluster {name!r} has no component {component!r}")
     return info
 
 
@@ -586,9 +589,7 @@ def stop_component(name: str, component: str, *, say: Say | None = None) -> str:
     say = say or (lambda _msg: None)
     component = comp.canonical_component(component)
     with _lock(name):
-        info = _require(name)
-        if component not in info.components:
-            raise ClusterError(f"cluster {name!r} has no component {component!r}")
+        info = _require(name, component)
         st = info.components[component]
         outcome = "not-running" if st.pid is None else processes.stop(st.pid, st.start_ticks, st.spec.stop_timeout_s)
         st.pid = st.start_ticks = None
@@ -602,9 +603,7 @@ def start_component(name: str, component: str, *, say: Say | None = None) -> Com
     say = say or (lambda _msg: None)
     component = comp.canonical_component(component)
     with _lock(name):
-        info = _require(name)
-        if component not in info.components:
-            raise ClusterError(f"cluster {name!r} has no component {component!r}")
+        info = _require(name, component)
         if info.component_alive(component):
             raise ClusterError(f"{component} of cluster {name!r} is already running (pid {info.components[component].pid})")
         st = _spawn(info, component)

@@ -109,6 +109,15 @@ def student_bundle_groups(profiles: dict[str, list[int]], int8_all: bool, prune_
     return groups
 
 
+def report_target(explicit: str | None, store: str, namespace: str, owner: str, fallback_job: str) -> str:
+    """Where a Job writes its JobReport: --report, else $ECC_REPORT_URI, else the store's
+    report key for this Job (the pod's name, or `fallback_job` outside a pod)."""
+    if explicit or os.environ.get(RuntimeEnv.REPORT_URI):
+        return explicit or os.environ[RuntimeEnv.REPORT_URI]
+    key = StoreLayout.job_report(namespace, owner, os.environ.get(RuntimeEnv.POD_NAME, fallback_job))
+    return f"{store.rstrip('/')}/{key}" if store.startswith("s3://") else str(Path(store) / key)
+
+
 def write_report(report: JobReport, target: str) -> None:
     if target.startswith("s3://"):
         from ecc_workloads.store import Store
@@ -209,10 +218,7 @@ def distill(
     from ecc_workloads import bundles, distill as dist, modular
 
     started = datetime.now(timezone.utc)
-    job_name = os.environ.get(RuntimeEnv.POD_NAME, f"distill-{revision}")
-    default_report = StoreLayout.job_report(namespace, teacher, job_name)
-    target = report or os.environ.get(RuntimeEnv.REPORT_URI) or (
-        f"{store.rstrip('/')}/{default_report}" if store.startswith("s3://") else str(Path(store) / default_report))
+    target = report_target(report, store, namespace, teacher, f"distill-{revision}")
     t0 = time.perf_counter()
     try:
         torch.manual_seed(seed)
@@ -304,10 +310,7 @@ def merge_back(
     from ecc_workloads import adapt, bundles, merge, modular
 
     started = datetime.now(timezone.utc)
-    job_name = os.environ.get(RuntimeEnv.POD_NAME, f"merge-back-{revision}")
-    default_report = StoreLayout.job_report(namespace, fleet, job_name)
-    target = report or os.environ.get(RuntimeEnv.REPORT_URI) or (
-        f"{store.rstrip('/')}/{default_report}" if store.startswith("s3://") else str(Path(store) / default_report))
+    target = report_target(report, store, namespace, fleet, f"merge-back-{revision}")
     t0 = time.perf_counter()
     try:
         settings = merge.MergeSettings(method=method, trim_fraction=trim_fraction, coefficient=coefficient,
