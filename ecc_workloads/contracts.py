@@ -191,6 +191,19 @@ class StoreLayout:
         return f"fleets/{namespace}/{fleet}/deltas/{revision}/{node}.safetensors"
 
     @staticmethod
+    def reports_prefix(namespace: str, fleet: str) -> str:
+        return f"fleets/{namespace}/{fleet}/reports/"
+
+    @staticmethod
+    def candidate_drift_reference(namespace: str, teacher: str, revision: int, profile: str) -> str:
+        """Drift reference merge-back computes for a candidate; promoted beside its bundles."""
+        return f"teachers/{namespace}/{teacher}/candidates/{revision}/drift/{profile}.json"
+
+    @staticmethod
+    def fleet_prefix(namespace: str, fleet: str) -> str:
+        return f"fleets/{namespace}/{fleet}/"
+
+    @staticmethod
     def deltas_prefix(namespace: str, fleet: str, revision: int) -> str:
         return f"fleets/{namespace}/{fleet}/deltas/{revision}/"
 
@@ -337,3 +350,224 @@ class WindowStats(BaseModel):
     @property
     def n(self) -> int:
         return int(sum(self.confidence_counts))
+
+
+# ---------------------------------------------------------------------------
+# The fleet loop: operator <-> edge agents (real and simulated) <-> merge-back Job
+# ---------------------------------------------------------------------------
+class AgentEnv:
+    """Environment of an edge agent (the EdgeFleet's DaemonSet sets these; the simulated
+    agents pass the same values as options)."""
+
+    FLEET = "ECC_FLEET"
+    FLEET_NAMESPACE = "ECC_FLEET_NAMESPACE"
+    PORT = "ECC_AGENT_PORT"
+    STATE_DIR = "ECC_AGENT_STATE_DIR"
+    """Local disk of the agent: held modules (content-addressed) and the spool of reports
+    and deltas written while the store was unreachable."""
+
+
+def fleet_store_secret_name(fleet: str) -> str:
+    """Secret (in the fleet's namespace) with the fleet's *scoped* store credentials
+    (StoreEnv keys). Agents get only this one, never the operator's credentials."""
+    return f"ecc-fleet-{fleet}-store"
+
+
+def fleet_agent_name(fleet: str) -> str:
+    """Name of the EdgeFleet's agent DaemonSet."""
+    return f"ecc-agent-{fleet}"
+
+
+def rollout_bucket(node: str) -> int:
+    """A node's stable position 0..9999 in rollout order (canary waves take the lowest)."""
+    import hashlib
+
+    return int.from_bytes(hashlib.sha256(node.encode()).digest()[:4], "big") % 10000
+
+
+class DesiredTier(_Doc):
+    """One tier of the fleet at one revision: which bundle its nodes run."""
+
+    tier: str
+    profile: str
+    manifest_key: str = Field(description="store key of the tier's bundle manifest")
+    drift_reference_key: str | None = Field(None, description="store key of the profile's drift reference")
+
+
+class AdaptationSettings(_Doc):
+    """The AdaptationPolicy's on-node part, as agents read it from the desired state."""
+
+    policy: str
+    drift_signal: Literal["confidence", "label-shift", "embedding-shift", "feedback-error"] = "confidence"
+    drift_window_seconds: int = Field(900, ge=1)
+    lora_rank: int = Field(8, ge=1)
+    lora_alpha: float = Field(16.0, gt=0)
+    lora_dropout: float = Field(0.0, ge=0, lt=1)
+    target_modules: list[str] = Field(default_factory=lambda: ["query", "value"])
+    train_head: bool = True
+    min_samples: int = Field(16, ge=1)
+    max_samples: int = Field(2000, ge=1)
+    epochs: int = Field(3, ge=1)
+    learning_rate: float = Field(5e-4, gt=0)
+    upload_deltas: bool = Field(True, description="False: adapt locally only, upload nothing")
+
+
+class PrivacySettings(_Doc):
+    """The EdgeFleet's privacy settings as agents read them."""
+
+    cloud_assist: bool = False
+    scrub_before_assist: bool = True
+    assist_below_confidence: float = Field(0.5, ge=0, le=1)
+    upload_form: Literal["full", "factors"] = "full"
+    upload_clip_norm: float | None = None
+    upload_noise_multiplier: float = Field(0.0, ge=0)
+    quantize_uploads: bool = False
+
+
+class DesiredState(_Doc):
+    """What the operator wants the fleet's agents to run; one document per fleet at
+    StoreLayout.desired_state. Agents poll it with If-None-Match (ETag).
+
+    A node runs `target_revision` when `wave == "all"` or it is listed in `canary_nodes`;
+    otherwise it stays on `previous_revision` (or, if that is None, waits). Its tier is
+    `node_tiers[node]`; a node missing from `node_tiers` is not (or no longer) in the fleet
+    and serves nothing new."""
+
+    kind: Literal["DesiredState"] = "DesiredState"
+    schema_version: Literal[1] = 1
+    namespace: str
+    fleet: str
+    teacher: str
+    generation: int = Field(ge=1, description="bumped on every change of this document")
+    target_revision: int = Field(ge=1)
+    target: list[DesiredTier]
+    previous_revision: int | None = Field(None, ge=1)
+    previous: list[DesiredTier] = Field(default_factory=list)
+    wave: Literal["canary", "all", "halted"] = "all"
+    canary_nodes: list[str] = Field(default_factory=list)
+    node_tiers: dict[str, str] = Field(default_factory=dict, description="node name -> tier name")
+    teacher_url: str | None = Field(None, description="served teacher (v2 protocol) for cloud assist")
+    poll_interval_seconds: int = Field(10, ge=1)
+    report_interval_seconds: int = Field(30, ge=1)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    adaptation: AdaptationSettings | None = None
+    updated_at: str | None = None
+
+    def revision_for(self, node: str) -> int | None:
+        if node not in self.node_tiers:
+            return None
+        if self.wave == "all" or node in set(self.canary_nodes):
+            return self.target_revision
+        return self.previous_revision
+
+    def tier_for(self, node: str, revision: int) -> DesiredTier | None:
+        name = self.node_tiers.get(node)
+        tiers = self.target if revision == self.target_revision else self.previous
+        return next((t for t in tiers if t.tier == name), None)
+
+
+AGENT_STATES = ("Starting", "Ready", "Updating", "Degraded", "Failed")
+
+
+class LatencySummary(_Doc):
+    count: int = Field(0, ge=0, description="requests in the report interval")
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    mean_confidence: float | None = Field(None, ge=0, le=1)
+
+
+class AgentReport(_Doc):
+    """What an edge agent (real or simulated) writes at StoreLayout.agent_report: a
+    snapshot — the newest supersedes older ones. Counts and sizes only: never text,
+    token ids or embeddings."""
+
+    kind: Literal["AgentReport"] = "AgentReport"
+    schema_version: Literal[1] = 1
+    node: str
+    fleet: str
+    seq: int = Field(ge=1, description="increments with every report the agent makes (spooled ones included)")
+    time: str = Field(description="when the agent made this report (ISO 8601, UTC)")
+    state: Literal["Starting", "Ready", "Updating", "Degraded", "Failed"]
+    message: str = Field("", max_length=1024)
+    simulated: bool = False
+    tier: str | None = None
+    profile: str | None = None
+    revision: int | None = Field(None, description="revision being served (None: nothing yet)")
+    desired_generation: int | None = Field(None, description="DesiredState.generation last applied")
+    drift_score: float | None = Field(None, ge=0, le=1)
+    drift_signal: str | None = None
+    window: WindowStats | None = None
+    latency: LatencySummary = Field(default_factory=LatencySummary)
+    requests_total: int = Field(0, ge=0)
+    feedback_total: int = Field(0, ge=0)
+    assists_total: int = Field(0, ge=0, description="cloud-assist label requests sent")
+    adaptations_total: int = Field(0, ge=0)
+    adapted_samples: int = Field(0, ge=0)
+    delta_revision: int | None = Field(None, description="revision of the newest delta uploaded (or spooled)")
+    bytes_down: int = Field(0, ge=0, description="module and manifest bytes fetched since the agent started")
+    bytes_up: int = Field(0, ge=0, description="delta and report bytes written since the agent started")
+    modules_rejected: int = Field(0, ge=0, description="modules refused for a hash mismatch")
+    spool_depth: int = Field(0, ge=0, description="reports and deltas waiting on local disk for the store")
+    spool_flushed_total: int = Field(0, ge=0, description="spooled items delivered after the store came back")
+
+
+class MetricNames:
+    """Prometheus metric names shared by the exporters and the dashboards/alerts."""
+
+    # operator, one series per fleet (labels: namespace, fleet[, state|revision])
+    FLEET_NODES = "ecc_fleet_nodes"  # label state: matched|ready|on_target|failed|stale
+    FLEET_NODES_BY_REVISION = "ecc_fleet_nodes_by_revision"  # label revision
+    FLEET_TARGET_REVISION = "ecc_fleet_target_revision"
+    FLEET_REVISION_SKEW = "ecc_fleet_revision_skew"
+    FLEET_DRIFT = "ecc_fleet_drift_score"
+    FLEET_DRIFTING_NODES = "ecc_fleet_drifting_nodes"
+    FLEET_BYTES_DOWN = "ecc_fleet_bytes_down"
+    FLEET_BYTES_UP = "ecc_fleet_bytes_up"
+    FLEET_ROLLOUT_PROGRESS = "ecc_fleet_rollout_progress"  # on_target / matched
+    # operator, per AdaptationPolicy (labels: namespace, policy[, result])
+    MERGEBACK_ROUNDS = "ecc_mergeback_rounds_total"  # label result: Published|Rejected|Failed
+    POLICY_PENDING_UPDATES = "ecc_policy_pending_updates"
+    TEACHER_REVISION = "ecc_teacher_revision"  # labels namespace, teacher
+    # edge agent (labels: fleet, node)
+    AGENT_REQUESTS = "ecc_agent_requests_total"
+    AGENT_LATENCY = "ecc_agent_inference_seconds"  # histogram
+    AGENT_CONFIDENCE = "ecc_agent_confidence"  # histogram
+    AGENT_FEEDBACK = "ecc_agent_feedback_total"
+    AGENT_REVISION = "ecc_agent_revision"
+    AGENT_DRIFT = "ecc_agent_drift_score"
+    AGENT_BYTES_DOWN = "ecc_agent_bytes_down_total"
+    AGENT_BYTES_UP = "ecc_agent_bytes_up_total"
+    AGENT_SPOOL_DEPTH = "ecc_agent_spool_depth"
+    AGENT_MODEL_SWAPS = "ecc_agent_model_swaps_total"
+    AGENT_MODULES_REJECTED = "ecc_agent_modules_rejected_total"
+
+
+# Edge agent's local HTTP API (traffic generator, demo and tests are its clients).
+class AgentPaths:
+    PREDICT = "/v1/predict"  # POST PredictRequest -> PredictResponse
+    FEEDBACK = "/v1/feedback"  # POST FeedbackRequest -> 202 {"accepted": true}
+    STATUS = "/v1/status"  # GET -> AgentReport (the agent's current snapshot)
+    HEALTH = "/healthz"
+    READY = "/readyz"  # 200 once a model is loaded
+    METRICS = "/metrics"
+
+
+class PredictRequest(_Doc):
+    instances: list[str] = Field(min_length=1, max_length=256, description="utterances to classify")
+
+
+class IntentPrediction(_Doc):
+    label: str
+    confidence: float = Field(ge=0, le=1)
+
+
+class PredictResponse(_Doc):
+    predictions: list[IntentPrediction]
+    revision: int
+    profile: str
+    adapted: bool = Field(False, description="served by the locally adapted model")
+
+
+class FeedbackRequest(_Doc):
+    text: str = Field(min_length=1, max_length=2000, description="the utterance the user sent")
+    label: str = Field(min_length=1, max_length=128, description="the intent it really had")

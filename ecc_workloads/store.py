@@ -187,6 +187,20 @@ class Store:
                 return False
             raise
 
+    def etag(self, uri: str) -> str | None:
+        """The object's ETag from one HEAD request (cheap polling: compare before reading),
+        or None if the object does not exist."""
+        from minio.error import S3Error
+
+        loc = parse_s3_uri(uri)
+        try:
+            stat = self._call(f"stat {uri}", self.client.stat_object, loc.bucket, loc.key)
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NoSuchBucket", "ResourceNotFound"):
+                return None
+            raise
+        return stat.etag
+
     def list(self, prefix_uri: str, recursive: bool = True) -> list[str]:
         """URIs of the objects under ``s3://bucket/prefix``, sorted."""
         loc = parse_s3_uri(prefix_uri, allow_empty_key=True)

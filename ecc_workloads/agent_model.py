@@ -1,0 +1,220 @@
+"""The edge agent's serving model: a local module cache and an atomically swapped predictor.
+
+- :class:`ModuleCache` keeps modules on local disk, content-addressed exactly like the store
+  (``<state>/modules/sha256/ab/<sha>.safetensors``). Only modules not held are fetched
+  (:func:`bundles.modules_to_fetch`), each verified against its manifest entry
+  (:func:`bundles.fetch_verified`) before it is kept: a module whose bytes do not match is
+  refused and counted (``modules_rejected``). A held module that no longer verifies (disk
+  corruption) is dropped and fetched again.
+- :class:`ModelHolder` holds the serving model. A new model is built completely (modules
+  loaded and verified, tokenizer, warm-up) *before* one reference is replaced under a lock:
+  a request takes the reference once and finishes on the model it started with, so a swap
+  never drops or fails a request. Inference is serialised by its own lock (one torch
+  thread serves single queries fastest; the tokenizer is not safe for concurrent use).
+- The last good model (its manifest, tier and drift reference) is remembered on disk
+  (``<state>/current.json``) so that a restarted agent serves again before the store answers.
+
+Store errors are not swallowed here: ``StoreUnavailable`` propagates to the caller (the agent
+keeps serving what it has); a hash mismatch is a :class:`bundles.BundleError`.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from pydantic import BaseModel, ConfigDict
+
+from ecc_workloads import bundles, modular
+from ecc_workloads.bundles import BundleError
+from ecc_workloads.contracts import BundleManifest, DesiredTier, ModuleRef, ReferenceStats, StoreLayout
+
+log = logging.getLogger("ecc.agent.model")
+
+CURRENT_FILE = "current.json"
+
+
+class ModuleCache:
+    """Content-addressed modules on local disk, fetched from the store on demand."""
+
+    def __init__(self, root: str | Path):
+        self.local = bundles.LocalDirStore(Path(root))
+        self.modules_rejected = 0
+        self.bytes_down = 0
+        self.last_rejection: str = ""
+
+    def held(self) -> set[str]:
+        out = set()
+        for path in (self.local.root / "modules" / "sha256").glob("*/*.safetensors"):
+            out.add(path.stem)
+        return out
+
+    def holds(self, manifest: BundleManifest) -> bool:
+        return not bundles.modules_to_fetch(manifest, self.held())
+
+    def fetch_missing(self, manifest: BundleManifest, get: Callable[[str], bytes]) -> int:
+        """Download and verify the modules of ``manifest`` that are not held; returns bytes
+        fetched. ``get(store_key)`` reads from the store (raises StoreUnavailable when down)."""
+        fetched = 0
+        for ref in bundles.modules_to_fetch(manifest, self.held()):
+            data = get(StoreLayout.module(ref.sha256))  # StoreUnavailable propagates
+            self.bytes_down += len(data)
+            fetched += len(data)
+            try:
+                bundles.fetch_verified(ref, lambda _sha, d=data: d)
+            except BundleError as err:
+                self.modules_rejected += 1
+                self.last_rejection = str(err)
+                raise
+            self.local.put(StoreLayout.module(ref.sha256), data)
+        return fetched
+
+    def read(self, ref: ModuleRef) -> bytes:
+        """A held module, verified again; a corrupt copy is removed (fetched again next time)."""
+        key = StoreLayout.module(ref.sha256)
+        try:
+            return bundles.fetch_verified(ref, lambda _sha: self.local.get(key))
+        except BundleError:
+            (self.local.root / key).unlink(missing_ok=True)
+            raise
+
+    def fetcher(self, manifest: BundleManifest) -> bundles.Fetch:
+        by_sha = {m.sha256: m for m in manifest.modules}
+        return lambda sha: self.read(by_sha[sha])
+
+
+# ---------------------------------------------------------------------- the served model
+@dataclass
+class ServingModel:
+    """One loaded model; immutable once published."""
+
+    predictor: object  # serving.IntentPredictor
+    manifest: BundleManifest
+    tier: str
+    manifest_key: str
+    reference: ReferenceStats | None = None
+    adapted: bool = False
+    base: modular.ModularEncoder | None = None
+    """the un-adapted sub-model (what local adaptation starts from)"""
+    loaded_at: float = field(default_factory=time.time)
+
+    @property
+    def revision(self) -> int:
+        return self.manifest.revision
+
+    @property
+    def profile(self) -> str:
+        return self.manifest.profile
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.manifest.labels)
+
+
+def build_predictor(model: modular.ModularEncoder, manifest: BundleManifest, max_length: int = 64):
+    from ecc_workloads.serving import IntentPredictor
+
+    # each predictor gets its own tokenizer: a fast tokenizer is not safe to share between
+    # threads (the warm-up below runs while the previous model is still serving)
+    tokenizer = copy.deepcopy(modular.load_tokenizer(manifest.config.get("tokenizer", modular.BASE_MODEL_MINILM)))
+    predictor = IntentPredictor(model, tokenizer, manifest.profile, max_length=max_length)
+    predictor.forward(["hello"])  # warm-up before it serves: the first request does not pay lazy init
+    return predictor
+
+
+def load_serving_model(
+    cache: ModuleCache, manifest: BundleManifest, tier: DesiredTier | str, manifest_key: str,
+    reference: ReferenceStats | None = None, max_length: int = 64,
+) -> ServingModel:
+    """Build a ServingModel from held modules (every module verified again)."""
+    sub = bundles.load_submodel(manifest, cache.fetcher(manifest))
+    for p in sub.parameters():
+        p.requires_grad_(False)
+    predictor = build_predictor(sub, manifest, max_length)
+    name = tier.tier if isinstance(tier, DesiredTier) else tier
+    return ServingModel(predictor=predictor, manifest=manifest, tier=name, manifest_key=manifest_key,
+                        reference=reference, base=sub)
+
+
+class ModelHolder:
+    """The one reference requests read; swapped atomically."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._infer_lock = threading.Lock()
+        self._current: ServingModel | None = None
+        self.swaps = 0
+
+    @property
+    def current(self) -> ServingModel | None:
+        return self._current
+
+    def swap(self, new: ServingModel) -> ServingModel | None:
+        with self._lock:
+            old, self._current = self._current, new
+            self.swaps += 1
+        return old
+
+    def forward(self, texts: list[str]) -> tuple[ServingModel, torch.Tensor, torch.Tensor]:
+        """(model used, probabilities [n, L], unit embeddings [n, d]) on the current model."""
+        model = self._current
+        if model is None:
+            raise RuntimeError("no model loaded yet")
+        with self._infer_lock:
+            probs, unit = model.predictor.forward(texts)
+        return model, probs, unit
+
+
+# ---------------------------------------------------------------------- last good model
+class CurrentRecord(BaseModel):
+    """What ``current.json`` remembers about the model being served."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    manifest: BundleManifest
+    manifest_key: str
+    tier: str
+    desired_generation: int | None = None
+    reference: ReferenceStats | None = None
+
+
+def save_current(state_dir: str | Path, record: CurrentRecord) -> None:
+    path = Path(state_dir) / CURRENT_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(record.model_dump_json(indent=2))
+    os.replace(tmp, path)
+
+
+def load_current(state_dir: str | Path) -> CurrentRecord | None:
+    path = Path(state_dir) / CURRENT_FILE
+    if not path.is_file():
+        return None
+    try:
+        return CurrentRecord.model_validate_json(path.read_bytes())
+    except ValueError as err:
+        log.warning("ignoring unreadable %s: %s", path, err)
+        return None
+
+
+def parse_reference(data: bytes, manifest: BundleManifest) -> ReferenceStats:
+    """A drift reference, checked to belong to the manifest's label set."""
+    ref = ReferenceStats.model_validate_json(data)
+    if ref.labels != list(manifest.labels):
+        raise ValueError(
+            f"drift reference is for labels {ref.labels[:5]}..., the bundle has {manifest.labels[:5]}...")
+    return ref
+
+
+def describe(model: ServingModel | None) -> dict:
+    if model is None:
+        return {}
+    return {"revision": model.revision, "profile": model.profile, "tier": model.tier, "adapted": model.adapted}
+

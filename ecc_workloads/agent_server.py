@@ -1,0 +1,206 @@
+"""The edge agent's HTTP API (FastAPI, served by uvicorn in a thread): contracts.AgentPaths.
+
+======================  =====================================================================
+POST /v1/predict        PredictRequest -> PredictResponse (503 until a model is loaded)
+POST /v1/feedback       FeedbackRequest -> 202 {"accepted": true}
+GET  /v1/status         the agent's current AgentReport snapshot
+GET  /healthz           200 while the process runs
+GET  /readyz            200 once a model is loaded, else 503
+GET  /metrics           Prometheus text (names from contracts.MetricNames; labels fleet, node)
+======================  =====================================================================
+
+An invalid body is a 422 whose ``error`` names each bad field and what is allowed.
+The app only calls the agent's methods (``predict``, ``feedback``, ``snapshot``, ``ready``);
+no decision is taken here.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CollectorRegistry, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
+
+from ecc_workloads.contracts import (
+    AgentPaths,
+    AgentReport,
+    FeedbackRequest,
+    MetricNames,
+    PredictRequest,
+    PredictResponse,
+)
+
+log = logging.getLogger("ecc.agent.server")
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+CONFIDENCE_BUCKETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
+
+
+class NotReady(RuntimeError):
+    """No model is loaded yet (503)."""
+
+
+class BadField(ValueError):
+    """A request field the agent cannot accept (422 naming the field)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+# ---------------------------------------------------------------------- metrics
+class _ReportCollector(Collector):
+    """Counters and gauges read from the agent's report snapshot at scrape time."""
+
+    def __init__(self, fleet: str, node: str, snapshot: Callable[[], AgentReport], swaps: Callable[[], int]):
+        self.labels = [fleet, node]
+        self.snapshot = snapshot
+        self.swaps = swaps
+
+    def collect(self):
+        r = self.snapshot()
+        names = ["fleet", "node"]
+
+        def counter(name: str, doc: str, value: float) -> CounterMetricFamily:
+            m = CounterMetricFamily(name, doc, labels=names)
+            m.add_metric(self.labels, value)
+            return m
+
+        def gauge(name: str, doc: str, value: float | None) -> GaugeMetricFamily | None:
+            if value is None:
+                return None
+            m = GaugeMetricFamily(name, doc, labels=names)
+            m.add_metric(self.labels, value)
+            return m
+
+        yield counter(MetricNames.AGENT_REQUESTS, "predict requests answered", r.requests_total)
+        yield counter(MetricNames.AGENT_FEEDBACK, "feedback items received", r.feedback_total)
+        yield counter(MetricNames.AGENT_BYTES_DOWN, "module and manifest bytes fetched", r.bytes_down)
+        yield counter(MetricNames.AGENT_BYTES_UP, "delta and report bytes written to the store", r.bytes_up)
+        yield counter(MetricNames.AGENT_MODEL_SWAPS, "models swapped in (revisions and local adaptations)", self.swaps())
+        yield counter(MetricNames.AGENT_MODULES_REJECTED, "modules refused for a hash mismatch", r.modules_rejected)
+        for g in (
+            gauge(MetricNames.AGENT_REVISION, "revision being served", r.revision),
+            gauge(MetricNames.AGENT_DRIFT, "drift score of the policy's signal (0..1)", r.drift_score),
+            gauge(MetricNames.AGENT_SPOOL_DEPTH, "reports and deltas waiting on local disk", r.spool_depth),
+        ):
+            if g is not None:
+                yield g
+
+
+class AgentMetrics:
+    """One registry per agent (tests run several agents in one process)."""
+
+    def __init__(self, fleet: str, node: str):
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.fleet, self.node = fleet, node
+        self.latency = Histogram(MetricNames.AGENT_LATENCY, "inference time per predict request (seconds)",
+                                 ["fleet", "node"], registry=self.registry, buckets=LATENCY_BUCKETS).labels(fleet, node)
+        self.confidence = Histogram(MetricNames.AGENT_CONFIDENCE, "top-class confidence of each prediction",
+                                    ["fleet", "node"], registry=self.registry, buckets=CONFIDENCE_BUCKETS).labels(fleet, node)
+
+    def attach(self, snapshot: Callable[[], AgentReport], swaps: Callable[[], int]) -> None:
+        self.registry.register(_ReportCollector(self.fleet, self.node, snapshot, swaps))
+
+    def observe(self, seconds: float, confidences: list[float]) -> None:
+        self.latency.observe(seconds)
+        for c in confidences:
+            self.confidence.observe(c)
+
+    def text(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+# ---------------------------------------------------------------------- the app
+def _field_errors(errors) -> list[str]:
+    out = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ()) if p != "body"]
+        out.append(f"{'.'.join(loc) or 'body'}: {err.get('msg')}")
+    return out
+
+
+def create_app(agent) -> FastAPI:
+    """``agent`` provides predict(texts) -> PredictResponse, feedback(text, label),
+    snapshot() -> AgentReport, ready() -> bool and metrics (AgentMetrics)."""
+    app = FastAPI(title="ecc edge agent", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError):
+        problems = _field_errors(exc.errors())
+        return JSONResponse(status_code=422, content={"error": "invalid request: " + "; ".join(problems),
+                                                      "fields": problems})
+
+    @app.exception_handler(BadField)
+    async def _bad_field(_request: Request, exc: BadField):
+        return JSONResponse(status_code=422, content={"error": f"invalid request: {exc}", "fields": [str(exc)]})
+
+    @app.exception_handler(NotReady)
+    async def _not_ready(_request: Request, exc: NotReady):
+        return JSONResponse(status_code=503, content={"error": str(exc)})
+
+    # Plain `def` handlers: FastAPI runs them in its thread pool, so inference never blocks
+    # the event loop (and /healthz, /metrics answer during a long request).
+    @app.post(AgentPaths.PREDICT, response_model=PredictResponse)
+    def predict(body: PredictRequest) -> PredictResponse:
+        return agent.predict(body.instances)
+
+    @app.post(AgentPaths.FEEDBACK, status_code=202)
+    def feedback(body: FeedbackRequest) -> dict:
+        agent.feedback(body.text, body.label)
+        return {"accepted": True}
+
+    @app.get(AgentPaths.STATUS, response_model=AgentReport)
+    def status() -> AgentReport:
+        return agent.snapshot()
+
+    @app.get(AgentPaths.HEALTH)
+    def healthz() -> dict:
+        return {"ok": True}
+
+    @app.get(AgentPaths.READY)
+    def readyz():
+        if agent.ready():
+            return {"ready": True}
+        return JSONResponse(status_code=503, content={"ready": False, "error": "no model loaded yet"})
+
+    @app.get(AgentPaths.METRICS)
+    def metrics() -> Response:
+        return Response(agent.metrics.text(), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+class AgentServer:
+    """uvicorn in a background thread; ``stop()`` shuts it down gracefully."""
+
+    def __init__(self, agent, host: str, port: int):
+        import uvicorn
+
+        self.config = uvicorn.Config(create_app(agent), host=host, port=port, log_level="warning",
+                                     access_log=False, lifespan="off", timeout_graceful_shutdown=5)
+        self.server = uvicorn.Server(self.config)
+        self.thread = threading.Thread(target=self.server.run, name="ecc-agent-http", daemon=True)
+
+    def start(self, timeout: float = 20.0) -> None:
+        import time
+
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self.thread.is_alive():
+                raise RuntimeError(f"HTTP server did not start on {self.config.host}:{self.config.port}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"HTTP server on {self.config.host}:{self.config.port} not up after {timeout} s")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)

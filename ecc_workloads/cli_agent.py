@@ -1,0 +1,114 @@
+"""`ecc edge-agent`: the edge agent an EdgeFleet's DaemonSet runs on every matched node.
+
+Mount with ``app.command("edge-agent")(edge_agent)`` (or add ``app``'s command); also runnable
+as ``python -m ecc_workloads.cli_agent``. torch is imported inside the command.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ecc_workloads.contracts import AgentEnv, RuntimeEnv, StoreSettings
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8090
+
+app = typer.Typer(no_args_is_help=False, pretty_exceptions_show_locals=False)
+
+
+def _say(msg: str) -> None:
+    print(f"edge-agent: {msg}", file=sys.stderr, flush=True)
+
+
+def open_agent_store(target: Optional[str], retry_seconds: float):
+    """--store (a local directory or s3://bucket) or, by default, the StoreEnv variables."""
+    from ecc_workloads.edge_agent import LocalAgentStore, S3AgentStore
+    from ecc_workloads.store import Store, parse_s3_uri
+
+    if target and not target.startswith("s3://"):
+        if not Path(target).is_dir():
+            raise typer.BadParameter(f"--store {target!r}: not a directory (give s3://bucket or a local directory)")
+        return LocalAgentStore(target)
+    try:
+        settings = StoreSettings.from_env()
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from err
+    if target:
+        loc = parse_s3_uri(target, allow_empty_key=True)
+        if loc.key:
+            raise typer.BadParameter(f"--store {target!r}: give s3://bucket (no key) or a local directory")
+        settings = settings.model_copy(update={"bucket": loc.bucket})
+    return S3AgentStore(Store(settings, retry_seconds=retry_seconds))
+
+
+@app.command("edge-agent")
+def edge_agent(
+    fleet: str = typer.Option(..., envvar=AgentEnv.FLEET, help="EdgeFleet name"),
+    namespace: str = typer.Option(..., envvar=AgentEnv.FLEET_NAMESPACE, help="EdgeFleet namespace"),
+    node: str = typer.Option(..., envvar=RuntimeEnv.NODE_NAME, help="this node's name (spec.nodeName)"),
+    port: int = typer.Option(DEFAULT_PORT, envvar=AgentEnv.PORT, min=1, max=65535, help="HTTP port"),
+    host: str = typer.Option(DEFAULT_HOST, envvar=RuntimeEnv.POD_IP, help="address to listen on"),
+    state_dir: Path = typer.Option(..., envvar=AgentEnv.STATE_DIR,
+                                   help="local disk: held modules, the last good model, the spool"),
+    store: Optional[str] = typer.Option(
+        None, help="s3://bucket or a local directory in the store's layout (default: the store of the "
+        "ECC_STORE_* variables)"),
+    store_retry_seconds: float = typer.Option(5.0, min=0.1, help="give up on one store call after this long "
+                                              "(then serve from local disk and spool writes)"),
+    teacher_model: Optional[str] = typer.Option(
+        None, help="model name of the served teacher for cloud assist (v2); default: the desired state's "
+        "teacher name, under which the operator serves it"),
+    max_seconds: Optional[float] = typer.Option(None, min=0, help="stop after this long (tests)"),
+    once: bool = typer.Option(False, help="one tick (poll, load, report), then exit (tests)"),
+    log_level: str = typer.Option("INFO", help="logging level"),
+) -> None:
+    """Serve this node's tier of the fleet, learn from feedback, report to the store."""
+    logging.basicConfig(level=log_level.upper(), format="edge-agent %(levelname)s %(name)s: %(message)s")
+    import torch
+
+    torch.set_num_threads(1)  # single-query latency: one thread (DESIGN, measured hints)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:
+        pass
+
+    from ecc_workloads.agent_server import AgentServer
+    from ecc_workloads.edge_agent import AgentConfig, EdgeAgent
+
+    agent_store = open_agent_store(store, store_retry_seconds)
+    agent = EdgeAgent(AgentConfig(node=node, fleet=fleet, namespace=namespace, state_dir=state_dir,
+                                  teacher_model=teacher_model), agent_store)
+    if agent.restore():
+        model = agent.holder.current
+        _say(f"serving revision {model.revision} ({model.profile}) from {state_dir} before asking the store")
+    server = AgentServer(agent, host, port)
+    server.start()
+    _say(f"listening on http://{host}:{port} (node {node}, fleet {namespace}/{fleet})")
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+    try:
+        if once:
+            agent.tick()
+        else:
+            agent.run(stop, max_seconds=max_seconds)
+    finally:
+        server.stop()
+        agent.close()
+        _say("stopped")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""The edge agent against the local cluster's real MinIO through ecc_workloads.store.Store:
+ETag polling, module fetch, reports, and a delta upload."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import torch
+
+from ecc_workloads import adapt, bundles, modular
+from ecc_workloads.contracts import AdaptationSettings, AgentReport, DesiredState, DesiredTier, StoreLayout
+from ecc_workloads.edge_agent import AgentConfig, EdgeAgent, S3AgentStore
+from ecc_workloads.store import Store
+
+pytestmark = pytest.mark.cluster
+torch.set_num_threads(1)
+LABELS = ["cancel_order", "track_order", "get_refund"]
+FEEDBACK = [("please cancel my order now", "cancel_order"), ("where is my parcel today", "track_order"),
+            ("i want my money back please", "get_refund"), ("cancel the purchase i made", "cancel_order")]
+
+
+class CountingStore(S3AgentStore):
+    def __init__(self, store):
+        super().__init__(store)
+        self.gets: list[str] = []
+
+    def get(self, key):
+        self.gets.append(key)
+        return super().get(key)
+
+
+def test_agent_on_minio(cluster, tmp_path):
+    ns = f"agent-{uuid.uuid4().hex[:8]}"
+    fleet, node = "edge", "edge-1"
+    store = CountingStore(Store(cluster.store, retry_seconds=5))
+    model = modular.tiny_encoder(LABELS, num_hidden_layers=2, seed=2)
+    model.add_profile("s0", [0])
+    kv = bundles.BucketKeys(store.store)
+    res = bundles.write_bundles(model, ["s0"], 1, kv)
+    key = bundles.publish_manifests(kv, res.manifests.values(), ns, "intent")[0]
+    desired = DesiredState(namespace=ns, fleet=fleet, teacher="intent", generation=1, target_revision=1,
+                           target=[DesiredTier(tier="t", profile="s0", manifest_key=key)], node_tiers={node: "t"},
+                           adaptation=AdaptationSettings(policy="p", min_samples=4, epochs=1, lora_rank=2))
+    store.put(StoreLayout.desired_state(ns, fleet), desired.model_dump_json().encode())
+    clock = [0.0]
+    agent = EdgeAgent(AgentConfig(node=node, fleet=fleet, namespace=ns, state_dir=tmp_path), store,
+                      clock=lambda: clock[0])
+    try:
+        agent.tick()
+        assert agent.predict(["cancel it"]).revision == 1
+        report = AgentReport.model_validate_json(store.get(StoreLayout.agent_report(ns, fleet, node)))
+        assert report.revision == 1 and report.state == "Ready" and report.bytes_down > 0
+        store.gets.clear()
+        clock[0] += 60
+        agent.tick()  # the ETag did not change: the desired state is not read again
+        assert StoreLayout.desired_state(ns, fleet) not in store.gets
+        for text, label in FEEDBACK:
+            agent.feedback(text, label)
+        agent.learner.wait(60)
+        blob = store.get(StoreLayout.delta(ns, fleet, 1, node))
+        assert adapt.verify_upload(blob, [t for t, _ in FEEDBACK]).node == node
+    finally:
+        agent.close()

@@ -1,0 +1,362 @@
+"""The edge agent against a local store double: load, serve, learn, upload, report, swap,
+refuse a tampered module, survive the store going away, and restart from local disk."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from ecc_workloads import adapt, bundles, drift, modular
+from ecc_workloads.agent_server import BadField, NotReady
+from ecc_workloads.contracts import (
+    AdaptationSettings,
+    AgentReport,
+    DesiredState,
+    DesiredTier,
+    PrivacySettings,
+    StoreLayout,
+)
+from ecc_workloads.edge_agent import AgentConfig, EdgeAgent, LocalAgentStore, agent_state, target_for
+from ecc_workloads.store import StoreUnavailable
+
+torch.set_num_threads(1)
+LABELS = ["cancel_order", "track_order", "get_refund"]
+NS, FLEET, TEACHER, NODE = "shop", "edge", "intent", "edge-1"
+FEEDBACK = [
+    ("please cancel my order now", "cancel_order"), ("where is my parcel today", "track_order"),
+    ("i want my money back please", "get_refund"), ("cancel the purchase i made", "cancel_order"),
+    ("track the package for me", "track_order"), ("refund for the broken lamp", "get_refund"),
+    ("stop my order from shipping", "cancel_order"), ("has my delivery left yet", "track_order"),
+]
+
+
+class FlakyStore(LocalAgentStore):
+    """LocalAgentStore that can be switched off (raises StoreUnavailable) and logs writes."""
+
+    def __init__(self, root):
+        super().__init__(root)
+        self.down = False
+        self.writes: list[str] = []
+
+    def _check(self, what: str) -> None:
+        if self.down:
+            raise StoreUnavailable(f"test store is down ({what})")
+
+    def get(self, key):
+        self._check(f"get {key}")
+        return super().get(key)
+
+    def put(self, key, data):
+        self._check(f"put {key}")
+        super().put(key, data)
+        self.writes.append(key)
+
+    def etag(self, key):
+        self._check(f"etag {key}")
+        return super().etag(key)
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds=60.0):
+        self.now += seconds
+
+
+def _reference(revision: int) -> bytes:
+    rng = np.random.default_rng(revision)
+    conf = rng.beta(8, 1, size=500).tolist()
+    pred = rng.choice(len(LABELS), size=500).tolist()
+    return drift.reference_stats(conf, pred, LABELS, 0.05, revision, "s0").model_dump_json().encode()
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    """Revisions 1 and 2 of a tiny teacher (+ student s0), and revision 3 with a tampered module."""
+    root = tmp_path_factory.mktemp("store")
+    store = LocalAgentStore(root)
+    model = modular.tiny_encoder(LABELS, num_hidden_layers=2, seed=4)
+    model.add_profile("s0", [0])
+    keys = {}
+    written = {}
+    for rev in (1, 2, 3):
+        if rev > 1:
+            with torch.no_grad():  # a new revision changes the student's head only
+                model.heads["s0"].weight.add_(0.05)
+        res = bundles.write_bundles(model, ["teacher", "s0"], rev, store)
+        keys[rev] = bundles.publish_manifests(store, [res.manifests["s0"]], NS, TEACHER)[0]
+        store.put(StoreLayout.drift_reference(NS, TEACHER, rev, "s0"), _reference(rev))
+        written[rev] = res
+    head3 = next(m for m in written[3].manifests["s0"].modules if m.name == "head.s0")
+    good = store.get(StoreLayout.module(head3.sha256))
+    tampered = bytearray(good)
+    tampered[-1] ^= 0x01
+    store.put(StoreLayout.module(head3.sha256), bytes(tampered))
+    return {"root": root, "keys": keys, "manifests": {r: w.manifests["s0"] for r, w in written.items()}}
+
+
+def _desired(published, revision=1, generation=1, **kw) -> DesiredState:
+    tiers = [DesiredTier(tier="small", profile="s0", manifest_key=published["keys"][revision],
+                         drift_reference_key=StoreLayout.drift_reference(NS, TEACHER, revision, "s0"))]
+    adaptation = AdaptationSettings(policy="p", min_samples=8, epochs=1, lora_rank=2, lora_alpha=4,
+                                    learning_rate=1e-2)
+    return DesiredState(namespace=NS, fleet=FLEET, teacher=TEACHER, generation=generation, target_revision=revision,
+                        target=tiers, node_tiers={NODE: "small"}, poll_interval_seconds=1,
+                        report_interval_seconds=5, adaptation=adaptation,
+                        **{"privacy": PrivacySettings(upload_form="factors"), **kw})
+
+
+@pytest.fixture()
+def env(published, tmp_path):
+    """A fresh store (a copy of the published one) and an agent with its own state dir."""
+    import shutil
+
+    root = tmp_path / "store"
+    shutil.copytree(published["root"], root)
+    store = FlakyStore(root)
+    store.put(StoreLayout.desired_state(NS, FLEET), _desired(published).model_dump_json().encode())
+    store.writes.clear()
+    clock = Clock()
+    agent = EdgeAgent(AgentConfig(node=NODE, fleet=FLEET, namespace=NS, state_dir=tmp_path / "state"), store, clock=clock)
+    yield {"agent": agent, "store": store, "clock": clock, "state": tmp_path / "state", "published": published}
+    agent.close()
+
+
+def _stored_report(store) -> AgentReport:
+    return AgentReport.model_validate_json(LocalAgentStore.get(store, StoreLayout.agent_report(NS, FLEET, NODE)))
+
+
+def _set_desired(store, desired):
+    time.sleep(0.01)  # the local store's ETag is mtime + size
+    LocalAgentStore.put(store, StoreLayout.desired_state(NS, FLEET), desired.model_dump_json().encode())
+
+
+def test_loads_serves_adapts_uploads_and_reports(env):
+    agent, store, clock = env["agent"], env["store"], env["clock"]
+    with pytest.raises(NotReady):
+        agent.predict(["hello there"])
+    agent.tick()
+    assert agent.ready()
+    out = agent.predict(["please cancel my order", "where is it"])
+    assert out.revision == 1 and out.profile == "s0" and not out.adapted
+    assert [p.label in LABELS for p in out.predictions] == [True, True]
+    rep = _stored_report(store)
+    assert (rep.seq, rep.revision, rep.tier, rep.state, rep.desired_generation) == (1, 1, "small", "Ready", 1)
+    assert rep.bytes_down == bundles.bundle_bytes(env["published"]["manifests"][1]) + len(
+        LocalAgentStore.get(store, env["published"]["keys"][1])) + len(_reference(1))
+
+    with pytest.raises(BadField, match="label"):
+        agent.feedback("some text here", "not_an_intent")
+    for text, label in FEEDBACK:
+        agent.feedback(text, label)
+    agent.learner.wait(60)
+    assert agent.learner.counters.last_error == ""
+    assert agent.learner.counters.adaptations_total == 1
+    blob = LocalAgentStore.get(store, StoreLayout.delta(NS, FLEET, 1, NODE))
+    manifest = adapt.verify_upload(blob, forbidden_texts=[t for t, _ in FEEDBACK])
+    assert manifest.node == NODE and manifest.base_revision == 1 and manifest.num_samples == len(FEEDBACK)
+    assert not any(t.encode() in blob for t, _ in FEEDBACK)
+    assert agent.predict(["please cancel my order"]).adapted
+
+    clock.advance()
+    agent.tick()
+    rep = _stored_report(store)
+    assert rep.seq == 2 and rep.state == "Ready" and rep.revision == 1 and rep.desired_generation == 1
+    assert rep.feedback_total == len(FEEDBACK) and rep.adaptations_total == 1 and rep.delta_revision == 1
+    assert rep.requests_total == 2 and rep.latency.count == 2
+    assert rep.window is not None and rep.window.n == 3  # predictions only (feedback is judged, not counted)
+    assert rep.window.feedback_total == len(FEEDBACK)
+    assert rep.drift_signal == "confidence" and rep.drift_score is not None
+    assert rep.bytes_up > len(blob)
+    raw = LocalAgentStore.get(store, StoreLayout.agent_report(NS, FLEET, NODE)).decode()
+    assert not any(t in raw for t, _ in FEEDBACK)
+
+
+def test_swap_to_revision_2_keeps_answering(env):
+    agent, store, clock = env["agent"], env["store"], env["clock"]
+    agent.tick()
+    before = agent.report().bytes_down
+    errors: list[BaseException] = []
+    seen: set[int] = set()
+    stop = threading.Event()
+
+    def hammer():
+        while not stop.is_set():
+            try:
+                seen.add(agent.predict(["where is my parcel"]).revision)
+            except BaseException as err:  # noqa: BLE001
+                errors.append(err)
+
+    threads = [threading.Thread(target=hammer) for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        _set_desired(store, _desired(env["published"], revision=2, generation=2))
+        clock.advance()
+        agent.tick()
+        assert agent.holder.current.revision == 2
+        deadline = time.monotonic() + 10
+        while 2 not in seen and time.monotonic() < deadline:
+            stop.wait(0.01)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert errors == [] and seen == {1, 2}
+    m1, m2 = env["published"]["manifests"][1], env["published"]["manifests"][2]
+    changed = [m for m in m2.modules if m.sha256 not in {x.sha256 for x in m1.modules}]
+    assert [m.name for m in changed] == ["head.s0"]  # only the changed module is fetched
+    rep = agent.report()
+    manifest_bytes = len(LocalAgentStore.get(store, env["published"]["keys"][2]))
+    assert rep.bytes_down - before == changed[0].bytes + manifest_bytes + len(_reference(2))
+    assert rep.revision == 2 and rep.desired_generation == 2 and rep.state == "Ready"
+
+
+def test_tampered_module_is_refused_and_old_revision_keeps_serving(env):
+    agent, store, clock = env["agent"], env["store"], env["clock"]
+    agent.tick()
+    _set_desired(store, _desired(env["published"], revision=3, generation=2))
+    clock.advance()
+    agent.tick()
+    assert agent.holder.current.revision == 1
+    assert agent.predict(["cancel it"]).revision == 1
+    rep = _stored_report(store)
+    assert rep.state == "Degraded" and rep.modules_rejected == 1 and rep.revision == 1
+    assert "sha256 mismatch" in rep.message and "head.s0" in rep.message and "still serving revision 1" in rep.message
+    clock.advance()
+    agent.tick()  # the same target is not fetched again until the desired state changes
+    assert agent.cache.modules_rejected == 1
+
+
+def test_store_outage_spools_in_order_then_flushes(env):
+    agent, store, clock = env["agent"], env["store"], env["clock"]
+    agent.tick()
+    store.down = True
+    for i in range(3):
+        clock.advance()
+        agent.tick()
+        assert agent.predict([f"where is my parcel {i}"]).revision == 1
+    for text, label in FEEDBACK:
+        agent.feedback(text, label)
+    agent.learner.wait(60)
+    assert agent.learner.counters.adaptations_total == 1
+    clock.advance()
+    agent.tick()
+    rep = agent.snapshot()
+    assert rep.state == "Degraded" and "unreachable" in rep.message
+    spooled = [it.key for it in agent.outbox.spool.items()]
+    report_key = StoreLayout.agent_report(NS, FLEET, NODE)
+    delta_key = StoreLayout.delta(NS, FLEET, 1, NODE)
+    assert spooled == [report_key] * 3 + [delta_key, report_key]
+    seqs = [AgentReport.model_validate_json(it.read()).seq for it in agent.outbox.spool.items() if it.kind == "report"]
+    assert seqs == [2, 3, 4, 5]
+
+    store.down = False
+    store.writes.clear()
+    clock.advance()
+    agent.tick()
+    assert store.writes[:5] == spooled and store.writes[5:] == [report_key]
+    final = _stored_report(store)
+    assert final.seq == 6 and final.spool_depth == 0 and final.spool_flushed_total == 5 and final.state == "Ready"
+    adapt.verify_upload(LocalAgentStore.get(store, delta_key), forbidden_texts=[t for t, _ in FEEDBACK])
+
+
+def test_restart_serves_last_good_model_before_the_store_answers(env):
+    agent, store = env["agent"], env["store"]
+    agent.tick()
+    agent.report()
+    store.down = True
+    again = EdgeAgent(AgentConfig(node=NODE, fleet=FLEET, namespace=NS, state_dir=env["state"]), store, clock=env["clock"])
+    try:
+        assert again.restore()
+        assert again.predict(["refund please"]).revision == 1
+        again.tick()  # store down: still serving, report spooled with the next seq
+        item = again.outbox.spool.items()[-1]
+        rep = AgentReport.model_validate_json(item.read())
+        assert rep.seq == 3 and rep.revision == 1 and rep.state == "Degraded" and rep.bytes_down == 0
+    finally:
+        again.close()
+
+
+def test_pure_decisions(published):
+    d = _desired(published, revision=2, generation=3)
+    assert target_for(d, NODE)[0] == 2
+    assert "not in the fleet" in target_for(d, "other-node")
+    canary = d.model_copy(update={"wave": "canary", "canary_nodes": [], "previous_revision": None})
+    assert "no revision" in target_for(canary, NODE)
+    assert agent_state(False, False, {}) == "Starting"
+    assert agent_state(True, True, {}) == "Updating"
+    assert agent_state(True, False, {"bundle": "x"}) == "Degraded"
+    assert agent_state(False, False, {"bundle": "x"}) == "Failed"
+    assert agent_state(True, False, {}) == "Ready"
+    json.loads(d.model_dump_json())
+
+
+def test_real_store_client_unreachable_keeps_serving(env, published):
+    """The real ecc_workloads.store.Store against an endpoint nobody listens on: the agent
+    restores from disk, keeps answering and spools its report."""
+    from ecc_workloads.contracts import StoreSettings
+    from ecc_workloads.edge_agent import S3AgentStore
+    from ecc_workloads.store import Store
+
+    env["agent"].tick()  # a good model on disk
+    dead = S3AgentStore(Store(StoreSettings(endpoint="127.0.0.1:9", access_key="a", secret_key="b"),
+                              retry_seconds=0.3, connect_timeout=0.3))
+    agent = EdgeAgent(AgentConfig(node=NODE, fleet=FLEET, namespace=NS, state_dir=env["state"]), dead)
+    try:
+        assert agent.restore()
+        agent.tick()
+        assert agent.predict(["track my parcel"]).revision == 1
+        rep = agent.snapshot()
+        assert rep.state == "Degraded" and "unreachable" in rep.message and rep.spool_depth == 1
+    finally:
+        agent.close()
+
+
+def test_cloud_assist_from_the_predict_path(env, published, monkeypatch):
+    """Low-confidence predictions go (scrubbed) to the teacher's v2 endpoint named after the
+    teacher; its labels become pseudo-labels; a failing teacher never fails a request."""
+    import httpx
+
+    agent, store, clock = env["agent"], env["store"], env["clock"]
+    calls = []
+
+    def fake_post(url, json, timeout):
+        calls.append((url, json))
+        n = json["inputs"][0]["shape"][0]
+        body = {"outputs": [{"name": "intent", "datatype": "BYTES", "shape": [n], "data": ["get_refund"] * n},
+                            {"name": "confidence", "datatype": "FP32", "shape": [n], "data": [0.99] * n}]}
+        return httpx.Response(200, json=body, request=httpx.Request("POST", url))
+
+    monkeypatch.setattr(httpx, "post", fake_post)
+    privacy = PrivacySettings(cloud_assist=True, assist_below_confidence=1.0, upload_form="factors")  # all ask
+    _set_desired(store, _desired(published, teacher_url="http://teacher.shop:8080", privacy=privacy))
+    agent.tick()
+    out = agent.predict(["refund to jane.roe@example.com please"])
+    assert out.revision == 1
+    agent.learner.teacher._pool.shutdown(wait=True)
+    url, body = calls[0]
+    assert url == f"http://teacher.shop:8080/v2/models/{TEACHER}/infer"
+    assert "jane.roe@example.com" not in body["inputs"][0]["data"][0]
+    assert [(i.label, i.source) for i in agent.learner.buffer.items] == [("get_refund", "teacher")]
+    assert agent.snapshot().assists_total == 1
+
+    def failing_post(url, json, timeout):
+        raise httpx.ConnectError("teacher unreachable")
+
+    monkeypatch.setattr(httpx, "post", failing_post)
+    from ecc_workloads.agent_learning import TeacherClient
+
+    agent.learner.teacher = TeacherClient()
+    assert agent.predict(["anything at all"]).revision == 1
+    agent.learner.teacher._pool.shutdown(wait=True)
+    assert agent.learner.teacher.failed == 1
