@@ -13,8 +13,10 @@ distill:    corpus splits (the output of ``ecc corpus prepare``: train/val/test.
             vocabulary-pruned) + manifests + drift reference statistics per profile.
 merge-back: the revision's bundles + the fleet's uploaded deltas of that revision
             -> module-wise aggregation -> evaluation gate on held-out data
-            -> if it passes, *candidate* bundles under the candidate revision the
-            operator passes in. The report's ``metrics.gate_passed`` is 1 or 0.
+            -> if it passes, *candidate* bundles and drift references (StoreLayout.
+            candidate_manifest / candidate_drift_reference) under the candidate revision
+            the operator passes in. The report's ``metrics.gate_passed`` is 1 or 0;
+            ``metrics.drift_references`` counts the references written.
 """
 
 from __future__ import annotations
@@ -300,7 +302,10 @@ def merge_back(
     trim_fraction: float = typer.Option(0.2),
     coefficient: float = typer.Option(1.0, help="W += coefficient * aggregate"),
     min_updates: int = typer.Option(1, help="quorum"),
-    gate_tolerance: float = typer.Option(0.0),
+    gate_tolerance: float = typer.Option(0.0, help="allowed drop of the candidate's mean held-out accuracy"),
+    min_improvement: Optional[float] = typer.Option(
+        None, help="the candidate's mean held-out accuracy must beat the current one's by at least this "
+        "(> 0; AdaptationPolicy evaluationGate.minImprovement)"),
     max_slice_drop: float = typer.Option(0.05),
     max_update_norm: Optional[float] = typer.Option(None),
     max_length: int = typer.Option(64),
@@ -345,8 +350,16 @@ def merge_back(
             metrics.update(current_mean=result.decision.current_mean, candidate_mean=result.decision.candidate_mean)
             metrics.update({f"current_{k}": v for k, v in result.current_metrics.items()})
             metrics.update({f"candidate_{k}": v for k, v in result.candidate_metrics.items()})
-            message = ("gate passed: " if result.passed else "gate refused: ") + result.decision.reason
-        if result.passed:
+            passed = result.passed
+            reason = result.decision.reason
+            gain = result.decision.candidate_mean - result.decision.current_mean
+            if passed and min_improvement is not None and gain < min_improvement:
+                passed = False
+                reason = (f"candidate mean {result.decision.candidate_mean:.4f} improves on current "
+                          f"{result.decision.current_mean:.4f} by {gain:.4f} < minImprovement {min_improvement}")
+            metrics["gate_passed"] = 1.0 if passed else 0.0
+            message = ("gate passed: " if passed else "gate refused: ") + reason
+        if metrics["gate_passed"] >= 1.0:
             by = {m.profile: m for m in manifests}
             cand_metrics = {p: {"accuracy": result.candidate_metrics.get(f"{p}@all", 0.0)} for p in by}
             uploaded = 0
@@ -368,6 +381,12 @@ def merge_back(
                 key = StoreLayout.candidate_manifest(namespace, teacher, candidate_revision, m.profile)
                 kv.put(key, m.model_dump_json(indent=2).encode())
                 keys.append(key)
+            # The candidate's drift references (what agents compare against once it is promoted).
+            refs = _drift_references(result.candidate, tok, held, sorted(new), candidate_revision, max_length)
+            for p, ref in refs.items():
+                kv.put(StoreLayout.candidate_drift_reference(namespace, teacher, candidate_revision, p),
+                       ref.model_dump_json(indent=2).encode())
+            metrics["drift_references"] = float(len(refs))
             metrics["bytes_uploaded"] = float(uploaded)
             metrics["modules_changed"] = float(len(result.changed_modules))
         for node, why in {**result.rejected, **unreadable}.items():

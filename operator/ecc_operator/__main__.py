@@ -85,7 +85,8 @@ def main(argv: list[str] | None = None) -> None:
 
     from kubernetes import client, config
 
-    from ecc_operator import metrics, refs_handlers, settings as op_settings, teacher_decisions as td, teacher_handlers
+    from ecc_operator import (metrics, policy_handlers, refs_handlers, settings as op_settings,
+                              teacher_decisions as td, teacher_handlers)
     from ecc_operator.children import Kube
 
     try:
@@ -95,6 +96,8 @@ def main(argv: list[str] | None = None) -> None:
     teacher_handlers.RUNTIME.kube = Kube(client.ApiClient())
     teacher_handlers.RUNTIME.workloads = td.WorkloadSettings(python=args.python,
                                                               builtin_corpora={"bitext": args.bitext_csv})
+    policy_handlers.RUNTIME.kube = teacher_handlers.RUNTIME.kube
+    policy_handlers.RUNTIME.workloads = teacher_handlers.RUNTIME.workloads
     refs_handlers.RUNTIME.kube = teacher_handlers.RUNTIME.kube
     refs_handlers.RUNTIME.namespaces = tuple(args.namespace)
     peering = args.peering or None

@@ -1,13 +1,18 @@
 """Prometheus metrics of the operator (prometheus_client), served on --metrics-port.
 
-Labels stay low-cardinality: the kind, an outcome, an error class — never an object name."""
+Labels of the operator's own series stay low-cardinality: the kind, an outcome, an error class.
+The fleet, policy and teacher series (names from contracts.MetricNames) carry the object's
+namespace and name, one series per object, removed when the object is deleted."""
 
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 
-from prometheus_client import Counter, Histogram, start_http_server
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+from ecc_workloads.contracts import MetricNames
 
 RECONCILE_SECONDS = Histogram(
     "ecc_operator_reconcile_duration_seconds", "time spent in one reconcile", ["kind"],
@@ -22,6 +27,83 @@ JOBS = Counter(
 REVISIONS_PUBLISHED = Counter(
     "ecc_operator_revisions_published_total", "teacher revisions published", [],
 )
+
+
+# ---------------------------------------------------------------------------
+# Per-object series (contracts.MetricNames)
+# ---------------------------------------------------------------------------
+FLEET = ["namespace", "fleet"]
+FLEET_NODES = Gauge(MetricNames.FLEET_NODES, "nodes of the fleet by state (matched, ready, on_target, failed, stale)",
+                    FLEET + ["state"])
+FLEET_NODES_BY_REVISION = Gauge(MetricNames.FLEET_NODES_BY_REVISION,
+                                "nodes reporting (fresh reports) by the revision they serve", FLEET + ["revision"])
+FLEET_TARGET_REVISION = Gauge(MetricNames.FLEET_TARGET_REVISION, "the teacher revision being rolled out", FLEET)
+FLEET_REVISION_SKEW = Gauge(MetricNames.FLEET_REVISION_SKEW, "newest minus oldest revision among reporting nodes",
+                            FLEET)
+FLEET_DRIFT = Gauge(MetricNames.FLEET_DRIFT, "mean drift score of the nodes reporting on the target revision", FLEET)
+FLEET_DRIFTING_NODES = Gauge(MetricNames.FLEET_DRIFTING_NODES,
+                             "nodes whose drift score exceeds the AdaptationPolicy's threshold", FLEET)
+FLEET_BYTES_DOWN = Gauge(MetricNames.FLEET_BYTES_DOWN, "module and manifest bytes fetched, summed over the agents' "
+                         "latest reports", FLEET)
+FLEET_BYTES_UP = Gauge(MetricNames.FLEET_BYTES_UP, "delta and report bytes written, summed over the agents' latest "
+                       "reports", FLEET)
+FLEET_ROLLOUT_PROGRESS = Gauge(MetricNames.FLEET_ROLLOUT_PROGRESS, "share of the fleet's tiered nodes on the target "
+                               "revision (0..1)", FLEET)
+MERGEBACK_ROUNDS = Counter(MetricNames.MERGEBACK_ROUNDS, "merge-back rounds by result (Published, Rejected, Failed)",
+                           ["namespace", "policy", "result"])
+POLICY_PENDING_UPDATES = Gauge(MetricNames.POLICY_PENDING_UPDATES, "edge deltas waiting for the current round",
+                               ["namespace", "policy"])
+TEACHER_REVISION = Gauge(MetricNames.TEACHER_REVISION, "published revision of the teacher", ["namespace", "teacher"])
+
+_FLEET_SCALARS = (FLEET_TARGET_REVISION, FLEET_REVISION_SKEW, FLEET_DRIFT, FLEET_DRIFTING_NODES, FLEET_BYTES_DOWN,
+                  FLEET_BYTES_UP, FLEET_ROLLOUT_PROGRESS)
+_fleet_series: dict[tuple[str, str], tuple[set[str], set[str]]] = {}
+"""(namespace, fleet) -> (states, revisions) exported, to remove what disappears"""
+_fleet_lock = threading.Lock()
+
+
+def set_fleet(namespace: str, fleet: str, m) -> None:
+    """Export one fleet's values (a fleet_decisions.FleetMetrics); None values remove their series."""
+    labels = {"namespace": namespace, "fleet": fleet}
+    with _fleet_lock:
+        states, revisions = _fleet_series.setdefault((namespace, fleet), (set(), set()))
+        for state, value in m.nodes.items():
+            FLEET_NODES.labels(**labels, state=state).set(value)
+            states.add(state)
+        now_revs = {str(r) for r in m.by_revision}
+        for gone in revisions - now_revs:
+            _remove(FLEET_NODES_BY_REVISION, namespace, fleet, gone)
+        for rev, count in m.by_revision.items():
+            FLEET_NODES_BY_REVISION.labels(**labels, revision=str(rev)).set(count)
+        revisions.clear()
+        revisions.update(now_revs)
+        for gauge, value in ((FLEET_TARGET_REVISION, m.target_revision), (FLEET_REVISION_SKEW, m.revision_skew),
+                             (FLEET_DRIFT, m.drift), (FLEET_DRIFTING_NODES, m.drifting),
+                             (FLEET_BYTES_DOWN, m.bytes_down), (FLEET_BYTES_UP, m.bytes_up),
+                             (FLEET_ROLLOUT_PROGRESS, m.progress)):
+            if value is None:
+                _remove(gauge, namespace, fleet)
+            else:
+                gauge.labels(**labels).set(value)
+
+
+def remove_fleet(namespace: str, fleet: str) -> None:
+    """Drop every series of a deleted fleet."""
+    with _fleet_lock:
+        states, revisions = _fleet_series.pop((namespace, fleet), (set(), set()))
+        for state in states:
+            _remove(FLEET_NODES, namespace, fleet, state)
+        for rev in revisions:
+            _remove(FLEET_NODES_BY_REVISION, namespace, fleet, rev)
+        for gauge in _FLEET_SCALARS:
+            _remove(gauge, namespace, fleet)
+
+
+def _remove(metric, *labels: str) -> None:
+    try:
+        metric.remove(*labels)
+    except KeyError:
+        pass
 
 
 @contextlib.contextmanager

@@ -88,6 +88,9 @@ class WorkloadSettings:
     def serve_argv(self, args: list[str]) -> list[str]:
         return self.ecc_argv("serve-teacher", *args)
 
+    def merge_back_argv(self, args: list[str]) -> list[str]:
+        return self.ecc_argv("merge-back", *args)
+
 
 # ---------------------------------------------------------------------------
 # Spec parsing and hashing
@@ -152,10 +155,11 @@ def store_uri(bucket: str, key: str) -> str:
     return f"s3://{bucket}/{key}"
 
 
-def owner_reference(name: str, uid: str) -> dict:
+def owner_reference(name: str, uid: str, kind=CLOUD_TEACHER) -> dict:
+    """The controller owner reference to a custom resource of `kind` (a resources.Kind)."""
     return {
-        "apiVersion": CLOUD_TEACHER.api_version,
-        "kind": CLOUD_TEACHER.kind,
+        "apiVersion": kind.api_version,
+        "kind": kind.kind,
         "name": name,
         "uid": uid,
         "controller": True,
@@ -241,39 +245,55 @@ def distill_job_manifest(ref: TeacherRef, spec: CloudTeacherSpec, revision: int,
             distill += ["--prune-vocab-profile", s.profile]
     labels = {LABEL_TEACHER: ref.name, LABEL_REVISION: str(revision), LABEL_COMPONENT: "distill",
               LABEL_MANAGED_BY: MANAGED_BY}
-    env_from = [{"secretRef": {"name": spec.store.secret_ref.name}}]
-    env = [{"name": StoreEnv.BUCKET, "value": bucket}]
     resources = d.resources.to_k8s()
 
     def container(cname: str, argv: list[str]) -> dict:
-        out = {"name": cname, "image": d.image, "command": argv[:1], "args": argv[1:], "envFrom": env_from,
-               "env": env, "terminationMessagePolicy": "FallbackToLogsOnError"}
-        if resources:
-            out["resources"] = resources
-        return out
+        return workload_container(cname, d.image, argv, spec.store.secret_ref.name, bucket, resources)
 
+    return workload_job(
+        name=name, namespace=ref.namespace, labels=labels, annotations={ANNOTATION_SPEC_HASH: hash_},
+        owner=owner_reference(ref.name, ref.uid), backoff_limit=d.backoff_limit,
+        active_deadline_seconds=d.active_deadline_seconds, settings=settings,
+        containers=[container("distill", settings.distill_argv(distill))],
+        init_containers=[container("prepare-corpus", settings.corpus_argv(["prepare", *prepare]))],
+    )
+
+
+def workload_container(name: str, image: str, argv: list[str], secret_name: str, bucket: str,
+                       resources: dict | None) -> dict:
+    """A Job container running an `ecc` command with the store's Secret as its environment
+    (shared by the distillation and merge-back Jobs)."""
+    out = {"name": name, "image": image, "command": argv[:1], "args": argv[1:],
+           "envFrom": [{"secretRef": {"name": secret_name}}], "env": [{"name": StoreEnv.BUCKET, "value": bucket}],
+           "terminationMessagePolicy": "FallbackToLogsOnError"}
+    if resources:
+        out["resources"] = resources
+    return out
+
+
+def workload_job(*, name: str, namespace: str, labels: dict, annotations: dict, owner: dict, backoff_limit: int,
+                 active_deadline_seconds: int, settings: WorkloadSettings, containers: list[dict],
+                 init_containers: list[dict] | None = None) -> dict:
+    """A batch/v1 Job of the operator on the cloud workers (shared by the distillation and
+    merge-back Jobs): owner-referenced, never restarted in place, its pods labelled like it."""
+    pod_spec: dict = {"restartPolicy": "Never", "nodeSelector": dict(settings.cloud_node_selector)}
+    if init_containers:
+        pod_spec["initContainers"] = init_containers
+    pod_spec["containers"] = containers
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
         "metadata": {
             "name": name,
-            "namespace": ref.namespace,
+            "namespace": namespace,
             "labels": labels,
-            "annotations": {ANNOTATION_SPEC_HASH: hash_},
-            "ownerReferences": [owner_reference(ref.name, ref.uid)],
+            "annotations": annotations,
+            "ownerReferences": [owner],
         },
         "spec": {
-            "backoffLimit": d.backoff_limit,
-            "activeDeadlineSeconds": d.active_deadline_seconds,
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {
-                    "restartPolicy": "Never",
-                    "nodeSelector": dict(settings.cloud_node_selector),
-                    "initContainers": [container("prepare-corpus", settings.corpus_argv(["prepare", *prepare]))],
-                    "containers": [container("distill", settings.distill_argv(distill))],
-                },
-            },
+            "backoffLimit": backoff_limit,
+            "activeDeadlineSeconds": active_deadline_seconds,
+            "template": {"metadata": {"labels": dict(labels)}, "spec": pod_spec},
         },
     }
 

@@ -18,7 +18,8 @@ from ecc_workloads.contracts import JobReport, StoreLayout
 
 from ecc_operator import metrics
 from ecc_operator import teacher_decisions as td
-from ecc_operator.children import Kube, store_settings_from_secret
+from ecc_operator import operator_store
+from ecc_operator.children import Kube
 from ecc_operator.conditions import same_status
 from ecc_operator.resources import CLOUD_TEACHER
 
@@ -27,7 +28,6 @@ log = logging.getLogger(__name__)
 GROUP, VERSION, PLURAL = CLOUD_TEACHER.group, CLOUD_TEACHER.version, CLOUD_TEACHER.plural
 RESYNC_SECONDS = 3.0
 KSERVE_PROBE_TTL_S = 30.0
-STORE_RETRY_S = 5.0
 
 
 @dataclass
@@ -58,10 +58,8 @@ RUNTIME = Runtime()
 # ---------------------------------------------------------------------------
 # Observation (side effects: reads only)
 # ---------------------------------------------------------------------------
-def _store(secret: dict[str, str], bucket: str):
-    from ecc_workloads.store import Store
-
-    return Store(store_settings_from_secret(secret, bucket), retry_seconds=STORE_RETRY_S)
+def _store(settings):
+    return operator_store.open_store(settings)
 
 
 def _read_report(store, bucket: str, ref: td.TeacherRef, job: str) -> tuple[JobReport | None, str]:
@@ -93,11 +91,11 @@ def observe(kube: Kube, p: td.Plan, ref: td.TeacherRef, status: dict) -> td.Obse
     obs: dict = {"ref": ref, "status": status}
     if spec is None:
         return td.Observed(**obs)
-    secret = kube.get_secret_data(ref.namespace, spec.store.secret_ref.name)
-    obs["store_secret_present"] = secret is not None
+    access = operator_store.store_access(kube, ref.namespace, spec.store.secret_ref.name, spec.store.bucket)
+    obs["store_secret_present"] = access.settings is not None
     kserve = RUNTIME.kserve_available()
     obs["kserve_available"] = kserve
-    if secret is None:
+    if access.settings is None:
         return td.Observed(**obs)
     selector = f"{td.LABEL_TEACHER}={ref.name},{td.LABEL_COMPONENT}=distill"
     jobs = {j["metadata"]["name"]: j for j in kube.list_jobs(ref.namespace, selector)}
@@ -119,7 +117,7 @@ def observe(kube: Kube, p: td.Plan, ref: td.TeacherRef, status: dict) -> td.Obse
             view = td.JobView.from_job(job)
             obs["job"] = view
             if view.finished:
-                store = _store(secret, spec.store.bucket)
+                store = _store(access.settings)
                 report, error = _read_report(store, spec.store.bucket, ref, view.name)
                 obs["report"] = report
                 if view.succeeded:
@@ -222,11 +220,12 @@ def on_delete(body, **_) -> None:
     except td.SpecProblem:
         log.warning("spec unparseable at deletion: store prefix left in place")
         return
-    secret = RUNTIME.kube.get_secret_data(meta["namespace"], parsed.store.secret_ref.name)
-    if secret is None:
-        log.warning(f"Secret {parsed.store.secret_ref.name} missing at deletion: store prefix left in place")
+    access = operator_store.store_access(RUNTIME.kube, meta["namespace"], parsed.store.secret_ref.name,
+                                         parsed.store.bucket)
+    if access.settings is None:
+        log.warning(f"{access.source} missing at deletion: store prefix left in place")
         return
-    removed = delete_prefixes(_store(secret, parsed.store.bucket), parsed.store.bucket,
+    removed = delete_prefixes(_store(access.settings), parsed.store.bucket,
                               td.teacher_prefixes(meta["namespace"], meta["name"]))
     log.info(f"removed {removed} store objects of {meta['namespace']}/{meta['name']}")
 

@@ -1,0 +1,333 @@
+"""kopf handlers of AdaptationPolicy: observe, call the pure decisions, act. Nothing is decided here.
+
+Triggers: create / spec update / resume and a resync timer (drift, deltas, Job progress), all
+running the same `reconcile()`, serialised per policy by a lock. Observed: the EdgeFleet of
+spec.fleetRef, its CloudTeacher, the fleet's drift (agent reports, through
+`Runtime.drift_source`), the deltas of the round's revision, the round's Job and its report.
+Acted: create the Job, promote the candidate (store copies, then the teacher's status under
+the teacher controller's lock), ONE status patch when something changed, Events, metrics.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable
+
+import kopf
+
+from ecc_workloads.contracts import AgentReport, BundleManifest, JobReport, MetricNames, StoreLayout
+
+from ecc_operator import metrics, operator_store
+from ecc_operator import policy_decisions as pd
+from ecc_operator import teacher_decisions as td
+from ecc_operator import teacher_handlers
+from ecc_operator.children import Kube
+from ecc_operator.conditions import same_status
+from ecc_operator.resources import ADAPTATION_POLICY, CLOUD_TEACHER, EDGE_FLEET
+
+log = logging.getLogger(__name__)
+
+GROUP, VERSION, PLURAL = ADAPTATION_POLICY.group, ADAPTATION_POLICY.version, ADAPTATION_POLICY.plural
+RESYNC_SECONDS = 5.0
+
+
+# ---------------------------------------------------------------------------
+# Metrics (metrics.py owns them once they are added there; until then, defined here)
+# ---------------------------------------------------------------------------
+def _metric(attr: str, factory):
+    existing = getattr(metrics, attr, None)
+    return existing if existing is not None else factory()
+
+
+def _rounds():
+    from prometheus_client import Counter
+
+    return Counter(MetricNames.MERGEBACK_ROUNDS, "merge-back rounds by result (Published, Rejected, Failed)",
+                   ["namespace", "policy", "result"])
+
+
+def _pending():
+    from prometheus_client import Gauge
+
+    return Gauge(MetricNames.POLICY_PENDING_UPDATES, "deltas waiting for the policy's current round",
+                 ["namespace", "policy"])
+
+
+MERGEBACK_ROUNDS = _metric("MERGEBACK_ROUNDS", _rounds)
+POLICY_PENDING_UPDATES = _metric("POLICY_PENDING_UPDATES", _pending)
+
+
+# ---------------------------------------------------------------------------
+# Drift: the fleet's agent reports (one LIST; a report is re-read only when its ETag changed)
+# ---------------------------------------------------------------------------
+DriftSource = Callable[[object, str, str, str], list[pd.NodeDrift]]
+"""(store, bucket, namespace, fleet) -> drift of the fleet's reporting nodes."""
+
+
+@dataclass
+class ReportCache:
+    entries: dict[str, tuple[str, pd.NodeDrift | None]] = field(default_factory=dict)
+    guard: threading.Lock = field(default_factory=threading.Lock)
+
+    def read(self, store, bucket: str, namespace: str, fleet: str) -> list[pd.NodeDrift]:
+        prefix = StoreLayout.reports_prefix(namespace, fleet)
+        listed = {o.object_name: (o.etag or "") for o in store.client.list_objects(bucket, prefix=prefix,
+                                                                                    recursive=True)}
+        out = []
+        with self.guard:
+            for key in [k for k in self.entries if k.startswith(prefix) and k not in listed]:
+                del self.entries[key]
+            for key, etag in sorted(listed.items()):
+                cached = self.entries.get(key)
+                if cached is None or cached[0] != etag:
+                    try:
+                        rep = AgentReport.model_validate_json(store.get_bytes(td.store_uri(bucket, key)))
+                        cached = (etag, pd.NodeDrift(rep.node, rep.revision, rep.drift_score, rep.time))
+                    except Exception as exc:  # noqa: BLE001 - one bad report never blocks the policy
+                        log.warning(f"agent report s3://{bucket}/{key} unreadable: {type(exc).__name__}: {exc}")
+                        cached = (etag, None)
+                    self.entries[key] = cached
+                if cached[1] is not None:
+                    out.append(cached[1])
+        return out
+
+
+@dataclass
+class Runtime:
+    """Process-wide state (kube and workloads default to the teacher controller's)."""
+
+    kube: Kube | None = None
+    workloads: td.WorkloadSettings | None = None
+    drift_source: DriftSource | None = None
+    """The lead may wire the fleet controller's shared report cache here; default: our own reader."""
+    reports: ReportCache = field(default_factory=ReportCache)
+    locks: dict[str, threading.Lock] = field(default_factory=dict)
+    locks_guard: threading.Lock = field(default_factory=threading.Lock)
+
+    def lock(self, uid: str) -> threading.Lock:
+        with self.locks_guard:
+            return self.locks.setdefault(uid, threading.Lock())
+
+    def the_kube(self) -> Kube:
+        return self.kube or teacher_handlers.RUNTIME.kube
+
+    def the_workloads(self) -> td.WorkloadSettings:
+        return self.workloads or teacher_handlers.RUNTIME.workloads
+
+    def read_drift(self, store, bucket: str, namespace: str, fleet: str) -> list[pd.NodeDrift]:
+        source = self.drift_source or self.reports.read
+        return source(store, bucket, namespace, fleet)
+
+
+RUNTIME = Runtime()
+
+
+# ---------------------------------------------------------------------------
+# Observation (reads only)
+# ---------------------------------------------------------------------------
+def _key(bucket: str, uri: str) -> str:
+    return uri[len(f"s3://{bucket}/"):]
+
+
+def _read_report(store, bucket: str, ns: str, fleet: str, job: str) -> tuple[JobReport | None, str]:
+    from ecc_workloads.store import KeyNotFound
+
+    uri = td.store_uri(bucket, StoreLayout.job_report(ns, fleet, job))
+    try:
+        return store.get_json(uri, JobReport), ""
+    except KeyNotFound:
+        return None, f"no report at {uri}"
+    except Exception as exc:  # noqa: BLE001
+        return None, f"report {uri} unreadable: {type(exc).__name__}: {exc}"
+
+
+def _read_candidates(store, bucket: str, report: JobReport, candidate: int | None) -> tuple[tuple, str]:
+    facts = []
+    for key in report.bundles:
+        try:
+            raw = store.get_bytes(td.store_uri(bucket, key))
+            manifest = BundleManifest.model_validate_json(raw)
+        except Exception as exc:  # noqa: BLE001
+            return (), f"s3://{bucket}/{key}: {type(exc).__name__}: {exc}"
+        if candidate is not None and manifest.revision != candidate:
+            return (), f"s3://{bucket}/{key} is revision {manifest.revision}, not the candidate {candidate}"
+        facts.append(td.bundle_fact(bucket, key, raw, report))
+    return tuple(facts), ""
+
+
+def observe(kube: Kube, p: pd.Plan, ref: pd.PolicyRef, status: dict) -> pd.Observed:
+    from ecc_workloads.store import StoreError
+
+    obs: dict = {"ref": ref, "status": status, "now": datetime.now(timezone.utc)}
+    if p.spec is None:
+        return pd.Observed(**obs)
+    fleet = kube.get_custom(EDGE_FLEET.group, EDGE_FLEET.version, EDGE_FLEET.plural, ref.namespace, p.fleet)
+    obs["fleet"] = fleet
+    if fleet is None:
+        return pd.Observed(**obs)
+    teacher_name = ((fleet.get("spec") or {}).get("teacherRef") or {}).get("name", "")
+    teacher = kube.get_custom(CLOUD_TEACHER.group, CLOUD_TEACHER.version, CLOUD_TEACHER.plural, ref.namespace,
+                              teacher_name) if teacher_name else None
+    obs["teacher"] = teacher
+    if teacher is None:
+        return pd.Observed(**obs)
+    try:
+        t_spec = td.parse_spec(teacher.get("spec"))
+    except td.SpecProblem:
+        return pd.Observed(**obs)
+    bucket = t_spec.store.bucket
+    access = operator_store.store_access(kube, ref.namespace, t_spec.store.secret_ref.name, bucket)
+    if access.settings is None:
+        obs["store_problem"] = f"{access.source} (store.secretRef of CloudTeacher {teacher_name!r}) not found"
+        return pd.Observed(**obs)
+    store = operator_store.open_store(access.settings)
+    job = None
+    if p.job:
+        raw = kube.get_job(ref.namespace, p.job)
+        job = pd.MergeJob.from_job(raw) if raw is not None else None
+    obs["job"] = job
+    revision = job.revision if job is not None and job.revision is not None else \
+        int((teacher.get("status") or {}).get("revision") or 0)
+    try:
+        obs["drift"] = tuple(RUNTIME.read_drift(store, bucket, ref.namespace, p.fleet))
+        if revision > 0:
+            prefix = StoreLayout.deltas_prefix(ref.namespace, p.fleet, revision)
+            keys = [_key(bucket, u) for u in store.list(td.store_uri(bucket, prefix))]
+            obs["deltas"] = tuple(sorted(k[len(prefix):].removesuffix(".safetensors") for k in keys))
+            obs["deltas_revision"] = revision
+        if job is not None and job.view.finished:
+            report, error = _read_report(store, bucket, ref.namespace, p.fleet, job.view.name)
+            obs["report"], obs["report_error"] = report, error
+            if job.view.failed:
+                pods = kube.list_pods(ref.namespace, f"{td.JOB_NAME_LABEL}={job.view.name}")
+                obs["pod_messages"] = tuple(td.pod_termination_messages(pods))
+            elif report is not None and report.succeeded and report.metrics.get("gate_passed", 0.0) >= 1.0:
+                obs["candidates"], obs["candidate_error"] = _read_candidates(store, bucket, report,
+                                                                             job.candidate_revision)
+    except StoreError as exc:
+        obs["store_problem"] = f"object store: {exc}"
+    return pd.Observed(**obs)
+
+
+# ---------------------------------------------------------------------------
+# Promotion (store copies and the teacher's status, under the teacher controller's lock)
+# ---------------------------------------------------------------------------
+def promote(kube: Kube, pr: pd.Promotion) -> str:
+    """Make the candidate the teacher's revision; returns why not ('' when done or already done)."""
+    from ecc_workloads.store import KeyNotFound
+
+    fresh = kube.get_custom(CLOUD_TEACHER.group, CLOUD_TEACHER.version, CLOUD_TEACHER.plural, pr.namespace,
+                            pr.teacher)
+    if fresh is None or fresh["metadata"].get("uid") != pr.teacher_uid:
+        return f"CloudTeacher {pr.teacher!r} was deleted or replaced; the candidate is not promoted"
+    t_spec = td.parse_spec(fresh.get("spec"))
+    access = operator_store.store_access(kube, pr.namespace, t_spec.store.secret_ref.name, pr.bucket)
+    if access.settings is None:
+        raise kopf.TemporaryError(f"{access.source} not found: cannot promote revision {pr.revision}", delay=10)
+    store = operator_store.open_store(access.settings)
+    uri = lambda key: td.store_uri(pr.bucket, key)  # noqa: E731
+    want = {b["profile"]: b["sha256"] for b in pr.bundles}
+    # The teacher controller takes this lock for every reconcile: while we hold it, it starts no
+    # distillation, so the revision we write cannot be written by a distillation Job as well.
+    with teacher_handlers.RUNTIME.lock(pr.teacher_uid):
+        fresh = kube.get_custom(CLOUD_TEACHER.group, CLOUD_TEACHER.version, CLOUD_TEACHER.plural, pr.namespace,
+                                pr.teacher)
+        if fresh is None or fresh["metadata"].get("uid") != pr.teacher_uid:
+            return f"CloudTeacher {pr.teacher!r} was deleted or replaced; the candidate is not promoted"
+        rev, spec_hash, current, bundles, _ = pd._teacher_state(fresh)
+        if rev == pr.revision and {b.get("profile"): b.get("sha256") for b in bundles} == want:
+            return ""  # promoted before a restart
+        if rev != pr.base_revision:
+            return f"CloudTeacher {pr.teacher!r} moved on to revision {rev} (a new distillation) while revision " \
+                   f"{pr.base_revision} was merged; the candidate is not promoted"
+        if not current or spec_hash != pr.spec_hash:
+            return f"CloudTeacher {pr.teacher!r} is distilling a new revision; the candidate is not promoted"
+        for src, dst in pr.copies:
+            data = store.get_bytes(uri(src))
+            profile = dst.rsplit("/", 1)[1].removesuffix(".json")
+            if hashlib.sha256(data).hexdigest() != want.get(profile):
+                return f"candidate manifest {uri(src)} changed after the Job's report was read"
+            store.put_bytes(uri(dst), data, content_type="application/json")
+        for src, dst in pr.optional_copies:
+            try:
+                store.put_bytes(uri(dst), store.get_bytes(uri(src)))
+            except KeyNotFound:
+                log.info(f"{uri(src)} absent: not copied to revision {pr.revision}")
+        for src_prefix, dst_prefix in pr.prefix_copies:
+            for src_uri in store.list(uri(src_prefix)):
+                key = _key(pr.bucket, src_uri)
+                store.put_bytes(uri(dst_prefix + key[len(src_prefix):]), store.get_bytes(src_uri))
+        kube.patch_status(CLOUD_TEACHER.group, CLOUD_TEACHER.version, CLOUD_TEACHER.plural, pr.namespace, pr.teacher,
+                          pr.teacher_status())
+    log.info(f"{pr.namespace}/{pr.teacher}: revision {pr.revision} published by merge-back")
+    kopf.event(fresh, type="Normal", reason="MergedBack", message=pr.message)
+    metrics.REVISIONS_PUBLISHED.inc()
+    return ""
+
+
+# ---------------------------------------------------------------------------
+# Acting
+# ---------------------------------------------------------------------------
+def act(kube: Kube, body, ref: pd.PolicyRef, old_status: dict, d: pd.Decision) -> None:
+    if d.create_job is not None:
+        created = kube.create_job(d.create_job)
+        name = d.create_job["metadata"]["name"]
+        log.info(f"{ref.namespace}/{ref.name}: " + ("created" if created else "adopted existing") + f" Job {name}")
+        if created:
+            metrics.JOBS.labels(kind="merge-back", outcome="created").inc()
+        else:
+            d.events = [e for e in d.events if e[1] != "JobCreated"]
+    if not same_status(old_status, d.status):
+        if d.status.get("phase") != old_status.get("phase"):
+            log.info(f"{ref.namespace}/{ref.name}: phase {old_status.get('phase')} -> {d.status.get('phase')}: "
+                     f"{d.status.get('message')}")
+        kube.patch_status(GROUP, VERSION, PLURAL, ref.namespace, ref.name, d.status)
+    for etype, reason, message in d.events:
+        kopf.event(body, type=etype, reason=reason, message=message)
+    if d.round_result:
+        MERGEBACK_ROUNDS.labels(namespace=ref.namespace, policy=ref.name, result=d.round_result).inc()
+    POLICY_PENDING_UPDATES.labels(namespace=ref.namespace, policy=ref.name).set(d.pending_updates)
+
+
+def reconcile(body) -> None:
+    kube = RUNTIME.the_kube()
+    meta = body["metadata"]
+    if meta.get("deletionTimestamp"):
+        return
+    with RUNTIME.lock(meta["uid"]), metrics.reconcile_timer(ADAPTATION_POLICY.kind):
+        fresh = kube.get_custom(GROUP, VERSION, PLURAL, meta["namespace"], meta["name"])
+        if fresh is None or fresh["metadata"].get("uid") != meta["uid"] or fresh["metadata"].get("deletionTimestamp"):
+            return
+        fm = fresh["metadata"]
+        ref = pd.PolicyRef(fm["namespace"], fm["name"], fm["uid"], int(fm.get("generation") or 0),
+                           fm.get("creationTimestamp"))
+        status = dict(fresh.get("status") or {})
+        p = pd.plan(ref, fresh.get("spec"), status)
+        obs = observe(kube, p, ref, status)
+        d = pd.decide(p, obs, RUNTIME.the_workloads())
+        if d.promote is not None:
+            why = promote(kube, d.promote)
+            if why:
+                obs = dataclasses.replace(obs, promotion_error=why)
+                d = pd.decide(p, obs, RUNTIME.the_workloads())
+        act(kube, fresh, ref, status, d)
+
+
+# ---------------------------------------------------------------------------
+# kopf registrations
+# ---------------------------------------------------------------------------
+@kopf.on.create(GROUP, VERSION, PLURAL, backoff=5)
+@kopf.on.resume(GROUP, VERSION, PLURAL, backoff=5)
+@kopf.on.update(GROUP, VERSION, PLURAL, field="spec", backoff=5)
+def on_change(body, **_) -> None:
+    reconcile(body)
+
+
+@kopf.timer(GROUP, VERSION, PLURAL, interval=RESYNC_SECONDS, initial_delay=1.0)
+def on_resync(body, **_) -> None:
+    reconcile(body)
