@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from kubernetes import client, config
 
-    from ecc_operator import (metrics, policy_handlers, refs_handlers, settings as op_settings,
+    from ecc_operator import (fleet_handlers, metrics, policy_handlers, refs_handlers, settings as op_settings,
                               teacher_decisions as td, teacher_handlers)
     from ecc_operator.children import Kube
 
@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> None:
     teacher_handlers.RUNTIME.kube = Kube(client.ApiClient())
     teacher_handlers.RUNTIME.workloads = td.WorkloadSettings(python=args.python,
                                                               builtin_corpora={"bitext": args.bitext_csv})
+    fleet_handlers.configure(teacher_handlers.RUNTIME.kube, args.python)
     policy_handlers.RUNTIME.kube = teacher_handlers.RUNTIME.kube
     policy_handlers.RUNTIME.workloads = teacher_handlers.RUNTIME.workloads
     refs_handlers.RUNTIME.kube = teacher_handlers.RUNTIME.kube

@@ -63,6 +63,26 @@ class Kube:
     def get_service(self, namespace: str, name: str) -> dict | None:
         return self._get(lambda: self.core.read_namespaced_service(name, namespace))
 
+    def get_daemonset(self, namespace: str, name: str) -> dict | None:
+        return self._get(lambda: self.apps.read_namespaced_daemon_set(name, namespace))
+
+    def get_secret(self, namespace: str, name: str) -> dict | None:
+        """The Secret as a dict, with `data` decoded to text."""
+        secret = self._get(lambda: self.core.read_namespaced_secret(name, namespace))
+        if secret is not None:
+            secret["data"] = {k: base64.b64decode(v).decode() for k, v in (secret.get("data") or {}).items()}
+        return secret
+
+    def list_custom(self, group: str, version: str, plural: str, namespace: str) -> list[dict]:
+        return self.custom.list_namespaced_custom_object(group, version, namespace, plural).get("items") or []
+
+    def annotate_custom(self, group: str, version: str, plural: str, namespace: str, name: str,
+                        annotations: dict[str, str | None]) -> None:
+        """Merge-patch metadata.annotations of a custom resource (None removes a key)."""
+        self.custom.patch_namespaced_custom_object(group, version, namespace, plural, name,
+                                                   {"metadata": {"annotations": annotations}},
+                                                   _content_type="application/merge-patch+json")
+
     def get_custom(self, group: str, version: str, plural: str, namespace: str, name: str) -> dict | None:
         return self._get(lambda: self.custom.get_namespaced_custom_object(group, version, namespace, plural, name),
                          raw=True)
@@ -113,6 +133,11 @@ class Kube:
         kw = dict(field_manager=FIELD_MANAGER, force=True, _content_type="application/apply-patch+yaml")
         if kind == "Deployment":
             self.apps.patch_namespaced_deployment(name, ns, manifest, **kw)
+        elif kind == "DaemonSet":
+            self.apps.patch_namespaced_daemon_set(name, ns, manifest, **kw)
+        elif kind == "Secret":
+            manifest = _secret_with_data(manifest)
+            self.core.patch_namespaced_secret(name, ns, manifest, **kw)
         elif kind == "Service":
             self.core.patch_namespaced_service(name, ns, manifest, **kw)
         else:
@@ -140,6 +165,16 @@ class Kube:
             group, version, namespace, plural, name, {"status": status},
             _content_type="application/merge-patch+json",
         )
+
+
+def _secret_with_data(manifest: dict) -> dict:
+    """stringData folded into base64 `data` (server-side apply then owns plain fields only)."""
+    if not manifest.get("stringData"):
+        return manifest
+    out = {k: v for k, v in manifest.items() if k != "stringData"}
+    out["data"] = {**(manifest.get("data") or {}),
+                   **{k: base64.b64encode(v.encode()).decode() for k, v in manifest["stringData"].items()}}
+    return out
 
 
 def store_settings_from_secret(data: dict[str, str], bucket: str) -> StoreSettings:

@@ -1,8 +1,9 @@
-"""Reference checks of EdgeFleet.spec.teacherRef and AdaptationPolicy.spec.fleetRef.
+"""Reference check of AdaptationPolicy.spec.fleetRef.
 
 A periodic sweep (paginated lists, one status patch per object whose verdict changed)
 rather than kopf handlers: kopf puts a finalizer on every object that has a timer, and these
-resources need no cleanup yet. Part 2's fleet and policy controllers replace this."""
+resources need no cleanup yet. The AdaptationPolicy controller replaces this; EdgeFleet's
+teacherRef is the fleet controller's (`fleet_handlers`, reason TeacherNotFound)."""
 
 from __future__ import annotations
 
@@ -14,14 +15,13 @@ from ecc_operator import metrics
 from ecc_operator.children import Kube
 from ecc_operator.conditions import same_status
 from ecc_operator.refs import reference_status
-from ecc_operator.resources import ADAPTATION_POLICY, CLOUD_TEACHER, EDGE_FLEET, Kind
+from ecc_operator.resources import ADAPTATION_POLICY, EDGE_FLEET, Kind
 
 log = logging.getLogger(__name__)
 
 CHECK_SECONDS = 5.0
 PAGE = 500
 CHECKS: tuple[tuple[Kind, Kind, str], ...] = (
-    (EDGE_FLEET, CLOUD_TEACHER, "teacherRef"),
     (ADAPTATION_POLICY, EDGE_FLEET, "fleetRef"),
 )
 

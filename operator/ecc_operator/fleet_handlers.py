@@ -1,0 +1,358 @@
+"""kopf handlers of EdgeFleet: observe, call the pure decisions, act. Nothing is decided here.
+
+Triggers
+* create / spec update / resume, and every CloudTeacher event (a teacher that appears,
+  publishes or disappears) for the fleets that follow it;
+* a resync timer (RESYNC_SECONDS) on *active* fleets: those whose teacher has published a
+  revision, marked by the annotation `ecc.dev/store-access` the first reconcile puts on them;
+* deletion of an active fleet: the scoped MinIO user and the fleet's store prefix are removed
+  (the DaemonSet and Secret follow their owner reference).
+
+kopf puts a finalizer on every object that has a timer or a deletion handler; limiting both to
+active fleets keeps a fleet that never ran anything (a teacherRef pointing nowhere) free of
+finalizers, deletable without the operator.
+
+Per reconcile, whatever the fleet's size: GET fleet, GET teacher, GET the store Secret (unless
+the operator's environment has credentials), LIST AdaptationPolicies of the namespace, GET the
+scoped Secret and the DaemonSet; apply them only when their desired hash changed, one status
+patch only when the status changed. Nodes come from the in-memory index (`node_index`). In
+the store: one GET of the desired state, a LIST of the reports prefix, a GET per report whose
+ETag changed since the last reconcile (per-fleet cache), and a PUT of the desired state only
+when its content changed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+import kopf
+
+from ecc_workloads.contracts import AgentReport, DesiredState, StoreLayout, fleet_agent_name, fleet_store_secret_name
+
+from ecc_operator import fleet_decisions as fd
+from ecc_operator import metrics, operator_store
+from ecc_operator.children import Kube
+from ecc_operator.conditions import same_status
+from ecc_operator.node_index import NodeIndex, NodeWatcher, wait_synced
+from ecc_operator.resources import ADAPTATION_POLICY, CLOUD_TEACHER, EDGE_FLEET, AdaptationPolicySpec
+from ecc_operator.store_access import AccessProblem, ScopedUsers, delete_prefix, user_name
+
+log = logging.getLogger(__name__)
+
+GROUP, VERSION, PLURAL = EDGE_FLEET.group, EDGE_FLEET.version, EDGE_FLEET.plural
+RESYNC_SECONDS = 5.0
+NODE_SYNC_WAIT_S = 10.0
+ANNOTATION_STORE_ACCESS = "ecc.dev/store-access"
+"""On active fleets: JSON {user, secret, bucket} — what deletion must clean up, and where."""
+
+
+@dataclass
+class ReportCache:
+    """The latest report per node of one fleet, keyed by the object's ETag."""
+
+    entries: dict[str, tuple[str, AgentReport]] = field(default_factory=dict)
+    errors: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+@dataclass
+class Runtime:
+    """Process-wide state of the handlers (set once at startup)."""
+
+    kube: Kube | None = None
+    workload: fd.AgentWorkload = field(default_factory=fd.AgentWorkload)
+    nodes: NodeIndex = field(default_factory=NodeIndex)
+    watcher: NodeWatcher | None = None
+    users: ScopedUsers = field(default_factory=ScopedUsers)
+    reports: dict[str, ReportCache] = field(default_factory=dict)
+    fleets: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(namespace, fleet) -> teacher name, from EdgeFleet events"""
+    locks: dict[str, threading.Lock] = field(default_factory=dict)
+    locks_guard: threading.Lock = field(default_factory=threading.Lock)
+
+    def lock(self, key: str) -> threading.Lock:
+        with self.locks_guard:
+            return self.locks.setdefault(key, threading.Lock())
+
+
+RUNTIME = Runtime()
+
+
+def configure(kube: Kube, python: str) -> None:
+    RUNTIME.kube = kube
+    RUNTIME.workload = fd.AgentWorkload(python=python)
+
+
+def start() -> None:
+    """Start the node index's watch (idempotent)."""
+    if RUNTIME.watcher is None:
+        RUNTIME.watcher = NodeWatcher(RUNTIME.kube.api, RUNTIME.nodes)
+        RUNTIME.watcher.start()
+
+
+def stop() -> None:
+    if RUNTIME.watcher is not None:
+        RUNTIME.watcher.stop()
+
+
+# ---------------------------------------------------------------------------
+# The store: the one place that opens it with the operator's credentials
+# ---------------------------------------------------------------------------
+def open_store(kube: Kube, namespace: str, teacher: fd.TeacherView):
+    """(Store or None, StoreSettings or None, problem) with the operator's credentials for the
+    teacher's store (its environment, else the Secret spec.store.secretRef of the teacher)."""
+    access = operator_store.store_access(kube, namespace, teacher.store_secret, teacher.bucket)
+    if access.settings is None:
+        return None, None, (f"{access.source} (spec.store.secretRef of CloudTeacher {teacher.name!r}) not found: "
+                            "the operator reads the fleet's desired state and reports with it")
+    return operator_store.open_store(access.settings), access.settings, ""
+
+
+# ---------------------------------------------------------------------------
+# Observation (reads; plus making sure the scoped store user exists)
+# ---------------------------------------------------------------------------
+def _policy(kube: Kube, ns: str, fleet: str) -> tuple[fd.PolicyView | None, tuple[str, ...]]:
+    items = [o for o in kube.list_custom(ADAPTATION_POLICY.group, ADAPTATION_POLICY.version, ADAPTATION_POLICY.plural,
+                                         ns)
+             if ((o.get("spec") or {}).get("fleetRef") or {}).get("name") == fleet
+             and not o["metadata"].get("deletionTimestamp")]
+    items.sort(key=lambda o: (o["metadata"].get("creationTimestamp") or "", o["metadata"]["name"]))
+    for i, obj in enumerate(items):
+        try:
+            spec = AdaptationPolicySpec.model_validate(obj.get("spec") or {})
+        except Exception:  # noqa: BLE001 - the policy controller reports its own spec problems
+            continue
+        others = tuple(o["metadata"]["name"] for o in items if o is not obj)
+        return fd.PolicyView(obj["metadata"]["name"], spec), others
+    return None, ()
+
+
+def read_reports(store, ref: fd.FleetRef, cache: ReportCache) -> tuple[dict[str, AgentReport], tuple[str, ...]]:
+    """Latest report per node: LIST the prefix, GET only objects whose ETag changed."""
+    bucket = store.settings.bucket
+    prefix = StoreLayout.reports_prefix(ref.namespace, ref.name)
+    seen: set[str] = set()
+    for obj in store.client.list_objects(bucket, prefix=prefix, recursive=True):
+        key = obj.object_name
+        if not key.endswith(".json"):
+            continue
+        node = key[len(prefix):-len(".json")]
+        if "/" in node:
+            continue
+        seen.add(node)
+        etag = obj.etag or ""
+        have = cache.entries.get(node)
+        if have is not None and have[0] == etag:
+            continue
+        bad = cache.errors.get(node)
+        if bad is not None and bad[0] == etag:
+            continue
+        try:
+            report = store.get_json(f"s3://{bucket}/{key}", AgentReport)
+            if report.node != node:
+                raise ValueError(f"the report names node {report.node!r}")
+            cache.entries[node] = (etag, report)
+            cache.errors.pop(node, None)
+        except Exception as exc:  # noqa: BLE001 - one bad report must not hide the others
+            cache.errors[node] = (etag, f"{key}: {type(exc).__name__}: {str(exc)[:300]}")
+            cache.entries.pop(node, None)
+    for node in list(cache.entries):
+        if node not in seen:
+            del cache.entries[node]
+    for node in list(cache.errors):
+        if node not in seen:
+            del cache.errors[node]
+    return {n: r for n, (_, r) in cache.entries.items()}, tuple(e for _, e in cache.errors.values())
+
+
+def _read_desired(store, ref: fd.FleetRef) -> DesiredState | None:
+    from ecc_workloads.store import KeyNotFound
+
+    try:
+        return store.get_json(store.uri(StoreLayout.desired_state(ref.namespace, ref.name)), DesiredState)
+    except KeyNotFound:
+        return None
+
+
+def observe(kube: Kube, p: fd.Plan, ref: fd.FleetRef, status: dict, teacher_ref: str) -> tuple[fd.Observed, object]:
+    """The observations, and the opened store (None when not active or unavailable)."""
+    obs: dict = {"ref": ref, "status": status, "now": time.time(), "teacher_ref": teacher_ref}
+    if p.spec is None or p.teacher is None:
+        return fd.Observed(**obs), None
+    obs["nodes_synced"] = wait_synced(RUNTIME.nodes, NODE_SYNC_WAIT_S)
+    obs["nodes"] = RUNTIME.nodes.select(p.spec.node_selector)
+    if not p.active:
+        return fd.Observed(**obs), None
+    obs["policy"], obs["other_policies"] = _policy(kube, ref.namespace, ref.name)
+    secret = kube.get_secret(ref.namespace, fleet_store_secret_name(ref.name))
+    obs["secret_hash"] = (((secret or {}).get("metadata") or {}).get("annotations") or {}).get(
+        fd.ANNOTATION_DESIRED_HASH)
+    ds = kube.get_daemonset(ref.namespace, fleet_agent_name(ref.name))
+    obs["daemonset_hash"] = (((ds or {}).get("metadata") or {}).get("annotations") or {}).get(fd.ANNOTATION_DESIRED_HASH)
+    store, settings, problem = open_store(kube, ref.namespace, p.teacher)
+    if store is None:
+        return fd.Observed(**obs, store_problem=problem, store_reason="StoreSecretMissing"), None
+    try:
+        obs["store_credentials"] = RUNTIME.users.ensure(settings, ref.namespace, ref.name, p.teacher.name,
+                                                        (secret or {}).get("data"))
+    except AccessProblem as exc:
+        obs["store_problem"], obs["store_reason"] = str(exc), exc.reason
+    try:
+        obs["previous"] = _read_desired(store, ref)
+        cache = RUNTIME.reports.setdefault(ref.uid, ReportCache())
+        obs["reports"], obs["report_errors"] = read_reports(store, ref, cache)
+    except Exception as exc:  # noqa: BLE001 - the store is unreachable or refuses: say so, write nothing
+        obs["store_problem"] = f"the store at {settings.endpoint} could not be read: {type(exc).__name__}: {exc}"
+        obs["store_reason"] = "StoreUnavailable"
+        return fd.Observed(**obs), None
+    return fd.Observed(**obs), store
+
+
+# ---------------------------------------------------------------------------
+# Acting
+# ---------------------------------------------------------------------------
+def act(kube: Kube, body, ref: fd.FleetRef, old_status: dict, d: fd.Decision, store) -> None:
+    if d.write_desired and d.desired is not None and store is not None:
+        store.put_json(store.uri(StoreLayout.desired_state(ref.namespace, ref.name)), d.desired)
+        log.info(f"{ref.namespace}/{ref.name}: desired state generation {d.desired.generation} (revision "
+                 f"{d.desired.target_revision}, wave {d.desired.wave}, {len(d.desired.node_tiers)} node(s))")
+    for manifest in d.apply:
+        kube.apply(manifest)
+        log.info(f"{ref.namespace}/{ref.name}: applied {manifest['kind']} {manifest['metadata']['name']}")
+    if not same_status(old_status, d.status):
+        if d.status.get("phase") != old_status.get("phase"):
+            log.info(f"{ref.namespace}/{ref.name}: phase {old_status.get('phase')} -> {d.status.get('phase')}: "
+                     f"{d.status.get('message')}")
+        kube.patch_status(GROUP, VERSION, PLURAL, ref.namespace, ref.name, d.status)
+    for etype, reason, message in d.events:
+        kopf.event(body, type=etype, reason=reason, message=message)
+    if d.metrics is not None:
+        metrics.set_fleet(ref.namespace, ref.name, d.metrics)
+    else:
+        metrics.remove_fleet(ref.namespace, ref.name)
+
+
+def _mark_active(kube: Kube, fresh: dict, p: fd.Plan) -> None:
+    want = json.dumps({"user": user_name(fresh["metadata"]["namespace"], fresh["metadata"]["name"]),
+                       "secret": p.teacher.store_secret, "bucket": p.teacher.bucket}, sort_keys=True)
+    have = (fresh["metadata"].get("annotations") or {}).get(ANNOTATION_STORE_ACCESS)
+    if have != want:
+        kube.annotate_custom(GROUP, VERSION, PLURAL, fresh["metadata"]["namespace"], fresh["metadata"]["name"],
+                             {ANNOTATION_STORE_ACCESS: want})
+
+
+def reconcile(namespace: str, name: str, uid: str | None = None) -> None:
+    kube = RUNTIME.kube
+    with RUNTIME.lock(f"{namespace}/{name}"), metrics.reconcile_timer(EDGE_FLEET.kind):
+        fresh = kube.get_custom(GROUP, VERSION, PLURAL, namespace, name)
+        if fresh is None or (uid and fresh["metadata"].get("uid") != uid) or fresh["metadata"].get("deletionTimestamp"):
+            return
+        meta = fresh["metadata"]
+        ref = fd.FleetRef(namespace, name, meta["uid"], int(meta.get("generation") or 0))
+        raw_spec = fresh.get("spec") or {}
+        teacher_name = (raw_spec.get("teacherRef") or {}).get("name", "")
+        RUNTIME.fleets[(namespace, name)] = teacher_name
+        teacher = kube.get_custom(CLOUD_TEACHER.group, CLOUD_TEACHER.version, CLOUD_TEACHER.plural, namespace,
+                                  teacher_name) if teacher_name else None
+        p = fd.plan(raw_spec, teacher)
+        if p.active:
+            _mark_active(kube, fresh, p)
+        status = dict(fresh.get("status") or {})
+        obs, store = observe(kube, p, ref, status, teacher_name)
+        d = fd.decide(p, obs, RUNTIME.workload)
+        act(kube, fresh, ref, status, d, store)
+
+
+# ---------------------------------------------------------------------------
+# kopf registrations
+# ---------------------------------------------------------------------------
+@kopf.on.create(GROUP, VERSION, PLURAL, backoff=5)
+@kopf.on.resume(GROUP, VERSION, PLURAL, backoff=5)
+@kopf.on.update(GROUP, VERSION, PLURAL, field="spec", backoff=5)
+def on_change(body, **_) -> None:
+    meta = body["metadata"]
+    reconcile(meta["namespace"], meta["name"], meta["uid"])
+
+
+@kopf.timer(GROUP, VERSION, PLURAL, interval=RESYNC_SECONDS, initial_delay=RESYNC_SECONDS,
+            annotations={ANNOTATION_STORE_ACCESS: kopf.PRESENT})
+def on_resync(body, **_) -> None:
+    meta = body["metadata"]
+    reconcile(meta["namespace"], meta["name"], meta["uid"])
+
+
+@kopf.on.event(GROUP, VERSION, PLURAL)
+def on_fleet_event(event, body, **_) -> None:
+    """Keep the fleet -> teacher map the teacher events use (no finalizer, no API call)."""
+    meta = body.get("metadata") or {}
+    key = (meta.get("namespace"), meta.get("name"))
+    if event.get("type") == "DELETED":
+        RUNTIME.fleets.pop(key, None)
+    else:
+        RUNTIME.fleets[key] = ((body.get("spec") or {}).get("teacherRef") or {}).get("name", "")
+
+
+@kopf.on.event(CLOUD_TEACHER.group, CLOUD_TEACHER.version, CLOUD_TEACHER.plural)
+def on_teacher_event(event, body, **_) -> None:
+    """A teacher appeared, changed or went: reconcile the fleets that follow it."""
+    meta = body.get("metadata") or {}
+    ns, teacher = meta.get("namespace"), meta.get("name")
+    for (fns, fleet), followed in list(RUNTIME.fleets.items()):
+        if fns == ns and followed == teacher:
+            try:
+                reconcile(fns, fleet)
+            except Exception as exc:  # noqa: BLE001 - the fleet's own handlers retry
+                log.warning(f"{fns}/{fleet}: reconcile after a teacher event failed: {type(exc).__name__}: {exc}")
+
+
+@kopf.on.delete(GROUP, VERSION, PLURAL, backoff=5, retries=6,
+                annotations={ANNOTATION_STORE_ACCESS: kopf.PRESENT})
+def on_delete(body, **_) -> None:
+    """Remove the scoped store user and the fleet's store prefix."""
+    meta = body["metadata"]
+    ns, name = meta["namespace"], meta["name"]
+    kube = RUNTIME.kube
+    if (body.get("status") or {}).get("phase") != "Deleting":
+        kube.patch_status(GROUP, VERSION, PLURAL, ns, name, {
+            "phase": "Deleting", "message": "removing the fleet's store user and store prefix; the agent DaemonSet "
+                                            "and its Secret follow their owner reference"})
+    try:
+        info = json.loads((meta.get("annotations") or {}).get(ANNOTATION_STORE_ACCESS) or "{}")
+    except ValueError:
+        info = {}
+    teacher = fd.TeacherView(name=((body.get("spec") or {}).get("teacherRef") or {}).get("name", ""),
+                             bucket=info.get("bucket") or "ecc-fleet", store_secret=info.get("secret") or "ecc-store")
+    store, settings, problem = open_store(kube, ns, teacher)
+    if store is None:
+        log.warning(f"{ns}/{name}: {problem}; store user and prefix left in place")
+    else:
+        try:
+            RUNTIME.users.remove(settings, ns, name)
+        except AccessProblem as exc:
+            log.warning(f"{ns}/{name}: store user not removed: {exc}")
+        try:
+            removed = delete_prefix(store, StoreLayout.fleet_prefix(ns, name))
+        except Exception as exc:  # noqa: BLE001
+            raise kopf.TemporaryError(f"could not remove the fleet's store prefix: {exc}", delay=10) from exc
+        log.info(f"{ns}/{name}: removed {removed} store objects and the store user")
+    metrics.remove_fleet(ns, name)
+    RUNTIME.reports.pop(meta.get("uid"), None)
+    RUNTIME.fleets.pop((ns, name), None)
+
+
+@kopf.on.startup()
+def _start(**_) -> None:
+    # Until __main__ calls configure(), take the Kubernetes client and python of the teacher handlers.
+    if RUNTIME.kube is None:
+        from ecc_operator import teacher_handlers
+
+        configure(teacher_handlers.RUNTIME.kube, teacher_handlers.RUNTIME.workloads.python)
+    start()
+
+
+@kopf.on.cleanup()
+def _stop(**_) -> None:
+    stop()

@@ -1,0 +1,220 @@
+"""A fleet's scoped store credentials: one MinIO user per EdgeFleet.
+
+Edge agents never get the operator's credentials. Each fleet gets a MinIO user (created with
+the MinIO admin API, `minio.MinioAdmin`) whose policy allows exactly what an agent does:
+
+* read (GetObject, which also covers HEAD) the content-addressed modules (`modules/*`), the
+  followed teacher's revisions (`teachers/<ns>/<teacher>/*`) and the fleet's desired state;
+* write (PutObject) its reports (`fleets/<ns>/<fleet>/reports/*`) and deltas
+  (`fleets/<ns>/<fleet>/deltas/*`);
+* list the bucket under its own fleet and teacher prefixes, and read the bucket's location
+  (the S3 SDKs ask for it before the first request).
+
+Nothing else: not another fleet's prefix, not the Jobs' reports (`reports/jobs/...`), no write
+under `modules/` or `teachers/`.
+
+The credentials end up in the Secret `contracts.fleet_store_secret_name(fleet)` (StoreEnv
+keys). The password is generated once and kept in that Secret: every reconcile reuses it, so
+re-creating a missing user does not change the agents' credentials. The user and its policy
+are removed with the fleet. A store that is not MinIO, or credentials without admin rights,
+surface as `AccessProblem` whose message says what to configure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+
+from ecc_workloads.contracts import StoreEnv, StoreLayout, StoreSettings
+
+log = logging.getLogger(__name__)
+
+RECHECK_S = 60.0
+"""How often an already ensured user is checked for existence (re-created when missing)."""
+ADMIN_TIMEOUT_S = 10.0
+
+
+class AccessProblem(Exception):
+    """The scoped user could not be made; the message says why and what to configure."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+def user_name(namespace: str, fleet: str) -> str:
+    """The MinIO user of a fleet: 20 characters (the classic S3 access-key length), stable, and
+    distinct per namespace/fleet."""
+    return "eccf-" + hashlib.sha256(f"{namespace}/{fleet}".encode()).hexdigest()[:15]
+
+
+def policy_name(namespace: str, fleet: str) -> str:
+    return user_name(namespace, fleet)
+
+
+def policy_document(bucket: str, namespace: str, fleet: str, teacher: str) -> dict:
+    arn = f"arn:aws:s3:::{bucket}"
+    fleet_prefix = StoreLayout.fleet_prefix(namespace, fleet)
+    teacher_prefix = f"teachers/{namespace}/{teacher}/"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "ReadModulesTeacherDesiredState", "Effect": "Allow", "Action": ["s3:GetObject"],
+             "Resource": [f"{arn}/modules/*", f"{arn}/{teacher_prefix}revisions/*/bundles/*",
+                          f"{arn}/{teacher_prefix}revisions/*/drift/*",
+                          f"{arn}/{StoreLayout.desired_state(namespace, fleet)}"]},
+            {"Sid": "WriteReportsAndDeltas", "Effect": "Allow", "Action": ["s3:PutObject"],
+             "Resource": [f"{arn}/{StoreLayout.reports_prefix(namespace, fleet)}*",
+                          f"{arn}/{fleet_prefix}deltas/*"]},
+            {"Sid": "BucketLocation", "Effect": "Allow", "Action": ["s3:GetBucketLocation"], "Resource": [arn]},
+            {"Sid": "ListOwnPrefixes", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [arn],
+             "Condition": {"StringLike": {"s3:prefix": [f"{fleet_prefix}*", f"{teacher_prefix}*", "modules/*"]}}},
+        ],
+    }
+
+
+def new_password() -> str:
+    return secrets.token_urlsafe(24)  # 32 characters (MinIO: 8..40)
+
+
+def reuse_password(secret_data: dict[str, str] | None, user: str) -> str | None:
+    """The password kept in the fleet's Secret, if the Secret belongs to this user."""
+    if secret_data and secret_data.get(StoreEnv.ACCESS_KEY) == user and secret_data.get(StoreEnv.SECRET_KEY):
+        return secret_data[StoreEnv.SECRET_KEY]
+    return None
+
+
+def scoped_settings(admin: StoreSettings, user: str, password: str) -> StoreSettings:
+    return StoreSettings(endpoint=admin.endpoint, access_key=user, secret_key=password, bucket=admin.bucket,
+                         secure=admin.secure)
+
+
+# ---------------------------------------------------------------------------
+# Side effects: the MinIO admin API
+# ---------------------------------------------------------------------------
+def _admin(settings: StoreSettings):
+    import urllib3
+    from minio.credentials import StaticProvider
+    from minio.minioadmin import MinioAdmin
+
+    http = urllib3.PoolManager(timeout=urllib3.Timeout(connect=3.0, read=ADMIN_TIMEOUT_S),
+                               retries=urllib3.Retry(total=1, connect=1, read=0, backoff_factor=0.2))
+    return MinioAdmin(endpoint=settings.endpoint, credentials=StaticProvider(settings.access_key, settings.secret_key),
+                      secure=settings.secure, http_client=http)
+
+
+def _problem(exc: Exception, settings: StoreSettings) -> AccessProblem:
+    from minio.error import MinioAdminException
+
+    where = ("https://" if settings.secure else "http://") + settings.endpoint
+    if isinstance(exc, MinioAdminException):
+        code = getattr(exc, "_code", "")
+        body = getattr(exc, "_body", "") or str(exc)
+        if str(code) in ("401", "403"):
+            return AccessProblem("StoreAdminDenied", (
+                f"the store at {where} refused the MinIO admin API ({code}) for access key "
+                f"{settings.access_key!r}: per-fleet agent credentials need credentials with admin rights "
+                f"(admin:CreateUser, admin:CreatePolicy, admin:AttachUserOrGroupPolicy, admin:DeleteUser) in the "
+                f"store Secret the teacher names (spec.store.secretRef) or the operator's environment"))
+        return AccessProblem("StoreNotMinIO", (
+            f"the store at {where} does not serve the MinIO admin API ({code}: {body[:200]}): per-fleet agent "
+            f"credentials need MinIO; point the teacher's store (spec.store.secretRef) at a MinIO server"))
+    return AccessProblem("StoreUnavailable", f"the store's admin API at {where} is unreachable: "
+                                             f"{type(exc).__name__}: {exc}")
+
+
+@dataclass
+class _Ensured:
+    password: str
+    policy_hash: str
+    at: float
+
+
+class ScopedUsers:
+    """Creates, checks and removes fleet users; remembers what it ensured (per process)."""
+
+    def __init__(self, admin_factory=_admin, clock=time.monotonic):
+        self._admin_factory = admin_factory
+        self._clock = clock
+        self._ensured: dict[tuple[str, str], _Ensured] = {}
+        self._lock = threading.Lock()
+
+    def ensure(self, admin_settings: StoreSettings, namespace: str, fleet: str, teacher: str,
+               secret_data: dict[str, str] | None) -> StoreSettings:
+        """The fleet's scoped credentials; the user and policy exist when this returns."""
+        from minio.error import MinioAdminException
+
+        user = user_name(namespace, fleet)
+        password = reuse_password(secret_data, user)
+        doc = policy_document(admin_settings.bucket, namespace, fleet, teacher)
+        phash = hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+        key = (admin_settings.endpoint, user)
+        with self._lock:
+            known = self._ensured.get(key)
+        fresh = (known is not None and password == known.password and known.policy_hash == phash
+                 and self._clock() - known.at < RECHECK_S)
+        if fresh:
+            return scoped_settings(admin_settings, user, password)
+        admin = self._admin_factory(admin_settings)
+        try:
+            if known is not None and password == known.password and known.policy_hash == phash:
+                try:  # the periodic check: does the user still exist?
+                    admin.user_info(user)
+                    with self._lock:
+                        known.at = self._clock()
+                    return scoped_settings(admin_settings, user, password)
+                except MinioAdminException as exc:
+                    if str(getattr(exc, "_code", "")) not in ("404", "400"):
+                        raise
+                    log.warning(f"store user {user} of {namespace}/{fleet} is gone: re-creating it")
+            password = password or new_password()
+            admin.user_add(user, password)
+            admin.policy_add(policy_name(namespace, fleet), policy=doc)
+            try:
+                admin.attach_policy([policy_name(namespace, fleet)], user=user)
+            except MinioAdminException as exc:
+                if "already" not in (getattr(exc, "_body", "") or "").lower():
+                    raise
+        except AccessProblem:
+            raise
+        except Exception as exc:  # noqa: BLE001 - turned into a message naming what to configure
+            raise _problem(exc, admin_settings) from exc
+        with self._lock:
+            self._ensured[key] = _Ensured(password, phash, self._clock())
+        log.info(f"store user {user} ensured for fleet {namespace}/{fleet}")
+        return scoped_settings(admin_settings, user, password)
+
+    def remove(self, admin_settings: StoreSettings, namespace: str, fleet: str) -> None:
+        """Remove the user and its policy (missing ones are fine)."""
+        from minio.error import MinioAdminException
+
+        user = user_name(namespace, fleet)
+        admin = self._admin_factory(admin_settings)
+        for what, call in (("user", lambda: admin.user_remove(user)),
+                           ("policy", lambda: admin.policy_remove(policy_name(namespace, fleet)))):
+            try:
+                call()
+            except MinioAdminException as exc:
+                if str(getattr(exc, "_code", "")) not in ("404", "400"):
+                    raise _problem(exc, admin_settings) from exc
+                log.info(f"store {what} of {namespace}/{fleet} already gone")
+        with self._lock:
+            self._ensured.pop((admin_settings.endpoint, user), None)
+
+
+def delete_prefix(store, prefix: str) -> int:
+    """Remove every object under `prefix` in the store's bucket; returns how many."""
+    from minio.deleteobjects import DeleteObject
+
+    bucket = store.settings.bucket
+    keys = [u[len(f"s3://{bucket}/"):] for u in store.list(f"s3://{bucket}/{prefix}")]
+    if keys:
+        errors = list(store.client.remove_objects(bucket, [DeleteObject(k) for k in keys]))
+        if errors:
+            raise RuntimeError(f"could not remove {len(errors)} store objects under {prefix}: {errors[0]}")
+    return len(keys)

@@ -1,0 +1,448 @@
+"""The EdgeFleet controller against the real local cluster and its MinIO.
+
+The operator runs as a subprocess. The CloudTeacher is created and its status patched by the
+test (revision N + bundle manifests put in MinIO), so nothing is distilled. Reports are written
+into the store exactly as the (simulated) agents write them; the agent pods the DaemonSet puts
+on the process edge nodes are not waited on.
+
+Checked: the DaemonSet (node affinity from the selector, tolerations, command, env, probe)
+and the scoped Secret; what the Secret's credentials may and may not do in MinIO; the
+DesiredState's tiers; reports folded into status counts and metrics; a new teacher revision
+going canary -> all; a node relabelled out of (and back into) the fleet; deletion removing the
+store prefix and the scoped user.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from ecc_workloads import contracts as c
+
+from ecc_operator import fleet_decisions as fd
+from ecc_operator import teacher_decisions as td
+from ecc_operator.resources import CLOUD_TEACHER, EDGE_FLEET
+
+from test_operator_teacher import OperatorProcess, wait_for  # noqa: E402 (same directory)
+
+pytestmark = pytest.mark.cluster
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+G, V = CLOUD_TEACHER.group, CLOUD_TEACHER.version
+TP, FP = CLOUD_TEACHER.plural, EDGE_FLEET.plural
+TEACHER, FLEET = "shop", "edge"
+PROFILES = ("s02", "s1")
+TIMEOUT = 60
+
+
+class FleetOperatorProcess(OperatorProcess):
+    """The operator with the EdgeFleet controller imported (until __main__ imports it itself)."""
+
+    def start(self) -> None:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), str(REPO_ROOT / "operator"), env.get("PYTHONPATH", "")])
+        boot = ("import runpy, ecc_operator.fleet_handlers; "
+                "runpy.run_module('ecc_operator', run_name='__main__', alter_sys=True)")
+        argv = [sys.executable, "-c", boot, "--namespace", self.namespace, "--peering", "",
+                "--kubeconfig", str(self.cluster.kubeconfig), "--metrics-port", str(self.metrics_port),
+                "--liveness", f"http://127.0.0.1:{self.health_port}/healthz", "--python", sys.executable]
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(f"the operator exited with {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.health_port}/healthz", timeout=1).read()
+                return
+            except OSError:
+                time.sleep(0.3)
+        pytest.fail(f"the operator's health endpoint did not answer in 60 s:\n{self.log_tail()}")
+
+
+# ---------------------------------------------------------------------------
+# Fixtures
+# ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def ns(cluster, kube):
+    from kubernetes import client
+
+    core = client.CoreV1Api(kube)
+    name = f"fleet-{uuid.uuid4().hex[:6]}"
+    core.create_namespace({"metadata": {"name": name}})
+    secret = core.read_namespaced_secret(c.STORE_SECRET_NAME, c.SYSTEM_NAMESPACE)
+    core.create_namespaced_secret(name, {"metadata": {"name": c.STORE_SECRET_NAME}, "data": secret.data})
+    yield name
+    core.delete_namespace(name)
+
+
+@pytest.fixture(scope="module")
+def crds_installed(cluster):
+    kubectl = Path(cluster.bin_dir) / "kubectl"
+    run = subprocess.run([str(kubectl), f"--kubeconfig={cluster.kubeconfig}", "apply", "--server-side",
+                          "--force-conflicts", "-f", str(REPO_ROOT / "crds")], capture_output=True, text=True)
+    assert run.returncode == 0, f"kubectl apply --server-side -f crds/ failed: {run.stderr}"
+
+
+@pytest.fixture(scope="module")
+def exclude_label(ns):
+    """A label only this module uses: a node carrying it leaves the fleet."""
+    return f"ecc.dev/test-exclude-{ns}"
+
+
+@pytest.fixture(scope="module")
+def operator(cluster, kube, ns, crds_installed, tmp_path_factory, exclude_label):
+    op = FleetOperatorProcess(cluster, ns, tmp_path_factory.mktemp("operator") / "operator.log")
+    op.start()
+    yield op
+    from kubernetes import client
+
+    custom = client.CustomObjectsApi(kube)
+    for plural in (FP, TP):  # finalizers: delete while the operator runs
+        for item in custom.list_namespaced_custom_object(G, V, ns, plural)["items"]:
+            custom.delete_namespaced_custom_object(G, V, ns, plural, item["metadata"]["name"])
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and any(custom.list_namespaced_custom_object(G, V, ns, p)["items"]
+                                              for p in (FP, TP)):
+        time.sleep(0.5)
+    core = client.CoreV1Api(kube)
+    for n in core.list_node(label_selector=exclude_label).items:
+        core.patch_node(n.metadata.name, {"metadata": {"labels": {exclude_label: None}}})
+    op.stop()
+    print(f"operator log tail:\n{op.log_tail(60)}", file=sys.stderr)
+
+
+def teacher_spec() -> dict:
+    # An s3:// model: the teacher controller refuses to distil it (UnsupportedModel) instead of
+    # starting a Job, and once the test patches status with this spec's hash it is up to date.
+    return {"model": {"source": "s3://ecc-fleet/no-such-model"}, "corpus": {"uri": "s3://ecc-fleet/none.csv", "textColumn": "t",
+                                                      "labelColumn": "l"},
+            "students": [{"profile": p, "blocks": [0, 2] if p == "s02" else [1]} for p in PROFILES],
+            "serving": {"mode": "none"}}
+
+
+def put(store_client, bucket: str, key: str, data: bytes) -> None:
+    store_client.put_object(bucket, key, io.BytesIO(data), len(data))
+
+
+def publish(kube, store_client, bucket: str, ns: str, revision: int) -> None:
+    """What a distillation would leave behind: bundle manifests of `revision`, and the status."""
+    from kubernetes import client
+
+    bundles = []
+    for profile in PROFILES:
+        m = c.BundleManifest(revision=revision, profile=profile, blocks=[0], labels=["a", "b"], base_model="tiny",
+                             modules=[c.ModuleRef(name="embeddings", sha256=hashlib.sha256(b"e").hexdigest(), bytes=1)])
+        raw = m.model_dump_json().encode()
+        key = c.StoreLayout.bundle_manifest(ns, TEACHER, revision, profile)
+        put(store_client, bucket, key, raw)
+        bundles.append({"profile": profile, "manifestURI": f"s3://{bucket}/{key}",
+                        "sha256": hashlib.sha256(raw).hexdigest(), "bytes": 1})
+    h = td.spec_hash(td.parse_spec(teacher_spec()))  # up to date: the teacher controller distils nothing
+    client.CustomObjectsApi(kube).patch_namespaced_custom_object_status(
+        G, V, ns, TP, TEACHER, {"status": {"revision": revision, "specHash": h, "bundles": bundles}})
+
+
+@pytest.fixture(scope="module")
+def fleet(kube, ns, operator, cluster, store_client, exclude_label):
+    from kubernetes import client
+
+    custom = client.CustomObjectsApi(kube)
+    custom.create_namespaced_custom_object(G, V, ns, TP, {"apiVersion": f"{G}/{V}", "kind": "CloudTeacher",
+                                                          "metadata": {"name": TEACHER}, "spec": teacher_spec()})
+    publish(kube, store_client, cluster.store.bucket, ns, 1)
+    # Real agents run on the process edge nodes and report for them (they cannot load the fake
+    # bundles, so they never report Ready on a revision); the test writes reports for the fake
+    # nodes only, so the health gate is set to what the fake canaries alone can pass.
+    nodes = edge_nodes(kube, exclude_label)
+    tiered = list(nodes)
+    canaries = fd.pick_canaries(tiered, 10)
+    fake = [n for n in canaries if is_fake(n)]
+    assert fake, f"no fake node among the canaries {canaries}: the gate could not pass"
+    gate = 100 * len(fake) // len(canaries)
+    custom.create_namespaced_custom_object(G, V, ns, FP, {
+        "apiVersion": f"{G}/{V}", "kind": "EdgeFleet", "metadata": {"name": FLEET},
+        "spec": {"teacherRef": {"name": TEACHER},
+                 "nodeSelector": {"matchLabels": {c.EDGE_NODE_ROLE_LABEL: ""}, "matchExpressions": [
+                     {"key": c.NODE_KIND_LABEL, "operator": "In", "values": [c.NODE_KIND_KWOK, c.NODE_KIND_PROCESS]},
+                     {"key": exclude_label, "operator": "DoesNotExist"}]},
+                 "tiers": [{"name": "big", "match": {"minCapacity": {"cpu": "2"}}, "profile": "s02"},
+                           {"name": "rest", "profile": "s1"}],
+                 "rollout": {"canaryPercent": 10, "healthGate": {"minHealthyPercent": gate, "timeoutSeconds": 600}},
+                 "agent": {"reportIntervalSeconds": 60, "resources": {"requests": {"cpu": "10m"}}}}})
+    return FLEET
+
+
+def is_fake(node: str) -> bool:
+    return node.startswith("ecc-edge-fake-")
+
+
+def edge_nodes(kube, exclude_label: str | None = None) -> dict[str, dict]:
+    from kubernetes import client
+
+    sel = f"{c.EDGE_NODE_ROLE_LABEL},{c.NODE_KIND_LABEL} in ({c.NODE_KIND_KWOK},{c.NODE_KIND_PROCESS})"
+    if exclude_label:
+        sel += f",!{exclude_label}"
+    out = {}
+    for n in client.CoreV1Api(kube).list_node(label_selector=sel).items:
+        out[n.metadata.name] = {"labels": n.metadata.labels, "cpu": n.status.allocatable.get("cpu")}
+    return out
+
+
+def fleet_status(kube, ns) -> dict:
+    from kubernetes import client
+
+    return client.CustomObjectsApi(kube).get_namespaced_custom_object(G, V, ns, FP, FLEET).get("status") or {}
+
+
+def desired(store_client, bucket, ns) -> c.DesiredState | None:
+    from minio.error import S3Error
+
+    try:
+        resp = store_client.get_object(bucket, c.StoreLayout.desired_state(ns, FLEET))
+    except S3Error:
+        return None
+    try:
+        return c.DesiredState.model_validate_json(resp.read())
+    finally:
+        resp.close()
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def write_reports(store_client, bucket, ns, nodes, revision: int, seq: int, drift: float = 0.2) -> None:
+    for name in nodes:
+        r = c.AgentReport(node=name, fleet=FLEET, seq=seq, time=now_iso(), state="Ready", simulated=True,
+                          revision=revision, drift_score=drift, bytes_down=1000, bytes_up=10)
+        put(store_client, bucket, c.StoreLayout.agent_report(ns, FLEET, name), r.model_dump_json().encode())
+
+
+def scoped_client(kube, ns):
+    from kubernetes import client
+    from minio import Minio
+
+    import base64
+
+    data = client.CoreV1Api(kube).read_namespaced_secret(c.fleet_store_secret_name(FLEET), ns).data
+    env = {k: base64.b64decode(v).decode() for k, v in data.items()}
+    s = c.StoreSettings.from_env(env)
+    return Minio(s.endpoint, access_key=s.access_key, secret_key=s.secret_key, secure=s.secure), s
+
+
+def denied(call) -> str:
+    from minio.error import S3Error
+
+    try:
+        call()
+    except S3Error as exc:
+        return exc.code
+    return "allowed"
+
+
+# ---------------------------------------------------------------------------
+# Tests (in order: they share the fleet)
+# ---------------------------------------------------------------------------
+def test_fleet_runs_a_daemonset_and_writes_the_desired_state(kube, ns, fleet, operator, cluster, store_client,
+                                                             exclude_label):
+    from kubernetes import client
+
+    bucket = cluster.store.bucket
+    nodes = edge_nodes(kube, exclude_label)
+    assert len(nodes) >= 4, f"the cluster needs fake and process edge nodes: {sorted(nodes)}"
+    ds_obj = wait_for("the agent DaemonSet", lambda: fd_daemonset(kube, ns), TIMEOUT, operator)
+    assert ds_obj.metadata.owner_references[0].kind == "EdgeFleet" and ds_obj.metadata.owner_references[0].name == FLEET
+    pod = ds_obj.spec.template.spec
+    terms = pod.affinity.node_affinity.required_during_scheduling_ignored_during_execution.node_selector_terms
+    exprs = {(e.key, e.operator, tuple(e.values or ())) for e in terms[0].match_expressions}
+    assert exprs == {(c.EDGE_NODE_ROLE_LABEL, "In", ("",)),
+                     (c.NODE_KIND_LABEL, "In", (c.NODE_KIND_KWOK, c.NODE_KIND_PROCESS)),
+                     (exclude_label, "DoesNotExist", ())}
+    assert [(t.key, t.operator, t.effect) for t in pod.tolerations] == [(c.EDGE_TAINT_KEY, "Exists", "NoSchedule")]
+    ctr = pod.containers[0]
+    assert ctr.command + ctr.args == [sys.executable, "-m", "ecc_workloads.cli", "edge-agent"]
+    assert ctr.env_from[0].secret_ref.name == c.fleet_store_secret_name(FLEET)
+    env = {e.name: e for e in ctr.env}
+    assert env[c.RuntimeEnv.NODE_NAME].value_from.field_ref.field_path == "spec.nodeName"
+    assert env[c.AgentEnv.FLEET].value == FLEET and env[c.AgentEnv.FLEET_NAMESPACE].value == ns
+    assert ctr.readiness_probe.http_get.path == c.AgentPaths.READY
+    assert ds_obj.spec.template.metadata.annotations[c.PROMETHEUS_SCRAPE_ANNOTATION] == "true"
+
+    ds = wait_for("the desired state", lambda: desired(store_client, bucket, ns), TIMEOUT, operator)
+    assert (ds.target_revision, ds.wave, ds.previous_revision, ds.teacher) == (1, "all", None, TEACHER)
+    want = {n: ("big" if fd.parse_quantity(info["cpu"]) >= 2 else "rest") for n, info in nodes.items()}
+    assert ds.node_tiers == want
+    assert {t.tier: t.manifest_key for t in ds.target} == {
+        "big": c.StoreLayout.bundle_manifest(ns, TEACHER, 1, "s02"),
+        "rest": c.StoreLayout.bundle_manifest(ns, TEACHER, 1, "s1")}
+    st = wait_for("status with node counts", lambda: (s := fleet_status(kube, ns)).get("targetRevision") == 1 and s,
+                  TIMEOUT, operator)
+    assert st["nodes"]["matched"] == len(nodes) and st["phase"] == "RollingOut"
+    obj = client.CustomObjectsApi(kube).get_namespaced_custom_object(G, V, ns, FP, FLEET)
+    assert obj["metadata"].get("finalizers"), "an active fleet keeps a finalizer for its store cleanup"
+    # Agent pods are scheduled onto the fleet's nodes (their readiness is the agents' business).
+    pods = wait_for("agent pods", lambda: client.CoreV1Api(kube).list_namespaced_pod(
+        ns, label_selector=f"{fd.LABEL_FLEET}={FLEET}").items, TIMEOUT, operator)
+    assert {p.spec.node_name for p in pods if p.spec.node_name} <= set(nodes)
+
+
+def fd_daemonset(kube, ns):
+    from kubernetes import client
+    from kubernetes.client.rest import ApiException
+
+    try:
+        return client.AppsV1Api(kube).read_namespaced_daemon_set(c.fleet_agent_name(FLEET), ns)
+    except ApiException:
+        return None
+
+
+def test_scoped_credentials_reach_only_the_fleets_own_objects(kube, ns, fleet, operator, cluster, store_client):
+    bucket = cluster.store.bucket
+    wait_for("the desired state", lambda: desired(store_client, bucket, ns), TIMEOUT, operator)
+    mc, s = scoped_client(kube, ns)
+    assert s.access_key != cluster.store.access_key and s.bucket == bucket
+    # Someone else's objects, written with the admin credentials.
+    other_fleet = c.StoreLayout.desired_state(ns, "other-fleet")
+    put(store_client, bucket, other_fleet, b"{}")
+    job_report = c.StoreLayout.job_report(ns, TEACHER, "shop-distill-r1-abc")
+    put(store_client, bucket, job_report, b"{}")
+
+    def get(key):
+        return lambda: mc.get_object(bucket, key).read()
+
+    def write(key):
+        return lambda: mc.put_object(bucket, key, io.BytesIO(b"x"), 1)
+
+    assert denied(get(c.StoreLayout.desired_state(ns, FLEET))) == "allowed"
+    assert denied(get(c.StoreLayout.bundle_manifest(ns, TEACHER, 1, "s1"))) == "allowed"
+    assert denied(lambda: mc.stat_object(bucket, c.StoreLayout.bundle_manifest(ns, TEACHER, 1, "s02"))) == "allowed"
+    report = c.AgentReport(node="probe", fleet=FLEET, seq=1, time=now_iso(), state="Starting")
+    assert denied(lambda: mc.put_object(bucket, c.StoreLayout.agent_report(ns, FLEET, "probe"),
+                                        io.BytesIO(report.model_dump_json().encode()),
+                                        len(report.model_dump_json().encode()))) == "allowed"
+    assert denied(write(c.StoreLayout.delta(ns, FLEET, 1, "probe"))) == "allowed"
+    assert denied(get(other_fleet)) == "AccessDenied"
+    assert denied(get(job_report)) == "AccessDenied"
+    assert denied(write(c.StoreLayout.module("ab" * 32))) == "AccessDenied"
+    assert denied(write(c.StoreLayout.desired_state(ns, FLEET))) == "AccessDenied"
+    assert denied(write(c.StoreLayout.bundle_manifest(ns, TEACHER, 1, "s1"))) == "AccessDenied"
+    assert denied(lambda: list(mc.list_objects(bucket, prefix=f"fleets/{ns}/other-fleet/"))) == "AccessDenied"
+    store_client.remove_object(bucket, c.StoreLayout.agent_report(ns, FLEET, "probe"))
+
+
+def test_reports_fold_into_status_and_metrics(kube, ns, fleet, operator, cluster, store_client, exclude_label):
+    bucket = cluster.store.bucket
+    nodes = edge_nodes(kube, exclude_label)
+    fake = [n for n in nodes if is_fake(n)]
+    write_reports(store_client, bucket, ns, fake, revision=1, seq=1, drift=0.2)
+
+    def folded():
+        s = fleet_status(kube, ns)
+        return s if (s.get("nodes") or {}).get("onTarget") == len(fake) and s["nodes"]["ready"] >= len(fake) else None
+
+    st = wait_for("every fake node on revision 1", folded, TIMEOUT, operator)
+    assert st["nodes"]["matched"] == len(nodes) and st["nodes"]["failed"] <= len(nodes) - len(fake)
+    assert st["targetRevision"] == 1 and st["driftScore"] == pytest.approx(0.2)
+    assert st["bytesMoved"] >= 1000 * len(fake) and st["lastReportTime"]
+    tiers = {t["name"]: t for t in st["tiers"]}
+    big = [n for n, i in nodes.items() if fd.parse_quantity(i["cpu"]) >= 2]
+    assert tiers["big"]["matched"] == len(big) and tiers["rest"]["matched"] == len(nodes) - len(big)
+    assert tiers["big"]["onTarget"] == len([n for n in big if is_fake(n)])
+    text = operator.metrics()
+    lab = f'fleet="{FLEET}",namespace="{ns}"'
+    assert f'ecc_fleet_nodes{{{lab},state="on_target"}} {float(len(fake))}' in text
+    assert f'ecc_fleet_nodes{{{lab},state="matched"}} {float(len(nodes))}' in text
+    assert f"ecc_fleet_target_revision{{{lab}}} 1.0" in text
+    assert f'ecc_fleet_nodes_by_revision{{{lab},revision="1"}} {float(len(fake))}' in text
+
+
+def test_a_new_revision_goes_canary_then_all(kube, ns, fleet, operator, cluster, store_client, exclude_label):
+    bucket = cluster.store.bucket
+    nodes = edge_nodes(kube, exclude_label)
+    fake = [n for n in nodes if is_fake(n)]
+    publish(kube, store_client, bucket, ns, 2)
+    ds = wait_for("the canary wave", lambda: (d := desired(store_client, bucket, ns)) and d.target_revision == 2
+                  and d, TIMEOUT, operator)
+    assert ds.wave == "canary" and ds.previous_revision == 1
+    n = math.ceil(len(nodes) * 10 / 100)
+    assert ds.canary_nodes == sorted(sorted(nodes, key=lambda x: (c.rollout_bucket(x), x))[:n])
+    assert ds.revision_for(ds.canary_nodes[0]) == 2
+    assert ds.revision_for(next(x for x in nodes if x not in ds.canary_nodes)) == 1
+    st = wait_for("status Canary", lambda: (s := fleet_status(kube, ns)).get("rolloutWave") == "Canary" and s,
+                  TIMEOUT, operator)
+    assert st["phase"] == "RollingOut" and st["targetRevision"] == 2 and st["nodes"]["onTarget"] == 0
+    time.sleep(2 * fleet_handlers_resync())
+    assert desired(store_client, bucket, ns).wave == "canary", "the gate passed before any canary was Ready"
+    write_reports(store_client, bucket, ns, [x for x in ds.canary_nodes if is_fake(x)], revision=2, seq=2)
+    ds2 = wait_for("the gate to pass", lambda: (d := desired(store_client, bucket, ns)) and d.wave == "all" and d,
+                   TIMEOUT, operator)
+    assert ds2.target_revision == 2 and ds2.generation > ds.generation and ds2.canary_nodes == []
+    write_reports(store_client, bucket, ns, fake, revision=2, seq=3)
+    st = wait_for("every fake node on revision 2", lambda: (s := fleet_status(kube, ns))["nodes"]["onTarget"]
+                  == len(fake) and s.get("targetRevision") == 2 and s, TIMEOUT, operator)
+    assert st["rolloutWave"] in ("Remaining", "Complete") and st["revisionSkew"] == 0
+    from kubernetes import client
+
+    events = client.CoreV1Api(kube).list_namespaced_event(
+        ns, field_selector=f"involvedObject.name={FLEET},involvedObject.kind=EdgeFleet").items
+    reasons = {e.reason for e in events}
+    assert {"RolloutStarted", "CanaryPassed"} <= reasons, reasons
+
+
+def fleet_handlers_resync() -> float:
+    from ecc_operator import fleet_handlers
+
+    return fleet_handlers.RESYNC_SECONDS
+
+
+def test_a_relabelled_node_leaves_and_rejoins_the_fleet(kube, ns, fleet, operator, cluster, store_client,
+                                                          exclude_label):
+    from kubernetes import client
+
+    bucket = cluster.store.bucket
+    nodes = edge_nodes(kube, exclude_label)
+    leaver = sorted(n for n in nodes if n.startswith("ecc-edge-fake-"))[0]
+    core = client.CoreV1Api(kube)
+    core.patch_node(leaver, {"metadata": {"labels": {exclude_label: "true"}}})
+    ds = wait_for("the node to leave", lambda: (d := desired(store_client, bucket, ns)) and leaver not in d.node_tiers
+                  and d, 20, operator)
+    assert len(ds.node_tiers) == len(nodes) - 1
+    st = wait_for("the count to drop", lambda: (s := fleet_status(kube, ns))["nodes"]["matched"] == len(nodes) - 1
+                  and s, 20, operator)
+    assert st["nodes"]["onTarget"] == len([n for n in nodes if is_fake(n)]) - 1
+    core.patch_node(leaver, {"metadata": {"labels": {exclude_label: None}}})
+    wait_for("the node to rejoin", lambda: (d := desired(store_client, bucket, ns)) and leaver in d.node_tiers,
+             20, operator)
+
+
+def test_deleting_the_fleet_removes_its_store_prefix_and_user(kube, ns, fleet, operator, cluster, store_client):
+    from kubernetes import client
+
+    bucket = cluster.store.bucket
+    mc, _ = scoped_client(kube, ns)
+    prefix = c.StoreLayout.fleet_prefix(ns, FLEET)
+    assert list(store_client.list_objects(bucket, prefix=prefix, recursive=True))
+    custom = client.CustomObjectsApi(kube)
+    custom.delete_namespaced_custom_object(G, V, ns, FP, FLEET)
+    wait_for("the fleet to go", lambda: not custom.list_namespaced_custom_object(G, V, ns, FP)["items"], TIMEOUT,
+             operator)
+    assert not list(store_client.list_objects(bucket, prefix=prefix, recursive=True))
+    code = denied(lambda: mc.get_object(bucket, c.StoreLayout.bundle_manifest(ns, TEACHER, 1, "s1")).read())
+    assert code in ("InvalidAccessKeyId", "AccessDenied"), code
+    left = [line for line in operator.metrics().splitlines()
+            if line.startswith("ecc_fleet_") and f'namespace="{ns}"' in line]
+    assert not left, left
+    assert operator.alive()
