@@ -31,6 +31,7 @@ _COMMANDS: list[tuple[str, str, str]] = [
 _MERGED_APPS: list[str] = [
     # modules whose typer `app` commands appear at the top level (ecc distill, ecc merge-back)
     "ecc_workloads.cli_learning",
+    "ecc_workloads.cli_sim",
 ]
 
 
