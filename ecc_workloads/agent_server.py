@@ -150,7 +150,7 @@ def create_app(agent) -> FastAPI:
     # the event loop (and /healthz, /metrics answer during a long request).
     @app.post(AgentPaths.PREDICT, response_model=PredictResponse)
     def predict(body: PredictRequest) -> PredictResponse:
-        return agent.predict(body.instances)
+        return agent.predict(body.instances, learn=body.learn)
 
     @app.post(AgentPaths.FEEDBACK, status_code=202)
     def feedback(body: FeedbackRequest) -> dict:

@@ -554,6 +554,8 @@ class AgentPaths:
 
 class PredictRequest(_Doc):
     instances: list[str] = Field(min_length=1, max_length=256, description="utterances to classify")
+    learn: bool = Field(True, description="False for probes (held-out evaluation): answered and timed, but "
+                        "never learned from, sent for cloud assist or counted into the drift window")
 
 
 class IntentPrediction(_Doc):

@@ -243,7 +243,7 @@ class EdgeAgent:
                                           adapted=True, base=base.base))
         return True
 
-    def predict(self, texts: list[str]) -> PredictResponse:
+    def predict(self, texts: list[str], learn: bool = True) -> PredictResponse:
         started = time.perf_counter()
         try:
             model, probs, unit = self.holder.forward(list(texts))
@@ -256,19 +256,20 @@ class EdgeAgent:
         confs = [float(probs[i, b]) for i, b in enumerate(best)]
         labels = [model.labels[b] for b in best]
         signal = self._signal()
-        for i, (b, c) in enumerate(zip(best, confs)):
+        for i, (b, c) in enumerate(zip(best, confs) if learn else ()):
             self.learner.window.add_prediction(c, b, unit[i].numpy() if signal == "embedding-shift" else None)
         with self._stats_lock:
             self.requests_total += 1
             self._latencies.append(seconds * 1000.0)
             self._confidences.extend(confs)
-            for text, label in zip(texts, labels):
+            for text, label in zip(texts, labels) if learn else ():
                 self._recent[_text_key(text)] = label
                 self._recent.move_to_end(_text_key(text))
             while len(self._recent) > 4096:
                 self._recent.popitem(last=False)
         self.metrics.observe(seconds, confs)
-        self._maybe_assist(model, texts, labels, confs)
+        if learn:
+            self._maybe_assist(model, texts, labels, confs)
         return PredictResponse(
             predictions=[IntentPrediction(label=l, confidence=min(1.0, max(0.0, c))) for l, c in zip(labels, confs)],
             revision=model.revision, profile=model.profile, adapted=model.adapted,

@@ -282,8 +282,8 @@ def _client(timeout: float):
     return httpx.Client(timeout=timeout)
 
 
-def _predict(client, url: str, texts: list[str]) -> tuple[PredictResponse, float]:
-    body = PredictRequest(instances=texts).model_dump()
+def _predict(client, url: str, texts: list[str], learn: bool = True) -> tuple[PredictResponse, float]:
+    body = PredictRequest(instances=texts, learn=learn).model_dump()
     t0 = time.perf_counter()
     resp = client.post(url + AgentPaths.PREDICT, json=body)
     elapsed_ms = (time.perf_counter() - t0) * 1000
@@ -388,7 +388,7 @@ def evaluate_sites(endpoints: Endpoints, heldout: Mapping[str, Rows], *, batch_s
             for i in range(0, len(rows), batch_size):
                 batch = rows[i:i + batch_size]
                 try:
-                    answer, _ = _predict(client, ep.url, [text for text, _ in batch])
+                    answer, _ = _predict(client, ep.url, [text for text, _ in batch], learn=False)
                 except Exception as exc:
                     st["errors"] += len(batch)
                     st["last_error"] = _err(exc)

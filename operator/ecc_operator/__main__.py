@@ -82,6 +82,7 @@ def main(argv: list[str] | None = None) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     if not args.verbose:  # kopf logs every timer run at INFO: keep the log readable
         logging.getLogger("kopf.objects").setLevel(logging.WARNING)
+        logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # every probe of /healthz
 
     from kubernetes import client, config
 
@@ -114,7 +115,9 @@ def main(argv: list[str] | None = None) -> None:
     @kopf.on.startup()
     def _configure(settings: kopf.OperatorSettings, **_) -> None:
         op_settings.configure(settings, peering_name=peering, priority=args.priority)
-        metrics.serve(args.metrics_port)
+        # In a pod bind to its IP (ECC_POD_IP from the downward API; the process node agent runs
+        # pods side by side on one host), elsewhere to every address.
+        metrics.serve(args.metrics_port, addr=os.environ.get(RuntimeEnv.POD_IP) or "0.0.0.0")
         refs_handlers.start()
 
     @kopf.on.cleanup()

@@ -360,3 +360,23 @@ def test_cloud_assist_from_the_predict_path(env, published, monkeypatch):
     assert agent.predict(["anything at all"]).revision == 1
     agent.learner.teacher._pool.shutdown(wait=True)
     assert agent.learner.teacher.failed == 1
+
+
+def test_probes_are_answered_but_never_learned_from(env, published, monkeypatch):
+    """PredictRequest.learn=False (held-out evaluation): no cloud assist, no drift window."""
+    import httpx
+
+    agent, store = env["agent"], env["store"]
+    calls = []
+    monkeypatch.setattr(httpx, "post", lambda url, json, timeout: calls.append(url))
+    privacy = PrivacySettings(cloud_assist=True, assist_below_confidence=1.0)  # every prediction would ask
+    _set_desired(store, _desired(published, teacher_url="http://teacher.shop:8080", privacy=privacy))
+    agent.tick()
+    window_before = len(agent.learner.window._preds)
+    out = agent.predict(["where is my parcel", "cancel the order"], learn=False)
+    assert out.revision == 1 and len(out.predictions) == 2
+    assert agent.snapshot().assists_total == 0
+    assert len(agent.learner.window._preds) == window_before
+    agent.predict(["where is my parcel"])  # a user request does ask
+    agent.learner.teacher._pool.shutdown(wait=True)
+    assert len(calls) == 1, "only the user request went for cloud assist"
