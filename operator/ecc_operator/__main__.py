@@ -100,6 +100,7 @@ def main(argv: list[str] | None = None) -> None:
     fleet_handlers.configure(teacher_handlers.RUNTIME.kube, args.python)
     policy_handlers.RUNTIME.kube = teacher_handlers.RUNTIME.kube
     policy_handlers.RUNTIME.workloads = teacher_handlers.RUNTIME.workloads
+    policy_handlers.RUNTIME.drift_source = fleet_handlers.drift_summaries  # one reader of agent reports
     refs_handlers.RUNTIME.kube = teacher_handlers.RUNTIME.kube
     refs_handlers.RUNTIME.namespaces = tuple(args.namespace)
     peering = args.peering or None

@@ -27,6 +27,7 @@ import json
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import kopf
@@ -68,6 +69,8 @@ class Runtime:
     watcher: NodeWatcher | None = None
     users: ScopedUsers = field(default_factory=ScopedUsers)
     reports: dict[str, ReportCache] = field(default_factory=dict)
+    report_uids: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(namespace, fleet) -> uid of the fleet whose ReportCache the policy controller reads"""
     fleets: dict[tuple[str, str], str] = field(default_factory=dict)
     """(namespace, fleet) -> teacher name, from EdgeFleet events"""
     locks: dict[str, threading.Lock] = field(default_factory=dict)
@@ -130,11 +133,24 @@ def _policy(kube: Kube, ns: str, fleet: str) -> tuple[fd.PolicyView | None, tupl
     return None, ()
 
 
+REPORT_READERS = 8
+"""Concurrent GETs of changed reports: each is a small object, so latency, not bandwidth, bounds them."""
+_READ_POOL = ThreadPoolExecutor(max_workers=REPORT_READERS, thread_name_prefix="ecc-report-read")
+
+
+def _get_report(store, bucket: str, key: str, node: str) -> AgentReport:
+    report = store.get_json(f"s3://{bucket}/{key}", AgentReport)
+    if report.node != node:
+        raise ValueError(f"the report names node {report.node!r}")
+    return report
+
+
 def read_reports(store, ref: fd.FleetRef, cache: ReportCache) -> tuple[dict[str, AgentReport], tuple[str, ...]]:
-    """Latest report per node: LIST the prefix, GET only objects whose ETag changed."""
+    """Latest report per node: LIST the prefix, GET only objects whose ETag changed (concurrently)."""
     bucket = store.settings.bucket
     prefix = StoreLayout.reports_prefix(ref.namespace, ref.name)
     seen: set[str] = set()
+    changed: list[tuple[str, str, str]] = []
     for obj in store.client.list_objects(bucket, prefix=prefix, recursive=True):
         key = obj.object_name
         if not key.endswith(".json"):
@@ -150,11 +166,12 @@ def read_reports(store, ref: fd.FleetRef, cache: ReportCache) -> tuple[dict[str,
         bad = cache.errors.get(node)
         if bad is not None and bad[0] == etag:
             continue
+        changed.append((node, key, etag))
+    futures = [(node, key, etag, _READ_POOL.submit(_get_report, store, bucket, key, node))
+               for node, key, etag in changed]
+    for node, key, etag, future in futures:
         try:
-            report = store.get_json(f"s3://{bucket}/{key}", AgentReport)
-            if report.node != node:
-                raise ValueError(f"the report names node {report.node!r}")
-            cache.entries[node] = (etag, report)
+            cache.entries[node] = (etag, future.result())
             cache.errors.pop(node, None)
         except Exception as exc:  # noqa: BLE001 - one bad report must not hide the others
             cache.errors[node] = (etag, f"{key}: {type(exc).__name__}: {str(exc)[:300]}")
@@ -166,6 +183,18 @@ def read_reports(store, ref: fd.FleetRef, cache: ReportCache) -> tuple[dict[str,
         if node not in seen:
             del cache.errors[node]
     return {n: r for n, (_, r) in cache.entries.items()}, tuple(e for _, e in cache.errors.values())
+
+
+def drift_summaries(store, bucket: str, namespace: str, fleet: str):
+    """The policy controller's view of a fleet's drift, from the reports this controller
+    already read (no second LIST or GET of the same objects). Empty until the fleet's first
+    reconcile."""
+    from ecc_operator.policy_decisions import NodeDrift
+
+    cache = RUNTIME.reports.get(RUNTIME.report_uids.get((namespace, fleet), ""))
+    if cache is None:
+        return []
+    return [NodeDrift(r.node, r.revision, r.drift_score, r.time) for _, r in list(cache.entries.values())]
 
 
 def _read_desired(store, ref: fd.FleetRef) -> DesiredState | None:
@@ -203,6 +232,7 @@ def observe(kube: Kube, p: fd.Plan, ref: fd.FleetRef, status: dict, teacher_ref:
     try:
         obs["previous"] = _read_desired(store, ref)
         cache = RUNTIME.reports.setdefault(ref.uid, ReportCache())
+        RUNTIME.report_uids[(ref.namespace, ref.name)] = ref.uid
         obs["reports"], obs["report_errors"] = read_reports(store, ref, cache)
     except Exception as exc:  # noqa: BLE001 - the store is unreachable or refuses: say so, write nothing
         obs["store_problem"] = f"the store at {settings.endpoint} could not be read: {type(exc).__name__}: {exc}"
@@ -340,6 +370,7 @@ def on_delete(body, **_) -> None:
         log.info(f"{ns}/{name}: removed {removed} store objects and the store user")
     metrics.remove_fleet(ns, name)
     RUNTIME.reports.pop(meta.get("uid"), None)
+    RUNTIME.report_uids.pop((ns, name), None)
     RUNTIME.fleets.pop((ns, name), None)
 
 
