@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import kopf
 
-from ecc_workloads.contracts import AgentReport, DesiredState, StoreLayout, fleet_agent_name, fleet_store_secret_name
+from ecc_workloads.contracts import AgentReport, DesiredState, StoreLayout, fleet_agent_name
 
 from ecc_operator import fleet_decisions as fd
 from ecc_operator import metrics, operator_store
@@ -69,6 +69,8 @@ class Runtime:
     watcher: NodeWatcher | None = None
     users: ScopedUsers = field(default_factory=ScopedUsers)
     reports: dict[str, ReportCache] = field(default_factory=dict)
+    applied_secrets: dict[str, str] = field(default_factory=dict)
+    """fleet uid -> desired hash of the scoped-store Secret this process applied"""
     report_uids: dict[tuple[str, str], str] = field(default_factory=dict)
     """(namespace, fleet) -> uid of the fleet whose ReportCache the policy controller reads"""
     fleets: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -216,9 +218,9 @@ def observe(kube: Kube, p: fd.Plan, ref: fd.FleetRef, status: dict, teacher_ref:
     if not p.active:
         return fd.Observed(**obs), None
     obs["policy"], obs["other_policies"] = _policy(kube, ref.namespace, ref.name)
-    secret = kube.get_secret(ref.namespace, fleet_store_secret_name(ref.name))
-    obs["secret_hash"] = (((secret or {}).get("metadata") or {}).get("annotations") or {}).get(
-        fd.ANNOTATION_DESIRED_HASH)
+    # Never read back (no Secret reads outside the operator's namespace): what this process
+    # applied last; after a restart the Secret is applied once more.
+    obs["secret_hash"] = RUNTIME.applied_secrets.get(ref.uid)
     ds = kube.get_daemonset(ref.namespace, fleet_agent_name(ref.name))
     obs["daemonset_hash"] = (((ds or {}).get("metadata") or {}).get("annotations") or {}).get(fd.ANNOTATION_DESIRED_HASH)
     store, settings, problem = open_store(kube, ref.namespace, p.teacher)
@@ -226,7 +228,7 @@ def observe(kube: Kube, p: fd.Plan, ref: fd.FleetRef, status: dict, teacher_ref:
         return fd.Observed(**obs, store_problem=problem, store_reason="StoreSecretMissing"), None
     try:
         obs["store_credentials"] = RUNTIME.users.ensure(settings, ref.namespace, ref.name, p.teacher.name,
-                                                        (secret or {}).get("data"))
+                                                        ref.uid)
     except AccessProblem as exc:
         obs["store_problem"], obs["store_reason"] = str(exc), exc.reason
     try:
@@ -251,6 +253,8 @@ def act(kube: Kube, body, ref: fd.FleetRef, old_status: dict, d: fd.Decision, st
                  f"{d.desired.target_revision}, wave {d.desired.wave}, {len(d.desired.node_tiers)} node(s))")
     for manifest in d.apply:
         kube.apply(manifest)
+        if manifest["kind"] == "Secret":
+            RUNTIME.applied_secrets[ref.uid] = manifest["metadata"]["annotations"][fd.ANNOTATION_DESIRED_HASH]
         log.info(f"{ref.namespace}/{ref.name}: applied {manifest['kind']} {manifest['metadata']['name']}")
     if not same_status(old_status, d.status):
         if d.status.get("phase") != old_status.get("phase"):
@@ -371,6 +375,7 @@ def on_delete(body, **_) -> None:
     metrics.remove_fleet(ns, name)
     RUNTIME.reports.pop(meta.get("uid"), None)
     RUNTIME.report_uids.pop((ns, name), None)
+    RUNTIME.applied_secrets.pop(meta.get("uid"), None)
     RUNTIME.fleets.pop((ns, name), None)
 
 

@@ -25,12 +25,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import secrets
 import threading
 import time
 from dataclasses import dataclass
 
-from ecc_workloads.contracts import StoreEnv, StoreLayout, StoreSettings
+from ecc_workloads.contracts import StoreLayout, StoreSettings
 
 log = logging.getLogger(__name__)
 
@@ -78,15 +77,16 @@ def policy_document(bucket: str, namespace: str, fleet: str, teacher: str) -> di
     }
 
 
-def new_password() -> str:
-    return secrets.token_urlsafe(24)  # 32 characters (MinIO: 8..40)
+def derive_password(admin_secret: str, namespace: str, fleet: str, uid: str) -> str:
+    """The fleet user's password: an HMAC of the fleet's identity under the operator's own store
+    secret. Every operator process derives the same one, so the operator never needs to read the
+    fleet's Secret back (its ServiceAccount may not read Secrets outside its own namespace), and a
+    re-created fleet (new uid) gets a new password."""
+    import base64
+    import hmac
 
-
-def reuse_password(secret_data: dict[str, str] | None, user: str) -> str | None:
-    """The password kept in the fleet's Secret, if the Secret belongs to this user."""
-    if secret_data and secret_data.get(StoreEnv.ACCESS_KEY) == user and secret_data.get(StoreEnv.SECRET_KEY):
-        return secret_data[StoreEnv.SECRET_KEY]
-    return None
+    mac = hmac.new(admin_secret.encode(), f"ecc-fleet-user/{namespace}/{fleet}/{uid}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")[:32]  # MinIO: 8..40 characters
 
 
 def scoped_settings(admin: StoreSettings, user: str, password: str) -> StoreSettings:
@@ -145,12 +145,12 @@ class ScopedUsers:
         self._lock = threading.Lock()
 
     def ensure(self, admin_settings: StoreSettings, namespace: str, fleet: str, teacher: str,
-               secret_data: dict[str, str] | None) -> StoreSettings:
+               uid: str) -> StoreSettings:
         """The fleet's scoped credentials; the user and policy exist when this returns."""
         from minio.error import MinioAdminException
 
         user = user_name(namespace, fleet)
-        password = reuse_password(secret_data, user)
+        password = derive_password(admin_settings.secret_key, namespace, fleet, uid)
         doc = policy_document(admin_settings.bucket, namespace, fleet, teacher)
         phash = hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
         key = (admin_settings.endpoint, user)
@@ -172,7 +172,6 @@ class ScopedUsers:
                     if str(getattr(exc, "_code", "")) not in ("404", "400"):
                         raise
                     log.warning(f"store user {user} of {namespace}/{fleet} is gone: re-creating it")
-            password = password or new_password()
             admin.user_add(user, password)
             admin.policy_add(policy_name(namespace, fleet), policy=doc)
             try:

@@ -596,22 +596,24 @@ def test_scoped_users_are_created_once_reused_and_recreated_when_missing():
     admin, clock = FakeAdmin(), [0.0]
     users = store_access.ScopedUsers(admin_factory=lambda s: admin, clock=lambda: clock[0])
     root = StoreSettings(endpoint="m:9000", access_key="root", secret_key="rootpass1", bucket="ecc-fleet")
-    creds = users.ensure(root, NS, FLEET, TEACHER, None)
+    creds = users.ensure(root, NS, FLEET, TEACHER, "uid-1")
     user = store_access.user_name(NS, FLEET)
     assert creds.access_key == user and admin.users[user] == creds.secret_key and admin.attached[user] == [user]
-    assert creds.endpoint == "m:9000" and creds.bucket == "ecc-fleet"
-    secret = creds.as_env()
+    assert creds.endpoint == "m:9000" and creds.bucket == "ecc-fleet" and 8 <= len(creds.secret_key) <= 40
     n = len(admin.calls)
-    assert users.ensure(root, NS, FLEET, TEACHER, secret) == creds and len(admin.calls) == n  # cached
+    assert users.ensure(root, NS, FLEET, TEACHER, "uid-1") == creds and len(admin.calls) == n  # cached
     clock[0] = store_access.RECHECK_S + 1
-    assert users.ensure(root, NS, FLEET, TEACHER, secret) == creds and admin.calls[-1] == "user_info"
+    assert users.ensure(root, NS, FLEET, TEACHER, "uid-1") == creds and admin.calls[-1] == "user_info"
     del admin.users[user]  # someone removed it
     clock[0] = 2 * store_access.RECHECK_S + 2
-    again = users.ensure(root, NS, FLEET, TEACHER, secret)
+    again = users.ensure(root, NS, FLEET, TEACHER, "uid-1")
     assert again.secret_key == creds.secret_key and admin.users[user] == creds.secret_key
-    # a fresh operator process reuses the password kept in the Secret
+    # a fresh operator process derives the same password without reading the Secret back
     other = store_access.ScopedUsers(admin_factory=lambda s: admin)
-    assert other.ensure(root, NS, FLEET, TEACHER, secret).secret_key == creds.secret_key
+    assert other.ensure(root, NS, FLEET, TEACHER, "uid-1").secret_key == creds.secret_key
+    # a re-created fleet (new uid) or another operator secret gets another password
+    assert store_access.derive_password("rootpass1", NS, FLEET, "uid-2") != creds.secret_key
+    assert store_access.derive_password("other-root", NS, FLEET, "uid-1") != creds.secret_key
     users.remove(root, NS, FLEET)
     assert user not in admin.users and user not in admin.policies
 
@@ -622,7 +624,7 @@ def test_admin_refusals_say_what_to_configure(code, reason):
     users = store_access.ScopedUsers(admin_factory=lambda s: FakeAdmin(fail=(code, "nope")))
     root = StoreSettings(endpoint="m:9000", access_key="root", secret_key="rootpass1")
     with pytest.raises(store_access.AccessProblem) as info:
-        users.ensure(root, NS, FLEET, TEACHER, None)
+        users.ensure(root, NS, FLEET, TEACHER, "uid-1")
     assert info.value.reason == reason and "m:9000" in str(info.value)
 
 
