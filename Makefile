@@ -6,7 +6,7 @@ export GOTOOLCHAIN := local
 PY := .venv/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help setup venv binaries demo test test-unit test-cluster bench-cluster lock down clean
+.PHONY: help setup venv binaries demo test test-unit test-cluster bench-cluster bench-fleet generate lock down clean
 
 help:
 	@echo "make demo   - set up, start the local cluster, show the fleet's nodes"
@@ -36,6 +36,15 @@ test-cluster: setup
 
 bench-cluster: setup
 	@$(PY) benchmarks/cluster.py --out benchmark-results/cluster
+
+bench-fleet: setup
+	@$(PY) benchmarks/fleet_scale.py --sizes 1000,5000 --out benchmark-results/fleet-scale
+
+# Regenerate everything derived from the pydantic models and the Python sources: CRDs and their
+# reference, the chart's CRD templates, values.yaml + values.schema.json, dashboards, alert rules,
+# manifests/base. Tests fail when a generated file is stale.
+generate: venv
+	@$(PY) -m ecc_operator.crdgen && $(PY) -m ecc_operator.chartgen
 
 down:
 	@$(PY) -m ecc_devcluster.cli down

@@ -19,6 +19,7 @@ from pathlib import Path
 import yaml
 
 SCRAPE_INTERVAL = "5s"
+ALERT_RULES = Path(__file__).resolve().parents[1] / "charts" / "ecc-fleet" / "files" / "alerts" / "ecc-fleet.rules.yaml"
 _TARGET = re.compile(r"^127\.\d{1,3}\.\d{1,3}\.\d{1,3}:\d{1,5}$|^localhost:\d{1,5}$")
 _JOB = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_-]*$")
 
@@ -34,6 +35,8 @@ def config_document(
     """prometheus.yml (pure)."""
     return {
         "global": {"scrape_interval": SCRAPE_INTERVAL, "evaluation_interval": SCRAPE_INTERVAL},
+        # the chart's alert rules (generated from ecc_operator.alerts), evaluated for real
+        "rule_files": [str(ALERT_RULES)],
         "scrape_configs": [
             {"job_name": "prometheus", "static_configs": [{"targets": [prometheus_target]}]},
             {
@@ -58,6 +61,8 @@ def config_document(
                 # Pods annotated prometheus.io/scrape=true on loopback IPs, discovered by
                 # ecc_devcluster.podsd (Debian's Prometheus has no kubernetes_sd).
                 "job_name": "ecc-pods",
+                # the operator's series carry the fleet's `namespace`: keep it (not exported_namespace)
+                "honor_labels": True,
                 "file_sd_configs": [
                     {"files": [str(Path(pod_sd_dir) / "*.json")], "refresh_interval": "10s"}
                 ],
