@@ -1,16 +1,20 @@
-"""`make demo`: bring the local cluster up (or reuse it) and show the fleet.
+"""`make demo`: the whole loop on the local cluster, in one command.
 
-Until the operator exists this is the whole demo: a real control plane, KWOK's fake
-edge nodes and our process nodes, the store and Prometheus, and a table of the
-fleet's nodes by site, capacity class and kind. It exits when done and leaves the
-cluster running for exploration; run again, it reuses a healthy cluster or cleanly
-restarts a broken one. Ctrl-C during start-up stops what was started.
+Brings the local cluster up (or reuses a healthy one; a broken one is cleanly restarted),
+installs the chart, and runs one learning cycle (ecc_devcluster.scenario): distillation,
+serving, rollout to the real and fake edge nodes, shifted traffic, drift, merge-back, the
+new revision rolled out. Ends with the fleet report — a table here, and report.json,
+report.md and PNG plots in demo-output/ — and leaves the cluster running for exploration.
+Ctrl-C during start-up stops what was started; during the cycle it stops the simulated
+agents and leaves the cluster for `make down`.
 """
 
 from __future__ import annotations
 
 import collections
 import sys
+import time
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -20,6 +24,7 @@ from ecc_devcluster import cluster
 from ecc_workloads import contracts as c
 
 console = Console()
+DEMO_NAMESPACE = "ecc-demo"
 
 
 def _say(msg: str) -> None:
@@ -74,21 +79,93 @@ def fleet_table(info: cluster.ClusterInfo) -> Table:
     return table
 
 
+def build_report(info: cluster.ClusterInfo, result, name: str):
+    """The FleetReport of one cycle (what `demo-output/report.json` holds)."""
+    from ecc_devcluster import fleet_report as fr
+
+    sites = [fr.SiteResult(name=site, nodes=len(result.site_nodes.get(site, [])), acc_before=acc,
+                           acc_after=result.acc_after.get(site, 0.0), requests=result.requests.get(site, 0),
+                           feedback=result.feedback.get(site, 0))
+             for site, acc in sorted(result.acc_before.items())]
+    revisions = [fr.RevisionEntry(revision=r["revision"], source=r["source"],
+                                  accuracy={b["profile"]: b["accuracy"] for b in r.get("bundles") or []
+                                            if b.get("accuracy") is not None})
+                 for r in result.revisions]
+    last = (result.policy_status or {}).get("lastMergeBack") or {}
+    merges = [fr.MergeBackDecision(round=int((result.policy_status or {}).get("round") or 1), result=last["result"],
+                                   revision=last.get("revision"), updates=int(last.get("updates") or 0),
+                                   reason=last.get("reason") or "")] if last.get("result") else []
+    return fr.FleetReport(
+        final_revision=int((result.teacher_status or {}).get("revision") or 0), revisions=revisions, sites=sites,
+        bytes_up=result.bytes_up, bytes_down=result.bytes_down, whole_model_bytes=result.whole_model_bytes,
+        merge_backs=merges, timings=result.timings,
+        cluster=fr.ClusterAccess(prometheus_url=info.prometheus_url, apiserver=info.apiserver_url,
+                                 how_to_stop=f"make down   (or .venv/bin/ecc dev down --name {name})"))
+
+
+def run_cycle(info: cluster.ClusterInfo, name: str, out_dir: Path) -> int:
+    """Install, distil, roll out, shift, merge back, roll out again; write the report."""
+    from ecc_devcluster import fleet_report as fr, scenario as sc
+
+    cfg = sc.ScenarioConfig(namespace=DEMO_NAMESPACE)
+    run = sc.Scenario(info, cfg, say=_say)
+    try:
+        cleanup_previous(run)
+        result = run.run()
+    finally:
+        run.close()
+    report = build_report(info, result, name)
+    written = fr.write_report(report, out_dir)
+    for table in fr.report_tables(report):
+        console.print(table)
+    console.print("[green]report:[/green] " + ", ".join(str(p) for p in written))
+    return report.final_revision
+
+
+def cleanup_previous(run) -> None:
+    """A second `make demo` on a reused cluster starts the cycle afresh: the previous cycle's
+    resources go first (the operator, still running, removes their store prefixes)."""
+    from kubernetes.client.rest import ApiException
+
+    from ecc_devcluster import scenario as sc
+
+    gone = []
+    for plural in ("adaptationpolicies", "edgefleets", "cloudteachers"):
+        try:
+            items = run.cl.custom.list_namespaced_custom_object(sc.GROUP, sc.VERSION, run.ns, plural)["items"]
+        except ApiException:
+            return  # CRDs not installed yet: a fresh cluster
+        for item in items:
+            run.cl.custom.delete_namespaced_custom_object(sc.GROUP, sc.VERSION, run.ns, plural,
+                                                          item["metadata"]["name"])
+            gone.append((plural, item["metadata"]["name"]))
+    if gone:
+        _say(f"removing the previous cycle's resources: {', '.join(n for _, n in gone)}")
+        sc.wait_for(lambda: not any(run.cl.get(p, run.ns, n) for p, n in gone), 120,
+                    "the previous cycle's resources deleted")
+
+
 def main(name: str = typer.Option("default", help="cluster name"),
-         fake_nodes: int = typer.Option(20, help="KWOK fake edge nodes")) -> None:
+         fake_nodes: int = typer.Option(60, help="KWOK fake edge nodes"),
+         out: Path = typer.Option(Path("demo-output"), help="where report.json, report.md and the plots go")) -> None:
+    t0 = time.monotonic()
     try:
         info = ensure_cluster(name, fake_nodes)
-    except cluster.ClusterError as exc:
+        console.print(fleet_table(info))
+        final = run_cycle(info, name, out)
+    except (cluster.ClusterError, RuntimeError, FileNotFoundError) as exc:
         console.print(f"[red]demo failed:[/red] {exc}")
         raise typer.Exit(1)
     except KeyboardInterrupt:
-        console.print("[yellow]interrupted: everything that was started has been stopped[/yellow]")
+        console.print("[yellow]interrupted: the cycle's simulated agents were stopped; the cluster keeps "
+                      "running (stop it with `make down`)[/yellow]")
         raise typer.Exit(130)
-    console.print(fleet_table(info))
     console.print(
-        "\n[bold]The cluster keeps running for exploration.[/bold]\n"
-        f"  eval \"$(.venv/bin/ecc dev env --name {name})\"; kubectl get nodes -L {c.EDGE_SITE_LABEL}\n"
-        f"  Prometheus: {info.prometheus_url}\n"
+        f"\n[bold]Done in {time.monotonic() - t0:.0f} s: the fleet runs revision {final}.[/bold] "
+        "The cluster keeps running for exploration.\n"
+        f"  eval \"$(.venv/bin/ecc dev env --name {name})\"; kubectl -n {DEMO_NAMESPACE} get cloudteachers,edgefleets,"
+        "adaptationpolicies\n"
+        f"  Prometheus: {info.prometheus_url}   (try: ecc_fleet_nodes_by_revision)\n"
         f"  object store: {info.store.endpoint} (bucket {info.store.bucket})\n"
         f"  stop it:    make down   (or .venv/bin/ecc dev down --name {name})"
     )

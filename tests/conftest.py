@@ -24,7 +24,7 @@ for p in (REPO_ROOT, REPO_ROOT / "operator"):
 from ecc_workloads.contracts import RuntimeEnv  # noqa: E402
 
 TEST_CLUSTER_ENV = RuntimeEnv.TEST_CLUSTER
-TEST_FAKE_NODES = 20
+TEST_FAKE_NODES = 60
 TEST_CLOUD_WORKERS = 1
 TEST_EDGE_PROCESS_NODES = 3
 
@@ -35,8 +35,9 @@ def _say(msg: str) -> None:
 
 @pytest.fixture(scope="session")
 def cluster(request):
-    """ClusterInfo of a dedicated local cluster (pytest-<pid>): 20 fake edge nodes, one
-    cloud worker, three process edge nodes, KServe CRDs. Fails — never skips — when it
+    """ClusterInfo of a dedicated local cluster (pytest-<pid>): 60 fake edge nodes (the
+    end-to-end fleet needs at least fifty), one cloud worker, three process edge nodes,
+    KServe CRDs. Fails — never skips — when it
     cannot start, with the reason and the failing component's log tail."""
     from ecc_devcluster import cluster as devcluster
 

@@ -165,6 +165,8 @@ def act(kube: Kube, body, ref: td.TeacherRef, old_status: dict, d: td.Decision) 
         kube.patch_status(GROUP, VERSION, PLURAL, ref.namespace, ref.name, d.status)
     for etype, reason, message in d.events:
         kopf.event(body, type=etype, reason=reason, message=message)
+    if d.status.get("revision"):
+        metrics.TEACHER_REVISION.labels(namespace=ref.namespace, teacher=ref.name).set(int(d.status["revision"]))
     if d.job_outcome:
         metrics.JOBS.labels(kind="distill", outcome=d.job_outcome).inc()
     if d.published_revision:
@@ -211,6 +213,10 @@ def on_delete(body, **_) -> None:
     """Remove the teacher's store prefixes (children go with their owner references).
     Content-addressed modules are shared by all teachers and stay."""
     meta, spec = body["metadata"], body.get("spec") or {}
+    try:
+        metrics.TEACHER_REVISION.remove(meta["namespace"], meta["name"])
+    except KeyError:
+        pass  # never published
     if (body.get("status") or {}).get("phase") != "Deleting":
         RUNTIME.kube.patch_status(GROUP, VERSION, PLURAL, meta["namespace"], meta["name"],
                                   {"phase": "Deleting", "message": "removing the store prefix; children follow "
