@@ -16,16 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import math
-import os
-import subprocess
 import sys
 import time
-import urllib.request
-import uuid
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 
@@ -35,11 +29,11 @@ from ecc_operator import fleet_decisions as fd
 from ecc_operator import teacher_decisions as td
 from ecc_operator.resources import CLOUD_TEACHER, EDGE_FLEET
 
-from test_operator_teacher import OperatorProcess, wait_for  # noqa: E402 (same directory)
+from operatorkit import (OperatorProcess, apply_crds, delete_custom_objects, delete_namespace, make_namespace,
+                         wait_for)
 
 pytestmark = pytest.mark.cluster
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 G, V = CLOUD_TEACHER.group, CLOUD_TEACHER.version
 TP, FP = CLOUD_TEACHER.plural, EDGE_FLEET.plural
 TEACHER, FLEET = "shop", "edge"
@@ -47,53 +41,19 @@ PROFILES = ("s02", "s1")
 TIMEOUT = 60
 
 
-class FleetOperatorProcess(OperatorProcess):
-    """The operator with the EdgeFleet controller imported (until __main__ imports it itself)."""
-
-    def start(self) -> None:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), str(REPO_ROOT / "operator"), env.get("PYTHONPATH", "")])
-        boot = ("import runpy, ecc_operator.fleet_handlers; "
-                "runpy.run_module('ecc_operator', run_name='__main__', alter_sys=True)")
-        argv = [sys.executable, "-c", boot, "--namespace", self.namespace, "--peering", "",
-                "--kubeconfig", str(self.cluster.kubeconfig), "--metrics-port", str(self.metrics_port),
-                "--liveness", f"http://127.0.0.1:{self.health_port}/healthz", "--python", sys.executable]
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"the operator exited with {self.proc.returncode}:\n{self.log_tail()}")
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.health_port}/healthz", timeout=1).read()
-                return
-            except OSError:
-                time.sleep(0.3)
-        pytest.fail(f"the operator's health endpoint did not answer in 60 s:\n{self.log_tail()}")
-
-
 # ---------------------------------------------------------------------------
 # Fixtures
 # ---------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def ns(cluster, kube):
-    from kubernetes import client
-
-    core = client.CoreV1Api(kube)
-    name = f"fleet-{uuid.uuid4().hex[:6]}"
-    core.create_namespace({"metadata": {"name": name}})
-    secret = core.read_namespaced_secret(c.STORE_SECRET_NAME, c.SYSTEM_NAMESPACE)
-    core.create_namespaced_secret(name, {"metadata": {"name": c.STORE_SECRET_NAME}, "data": secret.data})
+    name = make_namespace(kube, "fleet")
     yield name
-    core.delete_namespace(name)
+    delete_namespace(kube, name)
 
 
 @pytest.fixture(scope="module")
 def crds_installed(cluster):
-    kubectl = Path(cluster.bin_dir) / "kubectl"
-    run = subprocess.run([str(kubectl), f"--kubeconfig={cluster.kubeconfig}", "apply", "--server-side",
-                          "--force-conflicts", "-f", str(REPO_ROOT / "crds")], capture_output=True, text=True)
-    assert run.returncode == 0, f"kubectl apply --server-side -f crds/ failed: {run.stderr}"
+    apply_crds(cluster)
 
 
 @pytest.fixture(scope="module")
@@ -104,19 +64,13 @@ def exclude_label(ns):
 
 @pytest.fixture(scope="module")
 def operator(cluster, kube, ns, crds_installed, tmp_path_factory, exclude_label):
-    op = FleetOperatorProcess(cluster, ns, tmp_path_factory.mktemp("operator") / "operator.log")
+    op = OperatorProcess(cluster, ns, tmp_path_factory.mktemp("operator") / "operator.log",
+                         extra_args=("--peering", "", "--python", sys.executable))
     op.start()
     yield op
+    delete_custom_objects(kube, ns, [FP, TP])  # finalizers: delete while the operator runs
     from kubernetes import client
 
-    custom = client.CustomObjectsApi(kube)
-    for plural in (FP, TP):  # finalizers: delete while the operator runs
-        for item in custom.list_namespaced_custom_object(G, V, ns, plural)["items"]:
-            custom.delete_namespaced_custom_object(G, V, ns, plural, item["metadata"]["name"])
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and any(custom.list_namespaced_custom_object(G, V, ns, p)["items"]
-                                              for p in (FP, TP)):
-        time.sleep(0.5)
     core = client.CoreV1Api(kube)
     for n in core.list_node(label_selector=exclude_label).items:
         core.patch_node(n.metadata.name, {"metadata": {"labels": {exclude_label: None}}})

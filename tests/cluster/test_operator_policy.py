@@ -5,126 +5,66 @@ policy fires a round, waits for its quorum, runs ONE merge-back Job (the operato
 and restarted while it runs), the gate passes and the candidate becomes the teacher's
 revision 2 — manifests, drift references and corpus in MinIO, the teacher not re-distilled.
 
-The operator runs as a subprocess with the policy handlers imported (as `__main__` will once
-they are wired in). The fleet's nodeSelector matches no node, so no agent runs: the reports
-are written to the store exactly as agents write them.
+The operator runs as a subprocess (`python -m ecc_operator`, every controller). The fleet's
+nodeSelector matches no node, so no agent runs: the reports are written to the store exactly
+as agents write them.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
-import os
 import random
-import subprocess
 import sys
 import time
-import uuid
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 
 from ecc_workloads import contracts as c
 
 from ecc_operator import policy_decisions as pd
-from ecc_operator import teacher_decisions as td
 from ecc_operator.resources import ADAPTATION_POLICY, CLOUD_TEACHER, EDGE_FLEET
 
-from test_operator_teacher import OperatorProcess, condition, get, teacher, teacher_jobs, wait_for, wait_phase
+from operatorkit import (OperatorProcess, apply_crds, bitext_slice, delete_custom_objects, delete_namespace,
+                         make_namespace, upload_corpus, wait_for)
+from test_operator_teacher import condition, get, teacher, teacher_jobs, wait_phase
 
 pytestmark = pytest.mark.cluster
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-BITEXT_CSV = REPO_ROOT.parent / "shared" / "datasets" / "bitext-customer-support" / "bitext_customer_support.csv"
 G, V = CLOUD_TEACHER.group, CLOUD_TEACHER.version
 CORPUS_KEY = "test-corpora/policy-small.csv"
 INTENTS = 4
 ROWS_PER_INTENT = 40
 
 
-class PolicyOperator(OperatorProcess):
-    """The operator with the AdaptationPolicy handlers registered."""
-
-    def start(self) -> None:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), str(REPO_ROOT / "operator"), env.get("PYTHONPATH", "")])
-        code = ("import sys, ecc_operator.policy_handlers; from ecc_operator.__main__ import main; "
-                "main(sys.argv[1:])")
-        argv = [sys.executable, "-c", code, "--namespace", self.namespace,
-                "--kubeconfig", str(self.cluster.kubeconfig), "--metrics-port", str(self.metrics_port),
-                "--liveness", f"http://127.0.0.1:{self.health_port}/healthz", "--python", sys.executable]
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT)
-        import urllib.request
-
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"the operator exited with {self.proc.returncode}:\n{self.log_tail()}")
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.health_port}/healthz", timeout=1).read()
-                return
-            except OSError:
-                time.sleep(0.3)
-        pytest.fail(f"the operator's health endpoint did not answer in 60 s:\n{self.log_tail()}")
-
-
 @pytest.fixture(scope="module")
 def ns(cluster, kube):
-    from kubernetes import client
-
-    core = client.CoreV1Api(kube)
-    name = f"pol-{uuid.uuid4().hex[:6]}"
-    core.create_namespace({"metadata": {"name": name}})
-    secret = core.read_namespaced_secret(c.STORE_SECRET_NAME, c.SYSTEM_NAMESPACE)
-    core.create_namespaced_secret(name, {"metadata": {"name": c.STORE_SECRET_NAME}, "data": secret.data})
+    name = make_namespace(kube, "pol")
     yield name
-    core.delete_namespace(name)
+    delete_namespace(kube, name)
 
 
 @pytest.fixture(scope="module")
 def crds_installed(cluster):
-    kubectl = Path(cluster.bin_dir) / "kubectl"
-    run = subprocess.run([str(kubectl), f"--kubeconfig={cluster.kubeconfig}", "apply", "--server-side",
-                          "--force-conflicts", "-f", str(REPO_ROOT / "crds")], capture_output=True, text=True)
-    assert run.returncode == 0, f"kubectl apply --server-side -f crds/ failed: {run.stderr}"
+    apply_crds(cluster)
 
 
 @pytest.fixture(scope="module")
 def corpus(cluster, store_client):
     """(s3 URI, rows) of a 160-row, 4-intent slice of the shared Bitext corpus in MinIO."""
-    assert BITEXT_CSV.is_file(), f"{BITEXT_CSV} missing: the shared corpus lives in ../shared/datasets"
-    rows = list(csv.DictReader(BITEXT_CSV.open(encoding="utf-8")))
-    intents = sorted({r["intent"] for r in rows})[:INTENTS]
-    rnd = random.Random(0)
-    picked = [r for intent in intents for r in rnd.sample([r for r in rows if r["intent"] == intent], ROWS_PER_INTENT)]
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=["instruction", "intent", "response"])
-    w.writeheader()
-    for r in picked:
-        w.writerow({"instruction": r["instruction"], "intent": r["intent"], "response": r["response"]})
-    data = buf.getvalue().encode()
-    store_client.put_object(cluster.store.bucket, CORPUS_KEY, io.BytesIO(data), len(data))
-    return f"s3://{cluster.store.bucket}/{CORPUS_KEY}", picked
+    rows = bitext_slice(intents=INTENTS, rows_per_intent=ROWS_PER_INTENT)
+    return upload_corpus(cluster, store_client, CORPUS_KEY, rows), rows
 
 
 @pytest.fixture(scope="module")
 def operator(cluster, kube, ns, crds_installed, tmp_path_factory):
-    from kubernetes import client
-
-    op = PolicyOperator(cluster, ns, tmp_path_factory.mktemp("operator") / "operator.log")
+    op = OperatorProcess(cluster, ns, tmp_path_factory.mktemp("operator") / "operator.log",
+                         extra_args=("--python", sys.executable))
     op.start()
     yield op
     # Policies and teachers carry the operator's finalizer: delete them while it still runs.
-    custom = client.CustomObjectsApi(kube)
-    for kind in (ADAPTATION_POLICY, EDGE_FLEET, CLOUD_TEACHER):
-        for item in custom.list_namespaced_custom_object(G, V, ns, kind.plural)["items"]:
-            custom.delete_namespaced_custom_object(G, V, ns, kind.plural, item["metadata"]["name"])
-        deadline = time.monotonic() + 60
-        while custom.list_namespaced_custom_object(G, V, ns, kind.plural)["items"] and time.monotonic() < deadline:
-            time.sleep(0.5)
+    delete_custom_objects(kube, ns, [ADAPTATION_POLICY.plural, EDGE_FLEET.plural, CLOUD_TEACHER.plural])
     op.stop()
     print(f"operator log tail:\n{op.log_tail(80)}", file=sys.stderr)
 

@@ -10,21 +10,13 @@ Distillation uses the `tiny` built-in model on a 160-row corpus slice: one Job t
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
-import os
-import random
-import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
 import urllib.request
 import uuid
-from pathlib import Path
 
 import pytest
 
@@ -33,115 +25,35 @@ from ecc_workloads import contracts as c
 from ecc_operator import teacher_decisions as td
 from ecc_operator.resources import CLOUD_TEACHER, EDGE_FLEET
 
+from operatorkit import (OperatorProcess, apply_crds, bitext_slice, delete_custom_objects, delete_namespace,
+                         make_namespace, upload_corpus, wait_for)
+
 pytestmark = pytest.mark.cluster
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-BITEXT_CSV = REPO_ROOT.parent / "shared" / "datasets" / "bitext-customer-support" / "bitext_customer_support.csv"
 G, V, P = CLOUD_TEACHER.group, CLOUD_TEACHER.version, CLOUD_TEACHER.plural
 READY_TIMEOUT_S = 240
 CORPUS_KEY = "test-corpora/operator-small.csv"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 # ---------------------------------------------------------------------------
 # Fixtures
 # ---------------------------------------------------------------------------
-class OperatorProcess:
-    """`python -m ecc_operator` as a subprocess, restartable."""
-
-    def __init__(self, cluster, namespace: str, log_path: Path):
-        self.cluster, self.namespace, self.log_path = cluster, namespace, log_path
-        self.metrics_port, self.health_port = _free_port(), _free_port()
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), str(REPO_ROOT / "operator"), env.get("PYTHONPATH", "")])
-        argv = [sys.executable, "-m", "ecc_operator", "--namespace", self.namespace,
-                "--kubeconfig", str(self.cluster.kubeconfig), "--metrics-port", str(self.metrics_port),
-                "--liveness", f"http://127.0.0.1:{self.health_port}/healthz"]
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"the operator exited with {self.proc.returncode}:\n{self.log_tail()}")
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.health_port}/healthz", timeout=1).read()
-                return
-            except OSError:
-                time.sleep(0.3)
-        pytest.fail(f"the operator's health endpoint did not answer in 60 s:\n{self.log_tail()}")
-
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def metrics(self) -> str:
-        return urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5).read().decode()
-
-    def log_tail(self, n: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
-        except OSError:
-            return "(no log)"
-
-
 @pytest.fixture(scope="module")
 def ns(cluster, kube):
-    from kubernetes import client
-
-    core = client.CoreV1Api(kube)
-    name = f"op-{uuid.uuid4().hex[:6]}"
-    core.create_namespace({"metadata": {"name": name}})
-    secret = core.read_namespaced_secret(c.STORE_SECRET_NAME, c.SYSTEM_NAMESPACE)
-    core.create_namespaced_secret(name, {"metadata": {"name": c.STORE_SECRET_NAME}, "data": secret.data})
+    name = make_namespace(kube, "op")
     yield name
-    core.delete_namespace(name)
+    delete_namespace(kube, name)
 
 
 @pytest.fixture(scope="module")
 def crds_installed(cluster):
-    kubectl = Path(cluster.bin_dir) / "kubectl"
-    run = subprocess.run([str(kubectl), f"--kubeconfig={cluster.kubeconfig}", "apply", "--server-side",
-                          "--force-conflicts", "-f", str(REPO_ROOT / "crds")], capture_output=True, text=True)
-    assert run.returncode == 0, f"kubectl apply --server-side -f crds/ failed: {run.stderr}"
-    time.sleep(1)
+    apply_crds(cluster)
 
 
 @pytest.fixture(scope="module")
 def corpus_uri(cluster, store_client):
     """A 160-row, 4-intent slice of the shared Bitext corpus in MinIO."""
-    assert BITEXT_CSV.is_file(), f"{BITEXT_CSV} missing: the shared corpus lives in ../shared/datasets"
-    rows = list(csv.DictReader(BITEXT_CSV.open(encoding="utf-8")))
-    intents = sorted({r["intent"] for r in rows})[:4]
-    rnd = random.Random(0)
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=["instruction", "intent", "response"])
-    w.writeheader()
-    for intent in intents:
-        for r in rnd.sample([r for r in rows if r["intent"] == intent], 40):
-            w.writerow({"instruction": r["instruction"], "intent": r["intent"], "response": r["response"]})
-    data = buf.getvalue().encode()
-    store_client.put_object(cluster.store.bucket, CORPUS_KEY, io.BytesIO(data), len(data))
-    return f"s3://{cluster.store.bucket}/{CORPUS_KEY}"
+    return upload_corpus(cluster, store_client, CORPUS_KEY, bitext_slice(intents=4, rows_per_intent=40))
 
 
 @pytest.fixture(scope="module")
@@ -150,14 +62,7 @@ def operator(cluster, kube, ns, crds_installed, tmp_path_factory):
     op.start()
     yield op
     # CloudTeachers carry the operator's cleanup finalizer: delete them while it still runs.
-    from kubernetes import client
-
-    custom = client.CustomObjectsApi(kube)
-    for item in custom.list_namespaced_custom_object(G, V, ns, P)["items"]:
-        custom.delete_namespaced_custom_object(G, V, ns, P, item["metadata"]["name"])
-    deadline = time.monotonic() + 60
-    while custom.list_namespaced_custom_object(G, V, ns, P)["items"] and time.monotonic() < deadline:
-        time.sleep(0.5)
+    delete_custom_objects(kube, ns, [P])
     op.stop()
     print(f"operator log tail:\n{op.log_tail(60)}", file=sys.stderr)
 
@@ -215,17 +120,6 @@ def get(kube, ns: str, name: str) -> dict | None:
         if exc.status == 404:
             return None
         raise
-
-
-def wait_for(what: str, fn, timeout: float, op: OperatorProcess, interval: float = 1.0):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(interval)
-    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}; last: {last!r}\noperator log:\n{op.log_tail()}")
 
 
 def status_of(kube, ns, name) -> dict:

@@ -327,7 +327,7 @@ def test_cloud_assist_from_the_predict_path(env, published, monkeypatch):
     teacher; its labels become pseudo-labels; a failing teacher never fails a request."""
     import httpx
 
-    agent, store, clock = env["agent"], env["store"], env["clock"]
+    agent, store = env["agent"], env["store"]
     calls = []
 
     def fake_post(url, json, timeout):
