@@ -76,7 +76,8 @@ class FleetReport(_Doc):
     bytes_up: Count = Field(description="delta and report bytes the edge nodes uploaded")
     bytes_down: Count = Field(description="module and manifest bytes the edge nodes fetched")
     whole_model_bytes: Count = Field(
-        description="bytes shipping whole models would have moved for the same roll-outs and uploads")
+        description="bytes shipping whole models would have moved for the same roll-outs and uploads "
+                    "(the demo: the whole cloud model down per node and revision, a whole-model update up per delta)")
     bytes_ratio: float | None = Field(None, description="(bytes_up + bytes_down) / whole_model_bytes; derived")
     merge_backs: list[MergeBackDecision] = Field(default_factory=list)
     timings: dict[str, Seconds] = Field(default_factory=dict, description="phase -> seconds, in phase order")
