@@ -141,52 +141,74 @@ def corpus_slices(cfg: ScenarioConfig) -> CorpusSlices:
 # ---------------------------------------------------------------------------
 # Custom resources of the scenario (the samples, sized for one machine)
 # ---------------------------------------------------------------------------
+SAMPLES_DIR = REPO_ROOT / "manifests" / "samples"
+DELETE = object()
+"""In an override: remove this key from the sample."""
+
+
+def sample(file: str) -> dict:
+    """One of manifests/samples/ (the resources users apply), parsed."""
+    import yaml
+
+    return yaml.safe_load((SAMPLES_DIR / file).read_text())
+
+
+def overlay(base: dict, over: dict) -> dict:
+    """`base` with `over` merged in: dicts recursively, anything else (lists too) replaced;
+    DELETE removes a key."""
+    out = dict(base)
+    for key, value in over.items():
+        if value is DELETE:
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = overlay(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+# The samples, sized for one 2-core machine: one 2-block student on a base-register slice (so
+# that the sites' registers are a real shift), one tier, fast agent intervals, and a gate sized
+# to the small held-out split.
 def teacher_manifest(ns: str, corpus_uri: str) -> dict:
-    return {
-        "apiVersion": f"{GROUP}/{VERSION}", "kind": "CloudTeacher", "metadata": {"name": TEACHER, "namespace": ns},
+    return overlay(sample("cloudteacher.yaml"), {
+        "metadata": {"name": TEACHER, "namespace": ns},
         "spec": {
-            "model": {"source": "minilm-l6"},
             "corpus": {"uri": corpus_uri, "textColumn": "instruction", "labelColumn": "intent",
-                       "responseColumn": "response", "cleaning": {"dedupe": "exact"}},
+                       "responseColumn": "response", "cleaning": {"dedupe": "exact"}, "maxRows": DELETE},
             "students": [{"profile": "edge", "blocks": [0, 1]}],
-            "distillation": {"epochs": 2, "batchSize": 32, "backoffLimit": 1, "learningRate": 1e-4},
-            "serving": {"mode": "deployment", "replicas": 1},
+            "distillation": {"epochs": 2, "batchSize": 32, "backoffLimit": 1, "learningRate": 1e-4,
+                             "resources": DELETE},
         },
-    }
+    })
 
 
 def fleet_manifest(ns: str) -> dict:
-    return {
-        "apiVersion": f"{GROUP}/{VERSION}", "kind": "EdgeFleet", "metadata": {"name": FLEET, "namespace": ns},
+    return overlay(sample("edgefleet.yaml"), {
+        "metadata": {"name": FLEET, "namespace": ns},
         "spec": {
             "teacherRef": {"name": TEACHER},
-            "nodeSelector": {"matchLabels": {c.EDGE_NODE_ROLE_LABEL: ""}},
             "tiers": [{"name": "all", "profile": "edge"}],
             "rollout": {"canaryPercent": 10, "healthGate": {"minHealthyPercent": 80, "timeoutSeconds": 300}},
-            "agent": {"pollIntervalSeconds": 2, "reportIntervalSeconds": 3,
-                      "tolerations": [{"key": c.EDGE_TAINT_KEY, "operator": "Exists", "effect": "NoSchedule"}]},
-            "privacy": {"cloudAssist": True, "scrubBeforeAssist": True, "assistBelowConfidence": 0.3,
-                        "uploadForm": "factors", "uploadClipNorm": 20.0},
+            "agent": {"pollIntervalSeconds": 2, "reportIntervalSeconds": 3, "resources": DELETE},
+            "privacy": {"assistBelowConfidence": 0.3, "uploadForm": "factors", "uploadClipNorm": 20.0},
         },
-    }
+    })
 
 
 def policy_manifest(ns: str, cfg: ScenarioConfig) -> dict:
-    return {
-        "apiVersion": f"{GROUP}/{VERSION}", "kind": "AdaptationPolicy", "metadata": {"name": POLICY, "namespace": ns},
+    return overlay(sample("adaptationpolicy.yaml"), {
+        "metadata": {"name": POLICY, "namespace": ns},
         "spec": {
             "fleetRef": {"name": FLEET},
-            "drift": {"signal": "confidence", "threshold": 0.2, "minNodes": 2, "windowMinutes": 10},
-            "localAdaptation": {"loraRank": 8, "loraAlpha": 16, "minSamples": 16, "maxSamples": 500, "epochs": 4,
-                                "learningRate": 2e-3},
-            "mergeBack": {"trigger": {"onDrift": True}, "aggregation": "trimmed-mean", "trimFraction": 0.2,
-                          "mergeCoefficient": 1.0, "minUpdates": cfg.min_updates, "deadlineMinutes": cfg.deadline_minutes,
+            "localAdaptation": {"epochs": 4, "learningRate": 2e-3},
+            "mergeBack": {"minUpdates": cfg.min_updates, "deadlineMinutes": cfg.deadline_minutes,
                           # The held-out set is the base register's validation split (~32 rows):
                           # one row is 3 points, so tolerate one row on the mean.
                           "evaluationGate": {"minImprovement": -0.04, "maxRegression": 0.1}},
             "cooldownMinutes": 60,
         },
-    }
+    })
 
 
 # ---------------------------------------------------------------------------
