@@ -5,8 +5,8 @@ installs the chart, and runs one learning cycle (ecc_devcluster.scenario): disti
 serving, rollout to the real and fake edge nodes, shifted traffic, drift, merge-back, the
 new revision rolled out. Ends with the fleet report — a table here, and report.json,
 report.md and PNG plots in demo-output/ — and leaves the cluster running for exploration.
-Ctrl-C during start-up stops what was started; during the cycle it stops the simulated
-agents and leaves the cluster for `make down`.
+Ctrl-C during start-up stops what was started; during the cycle it removes the cycle's
+resources, the release and its namespace, and leaves the cluster for `make down`.
 """
 
 from __future__ import annotations
@@ -112,6 +112,13 @@ def run_cycle(info: cluster.ClusterInfo, name: str, out_dir: Path) -> int:
     try:
         cleanup_previous(run)
         result = run.run()
+    except KeyboardInterrupt:
+        _say("interrupted: removing the cycle's resources and the release (Ctrl-C again to leave them)")
+        try:
+            run.teardown()
+        except KeyboardInterrupt:
+            pass
+        raise
     finally:
         run.close()
     report = build_report(info, result, name)
@@ -157,8 +164,8 @@ def main(name: str = typer.Option("default", help="cluster name"),
         console.print(f"[red]demo failed:[/red] {exc}")
         raise typer.Exit(1)
     except KeyboardInterrupt:
-        console.print("[yellow]interrupted: the cycle's simulated agents were stopped; the cluster keeps "
-                      "running (stop it with `make down`)[/yellow]")
+        console.print("[yellow]interrupted: what the cycle started is gone; the cluster keeps running "
+                      "(stop it with `make down`)[/yellow]")
         raise typer.Exit(130)
     console.print(
         f"\n[bold]Done in {time.monotonic() - t0:.0f} s: the fleet runs revision {final}.[/bold] "
