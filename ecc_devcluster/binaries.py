@@ -33,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -735,9 +736,8 @@ def _link(spec: ToolSpec, build: Path) -> None:
         target = build / name
         if link.is_symlink() and Path(os.readlink(link)) == target:
             continue
-        temp = target_dir / f".{name}.{os.getpid()}.tmp"
-        with contextlib.suppress(FileNotFoundError):
-            temp.unlink()
+        # unique per caller: threads of one process share the pid
+        temp = target_dir / f".{name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
         temp.symlink_to(target)
         os.replace(temp, link)
 
