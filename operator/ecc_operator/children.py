@@ -166,6 +166,20 @@ class Kube:
             _content_type="application/merge-patch+json",
         )
 
+    def write_status(self, group: str, version: str, plural: str, namespace: str, name: str, old: dict,
+                     new: dict) -> bool:
+        """Patch `new` onto the status only when it changes something (and log a phase change);
+        returns whether it wrote. One write per reconcile at most, none when nothing changed."""
+        from ecc_operator.conditions import same_status
+
+        old = old or {}
+        if same_status(old, new):
+            return False
+        if new.get("phase") != old.get("phase"):
+            log.info(f"{namespace}/{name}: phase {old.get('phase')} -> {new.get('phase')}: {new.get('message')}")
+        self.patch_status(group, version, plural, namespace, name, new)
+        return True
+
 
 def _secret_with_data(manifest: dict) -> dict:
     """stringData folded into base64 `data` (server-side apply then owns plain fields only)."""

@@ -37,7 +37,6 @@ from ecc_workloads.contracts import AgentReport, DesiredState, StoreLayout, flee
 from ecc_operator import fleet_decisions as fd
 from ecc_operator import metrics, operator_store
 from ecc_operator.children import Kube
-from ecc_operator.conditions import same_status
 from ecc_operator.node_index import NodeIndex, NodeWatcher, wait_synced
 from ecc_operator.resources import ADAPTATION_POLICY, CLOUD_TEACHER, EDGE_FLEET, AdaptationPolicySpec
 from ecc_operator.store_access import AccessProblem, ScopedUsers, delete_prefix, user_name
@@ -256,11 +255,7 @@ def act(kube: Kube, body, ref: fd.FleetRef, old_status: dict, d: fd.Decision, st
         if manifest["kind"] == "Secret":
             RUNTIME.applied_secrets[ref.uid] = manifest["metadata"]["annotations"][fd.ANNOTATION_DESIRED_HASH]
         log.info(f"{ref.namespace}/{ref.name}: applied {manifest['kind']} {manifest['metadata']['name']}")
-    if not same_status(old_status, d.status):
-        if d.status.get("phase") != old_status.get("phase"):
-            log.info(f"{ref.namespace}/{ref.name}: phase {old_status.get('phase')} -> {d.status.get('phase')}: "
-                     f"{d.status.get('message')}")
-        kube.patch_status(GROUP, VERSION, PLURAL, ref.namespace, ref.name, d.status)
+    kube.write_status(GROUP, VERSION, PLURAL, ref.namespace, ref.name, old_status, d.status)
     for etype, reason, message in d.events:
         kopf.event(body, type=etype, reason=reason, message=message)
     if d.metrics is not None:

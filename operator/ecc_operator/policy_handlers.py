@@ -27,7 +27,6 @@ from ecc_operator import policy_decisions as pd
 from ecc_operator import teacher_decisions as td
 from ecc_operator import teacher_handlers
 from ecc_operator.children import Kube
-from ecc_operator.conditions import same_status
 from ecc_operator.resources import ADAPTATION_POLICY, CLOUD_TEACHER, EDGE_FLEET
 
 log = logging.getLogger(__name__)
@@ -282,11 +281,7 @@ def act(kube: Kube, body, ref: pd.PolicyRef, old_status: dict, d: pd.Decision) -
             metrics.JOBS.labels(kind="merge-back", outcome="created").inc()
         else:
             d.events = [e for e in d.events if e[1] != "JobCreated"]
-    if not same_status(old_status, d.status):
-        if d.status.get("phase") != old_status.get("phase"):
-            log.info(f"{ref.namespace}/{ref.name}: phase {old_status.get('phase')} -> {d.status.get('phase')}: "
-                     f"{d.status.get('message')}")
-        kube.patch_status(GROUP, VERSION, PLURAL, ref.namespace, ref.name, d.status)
+    kube.write_status(GROUP, VERSION, PLURAL, ref.namespace, ref.name, old_status, d.status)
     for etype, reason, message in d.events:
         kopf.event(body, type=etype, reason=reason, message=message)
     if d.round_result:

@@ -20,7 +20,6 @@ from ecc_operator import metrics
 from ecc_operator import teacher_decisions as td
 from ecc_operator import operator_store
 from ecc_operator.children import Kube
-from ecc_operator.conditions import same_status
 from ecc_operator.resources import CLOUD_TEACHER
 
 log = logging.getLogger(__name__)
@@ -158,11 +157,7 @@ def act(kube: Kube, body, ref: td.TeacherRef, old_status: dict, d: td.Decision) 
     for manifest in d.apply:
         kube.apply(manifest)
         log.info(f"{ref.namespace}/{ref.name}: applied {manifest['kind']} {manifest['metadata']['name']}")
-    if not same_status(old_status, d.status):
-        if d.status.get("phase") != old_status.get("phase"):
-            log.info(f"{ref.namespace}/{ref.name}: phase {old_status.get('phase')} -> {d.status.get('phase')}: "
-                     f"{d.status.get('message')}")
-        kube.patch_status(GROUP, VERSION, PLURAL, ref.namespace, ref.name, d.status)
+    kube.write_status(GROUP, VERSION, PLURAL, ref.namespace, ref.name, old_status, d.status)
     for etype, reason, message in d.events:
         kopf.event(body, type=etype, reason=reason, message=message)
     if d.status.get("revision"):
