@@ -51,7 +51,6 @@ class ScenarioConfig(BaseModel):
     deadline_minutes: int = Field(4, ge=1, description="a round merges what it has after this long")
     seed: int = 7
     timeout_s: float = 420.0
-    sim_drift_shifted: float = Field(0.6, ge=0, le=1, description="drift the simulated agents report on shifted sites")
 
 
 @dataclass
@@ -73,7 +72,6 @@ class CycleResult:
     whole_model_bytes: int = 0
     timings: dict[str, float] = field(default_factory=dict)
     matched_nodes: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------
@@ -116,21 +114,21 @@ def corpus_slices(cfg: ScenarioConfig) -> CorpusSlices:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=["instruction", "intent", "response"])
     w.writeheader()
+    taught: set[str] = set()
     for intent in intents:
         rows = list(by.get(("base", intent), []))
         rng.shuffle(rows)
         for r in rows[: cfg.train_per_intent]:
             w.writerow({"instruction": r["instruction"], "intent": intent, "response": r["response"]})
+            taught.add(r["instruction"])
     feedback, evaluation = {}, {}
     per_fb = max(1, cfg.feedback_per_site // len(intents))
     per_ev = max(1, cfg.eval_per_site // len(intents))
     for site in ("base",) + SHIFTED_SITES:
         fb, ev = [], []
         for intent in intents:
-            rows = list(by.get((site, intent), []))
+            rows = [r for r in by.get((site, intent), []) if r["instruction"] not in taught]
             rng.shuffle(rows)
-            skip = cfg.train_per_intent if site == "base" else 0
-            rows = rows[skip:]
             fb += [(r["instruction"], intent) for r in rows[:per_fb]]
             ev += [(r["instruction"], intent) for r in rows[per_fb: per_fb + per_ev]]
         rng.shuffle(fb)
