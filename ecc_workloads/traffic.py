@@ -345,11 +345,7 @@ def send_traffic(endpoints: Endpoints, data: Mapping[str, Rows], *, requests_per
                     time.sleep(pause_s)
         return ep.site, st
 
-    per_site: dict[str, list[dict]] = defaultdict(list)
-    if endpoints:
-        with ThreadPoolExecutor(max_workers=min(32, len(endpoints)), thread_name_prefix="traffic") as pool:
-            for site, st in pool.map(one, endpoints):
-                per_site[site].append(st)
+    per_site = _per_site(endpoints, one, workers=32, name="traffic")
     out: dict[str, dict] = {}
     for site, stats in sorted(per_site.items()):
         lat = [ms for st in stats for ms in st["lat"]]
@@ -361,6 +357,16 @@ def send_traffic(endpoints: Endpoints, data: Mapping[str, Rows], *, requests_per
             last_error=next((s["last_error"] for s in stats if s["last_error"]), ""),
         ))
     return out
+
+
+def _per_site(endpoints: list[AgentEndpoint], one, *, workers: int, name: str) -> dict[str, list[dict]]:
+    """Run `one(endpoint) -> (site, stats)` for every endpoint concurrently; stats per site."""
+    per_site: dict[str, list[dict]] = defaultdict(list)
+    if endpoints:
+        with ThreadPoolExecutor(max_workers=min(workers, len(endpoints)), thread_name_prefix=name) as pool:
+            for site, st in pool.map(one, endpoints):
+                per_site[site].append(st)
+    return per_site
 
 
 def _traffic_dict(t: SiteTraffic) -> dict:
@@ -398,11 +404,7 @@ def evaluate_sites(endpoints: Endpoints, heldout: Mapping[str, Rows], *, batch_s
                 st["revisions"].add(answer.revision)
         return ep.site, st
 
-    per_site: dict[str, list[dict]] = defaultdict(list)
-    if endpoints:
-        with ThreadPoolExecutor(max_workers=min(16, len(endpoints)), thread_name_prefix="evaluate") as pool:
-            for site, st in pool.map(one, endpoints):
-                per_site[site].append(st)
+    per_site = _per_site(endpoints, one, workers=16, name="evaluate")
     out: dict[str, dict] = {}
     for site, stats in sorted(per_site.items()):
         rows = sum(s["rows"] for s in stats)

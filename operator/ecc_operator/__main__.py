@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from kubernetes import client, config
 
-    from ecc_operator import (fleet_handlers, metrics, policy_handlers, refs_handlers, settings as op_settings,
+    from ecc_operator import (fleet_handlers, metrics, policy_handlers, settings as op_settings,
                               teacher_decisions as td, teacher_handlers)
     from ecc_operator.children import Kube
 
@@ -100,9 +100,6 @@ def main(argv: list[str] | None = None) -> None:
     fleet_handlers.configure(teacher_handlers.RUNTIME.kube, args.python)
     policy_handlers.RUNTIME.kube = teacher_handlers.RUNTIME.kube
     policy_handlers.RUNTIME.workloads = teacher_handlers.RUNTIME.workloads
-    policy_handlers.RUNTIME.drift_source = fleet_handlers.drift_summaries  # one reader of agent reports
-    refs_handlers.RUNTIME.kube = teacher_handlers.RUNTIME.kube
-    refs_handlers.RUNTIME.namespaces = tuple(args.namespace)
     peering = args.peering or None
     if peering:
         ensure_peering(client.ApiClient(), peering, args.namespace)
@@ -119,11 +116,6 @@ def main(argv: list[str] | None = None) -> None:
         # In a pod bind to its IP (ECC_POD_IP from the downward API; the process node agent runs
         # pods side by side on one host), elsewhere to every address.
         metrics.serve(args.metrics_port, addr=os.environ.get(RuntimeEnv.POD_IP) or "0.0.0.0")
-        refs_handlers.start()
-
-    @kopf.on.cleanup()
-    def _stop(**_) -> None:
-        refs_handlers.RUNTIME.stop.set()
 
     asyncio.run(
         kopf.operator(

@@ -186,7 +186,7 @@ def read_reports(store, ref: fd.FleetRef, cache: ReportCache) -> tuple[dict[str,
     return {n: r for n, (_, r) in cache.entries.items()}, tuple(e for _, e in cache.errors.values())
 
 
-def drift_summaries(store, bucket: str, namespace: str, fleet: str):
+def drift_summaries(namespace: str, fleet: str):
     """The policy controller's view of a fleet's drift, from the reports this controller
     already read (no second LIST or GET of the same objects). Empty until the fleet's first
     reconcile."""

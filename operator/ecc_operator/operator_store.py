@@ -11,6 +11,7 @@ Jobs and servers never use these: their pods take the Secret of their own namesp
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 
@@ -47,7 +48,10 @@ def store_access(kube: Kube, namespace: str, secret_name: str, bucket: str) -> S
     return StoreAccess(store_settings_from_secret(data, bucket) if data is not None else None, source)
 
 
+@functools.lru_cache(maxsize=32)
 def open_store(settings: StoreSettings):
+    """One Store (and so one connection pool) per set of credentials, shared by every
+    reconcile of every controller, instead of a new client every few seconds."""
     from ecc_workloads.store import Store
 
     return Store(settings, retry_seconds=STORE_RETRY_S)

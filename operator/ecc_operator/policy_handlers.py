@@ -2,8 +2,8 @@
 
 Triggers: create / spec update / resume and a resync timer (drift, deltas, Job progress), all
 running the same `reconcile()`, serialised per policy by a lock. Observed: the EdgeFleet of
-spec.fleetRef, its CloudTeacher, the fleet's drift (agent reports, through
-`Runtime.drift_source`), the deltas of the round's revision, the round's Job and its report.
+spec.fleetRef, its CloudTeacher, the fleet's drift (the agent reports the EdgeFleet controller
+already read: fleet_handlers.drift_summaries), the deltas of the round's revision, the round's Job and its report.
 Acted: create the Job, promote the candidate (store copies, then the teacher's status under
 the teacher controller's lock), ONE status patch when something changed, Events, metrics.
 """
@@ -16,16 +16,15 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable
 
 import kopf
 
-from ecc_workloads.contracts import AgentReport, BundleManifest, JobReport, MetricNames, StoreLayout
+from ecc_workloads.contracts import BundleManifest, JobReport, StoreLayout
 
 from ecc_operator import metrics, operator_store
 from ecc_operator import policy_decisions as pd
 from ecc_operator import teacher_decisions as td
-from ecc_operator import teacher_handlers
+from ecc_operator import fleet_handlers, teacher_handlers
 from ecc_operator.children import Kube
 from ecc_operator.resources import ADAPTATION_POLICY, CLOUD_TEACHER, EDGE_FLEET
 
@@ -35,76 +34,12 @@ GROUP, VERSION, PLURAL = ADAPTATION_POLICY.group, ADAPTATION_POLICY.version, ADA
 RESYNC_SECONDS = 5.0
 
 
-# ---------------------------------------------------------------------------
-# Metrics (metrics.py owns them once they are added there; until then, defined here)
-# ---------------------------------------------------------------------------
-def _metric(attr: str, factory):
-    existing = getattr(metrics, attr, None)
-    return existing if existing is not None else factory()
-
-
-def _rounds():
-    from prometheus_client import Counter
-
-    return Counter(MetricNames.MERGEBACK_ROUNDS, "merge-back rounds by result (Published, Rejected, Failed)",
-                   ["namespace", "policy", "result"])
-
-
-def _pending():
-    from prometheus_client import Gauge
-
-    return Gauge(MetricNames.POLICY_PENDING_UPDATES, "deltas waiting for the policy's current round",
-                 ["namespace", "policy"])
-
-
-MERGEBACK_ROUNDS = _metric("MERGEBACK_ROUNDS", _rounds)
-POLICY_PENDING_UPDATES = _metric("POLICY_PENDING_UPDATES", _pending)
-
-
-# ---------------------------------------------------------------------------
-# Drift: the fleet's agent reports (one LIST; a report is re-read only when its ETag changed)
-# ---------------------------------------------------------------------------
-DriftSource = Callable[[object, str, str, str], list[pd.NodeDrift]]
-"""(store, bucket, namespace, fleet) -> drift of the fleet's reporting nodes."""
-
-
-@dataclass
-class ReportCache:
-    entries: dict[str, tuple[str, pd.NodeDrift | None]] = field(default_factory=dict)
-    guard: threading.Lock = field(default_factory=threading.Lock)
-
-    def read(self, store, bucket: str, namespace: str, fleet: str) -> list[pd.NodeDrift]:
-        prefix = StoreLayout.reports_prefix(namespace, fleet)
-        listed = {o.object_name: (o.etag or "") for o in store.client.list_objects(bucket, prefix=prefix,
-                                                                                    recursive=True)}
-        out = []
-        with self.guard:
-            for key in [k for k in self.entries if k.startswith(prefix) and k not in listed]:
-                del self.entries[key]
-            for key, etag in sorted(listed.items()):
-                cached = self.entries.get(key)
-                if cached is None or cached[0] != etag:
-                    try:
-                        rep = AgentReport.model_validate_json(store.get_bytes(td.store_uri(bucket, key)))
-                        cached = (etag, pd.NodeDrift(rep.node, rep.revision, rep.drift_score, rep.time))
-                    except Exception as exc:  # noqa: BLE001 - one bad report never blocks the policy
-                        log.warning(f"agent report s3://{bucket}/{key} unreadable: {type(exc).__name__}: {exc}")
-                        cached = (etag, None)
-                    self.entries[key] = cached
-                if cached[1] is not None:
-                    out.append(cached[1])
-        return out
-
-
 @dataclass
 class Runtime:
     """Process-wide state (kube and workloads default to the teacher controller's)."""
 
     kube: Kube | None = None
     workloads: td.WorkloadSettings | None = None
-    drift_source: DriftSource | None = None
-    """The lead may wire the fleet controller's shared report cache here; default: our own reader."""
-    reports: ReportCache = field(default_factory=ReportCache)
     locks: dict[str, threading.Lock] = field(default_factory=dict)
     locks_guard: threading.Lock = field(default_factory=threading.Lock)
 
@@ -117,10 +52,6 @@ class Runtime:
 
     def the_workloads(self) -> td.WorkloadSettings:
         return self.workloads or teacher_handlers.RUNTIME.workloads
-
-    def read_drift(self, store, bucket: str, namespace: str, fleet: str) -> list[pd.NodeDrift]:
-        source = self.drift_source or self.reports.read
-        return source(store, bucket, namespace, fleet)
 
 
 RUNTIME = Runtime()
@@ -193,7 +124,7 @@ def observe(kube: Kube, p: pd.Plan, ref: pd.PolicyRef, status: dict) -> pd.Obser
     revision = job.revision if job is not None and job.revision is not None else \
         int((teacher.get("status") or {}).get("revision") or 0)
     try:
-        obs["drift"] = tuple(RUNTIME.read_drift(store, bucket, ref.namespace, p.fleet))
+        obs["drift"] = tuple(fleet_handlers.drift_summaries(ref.namespace, p.fleet))
         if revision > 0:
             prefix = StoreLayout.deltas_prefix(ref.namespace, p.fleet, revision)
             keys = [_key(bucket, u) for u in store.list(td.store_uri(bucket, prefix))]
@@ -285,8 +216,8 @@ def act(kube: Kube, body, ref: pd.PolicyRef, old_status: dict, d: pd.Decision) -
     for etype, reason, message in d.events:
         kopf.event(body, type=etype, reason=reason, message=message)
     if d.round_result:
-        MERGEBACK_ROUNDS.labels(namespace=ref.namespace, policy=ref.name, result=d.round_result).inc()
-    POLICY_PENDING_UPDATES.labels(namespace=ref.namespace, policy=ref.name).set(d.pending_updates)
+        metrics.MERGEBACK_ROUNDS.labels(namespace=ref.namespace, policy=ref.name, result=d.round_result).inc()
+    metrics.POLICY_PENDING_UPDATES.labels(namespace=ref.namespace, policy=ref.name).set(d.pending_updates)
 
 
 def reconcile(body) -> None:

@@ -57,10 +57,6 @@ RUNTIME = Runtime()
 # ---------------------------------------------------------------------------
 # Observation (side effects: reads only)
 # ---------------------------------------------------------------------------
-def _store(settings):
-    return operator_store.open_store(settings)
-
-
 def _read_report(store, bucket: str, ref: td.TeacherRef, job: str) -> tuple[JobReport | None, str]:
     from ecc_workloads.store import KeyNotFound
 
@@ -116,7 +112,7 @@ def observe(kube: Kube, p: td.Plan, ref: td.TeacherRef, status: dict) -> td.Obse
             view = td.JobView.from_job(job)
             obs["job"] = view
             if view.finished:
-                store = _store(access.settings)
+                store = operator_store.open_store(access.settings)
                 report, error = _read_report(store, spec.store.bucket, ref, view.name)
                 obs["report"] = report
                 if view.succeeded:
@@ -226,7 +222,7 @@ def on_delete(body, **_) -> None:
     if access.settings is None:
         log.warning(f"{access.source} missing at deletion: store prefix left in place")
         return
-    removed = delete_prefixes(_store(access.settings), parsed.store.bucket,
+    removed = delete_prefixes(operator_store.open_store(access.settings), parsed.store.bucket,
                               td.teacher_prefixes(meta["namespace"], meta["name"]))
     log.info(f"removed {removed} store objects of {meta['namespace']}/{meta['name']}")
 

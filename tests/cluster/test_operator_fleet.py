@@ -29,10 +29,10 @@ from ecc_operator import fleet_decisions as fd
 from ecc_operator import teacher_decisions as td
 from ecc_operator.resources import CLOUD_TEACHER, EDGE_FLEET
 
-from operatorkit import (OperatorProcess, apply_crds, delete_custom_objects, delete_namespace, make_namespace,
-                         wait_for)
+from operatorkit import OperatorProcess, delete_custom_objects, wait_for
 
 pytestmark = pytest.mark.cluster
+NAMESPACE_PREFIX = "fleet"  # the `ns` fixture of tests/cluster/conftest.py
 
 G, V = CLOUD_TEACHER.group, CLOUD_TEACHER.version
 TP, FP = CLOUD_TEACHER.plural, EDGE_FLEET.plural
@@ -44,18 +44,6 @@ TIMEOUT = 60
 # ---------------------------------------------------------------------------
 # Fixtures
 # ---------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def ns(cluster, kube):
-    name = make_namespace(kube, "fleet")
-    yield name
-    delete_namespace(kube, name)
-
-
-@pytest.fixture(scope="module")
-def crds_installed(cluster):
-    apply_crds(cluster)
-
-
 @pytest.fixture(scope="module")
 def exclude_label(ns):
     """A label only this module uses: a node carrying it leaves the fleet."""

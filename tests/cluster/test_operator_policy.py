@@ -26,28 +26,16 @@ from ecc_workloads import contracts as c
 from ecc_operator import policy_decisions as pd
 from ecc_operator.resources import ADAPTATION_POLICY, CLOUD_TEACHER, EDGE_FLEET
 
-from operatorkit import (OperatorProcess, apply_crds, bitext_slice, delete_custom_objects, delete_namespace,
-                         make_namespace, upload_corpus, wait_for)
+from operatorkit import OperatorProcess, bitext_slice, delete_custom_objects, upload_corpus, wait_for
 from test_operator_teacher import condition, get, teacher, teacher_jobs, wait_phase
 
 pytestmark = pytest.mark.cluster
+NAMESPACE_PREFIX = "pol"  # the `ns` fixture of tests/cluster/conftest.py
 
 G, V = CLOUD_TEACHER.group, CLOUD_TEACHER.version
 CORPUS_KEY = "test-corpora/policy-small.csv"
 INTENTS = 4
 ROWS_PER_INTENT = 40
-
-
-@pytest.fixture(scope="module")
-def ns(cluster, kube):
-    name = make_namespace(kube, "pol")
-    yield name
-    delete_namespace(kube, name)
-
-
-@pytest.fixture(scope="module")
-def crds_installed(cluster):
-    apply_crds(cluster)
 
 
 @pytest.fixture(scope="module")

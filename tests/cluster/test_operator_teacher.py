@@ -25,10 +25,10 @@ from ecc_workloads import contracts as c
 from ecc_operator import teacher_decisions as td
 from ecc_operator.resources import CLOUD_TEACHER, EDGE_FLEET
 
-from operatorkit import (OperatorProcess, apply_crds, bitext_slice, delete_custom_objects, delete_namespace,
-                         make_namespace, upload_corpus, wait_for)
+from operatorkit import OperatorProcess, bitext_slice, delete_custom_objects, upload_corpus, wait_for
 
 pytestmark = pytest.mark.cluster
+NAMESPACE_PREFIX = "op"  # the `ns` fixture of tests/cluster/conftest.py
 
 G, V, P = CLOUD_TEACHER.group, CLOUD_TEACHER.version, CLOUD_TEACHER.plural
 READY_TIMEOUT_S = 240
@@ -38,18 +38,6 @@ CORPUS_KEY = "test-corpora/operator-small.csv"
 # ---------------------------------------------------------------------------
 # Fixtures
 # ---------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def ns(cluster, kube):
-    name = make_namespace(kube, "op")
-    yield name
-    delete_namespace(kube, name)
-
-
-@pytest.fixture(scope="module")
-def crds_installed(cluster):
-    apply_crds(cluster)
-
-
 @pytest.fixture(scope="module")
 def corpus_uri(cluster, store_client):
     """A 160-row, 4-intent slice of the shared Bitext corpus in MinIO."""

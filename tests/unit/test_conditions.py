@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ecc_operator import conditions as c
-from ecc_operator.refs import reference_status
 
 
 def test_new_conditions_get_the_time_and_generation_sorted_by_type():
@@ -36,15 +35,3 @@ def test_same_status_ignores_keys_the_patch_does_not_mention():
     assert not c.same_status({"phase": "Ready"}, {"phase": "Degraded"})
     assert c.same_status(None, {"servingURL": None})
 
-
-def test_missing_reference_degrades_and_found_reference_clears_only_that_verdict():
-    missing = reference_status("EdgeFleet", "CloudTeacher", "nope", False, None, 1)
-    assert missing["phase"] == "Degraded"
-    assert c.condition(missing["conditions"], c.DEGRADED)["reason"] == "TeacherNotFound"
-    assert "'nope'" in missing["message"] and "teacherRef" in missing["message"]
-    found = reference_status("EdgeFleet", "CloudTeacher", "nope", True, missing, 1)
-    assert found["phase"] == "Pending" and not c.is_true(found["conditions"], c.DEGRADED)
-    # A status written by a later controller (not a missing-reference verdict) is left alone.
-    assert reference_status("EdgeFleet", "CloudTeacher", "t", True, {"phase": "RollingOut"}, 1) is None
-    policy = reference_status("AdaptationPolicy", "EdgeFleet", "f", False, None, 1)
-    assert c.condition(policy["conditions"], c.DEGRADED)["reason"] == "FleetNotFound" and "fleetRef" in policy["message"]

@@ -423,13 +423,15 @@ def test_cron_errors_name_the_problem(expr, message):
         pd.parse_cron(expr)
 
 
-# --------------------------------------------------------------------- the handler's report reader
-def test_report_cache_rereads_a_report_only_when_its_etag_changes():
+# --------------------------------------------------------------------- the drift the policy reads
+def test_drift_comes_from_the_fleet_controllers_reports_read_once_per_etag():
+    """The policy reads no report itself: the EdgeFleet controller's reader GETs a report only
+    when its ETag changed, skips a bad one without raising, and the policy sees its cache."""
     from types import SimpleNamespace
 
     from ecc_workloads.contracts import AgentReport
 
-    from ecc_operator.policy_handlers import ReportCache
+    from ecc_operator import fleet_decisions as fd, fleet_handlers as fh
 
     prefix = StoreLayout.reports_prefix("demo", "edge")
     objects = {f"{prefix}a.json": ("e1", AgentReport(node="a", fleet="edge", seq=1, time=t(0), state="Ready",
@@ -438,20 +440,31 @@ def test_report_cache_rereads_a_report_only_when_its_etag_changes():
     gets = []
 
     class FakeStore:
+        settings = SimpleNamespace(bucket="ecc-fleet")
         client = SimpleNamespace(list_objects=lambda bucket, prefix, recursive: [
             SimpleNamespace(object_name=k, etag=e) for k, (e, _) in objects.items() if k.startswith(prefix)])
 
-        def get_bytes(self, uri):
+        def get_json(self, uri, model):
             key = uri[len("s3://ecc-fleet/"):]
             gets.append(key)
-            return objects[key][1]
+            return model.model_validate_json(objects[key][1])
 
-    cache = ReportCache()
-    first = cache.read(FakeStore(), "ecc-fleet", "demo", "edge")
-    assert first == [pd.NodeDrift("a", 1, 0.5, t(0))] and len(gets) == 2  # the bad one is skipped, not raised
-    assert cache.read(FakeStore(), "ecc-fleet", "demo", "edge") == first and len(gets) == 2  # unchanged: no GET
-    objects[f"{prefix}a.json"] = ("e2", AgentReport(node="a", fleet="edge", seq=2, time=t(1), state="Ready",
-                                                     revision=1, drift_score=0.9).model_dump_json().encode())
-    del objects[f"{prefix}b.json"]
-    assert cache.read(FakeStore(), "ecc-fleet", "demo", "edge") == [pd.NodeDrift("a", 1, 0.9, t(1))]
-    assert gets[2:] == [f"{prefix}a.json"] and list(cache.entries) == [f"{prefix}a.json"]
+    ref = fd.FleetRef("demo", "edge", "uid-edge", 1)
+    cache = fh.RUNTIME.reports.setdefault(ref.uid, fh.ReportCache())
+    fh.RUNTIME.report_uids[("demo", "edge")] = ref.uid
+    try:
+        reports, errors = fh.read_reports(FakeStore(), ref, cache)
+        assert list(reports) == ["a"] and len(errors) == 1 and len(gets) == 2  # the bad one is skipped, not raised
+        assert fh.drift_summaries("demo", "edge") == [pd.NodeDrift("a", 1, 0.5, t(0))]
+        fh.read_reports(FakeStore(), ref, cache)
+        assert len(gets) == 2  # unchanged: no GET
+        objects[f"{prefix}a.json"] = ("e2", AgentReport(node="a", fleet="edge", seq=2, time=t(1), state="Ready",
+                                                         revision=1, drift_score=0.9).model_dump_json().encode())
+        del objects[f"{prefix}b.json"]
+        fh.read_reports(FakeStore(), ref, cache)
+        assert fh.drift_summaries("demo", "edge") == [pd.NodeDrift("a", 1, 0.9, t(1))]
+        assert gets[2:] == [f"{prefix}a.json"] and list(cache.entries) == ["a"] and not cache.errors
+        assert fh.drift_summaries("demo", "other") == []  # a fleet not reconciled yet: no drift
+    finally:
+        fh.RUNTIME.reports.pop(ref.uid, None)
+        fh.RUNTIME.report_uids.pop(("demo", "edge"), None)
