@@ -9,7 +9,9 @@ with clear errors.
 from __future__ import annotations
 
 import json
+import os
 import re
+import sys
 from pathlib import Path
 from typing import Literal
 
@@ -102,6 +104,14 @@ class ProcessNodesFile(BaseModel):
         Path(path).write_text(self.model_dump_json(indent=2))
 
 
+def image_paths() -> tuple[str, ...]:
+    """What stands in for the pods' image on a process node: the checkout (the project is
+    installed editable from it) and the agent's virtualenv, as named and as resolved (`.venv`
+    links into the cache)."""
+    checkout = Path(__file__).resolve().parents[1]
+    return str(checkout), os.path.abspath(sys.prefix), os.path.realpath(sys.prefix)
+
+
 class AgentSettings(BaseModel):
     """What the agent's command line resolves to."""
 
@@ -114,6 +124,8 @@ class AgentSettings(BaseModel):
     apiserver_port: int = Field(ge=1, le=65535)
     ca_file: Path
     path_prepend: tuple[str, ...] = ()
+    keep_paths: tuple[str, ...] = Field(default_factory=image_paths)
+    """Host paths the pods' commands need, kept visible under any volume mounted over them."""
     pass_env: tuple[str, ...] = DEFAULT_PASS_ENV
     """Variables of the agent's own environment every pod gets (what an image would define);
     never the agent's credentials (KUBECONFIG is not passed)."""

@@ -81,6 +81,8 @@ class Mount(_Frozen):
     target: str = Field(description="path the container sees")
     read_only: bool = False
     is_file: bool = False
+    kept: bool = Field(False, description="a kept host path (see kept_mounts): target is bound onto source, "
+                                          "a staging directory, before any volume and moved back in its turn")
 
 
 class ContainerPlan(_Frozen):
@@ -118,6 +120,8 @@ class RuntimeContext(_Frozen):
     apiserver_host: str = "127.0.0.1"
     apiserver_port: int
     path_prepend: tuple[str, ...] = ()
+    kept_paths: tuple[str, ...] = Field(
+        default=(), description="host paths the pods' commands need (the checkout, the venv): no volume hides them")
     base_env: dict[str, str] = Field(default_factory=dict, description="passed through from the agent")
     node_allocatable: dict[str, str] = Field(default_factory=dict)
 
@@ -541,7 +545,31 @@ def container_mounts(container: dict, volumes: dict[str, VolumePlan], ctx: Runti
         mounts.append(
             Mount(source=termination_file(ctx.pod_dir, cname), target=posixpath.normpath(term_path), is_file=True)
         )
-    return sorted(mounts, key=lambda m: (len(PurePosixPath(m.target).parts), m.target))
+    mounts += kept_mounts(ctx.kept_paths, mounts, ctx.pod_dir)
+    # A kept path comes back after the volume on the same path, and before the volumes inside it.
+    return sorted(mounts, key=lambda m: (len(PurePosixPath(m.target).parts), m.target, m.kept))
+
+
+def is_within(path: str, ancestor: str) -> bool:
+    """`path` is `ancestor` or below it (normalised absolute paths)."""
+    return path == ancestor or path.startswith(ancestor.rstrip("/") + "/")
+
+
+def kept_mounts(kept_paths: tuple[str, ...], mounts: list[Mount], pod_dir: str) -> list[Mount]:
+    """Kept host paths a volume would hide, as `kept` mounts from staging directories of the pod.
+
+    A real container's volumes never hide its image's files. On a process node the "image" is
+    the host's checkout and virtualenv, so a volume mounted on one of them or on an ancestor
+    (the chart's emptyDir on /tmp, with the checkout cloned under /tmp) would hide the very
+    program the container runs. Such a path is bound onto a staging directory of the pod before
+    the volumes are mounted and moved back after the volumes on its ancestors. A kept path inside
+    another one comes back with it.
+    """
+    paths = sorted({posixpath.normpath(p) for p in kept_paths})
+    outermost = [p for p in paths if not any(q != p and is_within(p, q) for q in paths)]
+    shadowed = [p for p in outermost if any(is_within(p, m.target) for m in mounts)]
+    return [Mount(source=posixpath.join(pod_dir, "keep", str(index)), target=path, kept=True)
+            for index, path in enumerate(shadowed)]
 
 
 def termination_file(pod_dir: str, container_name: str) -> str:

@@ -3,7 +3,8 @@
 Each container process gets a private mount namespace (`unshare --mount
 --propagation private`, we run as root) in which a small shell prologue
 bind-mounts the pod's volumes, its hosts file on /etc/hosts and its termination
-log file, then `exec`s the container's command — so the process keeps the PID
+log file (keeping the checkout and venv visible when a volume lies over them, see
+`kept_mounts`), then `exec`s the container's command — so the process keeps the PID
 the agent started. Every container leads its own process group (stopping it
 stops its children) and gets SIGKILL if the agent thread that started it dies
 (`setpriv --pdeathsig KILL`), so no process outlives the agent.
@@ -20,7 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ecc_devcluster.nodeagent_plan import ContainerPlan, FileContent, Mount, PodPlan, volume_dir
+from ecc_devcluster.nodeagent_plan import ContainerPlan, FileContent, Mount, PodPlan, is_within, volume_dir
 
 REQUIRED_TOOLS = ("unshare", "setpriv", "mount")
 
@@ -86,6 +87,9 @@ def ensure_mount_target(mount: Mount) -> None:
     """
     target = Path(mount.target)
     source = Path(mount.source)
+    if mount.kept:  # the target is the host's checkout or venv; only the staging directory is made
+        source.mkdir(parents=True, exist_ok=True)
+        return
     file_mount = mount.is_file or source.is_file()
     if file_mount:
         if not source.exists():
@@ -100,11 +104,23 @@ def ensure_mount_target(mount: Mount) -> None:
 
 
 def mount_script(mounts: list[Mount], workdir: str) -> str:
-    """The shell prologue run inside the new mount namespace before exec'ing the command."""
+    """The shell prologue run inside the new mount namespace before exec'ing the command.
+
+    Kept paths first go onto their staging directories, where no volume hides them; each volume
+    gets the mount points of the kept paths it hides (before it turns read-only); a kept path
+    is moved back in its turn.
+    """
     lines = ["set -e"]
+    kept = [m for m in mounts if m.kept]
+    lines += [f"mount --bind {shlex.quote(m.target)} {shlex.quote(m.source)}" for m in kept]
     for m in mounts:
         src, dst = shlex.quote(m.source), shlex.quote(m.target)
+        if m.kept:
+            lines.append(f"mount --move {src} {dst}")
+            continue
         lines.append(f"mount --bind {src} {dst}")
+        lines += [f"mkdir -p {shlex.quote(k.target)}" for k in kept
+                  if k.target != m.target and is_within(k.target, m.target)]
         if m.read_only:
             lines.append(f"mount -o remount,bind,ro {dst}")
     lines.append(f"cd {shlex.quote(workdir)}")

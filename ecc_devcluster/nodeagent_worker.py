@@ -227,6 +227,7 @@ class PodWorker(threading.Thread):
             apiserver_host=self.ctx.settings.apiserver_host,
             apiserver_port=self.ctx.settings.apiserver_port,
             path_prepend=self.ctx.settings.path_prepend,
+            kept_paths=self.ctx.settings.keep_paths,
             base_env=self.ctx.base_env,
             node_allocatable=self.ctx.node_allocatable.get(self.node_name, {}),
         )

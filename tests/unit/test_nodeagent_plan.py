@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 import pytest
 
+from ecc_devcluster.nodeagent_model import image_paths
 from ecc_devcluster.nodeagent_plan import (
     PlanError,
     PodInputs,
     RuntimeContext,
     cpu_threads,
     expand_vars,
+    is_within,
     parse_quantity,
     pod_plan,
     requirements,
@@ -249,3 +255,54 @@ def test_sidecar_init_containers_are_refused_clearly():
     with pytest.raises(PlanError, match="sidecar") as err:
         pod_plan(make_pod([container()], init=[sidecar]), INPUTS, ctx())
     assert err.value.permanent
+
+
+# The "image" of a process node is the host's checkout and venv: a volume must not hide them.
+CHECKOUT, VENV = "/tmp/x", "/root/.cache/ecc-fleet/venvs/k1"
+IMAGE = (CHECKOUT, f"{CHECKOUT}/.venv", VENV)
+
+
+def _mounts(mounts: list[dict], volumes: list[dict], kept=IMAGE) -> list:
+    plan = pod_plan(make_pod([container(volumeMounts=mounts)], volumes=volumes), INPUTS, ctx(kept_paths=kept))
+    return plan.containers[0].mounts
+
+
+def test_a_volume_over_the_checkout_keeps_it_and_its_inner_volumes():
+    volumes = [{"name": "tmp", "emptyDir": {}}, {"name": "data", "emptyDir": {}}]
+    mounts = _mounts([{"name": "tmp", "mountPath": "/tmp"}, {"name": "data", "mountPath": "/tmp/x/data"}], volumes)
+    kept = [m for m in mounts if m.kept]
+    # only the checkout: its .venv comes back with it, the venv's real path is not under /tmp
+    assert [(m.target, m.source) for m in kept] == [(CHECKOUT, f"{POD_DIR}/keep/0")]
+    order = [m.target for m in mounts]
+    # after the volume that hides it, before the volume inside it
+    assert order.index("/tmp") < order.index(CHECKOUT) < order.index("/tmp/x/data")
+
+
+def test_a_volume_on_the_kept_path_itself_or_over_the_venv_keeps_both():
+    volumes = [{"name": "app", "emptyDir": {}}, {"name": "cache", "emptyDir": {}}]
+    mounts = _mounts([{"name": "app", "mountPath": "/tmp/x"}, {"name": "cache", "mountPath": "/root/.cache"}], volumes)
+    assert sorted((m.source, m.target) for m in mounts if m.kept) == [
+        (f"{POD_DIR}/keep/0", VENV), (f"{POD_DIR}/keep/1", CHECKOUT)]
+    at_checkout = [m for m in mounts if m.target == CHECKOUT]
+    assert [m.kept for m in at_checkout] == [False, True]  # the volume first, the checkout back on top
+
+
+def test_volumes_that_hide_no_kept_path_keep_nothing():
+    volumes = [{"name": "scratch", "emptyDir": {}}, {"name": "cfg", "configMap": {"name": "settings"}}]
+    mounts = _mounts([{"name": "scratch", "mountPath": "/tmp/x/data"},   # inside the checkout: no harm
+                      {"name": "cfg", "mountPath": "/tmpx"},              # a sibling sharing a prefix
+                      ], volumes)
+    assert not any(m.kept for m in mounts)
+    assert not any(m.kept for m in _mounts([{"name": "scratch", "mountPath": "/tmp"}], volumes[:1], kept=()))
+
+
+def test_is_within():
+    assert is_within("/tmp/x", "/tmp") and is_within("/tmp/x", "/tmp/x") and is_within("/tmp", "/")
+    assert not is_within("/tmpx", "/tmp") and not is_within("/tmp", "/tmp/x")
+
+
+def test_the_agent_keeps_its_checkout_and_its_venv_by_default():
+    paths = image_paths()
+    assert str(Path(__file__).resolve().parents[2]) in paths       # the checkout (installed editable)
+    assert os.path.realpath(sys.prefix) in paths                   # where .venv really lives
+    assert all(os.path.isabs(p) for p in paths)

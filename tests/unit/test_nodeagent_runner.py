@@ -17,12 +17,13 @@ from pathlib import Path
 import pytest
 
 from ecc_devcluster.nodeagent_network import ServiceEntry, hosts_file
-from ecc_devcluster.nodeagent_plan import PodInputs, RuntimeContext, pod_plan
+from ecc_devcluster.nodeagent_plan import Mount, PodInputs, RuntimeContext, pod_plan
 from ecc_devcluster.nodeagent_runner import (
     ContainerProcess,
     StartFailure,
     check_tools,
     materialise_volumes,
+    mount_script,
     read_termination_file,
     start_container,
     write_in_place,
@@ -36,7 +37,7 @@ def _tools():
     check_tools()  # raises with an apt-get hint if unshare/setpriv are missing or we are not root
 
 
-def plan_for(tmp_path: Path, containers: list[dict], volumes=None, restart="Never"):
+def plan_for(tmp_path: Path, containers: list[dict], volumes=None, restart="Never", kept_paths=()):
     pod = {
         "metadata": {"name": "runner-test", "namespace": "team", "uid": "u-1", "labels": {"app": "t"}},
         "spec": {"nodeName": "ecc-cloud-0", "restartPolicy": restart, "containers": containers,
@@ -46,7 +47,7 @@ def plan_for(tmp_path: Path, containers: list[dict], volumes=None, restart="Neve
                        configmaps={"kube-root-ca.crt": {"ca.crt": b"CA-PEM"}},
                        tokens={"kube-api-access/token": "TOKEN"})
     ctx = RuntimeContext(node_name="ecc-cloud-0", pod_ip="127.100.9.9", pod_dir=str(tmp_path),
-                         apiserver_port=6443, base_env={"PATH": os.environ["PATH"]})
+                         apiserver_port=6443, base_env={"PATH": os.environ["PATH"]}, kept_paths=kept_paths)
     plan = pod_plan(pod, inputs, ctx)
     materialise_volumes(plan, tmp_path)
     services = [ServiceEntry(namespace="team", name="web", address="127.200.0.9")]
@@ -116,6 +117,59 @@ def test_container_sees_volumes_env_hosts_and_its_workdir(tmp_path):
     # the mounts stayed private to the container: on the host the mount point is still empty
     assert list(scratch.iterdir()) == []
     assert (tmp_path / "volumes" / "scratch" / "f").read_text() == "scratch\n"
+
+
+def test_prologue_stages_kept_paths_before_the_volumes_and_moves_them_back():
+    mounts = [Mount(source="/pod/volumes/cfg", target="/opt", read_only=True),
+              Mount(source="/pod/keep/0", target="/opt/app", kept=True),
+              Mount(source="/pod/volumes/data", target="/opt/app/data")]
+    lines = mount_script(mounts, "/pod/work").splitlines()
+    assert lines[:7] == [
+        "set -e",
+        "mount --bind /opt/app /pod/keep/0",       # staged while nothing hides it
+        "mount --bind /pod/volumes/cfg /opt",
+        "mkdir -p /opt/app",                        # its mount point, before the volume turns read-only
+        "mount -o remount,bind,ro /opt",
+        "mount --move /pod/keep/0 /opt/app",
+        "mount --bind /pod/volumes/data /opt/app/data",
+    ]
+
+
+def test_a_volume_over_the_image_does_not_hide_it(tmp_path):
+    """An emptyDir on an ancestor of the checkout and of the venv (the chart's /tmp with a checkout
+    cloned under /tmp): the container still runs the venv's program and reads the checkout, and
+    the volume is there and writable."""
+    image = tmp_path / "image"                       # the volume's mountPath, like /tmp
+    checkout, venv = image / "checkout", image / "cache" / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (checkout / "pkg").mkdir(parents=True)
+    (checkout / "pkg" / "code.txt").write_text("checkout-code\n")
+    (checkout / ".venv").symlink_to(venv)            # like .venv -> ~/.cache/ecc-fleet/venvs/KEY
+    prog = venv / "bin" / "prog"
+    prog.write_text(textwrap.dedent(f"""\
+        #!/bin/sh
+        set -e
+        echo "code=$(cat {checkout}/pkg/code.txt)"
+        echo written > {image}/scratch.txt
+        echo "volume=$(cat {image}/scratch.txt) entries=$(ls {image} | tr '\\n' ' ')"
+        """))
+    prog.chmod(0o755)
+    container = {"name": "main", "command": [str(checkout / ".venv" / "bin" / "prog")],
+                 "volumeMounts": [{"name": "tmp", "mountPath": str(image)}]}
+    plan = plan_for(tmp_path, [container], [{"name": "tmp", "emptyDir": {}}],
+                    kept_paths=(str(checkout), str(checkout / ".venv"), str(venv)))
+    assert {m.target for m in plan.containers[0].mounts if m.kept} == {str(checkout), str(venv)}
+    proc = start_container(plan.containers[0], tmp_path, tmp_path / "main.log")
+    assert isinstance(proc, ContainerProcess)
+    code = wait_exit(proc)
+    out = (tmp_path / "main.log").read_text()
+    assert code == 0, out
+    assert "code=checkout-code" in out
+    # the volume (not the host's directory) is what the container sees and writes around the kept paths
+    assert "volume=written entries=cache checkout scratch.txt" in out
+    assert (tmp_path / "volumes" / "tmp" / "scratch.txt").read_text() == "written\n"
+    assert not (image / "scratch.txt").exists()
+    assert (checkout / "pkg" / "code.txt").read_text() == "checkout-code\n"
 
 
 def test_termination_file_and_exit_code(tmp_path):
