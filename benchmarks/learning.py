@@ -4,8 +4,8 @@ Usage:
     python benchmarks/learning.py [--quick] [--corpus PATH --text-col C --label-col C
                                    [--domain-col C] [--base-domain base]] --out DIR
 
-Default corpus: the shared Bitext file (../shared relative to the checkout) with the Bitext
-preset (``corpus.BITEXT_SPEC``: domains from its tags). Any CSV/TSV/JSONL intent corpus works:
+Default corpus: the Bitext file packaged with ecc_workloads (``ecc_workloads.datasets``) with the
+Bitext preset (``corpus.BITEXT_SPEC``: domains from its tags). Any CSV/TSV/JSONL intent corpus works:
 name its columns; without a domain column the drift scenario gets only injected-noise sites.
 Labels that appear only in an evaluation split are *out of scope*: they are counted and
 reported apart, never scored in accuracy.
@@ -63,10 +63,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pydantic import BaseModel, ConfigDict, Field  # noqa: E402
 
 from ecc_workloads.corpus import BITEXT_SPEC, CorpusSpec, Example, clean, read_records  # noqa: E402
+from ecc_workloads.datasets import bitext_csv  # noqa: E402
 from ecc_workloads.splits import SplitConfig, k_shot, split  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_CORPUS = str(REPO.parent / "shared/datasets/bitext-customer-support/bitext_customer_support.csv")
+DEFAULT_CORPUS = str(bitext_csv())
 PROFILES: dict[str, list[int]] = {"s1": [0], "s01": [0, 1], "s024": [0, 2, 4]}
 SEPARATE_PROFILE = ("sep024", [0, 2, 4])
 VOICE_NOISE_RATE = 0.10

@@ -34,10 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ecc_workloads import pii  # noqa: E402
 from ecc_workloads.corpus import read_records  # noqa: E402
+from ecc_workloads.datasets import bitext_csv  # noqa: E402
 
-DEFAULT_CORPUS = str(
-    Path(__file__).resolve().parents[2] / "shared/datasets/bitext-customer-support/bitext_customer_support.csv"
-)
+DEFAULT_CORPUS = str(bitext_csv())
 LOCALES = ["en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "en_IE"]
 
 # Templates written as customers write, with and without cue words. {v} is the value.

@@ -51,7 +51,7 @@ def up(
     fake_nodes: int = typer.Option(20, "--fake-nodes", min=0, help="KWOK fake edge nodes (tested up to 5,000)."),
     cloud_workers: int = typer.Option(1, "--cloud-workers", min=0, help="Process nodes for Jobs and servers."),
     edge_process_nodes: int = typer.Option(3, "--edge-process-nodes", min=0, help="Process nodes labelled as edge nodes."),
-    with_kserve_crds: bool = typer.Option(False, "--with-kserve-crds", help="Server-side apply KServe's CRDs from ../shared."),
+    with_kserve_crds: bool = typer.Option(False, "--with-kserve-crds", help="Server-side apply KServe's CRDs from third_party/kserve-crds/."),
 ) -> None:
     """Start the cluster and return once it is Ready; it keeps running in the background.
 

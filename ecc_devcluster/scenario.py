@@ -78,10 +78,18 @@ class CycleResult:
 # Corpus: the teacher sees the base register; the sites speak shifted ones
 # ---------------------------------------------------------------------------
 def bitext_csv() -> Path:
+    """The Bitext CSV the slices come from: ${ECC_BITEXT_CSV} when set, else the packaged copy."""
+    from ecc_workloads import datasets
+
+    return Path(datasets.bitext_source())
+
+
+def bitext_override() -> str:
+    """${ECC_BITEXT_CSV}, passed on to the chart so that a teacher of the built-in corpus reads
+    the same file; empty: the Jobs read the copy packaged with ecc_workloads."""
     import os
 
-    return Path(os.environ.get(c.RuntimeEnv.BITEXT_CSV) or REPO_ROOT.parent / "shared" / "datasets"
-                / "bitext-customer-support" / "bitext_customer_support.csv")
+    return os.environ.get(c.RuntimeEnv.BITEXT_CSV, "")
 
 
 @dataclass
@@ -99,8 +107,8 @@ def corpus_slices(cfg: ScenarioConfig) -> CorpusSlices:
 
     path = bitext_csv()
     if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing: the shared corpus lives in ../shared/datasets "
-                                f"(or set {c.RuntimeEnv.BITEXT_CSV})")
+        raise FileNotFoundError(f"{path} is missing: ${c.RuntimeEnv.BITEXT_CSV} must name the Bitext CSV "
+                                "(unset: the copy packaged with ecc_workloads)")
     records = corpus.read_records(str(path))
     rule = corpus.BITEXT_DOMAIN_RULE
     rng = random.Random(cfg.seed)
@@ -576,7 +584,7 @@ def operator_values(info, ns: str) -> dict[str, Any]:
         "operator.extraEnv[0].name": "PYTHONPATH",
         "operator.extraEnv[0].value": f"{REPO_ROOT}:{REPO_ROOT / 'operator'}",
         "workloads.python": sys.executable,
-        "workloads.bitextCsv": str(bitext_csv()),
+        "workloads.bitextCsv": bitext_override(),
         "store.existingSecret": c.STORE_SECRET_NAME,
     }
 

@@ -1,5 +1,5 @@
 """The well-known objects samples and tests rely on (names from ecc_workloads.contracts),
-and KServe's CRDs on request."""
+and KServe's CRDs on request (vendored in third_party/kserve-crds/)."""
 
 from __future__ import annotations
 
@@ -12,20 +12,17 @@ from ecc_devcluster import kube
 from ecc_workloads import contracts as c
 
 KSERVE_CRDS_RELATIVE = Path("third_party") / "kserve-crds"
-
-
-def shared_dir(repo_root: str | Path) -> Path:
-    """The project's ../shared, relative to the checkout root."""
-    return Path(repo_root).resolve().parent / "shared"
+"""KServe's CRDs, vendored in the repository (source and version in its README.md)."""
 
 
 def kserve_crd_files(repo_root: str | Path) -> list[Path]:
-    d = shared_dir(repo_root) / KSERVE_CRDS_RELATIVE
+    """The CRD files of third_party/kserve-crds/ in the checkout at `repo_root`."""
+    d = Path(repo_root).resolve() / KSERVE_CRDS_RELATIVE
     files = sorted(d.glob("*.yaml")) if d.is_dir() else []
     if not files:
         raise FileNotFoundError(
-            f"KServe CRDs not found: expected *.yaml in {d} (the project's ../shared/"
-            f"{KSERVE_CRDS_RELATIVE}); --with-kserve-crds needs them"
+            f"KServe CRDs not found: expected *.yaml in {d} (the checkout's {KSERVE_CRDS_RELATIVE}/); "
+            "--with-kserve-crds needs them"
         )
     return files
 

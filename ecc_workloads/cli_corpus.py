@@ -1,6 +1,8 @@
-"""`ecc corpus prepare`: read a corpus (path or s3://), clean and scrub it, split it, write the
-splits as JSONL plus a data card and a JobReport (job="corpus-prepare") to a directory or an
-s3:// prefix. Store settings come from the StoreEnv variables when s3:// is involved."""
+"""`ecc corpus prepare`: read a corpus (path, s3:// or a built-in name), clean and scrub it, split
+it, write the splits as JSONL plus a data card and a JobReport (job="corpus-prepare") to a
+directory or an s3:// prefix. Store settings come from the StoreEnv variables when s3:// is
+involved. A built-in name (`bitext`) reads the copy packaged with ecc_workloads
+(`ecc_workloads.datasets`), so a Job needs no configuration for it."""
 
 from __future__ import annotations
 
@@ -91,9 +93,12 @@ def _write_report(report: JobReport, target: str, store_factory) -> None:
 
 @app.command()
 def prepare(
-    source: str = typer.Argument(..., help="corpus file: a local path or s3://bucket/key (.csv, .tsv, .jsonl)"),
+    source: str = typer.Argument(..., help="corpus file: a local path or s3://bucket/key (.csv, .tsv, .jsonl), "
+                                            "or a built-in corpus name (bitext: the packaged Bitext corpus)"),
     out: str = typer.Option(..., "--out", help="output directory or s3://bucket/prefix"),
-    preset: str = typer.Option("none", help="column preset: 'bitext' (the shared Bitext corpus) or 'none'"),
+    preset: Optional[str] = typer.Option(None, help="column preset: 'bitext' (the Bitext corpus's columns and "
+                                                    "domains) or 'none'; default: a built-in source's own preset, "
+                                                    "else 'none'"),
     spec_file: Optional[Path] = typer.Option(None, "--spec", help="CorpusSpec as JSON (overrides --preset)"),
     text_col: Optional[str] = typer.Option(None, help="text column"),
     label_col: Optional[str] = typer.Option(None, help="label column"),
@@ -116,7 +121,7 @@ def prepare(
     ),
 ) -> None:
     """Read, clean, scrub, split; write JSONL splits, a data card and a JSON report."""
-    from ecc_workloads import corpus, datacard, splits
+    from ecc_workloads import corpus, datacard, datasets, splits
     from ecc_workloads.store import Store
 
     started = datetime.now(timezone.utc)
@@ -130,6 +135,8 @@ def prepare(
     report_target = report or os.environ.get(RuntimeEnv.REPORT_URI) or f"{out.rstrip('/')}/report.json"
     t0 = time.perf_counter()
     try:
+        preset = preset or default_preset(source)
+        source = datasets.resolve_corpus_source(source)
         spec = _resolve_spec(preset, spec_file, text_col, label_col, domain_col, response_col, min_chars, no_scrub,
                              min_words=min_words, dedupe=dedupe)
         split_config = splits.SplitConfig(train=train, val=val, test=test, seed=seed, stratify=stratify)
@@ -211,6 +218,13 @@ def prepare(
             console.print(f"[red]could not write the report to {report_target}: {report_exc}")
         console.print(f"[red]corpus prepare failed: {job.message}")
         raise typer.Exit(code=1) from exc
+
+
+def default_preset(source: str) -> str:
+    """The column preset when --preset is not given: a built-in corpus's own, else 'none'."""
+    from ecc_workloads import datasets
+
+    return source if datasets.is_builtin_corpus(source) else "none"
 
 
 def dedupe_options(dedupe: str | None) -> dict[str, bool]:

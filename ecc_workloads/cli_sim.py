@@ -22,9 +22,6 @@ app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False, add
 err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True, width=160)
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_BITEXT = REPO_ROOT.parent / "shared" / "datasets" / "bitext-customer-support" / "bitext_customer_support.csv"
-
 
 @app.callback()
 def _group() -> None:
@@ -149,7 +146,7 @@ def traffic(
     port: Optional[int] = typer.Option(None, "--port", help="agent port when the pod does not say (default 8090)"),
     corpus: Optional[str] = typer.Option(None, "--corpus",
                                          help="Bitext CSV, a prepared JSONL or a prepared split directory "
-                                              f"(default ${RuntimeEnv.BITEXT_CSV} or the shared Bitext CSV)"),
+                                              f"(default ${RuntimeEnv.BITEXT_CSV} or the packaged Bitext CSV)"),
     requests: int = typer.Option(50, "--requests", min=0, help="utterances per agent"),
     feedback_fraction: float = typer.Option(0.3, "--feedback-fraction", help="share of requests followed by feedback"),
     evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate", help="score each site's held-out rows"),
@@ -159,7 +156,7 @@ def traffic(
     json_out: Optional[Path] = typer.Option(None, "--json", help="write the per-site results as JSON here"),
 ) -> None:
     """Send each agent utterances of its site's domain (and feedback), then score held-out accuracy."""
-    from ecc_workloads import traffic as tr
+    from ecc_workloads import datasets, traffic as tr
 
     try:
         endpoints = [tr.parse_endpoint(e) for e in endpoint]
@@ -175,7 +172,7 @@ def traffic(
             _fail(f"cannot discover the agents of fleet {namespace}/{fleet}: {exc.__class__.__name__}: {exc}")
     if not endpoints:
         _fail("no agent endpoints: pass --endpoint SITE=http://ip:port or --fleet NAME --namespace NS")
-    source = corpus or os.environ.get(RuntimeEnv.BITEXT_CSV) or str(DEFAULT_BITEXT)
+    source = corpus or datasets.bitext_source()
     err.print(f"reading {source}")
     try:
         examples = tr.load_examples(source)

@@ -103,7 +103,8 @@ class RuntimeEnv:
     TEST_CLUSTER = "ECC_TEST_CLUSTER"
     """Name of an already running local cluster the tests should use instead of starting one."""
     BITEXT_CSV = "ECC_BITEXT_CSV"
-    """Path of the shared Bitext CSV behind the built-in corpus name `bitext`."""
+    """A path or s3:// URI that replaces the packaged Bitext CSV behind the built-in corpus name
+    `bitext`: the operator's `--bitext-csv` default, the demo, `ecc traffic`, the learning tests."""
     CACHE_DIR = "ECC_CACHE_DIR"
     """Root of caches kept outside the checkout (binaries, venvs); default ~/.cache/ecc-fleet."""
 

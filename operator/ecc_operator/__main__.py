@@ -14,20 +14,21 @@ import logging
 import os
 import random
 import sys
-from pathlib import Path
 
 import kopf
 
 from ecc_workloads.contracts import SYSTEM_NAMESPACE, RuntimeEnv
 
 BITEXT_CSV_ENV = RuntimeEnv.BITEXT_CSV
+BITEXT_CORPUS = "bitext"
+"""The built-in corpus name the Jobs resolve to the Bitext corpus packaged with ecc_workloads."""
 DEFAULT_PEERING = "ecc-operator"
 
 
 def default_bitext_csv() -> str:
-    repo = Path(__file__).resolve().parents[2]
-    return os.environ.get(BITEXT_CSV_ENV) or str(
-        repo.parent / "shared" / "datasets" / "bitext-customer-support" / "bitext_customer_support.csv")
+    """${ECC_BITEXT_CSV} when set, else the built-in name itself: the Job reads the copy of the
+    corpus packaged with ecc_workloads."""
+    return os.environ.get(BITEXT_CSV_ENV) or BITEXT_CORPUS
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -46,7 +47,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "replicas never tie (kopf keeps every instance of a tied priority active)")
     parser.add_argument("--python", default="python", help="python executable the Jobs and servers run")
     parser.add_argument("--bitext-csv", default=default_bitext_csv(),
-                        help=f"path or s3:// URI Jobs read for the built-in corpus 'bitext' (${BITEXT_CSV_ENV})")
+                        help=f"path or s3:// URI Jobs read for the built-in corpus 'bitext' (${BITEXT_CSV_ENV}); "
+                             "default: 'bitext', the copy packaged with the Jobs' ecc_workloads")
     parser.add_argument("--verbose", action="store_true", help="debug logging")
     args = parser.parse_args(argv)
     if args.priority is None:
@@ -96,7 +98,7 @@ def main(argv: list[str] | None = None) -> None:
         config.load_kube_config(config_file=args.kubeconfig)
     teacher_handlers.RUNTIME.kube = Kube(client.ApiClient())
     teacher_handlers.RUNTIME.workloads = td.WorkloadSettings(python=args.python,
-                                                              builtin_corpora={"bitext": args.bitext_csv})
+                                                              builtin_corpora={BITEXT_CORPUS: args.bitext_csv})
     fleet_handlers.configure(teacher_handlers.RUNTIME.kube, args.python)
     policy_handlers.RUNTIME.kube = teacher_handlers.RUNTIME.kube
     policy_handlers.RUNTIME.workloads = teacher_handlers.RUNTIME.workloads

@@ -114,8 +114,9 @@ class Workloads(_Values):
     python: str = Field("python", min_length=1,
                         description="interpreter of the Jobs, servers and edge agents the operator creates "
                                     "(`--python`): `python` in the workloads image (ecc_workloads/Dockerfile)")
-    bitextCsv: str = Field("", description="path or s3:// URI behind the built-in corpus name `bitext` "
-                                           "(`--bitext-csv`); empty: the operator's default")
+    bitextCsv: str = Field("", description="path or s3:// URI the Jobs read instead of the built-in corpus "
+                                           "`bitext` (`--bitext-csv`); empty: the copy packaged with the "
+                                           "workloads (in the image)")
 
 
 class ServiceAccount(_Values):

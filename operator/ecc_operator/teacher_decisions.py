@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecc_workloads.contracts import (
+    BUILTIN_CORPORA,
     CLOUD_NODE_ROLE_LABEL,
     BundleManifest,
     JobReport,
@@ -70,8 +71,9 @@ class WorkloadSettings:
     """How Jobs and servers are launched (the same for every teacher)."""
 
     python: str = "python"
-    builtin_corpora: dict[str, str] = field(default_factory=dict)
-    """built-in corpus name -> a path or s3:// URI the Job can read (e.g. bitext -> the CSV)."""
+    builtin_corpora: dict[str, str] = field(default_factory=lambda: {name: name for name in BUILTIN_CORPORA})
+    """built-in corpus name -> the source `ecc corpus prepare` gets for it: the name itself (the
+    Job reads the copy packaged with ecc_workloads) or an overriding path or s3:// URI."""
     cloud_node_selector: dict[str, str] = field(default_factory=lambda: {CLOUD_NODE_ROLE_LABEL: ""})
 
     def ecc_argv(self, *args: str) -> list[str]:

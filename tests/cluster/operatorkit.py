@@ -24,13 +24,14 @@ from typing import Any, Callable, Sequence
 import pytest
 
 from ecc_workloads import contracts as c
+from ecc_workloads import datasets
 
 from ecc_operator.resources import CLOUD_TEACHER
 
 from clusterkit import eventually
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-BITEXT_CSV = REPO_ROOT.parent / "shared" / "datasets" / "bitext-customer-support" / "bitext_customer_support.csv"
+BITEXT_CSV = datasets.bitext_csv()
 CORPUS_COLUMNS = ("instruction", "intent", "response")
 START_TIMEOUT_S = 60
 
@@ -151,9 +152,8 @@ def delete_custom_objects(kube, ns: str, plurals: Sequence[str], timeout_s: floa
 
 
 def bitext_slice(intents: int = 4, rows_per_intent: int = 40) -> list[dict[str, str]]:
-    """`rows_per_intent` seeded-random rows of each of the first `intents` intents of the shared
+    """`rows_per_intent` seeded-random rows of each of the first `intents` intents of the packaged
     Bitext corpus, with the columns the teachers read."""
-    assert BITEXT_CSV.is_file(), f"{BITEXT_CSV} missing: the shared corpus lives in ../shared/datasets"
     with BITEXT_CSV.open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     names = sorted({r["intent"] for r in rows})[:intents]

@@ -40,7 +40,7 @@ ROWS_PER_INTENT = 40
 
 @pytest.fixture(scope="module")
 def corpus(cluster, store_client):
-    """(s3 URI, rows) of a 160-row, 4-intent slice of the shared Bitext corpus in MinIO."""
+    """(s3 URI, rows) of a 160-row, 4-intent slice of the packaged Bitext corpus in MinIO."""
     rows = bitext_slice(intents=INTENTS, rows_per_intent=ROWS_PER_INTENT)
     return upload_corpus(cluster, store_client, CORPUS_KEY, rows), rows
 

@@ -40,7 +40,7 @@ CORPUS_KEY = "test-corpora/operator-small.csv"
 # ---------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def corpus_uri(cluster, store_client):
-    """A 160-row, 4-intent slice of the shared Bitext corpus in MinIO."""
+    """A 160-row, 4-intent slice of the packaged Bitext corpus in MinIO."""
     return upload_corpus(cluster, store_client, CORPUS_KEY, bitext_slice(intents=4, rows_per_intent=40))
 
 

@@ -7,17 +7,14 @@ import json
 import socket
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-from ecc_workloads import corpus
+from ecc_workloads import corpus, datasets
 from ecc_workloads.contracts import JobReport, StoreSettings
 from ecc_workloads.store import BadStoreUri, KeyNotFound, Store, StoreUnavailable, parse_s3_uri
 
 pytestmark = pytest.mark.cluster
-
-BITEXT_DIR = Path(__file__).resolve().parents[3] / "shared/datasets/bitext-customer-support"
 
 
 @pytest.fixture()
@@ -48,7 +45,7 @@ def test_bytes_json_models_list_exists_presign(store, prefix):
 
 
 def test_read_bitext_from_s3_matches_local(store, store_client, cluster, prefix):
-    local = BITEXT_DIR / "bitext_customer_support.csv"
+    local = datasets.bitext_csv()
     data = local.read_bytes()
     key = parse_s3_uri(f"{prefix}/bitext_customer_support.csv")
     store_client.put_object(key.bucket, key.key, io.BytesIO(data), len(data))

@@ -1,26 +1,24 @@
-"""Tiny adapter the learning tests use to read intent rows from the shared Bitext CSV.
+"""Tiny adapter the learning tests use to read intent rows from the Bitext CSV (the packaged
+copy, or $ECC_BITEXT_CSV when set).
 
 Swap for ecc_workloads.corpus once it lands (kept to one function on purpose)."""
 
 from __future__ import annotations
 
 import csv
-import os
 import random
 from pathlib import Path
 
-BITEXT_CSV = Path(
-    os.environ.get(
-        "ECC_BITEXT_CSV",
-        Path(__file__).resolve().parents[3] / "shared" / "datasets" / "bitext-customer-support" / "bitext_customer_support.csv",
-    )
-)
+from ecc_workloads import datasets
+
+BITEXT_CSV = Path(datasets.bitext_source())
 
 
 def bitext_rows(intents: list[str], per_intent: int, seed: int = 0, skip: int = 0) -> list[tuple[str, str, str]]:
     """(text, intent, tags) rows, ``per_intent`` of each intent, deterministic for a seed."""
     if not BITEXT_CSV.exists():
-        raise FileNotFoundError(f"{BITEXT_CSV} is missing: the shared corpus lives in ../shared/datasets (or set ECC_BITEXT_CSV)")
+        raise FileNotFoundError(f"{BITEXT_CSV} is missing: $ECC_BITEXT_CSV must name the Bitext CSV "
+                                "(unset: the copy packaged with ecc_workloads)")
     by_intent: dict[str, list[tuple[str, str, str]]] = {i: [] for i in intents}
     with BITEXT_CSV.open(newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from ecc_workloads import corpus
+from ecc_workloads import corpus, datasets
 from ecc_workloads.corpus import CorpusError, CorpusSpec, DomainRule, DomainRuleEntry
 
-BITEXT = Path(__file__).resolve().parents[3] / "shared/datasets/bitext-customer-support/bitext_customer_support.csv"
+BITEXT = datasets.bitext_csv()
 
 
 def _write(tmp_path: Path, name: str, text: str) -> str:

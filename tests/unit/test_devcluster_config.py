@@ -304,7 +304,7 @@ def test_free_ports_are_distinct():
     assert len(set(ports)) == 9 and all(1024 < p < 65536 for p in ports)
 
 
-def test_kserve_crds_are_located_in_shared_and_missing_ones_named(tmp_path):
+def test_kserve_crds_are_located_in_the_checkout_and_missing_ones_named(tmp_path):
     from ecc_devcluster import wellknown
 
     files = wellknown.kserve_crd_files(Path(__file__).resolve().parents[2])

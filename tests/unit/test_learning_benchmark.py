@@ -41,7 +41,8 @@ def bench():
 @pytest.fixture(scope="module")
 def corpus(bench):
     if not BITEXT_CSV.exists():
-        pytest.fail(f"{BITEXT_CSV} is missing: the shared corpus lives in ../shared/datasets (or set ECC_BITEXT_CSV)")
+        pytest.fail(f"{BITEXT_CSV} is missing: $ECC_BITEXT_CSV must name the Bitext CSV "
+                    "(unset: the copy packaged with ecc_workloads)")
     records = [r for r in read_records(str(BITEXT_CSV)) if r["intent"] in INTENTS]
     examples = clean(records, BITEXT_SPEC).examples
     assert 400 < len(examples) < 800

@@ -26,10 +26,17 @@ def test_standalone_without_peering():
     assert cfg.peering.standalone
 
 
-def test_command_line_defaults_and_namespaces():
+def test_command_line_defaults_and_namespaces(monkeypatch):
+    monkeypatch.delenv(entry.BITEXT_CSV_ENV, raising=False)
     args = entry.parse_args(["--namespace", "a", "--namespace", "b", "--metrics-port", "0"])
     assert args.namespace == ["a", "b"] and args.metrics_port == 0 and args.peering == entry.DEFAULT_PEERING
-    assert args.bitext_csv.endswith("bitext_customer_support.csv")
+    assert args.bitext_csv == "bitext"  # the built-in name: the Job reads its packaged copy
+
+
+def test_bitext_csv_is_overridden_by_the_environment_and_the_flag(monkeypatch):
+    monkeypatch.setenv(entry.BITEXT_CSV_ENV, "s3://corpora/bitext.csv")
+    assert entry.parse_args([]).bitext_csv == "s3://corpora/bitext.csv"
+    assert entry.parse_args(["--bitext-csv", "/data/mine.csv"]).bitext_csv == "/data/mine.csv"
 
 
 def test_replicas_without_an_explicit_priority_do_not_tie():

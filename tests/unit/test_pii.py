@@ -4,13 +4,12 @@ utterances that must come out unchanged."""
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import pytest
 
-from ecc_workloads import pii
+from ecc_workloads import datasets, pii
 
-BITEXT = Path(__file__).resolve().parents[3] / "shared/datasets/bitext-customer-support/bitext_customer_support.csv"
+BITEXT = datasets.bitext_csv()
 
 
 @pytest.mark.parametrize(

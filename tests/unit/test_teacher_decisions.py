@@ -116,6 +116,14 @@ def test_int8_and_pruning_apply_to_the_students_that_ask_for_them_only():
     assert [args[i + 1] for i, a in enumerate(args) if a == "--prune-vocab-profile"] == ["s1"]
 
 
+def test_builtin_corpus_goes_to_the_job_by_name_unless_the_operator_overrides_it():
+    p = td.plan(REF, spec(corpus={"uri": "bitext"}), {})
+    source, args = td.resolve_corpus(p.spec, td.WorkloadSettings())
+    assert source == "bitext" and args == ["--preset", "bitext"]  # the Job reads its packaged copy
+    source, args = td.resolve_corpus(p.spec, td.WorkloadSettings(builtin_corpora={"bitext": "s3://b/bitext.csv"}))
+    assert source == "s3://b/bitext.csv" and args == ["--preset", "bitext"]
+
+
 def test_builtin_corpus_resolves_to_the_configured_file_and_unknown_ones_degrade():
     _, d = run(spec(corpus={"uri": "bitext", "maxRows": 50}))
     prepare = d.create_job["spec"]["template"]["spec"]["initContainers"][0]
