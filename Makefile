@@ -6,12 +6,13 @@ export GOTOOLCHAIN := local
 PY := .venv/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help setup venv binaries demo test test-unit test-cluster bench-cluster bench-fleet generate lock down clean
+.PHONY: help setup venv binaries images demo test test-unit test-cluster bench-cluster bench-fleet generate lock down clean
 
 help:
 	@echo "make demo   - set up, start the local cluster, show the fleet's nodes"
 	@echo "make test   - set up and run the whole test suite (unit + local cluster)"
 	@echo "make setup  - venv + Debian packages + Go-built binaries only"
+	@echo "make images - the three container images (buildah, cached by their inputs)"
 	@echo "make down   - stop the demo cluster"
 
 setup: venv binaries
@@ -22,10 +23,16 @@ venv:
 binaries: venv
 	@$(PY) -m ecc_devcluster.binaries ensure
 
-demo: setup
+# The operator, workloads and edge-agent images from images/*.Dockerfile, built without a daemon
+# over a base made from Debian's packages; OCI layouts under $(ECC_CACHE_DIR)/images, keyed by
+# their inputs (a warm run is a hash and a look-up).
+images: venv
+	@$(PY) -m ecc_devcluster.images build
+
+demo: setup images
 	@$(PY) -m ecc_devcluster.demo
 
-test: setup
+test: setup images
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: venv
@@ -52,7 +59,7 @@ down:
 # Re-resolve the pinned set after changing pyproject.toml's pins.
 lock:
 	@python3 -m venv /tmp/ecc-lock-venv && /tmp/ecc-lock-venv/bin/pip install -q --upgrade pip==25.3 \
-	  && /tmp/ecc-lock-venv/bin/pip install -q ".[ml,serve,dev]" \
+	  && /tmp/ecc-lock-venv/bin/pip install -q ".[operator,ml,serve,edge,dev]" \
 	  && /tmp/ecc-lock-venv/bin/pip freeze --all --exclude-editable | grep -vE "^(ecc-fleet|pip)==" > requirements.lock \
 	  && rm -rf /tmp/ecc-lock-venv && echo "requirements.lock updated"
 

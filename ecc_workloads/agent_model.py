@@ -95,7 +95,7 @@ class ModuleCache:
 class ServingModel:
     """One loaded model; immutable once published."""
 
-    predictor: object  # serving.IntentPredictor
+    predictor: object  # predictor.IntentPredictor
     manifest: BundleManifest
     tier: str
     manifest_key: str
@@ -119,7 +119,7 @@ class ServingModel:
 
 
 def build_predictor(model: modular.ModularEncoder, manifest: BundleManifest, max_length: int = 64):
-    from ecc_workloads.serving import IntentPredictor
+    from ecc_workloads.predictor import IntentPredictor
 
     # each predictor gets its own tokenizer: a fast tokenizer is not safe to share between
     # threads (the warm-up below runs while the previous model is still serving)

@@ -17,10 +17,12 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-# (module, attribute, name, help) — a sub-app is mounted when its module exists.
+# (module, attribute, name, help) — a sub-app is mounted when its module exists: the development
+# ones (ecc_devcluster) are absent from every image, so `ecc` there has no dev/binaries/images.
 _SUB_APPS: list[tuple[str, str, str, str]] = [
     ("ecc_devcluster.cli", "app", "dev", "The local development cluster (up, down, status, env, stop, start)."),
     ("ecc_devcluster.binaries", "app", "binaries", "Build and locate the Go-built control-plane binaries."),
+    ("ecc_devcluster.images", "app", "images", "Build the container images without a daemon (buildah)."),
     ("ecc_workloads.cli_corpus", "app", "corpus", "Prepare a corpus: read, clean, scrub PII, split."),
 ]
 _COMMANDS: list[tuple[str, str, str]] = [
@@ -40,8 +42,8 @@ def _mount() -> None:
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue  # not built yet
+            if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
+                continue  # its package is not installed (ecc_devcluster: never in an image)
             raise
         app.add_typer(getattr(module, attr), name=name, help=help_text)
     for module_name, func, name in _COMMANDS:

@@ -49,7 +49,14 @@ def serve_teacher(
     except RuntimeError:
         pass  # already set in this process
 
-    from ecc_workloads import serving
+    try:
+        from ecc_workloads import serving
+    except ModuleNotFoundError as exc:
+        if exc.name != "kserve":
+            raise
+        _say("refusing to start: serve-teacher needs kserve (the [serve] extra), which this installation "
+             "lacks — the ecc-workloads image has it, the ecc-edge-agent image does not")
+        raise typer.Exit(2) from exc
     from ecc_workloads.bundles import BundleError
 
     try:

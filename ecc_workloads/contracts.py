@@ -73,7 +73,9 @@ TEACHER_PROFILE = "teacher"
 MODEL_BLOCKS = 6
 """Transformer blocks of the built-in teacher (all-MiniLM-L6-v2): indices 0..5."""
 DEFAULT_WORKLOAD_IMAGE = "ghcr.io/ecc-fleet/ecc-workloads:0.1.0"
-DEFAULT_AGENT_IMAGE = "ghcr.io/ecc-fleet/ecc-workloads:0.1.0"
+"""images/workloads.Dockerfile: the distillation and merge-back Jobs and the teacher's server."""
+DEFAULT_AGENT_IMAGE = "ghcr.io/ecc-fleet/ecc-edge-agent:0.1.0"
+"""images/edge-agent.Dockerfile: torch and FastAPI, no kserve (what a small edge box pulls)."""
 
 
 # ---------------------------------------------------------------------------

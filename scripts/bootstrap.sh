@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything the project needs on a fresh machine of this kind, idempotently:
 #   - the Python virtualenv (.venv -> a cache entry keyed by requirements.lock),
-#   - Debian packages (prometheus),
+#   - Debian packages (prometheus; buildah, mmdebstrap, runc and umoci for the images),
 #   - a check that Go is there (the control-plane binaries are built by `make binaries`).
 # Caches live outside the checkout, under $ECC_CACHE_DIR (default ~/.cache/ecc-fleet).
 set -euo pipefail
@@ -41,14 +41,21 @@ ln -sfn "$venv" "$here/.venv"
 say "python: $("$here/.venv/bin/python" --version) in .venv -> $venv"
 
 # --- Debian packages -------------------------------------------------------------
-if ! command -v prometheus >/dev/null 2>&1; then
-  say "installing Prometheus from Debian's packages"
+# prometheus (the local cluster's metrics); buildah + mmdebstrap (`make images`: a base image from
+# Debian's packages, the Dockerfiles built without a daemon); runc + umoci (the image tests run
+# the images in real containers).
+declare -A debian=([prometheus]=prometheus [buildah]=buildah [mmdebstrap]=mmdebstrap [runc]=runc [umoci]=umoci)
+missing=()
+for cmd in "${!debian[@]}"; do command -v "$cmd" >/dev/null 2>&1 || missing+=("${debian[$cmd]}"); done
+if [ "${#missing[@]}" -gt 0 ]; then
+  say "installing from Debian's packages: ${missing[*]}"
   if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
   $sudo apt-get update -qq || die "apt-get update failed"
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus >/dev/null \
-    || die "apt-get install prometheus failed"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+    || die "apt-get install ${missing[*]} failed"
 fi
 say "prometheus: $(prometheus --version 2>&1 | head -1)"
+say "buildah: $(buildah --version), runc: $(runc --version | head -1)"
 
 # --- Go ---------------------------------------------------------------------------
 command -v go >/dev/null 2>&1 || die "Go is not installed: install Go >= 1.25 (the control plane is built from Go modules)"

@@ -35,7 +35,7 @@ class Crds(_Values):
 
 
 class Image(_Values):
-    """The operator's container image (operator/Dockerfile: no torch)."""
+    """The operator's container image (images/operator.Dockerfile: no torch)."""
 
     repository: str = Field("ghcr.io/ecc-fleet/ecc-operator", min_length=1, description="image repository")
     tag: str = Field("", description="image tag; empty: the chart's appVersion")
@@ -113,7 +113,7 @@ class Workloads(_Values):
 
     python: str = Field("python", min_length=1,
                         description="interpreter of the Jobs, servers and edge agents the operator creates "
-                                    "(`--python`): `python` in the workloads image (ecc_workloads/Dockerfile)")
+                                    "(`--python`): `python` in the workloads and edge-agent images (images/*.Dockerfile)")
     bitextCsv: str = Field("", description="path or s3:// URI the Jobs read instead of the built-in corpus "
                                            "`bitext` (`--bitext-csv`); empty: the copy packaged with the "
                                            "workloads (in the image)")
