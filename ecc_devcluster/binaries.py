@@ -23,7 +23,6 @@ API server's ``/version`` report the real release.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import os
 import re
@@ -53,6 +52,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from ecc_devcluster.filelock import exclusive
 from ecc_workloads.contracts import cache_dir
 
 GOMODS_DIR = Path(__file__).resolve().parent / "gomods"
@@ -711,22 +711,6 @@ def _build_into(spec: ToolSpec, out_dir: Path, jobs: int, reporter: _Reporter, l
     )
 
 
-@contextlib.contextmanager
-def _exclusive(lock_path: Path, reporter: _Reporter, what: str) -> Iterator[None]:
-    """Hold an exclusive flock on lock_path; say so if we have to wait for another builder."""
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with lock_path.open("a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            reporter.note(f"[{what}] another process is building it (lock {lock_path}); waiting")
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _link(spec: ToolSpec, build: Path) -> None:
     """Point bin/<binary> at this build, atomically (symlink to a temp name, then rename)."""
     target_dir = bin_dir()
@@ -745,7 +729,8 @@ def _link(spec: ToolSpec, build: Path) -> None:
 def _ensure_tool(spec: ToolSpec, jobs: int, reporter: _Reporter) -> Path:
     final = build_dir(spec)
     if not _is_complete(final, spec):
-        with _exclusive(builds_dir() / f".{spec.name}.lock", reporter, spec.name):
+        lock = builds_dir() / f".{spec.name}.lock"
+        with exclusive(lock, lambda: reporter.note(f"[{spec.name}] another process is building it (lock {lock}); waiting")):
             if not _is_complete(final, spec):  # nobody built it while we waited
                 _build_fresh(spec, final, jobs, reporter)
     _link(spec, final)

@@ -25,8 +25,6 @@ Development only: this module never ships in an image.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -35,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -43,6 +41,7 @@ from pathlib import Path
 import typer
 from pydantic import BaseModel
 
+from ecc_devcluster.filelock import exclusive
 from ecc_workloads.contracts import cache_dir
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -87,7 +86,6 @@ LOG_TAIL_LINES = 40
 class ImageSpec:
     name: str
     dockerfile: str
-    description: str
 
     @property
     def repository(self) -> str:
@@ -102,9 +100,9 @@ class ImageSpec:
 IMAGES: dict[str, ImageSpec] = {
     spec.name: spec
     for spec in (
-        ImageSpec("ecc-operator", "images/operator.Dockerfile", "the operator (kopf; no torch)"),
-        ImageSpec("ecc-workloads", "images/workloads.Dockerfile", "Jobs and the teacher's server (torch, kserve)"),
-        ImageSpec("ecc-edge-agent", "images/edge-agent.Dockerfile", "the edge agent (torch, FastAPI; no kserve)"),
+        ImageSpec("ecc-operator", "images/operator.Dockerfile"),
+        ImageSpec("ecc-workloads", "images/workloads.Dockerfile"),
+        ImageSpec("ecc-edge-agent", "images/edge-agent.Dockerfile"),
     )
 }
 
@@ -141,9 +139,14 @@ class BuiltImage(BaseModel):
         return sum(layer.size for layer in self.layers)
 
     @property
+    def layout_ref(self) -> str:
+        """`<layout>:<ref>`, as umoci names an image."""
+        return f"{self.layout}:{self.ref}"
+
+    @property
     def oci_ref(self) -> str:
-        """The `oci:` transport reference (buildah, skopeo, umoci)."""
-        return f"oci:{self.layout}:{self.ref}"
+        """The `oci:` transport reference (buildah, skopeo)."""
+        return f"oci:{self.layout_ref}"
 
 
 # ---------------------------------------------------------------------------- paths
@@ -282,19 +285,9 @@ def _say(msg: str) -> None:
     print(f"[images] {msg}", file=sys.stderr, flush=True)
 
 
-@contextlib.contextmanager
-def _exclusive(lock_path: Path) -> Iterator[None]:
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with lock_path.open("a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            _say(f"another process is building images (lock {lock_path}); waiting")
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def _build_lock():
+    lock = images_dir() / "build.lock"
+    return exclusive(lock, lambda: _say(f"another process is building images (lock {lock}); waiting"))
 
 
 def _run(argv: list[str], log: Path, what: str, echo_prefix: tuple[str, ...] = ()) -> None:
@@ -315,12 +308,13 @@ def _run(argv: list[str], log: Path, what: str, echo_prefix: tuple[str, ...] = (
         raise ImagesError(f"{what} failed (exit {rc}); the end of {log}:\n{tail}")
 
 
-def _buildah(*args: str) -> list[str]:
+def buildah_argv(*args: str) -> list[str]:
+    """A buildah command line on the project's own storage (the cache, not the system's)."""
     return ["buildah", *buildah_global_args(), *args]
 
 
 def _has_local_image(name: str) -> bool:
-    result = subprocess.run(_buildah("inspect", "--type", "image", name), capture_output=True, text=True)
+    result = subprocess.run(buildah_argv("inspect", "--type", "image", name), capture_output=True, text=True)
     return result.returncode == 0
 
 
@@ -338,15 +332,18 @@ def ensure_base() -> str:
         argv = ["mmdebstrap", "--variant=minbase", f"--include={','.join(BASE_PACKAGES)}", "--format=tar"]
         argv += [f"--dpkgopt={opt}" for opt in BASE_DPKG_OPTIONS]
         _run([*argv, BASE_SUITE, str(rootfs_tar)], log, "base")
-        container = subprocess.run(_buildah("from", "scratch"), capture_output=True, text=True, check=True).stdout.strip()
+        made = subprocess.run(buildah_argv("from", "scratch"), capture_output=True, text=True)
+        if made.returncode != 0:
+            raise ImagesError(f"base: `buildah from scratch` failed: {made.stderr.strip()[-500:]}")
+        container = made.stdout.strip()
         try:
-            _run(_buildah("add", container, str(rootfs_tar), "/"), log, "base")
-            _run(_buildah("config", "--env", BASE_ENV, "--cmd", "/bin/bash",
+            _run(buildah_argv("add", container, str(rootfs_tar), "/"), log, "base")
+            _run(buildah_argv("config", "--env", BASE_ENV, "--cmd", "/bin/bash",
                           "--label", f"org.opencontainers.image.description=Debian {BASE_SUITE} minbase + python3",
                           container), log, "base")
-            _run(_buildah("commit", "--rm", container, name), log, "base")
+            _run(buildah_argv("commit", "--rm", container, name), log, "base")
         except ImagesError:
-            subprocess.run(_buildah("rm", container), capture_output=True)
+            subprocess.run(buildah_argv("rm", container), capture_output=True)
             raise
     _say(f"base {name}: built in {time.monotonic() - started:.0f} s")
     return key
@@ -356,7 +353,7 @@ def build_image(spec: ImageSpec, root: Path, base: str, key: str) -> BuiltImage:
     log = logs_dir() / f"{spec.name}-{key}.log"
     tag = f"localhost/{spec.name}:{key}"
     started = time.monotonic()
-    argv = _buildah("bud", "--layers", "--force-rm", "--pull-never", "--isolation", "chroot", "--network", "host",
+    argv = buildah_argv("bud", "--layers", "--force-rm", "--pull-never", "--isolation", "chroot", "--network", "host",
                     "-f", str(root / spec.dockerfile), "-t", tag)
     for name, value in build_args(base).items():
         argv += ["--build-arg", f"{name}={value}"]
@@ -369,7 +366,7 @@ def build_image(spec: ImageSpec, root: Path, base: str, key: str) -> BuiltImage:
     # gzip'd layers, as a registry ships them. buildah 1.28 compresses every layer again on each
     # push (an OCI layout destination cannot reuse a compressed blob it already holds): that is
     # most of a code-only rebuild of the torch images (docs/images.md)
-    _run(_buildah("push", tag, f"oci:{layout}:{layout_ref(spec.name, key)}"), log, spec.name)
+    _run(buildah_argv("push", tag, f"oci:{layout}:{layout_ref(spec.name, key)}"), log, spec.name)
     record = describe(spec, key, base, time.monotonic() - started)
     path = record_path(spec.name)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -409,11 +406,11 @@ def prune_layout(layout: Path, keep_refs: set[str]) -> int:
 def prune_store(keep_tags: set[str]) -> None:
     """Untag older builds of our images in buildah's storage. The untagged intermediate images
     of the layer cache stay: they are what makes the next build fast (docs/images.md)."""
-    listed = subprocess.run(_buildah("images", "--format", "{{.Name}}:{{.Tag}}"), capture_output=True, text=True)
+    listed = subprocess.run(buildah_argv("images", "--format", "{{.Name}}:{{.Tag}}"), capture_output=True, text=True)
     stale = [tag for tag in listed.stdout.split()
              if tag.startswith(tuple(f"localhost/{name}:" for name in IMAGES)) and tag not in keep_tags]
     if stale:
-        subprocess.run(_buildah("rmi", *stale), capture_output=True)
+        subprocess.run(buildah_argv("rmi", *stale), capture_output=True)
 
 
 def ensure(names: Iterable[str] | None = None, root: Path = REPO_ROOT) -> list[BuiltImage]:
@@ -423,7 +420,7 @@ def ensure(names: Iterable[str] | None = None, root: Path = REPO_ROOT) -> list[B
     images_dir().mkdir(parents=True, exist_ok=True)
     out: list[BuiltImage] = []
     built = False
-    with _exclusive(images_dir() / "build.lock"):
+    with _build_lock():
         base = base_key()
         for spec in specs:
             key = image_key(spec, root, base)
@@ -474,8 +471,8 @@ def prune_cmd() -> None:
     """Drop buildah's layer cache (untagged intermediate images): frees the torch layers of older
     dependency sets; the next build of each image starts from its dependency layers."""
     check_tools()
-    with _exclusive(images_dir() / "build.lock"):
-        result = subprocess.run(_buildah("rmi", "--prune"), capture_output=True, text=True)
+    with _build_lock():
+        result = subprocess.run(buildah_argv("rmi", "--prune"), capture_output=True, text=True)
     if result.returncode != 0:
         _say(f"error: buildah rmi --prune: {result.stderr.strip()[-500:]}")
         raise typer.Exit(1)

@@ -67,7 +67,9 @@ PROMETHEUS_PATH_ANNOTATION = "prometheus.io/path"
 # Built-in sources the Jobs understand without a URI, and the default images of the
 # operator's children (the process node agent ignores images; a real cluster pulls them).
 BUILTIN_MODELS: tuple[str, ...] = ("minilm-l6",)
-BUILTIN_CORPORA: tuple[str, ...] = ("bitext",)
+BITEXT_CORPUS = "bitext"
+"""The built-in corpus name of the Bitext corpus packaged with ecc_workloads (`datasets`)."""
+BUILTIN_CORPORA: tuple[str, ...] = (BITEXT_CORPUS,)
 TEACHER_PROFILE = "teacher"
 """Profile name of the full cloud model's bundle."""
 MODEL_BLOCKS = 6

@@ -14,10 +14,8 @@ import os
 from importlib import resources
 from pathlib import Path
 
-from ecc_workloads.contracts import BUILTIN_CORPORA, RuntimeEnv
+from ecc_workloads.contracts import BITEXT_CORPUS, BUILTIN_CORPORA, RuntimeEnv
 
-BITEXT = "bitext"
-"""Built-in corpus name of the Bitext corpus (in contracts.BUILTIN_CORPORA)."""
 BITEXT_CSV_RESOURCE = ("data", "bitext", "bitext_customer_support.csv")
 """Where the Bitext CSV lives inside the ecc_workloads package."""
 
@@ -53,7 +51,7 @@ def is_builtin_corpus(source: str) -> bool:
 
 def builtin_corpus_file(name: str) -> Path:
     """The packaged file behind a built-in corpus name."""
-    files = {BITEXT: bitext_csv}
+    files = {BITEXT_CORPUS: bitext_csv}
     if name not in files:
         raise ValueError(f"unknown built-in corpus {name!r}: use one of {', '.join(sorted(files))}, "
                          "a local path or an s3:// URI")

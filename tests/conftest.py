@@ -6,6 +6,9 @@ end. `pytest tests/unit` never starts it.
 
 Set ECC_TEST_CLUSTER=NAME to run the tests against a cluster you already started
 with `ecc dev up --name NAME --with-kserve-crds` (it is then left running).
+
+pytest puts this folder on sys.path (no __init__.py), so the helper modules beside it
+(`agentkit`) import by name from tests/unit, tests/images and tests/cluster.
 """
 
 from __future__ import annotations

@@ -17,11 +17,9 @@ import sys
 
 import kopf
 
-from ecc_workloads.contracts import SYSTEM_NAMESPACE, RuntimeEnv
+from ecc_workloads.contracts import BITEXT_CORPUS, SYSTEM_NAMESPACE, RuntimeEnv
 
 BITEXT_CSV_ENV = RuntimeEnv.BITEXT_CSV
-BITEXT_CORPUS = "bitext"
-"""The built-in corpus name the Jobs resolve to the Bitext corpus packaged with ecc_workloads."""
 DEFAULT_PEERING = "ecc-operator"
 
 

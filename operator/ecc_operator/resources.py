@@ -23,6 +23,7 @@ from pydantic.alias_generators import to_camel, to_snake
 from ecc_workloads.contracts import (  # noqa: F401  (re-exported for the controllers)
     API_GROUP,
     API_VERSION,
+    BITEXT_CORPUS,
     BUILTIN_CORPORA,
     BUILTIN_MODELS,
     DEFAULT_AGENT_IMAGE,
@@ -375,7 +376,7 @@ class CorpusSpec(CRDModel):
     """The labelled utterances the teacher and students learn from."""
 
     uri: str = Field(
-        BUILTIN_CORPORA[0],
+        BITEXT_CORPUS,
         description="built-in corpus name (bitext: the Bitext customer-service corpus), an s3:// URI or an "
         "absolute path of a CSV/JSONL file",
         max_length=1024,

@@ -34,7 +34,7 @@ def check_tools() -> None:
 
 
 def _buildah(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["buildah", *images.buildah_global_args(), *args], capture_output=True, text=True)
+    return subprocess.run(images.buildah_argv(*args), capture_output=True, text=True)
 
 
 def remove_stale_containers() -> None:
@@ -93,7 +93,7 @@ class Container:
         """The OCI runtime config: the image's own (umoci), made read-only and loopback-reachable."""
         self.bundle.mkdir(parents=True, exist_ok=True)
         path = self.bundle / "config.json"
-        result = subprocess.run(["umoci", "raw", "runtime-config", "--image", f"{self.record.layout}:{self.record.ref}",
+        result = subprocess.run(["umoci", "raw", "runtime-config", "--image", self.record.layout_ref,
                                  "--rootfs", str(self.rootfs), str(path)], capture_output=True, text=True)
         assert result.returncode == 0, f"umoci runtime-config for {self.record.name}: {result.stderr[-2000:]}"
         spec = json.loads(path.read_text())

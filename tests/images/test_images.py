@@ -11,6 +11,7 @@ as the chart runs them: read-only root filesystem, non-root user, a tmpfs on /tm
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
@@ -21,12 +22,10 @@ import pytest
 
 from ecc_devcluster import images
 
-import contextlib
-
+from agentkit import FLEET, LABELS, NS, publish_tiny_fleet
 from runckit import Container, check_tools, mounted, remove_stale_containers, user_of
 
-LABELS = ["cancel_order", "track_order", "get_refund"]
-NS, FLEET, NODE = "shop", "edge", "edge-1"
+NODE = "edge-1"
 NON_ROOT = (65532, 65532)
 
 
@@ -134,24 +133,9 @@ def _free_port() -> int:
 
 
 def _publish(root: Path) -> None:
-    """Revision 1 of a tiny teacher's student s0 and a desired state naming this node."""
-    import torch
-
-    from ecc_workloads import bundles, modular
-    from ecc_workloads.contracts import DesiredState, DesiredTier, StoreLayout
-    from ecc_workloads.edge_agent import LocalAgentStore
-
-    torch.manual_seed(0)
-    store = LocalAgentStore(root)
-    model = modular.tiny_encoder(LABELS, num_hidden_layers=2, seed=3)
-    model.add_profile("s0", [0])
-    res = bundles.write_bundles(model, ["s0"], 1, store)
-    key = bundles.publish_manifests(store, res.manifests.values(), NS, "intent")[0]
-    desired = DesiredState(namespace=NS, fleet=FLEET, teacher="intent", generation=1, target_revision=1,
-                           target=[DesiredTier(tier="t", profile="s0", manifest_key=key)], node_tiers={NODE: "t"},
-                           poll_interval_seconds=1, report_interval_seconds=1)
-    store.put(StoreLayout.desired_state(NS, FLEET), desired.model_dump_json().encode())
-    for path in [root, *root.rglob("*")]:  # the agent runs as 65532: it reads modules, writes reports
+    """The tiny fleet of agentkit, readable and writable by the image's user (65532)."""
+    publish_tiny_fleet(root, NODE, blocks=[0], seed=3)
+    for path in [root, *root.rglob("*")]:  # the agent reads modules and writes reports
         path.chmod(0o777 if path.is_dir() else 0o666)
 
 

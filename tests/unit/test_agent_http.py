@@ -16,14 +16,12 @@ import pytest
 import torch
 from fastapi.testclient import TestClient
 
-from ecc_workloads import bundles, modular
+from agentkit import FLEET, NS, publish_tiny_fleet
 from ecc_workloads.agent_server import create_app
 from ecc_workloads.contracts import (
     AgentEnv,
     AgentPaths,
     AgentReport,
-    DesiredState,
-    DesiredTier,
     MetricNames,
     RuntimeEnv,
     StoreLayout,
@@ -32,22 +30,13 @@ from ecc_workloads.edge_agent import AgentConfig, EdgeAgent, LocalAgentStore
 
 torch.set_num_threads(1)
 REPO = Path(__file__).resolve().parents[2]
-LABELS = ["cancel_order", "track_order", "get_refund"]
-NS, FLEET, NODE = "shop", "edge", "edge-7"
+NODE = "edge-7"
 
 
 @pytest.fixture(scope="module")
 def store_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("store")
-    store = LocalAgentStore(root)
-    model = modular.tiny_encoder(LABELS, num_hidden_layers=2, seed=9)
-    model.add_profile("s0", [1])
-    res = bundles.write_bundles(model, ["s0"], 1, store)
-    key = bundles.publish_manifests(store, res.manifests.values(), NS, "intent")[0]
-    desired = DesiredState(namespace=NS, fleet=FLEET, teacher="intent", generation=1, target_revision=1,
-                           target=[DesiredTier(tier="t", profile="s0", manifest_key=key)], node_tiers={NODE: "t"},
-                           poll_interval_seconds=1, report_interval_seconds=1)
-    store.put(StoreLayout.desired_state(NS, FLEET), desired.model_dump_json().encode())
+    publish_tiny_fleet(root, NODE, blocks=[1], seed=9)
     return root
 
 
