@@ -1,5 +1,5 @@
 """`ecc dev`: the local development cluster (real kube-apiserver, etcd, controller-manager,
-scheduler, KWOK fake nodes, process node agent, MinIO, Prometheus).
+scheduler, KWOK fake nodes, real nodes (kubelet, containerd, kube-proxy), MinIO, Prometheus).
 
 Also runs as `python -m ecc_devcluster.cli`.
 """
@@ -49,8 +49,8 @@ def _sigterm_as_interrupt() -> None:
 def up(
     name: str = NameOpt,
     fake_nodes: int = typer.Option(20, "--fake-nodes", min=0, help="KWOK fake edge nodes (tested up to 5,000)."),
-    cloud_workers: int = typer.Option(1, "--cloud-workers", min=0, help="Process nodes for Jobs and servers."),
-    edge_process_nodes: int = typer.Option(3, "--edge-process-nodes", min=0, help="Process nodes labelled as edge nodes."),
+    cloud_workers: int = typer.Option(1, "--cloud-workers", min=0, help="Real nodes for Jobs, servers and CoreDNS."),
+    edge_nodes: int = typer.Option(3, "--edge-nodes", min=0, help="Real nodes labelled and tainted as edge nodes."),
     with_kserve_crds: bool = typer.Option(False, "--with-kserve-crds", help="Server-side apply KServe's CRDs from third_party/kserve-crds/."),
 ) -> None:
     """Start the cluster and return once it is Ready; it keeps running in the background.
@@ -67,7 +67,7 @@ def up(
             name,
             fake_nodes=fake_nodes,
             cloud_workers=cloud_workers,
-            edge_process_nodes=edge_process_nodes,
+            edge_nodes=edge_nodes,
             with_kserve_crds=with_kserve_crds,
             say=_say,
         )
@@ -83,7 +83,7 @@ def up(
         _fail(f"{exc}\nAll components were stopped.")
     err.print(
         f"[bold green]cluster {name!r} is Ready[/] in {time.monotonic() - t0:.1f}s — "
-        f"{info.fake_nodes} fake edge node(s), process nodes: {', '.join(info.process_nodes) or 'none'}\n"
+        f"{info.fake_nodes} fake edge node(s), real nodes: {', '.join(info.real_nodes) or 'none'}\n"
         f"  API server  {info.apiserver_url}\n  MinIO       {info.store.endpoint}\n"
         f"  Prometheus  {info.prometheus_url}\n  state       {info.state_dir}\n"
         f"Use it:  eval \"$(ecc dev env{'' if name == 'default' else ' --name ' + name})\" && kubectl get nodes",

@@ -2,19 +2,19 @@
 
 Python API (used by `ecc dev`, the tests and the demo):
 
-    info = up(name="default", fake_nodes=20, cloud_workers=1, edge_process_nodes=3)
+    info = up(name="default", fake_nodes=20, cloud_workers=1, edge_nodes=3)
     load(name) -> ClusterInfo | None        # what is running, from STATE_DIR/state.json
     stop_component(name, "minio"); start_component(name, "minio")   # same address
     down(name)                              # nothing of the cluster is left running
 
 Every component is a real binary in its own process group with its log under
-STATE_DIR/logs/. See DEVCLUSTER_CONTRACT.md for the layout shared with the node agent.
+STATE_DIR/logs/; real nodes (kubelet, containerd, kube-proxy) run in network and mount
+namespaces of their own (ecc_devcluster.nodes).
 """
 
 from __future__ import annotations
 
 import fcntl
-import importlib.util
 import os
 import re
 import secrets
@@ -34,10 +34,15 @@ from ecc_devcluster import components as comp
 from ecc_devcluster import health, kubeconfigs, nodespecs, pki, processes
 from ecc_devcluster import prometheus as prom
 from ecc_devcluster.components import ComponentSpec, Layout, Ports
+from ecc_devcluster.nodes import host as node_host
+from ecc_devcluster.nodes import realnodes
+from ecc_devcluster.nodes.specs import NODE_AGENTS_TIER
+from ecc_devcluster.nodes.plan import FabricPlan, NodePlan
 from ecc_devcluster.scale import scale_profile
 from ecc_workloads import contracts as c
 
-REQUIRED_BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "kwok", "minio")
+REQUIRED_BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "kwok", "minio",
+                     "kubelet", "kube-proxy", "coredns", "pause")
 STATE_FILE = "state.json"
 LAST_STATE_FILE = "last-state.json"
 _NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$")
@@ -73,11 +78,15 @@ class ClusterInfo(BaseModel):
     apiserver_url: str
     ca_file: str
     store: c.StoreSettings
+    """The object store as the host reaches it (loopback)."""
+    store_in_cluster: c.StoreSettings | None = None
+    """The same store as pods reach it (the `ecc-store` Service), when there are real nodes."""
     prometheus_url: str
     file_sd_dir: str
     bin_dir: str
     components: dict[str, ComponentState]
-    process_nodes: list[str] = Field(default_factory=list)
+    fabric: FabricPlan | None = None
+    node_plans: list[NodePlan] = Field(default_factory=list)
     fake_nodes: int = 0
     scale: str = "small"
     kserve_crds: bool = False
@@ -92,6 +101,10 @@ class ClusterInfo(BaseModel):
             **self.store.as_env(),
             c.RuntimeEnv.PROMETHEUS_URL: self.prometheus_url,
         }
+
+    @property
+    def real_nodes(self) -> list[str]:
+        return [n.name for n in self.node_plans]
 
     def component_alive(self, component: str) -> bool:
         st = self.components.get(component)
@@ -209,7 +222,7 @@ def prepare_layout(name: str, *, fake_nodes: int, bin_dir: Path, python: str) ->
     os.chmod(sd, 0o700)
     td.mkdir(parents=True)
     os.chmod(td, 0o700)
-    for sub in ("logs", "config", "nodeagent", "minio-data", "prometheus/file_sd", "prometheus/pod_sd"):
+    for sub in ("logs", "config", "nodes", "minio-data", "prometheus/file_sd", "prometheus/pod_sd"):
         (sd / sub).mkdir(parents=True, exist_ok=True)
 
     ports = Ports(**dict(zip(Ports.model_fields, free_ports(len(Ports.model_fields)))))
@@ -258,22 +271,13 @@ def prepare_layout(name: str, *, fake_nodes: int, bin_dir: Path, python: str) ->
             etcd_target=f"{comp.LOOPBACK}:{ports.etcd_client}",
             minio_target=layout.minio_endpoint,
             prometheus_target=f"{comp.LOOPBACK}:{ports.prometheus}",
+            pod_proxy_url=layout.gateway_proxy_url,
         ),
     )
+    from ecc_devcluster.nodes.configs import egress_selector_config
+
+    Path(layout.egress_selector_config).write_text(yaml.safe_dump(egress_selector_config(layout.gateway_egress_socket)))
     return layout
-
-
-def write_process_nodes(layout: Layout, cloud_workers: int, edge_process_nodes: int) -> list[str]:
-    specs = nodespecs.process_node_specs(cloud_workers, edge_process_nodes)
-    try:
-        from ecc_devcluster.nodeagent_model import ProcessNodesFile
-    except ImportError:  # the agent's model is not there: write the contract's JSON as is
-        import json
-
-        Path(layout.process_nodes_file).write_text(json.dumps({"nodes": specs}, indent=2))
-    else:
-        ProcessNodesFile.model_validate({"nodes": specs}).save(layout.process_nodes_file)
-    return [s["name"] for s in specs]
 
 
 # ---------------------------------------------------------------------------
@@ -320,6 +324,9 @@ def _stop_all(info: ClusterInfo, say: Say) -> list[int]:
     tiers = sorted({st.spec.stop_tier for st in info.components.values()}, reverse=True)
     for tier in tiers:
         names = [n for n, st in info.components.items() if st.spec.stop_tier == tier]
+        if tier < NODE_AGENTS_TIER and info.fabric is not None:
+            # kubelets are stopped, so nothing restarts a container: end every pod process
+            node_host.kill_cgroup(info.fabric.cgroup_root)
 
         def stop_one(n: str) -> tuple[str, str]:
             st = info.components[n]
@@ -340,6 +347,9 @@ def _stop_all(info: ClusterInfo, say: Say) -> list[int]:
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and _leftovers(info):
             time.sleep(0.1)
+    removed = node_host.teardown_cluster(info.name)
+    if removed:
+        say(f"removed the nodes' {', '.join(removed)}")
     return leftovers
 
 
@@ -352,6 +362,7 @@ def _leftovers(info: ClusterInfo) -> list[int]:
 
 
 def _remove_data(info: ClusterInfo) -> None:
+    realnodes.remove_roots(info)
     shutil.rmtree(info.tmpfs_dir, ignore_errors=True)
     shutil.rmtree(Path(info.state_dir) / "minio-data", ignore_errors=True)
 
@@ -383,7 +394,7 @@ def up(
     *,
     fake_nodes: int = 20,
     cloud_workers: int = 1,
-    edge_process_nodes: int = 3,
+    edge_nodes: int = 3,
     with_kserve_crds: bool = False,
     say: Say | None = None,
     nodes_ready_timeout_s: float | None = None,
@@ -393,10 +404,11 @@ def up(
     Ctrl-C) stops whatever it started and raises."""
     say = say or (lambda _msg: None)
     validate_name(name)
-    for label, value in (("fake_nodes", fake_nodes), ("cloud_workers", cloud_workers),
-                         ("edge_process_nodes", edge_process_nodes)):
+    for label, value in (("fake_nodes", fake_nodes), ("cloud_workers", cloud_workers), ("edge_nodes", edge_nodes)):
         if value < 0:
             raise ClusterError(f"{label} must be >= 0, got {value}")
+    if edge_nodes and not cloud_workers:
+        raise ClusterError("edge_nodes need a cloud worker (it runs CoreDNS): use cloud_workers >= 1")
     with _lock(name):
         existing = load(name)
         if existing is not None:
@@ -415,16 +427,11 @@ def up(
             if stale:
                 say(f"killing {len(stale)} stale process(es) of cluster {name!r}")
                 processes.kill_pids(stale)
-        if (cloud_workers or edge_process_nodes) and importlib.util.find_spec("ecc_devcluster.nodeagent") is None:
-            raise ClusterError(
-                "process nodes requested but the node agent (module ecc_devcluster.nodeagent) is not "
-                "installed; use --cloud-workers 0 --edge-process-nodes 0 to run without it"
-            )
+            node_host.teardown_cluster(name)
         bin_dir = resolve_bin_dir(say)
         t0 = time.monotonic()
         layout = prepare_layout(name, fake_nodes=fake_nodes, bin_dir=bin_dir, python=sys.executable)
-        process_node_names = write_process_nodes(layout, cloud_workers, edge_process_nodes)
-        specs = comp.all_specs(layout, with_node_agent=bool(process_node_names))
+        specs = comp.all_specs(layout)
         info = ClusterInfo(
             name=name,
             state_dir=layout.state_dir,
@@ -442,7 +449,6 @@ def up(
             file_sd_dir=layout.file_sd_dir,
             bin_dir=str(bin_dir),
             components={n: ComponentState(address=s.address, log=s.log, spec=s) for n, s in specs.items()},
-            process_nodes=process_node_names,
             fake_nodes=fake_nodes,
             scale=layout.scale.name,
             kserve_crds=with_kserve_crds,
@@ -450,6 +456,7 @@ def up(
         )
         info.save()
         try:
+            realnodes.prepare(info, layout, cloud_workers=cloud_workers, edge_nodes=edge_nodes, say=say)
             _bring_up(info, layout, say, with_kserve_crds, nodes_ready_timeout_s)
         except BaseException as exc:
             reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
@@ -491,7 +498,7 @@ def _bring_up(info: ClusterInfo, layout: Layout, say: Say, with_kserve_crds: boo
     try:
         wellknown.ensure_namespace(api, c.SYSTEM_NAMESPACE)
         wellknown.ensure_bucket(info.store)
-        wellknown.ensure_store_secret(api, info.store)
+        wellknown.ensure_store_secret(api, info.store_in_cluster or info.store)
         say(f"created namespace {c.SYSTEM_NAMESPACE}, bucket {c.DEFAULT_BUCKET}, "
             f"secret {c.SYSTEM_NAMESPACE}/{c.STORE_SECRET_NAME}")
         if with_kserve_crds:
@@ -499,9 +506,10 @@ def _bring_up(info: ClusterInfo, layout: Layout, say: Say, with_kserve_crds: boo
             files = wellknown.apply_kserve_crds(api, str(Path(info.bin_dir) / "kubectl"), info.kubeconfig, layout.repo_root)
             say(f"KServe CRDs installed ({len(files)} files, {time.monotonic() - t:.1f}s)")
 
-        if info.process_nodes:
-            _spawn(info, comp.NODE_AGENT)
-            say(f"node agent started for {len(info.process_nodes)} process node(s)")
+        if info.node_plans:
+            t = time.monotonic()
+            realnodes.start(info, api, say=say, spawn=lambda n: _spawn(info, n), wait_ready=lambda ns: _wait(info, ns))
+            mark("real_nodes_ready_s", t)
 
         progress = _Throttle(say)
         if info.fake_nodes:
@@ -518,15 +526,6 @@ def _bring_up(info: ClusterInfo, layout: Layout, say: Say, with_kserve_crds: boo
                 progress=lambda r, n: progress(f"fake edge nodes Ready: {r}/{n}", force=r >= n),
             )
             mark("fake_nodes_ready_s", t)
-        if info.process_nodes:
-            t = time.monotonic()
-            _wait(info, [comp.NODE_AGENT])
-            fakenodes.wait_nodes_ready(
-                api, label_selector=f"{c.NODE_KIND_LABEL}={c.NODE_KIND_PROCESS}",
-                expected=len(info.process_nodes), timeout_s=120,
-            )
-            mark("process_nodes_ready_s", t)
-            say(f"process nodes Ready: {', '.join(info.process_nodes)}")
         for ns in ("default", c.SYSTEM_NAMESPACE):
             wellknown.wait_default_service_account(api, ns)
     finally:
@@ -559,12 +558,16 @@ def _down(name: str, say: Say) -> bool:
             if stale:
                 say(f"no state for cluster {name!r}, but killing {len(stale)} of its processes")
                 processes.kill_pids(stale)
+            removed = node_host.teardown_cluster(name)
             shutil.rmtree(tmpfs_dir(name), ignore_errors=True)
-            return bool(stale)
+            return bool(stale or removed)
         _stop_all(info, say)
         _remove_data(info)
         info.save()
         _retire_state(info)
+        left = node_host.audit(name, info.state_dir)
+        if left:
+            raise ClusterError(f"cluster {name!r} left on the host after down: {'; '.join(left)}")
         remaining = leftover_processes(name)
         if remaining:
             raise ClusterError(f"processes of cluster {name!r} still running after down: {remaining}")

@@ -16,7 +16,9 @@ from ecc_devcluster.pki import ClusterPKI
 from ecc_devcluster.scale import ScaleProfile
 
 SERVICE_CLUSTER_IP_RANGE = "10.96.0.0/16"
-"""Bookkeeping only: nothing ever connects to a ClusterIP here (see DEVCLUSTER_CONTRACT.md)."""
+"""kube-proxy's rules in each real node's network namespace route it (nodes/plan.py)."""
+GATEWAY_IP = "10.250.0.1"
+"""The gateway's address in the nodes' fabric (nodes/plan.py: GATEWAY_IP)."""
 KWOK_POD_CIDR = "127.240.0.1/16"
 KWOK_NODE_IP = "127.0.0.1"
 SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local"
@@ -31,15 +33,15 @@ KWOK = "kwok"
 MINIO = "minio"
 PROMETHEUS = "prometheus"
 POD_DISCOVERY = "pod-discovery"
-NODE_AGENT = "nodeagent"
-ALL_COMPONENTS = (ETCD, APISERVER, CONTROLLER_MANAGER, SCHEDULER, KWOK, MINIO, PROMETHEUS, POD_DISCOVERY, NODE_AGENT)
+GATEWAY = "gateway"
+ALL_COMPONENTS = (ETCD, APISERVER, CONTROLLER_MANAGER, SCHEDULER, KWOK, MINIO, PROMETHEUS, POD_DISCOVERY, GATEWAY)
+NODE_PROCESSES = ("containerd", "kubelet", "kube-proxy")
+"""Each real node's processes, named PROCESS@NODE (e.g. kubelet@ecc-edge-0)."""
 ALIASES = {
     "apiserver": APISERVER,
     "controller-manager": CONTROLLER_MANAGER,
     "kcm": CONTROLLER_MANAGER,
     "scheduler": SCHEDULER,
-    "node-agent": NODE_AGENT,
-    "agent": NODE_AGENT,
     "podsd": POD_DISCOVERY,
 }
 
@@ -49,16 +51,18 @@ PROMETHEUS_BINARY = "/usr/bin/prometheus"
 def canonical_component(name: str) -> str:
     """Resolve a user-given component name; a clear error lists the allowed names."""
     resolved = ALIASES.get(name, name)
-    if resolved not in ALL_COMPONENTS:
+    process, at, node = resolved.partition("@")
+    if resolved not in ALL_COMPONENTS and not (at and process in NODE_PROCESSES and node):
         raise ValueError(
-            f"unknown component {name!r}; allowed: {', '.join(ALL_COMPONENTS)} "
+            f"unknown component {name!r}; allowed: {', '.join(ALL_COMPONENTS)}, "
+            f"or PROCESS@NODE with PROCESS one of {', '.join(NODE_PROCESSES)} "
             f"(aliases: {', '.join(sorted(ALIASES))})"
         )
     return resolved
 
 
 class HealthCheck(BaseModel):
-    kind: Literal["http", "file"]
+    kind: Literal["http", "file", "exec"]
     url: str = ""
     """For kind=http: GET must answer 200."""
     verify: str | bool = True
@@ -66,6 +70,8 @@ class HealthCheck(BaseModel):
     client_cert: tuple[str, str] | None = None
     path: str = ""
     """For kind=file: readiness is this file existing."""
+    argv: list[str] = Field(default_factory=list)
+    """For kind=exec: readiness is this command exiting 0 (e.g. a probe inside a node's netns)."""
 
 
 class ComponentSpec(BaseModel):
@@ -94,6 +100,7 @@ class Ports(BaseModel):
     minio: int
     minio_console: int
     prometheus: int
+    gateway_proxy: int
 
 
 class Layout(BaseModel):
@@ -104,7 +111,7 @@ class Layout(BaseModel):
     tmpfs_dir: str
     bin_dir: str
     python: str
-    """Interpreter of the project's venv (runs the node agent)."""
+    """Interpreter of the project's venv (runs pod discovery and the gateway)."""
     pki: ClusterPKI
     ports: Ports
     scale: ScaleProfile
@@ -141,6 +148,22 @@ class Layout(BaseModel):
         return str(Path(self.state_dir) / "config" / "kube-scheduler.yaml")
 
     @property
+    def egress_selector_config(self) -> str:
+        return str(Path(self.state_dir) / "config" / "egress-selector.yaml")
+
+    @property
+    def gateway_config(self) -> str:
+        return str(Path(self.state_dir) / "config" / "gateway.json")
+
+    @property
+    def gateway_egress_socket(self) -> str:
+        return str(Path(self.state_dir) / "gateway-egress.sock")
+
+    @property
+    def gateway_proxy_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.ports.gateway_proxy}"
+
+    @property
     def kwok_config(self) -> str:
         return str(Path(self.state_dir) / "config" / "kwok.yaml")
 
@@ -163,14 +186,6 @@ class Layout(BaseModel):
     @property
     def pod_sd_file(self) -> str:
         return str(Path(self.pod_sd_dir) / "pods.json")
-
-    @property
-    def nodeagent_dir(self) -> str:
-        return str(Path(self.state_dir) / "nodeagent")
-
-    @property
-    def process_nodes_file(self) -> str:
-        return str(Path(self.state_dir) / "process-nodes.json")
 
     @property
     def minio_data_dir(self) -> str:
@@ -225,10 +240,16 @@ def apiserver_spec(layout: Layout) -> ComponentSpec:
         layout.binary("kube-apiserver"),
         f"--etcd-servers={layout.etcd_url}",
         f"--bind-address={LOOPBACK}",
-        f"--advertise-address={LOOPBACK}",
-        # Reach nodes (logs) by their InternalIP only: a Hostname would be looked up in the
-        # host's DNS, which may sit on a private address these machines must not talk to.
+        # The `kubernetes` Service's endpoint: the gateway's relay to this API server inside
+        # the nodes' fabric (nodes/gateway.py); nothing listens on it in the host.
+        f"--advertise-address={GATEWAY_IP}",
+        # Reach nodes (logs, exec, port-forward) by their InternalIP only, through the
+        # gateway's proxy (the egress selector): a Hostname would be looked up in the host's
+        # DNS, which may sit on a private address these machines must not talk to.
         "--kubelet-preferred-address-types=InternalIP",
+        f"--egress-selector-config-file={layout.egress_selector_config}",
+        f"--kubelet-client-certificate={k.admin_cert}",
+        f"--kubelet-client-key={k.admin_key}",
         f"--secure-port={layout.ports.apiserver}",
         f"--tls-cert-file={k.apiserver_cert}",
         f"--tls-private-key-file={k.apiserver_key}",
@@ -250,10 +271,6 @@ def apiserver_spec(layout: Layout) -> ComponentSpec:
         "DefaultTolerationSeconds,MutatingAdmissionWebhook,ValidatingAdmissionWebhook,"
         "ResourceQuota,NodeRestriction",
         "--allow-privileged=true",
-        # The default endpoint reconciler would publish 127.0.0.1 as the `kubernetes`
-        # Service's endpoint, which the Endpoints validation rejects; pods reach the
-        # API server through KUBERNETES_SERVICE_HOST/PORT set by the node agent instead.
-        "--endpoint-reconciler-type=none",
         f"--max-requests-inflight={s.apiserver_max_requests_inflight}",
         f"--max-mutating-requests-inflight={s.apiserver_max_mutating_requests_inflight}",
         "--event-ttl=30m",
@@ -438,35 +455,7 @@ def pod_discovery_spec(layout: Layout) -> ComponentSpec:
     return _spec(layout, POD_DISCOVERY, argv, address, health, tier=3, env=env, ready_timeout_s=60)
 
 
-def nodeagent_spec(layout: Layout) -> ComponentSpec:
-    argv = [
-        layout.python,
-        "-m",
-        "ecc_devcluster.nodeagent",
-        f"--kubeconfig={layout.admin_kubeconfig}",
-        f"--state-dir={layout.nodeagent_dir}",
-        f"--nodes-file={layout.process_nodes_file}",
-        f"--apiserver-host={LOOPBACK}",
-        f"--apiserver-port={layout.ports.apiserver}",
-        f"--ca-file={layout.pki.ca_cert}",
-        f"--path-prepend={layout.bin_dir}",
-        f"--path-prepend={Path(layout.python).parent}",
-    ]
-    env = {"PYTHONPATH": f"{layout.repo_root}{':'}{Path(layout.repo_root) / 'operator'}"}
-    health = HealthCheck(kind="file", path=str(Path(layout.nodeagent_dir) / "ready"))
-    return _spec(
-        layout,
-        NODE_AGENT,
-        argv,
-        f"nodes {Path(layout.process_nodes_file).relative_to(layout.state_dir)}",
-        health,
-        tier=4,
-        env=env,
-        stop_timeout_s=30,
-    )
-
-
-def all_specs(layout: Layout, *, with_node_agent: bool) -> dict[str, ComponentSpec]:
+def all_specs(layout: Layout) -> dict[str, ComponentSpec]:
     specs = [
         etcd_spec(layout),
         apiserver_spec(layout),
@@ -477,6 +466,4 @@ def all_specs(layout: Layout, *, with_node_agent: bool) -> dict[str, ComponentSp
         prometheus_spec(layout),
         pod_discovery_spec(layout),
     ]
-    if with_node_agent:
-        specs.append(nodeagent_spec(layout))
     return {s.name: s for s in specs}

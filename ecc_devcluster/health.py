@@ -3,6 +3,7 @@ while its process stays alive."""
 
 from __future__ import annotations
 
+import subprocess
 import time
 from pathlib import Path
 
@@ -30,6 +31,12 @@ def probe(check: HealthCheck, timeout_s: float = 2.0) -> tuple[bool, str]:
     """One readiness probe: (ready, detail)."""
     if check.kind == "file":
         return (Path(check.path).exists(), f"waiting for {check.path}")
+    if check.kind == "exec":
+        try:
+            done = subprocess.run(check.argv, capture_output=True, text=True, timeout=timeout_s + 1)
+        except subprocess.TimeoutExpired:
+            return (False, f"`{' '.join(check.argv)}` timed out")
+        return (done.returncode == 0, f"`{' '.join(check.argv)}` -> {done.returncode} {done.stderr.strip()[:200]}")
     try:
         with httpx.Client(verify=_ssl_context(check), timeout=timeout_s) as client:
             r = client.get(check.url)

@@ -16,6 +16,7 @@ CLOUD_WORKER_CAPACITY = {"cpu": "2", "memory": "16Gi", "pods": "110"}
 
 FAKE_EDGE_PREFIX = "ecc-edge-fake-"
 PROCESS_EDGE_PREFIX = "ecc-edge-proc-"
+REAL_EDGE_PREFIX = "ecc-edge-"
 CLOUD_WORKER_PREFIX = "ecc-cloud-"
 
 

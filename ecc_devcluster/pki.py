@@ -29,7 +29,8 @@ APISERVER_DNS_SANS = (
     "kubernetes.default.svc",
     "kubernetes.default.svc.cluster.local",
 )
-APISERVER_IP_SANS = ("127.0.0.1",)
+APISERVER_IP_SANS = ("127.0.0.1", "10.250.0.1", "10.96.0.1")
+"""Loopback (the host), the gateway's relay in the nodes' fabric, the `kubernetes` Service."""
 VALIDITY = dt.timedelta(days=365)
 
 ADMIN_USER = "ecc-dev-admin"
@@ -211,3 +212,32 @@ def generate(pki_dir: str | Path, cluster_name: str) -> ClusterPKI:
         ),
     )
     return ClusterPKI(**{k: str(Path(v).resolve()) for k, v in paths.items()})
+
+
+def _load_ca(pki_paths: ClusterPKI):
+    ca_cert = x509.load_pem_x509_certificate(Path(pki_paths.ca_cert).read_bytes())
+    ca_key = serialization.load_pem_private_key(Path(pki_paths.ca_key).read_bytes(), password=None)
+    return ca_cert, ca_key
+
+
+def issue_node_certificates(pki_paths: ClusterPKI, out_dir: str | Path, node: str, node_ip: str,
+                            kube_proxy_user: str) -> dict[str, str]:
+    """A real node's certificates: the kubelet's client (system:node:NAME in system:nodes, as the
+    Node authorizer expects) and serving certificates, and kube-proxy's client certificate."""
+    d = Path(out_dir)
+    d.mkdir(parents=True, exist_ok=True)
+    os.chmod(d, 0o700)
+    ca_cert, ca_key = _load_ca(pki_paths)
+    leaves = {
+        "kubelet_client": dict(common_name=f"system:node:{node}", organization="system:nodes", client=True),
+        "kubelet_serving": dict(common_name=f"system:node:{node}", organization="system:nodes", server=True,
+                                dns_names=(node,), ip_addresses=(node_ip,)),
+        "kube_proxy": dict(common_name=kube_proxy_user, client=True),
+    }
+    paths: dict[str, str] = {}
+    for stem, kwargs in leaves.items():
+        cert, key = issue(ca_cert, ca_key, **kwargs)
+        file_stem = stem.replace("_", "-")
+        paths[f"{stem}_cert"] = write_pem(d / f"{file_stem}.crt", cert_pem(cert))
+        paths[f"{stem}_key"] = write_pem(d / f"{file_stem}.key", key_pem(key), private=True)
+    return paths

@@ -3,10 +3,11 @@
 Debian's Prometheus (the one these machines can install) is built without the
 kubernetes service discovery (`kubernetes_sd_configs` is rejected as an unknown
 field), so this small process does what its `role: pod` discovery and our relabel
-rules would do: keep pods annotated `prometheus.io/scrape: "true"` whose pod IP is on
-loopback (127.*), target `podIP:<prometheus.io/port>` (or each declared container
+rules would do: keep pods annotated `prometheus.io/scrape: "true"` whose pod IP is in the
+real nodes' pod network (not KWOK's fake pods), target `podIP:<prometheus.io/port>` (or each declared container
 port), path from `prometheus.io/path`, and labels namespace/pod/node plus the pod's
-labels. Prometheus itself still does all the scraping.
+labels. Prometheus itself still does all the scraping, through the gateway's proxy
+(pods live in the nodes' network namespaces, see nodes/gateway.py).
 
     python -m ecc_devcluster.podsd --apiserver URL --ca-file CA --cert C --key K --out FILE
 """
@@ -23,7 +24,11 @@ import sys
 import time
 from pathlib import Path
 
+import ipaddress
+
 import httpx
+
+from ecc_devcluster.nodes.plan import POD_CIDR
 
 from ecc_workloads import contracts as c
 
@@ -38,13 +43,20 @@ def _label_name(name: str) -> str:
     return _INVALID_LABEL_CHARS.sub("_", name)
 
 
+def _in_pod_network(ip: str) -> bool:
+    try:
+        return ipaddress.ip_address(ip) in POD_CIDR
+    except ValueError:
+        return False
+
+
 def pod_targets(pod: dict) -> dict | None:
     """The file_sd target group of one pod, or None if it is not to be scraped (pure)."""
     meta = pod.get("metadata", {})
     annotations = meta.get("annotations") or {}
     status = pod.get("status", {})
     ip = status.get("podIP") or ""
-    if annotations.get(SCRAPE_ANNOTATION) != "true" or not ip.startswith("127."):
+    if annotations.get(SCRAPE_ANNOTATION) != "true" or not _in_pod_network(ip):
         return None
     if meta.get("deletionTimestamp") or status.get("phase") not in ("Running", "Pending"):
         return None

@@ -1,10 +1,10 @@
 """Prometheus of the local cluster: its configuration and static scrape targets.
 
 Two ways for something of ours to be scraped:
-- a pod annotated `prometheus.io/scrape: "true"` whose IP is on loopback (127.*;
-  pods on process nodes and KWOK pods) — found through the API server by
+- a pod annotated `prometheus.io/scrape: "true"` on a real node — found through the API server by
   ecc_devcluster.podsd (Debian's Prometheus is built without kubernetes_sd), which
-  writes a file_sd file (port from `prometheus.io/port`, path `prometheus.io/path`);
+  writes a file_sd file (port from `prometheus.io/port`, path `prometheus.io/path`), and
+  scraped through the gateway's proxy (ecc_devcluster.nodes.gateway);
 - a static target: `add_static_target()` writes a file_sd file in the state dir,
   which Prometheus picks up without a restart.
 """
@@ -31,6 +31,7 @@ def config_document(
     etcd_target: str,
     minio_target: str,
     prometheus_target: str,
+    pod_proxy_url: str,
 ) -> dict:
     """prometheus.yml (pure)."""
     return {
@@ -58,9 +59,10 @@ def config_document(
                 ],
             },
             {
-                # Pods annotated prometheus.io/scrape=true on loopback IPs, discovered by
-                # ecc_devcluster.podsd (Debian's Prometheus has no kubernetes_sd).
+                # Pods annotated prometheus.io/scrape=true, discovered by ecc_devcluster.podsd
+                # (Debian's Prometheus has no kubernetes_sd), scraped through the gateway.
                 "job_name": "ecc-pods",
+                "proxy_url": pod_proxy_url,
                 # the operator's series carry the fleet's `namespace`: keep it (not exported_namespace)
                 "honor_labels": True,
                 "file_sd_configs": [
