@@ -1,9 +1,10 @@
 """Build the real control-plane binaries from the Go wrapper modules in ``gomods/``.
 
 No container runtime and no release download exist on the development machines, but the Go
-module proxy does, so kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd,
-KWOK, Helm and the MinIO server are compiled from their published Go modules. Each tool has a
-small wrapper module (``gomods/<tool>/go.mod`` + ``go.sum``, committed) pinning one release.
+module proxy does, so kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, the node
+binaries kubelet and kube-proxy, etcd, KWOK, Helm, the MinIO server and CoreDNS are compiled from
+their published Go modules. Each tool has a small wrapper module (``gomods/<tool>/go.mod`` +
+``go.sum``, committed) pinning one release; ``gomods/pause`` is our own pod sandbox process.
 
 Cache layout, outside the checkout (``contracts.cache_dir()``)::
 
@@ -12,7 +13,10 @@ Cache layout, outside the checkout (``contracts.cache_dir()``)::
     bin/<binary> -> builds/<tool>-<key>/<binary>      stable directory, goes first on PATH
     logs/build-<tool>-<key>.log                       full `go build -v` output of the last build
 
-A tool is rebuilt only when its go.sum changes. Builds go to a temporary directory that is
+A tool is rebuilt only when its go.sum changes (for a wrapper with its own code and no
+dependencies, like pause, the key also covers its ``key_sources``). Every build is static
+(``CGO_ENABLED=0``) unless its ToolSpec says ``cgo=True``; a static tool whose binary still
+needs a dynamic loader fails the build. Builds go to a temporary directory that is
 renamed into place when complete, so an interrupted build never leaves a half cache entry.
 
 Versions are stamped with ``-ldflags -X`` from the versions pinned in each go.mod (the single
@@ -27,6 +31,7 @@ import hashlib
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -273,6 +278,35 @@ def minio_display_version(go_mod_text: str) -> str:
     return f"DEVELOPMENT.{when.strftime('%Y-%m-%dT%H-%M-%SZ')} ({commit})"
 
 
+def coredns_version(go_mod_text: str) -> str:
+    return required_version(go_mod_text, "github.com/coredns/coredns")
+
+
+def coredns_x_flags(go_mod_text: str, built_at: datetime) -> dict[str, str]:
+    """What CoreDNS' Makefile stamps: GitCommit = `git describe --dirty --always`, which is the
+    tag itself in a clean checkout of the release. The version (coremain.CoreVersion,
+    "CoreDNS-1.x.y") is a source constant of the module."""
+    return {"github.com/coredns/coredns/coremain.GitCommit": coredns_version(go_mod_text)}
+
+
+PAUSE_DIR = GOMODS_DIR / "pause"
+_PAUSE_VERSION = re.compile(r'^const version = "(?P<version>v\d+\.\d+\.\d+)"$', re.MULTILINE)
+
+
+def pause_version(go_mod_text: str) -> str:
+    """Our pause command has no upstream release: its version is the `version` constant of
+    gomods/pause/main.go (which `pause -v` prints; nothing to stamp)."""
+    source = _read(PAUSE_DIR / "main.go", "pause").decode()
+    match = _PAUSE_VERSION.search(source)
+    if not match:
+        raise BinariesError(f'{PAUSE_DIR / "main.go"} has no `const version = "vX.Y.Z"` line')
+    return match["version"]
+
+
+def no_x_flags(go_mod_text: str, built_at: datetime) -> dict[str, str]:
+    return {}
+
+
 def ldflags(x_flags: dict[str, str]) -> str:
     """`-s -w` plus one `-X symbol=value` per stamped variable."""
     parts = ["-s", "-w"]
@@ -301,6 +335,14 @@ class ToolSpec:
     x_flags: Callable[[str, datetime], dict[str, str]]
     """(go.mod text, build time) -> `-X` symbol values."""
     tags: tuple[str, ...] = ()
+    cgo: bool = False
+    """CGO_ENABLED for this tool's build. False (every tool today): static binaries, checked
+    after the build (no ELF interpreter), so they run anywhere, even alone in a FROM-scratch
+    image."""
+    key_sources: tuple[str, ...] = ()
+    """Files of the wrapper module hashed into the cache key after go.sum: needed when the
+    wrapper's own code (not a pinned dependency) is what gets built. Empty: the key is
+    sha256(go.sum) alone."""
 
     @property
     def go_mod(self) -> Path:
@@ -316,6 +358,13 @@ class ToolSpec:
     def read_go_sum(self) -> bytes:
         return _read(self.go_sum, self.name)
 
+    def read_key_material(self) -> bytes:
+        """What the cache key hashes: go.sum, then each key source as NUL name NUL content."""
+        material = self.read_go_sum()
+        for name in self.key_sources:
+            material += b"\0" + name.encode() + b"\0" + _read(self.module_dir / name, self.name)
+        return material
+
 
 def _read(path: Path, tool: str) -> bytes:
     try:
@@ -327,17 +376,23 @@ def _read(path: Path, tool: str) -> bytes:
         ) from None
 
 
+KUBERNETES_COMMANDS = (
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kubectl",
+    "kubelet",
+    "kube-proxy",
+)
+
 TOOLS: dict[str, ToolSpec] = {
     spec.name: spec
     for spec in (
         ToolSpec(
             name="kubernetes",
             module_dir=GOMODS_DIR / "kubernetes",
-            packages=tuple(
-                f"k8s.io/kubernetes/cmd/{cmd}"
-                for cmd in ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
-            ),
-            binaries=("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl"),
+            packages=tuple(f"k8s.io/kubernetes/cmd/{cmd}" for cmd in KUBERNETES_COMMANDS),
+            binaries=KUBERNETES_COMMANDS,
             version=kubernetes_version,
             x_flags=kubernetes_x_flags,
         ),
@@ -373,6 +428,26 @@ TOOLS: dict[str, ToolSpec] = {
             version=minio_display_version,
             x_flags=minio_x_flags,
             tags=("kqueue",),  # as MinIO's Makefile builds it
+        ),
+        ToolSpec(
+            name="coredns",
+            module_dir=GOMODS_DIR / "coredns",
+            packages=("github.com/coredns/coredns",),
+            binaries=("coredns",),
+            version=coredns_version,
+            x_flags=coredns_x_flags,
+            tags=("grpcnotrace",),  # as CoreDNS' Makefile builds it
+            cgo=False,  # goes alone into a FROM-scratch image
+        ),
+        ToolSpec(
+            name="pause",
+            module_dir=PAUSE_DIR,
+            packages=(".",),
+            binaries=("pause",),
+            version=pause_version,
+            x_flags=no_x_flags,
+            cgo=False,  # goes alone into a FROM-scratch image
+            key_sources=("go.mod", "main.go"),
         ),
     )
 }
@@ -418,7 +493,7 @@ def logs_dir() -> Path:
 
 
 def build_dir(spec: ToolSpec) -> Path:
-    return builds_dir() / f"{spec.name}-{cache_key(spec.read_go_sum())}"
+    return builds_dir() / f"{spec.name}-{cache_key(spec.read_key_material())}"
 
 
 class BuildRecord(BaseModel):
@@ -434,6 +509,7 @@ class BuildRecord(BaseModel):
     binaries: list[str]
     ldflags: str
     tags: list[str]
+    cgo: bool = False
     built_at: datetime
     build_seconds: float
 
@@ -469,11 +545,12 @@ def find_go() -> str:
     return found
 
 
-def go_env(base: dict[str, str] | None = None) -> dict[str, str]:
-    """Build environment: the local toolchain only, static binaries, no VCS stamping."""
+def go_env(base: dict[str, str] | None = None, *, cgo: bool = False) -> dict[str, str]:
+    """Build environment: the local toolchain only, no VCS stamping, static binaries (unless
+    `cgo`)."""
     env = dict(os.environ if base is None else base)
     env["GOTOOLCHAIN"] = "local"
-    env["CGO_ENABLED"] = "0"
+    env["CGO_ENABLED"] = "1" if cgo else "0"
     flags = env.get("GOFLAGS", "").split()
     if not any(f.startswith("-buildvcs") for f in flags):
         flags.append("-buildvcs=false")
@@ -526,6 +603,36 @@ def diagnose_go_failure(output: str, module_dir: Path | None = None) -> str:
     if match := _COMPILE_PACKAGE.search(output):
         return f"compile error in package {match['package']} (see the log below)"
     return "go failed (see the log below)"
+
+
+_PT_INTERP = 3
+
+
+def elf_interpreter(path: Path) -> str | None:
+    """The dynamic loader an ELF executable names (its PT_INTERP segment), or None: a static
+    binary, or not an ELF file at all."""
+    with path.open("rb") as f:
+        ident = f.read(16)
+        if len(ident) < 16 or ident[:4] != b"\x7fELF":
+            return None
+        endian = "<" if ident[5] == 1 else ">"
+        if ident[4] == 2:  # ELF64: e_phoff at 32, e_phentsize/e_phnum at 54; p_offset, p_filesz
+            header_format, entry_format = "32xQ14xHH", "I4xQ16xQ"
+        else:  # ELF32: e_phoff at 28, e_phentsize/e_phnum at 42
+            header_format, entry_format = "28xI10xHH", "II8xI"
+        f.seek(0)
+        phoff, phentsize, phnum = struct.unpack(
+            endian + header_format, f.read(struct.calcsize(endian + header_format))
+        )
+        for index in range(phnum):
+            f.seek(phoff + index * phentsize)
+            kind, offset, size = struct.unpack(
+                endian + entry_format, f.read(struct.calcsize(endian + entry_format))
+            )
+            if kind == _PT_INTERP:
+                f.seek(offset)
+                return f.read(size).rstrip(b"\0").decode(errors="replace")
+    return None
 
 
 def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
@@ -656,7 +763,7 @@ def _build_into(spec: ToolSpec, out_dir: Path, jobs: int, reporter: _Reporter, l
     go_mod = spec.read_go_mod()
     built_at = datetime.now(UTC).replace(microsecond=0)
     flags = ldflags(spec.x_flags(go_mod, built_at))
-    env = go_env()
+    env = go_env(cgo=spec.cgo)
     started = time.monotonic()
     listed: list[str] = []
 
@@ -697,15 +804,25 @@ def _build_into(spec: ToolSpec, out_dir: Path, jobs: int, reporter: _Reporter, l
     missing = [name for name in spec.binaries if not (out_dir / name).is_file()]
     if missing:
         raise GoBuildError(f"go build of {spec.name} succeeded but left no {missing} in {out_dir}")
+    if not spec.cgo:
+        dynamic = {
+            name: interp for name in spec.binaries if (interp := elf_interpreter(out_dir / name))
+        }
+        if dynamic:
+            raise GoBuildError(
+                f"{spec.name} is built with CGO_ENABLED=0 but these binaries still need a dynamic "
+                f"loader: {dynamic} (is -linkshared or -buildmode=pie set in GOFLAGS?)"
+            )
     return BuildRecord(
         tool=spec.name,
         version=spec.version(go_mod),
-        cache_key=cache_key(spec.read_go_sum()),
+        cache_key=cache_key(spec.read_key_material()),
         go_version=_go_version(go),
         packages=list(spec.packages),
         binaries=list(spec.binaries),
         ldflags=flags,
         tags=list(spec.tags),
+        cgo=spec.cgo,
         built_at=built_at,
         build_seconds=round(time.monotonic() - started, 1),
     )

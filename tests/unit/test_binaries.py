@@ -8,9 +8,13 @@ own into a temporary cache, with the real `go`.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
+import shutil
+import signal
 import subprocess
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -132,6 +136,49 @@ def test_minio_flags_follow_the_pseudo_version():
         binaries.minio_x_flags("require github.com/minio/minio v1.0.0\n", datetime.now(UTC))
 
 
+def test_coredns_stamps_the_pinned_tag_as_git_commit():
+    go_mod = binaries.TOOLS["coredns"].read_go_mod()
+    version = binaries.coredns_version(go_mod)
+    assert re.fullmatch(r"v1\.\d+\.\d+", version)
+    assert binaries.coredns_x_flags(go_mod, datetime.now(UTC)) == {
+        "github.com/coredns/coredns/coremain.GitCommit": version
+    }
+
+
+def test_node_binaries_and_static_tools_are_registered():
+    kubernetes = binaries.TOOLS["kubernetes"]
+    for name in ("kubelet", "kube-proxy"):
+        assert f"k8s.io/kubernetes/cmd/{name}" in kubernetes.packages
+        assert binaries.tool_for_binary(name) is kubernetes
+    # kubelet and kube-proxy are built like the rest of Kubernetes: static, like every tool
+    assert [spec.name for spec in binaries.TOOLS.values() if spec.cgo] == []
+    assert binaries.TOOLS["coredns"].packages == ("github.com/coredns/coredns",)
+    assert binaries.tool_for_binary("pause").module_dir == binaries.GOMODS_DIR / "pause"
+    assert binaries.go_env({})["CGO_ENABLED"] == "0"
+    assert binaries.go_env({}, cgo=True)["CGO_ENABLED"] == "1"
+
+
+def test_pause_version_comes_from_its_main_go_which_is_part_of_its_cache_key(tmp_path, temp_cache):
+    pause = binaries.TOOLS["pause"]
+    source = (pause.module_dir / "main.go").read_text()
+    assert f'const version = "{binaries.pause_version("")}"' in source
+    # Most tools are keyed by go.sum alone; pause has no dependencies, so its code is hashed too.
+    etcd = binaries.TOOLS["etcd"]
+    assert binaries.build_dir(etcd).name == "etcd-" + binaries.cache_key(etcd.read_go_sum())
+    copy = tmp_path / "pause"
+    shutil.copytree(pause.module_dir, copy)
+    spec = dataclasses.replace(pause, module_dir=copy)
+    before = binaries.build_dir(spec)
+    (copy / "main.go").write_text(source + "\n// changed\n")
+    assert binaries.build_dir(spec) != before
+
+
+def test_elf_interpreter_tells_static_from_dynamic(tmp_path):
+    assert binaries.elf_interpreter(Path(__file__)) is None
+    dynamic = Path(shutil.which("sh") or "/bin/sh").resolve()
+    assert "ld" in (binaries.elf_interpreter(dynamic) or ""), f"{dynamic} should be dynamic"
+
+
 def test_ldflags_refuse_values_with_spaces():
     assert binaries.ldflags({"a.b": "v1"}) == "-s -w -X a.b=v1"
     with pytest.raises(binaries.BinariesError, match="a.b"):
@@ -152,10 +199,10 @@ def test_diagnosis_names_module_and_version():
 
 
 def test_unknown_tool_and_binary_are_named_with_the_known_ones(temp_cache):
-    with pytest.raises(binaries.UnknownToolError, match=r"'kubelet'.*etcd.*kubernetes"):
+    with pytest.raises(binaries.UnknownToolError, match=r"'kubelet'.*coredns.*etcd.*kubernetes.*pause"):
         binaries.ensure_binaries(["kubelet"])
-    with pytest.raises(binaries.UnknownToolError, match=r"'kube-proxy'.*kube-apiserver"):
-        binaries.binary_path("kube-proxy")
+    with pytest.raises(binaries.UnknownToolError, match=r"'kubeadm'.*kube-apiserver.*kube-proxy.*kubelet"):
+        binaries.binary_path("kubeadm")
 
 
 def test_missing_go_says_how_to_install_it(hello, monkeypatch):
@@ -168,9 +215,9 @@ def test_missing_go_says_how_to_install_it(hello, monkeypatch):
 def test_cli_reports_unknown_tool():
     from typer.testing import CliRunner
 
-    result = CliRunner().invoke(binaries.app, ["path", "kubelet"])
+    result = CliRunner().invoke(binaries.app, ["path", "kubeadm"])
     assert result.exit_code == 1
-    assert "unknown binary 'kubelet'" in result.output
+    assert "unknown binary 'kubeadm'" in result.output
 
 
 # ---------------------------------------------------------------------------
@@ -188,6 +235,7 @@ def test_build_links_stamps_and_records(hello, temp_cache):
     assert out.strip() == "hello version v1.2.3"
     record = binaries.read_build_record(binaries.build_dir(hello))
     assert record is not None and record.version == "v1.2.3" and record.go_version.startswith("go")
+    assert record.cgo is False and binaries.elf_interpreter(path) is None
     assert not list((temp_cache / "builds").glob(".tmp-*"))
 
 
@@ -286,7 +334,9 @@ def _run(path: Path, *args: str) -> str:
     return done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("name", ["kube-apiserver", "kube-controller-manager", "kube-scheduler"])
+@pytest.mark.parametrize(
+    "name", ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy"]
+)
 def test_kubernetes_components_report_the_pinned_version(name):
     assert _run(_real_binary(name), "--version").strip() == f"Kubernetes {_pinned('kubernetes')}"
 
@@ -314,6 +364,112 @@ def test_minio_reports_the_pinned_commit():
     out = _run(_real_binary("minio"), "--version")
     assert f"DEVELOPMENT.{when:%Y-%m-%dT%H-%M-%SZ}" in out
     assert commit in out
+
+
+def test_coredns_reports_the_pinned_version_and_is_static():
+    version = _pinned("coredns")
+    path = _real_binary("coredns")
+    out = _run(path, "-version")
+    assert f"CoreDNS-{version.removeprefix('v')}" in out
+    assert out.rstrip().endswith(f", {version}")  # GitCommit, stamped by coredns_x_flags
+    assert binaries.elf_interpreter(path.resolve()) is None
+
+
+def _start_pause(*args: str, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen(
+        [*args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs
+    )
+
+
+def _stat(pid: int | str) -> tuple[str, int] | None:
+    """(state, parent pid) of a process, None when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return fields[0], int(fields[1])
+
+
+def _children(parent: int) -> dict[int, str]:
+    """{pid: state} of the processes whose parent is `parent`."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (stat := _stat(entry.name)) and stat[1] == parent:
+            found[int(entry.name)] = stat[0]
+    return found
+
+
+def _wait_for(condition, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_pause_prints_its_version_and_is_static():
+    path = _real_binary("pause")
+    assert _run(path, "-v").startswith(f"pause {_pinned('pause')} ")
+    assert binaries.elf_interpreter(path.resolve()) is None
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
+def test_pause_blocks_until_sigterm_or_sigint_then_exits_0(stop):
+    proc = _start_pause(str(_real_binary("pause")))
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            proc.wait(timeout=0.5)
+        proc.send_signal(stop)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_pause_reaps_its_exited_children():
+    """`sh` starts a short child, then execs pause, which inherits the child: once the child
+    exits it must not stay a zombie."""
+    proc = _start_pause("sh", "-c", 'sleep 0.3 & echo $!; exec "$0"', str(_real_binary("pause")))
+    try:
+        assert proc.stdout is not None
+        child = int(proc.stdout.readline())
+        assert _wait_for(lambda: _stat(child) is None), f"pause left its exited child: {_stat(child)}"
+        assert proc.poll() is None, "pause must keep running"
+        proc.terminate()
+        assert proc.wait(timeout=10) == 0
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_pause_as_pid_1_reaps_orphans_of_its_pid_namespace():
+    """As in a pod: pause is PID 1 of a new PID namespace; a process entering the namespace
+    leaves an orphan behind, which is re-parented to pause and must be reaped when it exits."""
+    unshare, nsenter = shutil.which("unshare"), shutil.which("nsenter")
+    if os.geteuid() != 0 or not unshare or not nsenter:
+        pytest.fail("needs root and util-linux's unshare and nsenter to make a PID namespace "
+                    "(run the tests as root on a machine set up by `make setup`)")
+    proc = _start_pause(unshare, "--pid", "--fork", "--kill-child", str(_real_binary("pause")))
+    try:
+        assert _wait_for(lambda: _children(proc.pid)), "unshare did not start pause"
+        (pause,) = _children(proc.pid)
+        ns_pids = Path(f"/proc/{pause}/status").read_text().split("NSpid:")[1].split("\n")[0].split()
+        assert ns_pids[-1] == "1", f"pause is not PID 1 of its namespace: NSpid {ns_pids}"
+        # sh backgrounds a subshell and exits at once: the subshell is orphaned to pause
+        subprocess.run(
+            [nsenter, "-t", str(pause), "-p", "--", "sh", "-c", "(sleep 0.5) & exit 0"],
+            check=True, timeout=10,
+        )
+        orphans = _children(pause)
+        assert orphans and set(orphans.values()) <= {"S", "R", "Z"}, f"no orphan under pause: {orphans}"
+        assert _wait_for(lambda: not _children(pause)), f"pause left zombies: {_children(pause)}"
+        assert proc.poll() is None, "pause must keep running"
+        os.kill(pause, signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def test_ensure_is_a_no_op_when_everything_is_built(monkeypatch):
