@@ -292,7 +292,7 @@ def run_size(info, nodes: int, timeout_s: float, workdir: Path, add_fake_nodes: 
     boot = "import runpy, ecc_operator.fleet_handlers; runpy.run_module('ecc_operator', run_name='__main__', alter_sys=True)"
     operator = Proc([sys.executable, "-c", boot, "--namespace", ns, "--kubeconfig", info.kubeconfig,
                      "--metrics-port", str(metrics_port), "--liveness", f"http://127.0.0.1:{health_port}/healthz",
-                     "--peering", "", "--python", sys.executable], env, workdir / f"operator-{nodes}.log")
+                     "--peering", ""], env, workdir / f"operator-{nodes}.log")
     sim: Proc | None = None
     result: dict = {"fake_nodes": expected, "namespace": ns, "cluster": info.name}
     try:

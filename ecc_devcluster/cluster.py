@@ -99,6 +99,7 @@ class ClusterInfo(BaseModel):
             "KUBECONFIG": self.kubeconfig,
             "PATH": f"{self.bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
             **self.store.as_env(),
+            **({c.StoreEnv.POD_ENDPOINT: self.store_in_cluster.endpoint} if self.store_in_cluster else {}),
             c.RuntimeEnv.PROMETHEUS_URL: self.prometheus_url,
         }
 

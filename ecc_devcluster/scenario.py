@@ -3,7 +3,7 @@ end-to-end test, so that what the demo shows is what CI checks.
 
     install the chart (the operator runs as a pod under its own ServiceAccount)
     -> CloudTeacher distilled on base-register utterances -> served
-    -> EdgeFleet over the real (process) edge nodes and the fake ones (simulated agents)
+    -> EdgeFleet over the real edge nodes (kubelets) and the fake ones (simulated agents)
     -> revision 1 everywhere -> accuracy per site before
     -> shifted-domain traffic with feedback to the real agents -> local LoRA, drift, deltas
     -> AdaptationPolicy fires -> merge-back Job -> gate -> revision 2 published and rolled out
@@ -35,7 +35,7 @@ Say = Callable[[str], None]
 
 TEACHER, FLEET, POLICY = "customer-service", "customer-service-edge", "customer-service-learning"
 SHIFTED_SITES = ("colloquial", "typos", "keyword")
-"""Sites the process edge nodes are relabelled to: the teacher learns the base register only."""
+"""Sites the real edge nodes are relabelled to: the teacher learns the base register only."""
 
 
 class ScenarioConfig(BaseModel):
@@ -328,10 +328,10 @@ def prepare_namespace(cl: Cluster, ns: str) -> None:
         cl.core.replace_namespaced_secret(c.STORE_SECRET_NAME, ns, body)
 
 
-def relabel_process_edge_nodes(cl: Cluster, original: dict[str, str] | None = None) -> dict[str, str]:
+def relabel_real_edge_nodes(cl: Cluster, original: dict[str, str] | None = None) -> dict[str, str]:
     """Give the real edge nodes the shifted sites (node -> site); their previous sites go into
     `original`."""
-    nodes = [n for n in cl.core.list_node(label_selector=f"{c.NODE_KIND_LABEL}={c.NODE_KIND_PROCESS},"
+    nodes = [n for n in cl.core.list_node(label_selector=f"{c.NODE_KIND_LABEL}={c.NODE_KIND_REAL},"
                                                            f"{c.EDGE_NODE_ROLE_LABEL}").items]
     out = {}
     for i, node in enumerate(sorted(nodes, key=lambda n: n.metadata.name)):
@@ -341,7 +341,7 @@ def relabel_process_edge_nodes(cl: Cluster, original: dict[str, str] | None = No
         cl.core.patch_node(node.metadata.name, {"metadata": {"labels": {c.EDGE_SITE_LABEL: site}}})
         out[node.metadata.name] = site
     if not out:
-        raise ScenarioError("the cluster has no process edge nodes: start it with --edge-process-nodes 3")
+        raise ScenarioError("the cluster has no real edge nodes: start it with --edge-nodes 3")
     return out
 
 
@@ -390,7 +390,7 @@ class Scenario:
         t = time.monotonic()
         prepare_namespace(self.cl, self.ns)
         self.result.site_nodes = {}
-        for node, site in relabel_process_edge_nodes(self.cl, self.original_sites).items():
+        for node, site in relabel_real_edge_nodes(self.cl, self.original_sites).items():
             self.result.site_nodes.setdefault(site, []).append(node)
         values = operator_values(self.info, self.ns)
         values["crds.install"] = self.cfg.chart_crds
@@ -576,14 +576,10 @@ class Scenario:
 # Pieces that follow the chart's values and the tools' options
 # ---------------------------------------------------------------------------
 def operator_values(info, ns: str) -> dict[str, Any]:
-    """Helm values for the local cluster: the process node agent runs the operator's command
-    with this checkout's interpreter (it ignores images)."""
+    """Helm values for the local cluster: the chart's defaults (the project's images, which
+    `ecc dev up` loaded into every node) plus the namespace to watch and the store Secret."""
     return {
-        "operator.python": sys.executable,
         "operator.watchNamespaces[0]": ns,
-        "operator.extraEnv[0].name": "PYTHONPATH",
-        "operator.extraEnv[0].value": f"{REPO_ROOT}:{REPO_ROOT / 'operator'}",
-        "workloads.python": sys.executable,
         "workloads.bitextCsv": bitext_override(),
         "store.existingSecret": c.STORE_SECRET_NAME,
     }

@@ -92,6 +92,9 @@ class StoreEnv:
     SECRET_KEY = "ECC_STORE_SECRET_KEY"
     BUCKET = "ECC_STORE_BUCKET"
     SECURE = "ECC_STORE_SECURE"  # "true" for TLS
+    POD_ENDPOINT = "ECC_STORE_POD_ENDPOINT"
+    """Optional, for an operator run outside the cluster: the endpoint pods use when it differs
+    from the operator's own (ENDPOINT). It goes into the fleet-scoped Secrets the operator writes."""
 
 
 class RuntimeEnv:
@@ -130,6 +133,7 @@ class StoreSettings(BaseModel):
     secret_key: str = Field(repr=False)
     bucket: str = DEFAULT_BUCKET
     secure: bool = False
+    pod_endpoint: str | None = Field(default=None, description="host:port pods use, if not `endpoint`")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "StoreSettings":
@@ -151,6 +155,7 @@ class StoreSettings(BaseModel):
             secret_key=env[StoreEnv.SECRET_KEY],
             bucket=env.get(StoreEnv.BUCKET) or DEFAULT_BUCKET,
             secure=(env.get(StoreEnv.SECURE, "false").lower() == "true"),
+            pod_endpoint=env.get(StoreEnv.POD_ENDPOINT) or None,
         )
 
     def as_env(self) -> dict[str, str]:

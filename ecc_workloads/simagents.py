@@ -50,7 +50,7 @@ from ecc_workloads.contracts import (
     EDGE_SITE_LABEL,
     NODE_KIND_KWOK,
     NODE_KIND_LABEL,
-    NODE_KIND_PROCESS,
+    NODE_KIND_REAL,
     AgentReport,
     BundleManifest,
     DesiredState,
@@ -526,7 +526,7 @@ def played_nodes(desired: DesiredState, source: str, known: dict[str, NodeInfo] 
             if info is not None and info.kind == NODE_KIND_KWOK:
                 out[name] = info.site
         else:
-            if info is not None and info.kind == NODE_KIND_PROCESS:
+            if info is not None and info.kind == NODE_KIND_REAL:
                 continue
             if info is None and exclude is not None and exclude.search(name):
                 continue

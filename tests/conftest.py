@@ -29,7 +29,7 @@ from ecc_workloads.contracts import RuntimeEnv  # noqa: E402
 TEST_CLUSTER_ENV = RuntimeEnv.TEST_CLUSTER
 TEST_FAKE_NODES = 60
 TEST_CLOUD_WORKERS = 1
-TEST_EDGE_PROCESS_NODES = 3
+TEST_EDGE_NODES = 3
 
 
 def _say(msg: str) -> None:
@@ -39,7 +39,7 @@ def _say(msg: str) -> None:
 @pytest.fixture(scope="session")
 def cluster(request):
     """ClusterInfo of a dedicated local cluster (pytest-<pid>): 60 fake edge nodes (the
-    end-to-end fleet needs at least fifty), one cloud worker, three process edge nodes,
+    end-to-end fleet needs at least fifty), one cloud worker and three edge nodes (real kubelets),
     KServe CRDs. Fails — never skips — when it
     cannot start, with the reason and the failing component's log tail."""
     from ecc_devcluster import cluster as devcluster
@@ -59,7 +59,7 @@ def cluster(request):
             name,
             fake_nodes=TEST_FAKE_NODES,
             cloud_workers=TEST_CLOUD_WORKERS,
-            edge_process_nodes=TEST_EDGE_PROCESS_NODES,
+            edge_nodes=TEST_EDGE_NODES,
             with_kserve_crds=True,
             say=_say,
         )

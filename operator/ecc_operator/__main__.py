@@ -43,7 +43,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--priority", type=int, default=None,
                         help="peering priority (highest wins); default: a random one per process, so that "
                              "replicas never tie (kopf keeps every instance of a tied priority active)")
-    parser.add_argument("--python", default="python", help="python executable the Jobs and servers run")
     parser.add_argument("--bitext-csv", default=default_bitext_csv(),
                         help=f"path or s3:// URI Jobs read for the built-in corpus 'bitext' (${BITEXT_CSV_ENV}); "
                              "default: 'bitext', the copy packaged with the Jobs' ecc_workloads")
@@ -95,9 +94,8 @@ def main(argv: list[str] | None = None) -> None:
     except config.ConfigException:
         config.load_kube_config(config_file=args.kubeconfig)
     teacher_handlers.RUNTIME.kube = Kube(client.ApiClient())
-    teacher_handlers.RUNTIME.workloads = td.WorkloadSettings(python=args.python,
-                                                              builtin_corpora={BITEXT_CORPUS: args.bitext_csv})
-    fleet_handlers.configure(teacher_handlers.RUNTIME.kube, args.python)
+    teacher_handlers.RUNTIME.workloads = td.WorkloadSettings(builtin_corpora={BITEXT_CORPUS: args.bitext_csv})
+    fleet_handlers.configure(teacher_handlers.RUNTIME.kube)
     policy_handlers.RUNTIME.kube = teacher_handlers.RUNTIME.kube
     policy_handlers.RUNTIME.workloads = teacher_handlers.RUNTIME.workloads
     peering = args.peering or None
@@ -113,8 +111,7 @@ def main(argv: list[str] | None = None) -> None:
     @kopf.on.startup()
     def _configure(settings: kopf.OperatorSettings, **_) -> None:
         op_settings.configure(settings, peering_name=peering, priority=args.priority)
-        # In a pod bind to its IP (ECC_POD_IP from the downward API; the process node agent runs
-        # pods side by side on one host), elsewhere to every address.
+        # In a pod bind to its IP (ECC_POD_IP from the downward API), elsewhere to every address.
         metrics.serve(args.metrics_port, addr=os.environ.get(RuntimeEnv.POD_IP) or "0.0.0.0")
 
     asyncio.run(

@@ -69,10 +69,6 @@ class Operator(_Values):
 
     replicas: int = Field(1, ge=0, le=5, description="replicas; with more than one, kopf's peering keeps exactly one "
                                                      "active and the others wait as hot standbys")
-    python: str = Field("python", min_length=1,
-                        description="the interpreter the operator container runs (its command is "
-                                    "`<python> -m ecc_operator`); an absolute path where the image is ignored, "
-                                    "e.g. the local cluster's process node agent")
     watchNamespaces: list[str] = Field(default_factory=list,
                                        description="namespaces the operator watches and manages (and where it may "
                                                    "write Secrets); empty: all namespaces (ClusterRoleBinding). "
@@ -111,9 +107,6 @@ class Operator(_Values):
 class Workloads(_Values):
     """What the operator puts into the Jobs and servers it creates."""
 
-    python: str = Field("python", min_length=1,
-                        description="interpreter of the Jobs, servers and edge agents the operator creates "
-                                    "(`--python`): `python` in the workloads and edge-agent images (images/*.Dockerfile)")
     bitextCsv: str = Field("", description="path or s3:// URI the Jobs read instead of the built-in corpus "
                                            "`bitext` (`--bitext-csv`); empty: the copy packaged with the "
                                            "workloads (in the image)")
@@ -168,8 +161,7 @@ class Metrics(_Values):
     port: int = Field(9090, ge=1, le=65535, description="container port of /metrics (`--metrics-port`; the "
                                                         "operator listens on all addresses)")
     servicePort: int = Field(9090, ge=1, le=65535,
-                             description="port of the metrics Service; on the local cluster keep it different from "
-                                         "`port` (the process node agent forwards Service ports on the same host)")
+                             description="port of the metrics Service (it forwards to the container's `port`)")
     scrapeAnnotations: bool = Field(True, description="annotate the pod prometheus.io/scrape, port and path "
                                                       "(annotation-based discovery, e.g. the local cluster)")
     service: bool = Field(True, description="create a ClusterIP Service named <fullname>-metrics")

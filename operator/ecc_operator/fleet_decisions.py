@@ -78,6 +78,7 @@ from ecc_operator.resources import (
     NodeSelector,
     Tier,
 )
+from ecc_operator.teacher_decisions import ecc_argv
 
 LABEL_FLEET = "ecc.dev/fleet"
 LABEL_COMPONENT = "app.kubernetes.io/component"
@@ -171,7 +172,6 @@ class PolicyView:
 class AgentWorkload:
     """How agent pods are launched (the same for every fleet)."""
 
-    python: str = "python"
     state_dir: str = AGENT_STATE_DIR
 
 
@@ -384,7 +384,7 @@ def daemonset_manifest(ref: FleetRef, spec: EdgeFleetSpec, workload: AgentWorklo
     labels = {**selector, LABEL_MANAGED_BY: MANAGED_BY}
     agent = spec.agent
     port = agent.port
-    argv = [workload.python, "-m", "ecc_workloads.cli", "edge-agent"]
+    argv = ecc_argv("edge-agent")
 
     def field_env(env: str, path: str) -> dict:
         return {"name": env, "valueFrom": {"fieldRef": {"fieldPath": path}}}

@@ -85,9 +85,8 @@ class Runtime:
 RUNTIME = Runtime()
 
 
-def configure(kube: Kube, python: str) -> None:
+def configure(kube: Kube) -> None:
     RUNTIME.kube = kube
-    RUNTIME.workload = fd.AgentWorkload(python=python)
 
 
 def start() -> None:
@@ -376,11 +375,11 @@ def on_delete(body, **_) -> None:
 
 @kopf.on.startup()
 def _start(**_) -> None:
-    # Until __main__ calls configure(), take the Kubernetes client and python of the teacher handlers.
+    # Until __main__ calls configure(), take the Kubernetes client of the teacher handlers.
     if RUNTIME.kube is None:
         from ecc_operator import teacher_handlers
 
-        configure(teacher_handlers.RUNTIME.kube, teacher_handlers.RUNTIME.workloads.python)
+        configure(teacher_handlers.RUNTIME.kube)
     start()
 
 

@@ -90,8 +90,9 @@ def derive_password(admin_secret: str, namespace: str, fleet: str, uid: str) -> 
 
 
 def scoped_settings(admin: StoreSettings, user: str, password: str) -> StoreSettings:
-    return StoreSettings(endpoint=admin.endpoint, access_key=user, secret_key=password, bucket=admin.bucket,
-                         secure=admin.secure)
+    """The scoped user's credentials as the fleet's pods use them (so the endpoint pods reach)."""
+    return StoreSettings(endpoint=admin.pod_endpoint or admin.endpoint, access_key=user, secret_key=password,
+                         bucket=admin.bucket, secure=admin.secure)
 
 
 # ---------------------------------------------------------------------------

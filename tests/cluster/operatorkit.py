@@ -45,7 +45,7 @@ def free_port() -> int:
 class OperatorProcess:
     """`python -m ecc_operator` as a subprocess watching one namespace, restartable.
 
-    `extra_args` go after the standard ones (e.g. `("--peering", "", "--python", sys.executable)`).
+    `extra_args` go after the standard ones (e.g. `("--peering", "")`).
     """
 
     def __init__(self, cluster, namespace: str, log_path: Path, extra_args: Sequence[str] = ()):
@@ -61,6 +61,8 @@ class OperatorProcess:
 
     def start(self) -> None:
         env = dict(os.environ)
+        # the operator's own store address (loopback) and the one it gives pods (a Service)
+        env.update(self.cluster.env())
         env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), str(REPO_ROOT / "operator"), env.get("PYTHONPATH", "")])
         with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
             self.proc = subprocess.Popen(self.argv(), stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT)

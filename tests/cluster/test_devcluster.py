@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -50,7 +51,7 @@ def test_env_exports_make_kubectl_work(cluster):
     lines = run.stdout.split()
     assert lines[0] == str(Path(cluster.bin_dir) / "kubectl")  # the built kubectl, first on PATH
     nodes = [l for l in lines[1:] if l.startswith("node/")]
-    assert len(nodes) == cluster.fake_nodes + len(cluster.process_nodes)
+    assert len(nodes) == cluster.fake_nodes + len(cluster.real_nodes)
 
 
 def test_status_shows_components_and_nodes(cluster):
@@ -58,7 +59,7 @@ def test_status_shows_components_and_nodes(cluster):
     assert run.returncode == 0, run.stderr
     for component in ("etcd", "kube-apiserver", "kwok", "minio", "prometheus"):
         assert component in run.stdout
-    total = cluster.fake_nodes + len(cluster.process_nodes)
+    total = cluster.fake_nodes + len(cluster.real_nodes)
     assert f"nodes Ready: {total}/{total}" in run.stdout, run.stdout
 
 
@@ -67,8 +68,9 @@ def test_well_known_objects_exist(cluster, kube, store_client):
     import base64
 
     data = {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
-    assert data == cluster.store.as_env()
-    assert c.StoreSettings.from_env(data) == cluster.store
+    assert data == cluster.store_in_cluster.as_env()  # what pods use: the ecc-store Service
+    assert data[c.StoreEnv.ENDPOINT] == "ecc-store.ecc-system.svc:9000"
+    assert c.StoreSettings.from_env(data) == cluster.store_in_cluster
     assert store_client.bucket_exists(c.DEFAULT_BUCKET)
 
 
@@ -237,7 +239,7 @@ def test_prometheus_scrapes_a_target_of_ours(cluster):
 # up twice, down
 # ---------------------------------------------------------------------------
 def test_second_up_of_a_running_cluster_says_so(cluster):
-    run = _cli("up", "--name", cluster.name, "--fake-nodes", "0", "--cloud-workers", "0", "--edge-process-nodes", "0")
+    run = _cli("up", "--name", cluster.name, "--fake-nodes", "0", "--cloud-workers", "0", "--edge-nodes", "0")
     assert run.returncode == 3
     assert "already running" in run.stderr
     from ecc_devcluster import cluster as devcluster
@@ -245,57 +247,58 @@ def test_second_up_of_a_running_cluster_says_so(cluster):
     assert devcluster.load(cluster.name).any_alive()  # untouched
 
 
-def test_down_leaves_no_process_even_after_a_crash(cluster):
-    """A second, small throwaway cluster (it also checks that two clusters coexist)."""
+def host_state() -> dict[str, object]:
+    """What of the host a cluster's nodes could change: network namespaces, links, iptables rules
+    (iptables here is the nf_tables backend: what kube-proxy and the kubelet would write), mounts, cgroups, the sysctls the kubelet wants."""
+    from ecc_devcluster.nodes.host import cgroup_hierarchies
+    from ecc_devcluster.nodes.plan import NODE_SYSCTLS
+
+    def out(*argv: str) -> str:
+        return subprocess.run(argv, capture_output=True, text=True).stdout
+
+    rules = [l for l in out("iptables-save").splitlines() if not l.startswith("#")]
+    rules += [l for l in out("ip6tables-save").splitlines() if not l.startswith("#")]
+    return {
+        "netns": sorted(out("ip", "netns", "list").split()),
+        "links": sorted(l.split(":")[1].strip().split("@")[0] for l in out("ip", "-o", "link").splitlines()),
+        "iptables": [re.sub(r"\[\d+:\d+\]", "", l) for l in rules],
+        "mounts": sorted(l.split()[4] for l in Path("/proc/self/mountinfo").read_text().splitlines()),
+        "cgroups": sorted(str(p) for root in cgroup_hierarchies() for p in root.iterdir() if p.is_dir()),
+        "sysctls": {k: Path("/proc/sys", k).read_text() for k in NODE_SYSCTLS},
+    }
+
+
+def test_down_leaves_nothing_even_after_a_crash(cluster):
+    """A second, small throwaway cluster with real nodes (it also checks that two clusters
+    coexist): after a crash of etcd and of a kubelet, `down` leaves no process, and the host as
+    it was — namespaces, links, iptables rules, mounts, cgroups, sysctls."""
     from ecc_devcluster import cluster as devcluster
     from ecc_devcluster import processes
+    from ecc_devcluster.nodes.host import audit
 
+    before = host_state()
     name = f"{cluster.name}-tmp"
-    run = _cli("up", "--name", name, "--fake-nodes", "2", "--cloud-workers", "0", "--edge-process-nodes", "0")
+    run = _cli("up", "--name", name, "--fake-nodes", "2", "--cloud-workers", "1", "--edge-nodes", "1")
     assert run.returncode == 0, run.stderr
     info = devcluster.load(name)
+    assert info.real_nodes == ["ecc-cloud-0", "ecc-edge-0"]
     pids = {n: st.pid for n, st in info.components.items()}
     assert all(processes.is_alive(p) for p in pids.values()), pids
     assert Path(info.tmpfs_dir, "etcd").is_dir()
+    during = host_state()
+    assert {f"ecc-{name}-fabric", f"ecc-{name}-ecc-cloud-0"} <= set(during["netns"])
+    assert audit(name, info.state_dir)  # the check below can see what a cluster leaves
+    assert during["sysctls"] == before["sysctls"]  # never written, even while running
+    assert during["iptables"] == before["iptables"] and during["links"] == before["links"]
 
-    os.kill(pids["etcd"], 9)  # a crashed component
+    os.kill(pids["etcd"], 9)  # crashed components
+    os.kill(pids["kubelet@ecc-edge-0"], 9)
     run = _cli("down", "--name", name, "--purge")
     assert run.returncode == 0, run.stderr
     assert not any(processes.is_alive(p) for p in pids.values())
     assert devcluster.leftover_processes(name) == []
     assert not Path(info.tmpfs_dir).exists()
     assert devcluster.load(name) is None and not devcluster.state_dir(name).exists()
+    assert audit(name, info.state_dir) == []
+    assert host_state() == before
     assert devcluster.load(cluster.name).any_alive()  # the session's cluster is untouched
-
-
-def test_prometheus_discovers_annotated_pods_on_loopback(cluster, kube):
-    """Pod discovery end to end: an annotated pod on a fake node becomes a Prometheus
-    target at its (loopback) pod IP and annotated port/path."""
-    name = f"scrape-me-{uuid.uuid4().hex[:6]}"
-    pod = {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name, "namespace": "default",
-                     "annotations": {"prometheus.io/scrape": "true", "prometheus.io/port": "9400",
-                                     "prometheus.io/path": "/custom-metrics"}},
-        "spec": {
-            "nodeName": "ecc-edge-fake-0000",
-            "tolerations": [{"key": c.EDGE_TAINT_KEY, "operator": "Exists"}],
-            "containers": [{"name": "c", "image": "ecc/probe:dev"}],
-        },
-    }
-    devkube.request(kube, "POST", "/api/v1/namespaces/default/pods", body=pod)
-    try:
-        def target():
-            r = httpx.get(f"{cluster.prometheus_url}/api/v1/targets", timeout=5)
-            for t in r.json()["data"]["activeTargets"]:
-                if t["labels"].get("pod") == name:
-                    return t
-            return None
-
-        t = eventually(target, 60, f"a Prometheus target for pod {name}", interval=1)
-        _, got = devkube.request(kube, "GET", f"/api/v1/namespaces/default/pods/{name}")
-        assert t["scrapeUrl"] == f"http://{got['status']['podIP']}:9400/custom-metrics"
-        assert t["labels"]["job"] == "ecc-pods" and t["labels"]["node"] == "ecc-edge-fake-0000"
-    finally:
-        devkube.request(kube, "DELETE", f"/api/v1/namespaces/default/pods/{name}", ok=(200, 202, 404))

@@ -1,9 +1,8 @@
 """The Helm chart and the kustomize base against the real local cluster.
 
 - `helm lint`; `helm install` of an *older* copy of the chart (its EdgeFleet CRD lacks the `Wave`
-  printer column, chart version 0.0.1) — the operator pod runs under its own ServiceAccount on a
-  process cloud worker (the process node agent runs its command, so operator.python is this
-  interpreter), becomes Ready, keeps its peering record and reconciles a CloudTeacher in its
+  printer column, chart version 0.0.1) — the operator pod runs from its image under its own
+  ServiceAccount on the real cloud worker, becomes Ready, keeps its peering record and reconciles a CloudTeacher in its
   namespace (status, Event, finalizer) without a Forbidden in its log;
 - `kubectl auth can-i --as` the ServiceAccount: allowed what it needs, refused Secrets list/watch
   cluster-wide, Secrets outside its namespace, pods/exec, pod creation; a second, cluster-wide
@@ -24,7 +23,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import uuid
@@ -33,6 +31,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ecc_devcluster.images import IMAGES
 from ecc_workloads import contracts as c
 
 from ecc_operator import chartgen, crdgen
@@ -54,12 +53,6 @@ SA = f"system:serviceaccount:{NS}:{FULLNAME}"
 CRD_NAMES = [d["metadata"]["name"] for d in crdgen.all_crds()]
 HELM_OWNERSHIP = ("meta.helm.sh/release-name", "meta.helm.sh/release-namespace")
 READY_TIMEOUT_S = 180
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("0.0.0.0", 0))
-        return s.getsockname()[1]
 
 
 # ---------------------------------------------------------------------------
@@ -189,17 +182,13 @@ def old_chart(tmp_path_factory) -> Path:
 
 
 def _values(cluster, tmp: Path, **extra) -> Path:
-    s = cluster.store
+    s = cluster.store_in_cluster  # the operator pod reaches the store by its Service
+    assert s is not None, "the test cluster has no real nodes"
     values = {
         "operator": {
-            "python": sys.executable,
             "watchNamespaces": [NS],
             "nodeSelector": {c.CLOUD_NODE_ROLE_LABEL: ""},
-            "healthPort": _free_port(),
         },
-        "workloads": {"python": sys.executable},
-        # distinct ports: the process node agent forwards the Service's port on this host too
-        "metrics": {"port": _free_port(), "servicePort": _free_port()},
         "store": {"endpoint": s.endpoint, "accessKey": s.access_key, "secretKey": s.secret_key,
                   "bucket": s.bucket, "secure": s.secure},
         **extra,
@@ -253,8 +242,9 @@ def test_install_runs_the_operator_under_its_own_service_account(tools, kube, cl
     pods = eventually(lambda: [p for p in _operator_pods(kube, NS, FULLNAME) if _ready(p)], 60, "operator pod Ready")
     pod = pods[0]
     assert pod.spec.service_account_name == FULLNAME
-    assert pod.spec.node_name in cluster.process_nodes and pod.spec.node_name.startswith("ecc-cloud-"), pod.spec.node_name
-    assert pod.spec.containers[0].command == [sys.executable, "-m", "ecc_operator"]
+    assert pod.spec.node_name in cluster.real_nodes and pod.spec.node_name.startswith("ecc-cloud-"), pod.spec.node_name
+    assert pod.spec.containers[0].command == ["python", "-m", "ecc_operator"]
+    assert pod.spec.containers[0].image == IMAGES["ecc-operator"].reference  # loaded into the node by `ecc dev up`
     assert pod.spec.containers[0].security_context.read_only_root_filesystem is True
     # The older chart's CRD is what the API server serves now.
     assert "Wave" not in _printer_columns(kube, "edgefleets.ecc.dev")
@@ -402,11 +392,8 @@ def test_apply_k_manifests_base(tools, kube, tmp_path):
     overlay.mkdir()
     base_rel = os.path.relpath(REPO_ROOT / chartgen.BASE_DIR, overlay)
     # the base's health port (8080) is bound on the pod's own address; metrics listen on all addresses
-    args = ["--liveness=http://$(ECC_POD_IP):8080/healthz", f"--metrics-port={_free_port()}",
-            f"--python={sys.executable}", f"--namespace={ns}"]
+    args = ["--liveness=http://$(ECC_POD_IP):8080/healthz", f"--namespace={ns}"]
     patch = [
-        {"op": "replace", "path": "/spec/template/spec/containers/0/command",
-         "value": [sys.executable, "-m", "ecc_operator"]},
         {"op": "replace", "path": "/spec/template/spec/containers/0/args", "value": args},
         {"op": "add", "path": "/spec/template/spec/nodeSelector", "value": {c.CLOUD_NODE_ROLE_LABEL: ""}},
     ]

@@ -3,7 +3,7 @@
 The operator runs as a subprocess. The CloudTeacher is created and its status patched by the
 test (revision N + bundle manifests put in MinIO), so nothing is distilled. Reports are written
 into the store exactly as the (simulated) agents write them; the agent pods the DaemonSet puts
-on the process edge nodes are not waited on.
+on the real edge nodes are not waited on.
 
 Checked: the DaemonSet (node affinity from the selector, tolerations, command, env, probe)
 and the scoped Secret; what the Secret's credentials may and may not do in MinIO; the
@@ -53,7 +53,7 @@ def exclude_label(ns):
 @pytest.fixture(scope="module")
 def operator(cluster, kube, ns, crds_installed, tmp_path_factory, exclude_label):
     op = OperatorProcess(cluster, ns, tmp_path_factory.mktemp("operator") / "operator.log",
-                         extra_args=("--peering", "", "--python", sys.executable))
+                         extra_args=("--peering", ""))
     op.start()
     yield op
     delete_custom_objects(kube, ns, [FP, TP])  # finalizers: delete while the operator runs
@@ -105,7 +105,7 @@ def fleet(kube, ns, operator, cluster, store_client, exclude_label):
     custom.create_namespaced_custom_object(G, V, ns, TP, {"apiVersion": f"{G}/{V}", "kind": "CloudTeacher",
                                                           "metadata": {"name": TEACHER}, "spec": teacher_spec()})
     publish(kube, store_client, cluster.store.bucket, ns, 1)
-    # Real agents run on the process edge nodes and report for them (they cannot load the fake
+    # Real agents run on the real edge nodes and report for them (they cannot load the fake
     # bundles, so they never report Ready on a revision); the test writes reports for the fake
     # nodes only, so the health gate is set to what the fake canaries alone can pass.
     nodes = edge_nodes(kube, exclude_label)
@@ -118,7 +118,7 @@ def fleet(kube, ns, operator, cluster, store_client, exclude_label):
         "apiVersion": f"{G}/{V}", "kind": "EdgeFleet", "metadata": {"name": FLEET},
         "spec": {"teacherRef": {"name": TEACHER},
                  "nodeSelector": {"matchLabels": {c.EDGE_NODE_ROLE_LABEL: ""}, "matchExpressions": [
-                     {"key": c.NODE_KIND_LABEL, "operator": "In", "values": [c.NODE_KIND_KWOK, c.NODE_KIND_PROCESS]},
+                     {"key": c.NODE_KIND_LABEL, "operator": "In", "values": [c.NODE_KIND_KWOK, c.NODE_KIND_REAL]},
                      {"key": exclude_label, "operator": "DoesNotExist"}]},
                  "tiers": [{"name": "big", "match": {"minCapacity": {"cpu": "2"}}, "profile": "s02"},
                            {"name": "rest", "profile": "s1"}],
@@ -134,7 +134,7 @@ def is_fake(node: str) -> bool:
 def edge_nodes(kube, exclude_label: str | None = None) -> dict[str, dict]:
     from kubernetes import client
 
-    sel = f"{c.EDGE_NODE_ROLE_LABEL},{c.NODE_KIND_LABEL} in ({c.NODE_KIND_KWOK},{c.NODE_KIND_PROCESS})"
+    sel = f"{c.EDGE_NODE_ROLE_LABEL},{c.NODE_KIND_LABEL} in ({c.NODE_KIND_KWOK},{c.NODE_KIND_REAL})"
     if exclude_label:
         sel += f",!{exclude_label}"
     out = {}
@@ -204,18 +204,18 @@ def test_fleet_runs_a_daemonset_and_writes_the_desired_state(kube, ns, fleet, op
 
     bucket = cluster.store.bucket
     nodes = edge_nodes(kube, exclude_label)
-    assert len(nodes) >= 4, f"the cluster needs fake and process edge nodes: {sorted(nodes)}"
+    assert len(nodes) >= 4, f"the cluster needs fake and real edge nodes: {sorted(nodes)}"
     ds_obj = wait_for("the agent DaemonSet", lambda: fd_daemonset(kube, ns), TIMEOUT, operator)
     assert ds_obj.metadata.owner_references[0].kind == "EdgeFleet" and ds_obj.metadata.owner_references[0].name == FLEET
     pod = ds_obj.spec.template.spec
     terms = pod.affinity.node_affinity.required_during_scheduling_ignored_during_execution.node_selector_terms
     exprs = {(e.key, e.operator, tuple(e.values or ())) for e in terms[0].match_expressions}
     assert exprs == {(c.EDGE_NODE_ROLE_LABEL, "In", ("",)),
-                     (c.NODE_KIND_LABEL, "In", (c.NODE_KIND_KWOK, c.NODE_KIND_PROCESS)),
+                     (c.NODE_KIND_LABEL, "In", (c.NODE_KIND_KWOK, c.NODE_KIND_REAL)),
                      (exclude_label, "DoesNotExist", ())}
     assert [(t.key, t.operator, t.effect) for t in pod.tolerations] == [(c.EDGE_TAINT_KEY, "Exists", "NoSchedule")]
     ctr = pod.containers[0]
-    assert ctr.command + ctr.args == [sys.executable, "-m", "ecc_workloads.cli", "edge-agent"]
+    assert ctr.command + ctr.args == ["python", "-m", "ecc_workloads.cli", "edge-agent"]
     assert ctr.env_from[0].secret_ref.name == c.fleet_store_secret_name(FLEET)
     env = {e.name: e for e in ctr.env}
     assert env[c.RuntimeEnv.NODE_NAME].value_from.field_ref.field_path == "spec.nodeName"

@@ -47,8 +47,7 @@ def corpus(cluster, store_client):
 
 @pytest.fixture(scope="module")
 def operator(cluster, kube, ns, crds_installed, tmp_path_factory):
-    op = OperatorProcess(cluster, ns, tmp_path_factory.mktemp("operator") / "operator.log",
-                         extra_args=("--python", sys.executable))
+    op = OperatorProcess(cluster, ns, tmp_path_factory.mktemp("operator") / "operator.log")
     op.start()
     yield op
     # Policies and teachers carry the operator's finalizer: delete them while it still runs.

@@ -170,7 +170,8 @@ def v2_infer_from_a_pod(kube, ns: str, url: str, model: str, text: str, op) -> d
     core.create_namespaced_pod(ns, {
         "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
         "spec": {"restartPolicy": "Never", "nodeSelector": {c.CLOUD_NODE_ROLE_LABEL: ""},
-                 "containers": [{"name": "c", "image": "python", "command": [sys.executable, "-c", script, body]}]}})
+                 "containers": [{"name": "c", "image": c.DEFAULT_WORKLOAD_IMAGE,
+                                 "command": ["python", "-c", script, body]}]}})
     pod = wait_for(f"client pod {name} to finish",
                    lambda: (p := core.read_namespaced_pod(name, ns)).status.phase in ("Succeeded", "Failed") and p,
                    90, op)
@@ -201,7 +202,7 @@ def test_teacher_is_distilled_published_and_served(kube, ns, operator, corpus_ur
     owner = job.metadata.owner_references[0]
     assert (owner.kind, owner.name, owner.uid, owner.controller) == ("CloudTeacher", "shop", obj["metadata"]["uid"], True)
     pods = client.CoreV1Api(kube).list_namespaced_pod(ns, label_selector=f"job-name={job.metadata.name}").items
-    assert pods and all(p.spec.node_name in cluster.process_nodes and p.spec.node_name.startswith("ecc-cloud-")
+    assert pods and all(p.spec.node_name in cluster.real_nodes and p.spec.node_name.startswith("ecc-cloud-")
                         for p in pods)
 
     # Status: revision, conditions, bundles whose hashes match the objects in MinIO.

@@ -114,6 +114,9 @@ def test_model_errors_name_the_field():
     assert errors and errors[0].startswith("operator.replicas:"), errors
     errors = chart_values.validation_errors({"operator": {"watchNamespaces": ["Not_A_Name"]}})
     assert errors and errors[0].startswith("operator.watchNamespaces:"), errors
+    for removed in ({"operator": {"python": "/usr/bin/python3"}}, {"workloads": {"python": "python"}}):
+        errors = chart_values.validation_errors(removed)
+        assert errors and errors[0].endswith(".python: Extra inputs are not permitted"), errors
 
 
 @pytest.mark.parametrize("bad, field", [
@@ -122,6 +125,8 @@ def test_model_errors_name_the_field():
     ("image.pullPolicy=Sometimes", "pullPolicy"),
     ("operator.replicaz=2", "replicaz"),
     ("store.endpoint=http://minio:9000", "endpoint"),
+    ("operator.python=/opt/py/bin/python", "python"),  # removed: the image's `python` runs
+    ("workloads.python=/w/python", "python"),
 ])
 def test_helm_refuses_a_bad_value_naming_the_field(helm, tmp_path, bad, field):
     run = template(helm, tmp_path, bad)
@@ -140,14 +145,15 @@ def test_helm_lint_passes(helm, tmp_path):
 # ---------------------------------------------------------------------------
 # What the templates render
 # ---------------------------------------------------------------------------
-def test_operator_deployment_is_hardened_and_runs_the_given_python(helm, tmp_path):
-    docs = docs_of(template(helm, tmp_path, "operator.python=/opt/py/bin/python", "workloads.python=/w/python",
-                            "store.existingSecret=my-store", "operator.watchNamespaces={a,b}"))
+def test_operator_deployment_is_hardened_and_runs_the_images_python(helm, tmp_path):
+    docs = docs_of(template(helm, tmp_path, "store.existingSecret=my-store", "operator.watchNamespaces={a,b}"))
     dep = one(docs, "Deployment")
     pod = dep["spec"]["template"]["spec"]
     c = pod["containers"][0]
-    assert c["command"] == ["/opt/py/bin/python", "-m", "ecc_operator"]
-    assert "--python=/w/python" in c["args"] and "--namespace=a" in c["args"] and "--namespace=b" in c["args"]
+    assert c["command"] == ["python", "-m", "ecc_operator"]
+    assert not [a for a in c["args"] if a.startswith("--python")], c["args"]
+    assert "strategy" not in dep["spec"], dep["spec"]  # the default RollingUpdate; kopf peering picks one active
+    assert "--namespace=a" in c["args"] and "--namespace=b" in c["args"]
     assert "--liveness=http://$(ECC_POD_IP):8080/healthz" in c["args"] and "--metrics-port=9090" in c["args"]
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert c["securityContext"]["readOnlyRootFilesystem"] is True
@@ -290,6 +296,9 @@ def test_kustomize_base_files():
         assert (ROOT / chartgen.BASE_DIR / name).is_file(), name
     ops = list(yaml.safe_load_all((ROOT / chartgen.BASE_DIR / "operator.yaml").read_text()))
     dep = next(d for d in ops if d["kind"] == "Deployment")
+    c = dep["spec"]["template"]["spec"]["containers"][0]
+    assert c["command"] == ["python", "-m", "ecc_operator"]
+    assert "strategy" not in dep["spec"] and not [a for a in c["args"] if a.startswith("--python")]
     env = {e["name"]: e for e in dep["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env[StoreEnv.ENDPOINT]["valueFrom"]["secretKeyRef"]["name"] == STORE_SECRET_NAME
     text = "".join(p.read_text() for p in (ROOT / chartgen.BASE_DIR).glob("*.yaml"))

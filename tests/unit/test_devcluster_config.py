@@ -48,7 +48,9 @@ def test_apiserver_serving_cert_has_the_contract_sans(keys):
         "localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
         "kubernetes.default.svc.cluster.local",
     }
-    assert san.get_values_for_type(x509.IPAddress) == [ipaddress.ip_address("127.0.0.1")]
+    # loopback (the host), the gateway's relay in the nodes' fabric, the `kubernetes` Service
+    assert san.get_values_for_type(x509.IPAddress) == [
+        ipaddress.ip_address(a) for a in ("127.0.0.1", "10.250.0.1", "10.96.0.1")]
     eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     assert ExtendedKeyUsageOID.SERVER_AUTH in eku
 
@@ -108,20 +110,68 @@ def test_fake_nodes_5000_unique_labelled_and_tainted():
     assert all(classes == set(nodespecs.CAPACITY_CLASSES) for classes in by_site.values())
 
 
-def test_process_node_specs_validate_against_the_agent_model():
-    from ecc_devcluster.nodeagent_model import ProcessNodesFile
+def test_real_node_plan_labels_taints_and_addresses(tmp_path):
+    from ecc_devcluster.nodes.plan import FABRIC_CIDR, POD_CIDR, plan_nodes
 
-    specs = nodespecs.process_node_specs(1, 3)
-    parsed = ProcessNodesFile.model_validate({"nodes": specs})
-    names = [n.name for n in parsed.nodes]
-    assert names == ["ecc-cloud-0", "ecc-edge-proc-0", "ecc-edge-proc-1", "ecc-edge-proc-2"]
-    cloud, edge0 = parsed.nodes[0], parsed.nodes[1]
-    assert c.CLOUD_NODE_ROLE_LABEL in cloud.labels and not cloud.taints
-    assert edge0.labels[c.NODE_KIND_LABEL] == c.NODE_KIND_PROCESS
-    assert edge0.taints[0].key == c.EDGE_TAINT_KEY
-    assert {n.labels[c.EDGE_CAPACITY_CLASS_LABEL] for n in parsed.nodes[1:]} == set(nodespecs.CAPACITY_CLASSES)
+    fabric, nodes = plan_nodes("unit", str(tmp_path), cloud_workers=1, edge_nodes=3, cloud_images=["a"], edge_images=["b"])
+    assert [n.name for n in nodes] == ["ecc-cloud-0", "ecc-edge-0", "ecc-edge-1", "ecc-edge-2"]
+    cloud, edge0 = nodes[0], nodes[1]
+    assert c.CLOUD_NODE_ROLE_LABEL in cloud.labels and not cloud.taints and cloud.images == ["a"]
+    assert edge0.labels[c.NODE_KIND_LABEL] == c.NODE_KIND_REAL and edge0.images == ["b"]
+    assert edge0.taints == [{"key": c.EDGE_TAINT_KEY, "value": "", "effect": "NoSchedule"}]
+    assert {n.labels[c.EDGE_CAPACITY_CLASS_LABEL] for n in nodes[1:]} == set(nodespecs.CAPACITY_CLASSES)
+    # distinct addresses, pod subnets and link names; all inside the cluster's own networks
+    assert len({n.node_ip for n in nodes}) == len({n.pod_cidr for n in nodes}) == len({n.veth_fabric for n in nodes}) == 4
+    assert all(ipaddress.ip_address(n.node_ip) in FABRIC_CIDR for n in nodes)
+    assert all(ipaddress.ip_network(n.pod_cidr).subnet_of(POD_CIDR) for n in nodes)
+    assert all(len(n.veth_fabric) <= 15 for n in nodes)  # IFNAMSIZ
+    assert fabric.netns == "ecc-unit-fabric" and edge0.netns == "ecc-unit-ecc-edge-0"
+    assert edge0.cgroup_parent == "/ecc-fleet-unit/ecc-edge-0"
     with pytest.raises(ValueError, match="cloud_workers"):
-        nodespecs.process_node_specs(-1, 0)
+        plan_nodes("unit", str(tmp_path), cloud_workers=-1, edge_nodes=0, cloud_images=[], edge_images=[])
+
+
+def test_real_node_configs_carry_what_this_machine_needs(tmp_path):
+    from ecc_devcluster.nodes import configs
+    from ecc_devcluster.nodes.plan import plan_nodes
+
+    fabric, nodes = plan_nodes("unit", str(tmp_path), cloud_workers=1, edge_nodes=1, cloud_images=[], edge_images=[])
+    edge = nodes[1]
+    toml = configs.to_toml(configs.containerd_config(edge, "localhost/ecc-pause:1"))
+    assert 'restrict_oom_score_adj = true' in toml and 'sandbox_image = "localhost/ecc-pause:1"' in toml
+    assert f'address = "{edge.containerd_socket}"' in toml and 'BinaryName = "/usr/sbin/runc"' in toml
+    import tomllib
+
+    parsed = tomllib.loads(toml)
+    assert parsed["plugins"]["io.containerd.grpc.v1.cri"]["cni"]["conf_dir"] == f"{edge.config_dir}/cni"
+    kubelet = configs.kubelet_config(edge, fabric, ca_file="/ca.crt", cert_dir="/pki")
+    assert kubelet["failCgroupV1"] is False and kubelet["cgroupDriver"] == "cgroupfs"
+    assert kubelet["cgroupRoot"] == edge.cgroup_parent and kubelet["resolvConf"] == ""
+    assert kubelet["registerWithTaints"] == [{"key": c.EDGE_TAINT_KEY, "value": "", "effect": "NoSchedule"}]
+    assert kubelet["imageGCHighThresholdPercent"] == 100  # nothing can be pulled again
+    proxy = configs.kube_proxy_config(edge, "/kc")
+    assert proxy["mode"] == "iptables" and proxy["conntrack"]["maxPerCore"] == 0  # the host's table untouched
+    cni = configs.cni_config(edge)
+    assert cni["plugins"][0]["ipam"]["ranges"] == [[{"subnet": edge.pod_cidr, "gateway": edge.pod_gateway}]]
+    egress = configs.egress_selector_config("/run/x.sock")
+    assert egress["egressSelections"][0]["connection"]["transport"] == {"uds": {"udsName": "/run/x.sock"}}
+
+
+def test_gateway_parses_proxy_requests_and_allows_only_cluster_networks():
+    import ipaddress as ip
+
+    from ecc_devcluster.nodes import gateway
+
+    assert gateway.parse_target("CONNECT 10.250.0.11:10250 HTTP/1.1") == ("CONNECT", "10.250.0.11", 10250, "")
+    assert gateway.parse_target("GET http://10.244.1.5:9400/m?x=1 HTTP/1.1") == ("GET", "10.244.1.5", 9400, "/m?x=1")
+    assert gateway.parse_target("GET http://10.244.1.5 HTTP/1.1") == ("GET", "10.244.1.5", 80, "/")
+    for bad in ("GET /metrics HTTP/1.1", "garbage", "GET https://10.244.1.5/ HTTP/1.1"):
+        with pytest.raises(ValueError):
+            gateway.parse_target(bad)
+    nets = [ip.ip_network("10.250.0.0/24"), ip.ip_network("10.244.0.0/16")]
+    assert gateway.allowed("10.244.3.4", nets) and gateway.allowed("10.250.0.13", nets)
+    assert not gateway.allowed("127.0.0.1", nets) and not gateway.allowed("8.8.8.8", nets)
+    assert not gateway.allowed("example.com", nets)
 
 
 def test_scale_profile_grows_leases_and_qps_with_the_fleet():
@@ -149,7 +199,7 @@ def _layout(tmp_path, keys, fake_nodes=20) -> comp.Layout:
 
 
 def test_control_plane_flags(tmp_path, keys):
-    specs = comp.all_specs(_layout(tmp_path, keys), with_node_agent=True)
+    specs = comp.all_specs(_layout(tmp_path, keys))
     api = specs[comp.APISERVER].argv
     assert "--authorization-mode=Node,RBAC" in api
     assert f"--service-cluster-ip-range={comp.SERVICE_CLUSTER_IP_RANGE}" in api
@@ -157,6 +207,8 @@ def test_control_plane_flags(tmp_path, keys):
     assert any(a.startswith("--enable-admission-plugins=") and "ServiceAccount" in a for a in api)
     assert "--bind-address=127.0.0.1" in api
     assert "--kubelet-preferred-address-types=InternalIP" in api  # never the host's DNS
+    assert f"--advertise-address={comp.GATEWAY_IP}" in api  # the `kubernetes` Service: the gateway's relay
+    assert any(a.startswith("--egress-selector-config-file=") for a in api)  # nodes reached through the gateway
     etcd = specs[comp.ETCD].argv
     assert "--unsafe-no-fsync" in etcd
     assert all("127.0.0.1" in a for a in etcd if "-urls=" in a)
@@ -166,13 +218,12 @@ def test_control_plane_flags(tmp_path, keys):
     kwok = specs[comp.KWOK].argv
     assert "--manage-nodes-with-label-selector=type=kwok" in kwok and "--cidr=127.240.0.1/16" in kwok
     assert specs[comp.MINIO].env["MINIO_ROOT_PASSWORD"] == "sk"
-    assert specs[comp.NODE_AGENT].argv[1:3] == ["-m", "ecc_devcluster.nodeagent"]
     assert specs[comp.POD_DISCOVERY].argv[1:3] == ["-m", "ecc_devcluster.podsd"]
     # Nothing listens on anything but loopback.
     for spec in specs.values():
         for arg in spec.argv:
             flag = arg.split("=")[0]
-            if "address" in flag and "address-types" not in flag:
+            if "address" in flag and "address-types" not in flag and flag != "--advertise-address":
                 assert "127.0.0.1" in arg, (spec.name, arg)
 
 
@@ -201,16 +252,21 @@ def test_kwok_stage_files_exist_and_cover_the_lifecycle(tmp_path, keys):
 def test_component_names_and_aliases():
     assert comp.canonical_component("apiserver") == comp.APISERVER
     assert comp.canonical_component("minio") == comp.MINIO
+    assert comp.canonical_component("kubelet@ecc-edge-0") == "kubelet@ecc-edge-0"
     with pytest.raises(ValueError, match="allowed: etcd"):
         comp.canonical_component("kubelet")
+    with pytest.raises(ValueError, match="PROCESS@NODE"):
+        comp.canonical_component("etcd@ecc-edge-0")
 
 
 def test_prometheus_config_reads_static_and_pod_targets_and_passes_promtool(tmp_path):
     doc = prom.config_document(file_sd_dir=str(tmp_path / "static"), pod_sd_dir=str(tmp_path / "pods"),
-                               etcd_target="127.0.0.1:1", minio_target="127.0.0.1:2", prometheus_target="127.0.0.1:3")
+                               etcd_target="127.0.0.1:1", minio_target="127.0.0.1:2", prometheus_target="127.0.0.1:3",
+                               pod_proxy_url="http://127.0.0.1:4")
     jobs = {j["job_name"]: j for j in doc["scrape_configs"]}
     assert jobs["ecc-static"]["file_sd_configs"][0]["files"] == [str(tmp_path / "static" / "*.json")]
     assert jobs["ecc-pods"]["file_sd_configs"][0]["files"] == [str(tmp_path / "pods" / "*.json")]
+    assert jobs["ecc-pods"]["proxy_url"] == "http://127.0.0.1:4"  # pods are reached through the gateway
     path = tmp_path / "prometheus.yml"
     prom.write_config(str(path), doc)
     import shutil
@@ -220,25 +276,26 @@ def test_prometheus_config_reads_static_and_pod_targets_and_passes_promtool(tmp_
     assert run.returncode == 0, run.stdout + run.stderr
 
 
-def _pod(ip="127.100.0.7", scrape="true", port="9000", phase="Running", **extra):
+def _pod(ip="10.244.1.7", scrape="true", port="9000", phase="Running", **extra):
     annotations = {"prometheus.io/scrape": scrape, "prometheus.io/port": port, **extra}
     return {
         "metadata": {"name": "agent-1", "namespace": "fleet", "labels": {"app.kubernetes.io/name": "agent"},
                      "annotations": annotations},
-        "spec": {"nodeName": "ecc-edge-proc-0", "containers": [{"name": "a", "ports": [{"containerPort": 8080}]}]},
+        "spec": {"nodeName": "ecc-edge-0", "containers": [{"name": "a", "ports": [{"containerPort": 8080}]}]},
         "status": {"podIP": ip, "phase": phase},
     }
 
 
-def test_pod_discovery_keeps_only_annotated_loopback_pods():
+def test_pod_discovery_keeps_only_annotated_pods_of_real_nodes():
     from ecc_devcluster import podsd
 
     group = podsd.pod_targets(_pod(**{"prometheus.io/path": "/stats"}))
-    assert group["targets"] == ["127.100.0.7:9000"]
-    assert group["labels"] == {"job": "ecc-pods", "namespace": "fleet", "pod": "agent-1", "node": "ecc-edge-proc-0",
+    assert group["targets"] == ["10.244.1.7:9000"]
+    assert group["labels"] == {"job": "ecc-pods", "namespace": "fleet", "pod": "agent-1", "node": "ecc-edge-0",
                                "pod_label_app_kubernetes_io_name": "agent", "__metrics_path__": "/stats"}
-    assert podsd.pod_targets(_pod(port=""))["targets"] == ["127.100.0.7:8080"]  # declared container port
-    assert podsd.pod_targets(_pod(ip="10.1.2.3")) is None  # never anything off loopback
+    assert podsd.pod_targets(_pod(port=""))["targets"] == ["10.244.1.7:8080"]  # declared container port
+    assert podsd.pod_targets(_pod(ip="127.240.0.3")) is None  # KWOK's fake pods serve nothing
+    assert podsd.pod_targets(_pod(ip="10.1.2.3")) is None  # nothing outside the pod network
     assert podsd.pod_targets(_pod(scrape="false")) is None
     assert podsd.pod_targets(_pod(phase="Succeeded")) is None
     groups: dict = {}
@@ -339,7 +396,7 @@ def test_up_names_the_failing_component_shows_its_log_and_stops_the_rest(tmp_pat
     monkeypatch.setattr(cluster, "resolve_bin_dir", lambda say: bin_dir)
     messages: list[str] = []
     with pytest.raises(health.ComponentFailed) as err:
-        cluster.up("unit-fail", fake_nodes=0, cloud_workers=0, edge_process_nodes=0, say=messages.append)
+        cluster.up("unit-fail", fake_nodes=0, cloud_workers=0, edge_nodes=0, say=messages.append)
     assert err.value.component == "etcd"
     assert "simulated disk failure" in err.value.log_tail
     assert "stopping everything" in " ".join(messages)

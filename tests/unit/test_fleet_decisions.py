@@ -32,7 +32,7 @@ from ecc_operator.resources import AdaptationPolicySpec, NodeSelector
 NS, FLEET, TEACHER = "demo", "shop-edge", "shop"
 REF = fd.FleetRef(NS, FLEET, "uid-f", 3)
 T0 = 1_800_000_000.0
-WORKLOAD = fd.AgentWorkload(python="/venv/bin/python")
+WORKLOAD = fd.AgentWorkload()
 CREDS = StoreSettings(endpoint="127.0.0.1:9000", access_key="eccf-abc", secret_key="s" * 32, bucket="ecc-fleet")
 EDGE = "node-role.kubernetes.io/edge"
 CLASS = "ecc.dev/capacity-class"
@@ -465,7 +465,7 @@ def test_daemonset_runs_the_agent_on_the_selected_nodes():
                                             "values": ["kwok", "process"]}]}]
     assert pod["tolerations"] == [{"key": EDGE, "operator": "Exists", "effect": "NoSchedule"}]
     ctr = pod["containers"][0]
-    assert ctr["command"] + ctr["args"] == ["/venv/bin/python", "-m", "ecc_workloads.cli", "edge-agent"]
+    assert ctr["command"] + ctr["args"] == ["python", "-m", "ecc_workloads.cli", "edge-agent"]
     assert ctr["resources"] == {"requests": {"cpu": "100m"}, "limits": {"memory": "512Mi"}}
     assert ctr["envFrom"] == [{"secretRef": {"name": fleet_store_secret_name(FLEET)}}]
     env = {e["name"]: e for e in ctr["env"]}

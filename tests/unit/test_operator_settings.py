@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import kopf
+import pytest
 
 from ecc_operator import __main__ as entry
 from ecc_operator import settings as s
@@ -31,6 +32,14 @@ def test_command_line_defaults_and_namespaces(monkeypatch):
     args = entry.parse_args(["--namespace", "a", "--namespace", "b", "--metrics-port", "0"])
     assert args.namespace == ["a", "b"] and args.metrics_port == 0 and args.peering == entry.DEFAULT_PEERING
     assert args.bitext_csv == "bitext"  # the built-in name: the Job reads its packaged copy
+    assert not hasattr(args, "python")
+
+
+def test_the_python_option_is_gone(capsys):
+    # Pods run the images' `python` (td.WORKLOAD_PYTHON); the interpreter is no longer an option.
+    with pytest.raises(SystemExit) as exc:
+        entry.parse_args(["--python", "/usr/bin/python3"])
+    assert exc.value.code == 2 and "unrecognized arguments: --python" in capsys.readouterr().err
 
 
 def test_bitext_csv_is_overridden_by_the_environment_and_the_flag(monkeypatch):

@@ -15,7 +15,7 @@ from ecc_operator import teacher_decisions as td
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc)
 REF = pd.PolicyRef("demo", "adapt", "uid-p", 3, "2026-12-01T00:00:00Z")
-SETTINGS = td.WorkloadSettings(python="/venv/bin/python")
+SETTINGS = td.WorkloadSettings()
 TEACHER_SPEC = {"model": {"source": "tiny"},
                 "corpus": {"uri": "s3://ecc-fleet/c.csv", "textColumn": "instruction", "labelColumn": "intent"},
                 "students": [{"profile": "s02", "blocks": [0, 2]}],
@@ -213,7 +213,7 @@ def test_the_merge_job_runs_merge_back_with_the_policy_settings():
     assert c["envFrom"] == [{"secretRef": {"name": "my-store"}}]
     assert {"name": StoreEnv.BUCKET, "value": "ecc-fleet"} in c["env"]
     argv = c["command"] + c["args"]
-    assert argv[:4] == ["/venv/bin/python", "-m", "ecc_workloads.cli", "merge-back"]
+    assert argv[:4] == ["python", "-m", "ecc_workloads.cli", "merge-back"]
 
     def opt(flag):
         return [argv[i + 1] for i, a in enumerate(argv) if a == flag]

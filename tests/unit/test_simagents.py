@@ -207,7 +207,7 @@ def test_reports_are_due_when_the_state_changes_or_the_interval_passed():
 def test_played_nodes_by_source():
     d = desired(1, ["fake-1", "fake-2", "proc-0", "other"])
     known = {"fake-1": sa.NodeInfo("fake-1", "typos", "kwok"), "fake-2": sa.NodeInfo("fake-2", None, "kwok"),
-             "proc-0": sa.NodeInfo("proc-0", "base", "process")}
+             "proc-0": sa.NodeInfo("proc-0", "base", "kubelet")}
     assert sa.played_nodes(d, "kube", known) == {"fake-1": "typos", "fake-2": None}
     assert sa.played_nodes(d, "desired-state", known) == {"fake-1": "typos", "fake-2": None, "other": None}
     assert sa.played_nodes(d, "desired-state", None, re.compile("^proc-")) == {
@@ -284,7 +284,7 @@ def runner_for(store, nodes_info, cfg, clock, **kw):
 def test_sim_agents_write_parseable_reports_and_poll_with_etags():
     names = [f"fake-{i}" for i in range(12)]
     info = {n: sa.NodeInfo(n, ("base", "typos", "voice")[i % 3], "kwok") for i, n in enumerate(names)}
-    info["proc-0"] = sa.NodeInfo("proc-0", "base", "process")
+    info["proc-0"] = sa.NodeInfo("proc-0", "base", "kubelet")
     store = seeded_store(names + ["proc-0"])
     clock = FakeClock()
     runner = runner_for(store, info, sa.SimConfig(seed=2, apply_delay_seconds=(1, 3)), clock)

@@ -13,7 +13,7 @@ from ecc_operator import conditions as c
 from ecc_operator import teacher_decisions as td
 
 REF = td.TeacherRef(namespace="demo", name="shop", uid="uid-1", generation=1)
-SETTINGS = td.WorkloadSettings(python="python", builtin_corpora={"bitext": "/data/bitext.csv"})
+SETTINGS = td.WorkloadSettings(builtin_corpora={"bitext": "/data/bitext.csv"})
 SPEC = {
     "model": {"source": "tiny"},
     "corpus": {"uri": "s3://ecc-fleet/corpora/small.csv", "textColumn": "instruction", "labelColumn": "intent",
@@ -91,6 +91,7 @@ def test_job_manifest_runs_on_a_cloud_worker_owned_by_the_teacher_with_store_env
     assert pod["nodeSelector"] == {CLOUD_NODE_ROLE_LABEL: ""} and pod["restartPolicy"] == "Never"
     prepare, distill = pod["initContainers"][0], pod["containers"][0]
     for ctr in (prepare, distill):
+        assert ctr["command"] == ["python"] and ctr["args"][:2] == ["-m", "ecc_workloads.cli"]
         assert ctr["envFrom"] == [{"secretRef": {"name": "ecc-store"}}]
         assert {"name": StoreEnv.BUCKET, "value": "ecc-fleet"} in ctr["env"]
         assert ctr["terminationMessagePolicy"] == "FallbackToLogsOnError"
