@@ -25,6 +25,8 @@ COPY operator/ecc_operator /build/src/operator/ecc_operator
 COPY ecc_workloads /build/src/ecc_workloads
 RUN /opt/venv/bin/pip install --no-deps --no-build-isolation /build/src \
  && rm -rf /build \
+ && echo 'ecc:x:65532:65532:ECC Fleet:/tmp:/usr/sbin/nologin' >> /etc/passwd \
+ && echo 'ecc:x:65532:' >> /etc/group \
  && /opt/venv/bin/python -c "import sys, ecc_operator.__main__, kopf; \
 assert 'torch' not in sys.modules; \
 import importlib.util as u; assert u.find_spec('ecc_devcluster') is None"

@@ -29,6 +29,7 @@ from ecc_workloads.contracts import (
     CLOUD_NODE_ROLE_LABEL,
     BundleManifest,
     JobReport,
+    RuntimeEnv,
     StoreEnv,
     StoreLayout,
     TEACHER_PROFILE,
@@ -330,7 +331,9 @@ def _server_container(spec: CloudTeacherSpec, manifest_uri: str, settings: Workl
         "command": argv[:1],
         "args": argv[1:],
         "envFrom": [{"secretRef": {"name": spec.store.secret_ref.name}}],
-        "env": [{"name": StoreEnv.BUCKET, "value": spec.store.bucket}],
+        # the server listens on the pod's own address (the kubelet's probes and the Service reach it)
+        "env": [{"name": StoreEnv.BUCKET, "value": spec.store.bucket},
+                {"name": RuntimeEnv.POD_IP, "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}],
         "ports": [{"name": "http", "containerPort": SERVING_PORT, "protocol": "TCP"}],
     }
     resources = spec.serving.resources.to_k8s()

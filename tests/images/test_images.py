@@ -99,6 +99,15 @@ def test_operator_help_runs_read_only_as_non_root(built, roots, workdir):
     assert "usage: ecc-operator" in result.stdout and "--namespace" in result.stdout
 
 
+def test_operator_user_has_a_name(built, roots, workdir):
+    """kopf names its peering identity after the user: an unnamed uid makes the operator crash."""
+    box = _box(built, roots, "ecc-operator", workdir=workdir,
+               args=["python", "-c", "import getpass; print(getpass.getuser())"])
+    result = box.run()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ecc"
+
+
 def test_workloads_cli_has_the_workload_commands_and_no_dev_ones(built, roots, workdir):
     result = _box(built, roots, "ecc-workloads", workdir=workdir).run()  # the image's own entrypoint: ecc --help
     assert result.returncode == 0, result.stderr
@@ -111,6 +120,7 @@ def test_workloads_imports_its_stack_and_its_root_is_read_only(built, roots, wor
     probe = (
         "import os, errno, torch, transformers, peft, kserve, ecc_workloads.serving, ecc_workloads.datasets as d\n"
         "assert os.getuid() == 65532\n"
+        "import getpass; assert getpass.getuser() == 'ecc'  # kopf names its peering identity so\n"
         "assert d.bitext_csv().is_file()\n"
         "try:\n"
         "    open('/opt/venv/written-by-the-container', 'w')\n"
