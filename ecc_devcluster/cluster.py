@@ -87,6 +87,8 @@ class ClusterInfo(BaseModel):
     components: dict[str, ComponentState]
     fabric: FabricPlan | None = None
     node_plans: list[NodePlan] = Field(default_factory=list)
+    node_seed: str = ""
+    """key of the images the real nodes hold (nodes/seed.py)"""
     fake_nodes: int = 0
     scale: str = "small"
     kserve_crds: bool = False
@@ -101,7 +103,14 @@ class ClusterInfo(BaseModel):
             **self.store.as_env(),
             **({c.StoreEnv.POD_ENDPOINT: self.store_in_cluster.endpoint} if self.store_in_cluster else {}),
             c.RuntimeEnv.PROMETHEUS_URL: self.prometheus_url,
+            **({c.RuntimeEnv.CLUSTER_PROXY: self.gateway_proxy} if self.gateway_proxy else {}),
         }
+
+    @property
+    def gateway_proxy(self) -> str | None:
+        """http://127.0.0.1:PORT: the gateway's proxy to pod addresses (None without real nodes)."""
+        st = self.components.get(comp.GATEWAY)
+        return st.address if st else None
 
     @property
     def real_nodes(self) -> list[str]:
@@ -323,11 +332,13 @@ def _stop_all(info: ClusterInfo, say: Say) -> list[int]:
     """Stop every component, clients first; then kill anything else of the cluster still
     running (a crashed agent's pods, say). Returns the pids killed in that last sweep."""
     tiers = sorted({st.spec.stop_tier for st in info.components.values()}, reverse=True)
+    pods_killed = False
     for tier in tiers:
         names = [n for n, st in info.components.items() if st.spec.stop_tier == tier]
-        if tier < NODE_AGENTS_TIER and info.fabric is not None:
+        if tier < NODE_AGENTS_TIER and info.fabric is not None and not pods_killed:
             # kubelets are stopped, so nothing restarts a container: end every pod process
             node_host.kill_cgroup(info.fabric.cgroup_root)
+            pods_killed = True
 
         def stop_one(n: str) -> tuple[str, str]:
             st = info.components[n]

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ecc_devcluster import cluster
+from ecc_devcluster.nodes import realnodes
 from ecc_workloads import contracts as c
 
 console = Console()
@@ -36,10 +37,12 @@ def ensure_cluster(name: str, fake_nodes: int) -> cluster.ClusterInfo:
     info = cluster.load(name)
     if info is not None and info.any_alive():
         dead = [n for n in info.components if not info.component_alive(n)]
-        if not dead and cluster.node_counts(info) is not None:
+        stale_images = info.node_seed and info.node_seed != realnodes.current_seed_key(info.bin_dir)
+        if not dead and not stale_images and cluster.node_counts(info) is not None:
             console.print(f"[green]reusing the running cluster {name!r}[/green] ({info.apiserver_url})")
             return info
-        console.print(f"[yellow]cluster {name!r} is unhealthy (down: {', '.join(dead) or 'API'}): restarting it[/yellow]")
+        why = "its nodes hold older images" if stale_images and not dead else f"down: {', '.join(dead) or 'API'}"
+        console.print(f"[yellow]cluster {name!r} cannot be reused ({why}): restarting it[/yellow]")
         cluster.down(name, say=_say)
     return cluster.up(name, fake_nodes=fake_nodes, say=_say)
 

@@ -474,7 +474,7 @@ class Scenario:
         assert self.slices is not None
         eps = self.endpoints()
         rows = {site: self.slices.evaluation[site] for site in eps}
-        out = traffic.evaluate_sites(eps, rows)
+        out = traffic.evaluate_sites(eps, rows, proxy=self.info.gateway_proxy)
         acc = {site: float(v["accuracy"]) for site, v in out.items()}
         self.say(f"accuracy {label}: " + ", ".join(f"{s} {a:.3f}" for s, a in sorted(acc.items())))
         return acc
@@ -490,7 +490,7 @@ class Scenario:
                                            | {text for rs in self.slices.evaluation.values() for text, _ in rs})
         self.say("shifted traffic with feedback to the real agents: " +
                  ", ".join(f"{s} {len(r)}" for s, r in sorted(rows.items())))
-        out = traffic.send_traffic(eps, rows, feedback_fraction=1.0)
+        out = traffic.send_traffic(eps, rows, feedback_fraction=1.0, proxy=self.info.gateway_proxy)
         for site, v in out.items():
             self.result.requests[site] = self.result.requests.get(site, 0) + int(v.get("requests", 0))
             self.result.feedback[site] = self.result.feedback.get(site, 0) + int(v.get("feedback", 0))

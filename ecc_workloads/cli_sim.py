@@ -40,7 +40,7 @@ def sim_agents(
     kubeconfig: Optional[str] = typer.Option(None, "--kubeconfig", help="kubeconfig to read nodes (default $KUBECONFIG)"),
     nodes_from: str = typer.Option("kube", "--nodes-from",
                                    help="kube: nodes of the desired state labelled ecc.dev/node-kind=kwok; "
-                                        "desired-state: every node of the desired state that is not a process node"),
+                                        "desired-state: every node of the desired state that is not a real node"),
     seed: int = typer.Option(0, "--seed"),
     site_drift: list[str] = typer.Option([], "--site-drift", help="SITE=LEVEL (0..1), repeatable; overrides defaults"),
     default_drift: float = typer.Option(0.1, "--default-drift", help="drift of nodes without a known site"),
@@ -153,6 +153,9 @@ def traffic(
     eval_max_rows: Optional[int] = typer.Option(None, "--eval-max-rows", help="held-out rows per agent, at most"),
     seed: int = typer.Option(0, "--seed"),
     timeout: float = typer.Option(10.0, "--timeout", help="seconds per request"),
+    proxy: Optional[str] = typer.Option(None, "--proxy", envvar=RuntimeEnv.CLUSTER_PROXY,
+                                        help="HTTP proxy to the agents' pod addresses (the local cluster's gateway; "
+                                             f"`ecc dev env` exports ${RuntimeEnv.CLUSTER_PROXY})"),
     json_out: Optional[Path] = typer.Option(None, "--json", help="write the per-site results as JSON here"),
 ) -> None:
     """Send each agent utterances of its site's domain (and feedback), then score held-out accuracy."""
@@ -181,12 +184,12 @@ def traffic(
         _fail(str(exc))
     err.print(f"{len(endpoints)} agent(s): sending {requests} request(s) each")
     sent = tr.send_traffic(endpoints, data, requests_per_node=requests, feedback_fraction=feedback_fraction,
-                           seed=seed, timeout=timeout)
+                           seed=seed, timeout=timeout, proxy=proxy)
     scores = {}
     if evaluate:
         err.print("scoring held-out rows")
         scores = tr.evaluate_sites(endpoints, {s: d.heldout for s, d in data.items()}, max_rows=eval_max_rows,
-                                   timeout=max(timeout, 30.0))
+                                   timeout=max(timeout, 30.0), proxy=proxy)
     rows = tr.combine(sent, scores)
     table = Table(title="traffic per site")
     for col in ("site", "domain", "nodes", "requests", "errors", "feedback", "p50 ms", "p95 ms", "eval rows",

@@ -41,7 +41,6 @@ CLOUD_NODE_ROLE_LABEL = "node-role.kubernetes.io/cloud-worker"
 NODE_KIND_LABEL = "ecc.dev/node-kind"
 """Value `kubelet` (a real node of the local cluster) or `kwok` (fake)."""
 NODE_KIND_REAL = "kubelet"
-NODE_KIND_PROCESS = "process"
 NODE_KIND_KWOK = "kwok"
 KWOK_MANAGE_LABEL = "type"
 KWOK_MANAGE_VALUE = "kwok"
@@ -66,7 +65,7 @@ PROMETHEUS_PORT_ANNOTATION = "prometheus.io/port"
 PROMETHEUS_PATH_ANNOTATION = "prometheus.io/path"
 
 # Built-in sources the Jobs understand without a URI, and the default images of the
-# operator's children (the process node agent ignores images; a real cluster pulls them).
+# operator's children (`make images` builds them; the local cluster loads them into its nodes).
 BUILTIN_MODELS: tuple[str, ...] = ("minilm-l6",)
 BITEXT_CORPUS = "bitext"
 """The built-in corpus name of the Bitext corpus packaged with ecc_workloads (`datasets`)."""
@@ -101,13 +100,16 @@ class RuntimeEnv:
     """Other environment variables shared across process boundaries."""
 
     POD_IP = "ECC_POD_IP"
-    """Address a pod's servers bind to (the process node agent sets it from status.podIP)."""
+    """Address a pod's servers bind to (set from status.podIP by the downward API)."""
     NODE_NAME = "ECC_NODE_NAME"
     POD_NAME = "ECC_POD_NAME"
     POD_NAMESPACE = "ECC_POD_NAMESPACE"
     REPORT_URI = "ECC_REPORT_URI"
     """Where a Job writes its JSON report (an s3:// URI)."""
     PROMETHEUS_URL = "ECC_PROMETHEUS_URL"
+    CLUSTER_PROXY = "ECC_CLUSTER_PROXY"
+    """HTTP proxy (http://127.0.0.1:PORT) to pod addresses of the local cluster, for tools run on
+    its host (`ecc traffic`): pods live in network namespaces the host has no route to."""
     TEST_CLUSTER = "ECC_TEST_CLUSTER"
     """Name of an already running local cluster the tests should use instead of starting one."""
     BITEXT_CSV = "ECC_BITEXT_CSV"

@@ -276,10 +276,12 @@ class SiteEval(BaseModel):
     last_error: str = ""
 
 
-def _client(timeout: float):
+def _client(timeout: float, proxy: str | None = None):
+    """An HTTP client; through `proxy` (http://host:port) when the agents' addresses are not
+    routable from here (the local cluster's pods, through its gateway)."""
     import httpx
 
-    return httpx.Client(timeout=timeout)
+    return httpx.Client(timeout=timeout, proxy=proxy, trust_env=proxy is None)
 
 
 def _predict(client, url: str, texts: list[str], learn: bool = True) -> tuple[PredictResponse, float]:
@@ -301,7 +303,7 @@ def _err(exc: Exception) -> str:
 
 def send_traffic(endpoints: Endpoints, data: Mapping[str, Rows], *, requests_per_node: int | None = None,
                  feedback_fraction: float = 0.3, seed: int = 0, timeout: float = 10.0,
-                 pause_s: float = 0.0) -> dict[str, dict]:
+                 pause_s: float = 0.0, proxy: str | None = None) -> dict[str, dict]:
     """Send single utterances of each endpoint's site (``data[site]``: SiteData — its traffic
     part —, Examples or (text, label) pairs) to its PREDICT path and, for ``feedback_fraction``
     of them (seeded), the true label to FEEDBACK. ``requests_per_node`` utterances drawn at
@@ -322,7 +324,7 @@ def send_traffic(endpoints: Endpoints, data: Mapping[str, Rows], *, requests_per
         picks = (rows if requests_per_node is None
                  else [rows[rng.randrange(len(rows))] for _ in range(requests_per_node)])
         st = {"requests": 0, "errors": 0, "feedback_sent": 0, "feedback_errors": 0, "lat": [], "last_error": ""}
-        with _client(timeout) as client:
+        with _client(timeout, proxy) as client:
             for text, label in picks:
                 st["requests"] += 1
                 try:
@@ -374,7 +376,7 @@ def _traffic_dict(t: SiteTraffic) -> dict:
 
 
 def evaluate_sites(endpoints: Endpoints, heldout: Mapping[str, Rows], *, batch_size: int = 32,
-                   max_rows: int | None = None, timeout: float = 30.0) -> dict[str, dict]:
+                   max_rows: int | None = None, timeout: float = 30.0, proxy: str | None = None) -> dict[str, dict]:
     """Accuracy of each endpoint on its site's held-out rows (``heldout[site]``: SiteData — its
     held-out part —, Examples or (text, label) pairs), by calling PREDICT in batches; aggregated
     per site (SiteEval as a dict: accuracy, rows, correct, errors, revisions). Rows of a failed
@@ -390,7 +392,7 @@ def evaluate_sites(endpoints: Endpoints, heldout: Mapping[str, Rows], *, batch_s
         if not rows:
             st["last_error"] = f"no held-out rows for site {ep.site!r}"
             return ep.site, st
-        with _client(timeout) as client:
+        with _client(timeout, proxy) as client:
             for i in range(0, len(rows), batch_size):
                 batch = rows[i:i + batch_size]
                 try:

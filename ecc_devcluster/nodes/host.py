@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from ecc_devcluster.nodes.plan import NODE_SYSCTLS, FabricPlan, NodePlan
+from ecc_devcluster.nodes.plan import CLUSTER_NETWORKS, NODE_SYSCTLS, FabricPlan, NodePlan
 
 CGROUP_FS = Path("/sys/fs/cgroup")
 PROC_SYS = Path("/proc/sys")
@@ -134,7 +134,28 @@ def _netns_exists(name: str) -> bool:
     return (NETNS_DIR / name).exists()
 
 
+def _guard_routes(fabric: FabricPlan) -> list[list[str]]:
+    return [["unreachable", net, "metric", str(fabric.guard_metric)] for net in CLUSTER_NETWORKS]
+
+
+def guard_host(fabric: FabricPlan) -> None:
+    """Make the cluster's networks unreachable from the host while it runs: a connection from
+    the host to a pod, node or Service address fails at once (EHOSTUNREACH) instead of leaving
+    through the host's default route to an address that is not ours. Tools on the host go
+    through the gateway's proxy. The routes carry a metric of the cluster's own, so two clusters
+    can both hold theirs."""
+    for route in _guard_routes(fabric):
+        run(["ip", "route", "replace", *route])
+
+
+def unguard_host(fabric: FabricPlan) -> None:
+    for route in _guard_routes(fabric):
+        if run(["ip", "route", "show", "exact", route[1], *route[2:]], check=False).stdout.strip():
+            run(["ip", "route", "del", *route], check=False)
+
+
 def setup_fabric(fabric: FabricPlan) -> None:
+    guard_host(fabric)
     run(["ip", "netns", "add", fabric.netns])
     run(["ip", "-n", fabric.netns, "link", "set", "lo", "up"])
     run(["ip", "-n", fabric.netns, "link", "add", fabric.bridge, "type", "bridge"])
@@ -202,7 +223,11 @@ def _mounted(path: Path) -> bool:
 
 def audit(cluster: str, state_dir: str) -> list[str]:
     """What of cluster `cluster`'s nodes is still on the host (empty after a clean down)."""
+    from ecc_devcluster.nodes.plan import fabric_plan
+
     left = [f"network namespace {n}" for n in _cluster_netns(cluster)]
+    if _guarded(fabric_plan(cluster)):
+        left.append("guard routes")
     for line in Path("/proc/self/mountinfo").read_text().splitlines():
         mount_point = line.split()[4]
         if mount_point.startswith(f"/run/ecc-fleet/{cluster}") or mount_point.startswith(state_dir + "/"):
@@ -211,6 +236,11 @@ def audit(cluster: str, state_dir: str) -> list[str]:
         if (root / f"ecc-fleet-{cluster}").exists():
             left.append(f"cgroup {root / f'ecc-fleet-{cluster}'}")
     return left
+
+
+def _guarded(fabric: FabricPlan) -> bool:
+    out = run(["ip", "route", "show"], check=False).stdout
+    return any(line.startswith("unreachable") and f"metric {fabric.guard_metric}" in line for line in out.splitlines())
 
 
 def _cluster_netns(cluster: str) -> list[str]:
@@ -250,6 +280,9 @@ def teardown_cluster(cluster: str) -> list[str]:
         run(["ip", "netns", "del", n], check=False)
     if names:
         removed.append(f"{len(names)} network namespace(s)")
+    if _guarded(fabric):
+        unguard_host(fabric)
+        removed.append("guard routes")
     if any((root / fabric.cgroup_root.lstrip("/")).exists() for root in cgroup_hierarchies()):
         remove_cgroup(fabric.cgroup_root)
         removed.append("cgroups")

@@ -27,6 +27,8 @@ FABRIC_CIDR = ipaddress.ip_network("10.250.0.0/24")
 NODE_IP_OFFSET = 10
 POD_CIDR = ipaddress.ip_network("10.244.0.0/16")
 SERVICE_CIDR = "10.96.0.0/16"
+CLUSTER_NETWORKS = (str(FABRIC_CIDR), str(POD_CIDR), SERVICE_CIDR)
+"""Only ever routed inside the cluster's namespaces; unreachable from the host (host.guard_host)."""
 CLUSTER_DNS_IP = "10.96.0.10"
 CLUSTER_DOMAIN = "cluster.local"
 FABRIC_BRIDGE = "fabric0"
@@ -99,6 +101,8 @@ class FabricPlan(BaseModel):
     """/run/ecc-fleet/CLUSTER: a private mount holding the nodes' mount namespace files"""
     cgroup_root: str
     """/ecc-fleet-CLUSTER: the parent of every node's cgroupRoot"""
+    guard_metric: int
+    """metric of the host's unreachable routes for the cluster's networks (one per cluster)"""
 
 
 def _short(text: str, n: int = 6) -> str:
@@ -114,6 +118,7 @@ def fabric_plan(cluster: str) -> FabricPlan:
         netns=f"ecc-{cluster}-fabric",
         run_dir=f"/run/ecc-fleet/{cluster}",
         cgroup_root=f"/ecc-fleet-{cluster}",
+        guard_metric=4000 + int(_short(cluster, 8), 16) % 50000,
     )
 
 

@@ -36,8 +36,9 @@ def prepare(info, layout: Layout, *, cloud_workers: int, edge_nodes: int, say: S
     if not cloud_workers and not edge_nodes:
         return
     t = time.monotonic()
-    images = seed.project_node_images() + seed.node_images(Path(layout.bin_dir))
+    images = node_images(layout.bin_dir)
     seed_root = seed.ensure_seed(images, say)
+    info.node_seed = seed.seed_key(images)
     info.timings["node_images_s"] = round(time.monotonic() - t, 2)
     refs = [i.reference for i in images]
     fabric, nodes = plan_nodes(layout.name, layout.state_dir, cloud_workers=cloud_workers, edge_nodes=edge_nodes,
@@ -63,6 +64,15 @@ def prepare(info, layout: Layout, *, cloud_workers: int, edge_nodes: int, say: S
     info.timings["real_nodes_prepared_s"] = round(time.monotonic() - t, 2)
     info.save()
     say(f"prepared {len(nodes)} real node(s) in {time.monotonic() - t:.1f}s: {', '.join(n.name for n in nodes)}")
+
+
+def node_images(bin_dir: str) -> list[seed.NodeImage]:
+    return seed.project_node_images() + seed.node_images(Path(bin_dir))
+
+
+def current_seed_key(bin_dir: str) -> str:
+    """The seed key the nodes would get now (so a running cluster with older images is seen)."""
+    return seed.seed_key(node_images(bin_dir))
 
 
 def kubectl(info, *args: str, stdin: str | None = None, timeout_s: float = 120) -> str:

@@ -261,6 +261,7 @@ def host_state() -> dict[str, object]:
     return {
         "netns": sorted(out("ip", "netns", "list").split()),
         "links": sorted(l.split(":")[1].strip().split("@")[0] for l in out("ip", "-o", "link").splitlines()),
+        "routes": sorted(out("ip", "route", "show").splitlines()),
         "iptables": [re.sub(r"\[\d+:\d+\]", "", l) for l in rules],
         "mounts": sorted(l.split()[4] for l in Path("/proc/self/mountinfo").read_text().splitlines()),
         "cgroups": sorted(str(p) for root in cgroup_hierarchies() for p in root.iterdir() if p.is_dir()),
@@ -275,6 +276,7 @@ def test_down_leaves_nothing_even_after_a_crash(cluster):
     from ecc_devcluster import cluster as devcluster
     from ecc_devcluster import processes
     from ecc_devcluster.nodes.host import audit
+    from ecc_devcluster.nodes.plan import CLUSTER_NETWORKS
 
     before = host_state()
     name = f"{cluster.name}-tmp"
@@ -290,6 +292,11 @@ def test_down_leaves_nothing_even_after_a_crash(cluster):
     assert audit(name, info.state_dir)  # the check below can see what a cluster leaves
     assert during["sysctls"] == before["sysctls"]  # never written, even while running
     assert during["iptables"] == before["iptables"] and during["links"] == before["links"]
+    # the cluster's networks are unreachable from the host while it runs (nothing leaks out)
+    guards = set(during["routes"]) - set(before["routes"])
+    assert {r.split()[1] for r in guards if r.startswith("unreachable")} == set(CLUSTER_NETWORKS), guards
+    probe = subprocess.run(["curl", "-s", "--max-time", "5", "http://10.244.0.2/"], capture_output=True, text=True)
+    assert probe.returncode == 7, probe  # "couldn't connect": refused on the host, never sent
 
     os.kill(pids["etcd"], 9)  # crashed components
     os.kill(pids["kubelet@ecc-edge-0"], 9)

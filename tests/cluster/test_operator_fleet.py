@@ -173,7 +173,10 @@ def write_reports(store_client, bucket, ns, nodes, revision: int, seq: int, drif
         put(store_client, bucket, c.StoreLayout.agent_report(ns, FLEET, name), r.model_dump_json().encode())
 
 
-def scoped_client(kube, ns):
+def scoped_client(kube, ns, cluster):
+    """A client with the fleet's scoped credentials. The Secret names the store as pods reach it
+    (the operator runs on the host with ECC_STORE_POD_ENDPOINT); the test, on the host, uses the
+    same credentials on loopback."""
     from kubernetes import client
     from minio import Minio
 
@@ -182,7 +185,8 @@ def scoped_client(kube, ns):
     data = client.CoreV1Api(kube).read_namespaced_secret(c.fleet_store_secret_name(FLEET), ns).data
     env = {k: base64.b64decode(v).decode() for k, v in data.items()}
     s = c.StoreSettings.from_env(env)
-    return Minio(s.endpoint, access_key=s.access_key, secret_key=s.secret_key, secure=s.secure), s
+    assert s.endpoint == cluster.store_in_cluster.endpoint
+    return Minio(cluster.store.endpoint, access_key=s.access_key, secret_key=s.secret_key, secure=s.secure), s
 
 
 def denied(call) -> str:
@@ -233,8 +237,10 @@ def test_fleet_runs_a_daemonset_and_writes_the_desired_state(kube, ns, fleet, op
     st = wait_for("status with node counts", lambda: (s := fleet_status(kube, ns)).get("targetRevision") == 1 and s,
                   TIMEOUT, operator)
     assert st["nodes"]["matched"] == len(nodes) and st["phase"] == "RollingOut"
-    obj = client.CustomObjectsApi(kube).get_namespaced_custom_object(G, V, ns, FP, FLEET)
-    assert obj["metadata"].get("finalizers"), "an active fleet keeps a finalizer for its store cleanup"
+    # kopf adds its finalizer on the event after the one that marked the fleet active
+    obj = wait_for("an active fleet's finalizer (for its store cleanup)",
+                   lambda: (o := client.CustomObjectsApi(kube).get_namespaced_custom_object(G, V, ns, FP, FLEET))
+                   ["metadata"].get("finalizers") and o, TIMEOUT, operator)
     # Agent pods are scheduled onto the fleet's nodes (their readiness is the agents' business).
     pods = wait_for("agent pods", lambda: client.CoreV1Api(kube).list_namespaced_pod(
         ns, label_selector=f"{fd.LABEL_FLEET}={FLEET}").items, TIMEOUT, operator)
@@ -254,7 +260,7 @@ def fd_daemonset(kube, ns):
 def test_scoped_credentials_reach_only_the_fleets_own_objects(kube, ns, fleet, operator, cluster, store_client):
     bucket = cluster.store.bucket
     wait_for("the desired state", lambda: desired(store_client, bucket, ns), TIMEOUT, operator)
-    mc, s = scoped_client(kube, ns)
+    mc, s = scoped_client(kube, ns, cluster)
     assert s.access_key != cluster.store.access_key and s.bucket == bucket
     # Someone else's objects, written with the admin credentials.
     other_fleet = c.StoreLayout.desired_state(ns, "other-fleet")
@@ -374,7 +380,7 @@ def test_deleting_the_fleet_removes_its_store_prefix_and_user(kube, ns, fleet, o
     from kubernetes import client
 
     bucket = cluster.store.bucket
-    mc, _ = scoped_client(kube, ns)
+    mc, _ = scoped_client(kube, ns, cluster)
     prefix = c.StoreLayout.fleet_prefix(ns, FLEET)
     assert list(store_client.list_objects(bucket, prefix=prefix, recursive=True))
     custom = client.CustomObjectsApi(kube)

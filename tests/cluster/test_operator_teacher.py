@@ -141,7 +141,9 @@ def condition(st: dict, ctype: str) -> dict:
     return next(x for x in st.get("conditions") or [] if x["type"] == ctype)
 
 
-def v2_infer(kube, ns: str, teacher_name: str, text: str) -> dict:
+def v2_infer(kube, ns: str, teacher_name: str, text: str, proxy: str) -> dict:
+    """POST a v2 request to a serving pod by its address, through the gateway's proxy (the host
+    has no route to pods)."""
     from kubernetes import client
 
     pods = client.CoreV1Api(kube).list_namespaced_pod(
@@ -152,7 +154,8 @@ def v2_infer(kube, ns: str, teacher_name: str, text: str) -> dict:
     req = urllib.request.Request(
         f"http://{running[0].status.pod_ip}:{td.SERVING_PORT}/v2/models/{teacher_name}/infer", data=body,
         headers={"content-type": "application/json"})
-    return json.loads(urllib.request.urlopen(req, timeout=30).read())
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": proxy}))
+    return json.loads(opener.open(req, timeout=30).read())
 
 
 def v2_infer_from_a_pod(kube, ns: str, url: str, model: str, text: str, op) -> dict:
@@ -224,7 +227,7 @@ def test_teacher_is_distilled_published_and_served(kube, ns, operator, corpus_ur
     assert st["servingURL"] == f"http://shop-serving.{ns}.svc.cluster.local:80"
     svc = client.CoreV1Api(kube).read_namespaced_service("shop-serving", ns)
     assert svc.metadata.owner_references[0].name == "shop"
-    out = v2_infer(kube, ns, "shop", "I want to cancel my order")
+    out = v2_infer(kube, ns, "shop", "I want to cancel my order", cluster.gateway_proxy)
     names = {o["name"]: o for o in out["outputs"]}
     assert names["intent"]["data"][0] in names["labels"]["data"]
     assert out["parameters"]["revision"] == 1
@@ -273,7 +276,7 @@ def test_missing_corpus_ends_degraded_with_the_reason_and_no_crash_loop(kube, ns
     assert operator.alive(), operator.log_tail()
 
 
-def test_spec_edit_makes_revision_two_and_a_serving_switch_makes_none(kube, ns, operator):
+def test_spec_edit_makes_revision_two_and_a_serving_switch_makes_none(kube, ns, operator, cluster):
     from kubernetes import client
 
     custom = client.CustomObjectsApi(kube)
@@ -285,7 +288,7 @@ def test_spec_edit_makes_revision_two_and_a_serving_switch_makes_none(kube, ns, 
     assert st["lastJob"].startswith("shop-distill-r2-") and st["specHash"] != before["specHash"]
     assert {b["profile"] for b in st["bundles"]} == {"teacher", "s02", "s1"}
     assert all("/revisions/2/" in b["manifestURI"] for b in st["bundles"])
-    assert v2_infer(kube, ns, "shop", "change my shipping address")["parameters"]["revision"] == 2
+    assert v2_infer(kube, ns, "shop", "change my shipping address", cluster.gateway_proxy)["parameters"]["revision"] == 2
 
     # Serving mode kserve: an InferenceService accepted by KServe's real CRD, no new revision.
     custom.patch_namespaced_custom_object(G, V, ns, P, "shop", {"spec": {"serving": {"mode": "kserve"}}})

@@ -234,5 +234,5 @@ def test_prometheus_scrapes_a_pod_through_the_gateway(cluster, ns):
 
 def test_the_gateway_proxies_only_into_the_cluster(cluster):
     proxy = cluster.components["gateway"].address
-    r = httpx.get("http://192.0.2.1/", proxy=proxy, timeout=10)
+    r = httpx.get("http://203.0.113.7/", proxy=proxy, timeout=10)  # refused before any connection
     assert r.status_code == 403 and "not in the cluster's networks" in r.text
