@@ -8,7 +8,7 @@ Measures, on this machine:
 
 Each size runs on a fresh cluster (named bench-<size>), taken down afterwards.
 
-    python benchmarks/cluster.py [--sizes 1000,5000] [--process-nodes] [--out DIR]
+    python benchmarks/cluster.py [--sizes 1000,5000] [--real-nodes] [--out DIR]
 
 Prints a table and writes DIR/cluster.json (default benchmarks/results/).
 """
@@ -43,7 +43,12 @@ def _rss(info) -> dict[str, float]:
     return out
 
 
-def _one(name: str, fake_nodes: int, process_nodes: bool) -> dict:
+def _max_of(rss: dict[str, float], prefix: str) -> str:
+    values = [v for k, v in rss.items() if k.startswith(prefix)]
+    return str(max(values)) if values else "-"
+
+
+def _one(name: str, fake_nodes: int, real_nodes: bool) -> dict:
     from ecc_devcluster import cluster
 
     console.rule(f"{name}: {fake_nodes} fake nodes")
@@ -51,8 +56,8 @@ def _one(name: str, fake_nodes: int, process_nodes: bool) -> dict:
     info = cluster.up(
         name,
         fake_nodes=fake_nodes,
-        cloud_workers=1 if process_nodes else 0,
-        edge_process_nodes=3 if process_nodes else 0,
+        cloud_workers=1 if real_nodes else 0,
+        edge_nodes=3 if real_nodes else 0,
         say=console.log,
         nodes_ready_timeout_s=1800,
     )
@@ -68,6 +73,9 @@ def _one(name: str, fake_nodes: int, process_nodes: bool) -> dict:
             "control_plane_s": info.timings.get("control_plane_s"),
             "fake_nodes_created_s": info.timings.get("fake_nodes_created_s"),
             "fake_nodes_ready_s": info.timings.get("fake_nodes_ready_s"),
+            "real_nodes": info.real_nodes,
+            "real_nodes_ready_s": info.timings.get("real_nodes_ready_s"),
+            "node_images_s": info.timings.get("node_images_s"),
             "nodes_ready": counts.get("ready"),
             "nodes_total": counts.get("total"),
             "rss_mib": _rss(info),
@@ -78,19 +86,20 @@ def _one(name: str, fake_nodes: int, process_nodes: bool) -> dict:
 
 def main(
     sizes: str = typer.Option("1000,5000", help="Comma-separated fake-node counts."),
-    process_nodes: bool = typer.Option(False, help="Also start the node agent (1 cloud + 3 edge process nodes)."),
+    real_nodes: bool = typer.Option(False, help="Also start real nodes (1 cloud worker + 3 edge nodes)."),
     out: Path = typer.Option(REPO_ROOT / "benchmarks" / "results", help="Directory for cluster.json."),
 ) -> None:
     from ecc_devcluster import cluster
 
     counts = [int(s) for s in sizes.split(",") if s.strip()]
     cluster.resolve_bin_dir(console.log)  # warm the binaries first: start time is measured warm
-    runs = [_one("bench-start", 0, process_nodes)]
-    runs += [_one(f"bench-{n}", n, process_nodes) for n in counts]
+    runs = [_one("bench-start", 0, real_nodes)]
+    runs += [_one(f"bench-{n}", n, real_nodes) for n in counts]
 
     table = Table(title="local development cluster (2-core machine; warm binaries)")
     for col in ("fake nodes", "profile", "up total s", "control plane s", "nodes created s",
-                "nodes Ready s", "Ready", "apiserver MiB", "etcd MiB", "kwok MiB", "kcm MiB"):
+                "nodes Ready s", "Ready", "real nodes Ready s", "apiserver MiB", "etcd MiB", "kwok MiB", "kcm MiB",
+                "kubelet MiB (max)", "containerd MiB (max)"):
         table.add_column(col, justify="right")
     for r in runs:
         rss = r["rss_mib"]
@@ -99,15 +108,17 @@ def main(
             "-" if r["fake_nodes_created_s"] is None else f"{r['fake_nodes_created_s']:.1f}",
             "-" if r["fake_nodes_ready_s"] is None else f"{r['fake_nodes_ready_s']:.1f}",
             f"{r['nodes_ready']}/{r['nodes_total']}",
+            "-" if r["real_nodes_ready_s"] is None else f"{r['real_nodes_ready_s']:.1f}",
             str(rss.get("kube-apiserver", "-")), str(rss.get("etcd", "-")), str(rss.get("kwok", "-")),
             str(rss.get("kube-controller-manager", "-")),
+            _max_of(rss, "kubelet@"), _max_of(rss, "containerd@"),
         )
     Console(width=160).print(table)
 
     out.mkdir(parents=True, exist_ok=True)
     doc = {
         "benchmark": "cluster",
-        "command": "python benchmarks/cluster.py --sizes " + sizes + (" --process-nodes" if process_nodes else ""),
+        "command": "python benchmarks/cluster.py --sizes " + sizes + (" --real-nodes" if real_nodes else ""),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "runs": runs,

@@ -473,7 +473,7 @@ def main(
             continue
         name = f"bench-fleet-{n}"
         console.rule(f"{name}: {n} fake nodes")
-        info = cluster.up(name, fake_nodes=n, cloud_workers=0, edge_process_nodes=0, say=console.log,
+        info = cluster.up(name, fake_nodes=n, cloud_workers=0, edge_nodes=0, say=console.log,
                           nodes_ready_timeout_s=1800)
         try:
             apply_crds(info)

@@ -1,4 +1,4 @@
 """The local development cluster: a real Kubernetes control plane built from Go
-modules, KWOK fake nodes, our process node agent (a development stand-in for a
-kubelet), MinIO and Prometheus — started as local processes, no container runtime.
+modules, real nodes (kubelet, containerd + runc, CNI, kube-proxy, CoreDNS: `nodes/`), KWOK fake
+nodes, MinIO and Prometheus — started as local processes, in namespaces the cluster creates.
 """

@@ -150,7 +150,7 @@ def env(name: str = NameOpt) -> None:
 
 
 @app.command()
-def stop(component: str = typer.Argument(..., help="etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, minio, prometheus, nodeagent"),
+def stop(component: str = typer.Argument(..., help="etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, minio, prometheus, pod-discovery, gateway, or PROCESS@NODE (kubelet@ecc-edge-0, containerd@…, kube-proxy@…)"),
          name: str = NameOpt) -> None:
     """Stop one component (e.g. for fault tests); `start` brings it back on the same address."""
     from ecc_devcluster import cluster

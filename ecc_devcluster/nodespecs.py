@@ -1,6 +1,6 @@
 """Which nodes the local cluster has and how they are labelled (pure functions).
 
-Fake edge nodes (KWOK) and process nodes (our process node agent) share the
+Fake edge nodes (KWOK) and real nodes (kubelets, ecc_devcluster.nodes) share the
 edge labelling here so that tiers and sites mean the same on both.
 """
 
@@ -12,10 +12,8 @@ EDGE_SITES = c.EDGE_SITES
 CAPACITY_CLASSES = c.CAPACITY_CLASSES
 # Spread of capacity classes over edge nodes: 5 small, 3 medium, 2 large in every 10.
 _CLASS_CYCLE: tuple[str, ...] = ("small",) * 5 + ("medium",) * 3 + ("large",) * 2
-CLOUD_WORKER_CAPACITY = {"cpu": "2", "memory": "16Gi", "pods": "110"}
 
 FAKE_EDGE_PREFIX = "ecc-edge-fake-"
-PROCESS_EDGE_PREFIX = "ecc-edge-proc-"
 REAL_EDGE_PREFIX = "ecc-edge-"
 CLOUD_WORKER_PREFIX = "ecc-cloud-"
 
@@ -72,36 +70,3 @@ def fake_node_manifest(index: int, total: int) -> dict:
         "spec": {"taints": [edge_taint()]},
         "status": {"capacity": capacity, "allocatable": dict(capacity)},
     }
-
-
-def process_node_specs(cloud_workers: int, edge_process_nodes: int) -> list[dict]:
-    """Entries of process-nodes.json (see DEVCLUSTER_CONTRACT.md, ProcessNodeSpec)."""
-    if cloud_workers < 0 or edge_process_nodes < 0:
-        raise ValueError("cloud_workers and edge_process_nodes must be >= 0")
-    specs: list[dict] = []
-    for i in range(cloud_workers):
-        specs.append(
-            {
-                "name": f"{CLOUD_WORKER_PREFIX}{i}",
-                "labels": {
-                    c.CLOUD_NODE_ROLE_LABEL: "",
-                    c.NODE_KIND_LABEL: c.NODE_KIND_PROCESS,
-                },
-                "taints": [],
-                "capacity": dict(CLOUD_WORKER_CAPACITY),
-            }
-        )
-    classes = tuple(CAPACITY_CLASSES)  # the few real edge nodes cover every class
-    for i in range(edge_process_nodes):
-        klass = classes[i % len(classes)]
-        labels = {c.NODE_KIND_LABEL: c.NODE_KIND_PROCESS, **edge_labels(i)}
-        labels[c.EDGE_CAPACITY_CLASS_LABEL] = klass
-        specs.append(
-            {
-                "name": f"{PROCESS_EDGE_PREFIX}{i}",
-                "labels": labels,
-                "taints": [edge_taint()],
-                "capacity": dict(CAPACITY_CLASSES[klass]),
-            }
-        )
-    return specs

@@ -35,8 +35,8 @@ def scale_profile(fake_nodes: int) -> ScaleProfile:
         return ScaleProfile(
             name="small",
             node_lease_seconds=60,
-            # Process nodes (our node agent) heartbeat on their own schedule: keep the
-            # grace period generous even for small clusters.
+            # Real nodes share two cores with everything else: keep the grace period
+            # generous even for small clusters.
             node_monitor_grace_seconds=180,
             node_startup_grace_seconds=300,
             controller_manager_qps=100,

@@ -515,7 +515,7 @@ def played_nodes(desired: DesiredState, source: str, known: dict[str, NodeInfo] 
     """node -> site of the nodes to simulate.
 
     ``source="kube"``: nodes of ``node_tiers`` that the cluster labels ``ecc.dev/node-kind=kwok``.
-    ``source="desired-state"``: every node of ``node_tiers`` that is not a process node (by its
+    ``source="desired-state"``: every node of ``node_tiers`` that is not a real node (by its
     label when ``known`` has it, else by the ``exclude`` name pattern)."""
     if source not in ("kube", "desired-state"):
         raise ValueError(f"node source {source!r}: use 'kube' or 'desired-state'")
@@ -560,7 +560,7 @@ class SimRunner:
 
     def __init__(self, store: SimStoreAPI, namespace: str, fleet: str, cfg: SimConfig, *,
                  node_source: str = "kube", node_lister: Callable[[], dict[str, NodeInfo]] | None = None,
-                 exclude: str | None = r"^ecc-edge-proc-|^ecc-cloud-", workers: int = 16, tick_seconds: float = 1.0,
+                 exclude: str | None = r"^ecc-edge-\d+$|^ecc-cloud-", workers: int = 16, tick_seconds: float = 1.0,
                  node_refresh_seconds: float = 60.0, prefix: str = "",
                  clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time,
                  sleep: Callable[[float], None] = time.sleep, log: Callable[[str], None] | None = None):

@@ -43,10 +43,15 @@ say "python: $("$here/.venv/bin/python" --version) in .venv -> $venv"
 # --- Debian packages -------------------------------------------------------------
 # prometheus (the local cluster's metrics); buildah + mmdebstrap (`make images`: a base image from
 # Debian's packages, the Dockerfiles built without a daemon); runc + umoci (the image tests run
-# the images in real containers).
-declare -A debian=([prometheus]=prometheus [buildah]=buildah [mmdebstrap]=mmdebstrap [runc]=runc [umoci]=umoci)
+# the images in real containers); containerd, the CNI plugins, iptables, iproute2, util-linux's
+# nsenter/unshare and curl (the local cluster's real nodes: docs/local-cluster.md).
+declare -A debian=([prometheus]=prometheus [buildah]=buildah [mmdebstrap]=mmdebstrap [runc]=runc [umoci]=umoci
+                   [containerd]=containerd [/usr/lib/cni/bridge]=containernetworking-plugins
+                   [iptables]=iptables [ip]=iproute2 [nsenter]=util-linux [curl]=curl)
 missing=()
 for cmd in "${!debian[@]}"; do command -v "$cmd" >/dev/null 2>&1 || missing+=("${debian[$cmd]}"); done
+# shellcheck disable=SC2207
+missing=($(printf '%s\n' "${missing[@]}" | sort -u))
 if [ "${#missing[@]}" -gt 0 ]; then
   say "installing from Debian's packages: ${missing[*]}"
   if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
@@ -55,7 +60,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     || die "apt-get install ${missing[*]} failed"
 fi
 say "prometheus: $(prometheus --version 2>&1 | head -1)"
-say "buildah: $(buildah --version), runc: $(runc --version | head -1)"
+say "buildah: $(buildah --version), runc: $(runc --version | head -1), containerd: $(containerd --version)"
 
 # --- Go ---------------------------------------------------------------------------
 command -v go >/dev/null 2>&1 || die "Go is not installed: install Go >= 1.25 (the control plane is built from Go modules)"

@@ -292,7 +292,7 @@ def test_sim_agents_write_parseable_reports_and_poll_with_etags():
     assert summary.stopped_because.startswith("every played node reached revision 1")
     reports = {k: AgentReport.model_validate_json(v) for k, v in store.objects.items()
                if k.startswith(StoreLayout.reports_prefix(NS, FLEET))}
-    assert set(reports) == {StoreLayout.agent_report(NS, FLEET, n) for n in names}  # never the process node
+    assert set(reports) == {StoreLayout.agent_report(NS, FLEET, n) for n in names}  # never the real node
     for r in reports.values():
         assert (r.simulated, r.state, r.revision, r.fleet) == (True, "Ready", 1, FLEET)
         assert r.bytes_down == len(store.objects[StoreLayout.bundle_manifest(NS, TEACHER, 1, "s1")]) + 96
