@@ -289,6 +289,10 @@ def coredns_x_flags(go_mod_text: str, built_at: datetime) -> dict[str, str]:
     return {"github.com/coredns/coredns/coremain.GitCommit": coredns_version(go_mod_text)}
 
 
+def kserve_version(go_mod_text: str) -> str:
+    return required_version(go_mod_text, "github.com/kserve/kserve")
+
+
 PAUSE_DIR = GOMODS_DIR / "pause"
 _PAUSE_VERSION = re.compile(r'^const version = "(?P<version>v\d+\.\d+\.\d+)"$', re.MULTILINE)
 
@@ -339,6 +343,9 @@ class ToolSpec:
     """CGO_ENABLED for this tool's build. False (every tool today): static binaries, checked
     after the build (no ELF interpreter), so they run anywhere, even alone in a FROM-scratch
     image."""
+    renames: tuple[tuple[str, str], ...] = ()
+    """(built name, name kept) pairs: a package whose main is called something generic
+    (KServe's `cmd/manager`) gets a name of its own in bin/."""
     key_sources: tuple[str, ...] = ()
     """Files of the wrapper module hashed into the cache key after go.sum: needed when the
     wrapper's own code (not a pinned dependency) is what gets built. Empty: the key is
@@ -437,6 +444,16 @@ TOOLS: dict[str, ToolSpec] = {
             version=coredns_version,
             x_flags=coredns_x_flags,
             tags=("grpcnotrace",),  # as CoreDNS' Makefile builds it
+            cgo=False,  # goes alone into a FROM-scratch image
+        ),
+        ToolSpec(
+            name="kserve",
+            module_dir=GOMODS_DIR / "kserve",
+            packages=("github.com/kserve/kserve/cmd/manager",),
+            binaries=("kserve-manager",),
+            renames=(("manager", "kserve-manager"),),
+            version=kserve_version,
+            x_flags=lambda _go_mod, _at: {},  # the manager has no version variable to stamp
             cgo=False,  # goes alone into a FROM-scratch image
         ),
         ToolSpec(
@@ -801,6 +818,9 @@ def _build_into(spec: ToolSpec, out_dir: Path, jobs: int, reporter: _Reporter, l
             f"{diagnose_go_failure(output, spec.module_dir)}\n"
             f"full log: {log_path}\n--- last {LOG_TAIL_LINES} lines ---\n{_tail(log_path)}"
         )
+    for built, kept in spec.renames:
+        if (out_dir / built).is_file():
+            os.replace(out_dir / built, out_dir / kept)
     missing = [name for name in spec.binaries if not (out_dir / name).is_file()]
     if missing:
         raise GoBuildError(f"go build of {spec.name} succeeded but left no {missing} in {out_dir}")

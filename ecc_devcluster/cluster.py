@@ -92,6 +92,8 @@ class ClusterInfo(BaseModel):
     fake_nodes: int = 0
     scale: str = "small"
     kserve_crds: bool = False
+    kserve: bool = False
+    """KServe's controller runs (Standard mode; its CRDs from the same version)"""
     created_at: float = 0.0
     timings: dict[str, float] = Field(default_factory=dict)
 
@@ -408,6 +410,7 @@ def up(
     cloud_workers: int = 1,
     edge_nodes: int = 3,
     with_kserve_crds: bool = False,
+    with_kserve: bool = False,
     say: Say | None = None,
     nodes_ready_timeout_s: float | None = None,
 ) -> ClusterInfo:
@@ -419,6 +422,8 @@ def up(
     for label, value in (("fake_nodes", fake_nodes), ("cloud_workers", cloud_workers), ("edge_nodes", edge_nodes)):
         if value < 0:
             raise ClusterError(f"{label} must be >= 0, got {value}")
+    if with_kserve and not cloud_workers:
+        raise ClusterError("with_kserve needs a cloud worker (the controller runs there): use cloud_workers >= 1")
     if edge_nodes and not cloud_workers:
         raise ClusterError("edge_nodes need a cloud worker (it runs CoreDNS): use cloud_workers >= 1")
     with _lock(name):
@@ -463,7 +468,8 @@ def up(
             components={n: ComponentState(address=s.address, log=s.log, spec=s) for n, s in specs.items()},
             fake_nodes=fake_nodes,
             scale=layout.scale.name,
-            kserve_crds=with_kserve_crds,
+            kserve_crds=with_kserve_crds or with_kserve,
+            kserve=with_kserve,
             created_at=time.time(),
         )
         info.save()
@@ -513,7 +519,7 @@ def _bring_up(info: ClusterInfo, layout: Layout, say: Say, with_kserve_crds: boo
         wellknown.ensure_store_secret(api, info.store_in_cluster or info.store)
         say(f"created namespace {c.SYSTEM_NAMESPACE}, bucket {c.DEFAULT_BUCKET}, "
             f"secret {c.SYSTEM_NAMESPACE}/{c.STORE_SECRET_NAME}")
-        if with_kserve_crds:
+        if with_kserve_crds and not info.kserve:
             t = time.monotonic()
             files = wellknown.apply_kserve_crds(api, str(Path(info.bin_dir) / "kubectl"), info.kubeconfig, layout.repo_root)
             say(f"KServe CRDs installed ({len(files)} files, {time.monotonic() - t:.1f}s)")
@@ -522,6 +528,12 @@ def _bring_up(info: ClusterInfo, layout: Layout, say: Say, with_kserve_crds: boo
             t = time.monotonic()
             realnodes.start(info, api, say=say, spawn=lambda n: _spawn(info, n), wait_ready=lambda ns: _wait(info, ns))
             mark("real_nodes_ready_s", t)
+        if info.kserve:
+            from ecc_devcluster import kserve
+
+            t = time.monotonic()
+            kserve.install(info, say)
+            mark("kserve_ready_s", t)
 
         progress = _Throttle(say)
         if info.fake_nodes:

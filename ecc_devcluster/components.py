@@ -248,6 +248,9 @@ def apiserver_spec(layout: Layout) -> ComponentSpec:
         # DNS, which may sit on a private address these machines must not talk to.
         "--kubelet-preferred-address-types=InternalIP",
         f"--egress-selector-config-file={layout.egress_selector_config}",
+        # Webhook Services (KServe's) resolve to their endpoints, which the gateway's proxy can
+        # reach, not to a ClusterIP that only kube-proxy inside a node knows.
+        "--enable-aggregator-routing=true",
         f"--kubelet-client-certificate={k.admin_cert}",
         f"--kubelet-client-key={k.admin_key}",
         f"--secure-port={layout.ports.apiserver}",

@@ -214,9 +214,10 @@ def generate(pki_dir: str | Path, cluster_name: str) -> ClusterPKI:
     return ClusterPKI(**{k: str(Path(v).resolve()) for k, v in paths.items()})
 
 
-def _load_ca(pki_paths: ClusterPKI):
-    ca_cert = x509.load_pem_x509_certificate(Path(pki_paths.ca_cert).read_bytes())
-    ca_key = serialization.load_pem_private_key(Path(pki_paths.ca_key).read_bytes(), password=None)
+def load_ca(ca_cert_file: str | Path, ca_key_file: str | Path):
+    """The cluster CA's certificate and key, to issue more leaves (nodes, webhooks)."""
+    ca_cert = x509.load_pem_x509_certificate(Path(ca_cert_file).read_bytes())
+    ca_key = serialization.load_pem_private_key(Path(ca_key_file).read_bytes(), password=None)
     return ca_cert, ca_key
 
 
@@ -227,7 +228,7 @@ def issue_node_certificates(pki_paths: ClusterPKI, out_dir: str | Path, node: st
     d = Path(out_dir)
     d.mkdir(parents=True, exist_ok=True)
     os.chmod(d, 0o700)
-    ca_cert, ca_key = _load_ca(pki_paths)
+    ca_cert, ca_key = load_ca(pki_paths.ca_cert, pki_paths.ca_key)
     leaves = {
         "kubelet_client": dict(common_name=f"system:node:{node}", organization="system:nodes", client=True),
         "kubelet_serving": dict(common_name=f"system:node:{node}", organization="system:nodes", server=True,

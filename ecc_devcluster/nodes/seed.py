@@ -64,6 +64,7 @@ def node_layout() -> Path:
 NODE_IMAGE_VERSION = "1"
 PAUSE_REFERENCE = f"localhost/ecc-pause:{NODE_IMAGE_VERSION}"
 COREDNS_REFERENCE = f"localhost/ecc-coredns:{NODE_IMAGE_VERSION}"
+KSERVE_CONTROLLER_REFERENCE = "localhost/ecc-kserve-controller:v0.20.0"
 
 
 def _file_sha(path: Path) -> str:
@@ -112,6 +113,8 @@ def node_images(bin_dir: Path) -> list[NodeImage]:
     return [
         ensure_binary_image("ecc-pause", PAUSE_REFERENCE, bin_dir / "pause", ["/pause"], "65535"),
         ensure_binary_image("ecc-coredns", COREDNS_REFERENCE, bin_dir / "coredns", ["/coredns"], "65532"),
+        ensure_binary_image("ecc-kserve-controller", KSERVE_CONTROLLER_REFERENCE, bin_dir / "kserve-manager",
+                            ["/kserve-manager"], "65532"),
     ]
 
 

@@ -638,7 +638,8 @@ def _serving(ref: TeacherRef, spec: CloudTeacherSpec, obs: Observed, bundles: li
     msg = f"InferenceService {name}: " + (
         "Ready" if ready else (ready_c or {}).get("message") or (ready_c or {}).get("reason")
         or "waiting for the KServe controller to report Ready")
-    return ready, msg, status.get("url") or (status.get("address") or {}).get("url")
+    # the cluster-local address first: status.url is the Ingress' host, which may not exist
+    return ready, msg, (status.get("address") or {}).get("url") or status.get("url")
 
 
 def _needs_apply(manifest: dict, current: dict | None) -> bool:

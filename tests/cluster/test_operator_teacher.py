@@ -141,14 +141,15 @@ def condition(st: dict, ctype: str) -> dict:
     return next(x for x in st.get("conditions") or [] if x["type"] == ctype)
 
 
-def v2_infer(kube, ns: str, teacher_name: str, text: str, proxy: str) -> dict:
+def v2_infer(kube, ns: str, teacher_name: str, text: str, proxy: str, selector: str | None = None) -> dict:
     """POST a v2 request to a serving pod by its address, through the gateway's proxy (the host
     has no route to pods)."""
     from kubernetes import client
 
     pods = client.CoreV1Api(kube).list_namespaced_pod(
-        ns, label_selector=f"{td.LABEL_TEACHER}={teacher_name},{td.LABEL_COMPONENT}=serving").items
-    running = [p for p in pods if p.status.phase == "Running" and p.status.pod_ip]
+        ns, label_selector=selector or f"{td.LABEL_TEACHER}={teacher_name},{td.LABEL_COMPONENT}=serving").items
+    running = [p for p in pods if p.status.phase == "Running" and p.status.pod_ip and not p.metadata.deletion_timestamp
+               and any(cd.type == "Ready" and cd.status == "True" for cd in p.status.conditions or [])]
     assert running, f"no running serving pod for {teacher_name}: {[p.status.phase for p in pods]}"
     body = json.dumps({"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": [text]}]}).encode()
     req = urllib.request.Request(
@@ -290,7 +291,8 @@ def test_spec_edit_makes_revision_two_and_a_serving_switch_makes_none(kube, ns, 
     assert all("/revisions/2/" in b["manifestURI"] for b in st["bundles"])
     assert v2_infer(kube, ns, "shop", "change my shipping address", cluster.gateway_proxy)["parameters"]["revision"] == 2
 
-    # Serving mode kserve: an InferenceService accepted by KServe's real CRD, no new revision.
+    # Serving mode kserve: an InferenceService that KServe's real controller (Standard mode) serves,
+    # no new revision; the teacher's URL is the predictor's cluster-local address.
     custom.patch_namespaced_custom_object(G, V, ns, P, "shop", {"spec": {"serving": {"mode": "kserve"}}})
 
     def isvc():
@@ -302,12 +304,19 @@ def test_spec_edit_makes_revision_two_and_a_serving_switch_makes_none(kube, ns, 
 
     obj = wait_for("the InferenceService", isvc, 60, operator)
     assert obj["spec"]["predictor"]["containers"][0]["name"] == "kserve-container"
-    st = wait_for("status naming the InferenceService",
-                  lambda: (lambda s: s if "InferenceService" in (s.get("message") or "") else None)(
-                      status_of(kube, ns, "shop")), 30, operator)
-    assert st["revision"] == 2 and st["phase"] == "Publishing"  # no KServe controller runs here
-    wait_for("the Deployment to go", lambda: not client.AppsV1Api(kube).list_namespaced_deployment(
-        ns, label_selector=f"{td.LABEL_TEACHER}=shop").items, 30, operator)
+    st = wait_for("the InferenceService Ready and the teacher Ready on it",
+                  lambda: (lambda s: s if "InferenceService" in (s.get("message") or "") and s.get("phase") == "Ready"
+                           else None)(status_of(kube, ns, "shop")), 240, operator)
+    assert st["revision"] == 2
+    assert st["servingURL"] == f"http://shop-serving-predictor.{ns}.svc.cluster.local"
+    deployments = client.AppsV1Api(kube).list_namespaced_deployment(
+        ns, label_selector="serving.kserve.io/inferenceservice=shop-serving").items
+    assert [d.metadata.name for d in deployments] == ["shop-serving-predictor"]  # KServe's, not ours
+    assert v2_infer(kube, ns, "shop", "change my shipping address", cluster.gateway_proxy,
+                    selector="serving.kserve.io/inferenceservice=shop-serving")["parameters"]["revision"] == 2
+    wait_for("the operator's own Deployment to go", lambda: not [
+        d for d in client.AppsV1Api(kube).list_namespaced_deployment(ns, label_selector=f"{td.LABEL_TEACHER}=shop").items
+        if d.metadata.name == "shop-serving"], 30, operator)
     assert len(teacher_jobs(kube, ns, "shop")) == 2
 
 

@@ -403,3 +403,34 @@ def test_up_names_the_failing_component_shows_its_log_and_stops_the_rest(tmp_pat
     assert cluster.load("unit-fail") is None
     assert cluster.leftover_processes("unit-fail") == []
     assert not cluster.tmpfs_dir("unit-fail").exists()
+
+
+def test_kserve_manifests_take_the_clusters_pki_its_image_and_standard_mode():
+    from ecc_devcluster import kserve
+
+    docs = [
+        {"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": {"name": "serving-cert"}},
+        {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingWebhookConfiguration",
+         "metadata": {"name": "inferenceservice.serving.kserve.io",
+                      "annotations": {"cert-manager.io/inject-ca-from": "kserve/serving-cert"}},
+         "webhooks": [{"name": "w", "clientConfig": {"service": {"name": kserve.WEBHOOK_SERVICE}}}]},
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "kserve-controller-manager"},
+         "spec": {"template": {"spec": {"containers": [
+             {"name": "manager", "image": "ko://x", "command": ["/manager"]}, {"name": "kube-rbac-proxy"}]}}}},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "inferenceservice-config"},
+         "data": {"deploy": '{"defaultDeploymentMode": "Serverless"}',
+                  "ingress": '{\n  # a comment\n  "disableIngressCreation": false\n}'}},
+    ]
+    out = kserve.adapt(docs, ca_pem="CA", cert_pem="CERT", key_pem="KEY", node_selector={"role": ""})
+    kinds = [d["kind"] for d in out]
+    assert "Certificate" not in kinds  # no cert-manager here
+    hook = next(d for d in out if d["kind"] == "MutatingWebhookConfiguration")
+    assert hook["webhooks"][0]["clientConfig"]["caBundle"] == "Q0E=" and not hook["metadata"]["annotations"]
+    dep = next(d for d in out if d["kind"] == "Deployment")["spec"]["template"]["spec"]
+    assert [c["name"] for c in dep["containers"]] == ["manager"] and dep["nodeSelector"] == {"role": ""}
+    assert dep["containers"][0]["image"] == kserve.CONTROLLER_IMAGE and dep["containers"][0]["imagePullPolicy"] == "Never"
+    cm = next(d for d in out if d["kind"] == "ConfigMap")["data"]
+    assert json.loads(cm["deploy"])["defaultDeploymentMode"] == "Standard"
+    assert json.loads(cm["ingress"])["disableIngressCreation"] is True
+    secret = next(d for d in out if d["kind"] == "Secret")
+    assert secret["metadata"]["name"] == kserve.WEBHOOK_SECRET and secret["stringData"] == {"tls.crt": "CERT", "tls.key": "KEY"}

@@ -293,6 +293,11 @@ def test_kserve_ready_condition_makes_the_teacher_ready_with_its_url():
     _, d = run(spec(serving={"mode": "kserve"}), status=status, kserve_available=True,
                serving=td.ServingView(inference_service=isvc))
     assert d.status["phase"] == "Ready" and d.status["servingURL"] == "http://shop.demo.example"
+    # KServe's Standard mode: the cluster-local address wins over the Ingress' host
+    isvc["status"]["address"] = {"url": "http://shop-serving-predictor.demo.svc.cluster.local"}
+    _, d = run(spec(serving={"mode": "kserve"}), status=status, kserve_available=True,
+               serving=td.ServingView(inference_service=isvc))
+    assert d.status["servingURL"] == "http://shop-serving-predictor.demo.svc.cluster.local"
 
 
 def test_missing_store_secret_degrades_and_names_it():
