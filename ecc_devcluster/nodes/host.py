@@ -11,6 +11,7 @@ removes each of them; `audit` lists what is left, for `ecc dev down` and its tes
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 import time
@@ -193,15 +194,15 @@ def setup_node(fabric: FabricPlan, node: NodePlan, host_sysctls: dict[str, str])
         "mount -t tmpfs -o mode=0755,size=64m ecc-node-run /run",
         "mount -t tmpfs -o mode=0755,size=16m ecc-node-varlib /var/lib",
         "mkdir -p /var/lib/kubelet",
-        f"mount --bind {node.kubelet_root} /var/lib/kubelet",
-        f"mount --bind {node.log_dir} /var/log",
+        f"mount --bind {shlex.quote(node.kubelet_root)} /var/lib/kubelet",
+        f"mount --bind {shlex.quote(node.log_dir)} /var/log",
     ]
     for key, wanted in NODE_SYSCTLS.items():
         if host_sysctls.get(key) == wanted or not (PROC_SYS / key).exists():
             continue
         shield = d / "sysctl" / key.replace("/", ".")
         shield.write_text(wanted + "\n")
-        script.append(f"mount --bind {shield} {PROC_SYS / key}")
+        script.append(f"mount --bind {shlex.quote(str(shield))} {PROC_SYS / key}")
     run(["nsenter", f"--mount={node.mount_ns}", "--", "sh", "-c", "\n".join(script)])
     make_cgroup(node.cgroup_parent)
 
