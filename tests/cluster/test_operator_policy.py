@@ -181,6 +181,9 @@ def test_drift_fires_a_round_whose_merge_back_becomes_revision_two(kube, ns, ope
     wait_for("the merge-back Job to run",
              lambda: [j for j in merge_jobs(kube, ns, "adapt") if (j.status.active or 0) > 0], 60, operator,
              interval=0.3)
+    # kopf posts events in the background: kill only once the round's JobCreated is recorded
+    wait_for("the JobCreated event", lambda: "JobCreated" in {e[1] for e in policy_events(kube, ns, "adapt")},
+             30, operator, interval=0.3)
     operator.kill()
     time.sleep(2)
     operator.start()
