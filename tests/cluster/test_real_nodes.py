@@ -128,9 +128,18 @@ def test_service_dns_kube_proxy_and_endpointslices_across_nodes(cluster, ns, web
     slices = json.loads(kubectl(cluster, "-n", ns, "get", "endpointslices", "-l", "kubernetes.io/service-name=web",
                                 "-o", "json").stdout)["items"]
     assert [e["addresses"] for s in slices for e in s["endpoints"]] == [[web["status"]["podIP"]]]
-    script = ("import socket, urllib.request\n"
+    # kube-proxy on the edge node programs the Service once it sees its EndpointSlice: like any
+    # client in a cluster, retry the first connection for a while (endpoints propagate)
+    script = ("import socket, time, urllib.request\n"
               f"print(socket.gethostbyname('web.{ns}.svc.cluster.local'))\n"
-              f"print(urllib.request.urlopen('http://web.{ns}.svc/', timeout=10).read().decode().strip())\n"
+              "for attempt in range(30):\n"
+              "    try:\n"
+              f"        print(urllib.request.urlopen('http://web.{ns}.svc/', timeout=10).read().decode().strip())\n"
+              "        break\n"
+              "    except OSError:\n"
+              "        time.sleep(1)\n"
+              "else:\n"
+              "    raise SystemExit('the Service never answered')\n"
               "try:\n    socket.gethostbyname('example.com')\n    print('outside resolved')\n"
               "except OSError:\n    print('outside not resolved')\n")
     pod, log = run_on_edge(cluster, ns, script)
