@@ -397,7 +397,8 @@ def test_apply_k_manifests_base(tools, kube, tmp_path):
         {"op": "replace", "path": "/spec/template/spec/containers/0/args", "value": args},
         {"op": "add", "path": "/spec/template/spec/nodeSelector", "value": {c.CLOUD_NODE_ROLE_LABEL: ""}},
     ]
-    (overlay / "kustomization.yaml").write_text(yaml.safe_dump({
+    # JSON (valid YAML): a suffix like "-4e37" must stay a string for kustomize's YAML 1.2 parser
+    (overlay / "kustomization.yaml").write_text(json.dumps({
         "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
         "namespace": ns, "nameSuffix": suffix, "resources": [base_rel],
         "patches": [{"target": {"kind": "Deployment"}, "patch": yaml.safe_dump(patch)}],
