@@ -125,12 +125,10 @@ def install(info, say, timeout_s: float = 180) -> None:
     from ecc_workloads import contracts as c
 
     manifests = adapt(docs, ca_pem=ca, cert_pem=cert, key_pem=key, node_selector={c.CLOUD_NODE_ROLE_LABEL: ""})
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}
     realnodes.kubectl(info, "apply", "--server-side", "--force-conflicts", "--field-manager=ecc-dev", "-f", "-",
-                      stdin=json.dumps({"apiVersion": "v1", "kind": "List",
-                                        "items": [{"apiVersion": "v1", "kind": "Namespace",
-                                                   "metadata": {"name": NAMESPACE}}]}))
-    realnodes.kubectl(info, "apply", "--server-side", "--force-conflicts", "--field-manager=ecc-dev", "-f", "-",
-                      stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": manifests}), timeout_s=timeout_s)
+                      stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": [namespace, *manifests]}),
+                      timeout_s=timeout_s)
     realnodes.kubectl(info, "-n", NAMESPACE, "rollout", "status", "deployment/kserve-controller-manager",
                       f"--timeout={int(timeout_s)}s", timeout_s=timeout_s + 10)
     say(f"KServe {KSERVE_VERSION} controller ready (Standard deployment mode, webhooks on the cluster's PKI)")

@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ecc_devcluster import processes
 from ecc_devcluster.components import GATEWAY, ComponentSpec, Layout
 from ecc_devcluster.nodes import addons, host, seed, specs
 from ecc_devcluster.nodes.plan import GATEWAY_IP, plan_nodes
@@ -118,6 +117,3 @@ def remove_roots(info) -> None:
     for node in info.node_plans:
         shutil.rmtree(node.containerd_root, ignore_errors=True)
 
-
-def rss(info) -> dict[str, int | None]:
-    return {n: processes.rss_bytes(st.pid) if st.pid else None for n, st in info.components.items() if "@" in n}

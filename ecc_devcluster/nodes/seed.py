@@ -186,10 +186,14 @@ def hardlink_copy(src: Path, dst: Path) -> None:
 
 
 def _containerd_config(root: Path, socket: Path) -> str:
-    return (f'version = 2\nroot = "{root}"\nstate = "/run/containerd"\n'
-            'disabled_plugins = ["io.containerd.grpc.v1.cri"]\n'
-            f'[grpc]\n  address = "{socket}"\n'
-            '[plugins."io.containerd.grpc.v1.cri".containerd]\n  snapshotter = "overlayfs"\n')
+    """A containerd that only imports and unpacks (no CRI; overlayfs, the nodes' snapshotter, is its default)."""
+    from ecc_devcluster.nodes.configs import CONTAINERD_STATE, to_toml
+
+    return to_toml({
+        "version": 2, "root": str(root), "state": CONTAINERD_STATE,
+        "disabled_plugins": ["io.containerd.grpc.v1.cri"],
+        "grpc": {"address": str(socket)},
+    })
 
 
 def ensure_seed(images: list[NodeImage], say: Say) -> Path:

@@ -7,6 +7,7 @@ the containerds (tier 4), then the gateway (tier 3) before the control plane.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import yaml
@@ -89,8 +90,6 @@ def write_node_files(layout: Layout, fabric: FabricPlan, node: NodePlan, pause_i
     Path(paths["kubelet_config"]).write_text(yaml.safe_dump(kubelet, sort_keys=False))
     Path(paths["kube_proxy_config"]).write_text(
         yaml.safe_dump(configs.kube_proxy_config(node, paths["kube_proxy_kubeconfig"]), sort_keys=False))
-    import json
-
     (d / "cni" / "10-ecc.conflist").write_text(json.dumps(configs.cni_config(node), indent=2))
     return paths
 
