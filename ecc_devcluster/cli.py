@@ -52,7 +52,7 @@ def up(
     cloud_workers: int = typer.Option(1, "--cloud-workers", min=0, help="Real nodes for Jobs, servers and CoreDNS."),
     edge_nodes: int = typer.Option(3, "--edge-nodes", min=0, help="Real nodes labelled and tainted as edge nodes."),
     with_kserve_crds: bool = typer.Option(False, "--with-kserve-crds", help="Server-side apply KServe's CRDs from third_party/kserve-crds/ (no controller)."),
-    with_kserve: bool = typer.Option(False, "--with-kserve", help="Run KServe's controller (v0.20.0, Standard mode) with its CRDs."),
+    with_kserve: bool = typer.Option(True, "--with-kserve/--without-kserve", help="Run KServe's controller (v0.20.0, Standard mode) with its CRDs on the cloud worker (none without one)."),
 ) -> None:
     """Start the cluster and return once it is Ready; it keeps running in the background.
 
@@ -70,7 +70,7 @@ def up(
             cloud_workers=cloud_workers,
             edge_nodes=edge_nodes,
             with_kserve_crds=with_kserve_crds,
-            with_kserve=with_kserve,
+            with_kserve=with_kserve and cloud_workers > 0,
             say=_say,
         )
     except cluster.ClusterAlreadyRunning as exc:

@@ -38,13 +38,15 @@ def ensure_cluster(name: str, fake_nodes: int) -> cluster.ClusterInfo:
     if info is not None and info.any_alive():
         dead = [n for n in info.components if not info.component_alive(n)]
         stale_images = info.node_seed and info.node_seed != realnodes.current_seed_key(info.bin_dir)
-        if not dead and not stale_images and cluster.node_counts(info) is not None:
+        if not dead and not stale_images and info.kserve and cluster.node_counts(info) is not None:
             console.print(f"[green]reusing the running cluster {name!r}[/green] ({info.apiserver_url})")
             return info
-        why = "its nodes hold older images" if stale_images and not dead else f"down: {', '.join(dead) or 'API'}"
+        why = ("its nodes hold older images" if stale_images and not dead
+               else "it runs no KServe controller" if not dead and not info.kserve
+               else f"down: {', '.join(dead) or 'API'}")
         console.print(f"[yellow]cluster {name!r} cannot be reused ({why}): restarting it[/yellow]")
         cluster.down(name, say=_say)
-    return cluster.up(name, fake_nodes=fake_nodes, say=_say)
+    return cluster.up(name, fake_nodes=fake_nodes, with_kserve=True, say=_say)
 
 
 def fleet_table(info: cluster.ClusterInfo) -> Table:

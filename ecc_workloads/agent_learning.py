@@ -167,15 +167,34 @@ def usable_for_training(item: FeedbackItem, cloud_assist: bool) -> bool:
 
 
 # ---------------------------------------------------------------------- cloud assist
-def teacher_infer_url(teacher_url: str, model_name: str = DEFAULT_TEACHER_MODEL) -> str:
-    """``http://host:port`` -> ``.../v2/models/<name>/infer``; a URL already naming a v2 model
-    (``.../v2/models/<name>`` or ``.../infer``) is used as given."""
+def teacher_infer_url(teacher_url: str, model_name: str = DEFAULT_TEACHER_MODEL, protocol: str = "v2") -> str:
+    """``http://host:port`` -> ``.../v2/models/<name>/infer`` (v2) or ``.../v1/models/<name>:predict``
+    (v1); a URL already naming a model of that protocol is used as given."""
     url = teacher_url.rstrip("/")
+    if protocol == "v1":
+        if url.endswith(":predict"):
+            return url
+        if "/v1/models/" in url:
+            return url + ":predict"
+        return f"{url}/v1/models/{model_name}:predict"
     if url.endswith("/infer"):
         return url
     if "/v2/models/" in url:
         return url + "/infer"
     return f"{url}/v2/models/{model_name}/infer"
+
+
+def v1_request(texts: Sequence[str]) -> dict:
+    return {"instances": list(texts)}
+
+
+def parse_v1_labels(body: dict) -> list[tuple[str, float]]:
+    """(intent, confidence) per text from a v1 response of ``ecc serve-teacher``."""
+    preds = body.get("predictions") if isinstance(body, dict) else None
+    if not isinstance(preds, list) or not all(isinstance(p, dict) and "intent" in p and "confidence" in p
+                                              for p in preds):
+        raise ValueError("v1 response lacks \"predictions\" of {intent, confidence} objects")
+    return [(str(p["intent"]), float(p["confidence"])) for p in preds]
 
 
 def v2_request(texts: Sequence[str]) -> dict:
@@ -206,16 +225,21 @@ class TeacherClient:
         self.failed = 0
         self.last_error = ""
 
-    def label(self, teacher_url: str, texts: Sequence[str], model_name: str | None = None) -> list[tuple[str, float]]:
+    def label(self, teacher_url: str, texts: Sequence[str], model_name: str | None = None,
+              protocol: str = "v2") -> list[tuple[str, float]]:
         import httpx
 
         name = self.model_name or model_name or DEFAULT_TEACHER_MODEL
-        resp = httpx.post(teacher_infer_url(teacher_url, name), json=v2_request(texts), timeout=self.timeout)
+        body = v1_request(texts) if protocol == "v1" else v2_request(texts)
+        resp = httpx.post(teacher_infer_url(teacher_url, name, protocol), json=body, timeout=self.timeout)
         resp.raise_for_status()
-        return parse_v2_labels(resp.json())
+        answers = parse_v1_labels(resp.json()) if protocol == "v1" else parse_v2_labels(resp.json())
+        if len(answers) != len(texts):
+            raise ValueError(f"the teacher answered {len(answers)} labels for {len(texts)} texts")
+        return answers
 
     def submit(self, teacher_url: str, texts: Sequence[str], done: Callable[[list[tuple[str, float]]], None],
-               model_name: str | None = None) -> bool:
+               model_name: str | None = None, protocol: str = "v2") -> bool:
         """Queue one request; False (nothing sent) when too many are pending."""
         with self._lock:
             if self._pending >= self.max_pending:
@@ -225,7 +249,7 @@ class TeacherClient:
 
         def run() -> None:
             try:
-                done(self.label(teacher_url, texts, model_name))
+                done(self.label(teacher_url, texts, model_name, protocol))
             except Exception as err:  # noqa: BLE001 - the teacher never fails a request
                 self.failed += 1
                 self.last_error = f"{err.__class__.__name__}: {err}"[:300]
@@ -308,7 +332,7 @@ class Learner:
             self.window.add_feedback(predicted != label)
 
     def assist(self, teacher_url: str, texts: Sequence[str], predicted: Sequence[str], privacy: PrivacySettings,
-               labels: Sequence[str], model_name: str | None = None) -> bool:
+               labels: Sequence[str], model_name: str | None = None, protocol: str = "v2") -> bool:
         """Ask the teacher about low-confidence texts; its answers become pseudo-labels."""
         from ecc_workloads import pii
 
@@ -321,7 +345,7 @@ class Learner:
                     self.add_feedback(text, label, pred, privacy.cloud_assist, source="teacher",
                                       confidence=min(1.0, max(0.0, conf)))
 
-        ok = self.teacher.submit(teacher_url, sent, done, model_name)
+        ok = self.teacher.submit(teacher_url, sent, done, model_name, protocol)
         if ok:
             self.counters.assists_total += len(texts)
         return ok

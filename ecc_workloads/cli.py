@@ -28,6 +28,7 @@ _SUB_APPS: list[tuple[str, str, str, str]] = [
 _COMMANDS: list[tuple[str, str, str]] = [
     # (module, function, command name) — single commands mounted at the top level.
     ("ecc_workloads.cli_serve", "serve_teacher", "serve-teacher"),
+    ("ecc_workloads.bundle_fetch", "fetch_bundle_command", "fetch-bundle"),
     ("ecc_workloads.cli_agent", "edge_agent", "edge-agent"),
 ]
 _MERGED_APPS: list[str] = [

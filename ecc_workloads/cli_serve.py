@@ -33,7 +33,7 @@ def serve_teacher(
         None, help="where the modules are, if not in the manifest's own store: s3://bucket or a local directory"),
     http_port: int = typer.Option(8080, min=1, max=65535, help="HTTP port"),
     host: str = typer.Option(DEFAULT_HOST, envvar=RuntimeEnv.POD_IP, help="address to listen on"),
-    model_name: str = typer.Option("ecc-intent", help="model name in the /v1 and /v2 routes"),
+    model_name: str = typer.Option("ecc-intent", envvar=RuntimeEnv.MODEL_NAME, help="model name in the /v1 and /v2 routes"),
     max_length: int = typer.Option(64, min=8, help="tokens per utterance (longer ones are truncated)"),
     replies_per_intent: int = typer.Option(100, min=1, help="example exchanges indexed per intent"),
     index_threads: int = typer.Option(1, min=0, help="torch threads for embedding the reply corpus at start "

@@ -101,6 +101,8 @@ class RuntimeEnv:
 
     POD_IP = "ECC_POD_IP"
     """Address a pod's servers bind to (set from status.podIP by the downward API)."""
+    MODEL_NAME = "ECC_MODEL_NAME"
+    """Model name a teacher server answers to in its /v1 and /v2 routes (`ecc serve-teacher --model-name`)."""
     NODE_NAME = "ECC_NODE_NAME"
     POD_NAME = "ECC_POD_NAME"
     POD_NAMESPACE = "ECC_POD_NAMESPACE"
@@ -247,6 +249,67 @@ class StoreLayout:
     def responses(namespace: str, teacher: str, revision: int) -> str:
         """A revision's reply corpus (JSONL of instruction, intent, response) beside its bundles."""
         return f"teachers/{namespace}/{teacher}/revisions/{revision}/responses.jsonl"
+
+
+# ---------------------------------------------------------------------------
+# Serving the teacher with KServe
+# ---------------------------------------------------------------------------
+class KServeServing:
+    """What the operator, the chart's ClusterServingRuntime / ClusterStorageContainer and the
+    two containers of a served teacher (`ecc fetch-bundle`, `ecc serve-teacher`) agree on."""
+
+    BUNDLE_URI_SCHEME = "ecc-bundle"
+    """An InferenceService's storageUri: ``ecc-bundle://BUCKET/KEY`` names a bundle manifest in
+    the store; only the ClusterStorageContainer below claims the scheme (KServe's own initializer
+    would fetch the manifest file alone, not its modules)."""
+    MODEL_FORMAT = "ecc-bundle"
+    """supportedModelFormats name of the runtime, modelFormat.name of the InferenceService."""
+    RUNTIME = "ecc-teacher"
+    """Default name of the ClusterServingRuntime the chart installs."""
+    STORAGE_CONTAINER = "ecc-bundle"
+    """Name of the ClusterStorageContainer the chart installs."""
+    MODEL_DIR = "/mnt/models"
+    """KServe's model mount: the storage initializer writes it, the server reads it."""
+    PROTOCOLS = ("v1", "v2")
+    # What KServe's credential builder injects into the storage initializer from the Secret an
+    # InferenceService names in serving.kserve.io/storageSecretName (S3 keys).
+    ACCESS_KEY_ENV = "AWS_ACCESS_KEY_ID"
+    SECRET_KEY_ENV = "AWS_SECRET_ACCESS_KEY"
+    ENDPOINT_URL_ENV = "AWS_ENDPOINT_URL"
+    """Full URL (http:// or https://); KServe derives it from the Secret's S3_ENDPOINT."""
+    ENDPOINT_KEY = "S3_ENDPOINT"
+    """Key of that Secret holding the endpoint URL."""
+
+    @classmethod
+    def bundle_uri(cls, bucket: str, key: str) -> str:
+        return f"{cls.BUNDLE_URI_SCHEME}://{bucket}/{key}"
+
+    @classmethod
+    def parse_bundle_uri(cls, uri: str) -> tuple[str, str]:
+        """``ecc-bundle://BUCKET/KEY.json`` -> (bucket, key); ValueError naming what is wrong."""
+        prefix = f"{cls.BUNDLE_URI_SCHEME}://"
+        if not uri.startswith(prefix):
+            raise ValueError(f"storage URI {uri!r}: expected {prefix}BUCKET/KEY.json")
+        bucket, _, key = uri[len(prefix):].partition("/")
+        if not bucket or not key.endswith(".json") or ".." in key.split("/"):
+            raise ValueError(f"storage URI {uri!r}: expected {prefix}BUCKET/KEY.json (a bundle manifest)")
+        return bucket, key
+
+
+class ModelDirLayout:
+    """The model directory `ecc fetch-bundle` writes and `ecc serve-teacher --manifest DIR/bundles/`
+    reads: the store's layout for one bundle, so the server's loader needs nothing new."""
+
+    BUNDLES_DIR = "bundles"
+
+    @classmethod
+    def manifest(cls, profile: str) -> str:
+        return f"{cls.BUNDLES_DIR}/{profile}.json"
+
+    RESPONSES = StoreLayout.RESPONSES_FILE
+    """the revision's reply corpus, when it has one"""
+
+    module = staticmethod(StoreLayout.module)
 
 
 # ---------------------------------------------------------------------------
@@ -459,7 +522,8 @@ class DesiredState(_Doc):
     wave: Literal["canary", "all", "halted"] = "all"
     canary_nodes: list[str] = Field(default_factory=list)
     node_tiers: dict[str, str] = Field(default_factory=dict, description="node name -> tier name")
-    teacher_url: str | None = Field(None, description="served teacher (v2 protocol) for cloud assist")
+    teacher_url: str | None = Field(None, description="served teacher for cloud assist")
+    teacher_protocol: Literal["v1", "v2"] = Field("v2", description="KServe protocol the served teacher speaks")
     poll_interval_seconds: int = Field(10, ge=1)
     report_interval_seconds: int = Field(30, ge=1)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)

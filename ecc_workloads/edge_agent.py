@@ -286,7 +286,7 @@ class EdgeAgent:
         low = [i for i, c in enumerate(confs) if c < d.privacy.assist_below_confidence]
         if low:
             self.learner.assist(d.teacher_url, [texts[i] for i in low], [labels[i] for i in low], d.privacy,
-                                model.labels, model_name=d.teacher)
+                                model.labels, model_name=d.teacher, protocol=d.teacher_protocol)
 
     def feedback(self, text: str, label: str) -> None:
         model = self.holder.current

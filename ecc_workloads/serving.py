@@ -42,7 +42,7 @@ import torch
 from pydantic import ValidationError
 
 from ecc_workloads import bundles, modular
-from ecc_workloads.contracts import BundleManifest, StoreLayout, StoreSettings
+from ecc_workloads.contracts import BundleManifest, ModelDirLayout, StoreLayout, StoreSettings
 from ecc_workloads.predictor import (  # noqa: F401  (re-exported: the server's public names)
     IntentPredictor, Prediction, ReplyIndex, ResponseRow, ServingError, parse_responses, select_rows)
 
@@ -288,7 +288,9 @@ def open_bundle(manifest_uri: str, profile: str | None = None, store: str | None
                 raise bundles.BundleError(f"bundle manifest {path}: {err}") from err
             kv = None if store else bundles.LocalDirStore(_local_store_root(path))
             match = _REVISION_BUNDLE_KEY.match(path.resolve().as_posix())
-            revision_dir = match["revision_dir"] if match else None
+            # the store's layout, or a model directory of `ecc fetch-bundle` (bundles/ beside responses.jsonl)
+            revision_dir = match["revision_dir"] if match else (
+                str(path.resolve().parent.parent) if path.resolve().parent.name == ModelDirLayout.BUNDLES_DIR else None)
         if store:
             kv = _open_store(store)
     except StoreError as err:

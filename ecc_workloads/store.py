@@ -35,6 +35,13 @@ class StoreUnavailable(StoreError):
     """The object store could not be reached within the retry budget."""
 
 
+class StoreDenied(StoreError):
+    """The store refused the credentials or the request (403-like S3 codes)."""
+
+
+_DENIED_CODES = ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch")
+
+
 class KeyNotFound(StoreError):
     """The object does not exist."""
 
@@ -151,6 +158,9 @@ class Store:
         except S3Error as exc:
             if exc.code in ("NoSuchKey", "NoSuchBucket", "ResourceNotFound"):
                 raise KeyNotFound(f"{uri} does not exist ({exc.code}) on {self.endpoint}") from exc
+            if exc.code in _DENIED_CODES:
+                raise StoreDenied(f"{uri}: {exc.code} for access key {self.settings.access_key!r} on "
+                                  f"{self.endpoint}") from exc
             raise
 
     def put_bytes(self, uri: str, data: bytes, content_type: str = "application/octet-stream") -> None:
@@ -185,6 +195,9 @@ class Store:
         except S3Error as exc:
             if exc.code in ("NoSuchKey", "NoSuchBucket", "ResourceNotFound"):
                 return False
+            if exc.code in _DENIED_CODES:
+                raise StoreDenied(f"{uri}: {exc.code} for access key {self.settings.access_key!r} on "
+                                  f"{self.endpoint}") from exc
             raise
 
     def etag(self, uri: str) -> str | None:

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ecc_workloads.contracts import DEFAULT_BUCKET, STORE_SECRET_NAME
+from ecc_workloads.contracts import DEFAULT_BUCKET, DEFAULT_WORKLOAD_IMAGE, STORE_SECRET_NAME
 
 _K8S_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 _QUANTITY = r"^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$"
@@ -112,6 +112,22 @@ class Workloads(_Values):
                                            "workloads (in the image)")
 
 
+class WorkloadImage(Image):
+    """The workloads image KServe runs (storage initializer and teacher server)."""
+
+    repository: str = Field(DEFAULT_WORKLOAD_IMAGE.rsplit(":", 1)[0], min_length=1, description="image repository")
+
+
+class KServe(_Values):
+    """What CloudTeachers of serving.mode kserve (or auto) run on: the ClusterServingRuntime
+    `ecc-teacher` (`ecc serve-teacher`) and the ClusterStorageContainer `ecc-bundle` (`ecc fetch-bundle`,
+    KServe's storage initializer for ecc-bundle:// URIs). Cluster-scoped: one release per cluster installs them."""
+
+    install: bool = Field(True, description="install them when KServe's CRDs (serving.kserve.io/v1alpha1) are "
+                                            "in the cluster; without KServe nothing is installed")
+    image: WorkloadImage = Field(default_factory=WorkloadImage)
+
+
 class ServiceAccount(_Values):
     """The operator's ServiceAccount."""
 
@@ -197,6 +213,7 @@ class ChartValues(_Values):
     imagePullSecrets: list[dict[str, str]] = Field(default_factory=list, description="e.g. [{name: regcred}]")
     operator: Operator = Field(default_factory=Operator)
     workloads: Workloads = Field(default_factory=Workloads)
+    kserve: KServe = Field(default_factory=KServe)
     serviceAccount: ServiceAccount = Field(default_factory=ServiceAccount)
     rbac: Rbac = Field(default_factory=Rbac)
     store: Store = Field(default_factory=Store)

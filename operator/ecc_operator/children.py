@@ -87,6 +87,20 @@ class Kube:
         return self._get(lambda: self.custom.get_namespaced_custom_object(group, version, namespace, plural, name),
                          raw=True)
 
+    def get_cluster_custom(self, group: str, version: str, plural: str, name: str) -> dict | None:
+        return self._get(lambda: self.custom.get_cluster_custom_object(group, version, plural, name), raw=True)
+
+    def get_mutating_webhook(self, name: str) -> dict | None:
+        adm = client.AdmissionregistrationV1Api(self.api)
+        return self._get(lambda: adm.read_mutating_webhook_configuration(name))
+
+    def ready_endpoints(self, namespace: str, service: str) -> int:
+        """Ready endpoints of a Service, from its EndpointSlices."""
+        slices = client.DiscoveryV1Api(self.api).list_namespaced_endpoint_slice(
+            namespace, label_selector=f"kubernetes.io/service-name={service}").items
+        return sum(1 for s in slices for e in (s.endpoints or [])
+                   if e.conditions is None or e.conditions.ready is not False)
+
     def crd_exists(self, name: str) -> bool:
         ext = client.ApiextensionsV1Api(self.api)
         return self._get(lambda: ext.read_custom_resource_definition(name)) is not None
@@ -153,6 +167,8 @@ class Kube:
                 self.core.delete_namespaced_service(name, namespace)
             elif kind == "Job":
                 self.delete_job(namespace, name)
+            elif kind == "Secret":
+                self.core.delete_namespaced_secret(name, namespace)
             else:
                 group, version = (api_version or "serving.kserve.io/v1beta1").split("/")
                 self.custom.delete_namespaced_custom_object(group, version, namespace, kind.lower() + "s", name)

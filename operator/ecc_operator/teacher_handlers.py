@@ -20,13 +20,14 @@ from ecc_operator import metrics
 from ecc_operator import teacher_decisions as td
 from ecc_operator import operator_store
 from ecc_operator.children import Kube
+from ecc_operator.store_access import AccessProblem, ScopedUsers
 from ecc_operator.resources import CLOUD_TEACHER
 
 log = logging.getLogger(__name__)
 
 GROUP, VERSION, PLURAL = CLOUD_TEACHER.group, CLOUD_TEACHER.version, CLOUD_TEACHER.plural
 RESYNC_SECONDS = 3.0
-KSERVE_PROBE_TTL_S = 30.0
+KSERVE_PROBE_TTL_S = 10.0
 
 
 @dataclass
@@ -37,18 +38,51 @@ class Runtime:
     workloads: td.WorkloadSettings = field(default_factory=td.WorkloadSettings)
     locks: dict[str, threading.Lock] = field(default_factory=dict)
     locks_guard: threading.Lock = field(default_factory=threading.Lock)
-    kserve_cache: tuple[float, bool] = (0.0, False)
+    users: ScopedUsers = field(default_factory=ScopedUsers)
+    """the read-only store users of InferenceServices"""
+    kserve_cache: dict[str, tuple[float, td.KServeView]] = field(default_factory=dict)
+    """ClusterServingRuntime name -> (when probed, what was seen)"""
 
     def lock(self, uid: str) -> threading.Lock:
         with self.locks_guard:
             return self.locks.setdefault(uid, threading.Lock())
 
-    def kserve_available(self) -> bool:
-        at, value = self.kserve_cache
-        if time.monotonic() - at > KSERVE_PROBE_TTL_S:
-            value = self.kube.crd_exists(td.KSERVE_CRD)
-            self.kserve_cache = (time.monotonic(), value)
-        return value
+    def kserve(self, runtime: str) -> td.KServeView:
+        at, view = self.kserve_cache.get(runtime, (0.0, None))
+        if view is None or time.monotonic() - at > KSERVE_PROBE_TTL_S:
+            view = probe_kserve(self.kube, runtime)
+            self.kserve_cache[runtime] = (time.monotonic(), view)
+        return view
+
+
+def probe_kserve(kube: Kube, runtime: str) -> td.KServeView:
+    """KServe's CRD, a ready endpoint behind its pod/InferenceService webhook (the controller
+    runs), and the ClusterServingRuntime `runtime`."""
+    from kubernetes.client.rest import ApiException
+
+    if not kube.crd_exists(td.KSERVE_CRD):
+        return td.KServeView(problem=f"KServe's CRD {td.KSERVE_CRD} is not installed")
+    try:
+        hook = kube.get_mutating_webhook(td.KSERVE_WEBHOOK)
+        if hook is None:
+            return td.KServeView(crd=True, problem=f"KServe's controller is not installed (no "
+                                 f"MutatingWebhookConfiguration {td.KSERVE_WEBHOOK})")
+        services = [w["clientConfig"]["service"] for w in hook.get("webhooks") or []
+                    if (w.get("clientConfig") or {}).get("service")]
+        if services and not kube.ready_endpoints(services[0]["namespace"], services[0]["name"]):
+            return td.KServeView(crd=True, problem=f"KServe's controller is not running (its webhook Service "
+                                 f"{services[0]['namespace']}/{services[0]['name']} has no ready endpoint)")
+        found = kube.get_cluster_custom(td.KSERVE_GROUP, td.KSERVE_RUNTIME_VERSION, td.KSERVE_RUNTIME_PLURAL, runtime)
+    except ApiException as exc:
+        if exc.status != 403:
+            raise
+        return td.KServeView(crd=True, problem=f"the operator may not look at KServe ({exc.reason}): grant it get on "
+                             "mutatingwebhookconfigurations and clusterservingruntimes and list on endpointslices")
+    if found is None:
+        return td.KServeView(crd=True, controller_ready=True, problem=(
+            f"the ClusterServingRuntime {runtime} is not installed (the chart installs ecc-teacher when KServe's CRDs "
+            "are there: `helm upgrade` after installing KServe)"))
+    return td.KServeView(crd=True, controller_ready=True, runtime=True)
 
 
 RUNTIME = Runtime()
@@ -88,10 +122,15 @@ def observe(kube: Kube, p: td.Plan, ref: td.TeacherRef, status: dict) -> td.Obse
         return td.Observed(**obs)
     access = operator_store.store_access(kube, ref.namespace, spec.store.secret_ref.name, spec.store.bucket)
     obs["store_secret_present"] = access.settings is not None
-    kserve = RUNTIME.kserve_available()
-    obs["kserve_available"] = kserve
+    kserve = RUNTIME.kserve(spec.serving.runtime)  # also in other modes: an InferenceService left over goes
+    obs["kserve"] = kserve
     if access.settings is None:
         return td.Observed(**obs)
+    if kserve.usable and spec.serving.mode in ("kserve", "auto"):  # read-only credentials for KServe's storage initializer
+        try:
+            obs["serving_store"] = RUNTIME.users.ensure_serving(access.settings, ref.namespace, ref.name, ref.uid)
+        except AccessProblem as problem:
+            obs["serving_store_problem"] = str(problem)
     selector = f"{td.LABEL_TEACHER}={ref.name},{td.LABEL_COMPONENT}=distill"
     jobs = {j["metadata"]["name"]: j for j in kube.list_jobs(ref.namespace, selector)}
     attempts = {}
@@ -127,7 +166,8 @@ def observe(kube: Kube, p: td.Plan, ref: td.TeacherRef, status: dict) -> td.Obse
         deployment=kube.get_deployment(ref.namespace, name),
         service=kube.get_service(ref.namespace, name),
         inference_service=(kube.get_custom(td.KSERVE_GROUP, td.KSERVE_VERSION, td.KSERVE_PLURAL, ref.namespace, name)
-                           if kserve else None),
+                           if kserve.crd else None),
+        predictor_deployment=kube.get_deployment(ref.namespace, f"{name}-predictor") if kserve.crd else None,
     )
     return td.Observed(**obs)
 
@@ -225,6 +265,11 @@ def on_delete(body, **_) -> None:
     removed = delete_prefixes(operator_store.open_store(access.settings), parsed.store.bucket,
                               td.teacher_prefixes(meta["namespace"], meta["name"]))
     log.info(f"removed {removed} store objects of {meta['namespace']}/{meta['name']}")
+    if parsed.serving.mode in ("kserve", "auto"):
+        try:
+            RUNTIME.users.remove_serving(access.settings, meta["namespace"], meta["name"])
+        except AccessProblem as problem:
+            log.warning(f"the serving store user of {meta['namespace']}/{meta['name']} stays: {problem}")
 
 
 def delete_prefixes(store, bucket: str, prefixes: list[str]) -> int:

@@ -1,9 +1,13 @@
-"""The operator against the real local cluster: a CloudTeacher is distilled by a real Job on a
-process cloud worker, its bundles are published (hashes checked against MinIO), the teacher is
-served and answers a v2 inference request; a broken corpus ends Degraded without a crash loop;
-a spec edit makes revision 2; a serving-mode switch makes none; the operator adopts a running
-Job after a restart; deletion removes children and the store prefix; missing references are
-reported. The operator runs as a subprocess (`python -m ecc_operator`) with the admin kubeconfig.
+"""The operator against the real local cluster: a CloudTeacher is distilled by a real Job on the
+cloud worker, its bundles are published (hashes checked against MinIO), KServe's real controller
+serves the teacher through the chart's ClusterServingRuntime (the bundle fetched by `ecc
+fetch-bundle` as KServe's storage initializer) and it answers v1 and v2 requests; a broken corpus
+ends Degraded without a crash loop; a spec edit makes revision 2 and the InferenceService rolls to
+it while a client inside the cluster keeps asking, without one failed request; a serving-mode
+switch makes no revision; `auto` without a running KServe controller falls back to a Deployment
+and says so; the operator adopts a running Job after a restart; deletion removes children and the
+store prefix; missing references are reported. The operator runs as a subprocess
+(`python -m ecc_operator`) with the admin kubeconfig.
 
 Distillation uses the `tiny` built-in model on a 160-row corpus slice: one Job takes ~30 s.
 """
@@ -45,7 +49,23 @@ def corpus_uri(cluster, store_client):
 
 
 @pytest.fixture(scope="module")
-def operator(cluster, kube, ns, crds_installed, tmp_path_factory):
+def kserve_runtime(cluster, kube):
+    """The chart's ClusterServingRuntime and ClusterStorageContainer (the test runs no chart)."""
+    from kubernetes import client
+
+    from ecc_operator import kserve_runtime as kr
+
+    custom = client.CustomObjectsApi(kube)
+    for m in kr.manifests(c.DEFAULT_WORKLOAD_IMAGE):
+        plural = m["kind"].lower() + "s"
+        custom.patch_cluster_custom_object("serving.kserve.io", "v1alpha1", plural, m["metadata"]["name"], m,
+                                           _content_type="application/apply-patch+yaml",
+                                           field_manager="ecc-tests", force=True)
+    return kr
+
+
+@pytest.fixture(scope="module")
+def operator(cluster, kube, ns, crds_installed, kserve_runtime, tmp_path_factory):
     op = OperatorProcess(cluster, ns, tmp_path_factory.mktemp("operator") / "operator.log")
     op.start()
     yield op
@@ -64,7 +84,7 @@ def teacher(name: str, ns: str, corpus: str, **overrides) -> dict:
         "corpus": {"uri": corpus, "textColumn": "instruction", "labelColumn": "intent", "responseColumn": "response"},
         "students": [{"profile": "s02", "blocks": [0, 2]}],
         "distillation": {"epochs": 1, "backoffLimit": 0},
-        "serving": {"mode": "deployment"},
+        "serving": {"mode": "kserve"},
     }
     spec.update(overrides)
     return {"apiVersion": f"{G}/{V}", "kind": "CloudTeacher", "metadata": {"name": name, "namespace": ns}, "spec": spec}
@@ -77,6 +97,7 @@ class PhaseRecorder:
         from kubernetes import client, watch
 
         self.phases: list[str] = []
+        self.times: list[tuple[str, float]] = []
         self._watch = watch.Watch()
         custom = client.CustomObjectsApi(kube)
 
@@ -87,6 +108,7 @@ class PhaseRecorder:
                     phase = ((ev["object"] or {}).get("status") or {}).get("phase")
                     if phase and (not self.phases or self.phases[-1] != phase):
                         self.phases.append(phase)
+                        self.times.append((phase, time.monotonic()))
             except Exception:  # noqa: BLE001 - the watch ends when the test stops it
                 pass
 
@@ -96,6 +118,11 @@ class PhaseRecorder:
 
     def stop(self) -> None:
         self._watch.stop()
+
+    def seconds_between(self, first: str, last: str) -> float:
+        at = dict(reversed(self.times))
+        assert first in at and last in at, self.times
+        return max(t for p, t in self.times if p == last) - at[first]
 
 
 def get(kube, ns: str, name: str) -> dict | None:
@@ -159,29 +186,64 @@ def v2_infer(kube, ns: str, teacher_name: str, text: str, proxy: str, selector: 
     return json.loads(opener.open(req, timeout=30).read())
 
 
-def v2_infer_from_a_pod(kube, ns: str, url: str, model: str, text: str, op) -> dict:
-    """POST a v2 request to `url` (the Service's DNS name) from a pod on the cloud worker,
-    as a client inside the cluster would, and return the parsed answer it printed."""
+def run_in_a_pod(kube, ns: str, script: str, args: list[str], op, timeout: float = 90, what: str = "client") -> str:
+    """Run `python -c script args` in a pod on the cloud worker (a client inside the cluster);
+    its log once it ends."""
     from kubernetes import client
 
     core = client.CoreV1Api(kube)
-    name = f"client-{uuid.uuid4().hex[:6]}"
-    body = json.dumps({"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": [text]}]})
-    script = ("import sys, urllib.request; "
-              f"r = urllib.request.Request({url + '/v2/models/' + model + '/infer'!r}, data=sys.argv[1].encode(), "
-              "headers={'content-type': 'application/json'}); "
-              "print(urllib.request.urlopen(r, timeout=30).read().decode())")
+    name = f"{what}-{uuid.uuid4().hex[:6]}"
     core.create_namespaced_pod(ns, {
         "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
         "spec": {"restartPolicy": "Never", "nodeSelector": {c.CLOUD_NODE_ROLE_LABEL: ""},
                  "containers": [{"name": "c", "image": c.DEFAULT_WORKLOAD_IMAGE,
-                                 "command": ["python", "-c", script, body]}]}})
-    pod = wait_for(f"client pod {name} to finish",
+                                 "command": ["python", "-c", script, *args]}]}})
+    pod = wait_for(f"{what} pod {name} to finish",
                    lambda: (p := core.read_namespaced_pod(name, ns)).status.phase in ("Succeeded", "Failed") and p,
-                   90, op)
+                   timeout, op)
     log = core.read_namespaced_pod_log(name, ns)
-    assert pod.status.phase == "Succeeded", f"client pod failed: {log[-2000:]}"
+    assert pod.status.phase == "Succeeded", f"{what} pod failed: {log[-2000:]}"
+    return log
+
+
+POST_SCRIPT = ("import sys, urllib.request; "
+               "r = urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), "
+               "headers={'content-type': 'application/json'}); "
+               "print(urllib.request.urlopen(r, timeout=30).read().decode())")
+
+
+def v2_infer_from_a_pod(kube, ns: str, url: str, model: str, text: str, op) -> dict:
+    """POST a v2 request to `url` (the Service's DNS name) from a pod, as a client inside the cluster would."""
+    body = json.dumps({"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": [text]}]})
+    log = run_in_a_pod(kube, ns, POST_SCRIPT, [f"{url}/v2/models/{model}/infer", body], op)
     return json.loads(log.strip().splitlines()[-1])
+
+
+def v1_predict_from_a_pod(kube, ns: str, url: str, model: str, text: str, op) -> dict:
+    log = run_in_a_pod(kube, ns, POST_SCRIPT, [f"{url}/v1/models/{model}:predict", json.dumps({"instances": [text]})], op)
+    return json.loads(log.strip().splitlines()[-1])
+
+
+LOAD_SCRIPT = """
+import json, sys, time, urllib.request
+url, body, limit_s, settle = sys.argv[1], sys.argv[2].encode(), float(sys.argv[3]), int(sys.argv[4])
+ok, errors, revisions, streak, t0 = 0, [], {}, 0, time.time()
+print("started", flush=True)
+while time.time() - t0 < limit_s:
+    try:
+        req = urllib.request.Request(url, data=body, headers={"content-type": "application/json"})
+        rev = json.loads(urllib.request.urlopen(req, timeout=10).read())["parameters"]["revision"]
+        ok += 1
+        revisions[rev] = revisions.get(rev, 0) + 1
+        streak = streak + 1 if rev == 2 else 0
+        if streak >= settle:
+            break
+    except Exception as exc:
+        errors.append(f"{time.time() - t0:.1f}s {type(exc).__name__}: {exc}"[:300])
+    time.sleep(0.05)
+print(json.dumps({"ok": ok, "errors": len(errors), "first_errors": errors[:5], "revisions": revisions,
+                  "seconds": round(time.time() - t0, 1)}))
+"""
 
 
 # ---------------------------------------------------------------------------
@@ -196,6 +258,8 @@ def test_teacher_is_distilled_published_and_served(kube, ns, operator, corpus_ur
     time.sleep(1)
     rec.stop()
     assert rec.phases[:2] == ["Pending", "Distilling"] and rec.phases[-1] == "Ready", rec.phases
+    published_to_ready = rec.seconds_between("Publishing", "Ready")
+    print(f"revision 1 published -> InferenceService Ready (teacher Ready): {published_to_ready:.1f} s")
 
     # The distillation really ran: a Job owned by the teacher, on the cloud worker, Succeeded.
     obj = get(kube, ns, "shop")
@@ -224,20 +288,43 @@ def test_teacher_is_distilled_published_and_served(kube, ns, operator, corpus_ur
         assert manifest.revision == 1 and sum(m.bytes for m in manifest.modules) == b["bytes"] > 0
         assert 0 <= b["accuracy"] <= 1
 
-    # Served: the URL is the Service's DNS name, and the server answers a v2 request.
-    assert st["servingURL"] == f"http://shop-serving.{ns}.svc.cluster.local:80"
-    svc = client.CoreV1Api(kube).read_namespaced_service("shop-serving", ns)
-    assert svc.metadata.owner_references[0].name == "shop"
-    out = v2_infer(kube, ns, "shop", "I want to cancel my order", cluster.gateway_proxy)
+    # Served by KServe's controller: an InferenceService on the chart's runtime, the bundle fetched
+    # and verified by `ecc fetch-bundle` (KServe's storage initializer) with a read-only store user.
+    assert st["servingURL"] == f"http://shop-serving-predictor.{ns}.svc.cluster.local" and st["servingProtocol"] == "v2"
+    kserve = condition(st, "KServe")
+    assert (kserve["status"], kserve["reason"]) == ("True", "InferenceService"), kserve
+    isvc = client.CustomObjectsApi(kube).get_namespaced_custom_object(td.KSERVE_GROUP, td.KSERVE_VERSION, ns,
+                                                                      td.KSERVE_PLURAL, "shop-serving")
+    assert isvc["metadata"]["ownerReferences"][0]["name"] == "shop"
+    model = isvc["spec"]["predictor"]["model"]
+    teacher_bundle = next(b for b in st["bundles"] if b["profile"] == "teacher")
+    assert model["storageUri"] == teacher_bundle["manifestURI"].replace("s3://", "ecc-bundle://", 1)
+    assert model["runtime"] == "ecc-teacher" and isvc["status"]["modelStatus"]["states"]["activeModelState"] == "Loaded"
+    pods = client.CoreV1Api(kube).list_namespaced_pod(
+        ns, label_selector="serving.kserve.io/inferenceservice=shop-serving").items
+    assert pods and pods[0].spec.node_name.startswith("ecc-cloud-")
+    init = {ctr.name: ctr for ctr in pods[0].spec.init_containers or []}["storage-initializer"]
+    assert init.image == c.DEFAULT_WORKLOAD_IMAGE and init.command == ["ecc", "fetch-bundle"]
+    injected = {e.name: e.value_from.secret_key_ref.name for e in init.env or [] if e.value_from}
+    assert injected == {"AWS_ACCESS_KEY_ID": "shop-serving-store", "AWS_SECRET_ACCESS_KEY": "shop-serving-store"}
+    server = {ctr.name: ctr for ctr in pods[0].spec.containers}["kserve-container"]
+    assert not server.env_from and "AWS_SECRET_ACCESS_KEY" not in {e.name for e in server.env or []}
+    init_log = client.CoreV1Api(kube).read_namespaced_pod_log(pods[0].metadata.name, ns, container="storage-initializer")
+    assert "profile teacher revision 1" in init_log, init_log
+    out = v2_infer(kube, ns, "shop", "I want to cancel my order", cluster.gateway_proxy,
+                   selector="serving.kserve.io/inferenceservice=shop-serving")
     names = {o["name"]: o for o in out["outputs"]}
     assert names["intent"]["data"][0] in names["labels"]["data"]
     assert out["parameters"]["revision"] == 1
-    # ... and a client inside the cluster reaches it by that DNS name.
+    # ... and a client inside the cluster reaches it at that URL, in both protocols, by the teacher's name.
     inside = v2_infer_from_a_pod(kube, ns, st["servingURL"], "shop", "where is my refund", operator)
     assert inside["parameters"]["revision"] == 1 and inside["model_name"] == "shop"
-    # The distillation Job wrote the reply corpus, so the teacher suggests an agent's answer.
+    # The distillation Job wrote the reply corpus (fetched into the model directory), so the teacher
+    # suggests an agent's answer.
     replies = {o["name"]: o for o in inside["outputs"]}["suggested_reply"]["data"]
     assert replies[0], inside
+    v1 = v1_predict_from_a_pod(kube, ns, st["servingURL"], "shop", "where is my refund", operator)
+    assert v1["predictions"][0]["intent"] == {o["name"]: o for o in inside["outputs"]}["intent"]["data"][0]
 
     # Events for kubectl describe, and the metrics endpoint counts what happened.
     reasons = {e[1] for e in events_for(kube, ns, "shop")}
@@ -277,47 +364,95 @@ def test_missing_corpus_ends_degraded_with_the_reason_and_no_crash_loop(kube, ns
     assert operator.alive(), operator.log_tail()
 
 
-def test_spec_edit_makes_revision_two_and_a_serving_switch_makes_none(kube, ns, operator, cluster):
+def test_spec_edit_rolls_the_inference_service_to_revision_two_without_a_failed_request(kube, ns, operator, cluster):
     from kubernetes import client
 
     custom = client.CustomObjectsApi(kube)
+    core = client.CoreV1Api(kube)
     before = status_of(kube, ns, "shop")
     assert before.get("revision") == 1, "needs test_teacher_is_distilled_published_and_served first"
+    # A client inside the cluster keeps asking the InferenceService's URL while revision 2 is made
+    # and rolled out; it stops once revision 2 has answered 200 times in a row (the old pod gone).
+    body = json.dumps({"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": ["cancel my order"]}]})
+    url = f"{before['servingURL']}/v2/models/shop/infer"
+    name = f"load-{uuid.uuid4().hex[:6]}"
+    core.create_namespaced_pod(ns, {
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+        "spec": {"restartPolicy": "Never", "nodeSelector": {c.CLOUD_NODE_ROLE_LABEL: ""},
+                 "containers": [{"name": "c", "image": c.DEFAULT_WORKLOAD_IMAGE,
+                                 "command": ["python", "-c", LOAD_SCRIPT, url, body, "420", "200"]}]}})
+    wait_for("the load pod to start asking", lambda: "started" in (
+        core.read_namespaced_pod_log(name, ns) if core.read_namespaced_pod(name, ns).status.phase != "Pending" else ""),
+        60, operator)
     custom.patch_namespaced_custom_object(G, V, ns, P, "shop", {"spec": {"students": [
         {"profile": "s02", "blocks": [0, 2]}, {"profile": "s1", "blocks": [1]}]}})
     st = wait_phase(kube, ns, "shop", "Ready", operator, revision=2)
     assert st["lastJob"].startswith("shop-distill-r2-") and st["specHash"] != before["specHash"]
     assert {b["profile"] for b in st["bundles"]} == {"teacher", "s02", "s1"}
     assert all("/revisions/2/" in b["manifestURI"] for b in st["bundles"])
+    pod = wait_for("the load pod to finish",
+                   lambda: (p := core.read_namespaced_pod(name, ns)).status.phase in ("Succeeded", "Failed") and p,
+                   300, operator)
+    log = core.read_namespaced_pod_log(name, ns)
+    assert pod.status.phase == "Succeeded", log[-2000:]
+    load = json.loads(log.strip().splitlines()[-1])
+    print(f"requests during the rollout r1 -> r2: {load}")
+    assert load["errors"] == 0, load
+    assert load["revisions"].get("1", 0) > 0 and load["revisions"].get("2", 0) >= 200, load
+    isvc = custom.get_namespaced_custom_object(td.KSERVE_GROUP, td.KSERVE_VERSION, ns, td.KSERVE_PLURAL, "shop-serving")
+    assert isvc["spec"]["predictor"]["model"]["storageUri"].endswith("/revisions/2/bundles/teacher.json")
+
+    # Switching the serving mode makes no revision: KServe's children go, a Deployment serves revision 2.
+    custom.patch_namespaced_custom_object(G, V, ns, P, "shop", {"spec": {"serving": {"mode": "deployment"}}})
+    st = wait_for("the teacher Ready on its Deployment",
+                  lambda: (lambda s: s if "Deployment" in (s.get("message") or "") and s.get("phase") == "Ready"
+                           else None)(status_of(kube, ns, "shop")), 180, operator)
+    assert st["revision"] == 2 and st["servingURL"] == f"http://shop-serving.{ns}.svc.cluster.local:80"
+    assert condition(st, "KServe")["reason"] == "ModeDeployment"
     assert v2_infer(kube, ns, "shop", "change my shipping address", cluster.gateway_proxy)["parameters"]["revision"] == 2
-
-    # Serving mode kserve: an InferenceService that KServe's real controller (Standard mode) serves,
-    # no new revision; the teacher's URL is the predictor's cluster-local address.
-    custom.patch_namespaced_custom_object(G, V, ns, P, "shop", {"spec": {"serving": {"mode": "kserve"}}})
-
-    def isvc():
-        try:
-            return custom.get_namespaced_custom_object(td.KSERVE_GROUP, td.KSERVE_VERSION, ns, td.KSERVE_PLURAL,
-                                                       "shop-serving")
-        except client.rest.ApiException:
-            return None
-
-    obj = wait_for("the InferenceService", isvc, 60, operator)
-    assert obj["spec"]["predictor"]["containers"][0]["name"] == "kserve-container"
-    st = wait_for("the InferenceService Ready and the teacher Ready on it",
-                  lambda: (lambda s: s if "InferenceService" in (s.get("message") or "") and s.get("phase") == "Ready"
-                           else None)(status_of(kube, ns, "shop")), 240, operator)
-    assert st["revision"] == 2
-    assert st["servingURL"] == f"http://shop-serving-predictor.{ns}.svc.cluster.local"
-    deployments = client.AppsV1Api(kube).list_namespaced_deployment(
-        ns, label_selector="serving.kserve.io/inferenceservice=shop-serving").items
-    assert [d.metadata.name for d in deployments] == ["shop-serving-predictor"]  # KServe's, not ours
-    assert v2_infer(kube, ns, "shop", "change my shipping address", cluster.gateway_proxy,
-                    selector="serving.kserve.io/inferenceservice=shop-serving")["parameters"]["revision"] == 2
-    wait_for("the operator's own Deployment to go", lambda: not [
-        d for d in client.AppsV1Api(kube).list_namespaced_deployment(ns, label_selector=f"{td.LABEL_TEACHER}=shop").items
-        if d.metadata.name == "shop-serving"], 30, operator)
+    wait_for("the InferenceService and its storage Secret to go", lambda: not custom.list_namespaced_custom_object(
+        td.KSERVE_GROUP, td.KSERVE_VERSION, ns, td.KSERVE_PLURAL)["items"] and not [
+        x for x in core.list_namespaced_secret(ns).items if x.metadata.name == "shop-serving-store"], 60, operator)
     assert len(teacher_jobs(kube, ns, "shop")) == 2
+
+
+def test_auto_without_a_running_kserve_controller_falls_back_to_a_deployment_and_says_so(kube, ns, operator,
+                                                                                         corpus_uri, cluster):
+    from kubernetes import client
+
+    apps = client.AppsV1Api(kube)
+    custom = client.CustomObjectsApi(kube)
+    hook = client.AdmissionregistrationV1Api(kube).read_mutating_webhook_configuration(td.KSERVE_WEBHOOK)
+    svc = hook.webhooks[0].client_config.service
+    controller = apps.read_namespaced_deployment("kserve-controller-manager", svc.namespace)
+    replicas = controller.spec.replicas or 1
+    apps.patch_namespaced_deployment_scale("kserve-controller-manager", svc.namespace, {"spec": {"replicas": 0}})
+    try:
+        wait_for("KServe's webhook Service to lose its endpoints", lambda: not [
+            e for s in client.DiscoveryV1Api(kube).list_namespaced_endpoint_slice(
+                svc.namespace, label_selector=f"kubernetes.io/service-name={svc.name}").items
+            for e in s.endpoints or []], 90, operator)
+        custom.create_namespaced_custom_object(G, V, ns, P, teacher("fallback", ns, corpus_uri,
+                                                                    serving={"mode": "auto"}))
+        st = wait_phase(kube, ns, "fallback", "Ready", operator, revision=1)
+        k = condition(st, "KServe")
+        assert (k["status"], k["reason"]) == ("False", "FellBackToDeployment"), k
+        assert "KServe's controller is not running" in k["message"] and svc.name in k["message"], k
+        assert st["servingURL"] == f"http://fallback-serving.{ns}.svc.cluster.local:80"
+        assert apps.read_namespaced_deployment("fallback-serving", ns).status.ready_replicas == 1
+        assert not custom.list_namespaced_custom_object(td.KSERVE_GROUP, td.KSERVE_VERSION, ns, td.KSERVE_PLURAL,
+                                                        label_selector=f"{td.LABEL_TEACHER}=fallback")["items"]
+    finally:
+        apps.patch_namespaced_deployment_scale("kserve-controller-manager", svc.namespace,
+                                               {"spec": {"replicas": replicas}})
+        wait_for("KServe's controller back", lambda: (apps.read_namespaced_deployment(
+            "kserve-controller-manager", svc.namespace).status.ready_replicas or 0) >= replicas, 180, operator)
+    # The controller is back: auto moves the teacher onto KServe (the probe is re-done every 10 s).
+    st = wait_for("the teacher on an InferenceService", lambda: (lambda s: s if any(
+                  x["type"] == "KServe" and x["status"] == "True" for x in s.get("conditions") or [])
+                  and s.get("phase") == "Ready" else None)(status_of(kube, ns, "fallback")), 240, operator)
+    assert st["servingURL"] == f"http://fallback-serving-predictor.{ns}.svc.cluster.local"
+    client.CustomObjectsApi(kube).delete_namespaced_custom_object(G, V, ns, P, "fallback")
 
 
 def test_restarted_operator_adopts_the_running_job(kube, ns, operator, corpus_uri):

@@ -70,7 +70,7 @@ def test_assist_scrubs_text_and_adds_pseudo_labels():
     seen = []
     done = threading.Event()
 
-    def label(url, texts, model_name=None):
+    def label(url, texts, model_name=None, protocol="v2"):
         seen.append((url, list(texts), model_name))
         done.set()
         return [("b", 0.97), ("zzz-unknown", 0.99)]
@@ -89,7 +89,7 @@ def test_assist_scrubs_text_and_adds_pseudo_labels():
 
 
 def test_teacher_failure_is_counted_not_raised():
-    def label(url, texts, model_name=None):
+    def label(url, texts, model_name=None, protocol="v2"):
         raise ConnectionError("teacher down")
 
     learner = _learner(label)

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from ecc_workloads.contracts import CLOUD_NODE_ROLE_LABEL, BundleManifest, JobReport, ModuleRef, StoreEnv, StoreLayout
+from ecc_workloads.contracts import (CLOUD_NODE_ROLE_LABEL, BundleManifest, JobReport, ModuleRef, StoreEnv, StoreLayout,
+                                     StoreSettings)
 
 from ecc_operator import conditions as c
 from ecc_operator import teacher_decisions as td
@@ -267,37 +268,96 @@ def test_a_status_update_makes_no_revision_but_a_spec_edit_does():
     assert conds(d3)["Ready"]["status"] == "True"
 
 
-def test_auto_mode_picks_kserve_when_its_crd_exists_and_removes_the_deployment():
+KSERVE_UP = td.KServeView(crd=True, controller_ready=True, runtime=True)
+KSERVE_DOWN = td.KServeView(crd=True, problem="KServe's controller is not running (no ready endpoint)")
+SERVING_STORE = StoreSettings(endpoint="127.0.0.1:9000", pod_endpoint="ecc-store.ecc-system.svc:9000",
+                                access_key="ecct-0123456789abcde", secret_key="s3cr3t-s3cr3t", bucket="ecc-fleet")
+
+
+def test_auto_mode_picks_kserve_when_it_can_serve_and_removes_the_deployment():
     p, _ = run(spec(serving={"mode": "auto"}))
     status = _published_status(p, report())
     old_dep = {"metadata": {"name": "shop-serving"}}
-    _, d = run(spec(serving={"mode": "auto"}), status=status, kserve_available=True,
+    _, d = run(spec(serving={"mode": "auto"}), status=status, kserve=KSERVE_UP, serving_store=SERVING_STORE,
                serving=td.ServingView(deployment=old_dep))
-    assert [m["kind"] for m in d.apply] == ["InferenceService"]
+    assert [m["kind"] for m in d.apply] == ["Secret", "InferenceService"]
     assert ("Deployment", "shop-serving") in d.delete
-    isvc = d.apply[0]
+    secret, isvc = d.apply
     assert isvc["apiVersion"] == "serving.kserve.io/v1beta1"
-    ctr = isvc["spec"]["predictor"]["containers"][0]
-    assert ctr["name"] == "kserve-container" and ctr["ports"][0]["containerPort"] == td.SERVING_PORT
+    model = isvc["spec"]["predictor"]["model"]
+    # KServe's storage initializer for ecc-bundle:// (the chart's ClusterStorageContainer) fetches the bundle
+    teacher_uri = next(b["manifestURI"] for b in status["bundles"] if b["profile"] == "teacher")
+    assert model["storageUri"] == teacher_uri.replace("s3://", "ecc-bundle://", 1)
+    assert model["runtime"] == "ecc-teacher" and model["modelFormat"] == {"name": "ecc-bundle"}
+    assert model["protocolVersion"] == "v2" and {"name": "ECC_MODEL_NAME", "value": "shop"} in model["env"]
+    ann = isvc["metadata"]["annotations"]
+    assert ann["serving.kserve.io/storageSecretName"] == secret["metadata"]["name"] == "shop-serving-store"
+    assert ann[td.ANNOTATION_STORAGE_SECRET_HASH] == secret["metadata"]["annotations"][td.ANNOTATION_DESIRED_HASH]
+    # the read-only user's keys, in the names KServe's credential builder injects; the pods' endpoint
+    assert secret["stringData"] == {"AWS_ACCESS_KEY_ID": "ecct-0123456789abcde", "AWS_SECRET_ACCESS_KEY": "s3cr3t-s3cr3t",
+                                    "S3_ENDPOINT": "http://ecc-store.ecc-system.svc:9000"}
     assert d.status["phase"] == "Publishing" and "InferenceService shop-serving" in d.status["message"]
-    _, d2 = run(spec(serving={"mode": "auto"}), status=status, kserve_available=False)
-    assert [m["kind"] for m in d2.apply] == ["Deployment", "Service"]
+    assert conds(d)["KServe"]["status"] == "True" and conds(d)["KServe"]["reason"] == "InferenceService"
+
+
+def test_auto_mode_without_a_running_controller_falls_back_and_says_so():
+    p, _ = run(spec(serving={"mode": "auto"}))
+    status = _published_status(p, report())
+    isvc = {"metadata": {"name": "shop-serving"}}
+    _, d = run(spec(serving={"mode": "auto"}), status=status, kserve=KSERVE_DOWN,
+               serving=td.ServingView(inference_service=isvc))
+    assert [m["kind"] for m in d.apply] == ["Deployment", "Service"]
+    assert ("InferenceService", "shop-serving") in d.delete and ("Secret", "shop-serving-store") in d.delete
+    k = conds(d)["KServe"]
+    assert k["status"] == "False" and k["reason"] == "FellBackToDeployment"
+    assert "fell back to a Deployment" in k["message"] and "not running" in k["message"]
+
+
+def test_kserve_mode_without_kserve_waits_and_names_what_is_missing():
+    p, _ = run(spec(serving={"mode": "kserve"}))
+    status = _published_status(p, report())
+    _, d = run(spec(serving={"mode": "kserve"}), status=status, kserve=td.KServeView(problem="KServe's CRD x is not installed"))
+    assert d.apply == [] and d.status["phase"] == "Publishing"
+    assert "serving.mode kserve but KServe's CRD x is not installed" in d.status["message"]
+    assert conds(d)["KServe"]["reason"] == "KServeUnavailable"
+    _, d = run(spec(serving={"mode": "kserve"}), status=status, kserve=KSERVE_UP,
+               serving_store_problem="the store refused the MinIO admin API")
+    assert d.apply == [] and "MinIO admin API" in d.status["message"]
 
 
 def test_kserve_ready_condition_makes_the_teacher_ready_with_its_url():
-    p, _ = run(spec(serving={"mode": "kserve"}))
+    p, _ = run(spec(serving={"mode": "kserve", "protocol": "v1"}))
     status = _published_status(p, report())
-    _, first = run(spec(serving={"mode": "kserve"}), status=status, kserve_available=True)
-    isvc = first.apply[0]
+    kw = {"kserve": KSERVE_UP, "serving_store": SERVING_STORE}
+    _, first = run(spec(serving={"mode": "kserve", "protocol": "v1"}), status=status, **kw)
+    isvc = first.apply[1]
+    assert isvc["spec"]["predictor"]["model"]["protocolVersion"] == "v1"
     isvc["status"] = {"url": "http://shop.demo.example", "conditions": [{"type": "Ready", "status": "True"}]}
-    _, d = run(spec(serving={"mode": "kserve"}), status=status, kserve_available=True,
-               serving=td.ServingView(inference_service=isvc))
-    assert d.status["phase"] == "Ready" and d.status["servingURL"] == "http://shop.demo.example"
+    uri = isvc["spec"]["predictor"]["model"]["storageUri"]
+
+    def predictor(source_uri: str, replicas: int, updated: int, ready: int) -> dict:
+        return {"metadata": {"generation": 4},
+                "spec": {"template": {"metadata": {"annotations": {td.KSERVE_SOURCE_URI_ANNOTATION: source_uri}}}},
+                "status": {"observedGeneration": 4, "replicas": replicas, "updatedReplicas": updated,
+                           "readyReplicas": ready}}
+
+    # KServe's Ready stays True while its Deployment still runs the last revision's pod: not yet
+    for dep in (predictor(uri.replace("/revisions/1/", "/revisions/0/"), 1, 1, 1), predictor(uri, 2, 1, 2)):
+        _, d = run(spec(serving={"mode": "kserve", "protocol": "v1"}), status=status,
+                   serving=td.ServingView(inference_service=isvc, predictor_deployment=dep), **kw)
+        assert d.status["phase"] == "Publishing", d.status["message"]
+    rolled = td.ServingView(inference_service=isvc, predictor_deployment=predictor(uri, 1, 1, 1))
+    _, d = run(spec(serving={"mode": "kserve", "protocol": "v1"}), status=status, serving=rolled, **kw)
+    assert d.apply == [] and d.status["phase"] == "Ready" and d.status["servingURL"] == "http://shop.demo.example"
+    assert d.status["servingProtocol"] == "v1"
     # KServe's Standard mode: the cluster-local address wins over the Ingress' host
     isvc["status"]["address"] = {"url": "http://shop-serving-predictor.demo.svc.cluster.local"}
-    _, d = run(spec(serving={"mode": "kserve"}), status=status, kserve_available=True,
-               serving=td.ServingView(inference_service=isvc))
+    _, d = run(spec(serving={"mode": "kserve", "protocol": "v1"}), status=status, serving=rolled, **kw)
     assert d.status["servingURL"] == "http://shop-serving-predictor.demo.svc.cluster.local"
+    # new credentials (a re-created teacher): Secret and InferenceService are applied again
+    _, d = run(spec(serving={"mode": "kserve", "protocol": "v1"}), status=status, kserve=KSERVE_UP,
+               serving_store=SERVING_STORE.model_copy(update={"secret_key": "other-secret"}), serving=rolled)
+    assert [m["kind"] for m in d.apply] == ["Secret", "InferenceService"]
 
 
 def test_missing_store_secret_degrades_and_names_it():
