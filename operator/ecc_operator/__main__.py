@@ -17,7 +17,7 @@ import sys
 
 import kopf
 
-from ecc_workloads.contracts import BITEXT_CORPUS, SYSTEM_NAMESPACE, RuntimeEnv
+from ecc_workloads.contracts import BITEXT_CORPUS, SYSTEM_NAMESPACE, KServeServing, RuntimeEnv
 
 BITEXT_CSV_ENV = RuntimeEnv.BITEXT_CSV
 DEFAULT_PEERING = "ecc-operator"
@@ -46,6 +46,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--bitext-csv", default=default_bitext_csv(),
                         help=f"path or s3:// URI Jobs read for the built-in corpus 'bitext' (${BITEXT_CSV_ENV}); "
                              "default: 'bitext', the copy packaged with the Jobs' ecc_workloads")
+    parser.add_argument("--kserve-runtime", default=KServeServing.RUNTIME,
+                        help="ClusterServingRuntime of InferenceServices whose CloudTeacher names none (the chart's)")
+    parser.add_argument("--kserve-storage-container", default=KServeServing.STORAGE_CONTAINER,
+                        help="ClusterStorageContainer (storage initializer of ecc-bundle:// URIs) they name")
     parser.add_argument("--verbose", action="store_true", help="debug logging")
     args = parser.parse_args(argv)
     if args.priority is None:
@@ -94,7 +98,9 @@ def main(argv: list[str] | None = None) -> None:
     except config.ConfigException:
         config.load_kube_config(config_file=args.kubeconfig)
     teacher_handlers.RUNTIME.kube = Kube(client.ApiClient())
-    teacher_handlers.RUNTIME.workloads = td.WorkloadSettings(builtin_corpora={BITEXT_CORPUS: args.bitext_csv})
+    teacher_handlers.RUNTIME.workloads = td.WorkloadSettings(builtin_corpora={BITEXT_CORPUS: args.bitext_csv},
+                                                             kserve_runtime=args.kserve_runtime,
+                                                             kserve_storage_container=args.kserve_storage_container)
     fleet_handlers.configure(teacher_handlers.RUNTIME.kube)
     policy_handlers.RUNTIME.kube = teacher_handlers.RUNTIME.kube
     policy_handlers.RUNTIME.workloads = teacher_handlers.RUNTIME.workloads

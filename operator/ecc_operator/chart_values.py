@@ -120,8 +120,8 @@ class WorkloadImage(Image):
 
 class KServe(_Values):
     """What CloudTeachers of serving.mode kserve (or auto) run on: the ClusterServingRuntime
-    `ecc-teacher` (`ecc serve-teacher`) and the ClusterStorageContainer `ecc-bundle` (`ecc fetch-bundle`,
-    KServe's storage initializer for ecc-bundle:// URIs). Cluster-scoped: one release per cluster installs them."""
+    `<release>-<chart>-<namespace>-teacher` (`ecc serve-teacher`) and the ClusterStorageContainer
+    `…-bundle` (`ecc fetch-bundle`, KServe's storage initializer for ecc-bundle:// URIs)."""
 
     install: bool = Field(True, description="install them when KServe's CRDs (serving.kserve.io/v1alpha1) are "
                                             "in the cluster; without KServe nothing is installed")

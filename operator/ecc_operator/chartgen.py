@@ -72,12 +72,15 @@ def rules_file() -> str:
 def kserve_template() -> str:
     """kserve_runtime.manifests as a Helm template: installed only when KServe's CRDs are there."""
     image, pull = "__IMAGE__", "__PULL_POLICY__"
-    docs = kserve_runtime.manifests(image, pull_policy=pull, labels={"__LABELS__": ""})
+    docs = kserve_runtime.manifests(image, runtime="__RUNTIME__", storage="__STORAGE__", pull_policy=pull,
+                                    labels={"__LABELS__": ""})
     body = "---\n".join(yaml.safe_dump(d, sort_keys=False, width=120) for d in docs)
     body = body.replace("{{.Name}}", '{{ "{{.Name}}" }}')  # KServe's own placeholder, not Helm's
     body = body.replace("__IMAGE__", '{{ .Values.kserve.image.repository }}:{{ .Values.kserve.image.tag | '
                         'default .Chart.AppVersion }}')
     body = body.replace("__PULL_POLICY__", "{{ .Values.kserve.image.pullPolicy }}")
+    body = body.replace("__RUNTIME__", '{{ include "ecc-fleet.kserveRuntime" . }}')
+    body = body.replace("__STORAGE__", '{{ include "ecc-fleet.kserveStorageContainer" . }}')
     body = body.replace("    __LABELS__: ''", '    {{- include "ecc-fleet.labels" . | nindent 4 }}')
     if "__" in body:
         raise GeneratorError("a placeholder was left in the KServe template")

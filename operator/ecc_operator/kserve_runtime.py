@@ -1,8 +1,11 @@
 """What KServe needs to serve a CloudTeacher: a ClusterServingRuntime and a ClusterStorageContainer.
 
 Both run the workloads image. The chart installs them (templates/kserve-runtime.yaml is
-generated from here by chartgen) when KServe's CRDs are there; the operator's InferenceServices
-name the runtime (spec.serving.runtime) and an ``ecc-bundle://`` storageUri.
+generated from here by chartgen) when KServe's CRDs are there, named per release
+(`<release>-<chart>-<namespace>-teacher` / `-bundle`: they are cluster-scoped) and passed to its
+operator (`--kserve-runtime`, `--kserve-storage-container`); the operator's InferenceServices name
+both and an ``ecc-bundle://`` storageUri. Without the chart the defaults are `ecc-teacher` and
+`ecc-bundle`.
 
 * ClusterStorageContainer ``ecc-bundle``: KServe's storage initializer for ``ecc-bundle://``
   URIs is `ecc fetch-bundle` (verifies every module's sha256 against the manifest and fetches
@@ -74,6 +77,7 @@ def storage_container(image: str, *, name: str = KServeServing.STORAGE_CONTAINER
     }
 
 
-def manifests(image: str, *, pull_policy: str = "IfNotPresent", labels: dict[str, str] | None = None) -> list[dict]:
-    return [storage_container(image, pull_policy=pull_policy, labels=labels),
-            serving_runtime(image, pull_policy=pull_policy, labels=labels)]
+def manifests(image: str, *, runtime: str = KServeServing.RUNTIME, storage: str = KServeServing.STORAGE_CONTAINER,
+              pull_policy: str = "IfNotPresent", labels: dict[str, str] | None = None) -> list[dict]:
+    return [storage_container(image, name=storage, pull_policy=pull_policy, labels=labels),
+            serving_runtime(image, name=runtime, pull_policy=pull_policy, labels=labels)]

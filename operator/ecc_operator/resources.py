@@ -482,8 +482,9 @@ class ServingSpec(CRDModel):
         "Service; auto: kserve when KServe's CRD, a running controller and the runtime are there, else deployment "
         "(the ServingMode condition says why); none: not served",
     )
-    runtime: str = Field(KServeServing.RUNTIME, min_length=1, max_length=253, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
-                         description="ClusterServingRuntime of mode kserve (the chart installs `ecc-teacher`)")
+    runtime: str | None = Field(None, min_length=1, max_length=253, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
+                                description="ClusterServingRuntime of mode kserve; empty: the one the operator's "
+                                "chart installs (`--kserve-runtime`)")
     protocol: Literal["v1", "v2"] = Field(
         "v2", description="KServe protocol the InferenceService declares and the edge agents' cloud assist speaks")
     replicas: int = Field(1, ge=0, le=10, description="serving replicas (0 scales serving down)")

@@ -99,6 +99,13 @@ class WorkloadSettings:
     """built-in corpus name -> the source `ecc corpus prepare` gets for it: the name itself (the
     Job reads the copy packaged with ecc_workloads) or an overriding path or s3:// URI."""
     cloud_node_selector: dict[str, str] = field(default_factory=lambda: {CLOUD_NODE_ROLE_LABEL: ""})
+    kserve_runtime: str = KServeServing.RUNTIME
+    """ClusterServingRuntime of teachers whose spec.serving.runtime is empty (the chart's, `--kserve-runtime`)"""
+    kserve_storage_container: str = KServeServing.STORAGE_CONTAINER
+    """ClusterStorageContainer the InferenceServices name (the chart's, `--kserve-storage-container`)"""
+
+    def runtime_of(self, spec: CloudTeacherSpec) -> str:
+        return spec.serving.runtime or self.kserve_runtime
 
     def ecc_argv(self, *args: str) -> list[str]:
         return ecc_argv(*args)
@@ -458,7 +465,7 @@ def inference_service_manifest(ref: TeacherRef, spec: CloudTeacherSpec, manifest
     with the credentials of `storage_secret_manifest`."""
     model: dict[str, Any] = {
         "modelFormat": {"name": KServeServing.MODEL_FORMAT},
-        "runtime": spec.serving.runtime,
+        "runtime": settings.runtime_of(spec),
         "protocolVersion": spec.serving.protocol,
         "storageUri": bundle_storage_uri(manifest_uri),
         # the runtime names the model after the InferenceService; agents ask for the teacher's name
@@ -479,6 +486,7 @@ def inference_service_manifest(ref: TeacherRef, spec: CloudTeacherSpec, manifest
                      "ownerReferences": [owner_reference(ref.name, ref.uid)]},
         "spec": {"predictor": {"minReplicas": spec.serving.replicas, "maxReplicas": max(spec.serving.replicas, 1),
                                "nodeSelector": dict(settings.cloud_node_selector),
+                               "storageContainerName": settings.kserve_storage_container,
                                "model": model}},
     })
 
@@ -688,7 +696,7 @@ def gate_failures(spec: CloudTeacherSpec, report: JobReport) -> list[str]:
 def _serving(ref: TeacherRef, spec: CloudTeacherSpec, obs: Observed, bundles: list[dict], revision: int,
              settings: WorkloadSettings, d: Decision) -> tuple[bool, str, str | None]:
     """Fill the serving part of `d`; returns (ready, message, url)."""
-    chosen = resolve_serving_mode(spec.serving.mode, obs.kserve, spec.serving.runtime)
+    chosen = resolve_serving_mode(spec.serving.mode, obs.kserve, settings.runtime_of(spec))
     mode = chosen.mode
     served_by_kserve = mode == "kserve" and obs.kserve.usable
     d.kserve_condition = ("True" if served_by_kserve else "False", chosen.reason, chosen.message)

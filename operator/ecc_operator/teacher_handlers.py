@@ -122,7 +122,7 @@ def observe(kube: Kube, p: td.Plan, ref: td.TeacherRef, status: dict) -> td.Obse
         return td.Observed(**obs)
     access = operator_store.store_access(kube, ref.namespace, spec.store.secret_ref.name, spec.store.bucket)
     obs["store_secret_present"] = access.settings is not None
-    kserve = RUNTIME.kserve(spec.serving.runtime)  # also in other modes: an InferenceService left over goes
+    kserve = RUNTIME.kserve(RUNTIME.workloads.runtime_of(spec))  # also in other modes: an InferenceService left over goes
     obs["kserve"] = kserve
     if access.settings is None:
         return td.Observed(**obs)

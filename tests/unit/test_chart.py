@@ -15,7 +15,7 @@ import promql_parser
 import pytest
 import yaml
 
-from ecc_workloads.contracts import STORE_SECRET_NAME, SYSTEM_NAMESPACE, MetricNames, StoreEnv
+from ecc_workloads.contracts import DEFAULT_WORKLOAD_IMAGE, STORE_SECRET_NAME, SYSTEM_NAMESPACE, MetricNames, StoreEnv
 
 from ecc_operator import alerts, chart_values, chartgen, crdgen, dashboards
 
@@ -32,8 +32,10 @@ def helm() -> str:
 
 
 def template(helm: str, tmp_path: Path, *sets: str, values: dict | None = None,
-             namespace: str = "ecc-test") -> subprocess.CompletedProcess:
+             namespace: str = "ecc-test", api_versions: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
     argv = [helm, "template", "rel", str(CHART), "--namespace", namespace]
+    for v in api_versions:
+        argv += ["--api-versions", v]
     for s in sets:
         argv += ["--set", s]
     if values is not None:
@@ -209,9 +211,38 @@ def test_rbac_is_least_privilege(helm, tmp_path):
     assert {"get", "list"} <= everything[("apiextensions.k8s.io", "customresourcedefinitions")]
     assert "patch" in everything[("ecc.dev", "edgefleets/status")]
     assert {"create", "delete"} <= everything[("serving.kserve.io", "inferenceservices")]
+    # what says KServe can serve: read-only
+    assert everything[("serving.kserve.io", "clusterservingruntimes")] == {"get"}
+    assert everything[("admissionregistration.k8s.io", "mutatingwebhookconfigurations")] == {"get"}
+    assert everything[("discovery.k8s.io", "endpointslices")] == {"list"}
     # cluster-wide by default: the workloads role is bound by a ClusterRoleBinding
     assert {d["roleRef"]["name"] for d in docs if d["kind"] == "ClusterRoleBinding"} == {
         "rel-ecc-fleet-ecc-test-cluster", "rel-ecc-fleet-ecc-test-workloads"}
+
+
+def test_kserve_runtime_only_when_kserve_is_there_and_equal_to_the_python_source(helm, tmp_path):
+    from ecc_operator import kserve_runtime
+
+    kinds = ("ClusterServingRuntime", "ClusterStorageContainer")
+    kserve = ("serving.kserve.io/v1alpha1/ClusterServingRuntime",)
+    assert not [d for d in docs_of(template(helm, tmp_path)) if d["kind"] in kinds]  # no KServe: nothing
+    docs = [d for d in docs_of(template(helm, tmp_path, "kserve.image.tag=9.9.9", api_versions=kserve))
+            if d["kind"] in kinds]
+    want = {m["kind"]: m for m in kserve_runtime.manifests(f"{DEFAULT_WORKLOAD_IMAGE.rsplit(':', 1)[0]}:9.9.9")}
+    got = {d["kind"]: d for d in docs}
+    assert sorted(got) == sorted(want) == sorted(kinds)
+    for kind, expected in want.items():
+        assert got[kind]["spec"] == expected["spec"]
+        assert got[kind]["metadata"]["labels"]["app.kubernetes.io/instance"] == "rel"
+    # named per release (cluster-scoped), and the operator is told the names
+    assert got["ClusterServingRuntime"]["metadata"]["name"] == "rel-ecc-fleet-ecc-test-teacher"
+    assert got["ClusterStorageContainer"]["metadata"]["name"] == "rel-ecc-fleet-ecc-test-bundle"
+    args = one(docs_of(template(helm, tmp_path)), "Deployment")["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert {"--kserve-runtime=rel-ecc-fleet-ecc-test-teacher", "--kserve-storage-container=rel-ecc-fleet-ecc-test-bundle"} <= set(args)
+    # KServe's own placeholder reaches KServe unexpanded
+    assert {"name": "ECC_MODEL_NAME", "value": "{{.Name}}"} in got["ClusterServingRuntime"]["spec"]["containers"][0]["env"]
+    off = template(helm, tmp_path, "kserve.install=false", api_versions=kserve)
+    assert not [d for d in docs_of(off) if d["kind"] in kinds]
 
 
 def test_watch_namespaces_bind_the_workloads_role_only_there(helm, tmp_path):

@@ -256,3 +256,19 @@ def test_reply_corpus_without_any_known_intent_refuses_to_start(bundles_dir, tmp
     bad.write_text(json.dumps({"instruction": "x", "intent": "other", "response": "r"}) + "\n")
     with pytest.raises(serving.ServingError, match="none of its 1 rows"):
         serving.build_model(str(bundles_dir), responses_uri=str(bad), log=lambda _m: None)
+
+
+@pytest.mark.parametrize("protocol", ["v1", "v2"])
+def test_cloud_assist_asks_the_served_teacher_in_either_protocol(server, local, protocol):
+    """The edge agent's client (agent_learning.TeacherClient) against the real server, as the
+    DesiredState's teacher_url and teacher_protocol direct it."""
+    from ecc_workloads.agent_learning import TeacherClient
+
+    _, port = server
+    texts = ["cancel my order please", "where is my parcel"]
+    answers = TeacherClient(timeout=30).label(f"http://{HOST}:{port}", texts, NAME, protocol)
+    want = [(p.intent, p.confidence) for p in local.predict(texts)]
+    assert [a[0] for a in answers] == [w[0] for w in want]
+    assert [a[1] for a in answers] == pytest.approx([w[1] for w in want], abs=1e-5)
+    with pytest.raises(Exception, match="404"):
+        TeacherClient(timeout=30).label(f"http://{HOST}:{port}", texts, "no-such-model", protocol)

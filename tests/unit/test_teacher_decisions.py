@@ -289,6 +289,7 @@ def test_auto_mode_picks_kserve_when_it_can_serve_and_removes_the_deployment():
     teacher_uri = next(b["manifestURI"] for b in status["bundles"] if b["profile"] == "teacher")
     assert model["storageUri"] == teacher_uri.replace("s3://", "ecc-bundle://", 1)
     assert model["runtime"] == "ecc-teacher" and model["modelFormat"] == {"name": "ecc-bundle"}
+    assert isvc["spec"]["predictor"]["storageContainerName"] == "ecc-bundle"
     assert model["protocolVersion"] == "v2" and {"name": "ECC_MODEL_NAME", "value": "shop"} in model["env"]
     ann = isvc["metadata"]["annotations"]
     assert ann["serving.kserve.io/storageSecretName"] == secret["metadata"]["name"] == "shop-serving-store"

@@ -55,6 +55,14 @@ creates from store.endpoint, or empty (the operator then reads each resource's s
 {{- end }}
 {{- end }}
 
+{{/* The release's ClusterServingRuntime and ClusterStorageContainer (templates/kserve-runtime.yaml). */}}
+{{- define "ecc-fleet.kserveRuntime" -}}
+{{- printf "%s-teacher" (include "ecc-fleet.clusterName" .) | trunc 253 }}
+{{- end }}
+{{- define "ecc-fleet.kserveStorageContainer" -}}
+{{- printf "%s-bundle" (include "ecc-fleet.clusterName" .) | trunc 253 }}
+{{- end }}
+
 {{/* Cluster-scoped objects of two releases must not collide: name them <fullname>-<namespace>. */}}
 {{- define "ecc-fleet.clusterName" -}}
 {{- printf "%s-%s" (include "ecc-fleet.fullname" .) .Release.Namespace }}
