@@ -578,6 +578,7 @@ class AgentReport(_Doc):
     requests_total: int = Field(0, ge=0)
     feedback_total: int = Field(0, ge=0)
     assists_total: int = Field(0, ge=0, description="cloud-assist label requests sent")
+    assists_failed_total: int = Field(0, ge=0, description="cloud-assist requests that got no answer or an error")
     adaptations_total: int = Field(0, ge=0)
     adapted_samples: int = Field(0, ge=0)
     delta_revision: int | None = Field(None, description="revision of the newest delta uploaded (or spooled)")

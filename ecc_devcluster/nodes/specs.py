@@ -8,6 +8,7 @@ the containerds (tier 4), then the gateway (tier 3) before the control plane.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import yaml
@@ -108,7 +109,10 @@ def node_specs(layout: Layout, node: NodePlan, files: dict[str, str]) -> list[Co
     non_restricted = {k: v for k, v in node.labels.items() if not k.startswith("node-role.kubernetes.io/")}
     return [
         spec("containerd", ["/usr/bin/containerd", "--config", files["containerd_config"]],
-             HealthCheck(kind="file", path=node.containerd_socket), NODE_AGENTS_TIER - 1, f"unix://{node.containerd_socket}",
+             # the socket appears before the CRI server is initialised: ask what the kubelet asks first
+             HealthCheck(kind="exec", argv=[sys.executable, "-m", "ecc_devcluster.nodes.cri_ready",
+                                            node.containerd_socket]),
+             NODE_AGENTS_TIER - 1, f"unix://{node.containerd_socket}",
              stop_timeout_s=15, ready_timeout_s=60),
         spec("kubelet", [
             layout.binary("kubelet"),

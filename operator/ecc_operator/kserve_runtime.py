@@ -81,3 +81,22 @@ def manifests(image: str, *, runtime: str = KServeServing.RUNTIME, storage: str 
               pull_policy: str = "IfNotPresent", labels: dict[str, str] | None = None) -> list[dict]:
     return [storage_container(image, name=storage, pull_policy=pull_policy, labels=labels),
             serving_runtime(image, name=runtime, pull_policy=pull_policy, labels=labels)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m ecc_operator.kserve_runtime [IMAGE]`: both objects as JSON, for `kubectl apply -f -`
+    where the chart is not used (the defaults the operator assumes without `--kserve-*` options)."""
+    import argparse
+    import json
+
+    from ecc_workloads.contracts import DEFAULT_WORKLOAD_IMAGE
+
+    parser = argparse.ArgumentParser(prog="python -m ecc_operator.kserve_runtime", description=main.__doc__)
+    parser.add_argument("image", nargs="?", default=DEFAULT_WORKLOAD_IMAGE, help="the workloads image")
+    args = parser.parse_args(argv)
+    print(json.dumps({"apiVersion": "v1", "kind": "List", "items": manifests(args.image)}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

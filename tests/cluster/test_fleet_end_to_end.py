@@ -114,6 +114,7 @@ def cycle(cluster):
         facts["acc_after"] = run.evaluate("after")
         facts["result"] = run.finish()
         facts["scan"] = sc.scan_agent_objects(run.cl, run.ns, sc.FLEET, run.result.traffic_texts)
+        facts["final_reports"] = [r for r in sc.agent_reports(run.cl, run.ns, sc.FLEET) if r.node in real_nodes]
         yield run, facts
     finally:
         try:
@@ -195,6 +196,16 @@ def test_agents_kept_answering_while_the_store_was_down(cycle):
         assert v.get("errors", 0) == 0 and v.get("requests", 0) > 0, (site, v)
     for node, report in facts["after_outage"].items():
         assert report.spool_depth == 0 and report.spool_flushed_total > 0, node
+
+
+def test_cloud_assist_asked_the_teacher_served_by_kserve(cycle):
+    run, facts = cycle
+    teacher = facts["result"].teacher_status
+    assert teacher["servingURL"] == f"http://{sc.TEACHER}-serving-predictor.{run.ns}.svc.cluster.local", teacher
+    assert any(x["type"] == "KServe" and x["status"] == "True" for x in teacher["conditions"]), teacher["conditions"]
+    reports = facts["final_reports"]
+    assert sum(r.assists_total for r in reports) > 0, [(r.node, r.assists_total) for r in reports]
+    assert sum(r.assists_failed_total for r in reports) == 0, [(r.node, r.assists_failed_total) for r in reports]
 
 
 def test_no_delta_lost_and_the_poisoned_one_kept_out(cycle):
