@@ -9,26 +9,34 @@ GET  /readyz            200 once a model is loaded, else 503
 GET  /metrics           Prometheus text (names from contracts.MetricNames; labels fleet, node)
 ======================  =====================================================================
 
-An invalid body is a 422 whose ``error`` names each bad field and what is allowed.
+An invalid body is a 422 whose ``error`` names each bad field and what is allowed; a body
+larger than ``AgentApiLimits.MAX_BODY_BYTES`` or a text longer than ``MAX_TEXT_CHARS`` is a 413;
+feedback faster than ``FEEDBACK_PER_SECOND`` (bursts of ``FEEDBACK_BURST``) is a 429 with
+Retry-After. Malformed input never gets a 5xx.
 The app only calls the agent's methods (``predict``, ``feedback``, ``snapshot``, ``ready``);
 no decision is taken here.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import threading
+import time
 from collections.abc import Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
 from ecc_workloads.contracts import (
+    AgentApiLimits,
     AgentPaths,
     AgentReport,
     FeedbackRequest,
@@ -118,7 +126,86 @@ class AgentMetrics:
         return generate_latest(self.registry)
 
 
+# ---------------------------------------------------------------------- limits
+class BodyLimit:
+    """ASGI middleware: a request body larger than `limit` bytes is answered 413 before any
+    handler reads it (declared by Content-Length or found while reading a chunked body)."""
+
+    def __init__(self, app, limit: int = AgentApiLimits.MAX_BODY_BYTES):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None:
+            try:
+                size = int(declared)
+            except ValueError:
+                return await _send_json(send, 400, {"error": f"Content-Length {declared[:40]!r} is not a number"})
+            if size > self.limit:
+                return await _send_json(send, 413, self._too_large(size))
+        body, more = b"", True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.limit:
+                return await _send_json(send, 413, self._too_large(len(body), "at least "))
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return await self.app(scope, replay, send)
+
+    def _too_large(self, size: int, prefix: str = "") -> dict:
+        return {"error": f"request body of {prefix}{size} bytes; at most {self.limit} bytes are accepted"}
+
+
+async def _send_json(send, status: int, content: dict, headers: list[tuple[bytes, bytes]] = ()) -> None:
+    data = json.dumps(content).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()),
+                            *headers]})
+    await send({"type": "http.response.body", "body": data})
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after_s: float):
+        super().__init__(f"too many feedback requests: retry in {retry_after_s:.1f} s")
+        self.retry_after_s = retry_after_s
+
+
+class TokenBucket:
+    """`rate` per second, bursts of `burst`; thread-safe (handlers run in a thread pool)."""
+
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic):
+        self.rate, self.burst, self.clock = rate, burst, clock
+        self.tokens, self.at = float(burst), clock()
+        self._lock = threading.Lock()
+
+    def take(self) -> None:
+        """Take one token or raise RateLimited saying when the next one comes."""
+        with self._lock:
+            now = self.clock()
+            self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+            self.at = now
+            if self.tokens < 1:
+                raise RateLimited((1 - self.tokens) / self.rate)
+            self.tokens -= 1
+
+
 # ---------------------------------------------------------------------- the app
+_TOO_LONG = ("string_too_long", "too_long")
+
+
 def _field_errors(errors) -> list[str]:
     out = []
     for err in errors:
@@ -127,16 +214,33 @@ def _field_errors(errors) -> list[str]:
     return out
 
 
-def create_app(agent) -> FastAPI:
+def create_app(agent, *, feedback_limit: TokenBucket | None = None,
+               max_body_bytes: int = AgentApiLimits.MAX_BODY_BYTES) -> FastAPI:
     """``agent`` provides predict(texts) -> PredictResponse, feedback(text, label),
     snapshot() -> AgentReport, ready() -> bool and metrics (AgentMetrics)."""
     app = FastAPI(title="ecc edge agent", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(BodyLimit, limit=max_body_bytes)
+    bucket = feedback_limit or TokenBucket(AgentApiLimits.FEEDBACK_PER_SECOND, AgentApiLimits.FEEDBACK_BURST)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError):
-        problems = _field_errors(exc.errors())
-        return JSONResponse(status_code=422, content={"error": "invalid request: " + "; ".join(problems),
-                                                      "fields": problems})
+        errors = exc.errors()
+        problems = _field_errors(errors)
+        # a text or a list over its limit is too large (413), anything else is malformed (422)
+        status = 413 if errors and all(e.get("type") in _TOO_LONG for e in errors) else 422
+        return JSONResponse(status_code=status, content={"error": "invalid request: " + "; ".join(problems),
+                                                         "fields": problems})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException):
+        # FastAPI's own refusals (a body that is no JSON, an unknown path, a wrong method): same shape
+        return JSONResponse(status_code=exc.status_code, content={"error": str(exc.detail)},
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RateLimited)
+    async def _rate_limited(_request: Request, exc: RateLimited):
+        return JSONResponse(status_code=429, content={"error": str(exc)},
+                            headers={"Retry-After": str(max(1, math.ceil(exc.retry_after_s)))})
 
     @app.exception_handler(BadField)
     async def _bad_field(_request: Request, exc: BadField):
@@ -154,6 +258,7 @@ def create_app(agent) -> FastAPI:
 
     @app.post(AgentPaths.FEEDBACK, status_code=202)
     def feedback(body: FeedbackRequest) -> dict:
+        bucket.take()
         agent.feedback(body.text, body.label)
         return {"accepted": True}
 

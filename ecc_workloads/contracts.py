@@ -13,9 +13,9 @@ This module must stay importable without torch: the operator image has none.
 from __future__ import annotations
 
 import os
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 # ---------------------------------------------------------------------------
 # API group
@@ -630,8 +630,31 @@ class AgentPaths:
     METRICS = "/metrics"
 
 
+class AgentApiLimits:
+    """What the edge agent's API accepts (larger is 413, faster feedback is 429)."""
+
+    MAX_BODY_BYTES = 256 * 1024
+    MAX_TEXT_CHARS = 2000
+    MAX_INSTANCES = 256
+    FEEDBACK_PER_SECOND = 5.0
+    FEEDBACK_BURST = 50
+
+
+def _valid_unicode(text: str) -> str:
+    """JSON may carry lone surrogates (\\ud800), which no tokenizer can encode: refuse them here."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise ValueError(f"not valid Unicode: a lone surrogate at position {err.start}") from None
+    return text
+
+
+AgentText = Annotated[str, Field(max_length=AgentApiLimits.MAX_TEXT_CHARS), AfterValidator(_valid_unicode)]
+
+
 class PredictRequest(_Doc):
-    instances: list[str] = Field(min_length=1, max_length=256, description="utterances to classify")
+    instances: list[AgentText] = Field(min_length=1, max_length=AgentApiLimits.MAX_INSTANCES,
+                                       description="utterances to classify")
     learn: bool = Field(True, description="False for probes (held-out evaluation): answered and timed, but "
                         "never learned from, sent for cloud assist or counted into the drift window")
 
@@ -649,5 +672,6 @@ class PredictResponse(_Doc):
 
 
 class FeedbackRequest(_Doc):
-    text: str = Field(min_length=1, max_length=2000, description="the utterance the user sent")
-    label: str = Field(min_length=1, max_length=128, description="the intent it really had")
+    text: AgentText = Field(min_length=1, description="the utterance the user sent")
+    label: Annotated[str, AfterValidator(_valid_unicode)] = Field(min_length=1, max_length=128,
+                                                                  description="the intent it really had")

@@ -66,6 +66,8 @@ SITE_DOMAINS: dict[str, tuple[str, float]] = {
 """site -> (corpus domain, injected character-noise rate)."""
 DEFAULT_AGENT_PORT = 8090
 SPLIT_SEED = 13
+FEEDBACK_RETRIES = 5
+"""Times one feedback item is sent again after a 429 (the agent's rate limit), waiting Retry-After."""
 
 
 class TrafficError(ValueError):
@@ -336,8 +338,13 @@ def send_traffic(endpoints: Endpoints, data: Mapping[str, Rows], *, requests_per
                     continue
                 if rng.random() < feedback_fraction:
                     try:
-                        resp = client.post(ep.url + AgentPaths.FEEDBACK,
-                                           json=FeedbackRequest(text=text[:2000], label=label).model_dump())
+                        body = FeedbackRequest(text=text[:2000], label=label).model_dump()
+                        resp = client.post(ep.url + AgentPaths.FEEDBACK, json=body)
+                        for _ in range(FEEDBACK_RETRIES):  # the agent's rate limit: wait as it says
+                            if resp.status_code != 429:
+                                break
+                            time.sleep(min(10.0, float(resp.headers.get("retry-after") or 1)))
+                            resp = client.post(ep.url + AgentPaths.FEEDBACK, json=body)
                         resp.raise_for_status()
                         st["feedback_sent"] += 1
                     except Exception as exc:

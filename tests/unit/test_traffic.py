@@ -88,10 +88,13 @@ class FakeAgent:
     """Answers PREDICT by the first word (wrong on every text containing 'typos' and a '7');
     records FEEDBACK; fails every `fail_every`-th predict with a 500."""
 
-    def __init__(self, fail_every: int = 0, revision: int = 3):
+    def __init__(self, fail_every: int = 0, revision: int = 3, throttle_every: int = 0):
         self.feedback: list[dict] = []
         self.predicts = 0
         self.fail_every = fail_every
+        self.throttle_every = throttle_every
+        self.throttled = 0
+        self.feedback_posts = 0
         agent = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -109,6 +112,16 @@ class FakeAgent:
             def do_POST(self):
                 doc = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 if self.path == AgentPaths.FEEDBACK:
+                    agent.feedback_posts += 1
+                    if agent.throttle_every and agent.feedback_posts % agent.throttle_every == 0:
+                        agent.throttled += 1  # the real agent's 429 (rate limit), Retry-After 0
+                        body = b'{"error": "too many feedback requests"}'
+                        self.send_response(429)
+                        self.send_header("Retry-After", "0")
+                        self.send_header("Content-Length", str(len(body)))
+                        self.end_headers()
+                        self.wfile.write(body)
+                        return
                     agent.feedback.append(doc)
                     return self._send(202, {"accepted": True})
                 if self.path != AgentPaths.PREDICT:
@@ -168,6 +181,16 @@ def test_send_traffic_sends_feedback_from_traffic_rows_only_and_counts_errors():
     traffic_texts = {ex.text: ex.label for d in data.values() for ex in d.traffic}
     for fb in feedback_a + feedback_b:
         assert fb["text"] not in held and traffic_texts[fb["text"]] == fb["label"]
+
+
+def test_feedback_refused_by_the_rate_limit_is_sent_again_after_retry_after():
+    data = {"keyword": tr.site_data(CORPUS, "keyword")}
+    with FakeAgent(throttle_every=3) as a:
+        sent = tr.send_traffic([tr.AgentEndpoint(url=a.url, site="keyword")], data, requests_per_node=30,
+                               feedback_fraction=1.0, seed=2)
+        kw = sent["keyword"]
+        assert a.throttled >= 5 and kw["feedback_errors"] == 0
+        assert kw["feedback_sent"] == len(a.feedback) == 30
 
 
 def test_an_unreachable_agent_is_counted_never_raised():
