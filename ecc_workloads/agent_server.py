@@ -1,15 +1,18 @@
 """The edge agent's HTTP API (FastAPI, served by uvicorn in a thread): contracts.AgentPaths.
 
 ======================  =====================================================================
-POST /v1/predict        PredictRequest -> PredictResponse (503 until a model is loaded)
-POST /v1/feedback       FeedbackRequest -> 202 {"accepted": true}
-GET  /v1/status         the agent's current AgentReport snapshot
+POST /v1/predict        PredictRequest -> PredictResponse (503 until a model is loaded); scope
+                        predict, or feedback when it asks to learn (learn: true, the default)
+POST /v1/feedback       FeedbackRequest -> 202 {"accepted": true}; scope feedback
+GET  /v1/status         the agent's current AgentReport snapshot; scope admin
 GET  /healthz           200 while the process runs
 GET  /readyz            200 once a model is loaded, else 503
 GET  /metrics           Prometheus text (names from contracts.MetricNames; labels fleet, node)
 ======================  =====================================================================
 
-An invalid body is a 422 whose ``error`` names each bad field and what is allowed; a body
+Scoped routes need ``Authorization: Bearer <token>`` (contracts.AgentApiAuth; 401 without a
+known token, 403 with one that lacks the scope) unless the app was made without tokens (a lab
+agent started with ``--no-auth``). An invalid body is a 422 whose ``error`` names each bad field and what is allowed; a body
 larger than ``AgentApiLimits.MAX_BODY_BYTES`` or a text longer than ``MAX_TEXT_CHARS`` is a 413;
 feedback faster than ``FEEDBACK_PER_SECOND`` (bursts of ``FEEDBACK_BURST``) is a 429 with
 Retry-After. Malformed input never gets a 5xx.
@@ -26,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -36,6 +39,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
 from ecc_workloads.contracts import (
+    AgentApiAuth,
     AgentApiLimits,
     AgentPaths,
     AgentReport,
@@ -177,6 +181,21 @@ async def _send_json(send, status: int, content: dict, headers: list[tuple[bytes
     await send({"type": "http.response.body", "body": data})
 
 
+class Unauthorized(Exception):
+    pass
+
+
+class Forbidden(Exception):
+    pass
+
+
+def _bearer(header: str | None) -> str | None:
+    if not header:
+        return None
+    kind, _, token = header.partition(" ")
+    return token.strip() or None if kind.lower() == "bearer" else None
+
+
 class RateLimited(Exception):
     def __init__(self, retry_after_s: float):
         super().__init__(f"too many feedback requests: retry in {retry_after_s:.1f} s")
@@ -214,10 +233,11 @@ def _field_errors(errors) -> list[str]:
     return out
 
 
-def create_app(agent, *, feedback_limit: TokenBucket | None = None,
+def create_app(agent, *, tokens=None, feedback_limit: TokenBucket | None = None,
                max_body_bytes: int = AgentApiLimits.MAX_BODY_BYTES) -> FastAPI:
     """``agent`` provides predict(texts) -> PredictResponse, feedback(text, label),
-    snapshot() -> AgentReport, ready() -> bool and metrics (AgentMetrics)."""
+    snapshot() -> AgentReport, ready() -> bool and metrics (AgentMetrics). ``tokens``
+    (agent_auth.ApiTokens) guards the scoped routes; None: no authentication (a lab agent)."""
     app = FastAPI(title="ecc edge agent", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(BodyLimit, limit=max_body_bytes)
     bucket = feedback_limit or TokenBucket(AgentApiLimits.FEEDBACK_PER_SECOND, AgentApiLimits.FEEDBACK_BURST)
@@ -230,6 +250,31 @@ def create_app(agent, *, feedback_limit: TokenBucket | None = None,
         status = 413 if errors and all(e.get("type") in _TOO_LONG for e in errors) else 422
         return JSONResponse(status_code=status, content={"error": "invalid request: " + "; ".join(problems),
                                                          "fields": problems})
+
+    def check(request: Request, scope: str, why: str = "") -> None:
+        if tokens is None:
+            return
+        token = _bearer(request.headers.get("authorization"))
+        held = tokens.scopes_of(token)
+        if not held:
+            raise Unauthorized("a Bearer token of the fleet's Secret is needed (Authorization: Bearer <token>)"
+                               if token is None else "unknown token")
+        if not held & set(AgentApiAuth.granting(scope)):
+            raise Forbidden(f"this token's scope ({', '.join(sorted(held))}) does not allow {why or request.url.path}: "
+                            f"it needs {scope}")
+
+    def require(scope: str):
+        def dependency(request: Request) -> None:
+            check(request, scope)
+        return Depends(dependency)
+
+    @app.exception_handler(Unauthorized)
+    async def _unauthorized(_request: Request, exc: Unauthorized):
+        return JSONResponse(status_code=401, content={"error": str(exc)}, headers={"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(_request: Request, exc: Forbidden):
+        return JSONResponse(status_code=403, content={"error": str(exc)})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException):
@@ -252,17 +297,19 @@ def create_app(agent, *, feedback_limit: TokenBucket | None = None,
 
     # Plain `def` handlers: FastAPI runs them in its thread pool, so inference never blocks
     # the event loop (and /healthz, /metrics answer during a long request).
-    @app.post(AgentPaths.PREDICT, response_model=PredictResponse)
-    def predict(body: PredictRequest) -> PredictResponse:
+    @app.post(AgentPaths.PREDICT, response_model=PredictResponse, dependencies=[require("predict")])
+    def predict(body: PredictRequest, request: Request) -> PredictResponse:
+        if body.learn:  # learning from traffic feeds the model: as much trust as feedback
+            check(request, "feedback", "learn: true (send learn: false to only ask)")
         return agent.predict(body.instances, learn=body.learn)
 
-    @app.post(AgentPaths.FEEDBACK, status_code=202)
+    @app.post(AgentPaths.FEEDBACK, status_code=202, dependencies=[require("feedback")])
     def feedback(body: FeedbackRequest) -> dict:
         bucket.take()
         agent.feedback(body.text, body.label)
         return {"accepted": True}
 
-    @app.get(AgentPaths.STATUS, response_model=AgentReport)
+    @app.get(AgentPaths.STATUS, response_model=AgentReport, dependencies=[require("admin")])
     def status() -> AgentReport:
         return agent.snapshot()
 
@@ -286,10 +333,10 @@ def create_app(agent, *, feedback_limit: TokenBucket | None = None,
 class AgentServer:
     """uvicorn in a background thread; ``stop()`` shuts it down gracefully."""
 
-    def __init__(self, agent, host: str, port: int):
+    def __init__(self, agent, host: str, port: int, tokens=None):
         import uvicorn
 
-        self.config = uvicorn.Config(create_app(agent), host=host, port=port, log_level="warning",
+        self.config = uvicorn.Config(create_app(agent, tokens=tokens), host=host, port=port, log_level="warning",
                                      access_log=False, lifespan="off", timeout_graceful_shutdown=5)
         self.server = uvicorn.Server(self.config)
         self.thread = threading.Thread(target=self.server.run, name="ecc-agent-http", daemon=True)

@@ -65,6 +65,11 @@ def edge_agent(
     teacher_model: Optional[str] = typer.Option(
         None, help="model name of the served teacher for cloud assist (v2); default: the desired state's "
         "teacher name, under which the operator serves it"),
+    api_tokens: Optional[Path] = typer.Option(
+        None, envvar=AgentEnv.API_TOKENS_DIR, help="directory of the API's bearer tokens, one file per scope "
+        "(predict, feedback, admin): the EdgeFleet's Secret ecc-fleet-<fleet>-api, mounted; re-read when it changes"),
+    no_auth: bool = typer.Option(False, "--no-auth", help="serve the API without tokens (a lab agent on a "
+                                 "network of its own; never on a shop's network)"),
     max_seconds: Optional[float] = typer.Option(None, min=0, help="stop after this long (tests)"),
     once: bool = typer.Option(False, help="one tick (poll, load, report), then exit (tests)"),
     log_level: str = typer.Option("INFO", help="logging level"),
@@ -79,8 +84,19 @@ def edge_agent(
     except RuntimeError:
         pass
 
+    from ecc_workloads.agent_auth import ApiTokens, TokenFilesMissing
     from ecc_workloads.agent_server import AgentServer
     from ecc_workloads.edge_agent import AgentConfig, EdgeAgent
+
+    if api_tokens is None and not no_auth:
+        _say(f"refusing to start: no API tokens ({AgentEnv.API_TOKENS_DIR} or --api-tokens: the directory the "
+             "EdgeFleet's Secret ecc-fleet-<fleet>-api is mounted at); --no-auth serves without them")
+        raise typer.Exit(2)
+    try:
+        tokens = None if no_auth else ApiTokens(api_tokens)
+    except TokenFilesMissing as err:
+        _say(f"refusing to start: {err}")
+        raise typer.Exit(2) from err
 
     agent_store = open_agent_store(store, store_retry_seconds)
     agent = EdgeAgent(AgentConfig(node=node, fleet=fleet, namespace=namespace, state_dir=state_dir,
@@ -88,9 +104,10 @@ def edge_agent(
     if agent.restore():
         model = agent.holder.current
         _say(f"serving revision {model.revision} ({model.profile}) from {state_dir} before asking the store")
-    server = AgentServer(agent, host, port)
+    server = AgentServer(agent, host, port, tokens=tokens)
     server.start()
-    _say(f"listening on http://{host}:{port} (node {node}, fleet {namespace}/{fleet})")
+    _say(f"listening on http://{host}:{port} (node {node}, fleet {namespace}/{fleet}; "
+         + ("NO authentication)" if tokens is None else f"bearer tokens from {api_tokens})"))
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):

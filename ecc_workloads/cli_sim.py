@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ecc_workloads.contracts import NODE_KIND_KWOK, NODE_KIND_LABEL, RuntimeEnv
+from ecc_workloads.contracts import NODE_KIND_KWOK, NODE_KIND_LABEL, AgentApiAuth, RuntimeEnv
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False, add_completion=False)
 err = Console(stderr=True, soft_wrap=True)
@@ -157,6 +157,9 @@ def traffic(
                                         help="HTTP proxy to the agents' pod addresses (the local cluster's gateway; "
                                              f"`ecc dev env` exports ${RuntimeEnv.CLUSTER_PROXY})"),
     json_out: Optional[Path] = typer.Option(None, "--json", help="write the per-site results as JSON here"),
+    token: Optional[str] = typer.Option(None, "--token", envvar=AgentApiAuth.TOKEN_ENV,
+                                        help="bearer token of the agents' API (feedback scope); with --fleet, "
+                                             "default: read from the fleet's Secret ecc-fleet-<fleet>-api"),
 ) -> None:
     """Send each agent utterances of its site's domain (and feedback), then score held-out accuracy."""
     from ecc_workloads import datasets, traffic as tr
@@ -175,6 +178,8 @@ def traffic(
             _fail(f"cannot discover the agents of fleet {namespace}/{fleet}: {exc.__class__.__name__}: {exc}")
     if not endpoints:
         _fail("no agent endpoints: pass --endpoint SITE=http://ip:port or --fleet NAME --namespace NS")
+    if token:
+        endpoints = [e.model_copy(update={"token": token}) for e in endpoints]
     source = corpus or datasets.bitext_source()
     err.print(f"reading {source}")
     try:

@@ -438,6 +438,8 @@ class AgentEnv:
     FLEET = "ECC_FLEET"
     FLEET_NAMESPACE = "ECC_FLEET_NAMESPACE"
     PORT = "ECC_AGENT_PORT"
+    API_TOKENS_DIR = "ECC_AGENT_API_TOKENS_DIR"
+    """Directory of the agent's API tokens, one file per scope (AgentApiAuth)."""
     STATE_DIR = "ECC_AGENT_STATE_DIR"
     """Local disk of the agent: held modules (content-addressed) and the spool of reports
     and deltas written while the store was unreachable."""
@@ -447,6 +449,28 @@ def fleet_store_secret_name(fleet: str) -> str:
     """Secret (in the fleet's namespace) with the fleet's *scoped* store credentials
     (StoreEnv keys). Agents get only this one, never the operator's credentials."""
     return f"ecc-fleet-{fleet}-store"
+
+
+class AgentApiAuth:
+    """Bearer tokens of an agent's HTTP API, per fleet: the Secret `secret_name(fleet)` holds one
+    key per scope (whitespace-separated tokens: two during a rotation), mounted at MOUNT. A scope
+    includes the ones before it: admin ⊇ feedback ⊇ predict. predict: /v1/predict with learn false;
+    feedback: also learn true and /v1/feedback; admin: also /v1/status. Edit the Secret to rotate:
+    agents pick the new files up without a restart."""
+
+    SCOPES = ("predict", "feedback", "admin")
+    MOUNT = "/etc/ecc/agent-api"
+    TOKEN_ENV = "ECC_AGENT_TOKEN"
+    """A client's token (`ecc traffic`)."""
+
+    @staticmethod
+    def secret_name(fleet: str) -> str:
+        return f"ecc-fleet-{fleet}-api"
+
+    @classmethod
+    def granting(cls, scope: str) -> tuple[str, ...]:
+        """The scopes whose tokens are accepted where `scope` is needed."""
+        return cls.SCOPES[cls.SCOPES.index(scope):]
 
 
 def fleet_agent_name(fleet: str) -> str:

@@ -43,6 +43,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from ecc_workloads.contracts import (
+    AgentApiAuth,
     EDGE_SITE_LABEL,
     NODE_KIND_KWOK,
     NODE_KIND_LABEL,
@@ -153,6 +154,7 @@ class AgentEndpoint(BaseModel):
     url: str = Field(description="http://ip:port of the agent")
     site: str
     node: str | None = None
+    token: str | None = Field(None, repr=False, description="bearer token of the agent's API (feedback scope)")
 
 
 def parse_endpoint(value: str) -> AgentEndpoint:
@@ -169,7 +171,8 @@ def discover_endpoints(kubeconfig: str | None, namespace: str, fleet: str,
     """site -> endpoints of the fleet's agent pods that really run (not on KWOK fake nodes): each
     Running pod of the DaemonSet ``fleet_agent_name(fleet)`` with a podIP, its port from the
     container's ECC_AGENT_PORT env (else ``port``, else 8090), its site from its node's
-    ``ecc.dev/site`` label (pods on nodes without a known site are left out)."""
+    ``ecc.dev/site`` label (pods on nodes without a known site are left out), and the feedback
+    token of the fleet's API Secret when this kubeconfig may read it."""
     from kubernetes import client, config
 
     configuration = client.Configuration()
@@ -182,6 +185,7 @@ def discover_endpoints(kubeconfig: str | None, namespace: str, fleet: str,
         selector = ",".join(f"{k}={v}" for k, v in sorted(match.items()))
         pods = core.list_namespaced_pod(namespace, label_selector=selector or None).items
         nodes = {n.metadata.name: (n.metadata.labels or {}) for n in core.list_node().items}
+        token = _fleet_token(core, namespace, fleet)
     finally:
         api.close()
     out: list[AgentEndpoint] = []
@@ -194,7 +198,7 @@ def discover_endpoints(kubeconfig: str | None, namespace: str, fleet: str,
         site = labels.get(EDGE_SITE_LABEL)
         if site not in SITE_DOMAINS:
             continue
-        out.append(AgentEndpoint(url=f"http://{ip}:{_pod_port(pod, port)}", site=site, node=node))
+        out.append(AgentEndpoint(url=f"http://{ip}:{_pod_port(pod, port)}", site=site, node=node, token=token))
     by_site: dict[str, list[AgentEndpoint]] = {}
     for ep in sorted(out, key=lambda e: (e.site, e.node or "")):
         by_site.setdefault(ep.site, []).append(ep)
@@ -278,12 +282,28 @@ class SiteEval(BaseModel):
     last_error: str = ""
 
 
-def _client(timeout: float, proxy: str | None = None):
+def _fleet_token(core, namespace: str, fleet: str) -> str | None:
+    """The first feedback-scope token of the fleet's API Secret, if readable."""
+    import base64
+
+    from kubernetes.client.rest import ApiException
+
+    try:
+        secret = core.read_namespaced_secret(AgentApiAuth.secret_name(fleet), namespace)
+    except ApiException:
+        return None  # not allowed or not there: the agents will say 401
+    raw = (secret.data or {}).get("feedback")
+    tokens = base64.b64decode(raw).decode().split() if raw else []
+    return tokens[-1] if tokens else None
+
+
+def _client(timeout: float, proxy: str | None = None, token: str | None = None):
     """An HTTP client; through `proxy` (http://host:port) when the agents' addresses are not
-    routable from here (the local cluster's pods, through its gateway)."""
+    routable from here (the local cluster's pods, through its gateway); with the agent's token."""
     import httpx
 
-    return httpx.Client(timeout=timeout, proxy=proxy, trust_env=proxy is None)
+    headers = {"authorization": f"Bearer {token}"} if token else None
+    return httpx.Client(timeout=timeout, proxy=proxy, trust_env=proxy is None, headers=headers)
 
 
 def _predict(client, url: str, texts: list[str], learn: bool = True) -> tuple[PredictResponse, float]:
@@ -326,7 +346,7 @@ def send_traffic(endpoints: Endpoints, data: Mapping[str, Rows], *, requests_per
         picks = (rows if requests_per_node is None
                  else [rows[rng.randrange(len(rows))] for _ in range(requests_per_node)])
         st = {"requests": 0, "errors": 0, "feedback_sent": 0, "feedback_errors": 0, "lat": [], "last_error": ""}
-        with _client(timeout, proxy) as client:
+        with _client(timeout, proxy, ep.token) as client:
             for text, label in picks:
                 st["requests"] += 1
                 try:
@@ -399,7 +419,7 @@ def evaluate_sites(endpoints: Endpoints, heldout: Mapping[str, Rows], *, batch_s
         if not rows:
             st["last_error"] = f"no held-out rows for site {ep.site!r}"
             return ep.site, st
-        with _client(timeout, proxy) as client:
+        with _client(timeout, proxy, ep.token) as client:
             for i in range(0, len(rows), batch_size):
                 batch = rows[i:i + batch_size]
                 try:

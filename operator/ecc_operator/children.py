@@ -133,6 +133,16 @@ class Kube:
                 return False
             raise
 
+    def create_if_absent(self, manifest: dict) -> bool:
+        """Create a Secret unless one of that name exists (never read nor overwritten); True if created."""
+        try:
+            self.core.create_namespaced_secret(manifest["metadata"]["namespace"], manifest)
+            return True
+        except ApiException as exc:
+            if exc.status == 409:
+                return False
+            raise
+
     def delete_job(self, namespace: str, name: str) -> None:
         try:
             self.batch.delete_namespaced_job(name, namespace, propagation_policy="Background")

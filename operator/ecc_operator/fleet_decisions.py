@@ -52,6 +52,7 @@ from typing import Any, Iterable, Mapping
 
 from ecc_workloads.contracts import (
     AdaptationSettings,
+    AgentApiAuth,
     AgentEnv,
     AgentPaths,
     AgentReport,
@@ -402,6 +403,7 @@ def daemonset_manifest(ref: FleetRef, spec: EdgeFleetSpec, workload: AgentWorklo
             {"name": AgentEnv.FLEET_NAMESPACE, "value": ref.namespace},
             {"name": AgentEnv.PORT, "value": str(port)},
             {"name": AgentEnv.STATE_DIR, "value": workload.state_dir},
+            {"name": AgentEnv.API_TOKENS_DIR, "value": AgentApiAuth.MOUNT},
             field_env(RuntimeEnv.NODE_NAME, "spec.nodeName"),
             field_env(RuntimeEnv.POD_IP, "status.podIP"),
             field_env(RuntimeEnv.POD_NAME, "metadata.name"),
@@ -410,7 +412,8 @@ def daemonset_manifest(ref: FleetRef, spec: EdgeFleetSpec, workload: AgentWorklo
         "ports": [{"name": "http", "containerPort": port, "protocol": "TCP"}],
         "readinessProbe": {"httpGet": {"path": AgentPaths.READY, "port": port}, "periodSeconds": 5,
                            "failureThreshold": 3},
-        "volumeMounts": [{"name": "state", "mountPath": workload.state_dir}],
+        "volumeMounts": [{"name": "state", "mountPath": workload.state_dir},
+                         {"name": "api-tokens", "mountPath": AgentApiAuth.MOUNT, "readOnly": True}],
         "terminationMessagePolicy": "FallbackToLogsOnError",
     }
     resources = agent.resources.to_k8s()
@@ -435,7 +438,8 @@ def daemonset_manifest(ref: FleetRef, spec: EdgeFleetSpec, workload: AgentWorklo
                     "affinity": node_affinity(spec.node_selector),
                     "tolerations": [t.to_k8s() for t in agent.tolerations],
                     "containers": [container],
-                    "volumes": [{"name": "state", "emptyDir": {}}],
+                    "volumes": [{"name": "state", "emptyDir": {}},
+                                {"name": "api-tokens", "secret": {"secretName": AgentApiAuth.secret_name(ref.name)}}],
                 },
             },
         },
@@ -453,6 +457,20 @@ def secret_manifest(ref: FleetRef, creds: StoreSettings) -> dict:
                      "ownerReferences": [owner_reference(ref)]},
         "stringData": creds.as_env(),
     })
+
+
+def api_secret_manifest(ref: FleetRef, tokens: dict[str, str]) -> dict:
+    """The agents' API tokens (AgentApiAuth), one key per scope. Created once with fresh random
+    tokens and never overwritten: the user rotates them by editing the Secret."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": {"name": AgentApiAuth.secret_name(ref.name), "namespace": ref.namespace,
+                     "labels": {LABEL_FLEET: ref.name, LABEL_COMPONENT: "agent-api", LABEL_MANAGED_BY: MANAGED_BY},
+                     "ownerReferences": [owner_reference(ref)]},
+        "stringData": {scope: tokens[scope] for scope in AgentApiAuth.SCOPES},
+    }
 
 
 def needs_apply(manifest: dict, current_hash: str | None) -> bool:

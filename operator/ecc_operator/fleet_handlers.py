@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -32,7 +33,7 @@ from dataclasses import dataclass, field
 
 import kopf
 
-from ecc_workloads.contracts import AgentReport, DesiredState, StoreLayout, fleet_agent_name
+from ecc_workloads.contracts import AgentApiAuth, AgentReport, DesiredState, StoreLayout, fleet_agent_name
 
 from ecc_operator import fleet_decisions as fd
 from ecc_operator import metrics, operator_store
@@ -69,6 +70,8 @@ class Runtime:
     users: ScopedUsers = field(default_factory=ScopedUsers)
     reports: dict[str, ReportCache] = field(default_factory=dict)
     applied_secrets: dict[str, str] = field(default_factory=dict)
+    api_secrets: set[str] = field(default_factory=set)
+    """fleets (uid) whose agents' API token Secret this process has made sure of"""
     """fleet uid -> desired hash of the scoped-store Secret this process applied"""
     report_uids: dict[tuple[str, str], str] = field(default_factory=dict)
     """(namespace, fleet) -> uid of the fleet whose ReportCache the policy controller reads"""
@@ -250,6 +253,13 @@ def act(kube: Kube, body, ref: fd.FleetRef, old_status: dict, d: fd.Decision, st
         log.info(f"{ref.namespace}/{ref.name}: desired state generation {d.desired.generation} (revision "
                  f"{d.desired.target_revision}, wave {d.desired.wave}, {len(d.desired.node_tiers)} node(s))")
     for manifest in d.apply:
+        if manifest["kind"] == "DaemonSet" and ref.uid not in RUNTIME.api_secrets:
+            # the agents mount their API tokens: create them (random) once; the user rotates them
+            tokens = {scope: secrets.token_urlsafe(32) for scope in AgentApiAuth.SCOPES}
+            if kube.create_if_absent(fd.api_secret_manifest(ref, tokens)):
+                log.info(f"{ref.namespace}/{ref.name}: created Secret {AgentApiAuth.secret_name(ref.name)} "
+                         "(the agents' API tokens)")
+            RUNTIME.api_secrets.add(ref.uid)
         kube.apply(manifest)
         if manifest["kind"] == "Secret":
             RUNTIME.applied_secrets[ref.uid] = manifest["metadata"]["annotations"][fd.ANNOTATION_DESIRED_HASH]
@@ -370,6 +380,7 @@ def on_delete(body, **_) -> None:
     RUNTIME.reports.pop(meta.get("uid"), None)
     RUNTIME.report_uids.pop((ns, name), None)
     RUNTIME.applied_secrets.pop(meta.get("uid"), None)
+    RUNTIME.api_secrets.discard(meta.get("uid"))
     RUNTIME.fleets.pop((ns, name), None)
 
 

@@ -208,6 +208,26 @@ def test_cloud_assist_asked_the_teacher_served_by_kserve(cycle):
     assert sum(r.assists_failed_total for r in reports) == 0, [(r.node, r.assists_failed_total) for r in reports]
 
 
+def test_a_real_agent_refuses_unauthenticated_feedback(cycle, cluster):
+    """The DaemonSet's agents read their tokens from the fleet's Secret, which the operator made."""
+    import httpx
+
+    run, facts = cycle
+    eps = [ep for site_eps in run.endpoints().values() for ep in site_eps]
+    assert eps and all(ep.token for ep in eps), "the fleet's API Secret gave no token"
+    ep = eps[0]
+    with httpx.Client(proxy=cluster.gateway_proxy, timeout=30) as client:
+        before = client.get(ep.url + c.AgentPaths.STATUS, headers={"authorization": f"Bearer {ep.token}"})
+        assert before.status_code == 403, before.text  # feedback scope: no status
+        for headers in ({}, {"authorization": "Bearer " + "x" * 43}):
+            r = client.post(ep.url + c.AgentPaths.FEEDBACK, json={"text": "cancel my order", "label": "cancel_order"},
+                            headers=headers)
+            assert r.status_code == 401, r.text
+        ok = client.post(ep.url + c.AgentPaths.PREDICT, json={"instances": ["cancel my order"], "learn": False},
+                         headers={"authorization": f"Bearer {ep.token}"})
+        assert ok.status_code == 200, ok.text
+
+
 def test_no_delta_lost_and_the_poisoned_one_kept_out(cycle):
     run, facts = cycle
     real = [n for nodes in run.result.site_nodes.values() for n in nodes]

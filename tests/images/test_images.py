@@ -155,12 +155,17 @@ def test_edge_agent_serves_a_published_model_from_its_image(built, roots, workdi
     store = tmp_path / "store"
     store.mkdir()
     _publish(store)
+    tokens = tmp_path / "api-tokens"  # what the fleet's Secret volume holds
+    tokens.mkdir()
+    token = "feedback-token-" + "x" * 24
+    (tokens / "feedback").write_text(token + "\n")
+    (tokens / "feedback").chmod(0o644)
     port = _free_port()
     box = _box(
         built, roots, "ecc-edge-agent",
         args=["ecc", "edge-agent", "--fleet", FLEET, "--namespace", NS, "--node", NODE, "--state-dir", "/tmp/state",
-              "--store", "/store", "--host", "127.0.0.1", "--port", str(port)],
-        binds={str(store): "/store"},
+              "--store", "/store", "--host", "127.0.0.1", "--port", str(port), "--api-tokens", "/etc/ecc/agent-api"],
+        binds={str(store): "/store", str(tokens): "/etc/ecc/agent-api"},
         workdir=workdir,
     )
     log = tmp_path / "agent.log"
@@ -180,7 +185,9 @@ def test_edge_agent_serves_a_published_model_from_its_image(built, roots, workdi
                 pass
             time.sleep(1)
         assert ready is not None and ready.status_code == 200, f"not ready in time: {log.read_text()[-3000:]}"
-        answer = httpx.post(base + AgentPaths.PREDICT, json={"instances": ["where is my parcel"], "learn": False},
+        ask = {"instances": ["where is my parcel"], "learn": False}
+        assert httpx.post(base + AgentPaths.PREDICT, json=ask, timeout=30).status_code == 401
+        answer = httpx.post(base + AgentPaths.PREDICT, json=ask, headers={"authorization": f"Bearer {token}"},
                             timeout=30)
         assert answer.status_code == 200, answer.text
         body = answer.json()

@@ -1,5 +1,6 @@
 """The edge agent's HTTP API is bounded and never answers malformed input with a 5xx: a real
-agent process (`python -m ecc_workloads.cli_agent`, uvicorn on a loopback address) gets oversized
+agent process (`python -m ecc_workloads.cli_agent --no-auth`: tokens are test_agent_auth's; uvicorn
+on a loopback address) gets oversized
 bodies (declared and chunked), oversized texts, a feedback flood, lone surrogates, and
 Hypothesis-generated bodies."""
 
@@ -44,7 +45,7 @@ def agent(tmp_path_factory):
                 RuntimeEnv.POD_IP: HOST, AgentEnv.PORT: str(port),
                 AgentEnv.STATE_DIR: str(tmp_path_factory.mktemp("state")), "PYTHONPATH": str(REPO)})
     proc = subprocess.Popen([sys.executable, "-m", "ecc_workloads.cli_agent", "--store", str(root),
-                             "--max-seconds", "600"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             "--max-seconds", "600", "--no-auth"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     base = f"http://{HOST}:{port}"
     client = httpx.Client(base_url=base, timeout=30)

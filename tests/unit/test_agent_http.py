@@ -94,7 +94,7 @@ def test_cli_process_serves_over_http_and_reports(store_root, tmp_path):
                 RuntimeEnv.POD_IP: host, AgentEnv.PORT: str(port), AgentEnv.STATE_DIR: str(tmp_path / "state"),
                 "PYTHONPATH": str(REPO)})
     proc = subprocess.Popen([sys.executable, "-m", "ecc_workloads.cli_agent", "--store", str(store_root),
-                             "--max-seconds", "60"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--max-seconds", "60", "--no-auth"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     base = f"http://{host}:{port}"
     try:
         deadline = time.monotonic() + 60

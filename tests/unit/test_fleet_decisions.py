@@ -474,6 +474,14 @@ def test_daemonset_runs_the_agent_on_the_selected_nodes():
     assert env[RuntimeEnv.NODE_NAME]["valueFrom"]["fieldRef"]["fieldPath"] == "spec.nodeName"
     assert env[RuntimeEnv.POD_IP]["valueFrom"]["fieldRef"]["fieldPath"] == "status.podIP"
     assert ctr["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": 8091}
+    # the API's bearer tokens: the fleet's Secret, mounted read-only where the agent reads them
+    assert env[AgentEnv.API_TOKENS_DIR]["value"] == "/etc/ecc/agent-api"
+    assert {"name": "api-tokens", "mountPath": "/etc/ecc/agent-api", "readOnly": True} in ctr["volumeMounts"]
+    assert {"name": "api-tokens", "secret": {"secretName": f"ecc-fleet-{FLEET}-api"}} in pod["volumes"]
+    api = fd.api_secret_manifest(fd.FleetRef(namespace=NS, name=FLEET, uid="uid-f", generation=1),
+                                 {"predict": "p" * 20, "feedback": "f" * 20, "admin": "a" * 20, "extra": "x"})
+    assert api["stringData"] == {"predict": "p" * 20, "feedback": "f" * 20, "admin": "a" * 20}
+    assert api["metadata"]["ownerReferences"][0]["uid"] == "uid-f"
     ann = ds["spec"]["template"]["metadata"]["annotations"]
     assert ann == {"prometheus.io/scrape": "true", "prometheus.io/port": "8091", "prometheus.io/path": "/metrics"}
     assert ds["spec"]["updateStrategy"]["rollingUpdate"]["maxUnavailable"] == "25%"
