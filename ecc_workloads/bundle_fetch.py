@@ -138,11 +138,8 @@ def fetch_bundle(store, bucket: str, key: str, dest: Path) -> Fetched:
 
 
 def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def fetch_bundle_command(storage_uri: str, dest: str) -> None:

@@ -25,3 +25,55 @@ def publish_tiny_fleet(root: Path, node: str, *, blocks: list[int], seed: int) -
                            poll_interval_seconds=1, report_interval_seconds=1)
     store.put(StoreLayout.desired_state(NS, FLEET), desired.model_dump_json().encode())
     return key
+
+
+def start_agent_process(store_root: Path, node: str, host: str, state_dir: Path, *args: str,
+                        env: dict[str, str] | None = None, ready_timeout_s: float = 90):
+    """`python -m ecc_workloads.cli_agent` on `host` (a loopback address) serving `store_root`;
+    (process, httpx client) once /readyz answers 200 (probes need no token)."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+    import pytest
+
+    from ecc_workloads.contracts import AgentEnv, AgentPaths, RuntimeEnv
+
+    with socket.socket() as s:
+        s.bind((host, 0))
+        port = s.getsockname()[1]
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("ECC_")}
+    full_env.update({AgentEnv.FLEET: FLEET, AgentEnv.FLEET_NAMESPACE: NS, RuntimeEnv.NODE_NAME: node,
+                     RuntimeEnv.POD_IP: host, AgentEnv.PORT: str(port), AgentEnv.STATE_DIR: str(state_dir),
+                     "PYTHONPATH": str(Path(__file__).resolve().parents[1]), **(env or {})})
+    proc = subprocess.Popen([sys.executable, "-m", "ecc_workloads.cli_agent", "--store", str(store_root), *args],
+                            env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    client = httpx.Client(base_url=f"http://{host}:{port}", timeout=30)
+    deadline = time.monotonic() + ready_timeout_s
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"the agent exited: {proc.communicate()[1][-3000:]}")
+        try:
+            if client.get(AgentPaths.READY).status_code == 200:
+                return proc, client
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"the agent was not ready in {ready_timeout_s:.0f} s: {proc.communicate()[1][-3000:]}")
+        time.sleep(0.2)
+
+
+def stop_agent_process(proc, client) -> str:
+    """SIGTERM, wait, check a clean exit; the agent's stderr."""
+    import signal
+
+    client.close()
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err[-3000:]
+    assert "Traceback" not in err, err[-3000:]
+    return err

@@ -125,23 +125,11 @@ class Kube:
     # ------------------------------------------------------------------ writes
     def create_job(self, manifest: dict) -> bool:
         """Create the Job; an existing Job of that name is adopted (returns False)."""
-        try:
-            self.batch.create_namespaced_job(manifest["metadata"]["namespace"], manifest)
-            return True
-        except ApiException as exc:
-            if exc.status == 409:
-                return False
-            raise
+        return _create_once(self.batch.create_namespaced_job, manifest)
 
     def create_if_absent(self, manifest: dict) -> bool:
         """Create a Secret unless one of that name exists (never read nor overwritten); True if created."""
-        try:
-            self.core.create_namespaced_secret(manifest["metadata"]["namespace"], manifest)
-            return True
-        except ApiException as exc:
-            if exc.status == 409:
-                return False
-            raise
+        return _create_once(self.core.create_namespaced_secret, manifest)
 
     def delete_job(self, namespace: str, name: str) -> None:
         try:
@@ -215,6 +203,17 @@ def _secret_with_data(manifest: dict) -> dict:
     out["data"] = {**(manifest.get("data") or {}),
                    **{k: base64.b64encode(v.encode()).decode() for k, v in manifest["stringData"].items()}}
     return out
+
+
+def _create_once(create, manifest: dict) -> bool:
+    """create(namespace, manifest); False when an object of that name exists already."""
+    try:
+        create(manifest["metadata"]["namespace"], manifest)
+        return True
+    except ApiException as exc:
+        if exc.status == 409:
+            return False
+        raise
 
 
 def store_settings_from_secret(data: dict[str, str], bucket: str) -> StoreSettings:

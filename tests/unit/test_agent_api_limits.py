@@ -7,67 +7,30 @@ Hypothesis-generated bodies."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agentkit import FLEET, LABELS, NS, publish_tiny_fleet
-from ecc_workloads.contracts import AgentApiLimits, AgentEnv, AgentPaths, AgentReport, RuntimeEnv
+from agentkit import LABELS, publish_tiny_fleet, start_agent_process, stop_agent_process
+from ecc_workloads.contracts import AgentApiLimits, AgentPaths, AgentReport
 
-REPO = Path(__file__).resolve().parents[2]
 NODE = "edge-fuzz"
 HOST = "127.0.0.4"
 
 
-def _free_port(host: str) -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def agent(tmp_path_factory):
-    """(base URL, client) of a real agent serving a tiny published student."""
+    """A real agent serving a tiny published student; its HTTP client."""
     root = tmp_path_factory.mktemp("store")
     publish_tiny_fleet(root, NODE, blocks=[1], seed=3)
-    port = _free_port(HOST)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ECC_")}
-    env.update({AgentEnv.FLEET: FLEET, AgentEnv.FLEET_NAMESPACE: NS, RuntimeEnv.NODE_NAME: NODE,
-                RuntimeEnv.POD_IP: HOST, AgentEnv.PORT: str(port),
-                AgentEnv.STATE_DIR: str(tmp_path_factory.mktemp("state")), "PYTHONPATH": str(REPO)})
-    proc = subprocess.Popen([sys.executable, "-m", "ecc_workloads.cli_agent", "--store", str(root),
-                             "--max-seconds", "600", "--no-auth"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    base = f"http://{HOST}:{port}"
-    client = httpx.Client(base_url=base, timeout=30)
-    deadline = time.monotonic() + 90
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"the agent exited: {proc.communicate()[1][-3000:]}")
-        try:
-            if client.get(AgentPaths.READY).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"the agent was not ready in 90 s: {proc.communicate()[1][-3000:]}")
-        time.sleep(0.2)
+    proc, client = start_agent_process(root, NODE, HOST, tmp_path_factory.mktemp("state"),
+                                       "--max-seconds", "600", "--no-auth")
     yield client
-    client.close()
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0, err[-3000:]
-    assert "Traceback" not in err, err[-3000:]
+    stop_agent_process(proc, client)
 
 
 def feedback_total(client) -> int:

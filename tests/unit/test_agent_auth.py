@@ -6,7 +6,6 @@ a restart. Without tokens and without --no-auth the agent refuses to start."""
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -16,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from agentkit import FLEET, LABELS, NS, publish_tiny_fleet
+from agentkit import FLEET, LABELS, NS, publish_tiny_fleet, start_agent_process, stop_agent_process
 from ecc_workloads.agent_auth import ApiTokens
 from ecc_workloads.contracts import AgentEnv, AgentPaths, AgentReport, RuntimeEnv
 
@@ -59,30 +58,10 @@ def store_root(tmp_path_factory):
 def agent(store_root, tmp_path_factory):
     tokens_dir = tmp_path_factory.mktemp("api-tokens")
     write_tokens(tokens_dir, TOKENS)
-    port = _free_port(HOST)
-    env = _env(port, tmp_path_factory.mktemp("state"))
-    env[AgentEnv.API_TOKENS_DIR] = str(tokens_dir)
-    proc = subprocess.Popen([sys.executable, "-m", "ecc_workloads.cli_agent", "--store", str(store_root),
-                             "--max-seconds", "600"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    client = httpx.Client(base_url=f"http://{HOST}:{port}", timeout=30)
-    deadline = time.monotonic() + 90
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"the agent exited: {proc.communicate()[1][-3000:]}")
-        try:
-            if client.get(AgentPaths.READY).status_code == 200:  # probes need no token
-                break
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, "agent not ready after 90 s"
-        time.sleep(0.2)
+    proc, client = start_agent_process(store_root, NODE, HOST, tmp_path_factory.mktemp("state"),
+                                       "--max-seconds", "600", env={AgentEnv.API_TOKENS_DIR: str(tokens_dir)})
     yield client, tokens_dir
-    client.close()
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0, err[-3000:]
-    assert "bearer tokens from" in err
+    assert "bearer tokens from" in stop_agent_process(proc, client)
 
 
 def bearer(token: str) -> dict[str, str]:
