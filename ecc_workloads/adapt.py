@@ -29,7 +29,7 @@ import json
 import math
 import random
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -388,10 +388,68 @@ class EdgeUpdate:
     delta: ModuleDelta
 
 
-def decode_upload(blob: bytes) -> EdgeUpdate:
+MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+"""An upload larger than this is refused unread (the shipped student's whole fp32 blocks are ~55 MB)."""
+MAX_UPLOAD_RANK = 64
+MAX_DELTA_ELEMENTS = 4 * 1024 * 1024
+"""Elements of one parameter's change when no expected shapes are given (MiniLM's largest is 590k)."""
+
+ParamShapes = Mapping[str, Mapping[str, tuple[int, ...]]]
+"""module -> parameter -> shape (``parameter_shapes`` of the cloud model)."""
+
+
+def parameter_shapes(model) -> dict[str, dict[str, tuple[int, ...]]]:
+    """module -> parameter -> shape of every module a ModularEncoder holds."""
+    return {name: {k: tuple(p.shape) for k, p in model.module(name).named_parameters()}
+            for name in model.module_names()}
+
+
+def check_upload_shapes(blob: bytes, shapes: ParamShapes | None = None, max_rank: int = MAX_UPLOAD_RANK) -> None:
+    """From the header alone, before any tensor is decoded or multiplied: every factor pair is 2-D
+    with a rank of at most ``max_rank`` and inner sizes that agree, and every change (B @ A, or a
+    full tensor) has the shape of the parameter it changes (``shapes``; without them, at most
+    MAX_DELTA_ELEMENTS elements). A forged pair such as A (1, 10⁵) and B (10⁵, 1) would
+    otherwise make a 40 GB product."""
+    if len(blob) > MAX_UPLOAD_BYTES:
+        raise UploadRejected(f"upload of {len(blob)} bytes, more than {MAX_UPLOAD_BYTES}")
+    header = {k: v for k, v in _header(blob).items() if k != "__metadata__" and not k.endswith(":scale")}
+    changes: dict[str, tuple[int, ...]] = {}
+    for name, info in header.items():
+        shape = tuple(int(x) for x in info.get("shape") or ())
+        if name.endswith("@B"):
+            if name[:-1] + "A" not in header:
+                raise UploadRejected(f"factor {name!r} has no matching @A")
+            continue
+        if name.endswith("@A"):
+            b_name = name[:-1] + "B"
+            if b_name not in header:
+                raise UploadRejected(f"factor {name!r} has no matching @B")
+            b_shape = tuple(int(x) for x in header[b_name].get("shape") or ())
+            if len(shape) != 2 or len(b_shape) != 2 or shape[0] != b_shape[1]:
+                raise UploadRejected(f"factors of {name[:-2]!r}: A {shape} and B {b_shape} do not make B @ A")
+            if not 1 <= shape[0] <= max_rank:
+                raise UploadRejected(f"factors of {name[:-2]!r}: rank {shape[0]}, at most {max_rank} is accepted")
+            changes[name[:-2]] = (b_shape[0], shape[1])
+        else:
+            changes[name] = shape
+    for name, shape in changes.items():
+        module, _, key = name.partition("/")
+        if shapes is not None:
+            want = (shapes.get(module) or {}).get(key)
+            if want is None:
+                raise UploadRejected(f"{name}: the cloud model has no such parameter")
+            if tuple(want) != shape:
+                raise UploadRejected(f"{name}: change of shape {shape}, the parameter is {tuple(want)}")
+        elif math.prod(shape) > MAX_DELTA_ELEMENTS:
+            raise UploadRejected(f"{name}: change of shape {shape} has more than {MAX_DELTA_ELEMENTS} elements")
+
+
+def decode_upload(blob: bytes, shapes: ParamShapes | None = None) -> EdgeUpdate:
     """Cloud side: verify an upload and return its full weight change per module
-    (LoRA factors are multiplied out: ``B @ A * lora_scale``)."""
+    (LoRA factors are multiplied out: ``B @ A * lora_scale``), after checking every shape
+    (:func:`check_upload_shapes`; ``shapes``: the cloud model's)."""
     manifest = verify_upload(blob)
+    check_upload_shapes(blob, shapes)
     tensors, _ = decode_tensors(blob)
     delta: ModuleDelta = {}
     for name, t in tensors.items():

@@ -98,6 +98,10 @@ class LocalDirStore:
             if p.is_file() and not p.name.endswith(".tmp") and str(p.relative_to(base)).startswith(prefix)
         )
 
+    def key_sizes(self, prefix: str) -> dict[str, int]:
+        """key -> size in bytes under ``prefix``, without reading any object."""
+        return {k: self._path(k).stat().st_size for k in self.list_keys(prefix)}
+
 
 class BucketKeys:
     """Adapts ``ecc_workloads.store.Store`` (s3:// URIs) to keys inside its bucket."""
@@ -118,6 +122,12 @@ class BucketKeys:
         from ecc_workloads.store import parse_s3_uri
 
         return [parse_s3_uri(u).key for u in self.store.list(self.store.uri(prefix))]
+
+    def key_sizes(self, prefix: str) -> dict[str, int]:
+        """key -> size in bytes under ``prefix``, from one listing (no object is read)."""
+        from ecc_workloads.store import parse_s3_uri
+
+        return {parse_s3_uri(u).key: n for u, n in self.store.list_sizes(self.store.uri(prefix)).items()}
 
 
 def _exists(store: BlobStore, key: str) -> bool:

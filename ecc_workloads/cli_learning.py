@@ -36,6 +36,8 @@ from ecc_workloads.contracts import JobReport, RuntimeEnv, StoreLayout
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False)
 console = Console(stderr=True)
+MAX_DELTAS_READ = 10_000
+"""Deltas one merge-back round reads at most (one per node of a fleet); the rest are reported."""
 
 
 # ---------------------------------------------------------------------- helpers
@@ -329,9 +331,16 @@ def merge_back(
         held = read_split(holdout, holdout_split)
         prefix = StoreLayout.deltas_prefix(namespace, fleet, revision)
         updates, unreadable = [], {}
-        for key in kv.list_keys(prefix):
+        shapes = adapt.parameter_shapes(cloud)
+        sizes = sorted(kv.key_sizes(prefix).items())
+        for key, size in sizes[MAX_DELTAS_READ:]:
+            unreadable[key] = f"not read: more than {MAX_DELTAS_READ} deltas in one round"
+        for key, size in sizes[:MAX_DELTAS_READ]:
+            if size > adapt.MAX_UPLOAD_BYTES:  # refused from the listing: never read into memory
+                unreadable[key] = f"not read: {size} bytes, more than {adapt.MAX_UPLOAD_BYTES}"
+                continue
             try:
-                updates.append(adapt.decode_upload(kv.get(key)))
+                updates.append(adapt.decode_upload(kv.get(key), shapes))
             except Exception as exc:  # noqa: BLE001 - one bad upload never blocks a round
                 unreadable[key] = f"{exc.__class__.__name__}: {exc}"
         console.print(f"{len(updates)} deltas under {prefix} ({len(unreadable)} unreadable)")

@@ -139,6 +139,8 @@ def _policy(kube: Kube, ns: str, fleet: str) -> tuple[fd.PolicyView | None, tupl
 REPORT_READERS = 8
 """Concurrent GETs of changed reports: each is a small object, so latency, not bandwidth, bounds them."""
 _READ_POOL = ThreadPoolExecutor(max_workers=REPORT_READERS, thread_name_prefix="ecc-report-read")
+MAX_REPORT_BYTES = 256 * 1024
+"""A report is ~2 KB; a larger object under reports/ is refused from the listing, never read."""
 
 
 def _get_report(store, bucket: str, key: str, node: str) -> AgentReport:
@@ -168,6 +170,10 @@ def read_reports(store, ref: fd.FleetRef, cache: ReportCache) -> tuple[dict[str,
             continue
         bad = cache.errors.get(node)
         if bad is not None and bad[0] == etag:
+            continue
+        if (obj.size or 0) > MAX_REPORT_BYTES:
+            cache.errors[node] = (etag, f"{key}: {obj.size} bytes, more than {MAX_REPORT_BYTES}: not read")
+            cache.entries.pop(node, None)
             continue
         changed.append((node, key, etag))
     futures = [(node, key, etag, _READ_POOL.submit(_get_report, store, bucket, key, node))

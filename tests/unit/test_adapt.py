@@ -135,6 +135,36 @@ def test_verify_rejects_text_token_ids_and_embeddings(setup, rows):
     adapt.verify_upload(blob, [r.text for r in rows])
 
 
+def test_forged_factor_shapes_are_refused_before_any_product(setup):
+    """A (1, 10⁵) and B (10⁵, 1) would make a 40 GB B @ A: refused from the header. Wrong shapes,
+    unknown parameters, high ranks and oversized uploads too; the real upload passes."""
+    import tracemalloc
+
+    sub, manifests, result = setup
+    blob = adapt.build_upload(result, manifests["s02"], "edge-1", UploadSettings())
+    meta = json.loads(json.loads(blob[8 : 8 + int.from_bytes(blob[:8], "little")])["__metadata__"]["ecc"])
+    shapes = adapt.parameter_shapes(sub)
+    assert adapt.decode_upload(blob, shapes).delta  # the honest upload
+    q = "block.0/attention.self.query.weight"
+    bomb = {f"{q}@A": torch.zeros(1, 100_000), f"{q}@B": torch.zeros(100_000, 1)}
+    for s in (shapes, None):  # the product would be attempted after these checks, not before
+        with pytest.raises(UploadRejected, match="is \\(|more than"):
+            adapt.decode_upload(_blob(bomb, meta), s)
+    want = shapes["block.0"]["attention.self.query.weight"]
+    cases = {
+        "do not make B @ A": {f"{q}@A": torch.zeros(2, want[1]), f"{q}@B": torch.zeros(want[0], 3)},
+        "rank 65": {f"{q}@A": torch.zeros(65, want[1]), f"{q}@B": torch.zeros(want[0], 65)},
+        "no such parameter": {"block.0/attention.self.nope.weight": torch.zeros(2, 2)},
+        "no matching @A": {f"{q}@B": torch.zeros(want[0], 2)},
+        "the parameter is": {q: torch.zeros(want[0] + 1, want[1])},
+    }
+    for needle, tensors in cases.items():
+        with pytest.raises(UploadRejected, match=needle):
+            adapt.decode_upload(_blob(tensors, meta), shapes)
+    with pytest.raises(UploadRejected, match="more than"):
+        adapt.check_upload_shapes(b"\0" * (adapt.MAX_UPLOAD_BYTES + 1))
+
+
 def test_feedback_selection_respects_cloud_assist():
     items = [
         FeedbackItem(text="cancel it", label="cancel_order", source="user"),

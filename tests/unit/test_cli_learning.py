@@ -4,6 +4,7 @@ import json
 
 import pytest
 import torch
+from safetensors.torch import save as save_tensors
 from typer.testing import CliRunner
 
 from ecc_workloads import adapt, bundles, cli_learning, modular
@@ -26,7 +27,7 @@ def _write_corpus(path):
         (path / f"{name}.jsonl").write_text("\n".join(lines) + "\n")
 
 
-def test_distill_then_merge_back(tmp_path):
+def test_distill_then_merge_back(tmp_path, monkeypatch):
     corpus, store_dir = tmp_path / "corpus", tmp_path / "store"
     _write_corpus(corpus)
     runner = CliRunner()
@@ -54,14 +55,22 @@ def test_distill_then_merge_back(tmp_path):
         result = adapt.adapt_locally(sub, tok, rows, adapt.LoraSettings(rank=2, epochs=1, lr=1e-4))
         kv.put(StoreLayout.delta("shop", "fleet-1", 1, node), adapt.build_upload(result, s0, node, adapt.UploadSettings()))
     kv.put(StoreLayout.delta("shop", "fleet-1", 1, "edge-c"), b"not a delta")
+    # an upload too large to read (refused from the listing) and a factor bomb (refused from its header)
+    monkeypatch.setattr(adapt, "MAX_UPLOAD_BYTES", 1024 * 1024)
+    kv.put(StoreLayout.delta("shop", "fleet-1", 1, "edge-d"), b"\0" * (1024 * 1024 + 1))
+    honest = kv.get(StoreLayout.delta("shop", "fleet-1", 1, "edge-a"))
+    meta = json.loads(honest[8:8 + int.from_bytes(honest[:8], "little")])["__metadata__"]
+    q = "block.0/attention.self.query.weight"
+    kv.put(StoreLayout.delta("shop", "fleet-1", 1, "edge-e"), save_tensors(
+        {f"{q}@A": torch.zeros(1, 100_000), f"{q}@B": torch.zeros(100_000, 1)}, metadata=meta))
     res = runner.invoke(cli_learning.app, ["merge-back", *common, "--fleet", "fleet-1", "--revision", "1",
                                            "--candidate-revision", "2", "--profile", "teacher", "--profile", "s0",
                                            "--profile", "s01", "--holdout", str(corpus), "--method", "median",
                                            "--gate-tolerance", "0.05", "--max-slice-drop", "0.2", "--max-length", "32"])
     assert res.exit_code == 0, res.output
     report = JobReport.model_validate_json((store_dir / StoreLayout.job_report("shop", "fleet-1", "merge-back-1")).read_text())
-    assert report.succeeded and report.metrics["updates_accepted"] == 2 and report.metrics["updates_rejected"] == 1
-    assert "edge-c" in report.message
+    assert report.succeeded and report.metrics["updates_accepted"] == 2 and report.metrics["updates_rejected"] == 3
+    assert "edge-c" in report.message and "edge-d" in report.message and "edge-e" in report.message
     assert report.metrics["gate_passed"] == 1.0, report.message
     assert sorted(report.bundles) == sorted(StoreLayout.candidate_manifest("shop", "intent", 2, p) for p in ("teacher", "s0", "s01"))
     cand = bundles.read_manifest(kv, StoreLayout.candidate_manifest("shop", "intent", 2, "s0"))

@@ -436,13 +436,14 @@ def test_drift_comes_from_the_fleet_controllers_reports_read_once_per_etag():
     prefix = StoreLayout.reports_prefix("demo", "edge")
     objects = {f"{prefix}a.json": ("e1", AgentReport(node="a", fleet="edge", seq=1, time=t(0), state="Ready",
                                                       revision=1, drift_score=0.5).model_dump_json().encode()),
-               f"{prefix}b.json": ("e1", b"not json")}
+               f"{prefix}b.json": ("e1", b"not json"),
+               f"{prefix}huge.json": ("e1", b" " * (fh.MAX_REPORT_BYTES + 1))}
     gets = []
 
     class FakeStore:
         settings = SimpleNamespace(bucket="ecc-fleet")
         client = SimpleNamespace(list_objects=lambda bucket, prefix, recursive: [
-            SimpleNamespace(object_name=k, etag=e) for k, (e, _) in objects.items() if k.startswith(prefix)])
+            SimpleNamespace(object_name=k, etag=e, size=len(b)) for k, (e, b) in objects.items() if k.startswith(prefix)])
 
         def get_json(self, uri, model):
             key = uri[len("s3://ecc-fleet/"):]
@@ -454,13 +455,14 @@ def test_drift_comes_from_the_fleet_controllers_reports_read_once_per_etag():
     fh.RUNTIME.report_uids[("demo", "edge")] = ref.uid
     try:
         reports, errors = fh.read_reports(FakeStore(), ref, cache)
-        assert list(reports) == ["a"] and len(errors) == 1 and len(gets) == 2  # the bad one is skipped, not raised
+        assert list(reports) == ["a"] and len(errors) == 2 and len(gets) == 2  # bad ones skipped, not raised
+        assert any("huge.json" in e and "not read" in e for e in errors)  # too large: refused from the listing
         assert fh.drift_summaries("demo", "edge") == [pd.NodeDrift("a", 1, 0.5, t(0))]
         fh.read_reports(FakeStore(), ref, cache)
         assert len(gets) == 2  # unchanged: no GET
         objects[f"{prefix}a.json"] = ("e2", AgentReport(node="a", fleet="edge", seq=2, time=t(1), state="Ready",
                                                          revision=1, drift_score=0.9).model_dump_json().encode())
-        del objects[f"{prefix}b.json"]
+        del objects[f"{prefix}b.json"], objects[f"{prefix}huge.json"]
         fh.read_reports(FakeStore(), ref, cache)
         assert fh.drift_summaries("demo", "edge") == [pd.NodeDrift("a", 1, 0.9, t(1))]
         assert gets[2:] == [f"{prefix}a.json"] and list(cache.entries) == ["a"] and not cache.errors
