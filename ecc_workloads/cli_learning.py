@@ -41,6 +41,16 @@ MAX_DELTAS_READ = 10_000
 
 
 # ---------------------------------------------------------------------- helpers
+def read_desired_state(kv, namespace: str, fleet: str):
+    """The fleet's DesiredState (who its members are), or None if it cannot be read."""
+    from ecc_workloads.contracts import DesiredState
+
+    try:
+        return DesiredState.model_validate_json(kv.get(StoreLayout.desired_state(namespace, fleet)))
+    except Exception:  # noqa: BLE001 - missing or unreadable: every delta is refused, saying why
+        return None
+
+
 def open_store(target: str):
     """A key-addressed store: ``s3://bucket`` (StoreEnv settings) or a local directory."""
     from ecc_workloads.bundles import BucketKeys, LocalDirStore
@@ -310,6 +320,10 @@ def merge_back(
         "(> 0; AdaptationPolicy evaluationGate.minImprovement)"),
     max_slice_drop: float = typer.Option(0.05),
     max_update_norm: Optional[float] = typer.Option(None),
+    clip_multiple: float = typer.Option(3.0, min=0, help="scale an update down to this multiple of the round's "
+                                        "median norm (0: off; a node's own clipping is not trusted)"),
+    max_weight_multiple: float = typer.Option(10.0, min=1, help="fedavg: a node's sample count weighs at most "
+                                              "this multiple of the round's median"),
     max_length: int = typer.Option(64),
     report: Optional[str] = typer.Option(None, help=f"JobReport target; default ${RuntimeEnv.REPORT_URI} or the store's report key"),
 ) -> None:
@@ -322,7 +336,8 @@ def merge_back(
     try:
         settings = merge.MergeSettings(method=method, trim_fraction=trim_fraction, coefficient=coefficient,
                                        min_updates=min_updates, gate_tolerance=gate_tolerance,
-                                       max_slice_drop=max_slice_drop, max_update_norm=max_update_norm)
+                                       max_slice_drop=max_slice_drop, max_update_norm=max_update_norm,
+                                       clip_multiple=clip_multiple or None, max_weight_multiple=max_weight_multiple)
         kv = open_store(store)
         fetch = bundles.store_fetcher(kv)
         manifests = [bundles.read_manifest(kv, StoreLayout.bundle_manifest(namespace, teacher, revision, p)) for p in profile]
@@ -335,14 +350,21 @@ def merge_back(
         sizes = sorted(kv.key_sizes(prefix).items())
         for key, size in sizes[MAX_DELTAS_READ:]:
             unreadable[key] = f"not read: more than {MAX_DELTAS_READ} deltas in one round"
+        desired = read_desired_state(kv, namespace, fleet)
         for key, size in sizes[:MAX_DELTAS_READ]:
             if size > adapt.MAX_UPLOAD_BYTES:  # refused from the listing: never read into memory
                 unreadable[key] = f"not read: {size} bytes, more than {adapt.MAX_UPLOAD_BYTES}"
                 continue
             try:
-                updates.append(adapt.decode_upload(kv.get(key), shapes))
+                update = adapt.decode_upload(kv.get(key), shapes)
             except Exception as exc:  # noqa: BLE001 - one bad upload never blocks a round
                 unreadable[key] = f"{exc.__class__.__name__}: {exc}"
+                continue
+            problem = merge.membership_problem(key.rsplit("/", 1)[-1].removesuffix(".safetensors"), update, desired)
+            if problem:
+                unreadable[key] = problem
+            else:
+                updates.append(update)
         console.print(f"{len(updates)} deltas under {prefix} ({len(unreadable)} unreadable)")
         result = merge.merge_back(cloud, updates, settings,
                                   lambda m: evaluate_slices(m, tok, held, list(m.profiles), max_length),
@@ -402,6 +424,12 @@ def merge_back(
             console.print(f"[yellow]rejected[/yellow] {node}: {why}")
         metrics["seconds"] = round(time.perf_counter() - t0, 3)
         rejected_note = f"; rejected: {', '.join(sorted({**result.rejected, **unreadable}))}" if (result.rejected or unreadable) else ""
+        if result.clipped:
+            rejected_note += "; scaled down to " + f"{settings.clip_multiple:g}x the median norm: " + ", ".join(
+                f"{node} (norm {norm:.3g})" for node, norm in sorted(result.clipped.items()))
+            metrics["updates_clipped"] = float(len(result.clipped))
+        for note in result.notes:
+            rejected_note += f"; {note}"
         job = JobReport(job="merge-back", succeeded=True, bundles=keys, metrics=metrics, message=message + rejected_note,
                         started_at=started.isoformat(), finished_at=datetime.now(timezone.utc).isoformat())
         write_report(job, target)

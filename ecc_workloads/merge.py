@@ -49,6 +49,12 @@ class MergeSettings(BaseModel):
     gate_tolerance: float = Field(0.0, ge=0, le=1, description="allowed drop of the mean held-out score")
     max_slice_drop: float = Field(0.05, ge=0, le=1, description="allowed drop on any single held-out slice")
     max_update_norm: float | None = Field(None, gt=0, description="reject updates whose L2 norm exceeds this")
+    clip_multiple: float | None = Field(
+        3.0, gt=0, description="server-side clipping: an update whose global L2 norm exceeds this multiple of the "
+        "round's median norm is scaled down to it (None: off). A node's own clipping is not trusted")
+    max_weight_multiple: float = Field(
+        10.0, ge=1, description="fedavg: a node's sample count weighs at most this multiple of the round's median "
+        "(a node's num_samples is its own claim)")
 
 
 # ---------------------------------------------------------------------- tensor maths (pure)
@@ -156,6 +162,57 @@ def update_problem(
     return None
 
 
+def membership_problem(key_node: str, update: EdgeUpdate, desired) -> str | None:
+    """Why a delta stored under ``key_node``'s key is not that fleet member's, or None: its
+    manifest must name the same node, the node must be in the fleet's desired state (a
+    contracts.DesiredState) and its tier must serve the delta's profile."""
+    m = update.manifest
+    if m.node != key_node:
+        return f"the delta under node {key_node}'s key claims to be node {m.node!r}'s"
+    if desired is None:
+        return "the fleet's desired state is unreadable: its members are unknown"
+    tier = desired.node_tiers.get(key_node)
+    if tier is None:
+        return f"node {key_node} is not a member of fleet {desired.namespace}/{desired.fleet}"
+    profiles = {t.tier: t.profile for t in (*desired.previous, *desired.target)}
+    if profiles.get(tier) != m.profile:
+        return f"node {key_node}: a delta of profile {m.profile!r}, its tier {tier!r} serves {profiles.get(tier)!r}"
+    return None
+
+
+def global_norm(delta: ModuleDelta) -> float:
+    return math.sqrt(sum(float(t.double().pow(2).sum()) for params in delta.values() for t in params.values()))
+
+
+def clip_to_median(deltas: Sequence[ModuleDelta], multiple: float) -> tuple[list[ModuleDelta], dict[int, float]]:
+    """Each delta whose global norm exceeds ``multiple`` x the median norm, scaled down to that
+    bound; returns the deltas and {index: norm before} of the clipped ones. A single update is
+    its own median (nothing to compare it with)."""
+    norms = [global_norm(d) for d in deltas]
+    ordered = sorted(norms)
+    m = len(ordered)
+    median = ordered[(m - 1) // 2] if m % 2 else (ordered[m // 2 - 1] + ordered[m // 2]) / 2
+    bound = multiple * median
+    out, clipped = [], {}
+    for i, (d, n) in enumerate(zip(deltas, norms)):
+        if bound > 0 and n > bound:
+            factor = bound / n
+            out.append({mod: {k: t * factor for k, t in params.items()} for mod, params in d.items()})
+            clipped[i] = n
+        else:
+            out.append(d)
+    return out, clipped
+
+
+def bounded_weights(samples: Sequence[int], max_multiple: float) -> list[float]:
+    """Sample counts as aggregation weights, none above ``max_multiple`` x their median (and at
+    least 1: a node that claims nothing still counts once)."""
+    ordered = sorted(max(1, int(n)) for n in samples)
+    m = len(ordered)
+    median = ordered[(m - 1) // 2] if m % 2 else (ordered[m // 2 - 1] + ordered[m // 2]) / 2
+    return [float(min(max(1, int(n)), max_multiple * median)) for n in samples]
+
+
 def manifest_hashes(manifests) -> dict[str, dict[str, str]]:
     """profile -> module -> sha256, from a revision's BundleManifests."""
     return {m.profile: {ref.name: ref.sha256 for ref in m.modules} for m in manifests}
@@ -199,6 +256,9 @@ class MergeResult:
     current_metrics: dict[str, float] = field(default_factory=dict)
     candidate_metrics: dict[str, float] = field(default_factory=dict)
     changed_modules: list[str] = field(default_factory=list)
+    clipped: dict[str, float] = field(default_factory=dict)
+    """node -> its update's norm before the server scaled it down"""
+    notes: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -229,9 +289,16 @@ def merge_back(
             result.accepted.append(u.manifest.node)
     if len(good) < settings.min_updates:
         return result
+    deltas = [u.delta for u in good]
+    if settings.clip_multiple is not None:
+        deltas, clipped = clip_to_median(deltas, settings.clip_multiple)
+        result.clipped = {good[i].manifest.node: norm for i, norm in clipped.items()}
+    if settings.method != "fedavg" and len(good) < 3:
+        result.notes.append(f"{settings.method} of {len(good)} update(s) leaves none out: it is their mean "
+                            "(robust from 3 updates on)")
     agg, result.contributors = aggregate_deltas(
-        [u.delta for u in good], [u.manifest.num_samples for u in good], settings.method, settings.trim_fraction
-    )
+        deltas, bounded_weights([u.manifest.num_samples for u in good], settings.max_weight_multiple),
+        settings.method, settings.trim_fraction)
     result.changed_modules = sorted(agg)
     candidate = apply_update(cloud, agg, settings.coefficient)
     candidate.eval()

@@ -127,7 +127,7 @@ def policy_events(kube, ns: str, name: str) -> list[tuple[str, str, str]]:
 # The test
 # ---------------------------------------------------------------------------
 def test_drift_fires_a_round_whose_merge_back_becomes_revision_two(kube, ns, operator, corpus, cluster,
-                                                                   store_client):
+                                                                   store_client, request):
     from kubernetes import client
 
     custom = client.CustomObjectsApi(kube)
@@ -139,10 +139,19 @@ def test_drift_fires_a_round_whose_merge_back_becomes_revision_two(kube, ns, ope
                                            teacher("shop", ns, corpus_uri, serving={"mode": "none"}))
     t1 = wait_phase(kube, ns, "shop", "Ready", operator, revision=1)
 
-    # 2. The fleet (no node matches: no agent runs) on revision 1.
+    # 2. The fleet on revision 1, over two fake (KWOK) nodes: merge-back takes deltas of members only,
+    # and the fleet's desired state says who they are. Their deltas come from this test, not agents.
+    core = client.CoreV1Api(kube)
+    members = sorted(n.metadata.name for n in core.list_node(
+        label_selector=f"{c.NODE_KIND_LABEL}={c.NODE_KIND_KWOK}").items)[:2]
+    assert len(members) == 2, "the test cluster has fake nodes"
+    for n in members:
+        core.patch_node(n, {"metadata": {"labels": {"ecc.dev/policy-test": ns}}})
+    request.addfinalizer(lambda: [core.patch_node(n, {"metadata": {"labels": {"ecc.dev/policy-test": None}}})
+                                  for n in members])
     custom.create_namespaced_custom_object(G, V, ns, EDGE_FLEET.plural, {
         "apiVersion": f"{G}/{V}", "kind": "EdgeFleet", "metadata": {"name": "edge", "namespace": ns},
-        "spec": {"teacherRef": {"name": "shop"}, "nodeSelector": {"matchLabels": {"ecc.dev/policy-test": "none"}},
+        "spec": {"teacherRef": {"name": "shop"}, "nodeSelector": {"matchLabels": {"ecc.dev/policy-test": ns}},
                  "tiers": [{"name": "all", "profile": "s02"}]}})
 
     def fleet_on_revision_one():
@@ -154,12 +163,20 @@ def test_drift_fires_a_round_whose_merge_back_becomes_revision_two(kube, ns, ope
         return st["targetRevision"] == 1
 
     wait_for("the fleet to run revision 1", fleet_on_revision_one, 30, operator)
+    def members_listed():
+        try:
+            desired = c.DesiredState.model_validate_json(read(store_client, bucket, c.StoreLayout.desired_state(ns, "edge")))
+        except Exception:  # noqa: BLE001 - not written yet
+            return None
+        return set(desired.node_tiers) == set(members)
+
+    wait_for("the fleet's desired state to list its two members", members_listed, 60, operator)
 
     # 3. Three agents report drift above the threshold; one delta arrives.
-    for i, node in enumerate(("sim-a", "sim-b", "sim-c")):
+    for i, node in enumerate((*members, "sim-c")):
         write_report(store_client, bucket, ns, "edge", node, seq=1, drift=0.7 + 0.05 * i)
-    deltas = build_deltas(cluster, ns, "shop", rows, ["sim-a", "sim-b"])
-    put(store_client, bucket, c.StoreLayout.delta(ns, "edge", 1, "sim-a"), deltas["sim-a"])
+    deltas = build_deltas(cluster, ns, "shop", rows, members)
+    put(store_client, bucket, c.StoreLayout.delta(ns, "edge", 1, members[0]), deltas[members[0]])
 
     # 4. The policy: a round fires on drift and waits for its quorum of 2.
     custom.create_namespaced_custom_object(G, V, ns, ADAPTATION_POLICY.plural, {
@@ -177,7 +194,7 @@ def test_drift_fires_a_round_whose_merge_back_becomes_revision_two(kube, ns, ope
     assert merge_jobs(kube, ns, "adapt") == []
 
     # 5. The second delta: the Job starts; the operator is killed and restarted while it runs.
-    put(store_client, bucket, c.StoreLayout.delta(ns, "edge", 1, "sim-b"), deltas["sim-b"])
+    put(store_client, bucket, c.StoreLayout.delta(ns, "edge", 1, members[1]), deltas[members[1]])
     wait_for("the merge-back Job to run",
              lambda: [j for j in merge_jobs(kube, ns, "adapt") if (j.status.active or 0) > 0], 60, operator,
              interval=0.3)

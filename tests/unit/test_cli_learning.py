@@ -8,7 +8,7 @@ from safetensors.torch import save as save_tensors
 from typer.testing import CliRunner
 
 from ecc_workloads import adapt, bundles, cli_learning, modular
-from ecc_workloads.contracts import JobReport, StoreLayout
+from ecc_workloads.contracts import DesiredState, DesiredTier, JobReport, StoreLayout
 from ecc_workloads.corpus import Example
 
 from _learning_rows import bitext_rows
@@ -50,11 +50,19 @@ def test_distill_then_merge_back(tmp_path, monkeypatch):
     s0 = bundles.read_manifest(kv, StoreLayout.bundle_manifest("shop", "intent", 1, "s0"))
     sub = bundles.load_submodel(s0, bundles.store_fetcher(kv))
     tok = modular.load_tokenizer()
-    for node, seed in (("edge-a", 1), ("edge-b", 2)):
+    for node, seed in (("edge-a", 1), ("edge-b", 2), ("edge-z", 3)):  # edge-z: not a member of the fleet
         rows = [adapt.FeedbackItem(text=t, label=y, source="user") for t, y, _ in bitext_rows(INTENTS, 10, seed=seed)]
         result = adapt.adapt_locally(sub, tok, rows, adapt.LoraSettings(rank=2, epochs=1, lr=1e-4))
         kv.put(StoreLayout.delta("shop", "fleet-1", 1, node), adapt.build_upload(result, s0, node, adapt.UploadSettings()))
     kv.put(StoreLayout.delta("shop", "fleet-1", 1, "edge-c"), b"not a delta")
+    # the fleet's members (the operator's desired state): edge-a and edge-b on a tier of profile s0
+    key_s0 = StoreLayout.bundle_manifest("shop", "intent", 1, "s0")
+    kv.put(StoreLayout.desired_state("shop", "fleet-1"), DesiredState(
+        namespace="shop", fleet="fleet-1", teacher="intent", generation=1, target_revision=1,
+        target=[DesiredTier(tier="t", profile="s0", manifest_key=key_s0)],
+        node_tiers={"edge-a": "t", "edge-b": "t"}).model_dump_json().encode())
+    # edge-a's delta copied under another node's key
+    kv.put(StoreLayout.delta("shop", "fleet-1", 1, "edge-y"), kv.get(StoreLayout.delta("shop", "fleet-1", 1, "edge-a")))
     # an upload too large to read (refused from the listing) and a factor bomb (refused from its header)
     monkeypatch.setattr(adapt, "MAX_UPLOAD_BYTES", 1024 * 1024)
     kv.put(StoreLayout.delta("shop", "fleet-1", 1, "edge-d"), b"\0" * (1024 * 1024 + 1))
@@ -69,8 +77,13 @@ def test_distill_then_merge_back(tmp_path, monkeypatch):
                                            "--gate-tolerance", "0.05", "--max-slice-drop", "0.2", "--max-length", "32"])
     assert res.exit_code == 0, res.output
     report = JobReport.model_validate_json((store_dir / StoreLayout.job_report("shop", "fleet-1", "merge-back-1")).read_text())
-    assert report.succeeded and report.metrics["updates_accepted"] == 2 and report.metrics["updates_rejected"] == 3
-    assert "edge-c" in report.message and "edge-d" in report.message and "edge-e" in report.message
+    assert report.succeeded and report.metrics["updates_accepted"] == 2 and report.metrics["updates_rejected"] == 5
+    for node in ("edge-c", "edge-d", "edge-e", "edge-y", "edge-z"):
+        assert node in report.message, report.message
+    said = " ".join(res.output.split())  # rich wraps long lines
+    assert "node edge-z is not a member of fleet shop/fleet-1" in said, said
+    assert "claims to be node 'edge-a'" in said, said
+    assert "median" in report.message  # 2 updates: the median is their mean, and the report says so
     assert report.metrics["gate_passed"] == 1.0, report.message
     assert sorted(report.bundles) == sorted(StoreLayout.candidate_manifest("shop", "intent", 2, p) for p in ("teacher", "s0", "s01"))
     cand = bundles.read_manifest(kv, StoreLayout.candidate_manifest("shop", "intent", 2, "s0"))

@@ -159,3 +159,42 @@ def test_apply_update_validates_targets(trained):
     before = copy.deepcopy(model.heads["s0"].weight)
     merge.apply_update(model, {"head.s0": {"weight": torch.ones_like(before)}})
     assert torch.equal(model.heads["s0"].weight, before), "apply_update must not modify its input"
+
+
+def test_server_side_clipping_and_bounded_weights_tame_one_scaled_node():
+    """Defaults a node cannot talk its way out of: its norm is clipped to 3x the round's median,
+    its sample count weighs at most 10x the median; a x50 update of 1 in 5 moves fedavg little."""
+    torch.manual_seed(1)
+    true = torch.randn(8, 8) * 0.01
+    honest = [{"block.0": {"w": true + torch.randn(8, 8) * 0.001}} for _ in range(4)]
+    poison = {"block.0": {"w": true * 50.0}}
+    deltas, clipped = merge.clip_to_median([*honest, poison], 3.0)
+    assert list(clipped) == [4] and clipped[4] == pytest.approx(merge.global_norm(poison))
+    median = sorted(merge.global_norm(d) for d in [*honest, poison])[2]
+    assert merge.global_norm(deltas[4]) == pytest.approx(3.0 * median)
+    assert all(deltas[i] is honest[i] for i in range(4))  # honest updates untouched
+    assert merge.clip_to_median([poison], 3.0)[1] == {}  # alone, an update is its own median
+    assert merge.bounded_weights([100, 120, 80, 110, 10**9], 10.0) == [100.0, 120.0, 80.0, 110.0, 1100.0]
+    assert merge.bounded_weights([0, 0], 10.0) == [1.0, 1.0]
+    agg, _ = merge.aggregate_deltas(deltas, merge.bounded_weights([100, 120, 80, 110, 10**9], 10.0), "fedavg")
+    raw, _ = merge.aggregate_deltas([*honest, poison], [100, 120, 80, 110, 10**9], "fedavg")
+    assert (agg["block.0"]["w"] - true).norm() < 0.05 * (raw["block.0"]["w"] - true).norm()
+
+
+def test_membership_key_manifest_and_tier_must_agree():
+    from ecc_workloads.contracts import DesiredState, DesiredTier
+
+    def update(node: str, profile: str = "s02") -> EdgeUpdate:
+        return EdgeUpdate(manifest=EdgeDeltaManifest(
+            node=node, base_revision=1, profile=profile, blocks=[0, 2], labels_sha256="0" * 64, base_modules={},
+            num_samples=10, form="factors", lora_rank=4, lora_scale=2.0, update_norm=0.1), delta={})
+
+    desired = DesiredState(namespace="shop", fleet="edge", teacher="t", generation=3, target_revision=2,
+                           target=[DesiredTier(tier="small", profile="s0", manifest_key="k2")],
+                           previous_revision=1, previous=[DesiredTier(tier="big", profile="s02", manifest_key="k1")],
+                           node_tiers={"n1": "big", "n2": "small"})
+    assert merge.membership_problem("n1", update("n1"), desired) is None
+    assert "claims to be node 'n1'" in merge.membership_problem("n2", update("n1"), desired)
+    assert "not a member of fleet shop/edge" in merge.membership_problem("n9", update("n9"), desired)
+    assert "its tier 'small' serves 's0'" in merge.membership_problem("n2", update("n2"), desired)
+    assert "members are unknown" in merge.membership_problem("n1", update("n1"), None)
