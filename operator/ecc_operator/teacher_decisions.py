@@ -30,6 +30,7 @@ from ecc_workloads.contracts import (
     BundleManifest,
     JobReport,
     KServeServing,
+    ModelDirLayout,
     RuntimeEnv,
     StoreEnv,
     StoreLayout,
@@ -377,33 +378,61 @@ def resolve_serving_mode(spec_mode: str, kserve: KServeView, runtime: str = KSer
                        f"serving.mode auto fell back to a Deployment + Service: {kserve.problem}")
 
 
-def _server_container(spec: CloudTeacherSpec, manifest_uri: str, settings: WorkloadSettings, name: str) -> dict:
-    argv = settings.serve_argv(["--manifest", manifest_uri, "--http-port", str(SERVING_PORT), "--model-name", name])
-    out = {
-        "name": "server",
-        "image": spec.distillation.image,
-        "command": argv[:1],
-        "args": argv[1:],
-        "envFrom": [{"secretRef": {"name": spec.store.secret_ref.name}}],
-        # the server listens on the pod's own address (the kubelet's probes and the Service reach it)
-        "env": [{"name": StoreEnv.BUCKET, "value": spec.store.bucket},
-                {"name": RuntimeEnv.POD_IP, "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}],
-        "ports": [{"name": "http", "containerPort": SERVING_PORT, "protocol": "TCP"}],
-    }
+def _server_container(spec: CloudTeacherSpec, manifest_uri: str, settings: WorkloadSettings, name: str,
+                      from_model_dir: bool) -> dict:
+    """`ecc serve-teacher`: on the model directory a storage initializer filled (no store
+    credentials at all), or, when no read-only store user could be made, from the store with the
+    CloudTeacher's Secret."""
+    source = f"{KServeServing.MODEL_DIR}/{ModelDirLayout.BUNDLES_DIR}/" if from_model_dir else manifest_uri
+    argv = settings.serve_argv(["--manifest", source, "--http-port", str(SERVING_PORT), "--model-name", name])
+    # the server listens on the pod's own address (the kubelet's probes and the Service reach it)
+    env = [{"name": RuntimeEnv.POD_IP, "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}]
+    out: dict[str, Any] = {"name": "server", "image": spec.distillation.image, "command": argv[:1], "args": argv[1:],
+                           "env": env, "ports": [{"name": "http", "containerPort": SERVING_PORT, "protocol": "TCP"}]}
+    if from_model_dir:
+        out["volumeMounts"] = [{"name": "models", "mountPath": KServeServing.MODEL_DIR, "readOnly": True}]
+    else:
+        out["envFrom"] = [{"secretRef": {"name": spec.store.secret_ref.name}}]
+        env.insert(0, {"name": StoreEnv.BUCKET, "value": spec.store.bucket})
     resources = spec.serving.resources.to_k8s()
     if resources:
         out["resources"] = resources
     return out
 
 
+def _fetch_container(spec: CloudTeacherSpec, manifest_uri: str, settings: WorkloadSettings, secret_name: str) -> dict:
+    """`ecc fetch-bundle` as the Deployment's storage initializer, with the read-only store user of
+    `storage_secret_manifest` in the variables KServe would inject."""
+    k = KServeServing
+    def secret(key: str) -> dict:
+        return {"secretKeyRef": {"name": secret_name, "key": key}}
+
+    argv = settings.ecc_argv("fetch-bundle", bundle_storage_uri(manifest_uri), k.MODEL_DIR)
+    return {"name": "storage-initializer", "image": spec.distillation.image, "command": argv[:1], "args": argv[1:],
+            "env": [{"name": k.ACCESS_KEY_ENV, "valueFrom": secret(k.ACCESS_KEY_ENV)},
+                    {"name": k.SECRET_KEY_ENV, "valueFrom": secret(k.SECRET_KEY_ENV)},
+                    {"name": k.ENDPOINT_URL_ENV, "valueFrom": secret(k.ENDPOINT_KEY)}],
+            "volumeMounts": [{"name": "models", "mountPath": k.MODEL_DIR}]}
+
+
 def deployment_manifests(ref: TeacherRef, spec: CloudTeacherSpec, manifest_uri: str, revision: int,
-                         settings: WorkloadSettings) -> list[dict]:
+                         settings: WorkloadSettings, storage_secret_hash: str | None = None) -> list[dict]:
+    """Deployment + Service. With `storage_secret_hash` (the read-only store user's Secret) the
+    pod is shaped as KServe's: a storage initializer fills an emptyDir, the server has no store
+    credentials; without it the server reads the store with the CloudTeacher's Secret."""
     name = serving_name(ref.name)
     selector = {LABEL_TEACHER: ref.name, LABEL_COMPONENT: "serving"}
     labels = {**selector, LABEL_MANAGED_BY: MANAGED_BY, LABEL_REVISION: str(revision)}
-    container = _server_container(spec, manifest_uri, settings, ref.name)
+    from_model_dir = storage_secret_hash is not None
+    container = _server_container(spec, manifest_uri, settings, ref.name, from_model_dir)
     container["readinessProbe"] = {"httpGet": {"path": "/v2/health/ready", "port": SERVING_PORT},
                                    "periodSeconds": 2, "failureThreshold": 3}
+    pod: dict[str, Any] = {"nodeSelector": dict(settings.cloud_node_selector), "containers": [container]}
+    template_meta: dict[str, Any] = {"labels": labels}
+    if from_model_dir:
+        pod["initContainers"] = [_fetch_container(spec, manifest_uri, settings, storage_secret_name(ref.name))]
+        pod["volumes"] = [{"name": "models", "emptyDir": {}}]
+        template_meta["annotations"] = {ANNOTATION_STORAGE_SECRET_HASH: storage_secret_hash}  # new keys roll pods
     meta = {"name": name, "namespace": ref.namespace, "labels": labels,
             "ownerReferences": [owner_reference(ref.name, ref.uid)]}
     deployment = {
@@ -413,10 +442,7 @@ def deployment_manifests(ref: TeacherRef, spec: CloudTeacherSpec, manifest_uri: 
         "spec": {
             "replicas": spec.serving.replicas,
             "selector": {"matchLabels": selector},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {"nodeSelector": dict(settings.cloud_node_selector), "containers": [container]},
-            },
+            "template": {"metadata": template_meta, "spec": pod},
         },
     }
     service = {
@@ -708,8 +734,8 @@ def _serving(ref: TeacherRef, spec: CloudTeacherSpec, obs: Observed, bundles: li
         stale += [("Service", name)] if sv.service else []
     if mode != "kserve" and sv.inference_service:
         stale.append(("InferenceService", name))
-    if mode != "kserve" and sv.inference_service:
-        stale.append(("Secret", storage_secret_name(ref.name)))  # never read back (RBAC): goes with the ISVC
+    if mode == "none" and (sv.inference_service or sv.deployment):
+        stale.append(("Secret", storage_secret_name(ref.name)))  # never read back (RBAC): goes with its users
     d.delete.extend(stale)
     if mode == "none":
         return True, "serving.mode none: not served", None
@@ -719,18 +745,20 @@ def _serving(ref: TeacherRef, spec: CloudTeacherSpec, obs: Observed, bundles: li
     if revision <= 0 or teacher is None:
         return False, "nothing to serve yet: no published teacher bundle", None
     uri = teacher["manifestURI"]
+    secret = storage_secret_manifest(ref, obs.serving_store) if obs.serving_store is not None else None
+    secret_hash = secret["metadata"]["annotations"][ANNOTATION_DESIRED_HASH] if secret else None
     if mode == "deployment":
-        wanted = deployment_manifests(ref, spec, uri, revision, settings)
+        wanted = deployment_manifests(ref, spec, uri, revision, settings, secret_hash)
         for manifest, current in zip(wanted, (sv.deployment, sv.service)):
             if _needs_apply(manifest, current):
                 d.apply.append(manifest)
+        if secret is not None and d.apply:  # the operator may not read Secrets here: the pod's hash covers it
+            d.apply.insert(0, secret)
         ready, msg = _rollout(sv.deployment, spec.serving.replicas, revision, rolled=not d.apply)
         return ready, f"Deployment {name}: {msg}", service_url(ref.namespace, ref.name)
-    if obs.serving_store is None:
+    if secret is None:
         return False, f"no store credentials for KServe's storage initializer: {obs.serving_store_problem or '?'}", None
-    secret = storage_secret_manifest(ref, obs.serving_store)
-    isvc = inference_service_manifest(ref, spec, uri, revision, settings,
-                                      secret["metadata"]["annotations"][ANNOTATION_DESIRED_HASH])
+    isvc = inference_service_manifest(ref, spec, uri, revision, settings, secret_hash)
     if _needs_apply(isvc, sv.inference_service):
         d.apply.extend([secret, isvc])  # the operator may not read Secrets here: the ISVC's hash covers it
     status = (sv.inference_service or {}).get("status") or {}

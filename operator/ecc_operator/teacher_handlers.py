@@ -126,7 +126,7 @@ def observe(kube: Kube, p: td.Plan, ref: td.TeacherRef, status: dict) -> td.Obse
     obs["kserve"] = kserve
     if access.settings is None:
         return td.Observed(**obs)
-    if kserve.usable and spec.serving.mode in ("kserve", "auto"):  # read-only credentials for KServe's storage initializer
+    if spec.serving.mode != "none":  # read-only credentials for the storage initializer (KServe's or the Deployment's)
         try:
             obs["serving_store"] = RUNTIME.users.ensure_serving(access.settings, ref.namespace, ref.name, ref.uid)
         except AccessProblem as problem:

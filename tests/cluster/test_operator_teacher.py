@@ -410,9 +410,13 @@ def test_spec_edit_rolls_the_inference_service_to_revision_two_without_a_failed_
     assert st["revision"] == 2 and st["servingURL"] == f"http://shop-serving.{ns}.svc.cluster.local:80"
     assert condition(st, "KServe")["reason"] == "ModeDeployment"
     assert v2_infer(kube, ns, "shop", "change my shipping address", cluster.gateway_proxy)["parameters"]["revision"] == 2
-    wait_for("the InferenceService and its storage Secret to go", lambda: not custom.list_namespaced_custom_object(
-        td.KSERVE_GROUP, td.KSERVE_VERSION, ns, td.KSERVE_PLURAL)["items"] and not [
-        x for x in core.list_namespaced_secret(ns).items if x.metadata.name == "shop-serving-store"], 60, operator)
+    wait_for("the InferenceService to go", lambda: not custom.list_namespaced_custom_object(
+        td.KSERVE_GROUP, td.KSERVE_VERSION, ns, td.KSERVE_PLURAL)["items"], 60, operator)
+    # the Deployment's pod is shaped as KServe's: the read-only user fetches, the server holds no credentials
+    pod = client.AppsV1Api(kube).read_namespaced_deployment("shop-serving", ns).spec.template.spec
+    assert [x.name for x in pod.init_containers] == ["storage-initializer"]
+    assert pod.init_containers[0].args[-2].startswith("ecc-bundle://") and not pod.containers[0].env_from
+    assert {e.value_from.secret_key_ref.name for e in pod.init_containers[0].env} == {"shop-serving-store"}
     assert len(teacher_jobs(kube, ns, "shop")) == 2
 
 

@@ -308,10 +308,37 @@ def test_auto_mode_without_a_running_controller_falls_back_and_says_so():
     _, d = run(spec(serving={"mode": "auto"}), status=status, kserve=KSERVE_DOWN,
                serving=td.ServingView(inference_service=isvc))
     assert [m["kind"] for m in d.apply] == ["Deployment", "Service"]
-    assert ("InferenceService", "shop-serving") in d.delete and ("Secret", "shop-serving-store") in d.delete
+    assert d.delete == [("InferenceService", "shop-serving")]
     k = conds(d)["KServe"]
     assert k["status"] == "False" and k["reason"] == "FellBackToDeployment"
     assert "fell back to a Deployment" in k["message"] and "not running" in k["message"]
+
+
+def test_deployment_mode_fetches_with_the_read_only_user_and_serves_without_credentials():
+    p, _ = run(spec(serving={"mode": "deployment"}))
+    status = _published_status(p, report())
+    _, d = run(spec(serving={"mode": "deployment"}), status=status, serving_store=SERVING_STORE)
+    assert [m["kind"] for m in d.apply] == ["Secret", "Deployment", "Service"]
+    secret, dep = d.apply[0], d.apply[1]
+    pod = dep["spec"]["template"]["spec"]
+    init, server = pod["initContainers"][0], pod["containers"][0]
+    teacher_uri = next(b["manifestURI"] for b in status["bundles"] if b["profile"] == "teacher")
+    assert init["args"][-3:] == ["fetch-bundle", teacher_uri.replace("s3://", "ecc-bundle://", 1), "/mnt/models"]
+    refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in init["env"]}
+    assert refs["AWS_ENDPOINT_URL"] == {"name": "shop-serving-store", "key": "S3_ENDPOINT"}
+    assert refs["AWS_SECRET_ACCESS_KEY"]["name"] == secret["metadata"]["name"]
+    assert "envFrom" not in server and "--manifest" in server["args"] and "/mnt/models/bundles/" in server["args"]
+    assert dep["spec"]["template"]["metadata"]["annotations"][td.ANNOTATION_STORAGE_SECRET_HASH] == \
+        secret["metadata"]["annotations"][td.ANNOTATION_DESIRED_HASH]
+    # no read-only user (a store without MinIO's admin API): the server reads the store itself
+    _, d = run(spec(serving={"mode": "deployment"}), status=status, serving_store_problem="not MinIO")
+    assert [m["kind"] for m in d.apply] == ["Deployment", "Service"]
+    server = d.apply[0]["spec"]["template"]["spec"]["containers"][0]
+    assert server["envFrom"] == [{"secretRef": {"name": "ecc-store"}}] and teacher_uri in server["args"]
+    # mode none: the Secret goes with the server
+    _, d = run(spec(serving={"mode": "none"}), status=status,
+               serving=td.ServingView(deployment={"metadata": {"name": "shop-serving"}}))
+    assert ("Secret", "shop-serving-store") in d.delete and ("Deployment", "shop-serving") in d.delete
 
 
 def test_kserve_mode_without_kserve_waits_and_names_what_is_missing():
