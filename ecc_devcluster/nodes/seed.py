@@ -136,15 +136,24 @@ def _blobs(layout: Path, manifest_digest: str) -> list[str]:
     return [manifest_digest, manifest["config"]["digest"], *(l["digest"] for l in manifest["layers"])]
 
 
-def write_archive(image: NodeImage, out) -> None:
-    """Stream an OCI archive of one image, named for containerd, to a binary file object."""
+SEEDING_SUFFIX = "-seeding"
+"""Images are imported under `<reference>-seeding` first and renamed once all are unpacked: an
+import that replaced an older image of the same name would let containerd's garbage collector
+remove the older image's snapshots while the new unpack still builds on them as parents
+("parent snapshot ... does not exist")."""
+
+
+def write_archive(image: NodeImage, out, name: str | None = None) -> None:
+    """Stream an OCI archive of one image, named for containerd (`name`, default its
+    reference), to a binary file object."""
     layout = Path(image.layout)
     entry = project_images.find_manifest(layout, image.ref)
     if entry is None:
         raise SeedError(f"{image.ref} is not in {layout}")
     entry = dict(entry)
-    entry["annotations"] = {"io.containerd.image.name": image.reference,
-                            "org.opencontainers.image.ref.name": image.reference.rsplit(":", 1)[-1]}
+    name = name or image.reference
+    entry["annotations"] = {"io.containerd.image.name": name,
+                            "org.opencontainers.image.ref.name": name.rsplit(":", 1)[-1]}
     with tarfile.open(fileobj=out, mode="w|") as tar:
         def add_bytes(name: str, data: bytes) -> None:
             info = tarfile.TarInfo(name)
@@ -229,6 +238,12 @@ def ensure_seed(images: list[NodeImage], say: Say) -> Path:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise SeedError(f"seed containerd did not start; see {work / 'containerd.log'}")
                 time.sleep(0.2)
+            def ctr_run(*args: str) -> None:
+                done = subprocess.run([CTR, "--address", str(sock), "-n", NAMESPACE, *args],
+                                      capture_output=True, text=True)
+                if done.returncode != 0:
+                    raise SeedError(f"ctr {' '.join(args)} failed: {(done.stdout + done.stderr).strip()[-2000:]}")
+
             for image in images:
                 t = time.monotonic()
                 say(f"importing {image.reference} into the node seed")
@@ -236,13 +251,16 @@ def ensure_seed(images: list[NodeImage], say: Say) -> Path:
                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
                 assert ctr.stdin is not None
                 try:
-                    write_archive(image, ctr.stdin)
+                    write_archive(image, ctr.stdin, image.reference + SEEDING_SUFFIX)
                 finally:
                     ctr.stdin.close()
                 out = ctr.stdout.read().decode(errors="replace") if ctr.stdout else ""
                 if ctr.wait() != 0:
                     raise SeedError(f"ctr import of {image.reference} failed: {out.strip()[-2000:]}")
                 say(f"imported {image.reference} in {time.monotonic() - t:.0f} s")
+            for image in images:  # all unpacked: now the older images of these names may go
+                ctr_run("images", "tag", "--force", image.reference + SEEDING_SUFFIX, image.reference)
+                ctr_run("images", "rm", image.reference + SEEDING_SUFFIX)
         finally:
             proc.terminate()
             try:
