@@ -261,13 +261,13 @@ def adapt_locally(
 
 
 # ---------------------------------------------------------------------- upload
-def _global_norm(delta: ModuleDelta) -> float:
+def global_norm(delta: ModuleDelta) -> float:
     return math.sqrt(sum(float(t.double().pow(2).sum()) for params in delta.values() for t in params.values()))
 
 
 def clip_delta(delta: ModuleDelta, clip_norm: float) -> tuple[ModuleDelta, float]:
     """Scale the whole update so its global L2 norm is at most ``clip_norm``; returns the factor."""
-    norm = _global_norm(delta)
+    norm = global_norm(delta)
     factor = min(1.0, clip_norm / norm) if norm > 0 else 1.0
     return {m: {k: t * factor for k, t in ps.items()} for m, ps in delta.items()}, factor
 
@@ -328,7 +328,7 @@ def build_upload(
         num_samples=result.num_samples, form=settings.form, quant="int8" if settings.int8 else "none",
         lora_rank=lora_rank,
         lora_scale=result.lora_scale, clip_norm=settings.clip_norm, noise_multiplier=settings.noise_multiplier,
-        update_norm=_global_norm(delta),
+        update_norm=global_norm(delta),
     )
     blob = encode_tensors(tensors, {"delta": manifest.model_dump(mode="json")}, int8=settings.int8)
     verify_upload(blob, forbidden_texts)

@@ -31,7 +31,6 @@ class ApiTokens:
         self._checked_at = float("-inf")
         self._signature: tuple = ()
         self._tokens: dict[str, tuple[bytes, ...]] = {}
-        self.reloads = 0
         self._refresh(force=True)
         if not any(self._tokens.values()):
             raise TokenFilesMissing(
@@ -64,7 +63,6 @@ class ApiTokens:
                 text = ""
             tokens[scope] = tuple(t.encode() for t in text.split() if len(t) >= 16)
         self._tokens, self._signature = tokens, sig
-        self.reloads += 1
 
     def scopes_of(self, token: str | None) -> set[str]:
         """The scopes a presented token has (empty: none)."""

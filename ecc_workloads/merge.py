@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import math
+import statistics
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -31,7 +32,7 @@ from typing import Literal
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
-from ecc_workloads.adapt import EdgeUpdate, ModuleDelta, labels_sha256
+from ecc_workloads.adapt import EdgeUpdate, ModuleDelta, clip_delta, global_norm, labels_sha256
 from ecc_workloads.modular import ModularEncoder
 
 Method = Literal["fedavg", "trimmed-mean", "median"]
@@ -180,24 +181,16 @@ def membership_problem(key_node: str, update: EdgeUpdate, desired) -> str | None
     return None
 
 
-def global_norm(delta: ModuleDelta) -> float:
-    return math.sqrt(sum(float(t.double().pow(2).sum()) for params in delta.values() for t in params.values()))
-
-
 def clip_to_median(deltas: Sequence[ModuleDelta], multiple: float) -> tuple[list[ModuleDelta], dict[int, float]]:
     """Each delta whose global norm exceeds ``multiple`` x the median norm, scaled down to that
-    bound; returns the deltas and {index: norm before} of the clipped ones. A single update is
-    its own median (nothing to compare it with)."""
+    bound (adapt.clip_delta); returns the deltas and {index: norm before} of the clipped ones. A
+    single update is its own median (nothing to compare it with)."""
     norms = [global_norm(d) for d in deltas]
-    ordered = sorted(norms)
-    m = len(ordered)
-    median = ordered[(m - 1) // 2] if m % 2 else (ordered[m // 2 - 1] + ordered[m // 2]) / 2
-    bound = multiple * median
+    bound = multiple * statistics.median(norms)
     out, clipped = [], {}
     for i, (d, n) in enumerate(zip(deltas, norms)):
         if bound > 0 and n > bound:
-            factor = bound / n
-            out.append({mod: {k: t * factor for k, t in params.items()} for mod, params in d.items()})
+            out.append(clip_delta(d, bound)[0])
             clipped[i] = n
         else:
             out.append(d)
@@ -207,10 +200,9 @@ def clip_to_median(deltas: Sequence[ModuleDelta], multiple: float) -> tuple[list
 def bounded_weights(samples: Sequence[int], max_multiple: float) -> list[float]:
     """Sample counts as aggregation weights, none above ``max_multiple`` x their median (and at
     least 1: a node that claims nothing still counts once)."""
-    ordered = sorted(max(1, int(n)) for n in samples)
-    m = len(ordered)
-    median = ordered[(m - 1) // 2] if m % 2 else (ordered[m // 2 - 1] + ordered[m // 2]) / 2
-    return [float(min(max(1, int(n)), max_multiple * median)) for n in samples]
+    counts = [max(1, int(n)) for n in samples]
+    cap = max_multiple * statistics.median(counts)
+    return [float(min(n, cap)) for n in counts]
 
 
 def manifest_hashes(manifests) -> dict[str, dict[str, str]]:

@@ -214,23 +214,22 @@ class Store:
             raise
         return stat.etag
 
-    def list(self, prefix_uri: str, recursive: bool = True) -> list[str]:
-        """URIs of the objects under ``s3://bucket/prefix``, sorted."""
+    def _objects(self, prefix_uri: str, recursive: bool = True) -> tuple[str, list]:
         loc = parse_s3_uri(prefix_uri, allow_empty_key=True)
-        objects = self._call(
+        return loc.bucket, self._call(
             f"list {prefix_uri}",
             lambda: list(self.client.list_objects(loc.bucket, prefix=loc.key or None, recursive=recursive)),
         )
-        return sorted(str(S3Uri(loc.bucket, obj.object_name)) for obj in objects)
+
+    def list(self, prefix_uri: str, recursive: bool = True) -> list[str]:
+        """URIs of the objects under ``s3://bucket/prefix``, sorted."""
+        bucket, objects = self._objects(prefix_uri, recursive)
+        return sorted(str(S3Uri(bucket, obj.object_name)) for obj in objects)
 
     def list_sizes(self, prefix_uri: str) -> dict[str, int]:
         """URI -> size in bytes of the objects under ``s3://bucket/prefix`` (one listing, no reads)."""
-        loc = parse_s3_uri(prefix_uri, allow_empty_key=True)
-        objects = self._call(
-            f"list {prefix_uri}",
-            lambda: list(self.client.list_objects(loc.bucket, prefix=loc.key or None, recursive=True)),
-        )
-        return {str(S3Uri(loc.bucket, obj.object_name)): int(obj.size or 0) for obj in objects}
+        bucket, objects = self._objects(prefix_uri)
+        return {str(S3Uri(bucket, obj.object_name)): int(obj.size or 0) for obj in objects}
 
     def presign_get(self, uri: str, expires_seconds: int = 3600) -> str:
         loc = parse_s3_uri(uri)

@@ -481,7 +481,8 @@ def bundle_storage_uri(manifest_uri: str) -> str:
     """s3://BUCKET/KEY (a bundle's manifestURI) -> ecc-bundle://BUCKET/KEY (the InferenceService's storageUri)."""
     if not manifest_uri.startswith("s3://"):
         raise ValueError(f"bundle manifest URI {manifest_uri!r} is not an s3:// URI")
-    return f"{KServeServing.BUNDLE_URI_SCHEME}://{manifest_uri[len('s3://'):]}"
+    bucket, _, key = manifest_uri[len("s3://"):].partition("/")
+    return KServeServing.bundle_uri(bucket, key)
 
 
 def inference_service_manifest(ref: TeacherRef, spec: CloudTeacherSpec, manifest_uri: str, revision: int,

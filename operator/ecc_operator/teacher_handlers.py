@@ -80,8 +80,8 @@ def probe_kserve(kube: Kube, runtime: str) -> td.KServeView:
                              "mutatingwebhookconfigurations and clusterservingruntimes and list on endpointslices")
     if found is None:
         return td.KServeView(crd=True, controller_ready=True, problem=(
-            f"the ClusterServingRuntime {runtime} is not installed (the chart installs ecc-teacher when KServe's CRDs "
-            "are there: `helm upgrade` after installing KServe)"))
+            f"the ClusterServingRuntime {runtime} is not installed (the chart installs it when KServe's CRDs are "
+            "there: `helm upgrade` after installing KServe)"))
     return td.KServeView(crd=True, controller_ready=True, runtime=True)
 
 
@@ -162,12 +162,13 @@ def observe(kube: Kube, p: td.Plan, ref: td.TeacherRef, status: dict) -> td.Obse
                     pods = kube.list_pods(ref.namespace, f"{td.JOB_NAME_LABEL}={view.name}")
                     obs["pod_messages"] = tuple(td.pod_termination_messages(pods))
     name = td.serving_name(ref.name)
+    isvc = (kube.get_custom(td.KSERVE_GROUP, td.KSERVE_VERSION, td.KSERVE_PLURAL, ref.namespace, name)
+            if kserve.crd else None)
     obs["serving"] = td.ServingView(
         deployment=kube.get_deployment(ref.namespace, name),
         service=kube.get_service(ref.namespace, name),
-        inference_service=(kube.get_custom(td.KSERVE_GROUP, td.KSERVE_VERSION, td.KSERVE_PLURAL, ref.namespace, name)
-                           if kserve.crd else None),
-        predictor_deployment=kube.get_deployment(ref.namespace, f"{name}-predictor") if kserve.crd else None,
+        inference_service=isvc,
+        predictor_deployment=kube.get_deployment(ref.namespace, f"{name}-predictor") if isvc else None,
     )
     return td.Observed(**obs)
 
@@ -265,11 +266,10 @@ def on_delete(body, **_) -> None:
     removed = delete_prefixes(operator_store.open_store(access.settings), parsed.store.bucket,
                               td.teacher_prefixes(meta["namespace"], meta["name"]))
     log.info(f"removed {removed} store objects of {meta['namespace']}/{meta['name']}")
-    if parsed.serving.mode in ("kserve", "auto"):
-        try:
-            RUNTIME.users.remove_serving(access.settings, meta["namespace"], meta["name"])
-        except AccessProblem as problem:
-            log.warning(f"the serving store user of {meta['namespace']}/{meta['name']} stays: {problem}")
+    try:  # the storage initializer's read-only user (any serving mode may have made it; a missing one is fine)
+        RUNTIME.users.remove_serving(access.settings, meta["namespace"], meta["name"])
+    except AccessProblem as problem:
+        log.warning(f"the serving store user of {meta['namespace']}/{meta['name']} stays: {problem}")
 
 
 def delete_prefixes(store, bucket: str, prefixes: list[str]) -> int:

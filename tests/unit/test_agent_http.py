@@ -3,33 +3,23 @@ as a real process answering real HTTP on the address in ECC_POD_IP."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
-import httpx
 import pytest
 import torch
 from fastapi.testclient import TestClient
 
-from agentkit import FLEET, NS, publish_tiny_fleet
+from agentkit import FLEET, NS, publish_tiny_fleet, start_agent_process, stop_agent_process
 from ecc_workloads.agent_server import create_app
 from ecc_workloads.contracts import (
-    AgentEnv,
     AgentPaths,
     AgentReport,
     MetricNames,
-    RuntimeEnv,
     StoreLayout,
 )
 from ecc_workloads.edge_agent import AgentConfig, EdgeAgent, LocalAgentStore
 
 torch.set_num_threads(1)
-REPO = Path(__file__).resolve().parents[2]
 NODE = "edge-7"
 
 
@@ -80,34 +70,12 @@ def test_api_answers_validates_and_exports_metrics(store_root, tmp_path):
         agent.close()
 
 
-def _free_port(host: str) -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
-
-
 def test_cli_process_serves_over_http_and_reports(store_root, tmp_path):
     host = "127.0.0.3"  # not 127.0.0.1: binding here proves ECC_POD_IP is used
-    port = _free_port(host)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ECC_")}
-    env.update({AgentEnv.FLEET: FLEET, AgentEnv.FLEET_NAMESPACE: NS, RuntimeEnv.NODE_NAME: NODE,
-                RuntimeEnv.POD_IP: host, AgentEnv.PORT: str(port), AgentEnv.STATE_DIR: str(tmp_path / "state"),
-                "PYTHONPATH": str(REPO)})
-    proc = subprocess.Popen([sys.executable, "-m", "ecc_workloads.cli_agent", "--store", str(store_root),
-                             "--max-seconds", "60", "--no-auth"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    base = f"http://{host}:{port}"
+    proc, client = start_agent_process(store_root, NODE, host, tmp_path / "state", "--max-seconds", "60", "--no-auth",
+                                       ready_timeout_s=60)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, proc.communicate()[1][-3000:]
-            try:
-                if httpx.get(base + AgentPaths.READY, timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "agent not ready after 60 s"
-            time.sleep(0.2)
-        r = httpx.post(base + AgentPaths.PREDICT, json={"instances": ["where is my order"]}, timeout=10)
+        r = client.post(AgentPaths.PREDICT, json={"instances": ["where is my order"]}, timeout=10)
         assert r.status_code == 200 and r.json()["revision"] == 1
         report_path = store_root / StoreLayout.agent_report(NS, FLEET, NODE)
         deadline = time.monotonic() + 10
@@ -115,7 +83,5 @@ def test_cli_process_serves_over_http_and_reports(store_root, tmp_path):
             time.sleep(0.1)
         assert AgentReport.model_validate_json(report_path.read_bytes()).node == NODE
     finally:
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0, err[-3000:]
+        err = stop_agent_process(proc, client)
     assert "stopped" in err
