@@ -27,25 +27,33 @@ def _say(msg: str) -> None:
     print(f"edge-agent: {msg}", file=sys.stderr, flush=True)
 
 
-def open_agent_store(target: Optional[str], retry_seconds: float):
-    """--store (a local directory or s3://bucket) or, by default, the StoreEnv variables."""
+def open_agent_store(target: Optional[str], retry_seconds: float, credentials_url: Optional[str] = None,
+                     token_file: Optional[str] = None):
+    """--store (a local directory or s3://bucket) or, by default, the StoreEnv variables; the keys
+    from the operator (this node's own, `credentials_url` + `token_file`) when a URL is given, else
+    from the StoreEnv variables too."""
     from ecc_workloads.edge_agent import LocalAgentStore, S3AgentStore
     from ecc_workloads.store import Store, parse_s3_uri
+    from ecc_workloads.store_credentials import NodeCredentialsProvider
 
     if target and not target.startswith("s3://"):
         if not Path(target).is_dir():
             raise typer.BadParameter(f"--store {target!r}: not a directory (give s3://bucket or a local directory)")
         return LocalAgentStore(target)
+    if credentials_url and not token_file:
+        raise typer.BadParameter(f"{AgentEnv.CREDENTIALS_URL} is set but not {AgentEnv.NODE_TOKEN_FILE}: per-node "
+                                 "credentials need the node's projected ServiceAccount token")
     try:
-        settings = StoreSettings.from_env()
+        settings = StoreSettings.from_env(keys=not credentials_url)
     except ValueError as err:
         raise typer.BadParameter(str(err)) from err
+    provider = NodeCredentialsProvider(credentials_url, token_file) if credentials_url else None
     if target:
         loc = parse_s3_uri(target, allow_empty_key=True)
         if loc.key:
             raise typer.BadParameter(f"--store {target!r}: give s3://bucket (no key) or a local directory")
         settings = settings.model_copy(update={"bucket": loc.bucket})
-    return S3AgentStore(Store(settings, retry_seconds=retry_seconds))
+    return S3AgentStore(Store(settings, retry_seconds=retry_seconds, credentials=provider))
 
 
 @app.command("edge-agent")
@@ -70,6 +78,12 @@ def edge_agent(
         "(predict, feedback, admin): the EdgeFleet's Secret ecc-fleet-<fleet>-api, mounted; re-read when it changes"),
     no_auth: bool = typer.Option(False, "--no-auth", help="serve the API without tokens (a lab agent on a "
                                  "network of its own; never on a shop's network)"),
+    credentials_url: Optional[str] = typer.Option(
+        None, envvar=AgentEnv.CREDENTIALS_URL, help="the operator's endpoint that issues this node's store "
+        "credentials (the DaemonSet sets it); without it the keys come from ECC_STORE_ACCESS_KEY/SECRET_KEY"),
+    node_token_file: Optional[str] = typer.Option(
+        None, envvar=AgentEnv.NODE_TOKEN_FILE, help="this pod's projected ServiceAccount token, sent to that "
+        "endpoint"),
     max_seconds: Optional[float] = typer.Option(None, min=0, help="stop after this long (tests)"),
     once: bool = typer.Option(False, help="one tick (poll, load, report), then exit (tests)"),
     log_level: str = typer.Option("INFO", help="logging level"),
@@ -98,7 +112,7 @@ def edge_agent(
         _say(f"refusing to start: {err}")
         raise typer.Exit(2) from err
 
-    agent_store = open_agent_store(store, store_retry_seconds)
+    agent_store = open_agent_store(store, store_retry_seconds, credentials_url, node_token_file)
     agent = EdgeAgent(AgentConfig(node=node, fleet=fleet, namespace=namespace, state_dir=state_dir,
                                   teacher_model=teacher_model), agent_store)
     if agent.restore():

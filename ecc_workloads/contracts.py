@@ -140,11 +140,12 @@ class StoreSettings(BaseModel):
     pod_endpoint: str | None = Field(default=None, description="host:port pods use, if not `endpoint`")
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> "StoreSettings":
+    def from_env(cls, environ: dict[str, str] | None = None, keys: bool = True) -> "StoreSettings":
+        """`keys=False`: only where the store is (an edge agent gets its keys from the operator)."""
         env = os.environ if environ is None else environ
         missing = [
             name
-            for name in (StoreEnv.ENDPOINT, StoreEnv.ACCESS_KEY, StoreEnv.SECRET_KEY)
+            for name in (StoreEnv.ENDPOINT, StoreEnv.ACCESS_KEY, StoreEnv.SECRET_KEY)[: 3 if keys else 1]
             if not env.get(name)
         ]
         if missing:
@@ -155,8 +156,8 @@ class StoreSettings(BaseModel):
             )
         return cls(
             endpoint=env[StoreEnv.ENDPOINT],
-            access_key=env[StoreEnv.ACCESS_KEY],
-            secret_key=env[StoreEnv.SECRET_KEY],
+            access_key=env.get(StoreEnv.ACCESS_KEY, ""),
+            secret_key=env.get(StoreEnv.SECRET_KEY, ""),
             bucket=env.get(StoreEnv.BUCKET) or DEFAULT_BUCKET,
             secure=(env.get(StoreEnv.SECURE, "false").lower() == "true"),
             pod_endpoint=env.get(StoreEnv.POD_ENDPOINT) or None,
@@ -443,12 +444,57 @@ class AgentEnv:
     STATE_DIR = "ECC_AGENT_STATE_DIR"
     """Local disk of the agent: held modules (content-addressed) and the spool of reports
     and deltas written while the store was unreachable."""
+    CREDENTIALS_URL = "ECC_NODE_CREDENTIALS_URL"
+    """Where the agent exchanges its node identity for store credentials (NodeIdentity)."""
+    NODE_TOKEN_FILE = "ECC_NODE_TOKEN_FILE"
+    """The agent's projected ServiceAccount token (audience NodeIdentity.AUDIENCE)."""
 
 
-def fleet_store_secret_name(fleet: str) -> str:
-    """Secret (in the fleet's namespace) with the fleet's *scoped* store credentials
-    (StoreEnv keys). Agents get only this one, never the operator's credentials."""
-    return f"ecc-fleet-{fleet}-store"
+class NodeIdentity:
+    """Per-node store credentials. An agent proves which pod it is — and so on which node it runs —
+    with a projected ServiceAccount token (audience AUDIENCE, bound to its pod; the kubelet renews
+    the file). The operator checks it (TokenReview), checks that the pod is its fleet's agent on
+    that node, and answers with short-lived store credentials (MinIO STS AssumeRole with a session
+    policy) that may write only that node's report and deltas. No agent holds a credential that can
+    write another node's keys, and none holds a long-lived one."""
+
+    AUDIENCE = "ecc-fleet.ecc.dev/node-credentials"
+    PATH = "/v1/node-credentials"
+    PORT = 8081
+    TOKEN_DIR = "/var/run/secrets/ecc.dev/node-identity"
+    TOKEN_FILE = "token"
+    TOKEN_EXPIRATION_S = 3600
+    """The projected token's lifetime (the kubelet renews it at 80 %)."""
+    CREDENTIALS_SECONDS = 6 * 3600
+    """Lifetime of issued store credentials; agents renew them at half of it."""
+    MAX_TOKEN_BYTES = 16 * 1024
+
+
+class NodeStoreCredentials(BaseModel):
+    """The operator's answer to an agent: store credentials for this node only, until `expiration`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    version: Literal[1] = 1
+    namespace: str
+    fleet: str
+    node: str
+    access_key: str
+    secret_key: str = Field(repr=False)
+    session_token: str = Field(repr=False)
+    expiration: str = Field(description="RFC 3339, UTC")
+    endpoint: str = Field(description="host:port of the S3 API pods use")
+    bucket: str
+    secure: bool = False
+
+
+class NodeCredentialsRefusal(BaseModel):
+    """Why the operator refused (401: not a valid token for AUDIENCE; 403: not a fleet agent's
+    pod; 503: try again later)."""
+
+    version: Literal[1] = 1
+    reason: str
+    message: str
 
 
 class AgentApiAuth:

@@ -94,10 +94,14 @@ _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 class Store:
     """Object-store client. ``retry_seconds`` bounds the total time spent retrying one call."""
 
-    def __init__(self, settings: StoreSettings, retry_seconds: float = 20.0, connect_timeout: float = 3.0):
+    def __init__(self, settings: StoreSettings, retry_seconds: float = 20.0, connect_timeout: float = 3.0,
+                 credentials=None):
+        """`credentials`: a minio credentials provider used instead of the settings' keys (an edge
+        agent's per-node credentials, store_credentials.NodeCredentialsProvider)."""
         from minio import Minio
 
         self.settings = settings
+        self.credentials = credentials
         self.retry_seconds = retry_seconds
         http = urllib3.PoolManager(
             timeout=urllib3.Timeout(connect=connect_timeout, read=60.0),
@@ -105,15 +109,24 @@ class Store:
         )
         self.client = Minio(
             settings.endpoint,
-            access_key=settings.access_key,
-            secret_key=settings.secret_key,
+            access_key=None if credentials else settings.access_key,
+            secret_key=None if credentials else settings.secret_key,
             secure=settings.secure,
             http_client=http,
+            credentials=credentials,
         )
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **kwargs) -> "Store":
         return cls(StoreSettings.from_env(environ), **kwargs)
+
+    @property
+    def who(self) -> str:
+        """The credentials, for messages: an access key, or the provider's currently held one."""
+        held = getattr(self.credentials, "held", None)
+        if self.credentials is None:
+            return f"access key {self.settings.access_key!r}"
+        return f"access key {held.access_key!r} (of node {held.node})" if held else "per-node credentials"
 
     @property
     def endpoint(self) -> str:
@@ -159,7 +172,7 @@ class Store:
             if exc.code in ("NoSuchKey", "NoSuchBucket", "ResourceNotFound"):
                 raise KeyNotFound(f"{uri} does not exist ({exc.code}) on {self.endpoint}") from exc
             if exc.code in _DENIED_CODES:
-                raise StoreDenied(f"{uri}: {exc.code} for access key {self.settings.access_key!r} on "
+                raise StoreDenied(f"{uri}: {exc.code} for {self.who} on "
                                   f"{self.endpoint}") from exc
             raise
 
@@ -196,7 +209,7 @@ class Store:
             if exc.code in ("NoSuchKey", "NoSuchBucket", "ResourceNotFound"):
                 return False
             if exc.code in _DENIED_CODES:
-                raise StoreDenied(f"{uri}: {exc.code} for access key {self.settings.access_key!r} on "
+                raise StoreDenied(f"{uri}: {exc.code} for {self.who} on "
                                   f"{self.endpoint}") from exc
             raise
 

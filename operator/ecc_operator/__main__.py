@@ -17,7 +17,7 @@ import sys
 
 import kopf
 
-from ecc_workloads.contracts import BITEXT_CORPUS, SYSTEM_NAMESPACE, KServeServing, RuntimeEnv
+from ecc_workloads.contracts import BITEXT_CORPUS, SYSTEM_NAMESPACE, AgentEnv, KServeServing, NodeIdentity, RuntimeEnv
 
 BITEXT_CSV_ENV = RuntimeEnv.BITEXT_CSV
 DEFAULT_PEERING = "ecc-operator"
@@ -27,6 +27,12 @@ def default_bitext_csv() -> str:
     """${ECC_BITEXT_CSV} when set, else the built-in name itself: the Job reads the copy of the
     corpus packaged with ecc_workloads."""
     return os.environ.get(BITEXT_CSV_ENV) or BITEXT_CORPUS
+
+
+def default_node_credentials_url() -> str:
+    namespace = os.environ.get(RuntimeEnv.POD_NAMESPACE) or SYSTEM_NAMESPACE
+    return (os.environ.get(AgentEnv.CREDENTIALS_URL)
+            or f"http://ecc-operator.{namespace}.svc:{NodeIdentity.PORT}{NodeIdentity.PATH}")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -50,6 +56,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="ClusterServingRuntime of InferenceServices whose CloudTeacher names none (the chart's)")
     parser.add_argument("--kserve-storage-container", default=KServeServing.STORAGE_CONTAINER,
                         help="ClusterStorageContainer (storage initializer of ecc-bundle:// URIs) they name")
+    parser.add_argument("--node-credentials-port", type=int, default=NodeIdentity.PORT,
+                        help="port of the endpoint where edge agents get their own store credentials (0 disables)")
+    parser.add_argument("--node-credentials-url", default=default_node_credentials_url(),
+                        help=f"that endpoint as the agents reach it (${AgentEnv.CREDENTIALS_URL}; the chart's "
+                             "Service); default: the Service ecc-operator in the operator's namespace")
     parser.add_argument("--verbose", action="store_true", help="debug logging")
     args = parser.parse_args(argv)
     if args.priority is None:
@@ -89,7 +100,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from kubernetes import client, config
 
-    from ecc_operator import (fleet_handlers, metrics, policy_handlers, settings as op_settings,
+    from ecc_operator import (fleet_handlers, metrics, node_credentials, policy_handlers, settings as op_settings,
                               teacher_decisions as td, teacher_handlers)
     from ecc_operator.children import Kube
 
@@ -101,7 +112,7 @@ def main(argv: list[str] | None = None) -> None:
     teacher_handlers.RUNTIME.workloads = td.WorkloadSettings(builtin_corpora={BITEXT_CORPUS: args.bitext_csv},
                                                              kserve_runtime=args.kserve_runtime,
                                                              kserve_storage_container=args.kserve_storage_container)
-    fleet_handlers.configure(teacher_handlers.RUNTIME.kube)
+    fleet_handlers.configure(teacher_handlers.RUNTIME.kube, node_credentials_url=args.node_credentials_url)
     policy_handlers.RUNTIME.kube = teacher_handlers.RUNTIME.kube
     policy_handlers.RUNTIME.workloads = teacher_handlers.RUNTIME.workloads
     peering = args.peering or None
@@ -119,6 +130,20 @@ def main(argv: list[str] | None = None) -> None:
         op_settings.configure(settings, peering_name=peering, priority=args.priority)
         # In a pod bind to its IP (ECC_POD_IP from the downward API), elsewhere to every address.
         metrics.serve(args.metrics_port, addr=os.environ.get(RuntimeEnv.POD_IP) or "0.0.0.0")
+
+    node_credentials_server = []
+
+    @kopf.on.startup()
+    async def _serve_node_credentials(**_) -> None:
+        if args.node_credentials_port:
+            node_credentials_server.append(await node_credentials.serve(
+                fleet_handlers.node_credentials_broker(), os.environ.get(RuntimeEnv.POD_IP) or "0.0.0.0",
+                args.node_credentials_port, on_result=lambda r: metrics.NODE_CREDENTIALS.labels(r).inc()))
+
+    @kopf.on.cleanup()
+    async def _stop_node_credentials(**_) -> None:
+        for runner in node_credentials_server:
+            await runner.cleanup()
 
     asyncio.run(
         kopf.operator(

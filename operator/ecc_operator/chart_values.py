@@ -79,6 +79,9 @@ class Operator(_Values):
                                      "only with replicas 1)")
     healthPort: int = Field(8080, ge=1, le=65535, description="port of kopf's liveness endpoint (/healthz), "
                                                               "served on the pod's IP; used by both probes")
+    nodeCredentialsPort: int = Field(8081, ge=1, le=65535, description="port where edge agents exchange their "
+                                     "pod-bound ServiceAccount token for their own node's store credentials; the "
+                                     "Service <fullname> in front of it is what the agents reach")
     verbose: bool = Field(False, description="debug logging")
     extraArgs: list[str] = Field(default_factory=list, description="more arguments for `python -m ecc_operator`")
     extraEnv: list[EnvVar] = Field(default_factory=list,

@@ -65,8 +65,9 @@ from ecc_workloads.contracts import (
     RuntimeEnv,
     StoreLayout,
     StoreSettings,
+    NodeIdentity,
+    StoreEnv,
     fleet_agent_name,
-    fleet_store_secret_name,
     rollout_bucket,
 )
 
@@ -176,6 +177,8 @@ class AgentWorkload:
     """How agent pods are launched (the same for every fleet)."""
 
     state_dir: str = AGENT_STATE_DIR
+    node_credentials_url: str = f"http://ecc-operator.ecc-system.svc:{NodeIdentity.PORT}{NodeIdentity.PATH}"
+    """Where agents exchange their projected token for their node's store credentials (the operator)."""
 
 
 class SpecProblem(ValueError):
@@ -380,8 +383,12 @@ def agent_labels(ref: FleetRef) -> dict[str, str]:
     return {LABEL_FLEET: ref.name, LABEL_COMPONENT: "edge-agent"}
 
 
-def daemonset_manifest(ref: FleetRef, spec: EdgeFleetSpec, workload: AgentWorkload) -> dict:
-    """The agent DaemonSet: one pod per matched node, running `ecc edge-agent`."""
+def daemonset_manifest(ref: FleetRef, spec: EdgeFleetSpec, workload: AgentWorkload, store: StoreSettings) -> dict:
+    """The agent DaemonSet: one pod per matched node, running `ecc edge-agent`.
+
+    No store credentials in it: each agent exchanges its pod-bound ServiceAccount token (projected,
+    audience NodeIdentity.AUDIENCE) for credentials of its own node (NodeIdentity); the pods get
+    no Kubernetes API token. `store` says only where the store is (its pod endpoint and bucket)."""
     name = fleet_agent_name(ref.name)
     selector = agent_labels(ref)
     labels = {**selector, LABEL_MANAGED_BY: MANAGED_BY}
@@ -397,8 +404,12 @@ def daemonset_manifest(ref: FleetRef, spec: EdgeFleetSpec, workload: AgentWorklo
         "image": agent.image,
         "command": argv[:1],
         "args": argv[1:],
-        "envFrom": [{"secretRef": {"name": fleet_store_secret_name(ref.name)}}],
         "env": [
+            {"name": StoreEnv.ENDPOINT, "value": store.endpoint},
+            {"name": StoreEnv.BUCKET, "value": store.bucket},
+            {"name": StoreEnv.SECURE, "value": "true" if store.secure else "false"},
+            {"name": AgentEnv.CREDENTIALS_URL, "value": workload.node_credentials_url},
+            {"name": AgentEnv.NODE_TOKEN_FILE, "value": f"{NodeIdentity.TOKEN_DIR}/{NodeIdentity.TOKEN_FILE}"},
             {"name": AgentEnv.FLEET, "value": ref.name},
             {"name": AgentEnv.FLEET_NAMESPACE, "value": ref.namespace},
             {"name": AgentEnv.PORT, "value": str(port)},
@@ -413,7 +424,8 @@ def daemonset_manifest(ref: FleetRef, spec: EdgeFleetSpec, workload: AgentWorklo
         "readinessProbe": {"httpGet": {"path": AgentPaths.READY, "port": port}, "periodSeconds": 5,
                            "failureThreshold": 3},
         "volumeMounts": [{"name": "state", "mountPath": workload.state_dir},
-                         {"name": "api-tokens", "mountPath": AgentApiAuth.MOUNT, "readOnly": True}],
+                         {"name": "api-tokens", "mountPath": AgentApiAuth.MOUNT, "readOnly": True},
+                         {"name": "node-identity", "mountPath": NodeIdentity.TOKEN_DIR, "readOnly": True}],
         "terminationMessagePolicy": "FallbackToLogsOnError",
     }
     resources = agent.resources.to_k8s()
@@ -437,25 +449,16 @@ def daemonset_manifest(ref: FleetRef, spec: EdgeFleetSpec, workload: AgentWorklo
                 "spec": {
                     "affinity": node_affinity(spec.node_selector),
                     "tolerations": [t.to_k8s() for t in agent.tolerations],
+                    "automountServiceAccountToken": False,
                     "containers": [container],
                     "volumes": [{"name": "state", "emptyDir": {}},
-                                {"name": "api-tokens", "secret": {"secretName": AgentApiAuth.secret_name(ref.name)}}],
+                                {"name": "api-tokens", "secret": {"secretName": AgentApiAuth.secret_name(ref.name)}},
+                                {"name": "node-identity", "projected": {"sources": [{"serviceAccountToken": {
+                                    "audience": NodeIdentity.AUDIENCE, "path": NodeIdentity.TOKEN_FILE,
+                                    "expirationSeconds": NodeIdentity.TOKEN_EXPIRATION_S}}]}}],
                 },
             },
         },
-    })
-
-
-def secret_manifest(ref: FleetRef, creds: StoreSettings) -> dict:
-    """The fleet's scoped store credentials, StoreEnv keys (agents take it by envFrom)."""
-    return _with_desired_hash({
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "type": "Opaque",
-        "metadata": {"name": fleet_store_secret_name(ref.name), "namespace": ref.namespace,
-                     "labels": {LABEL_FLEET: ref.name, LABEL_COMPONENT: "store-access", LABEL_MANAGED_BY: MANAGED_BY},
-                     "ownerReferences": [owner_reference(ref)]},
-        "stringData": creds.as_env(),
     })
 
 
@@ -513,13 +516,13 @@ class Observed:
     previous: DesiredState | None = None
     reports: Mapping[str, AgentReport] = field(default_factory=dict)
     store_credentials: StoreSettings | None = None
-    """the fleet's scoped credentials (from store_access)"""
+    """the fleet's store user (from store_access; made sure of, never handed out: agents get
+    narrower credentials per node) — where pods reach the store and which bucket"""
     store_problem: str = ""
     """why the store (or its admin API) could not be used, for the message"""
     store_reason: str = "StoreUnavailable"
     report_errors: tuple[str, ...] = ()
     daemonset_hash: str | None = None
-    secret_hash: str | None = None
     nodes_synced: bool = True
 
 
@@ -754,10 +757,7 @@ def decide(p: Plan, obs: Observed, workload: AgentWorkload) -> Decision:
 
     # Children ------------------------------------------------------------------------
     if obs.store_credentials is not None:
-        secret = secret_manifest(ref, obs.store_credentials)
-        if needs_apply(secret, obs.secret_hash):
-            d.apply.append(secret)
-        ds = daemonset_manifest(ref, spec, workload)
+        ds = daemonset_manifest(ref, spec, workload, obs.store_credentials)
         if needs_apply(ds, obs.daemonset_hash):
             d.apply.append(ds)
 

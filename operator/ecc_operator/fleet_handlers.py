@@ -6,7 +6,7 @@ Triggers
 * a resync timer (RESYNC_SECONDS) on *active* fleets: those whose teacher has published a
   revision, marked by the annotation `ecc.dev/store-access` the first reconcile puts on them;
 * deletion of an active fleet: the scoped MinIO user and the fleet's store prefix are removed
-  (the DaemonSet and Secret follow their owner reference).
+  (the DaemonSet and the API-token Secret follow their owner reference).
 
 kopf puts a finalizer on every object that has a timer or a deletion handler; limiting both to
 active fleets keeps a fleet that never ran anything (a teacherRef pointing nowhere) free of
@@ -14,7 +14,7 @@ finalizers, deletable without the operator.
 
 Per reconcile, whatever the fleet's size: GET fleet, GET teacher, GET the store Secret (unless
 the operator's environment has credentials), LIST AdaptationPolicies of the namespace, GET the
-scoped Secret and the DaemonSet; apply them only when their desired hash changed, one status
+DaemonSet; apply it only when its desired hash changed, one status
 patch only when the status changed. Nodes come from the in-memory index (`node_index`). In
 the store: one GET of the desired state, a LIST of the reports prefix, a GET per report whose
 ETag changed since the last reconcile (per-fleet cache), and a PUT of the desired state only
@@ -69,10 +69,8 @@ class Runtime:
     watcher: NodeWatcher | None = None
     users: ScopedUsers = field(default_factory=ScopedUsers)
     reports: dict[str, ReportCache] = field(default_factory=dict)
-    applied_secrets: dict[str, str] = field(default_factory=dict)
     api_secrets: set[str] = field(default_factory=set)
     """fleets (uid) whose agents' API token Secret this process has made sure of"""
-    """fleet uid -> desired hash of the scoped-store Secret this process applied"""
     report_uids: dict[tuple[str, str], str] = field(default_factory=dict)
     """(namespace, fleet) -> uid of the fleet whose ReportCache the policy controller reads"""
     fleets: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -88,8 +86,17 @@ class Runtime:
 RUNTIME = Runtime()
 
 
-def configure(kube: Kube) -> None:
+def configure(kube: Kube, node_credentials_url: str | None = None) -> None:
     RUNTIME.kube = kube
+    if node_credentials_url:
+        RUNTIME.workload = fd.AgentWorkload(node_credentials_url=node_credentials_url)
+
+
+def node_credentials_broker():
+    """The endpoint's broker: agents' tokens → their node's store credentials (node_credentials)."""
+    from ecc_operator.node_credentials import Broker
+
+    return Broker(RUNTIME.kube.api, RUNTIME.kube, operator_store.store_access, ANNOTATION_STORE_ACCESS)
 
 
 def start() -> None:
@@ -225,9 +232,6 @@ def observe(kube: Kube, p: fd.Plan, ref: fd.FleetRef, status: dict, teacher_ref:
     if not p.active:
         return fd.Observed(**obs), None
     obs["policy"], obs["other_policies"] = _policy(kube, ref.namespace, ref.name)
-    # Never read back (no Secret reads outside the operator's namespace): what this process
-    # applied last; after a restart the Secret is applied once more.
-    obs["secret_hash"] = RUNTIME.applied_secrets.get(ref.uid)
     ds = kube.get_daemonset(ref.namespace, fleet_agent_name(ref.name))
     obs["daemonset_hash"] = (((ds or {}).get("metadata") or {}).get("annotations") or {}).get(fd.ANNOTATION_DESIRED_HASH)
     store, settings, problem = open_store(kube, ref.namespace, p.teacher)
@@ -267,8 +271,6 @@ def act(kube: Kube, body, ref: fd.FleetRef, old_status: dict, d: fd.Decision, st
                          "(the agents' API tokens)")
             RUNTIME.api_secrets.add(ref.uid)
         kube.apply(manifest)
-        if manifest["kind"] == "Secret":
-            RUNTIME.applied_secrets[ref.uid] = manifest["metadata"]["annotations"][fd.ANNOTATION_DESIRED_HASH]
         log.info(f"{ref.namespace}/{ref.name}: applied {manifest['kind']} {manifest['metadata']['name']}")
     kube.write_status(GROUP, VERSION, PLURAL, ref.namespace, ref.name, old_status, d.status)
     for etype, reason, message in d.events:
@@ -385,7 +387,6 @@ def on_delete(body, **_) -> None:
     metrics.remove_fleet(ns, name)
     RUNTIME.reports.pop(meta.get("uid"), None)
     RUNTIME.report_uids.pop((ns, name), None)
-    RUNTIME.applied_secrets.pop(meta.get("uid"), None)
     RUNTIME.api_secrets.discard(meta.get("uid"))
     RUNTIME.fleets.pop((ns, name), None)
 

@@ -24,6 +24,10 @@ RECONCILE_ERRORS = Counter(
 JOBS = Counter(
     "ecc_operator_jobs_total", "Jobs by outcome (created, succeeded, failed, gate-failed)", ["kind", "outcome"],
 )
+NODE_CREDENTIALS = Counter(
+    "ecc_operator_node_credentials_total", "agents' requests for store credentials, by result (Issued or why "
+    "refused: InvalidToken, NotAnAgent, WrongNode, FleetNotActive, ...)", ["result"],
+)
 REVISIONS_PUBLISHED = Counter(
     "ecc_operator_revisions_published_total", "teacher revisions published", [],
 )

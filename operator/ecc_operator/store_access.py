@@ -13,10 +13,10 @@ the MinIO admin API, `minio.MinioAdmin`) whose policy allows exactly what an age
 Nothing else: not another fleet's prefix, not the Jobs' reports (`reports/jobs/...`), no write
 under `modules/` or `teachers/`.
 
-The credentials end up in the Secret `contracts.fleet_store_secret_name(fleet)` (StoreEnv
-keys). The password is generated once and kept in that Secret: every reconcile reuses it, so
-re-creating a missing user does not change the agents' credentials. The user and its policy
-are removed with the fleet. A store that is not MinIO, or credentials without admin rights,
+Nobody is given these credentials: the operator derives the password (`derive_password`) and
+hands each agent STS credentials of this user narrowed to its own node (node_credentials.py), so
+the policy here is the ceiling of what any agent of the fleet may do. The user and its policy are
+removed with the fleet. A store that is not MinIO, or credentials without admin rights,
 surface as `AccessProblem` whose message says what to configure.
 
 A CloudTeacher served by KServe gets a read-only user too (`serving_user_name`): KServe's

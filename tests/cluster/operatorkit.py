@@ -52,12 +52,27 @@ class OperatorProcess:
         self.cluster, self.namespace, self.log_path = cluster, namespace, log_path
         self.extra_args = tuple(extra_args)
         self.metrics_port, self.health_port = free_port(), free_port()
+        self.node_credentials_port = free_port()
         self.proc: subprocess.Popen | None = None
 
     def argv(self) -> list[str]:
         return [sys.executable, "-m", "ecc_operator", "--namespace", self.namespace,
                 "--kubeconfig", str(self.cluster.kubeconfig), "--metrics-port", str(self.metrics_port),
-                "--liveness", f"http://127.0.0.1:{self.health_port}/healthz", *self.extra_args]
+                "--liveness", f"http://127.0.0.1:{self.health_port}/healthz",
+                "--node-credentials-port", str(self.node_credentials_port), *self.extra_args]
+
+    def node_credentials(self, token: str | None) -> tuple[int, dict]:
+        """POST to the operator's node-credentials endpoint as an agent would: (status, JSON body)."""
+        import json
+        import urllib.error
+
+        req = urllib.request.Request(f"http://127.0.0.1:{self.node_credentials_port}{c.NodeIdentity.PATH}",
+                                     method="POST", headers={"Authorization": f"Bearer {token}"} if token else {})
+        try:
+            with urllib.request.urlopen(req, timeout=20) as resp:
+                return resp.status, json.loads(resp.read())
+        except urllib.error.HTTPError as err:
+            return err.code, json.loads(err.read() or b"{}")
 
     def start(self) -> None:
         env = dict(os.environ)

@@ -298,6 +298,7 @@ def test_service_account_is_allowed_what_it_needs(tools, namespaces):
         ("list", "customresourcedefinitions.apiextensions.k8s.io"),
         ("create", "secrets", "-n", NS), ("patch", "secrets", "-n", NS), ("delete", "secrets", "-n", NS),
         ("get", "secrets", "-n", NS), ("patch", "kopfpeerings.kopf.dev", "-n", NS),
+        ("create", "tokenreviews.authentication.k8s.io"),  # who an agent asking for node credentials is
     ]
     refused = [need for need in needs if not tools.can_i(*need)]
     assert not refused, f"{SA} is refused what it needs: {refused}"
@@ -310,6 +311,7 @@ def test_service_account_is_refused_what_it_does_not_need(tools, namespaces):
         ("get", "secrets", "-n", OTHER_NS), ("get", "secrets", "-n", c.SYSTEM_NAMESPACE),
         ("create", "pods", "--subresource=exec", "-n", NS), ("get", "pods", "--subresource=exec", "-n", NS),
         ("create", "pods", "-n", NS), ("delete", "nodes"), ("patch", "nodes"),
+        ("create", "serviceaccounts", "--subresource=token", "-n", NS),  # it reviews agents' tokens, never mints
         ("create", "jobs.batch", "-n", OTHER_NS),  # watchNamespaces: only NS
         ("create", "secrets", "-n", OTHER_NS), ("list", "cloudteachers.ecc.dev", "-n", OTHER_NS),
         ("create", "clusterroles.rbac.authorization.k8s.io"), ("create", "rolebindings.rbac.authorization.k8s.io",

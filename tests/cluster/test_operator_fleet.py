@@ -5,9 +5,11 @@ test (revision N + bundle manifests put in MinIO), so nothing is distilled. Repo
 into the store exactly as the (simulated) agents write them; the agent pods the DaemonSet puts
 on the real edge nodes are not waited on.
 
-Checked: the DaemonSet (node affinity from the selector, tolerations, command, env, probe)
-and the scoped Secret; what the Secret's credentials may and may not do in MinIO; the
-DesiredState's tiers; reports folded into status counts and metrics; a new teacher revision
+Checked: the DaemonSet (node affinity from the selector, tolerations, command, env, probe,
+the projected identity token, no store Secret); per-node credentials: the operator exchanges a
+token the API server binds to one agent pod for credentials that MinIO lets write that node's
+report and deltas only, and refuses tokens of other audiences, of other pods and of deleted pods;
+the DesiredState's tiers; reports folded into status counts and metrics; a new teacher revision
 going canary -> all; a node relabelled out of (and back into) the fleet; deletion removing the
 store prefix and the scoped user.
 """
@@ -173,20 +175,37 @@ def write_reports(store_client, bucket, ns, nodes, revision: int, seq: int, drif
         put(store_client, bucket, c.StoreLayout.agent_report(ns, FLEET, name), r.model_dump_json().encode())
 
 
-def scoped_client(kube, ns, cluster):
-    """A client with the fleet's scoped credentials. The Secret names the store as pods reach it
-    (the operator runs on the host with ECC_STORE_POD_ENDPOINT); the test, on the host, uses the
-    same credentials on loopback."""
+def agent_pods(kube, ns) -> list:
+    """The DaemonSet's pods on fake nodes (KWOK keeps them Running), one per node."""
     from kubernetes import client
+
+    pods = client.CoreV1Api(kube).list_namespaced_pod(ns, label_selector=f"{fd.LABEL_FLEET}={FLEET}").items
+    return [p for p in pods if p.spec.node_name and is_fake(p.spec.node_name) and not p.metadata.deletion_timestamp]
+
+
+def pod_token(kube, ns, pod, audience: str = c.NodeIdentity.AUDIENCE) -> str:
+    """What the kubelet mounts in the agent's pod: its ServiceAccount's token, bound to the pod."""
+    from kubernetes import client
+
+    req = client.AuthenticationV1TokenRequest(spec=client.V1TokenRequestSpec(
+        audiences=[audience], expiration_seconds=600,
+        bound_object_ref=client.V1BoundObjectReference(kind="Pod", api_version="v1", name=pod.metadata.name,
+                                                       uid=pod.metadata.uid)))
+    sa = pod.spec.service_account_name or "default"
+    return client.CoreV1Api(kube).create_namespaced_service_account_token(sa, ns, req).status.token
+
+
+def node_client(operator, token: str, cluster):
+    """A MinIO client with the credentials the operator issues for `token` (on loopback: the test
+    runs on the host; the credentials name the endpoint pods use)."""
     from minio import Minio
 
-    import base64
-
-    data = client.CoreV1Api(kube).read_namespaced_secret(c.fleet_store_secret_name(FLEET), ns).data
-    env = {k: base64.b64decode(v).decode() for k, v in data.items()}
-    s = c.StoreSettings.from_env(env)
-    assert s.endpoint == cluster.store_in_cluster.endpoint
-    return Minio(cluster.store.endpoint, access_key=s.access_key, secret_key=s.secret_key, secure=s.secure), s
+    status, body = operator.node_credentials(token)
+    assert status == 200, body
+    creds = c.NodeStoreCredentials.model_validate(body)
+    assert creds.endpoint == cluster.store_in_cluster.endpoint
+    return Minio(cluster.store.endpoint, access_key=creds.access_key, secret_key=creds.secret_key,
+                 session_token=creds.session_token, secure=creds.secure), creds
 
 
 def denied(call) -> str:
@@ -220,8 +239,12 @@ def test_fleet_runs_a_daemonset_and_writes_the_desired_state(kube, ns, fleet, op
     assert [(t.key, t.operator, t.effect) for t in pod.tolerations] == [(c.EDGE_TAINT_KEY, "Exists", "NoSchedule")]
     ctr = pod.containers[0]
     assert ctr.command + ctr.args == ["python", "-m", "ecc_workloads.cli", "edge-agent"]
-    assert ctr.env_from[0].secret_ref.name == c.fleet_store_secret_name(FLEET)
+    assert not ctr.env_from and pod.automount_service_account_token is False
     env = {e.name: e for e in ctr.env}
+    assert env[c.AgentEnv.CREDENTIALS_URL].value.endswith(c.NodeIdentity.PATH)
+    assert c.StoreEnv.ACCESS_KEY not in env and c.StoreEnv.SECRET_KEY not in env
+    token = next(v for v in pod.volumes if v.name == "node-identity").projected.sources[0].service_account_token
+    assert token.audience == c.NodeIdentity.AUDIENCE
     assert env[c.RuntimeEnv.NODE_NAME].value_from.field_ref.field_path == "spec.nodeName"
     assert env[c.AgentEnv.FLEET].value == FLEET and env[c.AgentEnv.FLEET_NAMESPACE].value == ns
     assert ctr.readiness_probe.http_get.path == c.AgentPaths.READY
@@ -257,16 +280,27 @@ def fd_daemonset(kube, ns):
         return None
 
 
-def test_scoped_credentials_reach_only_the_fleets_own_objects(kube, ns, fleet, operator, cluster, store_client):
+def test_each_node_may_write_only_its_own_report_and_deltas(kube, ns, fleet, operator, cluster, store_client):
+    from kubernetes import client
+    from kubernetes.client.rest import ApiException
+
     bucket = cluster.store.bucket
     wait_for("the desired state", lambda: desired(store_client, bucket, ns), TIMEOUT, operator)
-    mc, s = scoped_client(kube, ns, cluster)
-    assert s.access_key != cluster.store.access_key and s.bucket == bucket
+    with pytest.raises(ApiException) as gone:  # no fleet-wide credential anywhere
+        client.CoreV1Api(kube).read_namespaced_secret(f"ecc-fleet-{FLEET}-store", ns)
+    assert gone.value.status == 404
+    pods = wait_for("agent pods on two fake nodes", lambda: len(p := agent_pods(kube, ns)) >= 2 and p, TIMEOUT,
+                    operator)
+    a, b = pods[0], pods[1]
+    node_a, node_b = a.spec.node_name, b.spec.node_name
+    mc, creds = node_client(operator, pod_token(kube, ns, a), cluster)
+    assert (creds.namespace, creds.fleet, creds.node) == (ns, FLEET, node_a)
     # Someone else's objects, written with the admin credentials.
     other_fleet = c.StoreLayout.desired_state(ns, "other-fleet")
     put(store_client, bucket, other_fleet, b"{}")
     job_report = c.StoreLayout.job_report(ns, TEACHER, "shop-distill-r1-abc")
     put(store_client, bucket, job_report, b"{}")
+    put(store_client, bucket, c.StoreLayout.agent_report(ns, FLEET, node_b), b"{}")
 
     def get(key):
         return lambda: mc.get_object(bucket, key).read()
@@ -276,19 +310,57 @@ def test_scoped_credentials_reach_only_the_fleets_own_objects(kube, ns, fleet, o
 
     assert denied(get(c.StoreLayout.desired_state(ns, FLEET))) == "allowed"
     assert denied(get(c.StoreLayout.bundle_manifest(ns, TEACHER, 1, "s1"))) == "allowed"
-    assert denied(lambda: mc.stat_object(bucket, c.StoreLayout.bundle_manifest(ns, TEACHER, 1, "s02"))) == "allowed"
-    report = c.AgentReport(node="probe", fleet=FLEET, seq=1, time=now_iso(), state="Starting")
-    assert denied(lambda: mc.put_object(bucket, c.StoreLayout.agent_report(ns, FLEET, "probe"),
-                                        io.BytesIO(report.model_dump_json().encode()),
-                                        len(report.model_dump_json().encode()))) == "allowed"
-    assert denied(write(c.StoreLayout.delta(ns, FLEET, 1, "probe"))) == "allowed"
+    report = c.AgentReport(node=node_a, fleet=FLEET, seq=1, time=now_iso(), state="Starting").model_dump_json()
+    assert denied(lambda: mc.put_object(bucket, c.StoreLayout.agent_report(ns, FLEET, node_a),
+                                        io.BytesIO(report.encode()), len(report.encode()))) == "allowed"
+    assert denied(write(c.StoreLayout.delta(ns, FLEET, 1, node_a))) == "allowed"
+    # node A cannot pose as node B, nor read what B wrote
+    assert denied(write(c.StoreLayout.agent_report(ns, FLEET, node_b))) == "AccessDenied"
+    assert denied(write(c.StoreLayout.delta(ns, FLEET, 1, node_b))) == "AccessDenied"
+    assert denied(write(c.StoreLayout.delta(ns, FLEET, 1, f"{node_a}-twin"))) == "AccessDenied"
+    assert denied(get(c.StoreLayout.agent_report(ns, FLEET, node_b))) == "AccessDenied"
     assert denied(get(other_fleet)) == "AccessDenied"
     assert denied(get(job_report)) == "AccessDenied"
     assert denied(write(c.StoreLayout.module("ab" * 32))) == "AccessDenied"
     assert denied(write(c.StoreLayout.desired_state(ns, FLEET))) == "AccessDenied"
     assert denied(write(c.StoreLayout.bundle_manifest(ns, TEACHER, 1, "s1"))) == "AccessDenied"
-    assert denied(lambda: list(mc.list_objects(bucket, prefix=f"fleets/{ns}/other-fleet/"))) == "AccessDenied"
-    store_client.remove_object(bucket, c.StoreLayout.agent_report(ns, FLEET, "probe"))
+    assert denied(lambda: mc.remove_object(bucket, c.StoreLayout.agent_report(ns, FLEET, node_a))) == "AccessDenied"
+    assert denied(lambda: list(mc.list_objects(bucket, prefix=f"fleets/{ns}/")))  == "AccessDenied"
+    # B's own token gets B's credentials, which may write B's keys
+    mb, creds_b = node_client(operator, pod_token(kube, ns, b), cluster)
+    assert creds_b.node == node_b and creds_b.access_key != creds.access_key
+    assert denied(lambda: mb.put_object(bucket, c.StoreLayout.delta(ns, FLEET, 1, node_b), io.BytesIO(b"x"), 1)) \
+        == "allowed"
+    store_client.remove_object(bucket, c.StoreLayout.agent_report(ns, FLEET, node_a))
+    store_client.remove_object(bucket, c.StoreLayout.agent_report(ns, FLEET, node_b))
+
+
+def test_tokens_that_are_not_an_agents_are_refused(kube, ns, fleet, operator, cluster):
+    from kubernetes import client
+
+    core = client.CoreV1Api(kube)
+    a = wait_for("an agent pod", lambda: agent_pods(kube, ns), TIMEOUT, operator)[0]
+    assert operator.node_credentials(None)[0] == 401
+    assert operator.node_credentials("not-a-token")[0] == 401
+    # the same pod, but a token for the API server's own audience
+    status, body = operator.node_credentials(pod_token(kube, ns, a, audience="https://kubernetes.default.svc"))
+    assert (status, body["reason"]) == (401, "InvalidToken"), body
+    # a pod on the same node that is not the fleet's agent (KWOK plays it)
+    impostor = core.create_namespaced_pod(ns, {"metadata": {"name": "impostor", "labels": {fd.LABEL_FLEET: FLEET}},
+                                               "spec": {"nodeName": a.spec.node_name, "tolerations": [
+                                                   {"operator": "Exists"}],
+                                                   "containers": [{"name": "c", "image": "impostor"}]}})
+    try:
+        status, body = operator.node_credentials(pod_token(kube, ns, impostor))
+        assert (status, body["reason"]) == (403, "NotAnAgent"), body
+    finally:
+        core.delete_namespaced_pod("impostor", ns, grace_period_seconds=0)
+    # a deleted agent pod's token dies with it: the API server no longer accepts it
+    token = pod_token(kube, ns, a)
+    assert operator.node_credentials(token)[0] == 200
+    core.delete_namespaced_pod(a.metadata.name, ns, grace_period_seconds=0)
+    wait_for("the deleted pod's token refused", lambda: operator.node_credentials(token)[0] == 401, TIMEOUT, operator)
+    assert 'ecc_operator_node_credentials_total{result="NotAnAgent"}' in operator.metrics()
 
 
 def test_reports_fold_into_status_and_metrics(kube, ns, fleet, operator, cluster, store_client, exclude_label):
@@ -380,7 +452,8 @@ def test_deleting_the_fleet_removes_its_store_prefix_and_user(kube, ns, fleet, o
     from kubernetes import client
 
     bucket = cluster.store.bucket
-    mc, _ = scoped_client(kube, ns, cluster)
+    mc, _ = node_client(operator, pod_token(kube, ns, wait_for("an agent pod", lambda: agent_pods(kube, ns),
+                                                               TIMEOUT, operator)[0]), cluster)
     prefix = c.StoreLayout.fleet_prefix(ns, FLEET)
     assert list(store_client.list_objects(bucket, prefix=prefix, recursive=True))
     custom = client.CustomObjectsApi(kube)

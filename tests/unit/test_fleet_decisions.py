@@ -14,12 +14,12 @@ from ecc_workloads.contracts import (
     AgentEnv,
     AgentReport,
     DesiredState,
+    NodeIdentity,
     RuntimeEnv,
     StoreEnv,
     StoreLayout,
     StoreSettings,
     fleet_agent_name,
-    fleet_store_secret_name,
     rollout_bucket,
 )
 
@@ -452,8 +452,8 @@ def test_daemonset_runs_the_agent_on_the_selected_nodes():
                "resources": {"requests": {"cpu": "100m"}, "limits": {"memory": "512Mi"}}, "port": 8091})
     d = run(raw=raw)
     kinds = [m["kind"] for m in d.apply]
-    assert kinds == ["Secret", "DaemonSet"]
-    ds = d.apply[1]
+    assert kinds == ["DaemonSet"]  # no store Secret: each agent gets its own node's credentials
+    ds = d.apply[0]
     assert ds["metadata"]["name"] == fleet_agent_name(FLEET) and ds["metadata"]["namespace"] == NS
     assert ds["metadata"]["ownerReferences"][0] == {"apiVersion": "ecc.dev/v1alpha1", "kind": "EdgeFleet",
                                                     "name": FLEET, "uid": "uid-f", "controller": True,
@@ -467,8 +467,18 @@ def test_daemonset_runs_the_agent_on_the_selected_nodes():
     ctr = pod["containers"][0]
     assert ctr["command"] + ctr["args"] == ["python", "-m", "ecc_workloads.cli", "edge-agent"]
     assert ctr["resources"] == {"requests": {"cpu": "100m"}, "limits": {"memory": "512Mi"}}
-    assert ctr["envFrom"] == [{"secretRef": {"name": fleet_store_secret_name(FLEET)}}]
+    assert "envFrom" not in ctr
     env = {e["name"]: e for e in ctr["env"]}
+    # where the store is, but no key: the agent exchanges its pod-bound token for its node's keys
+    assert env[StoreEnv.ENDPOINT]["value"] == CREDS.endpoint and env[StoreEnv.BUCKET]["value"] == CREDS.bucket
+    assert StoreEnv.ACCESS_KEY not in env and StoreEnv.SECRET_KEY not in env
+    assert env[AgentEnv.CREDENTIALS_URL]["value"] == fd.AgentWorkload().node_credentials_url
+    assert env[AgentEnv.NODE_TOKEN_FILE]["value"] == f"{NodeIdentity.TOKEN_DIR}/{NodeIdentity.TOKEN_FILE}"
+    assert pod["automountServiceAccountToken"] is False  # no Kubernetes API token in the agents
+    identity = next(v for v in pod["volumes"] if v["name"] == "node-identity")
+    assert identity["projected"]["sources"] == [{"serviceAccountToken": {
+        "audience": NodeIdentity.AUDIENCE, "path": "token", "expirationSeconds": NodeIdentity.TOKEN_EXPIRATION_S}}]
+    assert {"name": "node-identity", "mountPath": NodeIdentity.TOKEN_DIR, "readOnly": True} in ctr["volumeMounts"]
     assert env[AgentEnv.FLEET]["value"] == FLEET and env[AgentEnv.FLEET_NAMESPACE]["value"] == NS
     assert env[AgentEnv.PORT]["value"] == "8091" and env[AgentEnv.STATE_DIR]["value"] == fd.AGENT_STATE_DIR
     assert env[RuntimeEnv.NODE_NAME]["valueFrom"]["fieldRef"]["fieldPath"] == "spec.nodeName"
@@ -485,24 +495,20 @@ def test_daemonset_runs_the_agent_on_the_selected_nodes():
     ann = ds["spec"]["template"]["metadata"]["annotations"]
     assert ann == {"prometheus.io/scrape": "true", "prometheus.io/port": "8091", "prometheus.io/path": "/metrics"}
     assert ds["spec"]["updateStrategy"]["rollingUpdate"]["maxUnavailable"] == "25%"
-    secret = d.apply[0]
-    assert secret["metadata"]["name"] == fleet_store_secret_name(FLEET)
-    assert secret["stringData"] == CREDS.as_env() and set(secret["stringData"]) == {
-        StoreEnv.ENDPOINT, StoreEnv.ACCESS_KEY, StoreEnv.SECRET_KEY, StoreEnv.BUCKET, StoreEnv.SECURE}
 
 
 def test_children_are_applied_only_when_their_hash_changes():
     d = run()
     hashes = {m["kind"]: m["metadata"]["annotations"][fd.ANNOTATION_DESIRED_HASH] for m in d.apply}
-    again = run(secret_hash=hashes["Secret"], daemonset_hash=hashes["DaemonSet"])
+    again = run(daemonset_hash=hashes["DaemonSet"])
     assert again.apply == []
-    changed = run(raw=spec(agent={"port": 9001}), secret_hash=hashes["Secret"], daemonset_hash=hashes["DaemonSet"])
+    changed = run(raw=spec(agent={"port": 9001}), daemonset_hash=hashes["DaemonSet"])
     assert [m["kind"] for m in changed.apply] == ["DaemonSet"]
 
 
 def test_zero_max_unavailable_becomes_one_for_the_daemonset():
     d = run(raw=spec(rollout={"maxUnavailable": 0}))
-    assert d.apply[1]["spec"]["updateStrategy"]["rollingUpdate"]["maxUnavailable"] == 1
+    assert d.apply[0]["spec"]["updateStrategy"]["rollingUpdate"]["maxUnavailable"] == 1
 
 
 # --------------------------------------------------------------------- node index
