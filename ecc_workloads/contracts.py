@@ -91,6 +91,8 @@ class StoreEnv:
     SECRET_KEY = "ECC_STORE_SECRET_KEY"
     BUCKET = "ECC_STORE_BUCKET"
     SECURE = "ECC_STORE_SECURE"  # "true" for TLS
+    SESSION_TOKEN = "ECC_STORE_SESSION_TOKEN"
+    """With temporary (STS) credentials: the operator's Jobs get these, narrowed to their prefixes."""
     POD_ENDPOINT = "ECC_STORE_POD_ENDPOINT"
     """Optional, for an operator run outside the cluster: the endpoint pods use when it differs
     from the operator's own (ENDPOINT). It goes into the fleet-scoped Secrets the operator writes."""
@@ -138,6 +140,7 @@ class StoreSettings(BaseModel):
     bucket: str = DEFAULT_BUCKET
     secure: bool = False
     pod_endpoint: str | None = Field(default=None, description="host:port pods use, if not `endpoint`")
+    session_token: str | None = Field(default=None, repr=False, description="of temporary (STS) credentials")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, keys: bool = True) -> "StoreSettings":
@@ -161,6 +164,7 @@ class StoreSettings(BaseModel):
             bucket=env.get(StoreEnv.BUCKET) or DEFAULT_BUCKET,
             secure=(env.get(StoreEnv.SECURE, "false").lower() == "true"),
             pod_endpoint=env.get(StoreEnv.POD_ENDPOINT) or None,
+            session_token=env.get(StoreEnv.SESSION_TOKEN) or None,
         )
 
     def as_env(self) -> dict[str, str]:
@@ -170,6 +174,7 @@ class StoreSettings(BaseModel):
             StoreEnv.SECRET_KEY: self.secret_key,
             StoreEnv.BUCKET: self.bucket,
             StoreEnv.SECURE: "true" if self.secure else "false",
+            **({StoreEnv.SESSION_TOKEN: self.session_token} if self.session_token else {}),
         }
 
 

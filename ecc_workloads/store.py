@@ -111,6 +111,7 @@ class Store:
             settings.endpoint,
             access_key=None if credentials else settings.access_key,
             secret_key=None if credentials else settings.secret_key,
+            session_token=None if credentials else settings.session_token,
             secure=settings.secure,
             http_client=http,
             credentials=credentials,

@@ -83,6 +83,9 @@ class Kube:
                                                    {"metadata": {"annotations": annotations}},
                                                    _content_type="application/merge-patch+json")
 
+    def annotate_job(self, namespace: str, name: str, annotations: dict[str, str | None]) -> None:
+        self.batch.patch_namespaced_job(name, namespace, {"metadata": {"annotations": annotations}})
+
     def get_custom(self, group: str, version: str, plural: str, namespace: str, name: str) -> dict | None:
         return self._get(lambda: self.custom.get_namespaced_custom_object(group, version, namespace, plural, name),
                          raw=True)

@@ -34,6 +34,7 @@ from typing import Any
 from ecc_workloads.contracts import TEACHER_PROFILE, JobReport, StoreLayout
 
 from ecc_operator import conditions as cond
+from ecc_operator import job_credentials
 from ecc_operator import teacher_decisions as td
 from ecc_operator.resources import ADAPTATION_POLICY, AdaptationPolicySpec, CloudTeacherSpec
 
@@ -231,6 +232,13 @@ def gate_args(spec: AdaptationPolicySpec) -> list[str]:
     return out
 
 
+def merge_store_policy(ref: PolicyRef, fleet: str, teacher: str, teacher_spec: CloudTeacherSpec, candidate: int,
+                       job: str) -> dict:
+    """What the merge-back Job `job` may do in the store (job_credentials)."""
+    return job_credentials.merge_policy(teacher_spec.store.bucket, ref.namespace, teacher, fleet, candidate,
+                                        StoreLayout.job_report(ref.namespace, fleet, job))
+
+
 def merge_job_manifest(ref: PolicyRef, spec: AdaptationPolicySpec, round_: int, fleet: str, teacher: str,
                        teacher_spec: CloudTeacherSpec, revision: int, candidate: int, profiles: list[str],
                        settings: td.WorkloadSettings) -> dict:
@@ -254,7 +262,7 @@ def merge_job_manifest(ref: PolicyRef, spec: AdaptationPolicySpec, round_: int, 
               LABEL_CANDIDATE_REVISION: str(candidate), td.LABEL_COMPONENT: COMPONENT,
               td.LABEL_MANAGED_BY: td.MANAGED_BY}
     container = td.workload_container("merge-back", teacher_spec.distillation.image, settings.merge_back_argv(args),
-                                      teacher_spec.store.secret_ref.name, bucket, mb.resources.to_k8s())
+                                      job_credentials.secret_name(name), bucket, mb.resources.to_k8s())
     return td.workload_job(name=name, namespace=ref.namespace, labels=labels, annotations={},
                            owner=td.owner_reference(ref.name, ref.uid, ADAPTATION_POLICY),
                            backoff_limit=JOB_BACKOFF_LIMIT, active_deadline_seconds=JOB_DEADLINE_S,

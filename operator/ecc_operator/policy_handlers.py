@@ -21,7 +21,7 @@ import kopf
 
 from ecc_workloads.contracts import BundleManifest, JobReport, StoreLayout
 
-from ecc_operator import metrics, operator_store
+from ecc_operator import job_credentials, metrics, operator_store
 from ecc_operator import policy_decisions as pd
 from ecc_operator import teacher_decisions as td
 from ecc_operator import fleet_handlers, teacher_handlers
@@ -90,6 +90,16 @@ def _read_candidates(store, bucket: str, report: JobReport, candidate: int | Non
     return tuple(facts), ""
 
 
+def _job_credentials(kube: Kube, ref: pd.PolicyRef, job: dict, teacher: str, t_spec, admin,
+                     seen: dict | None = None) -> None:
+    """The merge-back Job's own store credentials (job_credentials), unless it has them."""
+    labels = job["metadata"].get("labels") or {}
+    candidate = int(labels[pd.LABEL_CANDIDATE_REVISION])
+    policy = pd.merge_store_policy(ref, labels[pd.LABEL_FLEET], teacher, t_spec, candidate, job["metadata"]["name"])
+    job_credentials.ensure(kube, ref.namespace, job["metadata"]["name"], admin, policy,
+                           job_credentials.lifetime(pd.JOB_DEADLINE_S), seen)
+
+
 def observe(kube: Kube, p: pd.Plan, ref: pd.PolicyRef, status: dict) -> pd.Observed:
     from ecc_workloads.store import StoreError
 
@@ -120,6 +130,8 @@ def observe(kube: Kube, p: pd.Plan, ref: pd.PolicyRef, status: dict) -> pd.Obser
     if p.job:
         raw = kube.get_job(ref.namespace, p.job)
         job = pd.MergeJob.from_job(raw) if raw is not None else None
+        if job is not None and not job.view.finished:  # made before a crash: it may lack its credentials
+            _job_credentials(kube, ref, raw, teacher_name, t_spec, access.settings, seen=raw)
     obs["job"] = job
     revision = job.revision if job is not None and job.revision is not None else \
         int((teacher.get("status") or {}).get("revision") or 0)
@@ -242,6 +254,12 @@ def reconcile(body) -> None:
                 obs = dataclasses.replace(obs, promotion_error=why)
                 d = pd.decide(p, obs, RUNTIME.the_workloads())
         act(kube, fresh, ref, status, d)
+        if d.create_job is not None and obs.teacher is not None:
+            t_spec = td.parse_spec(obs.teacher.get("spec"))
+            access = operator_store.store_access(kube, ref.namespace, t_spec.store.secret_ref.name,
+                                                 t_spec.store.bucket)
+            if access.settings is not None:
+                _job_credentials(kube, ref, d.create_job, obs.teacher["metadata"]["name"], t_spec, access.settings)
 
 
 # ---------------------------------------------------------------------------

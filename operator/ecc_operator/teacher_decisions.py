@@ -39,6 +39,7 @@ from ecc_workloads.contracts import (
 )
 
 from ecc_operator import conditions as cond
+from ecc_operator import job_credentials
 from ecc_operator.resources import CLOUD_TEACHER, CloudTeacherSpec
 
 # Labels and annotations the operator puts on its own children (read back only by it).
@@ -280,7 +281,7 @@ def distill_job_manifest(ref: TeacherRef, spec: CloudTeacherSpec, revision: int,
     resources = d.resources.to_k8s()
 
     def container(cname: str, argv: list[str]) -> dict:
-        return workload_container(cname, d.image, argv, spec.store.secret_ref.name, bucket, resources)
+        return workload_container(cname, d.image, argv, job_credentials.secret_name(name), bucket, resources)
 
     return workload_job(
         name=name, namespace=ref.namespace, labels=labels, annotations={ANNOTATION_SPEC_HASH: hash_},
@@ -291,10 +292,18 @@ def distill_job_manifest(ref: TeacherRef, spec: CloudTeacherSpec, revision: int,
     )
 
 
+def distill_store_policy(ref: TeacherRef, spec: CloudTeacherSpec, revision: int, job: str,
+                         settings: WorkloadSettings) -> dict:
+    """What the distillation Job `job` may do in the store (job_credentials)."""
+    source, _ = resolve_corpus(spec, settings)
+    return job_credentials.distill_policy(spec.store.bucket, ref.namespace, ref.name, revision, source,
+                                          StoreLayout.job_report(ref.namespace, ref.name, job))
+
+
 def workload_container(name: str, image: str, argv: list[str], secret_name: str, bucket: str,
                        resources: dict | None) -> dict:
-    """A Job container running an `ecc` command with the store's Secret as its environment
-    (shared by the distillation and merge-back Jobs)."""
+    """A Job container running an `ecc` command with its own store credentials (the Secret
+    job_credentials makes for it) as its environment (shared by the distillation and merge-back Jobs)."""
     out = {"name": name, "image": image, "command": argv[:1], "args": argv[1:],
            "envFrom": [{"secretRef": {"name": secret_name}}], "env": [{"name": StoreEnv.BUCKET, "value": bucket}],
            "terminationMessagePolicy": "FallbackToLogsOnError"}

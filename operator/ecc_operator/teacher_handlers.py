@@ -20,6 +20,7 @@ from ecc_operator import metrics
 from ecc_operator import teacher_decisions as td
 from ecc_operator import operator_store
 from ecc_operator.children import Kube
+from ecc_operator import job_credentials
 from ecc_operator.store_access import AccessProblem, ScopedUsers
 from ecc_operator.resources import CLOUD_TEACHER
 
@@ -115,6 +116,14 @@ def _read_bundles(store, bucket: str, report: JobReport) -> tuple[tuple[td.Bundl
     return tuple(facts), ""
 
 
+def _job_credentials(kube: Kube, ref: td.TeacherRef, spec, job: str, revision: int, admin,
+                     seen: dict | None = None) -> None:
+    """The distillation Job's own store credentials (job_credentials), unless it has them."""
+    policy = td.distill_store_policy(ref, spec, revision, job, RUNTIME.workloads)
+    job_credentials.ensure(kube, ref.namespace, job, admin, policy,
+                           job_credentials.lifetime(spec.distillation.active_deadline_seconds), seen)
+
+
 def observe(kube: Kube, p: td.Plan, ref: td.TeacherRef, status: dict) -> td.Observed:
     spec = p.spec
     obs: dict = {"ref": ref, "status": status}
@@ -150,6 +159,8 @@ def observe(kube: Kube, p: td.Plan, ref: td.TeacherRef, status: dict) -> td.Obse
         if job is not None:
             view = td.JobView.from_job(job)
             obs["job"] = view
+            if not view.finished:  # a Job made before a crash may still lack its credentials
+                _job_credentials(kube, ref, spec, view.name, p.next_revision, access.settings, job)
             if view.finished:
                 store = operator_store.open_store(access.settings)
                 report, error = _read_report(store, spec.store.bucket, ref, view.name)
@@ -223,6 +234,11 @@ def reconcile(body) -> None:
         obs = observe(kube, p, ref, status)
         d = td.decide(p, obs, RUNTIME.workloads)
         act(kube, body, ref, status, d)
+        if d.create_job is not None:
+            spec = p.spec
+            access = operator_store.store_access(kube, ref.namespace, spec.store.secret_ref.name, spec.store.bucket)
+            if access.settings is not None:
+                _job_credentials(kube, ref, spec, d.create_job["metadata"]["name"], p.next_revision, access.settings)
 
 
 # ---------------------------------------------------------------------------

@@ -210,7 +210,7 @@ def test_the_merge_job_runs_merge_back_with_the_policy_settings():
     assert pod["nodeSelector"] == {CLOUD_NODE_ROLE_LABEL: ""} and pod["restartPolicy"] == "Never"
     c = pod["containers"][0]
     assert c["image"] == "img:1" and c["resources"] == {"limits": {"cpu": "1"}}
-    assert c["envFrom"] == [{"secretRef": {"name": "my-store"}}]
+    assert c["envFrom"] == [{"secretRef": {"name": "adapt-merge-r1-store"}}]  # its own, never the teacher's
     assert {"name": StoreEnv.BUCKET, "value": "ecc-fleet"} in c["env"]
     argv = c["command"] + c["args"]
     assert argv[:4] == ["python", "-m", "ecc_workloads.cli", "merge-back"]

@@ -93,7 +93,8 @@ def test_job_manifest_runs_on_a_cloud_worker_owned_by_the_teacher_with_store_env
     prepare, distill = pod["initContainers"][0], pod["containers"][0]
     for ctr in (prepare, distill):
         assert ctr["command"] == ["python"] and ctr["args"][:2] == ["-m", "ecc_workloads.cli"]
-        assert ctr["envFrom"] == [{"secretRef": {"name": "ecc-store"}}]
+        # its own narrowed credentials (job_credentials), never the teacher's Secret
+        assert ctr["envFrom"] == [{"secretRef": {"name": f"{job['metadata']['name']}-store"}}]
         assert {"name": StoreEnv.BUCKET, "value": "ecc-fleet"} in ctr["env"]
         assert ctr["terminationMessagePolicy"] == "FallbackToLogsOnError"
     line = td.command_line(prepare)
