@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -36,6 +37,8 @@ class DataCard(BaseModel):
     split_domains: dict[str, dict[str, int]]
     split_seed: int
     scrubbing: list[ScrubFigures] = Field(default_factory=list)
+    # which PII scrubber made the text: pii.backend() (NER model or rules only, library versions)
+    scrubber: dict[str, Any] = Field(default_factory=dict)
 
 
 def figures_from_report(measure: str, report: dict) -> ScrubFigures:
@@ -59,7 +62,12 @@ def build(
     split_seed: int,
     scrubbing: list[ScrubFigures],
     licence_note: str = "",
+    scrubber: dict[str, Any] | None = None,
 ) -> DataCard:
+    if scrubber is None:
+        from ecc_workloads import pii
+
+        scrubber = pii.backend()
     labels = Counter(ex.label for ex in examples)
     domains = Counter(str(ex.domain) for ex in examples)
     return DataCard(
@@ -80,6 +88,7 @@ def build(
         },
         split_seed=split_seed,
         scrubbing=scrubbing,
+        scrubber=scrubber,
     )
 
 
@@ -103,6 +112,8 @@ def to_markdown(card: DataCard) -> str:
     ]
     if card.licence_note:
         lines.append(f"- Licence: {card.licence_note}")
+    if card.scrubber:
+        lines.append(f"- PII scrubber: backend `{card.scrubber.get('backend', '?')}`, NER `{card.scrubber.get('ner') or 'none'}`")
     if card.spec.domain_rule:
         lines += ["", "## Domain rule (first match wins)", "", "| domain | requires tags | excludes tags |", "|---|---|---|"]
         for entry in card.spec.domain_rule.rules:

@@ -23,9 +23,13 @@ What is found (see docs/data.md for the rules and their measured recall/precisio
                   start of a sentence; runs that look like an organisation (legal form such as
                   Ltd, GmbH, S.A.) or a place ("North …", "… Ville", after "in") are dropped
 
+Also: DATE_OF_BIRTH, POSTCODE, IP_ADDRESS, IBAN, NATIONAL_ID, USERNAME, CARD_EXPIRY, CARD_CVV
+(``pii_ids``: phonenumbers, python-stdnum, ipaddress, and context rules), after Unicode
+normalisation (``pii_norm``). Person names use a first-name gazetteer and an optional spaCy
+NER model (``pii_names``); the capitalised-run rule described above for PERSON was removed.
+
 Existing ``{{Placeholder}}`` slots are protected, so scrubbing is idempotent.
-No name list is used: none ships in the project's installed packages, so person names that
-appear in lower case without a cue are not found (documented limitation).
+See docs/data.md for the two paths (rules on the edge, rules + NER in ``ecc corpus prepare``).
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
+
+from ecc_workloads import pii_ids, pii_names
+from ecc_workloads.pii_norm import normalise, to_original
 
 
 class PiiType(str, Enum):
@@ -44,6 +51,14 @@ class PiiType(str, Enum):
     INVOICE_ID = "INVOICE_ID"
     ID_NUMBER = "ID_NUMBER"
     PERSON = "PERSON"
+    DATE_OF_BIRTH = "DATE_OF_BIRTH"
+    POSTCODE = "POSTCODE"
+    IP_ADDRESS = "IP_ADDRESS"
+    IBAN = "IBAN"
+    NATIONAL_ID = "NATIONAL_ID"
+    USERNAME = "USERNAME"
+    CARD_EXPIRY = "CARD_EXPIRY"
+    CARD_CVV = "CARD_CVV"
 
 
 # When spans of different types overlap they are merged; the merged span takes the type that
@@ -51,10 +66,18 @@ class PiiType(str, Enum):
 _PRIORITY = [
     PiiType.EMAIL,
     PiiType.CARD,
+    PiiType.CARD_EXPIRY,
+    PiiType.CARD_CVV,
+    PiiType.IBAN,
+    PiiType.IP_ADDRESS,
+    PiiType.DATE_OF_BIRTH,
+    PiiType.NATIONAL_ID,
     PiiType.ADDRESS,
     PiiType.PHONE,
+    PiiType.POSTCODE,
     PiiType.INVOICE_ID,
     PiiType.ORDER_ID,
+    PiiType.USERNAME,
     PiiType.ID_NUMBER,
     PiiType.PERSON,
 ]
@@ -161,10 +184,12 @@ _PREFIX_STREET_RE = re.compile(
     r"glorieta|cuesta|rambla|carretera|callejón|callejon|alameda|pasadizo|urbanización|"
     r"urbanizacion|acceso|bajada|cañada|vía|vial|"
     r"via|viale|piazza|piazzale|corso|largo|strada|contrada|borgo|vicolo|rotonda|stretto|"
-    r"rua|praça|praca|travessa|estrada)(?=\s)"
+    r"rua|praça|praca|travessa|estrada|r\.|av|incrocio|calçada|calcada|beco|rotunda|"
+    r"gasse|ulica|ul\.|aleja|al\.|plac|os\.|osiedle)(?=\s)"
 )
 # Used only when a street word is followed by capitalised words but no number.
-_PREFIX_NEEDS_NUMBER = frozenset("place route passage square cours via largo strada plaza c. c/ av. bd".split())
+_PREFIX_NEEDS_NUMBER = frozenset(
+    "place route passage square cours via largo strada plaza c. c/ av. bd r. av al. os. plac".split())
 _LINK_WORDS = frozenset(
     "de del della delle degli dei di da das do dos du des la le les l' d' el los las y e et van "
     "von der den ter the of and sur sous en".split()
@@ -181,7 +206,7 @@ _ADDRESS_EN_RE = re.compile(
 )
 _EN_ANCHOR_RE = re.compile(r"(?<![\w#])(?=\d|(?i:apt|apartment|suite|ste|unit|flat|studio|floor|room|bldg|building)\b)")
 _POSTCODE_RE = re.compile(
-    r"(?:\d{4,5}(?:-\d{4})?|\d{4}\s?[A-Z]{2}|[AC-FHKNPRTV-Y]\d[\dW]\s?[AC-FHKNPRTV-Y\d]{4}|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}|\d{3}\s\d{2}|"
+    r"(?:\d{4}-\d{3}|\d{2}-\d{3}|\d{4,5}(?:-\d{4})?|\d{4}\s?[A-Z]{2}|[AC-FHKNPRTV-Y]\d[\dW]\s?[AC-FHKNPRTV-Y\d]{4}|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}|\d{3}\s\d{2}|"
     r"[A-Z]\d[A-Z]\s?\d[A-Z]\d)(?![\w])"
 )
 _PLACE_WORD_RE = re.compile(r"[^\W\d_][\w'’.-]*")
@@ -327,15 +352,9 @@ def _sentence_starts(text: str) -> set[int]:
 # Detectors (each returns candidate spans; overlaps are merged afterwards)
 # ---------------------------------------------------------------------------
 def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
+    from stdnum import luhn
+
+    return luhn.is_valid(digits)
 
 
 def _find_emails(text: str) -> list[PiiSpan]:
@@ -384,14 +403,47 @@ def _is_amount(text: str, start: int, end: int) -> bool:
 _PHONE_EXT_RE = re.compile(r"\s*(?:x|ext\.?|extension|#)\s*\d{1,6}(?![\w])", re.IGNORECASE)
 
 
+# "card no. 4111 …", "credit card number: …", "Maestro 6759 …": a Luhn-valid number is a card
+# whatever other cue is near ("no." alone means an order)
+_CARD_CUE_RE = re.compile(r"\b(?:card|visa|mastercard|amex|maestro|discover|cc)\b[^.!?\d]{0,16}?"
+                          r"(?:\b(?:no|nr|num)\.?|#|:)?\s*$", re.IGNORECASE)
+_PIECE_BREAK_RE = re.compile(r"\.\s+|\s+/\s+|\s*;\s*")
+_CARD_PREFIX_RE = re.compile(r"(?:\d{4}[ -]){2,4}\d{1,4}|\d{4}[ -]\d{6}[ -]\d{5}|\d{13,19}")
+
+
+def _number_pieces(text: str) -> list[tuple[int, str]]:
+    """Runs of digits and separators, cut at a sentence end (". "), a spaced slash or a semicolon
+    ("on 02/04/2026. 4326 3808 6911 0", "card no. 4111 … 1111 / 09/32 / …"); a run that starts
+    with a Luhn-valid card number in 4-digit groups is cut after it ("4111 1111 1111 1111 08/27")."""
+    out: list[tuple[int, str]] = []
+    for m in _NUMBER_RUN_RE.finditer(text):
+        pos = m.start()
+        for part in _PIECE_BREAK_RE.split(m.group(0)):
+            at = text.index(part, pos) if part else pos
+            pos = at + len(part)
+            if not part or not re.search(r"\d", part):
+                continue
+            digits = re.sub(r"\D", "", part)
+            card = _CARD_PREFIX_RE.match(part)
+            if card and card.end() < len(part.rstrip(" .-/")) and not part[card.end()].isdigit():
+                cd = re.sub(r"\D", "", card.group(0))
+                if 13 <= len(cd) <= 19 and len(cd) < len(digits) and _luhn_ok(cd):
+                    out.append((at, card.group(0)))
+                    rest = part[card.end():]
+                    lead = len(rest) - len(rest.lstrip(" -"))
+                    if rest.strip(" -"):
+                        out.append((at + card.end() + lead, rest[lead:]))
+                    continue
+            out.append((at, part))
+    return out
+
+
 def _find_numbers(text: str) -> list[PiiSpan]:
     """Cards, phones and bare numeric identifiers from runs of digits and separators."""
     spans: list[PiiSpan] = []
-    for m in _NUMBER_RUN_RE.finditer(text):
-        raw = m.group(0)
+    for start, raw in _number_pieces(text):
         # trim trailing separators/closing parens that are not part of the number
         raw = raw.rstrip(" .-/")
-        start = m.start()
         if raw.startswith("(") and ")" not in raw[1:]:
             raw, start = raw[1:], start + 1
         if raw.endswith(")") and "(" not in raw:
@@ -409,13 +461,18 @@ def _find_numbers(text: str) -> list[PiiSpan]:
         if _is_amount(text, start, end):
             continue
         cue = _cue_before(text, start)
-        if 13 <= n <= 19 and _luhn_ok(digits) and cue not in (PiiType.ORDER_ID, PiiType.INVOICE_ID):
+        card_cue = bool(_CARD_CUE_RE.search(text[max(0, start - 24):start]))
+        if (13 <= n <= 19 or (card_cue and n == 12)) and _luhn_ok(digits) and (
+                card_cue or cue not in (PiiType.ORDER_ID, PiiType.INVOICE_ID)):
             spans.append(PiiSpan(start, end, PiiType.CARD, raw))
             continue
         if has_sep and re.search(r"\s", raw) and cue is None and not (raw.startswith("+") or 7 <= n <= 15):
             # "room 12 34" etc.: several small numbers, not one identifier
             continue
         phone_like = raw.startswith(("+", "00", "(")) or (has_sep and 7 <= n <= 15)
+        if cue not in (PiiType.ORDER_ID, PiiType.INVOICE_ID) and 7 <= n <= 15 and (has_sep or raw[:1] in "+0(") \
+                and pii_ids.valid_phone(raw):
+            cue = PiiType.PHONE  # phonenumbers says it is a valid number of one of our regions
         if cue is PiiType.PHONE or (phone_like and cue is None and 7 <= n <= 15):
             ext = _PHONE_EXT_RE.match(text, end)
             end = ext.end() if ext else end
@@ -509,6 +566,9 @@ def _extend_address(text: str, end: int) -> int:
         if m := _UNIT_RE.match(text, pos):
             end, after_postcode = m.end(), False
             continue
+        if sep and (m := _HOUSE_NO_BEFORE_POSTCODE_RE.match(text, pos)):
+            end, after_postcode = m.end(), False  # "Viale Vattimo, 820, 67100 Buonalbergo"
+            continue
         if m := _POSTCODE_RE.match(text, pos):
             end, after_postcode = m.end(), True
             continue
@@ -525,11 +585,28 @@ def _extend_address(text: str, end: int) -> int:
     return end
 
 
+_UNIT_BEFORE_RE = re.compile(
+    r"(?<![\w])(?i:flat|apt\.?|apartment|unit|suite|studio|room|appartamento|piso|wohnung|lgh\.?)"
+    r"\s*[\w-]*\d[\w-]*\s*[,/]?\s*$"
+)
+
+
+_UNIT_WORD_BEFORE_RE = re.compile(r"(?<![\w])(?i:flat|apt\.?|apartment|unit|suite|studio)[ \t]+$")
+_HOUSE_NO_BEFORE_POSTCODE_RE = re.compile(
+    rf"(?:\d{{1,5}}[A-Za-z]?|S/N)(?=\s*,?\s*(?:{_UNIT_RE.pattern}|(?:{_POSTCODE_RE.pattern})\s*[^\W\d_]))"
+)
+
+
 def _find_addresses(text: str) -> list[PiiSpan]:
     spans: list[PiiSpan] = []
 
     def add(start: int, end: int) -> None:
         end = _extend_address(text, end)
+        # a flat or unit written before the street: "Flat 5, Incrocio Cendron, 293"
+        unit = _UNIT_BEFORE_RE.search(text[max(0, start - 30):start]) or _UNIT_WORD_BEFORE_RE.search(
+            text[max(0, start - 14):start])
+        if unit:
+            start -= len(unit.group(0))
         spans.append(PiiSpan(start, end, PiiType.ADDRESS, text[start:end]))
 
     # English order: [unit,] number street-name suffix
@@ -598,7 +675,7 @@ _PLACE_FIRST = frozenset(
     """
     north south east west new old port lake mount mt saint st san santa santo são sao porto villa
     torre cabo sierra isla isle isole ilha fort glen bay cape costa puerto monte castel castello
-    bad sankt nieuw great little upper lower central united república republica république republic
+    bad sankt sainte saint ste los las nieuw great little upper lower central united república republica république republic
     estados états etats hong
     """.split()
 )
@@ -612,6 +689,10 @@ _PLACE_LAST = frozenset(
 
 def _org_or_place(text: str, start: int, end: int) -> bool:
     words = [w.strip(",.;:!?()").lower() for w in text[start:end].split()]
+    if words and all(w in pii_names.country_words() for w in words):
+        return True  # "Sri Lanka", "Costa Rica"
+    if re.match(r"[ \t]+[A-Za-z]{0,3}\d", text[end:end + 6]):
+        return True  # followed by a model number: "Meta Quest 3", "Galaxy S24" are products
     following = [w.strip(",;:!?()").lower().rstrip(".") for w in text[end:end + 40].split()[:2]]
     if any(w.rstrip(".") in _ORG_WORDS for w in words) or (following and following[0] in _ORG_WORDS):
         return True
@@ -623,51 +704,230 @@ def _org_or_place(text: str, start: int, end: int) -> bool:
         return True
     if words and (words[0] in _PLACE_FIRST or words[-1] in _PLACE_LAST):
         return True
-    before = text[max(0, start - 6):start].lower().split()
-    return bool(before) and before[-1] in ("in", "at", "near", "around")
+    before = text[max(0, start - 8):start].lower().split()
+    # "in Florence", "near Austin"; "my Oura Ring", "the Echo Dot": a person's name does not
+    # follow an article or a possessive
+    return bool(before) and before[-1] in ("in", "at", "near", "around", "the", "a", "an", "my", "your",
+                                           "our", "their", "this", "that", "these", "those")
 
 
-def _find_names(text: str) -> list[PiiSpan]:
+# Honorifics: what follows is a name whatever its case ("Mr. John Smith", "dr. jones").
+_HONORIFIC_CUE_RE = re.compile(
+    r"(?<![\w])(?i:mr|mrs|ms|miss|mx|dr|prof|sir|madam|dame|lady|lord|mme|mlle|herr|frau|sra|srta|"
+    r"sr|sig\.ra|sig|signor|signora|dhr|mevr|rev|fr)(?:\.[ \t]*|[ \t]+)(?=[^\W\d_])"
+)
+# Strong cues: what follows is a name even in lower case.
+_STRONG_CUE_RE = re.compile(
+    r"(?:\bmy\s+(?:full\s+|first\s+|last\s+|sur|maiden\s+|real\s+)?name\s*(?:is|'s|’s|:)|\bname\s*:|"
+    r"\b(?:i\s+am|i'?m|i’m)\s+called|\bcalled\s+me|\bsigned\s*[,:]|\bsigned\s+(?:for\s+)?by|"
+    r"\bname\s+on\s+the\s+(?:account|card|order|invoice|booking|parcel)\s+is|\bin\s+the\s+name\s+of|"
+    r"\b(?:account|card)\s*-?\s*holder(?:'?s\s+name)?\s*(?:is|:|to)?|\bon\s+behalf\s+of|\baddressed\s+to|"
+    r"\b(?:kind\s+|best\s+|warm\s+|many\s+)?(?:regards|thanks|thank\s+you|cheers|sincerely|best\s+wishes|"
+    r"yours(?:\s+(?:sincerely|truly|faithfully))?|br)\b\s*[,:]?[ \t]*(?:\n\s*)?(?=[^\W\d_])|"
+    r"(?:^|\n|[.!?]\s+)\s*[-–—~]\s*)[ \t]*",
+    re.IGNORECASE,
+)
+# Personal weak cues: a capitalised name, or a lower-case first name from the gazetteer.
+_PERSONAL_CUE_RE = re.compile(
+    r"\b(?:i'?m|i’m|i\s+am|this\s+is|it'?s|it’s|it\s+is|here\s+is|named|call\s+me|hi|hello|hey|dear|"
+    r"ask\s+for|ask|tell|speak\s+to|talk\s+to|attn|attention|who\s+is|contact|cc|(?:is|are|was)\s+under|"
+    r"(?:my|our|his|her)\s+(?:wife|husband|son|daughter|mother|mum|mom|father|dad|friend|partner|"
+    r"colleague|boss|manager|brother|sister|neighbou?r|assistant|flatmate|roommate))\b\s*[,:]?[ \t]+",
+    re.IGNORECASE,
+)
+# Prepositions: a name only if its first word is a gazetteer first name; after to/from/in/at
+# (where places go) two name words are needed.
+_PREP_CUE_RE = re.compile(r"\b(?:for|by|with|from|to|under|of|via|and)\b[ \t]+", re.IGNORECASE)
+_POST_CUE_RE = re.compile(r"[ \t]+(?:here|speaking)\b", re.IGNORECASE)
+_GLUED_RUN_RE = re.compile(
+    rf"(?<![\w'’])(?:[a-z]+(?=[A-Z][a-z]))?{_CAP_NAME_WORD}(?:[ \t]+(?:{_NAME_PARTICLE}[ \t]+)*{_CAP_NAME_WORD})+"
+)
+_WORD_RE = re.compile(rf"{_NAME_WORD}\.?")
+
+
+def _name_word_ok(core: str) -> bool:
+    low = core.lower().strip("'’")
+    return bool(low) and low not in _FUNCTION_WORDS and not any(ch.isdigit() for ch in core)
+
+
+def _name_run(text: str, pos: int, lower_ok: bool, max_words: int = 3) -> tuple[int, int] | None:
+    """The run of name words at ``pos``: capitalised words (a capitalised first word needs
+    capitalised followers), or — when ``lower_ok`` — lower-case words that are not ordinary words
+    (or are gazetteer first names). Particles (van, de, …) may sit between words."""
+    words = 0
+    cursor = pos
+    end = pos
+    run_cap = False
+    while words < max_words:
+        m = _WORD_RE.match(text, cursor)
+        if not m:
+            break
+        word = m.group(0)
+        core = word.rstrip(".")
+        if words and re.fullmatch(_NAME_PARTICLE, core, re.IGNORECASE) and not core[:1].isupper():
+            nxt = re.match(r"[ \t]+", text[m.end():])
+            if not nxt:
+                break
+            cursor = m.end() + nxt.end()
+            continue
+        if not _name_word_ok(core):
+            break
+        cap = core[:1].isupper()
+        if words == 0:
+            if not cap and not lower_ok:
+                break
+            run_cap = cap
+        elif run_cap and not cap:
+            break
+        elif not run_cap and pii_names.is_ordinary(core) and not pii_names.is_first_name(core):
+            break
+        words += 1
+        end = m.start() + len(core) if (word.endswith(".") and len(core) > 1) else m.end()
+        nxt = re.match(r"[ \t]+", text[m.end():])
+        if not nxt or (word.endswith(".") and len(core) > 1):
+            break
+        cursor = m.end() + nxt.end()
+    return (pos, end) if words else None
+
+
+def _first_name_evidence(word: str) -> bool:
+    """A gazetteer first name that is not an ordinary word (nor a word the rules know); an
+    all-capitals word ("ING") is an acronym."""
+    bare = re.sub(r"^[a-z]+(?=[A-Z])", "", word).strip("'’.")
+    low = bare.lower()
+    if len(bare) > 1 and bare.isupper():
+        return False
+    return pii_names.is_first_name(bare) and not pii_names.is_ordinary(bare) and low not in _NOT_NAMES
+
+
+def _unknown_word(word: str) -> bool:
+    """Not an ordinary word, a word the rules know, a country word or an acronym."""
+    bare = word.strip("'’.,")
+    low = bare.lower()
+    return (bool(bare) and bare.isalpha() and not (len(bare) > 1 and bare.isupper())
+            and not pii_names.is_ordinary(bare) and low not in _NOT_NAMES and low not in pii_names.country_words())
+
+
+def _surname_evidence(word: str) -> bool:
+    """A census surname that is not an ordinary word ("Swift", "Prime" are words or brands)."""
+    return _unknown_word(word) and pii_names.surname_rank(word.strip("'’.,")) is not None
+
+
+def _full_name_evidence(words: list[str], loose: bool = False) -> bool:
+    """A run of capitalised words with no cue before it is a name when it ends in a census
+    surname that is not an ordinary word and starts with a gazetteer first name ("Anna Smith",
+    not "Chase Sapphire", "Echo Dot", "Taylor Swift"); ``loose`` (a run the NER model labels
+    PERSON): or with any word that is not an ordinary one before a frequent surname (rank
+    ≤ 10,000): "Giulia Bianchi"."""
+    if len(words) < 2 or not _surname_evidence(words[-1]):
+        return False
+    if _first_name_evidence(words[0]):
+        return True
+    if not loose:
+        return False
+    rank = pii_names.surname_rank(words[-1].strip("'’.,"))
+    return rank is not None and rank <= 10000 and all(_unknown_word(w) for w in words[:-1])
+
+
+def _plausible_name(value: str) -> bool:
+    """Some word of the run is not an ordinary word: "Happy", "Urgent", "Gold" are not names."""
+    words = [w.strip("'’.,") for w in value.split()]
+    return any(
+        w and (_first_name_evidence(w) or (not pii_names.is_ordinary(w) and w.lower() not in _NOT_NAMES))
+        for w in words
+    )
+
+
+def _find_names(text: str, use_ner: bool | None = None) -> list[PiiSpan]:
     spans: list[PiiSpan] = []
-    for m in _HONORIFIC_RE.finditer(text):
-        spans.append(PiiSpan(m.start(), m.end(), PiiType.PERSON, m.group(0)))
-    for regex, allow_lower in ((_STRONG_NAME_CUE_RE, True), (_WEAK_NAME_CUE_RE, False)):
-        for m in regex.finditer(text):
-            got = _take_name(text, m.end(), allow_lower=allow_lower)
-            if got is None:
+
+    def add(start: int, end: int) -> None:
+        spans.append(PiiSpan(start, end, PiiType.PERSON, text[start:end]))
+
+    for m in _HONORIFIC_CUE_RE.finditer(text):
+        got = _name_run(text, m.end(), lower_ok=True)
+        if got:
+            add(m.start(), got[1])
+    for m in _STRONG_CUE_RE.finditer(text):
+        got = _name_run(text, m.end(), lower_ok=True)
+        if got and _plausible_name(text[got[0]:got[1]]):
+            add(*got)
+    for m in _PERSONAL_CUE_RE.finditer(text):
+        got = _name_run(text, m.end(), lower_ok=True)
+        if not got:
+            continue
+        value = text[got[0]:got[1]]
+        first = value.split()[0]
+        if first[:1].isupper():
+            ok = _plausible_name(value)
+        else:
+            ok = _first_name_evidence(first)
+        if ok and not _org_or_place(text, *got):
+            add(*got)
+    for m in _PREP_CUE_RE.finditer(text):
+        got = _name_run(text, m.end(), lower_ok=False)
+        if not got:
+            continue
+        words = text[got[0]:got[1]].split()
+        if _org_or_place(text, *got):
+            continue
+        if len(words) < 2:
+            if m.group(0).strip().lower() in ("to", "from", "of", "via", "and", "with") or not _first_name_evidence(words[0]):
                 continue
-            start, end = got
-            value = text[start:end]
-            if not allow_lower:
-                # weak cue: one capitalised word is enough after "I'm"/"this is"/greetings,
-                # but "from"/"to"/"with" need two words (places are single words: "ship to Toronto")
-                cue = m.group(0).strip().lower()
-                if re.match(r"(?:from|to|with|customer|contact|user)\b", cue) and len(value.split()) < 2:
-                    continue
-                if _org_or_place(text, start, end):
-                    continue
-            spans.append(PiiSpan(start, end, PiiType.PERSON, value))
-    # Two or more capitalised words not at the start of a sentence.
-    starts = _sentence_starts(text)
-    for m in re.finditer(rf"(?<![\w'’])(?:[a-z]+(?=[A-Z][a-z]))?{_CAP_NAME_WORD}(?:[ \t]+(?:{_NAME_PARTICLE}[ \t]+)*{_CAP_NAME_WORD})+", text):
+        elif not _full_name_evidence(words):
+            continue
+        add(*got)
+    # "Anna Smith" anywhere: a first name and a surname of the census lists (see _full_name_evidence)
+    for m in _GLUED_RUN_RE.finditer(text):
         words = m.group(0).split()
-        offset = m.start()
-        # drop a sentence-initial first word ("Thanks Anna Smith" keeps "Anna Smith")
-        if offset in starts:
-            first_len = len(words[0])
-            rest = m.group(0)[first_len:].lstrip()
-            offset = m.end() - len(rest)
-            words = rest.split()
-        bare_words = [re.sub(r"^[a-z]+(?=[A-Z])", "", w).rstrip(".") for w in words]  # "fromAnna" → "Anna"
-        good = [w for w in bare_words if _is_name_word(w, allow_lower=False) or re.fullmatch(_NAME_PARTICLE, w)]
-        if (
-            len(words) >= 2
-            and len(good) == len(words)
-            and not all(len(w.rstrip(".")) == 1 for w in words)
-            and not _org_or_place(text, offset, m.end())
-        ):
-            spans.append(PiiSpan(offset, m.end(), PiiType.PERSON, text[offset:m.end()]))
+        if not _full_name_evidence(words):
+            continue
+        offset = m.start() + (len(re.match(r"[a-z]*", m.group(0)).group(0)) if re.match(r"[a-z]+[A-Z]", m.group(0)) else 0)
+        if _org_or_place(text, offset, m.end()):
+            continue
+        add(offset, m.end())
+    # "john smith here", "Anna speaking": a gazetteer first name, or two or three capitalised
+    # words that are not ordinary words at the start of a clause
+    for m in _POST_CUE_RE.finditer(text):
+        before = text[:m.start()]
+        run = re.search(rf"(?:^|[.!?,\n]\s*)((?:{_NAME_WORD}[ \t]+){{0,2}}{_NAME_WORD})$", before)
+        if not run:
+            continue
+        words = run.group(1).split()
+        caps = len(words) >= 2 and all(w[:1].isupper() and _unknown_word(w) for w in words)
+        if (caps or _first_name_evidence(words[0])) and not _org_or_place(text, run.start(1), run.end(1)):
+            add(run.start(1), run.end(1))
+    # the named-entity model: a PERSON it finds is kept when some word of it looks like a name
+    if use_ner or (use_ner is None and _ner_worth_running(text)):
+        for start, end in pii_names.ner_persons(text) if _ner_enabled(use_ner) else []:
+            value = text[start:end]
+            words = [w.strip("'’.,") for w in value.split()]
+            if not words or any(ch.isdigit() for ch in value) or _org_or_place(text, start, end):
+                continue
+            # brands and products are often labelled PERSON by the small model: it is trusted
+            # only for a gazetteer first name alone or a run that ends in a census surname
+            if _full_name_evidence(words, loose=True) if len(words) > 1 else _first_name_evidence(words[0]):
+                add(start, end)
     return spans
+
+
+_CAP_WORD_RE = re.compile(r"(?<![\w'’])[^\W\d_a-z][^\W\d_]+")
+
+
+def _ner_worth_running(text: str) -> bool:
+    """The model only adds names written with a capital: skip texts with no capitalised word
+    past the first one that is not already a known ordinary word."""
+    for i, m in enumerate(_CAP_WORD_RE.finditer(text)):
+        word = m.group(0)
+        if (i > 0 or m.start() > 0) and word.lower() not in _NOT_NAMES and not pii_names.is_ordinary(word):
+            return True
+    return False
+
+
+def _ner_enabled(use_ner: bool | None) -> bool:
+    if use_ner is False:
+        return False
+    return pii_names.load_ner() is not None
 
 
 # ---------------------------------------------------------------------------
@@ -688,14 +948,28 @@ def _merge(spans: list[PiiSpan], text: str) -> list[PiiSpan]:
     return merged
 
 
-def find_pii(text: str) -> list[PiiSpan]:
-    """All personal-data spans in ``text``, sorted and non-overlapping."""
+def _find_all(text: str, ner: bool | None) -> list[PiiSpan]:
     protected = [(m.start(), m.end()) for m in _PLACEHOLDER_RE.finditer(text)]
-    candidates = _find_names(text) + _find_addresses(text)
+    candidates = _find_names(text, ner) + _find_addresses(text)
     if "@" in text:
         candidates += _find_emails(text)
+        candidates += [PiiSpan(s, e, PiiType(k), text[s:e]) for s, e, k in pii_ids.find_usernames(text)]
+    elif _USERNAME_HINT_RE.search(text):
+        candidates += [PiiSpan(s, e, PiiType(k), text[s:e]) for s, e, k in pii_ids.find_usernames(text)]
+    found: list[tuple[int, int, str]] = pii_ids.find_spelled_emails(text)
     if _DIGIT_RE.search(text):
-        candidates += _find_numbers(text) + _find_codes(text)
+        numbers = _find_numbers(text) + _find_codes(text)
+        candidates += numbers
+        cards = [(s.start, s.end) for s in numbers if s.kind is PiiType.CARD]
+        found += pii_ids.find_card_details(text, cards)
+        found += pii_ids.find_ibans(text)
+        found += pii_ids.find_ips(text)
+        found += pii_ids.find_national_ids(text)
+        found += pii_ids.find_dates_of_birth(text)
+        found += pii_ids.find_postcodes(text)
+    elif ":" in text:
+        found += pii_ids.find_ips(text)  # an IPv6 address may have no digit ("fe::ab")
+    candidates += [PiiSpan(s, e, PiiType(k), text[s:e]) for s, e, k in found]
     kept = [
         s
         for s in candidates
@@ -704,9 +978,30 @@ def find_pii(text: str) -> list[PiiSpan]:
     return _merge(kept, text)
 
 
-def scrub(text: str) -> ScrubResult:
+_USERNAME_HINT_RE = re.compile(r"user|login|log\s+in|sign(?:ed)?\s+in|handle|gamertag|nickname|alias|screen\s*name|account\s+name", re.IGNORECASE)
+
+
+def find_pii(text: str, *, ner: bool | None = None) -> list[PiiSpan]:
+    """All personal-data spans in ``text``, sorted and non-overlapping, with offsets and values
+    of the ORIGINAL text (detection runs on a Unicode-normalised copy).
+
+    ``ner``: None (default) — use the named-entity model if it is installed and not turned off
+    by ``ECC_PII_NER=off``, and only on texts with a capitalised word it could add; True —
+    run it on every text; False — rules and gazetteer only (the edge path)."""
+    norm, where = normalise(text)
+    spans = _find_all(norm, ner)
+    if norm is text:
+        return spans
+    out = []
+    for span in spans:
+        start, end = to_original(where, span.start, span.end, len(text))
+        out.append(PiiSpan(start, end, span.kind, text[start:end]))
+    return out
+
+
+def scrub(text: str, *, ner: bool | None = None) -> ScrubResult:
     """Replace every personal-data span with its typed placeholder."""
-    spans = find_pii(text)
+    spans = find_pii(text, ner=ner)
     out: list[str] = []
     cursor = 0
     for span in spans:
@@ -715,6 +1010,23 @@ def scrub(text: str) -> ScrubResult:
         cursor = span.end
     out.append(text[cursor:])
     return ScrubResult(text="".join(out), spans=tuple(spans))
+
+
+def backend() -> dict:
+    """Which detectors this process uses (for data cards and reports)."""
+    import phonenumbers
+    import stdnum
+
+    ner = pii_names.ner_description()
+    return {
+        "backend": "rules+ner" if ner else "rules",
+        "ner": ner,
+        "ner_mode": pii_names.ner_mode(),
+        "first_names": len(pii_names.first_names()),
+        "names_source": "names 0.3.0 (US Census 1990 lists)",
+        "phonenumbers": phonenumbers.__version__,
+        "stdnum": stdnum.__version__,
+    }
 
 
 def scrub_text(text: str) -> str:

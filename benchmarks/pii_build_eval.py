@@ -1,0 +1,763 @@
+"""Build the PII evaluation sets ONCE, from independent sources, before the scrubber is run on them.
+
+Writes ``benchmarks/pii_data/``:
+
+- ``injected_dev.jsonl``      personal data made by Faker in the *development* locales
+                              (en_US, de_DE, fr_FR) through the *development* templates;
+- ``injected_heldout.jsonl``  the same types in six *other* locales (en_GB, en_IE, es_ES, it_IT,
+                              nl_NL, pt_PT) through templates of their own (other cue words, other
+                              positions, lower case, obfuscation): formats held out from development;
+- ``clean_dev.jsonl`` / ``clean_heldout.jsonl``  customer-service sentences from other domains
+                              (banking, travel, telecom, retail, a general assistant) rich in brand,
+                              product, currency, payment-method and place names, with NO personal
+                              data: every span found there is a false positive.
+
+Each row: ``{"text", "entities": [{"type", "start", "end"}], "locale", "template", "set"}``.
+The host utterances are Bitext rows without annotated entities (the corpus the project trains
+on); the clean sentences are written here from the word lists below, which were written without
+running the scrubber. The files are data: the benchmark reads them, nobody edits them row by row.
+
+    python benchmarks/pii_build_eval.py        # PYTHONHASHSEED is pinned (Faker draws from sets)
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import random
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ecc_workloads.datasets import bitext_csv  # noqa: E402
+
+OUT = Path(__file__).with_name("pii_data")
+DEV_LOCALES = ["en_US", "de_DE", "fr_FR"]
+HELDOUT_LOCALES = ["en_GB", "en_IE", "es_ES", "it_IT", "nl_NL", "pt_PT"]
+# Which locales have a national identifier of their own in Faker (others fall back to a US SSN).
+NATIONAL_ID = {
+    "en_US": lambda f: f.ssn(),
+    "fr_FR": lambda f: f.ssn(),
+    "de_DE": None,
+    "en_GB": lambda f: f.ssn(),  # National Insurance number
+    "it_IT": lambda f: f.ssn(),  # codice fiscale
+    "nl_NL": lambda f: f.ssn(),  # BSN
+    "es_ES": lambda f: f.random_element([f.nif, f.nie])(),
+    "en_IE": None,
+    "pt_PT": None,
+}
+
+TYPES = ["PERSON", "EMAIL", "PHONE", "ADDRESS", "POSTCODE", "DATE_OF_BIRTH", "IP_ADDRESS", "IBAN",
+         "NATIONAL_ID", "USERNAME", "CARD", "CARD_EXPIRY", "CARD_CVV", "ORDER_ID"]
+
+# ---------------------------------------------------------------------------
+# Templates. {v} is the value. Development and held-out templates differ in cue words and shape.
+# ---------------------------------------------------------------------------
+DEV_TEMPLATES: dict[str, list[str]] = {
+    "PERSON": ["my name is {v}", "Regards, {v}", "this is {v}", "Mr. {v} ordered it", "I'm {v}",
+               "the account is under {v}", "name: {v}", "Thanks, {v}"],
+    "EMAIL": ["my email is {v}", "contact me at {v}", "send it to {v}", "e-mail: {v}"],
+    "PHONE": ["call me on {v}", "my number is {v}", "phone: {v}", "text me at {v}"],
+    "ADDRESS": ["ship it to {v}", "my address is {v}", "I live at {v}", "deliver to {v}"],
+    "POSTCODE": ["my postcode is {v}", "zip code {v}", "postal code: {v}"],
+    "DATE_OF_BIRTH": ["my date of birth is {v}", "DOB: {v}", "I was born on {v}"],
+    "IP_ADDRESS": ["my IP address is {v}", "the login came from {v}", "IP: {v}"],
+    "IBAN": ["my IBAN is {v}", "refund to IBAN {v}", "account {v}"],
+    "NATIONAL_ID": ["my social security number is {v}", "SSN: {v}", "my national ID is {v}"],
+    "USERNAME": ["my username is {v}", "login: {v}", "user name {v}"],
+    "CARD": ["my card {v} was charged twice", "card number {v}", "I paid with {v}"],
+    "ORDER_ID": ["order {v}", "my order number is {v}", "invoice #{v}", "ref {v}"],
+}
+HELDOUT_TEMPLATES: dict[str, list[str]] = {
+    "PERSON": ["{v} here, my parcel is late", "please put the refund in the name of {v}",
+               "Dr. {v} said I should ask", "the delivery was signed for by {v}",
+               "can you update the cardholder to {v}", "hello, it's {v} again",
+               "Best wishes\n{v}", "Ms {v} is my mother and she placed the order",
+               "kind regards {v}", "who is {v}? I never authorised that person"],
+    "EMAIL": ["drop me a line: {v}", "{v} is my address for receipts", "change my login email to {v}",
+              "mail {v} the invoice", "reach me via {v} thanks"],
+    "PHONE": ["ring {v} if the courier is lost", "{v} is my mobile", "whatsapp {v}",
+              "my landline: {v}", "reach me on {v} in the evening"],
+    "ADDRESS": ["the new billing address is {v}", "please send the replacement to {v}",
+                "{v} is where I live now", "courier should drop it at {v}", "home: {v}"],
+    "POSTCODE": ["I live in {v}, can you deliver?", "is {v} in your delivery area",
+                 "my post code is {v}", "area code for delivery {v}"],
+    "DATE_OF_BIRTH": ["born {v}, please verify my age", "my birthday is {v}",
+                      "date of birth {v} for the account check", "birth date: {v}"],
+    "IP_ADDRESS": ["someone at {v} logged in as me", "access blocked for address {v}",
+                   "whitelist {v} please", "last login {v}"],
+    "IBAN": ["pay it into {v}", "bank account (IBAN) {v}", "transfer the refund to {v} please",
+             "{v} is my account for the direct debit"],
+    "NATIONAL_ID": ["my NI number is {v}", "tax id {v} for the invoice", "ID number: {v}",
+                    "they asked for my personal number, it's {v}", "codice fiscale / NIF {v}"],
+    "USERNAME": ["I sign in as {v}", "my handle is @{v}", "account name {v} is locked",
+                 "user: {v}", "my user id is {v}"],
+    "CARD": ["charge {v} instead", "the card ending {v} was declined", "{v} is the new card",
+             "use card {v} please"],
+    "ORDER_ID": ["what happened to {v}?", "tracking {v}", "purchase no {v}", "the order {v} is wrong",
+                 "receipt {v}"],
+}
+
+
+def _person(f, rng: random.Random, heldout: bool) -> str:
+    first, last = f.first_name(), f.last_name()
+    r = rng.random()
+    if r < 0.3:
+        return first if not heldout else f"{first} {last}"
+    if heldout and r < 0.5:
+        return f"{first} {last}".lower()
+    return f"{first} {last}"
+
+
+def _email(f, rng: random.Random, heldout: bool) -> str:
+    email = rng.choice([f.email, f.free_email, f.company_email])()
+    if not heldout:
+        return email
+    r = rng.random()
+    local, domain = email.split("@")
+    if r < 0.25:  # spelled out
+        return local.replace(".", " dot ") + " at " + domain.replace(".", " dot ")
+    if r < 0.4:
+        return f"{local} [at] {domain.replace('.', ' [dot] ')}"
+    if r < 0.55:  # a zero-width space inside
+        cut = rng.randrange(1, len(local))
+        return local[:cut] + "\u200b" + local[cut:] + "@" + domain
+    if r < 0.65:  # full-width at sign
+        return local + "\uff20" + domain
+    return email
+
+
+def _phone(f, rng: random.Random, heldout: bool) -> str:
+    if heldout and rng.random() < 0.3:
+        return f.msisdn() if f.msisdn()[:1] != "0" else f.phone_number()
+    return f.phone_number()
+
+
+def _address(f, rng: random.Random, heldout: bool) -> str:
+    if not heldout:
+        return f.street_address() if rng.random() < 0.5 else ", ".join(
+            line.strip() for line in f.address().splitlines() if line.strip())
+    r = rng.random()
+    if r < 0.3:
+        return f"Flat {rng.randint(1, 40)}, {f.street_address()}, {f.postcode()} {f.city()}"
+    if r < 0.6:
+        return ", ".join(line.strip() for line in f.address().splitlines() if line.strip())
+    return f.street_address()
+
+
+def _dob(f, rng: random.Random, heldout: bool) -> str:
+    d = f.date_of_birth(minimum_age=18, maximum_age=90)
+    dev = ["%d/%m/%Y", "%Y-%m-%d", "%B %d, %Y"]
+    held = ["%d.%m.%Y", "%d %B %Y", "%m/%d/%y", "%d-%b-%Y", "%-d %b %Y", "%dth of %B %Y"]
+    pattern = rng.choice(held if heldout else dev)
+    return d.strftime(pattern.replace("%dth", f"{d.day}th").replace("%-d", str(d.day)))
+
+
+def _iban(f, rng: random.Random, heldout: bool) -> str:
+    iban = f.iban()
+    if heldout and rng.random() < 0.6:
+        return " ".join(iban[i:i + 4] for i in range(0, len(iban), 4))
+    return iban
+
+
+def _card(f, rng: random.Random, heldout: bool) -> str:
+    number = f.credit_card_number()
+    if heldout and rng.random() < 0.5:
+        return " ".join(number[i:i + 4] for i in range(0, len(number), 4))
+    return number
+
+
+def _value(f, kind: str, rng: random.Random, heldout: bool) -> str | None:
+    if kind == "PERSON":
+        return _person(f, rng, heldout)
+    if kind == "EMAIL":
+        return _email(f, rng, heldout)
+    if kind == "PHONE":
+        return _phone(f, rng, heldout)
+    if kind == "ADDRESS":
+        return _address(f, rng, heldout)
+    if kind == "POSTCODE":
+        return f.postcode()
+    if kind == "DATE_OF_BIRTH":
+        return _dob(f, rng, heldout)
+    if kind == "IP_ADDRESS":
+        return f.ipv4_public() if rng.random() < 0.7 else f.ipv6()
+    if kind == "IBAN":
+        return _iban(f, rng, heldout)
+    if kind == "NATIONAL_ID":
+        gen = NATIONAL_ID.get(f._locales[0])
+        return gen(f) if gen else None
+    if kind == "USERNAME":
+        return f.user_name()
+    if kind == "CARD":
+        return _card(f, rng, heldout)
+    if kind == "ORDER_ID":
+        shapes = ["ORD-########", "###-#######-#######", "INV/20##/####", "W#########", "??########"]
+        if heldout:
+            shapes = ["#########", "PO-####-###", "SO#######", "??-##-#####", "#?#?#?#?", "R-#####-##",
+                      "A########", "2024-######", "CS#######"]
+        return f.bothify(rng.choice(shapes)).upper()
+    raise ValueError(kind)
+
+
+def _card_with_details(f, rng: random.Random, heldout: bool) -> tuple[str, list[tuple[str, int, int]]]:
+    """A card with its expiry and CVV (full or masked number): the fragment and its entities."""
+    number = _card(f, rng, heldout)
+    masked = rng.random() < 0.5
+    shown = ("**** **** **** " + number.replace(" ", "")[-4:]) if masked else number
+    expiry = f.credit_card_expire()
+    cvv = f.credit_card_security_code()
+    if heldout:
+        shapes = ["card {n}, valid thru {e}, security code {c}", "{n} exp. {e} cvc {c}",
+                  "card no. {n} / {e} / CVV2 {c}"]
+    else:
+        shapes = ["card {n} expiry {e} CVV {c}", "{n}, exp {e}, cvv {c}"]
+    shape = rng.choice(shapes)
+    out, ents = "", []
+    i = 0
+    while i < len(shape):
+        if shape.startswith("{n}", i) or shape.startswith("{e}", i) or shape.startswith("{c}", i):
+            key = shape[i + 1]
+            value = {"n": shown, "e": expiry, "c": cvv}[key]
+            kind = {"n": "CARD", "e": "CARD_EXPIRY", "c": "CARD_CVV"}[key]
+            if not (key == "n" and masked):
+                ents.append((kind, len(out), len(out) + len(value)))
+            out += value
+            i += 3
+        else:
+            out += shape[i]
+            i += 1
+    return out, ents
+
+
+NEGATIVES = [
+    ("I was charged {v}", lambda f, r: f"${r.randint(1, 999)}.{r.randint(0, 99):02d}"),
+    ("it was {v} euros", lambda f, r: str(r.randint(2, 2500))),
+    ("on {v}", lambda f, r: f.date(pattern=r.choice(["%d/%m/%Y", "%Y-%m-%d", "%B %d", "%d %B %Y"]))),
+    ("at {v}", lambda f, r: f.time(pattern=r.choice(["%H:%M", "%I:%M %p"]))),
+    ("shipping to {v}", lambda f, r: f.city()),
+    ("in {v}", lambda f, r: f.country()),
+    ("paid in {v}", lambda f, r: f.currency_code()),
+    ("app version {v}", lambda f, r: f"{r.randint(1, 19)}.{r.randint(0, 12)}.{r.randint(0, 40)}"),
+    ("my {v} broke", lambda f, r: r.choice(["iPhone 15", "Galaxy S24", "ThinkPad X1", "PS5", "Pixel 8a"])),
+]
+
+
+def _hosts() -> list[str]:
+    rows = list(csv.DictReader(bitext_csv().open(newline="", encoding="utf-8")))
+    return [r["instruction"].strip() for r in rows if not r["entity_type"] and "{{" not in r["instruction"]]
+
+
+def build_injected(locales: list[str], templates: dict[str, list[str]], heldout: bool, n_per_type: int,
+                   seed: int, hosts: list[str]) -> list[dict]:
+    from faker import Faker
+
+    rng = random.Random(seed)
+    fakers = {}
+    for i, loc in enumerate(locales):
+        fk = Faker(loc)
+        fk.seed_instance(seed * 31 + i)
+        fakers[loc] = fk
+    rows = []
+    kinds = [k for k in TYPES if k not in ("CARD_EXPIRY", "CARD_CVV")]
+    for kind in kinds:
+        made = 0
+        tries = 0
+        while made < n_per_type and tries < n_per_type * 20:
+            tries += 1
+            loc = rng.choice(locales)
+            fk = fakers[loc]
+            if kind == "CARD" and rng.random() < 0.4:
+                fragment, ents = _card_with_details(fk, rng, heldout)
+                template = "card+details"
+            else:
+                value = _value(fk, kind, rng, heldout)
+                if value is None:
+                    continue
+                template = rng.choice(templates[kind])
+                head, tail = template.split("{v}")
+                fragment = head + value + tail
+                ents = [(kind, len(head), len(head) + len(value))]
+            host = rng.choice(hosts).rstrip(".?! ")
+            if rng.random() < 0.5:
+                neg_t, neg_v = rng.choice(NEGATIVES)
+                host = f"{host}, {neg_t.replace('{v}', neg_v(fk, rng))}"
+            if rng.random() < 0.5:
+                text, shift = f"{host}. {fragment}", len(host) + 2
+            else:
+                text, shift = f"{fragment}. {host}", 0
+            rows.append({
+                "text": text,
+                "entities": [{"type": k, "start": s + shift, "end": e + shift} for k, s, e in ents],
+                "locale": loc, "template": template, "set": "heldout" if heldout else "dev",
+            })
+            made += 1
+    return rows
+
+
+# ---------------------------------------------------------------------------
+# Clean sentences: no personal data, many names of things.
+# ---------------------------------------------------------------------------
+BRANDS = ["Apple Pay", "Google Pay", "PayPal", "Samsung Pay", "Revolut", "Wise", "Venmo", "Zelle",
+          "Cash App", "Klarna", "Afterpay", "Western Union", "MoneyGram", "American Express", "Visa",
+          "Mastercard", "Maestro", "Discover", "Diners Club", "Alipay", "WeChat Pay", "Skrill",
+          "Apple Watch", "Amazon Prime", "Netflix", "Spotify Premium", "Disney Plus", "Uber Eats",
+          "Deliveroo", "Airbnb", "Booking.com", "Expedia", "Ryanair", "EasyJet", "Lufthansa",
+          "British Airways", "Air France", "Vodafone", "Orange", "Deutsche Telekom", "Virgin Media",
+          "Sky Broadband", "Microsoft Teams", "Google Drive", "iCloud", "Dropbox", "Nintendo Switch",
+          "PlayStation Plus", "Xbox Game Pass", "Fitbit", "Garmin", "Kindle Unlimited", "Audible",
+          "Coinbase", "Binance", "Monzo", "Starling", "N26", "Chase Sapphire", "Capital One",
+          "Bank of America", "Wells Fargo", "HSBC", "Barclays", "Santander", "ING", "BNP Paribas",
+          "Sparkasse", "Tesco Clubcard", "Nectar points", "IKEA Family", "Home Depot", "Best Buy",
+          "Walmart Plus", "Target Circle", "Costco", "Shopify", "Etsy", "eBay", "Zalando", "ASOS",
+          "H&M", "Nike Run Club", "Adidas", "Lego Technic", "Dyson V15", "Philips Hue", "Sonos Era",
+          "Bose QuietComfort", "Tesla Model 3", "Google Nest", "Ring Doorbell", "Peloton", "Oura Ring"]
+PRODUCTS = ["iPhone 15 Pro", "Galaxy S24 Ultra", "Pixel 8a", "MacBook Air", "ThinkPad X1 Carbon",
+            "Surface Pro", "AirPods Max", "Kindle Paperwhite", "Echo Dot", "Fire TV Stick",
+            "Apple Pencil", "Steam Deck", "Meta Quest 3", "GoPro Hero", "Instant Pot",
+            "Nespresso Vertuo", "KitchenAid mixer", "Roomba", "Canon EOS R6", "Nikon Z6"]
+CURRENCIES = [("US dollars", "USD"), ("euros", "EUR"), ("British pounds", "GBP"), ("Swiss francs", "CHF"),
+              ("Japanese yen", "JPY"), ("Canadian dollars", "CAD"), ("Australian dollars", "AUD"),
+              ("Mexican pesos", "MXN"), ("Indian rupees", "INR"), ("Polish zloty", "PLN"),
+              ("Swedish krona", "SEK"), ("Turkish lira", "TRY"), ("Brazilian real", "BRL"),
+              ("South African rand", "ZAR"), ("Chinese yuan", "CNY"), ("Hong Kong dollars", "HKD"),
+              ("Singapore dollars", "SGD"), ("Danish kroner", "DKK"), ("Norwegian krone", "NOK"),
+              ("Czech koruna", "CZK"), ("Hungarian forint", "HUF"), ("Thai baht", "THB"),
+              ("UAE dirham", "AED"), ("Bitcoin", "BTC"), ("Ethereum", "ETH")]
+PLACES = ["London", "New York", "San Francisco", "Los Angeles", "Buenos Aires", "Rio de Janeiro",
+          "Mexico City", "Hong Kong", "Kuala Lumpur", "Cape Town", "Tel Aviv", "Abu Dhabi", "Las Vegas",
+          "New Delhi", "Sao Paulo", "Saint Petersburg", "Santa Monica", "Palm Springs", "Salt Lake City",
+          "Frankfurt", "Munich", "Paris", "Lyon", "Madrid", "Barcelona", "Lisbon", "Porto", "Rome",
+          "Milan", "Amsterdam", "Rotterdam", "Dublin", "Cork", "Edinburgh", "Manchester", "Tokyo",
+          "Sydney", "Toronto", "Vancouver", "Chicago", "Boston", "Singapore", "Dubai", "Istanbul",
+          "Costa Rica", "Puerto Rico", "New Zealand", "South Korea", "Sri Lanka", "El Salvador",
+          "Saudi Arabia", "the United Kingdom", "the Czech Republic", "Heathrow Terminal 5",
+          "Gatwick", "JFK", "Charles de Gaulle", "Grand Central", "Times Square", "Union Station"]
+CLEAN_TEMPLATES = [
+    "Can I top up my account with {brand}?", "Why was my {brand} payment declined?",
+    "I want to exchange {cur} for {cur2}, what is the rate?", "How much does it cost to send {cur} to {place}?",
+    "Is {brand} accepted as a payment method?", "My {product} arrived broken, how do I return it?",
+    "Do you ship the {product} to {place}?", "Can I pay for the {product} with {brand}?",
+    "I bought a {product} in {place} and the warranty does not work", "Why did {brand} charge me in {code}?",
+    "Please convert 200 {code} to {code2}", "What is the fee for paying in {code} abroad?",
+    "I am travelling to {place} next week, will my card work there?",
+    "How do I link my {brand} account?", "The {brand} app keeps logging me out",
+    "Does the {product} come with a charger?", "Can I cancel my {brand} subscription?",
+    "My transfer to {place} has been pending for 3 days", "I was charged twice by {brand} for the {product}",
+    "Is there a store near {place} where I can pick up my {product}?",
+    "Can I get cash back in {cur} at the airport in {place}?", "Which is cheaper, {brand} or {brand2}?",
+    "I lost my card in {place}, please freeze it", "Does my plan include roaming in {place}?",
+    "How long does a refund to {brand} take?", "Can I use {brand} to buy a {product}?",
+    "Set a reminder to pay the {brand} bill on Friday", "What's the weather like in {place} tomorrow?",
+    "Book a table for two in {place} at 7pm", "Play something by Taylor Swift on {brand}",
+    "How many {cur} is 50 {cur2}?", "Add the {product} to my shopping list",
+    "Why is my {brand} balance showing {code} instead of {code2}?",
+    "My flight from {place} to {place2} was cancelled, can I get a refund?",
+    "The {product} I ordered from {brand} never arrived", "Turn off the {brand} notifications",
+    "I want to upgrade from the {product} to a newer model", "Is {brand} available in {place}?",
+]
+FREE_CLEAN = [
+    "I want to pay with Apple Pay but the option is greyed out",
+    "Can I use my American Express card at Costco?", "The Western Union transfer to Manila is stuck",
+    "How do I exchange Swiss francs for Japanese yen?", "Why does Google Pay say my card is not supported?",
+    "Top up with Revolut failed again", "I ordered the Samsung Galaxy Tab and got the wrong colour",
+    "Can Klarna split the payment into three instalments?", "My Visa Debit card was declined in Buenos Aires",
+    "Is there a Vodafone shop in Dublin city centre?", "Do you accept Diners Club or JCB?",
+    "I need a receipt for my Uber Eats order", "How do I reset my Apple ID password?",
+    "Transfer 300 GBP to my EUR account", "What is the exchange rate from USD to MXN today?",
+    "Will my Monzo card work in New Zealand?", "Can I withdraw Hong Kong dollars at the ATM?",
+    "The Nintendo Switch I bought on Black Friday is faulty", "My Chase Sapphire points did not post",
+    "Send the parcel by Royal Mail Special Delivery", "Can DHL Express deliver to Cape Town?",
+    "What time does the Bank of America branch on Main Street open?", "Is Booking.com charging me in Thai baht?",
+    "I'd like to add Spotify Premium to my Vodafone bill", "Why was I charged a Mastercard foreign fee?",
+    "Cancel my Amazon Prime Video trial", "How do I move money from PayPal to Wise?",
+    "Can I use Google Wallet on a Pixel Watch?", "My Sky Broadband router keeps dropping",
+    "Does Microsoft Office come with the Surface Laptop?", "I paid with Afterpay, how do I return the item?",
+    "Convert my Tesco Clubcard points into Avios", "Which terminal does Air France use at Heathrow?",
+    "The Lufthansa Miles and More card was charged in Swiss francs",
+    "Can I pay my Virgin Media bill with a Santander credit card?",
+    "Where is the nearest Apple Store in San Francisco?", "How do I change the PIN on my Barclaycard?",
+    "I'm travelling to Costa Rica, do I need to tell you?", "Is Bitcoin accepted for the MacBook Pro?",
+    "The Dyson Airwrap I ordered came without the comb", "My IKEA delivery to Rotterdam is late",
+    "Pay the Deutsche Telekom invoice from my N26 account", "Can I get a Lego Star Wars set gift wrapped?",
+    "I want to return the Bose QuietComfort Ultra headphones", "Does Cash App work in the United Kingdom?",
+    "Why did the Coinbase withdrawal in Ethereum fail?", "What are the opening hours of the Zara on Oxford Street?",
+    "Help me find a Thai restaurant near Union Square", "Remind me to renew Norton Antivirus next month",
+    "How do I redeem a Google Play gift card?", "Please play the new Coldplay album on Apple Music",
+]
+
+
+def build_clean(seed: int, n: int, part: int) -> list[dict]:
+    """``part`` 0 (development) takes the even-numbered templates and free sentences, 1 (held out)
+    the odd-numbered ones: the two clean sets share no template."""
+    rng = random.Random(seed)
+    free = FREE_CLEAN[part::2]
+    templates = CLEAN_TEMPLATES[part::2]
+    rows = []
+    for i in range(n):
+        if i < len(free):
+            text, template = free[i], "free"
+        else:
+            template = rng.choice(templates)
+            c1, c2 = rng.sample(CURRENCIES, 2)
+            b1, b2 = rng.sample(BRANDS, 2)
+            p1, p2 = rng.sample(PLACES, 2)
+            text = template.format(brand=b1, brand2=b2, cur=c1[0], cur2=c2[0], code=c1[1], code2=c2[1],
+                                   place=p1, place2=p2, product=rng.choice(PRODUCTS))
+        if rng.random() < 0.15:
+            text = text.lower()
+        rows.append({"text": text, "entities": [], "locale": "en", "template": template, "set": "clean"})
+    return rows
+
+
+# ---------------------------------------------------------------------------
+# Held-out set v2 (round 2). The round-1 held-out sets were looked at in aggregate while the
+# scrubber was improved, so they are development data now (``injected_dev2``, ``clean_dev2``).
+# Everything below was written before the scrubber was run on any of it: eight locales used in
+# neither earlier set, new templates, new value shapes, new clean sentences, other seeds.
+# ---------------------------------------------------------------------------
+V2_LOCALES = ["en_AU", "en_CA", "en_NZ", "de_AT", "fr_CH", "sv_SE", "pl_PL", "da_DK"]
+V2_NATIONAL_ID = {
+    "en_CA": lambda f: f.ssn(),  # SIN
+    "de_AT": lambda f: f.ssn(),  # Sozialversicherungsnummer
+    "fr_CH": lambda f: f.ssn(),  # AHV/AVS number
+    "sv_SE": lambda f: f.ssn(),  # personnummer
+    "pl_PL": lambda f: f.pesel(),
+}
+V2_TEMPLATES: dict[str, list[str]] = {
+    "PERSON": ["my partner {v} will collect the parcel", "{v} is the main account holder",
+               "can {v} pick it up for me?", "add {v} as an authorised user", "Cheers, {v}",
+               "the technician, {v}, never showed up", "please ask for {v} at reception",
+               "From: {v}", "Sincerely,\n{v}", "my daughter {v} used my card without asking",
+               "I spoke to {v} on the phone yesterday", "Mrs {v} from the billing team said it was fixed"],
+    "EMAIL": ["you can email me on {v}", "my work address is {v}, use that one", "cc {v} on the reply",
+              "the receipt went to {v} by mistake", "Email: {v}", "update it to {v} please"],
+    "PHONE": ["mobile {v}", "you can reach my husband on {v}", "call back on {v} after 5pm",
+              "the number on file should be {v}", "tel. {v}", "sms me at {v} when it ships"],
+    "ADDRESS": ["my new address: {v}", "it went to my old place at {v}", "collect from {v} tomorrow",
+                "delivery address {v}", "I moved to {v} last month", "please post it to {v}"],
+    "POSTCODE": ["my postcode's {v}", "do you deliver to {v}?", "ZIP {v}", "the post code on the card is {v}",
+                 "we are in the {v} area"],
+    "DATE_OF_BIRTH": ["DOB {v}", "my birthdate is {v}", "I'm born on {v}", "d.o.b. {v}",
+                      "date of birth: {v} if you need it"],
+    "IP_ADDRESS": ["the suspicious login was from {v}", "my router shows {v}", "IP address {v} is mine",
+                   "requests from {v} keep failing", "ip {v}"],
+    "IBAN": ["IBAN: {v}", "my account number is {v}", "please refund {v}", "the direct debit comes from {v}",
+             "send the money to IBAN {v}"],
+    "NATIONAL_ID": ["my social insurance number is {v}", "personal ID {v}", "ID no. {v}",
+                    "my national identity number: {v}", "they need my {v} for verification"],
+    "USERNAME": ["my username's {v}", "logged in as {v}", "my account login is {v}",
+                 "I can't access the profile {v}", "gamertag {v}"],
+    "CARD": ["my credit card number is {v}", "card {v} was charged", "please bill {v}",
+             "the debit card {v} is blocked", "refund it to card {v}"],
+    "ORDER_ID": ["order no. {v}", "booking reference {v}", "where is shipment {v}?",
+                 "my purchase {v} never came", "reference: {v}"],
+}
+
+
+def _person_v2(f, rng: random.Random) -> str:
+    first, last = f.first_name(), f.last_name()
+    r = rng.random()
+    if r < 0.2:
+        return first
+    if r < 0.4:
+        return f"{first} {last}".lower()
+    return f"{first} {last}"
+
+
+def _email_v2(f, rng: random.Random) -> str:
+    email = rng.choice([f.email, f.free_email, f.company_email])()
+    local, domain = email.split("@")
+    r = rng.random()
+    if r < 0.15:
+        return f"{local} (at) {domain.replace('.', ' (dot) ')}"
+    if r < 0.3:
+        return f"{local} at {domain}"
+    if r < 0.4:
+        return local + "\u200c@" + domain  # zero-width non-joiner
+    if r < 0.5:
+        return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in email)  # full-width
+    if r < 0.6:
+        return email.upper()
+    return email
+
+
+def _address_v2(f, rng: random.Random) -> str:
+    r = rng.random()
+    if r < 0.25:
+        return f"Unit {rng.randint(1, 30)}/{f.street_address()}, {f.city()}"
+    if r < 0.6:
+        return ", ".join(line.strip() for line in f.address().splitlines() if line.strip())
+    if r < 0.8:
+        return f"{f.street_address()}, {f.postcode()}"
+    return f.street_address()
+
+
+def _dob_v2(f, rng: random.Random) -> str:
+    d = f.date_of_birth(minimum_age=18, maximum_age=90)
+    shape = rng.choice(["%Y/%m/%d", "%d/%m/%y", "%B %-d %Y", "%-d.%-m.%Y", "%b %d, %Y", "%A %-d %B %Y",
+                        "%d %b %y"])
+    return d.strftime(shape.replace("%-d", str(d.day)).replace("%-m", str(d.month)))
+
+
+def _card_v2(f, rng: random.Random) -> str:
+    number = f.credit_card_number(card_type=rng.choice([None, "visa16", "mastercard", "amex", "discover"]))
+    r = rng.random()
+    if r < 0.3:
+        return " ".join(number[i:i + 4] for i in range(0, len(number), 4))
+    if r < 0.5:
+        return "-".join(number[i:i + 4] for i in range(0, len(number), 4))
+    return number
+
+
+def _expiry_v2(f, rng: random.Random) -> str:
+    d = f.date_between(start_date="-1y", end_date="+8y")
+    return d.strftime(rng.choice(["%m/%y", "%m/%Y", "%m-%y", "%m / %y", "%m.%y", "%b %Y", "%B %Y", "%m%y"]))
+
+
+def _value_v2(f, kind: str, rng: random.Random) -> str | None:
+    if kind == "PERSON":
+        return _person_v2(f, rng)
+    if kind == "EMAIL":
+        return _email_v2(f, rng)
+    if kind == "PHONE":
+        return f.phone_number()
+    if kind == "ADDRESS":
+        return _address_v2(f, rng)
+    if kind == "POSTCODE":
+        return f.postcode()
+    if kind == "DATE_OF_BIRTH":
+        return _dob_v2(f, rng)
+    if kind == "IP_ADDRESS":
+        return f.ipv4_public() if rng.random() < 0.6 else f.ipv6()
+    if kind == "IBAN":
+        iban = f.iban()
+        return " ".join(iban[i:i + 4] for i in range(0, len(iban), 4)) if rng.random() < 0.5 else iban
+    if kind == "NATIONAL_ID":
+        gen = V2_NATIONAL_ID.get(f._locales[0])
+        return gen(f) if gen else None
+    if kind == "USERNAME":
+        return f.user_name() if rng.random() < 0.7 else f"{f.user_name()}{rng.randint(1, 99)}"
+    if kind == "CARD":
+        return _card_v2(f, rng)
+    if kind == "ORDER_ID":
+        shapes = ["BK-######", "#######-??", "ORDER-####-####", "??###-###", "#####?", "TRK########",
+                  "20##-##-#####", "X#?#?#?#"]
+        return f.bothify(rng.choice(shapes)).upper()
+    raise ValueError(kind)
+
+
+def _card_details_v2(f, rng: random.Random) -> tuple[str, list[tuple[str, int, int]]]:
+    number = _card_v2(f, rng)
+    masked = rng.random() < 0.4
+    shown = rng.choice(["XXXX XXXX XXXX ", "**** ", "ending in ", "xxxx-xxxx-xxxx-"]) + number.replace(" ", "").replace("-", "")[-4:] if masked else number
+    expiry = _expiry_v2(f, rng)
+    cvv = f.credit_card_security_code()
+    shape = rng.choice(["card {n} expires {e}, the code on the back is {c}", "{n} good thru {e} csc {c}",
+                        "number {n}, exp date {e}, security number {c}", "{n} {e} {c}",
+                        "card {n} valid until {e} (CVV {c})", "{n}; expiration {e}; CID {c}"])
+    out, ents = "", []
+    i = 0
+    while i < len(shape):
+        if shape[i] == "{" and shape[i + 1] in "nec" and shape[i + 2] == "}":
+            key = shape[i + 1]
+            value = {"n": shown, "e": expiry, "c": cvv}[key]
+            kind = {"n": "CARD", "e": "CARD_EXPIRY", "c": "CARD_CVV"}[key]
+            if not (key == "n" and masked):
+                ents.append((kind, len(out), len(out) + len(value)))
+            out += value
+            i += 3
+        else:
+            out += shape[i]
+            i += 1
+    return out, ents
+
+
+V2_NEGATIVES = [
+    ("the total was {v}", lambda f, r: f"£{r.randint(1, 999)}.{r.randint(0, 99):02d}"),
+    ("{v} kr", lambda f, r: str(r.randint(10, 9000))),
+    ("since {v}", lambda f, r: f.date(pattern=r.choice(["%d.%m.%Y", "%m/%d/%Y", "%d %b"]))),
+    ("around {v}", lambda f, r: f.time(pattern="%H:%M")),
+    ("delivering to {v}", lambda f, r: f.city()),
+    ("from {v}", lambda f, r: f.country()),
+    ("in {v}", lambda f, r: f.currency_name()),
+    ("firmware {v}", lambda f, r: f"v{r.randint(1, 9)}.{r.randint(0, 30)}"),
+    ("with {v}", lambda f, r: f.company()),
+    ("qty {v}", lambda f, r: str(r.randint(1, 40))),
+]
+
+
+def build_injected_v2(n_per_type: int, seed: int, hosts: list[str]) -> list[dict]:
+    from faker import Faker
+
+    rng = random.Random(seed)
+    fakers = {}
+    for i, loc in enumerate(V2_LOCALES):
+        fk = Faker(loc)
+        fk.seed_instance(seed * 53 + i)
+        fakers[loc] = fk
+    rows = []
+    kinds = [k for k in TYPES if k not in ("CARD_EXPIRY", "CARD_CVV")]
+    for kind in kinds:
+        made = tries = 0
+        while made < n_per_type and tries < n_per_type * 20:
+            tries += 1
+            loc = rng.choice(V2_LOCALES)
+            fk = fakers[loc]
+            if kind == "CARD" and rng.random() < 0.45:
+                fragment, ents = _card_details_v2(fk, rng)
+                template = "card+details v2"
+            else:
+                value = _value_v2(fk, kind, rng)
+                if value is None:
+                    continue
+                template = rng.choice(V2_TEMPLATES[kind])
+                head, tail = template.split("{v}")
+                fragment = head + value + tail
+                ents = [(kind, len(head), len(head) + len(value))]
+            host = rng.choice(hosts).rstrip(".?! ")
+            if rng.random() < 0.5:
+                neg_t, neg_v = rng.choice(V2_NEGATIVES)
+                host = f"{host} {neg_t.replace('{v}', neg_v(fk, rng))}"
+            if rng.random() < 0.5:
+                text, shift = f"{host}. {fragment}", len(host) + 2
+            else:
+                text, shift = f"{fragment}. {host}", 0
+            rows.append({
+                "text": text,
+                "entities": [{"type": k, "start": s + shift, "end": e + shift} for k, s, e in ents],
+                "locale": loc, "template": template, "set": "heldout_v2",
+            })
+            made += 1
+    return rows
+
+
+V2_BRANDS = ["Ted Baker", "Tommy Hilfiger", "Marks & Spencer", "John Lewis", "Calvin Klein", "Hugo Boss",
+             "Ben & Jerry's", "Victoria's Secret", "Jack Daniel's", "Harley Davidson", "Ralph Lauren",
+             "Kate Spade", "Michael Kors", "Tory Burch", "Estée Lauder", "Charlotte Tilbury", "Paul Smith",
+             "Sainsbury's", "Aldi", "Lidl", "Carrefour", "Mercadona", "Rewe", "Migros", "Coop", "Systembolaget",
+             "Allegro", "Bol.com", "Otto", "Currys", "Argos", "JB Hi-Fi", "Harvey Norman", "Canadian Tire",
+             "Shoppers Drug Mart", "Telstra", "Optus", "Rogers", "Bell", "Telia", "Swisscom", "Play",
+             "Interac", "Swish", "MobilePay", "Twint", "BLIK", "iDEAL", "Bancontact", "Sofort", "Giropay",
+             "Trustly", "Zip Pay", "Laybuy", "Openpay", "Satispay", "Bizum", "Lydia", "Paysafecard",
+             "Commonwealth Bank", "Westpac", "ANZ", "Kiwibank", "TD Bank", "Scotiabank", "Nordea",
+             "Danske Bank", "Handelsbanken", "Raiffeisen", "Erste Bank", "UBS", "PKO Bank Polski", "mBank",
+             "Qantas", "Air New Zealand", "WestJet", "SAS", "Swiss", "Austrian Airlines", "LOT", "Norwegian",
+             "Jetstar", "Virgin Australia", "Deutsche Bahn", "ÖBB", "SBB", "Eurostar", "Flixbus"]
+V2_PRODUCTS = ["Galaxy Z Flip 6", "iPad Air", "Apple Watch Ultra", "Sony WH-1000XM5", "Xbox Series X",
+               "Kobo Clara", "Thermomix TM6", "Vitamix blender", "Ninja air fryer", "Weber grill",
+               "Dyson Supersonic", "Oral-B iO", "Garmin Forerunner", "Nothing Phone", "OnePlus 12",
+               "Fairphone 5", "Roborock S8", "Miele washing machine", "Bosch dishwasher", "Le Creuset pot",
+               "Victoria sponge tin", "Lenovo Legion", "HP Envy", "Dell XPS 13", "Nintendo Switch OLED"]
+V2_PLACES = ["Melbourne", "Brisbane", "Perth", "Adelaide", "Darwin", "Hobart", "Auckland", "Wellington",
+             "Christchurch", "Queenstown", "Montreal", "Calgary", "Ottawa", "Halifax", "Regina", "Victoria",
+             "Vienna", "Salzburg", "Innsbruck", "Graz", "Zurich", "Geneva", "Lausanne", "Basel", "Bern",
+             "Stockholm", "Gothenburg", "Malmö", "Uppsala", "Warsaw", "Kraków", "Gdańsk", "Wrocław",
+             "Copenhagen", "Aarhus", "Odense", "Charlotte", "Austin", "Jackson", "Florence", "Sydney",
+             "Alice Springs", "St. Louis", "San Diego", "Santa Clara", "Fort Worth", "Lake Tahoe",
+             "Newcastle upon Tyne", "Stoke-on-Trent", "Milton Keynes", "King's Cross", "Port Elizabeth",
+             "Mount Maunganui", "the Gold Coast", "the Alps", "Lake Geneva", "the Netherlands",
+             "the Philippines", "Bosnia and Herzegovina", "Trinidad and Tobago"]
+V2_CURRENCIES = [("Australian dollars", "AUD"), ("New Zealand dollars", "NZD"), ("Canadian dollars", "CAD"),
+                 ("Swiss francs", "CHF"), ("Swedish kronor", "SEK"), ("Danish kroner", "DKK"),
+                 ("Polish złoty", "PLN"), ("euros", "EUR"), ("pounds sterling", "GBP"), ("US dollars", "USD"),
+                 ("Icelandic króna", "ISK"), ("Romanian lei", "RON"), ("Philippine pesos", "PHP"),
+                 ("Korean won", "KRW"), ("Vietnamese dong", "VND"), ("Kenyan shillings", "KES"),
+                 ("Nigerian naira", "NGN"), ("Saudi riyal", "SAR"), ("Qatari riyal", "QAR"), ("Tether", "USDT")]
+V2_STARTS = ["Yesterday", "Honestly", "Sadly", "Unfortunately", "Apparently", "Quick question", "Urgent",
+             "Hello there", "Good morning", "Also", "Otherwise", "Meanwhile", "Last Tuesday", "Since March",
+             "According to your website", "As discussed", "Just checking", "Frankly", "Luckily", "Again"]
+V2_CLEAN_TEMPLATES = [
+    "{start}, my {brand} payment to {place} bounced", "{start}, the {product} from {brand} stopped working",
+    "Does {brand} let me pay in {cur}?", "How much is 75 {code} in {code2} today?",
+    "I paid {brand} with {pay} and now I see two charges", "Can you split the {product} over 12 months with {pay}?",
+    "Is click and collect available at the {brand} store in {place}?", "My {pay} top-up from {place} did not arrive",
+    "The {brand} website says the {product} is out of stock in {place}", "Will {pay} work when I'm in {place}?",
+    "We flew {brand} from {place} to {place2} and lost a bag", "Do you have a branch in {place} or only in {place2}?",
+    "Can I withdraw {cur} at {place} airport with this card?", "{start}, I was charged in {code} instead of {code2}",
+    "Why does the {brand} app show my balance in {cur}?", "Is the {product} covered if I bought it at {brand}?",
+    "Please cancel the {brand} direct debit, I switched to {brand2}", "What's the cheapest way to send {cur} to {place}?",
+    "My {product} arrived in {place} with a cracked screen", "{start}, can I pay with {pay} or only by card?",
+    "The {brand} gift card does not work at the {place} shop", "Is {brand} the same company as {brand2}?",
+    "Are there fees for {pay} transfers to {place2}?", "{start}, the delivery to {place} is three days late",
+    "Book me a train from {place} to {place2} on Friday", "How do I change my {brand} plan to the cheaper one?",
+    "Can I return a {product} bought in {place} to a store in {place2}?", "Do you price match {brand2}?",
+    "The {pay} button is missing at checkout", "{start}, {brand} declined my card but {brand2} accepted it",
+]
+V2_PAY = ["Apple Pay", "Google Pay", "Interac e-Transfer", "Swish", "MobilePay", "Twint", "BLIK", "iDEAL",
+          "Bancontact", "Klarna", "Afterpay", "Zip Pay", "PayPal", "a Visa card", "a Mastercard", "Amex",
+          "bank transfer", "cash on delivery", "Sofort", "Trustly", "a gift card", "Bizum", "Revolut Pay"]
+V2_FREE_CLEAN = [
+    "Ted Baker refused my return even though I had the receipt", "Does Charlotte Tilbury ship to Auckland?",
+    "Can I pay Marks & Spencer with a Tommy Hilfiger gift card?", "The John Lewis delivery slot was missed twice",
+    "Is the Victoria sponge tin back in stock?", "Why did Qantas charge me in Australian dollars?",
+    "My Swish payment to the Stockholm shop failed", "Jack Daniel's gift set arrived broken",
+    "Sainsbury's Nectar points are missing from my account", "Do you deliver to Regina, Saskatchewan?",
+    "Paul Smith said the jacket would arrive on Monday", "I used Twint in Zurich and it charged me twice",
+    "Kate Spade bag was the wrong colour", "Florence is where I bought the Le Creuset pot",
+    "Austin store told me to call you", "Jackson Hole hotel charged a deposit on my card",
+    "Commonwealth Bank blocked the payment to JB Hi-Fi", "Harvey Norman won't honour the warranty",
+    "Can Kiwibank send money to a Westpac account in Sydney?", "Mrs Doubtfire DVD was missing from the box set",
+    "Dr. Martens boots came in the wrong size", "Saint Laurent perfume leaked in the parcel",
+    "Please reverse the BLIK payment to Allegro", "Bol.com says the parcel went to Antwerp",
+    "Canadian Tire has the Weber grill cheaper", "MobilePay shows the amount in Danish kroner",
+    "Good morning, the Eurostar ticket did not download", "Yesterday Flixbus cancelled my trip to Vienna",
+    "Morgan Stanley is not my bank, why is it on my statement?", "Grace period for the Afterpay instalment?",
+    "Lloyds Bank sent me a letter about Austrian Airlines", "Will Smith's new film is on your app, right?",
+    "Is Rose Gold available for the Apple Watch Ultra?", "Hunter boots are on sale in Melbourne",
+    "Sophie la girafe toy was recalled, can I get a refund?", "Hi, does Telstra have 5G in Darwin?",
+    "Max Mara coat was charged at full price", "Ray-Ban sunglasses arrived scratched",
+    "Carrefour in Geneva took Swiss francs but charged me euros", "Thomas Cook refund still not received",
+]
+
+
+def build_clean_v2(seed: int, n: int) -> list[dict]:
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        if i < len(V2_FREE_CLEAN):
+            text, template = V2_FREE_CLEAN[i], "free v2"
+        else:
+            template = rng.choice(V2_CLEAN_TEMPLATES)
+            c1, c2 = rng.sample(V2_CURRENCIES, 2)
+            b1, b2 = rng.sample(V2_BRANDS, 2)
+            p1, p2 = rng.sample(V2_PLACES, 2)
+            text = template.format(brand=b1, brand2=b2, cur=c1[0], cur2=c2[0], code=c1[1], code2=c2[1],
+                                   place=p1, place2=p2, product=rng.choice(V2_PRODUCTS),
+                                   pay=rng.choice(V2_PAY), start=rng.choice(V2_STARTS))
+            text = text[:1].upper() + text[1:]
+        if rng.random() < 0.12:
+            text = text.lower()
+        rows.append({"text": text, "entities": [], "locale": "en", "template": template, "set": "clean_v2"})
+    return rows
+
+
+def _write(name: str, rows: list[dict]) -> None:
+    with (OUT / name).open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    print(f"{name}: {len(rows)} rows")
+
+
+def main() -> None:
+    """``--v1``: the round-1 sets (dev, and the former held-out sets, now dev2); ``--v2`` (default):
+    the round-2 held-out sets."""
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        os.environ["PYTHONHASHSEED"] = "0"
+        os.execv(sys.executable, [sys.executable, *sys.argv])
+    OUT.mkdir(exist_ok=True)
+    hosts = _hosts()
+    if "--v1" in sys.argv:
+        _write("injected_dev.jsonl", build_injected(DEV_LOCALES, DEV_TEMPLATES, False, 120, 11, hosts))
+        _write("injected_dev2.jsonl", build_injected(HELDOUT_LOCALES, HELDOUT_TEMPLATES, True, 250, 29, hosts))
+        _write("clean_dev.jsonl", build_clean(2, 400, 0))
+        _write("clean_dev2.jsonl", build_clean(3, 1000, 1))
+    else:
+        _write("injected_heldout_v2.jsonl", build_injected_v2(250, 4177, hosts))
+        _write("clean_heldout_v2.jsonl", build_clean_v2(5081, 1000))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,387 @@
+"""Structured personal data found with libraries and checksums: phone numbers (``phonenumbers``),
+IBANs, cards and national identifiers (``python-stdnum``), IP addresses (``ipaddress``); and,
+where no library covers the case, short context rules: dates of birth, postcodes, user names,
+a card's expiry and CVV, spelled-out e-mail addresses.
+
+Every function takes the (normalised) text and returns ``(start, end, TYPE)`` triples; the
+caller (``ecc_workloads.pii``) merges them with its other detectors.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from functools import lru_cache
+
+Found = tuple[int, int, str]
+
+# ---------------------------------------------------------------------------
+# Phones: phonenumbers validates a candidate for the regions the fleet serves
+# ---------------------------------------------------------------------------
+PHONE_REGIONS = ("US", "GB", "DE", "FR", "ES", "IT", "NL", "IE", "PT", "BE", "AT", "CH", "CA", "AU",
+                 "SE", "DK", "NO", "FI", "PL", "IN", "BR", "MX")
+
+
+@lru_cache(maxsize=1)
+def _phonenumbers():
+    import phonenumbers
+
+    return phonenumbers
+
+
+def valid_phone(raw: str) -> bool:
+    """True if ``raw`` is a valid number for some region (international form: its own region)."""
+    pn = _phonenumbers()
+    digits = re.sub(r"\D", "", raw)
+    if not 6 <= len(digits) <= 17:
+        return False
+    regions = (None,) if raw.lstrip("(").startswith("+") else PHONE_REGIONS
+    for region in regions:
+        try:
+            num = pn.parse(raw, region)
+        except pn.NumberParseException:
+            continue
+        if pn.is_valid_number(num):
+            return True
+    return False
+
+
+# ---------------------------------------------------------------------------
+# IBAN: country code, check digits, 10–30 alphanumerics, grouped or not; checksum by stdnum
+# ---------------------------------------------------------------------------
+_IBAN_CAND_RE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2}\d{2}(?:[ \-]?[A-Za-z0-9]){10,30})")
+_IBAN_CUE_RE = re.compile(r"\biban\b|\baccount\b|\bkonto\b|\bcompte\b|\bcuenta\b|\bconto\b|\brekening\b", re.IGNORECASE)
+
+
+def find_ibans(text: str) -> list[Found]:
+    from stdnum import iban
+
+    out: list[Found] = []
+    for m in _IBAN_CAND_RE.finditer(text):
+        raw = m.group(1)
+        # try the longest prefix that validates (a grouped IBAN may run into a following word)
+        best = None
+        for cut in range(len(raw), 11, -1):
+            cand = raw[:cut]
+            if cand[-1] in " -":
+                continue
+            if cut < len(raw) and raw[cut].isalnum() and raw[cut - 1].isalnum():
+                continue  # never cut inside a group
+            compact = re.sub(r"[ \-]", "", cand).upper()
+            if 15 <= len(compact) <= 34 and iban.is_valid(compact):
+                best = cand
+                break
+        if best is None:
+            # no valid checksum: still an IBAN when a cue precedes and the shape is right
+            compact = re.sub(r"[ \-]", "", raw)
+            if (
+                _IBAN_CUE_RE.search(text[max(0, m.start() - 30):m.start()])
+                and raw[:2].isupper()
+                and 15 <= len(compact) <= 34
+                and sum(c.isdigit() for c in compact) >= 8
+            ):
+                best = raw
+        if best:
+            out.append((m.start(1), m.start(1) + len(best), "IBAN"))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# IP addresses: candidates validated by the standard library
+# ---------------------------------------------------------------------------
+_IPV4_RE = re.compile(r"(?<![\w.])(\d{1,3}(?:\.\d{1,3}){3})(?![\w]|\.\d)")
+_IPV6_RE = re.compile(r"(?<![\w:])([0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7})(?![\w:])")
+_VERSION_CUE_RE = re.compile(r"\b(?:version|ver|v|release|build|firmware|update)\.?\s*$", re.IGNORECASE)
+
+
+def find_ips(text: str) -> list[Found]:
+    out: list[Found] = []
+    if "." in text:
+        for m in _IPV4_RE.finditer(text):
+            if _VERSION_CUE_RE.search(text[max(0, m.start() - 12):m.start()]):
+                continue
+            try:
+                ipaddress.IPv4Address(m.group(1))
+            except ValueError:
+                continue
+            out.append((m.start(1), m.end(1), "IP_ADDRESS"))
+    if text.count(":") >= 2:
+        for m in _IPV6_RE.finditer(text):
+            cand = m.group(1)
+            if cand.count(":") < 2 or not re.search(r"[0-9A-Fa-f]", cand):
+                continue
+            try:
+                ipaddress.IPv6Address(cand)
+            except ValueError:
+                continue
+            out.append((m.start(1), m.end(1), "IP_ADDRESS"))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# National identifiers: stdnum validators (with checksums) and a cue rule
+# ---------------------------------------------------------------------------
+_NATIONAL_VALIDATORS = (
+    "us.ssn", "fr.nir", "it.codicefiscale", "es.dni", "es.nie", "nl.bsn", "de.idnr", "ie.pps",
+    "pt.nif", "be.nn", "dk.cpr", "se.personnummer", "fi.hetu", "no.fodselsnummer", "pl.pesel",
+    "ca.sin", "br.cpf", "in_.aadhaar",
+)
+
+
+@lru_cache(maxsize=1)
+def _validators():
+    import importlib
+
+    mods = []
+    for name in _NATIONAL_VALIDATORS:
+        try:
+            mods.append(importlib.import_module(f"stdnum.{name}"))
+        except ImportError:  # pragma: no cover - a module missing from an older stdnum
+            continue
+    return tuple(mods)
+
+
+# Tokens that may be an identifier: digits and letters with optional single separators.
+_ID_CAND_RE = re.compile(r"(?<![\w/])([A-Za-z]{0,6}\d[\dA-Za-z]*(?:[ .\-/][\dA-Za-z]+){0,5})(?![\w])")
+# UK National Insurance number (HMRC's shape: two letters, three pairs of digits, a suffix letter;
+# the letter rules are not enforced, so temporary and test numbers are caught too).
+_NINO_RE = re.compile(r"(?<![\w])([A-Z]{2}[ ]?\d{2}[ ]?\d{2}[ ]?\d{2}[ ]?[A-Z]?)(?![\w])")
+_NATIONAL_CUE_RE = re.compile(
+    r"\b(?:ssn|social\s+security(?:\s+number|\s+no\.?)?|national\s+(?:id|identity|insurance)(?:\s+(?:number|no\.?|card))?|"
+    r"ni\s+(?:number|no\.?)|nino|tax\s+(?:id|identification|number|code|no\.?)|tin|personal\s+(?:id|number|code)|"
+    r"id\s+(?:number|no\.?|card(?:\s+number)?)|identity\s+(?:number|card(?:\s+number)?)|passport(?:\s+(?:number|no\.?))?|"
+    r"driver'?s?\s+licen[cs]e(?:\s+(?:number|no\.?))?|nif|nie|dni|bsn|pps(?:\s+number)?|nir|insee|codice\s+fiscale|"
+    r"steuer-?id|steueridentifikationsnummer|personalausweis(?:nummer)?|sozialversicherungsnummer|"
+    r"numéro\s+de\s+sécurité\s+sociale|cpf|pesel|aadhaar)\b"
+    r"(?:\s*/\s*(?:nif|nie|dni|ssn|tin))*\s*(?:is|was|:|=|-|#|number|no\.?)?\s*(?:it'?s\s+)?",
+    re.IGNORECASE,
+)
+
+
+def find_national_ids(text: str) -> list[Found]:
+    out: list[Found] = []
+    for m in _NINO_RE.finditer(text):
+        out.append((m.start(1), m.end(1), "NATIONAL_ID"))
+    validators = _validators()
+    for m in _ID_CAND_RE.finditer(text):
+        raw = m.group(1)
+        digits = sum(c.isdigit() for c in raw)
+        if digits < 7:
+            continue
+        compact = re.sub(r"[ .\-/]", "", raw)
+        for mod in validators:
+            try:
+                ok = mod.is_valid(compact)
+            except Exception:  # noqa: BLE001 - a validator that chokes on odd input says no
+                ok = False
+            if ok:
+                # an all-digit number passes some checksum by chance (one in ten or eleven per
+                # scheme) and phones and order numbers are all digits: without a cue only shapes
+                # that are distinctive count (letters inside, a dashed SSN, a 15-digit NIR)
+                numeric = not any(c.isalpha() for c in raw)
+                distinctive = not numeric or re.fullmatch(r"\d{3}-\d{2}-\d{4}", raw) or (
+                    mod.__name__ == "stdnum.fr.nir" and len(compact) == 15)
+                if distinctive or _NATIONAL_CUE_RE.search(text[max(0, m.start() - 40):m.start()]):
+                    out.append((m.start(1), m.end(1), "NATIONAL_ID"))
+                break
+    for m in _NATIONAL_CUE_RE.finditer(text):
+        tok = re.match(r"([A-Za-z]{0,3}\d[\dA-Za-z]*(?:[ .\-/][\dA-Za-z]*\d[\dA-Za-z]*){0,5}[A-Za-z]?)(?![\w])", text[m.end():])
+        if tok and sum(c.isdigit() for c in tok.group(1)) >= 5:
+            out.append((m.end(), m.end() + len(tok.group(1)), "NATIONAL_ID"))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Dates of birth: a date after a birth cue (a date alone is not personal data)
+# ---------------------------------------------------------------------------
+_MONTHS = (r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+           r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|"
+           r"januar|februar|märz|mai|juni|juli|oktober|dezember|janvier|février|mars|avril|juin|"
+           r"juillet|août|septembre|octobre|novembre|décembre|enero|febrero|marzo|abril|mayo|junio|"
+           r"julio|agosto|septiembre|octubre|noviembre|diciembre|gennaio|febbraio|aprile|maggio|"
+           r"giugno|luglio|settembre|ottobre|dicembre|januari|februari|maart|mei|augustus|"
+           r"janeiro|fevereiro|março|maio|junho|julho|setembro|outubro|novembro|dezembro")
+DATE_RE = re.compile(
+    rf"(?:\d{{1,2}}[./\-]\d{{1,2}}[./\-]\d{{2,4}}|\d{{4}}[./\-]\d{{1,2}}[./\-]\d{{1,2}}|"
+    rf"\d{{1,2}}(?:st|nd|rd|th)?(?:\s+of)?[\s\-.]+(?:{_MONTHS})\.?,?[\s\-.]+\d{{2,4}}|"
+    rf"(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{2,4}})(?![\w])",
+    re.IGNORECASE,
+)
+_DOB_CUE_RE = re.compile(
+    r"\b(?:date\s+of\s+birth|birth\s*date|birthdate|birthday|d\.?o\.?b\.?|born(?:\s+on)?|"
+    r"geboren(?:\s+am)?|geburtsdatum|né(?:e)?\s+le|date\s+de\s+naissance|fecha\s+de\s+nacimiento|"
+    r"nacid[oa]\s+el|data\s+di\s+nascita|nat[oa]\s+il|geboortedatum|data\s+de\s+nascimento)\b",
+    re.IGNORECASE,
+)
+
+
+def find_dates_of_birth(text: str) -> list[Found]:
+    out: list[Found] = []
+    for m in _DOB_CUE_RE.finditer(text):
+        window = text[m.end():m.end() + 40]
+        d = DATE_RE.search(window)
+        if d and not re.search(r"[.!?;]", window[:d.start()]):
+            out.append((m.end() + d.start(), m.end() + d.end(), "DATE_OF_BIRTH"))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Postcodes: distinctive national shapes anywhere, any shape after a postcode cue
+# ---------------------------------------------------------------------------
+POSTCODE_SHAPES = re.compile(
+    r"(?<![\w-])(?:[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}"  # UK
+    r"|[AC-FHKNPRTV-Y]\d[\dW][ ]?[AC-FHKNPRTV-Y\d]{4}"  # Irish Eircode
+    r"|[A-Z]\d[A-Z][ ]?\d[A-Z]\d"  # Canada
+    r"|[1-9]\d{3}[ ]?(?!SA|SD|SS)[A-Z]{2}"  # Netherlands
+    r"|\d{4}-\d{3})(?![\w-])"  # Portugal
+)
+_POSTCODE_CUE_RE = re.compile(
+    r"\b(?:post\s*code|postal\s+code|zip(?:\s*code)?|plz|postleitzahl|code\s+postal|c[oó]digo\s+postal|"
+    r"cap|c\.p\.|cp|eircode)\b\s*(?:is|:|=|-)?\s*",
+    re.IGNORECASE,
+)
+_POSTCODE_TOKEN_RE = re.compile(r"[A-Za-z0-9]{2,5}(?:[ \-][A-Za-z0-9]{2,4})?(?![\w])")
+_PLACE_CUE_RE = re.compile(r"\b(?:live\s+in|living\s+in|based\s+in|deliver(?:y|ing)?\s+(?:to|in)|area|in)\s+$", re.IGNORECASE)
+
+
+def find_postcodes(text: str) -> list[Found]:
+    out: list[Found] = []
+    for m in POSTCODE_SHAPES.finditer(text):
+        value = m.group(0)
+        if re.fullmatch(r"[A-Z]{2}\d{2}", value.replace(" ", "")[:4]) and len(value.replace(" ", "")) < 5:
+            continue
+        out.append((m.start(), m.end(), "POSTCODE"))
+    for m in _POSTCODE_CUE_RE.finditer(text):
+        tok = _POSTCODE_TOKEN_RE.match(text, m.end())
+        if tok and any(c.isdigit() for c in tok.group(0)):
+            out.append((tok.start(), tok.end(), "POSTCODE"))
+    # a bare 4–5 digit code right after "I live in", "delivery to": a postcode, not a count
+    for m in re.finditer(r"(?<![\w$€£.,])(\d{4,5})(?![\w%.,]|\s*(?:dollars|euros|pounds|items|years|days))", text):
+        if _PLACE_CUE_RE.search(text[max(0, m.start() - 20):m.start()]) and not (1900 <= int(m.group(1)) <= 2100):
+            out.append((m.start(1), m.end(1), "POSTCODE"))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# User names: after a username cue, and @handles that are not part of an e-mail
+# ---------------------------------------------------------------------------
+_USER_CUE_RE = re.compile(
+    r"\b(?:user\s*name|user\s*id|user|login(?:\s+name)?|log\s+in\s+as|logged\s+in\s+as|sign\s+in\s+as|"
+    r"signed\s+in\s+as|handle|screen\s*name|gamertag|nickname|account\s+name|alias)\b"
+    r"\s*(?:is|was|:|=|-)?\s*",
+    re.IGNORECASE,
+)
+_USER_TOKEN_RE = re.compile(r"@?([A-Za-z0-9][\w.\-]{2,31})(?![\w@])")
+_HANDLE_RE = re.compile(r"(?<![\w.@])@([A-Za-z_][\w.]{2,30}[\w])(?![\w@.]*\.[a-z]{2,})")
+_NOT_USERNAMES = frozenset(
+    "the a an my your our is was has have had and or but for from with that this there here not "
+    "account name password email e-mail mail number id please help locked blocked because again "
+    "yesterday today now still also just only when why how what who which".split()
+)
+
+
+def find_usernames(text: str) -> list[Found]:
+    out: list[Found] = []
+    for m in _USER_CUE_RE.finditer(text):
+        tok = _USER_TOKEN_RE.match(text, m.end())
+        if not tok:
+            continue
+        word = tok.group(1).rstrip(".-")
+        if word.lower() in _NOT_USERNAMES or "@" in text[tok.end():tok.end() + 1]:
+            continue
+        # "the login came from …", "user guide": after a bare cue (no "is", ":" or "as") a plain
+        # word is a user name only if it ends the clause or is no ordinary word
+        if word.isalpha() and not re.search(r"[:=]|\bis\b|\bas\b", m.group(0)):
+            from ecc_workloads import pii_names
+
+            tok_end = tok.start() + len(tok.group(0).rstrip(".-"))
+            ends_clause = re.match(r"\s*(?:[.,;:!?)]|$|\bis\b|\bwas\b)", text[tok_end:])
+            if pii_names.is_ordinary(word) or len(word) < 4 or not ends_clause:
+                continue
+        cue = m.group(0).strip().lower()
+        # after a bare "user"/"handle", a plain dictionary-looking lowercase word needs a colon/is
+        if cue in ("user", "handle", "alias") and not re.search(r"[:=]|\bis\b", m.group(0)) and word.isalpha():
+            continue
+        out.append((tok.start(), tok.start() + len(tok.group(0).rstrip(".-")), "USERNAME"))
+    for m in _HANDLE_RE.finditer(text):
+        out.append((m.start(), m.end(), "USERNAME"))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Cards: masked numbers, expiry and CVV next to a card or after their cue
+# ---------------------------------------------------------------------------
+_MASKED_CARD_RE = re.compile(r"(?<![\w*])(?:[*xX•·#]{4}[ \-]?){2,3}[*xX•·#]{0,4}[ \-]?\d{4}(?![\w])")
+_EXPIRY_CUE_RE = re.compile(
+    r"\b(?:exp(?:iry|iration|ires|ire)?(?:\s+date)?|valid\s+(?:thru|through|until|till|to)|good\s+thru|"
+    r"expiring)\b\.?\s*(?:date)?\s*(?:is|:|=|-|on)?\s*",
+    re.IGNORECASE,
+)
+_EXPIRY_RE = re.compile(r"(?:0?[1-9]|1[0-2])\s?[/\-.]\s?(?:\d{2}|20\d{2})(?![\w/])")
+_CVV_CUE_RE = re.compile(
+    r"\b(?:cvv2?|cvc2?|cid|csc|cav2|security\s+code|card\s+verification(?:\s+(?:code|value))?)\b\s*(?:is|:|=|-|code)?\s*",
+    re.IGNORECASE,
+)
+_CVV_RE = re.compile(r"\d{3,4}(?!\d)")
+
+
+def find_card_details(text: str, card_spans: list[tuple[int, int]]) -> list[Found]:
+    out: list[Found] = []
+    cards = list(card_spans)
+    for m in _MASKED_CARD_RE.finditer(text):
+        out.append((m.start(), m.end(), "CARD"))
+        cards.append((m.start(), m.end()))
+    for m in _EXPIRY_CUE_RE.finditer(text):
+        e = _EXPIRY_RE.match(text, m.end())
+        if e:
+            out.append((e.start(), e.end(), "CARD_EXPIRY"))
+    for m in _CVV_CUE_RE.finditer(text):
+        c = _CVV_RE.match(text, m.end())
+        if c:
+            out.append((c.start(), c.end(), "CARD_CVV"))
+    # "4111 1111 1111 1111 08/27 123": an expiry / CVV right after a card number
+    for _start, end in cards:
+        tail = text[end:end + 30]
+        e = re.match(r"[\s,;/]*(?:(?:exp\w*|valid\s+\w+)\.?\s*:?\s*)?((?:0?[1-9]|1[0-2])\s?/\s?(?:\d{2}|20\d{2}))(?![\w/])", tail, re.IGNORECASE)
+        if e:
+            out.append((end + e.start(1), end + e.end(1), "CARD_EXPIRY"))
+            rest = text[end + e.end():end + e.end() + 20]
+            c = re.match(r"[\s,;/]*(?:(?:cvv2?|cvc2?|cid|csc)\s*:?\s*)?(\d{3,4})(?![\w])", rest, re.IGNORECASE)
+            if c:
+                base = end + e.end()
+                out.append((base + c.start(1), base + c.end(1), "CARD_CVV"))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# E-mails spelled out: "jane dot doe at example dot com", "jane [at] example [dot] com"
+# ---------------------------------------------------------------------------
+_TLDS = ("com|net|org|edu|gov|info|biz|io|co|me|eu|uk|us|de|fr|es|it|nl|ie|pt|be|at|ch|se|dk|no|fi|"
+         "pl|cz|ca|au|nz|in|br|mx|ar|jp|cn|ru|tv|app|dev|online|shop|email|mail")
+_DOT = r"\s*(?:\(\s*dot\s*\)|\[\s*dot\s*\]|\{\s*dot\s*\}|\bdot\b|\bpunkt\b|\bpoint\b|\bpunto\b|\.)\s*"
+_AT = r"\s*(?:\(\s*at\s*\)|\[\s*at\s*\]|\{\s*at\s*\}|\bat\b|\bchez\b|\barroba\b|\bchiocciola\b|\bapenstaart\b|@)\s*"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9_+\-]*[A-Za-z0-9])?"
+_SPELLED_EMAIL_RE = re.compile(
+    rf"(?<![\w.])(?P<local>{_LABEL}(?:(?:{_DOT}|\s*(?:underscore|dash|hyphen)\s*){_LABEL}){{0,3}})"
+    rf"{_AT}(?P<domain>{_LABEL}(?:{_DOT}{_LABEL}){{0,3}}{_DOT}(?:{_TLDS}))(?![\w])",
+    re.IGNORECASE,
+)
+
+
+def find_spelled_emails(text: str) -> list[Found]:
+    out: list[Found] = []
+    low = text.lower()
+    if " dot " not in low and "[" not in low and "(" not in low and "{" not in low and "punkt" not in low \
+            and "punto" not in low and "point" not in low:
+        return out
+    for m in _SPELLED_EMAIL_RE.finditer(text):
+        value = m.group(0)
+        spelled = re.search(r"\bdot\b|\[|\(|\{|punkt|punto|point", value, re.IGNORECASE)
+        if not spelled or "@" in value and "." in m.group("domain") and " " not in value:
+            continue  # an ordinary e-mail: the e-mail rule has it
+        # the local part's first word must not be a function word ("look at example dot com")
+        first = re.split(r"\W", m.group("local"))[0].lower()
+        if first in ("look", "me", "us", "it", "them", "him", "her", "you", "arrived", "be", "is", "was", "me"):
+            continue
+        out.append((m.start(), m.end(), "EMAIL"))
+    return out
