@@ -19,12 +19,12 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ecc_workloads.contracts import JobReport, RuntimeEnv
+from ecc_workloads.contracts import CORPUS_LICENCE_FILES, JobReport, RuntimeEnv
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False)
 console = Console(stderr=True)
 
-LICENCE_FILE_NAMES = ("LICENSE.txt", "LICENSE", "LICENCE.txt", "LICENSE.md")
+LICENCE_FILE_NAMES = CORPUS_LICENCE_FILES
 
 
 @app.callback()

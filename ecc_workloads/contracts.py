@@ -68,6 +68,8 @@ PROMETHEUS_PATH_ANNOTATION = "prometheus.io/path"
 # operator's children (`make images` builds them; the local cluster loads them into its nodes).
 BUILTIN_MODELS: tuple[str, ...] = ("minilm-l6",)
 BITEXT_CORPUS = "bitext"
+CORPUS_LICENCE_FILES = ("LICENSE.txt", "LICENSE", "LICENCE.txt", "LICENSE.md")
+"""Files beside a corpus (same folder) that `ecc corpus prepare` ships with the derived data."""
 """The built-in corpus name of the Bitext corpus packaged with ecc_workloads (`datasets`)."""
 BUILTIN_CORPORA: tuple[str, ...] = (BITEXT_CORPUS,)
 TEACHER_PROFILE = "teacher"

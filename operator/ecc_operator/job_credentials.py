@@ -7,7 +7,7 @@ reads and writes, and puts them in the Secret `secret_name(job)`, owned by the J
 it). The Job's containers take that Secret as their environment (StoreEnv, with
 ECC_STORE_SESSION_TOKEN).
 
-- distillation of revision N: read the corpus it names, the modules and its teacher's objects;
+- distillation of revision N: read the corpus it names (and a licence file beside it), the modules and its teacher's objects;
   write the modules, `teachers/<ns>/<teacher>/revisions/N/…` and its Job report;
 - merge-back of revision N into candidate C: read the modules, its teacher's and its fleet's
   objects (bundles, the held-out split, deltas, the desired state); write the modules,
@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import logging
 
-from ecc_workloads.contracts import StoreLayout, StoreSettings
+from ecc_workloads.contracts import CORPUS_LICENCE_FILES, StoreLayout, StoreSettings
 
 log = logging.getLogger(__name__)
 
@@ -59,21 +59,21 @@ def _policy(bucket: str, reads: list[str], writes: list[str], lists: list[str]) 
     }
 
 
-def corpus_object(source: str) -> str | None:
-    """`arn:aws:s3:::bucket/key` of a corpus read from the store; None for a local or packaged one."""
+def corpus_objects(source: str) -> list[str]:
+    """The ARNs a corpus read from the store takes: the corpus and a licence file beside it (none
+    for a local or packaged corpus)."""
     if not source.startswith("s3://"):
-        return None
+        return []
     bucket, _, key = source[len("s3://"):].partition("/")
-    return _arn(bucket, key)
+    folder = key.rsplit("/", 1)[0] + "/" if "/" in key else ""
+    return [_arn(bucket, key)] + [_arn(bucket, folder + name) for name in CORPUS_LICENCE_FILES]
 
 
 def distill_policy(bucket: str, namespace: str, teacher: str, revision: int, corpus_source: str,
                    report_key: str) -> dict:
     mine = f"teachers/{namespace}/{teacher}/"
     reads = [_arn(bucket, "modules/*"), _arn(bucket, f"{mine}*")]
-    corpus = corpus_object(corpus_source)
-    if corpus:
-        reads.append(corpus)
+    reads += corpus_objects(corpus_source)
     writes = [_arn(bucket, "modules/*"), _arn(bucket, f"{mine}revisions/{revision}/*"), _arn(bucket, report_key)]
     return _policy(bucket, reads, writes, ["modules/*", f"{mine}*"])
 

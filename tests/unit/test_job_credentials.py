@@ -23,8 +23,10 @@ def test_the_distillation_policy_writes_its_revision_and_reads_its_corpus():
     assert not allowed(doc, "s3:PutObject", StoreLayout.bundle_manifest(NS, "t", 2, "s1"))
     assert not allowed(doc, "s3:PutObject", StoreLayout.bundle_manifest(NS, "t2", 3, "s1"))
     assert not allowed(doc, "s3:PutObject", StoreLayout.desired_state(NS, "edge"))
-    assert "arn:aws:s3:::corpora-bucket/in/train.csv" in doc["Statement"][0]["Resource"]
-    assert jc.corpus_object("bitext") is None  # the packaged corpus: nothing to read
+    reads = doc["Statement"][0]["Resource"]
+    assert "arn:aws:s3:::corpora-bucket/in/train.csv" in reads and "arn:aws:s3:::corpora-bucket/in/LICENSE.txt" in reads
+    assert not any(r.startswith("arn:aws:s3:::corpora-bucket/in/*") for r in reads)  # not the whole folder
+    assert jc.corpus_objects("bitext") == []  # the packaged corpus: nothing to read
     actions = {a for st in doc["Statement"] for a in st["Action"]}
     assert actions == {"s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:GetBucketLocation"}
 
