@@ -1,0 +1,104 @@
+"""Smoke test of benchmarks/poisoning.py: the whole benchmark end to end on a tiny random encoder,
+four intents and five nodes (≈ 20 s). It checks the JSON and table structure and that the
+server's clipping bounds the ×50 upload in the aggregation's input; the real figures come from
+running the benchmark on the pretrained model."""
+
+import importlib.util
+import json
+import statistics
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from ecc_workloads import modular
+from ecc_workloads.corpus import BITEXT_SPEC, clean, read_records
+
+from _learning_rows import BITEXT_CSV
+
+torch.set_num_threads(1)
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+INTENTS = {"cancel_order", "track_order", "get_refund", "recover_password"}
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses resolve annotations through sys.modules
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def bench():
+    return _load("poisoning")
+
+
+@pytest.fixture(scope="module")
+def results(bench, tmp_path_factory):
+    learning = bench.learning
+    if not BITEXT_CSV.exists():
+        pytest.fail(f"{BITEXT_CSV} is missing: $ECC_BITEXT_CSV must name the Bitext CSV "
+                    "(unset: the copy packaged with ecc_workloads)")
+    records = [r for r in read_records(str(BITEXT_CSV)) if r["intent"] in INTENTS]
+    corpus = learning.Corpus(clean(records, BITEXT_SPEC).examples, str(BITEXT_CSV), BITEXT_SPEC, True, {})
+    ctx = learning.Context(
+        tokenizer=modular.load_tokenizer(),
+        make_model=lambda labels: modular.tiny_encoder(labels, num_hidden_layers=2, seed=0),
+        settings=learning.BenchSettings(mode="smoke", teacher_epochs=1, student_epochs=1, lr=1e-3, head_lr=5e-3),
+        workdir=tmp_path_factory.mktemp("poison"), threads=1, log=lambda msg: None,
+    )
+    settings = bench.PoisonSettings(nodes=[5], rows_per_node=6, target="get_refund", boost_grid=[None, 3.0],
+                                    backdoor_epochs=2, base_max_per_label=12)
+    return bench.run(ctx, corpus, settings, log=lambda msg: None)
+
+
+def test_structure_json_and_table(bench, results):
+    assert json.loads(json.dumps(results, default=str))["rounds"]["5"]["attacker"] == results["attacker"]["node"]
+    rd = results["rounds"]["5"]
+    assert len(rd["nodes"]) == 5 and rd["attacker"] == rd["nodes"][0]
+    assert list(rd["results"]) == ["none", "honest_only", *bench.ATTACKS]
+    not_target = results["split"]["test_rows_not_target"]
+    for attack, r in rd["results"].items():
+        assert 0.0 <= r["served"]["clean_acc"] <= 1.0
+        assert r["served"]["backdoor"]["rows"] == not_target
+        assert isinstance(r["gate"]["passed"], bool)
+        expected = 4 if attack == "honest_only" else 5
+        assert len(r["accepted"]) == expected and not r["refused"], (attack, r["refused"])
+        if attack in bench.ATTACKS:
+            assert isinstance(r["goal_accuracy"], bool) and isinstance(r["goal_backdoor"], bool)
+    assert rd["results"]["honest_only"]["lost_vs_honest_only_pt"] == 0.0
+    assert rd["results"]["none"]["lost_vs_no_attack_pt"] == 0.0
+    bd = rd["results"]["backdoor"]["attack"]
+    assert [(t["recipe"], t["norm_multiple"]) for t in bd["boost_trials"]] == [
+        ("agent", None), ("agent", 3.0), ("strong", None), ("strong", 3.0)]
+    assert bd["chosen"] in bd["boost_trials"]
+    for t in bd["boost_trials"]:
+        assert 0.0 <= t["val_backdoor_candidate"] <= 1.0 and 0.0 <= t["val_backdoor_upload_alone"] <= 1.0
+    # the Job's settings come from the operator + the CLI parser, not from this benchmark
+    job = results["merge_job"]
+    assert job["argv"][:2] == ["--store", "s3://ecc-fleet"] and "--method" in job["argv"]
+    assert job["settings"]["method"] == job["params"]["method"]
+    md = bench.markdown_table(results)
+    assert md.count("\n") == 1 + 6 + 1  # header rule, 6 rounds, static row
+    assert "| 5 | scaled_x50 |" in md and "| 5 | backdoor |" in md
+    bench.print_table(results)
+
+
+def test_x50_upload_is_clipped_in_the_aggregation_input(results):
+    clip = results["merge_job"]["settings"]["clip_multiple"]
+    assert clip is not None, "server-side clipping is off by default"
+    r = results["rounds"]["5"]["results"]["scaled_x50"]
+    attacker = results["attacker"]["node"]
+    median = statistics.median(r["pre_clip_norms"].values())
+    assert r["pre_clip_norms"][attacker] > clip * median  # ×50 is far above the bound ...
+    assert attacker in r["clipped"]
+    assert r["aggregation_input_norms"][attacker] <= clip * median * (1 + 1e-6)  # ... and enters at most at it
+    honest = [n for n in r["accepted"] if n != attacker]
+    for n in honest:  # the honest updates enter unchanged
+        assert r["aggregation_input_norms"][n] == pytest.approx(r["pre_clip_norms"][n], rel=1e-6)
+    # the attacker's claimed sample count weighs at most max_weight_multiple x the median
+    weights = r["aggregation_weights"]
+    cap = results["merge_job"]["settings"]["max_weight_multiple"] * statistics.median(weights.values())
+    assert weights[attacker] <= cap < results["settings"]["claimed_samples"]
