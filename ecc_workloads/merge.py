@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import copy
 import math
-import statistics
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -181,14 +180,33 @@ def membership_problem(key_node: str, update: EdgeUpdate, desired) -> str | None
     return None
 
 
+def medians_of_others(values: Sequence[float]) -> list[float | None]:
+    """For each value, the median of all the *other* values (None for a lone value): a node's
+    bound is never raised by its own claim — with two updates, each is measured against the other."""
+    n = len(values)
+    if n < 2:
+        return [None] * n
+    order = sorted(range(n), key=lambda i: values[i])
+    ranked = [values[i] for i in order]
+
+    def without(k: int, j: int) -> float:  # the j-th smallest once the k-th smallest is left out
+        return ranked[j] if j < k else ranked[j + 1]
+
+    out: list[float | None] = [None] * n
+    m = n - 1
+    for k, i in enumerate(order):
+        out[i] = without(k, m // 2) if m % 2 else (without(k, m // 2 - 1) + without(k, m // 2)) / 2
+    return out
+
+
 def clip_to_median(deltas: Sequence[ModuleDelta], multiple: float) -> tuple[list[ModuleDelta], dict[int, float]]:
-    """Each delta whose global norm exceeds ``multiple`` x the median norm, scaled down to that
-    bound (adapt.clip_delta); returns the deltas and {index: norm before} of the clipped ones. A
-    single update is its own median (nothing to compare it with)."""
+    """Each delta whose global norm exceeds ``multiple`` x the median norm of the *other* deltas,
+    scaled down to that bound (adapt.clip_delta); returns the deltas and {index: norm before} of
+    the clipped ones. A single update has nothing to be compared with and is left as it is."""
     norms = [global_norm(d) for d in deltas]
-    bound = multiple * statistics.median(norms)
     out, clipped = [], {}
-    for i, (d, n) in enumerate(zip(deltas, norms)):
+    for i, (d, n, others) in enumerate(zip(deltas, norms, medians_of_others(norms))):
+        bound = multiple * others if others is not None else 0.0
         if bound > 0 and n > bound:
             out.append(clip_delta(d, bound)[0])
             clipped[i] = n
@@ -198,11 +216,11 @@ def clip_to_median(deltas: Sequence[ModuleDelta], multiple: float) -> tuple[list
 
 
 def bounded_weights(samples: Sequence[int], max_multiple: float) -> list[float]:
-    """Sample counts as aggregation weights, none above ``max_multiple`` x their median (and at
-    least 1: a node that claims nothing still counts once)."""
+    """Sample counts as aggregation weights, none above ``max_multiple`` x the median of the other
+    nodes' counts (and at least 1: a node that claims nothing still counts once)."""
     counts = [max(1, int(n)) for n in samples]
-    cap = max_multiple * statistics.median(counts)
-    return [float(min(n, cap)) for n in counts]
+    return [float(min(n, max_multiple * others)) if others is not None else float(n)
+            for n, others in zip(counts, medians_of_others(counts))]
 
 
 def manifest_hashes(manifests) -> dict[str, dict[str, str]]:

@@ -1,6 +1,7 @@
 """Merge-back: aggregation maths, poisoned updates, module-wise holders, the gate."""
 
 import copy
+import statistics
 
 import pytest
 import torch
@@ -161,6 +162,19 @@ def test_apply_update_validates_targets(trained):
     assert torch.equal(model.heads["s0"].weight, before), "apply_update must not modify its input"
 
 
+def test_with_two_updates_each_is_bounded_by_the_other():
+    """The median of two norms is their mean, so a x50 update once sat under its own bound; now each
+    update is measured against the others only."""
+    honest = {"block.0": {"w": torch.full((4, 4), 0.1)}}
+    poison = {"block.0": {"w": torch.full((4, 4), 5.0)}}
+    deltas, clipped = merge.clip_to_median([honest, poison], 3.0)
+    assert list(clipped) == [1] and deltas[0] is honest
+    assert merge.global_norm(deltas[1]) == pytest.approx(3.0 * merge.global_norm(honest))
+    assert merge.bounded_weights([40, 10**6], 10.0) == [40.0, 400.0]
+    assert merge.medians_of_others([1.0, 2.0, 3.0, 10.0]) == [3.0, 3.0, 2.0, 2.0]
+    assert merge.medians_of_others([5.0]) == [None]
+
+
 def test_server_side_clipping_and_bounded_weights_tame_one_scaled_node():
     """Defaults a node cannot talk its way out of: its norm is clipped to 3x the round's median,
     its sample count weighs at most 10x the median; a x50 update of 1 in 5 moves fedavg little."""
@@ -170,11 +184,11 @@ def test_server_side_clipping_and_bounded_weights_tame_one_scaled_node():
     poison = {"block.0": {"w": true * 50.0}}
     deltas, clipped = merge.clip_to_median([*honest, poison], 3.0)
     assert list(clipped) == [4] and clipped[4] == pytest.approx(merge.global_norm(poison))
-    median = sorted(merge.global_norm(d) for d in [*honest, poison])[2]
+    median = statistics.median(merge.global_norm(d) for d in honest)  # the others' median, not its own
     assert merge.global_norm(deltas[4]) == pytest.approx(3.0 * median)
     assert all(deltas[i] is honest[i] for i in range(4))  # honest updates untouched
-    assert merge.clip_to_median([poison], 3.0)[1] == {}  # alone, an update is its own median
-    assert merge.bounded_weights([100, 120, 80, 110, 10**9], 10.0) == [100.0, 120.0, 80.0, 110.0, 1100.0]
+    assert merge.clip_to_median([poison], 3.0)[1] == {}  # alone, nothing to compare it with
+    assert merge.bounded_weights([100, 120, 80, 110, 10**9], 10.0) == [100.0, 120.0, 80.0, 110.0, 1050.0]
     assert merge.bounded_weights([0, 0], 10.0) == [1.0, 1.0]
     agg, _ = merge.aggregate_deltas(deltas, merge.bounded_weights([100, 120, 80, 110, 10**9], 10.0), "fedavg")
     raw, _ = merge.aggregate_deltas([*honest, poison], [100, 120, 80, 110, 10**9], "fedavg")
