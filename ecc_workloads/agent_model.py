@@ -11,8 +11,16 @@
   a request takes the reference once and finishes on the model it started with, so a swap
   never drops or fails a request. Inference is serialised by its own lock (one torch
   thread serves single queries fastest; the tokenizer is not safe for concurrent use).
+  The cache is bounded (``max_bytes``, least recently used first): :meth:`ModuleCache.evict`
+  never removes a module of the model being served or being loaded (``keep``), so the cap may
+  be exceeded by those alone, never by anything else. Modules are written durably (temp file,
+  fsync, rename, fsync of the directory); a write cut short by a crash leaves only a ``.tmp``
+  file, removed on start, and a full disk first evicts what may be evicted, then fails the load
+  (the current model keeps serving).
 - The last good model (its manifest, tier and drift reference) is remembered on disk
-  (``<state>/current.json``) so that a restarted agent serves again before the store answers.
+  (``<state>/current.json``, durably, with a second copy ``current.json.bak``) so that a
+  restarted agent serves again before the store answers; a truncated or damaged copy is
+  ignored in favour of the other.
 
 Store errors are not swallowed here: ``StoreUnavailable`` propagates to the caller (the agent
 keeps serving what it has); a hash mismatch is a :class:`bundles.BundleError`.
@@ -33,37 +41,113 @@ import torch
 from pydantic import BaseModel, ConfigDict
 
 from ecc_workloads import bundles, modular
+from ecc_workloads.agent_spool import _no_space, fsync_dir, write_durably
 from ecc_workloads.bundles import BundleError
 from ecc_workloads.contracts import BundleManifest, DesiredTier, ModuleRef, ReferenceStats, StoreLayout
 
 log = logging.getLogger("ecc.agent.model")
 
 CURRENT_FILE = "current.json"
+BACKUP_SUFFIX = ".bak"
+
+
+def manifest_shas(manifest: BundleManifest | None) -> set[str]:
+    return {m.sha256 for m in manifest.modules} if manifest is not None else set()
 
 
 class ModuleCache:
-    """Content-addressed modules on local disk, fetched from the store on demand."""
+    """Content-addressed modules on local disk, fetched from the store on demand, at most
+    ``max_bytes`` of them (None: unbounded) apart from the modules a caller keeps."""
 
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, max_bytes: int | None = None):
         self.local = bundles.LocalDirStore(Path(root))
+        self.max_bytes = max_bytes
         self.modules_rejected = 0
         self.bytes_down = 0
+        self.evictions_total = 0
+        self.evicted_bytes = 0
         self.last_rejection: str = ""
+        self.over_cap: str = ""
+        """why the cache holds more than max_bytes (the kept modules alone exceed it), or ''"""
+        self._base = self.local.root / "modules" / "sha256"
+        for stale in self._base.glob("*/*.tmp"):  # a write cut short by a crash
+            stale.unlink(missing_ok=True)
+
+    def _files(self) -> list[Path]:
+        return list(self._base.glob("*/*.safetensors"))
 
     def held(self) -> set[str]:
-        out = set()
-        for path in (self.local.root / "modules" / "sha256").glob("*/*.safetensors"):
-            out.add(path.stem)
-        return out
+        return {path.stem for path in self._files()}
+
+    def bytes(self) -> int:
+        total = 0
+        for path in self._files():
+            try:
+                total += path.stat().st_size
+            except FileNotFoundError:
+                pass
+        return total
+
+    def evict(self, keep: set[str], need: int = 0) -> int:
+        """Remove least recently used modules not in ``keep`` until the cache plus ``need`` bytes
+        fits ``max_bytes``; returns the bytes removed."""
+        if self.max_bytes is None and need == 0:
+            return 0
+        files = []
+        for path in self._files():
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                continue
+            files.append((st.st_mtime_ns, path, st.st_size))
+        files.sort()
+        total = sum(size for _, _, size in files)
+        limit = self.max_bytes if self.max_bytes is not None else total
+        freed = 0
+        dirs = set()
+        for _, path, size in files:
+            if total + need <= limit:
+                break
+            if path.stem in keep:
+                continue
+            path.unlink(missing_ok=True)
+            dirs.add(path.parent)
+            total -= size
+            freed += size
+            self.evictions_total += 1
+            self.evicted_bytes += size
+            log.info("module cache: evicted %s (%d bytes, least recently used)", path.stem[:12], size)
+        for d in dirs:
+            fsync_dir(d)
+        self.over_cap = "" if total + need <= limit else (
+            f"module cache holds {total} bytes, over its cap of {limit}: the served and loading models' "
+            "modules alone exceed it")
+        return freed
+
+    def _store(self, key: str, data: bytes, keep: set[str]) -> None:
+        path = self.local._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            write_durably(path, data)
+        except OSError as err:
+            if not _no_space(err) or not self.evict(keep, need=self.bytes() + len(data)):
+                raise
+            write_durably(path, data)  # room was made: once more
 
     def holds(self, manifest: BundleManifest) -> bool:
         return not bundles.modules_to_fetch(manifest, self.held())
 
-    def fetch_missing(self, manifest: BundleManifest, get: Callable[[str], bytes]) -> int:
+    def fetch_missing(self, manifest: BundleManifest, get: Callable[[str], bytes],
+                      keep: set[str] | None = None) -> int:
         """Download and verify the modules of ``manifest`` that are not held; returns bytes
-        fetched. ``get(store_key)`` reads from the store (raises StoreUnavailable when down)."""
+        fetched. ``get(store_key)`` reads from the store (raises StoreUnavailable when down).
+        Room is made first by evicting modules that are neither ``manifest``'s nor in ``keep``."""
         fetched = 0
-        for ref in bundles.modules_to_fetch(manifest, self.held()):
+        keep = set(keep or ()) | manifest_shas(manifest)
+        missing = bundles.modules_to_fetch(manifest, self.held())
+        if missing and self.max_bytes is not None:
+            self.evict(keep, need=sum(ref.bytes for ref in missing))
+        for ref in missing:
             data = get(StoreLayout.module(ref.sha256))  # StoreUnavailable propagates
             self.bytes_down += len(data)
             fetched += len(data)
@@ -73,17 +157,22 @@ class ModuleCache:
                 self.modules_rejected += 1
                 self.last_rejection = str(err)
                 raise
-            self.local.put(StoreLayout.module(ref.sha256), data)
+            self._store(StoreLayout.module(ref.sha256), data, keep)
         return fetched
 
     def read(self, ref: ModuleRef) -> bytes:
         """A held module, verified again; a corrupt copy is removed (fetched again next time)."""
         key = StoreLayout.module(ref.sha256)
         try:
-            return bundles.fetch_verified(ref, lambda _sha: self.local.get(key))
+            data = bundles.fetch_verified(ref, lambda _sha: self.local.get(key))
         except BundleError:
             (self.local.root / key).unlink(missing_ok=True)
             raise
+        try:
+            os.utime(self.local.root / key)  # recently used: evicted last
+        except OSError:
+            pass
+        return data
 
     def fetcher(self, manifest: BundleManifest) -> bundles.Fetch:
         by_sha = {m.sha256: m for m in manifest.modules}
@@ -186,22 +275,26 @@ class CurrentRecord(BaseModel):
 
 
 def save_current(state_dir: str | Path, record: CurrentRecord) -> None:
+    """Remember ``record`` durably, in two copies written one after the other (each atomic):
+    a crash or a damaged file leaves at least one whole copy, of this record or the last."""
     path = Path(state_dir) / CURRENT_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(record.model_dump_json(indent=2))
-    os.replace(tmp, path)
+    data = record.model_dump_json(indent=2).encode()
+    write_durably(path, data)
+    write_durably(path.with_name(CURRENT_FILE + BACKUP_SUFFIX), data)
 
 
 def load_current(state_dir: str | Path) -> CurrentRecord | None:
-    path = Path(state_dir) / CURRENT_FILE
-    if not path.is_file():
-        return None
-    try:
-        return CurrentRecord.model_validate_json(path.read_bytes())
-    except ValueError as err:
-        log.warning("ignoring unreadable %s: %s", path, err)
-        return None
+    """The remembered model: ``current.json``, or its copy if that is missing or unreadable."""
+    base = Path(state_dir)
+    for path in (base / CURRENT_FILE, base / (CURRENT_FILE + BACKUP_SUFFIX)):
+        if not path.is_file():
+            continue
+        try:
+            return CurrentRecord.model_validate_json(path.read_bytes())
+        except (ValueError, OSError) as err:
+            log.warning("ignoring unreadable %s: %s", path, str(err)[:300])
+    return None
 
 
 def parse_reference(data: bytes, manifest: BundleManifest) -> ReferenceStats:

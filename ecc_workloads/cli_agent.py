@@ -7,6 +7,7 @@ as ``python -m ecc_workloads.cli_agent``. torch is imported inside the command.
 from __future__ import annotations
 
 import logging
+import re
 import signal
 import sys
 import threading
@@ -15,10 +16,27 @@ from typing import Optional
 
 import typer
 
-from ecc_workloads.contracts import AgentEnv, RuntimeEnv, StoreSettings
+from ecc_workloads.contracts import AgentEnv, AgentStateLimits, RuntimeEnv, StoreSettings
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8090
+
+_UNITS = {"": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "ki": 1024, "mi": 1024**2, "gi": 1024**3}
+
+
+def parse_size(value: str | int) -> int:
+    """Bytes from ``65536``, ``64Mi``, ``64MiB``, ``512M``, ``1Gi`` (Kubernetes-style units)."""
+    if isinstance(value, int):
+        return value
+    m = re.fullmatch(r"\s*(\d+)\s*([kKmMgG]i?)?[bB]?\s*", str(value))
+    if not m:
+        raise typer.BadParameter(f"{value!r}: give bytes, e.g. 67108864 or 64Mi")
+    return int(m[1]) * _UNITS[(m[2] or "").lower()]
+
+
+def _mib(n: int) -> str:
+    return f"{n // AgentStateLimits.MiB}Mi"
+
 
 app = typer.Typer(no_args_is_help=False, pretty_exceptions_show_locals=False)
 
@@ -84,6 +102,31 @@ def edge_agent(
     node_token_file: Optional[str] = typer.Option(
         None, envvar=AgentEnv.NODE_TOKEN_FILE, help="this pod's projected ServiceAccount token, sent to that "
         "endpoint"),
+    spool_max_bytes: str = typer.Option(
+        _mib(AgentStateLimits.SPOOL_MAX_BYTES), envvar=AgentStateLimits.ENV_SPOOL_MAX_BYTES,
+        help="cap of the spool (writes waiting for the store): superseded items, then old reports make room; "
+        "deltas are never dropped (a write that still does not fit is refused and counted)"),
+    spool_max_reports: int = typer.Option(AgentStateLimits.SPOOL_MAX_REPORTS, min=1,
+                                          envvar=AgentStateLimits.ENV_SPOOL_MAX_REPORTS,
+                                          help="at most this many spooled reports (oldest dropped)"),
+    dead_letter_after: int = typer.Option(
+        AgentStateLimits.DEAD_LETTER_AFTER, min=1, envvar=AgentStateLimits.ENV_DEAD_LETTER_AFTER,
+        help="a spooled write the store refuses permanently (403, 4xx) this many times in a row is moved to "
+        "<state-dir>/spool/dead and no longer blocks later writes (an unreachable store never counts)"),
+    dead_letter_max_bytes: str = typer.Option(
+        _mib(AgentStateLimits.DEAD_LETTER_MAX_BYTES), envvar=AgentStateLimits.ENV_DEAD_LETTER_MAX_BYTES,
+        help="cap of the dead letters kept on disk (oldest removed first)"),
+    module_cache_max_bytes: str = typer.Option(
+        _mib(AgentStateLimits.MODULE_CACHE_MAX_BYTES), envvar=AgentStateLimits.ENV_MODULE_CACHE_MAX_BYTES,
+        help="cap of the module cache (least recently used evicted; the served and loading models' modules "
+        "never are); 0: no cap"),
+    feedback_journal: bool = typer.Option(
+        True, "--feedback-journal/--no-feedback-journal", envvar=AgentStateLimits.ENV_FEEDBACK_JOURNAL,
+        help="keep accepted feedback (its text) on local disk until the revision changes, so a restart "
+        "learns from all of it; off: feedback lives in memory only"),
+    feedback_journal_max_bytes: str = typer.Option(
+        _mib(AgentStateLimits.FEEDBACK_JOURNAL_MAX_BYTES), envvar=AgentStateLimits.ENV_FEEDBACK_JOURNAL_MAX_BYTES,
+        help="cap of the feedback journal (newest kept)"),
     max_seconds: Optional[float] = typer.Option(None, min=0, help="stop after this long (tests)"),
     once: bool = typer.Option(False, help="one tick (poll, load, report), then exit (tests)"),
     log_level: str = typer.Option("INFO", help="logging level"),
@@ -112,9 +155,18 @@ def edge_agent(
         _say(f"refusing to start: {err}")
         raise typer.Exit(2) from err
 
+    cache_cap = parse_size(module_cache_max_bytes)
+    limits = dict(max_spooled_reports=spool_max_reports, spool_max_bytes=parse_size(spool_max_bytes),
+                  dead_letter_after=dead_letter_after, dead_letter_max_bytes=parse_size(dead_letter_max_bytes),
+                  module_cache_max_bytes=cache_cap or None, feedback_journal=feedback_journal,
+                  feedback_journal_max_bytes=parse_size(feedback_journal_max_bytes))
     agent_store = open_agent_store(store, store_retry_seconds, credentials_url, node_token_file)
-    agent = EdgeAgent(AgentConfig(node=node, fleet=fleet, namespace=namespace, state_dir=state_dir,
-                                  teacher_model=teacher_model), agent_store)
+    try:
+        config = AgentConfig(node=node, fleet=fleet, namespace=namespace, state_dir=state_dir,
+                             teacher_model=teacher_model, **limits)
+        agent = EdgeAgent(config, agent_store)
+    except ValueError as err:  # a limit out of range (SpoolLimits)
+        raise typer.BadParameter(str(err)) from err
     if agent.restore():
         model = agent.holder.current
         _say(f"serving revision {model.revision} ({model.profile}) from {state_dir} before asking the store")

@@ -439,6 +439,28 @@ class WindowStats(BaseModel):
 # ---------------------------------------------------------------------------
 # The fleet loop: operator <-> edge agents (real and simulated) <-> merge-back Job
 # ---------------------------------------------------------------------------
+class AgentStateLimits:
+    """Bounds of an edge agent's local state directory (``ecc edge-agent`` options, each also
+    read from its environment variable). The state directory should be a node-local volume that
+    outlives the pod (hostPath), sized above the sum of the caps plus the feedback journal."""
+
+    MiB = 1024 * 1024
+    SPOOL_MAX_BYTES = 64 * MiB
+    SPOOL_MAX_REPORTS = 10000
+    DEAD_LETTER_AFTER = 5
+    """permanent store refusals in a row before a spooled item is moved to the dead letters"""
+    DEAD_LETTER_MAX_BYTES = 16 * MiB
+    MODULE_CACHE_MAX_BYTES = 512 * MiB
+    FEEDBACK_JOURNAL_MAX_BYTES = 16 * MiB
+    ENV_SPOOL_MAX_BYTES = "ECC_AGENT_SPOOL_MAX_BYTES"
+    ENV_SPOOL_MAX_REPORTS = "ECC_AGENT_SPOOL_MAX_REPORTS"
+    ENV_DEAD_LETTER_AFTER = "ECC_AGENT_DEAD_LETTER_AFTER"
+    ENV_DEAD_LETTER_MAX_BYTES = "ECC_AGENT_DEAD_LETTER_MAX_BYTES"
+    ENV_MODULE_CACHE_MAX_BYTES = "ECC_AGENT_MODULE_CACHE_MAX_BYTES"
+    ENV_FEEDBACK_JOURNAL = "ECC_AGENT_FEEDBACK_JOURNAL"
+    ENV_FEEDBACK_JOURNAL_MAX_BYTES = "ECC_AGENT_FEEDBACK_JOURNAL_MAX_BYTES"
+
+
 class AgentEnv:
     """Environment of an edge agent (the EdgeFleet's DaemonSet sets these; the simulated
     agents pass the same values as options)."""
@@ -664,6 +686,15 @@ class AgentReport(_Doc):
     modules_rejected: int = Field(0, ge=0, description="modules refused for a hash mismatch")
     spool_depth: int = Field(0, ge=0, description="reports and deltas waiting on local disk for the store")
     spool_flushed_total: int = Field(0, ge=0, description="spooled items delivered after the store came back")
+    spool_bytes: int = Field(0, ge=0, description="bytes of the spooled items on local disk")
+    spool_dropped_total: int = Field(0, ge=0, description="spooled items dropped to stay within the spool's "
+                                     "bounds (superseded by a newer write of the same key, or old reports)")
+    spool_refused_total: int = Field(0, ge=0, description="writes neither delivered nor spooled (spool or disk "
+                                     "full; never acknowledged)")
+    dead_letters_total: int = Field(0, ge=0, description="spooled items moved aside for failing permanently "
+                                    "(refused by the store again and again, or unreadable)")
+    cache_bytes: int = Field(0, ge=0, description="bytes of the modules held on local disk")
+    cache_evictions_total: int = Field(0, ge=0, description="modules evicted from the local cache (LRU)")
 
 
 class MetricNames:

@@ -22,6 +22,13 @@ The store is anything with ``get(key) -> bytes``, ``put(key, bytes)`` and
 model is loaded from local disk before the store is asked anything.
 
 Reports hold counts and sizes only — never text, token ids or embeddings.
+
+Local state (``state_dir``, meant to be a node-local volume that outlives the pod) is durable and
+bounded: modules (an LRU cache that never evicts the served or loading model's modules), the
+last good model (``current.json``), the report sequence (``report-seq``), the spool with its
+dead letters, and the feedback journal; every file is written to a temp name, fsynced and
+renamed, and its directory fsynced (see agent_spool, agent_model). A full disk fails the write
+that needed room — a load, a spooled report, a feedback request (503) — never the serving.
 """
 
 from __future__ import annotations
@@ -43,10 +50,25 @@ from ecc_workloads import agent_model
 from ecc_workloads.agent_learning import Learner, TeacherClient
 from ecc_workloads.agent_model import CurrentRecord, ModelHolder, ModuleCache, ServingModel
 from ecc_workloads.agent_server import AgentMetrics, BadField, NotReady
-from ecc_workloads.agent_spool import Outbox, Spool
+from ecc_workloads.agent_spool import (
+    METRIC_CACHE_BYTES,
+    METRIC_CACHE_EVICTIONS,
+    METRIC_DEAD_LETTERS,
+    METRIC_DEAD_LETTERS_HELD,
+    METRIC_SPOOL_BYTES,
+    METRIC_SPOOL_DROPPED,
+    METRIC_SPOOL_REFUSED,
+    FeedbackJournal,
+    Outbox,
+    Spool,
+    SpoolFull,
+    SpoolLimits,
+    write_durably,
+)
 from ecc_workloads.bundles import BundleError, LocalDirStore
 from ecc_workloads.contracts import (
     AgentReport,
+    AgentStateLimits,
     BundleManifest,
     DesiredState,
     DesiredTier,
@@ -62,6 +84,7 @@ log = logging.getLogger("ecc.agent")
 DEFAULT_POLL_SECONDS = 10
 DEFAULT_REPORT_SECONDS = 30
 SEQ_FILE = "report-seq"
+LOCAL_RETRY_SECONDS = 60
 
 
 # ---------------------------------------------------------------------- the store interface
@@ -157,7 +180,49 @@ class AgentConfig:
     teacher_model: str | None = None
     """model name of the served teacher; None: DesiredState.teacher (the operator serves it under that name)"""
     max_length: int = 64
-    max_spooled_reports: int = 10000
+    max_spooled_reports: int = AgentStateLimits.SPOOL_MAX_REPORTS
+    spool_max_bytes: int = AgentStateLimits.SPOOL_MAX_BYTES
+    dead_letter_after: int = AgentStateLimits.DEAD_LETTER_AFTER
+    dead_letter_max_bytes: int = AgentStateLimits.DEAD_LETTER_MAX_BYTES
+    module_cache_max_bytes: int | None = AgentStateLimits.MODULE_CACHE_MAX_BYTES
+    """None: unbounded"""
+    feedback_journal: bool = True
+    """keep accepted feedback on local disk until the served revision changes (replayed on restart)"""
+    feedback_journal_max_bytes: int = AgentStateLimits.FEEDBACK_JOURNAL_MAX_BYTES
+
+
+class StateUnavailable(NotReady):
+    """The agent could not record something on its local disk (full): not accepted (503)."""
+
+
+class _StateCollector:
+    """The local state's gauges and counters, read at scrape time (cheap: no snapshot)."""
+
+    def __init__(self, agent: "EdgeAgent"):
+        self.agent = agent
+
+    def collect(self):
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+        a = self.agent
+        labels, values = ["fleet", "node"], [a.config.fleet, a.config.node]
+        spool = a.outbox.spool
+        for kind, name, doc, value in (
+            (GaugeMetricFamily, METRIC_SPOOL_BYTES, "bytes of reports and deltas waiting on local disk", spool.bytes),
+            (CounterMetricFamily, METRIC_SPOOL_DROPPED, "spooled items dropped to stay within the spool's bounds "
+             "(superseded, or old reports)", spool.dropped_total),
+            (CounterMetricFamily, METRIC_SPOOL_REFUSED, "writes neither delivered nor spooled (spool or disk full)",
+             spool.refused_total),
+            (CounterMetricFamily, METRIC_DEAD_LETTERS, "spooled items dead-lettered (failing permanently or "
+             "unreadable)", spool.dead_letters_total),
+            (GaugeMetricFamily, METRIC_DEAD_LETTERS_HELD, "dead letters kept on local disk", len(spool.dead_letters())),
+            (GaugeMetricFamily, METRIC_CACHE_BYTES, "bytes of modules held on local disk", a.cache.bytes()),
+            (CounterMetricFamily, METRIC_CACHE_EVICTIONS, "modules evicted from the local cache (LRU)",
+             a.cache.evictions_total),
+        ):
+            m = kind(name, doc, labels=labels)
+            m.add_metric(values, value)
+            yield m
 
 
 class EdgeAgent:
@@ -167,9 +232,16 @@ class EdgeAgent:
         self.clock = clock
         state = Path(config.state_dir)
         state.mkdir(parents=True, exist_ok=True)
-        self.cache = ModuleCache(state)
+        for stale in state.glob("*.tmp"):  # current.json, report-seq, journal writes cut short by a crash
+            stale.unlink(missing_ok=True)
+        self.cache = ModuleCache(state, max_bytes=config.module_cache_max_bytes)
         self.holder = ModelHolder()
-        self.outbox = Outbox(Spool(state / "spool", max_reports=config.max_spooled_reports), store.put)
+        limits = SpoolLimits(max_reports=config.max_spooled_reports, max_bytes=config.spool_max_bytes,
+                             dead_letter_after=config.dead_letter_after, dead_max_bytes=config.dead_letter_max_bytes)
+        self.outbox = Outbox(Spool(state / "spool", limits=limits), store.put)
+        self.journal = FeedbackJournal(state, max_bytes=config.feedback_journal_max_bytes) \
+            if config.feedback_journal else None
+        self.reports_refused = 0
         self.metrics = AgentMetrics(config.fleet, config.node)
         self.learner = Learner(config.node, config.namespace, config.fleet, on_adapted=self._on_adapted,
                                send_delta=lambda key, blob: self.outbox.send("delta", key, blob),
@@ -181,6 +253,7 @@ class EdgeAgent:
         self.notes: dict[str, str] = {}
         self.loading = False
         self._refused: tuple[int, str] | None = None  # (generation, manifest key) not to retry
+        self._local_retry_at = 0.0  # after a local disk error: no load before this time
         self._swap_lock = threading.Lock()
         self._stats_lock = threading.Lock()
         self._latencies: list[float] = []
@@ -193,18 +266,46 @@ class EdgeAgent:
         self._next_poll = 0.0
         self._next_report = 0.0
         self.metrics.attach(self.snapshot, lambda: self.holder.swaps)
+        self.metrics.registry.register(_StateCollector(self))
 
     # -- persistence ---------------------------------------------------------------
     def _read_seq(self) -> int:
-        try:
-            return int(self._seq_path.read_text().strip() or 0)
-        except (FileNotFoundError, ValueError):
-            return 0
+        """The last report's seq: the highest of ``report-seq``, its copy and the reports still on
+        local disk, so seq never goes back while any trace of it is left (a copy may be damaged)."""
+        values, damaged = [], False
+        for path in (self._seq_path, self._seq_path.with_name(SEQ_FILE + ".bak")):
+            try:
+                values.append(int(path.read_text().strip()))
+            except FileNotFoundError:
+                continue
+            except (ValueError, OSError) as err:
+                damaged = True
+                log.warning("%s unreadable: %s", path, err)
+        if damaged:
+            self.notes["seq"] = f"{SEQ_FILE} was unreadable: report seq continues after the newest one on disk"
+        return max(values + [self._seq_from_spool()])
+
+    def _seq_from_spool(self) -> int:
+        """The highest seq of the reports on local disk (spooled or dead-lettered): never go back."""
+        best = 0
+        spool = self.outbox.spool
+        reports = [it.path for it in spool.items() if it.kind == "report"]
+        dead = [p for p in spool.dead_letters() if p.name.endswith("-report.item")]
+        for paths in (reports, dead):  # spooled in seq order: the newest readable one of each is enough
+            for path in reversed(paths):
+                try:
+                    best = max(best, AgentReport.model_validate_json(path.read_bytes().partition(b"\n")[2]).seq)
+                    break
+                except (OSError, ValueError):
+                    continue
+        return best
 
     def _write_seq(self) -> None:
-        tmp = self._seq_path.with_name(SEQ_FILE + ".tmp")
-        tmp.write_text(str(self.seq))
-        tmp.replace(self._seq_path)
+        try:
+            write_durably(self._seq_path, str(self.seq).encode())
+            write_durably(self._seq_path.with_name(SEQ_FILE + ".bak"), str(self.seq).encode())
+        except OSError as err:  # a full disk: the report still goes out; seq lives on in memory
+            log.warning("could not write %s: %s", self._seq_path, err)
 
     def restore(self) -> bool:
         """Serve the last good model from local disk (before the store is asked anything)."""
@@ -219,8 +320,32 @@ class EdgeAgent:
             return False
         self._publish(model)
         self.applied_generation = record.desired_generation
+        self._replay_feedback(model)
+        self._trim_cache()
         log.info("restored revision %s (%s) from local disk", model.revision, model.profile)
         return True
+
+    def _replay_feedback(self, model: ServingModel) -> int:
+        """Feed the journal's items (accepted before a restart) to the learner again."""
+        if self.journal is None:
+            return 0
+        entries = self.journal.entries(model.revision, model.manifest_key)
+        before = self.learner.counters.feedback_total
+        for e in entries:
+            predicted = e.get("predicted")
+            self.learner.add_feedback(e["text"], e["label"], predicted if isinstance(predicted, str) else None,
+                                      bool(e.get("cloud_assist")))
+        self.learner.counters.feedback_total = before  # received by this process: none of these
+        if entries:
+            log.info("replayed %d feedback items from the journal", len(entries))
+        return len(entries)
+
+    def _trim_cache(self) -> None:
+        """Keep the module cache within its cap, never evicting the served model's modules."""
+        try:
+            self.cache.evict(agent_model.manifest_shas(self.holder.current.manifest if self.holder.current else None))
+        except OSError as err:
+            log.warning("module cache not trimmed: %s", err)
 
     # -- serving -------------------------------------------------------------------
     def ready(self) -> bool:
@@ -230,6 +355,11 @@ class EdgeAgent:
         with self._swap_lock:
             self.holder.swap(model)
         self.learner.on_model(model)
+        if self.journal is not None:
+            try:
+                self.journal.start(model.revision, model.manifest_key)
+            except OSError as err:  # feedback is refused (503) until the journal can be written
+                log.warning("feedback journal not started: %s", err)
 
     def _on_adapted(self, base: ServingModel, adapted_encoder) -> bool:
         """Serve a locally adapted model if its base is still the model being served."""
@@ -301,7 +431,16 @@ class EdgeAgent:
             _, probs, _ = self.holder.forward([text])
             predicted = model.labels[int(torch.argmax(probs[0]))]
         d = self.desired
-        self.learner.add_feedback(text, label, predicted, bool(d and d.privacy.cloud_assist))
+        cloud_assist = bool(d and d.privacy.cloud_assist)
+        if self.journal is not None:  # accepted only once it is on disk: a restart learns from it too
+            try:
+                self.journal.append(model.revision, model.manifest_key,
+                                    {"text": text, "label": label, "predicted": predicted,
+                                     "cloud_assist": cloud_assist})
+            except OSError as err:
+                raise StateUnavailable(f"feedback not recorded: the agent's local disk refused it ({err}); "
+                                       "retry later") from err
+        self.learner.add_feedback(text, label, predicted, cloud_assist)
         if d is not None:
             self.learner.maybe_adapt(d.adaptation, d.privacy)
 
@@ -350,13 +489,18 @@ class EdgeAgent:
             return
         if self._refused == (d.generation, tier.manifest_key):
             return
+        if self.clock() < self._local_retry_at:
+            return
         self.loading = True
         try:
             model = self._load(tier)
         except StoreUnavailable:
             raise
         except (BundleError, KeyError, StoreError, ValueError, OSError) as err:
-            self._refused = (d.generation, tier.manifest_key)
+            if isinstance(err, OSError):  # local disk (full?): try again later, not only on a new desired state
+                self._local_retry_at = self.clock() + LOCAL_RETRY_SECONDS
+            else:
+                self._refused = (d.generation, tier.manifest_key)
             served = self.holder.current
             keep = f"; still serving revision {served.revision}" if served else ""
             self.problems["bundle"] = f"revision {revision} ({tier.profile}) refused: {err}{keep}"[:600]
@@ -364,12 +508,20 @@ class EdgeAgent:
             return
         finally:
             self.loading = False
+        # remembered before it serves (it is whole and verified): a crash in between restarts on it,
+        # and the feedback journal is never for a newer model than current.json names
+        try:
+            agent_model.save_current(self.config.state_dir, CurrentRecord(
+                manifest=model.manifest, manifest_key=model.manifest_key, tier=model.tier,
+                desired_generation=d.generation, reference=model.reference))
+            self.notes.pop("current", None)
+        except OSError as err:  # serving it all the same; a restart serves the previous one first
+            self.notes["current"] = f"could not remember revision {model.revision} on local disk: {err}"[:300]
         self._publish(model)
         self.applied_generation = d.generation
         self.problems.pop("bundle", None)
-        agent_model.save_current(self.config.state_dir, CurrentRecord(
-            manifest=model.manifest, manifest_key=model.manifest_key, tier=model.tier,
-            desired_generation=d.generation, reference=model.reference))
+        self._local_retry_at = 0.0
+        self._trim_cache()
         log.info("serving revision %s (%s, tier %s)", model.revision, model.profile, model.tier)
 
     def _read(self, key: str) -> bytes:
@@ -381,7 +533,9 @@ class EdgeAgent:
         manifest = BundleManifest.model_validate_json(self._read(tier.manifest_key))
         if manifest.profile != tier.profile:
             raise ValueError(f"manifest {tier.manifest_key} is for profile {manifest.profile!r}, tier says {tier.profile!r}")
-        self.cache.fetch_missing(manifest, self.store.get)
+        served = self.holder.current
+        self.cache.fetch_missing(manifest, self.store.get,
+                                 keep=agent_model.manifest_shas(served.manifest if served else None))
         reference = None
         self.notes.pop("reference", None)
         if tier.drift_reference_key:
@@ -402,6 +556,13 @@ class EdgeAgent:
                          f"serving from local disk, {self.outbox.depth} writes spooled")
         if self.learner.counters.last_error:
             parts.append(self.learner.counters.last_error)
+        spool = self.outbox.spool
+        if spool.dead_letters_total:
+            parts.append(f"{spool.dead_letters_total} spooled writes dead-lettered (last: {spool.last_dead_reason[:160]})")
+        if self.reports_refused:
+            parts.append(f"{self.reports_refused} reports neither written nor spooled (local disk full)")
+        if self.cache.over_cap:
+            parts.append(self.cache.over_cap)
         parts += list(self.notes.values())
         return "; ".join(parts)[:1024]
 
@@ -438,6 +599,10 @@ class EdgeAgent:
             delta_revision=c.delta_revision, bytes_down=self.bytes_down + self.cache.bytes_down,
             bytes_up=self.outbox.bytes_up, modules_rejected=self.cache.modules_rejected,
             spool_depth=self.outbox.depth, spool_flushed_total=self.outbox.flushed_total,
+            spool_bytes=self.outbox.spool.bytes, spool_dropped_total=self.outbox.spool.dropped_total,
+            spool_refused_total=self.outbox.spool.refused_total,
+            dead_letters_total=self.outbox.spool.dead_letters_total, cache_bytes=self.cache.bytes(),
+            cache_evictions_total=self.cache.evictions_total,
         )
 
     def report(self) -> AgentReport:
@@ -446,7 +611,11 @@ class EdgeAgent:
         self._write_seq()
         rep = self.snapshot(seq=self.seq, consume=True)
         key = StoreLayout.agent_report(self.config.namespace, self.config.fleet, self.config.node)
-        self.outbox.send("report", key, rep.model_dump_json().encode())
+        try:
+            self.outbox.send("report", key, rep.model_dump_json().encode())
+        except SpoolFull as err:  # neither written nor kept: the next report supersedes it
+            self.reports_refused += 1
+            log.warning("report %d not kept: %s", rep.seq, err)
         return rep
 
     # -- the loop ----------------------------------------------------------------------

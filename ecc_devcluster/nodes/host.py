@@ -185,14 +185,15 @@ def setup_node(fabric: FabricPlan, node: NodePlan, host_sysctls: dict[str, str])
     run(in_netns(n, ["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"]))
 
     d = Path(node.dir)
-    for sub in ("kubelet", "log", "sysctl", "config/cni", "cni-ipam", "pki"):
+    for sub in ("kubelet", "log", "sysctl", "config/cni", "cni-ipam", "pki", "varlib"):
         (d / sub).mkdir(parents=True, exist_ok=True)
     Path(node.mount_ns).touch()
     run(["unshare", f"--mount={node.mount_ns}", "--propagation", "private", "true"])
     script = [
         "set -e",
         "mount -t tmpfs -o mode=0755,size=64m ecc-node-run /run",
-        "mount -t tmpfs -o mode=0755,size=16m ecc-node-varlib /var/lib",
+        # the node's own /var/lib on disk: hostPath volumes there (the agents' state) outlive their pods
+        f"mount --bind {shlex.quote(str(d / 'varlib'))} /var/lib",
         "mkdir -p /var/lib/kubelet",
         f"mount --bind {shlex.quote(node.kubelet_root)} /var/lib/kubelet",
         f"mount --bind {shlex.quote(node.log_dir)} /var/log",

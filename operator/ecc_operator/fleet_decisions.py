@@ -65,6 +65,7 @@ from ecc_workloads.contracts import (
     RuntimeEnv,
     StoreLayout,
     StoreSettings,
+    AgentStateLimits,
     NodeIdentity,
     StoreEnv,
     fleet_agent_name,
@@ -90,6 +91,8 @@ ANNOTATION_DESIRED_HASH = "ecc.dev/desired-hash"
 STALE_FACTOR = 3
 """A report older than STALE_FACTOR x reportIntervalSeconds is stale."""
 AGENT_STATE_DIR = "/var/lib/ecc-agent"
+AGENT_UID = 65532
+"""The user the edge-agent image runs as (images/edge-agent.Dockerfile)."""
 ROLLOUT_CONDITION = "Rollout"
 """Extra condition type whose lastTransitionTime is when the current wave began."""
 STATUS_WAVES = {"canary": "Canary", "halted": "Halted"}
@@ -431,6 +434,25 @@ def daemonset_manifest(ref: FleetRef, spec: EdgeFleetSpec, workload: AgentWorklo
     resources = agent.resources.to_k8s()
     if resources:
         container["resources"] = resources
+    state = agent.state
+    container["env"] += [
+        {"name": AgentStateLimits.ENV_SPOOL_MAX_BYTES, "value": str(int(parse_quantity(state.spool_max_bytes)))},
+        {"name": AgentStateLimits.ENV_MODULE_CACHE_MAX_BYTES,
+         "value": str(int(parse_quantity(state.module_cache_max_bytes)))}]
+    init_containers = []
+    if state.volume == "hostPath":
+        # Kept when the pod is replaced; one directory per fleet (two fleets on a node never share a
+        # spool). The kubelet makes it root-owned: an init container hands it to the agent's user.
+        state_volume = {"name": "state", "hostPath": {
+            "path": f"{state.host_path_root.rstrip('/')}/{ref.namespace}/{ref.name}", "type": "DirectoryOrCreate"}}
+        init_containers.append({
+            "name": "state-owner", "image": agent.image, "command": ["sh", "-c"],
+            "args": [f"chown -R {AGENT_UID}:{AGENT_UID} {workload.state_dir} && chmod 0700 {workload.state_dir}"],
+            "securityContext": {"runAsUser": 0, "runAsNonRoot": False,
+                                "capabilities": {"drop": ["ALL"], "add": ["CHOWN", "FOWNER"]}},
+            "volumeMounts": [{"name": "state", "mountPath": workload.state_dir}]})
+    else:
+        state_volume = {"name": "state", "emptyDir": {}}
     unavailable = spec.rollout.max_unavailable
     return _with_desired_hash({
         "apiVersion": "apps/v1",
@@ -450,8 +472,9 @@ def daemonset_manifest(ref: FleetRef, spec: EdgeFleetSpec, workload: AgentWorklo
                     "affinity": node_affinity(spec.node_selector),
                     "tolerations": [t.to_k8s() for t in agent.tolerations],
                     "automountServiceAccountToken": False,
+                    "initContainers": init_containers,
                     "containers": [container],
-                    "volumes": [{"name": "state", "emptyDir": {}},
+                    "volumes": [state_volume,
                                 {"name": "api-tokens", "secret": {"secretName": AgentApiAuth.secret_name(ref.name)}},
                                 {"name": "node-identity", "projected": {"sources": [{"serviceAccountToken": {
                                     "audience": NodeIdentity.AUDIENCE, "path": NodeIdentity.TOKEN_FILE,

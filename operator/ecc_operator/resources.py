@@ -629,6 +629,19 @@ class RolloutSpec(CRDModel):
     paused: bool = Field(False, description="hold the rollout where it is")
 
 
+class AgentStateSpec(CRDModel):
+    """The agent's local state: held modules, the last good model, the spool, the feedback journal."""
+
+    volume: Literal["hostPath", "emptyDir"] = Field(
+        "hostPath", description="hostPath: on the node's disk under hostPathRoot/<namespace>/<fleet>, kept when the "
+        "pod is replaced (spooled deltas and reports survive); emptyDir: lost with the pod")
+    host_path_root: str = Field("/var/lib/ecc-agent", pattern=r"^/[A-Za-z0-9._/-]*$", max_length=200,
+                                description="node directory under which each fleet's agents keep their state")
+    spool_max_bytes: Quantity = Field("64Mi", description="cap of the spool (writes waiting for the store)")
+    module_cache_max_bytes: Quantity = Field("512Mi", description="cap of the module cache (least recently used "
+                                             "evicted; the served model's modules never)")
+
+
 class AgentSpec(CRDModel):
     """The edge agent DaemonSet."""
 
@@ -643,6 +656,7 @@ class AgentSpec(CRDModel):
     poll_interval_seconds: int = Field(10, ge=1, le=3600, description="how often agents poll the desired state")
     report_interval_seconds: int = Field(30, ge=1, le=3600, description="how often agents write their report")
     port: int = Field(8090, ge=1024, le=65535, description="port of the agent's local inference and metrics server")
+    state: AgentStateSpec = sub(AgentStateSpec, "the agent's local state directory and its caps")
 
 
 class PrivacySpec(CRDModel):

@@ -79,3 +79,51 @@ def test_flush_stops_at_the_first_failure(tmp_path):
     target.down = False
     assert box.flush() == 2
     assert [d for _, d in target.got] == [b"0", b"1", b"2"]
+
+
+def test_byte_cap_drops_superseded_then_reports_never_a_live_delta(tmp_path):
+    from ecc_workloads.agent_spool import SpoolFull, SpoolLimits
+
+    spool = Spool(tmp_path, limits=SpoolLimits(max_bytes=4096))
+    spool.append("delta", "d/1", b"a" * 1000)
+    spool.append("report", "r", b"r" * 1000)
+    spool.append("delta", "d/1", b"b" * 1000)  # supersedes the first delta of d/1
+    assert spool.bytes <= 4096
+    spool.append("delta", "d/2", b"c" * 1000)  # room: the superseded delta goes first
+    assert [(i.key, i.read()[:1]) for i in spool.items()] == [("r", b"r"), ("d/1", b"b"), ("d/2", b"c")]
+    spool.append("delta", "d/3", b"e" * 1500)  # then the old report
+    assert [i.key for i in spool.items()] == ["d/1", "d/2", "d/3"]
+    assert spool.dropped_total == 2 and spool.dropped_reports == 1
+    with pytest.raises(SpoolFull):  # only live deltas left: the new item is refused, none is dropped
+        spool.append("delta", "d/4", b"f" * 1000)
+    with pytest.raises(SpoolFull):
+        spool.append("report", "r", b"x" * 5000)  # larger than the whole spool
+    assert [i.key for i in spool.items()] == ["d/1", "d/2", "d/3"] and spool.refused_total == 2
+    assert Spool(tmp_path, limits=SpoolLimits(max_bytes=4096)).bytes == spool.bytes  # counted from disk
+
+
+def test_permanent_refusals_dead_letter_transient_ones_never(tmp_path):
+    from ecc_workloads.agent_spool import SpoolLimits
+    from ecc_workloads.store import StoreDenied
+
+    target = Target()
+    box = Outbox(Spool(tmp_path, limits=SpoolLimits(dead_letter_after=2)), target.put)
+    target.down = True
+    for i in range(3):
+        box.send("delta", f"d/{i}", str(i).encode())
+
+    def put(key, data):
+        if key == "d/0" and not target.down:
+            raise StoreDenied("AccessDenied")
+        target.put(key, data)
+
+    box._put = put
+    for _ in range(5):  # the store is down: never counted, order kept
+        assert box.flush() == 0
+    target.down = False
+    assert box.flush() == 0 and box.depth == 3  # one refusal: still in order
+    assert box.flush() == 2 and box.depth == 0  # two: dead-lettered, the rest delivered
+    assert [d for _, d in target.got] == [b"1", b"2"]
+    assert box.spool.dead_letters_total == 1 and [p.name for p in box.spool.dead_letters()] == ["000000000001-delta.item"]
+    again = Spool(tmp_path)
+    assert again.append("report", "r", b"{}").seq == 2  # never the seq of a dead letter (no name clash)

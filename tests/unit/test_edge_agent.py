@@ -380,3 +380,30 @@ def test_probes_are_answered_but_never_learned_from(env, published, monkeypatch)
     agent.predict(["where is my parcel"])  # a user request does ask
     agent.learner.teacher._pool.shutdown(wait=True)
     assert len(calls) == 1, "only the user request went for cloud assist"
+
+
+def test_module_cache_cap_evicts_least_recently_used_never_the_served_model(env):
+    store, published = env["store"], env["published"]
+    size1 = bundles.bundle_bytes(published["manifests"][1])
+    agent = EdgeAgent(AgentConfig(node=NODE, fleet=FLEET, namespace=NS, state_dir=env["state"] / "capped",
+                                  module_cache_max_bytes=size1 + 10), store, clock=env["clock"])
+    try:
+        agent.tick()
+        assert agent.cache.bytes() == size1 and agent.cache.evictions_total == 0
+        _set_desired(store, _desired(published, revision=2, generation=2))
+        env["clock"].advance()
+        agent.tick()
+        assert agent.holder.current.revision == 2
+        assert agent.cache.evictions_total == 1  # revision 1's head: the only module it alone used
+        assert agent.cache.holds(published["manifests"][2]) and agent.cache.bytes() <= size1 + 10
+        rep = agent.report()
+        assert rep.cache_evictions_total == 1 and rep.cache_bytes == agent.cache.bytes()
+    finally:
+        agent.close()
+    tiny = EdgeAgent(AgentConfig(node=NODE, fleet=FLEET, namespace=NS, state_dir=env["state"] / "capped",
+                                 module_cache_max_bytes=1000), store, clock=env["clock"])
+    try:  # a cap below one model: the served model's modules stay, and the report says so
+        assert tiny.restore() and tiny.holder.current.revision == 2
+        assert tiny.cache.holds(published["manifests"][2]) and "over its cap" in tiny.snapshot().message
+    finally:
+        tiny.close()

@@ -13,6 +13,7 @@ import pytest
 from ecc_workloads.contracts import (
     AgentEnv,
     AgentReport,
+    AgentStateLimits,
     DesiredState,
     NodeIdentity,
     RuntimeEnv,
@@ -475,6 +476,19 @@ def test_daemonset_runs_the_agent_on_the_selected_nodes():
     assert env[AgentEnv.CREDENTIALS_URL]["value"] == fd.AgentWorkload().node_credentials_url
     assert env[AgentEnv.NODE_TOKEN_FILE]["value"] == f"{NodeIdentity.TOKEN_DIR}/{NodeIdentity.TOKEN_FILE}"
     assert pod["automountServiceAccountToken"] is False  # no Kubernetes API token in the agents
+    # durable state: the node's disk, one directory per fleet, handed to the agent's user first
+    state = next(v for v in pod["volumes"] if v["name"] == "state")
+    assert state == {"name": "state", "hostPath": {"path": f"/var/lib/ecc-agent/{NS}/{FLEET}",
+                                                   "type": "DirectoryOrCreate"}}
+    init = pod["initContainers"][0]
+    assert init["securityContext"]["capabilities"] == {"drop": ["ALL"], "add": ["CHOWN", "FOWNER"]}
+    assert "chown -R 65532:65532 /var/lib/ecc-agent" in init["args"][0]
+    assert env[AgentStateLimits.ENV_SPOOL_MAX_BYTES]["value"] == str(64 * 1024 * 1024)
+    assert env[AgentStateLimits.ENV_MODULE_CACHE_MAX_BYTES]["value"] == str(512 * 1024 * 1024)
+    lab = run(raw=spec(agent={"state": {"volume": "emptyDir", "spoolMaxBytes": "1G"}})).apply[0]
+    lab_pod = lab["spec"]["template"]["spec"]
+    assert {"name": "state", "emptyDir": {}} in lab_pod["volumes"] and lab_pod["initContainers"] == []
+    assert {"name": AgentStateLimits.ENV_SPOOL_MAX_BYTES, "value": "1000000000"} in lab_pod["containers"][0]["env"]
     identity = next(v for v in pod["volumes"] if v["name"] == "node-identity")
     assert identity["projected"]["sources"] == [{"serviceAccountToken": {
         "audience": NodeIdentity.AUDIENCE, "path": "token", "expirationSeconds": NodeIdentity.TOKEN_EXPIRATION_S}}]
