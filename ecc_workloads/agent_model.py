@@ -232,12 +232,41 @@ def load_serving_model(
                         reference=reference, base=sub)
 
 
+FORWARD_CHUNK = 16
+"""Utterances per forward pass of one request (see ModelHolder.forward)."""
+
+
+class FairLock:
+    """A lock taken in the order it was asked for (threading.Lock is not: the thread that lets go
+    usually takes it straight back, so a long request would still starve a short one)."""
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._next = self._serving = 0
+
+    @property
+    def waiting(self) -> int:
+        """Holders and waiters."""
+        return self._next - self._serving
+
+    def __enter__(self) -> "FairLock":
+        with self._cond:
+            ticket, self._next = self._next, self._next + 1
+            self._cond.wait_for(lambda: self._serving == ticket)
+        return self
+
+    def __exit__(self, *_) -> None:
+        with self._cond:
+            self._serving += 1
+            self._cond.notify_all()
+
+
 class ModelHolder:
     """The one reference requests read; swapped atomically."""
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._infer_lock = threading.Lock()
+        self._infer_lock = FairLock()
         self._current: ServingModel | None = None
         self.swaps = 0
 
@@ -252,13 +281,21 @@ class ModelHolder:
         return old
 
     def forward(self, texts: list[str]) -> tuple[ServingModel, torch.Tensor, torch.Tensor]:
-        """(model used, probabilities [n, L], unit embeddings [n, d]) on the current model."""
+        """(model used, probabilities [n, L], unit embeddings [n, d]) on the current model.
+
+        One forward pass at a time (the tokenizer is not thread-safe), but a long request takes
+        the model FORWARD_CHUNK utterances at a time and lets go in between: a one-line request
+        behind a 256-line one waits for one chunk, not for all of it."""
         model = self._current
         if model is None:
             raise RuntimeError("no model loaded yet")
-        with self._infer_lock:
-            probs, unit = model.predictor.forward(texts)
-        return model, probs, unit
+        parts = []
+        for start in range(0, len(texts), FORWARD_CHUNK):
+            with self._infer_lock:
+                parts.append(model.predictor.forward(texts[start:start + FORWARD_CHUNK]))
+        if len(parts) == 1:
+            return model, parts[0][0], parts[0][1]
+        return model, torch.cat([p for p, _ in parts]), torch.cat([u for _, u in parts])
 
 
 # ---------------------------------------------------------------------- last good model

@@ -407,3 +407,38 @@ def test_module_cache_cap_evicts_least_recently_used_never_the_served_model(env)
         assert tiny.cache.holds(published["manifests"][2]) and "over its cap" in tiny.snapshot().message
     finally:
         tiny.close()
+
+
+def test_a_short_request_is_not_stuck_behind_a_long_one():
+    """The model is taken FORWARD_CHUNK utterances at a time, in the order asked: a one-line
+    request that arrives during a long one runs after the long one's current chunk."""
+    import threading
+    import types
+
+    from ecc_workloads import agent_model
+
+    order, gate = [], threading.Event()
+
+    class SlowPredictor:
+        def forward(self, texts):
+            order.append(len(texts))
+            if len(order) == 1:
+                gate.wait(10)  # the long request holds the model for its first chunk
+            return torch.zeros(len(texts), 2), torch.zeros(len(texts), 3)
+
+    holder = agent_model.ModelHolder()
+    holder.swap(types.SimpleNamespace(predictor=SlowPredictor()))
+    n = 3 * agent_model.FORWARD_CHUNK
+    long = threading.Thread(target=holder.forward, args=(["x"] * n,))
+    long.start()
+    while not order:
+        pass
+    short = threading.Thread(target=holder.forward, args=(["y"],))
+    short.start()
+    while holder._infer_lock.waiting < 2:  # the short request is queued behind the first chunk
+        pass
+    gate.set()
+    long.join(10), short.join(10)
+    assert order == [agent_model.FORWARD_CHUNK, 1, agent_model.FORWARD_CHUNK, agent_model.FORWARD_CHUNK]
+    _, probs, unit = holder.forward(["z"] * (agent_model.FORWARD_CHUNK + 3))
+    assert probs.shape == (agent_model.FORWARD_CHUNK + 3, 2) and unit.shape[0] == agent_model.FORWARD_CHUNK + 3
