@@ -13,6 +13,8 @@ from ecc_workloads.contracts import StoreLayout
 
 from ecc_operator import job_credentials as jc
 
+from clusterkit import S3Probe, s3_outcome as _try
+
 pytestmark = pytest.mark.cluster
 
 
@@ -21,16 +23,6 @@ def _client(creds):
 
     return Minio(creds.endpoint, access_key=creds.access_key, secret_key=creds.secret_key,
                  session_token=creds.session_token, secure=creds.secure)
-
-
-def _try(call) -> str:
-    from minio.error import S3Error
-
-    try:
-        call()
-    except S3Error as exc:
-        return exc.code
-    return "allowed"
 
 
 @pytest.fixture()
@@ -59,12 +51,7 @@ def test_a_distillation_job_writes_only_its_revision(cluster, keys):
     creds = jc.issue(cluster.store, policy, 900)
     assert creds.session_token and creds.access_key != cluster.store.access_key
     mc = _client(creds.model_copy(update={"endpoint": cluster.store.endpoint}))
-
-    def put(key):
-        return _try(lambda: mc.put_object(bucket, key, io.BytesIO(b"x"), 1))
-
-    def get(key):
-        return _try(lambda: mc.get_object(bucket, key).read())
+    put, get = S3Probe(mc, bucket).put, S3Probe(mc, bucket).get
 
     assert get(seeded["corpus"]) == "allowed" and get(seeded["bundle"]) == "allowed"
     assert put(StoreLayout.bundle_manifest(ns, "shop", 2, "s1")) == "allowed"
@@ -82,12 +69,7 @@ def test_a_merge_back_job_reads_its_fleet_and_writes_only_its_candidate(cluster,
     report = StoreLayout.job_report(ns, "edge", "adapt-merge-r1")
     creds = jc.issue(cluster.store, jc.merge_policy(bucket, ns, "shop", "edge", 2, report), 900)
     mc = _client(creds.model_copy(update={"endpoint": cluster.store.endpoint}))
-
-    def put(key):
-        return _try(lambda: mc.put_object(bucket, key, io.BytesIO(b"x"), 1))
-
-    def get(key):
-        return _try(lambda: mc.get_object(bucket, key).read())
+    put, get = S3Probe(mc, bucket).put, S3Probe(mc, bucket).get
 
     assert get(seeded["delta"]) == "allowed" and get(seeded["desired"]) == "allowed"
     assert get(seeded["bundle"]) == "allowed"

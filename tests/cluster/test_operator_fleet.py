@@ -31,6 +31,7 @@ from ecc_operator import fleet_decisions as fd
 from ecc_operator import teacher_decisions as td
 from ecc_operator.resources import CLOUD_TEACHER, EDGE_FLEET
 
+from clusterkit import s3_outcome
 from operatorkit import OperatorProcess, delete_custom_objects, wait_for
 
 pytestmark = pytest.mark.cluster
@@ -208,14 +209,7 @@ def node_client(operator, token: str, cluster):
                  session_token=creds.session_token, secure=creds.secure), creds
 
 
-def denied(call) -> str:
-    from minio.error import S3Error
-
-    try:
-        call()
-    except S3Error as exc:
-        return exc.code
-    return "allowed"
+denied = s3_outcome
 
 
 # ---------------------------------------------------------------------------
