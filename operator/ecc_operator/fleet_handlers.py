@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 GROUP, VERSION, PLURAL = EDGE_FLEET.group, EDGE_FLEET.version, EDGE_FLEET.plural
 RESYNC_SECONDS = 5.0
 NODE_SYNC_WAIT_S = 10.0
+LEGACY_STORE_SECRET = "ecc-fleet-{fleet}-store"
+"""The fleet-wide store Secret of releases before per-node credentials; removed on upgrade."""
 ANNOTATION_STORE_ACCESS = "ecc.dev/store-access"
 """On active fleets: JSON {user, secret, bucket} — what deletion must clean up, and where."""
 
@@ -270,6 +272,9 @@ def act(kube: Kube, body, ref: fd.FleetRef, old_status: dict, d: fd.Decision, st
                 log.info(f"{ref.namespace}/{ref.name}: created Secret {AgentApiAuth.secret_name(ref.name)} "
                          "(the agents' API tokens)")
             RUNTIME.api_secrets.add(ref.uid)
+            # Before per-node credentials every agent of the fleet took this Secret, which may still
+            # hold the fleet user's (fleet-wide) credentials: the new DaemonSet needs none of it.
+            kube.delete_child("Secret", ref.namespace, LEGACY_STORE_SECRET.format(fleet=ref.name))
         kube.apply(manifest)
         log.info(f"{ref.namespace}/{ref.name}: applied {manifest['kind']} {manifest['metadata']['name']}")
     kube.write_status(GROUP, VERSION, PLURAL, ref.namespace, ref.name, old_status, d.status)

@@ -105,6 +105,9 @@ def fleet(kube, ns, operator, cluster, store_client, exclude_label):
     from kubernetes import client
 
     custom = client.CustomObjectsApi(kube)
+    # what an older release left behind: the fleet-wide store Secret (removed on upgrade)
+    client.CoreV1Api(kube).create_namespaced_secret(ns, {"metadata": {"name": f"ecc-fleet-{FLEET}-store"},
+                                                         "stringData": {c.StoreEnv.ACCESS_KEY: "old"}})
     custom.create_namespaced_custom_object(G, V, ns, TP, {"apiVersion": f"{G}/{V}", "kind": "CloudTeacher",
                                                           "metadata": {"name": TEACHER}, "spec": teacher_spec()})
     publish(kube, store_client, cluster.store.bucket, ns, 1)
@@ -280,7 +283,7 @@ def test_each_node_may_write_only_its_own_report_and_deltas(kube, ns, fleet, ope
 
     bucket = cluster.store.bucket
     wait_for("the desired state", lambda: desired(store_client, bucket, ns), TIMEOUT, operator)
-    with pytest.raises(ApiException) as gone:  # no fleet-wide credential anywhere
+    with pytest.raises(ApiException) as gone:  # no fleet-wide credential anywhere (an old one is removed)
         client.CoreV1Api(kube).read_namespaced_secret(f"ecc-fleet-{FLEET}-store", ns)
     assert gone.value.status == 404
     pods = wait_for("agent pods on two fake nodes", lambda: len(p := agent_pods(kube, ns)) >= 2 and p, TIMEOUT,
