@@ -19,7 +19,8 @@ every module's sha256 on load, so a forged module is refused, never served).
 
 A store whose STS refuses (not MinIO, or credentials that may not AssumeRole) makes the Job's
 Secret hold the operator's own credentials for it instead — logged as a warning, since that is
-what the Job would have had before.
+what the Job would have had before. A store that does not answer at all is retried: a passing
+outage never widens a Job's credentials.
 """
 
 from __future__ import annotations
@@ -105,16 +106,17 @@ def secret_manifest(job: dict, creds: StoreSettings) -> dict:
 
 def issue(admin: StoreSettings, policy: dict, seconds: int, sts=None) -> StoreSettings:
     """STS credentials narrowed by `policy`, as the Job's pods use them; the operator's own when the
-    store's STS refuses (logged)."""
+    store answers that it will not issue them (logged). A store that does not answer raises: the
+    reconcile is retried (the Job waits for its Secret) rather than handing out wider credentials."""
     from ecc_operator.node_credentials import assume_role
 
     text = json.dumps(policy, separators=(",", ":"))
     endpoint = admin.pod_endpoint or admin.endpoint
     try:
         got = (sts or assume_role)(admin, admin.access_key, admin.secret_key, text, seconds)
-    except Exception as exc:  # noqa: BLE001 - never block a Job on it; say so
-        log.warning(f"the store's STS refused narrowed credentials ({type(exc).__name__}: {exc}): the Job gets the "
-                    "operator's own store credentials")
+    except ValueError as exc:  # minio's AssumeRoleProvider: the store answered, with an error status
+        log.warning(f"the store's STS refused narrowed credentials ({exc}): the Job gets the operator's own store "
+                    "credentials")
         return admin.model_copy(update={"endpoint": endpoint, "pod_endpoint": None})
     return StoreSettings(endpoint=endpoint, access_key=got.access_key, secret_key=got.secret_key,
                          session_token=got.session_token, bucket=admin.bucket, secure=admin.secure)

@@ -54,3 +54,21 @@ def test_the_secret_is_owned_by_the_job_and_holds_the_session_token():
     assert secret["metadata"]["ownerReferences"][0]["uid"] == "job-uid"
     assert secret["stringData"][StoreEnv.SESSION_TOKEN] == "ST"
     assert StoreSettings.from_env(secret["stringData"]).session_token == "ST"
+
+
+def test_a_refusing_store_falls_back_but_an_unreachable_one_is_retried():
+    admin = StoreSettings(endpoint="127.0.0.1:9000", pod_endpoint="ecc-store.ecc-system.svc:9000", access_key="root",
+                          secret_key="rootpass", bucket=B)
+
+    def refusing(*_):
+        raise ValueError("http://store failed with HTTP status code 501")
+
+    def unreachable(*_):
+        raise ConnectionRefusedError("store down")
+
+    fallback = jc.issue(admin, jc.distill_policy(B, NS, "t", 1, "bitext", "r"), 900, sts=refusing)
+    assert fallback.access_key == "root" and fallback.endpoint == "ecc-store.ecc-system.svc:9000"
+    import pytest
+
+    with pytest.raises(ConnectionRefusedError):  # never wider credentials because of an outage
+        jc.issue(admin, jc.distill_policy(B, NS, "t", 1, "bitext", "r"), 900, sts=unreachable)
