@@ -132,7 +132,8 @@ def put_bundles(store, namespace: str) -> list[dict]:
     for profile, idx in PROFILES.items():
         mods = [shared, *(blocks[i] for i in idx), blob(f"head.{profile}", MODULE_BYTES["head"])]
         manifest = BundleManifest(revision=1, profile=profile, blocks=idx, modules=mods, labels=["a", "b"],
-                                  base_model="stand-in (fleet scale benchmark)")
+                                  base_model="stand-in (fleet scale benchmark)",
+                                  tokenizer_sha256=hashlib.sha256(b"never loaded: simulated agents").hexdigest())
         raw = manifest.model_dump_json(indent=2).encode()
         key = StoreLayout.bundle_manifest(namespace, TEACHER, 1, profile)
         store.put_bytes(store.uri(key), raw)
@@ -261,6 +262,7 @@ def run_size(info, nodes: int, timeout_s: float, workdir: Path, add_fake_nodes: 
     from kubernetes import client
 
     from ecc_devcluster import fakenodes, kube
+    from ecc_workloads import release_signing, simagents
     from ecc_workloads.contracts import DesiredState, StoreLayout
     from ecc_workloads.store import KeyNotFound, Store
 
@@ -337,10 +339,12 @@ def run_size(info, nodes: int, timeout_s: float, workdir: Path, add_fake_nodes: 
                 marks["matched_s"] = now
             if "desired_state_s" not in marks:
                 try:
-                    doc = store.get_json(ds_key, DesiredState)
+                    keys = simagents.release_keys_from_daemonset(info.kubeconfig, ns, FLEET)
+                    doc = release_signing.open_document(store.get_bytes(ds_key), DesiredState,
+                                                        release_signing.parse_trusted_keys(keys))
                     if len(doc.node_tiers) >= expected:
                         marks["desired_state_s"] = now
-                except KeyNotFound:
+                except (KeyNotFound, LookupError):
                     pass
             if "on_target_s" not in marks and (counts.get("onTarget") or 0) >= expected:
                 marks["on_target_s"] = now

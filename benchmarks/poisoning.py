@@ -155,7 +155,8 @@ def desired_state(nodes: Sequence[str], profile: str):
     from ecc_workloads.contracts import DesiredState, DesiredTier
 
     return DesiredState(namespace=FLEET, fleet=FLEET, teacher=FLEET, generation=1, target_revision=REVISION,
-                        target=[DesiredTier(tier=TIER, profile=profile, manifest_key=f"bundles/{profile}.json")],
+                        target=[DesiredTier(tier=TIER, profile=profile, manifest_key=f"bundles/{profile}.json",
+                                            manifest_sha256="0" * 64)],  # membership only: never loaded
                         node_tiers={n: TIER for n in nodes})
 
 

@@ -628,14 +628,15 @@ def whole_model_bytes(cl: Cluster, ns: str, fleet: str, revisions: list[dict]) -
 def scan_agent_objects(cl: Cluster, ns: str, fleet: str, texts: list[str]) -> dict[str, int]:
     """Every object under the fleet's reports/ and deltas/ parses as its contract model and
     holds no traffic text. Returns counts; raises ScenarioError naming the first offender."""
-    from ecc_workloads import adapt
+    from ecc_workloads import adapt, release_signing, simagents
 
     counts = {"reports": 0, "deltas": 0}
     for uri in cl.store.list(f"s3://{cl.bucket}/{c.StoreLayout.fleet_prefix(ns, fleet)}"):
         key = uri.split("/", 3)[3]
         data = cl.store.get_bytes(uri)
-        if key.endswith("desired-state.json"):
-            c.DesiredState.model_validate_json(data)
+        if key.endswith("desired-state.json"):  # signed by the key the fleet's agents are given
+            keys = simagents.release_keys_from_daemonset(cl.info.kubeconfig, ns, fleet)
+            release_signing.open_document(data, c.DesiredState, release_signing.parse_trusted_keys(keys))
             continue
         if "/reports/" in key:
             c.AgentReport.model_validate_json(data)

@@ -98,6 +98,8 @@ class _ReportCollector(Collector):
         yield counter(MetricNames.AGENT_BYTES_UP, "delta and report bytes written to the store", r.bytes_up)
         yield counter(MetricNames.AGENT_MODEL_SWAPS, "models swapped in (revisions and local adaptations)", self.swaps())
         yield counter(MetricNames.AGENT_MODULES_REJECTED, "modules refused for a hash mismatch", r.modules_rejected)
+        yield counter(MetricNames.AGENT_DOCUMENTS_REFUSED, "desired states refused (signature, fleet, generation) "
+                      "and manifests or tokenizers refused (hash)", r.documents_refused)
         for g in (
             gauge(MetricNames.AGENT_REVISION, "revision being served", r.revision),
             gauge(MetricNames.AGENT_DRIFT, "drift score of the policy's signal (0..1)", r.drift_score),

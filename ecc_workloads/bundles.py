@@ -36,6 +36,7 @@ from safetensors.torch import save as st_save
 
 from ecc_workloads.contracts import MODULE_FORMAT, BundleManifest, ModuleRef, StoreLayout
 from ecc_workloads.modular import (
+    BASE_MODEL_MINILM,
     EMBEDDINGS,
     POOLING,
     TEACHER_PROFILE,
@@ -44,6 +45,7 @@ from ecc_workloads.modular import (
     head_module,
     model_from_config,
     prune_vocabulary,
+    tokenizer_sha256,
 )
 
 QUANT_NONE = "none"
@@ -269,6 +271,7 @@ def write_bundles(
             labels=list(source.labels),
             base_model=source.base_model,
             config=dict(source.spec),
+            tokenizer_sha256=tokenizer_sha256(source.spec.get("tokenizer", BASE_MODEL_MINILM)),
             metrics=dict((metrics or {}).get(profile, {})),
         )
     return result

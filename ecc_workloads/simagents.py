@@ -38,7 +38,7 @@ import random
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -51,12 +51,15 @@ from ecc_workloads.contracts import (
     NODE_KIND_KWOK,
     NODE_KIND_LABEL,
     NODE_KIND_REAL,
+    AgentEnv,
     AgentReport,
     BundleManifest,
     DesiredState,
     LatencySummary,
     StoreLayout,
+    fleet_agent_name,
 )
+from ecc_workloads.release_signing import KeyFormatError, UntrustedDocument, open_document, parse_trusted_keys
 
 # ---------------------------------------------------------------------------
 # Configuration
@@ -510,6 +513,29 @@ def list_nodes_from_kube(kubeconfig: str | None, label_selector: str | None = No
     return out
 
 
+def release_keys_from_daemonset(kubeconfig: str | None, namespace: str, fleet: str) -> str:
+    """The release keys the operator gives the fleet's real agents (their DaemonSet's
+    AgentEnv.RELEASE_KEYS); LookupError while there is no such DaemonSet yet."""
+    from kubernetes import client, config
+    from kubernetes.client.rest import ApiException
+
+    configuration = client.Configuration()
+    config.load_kube_config(config_file=kubeconfig, client_configuration=configuration)
+    api = client.ApiClient(configuration)
+    try:
+        ds = client.AppsV1Api(api).read_namespaced_daemon_set(fleet_agent_name(fleet), namespace)
+    except ApiException as exc:
+        raise LookupError(f"no DaemonSet {namespace}/{fleet_agent_name(fleet)} to take the release keys from "
+                          f"yet ({exc.status})") from exc
+    finally:
+        api.close()
+    for container in ds.spec.template.spec.containers:
+        for env in container.env or []:
+            if env.name == AgentEnv.RELEASE_KEYS and env.value:
+                return env.value
+    raise LookupError(f"DaemonSet {namespace}/{fleet_agent_name(fleet)} sets no {AgentEnv.RELEASE_KEYS}")
+
+
 def played_nodes(desired: DesiredState, source: str, known: dict[str, NodeInfo] | None,
                  exclude: re.Pattern | None = None) -> dict[str, str | None]:
     """node -> site of the nodes to simulate.
@@ -563,8 +589,13 @@ class SimRunner:
                  exclude: str | None = r"^ecc-edge-\d+$|^ecc-cloud-", workers: int = 16, tick_seconds: float = 1.0,
                  node_refresh_seconds: float = 60.0, prefix: str = "",
                  clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time,
-                 sleep: Callable[[float], None] = time.sleep, log: Callable[[str], None] | None = None):
+                 sleep: Callable[[float], None] = time.sleep, log: Callable[[str], None] | None = None,
+                 release_keys: Sequence = (), release_key_source: Callable[[], str] | None = None):
         self.store, self.namespace, self.fleet, self.cfg = store, namespace, fleet, cfg
+        self.release_keys = tuple(release_keys)
+        """keys the desired state must be signed by, as real agents check (release_signing)"""
+        self.release_key_source = release_key_source
+        """where to read them while there are none yet (the fleet's DaemonSet: what real agents get)"""
         self.node_source, self.node_lister = node_source, node_lister
         self.exclude = re.compile(exclude) if exclude else None
         self.workers, self.tick_seconds, self.node_refresh_seconds = workers, tick_seconds, node_refresh_seconds
@@ -585,6 +616,11 @@ class SimRunner:
         self.summary = SimSummary()
 
     # -- polling ----------------------------------------------------------
+    def _trusted_keys(self) -> tuple:
+        if not self.release_keys and self.release_key_source is not None:
+            self.release_keys = tuple(parse_trusted_keys(self.release_key_source()))
+        return self.release_keys
+
     def poll(self, now: float) -> bool:
         """One desired-state GET with If-None-Match; True when the document changed."""
         key = self.prefix + StoreLayout.desired_state(self.namespace, self.fleet)
@@ -610,10 +646,10 @@ class SimRunner:
             self.summary.last_error = f"poll: {exc.__class__.__name__}: {exc}"[:500]
             return False
         try:
-            desired = DesiredState.model_validate_json(raw)
-        except ValueError as exc:
+            desired = open_document(raw, DesiredState, self._trusted_keys())
+        except (UntrustedDocument, KeyFormatError, LookupError) as exc:
             self.summary.poll_errors += 1
-            self.summary.last_error = f"desired state {key} is invalid: {exc}"[:500]
+            self.summary.last_error = f"desired state {key} refused: {exc}"[:500]
             return False
         self.etag, self.desired = etag, desired
         self.summary.desired_generation, self.summary.target_revision = desired.generation, desired.target_revision

@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ecc_workloads import bundles, modular
-from ecc_workloads.contracts import DesiredState, DesiredTier, StoreLayout
+from ecc_workloads.contracts import DesiredState, StoreLayout
 from ecc_workloads.edge_agent import LocalAgentStore
+import releasekit
 
 LABELS = ["cancel_order", "track_order", "get_refund"]
 NS, FLEET, TEACHER = "shop", "edge", "intent"
@@ -21,9 +22,9 @@ def publish_tiny_fleet(root: Path, node: str, *, blocks: list[int], seed: int) -
     res = bundles.write_bundles(model, ["s0"], 1, store)
     key = bundles.publish_manifests(store, res.manifests.values(), NS, TEACHER)[0]
     desired = DesiredState(namespace=NS, fleet=FLEET, teacher=TEACHER, generation=1, target_revision=1,
-                           target=[DesiredTier(tier="t", profile="s0", manifest_key=key)], node_tiers={node: "t"},
+                           target=[releasekit.pinned_tier("t", "s0", key, store.get(key))], node_tiers={node: "t"},
                            poll_interval_seconds=1, report_interval_seconds=1)
-    store.put(StoreLayout.desired_state(NS, FLEET), desired.model_dump_json().encode())
+    store.put(StoreLayout.desired_state(NS, FLEET), releasekit.signed(desired))
     return key
 
 
@@ -47,6 +48,7 @@ def start_agent_process(store_root: Path, node: str, host: str, state_dir: Path,
         port = s.getsockname()[1]
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("ECC_")}
     full_env.update({AgentEnv.FLEET: FLEET, AgentEnv.FLEET_NAMESPACE: NS, RuntimeEnv.NODE_NAME: node,
+                     AgentEnv.RELEASE_KEYS: releasekit.KEYS_TEXT,
                      RuntimeEnv.POD_IP: host, AgentEnv.PORT: str(port), AgentEnv.STATE_DIR: str(state_dir),
                      "PYTHONPATH": str(Path(__file__).resolve().parents[1]), **(env or {})})
     proc = subprocess.Popen([sys.executable, "-m", "ecc_workloads.cli_agent", "--store", str(store_root), *args],

@@ -17,7 +17,8 @@ import sys
 
 import kopf
 
-from ecc_workloads.contracts import BITEXT_CORPUS, SYSTEM_NAMESPACE, AgentEnv, KServeServing, NodeIdentity, RuntimeEnv
+from ecc_workloads.contracts import (BITEXT_CORPUS, SYSTEM_NAMESPACE, AgentEnv, KServeServing, NodeIdentity,
+                                     ReleaseSigning, RuntimeEnv)
 
 BITEXT_CSV_ENV = RuntimeEnv.BITEXT_CSV
 DEFAULT_PEERING = "ecc-operator"
@@ -61,6 +62,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--node-credentials-url", default=default_node_credentials_url(),
                         help=f"that endpoint as the agents reach it (${AgentEnv.CREDENTIALS_URL}; the chart's "
                              "Service); default: the Service ecc-operator in the operator's namespace")
+    parser.add_argument("--release-signing-secret", default=ReleaseSigning.SECRET_NAME,
+                        help="Secret in the operator's namespace ($ECC_POD_NAMESPACE, else ecc-system) holding the "
+                             f"ed25519 key that signs desired states (key {ReleaseSigning.SECRET_KEY!r}); made on "
+                             "first start when absent")
     parser.add_argument("--verbose", action="store_true", help="debug logging")
     args = parser.parse_args(argv)
     if args.priority is None:
@@ -100,19 +105,23 @@ def main(argv: list[str] | None = None) -> None:
 
     from kubernetes import client, config
 
-    from ecc_operator import (fleet_handlers, metrics, node_credentials, policy_handlers, settings as op_settings,
-                              teacher_decisions as td, teacher_handlers)
+    from ecc_operator import (fleet_handlers, metrics, node_credentials, policy_handlers, release_keys,
+                              settings as op_settings, teacher_decisions as td, teacher_handlers)
     from ecc_operator.children import Kube
 
     try:
         config.load_incluster_config()
     except config.ConfigException:
         config.load_kube_config(config_file=args.kubeconfig)
-    teacher_handlers.RUNTIME.kube = Kube(client.ApiClient())
+    kube = Kube(client.ApiClient())
+    own_namespace = os.environ.get(RuntimeEnv.POD_NAMESPACE) or SYSTEM_NAMESPACE
+    signer = release_keys.ensure(kube, own_namespace, args.release_signing_secret)
+    fleet_handlers.configure(kube, signer, node_credentials_url=args.node_credentials_url)
+    teacher_handlers.RUNTIME.kube = kube
     teacher_handlers.RUNTIME.workloads = td.WorkloadSettings(builtin_corpora={BITEXT_CORPUS: args.bitext_csv},
                                                              kserve_runtime=args.kserve_runtime,
-                                                             kserve_storage_container=args.kserve_storage_container)
-    fleet_handlers.configure(teacher_handlers.RUNTIME.kube, node_credentials_url=args.node_credentials_url)
+                                                             kserve_storage_container=args.kserve_storage_container,
+                                                             release_keys=fleet_handlers.RUNTIME.workload.release_keys)
     policy_handlers.RUNTIME.kube = teacher_handlers.RUNTIME.kube
     policy_handlers.RUNTIME.workloads = teacher_handlers.RUNTIME.workloads
     peering = args.peering or None

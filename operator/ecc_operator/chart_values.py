@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ecc_workloads.contracts import DEFAULT_BUCKET, DEFAULT_WORKLOAD_IMAGE, STORE_SECRET_NAME
+from ecc_workloads.contracts import DEFAULT_BUCKET, DEFAULT_WORKLOAD_IMAGE, STORE_SECRET_NAME, ReleaseSigning
 
 _K8S_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 _QUANTITY = r"^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$"
@@ -82,6 +82,10 @@ class Operator(_Values):
     nodeCredentialsPort: int = Field(8081, ge=1, le=65535, description="port where edge agents exchange their "
                                      "pod-bound ServiceAccount token for their own node's store credentials; the "
                                      "Service <fullname> in front of it is what the agents reach")
+    releaseSigningSecret: str = Field(
+        ReleaseSigning.SECRET_NAME, pattern=r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$",
+        description=f"Secret in the release namespace whose key '{ReleaseSigning.SECRET_KEY}' signs the fleets' "
+        "desired states; the operator makes it (a new key) when absent. Create it first to bring your own key")
     verbose: bool = Field(False, description="debug logging")
     extraArgs: list[str] = Field(default_factory=list, description="more arguments for `python -m ecc_operator`")
     extraEnv: list[EnvVar] = Field(default_factory=list,

@@ -147,6 +147,8 @@ class TeacherView:
     revision: int = 0
     bundles: Mapping[str, str] = field(default_factory=dict)
     """profile -> store key of the bundle manifest of the published revision"""
+    pins: Mapping[str, str] = field(default_factory=dict)
+    """store key -> sha256 of those manifests (status.bundles[].sha256)"""
     serving_url: str | None = None
     serving_protocol: str = "v2"
     bucket: str = "ecc-fleet"
@@ -157,13 +159,16 @@ class TeacherView:
         spec, status = obj.get("spec") or {}, obj.get("status") or {}
         store = spec.get("store") or {}
         bucket = store.get("bucket") or "ecc-fleet"
-        bundles = {}
+        bundles, pins = {}, {}
         for b in status.get("bundles") or []:
             uri = b.get("manifestURI") or ""
             prefix = f"s3://{bucket}/"
             if b.get("profile") and uri.startswith(prefix):
                 bundles[b["profile"]] = uri[len(prefix):]
+                if b.get("sha256"):
+                    pins[uri[len(prefix):]] = b["sha256"]
         return cls(name=obj["metadata"]["name"], revision=int(status.get("revision") or 0), bundles=bundles,
+                   pins=pins,
                    serving_url=status.get("servingURL"), serving_protocol=status.get("servingProtocol") or "v2",
                    bucket=bucket,
                    store_secret=(store.get("secretRef") or {}).get("name") or "ecc-store")
@@ -182,6 +187,8 @@ class AgentWorkload:
     state_dir: str = AGENT_STATE_DIR
     node_credentials_url: str = f"http://ecc-operator.ecc-system.svc:{NodeIdentity.PORT}{NodeIdentity.PATH}"
     """Where agents exchange their projected token for their node's store credentials (the operator)."""
+    release_keys: str = ""
+    """The public keys agents accept signatures of (AgentEnv.RELEASE_KEYS; the operator's signing key)."""
 
 
 class SpecProblem(ValueError):
@@ -412,6 +419,7 @@ def daemonset_manifest(ref: FleetRef, spec: EdgeFleetSpec, workload: AgentWorklo
             {"name": StoreEnv.BUCKET, "value": store.bucket},
             {"name": StoreEnv.SECURE, "value": "true" if store.secure else "false"},
             {"name": AgentEnv.CREDENTIALS_URL, "value": workload.node_credentials_url},
+            {"name": AgentEnv.RELEASE_KEYS, "value": workload.release_keys},
             {"name": AgentEnv.NODE_TOKEN_FILE, "value": f"{NodeIdentity.TOKEN_DIR}/{NodeIdentity.TOKEN_FILE}"},
             {"name": AgentEnv.FLEET, "value": ref.name},
             {"name": AgentEnv.FLEET_NAMESPACE, "value": ref.namespace},
@@ -547,6 +555,8 @@ class Observed:
     report_errors: tuple[str, ...] = ()
     daemonset_hash: str | None = None
     nodes_synced: bool = True
+    manifest_pins: Mapping[str, str] = field(default_factory=dict)
+    """store key -> sha256 of bundle manifests the handler read because a decision asked (pins_needed)"""
 
 
 @dataclass
@@ -571,6 +581,8 @@ class Decision:
     apply: list[dict] = field(default_factory=list)
     events: list[tuple[str, str, str]] = field(default_factory=list)
     metrics: FleetMetrics | None = None
+    pins_needed: list[str] = field(default_factory=list)
+    """manifest keys a tier needs whose sha256 nothing observed says: read them and decide again"""
 
 
 def adaptation_settings(policy: PolicyView | None) -> AdaptationSettings | None:
@@ -596,16 +608,28 @@ def privacy_settings(spec: EdgeFleetSpec) -> PrivacySettings:
     )
 
 
+def manifest_pins(previous: DesiredState | None, teacher: TeacherView, fetched: Mapping[str, str]) -> dict[str, str]:
+    """store key -> sha256 of every bundle manifest whose hash is known: what the handler read
+    (fetched), the previous desired state's pins (it is signed by this operator) and, above
+    both, the teacher's published bundles."""
+    pins = dict(fetched)
+    if previous is not None:
+        pins.update({t.manifest_key: t.manifest_sha256 for t in (*previous.target, *previous.previous)})
+    pins.update(teacher.pins)
+    return pins
+
+
 def _content(doc: DesiredState) -> dict:
     return doc.model_dump(mode="json", exclude={"generation", "updated_at"})
 
 
 def _tiers_for(spec: EdgeFleetSpec, ref: FleetRef, teacher: TeacherView, revision: int,
-               keys: Mapping[str, str], carried: Iterable[DesiredTier] = (),
-               guess: bool = False) -> tuple[list[DesiredTier], list[str]]:
+               keys: Mapping[str, str], pins: Mapping[str, str], carried: Iterable[DesiredTier] = (),
+               guess: bool = False, unpinned: list[str] | None = None) -> tuple[list[DesiredTier], list[str]]:
     """DesiredTier per spec tier at `revision`; `keys` maps profile -> manifest key (the teacher's
     published bundles), `carried` are the entries of an earlier desired state for that revision;
-    `guess`: an older revision's bundle not found there is where distillation writes it."""
+    `guess`: an older revision's bundle not found there is where distillation writes it. `pins`
+    maps manifest keys to their sha256: a key without one is missing, and added to `unpinned`."""
     old = {t.tier: t for t in carried}
     out, missing = [], []
     for tier in spec.tiers:
@@ -614,10 +638,14 @@ def _tiers_for(spec: EdgeFleetSpec, ref: FleetRef, teacher: TeacherView, revisio
             key = old[tier.name].manifest_key
         if key is None and guess:
             key = StoreLayout.bundle_manifest(ref.namespace, teacher.name, revision, tier.profile)
+        if key is not None and key not in pins:
+            if unpinned is not None:
+                unpinned.append(key)
+            key = None
         if key is None:
             missing.append(tier.profile)
             continue
-        out.append(DesiredTier(tier=tier.name, profile=tier.profile, manifest_key=key,
+        out.append(DesiredTier(tier=tier.name, profile=tier.profile, manifest_key=key, manifest_sha256=pins[key],
                                drift_reference_key=StoreLayout.drift_reference(ref.namespace, teacher.name, revision,
                                                                                tier.profile)))
     return out, missing
@@ -747,11 +775,13 @@ def decide(p: Plan, obs: Observed, workload: AgentWorkload) -> Decision:
                      obs.now, old)
     target_keys = dict(teacher.bundles) if wave.target == teacher.revision else {}
     carried_target = prev.target if (prev and prev.target_revision == wave.target) else ()
-    target_tiers, missing = _tiers_for(spec, ref, teacher, wave.target, target_keys, carried_target,
-                                       guess=wave.target != teacher.revision)
+    pins = manifest_pins(prev, teacher, obs.manifest_pins)
+    target_tiers, missing = _tiers_for(spec, ref, teacher, wave.target, target_keys, pins, carried_target,
+                                       guess=wave.target != teacher.revision, unpinned=d.pins_needed)
     previous_tiers: list[DesiredTier] = []
     if wave.previous is not None:
-        previous_tiers, _ = _tiers_for(spec, ref, teacher, wave.previous, {}, wave.last_good_tiers, guess=True)
+        previous_tiers, _ = _tiers_for(spec, ref, teacher, wave.previous, {}, pins, wave.last_good_tiers,
+                                       guess=True, unpinned=d.pins_needed)
     bad_tiers = {t.name for t in spec.tiers if t.profile in missing}
     served_tiers = {n: t for n, t in node_tiers.items() if t not in bad_tiers}
     desired = None
@@ -770,9 +800,10 @@ def decide(p: Plan, obs: Observed, workload: AgentWorkload) -> Decision:
         if obs.previous is not None and _content(obs.previous) == _content(desired):
             desired = obs.previous
         else:
-            desired = desired.model_copy(update={
-                "generation": (obs.previous.generation + 1) if obs.previous is not None else 1,
-                "updated_at": iso(obs.now)})
+            # never below one agents may have followed, even when the stored one was lost
+            floor = max(obs.previous.generation if obs.previous is not None else 0,
+                        int(old.get("desiredGeneration") or 0))
+            desired = desired.model_copy(update={"generation": floor + 1, "updated_at": iso(obs.now)})
             d.write_desired = True
         d.desired = desired
     if wave.event and d.write_desired:
@@ -791,6 +822,9 @@ def decide(p: Plan, obs: Observed, workload: AgentWorkload) -> Decision:
     for t in node_tiers.values():
         tier_counts[t] = tier_counts.get(t, 0) + 1
     status["targetRevision"] = target
+    generation = d.desired.generation if d.desired is not None else old.get("desiredGeneration")
+    if generation:
+        status["desiredGeneration"] = int(generation)
     status["nodes"] = {"matched": len(matched), "ready": facts.ready, "onTarget": facts.on_target,
                        "failed": facts.failed}
     status["tiers"] = [{"name": t.name, "profile": t.profile, "matched": tier_counts.get(t.name, 0),

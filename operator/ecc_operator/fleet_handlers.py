@@ -23,6 +23,8 @@ when its content changed.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import logging
 import secrets
@@ -33,7 +35,9 @@ from dataclasses import dataclass, field
 
 import kopf
 
-from ecc_workloads.contracts import AgentApiAuth, AgentReport, DesiredState, StoreLayout, fleet_agent_name
+from ecc_workloads import release_signing
+from ecc_workloads.contracts import (AgentApiAuth, AgentReport, BundleManifest, DesiredState, StoreLayout,
+                                     fleet_agent_name)
 
 from ecc_operator import fleet_decisions as fd
 from ecc_operator import metrics, operator_store
@@ -79,6 +83,12 @@ class Runtime:
     """(namespace, fleet) -> teacher name, from EdgeFleet events"""
     locks: dict[str, threading.Lock] = field(default_factory=dict)
     locks_guard: threading.Lock = field(default_factory=threading.Lock)
+    signer: object | None = None
+    """signs the desired states (release_signing; the operator's key, release_keys.ensure)"""
+    trusted_keys: list = field(default_factory=list)
+    """its public key: a desired state read back must carry its signature"""
+    pins: dict[str, str] = field(default_factory=dict)
+    """manifest key -> sha256 of manifests read for a decision's pins_needed"""
 
     def lock(self, key: str) -> threading.Lock:
         with self.locks_guard:
@@ -88,10 +98,15 @@ class Runtime:
 RUNTIME = Runtime()
 
 
-def configure(kube: Kube, node_credentials_url: str | None = None) -> None:
+def configure(kube: Kube, signer, node_credentials_url: str | None = None) -> None:
+    """The handlers' Kubernetes client, release signer and how agents are launched."""
     RUNTIME.kube = kube
-    if node_credentials_url:
-        RUNTIME.workload = fd.AgentWorkload(node_credentials_url=node_credentials_url)
+    RUNTIME.signer = signer
+    keys = release_signing.public_key_text(signer)
+    RUNTIME.trusted_keys = release_signing.parse_trusted_keys(keys)
+    RUNTIME.workload = dataclasses.replace(RUNTIME.workload, release_keys=keys,
+                                           **({"node_credentials_url": node_credentials_url}
+                                              if node_credentials_url else {}))
 
 
 def node_credentials_broker():
@@ -216,12 +231,39 @@ def drift_summaries(namespace: str, fleet: str):
 
 
 def _read_desired(store, ref: fd.FleetRef) -> DesiredState | None:
+    """The desired state last written, if it carries this operator's signature (one that does not
+    is replaced by the next write; its generation continues from status.desiredGeneration)."""
     from ecc_workloads.store import KeyNotFound
 
+    key = StoreLayout.desired_state(ref.namespace, ref.name)
     try:
-        return store.get_json(store.uri(StoreLayout.desired_state(ref.namespace, ref.name)), DesiredState)
+        return release_signing.open_document(store.get_bytes(store.uri(key)), DesiredState, RUNTIME.trusted_keys)
     except KeyNotFound:
         return None
+    except release_signing.UntrustedDocument as exc:
+        log.warning(f"{ref.namespace}/{ref.name}: the desired state in the store is not this operator's "
+                    f"({exc}); it will be rewritten")
+        return None
+
+
+def read_pins(store, keys: list[str]) -> dict[str, str]:
+    """sha256 of the bundle manifests at `keys` that are in the store and valid (cached per key:
+    a published manifest is never rewritten)."""
+    from ecc_workloads.store import KeyNotFound
+
+    for key in keys:
+        if key in RUNTIME.pins:
+            continue
+        try:
+            raw = store.get_bytes(store.uri(key))
+            BundleManifest.model_validate_json(raw)
+        except KeyNotFound:
+            continue
+        except ValueError as exc:
+            log.warning(f"bundle manifest {key} is invalid, not pinned: {str(exc)[:200]}")
+            continue
+        RUNTIME.pins[key] = hashlib.sha256(raw).hexdigest()
+    return {k: RUNTIME.pins[k] for k in keys if k in RUNTIME.pins}
 
 
 def observe(kube: Kube, p: fd.Plan, ref: fd.FleetRef, status: dict, teacher_ref: str) -> tuple[fd.Observed, object]:
@@ -261,7 +303,8 @@ def observe(kube: Kube, p: fd.Plan, ref: fd.FleetRef, status: dict, teacher_ref:
 # ---------------------------------------------------------------------------
 def act(kube: Kube, body, ref: fd.FleetRef, old_status: dict, d: fd.Decision, store) -> None:
     if d.write_desired and d.desired is not None and store is not None:
-        store.put_json(store.uri(StoreLayout.desired_state(ref.namespace, ref.name)), d.desired)
+        store.put_bytes(store.uri(StoreLayout.desired_state(ref.namespace, ref.name)),
+                        release_signing.sign_document(d.desired, RUNTIME.signer), content_type="application/json")
         log.info(f"{ref.namespace}/{ref.name}: desired state generation {d.desired.generation} (revision "
                  f"{d.desired.target_revision}, wave {d.desired.wave}, {len(d.desired.node_tiers)} node(s))")
     for manifest in d.apply:
@@ -314,6 +357,9 @@ def reconcile(namespace: str, name: str, uid: str | None = None) -> None:
         status = dict(fresh.get("status") or {})
         obs, store = observe(kube, p, ref, status, teacher_name)
         d = fd.decide(p, obs, RUNTIME.workload)
+        if d.pins_needed and store is not None:  # a revision the teacher no longer lists: pin it, decide again
+            obs = dataclasses.replace(obs, manifest_pins=read_pins(store, d.pins_needed))
+            d = fd.decide(p, obs, RUNTIME.workload)
         act(kube, fresh, ref, status, d, store)
 
 

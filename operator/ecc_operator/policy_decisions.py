@@ -257,6 +257,7 @@ def merge_job_manifest(ref: PolicyRef, spec: AdaptationPolicySpec, round_: int, 
         args += ["--trim-fraction", repr(mb.trim_fraction if mb.trim_fraction is not None else DEFAULT_TRIM_FRACTION)]
     if mb.max_update_norm is not None:
         args += ["--max-update-norm", repr(mb.max_update_norm)]
+    args += ["--release-keys", settings.release_keys]
     args += ["--report", td.store_uri(bucket, StoreLayout.job_report(ref.namespace, fleet, name))]
     labels = {LABEL_POLICY: ref.name, LABEL_FLEET: fleet, LABEL_ROUND: str(round_), td.LABEL_REVISION: str(revision),
               LABEL_CANDIDATE_REVISION: str(candidate), td.LABEL_COMPONENT: COMPONENT,

@@ -784,6 +784,8 @@ class EdgeFleetStatus(CRDModel):
     last_report_time: str | None = Field(None, description="time of the newest agent report folded in",
                                          json_schema_extra=ISO_TIME)
     message: str | None = Field(None, description="human-readable summary of the current state", max_length=4096)
+    desired_generation: int | None = Field(None, ge=0, description="generation of the signed desired state "
+                                           "last written (agents refuse an older one)")
     observed_generation: int | None = Field(None, ge=0, description="metadata.generation last acted on")
     conditions: list[Condition] | None = _conditions_field()
 

@@ -105,6 +105,8 @@ class WorkloadSettings:
     """ClusterServingRuntime of teachers whose spec.serving.runtime is empty (the chart's, `--kserve-runtime`)"""
     kserve_storage_container: str = KServeServing.STORAGE_CONTAINER
     """ClusterStorageContainer the InferenceServices name (the chart's, `--kserve-storage-container`)"""
+    release_keys: str = ""
+    """the operator's release key(s): merge-back Jobs trust only a desired state they signed"""
 
     def runtime_of(self, spec: CloudTeacherSpec) -> str:
         return spec.serving.runtime or self.kserve_runtime

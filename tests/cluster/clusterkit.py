@@ -45,3 +45,44 @@ class S3Probe:
 
     def get(self, key: str) -> str:
         return s3_outcome(lambda: self.client.get_object(self.bucket, key).read())
+
+
+def read_object(store_client, bucket: str, key: str) -> bytes:
+    """An object's bytes through a minio client (the connection released)."""
+    resp = store_client.get_object(bucket, key)
+    try:
+        return resp.read()
+    finally:
+        resp.close()
+        resp.release_conn()
+
+
+def fleet_release_keys(kube, ns: str, fleet: str) -> str | None:
+    """The release keys the operator gives a fleet's agents (its DaemonSet's env), if it has one yet."""
+    from kubernetes import client
+    from kubernetes.client.rest import ApiException
+
+    from ecc_workloads import contracts as c
+
+    try:
+        ds = client.AppsV1Api(kube).read_namespaced_daemon_set(c.fleet_agent_name(fleet), ns)
+    except ApiException:
+        return None
+    return {e.name: e.value for e in ds.spec.template.spec.containers[0].env}.get(c.AgentEnv.RELEASE_KEYS)
+
+
+def signed_desired_state(store_client, bucket: str, kube, ns: str, fleet: str):
+    """The fleet's DesiredState if it is in the store and signed by the key its agents are given."""
+    from minio.error import S3Error
+
+    from ecc_workloads import contracts as c
+    from ecc_workloads import release_signing
+
+    keys = fleet_release_keys(kube, ns, fleet)
+    if not keys:
+        return None
+    try:
+        raw = read_object(store_client, bucket, c.StoreLayout.desired_state(ns, fleet))
+        return release_signing.open_document(raw, c.DesiredState, release_signing.parse_trusted_keys(keys))
+    except (S3Error, release_signing.UntrustedDocument):
+        return None

@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from ecc_workloads import adapt, bundles, modular
-from ecc_workloads.contracts import AdaptationSettings, AgentReport, DesiredState, DesiredTier, StoreLayout
+import releasekit
+from ecc_workloads.contracts import AdaptationSettings, AgentReport, DesiredState, StoreLayout
 from ecc_workloads.edge_agent import AgentConfig, EdgeAgent, S3AgentStore
 from ecc_workloads.store import Store
 
@@ -40,11 +41,12 @@ def test_agent_on_minio(cluster, tmp_path):
     res = bundles.write_bundles(model, ["s0"], 1, kv)
     key = bundles.publish_manifests(kv, res.manifests.values(), ns, "intent")[0]
     desired = DesiredState(namespace=ns, fleet=fleet, teacher="intent", generation=1, target_revision=1,
-                           target=[DesiredTier(tier="t", profile="s0", manifest_key=key)], node_tiers={node: "t"},
+                           target=[releasekit.pinned_tier("t", "s0", key, kv.get(key))], node_tiers={node: "t"},
                            adaptation=AdaptationSettings(policy="p", min_samples=4, epochs=1, lora_rank=2))
-    store.put(StoreLayout.desired_state(ns, fleet), desired.model_dump_json().encode())
+    store.put(StoreLayout.desired_state(ns, fleet), releasekit.signed(desired))
     clock = [0.0]
-    agent = EdgeAgent(AgentConfig(node=node, fleet=fleet, namespace=ns, state_dir=tmp_path), store,
+    agent = EdgeAgent(AgentConfig(node=node, fleet=fleet, namespace=ns, state_dir=tmp_path,
+                                  release_keys=releasekit.KEYS), store,
                       clock=lambda: clock[0])
     try:
         agent.tick()
@@ -60,5 +62,13 @@ def test_agent_on_minio(cluster, tmp_path):
         agent.learner.wait(60)
         blob = store.get(StoreLayout.delta(ns, fleet, 1, node))
         assert adapt.verify_upload(blob, [t for t, _ in FEEDBACK]).node == node
+        # whoever writes the real store without the operator's key (here: its admin) moves no node
+        forged = desired.model_copy(update={"generation": 2, "teacher_url": "http://attacker.invalid"})
+        store.put(StoreLayout.desired_state(ns, fleet), forged.model_dump_json().encode())
+        clock[0] += 60
+        agent.tick()
+        report = AgentReport.model_validate_json(store.get(StoreLayout.agent_report(ns, fleet, node)))
+        assert report.state == "Degraded" and report.documents_refused == 1 and report.revision == 1
+        assert "refused: not a signed envelope" in report.message and agent.desired.teacher_url is None
     finally:
         agent.close()

@@ -16,6 +16,7 @@ store prefix and the scoped user.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import math
@@ -26,12 +27,13 @@ from datetime import datetime, timezone
 import pytest
 
 from ecc_workloads import contracts as c
+from ecc_workloads import release_signing
 
 from ecc_operator import fleet_decisions as fd
 from ecc_operator import teacher_decisions as td
 from ecc_operator.resources import CLOUD_TEACHER, EDGE_FLEET
 
-from clusterkit import s3_outcome
+from clusterkit import read_object, s3_outcome, signed_desired_state
 from operatorkit import OperatorProcess, delete_custom_objects, wait_for
 
 pytestmark = pytest.mark.cluster
@@ -89,7 +91,7 @@ def publish(kube, store_client, bucket: str, ns: str, revision: int) -> None:
     bundles = []
     for profile in PROFILES:
         m = c.BundleManifest(revision=revision, profile=profile, blocks=[0], labels=["a", "b"], base_model="tiny",
-                             modules=[c.ModuleRef(name="embeddings", sha256=hashlib.sha256(b"e").hexdigest(), bytes=1)])
+                             tokenizer_sha256="e" * 64, modules=[c.ModuleRef(name="embeddings", sha256=hashlib.sha256(b"e").hexdigest(), bytes=1)])
         raw = m.model_dump_json().encode()
         key = c.StoreLayout.bundle_manifest(ns, TEACHER, revision, profile)
         put(store_client, bucket, key, raw)
@@ -155,17 +157,9 @@ def fleet_status(kube, ns) -> dict:
     return client.CustomObjectsApi(kube).get_namespaced_custom_object(G, V, ns, FP, FLEET).get("status") or {}
 
 
-def desired(store_client, bucket, ns) -> c.DesiredState | None:
-    from minio.error import S3Error
-
-    try:
-        resp = store_client.get_object(bucket, c.StoreLayout.desired_state(ns, FLEET))
-    except S3Error:
-        return None
-    try:
-        return c.DesiredState.model_validate_json(resp.read())
-    finally:
-        resp.close()
+def desired(store_client, bucket, ns, kube) -> c.DesiredState | None:
+    """The desired state, if it is signed by the key the fleet's agents are given."""
+    return signed_desired_state(store_client, bucket, kube, ns, FLEET)
 
 
 def now_iso() -> str:
@@ -247,13 +241,26 @@ def test_fleet_runs_a_daemonset_and_writes_the_desired_state(kube, ns, fleet, op
     assert ctr.readiness_probe.http_get.path == c.AgentPaths.READY
     assert ds_obj.spec.template.metadata.annotations[c.PROMETHEUS_SCRAPE_ANNOTATION] == "true"
 
-    ds = wait_for("the desired state", lambda: desired(store_client, bucket, ns), TIMEOUT, operator)
+    ds = wait_for("the desired state", lambda: desired(store_client, bucket, ns, kube), TIMEOUT, operator)
     assert (ds.target_revision, ds.wave, ds.previous_revision, ds.teacher) == (1, "all", None, TEACHER)
     want = {n: ("big" if fd.parse_quantity(info["cpu"]) >= 2 else "rest") for n, info in nodes.items()}
     assert ds.node_tiers == want
     assert {t.tier: t.manifest_key for t in ds.target} == {
         "big": c.StoreLayout.bundle_manifest(ns, TEACHER, 1, "s02"),
         "rest": c.StoreLayout.bundle_manifest(ns, TEACHER, 1, "s1")}
+    for tier in ds.target:  # each tier pins the bytes of its manifest
+        assert hashlib.sha256(read_object(store_client, bucket, tier.manifest_key)).hexdigest() == tier.manifest_sha256
+    # the key agents are given is the public half of the one in the operator's Secret (made on first start)
+    secret = client.CoreV1Api(kube).read_namespaced_secret(c.ReleaseSigning.SECRET_NAME, c.SYSTEM_NAMESPACE)
+    pem = base64.b64decode(secret.data[c.ReleaseSigning.SECRET_KEY])
+    assert release_signing.public_key_text(release_signing.signer_from_pem(pem)) == env[c.AgentEnv.RELEASE_KEYS].value
+    # a desired state written past the operator (here with the store's admin credentials) is replaced
+    # by a signed one, at a higher generation than any agent has seen
+    forged = ds.model_copy(update={"generation": ds.generation + 100, "teacher_url": "http://attacker.invalid"})
+    put(store_client, bucket, c.StoreLayout.desired_state(ns, FLEET), forged.model_dump_json().encode())
+    again = wait_for("the forged desired state to be replaced", lambda: desired(store_client, bucket, ns, kube),
+                     TIMEOUT, operator)
+    assert again.generation > ds.generation and again.teacher_url == ds.teacher_url
     st = wait_for("status with node counts", lambda: (s := fleet_status(kube, ns)).get("targetRevision") == 1 and s,
                   TIMEOUT, operator)
     assert st["nodes"]["matched"] == len(nodes) and st["phase"] == "RollingOut"
@@ -282,7 +289,7 @@ def test_each_node_may_write_only_its_own_report_and_deltas(kube, ns, fleet, ope
     from kubernetes.client.rest import ApiException
 
     bucket = cluster.store.bucket
-    wait_for("the desired state", lambda: desired(store_client, bucket, ns), TIMEOUT, operator)
+    wait_for("the desired state", lambda: desired(store_client, bucket, ns, kube), TIMEOUT, operator)
     with pytest.raises(ApiException) as gone:  # no fleet-wide credential anywhere (an old one is removed)
         client.CoreV1Api(kube).read_namespaced_secret(f"ecc-fleet-{FLEET}-store", ns)
     assert gone.value.status == 404
@@ -391,7 +398,7 @@ def test_a_new_revision_goes_canary_then_all(kube, ns, fleet, operator, cluster,
     nodes = edge_nodes(kube, exclude_label)
     fake = [n for n in nodes if is_fake(n)]
     publish(kube, store_client, bucket, ns, 2)
-    ds = wait_for("the canary wave", lambda: (d := desired(store_client, bucket, ns)) and d.target_revision == 2
+    ds = wait_for("the canary wave", lambda: (d := desired(store_client, bucket, ns, kube)) and d.target_revision == 2
                   and d, TIMEOUT, operator)
     assert ds.wave == "canary" and ds.previous_revision == 1
     n = math.ceil(len(nodes) * 10 / 100)
@@ -402,9 +409,9 @@ def test_a_new_revision_goes_canary_then_all(kube, ns, fleet, operator, cluster,
                   TIMEOUT, operator)
     assert st["phase"] == "RollingOut" and st["targetRevision"] == 2 and st["nodes"]["onTarget"] == 0
     time.sleep(2 * fleet_handlers_resync())
-    assert desired(store_client, bucket, ns).wave == "canary", "the gate passed before any canary was Ready"
+    assert desired(store_client, bucket, ns, kube).wave == "canary", "the gate passed before any canary was Ready"
     write_reports(store_client, bucket, ns, [x for x in ds.canary_nodes if is_fake(x)], revision=2, seq=2)
-    ds2 = wait_for("the gate to pass", lambda: (d := desired(store_client, bucket, ns)) and d.wave == "all" and d,
+    ds2 = wait_for("the gate to pass", lambda: (d := desired(store_client, bucket, ns, kube)) and d.wave == "all" and d,
                    TIMEOUT, operator)
     assert ds2.target_revision == 2 and ds2.generation > ds.generation and ds2.canary_nodes == []
     write_reports(store_client, bucket, ns, fake, revision=2, seq=3)
@@ -434,14 +441,14 @@ def test_a_relabelled_node_leaves_and_rejoins_the_fleet(kube, ns, fleet, operato
     leaver = sorted(n for n in nodes if n.startswith("ecc-edge-fake-"))[0]
     core = client.CoreV1Api(kube)
     core.patch_node(leaver, {"metadata": {"labels": {exclude_label: "true"}}})
-    ds = wait_for("the node to leave", lambda: (d := desired(store_client, bucket, ns)) and leaver not in d.node_tiers
+    ds = wait_for("the node to leave", lambda: (d := desired(store_client, bucket, ns, kube)) and leaver not in d.node_tiers
                   and d, 20, operator)
     assert len(ds.node_tiers) == len(nodes) - 1
     st = wait_for("the count to drop", lambda: (s := fleet_status(kube, ns))["nodes"]["matched"] == len(nodes) - 1
                   and s, 20, operator)
     assert st["nodes"]["onTarget"] == len([n for n in nodes if is_fake(n)]) - 1
     core.patch_node(leaver, {"metadata": {"labels": {exclude_label: None}}})
-    wait_for("the node to rejoin", lambda: (d := desired(store_client, bucket, ns)) and leaver in d.node_tiers,
+    wait_for("the node to rejoin", lambda: (d := desired(store_client, bucket, ns, kube)) and leaver in d.node_tiers,
              20, operator)
 
 

@@ -26,6 +26,7 @@ from ecc_workloads import contracts as c
 from ecc_operator import policy_decisions as pd
 from ecc_operator.resources import ADAPTATION_POLICY, CLOUD_TEACHER, EDGE_FLEET
 
+from clusterkit import read_object, signed_desired_state
 from operatorkit import OperatorProcess, bitext_slice, delete_custom_objects, upload_corpus, wait_for
 from test_operator_teacher import condition, get, teacher, teacher_jobs, wait_phase
 
@@ -61,15 +62,6 @@ def operator(cluster, kube, ns, crds_installed, tmp_path_factory):
 # ---------------------------------------------------------------------------
 def put(store_client, bucket: str, key: str, data: bytes) -> None:
     store_client.put_object(bucket, key, io.BytesIO(data), len(data))
-
-
-def read(store_client, bucket: str, key: str) -> bytes:
-    resp = store_client.get_object(bucket, key)
-    try:
-        return resp.read()
-    finally:
-        resp.close()
-        resp.release_conn()
 
 
 def write_report(store_client, bucket: str, ns: str, fleet: str, node: str, seq: int, drift: float) -> None:
@@ -164,11 +156,8 @@ def test_drift_fires_a_round_whose_merge_back_becomes_revision_two(kube, ns, ope
 
     wait_for("the fleet to run revision 1", fleet_on_revision_one, 30, operator)
     def members_listed():
-        try:
-            desired = c.DesiredState.model_validate_json(read(store_client, bucket, c.StoreLayout.desired_state(ns, "edge")))
-        except Exception:  # noqa: BLE001 - not written yet
-            return None
-        return set(desired.node_tiers) == set(members)
+        desired = signed_desired_state(store_client, bucket, kube, ns, "edge")  # None: not written yet
+        return desired is not None and set(desired.node_tiers) == set(members)
 
     wait_for("the fleet's desired state to list its two members", members_listed, 60, operator)
 
@@ -224,21 +213,21 @@ def test_drift_fires_a_round_whose_merge_back_becomes_revision_two(kube, ns, ope
     for b in t2["bundles"]:
         key = b["manifestURI"][len(f"s3://{bucket}/"):]
         assert key == c.StoreLayout.bundle_manifest(ns, "shop", 2, b["profile"])
-        raw = read(store_client, bucket, key)
+        raw = read_object(store_client, bucket, key)
         assert hashlib.sha256(raw).hexdigest() == b["sha256"]
         manifest = c.BundleManifest.model_validate_json(raw)
         assert manifest.revision == 2 and sum(m.bytes for m in manifest.modules) == b["bytes"]
         for m in manifest.modules:  # content-addressed modules are there
             store_client.stat_object(bucket, c.StoreLayout.module(m.sha256))
-        ref = c.ReferenceStats.model_validate_json(read(store_client, bucket, c.StoreLayout.drift_reference(
+        ref = c.ReferenceStats.model_validate_json(read_object(store_client, bucket, c.StoreLayout.drift_reference(
             ns, "shop", 2, b["profile"])))
         assert ref.revision == 2
-    s02_1 = c.BundleManifest.model_validate_json(read(store_client, bucket, c.StoreLayout.bundle_manifest(ns, "shop", 1, "s02")))
-    s02_2 = c.BundleManifest.model_validate_json(read(store_client, bucket, c.StoreLayout.bundle_manifest(ns, "shop", 2, "s02")))
+    s02_1 = c.BundleManifest.model_validate_json(read_object(store_client, bucket, c.StoreLayout.bundle_manifest(ns, "shop", 1, "s02")))
+    s02_2 = c.BundleManifest.model_validate_json(read_object(store_client, bucket, c.StoreLayout.bundle_manifest(ns, "shop", 2, "s02")))
     assert {m.sha256 for m in s02_1.modules} != {m.sha256 for m in s02_2.modules}, "the merge changed nothing"
     # the next round's holdout and the served replies exist for revision 2
-    assert read(store_client, bucket, c.StoreLayout.corpus_prefix(ns, "shop", 2) + "/val.jsonl")
-    assert read(store_client, bucket, c.StoreLayout.responses(ns, "shop", 2))
+    assert read_object(store_client, bucket, c.StoreLayout.corpus_prefix(ns, "shop", 2) + "/val.jsonl")
+    assert read_object(store_client, bucket, c.StoreLayout.responses(ns, "shop", 2))
 
     # The teacher was not re-distilled, and stays at revision 2.
     time.sleep(6)

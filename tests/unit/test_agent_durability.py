@@ -27,9 +27,10 @@ import torch
 
 from ecc_workloads import agent_model, bundles, modular
 from ecc_workloads.agent_spool import FeedbackJournal, Outbox, Spool, SpoolLimits
-from ecc_workloads.contracts import AgentReport, DesiredState, DesiredTier, StoreLayout
+from ecc_workloads.contracts import AgentReport, DesiredState, StoreLayout
 from ecc_workloads.edge_agent import AgentConfig, EdgeAgent, LocalAgentStore, StateUnavailable
 from ecc_workloads.store import StoreDenied, StoreUnavailable
+import releasekit
 
 torch.set_num_threads(1)
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # forked children tokenize too
@@ -97,14 +98,15 @@ def published(tmp_path_factory):
 
 
 def _desired(published, revision: int, generation: int) -> DesiredState:
-    tiers = [DesiredTier(tier="small", profile="s0", manifest_key=published["keys"][revision])]
+    key = published["keys"][revision]
+    tiers = [releasekit.pinned_tier("small", "s0", key, LocalAgentStore(published["root"]).get(key))]
     return DesiredState(namespace=NS, fleet=FLEET, teacher=TEACHER, generation=generation, target_revision=revision,
                         target=tiers, node_tiers={NODE: "small"}, poll_interval_seconds=1,
                         report_interval_seconds=5)
 
 
 def _set_desired(store_root: Path, desired: DesiredState) -> None:
-    LocalAgentStore(store_root).put(StoreLayout.desired_state(NS, FLEET), desired.model_dump_json().encode())
+    LocalAgentStore(store_root).put(StoreLayout.desired_state(NS, FLEET), releasekit.signed(desired))
 
 
 def _copy_store(published, dest: Path) -> Path:
@@ -113,7 +115,8 @@ def _copy_store(published, dest: Path) -> Path:
 
 
 def _agent(state: Path, store, clock=None, **limits) -> EdgeAgent:
-    return EdgeAgent(AgentConfig(node=NODE, fleet=FLEET, namespace=NS, state_dir=state, **limits), store,
+    return EdgeAgent(AgentConfig(node=NODE, fleet=FLEET, namespace=NS, state_dir=state, release_keys=releasekit.KEYS,
+                                 **limits), store,
                      clock=clock or Clock())
 
 

@@ -9,6 +9,7 @@ import pytest
 import torch
 from fastapi.testclient import TestClient
 
+import releasekit
 from agentkit import FLEET, NS, publish_tiny_fleet, start_agent_process, stop_agent_process
 from ecc_workloads.agent_server import create_app
 from ecc_workloads.contracts import (
@@ -31,7 +32,7 @@ def store_root(tmp_path_factory):
 
 
 def test_api_answers_validates_and_exports_metrics(store_root, tmp_path):
-    agent = EdgeAgent(AgentConfig(node=NODE, fleet=FLEET, namespace=NS, state_dir=tmp_path), LocalAgentStore(store_root))
+    agent = EdgeAgent(AgentConfig(node=NODE, fleet=FLEET, namespace=NS, release_keys=releasekit.KEYS, state_dir=tmp_path), LocalAgentStore(store_root))
     client = TestClient(create_app(agent))
     try:
         assert client.get(AgentPaths.HEALTH).status_code == 200
@@ -64,7 +65,7 @@ def test_api_answers_validates_and_exports_metrics(store_root, tmp_path):
         assert f"{MetricNames.AGENT_LATENCY}_count{{{labels}}} 1.0" in text
         assert f"{MetricNames.AGENT_CONFIDENCE}_count{{{labels}}} 2.0" in text
         for name in (MetricNames.AGENT_BYTES_DOWN, MetricNames.AGENT_BYTES_UP, MetricNames.AGENT_SPOOL_DEPTH,
-                     MetricNames.AGENT_MODULES_REJECTED):
+                     MetricNames.AGENT_MODULES_REJECTED, MetricNames.AGENT_DOCUMENTS_REFUSED):
             assert f"{name}{{{labels}}}" in text, name
     finally:
         agent.close()

@@ -206,7 +206,8 @@ def test_rbac_is_least_privilege(helm, tmp_path):
     secret_cluster_verbs = set().union(*(_rules(r).get(("", "secrets"), set()) for r in cluster_roles))
     assert secret_cluster_verbs == {"create", "patch", "delete"}  # never get/list/watch cluster-wide
     role = one(docs, "Role")
-    assert _rules(role) == {("", "secrets"): {"get"}} and role["metadata"]["namespace"] == "ecc-test"
+    # get: store Secrets; create: the release signing key on first start (release_keys)
+    assert _rules(role) == {("", "secrets"): {"get", "create"}} and role["metadata"]["namespace"] == "ecc-test"
     assert everything[("", "nodes")] == {"get", "list", "watch"}
     assert {"get", "list"} <= everything[("apiextensions.k8s.io", "customresourcedefinitions")]
     assert "patch" in everything[("ecc.dev", "edgefleets/status")]

@@ -7,8 +7,9 @@ import torch
 from safetensors.torch import save as save_tensors
 from typer.testing import CliRunner
 
-from ecc_workloads import adapt, bundles, cli_learning, modular
-from ecc_workloads.contracts import DesiredState, DesiredTier, JobReport, StoreLayout
+import releasekit
+from ecc_workloads import adapt, bundles, cli_learning, modular, release_signing
+from ecc_workloads.contracts import DesiredState, JobReport, StoreLayout
 from ecc_workloads.corpus import Example
 
 from _learning_rows import bitext_rows
@@ -57,10 +58,14 @@ def test_distill_then_merge_back(tmp_path, monkeypatch):
     kv.put(StoreLayout.delta("shop", "fleet-1", 1, "edge-c"), b"not a delta")
     # the fleet's members (the operator's desired state): edge-a and edge-b on a tier of profile s0
     key_s0 = StoreLayout.bundle_manifest("shop", "intent", 1, "s0")
-    kv.put(StoreLayout.desired_state("shop", "fleet-1"), DesiredState(
+    desired = DesiredState(
         namespace="shop", fleet="fleet-1", teacher="intent", generation=1, target_revision=1,
-        target=[DesiredTier(tier="t", profile="s0", manifest_key=key_s0)],
-        node_tiers={"edge-a": "t", "edge-b": "t"}).model_dump_json().encode())
+        target=[releasekit.pinned_tier("t", "s0", key_s0, kv.get(key_s0))], node_tiers={"edge-a": "t", "edge-b": "t"})
+    kv.put(StoreLayout.desired_state("shop", "fleet-1"), releasekit.signed(desired))
+    # only a desired state the operator signed says who the members are
+    other = release_signing.public_key_text(release_signing.signer_from_pem(release_signing.generate_private_pem()))
+    assert cli_learning.read_desired_state(kv, "shop", "fleet-1", other) is None
+    assert cli_learning.read_desired_state(kv, "shop", "fleet-1", releasekit.KEYS_TEXT) == desired
     # edge-a's delta copied under another node's key
     kv.put(StoreLayout.delta("shop", "fleet-1", 1, "edge-y"), kv.get(StoreLayout.delta("shop", "fleet-1", 1, "edge-a")))
     # an upload too large to read (refused from the listing) and a factor bomb (refused from its header)
@@ -74,7 +79,8 @@ def test_distill_then_merge_back(tmp_path, monkeypatch):
     res = runner.invoke(cli_learning.app, ["merge-back", *common, "--fleet", "fleet-1", "--revision", "1",
                                            "--candidate-revision", "2", "--profile", "teacher", "--profile", "s0",
                                            "--profile", "s01", "--holdout", str(corpus), "--method", "median",
-                                           "--gate-tolerance", "0.05", "--max-slice-drop", "0.2", "--max-length", "32"])
+                                           "--gate-tolerance", "0.05", "--max-slice-drop", "0.2", "--max-length", "32",
+                                           "--release-keys", releasekit.KEYS_TEXT])
     assert res.exit_code == 0, res.output
     report = JobReport.model_validate_json((store_dir / StoreLayout.job_report("shop", "fleet-1", "merge-back-1")).read_text())
     assert report.succeeded and report.metrics["updates_accepted"] == 2 and report.metrics["updates_rejected"] == 5

@@ -3,6 +3,7 @@ refuse a tampered module, survive the store going away, and restart from local d
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -11,11 +12,12 @@ import numpy as np
 import pytest
 import torch
 
-from ecc_workloads import adapt, bundles, drift, modular
+from ecc_workloads import adapt, bundles, drift, modular, release_signing
 from ecc_workloads.agent_server import BadField, NotReady
 from ecc_workloads.contracts import (
     AdaptationSettings,
     AgentReport,
+    BundleManifest,
     DesiredState,
     DesiredTier,
     PrivacySettings,
@@ -23,6 +25,8 @@ from ecc_workloads.contracts import (
 )
 from ecc_workloads.edge_agent import AgentConfig, EdgeAgent, LocalAgentStore, agent_state, target_for
 from ecc_workloads.store import StoreUnavailable
+
+import releasekit
 
 torch.set_num_threads(1)
 LABELS = ["cancel_order", "track_order", "get_refund"]
@@ -105,8 +109,9 @@ def published(tmp_path_factory):
 
 
 def _desired(published, revision=1, generation=1, **kw) -> DesiredState:
-    tiers = [DesiredTier(tier="small", profile="s0", manifest_key=published["keys"][revision],
-                         drift_reference_key=StoreLayout.drift_reference(NS, TEACHER, revision, "s0"))]
+    key = published["keys"][revision]
+    tiers = [releasekit.pinned_tier("small", "s0", key, LocalAgentStore(published["root"]).get(key),
+                                    drift_reference_key=StoreLayout.drift_reference(NS, TEACHER, revision, "s0"))]
     adaptation = AdaptationSettings(policy="p", min_samples=8, epochs=1, lora_rank=2, lora_alpha=4,
                                     learning_rate=1e-2)
     return DesiredState(namespace=NS, fleet=FLEET, teacher=TEACHER, generation=generation, target_revision=revision,
@@ -123,10 +128,10 @@ def env(published, tmp_path):
     root = tmp_path / "store"
     shutil.copytree(published["root"], root)
     store = FlakyStore(root)
-    store.put(StoreLayout.desired_state(NS, FLEET), _desired(published).model_dump_json().encode())
+    store.put(StoreLayout.desired_state(NS, FLEET), releasekit.signed(_desired(published)))
     store.writes.clear()
     clock = Clock()
-    agent = EdgeAgent(AgentConfig(node=NODE, fleet=FLEET, namespace=NS, state_dir=tmp_path / "state"), store, clock=clock)
+    agent = EdgeAgent(AgentConfig(node=NODE, fleet=FLEET, namespace=NS, release_keys=releasekit.KEYS, state_dir=tmp_path / "state"), store, clock=clock)
     yield {"agent": agent, "store": store, "clock": clock, "state": tmp_path / "state", "published": published}
     agent.close()
 
@@ -137,7 +142,7 @@ def _stored_report(store) -> AgentReport:
 
 def _set_desired(store, desired):
     time.sleep(0.01)  # the local store's ETag is mtime + size
-    LocalAgentStore.put(store, StoreLayout.desired_state(NS, FLEET), desired.model_dump_json().encode())
+    LocalAgentStore.put(store, StoreLayout.desired_state(NS, FLEET), releasekit.signed(desired))
 
 
 def test_loads_serves_adapts_uploads_and_reports(env):
@@ -237,6 +242,89 @@ def test_tampered_module_is_refused_and_old_revision_keeps_serving(env):
     assert agent.cache.modules_rejected == 1
 
 
+def _refused(agent, store, clock, why: str, count: int) -> None:
+    """The agent refused what the store holds: still revision 1, Degraded, saying why."""
+    clock.advance()
+    agent.tick()
+    assert agent.holder.current.revision == 1 and agent.predict(["cancel it"]).revision == 1
+    rep = _stored_report(store)
+    assert rep.state == "Degraded" and rep.revision == 1 and rep.documents_refused == count, rep
+    assert why in rep.message, rep.message
+
+
+def test_unsigned_forged_replayed_or_foreign_desired_states_are_refused(env):
+    """Whoever can write the store (or sits on the path to it) cannot choose what a node runs."""
+    agent, store, clock, published = env["agent"], env["store"], env["clock"], env["published"]
+    agent.tick()
+    assert agent.holder.current.revision == 1
+    rev2 = _desired(published, revision=2, generation=5)
+    # 1. the plain document, as releases before signing stored it
+    time.sleep(0.01)
+    LocalAgentStore.put(store, StoreLayout.desired_state(NS, FLEET), rev2.model_dump_json().encode())
+    _refused(agent, store, clock, "not a signed envelope", 1)
+    # 2. signed, but by a key the agent was not given
+    time.sleep(0.01)
+    stranger = release_signing.signer_from_pem(release_signing.generate_private_pem())
+    LocalAgentStore.put(store, StoreLayout.desired_state(NS, FLEET), releasekit.signed(rev2, stranger))
+    _refused(agent, store, clock, "no valid signature by a trusted key", 2)
+    # 3. the operator's envelope with its payload changed after signing (the revision swapped)
+    envelope = json.loads(releasekit.signed(rev2))
+    forged = rev2.model_copy(update={"generation": 7}).model_dump_json().encode()
+    envelope["payload"] = base64.b64encode(forged).decode()
+    time.sleep(0.01)
+    LocalAgentStore.put(store, StoreLayout.desired_state(NS, FLEET), json.dumps(envelope).encode())
+    _refused(agent, store, clock, "no valid signature by a trusted key", 3)
+    # 4. a pin that does not match the manifest in the store (the manifest swapped for another)
+    swapped = rev2.model_copy(update={"target": [rev2.target[0].model_copy(update={"manifest_sha256": "f" * 64})]})
+    _set_desired(store, swapped)
+    _refused(agent, store, clock, "does not match the sha256 the signed desired state pins", 4)
+    # 5. properly signed: followed, and the agent is Ready again
+    _set_desired(store, rev2.model_copy(update={"generation": 8}))
+    clock.advance()
+    agent.tick()
+    rep = _stored_report(store)
+    assert agent.holder.current.revision == 2 and rep.state == "Ready" and rep.desired_generation == 8
+    # 6. an older signed document put back (a replay of generation 5) is refused: never go back
+    _set_desired(store, _desired(published, revision=1, generation=5))
+    clock.advance()
+    agent.tick()
+    rep = _stored_report(store)
+    assert agent.holder.current.revision == 2 and rep.state == "Degraded" and rep.documents_refused == 5
+    assert "generation 5 is older than the one followed (8)" in rep.message
+    # 7. another fleet's signed document copied here
+    _set_desired(store, _desired(published, revision=1, generation=9).model_copy(update={"fleet": "other"}))
+    clock.advance()
+    agent.tick()
+    rep = _stored_report(store)
+    assert agent.holder.current.revision == 2 and rep.documents_refused == 6
+    assert f"signed for fleet {NS}/other" in rep.message
+
+
+def test_a_manifest_whose_tokenizer_is_not_the_pinned_one_is_refused(env, tmp_path):
+    """A manifest naming another tokenizer (a local directory with other files), or pinning
+    another hash, is refused before anything is loaded."""
+    agent, store, clock, published = env["agent"], env["store"], env["clock"], env["published"]
+    agent.tick()
+    good = BundleManifest.model_validate_json(LocalAgentStore.get(store, published["keys"][2]))
+    for config, pin, why in (
+        ({**good.config, "tokenizer": "sentence-transformers/some-hub-name"}, good.tokenizer_sha256,
+         "nor a local directory"),
+        (good.config, "a" * 64, "the manifest pins"),
+    ):
+        bad = good.model_copy(update={"config": config, "tokenizer_sha256": pin})
+        raw = bad.model_dump_json().encode()
+        key = published["keys"][2] + f".{pin[:4]}"
+        LocalAgentStore.put(store, key, raw)
+        d = _desired(published, revision=2, generation=agent.desired.generation + 1)
+        d = d.model_copy(update={"target": [releasekit.pinned_tier("small", "s0", key, raw)]})
+        _set_desired(store, d)
+        clock.advance()
+        agent.tick()
+        rep = _stored_report(store)
+        assert agent.holder.current.revision == 1 and rep.state == "Degraded" and why in rep.message, rep.message
+    assert rep.documents_refused == 2
+
+
 def test_store_outage_spools_in_order_then_flushes(env):
     agent, store, clock = env["agent"], env["store"], env["clock"]
     agent.tick()
@@ -275,7 +363,7 @@ def test_restart_serves_last_good_model_before_the_store_answers(env):
     agent.tick()
     agent.report()
     store.down = True
-    again = EdgeAgent(AgentConfig(node=NODE, fleet=FLEET, namespace=NS, state_dir=env["state"]), store, clock=env["clock"])
+    again = EdgeAgent(AgentConfig(node=NODE, fleet=FLEET, namespace=NS, release_keys=releasekit.KEYS, state_dir=env["state"]), store, clock=env["clock"])
     try:
         assert again.restore()
         assert again.predict(["refund please"]).revision == 1
@@ -311,7 +399,7 @@ def test_real_store_client_unreachable_keeps_serving(env, published):
     env["agent"].tick()  # a good model on disk
     dead = S3AgentStore(Store(StoreSettings(endpoint="127.0.0.1:9", access_key="a", secret_key="b"),
                               retry_seconds=0.3, connect_timeout=0.3))
-    agent = EdgeAgent(AgentConfig(node=NODE, fleet=FLEET, namespace=NS, state_dir=env["state"]), dead)
+    agent = EdgeAgent(AgentConfig(node=NODE, fleet=FLEET, namespace=NS, release_keys=releasekit.KEYS, state_dir=env["state"]), dead)
     try:
         assert agent.restore()
         agent.tick()
@@ -385,7 +473,7 @@ def test_probes_are_answered_but_never_learned_from(env, published, monkeypatch)
 def test_module_cache_cap_evicts_least_recently_used_never_the_served_model(env):
     store, published = env["store"], env["published"]
     size1 = bundles.bundle_bytes(published["manifests"][1])
-    agent = EdgeAgent(AgentConfig(node=NODE, fleet=FLEET, namespace=NS, state_dir=env["state"] / "capped",
+    agent = EdgeAgent(AgentConfig(node=NODE, fleet=FLEET, namespace=NS, release_keys=releasekit.KEYS, state_dir=env["state"] / "capped",
                                   module_cache_max_bytes=size1 + 10), store, clock=env["clock"])
     try:
         agent.tick()
@@ -400,7 +488,7 @@ def test_module_cache_cap_evicts_least_recently_used_never_the_served_model(env)
         assert rep.cache_evictions_total == 1 and rep.cache_bytes == agent.cache.bytes()
     finally:
         agent.close()
-    tiny = EdgeAgent(AgentConfig(node=NODE, fleet=FLEET, namespace=NS, state_dir=env["state"] / "capped",
+    tiny = EdgeAgent(AgentConfig(node=NODE, fleet=FLEET, namespace=NS, release_keys=releasekit.KEYS, state_dir=env["state"] / "capped",
                                  module_cache_max_bytes=1000), store, clock=env["clock"])
     try:  # a cap below one model: the served model's modules stay, and the report says so
         assert tiny.restore() and tiny.holder.current.revision == 2

@@ -694,3 +694,46 @@ def test_previous_tiers_added_after_the_rollout_fall_back_to_the_published_layou
     d = step(base, raw=raw, teacher=teacher_obj(2), nodes=fleet_nodes(20), now=T0 + 100)
     prev = {t.tier: t.manifest_key for t in d.desired.previous}
     assert prev["extra"] == StoreLayout.bundle_manifest(NS, TEACHER, 1, "s02") and d.desired.previous_revision == 1
+
+
+# --------------------------------------------------------------------- signed releases: pins, generations
+def test_every_tier_is_pinned_by_the_published_manifest_hash():
+    teacher = teacher_obj(1)
+    for i, b in enumerate(teacher["status"]["bundles"]):
+        b["sha256"] = f"{i:x}" * 64
+    d = run(teacher=teacher)
+    want = {b["profile"]: b["sha256"] for b in teacher["status"]["bundles"]}
+    assert {t.profile: t.manifest_sha256 for t in d.desired.target} == {p: want[p] for p in ("s024", "s1", "s02")}
+    assert d.pins_needed == []
+
+
+def test_a_manifest_nothing_pins_is_asked_for_and_only_then_served():
+    """The previous revision of a tier added during a rollout has no published hash: the decision
+    leaves the tier out and asks for the manifest; with its hash observed, the tier is pinned."""
+    base = rolled_out()
+    raw = spec(tiers=[*SPEC["tiers"][:2], {"name": "x", "match": {"labels": {CLASS: "large"}}, "profile": "teacher"},
+                      SPEC["tiers"][2]])
+    d = step(base, raw=raw, teacher=teacher_obj(2), nodes=fleet_nodes(20), now=T0 + 100)
+    key = StoreLayout.bundle_manifest(NS, TEACHER, 1, "teacher")
+    assert d.pins_needed == [key] and "x" not in {t.tier for t in d.desired.previous}
+    d = step(base, raw=raw, teacher=teacher_obj(2), nodes=fleet_nodes(20), now=T0 + 100,
+             manifest_pins={key: "b" * 64})
+    assert d.pins_needed == [] and {t.tier: t.manifest_sha256 for t in d.desired.previous}["x"] == "b" * 64
+
+
+def test_generation_never_goes_below_one_agents_may_have_followed():
+    """A desired state lost from the store (or not this operator's) restarts above the generation
+    the status remembers: agents refuse an older generation."""
+    d = run(status={"desiredGeneration": 41})
+    assert d.desired.generation == 42 and d.status["desiredGeneration"] == 42
+    again = step(d, now=T0 + 60)
+    assert not again.write_desired and again.status["desiredGeneration"] == 42
+
+
+def test_the_daemonset_gives_agents_the_release_keys():
+    workload = fd.AgentWorkload(release_keys="ed25519:" + "ab" * 32)
+    p = fd.plan(spec(), teacher_obj(1))
+    o = fd.Observed(ref=REF, status={}, now=T0, teacher_ref=TEACHER, nodes=fleet_nodes(3), store_credentials=CREDS)
+    ds = next(m for m in fd.decide(p, o, workload).apply if m["kind"] == "DaemonSet")
+    env = {e["name"]: e.get("value") for e in ds["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env[AgentEnv.RELEASE_KEYS] == workload.release_keys

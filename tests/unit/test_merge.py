@@ -204,8 +204,9 @@ def test_membership_key_manifest_and_tier_must_agree():
             num_samples=10, form="factors", lora_rank=4, lora_scale=2.0, update_norm=0.1), delta={})
 
     desired = DesiredState(namespace="shop", fleet="edge", teacher="t", generation=3, target_revision=2,
-                           target=[DesiredTier(tier="small", profile="s0", manifest_key="k2")],
-                           previous_revision=1, previous=[DesiredTier(tier="big", profile="s02", manifest_key="k1")],
+                           target=[DesiredTier(tier="small", profile="s0", manifest_key="k2", manifest_sha256="2" * 64)],
+                           previous_revision=1,
+                           previous=[DesiredTier(tier="big", profile="s02", manifest_key="k1", manifest_sha256="1" * 64)],
                            node_tiers={"n1": "big", "n2": "small"})
     assert merge.membership_problem("n1", update("n1"), desired) is None
     assert "claims to be node 'n1'" in merge.membership_problem("n2", update("n1"), desired)

@@ -100,7 +100,7 @@ def candidates(shas=("a" * 64, "b" * 64), revision=2) -> tuple:
     out = []
     for profile, sha in zip(("s02", "teacher"), shas):
         m = BundleManifest(revision=revision, profile=profile, blocks=[0], labels=["a", "b"], base_model="tiny",
-                           modules=[ModuleRef(name="embeddings", sha256=sha, bytes=300)],
+                           tokenizer_sha256="e" * 64, modules=[ModuleRef(name="embeddings", sha256=sha, bytes=300)],
                            metrics={"accuracy": 0.91})
         raw = m.model_dump_json().encode()
         key = StoreLayout.candidate_manifest("demo", "shop", revision, profile)

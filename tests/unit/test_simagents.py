@@ -12,6 +12,8 @@ import pytest
 from ecc_workloads import simagents as sa
 from ecc_workloads.contracts import AgentReport, BundleManifest, DesiredState, DesiredTier, ModuleRef, StoreLayout
 
+import releasekit
+
 NS, FLEET, TEACHER = "ns1", "fleet1", "t1"
 
 
@@ -21,13 +23,14 @@ def sha(tag: str) -> str:
 
 def manifest(revision: int, profile: str, modules: dict[str, int]) -> BundleManifest:
     return BundleManifest(revision=revision, profile=profile, blocks=[0], labels=["a", "b"], base_model="tiny",
+                          tokenizer_sha256="e" * 64,
                           modules=[ModuleRef(name=n, sha256=sha(n), bytes=b) for n, b in modules.items()])
 
 
 def desired(revision: int, nodes: list[str], *, generation: int | None = None, wave: str = "all",
             canary: list[str] | None = None, previous: int | None = None) -> DesiredState:
     def tiers(rev):
-        return [DesiredTier(tier="small", profile="s1",
+        return [DesiredTier(tier="small", profile="s1", manifest_sha256=releasekit.ANY_SHA,
                             manifest_key=StoreLayout.bundle_manifest(NS, TEACHER, rev, "s1"))]
     return DesiredState(namespace=NS, fleet=FLEET, teacher=TEACHER, generation=generation or revision,
                         target_revision=revision, target=tiers(revision), previous_revision=previous,
@@ -272,13 +275,13 @@ def seeded_store(nodes: list[str], revision: int = 1, modules: dict[str, int] | 
         store.objects[StoreLayout.module(sha(name))] = b"x" * size
     m = manifest(revision, "s1", modules)
     store.objects[StoreLayout.bundle_manifest(NS, TEACHER, revision, "s1")] = m.model_dump_json().encode()
-    store.objects[StoreLayout.desired_state(NS, FLEET)] = desired(revision, nodes).model_dump_json().encode()
+    store.objects[StoreLayout.desired_state(NS, FLEET)] = releasekit.signed(desired(revision, nodes))
     return store
 
 
 def runner_for(store, nodes_info, cfg, clock, **kw):
     return sa.SimRunner(store, NS, FLEET, cfg, node_source="kube", node_lister=lambda: nodes_info,
-                        clock=clock, wall=lambda: 1.7e9, sleep=clock.sleep, workers=4, **kw)
+                        clock=clock, wall=lambda: 1.7e9, sleep=clock.sleep, workers=4, release_keys=releasekit.KEYS, **kw)
 
 
 def test_sim_agents_write_parseable_reports_and_poll_with_etags():
@@ -308,7 +311,7 @@ def test_sim_agents_write_parseable_reports_and_poll_with_etags():
     rev2 = manifest(2, "s1", {"emb": 64, "block.0.v2": 48})
     store.objects[StoreLayout.module(sha("block.0.v2"))] = b"y" * 48
     store.objects[StoreLayout.bundle_manifest(NS, TEACHER, 2, "s1")] = rev2.model_dump_json().encode()
-    store.objects[StoreLayout.desired_state(NS, FLEET)] = desired(2, names + ["proc-0"], previous=1).model_dump_json().encode()
+    store.objects[StoreLayout.desired_state(NS, FLEET)] = releasekit.signed(desired(2, names + ["proc-0"], previous=1))
     summary = runner.run(until_revision=2, max_seconds=120)
     assert summary.revisions == {"2": 12}
     r = AgentReport.model_validate_json(store.objects[StoreLayout.agent_report(NS, FLEET, names[0])])

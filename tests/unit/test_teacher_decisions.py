@@ -54,7 +54,7 @@ def facts(rep: JobReport) -> tuple[td.BundleFact, ...]:
     for key in rep.bundles:
         profile = key.rsplit("/", 1)[1][:-5]
         m = BundleManifest(revision=1, profile=profile, blocks=[0], labels=["a", "b"], base_model="tiny",
-                           modules=[ModuleRef(name="embeddings", sha256="a" * 64, bytes=100),
+                           tokenizer_sha256="e" * 64, modules=[ModuleRef(name="embeddings", sha256="a" * 64, bytes=100),
                                     ModuleRef(name="block.0", sha256="b" * 64, bytes=50)])
         out.append(td.bundle_fact("ecc-fleet", key, m.model_dump_json().encode(), rep))
     return tuple(out)
@@ -215,7 +215,7 @@ def test_succeeded_job_publishes_the_revision_and_creates_serving():
 def test_bundle_fact_hashes_the_manifest_bytes():
     rep = report()
     raw = BundleManifest(revision=1, profile="s02", blocks=[0], labels=["a"], base_model="t",
-                         modules=[ModuleRef(name="m", sha256="c" * 64, bytes=7)]).model_dump_json().encode()
+                         tokenizer_sha256="e" * 64, modules=[ModuleRef(name="m", sha256="c" * 64, bytes=7)]).model_dump_json().encode()
     f = td.bundle_fact("ecc-fleet", rep.bundles[1], raw, rep)
     assert f.sha256 == hashlib.sha256(raw).hexdigest() and f.bytes == 7 and f.profile == "s02"
 
