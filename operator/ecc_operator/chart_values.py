@@ -210,6 +210,24 @@ class Dashboards(_Values):
     annotations: dict[str, str] = Field(default_factory=dict, description="e.g. grafana_folder for the sidecar")
 
 
+class NetworkPolicy(_Values):
+    """A NetworkPolicy on the operator's pods (defence in depth; needs a policy engine such as
+    Calico or Cilium: without one it is stored and ignored). Ingress only: the node-credentials
+    port from edge agents' pods, /metrics from `metricsFrom`, the health port from anywhere (the
+    kubelet's probes). Egress stays open (the API server and the store are cluster-specific)."""
+
+    enabled: bool = Field(False, description="create it. Off by default: on KubeEdge, agents on edge nodes may "
+                          "reach the operator through EdgeMesh, whose traffic does not come from the agents' pods")
+    agentsFrom: list[dict[str, Any]] = Field(
+        default_factory=lambda: [{"namespaceSelector": {},
+                                  "podSelector": {"matchLabels": {"app.kubernetes.io/component": "edge-agent"}}}],
+        description="NetworkPolicyPeers allowed on the node-credentials port; default: the agent pods the "
+        "operator creates, in every namespace")
+    metricsFrom: list[dict[str, Any]] = Field(
+        default_factory=lambda: [{"namespaceSelector": {}}],
+        description="NetworkPolicyPeers allowed on the metrics port (your Prometheus); default: every namespace")
+
+
 class ChartValues(_Values):
     """Values of the ecc-fleet Helm chart."""
 
@@ -227,6 +245,7 @@ class ChartValues(_Values):
     metrics: Metrics = Field(default_factory=Metrics)
     prometheusRule: PrometheusRule = Field(default_factory=PrometheusRule)
     dashboards: Dashboards = Field(default_factory=Dashboards)
+    networkPolicy: NetworkPolicy = Field(default_factory=NetworkPolicy)
     global_: dict[str, Any] = Field(default_factory=dict, alias="global",
                                     description="Helm's global values (unused by this chart)")
 

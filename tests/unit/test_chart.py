@@ -367,3 +367,23 @@ def test_kind_edge_workers_carry_what_the_samples_select():
     tiers = {t["name"]: t for t in fleet["spec"]["tiers"]}
     small = tiers["small"]["match"]["labels"]
     assert any(all(n["labels"].get(k) == v for k, v in small.items()) for n in edge)
+
+
+def test_network_policy_admits_agents_metrics_and_probes_only(helm, tmp_path):
+    """Off by default; on, the operator's pods take node-credentials traffic only from the agent pods
+    the operator creates (their labels, any namespace), metrics from metricsFrom, probes from anywhere."""
+    from ecc_operator import fleet_decisions as fd
+
+    assert not [d for d in docs_of(template(helm, tmp_path)) if d["kind"] == "NetworkPolicy"]
+    docs = docs_of(template(helm, tmp_path, "networkPolicy.enabled=true"))
+    policy = one(docs, "NetworkPolicy")
+    pod = one(docs, "Deployment")["spec"]["template"]
+    assert policy["spec"]["podSelector"]["matchLabels"].items() <= pod["metadata"]["labels"].items()
+    assert policy["spec"]["policyTypes"] == ["Ingress"]
+    ports = {p["name"] for p in pod["spec"]["containers"][0]["ports"]}
+    rules = {r["ports"][0]["port"]: r.get("from") for r in policy["spec"]["ingress"]}
+    assert set(rules) == ports == {"node-creds", "metrics", "health"}
+    agent = fd.agent_labels(fd.FleetRef("shop", "edge", "uid", 1))
+    (peer,) = rules["node-creds"]
+    assert peer["namespaceSelector"] == {} and peer["podSelector"]["matchLabels"].items() <= agent.items()
+    assert rules["health"] is None and rules["metrics"] == [{"namespaceSelector": {}}]
