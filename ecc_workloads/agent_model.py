@@ -29,6 +29,7 @@ keeps serving what it has); a hash mismatch is a :class:`bundles.BundleError`.
 from __future__ import annotations
 
 import copy
+import hashlib
 import logging
 import os
 import threading
@@ -336,8 +337,15 @@ def load_current(state_dir: str | Path) -> CurrentRecord | None:
     return None
 
 
+class UnpinnedReference(ValueError):
+    """A drift reference whose bytes are not the ones its manifest pins."""
+
+
 def parse_reference(data: bytes, manifest: BundleManifest) -> ReferenceStats:
-    """A drift reference, checked to belong to the manifest's label set."""
+    """A drift reference, checked to be the one the manifest pins and to fit its label set."""
+    if manifest.drift_reference_sha256 != hashlib.sha256(data).hexdigest():
+        raise UnpinnedReference("it is not the reference the manifest pins" if manifest.drift_reference_sha256
+                                else "the manifest pins no drift reference")
     ref = ReferenceStats.model_validate_json(data)
     if ref.labels != list(manifest.labels):
         raise ValueError(

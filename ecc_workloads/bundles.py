@@ -277,6 +277,12 @@ def write_bundles(
     return result
 
 
+def pin_references(manifests: dict[str, BundleManifest], references: dict[str, bytes]) -> dict[str, BundleManifest]:
+    """Each manifest with the sha256 of its profile's drift reference (as stored) pinned."""
+    return {p: m.model_copy(update={"drift_reference_sha256": sha256_hex(references[p])}) if p in references else m
+            for p, m in manifests.items()}
+
+
 def publish_manifests(store: BlobStore, manifests: Iterable[BundleManifest], namespace: str, teacher: str) -> list[str]:
     """Store each manifest as JSON under StoreLayout.bundle_manifest; returns the keys."""
     keys = []

@@ -176,7 +176,8 @@ def evaluate_slices(model, tokenizer, examples, profiles, max_length: int) -> di
     return out
 
 
-def _drift_references(model, tokenizer, examples, profiles, revision, max_length):
+def _drift_references(model, tokenizer, examples, profiles, revision, max_length) -> dict[str, bytes]:
+    """profile -> the JSON of its drift reference, as stored (and pinned by its manifest)."""
     from ecc_workloads import distill, drift
 
     known = [e for e in examples if e.label in model.labels]
@@ -186,7 +187,8 @@ def _drift_references(model, tokenizer, examples, profiles, revision, max_length
         pred = probs.argmax(-1)
         y = distill.label_indices(model, [e.label for e in known])
         refs[p] = drift.reference_stats(probs.max(-1).values.tolist(), pred.tolist(), model.labels,
-                                        error_rate=float((pred != y).float().mean()), revision=revision, profile=p)
+                                        error_rate=float((pred != y).float().mean()), revision=revision,
+                                        profile=p).model_dump_json(indent=2).encode()
     return refs
 
 
@@ -281,11 +283,12 @@ def distill(
             w2 = bundles.write_bundles(model, group, revision, kv, int8=q8, vocabulary=vocab, metrics=per_profile)
             manifests.update(w2.manifests)
             uploaded += w2.bytes_uploaded
-        keys = bundles.publish_manifests(kv, manifests.values(), namespace, teacher)
+        refs = _drift_references(model, tok, val, all_profiles, revision, max_length)
+        for p, ref in refs.items():
+            kv.put(StoreLayout.drift_reference(namespace, teacher, revision, p), ref)
+        keys = bundles.publish_manifests(kv, bundles.pin_references(manifests, refs).values(), namespace, teacher)
         if replies:  # what `ecc serve-teacher` suggests as replies, beside the revision's bundles
             kv.put(StoreLayout.responses(namespace, teacher, revision), replies)
-        for p, ref in _drift_references(model, tok, val, all_profiles, revision, max_length).items():
-            kv.put(StoreLayout.drift_reference(namespace, teacher, revision, p), ref.model_dump_json(indent=2).encode())
         for p, m in manifests.items():
             metrics[f"bytes_{p}"] = float(bundles.bundle_bytes(m))
         metrics["bytes_uploaded"] = float(uploaded)
@@ -414,15 +417,15 @@ def merge_back(
                                           metrics=cand_metrics)
                 new.update(w.manifests)
                 uploaded += w.bytes_uploaded
-            for m in new.values():
+            # The candidate's drift references (what agents compare against once it is promoted),
+            # written before the manifests that pin them.
+            refs = _drift_references(result.candidate, tok, held, sorted(new), candidate_revision, max_length)
+            for p, ref in refs.items():
+                kv.put(StoreLayout.candidate_drift_reference(namespace, teacher, candidate_revision, p), ref)
+            for m in bundles.pin_references(new, refs).values():
                 key = StoreLayout.candidate_manifest(namespace, teacher, candidate_revision, m.profile)
                 kv.put(key, m.model_dump_json(indent=2).encode())
                 keys.append(key)
-            # The candidate's drift references (what agents compare against once it is promoted).
-            refs = _drift_references(result.candidate, tok, held, sorted(new), candidate_revision, max_length)
-            for p, ref in refs.items():
-                kv.put(StoreLayout.candidate_drift_reference(namespace, teacher, candidate_revision, p),
-                       ref.model_dump_json(indent=2).encode())
             metrics["drift_references"] = float(len(refs))
             metrics["bytes_uploaded"] = float(uploaded)
             metrics["modules_changed"] = float(len(result.changed_modules))

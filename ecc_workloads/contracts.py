@@ -358,6 +358,9 @@ class BundleManifest(_Doc):
     config: dict = Field(default_factory=dict, description="encoder config needed to rebuild the modules")
     tokenizer_sha256: str = Field(pattern=SHA256_PATTERN, description="sha256 of the tokenizer named in "
                                   "config['tokenizer'] (modular.tokenizer_sha256): a node refuses any other")
+    drift_reference_sha256: str | None = Field(None, pattern=SHA256_PATTERN, description="sha256 of the "
+                                               "profile's drift reference (ReferenceStats JSON) written with it; "
+                                               "a node computes no drift score against any other")
     metrics: dict[str, float] = Field(default_factory=dict)
 
 

@@ -570,6 +570,8 @@ class EdgeAgent:
             except StoreUnavailable:
                 raise
             except (KeyError, StoreError, ValueError) as err:
+                if isinstance(err, agent_model.UnpinnedReference):
+                    self.documents_refused += 1
                 self.notes["reference"] = f"no drift score: reference {tier.drift_reference_key}: {str(err)[:200]}"
         return agent_model.load_serving_model(self.cache, manifest, tier, tier.manifest_key, reference,
                                               self.config.max_length)

@@ -97,8 +97,9 @@ def published(tmp_path_factory):
             with torch.no_grad():  # a new revision changes the student's head only
                 model.heads["s0"].weight.add_(0.05)
         res = bundles.write_bundles(model, ["teacher", "s0"], rev, store)
-        keys[rev] = bundles.publish_manifests(store, [res.manifests["s0"]], NS, TEACHER)[0]
         store.put(StoreLayout.drift_reference(NS, TEACHER, rev, "s0"), _reference(rev))
+        res.manifests.update(bundles.pin_references(res.manifests, {"s0": _reference(rev)}))
+        keys[rev] = bundles.publish_manifests(store, [res.manifests["s0"]], NS, TEACHER)[0]
         written[rev] = res
     head3 = next(m for m in written[3].manifests["s0"].modules if m.name == "head.s0")
     good = store.get(StoreLayout.module(head3.sha256))
@@ -298,6 +299,18 @@ def test_unsigned_forged_replayed_or_foreign_desired_states_are_refused(env):
     rep = _stored_report(store)
     assert agent.holder.current.revision == 2 and rep.documents_refused == 6
     assert f"signed for fleet {NS}/other" in rep.message
+
+
+def test_a_drift_reference_that_is_not_the_pinned_one_gives_no_drift_score(env):
+    """A reference swapped in the store (to fake or hide drift) is not used: the model still serves."""
+    agent, store, clock, published = env["agent"], env["store"], env["clock"], env["published"]
+    forged = _reference(2)  # a real reference, of another revision: well-formed, not the pinned one
+    LocalAgentStore.put(store, StoreLayout.drift_reference(NS, TEACHER, 1, "s0"), forged)
+    agent.tick()
+    assert agent.holder.current.revision == 1 and agent.holder.current.reference is None
+    rep = _stored_report(store)
+    assert rep.documents_refused == 1 and rep.drift_score is None
+    assert "no drift score" in agent.notes["reference"] and "not the reference the manifest pins" in agent.notes["reference"]
 
 
 def test_a_manifest_whose_tokenizer_is_not_the_pinned_one_is_refused(env, tmp_path):
