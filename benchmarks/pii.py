@@ -12,9 +12,10 @@
     are rows without annotated personal data).
 
 (c) held-out evaluation (``--eval``): the sets of ``benchmarks/pii_data/`` built once by
-    ``benchmarks/pii_build_eval.py`` — personal data of 14 types from Faker in six locales and
+    ``benchmarks/pii_build_eval.py`` — personal data of 14 types from Faker in locales and
     templates never used in development, and clean customer-service sentences from other
-    domains (every span there is a false positive). Recall per type, the clean-row alteration
+    domains (every span there is a false positive). Development: ``*_dev``, ``*_dev2`` and
+    ``*_heldout_v2`` (looked at row by row in round 3); held out: ``*_heldout_v3``. Recall per type, the clean-row alteration
     rate, span precision on held-out + clean rows, throughput per core and the NER cost, for
     the rules path (``ner=False``, the edge) and the NER path (``ner=None``); ``--before``
     adds the same figures for the scrubber of a git revision (default HEAD).
@@ -24,7 +25,7 @@
 
 Usage:
     python benchmarks/pii.py [--corpus PATH] [--n 3000] [--seed 7] --out DIR
-    python benchmarks/pii.py --eval [--before HEAD] [--learning] --out DIR
+    python benchmarks/pii.py --eval [--dev-only] [--before HEAD] [--errors] [--learning] --out DIR
 
 Needs the `faker` package for (b) (pip install faker==40.54.0). `run()` is importable from
 the learning benchmark; it returns the same dict that is written to DIR/pii.json. Some Faker
@@ -245,8 +246,10 @@ def _load_set(name: str) -> list[dict]:
     return [json.loads(line) for line in (DATA / f"{name}.jsonl").open(encoding="utf-8")]
 
 
-def score_set(rows: list[dict], scrub) -> dict:
-    """Recall per type (coverage criterion), rows with any span outside the truth, spans."""
+def score_set(rows: list[dict], scrub, errors: list[dict] | None = None, label: str = "") -> dict:
+    """Recall per type (coverage criterion), rows with any span outside the truth, spans.
+    ``errors``: if given, every miss and every wrong span is appended to it (one dict per error,
+    with the row's template and locale, for grouping by cause)."""
     recall: dict[str, list[int]] = {}
     altered = 0
     spans_total = spans_correct = 0
@@ -260,12 +263,21 @@ def score_set(rows: list[dict], scrub) -> dict:
             cell = recall.setdefault(e["type"], [0, 0])
             cell[0] += int(ok)
             cell[1] += 1
+            if not ok and errors is not None:
+                errors.append({"path": label, "set": row.get("set"), "error": "miss", "type": e["type"],
+                               "value": text[e["start"]:e["end"]], "template": row.get("template"),
+                               "locale": row.get("locale"), "text": text, "scrubbed": result.text})
         wrong = [sp for sp in result.spans if not any(pii.overlaps((sp.start, sp.end), t) for t in truths)]
         spans_total += len(result.spans)
         spans_correct += len(result.spans) - len(wrong)
         altered += bool(wrong)
         if wrong and len(false_pos) < 20:
             false_pos.append({"text": text, "spans": [(sp.kind.value, sp.value) for sp in wrong]})
+        if errors is not None:
+            for sp in wrong:
+                errors.append({"path": label, "set": row.get("set"), "error": "false_span", "type": sp.kind.value,
+                               "value": sp.value, "template": row.get("template"), "locale": row.get("locale"),
+                               "text": text, "scrubbed": result.text})
     return {
         "rows": len(rows),
         "recall": {k: {"found": v[0], "total": v[1], "recall": v[0] / v[1]} for k, v in sorted(recall.items())},
@@ -278,21 +290,34 @@ def score_set(rows: list[dict], scrub) -> dict:
 
 
 def _old_scrubber(rev: str):
-    """The scrubber of git revision ``rev`` (a module of its own, for before/after figures)."""
-    import importlib.util
+    """The scrubber of git revision ``rev``: its ``pii.py`` and, where the revision has them, its
+    helper modules (``pii_ids``, ``pii_names``, ``pii_norm``), loaded as a package of their own so
+    the "before" figures do not mix old and new code."""
+    import importlib
     import subprocess
     import tempfile
 
     root = Path(__file__).resolve().parents[1]
-    src = subprocess.run(["git", "show", f"{rev}:ecc_workloads/pii.py"], cwd=root, check=True,
-                         capture_output=True, text=True).stdout
-    path = Path(tempfile.mkdtemp()) / "pii_before.py"
-    path.write_text(src)
-    spec = importlib.util.spec_from_file_location("pii_before", path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["pii_before"] = mod  # dataclasses look their module up
-    spec.loader.exec_module(mod)
-    return mod
+    pkg = Path(tempfile.mkdtemp()) / "pii_before"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    for name in ("pii", "pii_ids", "pii_names", "pii_norm"):
+        got = subprocess.run(["git", "show", f"{rev}:ecc_workloads/{name}.py"], cwd=root, capture_output=True, text=True)
+        if got.returncode != 0:
+            if name == "pii":
+                raise SystemExit(f"{rev} has no ecc_workloads/pii.py")
+            continue
+        src = got.stdout
+        for mod in ("pii_ids", "pii_names", "pii_norm"):
+            src = src.replace(f"from ecc_workloads.{mod} import", f"from pii_before.{mod} import")
+        src = src.replace("from ecc_workloads import pii_ids, pii_names", "from pii_before import pii_ids, pii_names")
+        src = src.replace("from ecc_workloads import pii_names", "from pii_before import pii_names")
+        (pkg / f"{name}.py").write_text(src)
+    sys.path.insert(0, str(pkg.parent))
+    try:
+        return importlib.import_module("pii_before.pii")
+    finally:
+        sys.path.remove(str(pkg.parent))
 
 
 def _throughput(scrub, texts: list[str]) -> float:
@@ -302,13 +327,16 @@ def _throughput(scrub, texts: list[str]) -> float:
     return len(texts) / max(time.process_time() - t0, 1e-9)
 
 
-DEV_SETS = ("injected_dev", "injected_dev2", "clean_dev", "clean_dev2")
-HELDOUT_SETS = ("injected_heldout_v2", "clean_heldout_v2")
+# held-out v2 was looked at row by row in round 3: it is development data now
+DEV_SETS = ("injected_dev", "injected_dev2", "injected_heldout_v2", "clean_dev", "clean_dev2", "clean_heldout_v2")
+HELDOUT_SETS = ("injected_heldout_v3", "clean_heldout_v3")
 
 
-def run_eval(before: str | None = "HEAD", heldout: bool = True, throughput: bool = True) -> dict:
-    """Score the development sets and (``heldout``) the round-2 held-out sets. The held-out sets
-    are for the final measurement only: iterate with ``heldout=False``."""
+def run_eval(before: str | None = "HEAD", heldout: bool = True, throughput: bool = True,
+             errors: list[dict] | None = None) -> dict:
+    """Score the development sets and (``heldout``) the round-3 held-out sets. The held-out sets
+    are for the final measurement only: iterate with ``heldout=False``. ``errors``: collects every
+    miss and wrong span (see ``score_set``)."""
     names = DEV_SETS + (HELDOUT_SETS if heldout else ())
     sets = {name: _load_set(name) for name in names}
     bitext_plain = [r["instruction"] for r in read_records(DEFAULT_CORPUS) if not r.get("entity_type")]
@@ -319,11 +347,12 @@ def run_eval(before: str | None = "HEAD", heldout: bool = True, throughput: bool
     if before:
         old = _old_scrubber(before)
         paths = {f"before ({before})": old.scrub, **paths}
-    inj, clean = ("injected_heldout_v2", "clean_heldout_v2") if heldout else ("injected_dev2", "clean_dev2")
+    inj, clean = ("injected_heldout_v3", "clean_heldout_v3") if heldout else ("injected_heldout_v2", "clean_heldout_v2")
     out: dict = {"backend": pii.backend(), "headline_sets": [inj, clean], "paths": {}}
     sample = [r["text"] for r in sets[inj][::3]] + [r["text"] for r in sets[clean]] + bitext_plain[:1000]
     for label, scrub in paths.items():
-        block = {name: score_set(rows, scrub) for name, rows in sets.items()}
+        block = {name: score_set(rows, scrub, errors if errors is not None and not label.startswith("before") else None,
+                                 label) for name, rows in sets.items()}
         held, cl = block[inj], block[clean]
         block["headline_span_precision"] = (held["correct_spans"] + cl["correct_spans"]) / max(held["spans"] + cl["spans"], 1)
         block["clean_span_precision"] = cl["correct_spans"] / max(cl["spans"], 1) if cl["spans"] else None
@@ -424,8 +453,10 @@ def print_eval(result: dict) -> None:
     def min_recall(name):
         return lambda b: f"{min(c['recall'] for c in b[name]['recall'].values()):.3f}" if name in b else "-"
 
-    rows = [(f"{name} rows altered", altered(name)) for name in ("clean_dev", "clean_dev2", "clean_heldout_v2")]
-    rows += [(f"{name} min recall", min_recall(name)) for name in ("injected_dev", "injected_dev2", "injected_heldout_v2")]
+    rows = [(f"{name} rows altered", altered(name)) for name in ("clean_dev", "clean_dev2", "clean_heldout_v2",
+                                                                 "clean_heldout_v3")]
+    rows += [(f"{name} min recall", min_recall(name)) for name in ("injected_dev", "injected_dev2", "injected_heldout_v2",
+                                                                   "injected_heldout_v3")]
     rows += [
         (f"span precision, {inj} + {clean}", lambda b: f"{b['headline_span_precision']:.3f}"),
         (f"span precision, {clean}", lambda b: f"{b['clean_span_precision']:.3f}" if b["clean_span_precision"] is not None else "no spans"),
@@ -456,13 +487,21 @@ def main() -> None:
     parser.add_argument("--dev-only", action="store_true", help="with --eval: development sets only (iterate with this)")
     parser.add_argument("--before", default="HEAD", help="git revision whose scrubber to compare with ('' for none)")
     parser.add_argument("--learning", action="store_true", help="(d): teacher accuracy with/without scrubbing")
+    parser.add_argument("--errors", action="store_true",
+                        help="with --eval: write every miss and wrong span, one JSON line each, to DIR/pii_errors.jsonl")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.eval or args.learning:
         if args.eval:
-            ev = run_eval(args.before or None, heldout=not args.dev_only, throughput=not args.dev_only)
+            errors: list[dict] | None = [] if args.errors else None
+            ev = run_eval(args.before or None, heldout=not args.dev_only, throughput=not args.dev_only, errors=errors)
             (out / "pii_eval.json").write_text(json.dumps(ev, indent=2, ensure_ascii=False))
+            if errors is not None:
+                with (out / "pii_errors.jsonl").open("w", encoding="utf-8") as fh:
+                    for err in errors:
+                        fh.write(json.dumps(err, ensure_ascii=False) + "\n")
+                print(f"wrote {len(errors)} errors to {out / 'pii_errors.jsonl'}")
             print_eval(ev)
             print(f"wrote {out / 'pii_eval.json'}")
         if args.learning:

@@ -7,6 +7,9 @@ Writes ``benchmarks/pii_data/``:
 - ``injected_heldout.jsonl``  the same types in six *other* locales (en_GB, en_IE, es_ES, it_IT,
                               nl_NL, pt_PT) through templates of their own (other cue words, other
                               positions, lower case, obfuscation): formats held out from development;
+- ``injected_heldout_v2`` / ``clean_heldout_v2`` (round 2; development data since round 3) and
+  ``injected_heldout_v3`` / ``clean_heldout_v3`` (round 3, the held-out sets now): see the
+  sections "Held-out set v2" and "Held-out set v3" below;
 - ``clean_dev.jsonl`` / ``clean_heldout.jsonl``  customer-service sentences from other domains
                               (banking, travel, telecom, retail, a general assistant) rich in brand,
                               product, currency, payment-method and place names, with NO personal
@@ -17,7 +20,7 @@ The host utterances are Bitext rows without annotated entities (the corpus the p
 on); the clean sentences are written here from the word lists below, which were written without
 running the scrubber. The files are data: the benchmark reads them, nobody edits them row by row.
 
-    python benchmarks/pii_build_eval.py        # PYTHONHASHSEED is pinned (Faker draws from sets)
+    python benchmarks/pii_build_eval.py [--v1|--v2]   # default: v3; PYTHONHASHSEED is pinned (Faker draws from sets)
 """
 
 from __future__ import annotations
@@ -734,6 +737,376 @@ def build_clean_v2(seed: int, n: int) -> list[dict]:
     return rows
 
 
+# ---------------------------------------------------------------------------
+# Held-out set v3 (round 3). Held-out v2 was looked at row by row while the scrubber was
+# improved in round 3, so it is development data now. Everything below was written before the
+# scrubber was run on any of it: eight locales used in no earlier set, templates and value
+# shapes written fresh for this set, new clean sentences (other domains: utilities, insurance,
+# food delivery, streaming, games, car hire, hotels, pharmacies), other seeds.
+# ---------------------------------------------------------------------------
+V3_LOCALES = ["en_IN", "es_MX", "pt_BR", "nl_BE", "de_CH", "no_NO", "fi_FI", "cs_CZ"]
+V3_NATIONAL_ID = {
+    "en_IN": lambda f: f.aadhaar_id(),
+    "pt_BR": lambda f: f.cpf(),
+    "es_MX": lambda f: f.curp(),
+    "cs_CZ": lambda f: f.birth_number(),
+    "nl_BE": lambda f: f.ssn(),  # rijksregisternummer
+    "de_CH": lambda f: f.ssn(),  # AHV number
+    "no_NO": lambda f: f.ssn(),  # fødselsnummer
+    "fi_FI": lambda f: f.ssn(),  # henkilötunnus
+}
+V3_TEMPLATES: dict[str, list[str]] = {
+    "PERSON": ["the parcel should be handed to {v} only", "my flatmate {v} ordered the same thing",
+               "I'm writing for my father, {v}", "Warm regards,\n{v}", "{v} (account owner)",
+               "your agent {v} promised a callback", "the booking is under the name {v}",
+               "my colleague {v} needs access too", "Hi, {v} from flat 3 again",
+               "please let {v} sign for it", "Thank you!\n{v}", "customer name - {v}"],
+    "EMAIL": ["my mail is {v}", "send the voucher to {v} not the old one", "({v})",
+              "confirmation went to {v}?", "reach me at {v}", "login e-mail: {v}"],
+    "PHONE": ["my cell is {v}", "whatsapp me on {v}", "phone number {v}, evenings only",
+              "{v} is the best number", "call me back at {v}", "contact no. {v}"],
+    "ADDRESS": ["I now live at {v}", "billing address: {v}", "the van should go to {v}",
+                "deliver it to {v} please", "my address changed to {v}", "address on file is {v}"],
+    "POSTCODE": ["postal code {v}", "my zip is {v}", "our pin code is {v}", "CEP {v}",
+                 "do you ship to postcode {v}?", "postcode = {v}"],
+    "DATE_OF_BIRTH": ["I was born {v}", "date of birth is {v}", "birthday {v}", "DOB: {v}",
+                      "my d.o.b is {v}", "born on the {v}"],
+    "IP_ADDRESS": ["my public IP is {v}", "the login attempt came from {v}", "IP {v} was blocked",
+                   "blocked at {v}", "whitelist this address: {v}"],
+    "IBAN": ["please refund to {v}", "my IBAN: {v}", "bank account {v}", "IBAN number {v}",
+             "wire it to {v} thanks"],
+    "NATIONAL_ID": ["my CPF is {v}", "national ID {v}", "Aadhaar {v}", "personal number: {v}",
+                    "ID number {v} for the contract", "my tax ID is {v}"],
+    "USERNAME": ["username: {v}", "I log in as {v}", "my user name is {v}", "my handle is {v}",
+                 "the account {v} got hacked", "user id {v}"],
+    "CARD": ["card no. {v}", "my visa {v} got declined", "charge it to {v}", "credit card {v}",
+             "the card {v} was stolen"],
+    "ORDER_ID": ["order {v}", "my order number: {v}", "tracking no. {v}", "ref. {v}",
+                 "the parcel {v} is missing", "invoice {v}"],
+}
+
+
+def _person_v3(f, rng: random.Random) -> str:
+    first, last = f.first_name(), f.last_name()
+    r = rng.random()
+    if r < 0.2:
+        return first
+    if r < 0.35:
+        return f"{first} {last}".lower()
+    if r < 0.45:
+        return f"{first} {f.first_name()} {last}"
+    return f"{first} {last}"
+
+
+def _email_v3(f, rng: random.Random) -> str:
+    email = rng.choice([f.email, f.free_email, f.company_email])()
+    local, domain = email.split("@")
+    r = rng.random()
+    if r < 0.12:
+        return f"{local} at {domain.replace('.', ' dot ')}"
+    if r < 0.24:
+        return f"{local}(at){domain}"
+    if r < 0.34:
+        return f"{local} @ {domain}"
+    if r < 0.42:
+        return f"{local}{{at}}{domain.replace('.', '{dot}')}"
+    if r < 0.5:
+        return local + "\u200b@" + domain  # zero-width space
+    if r < 0.58:
+        return email.capitalize()
+    return email
+
+
+def _phone_v3(f, rng: random.Random) -> str:
+    number = f.phone_number()
+    if rng.random() < 0.2:
+        digits = "".join(c for c in number if c.isdigit() or c == "+")
+        return digits
+    return number
+
+
+def _address_v3(f, rng: random.Random) -> str:
+    lines = [line.strip() for line in f.address().splitlines() if line.strip()]
+    r = rng.random()
+    if r < 0.4:
+        return ", ".join(lines)
+    if r < 0.6:
+        return " ".join(lines)
+    if r < 0.8:
+        return f"{f.street_address()}, {f.city()}"
+    return f.street_address()
+
+
+def _dob_v3(f, rng: random.Random) -> str:
+    d = f.date_of_birth(minimum_age=18, maximum_age=90)
+    shape = rng.choice(["%d-%m-%Y", "%B %-d, %Y", "%-d %B, %Y", "%Y.%m.%d", "%d/%m/%Y", "%-dth %b %Y",
+                        "%b. %-d %Y", "%d %m %Y"])
+    return d.strftime(shape.replace("%-d", str(d.day)))
+
+
+def _card_v3(f, rng: random.Random) -> str:
+    number = f.credit_card_number(card_type=rng.choice([None, "visa16", "mastercard", "amex", "jcb16", "diners"]))
+    r = rng.random()
+    if r < 0.35:
+        return " ".join(number[i:i + 4] for i in range(0, len(number), 4))
+    if r < 0.45:
+        return ".".join(number[i:i + 4] for i in range(0, len(number), 4))
+    return number
+
+
+def _expiry_v3(f, rng: random.Random) -> str:
+    d = f.date_between(start_date="-1y", end_date="+8y")
+    return d.strftime(rng.choice(["%m/%y", "%m-%Y", "%m / %Y", "%b-%y", "%B %y", "%m/%Y", "%m.%Y"]))
+
+
+def _value_v3(f, kind: str, rng: random.Random) -> str | None:
+    if kind == "PERSON":
+        return _person_v3(f, rng)
+    if kind == "EMAIL":
+        return _email_v3(f, rng)
+    if kind == "PHONE":
+        return _phone_v3(f, rng)
+    if kind == "ADDRESS":
+        return _address_v3(f, rng)
+    if kind == "POSTCODE":
+        return f.postcode()
+    if kind == "DATE_OF_BIRTH":
+        return _dob_v3(f, rng)
+    if kind == "IP_ADDRESS":
+        return f.ipv4_public() if rng.random() < 0.65 else f.ipv6()
+    if kind == "IBAN":
+        iban = f.iban()
+        r = rng.random()
+        if r < 0.4:
+            return " ".join(iban[i:i + 4] for i in range(0, len(iban), 4))
+        if r < 0.5:
+            return iban.lower()
+        return iban
+    if kind == "NATIONAL_ID":
+        gen = V3_NATIONAL_ID.get(f._locales[0])
+        return gen(f) if gen else None
+    if kind == "USERNAME":
+        r = rng.random()
+        name = f.user_name()
+        if r < 0.2:
+            return f"@{name}"
+        if r < 0.4:
+            return f"{name}_{rng.randint(1, 999)}"
+        return name
+    if kind == "CARD":
+        return _card_v3(f, rng)
+    if kind == "ORDER_ID":
+        shapes = ["OD#########", "###-####-###", "N°######", "MX-????-####", "#?##?##?", "ORDER#######",
+                  "SHP-######-?", "##/#####"]
+        return f.bothify(rng.choice(shapes)).upper()
+    raise ValueError(kind)
+
+
+def _card_details_v3(f, rng: random.Random) -> tuple[str, list[tuple[str, int, int]]]:
+    number = _card_v3(f, rng)
+    masked = rng.random() < 0.35
+    tail = number.replace(" ", "").replace(".", "")[-4:]
+    shown = rng.choice(["**** **** **** ", "card ending ", "•••• "]) + tail if masked else number
+    expiry = _expiry_v3(f, rng)
+    cvv = f.credit_card_security_code()
+    shape = rng.choice(["{n} exp {e} cvv {c}", "card: {n}, expiry: {e}, CVC: {c}",
+                        "{n} (valid till {e}), verification code {c}", "{n} | {e} | {c}",
+                        "number {n}, it expires {e} and the CVV is {c}", "{n}, exp. date {e}, sec code {c}"])
+    out, ents = "", []
+    i = 0
+    while i < len(shape):
+        if shape[i] == "{" and shape[i + 1] in "nec" and shape[i + 2] == "}":
+            key = shape[i + 1]
+            value = {"n": shown, "e": expiry, "c": cvv}[key]
+            kind = {"n": "CARD", "e": "CARD_EXPIRY", "c": "CARD_CVV"}[key]
+            if not (key == "n" and masked):
+                ents.append((kind, len(out), len(out) + len(value)))
+            out += value
+            i += 3
+        else:
+            out += shape[i]
+            i += 1
+    return out, ents
+
+
+V3_NEGATIVES = [
+    ("it cost {v}", lambda f, r: f"R$ {r.randint(10, 999)},{r.randint(0, 99):02d}"),
+    ("{v} CHF", lambda f, r: str(r.randint(5, 4000))),
+    ("back in {v}", lambda f, r: f.month_name()),
+    ("at about {v}", lambda f, r: f.time(pattern="%H.%M")),
+    ("sent to {v}", lambda f, r: f.city()),
+    ("I'm in {v} now", lambda f, r: f.country()),
+    ("paid with {v}", lambda f, r: f.credit_card_provider()),
+    ("build {v}", lambda f, r: f"{r.randint(1, 30)}.{r.randint(0, 9)}.{r.randint(100, 999)}"),
+    ("room {v}", lambda f, r: str(r.randint(100, 999))),
+    ("{v} pcs", lambda f, r: str(r.randint(2, 60))),
+]
+
+
+def build_injected_v3(n_per_type: int, seed: int, hosts: list[str]) -> list[dict]:
+    from faker import Faker
+
+    rng = random.Random(seed)
+    fakers = {}
+    for i, loc in enumerate(V3_LOCALES):
+        fk = Faker(loc)
+        fk.seed_instance(seed * 71 + i)
+        fakers[loc] = fk
+    rows = []
+    kinds = [k for k in TYPES if k not in ("CARD_EXPIRY", "CARD_CVV")]
+    for kind in kinds:
+        made = tries = 0
+        while made < n_per_type and tries < n_per_type * 20:
+            tries += 1
+            loc = rng.choice(V3_LOCALES)
+            fk = fakers[loc]
+            if kind == "CARD" and rng.random() < 0.45:
+                fragment, ents = _card_details_v3(fk, rng)
+                template = "card+details v3"
+            else:
+                value = _value_v3(fk, kind, rng)
+                if value is None:
+                    continue
+                template = rng.choice(V3_TEMPLATES[kind])
+                head, tail = template.split("{v}")
+                fragment = head + value + tail
+                ents = [(kind, len(head), len(head) + len(value))]
+            host = rng.choice(hosts).rstrip(".?! ")
+            if rng.random() < 0.5:
+                neg_t, neg_v = rng.choice(V3_NEGATIVES)
+                host = f"{host}, {neg_t.replace('{v}', neg_v(fk, rng))}"
+            r = rng.random()
+            if r < 0.45:
+                text, shift = f"{host}. {fragment}", len(host) + 2
+            elif r < 0.9:
+                text, shift = f"{fragment}. {host}", 0
+            else:
+                text, shift = f"{host} - {fragment}", len(host) + 3
+            rows.append({
+                "text": text,
+                "entities": [{"type": k, "start": s + shift, "end": e + shift} for k, s, e in ents],
+                "locale": loc, "template": template, "set": "heldout_v3",
+            })
+            made += 1
+    return rows
+
+
+V3_BRANDS = ["Tim Hortons", "Louis Vuitton", "Christian Dior", "Giorgio Armani", "Marc Jacobs", "Vera Wang",
+             "Tom Ford", "Jimmy Choo", "Ben Sherman", "Dolce & Gabbana", "Trader Joe's", "Papa John's",
+             "Martha Stewart", "Sherwin-Williams", "Johnson & Johnson", "Ted Lasso", "Wendy's", "Carl's Jr.",
+             "Arnold Clark", "Ann Summers", "Laura Ashley", "Alexander McQueen", "Stella McCartney",
+             "Karl Lagerfeld", "Lotus Bakeries", "Jack Wolfskin", "Mary Kay", "Uncle Ben's",
+             "Ocado", "Just Eat", "Rappi", "iFood", "Swiggy", "Zomato", "Glovo", "Wolt", "Foodora",
+             "Mercado Pago", "PicPay", "Nubank", "Paytm", "PhonePe", "Payconiq", "Vipps", "MobilePay",
+             "Octopus Energy", "E.ON", "Enel", "Iberdrola", "Vattenfall", "Fortum", "Elisa", "O2", "T-Mobile",
+             "Telenor", "Proximus", "Salt", "Sunrise", "Jio", "Airtel", "Claro", "Vivo", "Movistar",
+             "Allianz", "AXA", "Zurich Insurance", "Generali", "Aviva", "Admiral", "Lemonade", "Gjensidige",
+             "Hertz", "Sixt", "Europcar", "Enterprise", "Avis", "Marriott", "Hilton", "Accor", "Scandic",
+             "Crunchyroll", "Paramount Plus", "HBO Max", "Viaplay", "Globoplay", "JioCinema", "Twitch",
+             "Steam", "Epic Games", "Riot Games", "Ubisoft", "Boots", "Walgreens", "CVS", "Apotek 1",
+             "Farmacias Guadalajara", "Drogasil", "Kruidvat", "Migros", "Albert Heijn", "Rema 1000",
+             "Tesla", "Volvo", "Škoda", "Rohlik", "Alza", "Kiwi.com", "Finnair", "LATAM", "Aeroméxico",
+             "IndiGo", "Brussels Airlines", "Norwegian Air", "Swiss Re"]
+V3_PRODUCTS = ["Kindle Scribe", "iPhone 16e", "Galaxy A55", "Redmi Note 13", "Moto G84", "Pixel Buds Pro",
+               "PS5 Slim", "Switch 2", "Quest 3S", "Roku Ultra", "Chromecast", "Sonos Ace", "Bose SoundLink",
+               "Philips Airfryer XXL", "Nespresso Vertuo Pop", "Dyson V8", "Instax Mini 12", "GoPro Hero 12",
+               "Apple TV 4K", "Echo Show 8", "AirTag", "Fire HD 10", "Surface Laptop 7", "MacBook Pro M4",
+               "Lenovo Yoga Slim 7", "Asus ROG Ally", "Garmin Venu 3", "Polar Vantage", "Suunto Race",
+               "Oral-B Pro 3", "Braun Series 9", "LG OLED C4", "Samsung Frame TV", "Tefal pan set"]
+V3_PLACES = ["Mumbai", "Bengaluru", "Pune", "Chennai", "Mexico City", "Guadalajara", "Monterrey", "Cancún",
+             "São Paulo", "Rio", "Belo Horizonte", "Curitiba", "Porto Alegre", "Brussels", "Antwerp", "Ghent",
+             "Liège", "Bruges", "Zurich", "Bern", "Lucerne", "Lugano", "Oslo", "Bergen", "Trondheim",
+             "Tromsø", "Helsinki", "Tampere", "Turku", "Oulu", "Prague", "Brno", "Ostrava", "Plzeň",
+             "Madison", "Lincoln", "Houston", "Kingston", "Elizabeth", "Marietta", "Santa Fe", "St. Gallen",
+             "San José", "Los Cabos", "Cape Cod", "New Orleans", "Mount Pleasant", "the Lake District",
+             "Lapland", "the Algarve", "the Canary Islands", "Bali", "the Maldives", "Goa"]
+V3_CURRENCIES = [("Indian rupees", "INR"), ("Mexican pesos", "MXN"), ("Brazilian reais", "BRL"),
+                 ("euros", "EUR"), ("Swiss francs", "CHF"), ("Norwegian kroner", "NOK"), ("Czech korunas", "CZK"),
+                 ("US dollars", "USD"), ("British pounds", "GBP"), ("Japanese yen", "JPY"), ("Thai baht", "THB"),
+                 ("Indonesian rupiah", "IDR"), ("Chilean pesos", "CLP"), ("Colombian pesos", "COP"),
+                 ("Turkish lira", "TRY"), ("Hungarian forints", "HUF"), ("Bitcoin", "BTC"), ("Solana", "SOL")]
+V3_STARTS = ["Hey", "Morning", "Hi team", "Quick one", "Heads up", "Honestly", "So", "Ok so", "Please",
+             "Last night", "This morning", "Two days ago", "Once again", "FYI", "Hello again", "Right",
+             "Dear support", "Good evening", "Sorry", "Update"]
+V3_CLEAN_TEMPLATES = [
+    "{start}, my {brand} bill went up again this month", "{start}, {brand} charged me twice for one delivery",
+    "Can I pause my {brand} subscription while I'm in {place}?", "Does the {product} work with {brand}?",
+    "Why is the {brand} order from {place} still not here?", "I ordered from {brand} and got someone else's food",
+    "Is the {product} cheaper at {brand} or at {brand2}?", "Can I pay {brand} in {cur} from {place}?",
+    "My {brand} points didn't show up after the {place} trip", "{start}, the {product} I got from {brand} won't charge",
+    "How long does a refund from {brand} to my {pay} take?", "Does your {place} branch accept {pay}?",
+    "I rented a car from {brand} in {place}, who do I call about the deposit?",
+    "The hotel in {place} booked through {brand} cancelled on me", "Is {brand} covered by my {brand2} policy?",
+    "Convert 150 {code} to {code2} please", "What's the rate for {cur} to {cur2} right now?",
+    "{start}, can I switch from {brand} to {brand2} without a fee?", "The {brand} app crashes every time I open it",
+    "I can't find the {product} in the {brand} store in {place}", "{brand} says my {pay} payment failed",
+    "Do you sell {brand} gift cards in {place}?", "Was the {product} recall from {brand} about my model?",
+    "{start}, my {brand} streaming stopped working in {place}", "How do I link {pay} to my {brand} account?",
+    "Please transfer 2000 {code} to my savings", "{start}, is there a {brand} near {place} airport?",
+    "I want to complain about {brand}'s customer service", "Can I return a {product} bought from {brand} in {place}?",
+    "My energy bill from {brand} doubled since {month}", "Does {brand} deliver to {place} on Sundays?",
+    "The {brand} insurance claim for my {product} was rejected", "Set a reminder to cancel {brand} before {month}",
+    "{start}, I got a {brand} voucher but {brand2} won't take it", "Are {brand} and {brand2} the same group?",
+    "Order a {product} and have it sent to the {place} store", "Which costs more, {brand} or {brand2}?",
+]
+V3_PAY = ["Pix", "UPI", "Paytm", "PhonePe", "Mercado Pago", "OXXO", "Payconiq", "Bancontact", "Vipps",
+          "MobilePay", "TWINT", "PostFinance", "Apple Pay", "Google Pay", "PayPal", "a Mastercard",
+          "my Visa", "SEPA direct debit", "cash", "Klarna", "a prepaid card", "Revolut", "boleto"]
+V3_MONTHS = ["January", "March", "May", "June", "August", "October", "December", "the summer", "Easter"]
+V3_FREE_CLEAN = [
+    "Tim Hortons got my order wrong again", "Louis Vuitton wants a receipt I don't have",
+    "Is Marc Jacobs sold in your Oslo store?", "Tom Ford perfume was missing from the box",
+    "Vera Wang dress arrived with a torn hem", "Jimmy Choo heels were charged twice",
+    "Paid Papa John's with Pix and the money left twice", "Does Trader Joe's take Apple Pay?",
+    "Martha Stewart cookware set is out of stock", "Karl Lagerfeld watch stopped after a week",
+    "Stella McCartney bag refund still pending", "Arnold Clark rental car had a flat tyre",
+    "Ann Summers order came without tracking", "Laura Ashley curtains are the wrong length",
+    "Alexander McQueen sneakers sole came off", "Jack Wolfskin jacket leaks in the rain",
+    "Mary Kay products are not on my invoice", "Uncle Ben's rice was recalled, can I get money back?",
+    "Ben Sherman shirt was sent in the wrong size", "Christian Dior lipstick is not the colour I chose",
+    "Giorgio Armani sunglasses came scratched", "Mr Muscle cleaner leaked all over the parcel",
+    "Dr Oetker pizza was missing from the Ocado delivery", "Ms Pac-Man arcade is not in the Steam sale",
+    "Elizabeth line trains were late so I missed the pickup", "Madison store says the Quest 3S is sold out",
+    "Lincoln branch closes at 5, can I collect tomorrow?", "Victoria Station luggage locker charged my card",
+    "Houston warehouse has had my parcel for a week", "Kingston shop refused the Wise card",
+    "Morning, Jio recharge failed but the money went", "Swiggy cancelled and kept the tip",
+    "Zomato says the restaurant in Pune is closed", "Nubank blocked my card in Cancún",
+    "Hey, Vipps payment to the Bergen shop is stuck", "Octopus Energy tariff changed without notice",
+    "Can Sixt in Lugano take a debit card?", "Scandic hotel in Tampere charged a no-show fee",
+    "Crunchyroll renewed even though I cancelled", "Apotek 1 order went to the wrong pharmacy",
+    "Is Viaplay included in the Telenor bundle?", "Rohlik delivery in Brno had no eggs",
+    "Alza says the Switch 2 ships in June", "Finnair lost my bag between Helsinki and Oulu",
+    "IndiGo refund to my UPI hasn't arrived", "Kruidvat points disappeared from the app",
+    "Play the new Taylor Swift album on Spotify", "Ask Alexa to reorder the Tefal pan set",
+    "Show me Ted Lasso on Apple TV", "Open the Hilton app and check my Honors points",
+]
+
+
+def build_clean_v3(seed: int, n: int) -> list[dict]:
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        if i < len(V3_FREE_CLEAN):
+            text, template = V3_FREE_CLEAN[i], "free v3"
+        else:
+            template = rng.choice(V3_CLEAN_TEMPLATES)
+            c1, c2 = rng.sample(V3_CURRENCIES, 2)
+            b1, b2 = rng.sample(V3_BRANDS, 2)
+            p1, p2 = rng.sample(V3_PLACES, 2)
+            text = template.format(brand=b1, brand2=b2, cur=c1[0], cur2=c2[0], code=c1[1], code2=c2[1],
+                                   place=p1, place2=p2, product=rng.choice(V3_PRODUCTS),
+                                   pay=rng.choice(V3_PAY), start=rng.choice(V3_STARTS),
+                                   month=rng.choice(V3_MONTHS))
+            text = text[:1].upper() + text[1:]
+        r = rng.random()
+        if r < 0.1:
+            text = text.lower()
+        elif r < 0.15:
+            text = text.rstrip("?.!")  # no closing punctuation, as typed on a phone
+        rows.append({"text": text, "entities": [], "locale": "en", "template": template, "set": "clean_v3"})
+    return rows
+
+
 def _write(name: str, rows: list[dict]) -> None:
     with (OUT / name).open("w", encoding="utf-8") as fh:
         for row in rows:
@@ -742,8 +1115,8 @@ def _write(name: str, rows: list[dict]) -> None:
 
 
 def main() -> None:
-    """``--v1``: the round-1 sets (dev, and the former held-out sets, now dev2); ``--v2`` (default):
-    the round-2 held-out sets."""
+    """``--v1``: the round-1 sets (dev, and the former held-out sets, now dev2); ``--v2``: the
+    round-2 held-out sets (development data since round 3); default: the round-3 held-out sets."""
     if os.environ.get("PYTHONHASHSEED") != "0":
         os.environ["PYTHONHASHSEED"] = "0"
         os.execv(sys.executable, [sys.executable, *sys.argv])
@@ -754,9 +1127,12 @@ def main() -> None:
         _write("injected_dev2.jsonl", build_injected(HELDOUT_LOCALES, HELDOUT_TEMPLATES, True, 250, 29, hosts))
         _write("clean_dev.jsonl", build_clean(2, 400, 0))
         _write("clean_dev2.jsonl", build_clean(3, 1000, 1))
-    else:
+    elif "--v2" in sys.argv:
         _write("injected_heldout_v2.jsonl", build_injected_v2(250, 4177, hosts))
         _write("clean_heldout_v2.jsonl", build_clean_v2(5081, 1000))
+    else:
+        _write("injected_heldout_v3.jsonl", build_injected_v3(250, 6007, hosts))
+        _write("clean_heldout_v3.jsonl", build_clean_v3(7321, 1000))
 
 
 if __name__ == "__main__":

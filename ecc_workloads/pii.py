@@ -17,16 +17,22 @@ What is found (see docs/data.md for the rules and their measured recall/precisio
                   digits, mixed letter/digit codes with ≥ 3 digits; anything after an order,
                   invoice, reference or tracking cue that contains a digit. The type comes from the
                   nearest cue word (invoice/bill/receipt → INVOICE_ID; order/purchase → ORDER_ID)
-- ``PERSON``      names after a strong cue ("my name is", "regards,", even in lower case), an
-                  honorific ("Mr.", "Ms."), a weak cue ("I'm", "this is", "for", "call me" — then
-                  capitalised), and runs of two or more capitalised words that are not at the
-                  start of a sentence; runs that look like an organisation (legal form such as
-                  Ltd, GmbH, S.A.) or a place ("North …", "… Ville", after "in") are dropped
+- ``PERSON``      names after a cue: strong ("my name is", "regards,", "From:", even in lower
+                  case), an honorific ("Mr.", "Ms."), personal ("I'm", "this is", "my wife", "spoke
+                  to", "the technician, …,"), a role after the name ("… is the account holder",
+                  "add … as an authorised user", "can … pick it up"), "for"/"by" with a gazetteer
+                  name; with no cue before it only a first name + census surname followed by a
+                  verb only people do ("… phoned"). A capitalised run with no cue at all is not a
+                  name: brands are named after people. Runs that look like an organisation (legal
+                  form such as Ltd, GmbH, S.A.) or a place ("North …", after "in") are dropped
 
 Also: DATE_OF_BIRTH, POSTCODE, IP_ADDRESS, IBAN, NATIONAL_ID, USERNAME, CARD_EXPIRY, CARD_CVV
 (``pii_ids``: phonenumbers, python-stdnum, ipaddress, and context rules), after Unicode
-normalisation (``pii_norm``). Person names use a first-name gazetteer and an optional spaCy
-NER model (``pii_names``); the capitalised-run rule described above for PERSON was removed.
+normalisation (``pii_norm``). Person names use a first-name and surname gazetteer (US Census
+lists from the ``names`` package) and, where installed, a spaCy NER model (``pii_names``) as a
+second opinion on runs a weaker cue announces ("placed by Irma Serao").
+Not replaced: a masked card number (only its last four digits show), amounts, versions, model
+and flight numbers.
 
 Existing ``{{Placeholder}}`` slots are protected, so scrubbing is idempotent.
 See docs/data.md for the two paths (rules on the edge, rules + NER in ``ecc corpus prepare``).
@@ -172,7 +178,8 @@ _STREET_SUFFIX = (
 _COMPOUND_STREET_RE = re.compile(
     r"(?<![\w-])[^\W\d_][\w'’-]*?(?:straße|strasse|str\.|gasse|weg|allee|platz|ring|damm|ufer|"
     r"chaussee|steig|pfad|markt|graben|hof|berg|feld|straat|laan|plein|gracht|kade|singel|dijk|"
-    r"baan|pad|dreef|steeg|wal|veld|plantsoen|gatan|vägen|gade|vej|veien|gata|boulevard)"
+    r"baan|pad|dreef|steeg|wal|veld|plantsoen|gatan|vägen|gade|vej|veien|gata|boulevard|stræde|straede|"
+    r"gränd|torget|torg|torv|plads|vænget|stien|stigen|bakken|backe|stig|allé|leden|slinga|parken)"
     r"(?![\w])",
     re.IGNORECASE,
 )
@@ -198,7 +205,7 @@ _HOUSE_NO_RE = re.compile(r"\d{1,5}(?:\s?[A-Za-z](?![\w]))?(?:\s?[/-]\s?\d{1,4}[
 _UNIT_RE = re.compile(
     r"(?i:apt\.?|apartment|suite|ste\.?|unit|flat|studio|floor|fl\.?|room|rm\.?|bldg\.?|building|"
     r"piso|puerta|escalera|esc\.?|apto\.?|dpto\.?|étage|etage|scala|interno|int\.?|piano|appartamento|app\.?|"
-    r"wohnung|whg\.?|box|#)\s*[\w/-]*\d[\w/-]*\.?\s*[ºª°]?"
+    r"wohnung|whg\.?|box|level|lvl|lot|rd|#)\s*[\w/-]*\d[\w/-]*\.?\s*[ºª°]?"
 )
 _ADDRESS_EN_RE = re.compile(
     rf"(?<![\w#])(?:(?P<unit>{_UNIT_RE.pattern}),?\s+)?(?:(?P<no>\d{{1,5}}[A-Za-z]?(?:-\d{{1,4}})?),?\s+)?"
@@ -212,11 +219,17 @@ _POSTCODE_RE = re.compile(
 _PLACE_WORD_RE = re.compile(r"[^\W\d_][\w'’.-]*")
 _ADDRESS_SEP_RE = re.compile(r"\s*[,\n]\s*|[ \t]+")
 _ADDRESS_CUE_RE = re.compile(
-    r"\b(?:my\s+(?:new\s+|home\s+|billing\s+|shipping\s+|delivery\s+|street\s+)?address\s*(?:is|:)|"
+    r"\b(?:my\s+(?:new\s+|home\s+|billing\s+|shipping\s+|delivery\s+|street\s+)?address\s*(?:is\b|:)|"
     r"address\s*:|ship(?:ped)?\s+(?:it\s+|them\s+|this\s+|the\s+order\s+)?to|"
     r"deliver(?:ed)?\s+(?:it\s+|them\s+|this\s+|the\s+order\s+)?to|"
     r"send\s+(?:it\s+|them\s+|this\s+|the\s+\w+\s+)?to|i\s+live\s+(?:at|on|in)|"
-    r"(?:go|goes|went)\s+to|i'?m\s+(?:at|on)|located\s+at|moved\s+to|new\s+address)\s*:?\s*",
+    r"(?:go|goes|went)\s+to|i'?m\s+(?:at|on)|located\s+at|moved\s+to|new\s+address|"
+    r"(?:delivery|billing|shipping|postal|home|street|mailing|old|previous|current|registered)\s+address"
+    r"(?:\s+is\b|\s*:|(?=\s+(?:\d|[^\W\d_])))|"
+    r"(?<![\w-])(?:post|mail|courier|forward|return)(?:ed)?\s+(?:it\s+|them\s+|this\s+|the\s+\w+\s+)?(?:back\s+)?to|"
+    r"(?:collect|pick)(?:ed)?\s+(?:it\s+|them\s+|this\s+)?(?:up\s+)?from|drop(?:ped)?\s+(?:it\s+)?(?:off\s+)?at|"
+    r"(?:my|our)\s+(?:old\s+|new\s+|previous\s+)?(?:place|flat|house|home|apartment|office)\s+(?:at|on|in|is)|"
+    r"(?:lives?|living|stay(?:ing)?|reside|residing)\s+at)\s*:?\s*",
     re.IGNORECASE,
 )
 _MILITARY_RE = re.compile(
@@ -224,7 +237,7 @@ _MILITARY_RE = re.compile(
     r"(?:APO|FPO|DPO)\s+(?:AA|AE|AP)\s+\d{5})"
 )
 _NOT_STREET_WORDS = frozenset(
-    "days weeks months years hours minutes times items orders products dollars euros pounds percent "
+    "days weeks months years hours minutes times items orders products dollars euros pounds percent am pm "
     "of a the my your an in on at for to from and or i it is was this that with by".split()
 )
 
@@ -267,7 +280,7 @@ _NOT_NAMES = frozenset(
     august september october november december christmas easter today tomorrow yesterday
     english spanish french german italian customer service support team manager store shop online
     gold platinum premium pro freemium standard basic plus business enterprise free trial plan
-    visa mastercard paypal amex iphone android windows mac apple google amazon ebay
+    visa mastercard paypal amex iphone android windows mac apple google amazon ebay siri alexa cortana bixby
     usa us uk eu ceo faq pdf sim sms id eta asap ups dhl fedex usps tnt
     street st avenue ave road rd lane drive dr boulevard apt suite unit
     mr mrs ms miss dr prof sir madam
@@ -364,6 +377,9 @@ def _find_emails(text: str) -> list[PiiSpan]:
 def _cue_before(text: str, start: int, window: int = 40) -> PiiType | None:
     """The id type suggested by the cue words closest before ``start``."""
     before = text[max(0, start - window):start]
+    # a cue in an earlier sentence says nothing about this number
+    cut = max((m.end() for m in re.finditer(r"[.!?]\s+", before)), default=0)
+    before = before[cut:]
     best: tuple[int, PiiType] | None = None
     for regex, kind in (
         (_INVOICE_CUE_WORD_RE, PiiType.INVOICE_ID),
@@ -390,7 +406,10 @@ def _id_kind(text: str, start: int, token: str) -> PiiType:
 
 
 _AMOUNT_AFTER_RE = re.compile(
-    r"\s*(?:dollars|dollar|euros|euro|usd|eur|gbp|pounds|bucks|cents|%|percent)\b", re.IGNORECASE
+    r"\s*(?:%|(?:dollars?|euros?|pounds?|bucks|cents?|pence|percent|francs?|kronor|kroner|krona|krone|kr|"
+    r"złoty|zloty|zł|zl|yen|yuan|rupees?|pesos?|rand|reais|real|lira|liras|forint|koruna|baht|won|dong|"
+    r"shillings?|naira|riyals?|dirhams?|lei|leu|usd|eur|gbp|chf|sek|nok|dkk|pln|czk|huf|aud|cad|nzd|jpy|"
+    r"cny|inr|mxn|brl|zar|try|sgd|hkd|aed|ron|isk|krw|php|thb)(?![\w]))", re.IGNORECASE
 )
 
 
@@ -408,7 +427,19 @@ _PHONE_EXT_RE = re.compile(r"\s*(?:x|ext\.?|extension|#)\s*\d{1,6}(?![\w])", re.
 _CARD_CUE_RE = re.compile(r"\b(?:card|visa|mastercard|amex|maestro|discover|cc)\b[^.!?\d]{0,16}?"
                           r"(?:\b(?:no|nr|num)\.?|#|:)?\s*$", re.IGNORECASE)
 _PIECE_BREAK_RE = re.compile(r"\.\s+|\s+/\s+|\s*;\s*")
-_CARD_PREFIX_RE = re.compile(r"(?:\d{4}[ -]){2,4}\d{1,4}|\d{4}[ -]\d{6}[ -]\d{5}|\d{13,19}")
+
+
+_CARD_PREFIX_RES = [re.compile(rf"(?:\d{{4}}[ -]){{{k}}}\d{{1,4}}(?![\d])") for k in (4, 3, 2)] + [
+    re.compile(r"\d{4}[ -]\d{6}[ -]\d{5}(?![\d])"), re.compile(r"\d{13,19}(?![\d])")]
+
+
+def _card_prefixes(part: str):
+    """Card-shaped prefixes of a digit run, longest grouping first, each followed by more of the
+    run ("4141-7162-1877-7657 04/2033 183": the 4-group prefix, not 4 groups and "04")."""
+    for regex in _CARD_PREFIX_RES:
+        m = regex.match(part)
+        if m and m.end() < len(part.rstrip(" .-/")) and not part[m.end()].isdigit():
+            yield m
 
 
 def _number_pieces(text: str) -> list[tuple[int, str]]:
@@ -424,16 +455,19 @@ def _number_pieces(text: str) -> list[tuple[int, str]]:
             if not part or not re.search(r"\d", part):
                 continue
             digits = re.sub(r"\D", "", part)
-            card = _CARD_PREFIX_RE.match(part)
-            if card and card.end() < len(part.rstrip(" .-/")) and not part[card.end()].isdigit():
-                cd = re.sub(r"\D", "", card.group(0))
+            card = None
+            for cand in _card_prefixes(part):
+                cd = re.sub(r"\D", "", cand.group(0))
                 if 13 <= len(cd) <= 19 and len(cd) < len(digits) and _luhn_ok(cd):
-                    out.append((at, card.group(0)))
-                    rest = part[card.end():]
-                    lead = len(rest) - len(rest.lstrip(" -"))
-                    if rest.strip(" -"):
-                        out.append((at + card.end() + lead, rest[lead:]))
-                    continue
+                    card = cand
+                    break
+            if card:
+                out.append((at, card.group(0)))
+                rest = part[card.end():]
+                lead = len(rest) - len(rest.lstrip(" -"))
+                if rest.strip(" -"):
+                    out.append((at + card.end() + lead, rest[lead:]))
+                continue
             out.append((at, part))
     return out
 
@@ -486,6 +520,8 @@ def _find_numbers(text: str) -> list[PiiSpan]:
 
 def _looks_like_code(token: str) -> bool:
     core = token.lstrip("#")
+    if re.fullmatch(r"(?:[xX*•]{4}[ -]?){1,3}\d{4}", core):
+        return False  # a masked card number: only its last four digits show
     digits = sum(ch.isdigit() for ch in core)
     letters = sum(ch.isalpha() for ch in core)
     if token.startswith("#") and digits >= 2:
@@ -500,11 +536,38 @@ def _looks_like_code(token: str) -> bool:
 _DIGIT_RE = re.compile(r"\d")
 
 
+_VERSION_RE = re.compile(r"^v?\d+(?:\.\d+){1,3}[a-z]?$", re.IGNORECASE)
+# after these words a code names a thing, not a person: a version, a model, a flight, a seat
+_VERSION_WORD_RE = re.compile(
+    r"\b(?:version|ver|v|release|build|firmware|update|ios|android|model|size|flight|train|bus|gate|seat|"
+    r"platform|terminal|route|line|series|gen|generation|edition|chapter|aisle|level)\.?\s*$", re.IGNORECASE)
+_BRAND_BEFORE_RE = re.compile(r"(?<![\w'’])([A-Z][\w'’&-]*|[a-z]+[A-Z][\w-]*)[ \t]+$")
+
+
+def _model_number(text: str, start: int, token: str) -> bool:
+    """A product's model number or a version, not a personal identifier: "v9.14", "firmware
+    5.2", "Sony WH-1000XM5" (a code right after a capitalised brand word, with no id cue near)."""
+    if _VERSION_RE.match(token) or _VERSION_WORD_RE.search(text[max(0, start - 12):start]):
+        return True
+    brand = _BRAND_BEFORE_RE.search(text[max(0, start - 24):start])
+    if not brand or token.startswith("#"):
+        return False
+    word = brand.group(1)
+    if _ORDER_CUE_WORD_RE.fullmatch(word) or _INVOICE_CUE_WORD_RE.fullmatch(word) or re.fullmatch(
+            rf"(?:{_ID_WORDS})", word, re.IGNORECASE):
+        return False  # "Order AB12345", "Ref XY7788": a cue, not a brand
+    return (word.lower() not in _NOT_NAMES and not pii_names.is_ordinary(word)
+            and start - len(brand.group(0)) not in _sentence_starts(text)
+            and bool(re.search(r"[A-Za-z]", token)))
+
+
 def _find_codes(text: str) -> list[PiiSpan]:
     spans: list[PiiSpan] = []
     for m in _TOKEN_RE.finditer(text):
         token = m.group(0)
         if not _DIGIT_RE.search(token):
+            continue
+        if _model_number(text, m.start(), token):
             continue
         if _looks_like_code(token) and not _DATE_RE.match(token) and not _is_amount(text, m.start(), m.end()):
             spans.append(PiiSpan(m.start(), m.end(), _id_kind(text, m.start(), token), token))
@@ -512,13 +575,13 @@ def _find_codes(text: str) -> list[PiiSpan]:
         token = m.group("id")
         if not any(ch.isdigit() for ch in token):
             continue
-        if _DATE_RE.match(token) or _TIME_OR_AMOUNT_RE.match(token):
+        if _DATE_RE.match(token) or _TIME_OR_AMOUNT_RE.match(token) or _VERSION_RE.match(token):
             continue
         digits = sum(ch.isdigit() for ch in token)
         letters = sum(ch.isalpha() for ch in token)
         if digits < 3 and letters == 0:
             continue  # "order 2 of 3", "invoice from 5 weeks ago"
-        if digits < 2:
+        if digits < 2 or _is_amount(text, m.start("id"), m.end("id")):
             continue
         cue = m.group("cue").lower()
         kind = PiiType.INVOICE_ID if _INVOICE_CUE_RE.match(cue) or _INVOICE_PREFIX_RE.search(token) else PiiType.ORDER_ID
@@ -649,10 +712,21 @@ def _find_addresses(text: str) -> list[PiiSpan]:
     # After an address cue, a clause that contains a digit
     for m in _ADDRESS_CUE_RE.finditer(text):
         rest = text[m.end():]
-        clause = re.match(r"[^\n!?;]*?(?=(?:\.\s|\.$|[!?;\n]|$|\s+(?:and|but|please|thanks|asap)\b))", rest, re.IGNORECASE)
+        # a clause ends at ". " — not after the abbreviations that start an address ("pl.", "Apt. 5")
+        clause = re.match(r"[^\n!?;]*?(?=(?:(?<!\b(?:pl|al|ul|os|nr|no|av))(?<!\bapt)\.\s|\.$|[!?;\n]|$|"
+                          r"\s+(?:and|but|please|thanks|asap|tomorrow|today|tonight|"
+                          r"yesterday|instead|when|if|because|since|before|after|until|(?:last|next|this)\s+\w+|"
+                          r"on\s+(?:mon|tue|wed|thu|fri|sat|sun)\w*|by\s+(?:mon|tue|wed|thu|fri|sat|sun)\w*)\b))",
+                          rest, re.IGNORECASE)
         if not clause:
             continue
         value = clause.group(0).rstrip(" ,.")
+        if re.search(r"address$", m.group(0).strip(), re.IGNORECASE) and value[:1].islower() and not re.match(
+                r"(?i:apt|unit|flat|suite|po\s+box|pl|al|ul|os|ulica|aleja|plac)\b", value):
+            continue  # "my delivery address isnt valid": no address follows
+        amount = re.match(r"[$€£¥]?\d[\d.,]*", value)
+        if amount and (value[:1] in "$€£¥" or _AMOUNT_AFTER_RE.fullmatch(value, amount.end())):
+            continue  # "… delivery address 4877 kr": a price, not where someone lives
         if re.search(r"\d", value) and len(value) >= 5:
             spans.append(PiiSpan(m.end(), m.end() + len(value), PiiType.ADDRESS, value))
     return spans
@@ -722,22 +796,65 @@ _STRONG_CUE_RE = re.compile(
     r"\b(?:i\s+am|i'?m|i’m)\s+called|\bcalled\s+me|\bsigned\s*[,:]|\bsigned\s+(?:for\s+)?by|"
     r"\bname\s+on\s+the\s+(?:account|card|order|invoice|booking|parcel)\s+is|\bin\s+the\s+name\s+of|"
     r"\b(?:account|card)\s*-?\s*holder(?:'?s\s+name)?\s*(?:is|:|to)?|\bon\s+behalf\s+of|\baddressed\s+to|"
+    # header fields of a forwarded message or a form: "From: Magnus", "Recipient: …"
+    r"\b(?:from|sender|recipient|contact(?:\s+person)?|attn|attention|c/o|care\s+of|customer|"
+    r"(?:first|last|given|family)\s+name|surname)\s*:|"
     r"\b(?:kind\s+|best\s+|warm\s+|many\s+)?(?:regards|thanks|thank\s+you|cheers|sincerely|best\s+wishes|"
     r"yours(?:\s+(?:sincerely|truly|faithfully))?|br)\b\s*[,:]?[ \t]*(?:\n\s*)?(?=[^\W\d_])|"
+    # shorter sign-offs only at the start of a line or sentence and with a comma or line break
+    r"(?:^|(?<=\n)|(?<=[.!?]\s))[ \t]*(?:best|warmly|respectfully|thx|tia|all\s+the\s+best|take\s+care|with\s+thanks)"
+    r"\b\s*(?:[,:!]|(?=[ \t]*\n))[ \t]*(?:\n\s*)?(?=[^\W\d_])|"
     r"(?:^|\n|[.!?]\s+)\s*[-–—~]\s*)[ \t]*",
     re.IGNORECASE,
 )
 # Personal weak cues: a capitalised name, or a lower-case first name from the gazetteer.
 _PERSONAL_CUE_RE = re.compile(
-    r"\b(?:i'?m|i’m|i\s+am|this\s+is|it'?s|it’s|it\s+is|here\s+is|named|call\s+me|hi|hello|hey|dear|"
+    # "im" (I'm typed without the apostrophe) only at a clause start: German "im" means "in the"
+    r"(?:\bi['’]m|(?:^|(?<=[.!?,;\n])\s*)im|\bi\s+am|\bthis\s+is|\bit'?s|\bit’s|\bit\s+is|\bhere\s+is|\bnamed|"
+    r"\bcall\s+me|\bhi|\bhello|\bhey|\bdear|\b(?:"
     r"ask\s+for|ask|tell|speak\s+to|talk\s+to|attn|attention|who\s+is|contact|cc|(?:is|are|was)\s+under|"
     r"(?:my|our|his|her)\s+(?:wife|husband|son|daughter|mother|mum|mom|father|dad|friend|partner|"
-    r"colleague|boss|manager|brother|sister|neighbou?r|assistant|flatmate|roommate))\b\s*[,:]?[ \t]+",
+    r"colleague|boss|manager|brother|sister|neighbou?r|assistant|flatmate|roommate|aunt|uncle|cousin|niece|"
+    r"nephew|grandmother|grandfather|grandma|grandpa|girlfriend|boyfriend|fianc[ée]e?|carer|landlord|tenant)|"
+    # who was spoken or written to, or met
+    r"(?:spoke|speak|speaking|talked|talking|chatted|chatting|dealt|dealing|met|meeting|emailed|wrote)\s+(?:to|with)|"
+    r"(?:emailed|phoned|rang|texted|messaged)|"
+    r"(?:letter|e-?mail|message|call|text|note|voicemail)\s+from))\b\s*[,:]?[ \t]+",
+    re.IGNORECASE,
+)
+_COMPANY_TOO_RE = re.compile(
+    r"(?i:contact|ask|ask\s+for|tell|cc|it'?s|it’s|it\s+is|who\s+is|here\s+is|speak\s+to|talk\s+to|"
+    r"(?:letter|e-?mail|message|call|text|note|voicemail)\s+from|emailed|phoned|rang|texted|messaged)")
+# A role in apposition: "the technician, Anna Berg, never came", "our driver - Tom - was rude"
+_APPOSITION_RE = re.compile(
+    r"\b(?:technician|engineer|driver|courier|agent|advis[eo]r|rep|representative|installer|operator|"
+    r"consultant|clerk|cashier|postman|postwoman|delivery\s+(?:man|guy|driver)|manager|supervisor|"
+    r"landlord|neighbou?r|colleague|assistant|nurse|doctor|teacher)\s*[,(–—-][ \t]*",
     re.IGNORECASE,
 )
 # Prepositions: a name only if its first word is a gazetteer first name; after to/from/in/at
 # (where places go) two name words are needed.
-_PREP_CUE_RE = re.compile(r"\b(?:for|by|with|from|to|under|of|via|and)\b[ \t]+", re.IGNORECASE)
+_PREP_CUE_RE = re.compile(r"\b(?:for|by|under)\b[ \t]+", re.IGNORECASE)
+# What follows a name when the sentence says what the person is or does: "Anna Berg is the
+# main account holder", "add Anna Berg as an authorised user", "can Anna pick it up".
+_ROLE_NOUN = (r"(?:account\s*-?\s*holder|card\s*-?\s*holder|holder|owner|payer|payee|recipient|beneficiary|"
+              r"user|member|driver|contact|signatory|guardian|nominee|tenant|guarantor|subscriber|customer|"
+              r"wife|husband|partner|son|daughter|mother|father|mum|mom|dad|brother|sister|friend|colleague)")
+_ROLE_AFTER_RE = re.compile(
+    rf"[ \t]+(?:(?:is|was|will\s+be|isn'?t|is\s+not)\s+(?:the|my|our|a|an)|as\s+(?:an?|the|my|our))"
+    rf"\s+(?:[\w-]+\s+){{0,2}}?(?P<role>{_ROLE_NOUN})\b|"
+    r"[ \t]+(?:will|can|could|should|is\s+going\s+to|is\s+gonna|may)\s+(?:pick|collect|sign|come|receive)\b",
+    re.IGNORECASE)
+# roles a company can hold as well ("add Wise as a payee", "Royal Mail will collect it")
+_COMPANY_ROLE_RE = re.compile(r"owner|payer|payee|recipient|beneficiary|contact|customer|subscriber|member|partner",
+                              re.IGNORECASE)
+_MODAL_CUE_RE = re.compile(r"\b(?:can|could|may|will|would|should)[ \t]+(?=\S)", re.IGNORECASE)
+_MODAL_VERB_RE = re.compile(r"[ \t]+(?:pick|collect|sign|come|receive)\b", re.IGNORECASE)
+# Verbs that only people do, after a name with no cue before it.
+_HUMAN_VERB_AFTER_RE = re.compile(
+    r"[ \t]+(?:phoned|rang|called\s+(?:me|us|back)|emailed|e-mailed|texted|messaged|wrote\s+to|visited|"
+    r"collected|signed\s+for|picked\s+(?:it|them|the\s+\w+)\s+up|picked\s+up|moved\s+(?:in|out|house)|"
+    r"lives\s+(?:at|in|with)|passed\s+away|died)\b", re.IGNORECASE)
 _POST_CUE_RE = re.compile(r"[ \t]+(?:here|speaking)\b", re.IGNORECASE)
 _GLUED_RUN_RE = re.compile(
     rf"(?<![\w'’])(?:[a-z]+(?=[A-Z][a-z]))?{_CAP_NAME_WORD}(?:[ \t]+(?:{_NAME_PARTICLE}[ \t]+)*{_CAP_NAME_WORD})+"
@@ -779,7 +896,8 @@ def _name_run(text: str, pos: int, lower_ok: bool, max_words: int = 3) -> tuple[
             run_cap = cap
         elif run_cap and not cap:
             break
-        elif not run_cap and pii_names.is_ordinary(core) and not pii_names.is_first_name(core):
+        elif not run_cap and pii_names.is_ordinary(core) and not pii_names.is_first_name(core) and not (
+                words == 1 and _word_surname_after_first(text[pos:end], core)):
             break
         words += 1
         end = m.start() + len(core) if (word.endswith(".") and len(core) > 1) else m.end()
@@ -838,14 +956,112 @@ def _plausible_name(value: str) -> bool:
     )
 
 
+_DOC_FROM_RE = re.compile(
+    r"\b(?i:bill|invoice|inovice|invocie|receipt|statement|letter|e-?mail|message|call|text|note|voicemail|"
+    r"payment|transfer|cheque|parcel|package|gift|card|reply|answer|complaint)(?i:s)?[ \t]+"
+    r"(?P<prep>[a-z]{2,5})(?P<gap>[ \t]*)(?=[A-Z])")
+
+
+def _near_from(word: str) -> bool:
+    """"from" or a typing slip of it (one or two edits: "frm", "rfom", "ffom", "fromn")."""
+    word = word.lower()
+    if word == "from":
+        return True
+    if word in _FUNCTION_WORDS or not 2 <= len(word) <= 5:
+        return False
+    prev = list(range(5))
+    for i, ch in enumerate(word, 1):
+        cur = [i]
+        for j, target in enumerate("from", 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ch != target)))
+        prev = cur
+    return prev[-1] <= 2 and word[:1] in "fr"
+
+
+def _lower_run_evidence(words: list[str]) -> bool:
+    """A lower-case run with no strong cue: its first word a gazetteer first name, or (two words
+    or more) its last word a census surname; no word an ordinary one."""
+    if any(pii_names.is_ordinary(w) and not _first_name_evidence(w)
+           and not (i and _word_surname_after_first(words[0], w)) for i, w in enumerate(words)):
+        return False
+    return _first_name_evidence(words[0]) or (len(words) > 1 and _surname_evidence(words[-1]))
+
+
+def _word_surname_after_first(first: str, word: str) -> bool:
+    """"margaret day", "wayne strong": after a gazetteer first name, an ordinary word that is
+    also a frequent census surname (rank ≤ 5,000) is taken as the surname."""
+    rank = pii_names.surname_rank(word.strip("'’.,"))
+    return _first_name_evidence(first.strip("'’.,")) and rank is not None and rank <= 5000
+
+
+def _cued_run_ok(text: str, start: int, end: int, gazetteer: bool = False) -> bool:
+    """A run after (or before) a personal cue: capitalised with some word that is not an ordinary
+    one, or in lower case with gazetteer evidence; never an organisation or a place.
+    ``gazetteer``: for cues that companies fit as well as people ("can Royal Mail collect it",
+    "add Wise as a payee"), a capitalised run too needs a gazetteer first name or (two words or
+    more) a census surname at its end."""
+    value = text[start:end]
+    words = value.split()
+    if not words or _org_or_place(text, start, end):
+        return False
+    if words[0][:1].isupper():
+        if gazetteer:
+            return _first_name_evidence(words[0]) or (len(words) > 1 and _surname_evidence(words[-1]))
+        if len(words) == 1:
+            return _first_name_evidence(words[0]) or _unknown_word(words[0])
+        return _plausible_name(value)
+    return _lower_run_evidence(words)
+
+
+# What may follow a name after "for"/"by": the end of the clause, a function word or a
+# possessive — not a noun it modifies ("a voucher for John Lewis shirts")
+_AFTER_PREP_NAME_RE = re.compile(
+    r"\s*(?:$|[.,;:!?)\n]|['’]s\b|\s(?:and|or|but|please|thanks|who|which|as|at|in|on|from|to|with|instead|too|"
+    r"again|yesterday|today|tomorrow|last|next|is|was|has|had|will|would|can|could|should|did|does|because|so|"
+    r"if|when|since|until|before|after|here|there|now|then)\b)", re.IGNORECASE)
+# "designed by", "made by", "a song by": makers, sellers and artists, not people who place orders
+_MAKER_BY_RE = re.compile(
+    r"\b(?:something|anything|songs?|music|albums?|tracks?|films?|movies?|books?|novels?|shows?|series|"
+    r"podcasts?|episodes?|paintings?|works?|collection|range|line|made|designed|produced|manufactured|sold|"
+    r"distributed|operated|owned|run|powered|published|written|"
+    r"directed|sung|performed|created|developed|built|sponsored|offered|provided|issued|served|shipped|"
+    r"fulfilled|branded|founded|endorsed|inspired)\s+by\s+$", re.IGNORECASE)
+
+
+def _honorific_run(text: str, pos: int) -> tuple[int, int] | None:
+    """The name after an honorific: capitalised words, or lower-case words where a second one is
+    taken only if it is a frequent census surname or a first name ("dr. patel", "mrs anna berg",
+    not "dr. martens boots came")."""
+    got = _name_run(text, pos, lower_ok=True)
+    if not got or text[pos:pos + 1].isupper():
+        return got
+    words = list(re.finditer(r"\S+", text[got[0]:got[1]]))
+    end = got[0] + words[0].end()
+    for w in words[1:]:
+        core = w.group(0).strip("'’.,")
+        rank = pii_names.surname_rank(core)
+        if re.fullmatch(_NAME_PARTICLE, core):
+            end = got[0] + w.end()
+            continue
+        evidence = (rank is not None and rank <= 10000) or pii_names.is_first_name(core) or _first_name_evidence(
+            words[0].group(0).strip("'’.,"))
+        if pii_names.is_ordinary(core) or not evidence:
+            break
+        end = got[0] + w.end()
+    return got[0], end
+
+
 def _find_names(text: str, use_ner: bool | None = None) -> list[PiiSpan]:
     spans: list[PiiSpan] = []
+    # runs in a name's place that lack gazetteer evidence: taken when the NER model (if it runs)
+    # labels them PERSON too — a cue and the model agreeing ("the order was placed by Irma Serao")
+    second_opinion: list[tuple[int, int]] = []
 
     def add(start: int, end: int) -> None:
         spans.append(PiiSpan(start, end, PiiType.PERSON, text[start:end]))
 
     for m in _HONORIFIC_CUE_RE.finditer(text):
-        got = _name_run(text, m.end(), lower_ok=True)
+        got = _honorific_run(text, m.end())
         if got:
             add(m.start(), got[1])
     for m in _STRONG_CUE_RE.finditer(text):
@@ -856,36 +1072,75 @@ def _find_names(text: str, use_ner: bool | None = None) -> list[PiiSpan]:
         got = _name_run(text, m.end(), lower_ok=True)
         if not got:
             continue
-        value = text[got[0]:got[1]]
-        first = value.split()[0]
-        if first[:1].isupper():
-            ok = _plausible_name(value)
-        else:
-            ok = _first_name_evidence(first)
-        if ok and not _org_or_place(text, *got):
+        if not _cued_run_ok(text, *got):
+            continue
+        # "contact Revolut", "ask Klarna", "it's Monzo again": after a cue that also takes a company,
+        # a single capitalised word must be a gazetteer first name
+        if len(text[got[0]:got[1]].split()) == 1 and text[got[0]].isupper() and _COMPANY_TOO_RE.fullmatch(
+                m.group(0).strip(" \t,:")) and not _first_name_evidence(text[got[0]:got[1]]):
+            second_opinion.append(got)
+            continue
+        add(*got)
+    for m in _APPOSITION_RE.finditer(text):
+        got = _name_run(text, m.end(), lower_ok=True)
+        if got and re.match(r"[ \t]*[,)–—-]", text[got[1]:]) and _cued_run_ok(text, *got):
             add(*got)
     for m in _PREP_CUE_RE.finditer(text):
         got = _name_run(text, m.end(), lower_ok=False)
         if not got:
             continue
         words = text[got[0]:got[1]].split()
-        if _org_or_place(text, *got):
+        if _org_or_place(text, *got) or not _AFTER_PREP_NAME_RE.match(text, got[1]) or _MAKER_BY_RE.search(
+                text[max(0, m.start() - 20):m.end()]):
             continue
-        if len(words) < 2:
-            if m.group(0).strip().lower() in ("to", "from", "of", "via", "and", "with") or not _first_name_evidence(words[0]):
+        if _first_name_evidence(words[0]) if len(words) < 2 else _full_name_evidence(words):
+            add(*got)
+        elif len(words) >= 2:  # a single word after "for" is as often a currency or a brand
+            second_opinion.append(got)
+    # "the bill from Anna Berg", also with "from" mistyped ("bills rfom …", "invoice frm …",
+    # "bills fromAnna …"): documents and messages come from people
+    for m in _DOC_FROM_RE.finditer(text):
+        if not _near_from(m.group("prep")):
+            continue
+        got = _name_run(text, m.end("prep") + len(m.group("gap")), lower_ok=False)
+        if not got or _org_or_place(text, *got):
+            continue
+        words = text[got[0]:got[1]].split()
+        if (_first_name_evidence(words[0]) if len(words) == 1 else _full_name_evidence(words)):
+            add(*got)
+        else:
+            second_opinion.append(got)
+    # "Anna Berg is the main account holder", "add anna berg as an authorised user"
+    for m in _ROLE_AFTER_RE.finditer(text):
+        clause_start = max((b.end() for b in re.finditer(r"[.!?,:;\n]\s*", text[:m.start()])), default=0)
+        words = list(_WORD_RE.finditer(text, clause_start, m.start()))
+        # the longest run of up to three words right before the cue that passes as a name
+        for k in (3, 2, 1):
+            if len(words) < k:
                 continue
-        elif not _full_name_evidence(words):
-            continue
-        add(*got)
-    # "Anna Smith" anywhere: a first name and a surname of the census lists (see _full_name_evidence)
-    for m in _GLUED_RUN_RE.finditer(text):
-        words = m.group(0).split()
-        if not _full_name_evidence(words):
-            continue
-        offset = m.start() + (len(re.match(r"[a-z]*", m.group(0)).group(0)) if re.match(r"[a-z]+[A-Z]", m.group(0)) else 0)
-        if _org_or_place(text, offset, m.end()):
-            continue
-        add(offset, m.end())
+            run = words[-k:]
+            start, end = run[0].start(), run[-1].end()
+            gaps = text[start:end]
+            if not re.fullmatch(rf"{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{{k - 1}}}", gaps):
+                continue
+            cores = [w.group(0).rstrip(".") for w in run]
+            if not (all(_name_word_ok(c) for c in cores) and len({c[:1].isupper() for c in cores}) == 1):
+                continue
+            if _cued_run_ok(text, start, end, gazetteer=not m.group("role") or bool(
+                    _COMPANY_ROLE_RE.fullmatch(m.group("role")))):
+                add(start, end)
+                break
+            if _cued_run_ok(text, start, end):
+                second_opinion.append((start, end))
+                break
+    # "can Anna Berg pick it up?"
+    for m in _MODAL_CUE_RE.finditer(text):
+        got = _name_run(text, m.end(), lower_ok=True)
+        if got and _MODAL_VERB_RE.match(text, got[1]) and _cued_run_ok(text, *got):
+            if _cued_run_ok(text, *got, gazetteer=True):
+                add(*got)
+            else:
+                second_opinion.append(got)
     # "john smith here", "Anna speaking": a gazetteer first name, or two or three capitalised
     # words that are not ordinary words at the start of a clause
     for m in _POST_CUE_RE.finditer(text):
@@ -894,19 +1149,38 @@ def _find_names(text: str, use_ner: bool | None = None) -> list[PiiSpan]:
         if not run:
             continue
         words = run.group(1).split()
-        caps = len(words) >= 2 and all(w[:1].isupper() and _unknown_word(w) for w in words)
+        caps = len(words) >= 2 and all(w[:1].isupper() for w in words) and _plausible_name(run.group(1))
         if (caps or _first_name_evidence(words[0])) and not _org_or_place(text, run.start(1), run.end(1)):
             add(run.start(1), run.end(1))
-    # the named-entity model: a PERSON it finds is kept when some word of it looks like a name
-    if use_ner or (use_ner is None and _ner_worth_running(text)):
-        for start, end in pii_names.ner_persons(text) if _ner_enabled(use_ner) else []:
+    # No cue before, but a verb after that only people do ("yesterday Anna Kelly phoned about
+    # it"): a gazetteer first name and a census surname; on the NER path also a run the model
+    # labels PERSON with looser evidence ("Giulia Rossi phoned"). A name with no cue on either
+    # side is not taken: brands are named after people ("Ted Baker", "John Lewis") and the
+    # rules, the gazetteer and the small model all take them for people.
+    for m in _HUMAN_VERB_AFTER_RE.finditer(text):
+        words = list(_WORD_RE.finditer(text, max(0, m.start() - 60), m.start()))
+        for k in (3, 2):
+            if len(words) < k:
+                continue
+            start, end = words[-k].start(), words[-1].end()
+            run = text[start:end].split()
+            if (re.fullmatch(rf"{_CAP_NAME_WORD}(?:[ \t]+{_CAP_NAME_WORD}){{{k - 1}}}", text[start:end])
+                    and _full_name_evidence(run) and not _org_or_place(text, start, end)):
+                add(start, end)
+                break
+    if _ner_enabled(use_ner) and (use_ner or _ner_worth_running(text)):
+        ents = pii_names.ner_entities(text)
+        for start, end in second_opinion:
+            if any(label == "PERSON" and s < end and start < e for s, e, label in ents):
+                add(start, end)
+        for start, end, label in ents:
+            if label != "PERSON":
+                continue
             value = text[start:end]
             words = [w.strip("'’.,") for w in value.split()]
-            if not words or any(ch.isdigit() for ch in value) or _org_or_place(text, start, end):
+            if len(words) < 2 or any(ch.isdigit() for ch in value) or _org_or_place(text, start, end):
                 continue
-            # brands and products are often labelled PERSON by the small model: it is trusted
-            # only for a gazetteer first name alone or a run that ends in a census surname
-            if _full_name_evidence(words, loose=True) if len(words) > 1 else _first_name_evidence(words[0]):
+            if _HUMAN_VERB_AFTER_RE.match(text, end) and _full_name_evidence(words, loose=True):
                 add(start, end)
     return spans
 
@@ -978,7 +1252,11 @@ def _find_all(text: str, ner: bool | None) -> list[PiiSpan]:
     return _merge(kept, text)
 
 
-_USERNAME_HINT_RE = re.compile(r"user|login|log\s+in|sign(?:ed)?\s+in|handle|gamertag|nickname|alias|screen\s*name|account\s+name", re.IGNORECASE)
+_USERNAME_HINT_RE = re.compile(
+    r"user|login|log\s*in|logged|sign(?:ed)?\s*in|handle|gamertag|nickname|alias|screen\s*name|"
+    r"account\s+(?:name|login|id)|"
+    r"profile|member\s+name|display\s+name",
+    re.IGNORECASE)
 
 
 def find_pii(text: str, *, ner: bool | None = None) -> list[PiiSpan]:

