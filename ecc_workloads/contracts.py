@@ -659,8 +659,11 @@ class DesiredState(_Doc):
     schema_version: Literal[2] = 2
     namespace: str
     fleet: str
+    fleet_uid: str | None = Field(None, description="the EdgeFleet's metadata.uid: a fleet deleted and created "
+                                  "again under its name starts its generations anew")
     teacher: str
-    generation: int = Field(ge=1, description="bumped on every change of this document")
+    generation: int = Field(ge=1, description="bumped on every change of this document; an agent never "
+                            "follows a lower one of the same fleet_uid, across restarts")
     target_revision: int = Field(ge=1)
     target: list[DesiredTier]
     previous_revision: int | None = Field(None, ge=1)

@@ -41,10 +41,11 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 import torch
+from pydantic import BaseModel
 
 from ecc_workloads import agent_model, modular
 from ecc_workloads.agent_learning import Learner, TeacherClient
@@ -85,6 +86,17 @@ log = logging.getLogger("ecc.agent")
 DEFAULT_POLL_SECONDS = 10
 DEFAULT_REPORT_SECONDS = 30
 SEQ_FILE = "report-seq"
+FOLLOWED_FILE = "followed.json"
+"""The newest desired state the agent accepted (fleet uid, generation): a replay of an older
+signed one is refused after a restart too."""
+
+
+class Followed(BaseModel):
+    """What FOLLOWED_FILE holds."""
+
+    version: Literal[1] = 1
+    fleet_uid: str | None
+    generation: int
 LOCAL_RETRY_SECONDS = 60
 
 
@@ -267,6 +279,7 @@ class EdgeAgent:
         self.bytes_down = 0
         self._recent: OrderedDict[str, str] = OrderedDict()  # sha256(text) -> predicted label, local only
         self._seq_path = state / SEQ_FILE
+        self.followed = self._read_followed()
         self.seq = self._read_seq()
         self._next_poll = 0.0
         self._next_report = 0.0
@@ -289,6 +302,26 @@ class EdgeAgent:
         if damaged:
             self.notes["seq"] = f"{SEQ_FILE} was unreadable: report seq continues after the newest one on disk"
         return max(values + [self._seq_from_spool()])
+
+    def _read_followed(self) -> Followed | None:
+        try:
+            return Followed.model_validate_json((Path(self.config.state_dir) / FOLLOWED_FILE).read_bytes())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as err:  # damaged: the in-memory floor still holds from the first poll
+            self.notes["followed"] = f"{FOLLOWED_FILE} unreadable ({err}); replays are refused from the next poll"
+            return None
+
+    def _remember_followed(self, desired: DesiredState) -> None:
+        followed = Followed(fleet_uid=desired.fleet_uid, generation=desired.generation)
+        if followed == self.followed:
+            return
+        self.followed = followed
+        try:
+            write_durably(Path(self.config.state_dir) / FOLLOWED_FILE, followed.model_dump_json().encode())
+            self.notes.pop("followed", None)
+        except OSError as err:  # still refused while this process lives
+            self.notes["followed"] = f"could not remember generation {desired.generation} on local disk: {err}"
 
     def _seq_from_spool(self) -> int:
         """The highest seq of the reports on local disk (spooled or dead-lettered): never go back."""
@@ -478,12 +511,14 @@ class EdgeAgent:
                                         f"{desired.namespace}/{desired.fleet}")[:400]
             self.desired_etag = etag
             return False
-        if self.desired is not None and desired.generation < self.desired.generation:
+        floor = self.followed
+        if floor is not None and floor.fleet_uid == desired.fleet_uid and desired.generation < floor.generation:
             self.documents_refused += 1  # an older signed document put back: never go back
             self.problems["desired"] = (f"desired state {key} refused: generation {desired.generation} is older "
-                                        f"than the one followed ({self.desired.generation})")
+                                        f"than the one followed ({floor.generation})")
             self.desired_etag = etag
             return False
+        self._remember_followed(desired)
         self.problems.pop("desired", None)
         self.notes.pop("desired", None)
         self.desired, self.desired_etag = desired, etag

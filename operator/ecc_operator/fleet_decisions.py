@@ -789,7 +789,7 @@ def decide(p: Plan, obs: Observed, workload: AgentWorkload) -> Decision:
     store_readable = not obs.store_problem or obs.store_reason not in ("StoreUnavailable", "StoreSecretMissing")
     if target_tiers and store_readable:
         desired = DesiredState(
-            namespace=ref.namespace, fleet=ref.name, teacher=teacher.name, generation=1,
+            namespace=ref.namespace, fleet=ref.name, fleet_uid=ref.uid, teacher=teacher.name, generation=1,
             target_revision=wave.target, target=target_tiers, previous_revision=wave.previous,
             previous=previous_tiers, wave=wave.wave, canary_nodes=list(wave.canaries),
             node_tiers=dict(sorted(served_tiers.items())), teacher_url=teacher.serving_url,

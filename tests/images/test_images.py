@@ -22,6 +22,7 @@ import pytest
 
 from ecc_devcluster import images
 
+import releasekit
 from agentkit import FLEET, LABELS, NS, publish_tiny_fleet
 from runckit import Container, check_tools, mounted, remove_stale_containers, user_of
 
@@ -164,7 +165,10 @@ def test_edge_agent_serves_a_published_model_from_its_image(built, roots, workdi
     box = _box(
         built, roots, "ecc-edge-agent",
         args=["ecc", "edge-agent", "--fleet", FLEET, "--namespace", NS, "--node", NODE, "--state-dir", "/tmp/state",
-              "--store", "/store", "--host", "127.0.0.1", "--port", str(port), "--api-tokens", "/etc/ecc/agent-api"],
+              "--store", "/store", "--host", "127.0.0.1", "--port", str(port), "--api-tokens", "/etc/ecc/agent-api",
+              # the desired state is signed (releasekit); its manifest pins the tokenizer the host packaged,
+              # which the image must carry byte for byte
+              "--release-keys", releasekit.KEYS_TEXT],
         binds={str(store): "/store", str(tokens): "/etc/ecc/agent-api"},
         workdir=workdir,
     )

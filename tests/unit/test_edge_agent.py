@@ -299,6 +299,24 @@ def test_unsigned_forged_replayed_or_foreign_desired_states_are_refused(env):
     rep = _stored_report(store)
     assert agent.holder.current.revision == 2 and rep.documents_refused == 6
     assert f"signed for fleet {NS}/other" in rep.message
+    # 8. after a restart too: the generation followed is kept on local disk
+    agent.close()
+    again = EdgeAgent(AgentConfig(node=NODE, fleet=FLEET, namespace=NS, release_keys=releasekit.KEYS,
+                                  state_dir=env["state"]), store, clock=clock)
+    try:
+        assert again.restore() and again.holder.current.revision == 2
+        _set_desired(store, _desired(published, revision=1, generation=6))
+        clock.advance()
+        again.tick()
+        rep = _stored_report(store)
+        assert again.holder.current.revision == 2 and "older than the one followed (8)" in rep.message
+        # 9. but a fleet deleted and created again under its name starts its generations anew
+        _set_desired(store, _desired(published, revision=1, generation=1).model_copy(update={"fleet_uid": "new"}))
+        clock.advance()
+        again.tick()
+        assert again.holder.current.revision == 1 and _stored_report(store).state == "Ready"
+    finally:
+        again.close()
 
 
 def test_a_drift_reference_that_is_not_the_pinned_one_gives_no_drift_score(env):
