@@ -3,12 +3,20 @@
 Usage:
     python benchmarks/learning.py [--quick] [--corpus PATH --text-col C --label-col C
                                    [--domain-col C] [--base-domain base]] --out DIR
+    python benchmarks/learning.py [--quick] --train PATH --test PATH [--text-col text --label-col label]
+                                  [--val-fraction 0.1] [--max-train-per-label N] --out DIR
 
 Default corpus: the Bitext file packaged with ecc_workloads (``ecc_workloads.datasets``) with the
 Bitext preset (``corpus.BITEXT_SPEC``: domains from its tags). Any CSV/TSV/JSONL intent corpus works:
 name its columns; without a domain column the drift scenario gets only injected-noise sites.
 Labels that appear only in an evaluation split are *out of scope*: they are counted and
 reported apart, never scored in accuracy.
+
+A corpus with an official split (``--train``/``--test``, e.g. ``benchmarks/corpora/hwu64``):
+validation is carved from the training file only (``--val-fraction`` per label, seeded); the
+test file is cleaned without de-duplication (scored whole) and is never used to train or to
+choose anything. Scenarios with their own splits (drift, robustness) and the PII scenario see
+the training file only.
 
 Scenarios (each writes ``DIR/<scenario>.json`` and prints a table; ``DIR/summary.json`` is
 one flat object with the headline figures and the acceptance checks):
@@ -19,7 +27,9 @@ one flat object with the headline figures and the acceptance checks):
   pruned + int8) and CPU latency p50/p95 at batch 1 on one thread. The shipped form of a
   student is its pruned + int8 bundle, loaded (hash-verified) and run with int8 dynamic
   quantisation. The recommended student is chosen on the *validation* split: the fastest
-  (profile, form) whose accuracy is within ``--ship-tolerance`` of the teacher's.
+  (profile, form) whose accuracy is within ``--ship-tolerance`` of the teacher's. Beside them,
+  a *frozen-encoder baseline*: the pretrained encoder's mean-pooled, L2-normalised sentence
+  embeddings + scikit-learn logistic regression, C chosen on validation (``BASELINE_C_GRID``).
 - ``data_efficiency``: k labelled rows per intent (k = 5, 20): a student trained on them
   alone vs a student distilled over the unlabelled rest (a hash-ordered sample of at most
   ``unlabelled_cap`` rows) from a teacher that saw the same k labels, never more.
@@ -152,6 +162,36 @@ def load_corpus(source: str, spec: CorpusSpec) -> Corpus:
     return Corpus(result.examples, source, spec, has_domains, result.report.model_dump())
 
 
+def keep_duplicates(spec: CorpusSpec) -> CorpusSpec:
+    """``spec`` without de-duplication: an official test split is scored whole (normalised and
+    PII-scrubbed like train, empty/too-short rows still dropped and counted)."""
+    cleaning = spec.cleaning.model_copy(update={"drop_exact_duplicates": False, "drop_near_duplicates": False})
+    return spec.model_copy(update={"cleaning": cleaning})
+
+
+def carve_validation(train: list[Example], seed: int, fraction: float) -> dict[str, list[Example]]:
+    """{"train", "val"}: ``fraction`` of the training rows per label become validation
+    (``splits.split``, seeded, by label); nothing else is looked at."""
+    parts = split(train, SplitConfig(train=1.0 - fraction, val=fraction, test=0.0, seed=seed, stratify="label"))
+    return {"train": parts["train"], "val": parts["val"]}
+
+
+def load_official_split(train_source: str, test_source: str, spec: CorpusSpec, seed: int,
+                        val_fraction: float) -> tuple[Corpus, dict[str, list[Example]], dict]:
+    """(the training corpus, {"train", "val", "test"}, report) for a corpus with an official
+    train/test split: validation is carved from train only; test is only read and scored.
+    Scenarios that make their own splits (drift, robustness) see the training corpus only."""
+    train = load_corpus(train_source, spec)
+    test = load_corpus(test_source, keep_duplicates(spec))
+    parts = {**carve_validation(train.examples, seed, val_fraction), "test": test.examples}
+    train_texts = {ex.text for ex in train.examples}
+    report = {"source": "official train/test split; validation carved from train",
+              "train_file": train_source, "test_file": test_source, "val_fraction": val_fraction,
+              "clean": {"train": train.clean_report, "test": test.clean_report},
+              "test_texts_also_in_train": sum(1 for ex in test.examples if ex.text in train_texts)}
+    return train, parts, report
+
+
 def cap_per_label(rows: list[Example], cap: int | None) -> list[Example]:
     """At most ``cap`` rows per label (rows are sorted by id, i.e. a hash: no bias)."""
     if cap is None:
@@ -277,6 +317,86 @@ def measure_latency(ctx: Context, models: dict[str, tuple[object, str]], texts: 
                    "reps": len(reps), "queries": len(batches)} for name, reps in per_rep.items()}
 
 
+# ---------------------------------------------------------------------- frozen-encoder baseline
+BASELINE_C_GRID = (0.1, 1.0, 10.0, 100.0, 1000.0)
+"""Inverse regularisation strengths tried; the one with the best validation accuracy wins
+(ties: the smaller C)."""
+
+
+def sentence_embeddings(encoder, tokenizer, texts: Sequence[str], batch_size: int = 128, max_length: int = 64):
+    """Frozen sentence embeddings: every block of ``encoder``, mean pooling over non-padding
+    tokens, L2-normalised (sentence-transformers' all-MiniLM-L6-v2 pipeline). numpy (n, hidden)."""
+    import numpy as np
+    import torch
+
+    from ecc_workloads import distill
+
+    encoded = distill.encode_texts(tokenizer, list(texts), max_length)
+    pad = tokenizer.pad_token_id or 0
+    encoder.eval()
+    chunks = []
+    with torch.inference_mode():
+        for start in range(0, len(encoded), batch_size):
+            ids, mask = distill.pad_batch(encoded[start:start + batch_size], pad)
+            chunks.append(encoder.encode(ids, mask, normalize=True).numpy())
+    return np.concatenate(chunks) if chunks else np.zeros((0, encoder.hidden_size), dtype=np.float32)
+
+
+def fit_logreg(x, y, c: float):
+    """scikit-learn's multinomial logistic regression (lbfgs) at inverse regularisation ``c``."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+
+    with warnings.catch_warnings():  # n_iter_ is reported; a large C may stop at max_iter
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return LogisticRegression(C=c, max_iter=2000).fit(x, y)
+
+
+def choose_c(x_train, y_train, x_val, y_val, grid: Sequence[float] = BASELINE_C_GRID) -> tuple[float, dict[float, float]]:
+    """(C with the best validation accuracy, C -> validation accuracy). Only train and
+    validation data are seen; ties go to the smaller C."""
+    if len(y_val) == 0:
+        raise ValueError("choose_c: the validation split is empty")
+    scores = {float(c): float(fit_logreg(x_train, y_train, c).score(x_val, y_val)) for c in grid}
+    best = max(scores, key=lambda c: (scores[c], -c))
+    return best, scores
+
+
+def label_metrics(labels: Sequence[str], y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, float]:
+    """accuracy / macro-F1 / n with the same definition the models' evaluation uses."""
+    from ecc_workloads import distill
+
+    index = {label: i for i, label in enumerate(labels)}
+    m = distill.classification_metrics([index[y] for y in y_true], [index[y] for y in y_pred])
+    return {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"], "n": int(m["n"])}
+
+
+def run_frozen_baseline(ctx: Context, labels: list[str], train: Sequence[Example], val: Sequence[Example],
+                        test: Sequence[Example], grid: Sequence[float] = BASELINE_C_GRID) -> dict:
+    """The pretrained encoder, frozen, as a feature extractor + logistic regression: C chosen on
+    validation, fitted on train, test only scored. ``val``/``test`` must be in scope."""
+    import numpy as np
+
+    t0 = time.perf_counter()
+    encoder = ctx.make_model(labels)
+    data = {name: texts_labels(rows) for name, rows in (("train", train), ("val", val), ("test", test))}
+    x = {name: sentence_embeddings(encoder, ctx.tokenizer, texts) for name, (texts, _) in data.items()}
+    y = {name: np.asarray(ys) for name, (_, ys) in data.items()}
+    embed_s = time.perf_counter() - t0
+    c, val_by_c = choose_c(x["train"], y["train"], x["val"], y["val"], grid)
+    model = fit_logreg(x["train"], y["train"], c)
+    out = {"encoder": getattr(encoder, "base_model", "?"), "features": "mean-pooled, L2-normalised, frozen (all blocks)",
+           "classifier": "sklearn LogisticRegression (lbfgs, multinomial), fitted on train", "c_grid": list(map(float, grid)),
+           "val_by_c": {str(k): v for k, v in val_by_c.items()}, "chosen_c": c, "n_iter": int(np.max(model.n_iter_)),
+           "val": label_metrics(labels, y["val"], model.predict(x["val"])),
+           "test": label_metrics(labels, y["test"], model.predict(x["test"])),
+           "embed_s": round(embed_s, 1), "seconds": round(time.perf_counter() - t0, 1)}
+    ctx.log(f"  frozen baseline: C={c}, val {out['val']['accuracy']:.4f}, test {out['test']['accuracy']:.4f} ({out['seconds']:.0f} s)")
+    return out
+
+
 # ---------------------------------------------------------------------- scenario: distillation
 BUNDLE_VARIANTS = {"fp32": {}, "int8": {"int8": True}, "pruned": {"vocab": True}, "pruned+int8": {"int8": True, "vocab": True}}
 
@@ -302,6 +422,7 @@ def run_distillation(ctx: Context, train: list[Example], val: list[Example], tes
     val, val_oos = in_scope(val, labels)
     test, test_oos = in_scope(test, labels)
     t0 = time.perf_counter()
+    baseline = run_frozen_baseline(ctx, labels, train, val, test)
     cloud, train_log = train_cloud(ctx, labels, train)
     frozen = copy.deepcopy(cloud).eval()
     sep_name, sep_blocks = ctx.separate
@@ -368,6 +489,7 @@ def run_distillation(ctx: Context, train: list[Example], val: list[Example], tes
         "train": train_log,
         "vocabulary_kept": len(vocabulary),
         "profiles": rows,
+        "baseline": baseline,
         "candidates": candidates,
         "recommended": best,
         "recommendation_rule": (f"fastest shared (profile, form) with val accuracy >= teacher val accuracy - "
@@ -692,6 +814,7 @@ def summarize(dist: dict | None, eff: dict | None, drift: dict | None, rob: dict
             student_bytes_ratio=teacher["bytes"]["fp32"] / min(shipped_sizes.values()),
             best_student_bytes_ratio=teacher["bytes"]["fp32"] / best["bundle_bytes"],
         )
+        out.update(baseline_summary(dist))
     if eff:
         for k, r in eff["k"].items():
             out[f"k{k}_student_alone_acc"] = r["student_alone"]["accuracy"]
@@ -721,6 +844,20 @@ def summarize(dist: dict | None, eff: dict | None, drift: dict | None, rob: dict
                    poisoned_median_acc=r["median"]["site_test"], poison=rob["primary_poison"],
                    unpoisoned_fedavg_acc=rob["results"]["none"]["fedavg"]["site_test"])
     out.update({f"check_{k}": v for k, v in acceptance(out).items()})
+    return out
+
+
+def baseline_summary(dist: dict) -> dict:
+    """Pure: the frozen baseline beside the teacher, and each shared student's shipped gap to
+    the teacher (fractions, not points; informational, not acceptance checks)."""
+    teacher = dist["profiles"]["teacher"]["test"]["accuracy"]
+    out: dict = {}
+    if dist.get("baseline"):
+        out.update(baseline_acc=dist["baseline"]["test"]["accuracy"], baseline_c=dist["baseline"]["chosen_c"],
+                   teacher_minus_baseline=teacher - dist["baseline"]["test"]["accuracy"])
+    for prof, r in dist["profiles"].items():
+        if r["kind"] == "shared" and r.get("shipped"):
+            out[f"{prof}_shipped_gap_to_teacher"] = teacher - r["shipped"]["test"]["accuracy"]
     return out
 
 
@@ -770,6 +907,10 @@ def print_tables(results: dict, summary: dict) -> None:
                       f"{r['params'] / 1e6:.2f}", *(_mb(r["bytes"][v]) for v in BUNDLE_VARIANTS),
                       _pct(sh["test"]["accuracy"]) if sh else "–", f"{r['latency_fp32']['p50_ms']:.2f}", f"{r['latency_fp32']['p95_ms']:.2f}",
                       f"{sh['latency']['p50_ms']:.2f}" if sh else "–", f"{tp50 / sh['latency']['p50_ms']:.1f}x" if sh else "–")
+        b = d.get("baseline")
+        if b:
+            t.add_row(f"frozen baseline (LR, C={b['chosen_c']:g})", "0-5 frozen", _pct(b["test"]["accuracy"]), _pct(b["test"]["macro_f1"]),
+                      *["–"] * 10)
         con.print(t)
         con.print(f"recommended: {d['recommended']['profile']}+{d['recommended']['form']}  ({d['recommendation_rule']})")
     e = results.get("data_efficiency")
@@ -847,9 +988,20 @@ def markdown_report(out_dir: str) -> str:
                 + f" | {' / '.join(_pct(by[v]) for v in BUNDLE_VARIANTS) if by else '–'} | {_pct(sh['test']['accuracy']) if sh else '–'} "
                 f"| {r['latency_fp32']['p50_ms']:.2f} / {r['latency_fp32']['p95_ms']:.2f} "
                 f"| {sh_lat} | {sh_speed} |")
+        b = dist.get("baseline")
+        if b:
+            add(f"| frozen baseline (mean-pooled MiniLM + logistic regression, C={b['chosen_c']:g}) | 0–5, frozen "
+                f"| {_pct(b['test']['accuracy'])} | {_pct(b['test']['macro_f1'])} |" + " – |" * 10)
         rec = dist["recommended"]
         add(f"\nRecommended: **{rec['profile']}+{rec['form']}** — {dist['recommendation_rule']}. "
             f"Vocabulary kept by pruning: {dist['vocabulary_kept']} token ids. Training: {dist['train']}.\n")
+        if sp.get("origin"):
+            add(f"Split: {sp['origin']['source']}.\n")
+        if b:
+            by_c = ", ".join(f"C={float(c):g}: {_pct(v)} %" for c, v in b["val_by_c"].items())
+            add(f"Frozen baseline: validation accuracy {by_c} → C = {b['chosen_c']:g} (val {_pct(b['val']['accuracy'])} %); "
+                f"test {_pct(b['test']['accuracy'])} %, teacher − baseline = {100 * (dist['profiles']['teacher']['test']['accuracy'] - b['test']['accuracy']):.2f} points "
+                f"({b['seconds']:.0f} s).\n")
     if eff:
         add(f"### Data efficiency ({eff['profile']}, blocks {eff['blocks']}; test {eff['test_rows']} rows, seed {eff['seed']})\n")
         add("| k per intent | labelled rows | unlabelled rows | student on k alone % | teacher on the same k % | student distilled over unlabelled % |")
@@ -906,8 +1058,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="small budget (≤ 5 minutes on 2 cores)")
     p.add_argument("--corpus", default=None, help=f"CSV/TSV/JSONL path or s3:// URI (default: {DEFAULT_CORPUS} with the Bitext preset)")
-    p.add_argument("--text-col")
-    p.add_argument("--label-col")
+    p.add_argument("--train", help="training file of a corpus with an official split (with --test; instead of --corpus)")
+    p.add_argument("--test", help="official test file: only scored, never used to train or choose")
+    p.add_argument("--val-fraction", type=float, default=0.1, help="with --train/--test: share of train carved out as validation")
+    p.add_argument("--max-train-per-label", type=int, default=None,
+                   help="cap on training rows per label (a smaller budget; default: the mode's setting)")
+    p.add_argument("--text-col", help="text column (--corpus: required; --train/--test: default 'text')")
+    p.add_argument("--label-col", help="label column (--corpus: required; --train/--test: default 'label')")
     p.add_argument("--domain-col")
     p.add_argument("--base-domain", default="base", help="the domain the cloud model is trained on in the drift scenario")
     p.add_argument("--scenarios", default="distillation,data_efficiency,drift,robustness,pii")
@@ -922,7 +1079,14 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def corpus_spec(args) -> tuple[str, CorpusSpec, bool]:
-    """(source, spec, is_bitext_preset)."""
+    """(source, spec, is_bitext_preset); with --train/--test the source is the training file."""
+    if args.train or args.test:
+        if args.corpus or not (args.train and args.test):
+            raise SystemExit("--train and --test go together, without --corpus")
+        if not 0.0 < args.val_fraction < 1.0:
+            raise SystemExit("--val-fraction must be between 0 and 1")
+        spec = CorpusSpec(text_col=args.text_col or "text", label_col=args.label_col or "label", domain_col=args.domain_col)
+        return args.train, spec, False
     if args.corpus is None:
         if args.text_col or args.label_col or args.domain_col:
             raise SystemExit("--text-col/--label-col/--domain-col need --corpus (the default corpus uses the Bitext preset)")
@@ -958,17 +1122,25 @@ def main(argv=None) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     source, spec, bitext = corpus_spec(args)
+    if args.max_train_per_label is not None:
+        settings = settings.model_copy(update={"max_train_per_label": args.max_train_per_label})
 
     def log(msg: str) -> None:
         print(f"[{time.perf_counter() - started:7.1f} s] {msg}", flush=True)
 
-    corpus = load_corpus(source, spec)
-    log(f"corpus {source}: {len(corpus.examples)} rows after cleaning; removed {corpus.clean_report['removed']}")
+    if args.train:
+        corpus, parts, split_report = load_official_split(args.train, args.test, spec, settings.seed, args.val_fraction)
+        log(f"official split: train {len(parts['train'])}, val {len(parts['val'])} (from train), test {len(parts['test'])} "
+            f"({args.test}); removed train {split_report['clean']['train']['removed']}, test {split_report['clean']['test']['removed']}")
+    else:
+        corpus = load_corpus(source, spec)
+        log(f"corpus {source}: {len(corpus.examples)} rows after cleaning; removed {corpus.clean_report['removed']}")
+        stratify = "label+domain" if corpus.has_domains else "label"
+        parts = split(corpus.examples, SplitConfig(seed=settings.seed, stratify=stratify))
+        split_report = {"source": f"one corpus, split 80/10/10 by {stratify}", "file": source}
     tok = modular.load_tokenizer()
     ctx = Context(tokenizer=tok, make_model=lambda labels: modular.load_minilm(labels, seed=settings.seed),
                   settings=settings, workdir=out, threads=args.threads, log=log)
-    stratify = "label+domain" if corpus.has_domains else "label"
-    parts = split(corpus.examples, SplitConfig(seed=settings.seed, stratify=stratify))
     train = cap_per_label(parts["train"], settings.max_train_per_label)
     results: dict[str, dict] = {}
 
@@ -980,7 +1152,9 @@ def main(argv=None) -> None:
     profile = "s024"
     if "distillation" in scenarios:
         log("scenario distillation")
-        save("distillation", run_distillation(ctx, train, parts["val"], parts["test"]))
+        dist = run_distillation(ctx, train, parts["val"], parts["test"])
+        dist["split"]["origin"] = split_report
+        save("distillation", dist)
         profile = results["distillation"]["recommended"]["profile"]
     if "data_efficiency" in scenarios:
         log(f"scenario data_efficiency ({profile})")
@@ -998,7 +1172,8 @@ def main(argv=None) -> None:
         save("pii", run_pii(source, spec.text_col, bitext, settings.pii_rows))
     summary = summarize(results.get("distillation"), results.get("data_efficiency"), results.get("drift"),
                         results.get("robustness"), results.get("pii"))
-    summary.update(mode=settings.mode, seed=settings.seed, corpus=source, wall_s=round(time.perf_counter() - started, 1),
+    summary.update(mode=settings.mode, seed=settings.seed, corpus=source, test_file=args.test,
+                   max_train_per_label=settings.max_train_per_label, wall_s=round(time.perf_counter() - started, 1),
                    command="python benchmarks/learning.py " + " ".join(sys.argv[1:]), machine=f"{os.cpu_count()} cores, {platform.machine()}",
                    torch_threads_training=args.threads, torch=torch.__version__)
     (out / "summary.json").write_text(json.dumps(summary, indent=2))

@@ -73,6 +73,8 @@ def test_scenarios_and_summary(bench, corpus, ctx, tmp_path):
     assert s024["bytes"]["pruned"] < s024["bytes"]["fp32"]
     assert s024["shipped"]["latency"]["queries"] == 4
     assert dist["recommended"]["profile"] in ctx.profiles
+    assert dist["baseline"]["chosen_c"] in bench.BASELINE_C_GRID and set(dist["baseline"]["val_by_c"]) == {str(c) for c in bench.BASELINE_C_GRID}
+    assert dist["baseline"]["test"]["n"] == dist["split"]["test"] and 0.0 <= dist["baseline"]["test"]["accuracy"] <= 1.0
 
     eff = bench.run_data_efficiency(ctx, parts["train"], parts["test"], ("s024", [0, 2, 4]))
     assert eff["k"]["5"]["labelled_rows"] == 5 * len(INTENTS) and eff["k"]["5"]["unlabelled_rows"] == 40
@@ -113,6 +115,8 @@ def test_scenarios_and_summary(bench, corpus, ctx, tmp_path):
     for heading in ("### Distillation", "### Data efficiency", "### Drift", "### Robustness", "### PII", "### Summary"):
         assert heading in md
     assert f"**{drift['hardest_site']}** (hardest)" in md
+    assert "| frozen baseline (mean-pooled MiniLM + logistic regression" in md and "Frozen baseline: validation accuracy" in md
+    assert summary["baseline_acc"] == dist["baseline"]["test"]["accuracy"]
 
 
 def test_voice_noise_is_deterministic_and_at_the_documented_rate(bench):

@@ -3,10 +3,8 @@ four intents and five nodes (≈ 20 s). It checks the JSON and table structure a
 server's clipping bounds the ×50 upload in the aggregation's input; the real figures come from
 running the benchmark on the pretrained model."""
 
-import importlib.util
 import json
 import statistics
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,23 +14,16 @@ from ecc_workloads import modular
 from ecc_workloads.corpus import BITEXT_SPEC, clean, read_records
 
 from _learning_rows import BITEXT_CSV
+from scriptkit import load_script
 
 torch.set_num_threads(1)
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 INTENTS = {"cancel_order", "track_order", "get_refund", "recover_password"}
 
 
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # dataclasses resolve annotations through sys.modules
-    spec.loader.exec_module(mod)
-    return mod
-
-
 @pytest.fixture(scope="module")
 def bench():
-    return _load("poisoning")
+    return load_script("poisoning", BENCHMARKS / "poisoning.py")
 
 
 @pytest.fixture(scope="module")
