@@ -30,6 +30,8 @@ import json
 import os
 import random
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -552,15 +554,9 @@ def _value_v2(f, kind: str, rng: random.Random) -> str | None:
     raise ValueError(kind)
 
 
-def _card_details_v2(f, rng: random.Random) -> tuple[str, list[tuple[str, int, int]]]:
-    number = _card_v2(f, rng)
-    masked = rng.random() < 0.4
-    shown = rng.choice(["XXXX XXXX XXXX ", "**** ", "ending in ", "xxxx-xxxx-xxxx-"]) + number.replace(" ", "").replace("-", "")[-4:] if masked else number
-    expiry = _expiry_v2(f, rng)
-    cvv = f.credit_card_security_code()
-    shape = rng.choice(["card {n} expires {e}, the code on the back is {c}", "{n} good thru {e} csc {c}",
-                        "number {n}, exp date {e}, security number {c}", "{n} {e} {c}",
-                        "card {n} valid until {e} (CVV {c})", "{n}; expiration {e}; CID {c}"])
+def _fill_card_shape(shape: str, shown: str, expiry: str, cvv: str, masked: bool) -> tuple[str, list[tuple[str, int, int]]]:
+    """``shape`` with {n} (the card as shown), {e} and {c} filled in, and the entities' offsets;
+    a masked card is not an entity (only its last four digits show)."""
     out, ents = "", []
     i = 0
     while i < len(shape):
@@ -578,6 +574,18 @@ def _card_details_v2(f, rng: random.Random) -> tuple[str, list[tuple[str, int, i
     return out, ents
 
 
+def _card_details_v2(f, rng: random.Random) -> tuple[str, list[tuple[str, int, int]]]:
+    number = _card_v2(f, rng)
+    masked = rng.random() < 0.4
+    shown = rng.choice(["XXXX XXXX XXXX ", "**** ", "ending in ", "xxxx-xxxx-xxxx-"]) + number.replace(" ", "").replace("-", "")[-4:] if masked else number
+    expiry = _expiry_v2(f, rng)
+    cvv = f.credit_card_security_code()
+    shape = rng.choice(["card {n} expires {e}, the code on the back is {c}", "{n} good thru {e} csc {c}",
+                        "number {n}, exp date {e}, security number {c}", "{n} {e} {c}",
+                        "card {n} valid until {e} (CVV {c})", "{n}; expiration {e}; CID {c}"])
+    return _fill_card_shape(shape, shown, expiry, cvv, masked)
+
+
 V2_NEGATIVES = [
     ("the total was {v}", lambda f, r: f"£{r.randint(1, 999)}.{r.randint(0, 99):02d}"),
     ("{v} kr", lambda f, r: str(r.randint(10, 9000))),
@@ -592,14 +600,44 @@ V2_NEGATIVES = [
 ]
 
 
-def build_injected_v2(n_per_type: int, seed: int, hosts: list[str]) -> list[dict]:
+@dataclass(frozen=True)
+class HeldOutRecipe:
+    """How one held-out injected set is assembled (each set's generators and templates are its own)."""
+
+    name: str
+    locales: list[str]
+    seed_step: int
+    value: Callable
+    card_details: Callable
+    templates: dict[str, list[str]]
+    negatives: list[tuple[str, Callable]]
+    negative_join: str
+    place: Callable[[float, str, str], tuple[str, int]]
+    """(a uniform draw, host sentence, fragment) -> (text, offset of the fragment in it)"""
+
+
+def _place_v2(r: float, host: str, fragment: str) -> tuple[str, int]:
+    return (f"{host}. {fragment}", len(host) + 2) if r < 0.5 else (f"{fragment}. {host}", 0)
+
+
+def _place_v3(r: float, host: str, fragment: str) -> tuple[str, int]:
+    if r < 0.45:
+        return f"{host}. {fragment}", len(host) + 2
+    if r < 0.9:
+        return f"{fragment}. {host}", 0
+    return f"{host} - {fragment}", len(host) + 3
+
+
+def build_injected(recipe: HeldOutRecipe, n_per_type: int, seed: int, hosts: list[str]) -> list[dict]:
+    """``n_per_type`` rows per type: a value in one of the recipe's templates (or card details),
+    beside a host sentence that sometimes carries a look-alike that is not personal data."""
     from faker import Faker
 
     rng = random.Random(seed)
     fakers = {}
-    for i, loc in enumerate(V2_LOCALES):
+    for i, loc in enumerate(recipe.locales):
         fk = Faker(loc)
-        fk.seed_instance(seed * 53 + i)
+        fk.seed_instance(seed * recipe.seed_step + i)
         fakers[loc] = fk
     rows = []
     kinds = [k for k in TYPES if k not in ("CARD_EXPIRY", "CARD_CVV")]
@@ -607,34 +645,36 @@ def build_injected_v2(n_per_type: int, seed: int, hosts: list[str]) -> list[dict
         made = tries = 0
         while made < n_per_type and tries < n_per_type * 20:
             tries += 1
-            loc = rng.choice(V2_LOCALES)
+            loc = rng.choice(recipe.locales)
             fk = fakers[loc]
             if kind == "CARD" and rng.random() < 0.45:
-                fragment, ents = _card_details_v2(fk, rng)
-                template = "card+details v2"
+                fragment, ents = recipe.card_details(fk, rng)
+                template = f"card+details {recipe.name}"
             else:
-                value = _value_v2(fk, kind, rng)
+                value = recipe.value(fk, kind, rng)
                 if value is None:
                     continue
-                template = rng.choice(V2_TEMPLATES[kind])
+                template = rng.choice(recipe.templates[kind])
                 head, tail = template.split("{v}")
                 fragment = head + value + tail
                 ents = [(kind, len(head), len(head) + len(value))]
             host = rng.choice(hosts).rstrip(".?! ")
             if rng.random() < 0.5:
-                neg_t, neg_v = rng.choice(V2_NEGATIVES)
-                host = f"{host} {neg_t.replace('{v}', neg_v(fk, rng))}"
-            if rng.random() < 0.5:
-                text, shift = f"{host}. {fragment}", len(host) + 2
-            else:
-                text, shift = f"{fragment}. {host}", 0
+                neg_t, neg_v = rng.choice(recipe.negatives)
+                host = f"{host}{recipe.negative_join}{neg_t.replace('{v}', neg_v(fk, rng))}"
+            text, shift = recipe.place(rng.random(), host, fragment)
             rows.append({
                 "text": text,
                 "entities": [{"type": k, "start": s + shift, "end": e + shift} for k, s, e in ents],
-                "locale": loc, "template": template, "set": "heldout_v2",
+                "locale": loc, "template": template, "set": f"heldout_{recipe.name}",
             })
             made += 1
     return rows
+
+
+def build_injected_v2(n_per_type: int, seed: int, hosts: list[str]) -> list[dict]:
+    return build_injected(HeldOutRecipe("v2", V2_LOCALES, 53, _value_v2, _card_details_v2, V2_TEMPLATES,
+                                        V2_NEGATIVES, " ", _place_v2), n_per_type, seed, hosts)
 
 
 V2_BRANDS = ["Ted Baker", "Tommy Hilfiger", "Marks & Spencer", "John Lewis", "Calvin Klein", "Hugo Boss",
@@ -912,21 +952,7 @@ def _card_details_v3(f, rng: random.Random) -> tuple[str, list[tuple[str, int, i
     shape = rng.choice(["{n} exp {e} cvv {c}", "card: {n}, expiry: {e}, CVC: {c}",
                         "{n} (valid till {e}), verification code {c}", "{n} | {e} | {c}",
                         "number {n}, it expires {e} and the CVV is {c}", "{n}, exp. date {e}, sec code {c}"])
-    out, ents = "", []
-    i = 0
-    while i < len(shape):
-        if shape[i] == "{" and shape[i + 1] in "nec" and shape[i + 2] == "}":
-            key = shape[i + 1]
-            value = {"n": shown, "e": expiry, "c": cvv}[key]
-            kind = {"n": "CARD", "e": "CARD_EXPIRY", "c": "CARD_CVV"}[key]
-            if not (key == "n" and masked):
-                ents.append((kind, len(out), len(out) + len(value)))
-            out += value
-            i += 3
-        else:
-            out += shape[i]
-            i += 1
-    return out, ents
+    return _fill_card_shape(shape, shown, expiry, cvv, masked)
 
 
 V3_NEGATIVES = [
@@ -944,51 +970,8 @@ V3_NEGATIVES = [
 
 
 def build_injected_v3(n_per_type: int, seed: int, hosts: list[str]) -> list[dict]:
-    from faker import Faker
-
-    rng = random.Random(seed)
-    fakers = {}
-    for i, loc in enumerate(V3_LOCALES):
-        fk = Faker(loc)
-        fk.seed_instance(seed * 71 + i)
-        fakers[loc] = fk
-    rows = []
-    kinds = [k for k in TYPES if k not in ("CARD_EXPIRY", "CARD_CVV")]
-    for kind in kinds:
-        made = tries = 0
-        while made < n_per_type and tries < n_per_type * 20:
-            tries += 1
-            loc = rng.choice(V3_LOCALES)
-            fk = fakers[loc]
-            if kind == "CARD" and rng.random() < 0.45:
-                fragment, ents = _card_details_v3(fk, rng)
-                template = "card+details v3"
-            else:
-                value = _value_v3(fk, kind, rng)
-                if value is None:
-                    continue
-                template = rng.choice(V3_TEMPLATES[kind])
-                head, tail = template.split("{v}")
-                fragment = head + value + tail
-                ents = [(kind, len(head), len(head) + len(value))]
-            host = rng.choice(hosts).rstrip(".?! ")
-            if rng.random() < 0.5:
-                neg_t, neg_v = rng.choice(V3_NEGATIVES)
-                host = f"{host}, {neg_t.replace('{v}', neg_v(fk, rng))}"
-            r = rng.random()
-            if r < 0.45:
-                text, shift = f"{host}. {fragment}", len(host) + 2
-            elif r < 0.9:
-                text, shift = f"{fragment}. {host}", 0
-            else:
-                text, shift = f"{host} - {fragment}", len(host) + 3
-            rows.append({
-                "text": text,
-                "entities": [{"type": k, "start": s + shift, "end": e + shift} for k, s, e in ents],
-                "locale": loc, "template": template, "set": "heldout_v3",
-            })
-            made += 1
-    return rows
+    return build_injected(HeldOutRecipe("v3", V3_LOCALES, 71, _value_v3, _card_details_v3, V3_TEMPLATES,
+                                        V3_NEGATIVES, ", ", _place_v3), n_per_type, seed, hosts)
 
 
 V3_BRANDS = ["Tim Hortons", "Louis Vuitton", "Christian Dior", "Giorgio Armani", "Marc Jacobs", "Vera Wang",

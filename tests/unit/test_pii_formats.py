@@ -9,6 +9,15 @@ from ecc_workloads import pii, pii_names
 from ecc_workloads.pii_norm import normalise
 
 
+def _assert_replaced(text: str, secrets: list[str], placeholder: str) -> None:
+    result = pii.scrub(text, ner=False)
+    for secret in secrets:
+        assert secret.lower() not in result.text.lower(), result.text
+    assert placeholder in result.text, result.text
+    # offsets and values refer to the ORIGINAL text, invisible characters included
+    assert all(text[s.start:s.end] == s.value for s in result.spans)
+
+
 @pytest.mark.parametrize(
     "text, secrets, placeholder",
     [
@@ -36,12 +45,7 @@ from ecc_workloads.pii_norm import normalise
     ],
 )
 def test_formats_the_old_scrubber_leaked(text, secrets, placeholder):
-    result = pii.scrub(text, ner=False)
-    for secret in secrets:
-        assert secret.lower() not in result.text.lower(), result.text
-    assert placeholder in result.text, result.text
-    # offsets and values refer to the ORIGINAL text, invisible characters included
-    assert all(text[s.start:s.end] == s.value for s in result.spans)
+    _assert_replaced(text, secrets, placeholder)
 
 
 @pytest.mark.parametrize(
@@ -226,11 +230,7 @@ def test_round3_clean_text_is_left_alone(text):
     ],
 )
 def test_round3_formats_are_found(text, secrets, placeholder):
-    result = pii.scrub(text, ner=False)
-    for secret in secrets:
-        assert secret.lower() not in result.text.lower(), result.text
-    assert placeholder in result.text, result.text
-    assert all(text[s.start:s.end] == s.value for s in result.spans)
+    _assert_replaced(text, secrets, placeholder)
 
 
 @pytest.mark.parametrize(
