@@ -27,9 +27,10 @@ one flat object with the headline figures and the acceptance checks):
   pruned + int8) and CPU latency p50/p95 at batch 1 on one thread. The shipped form of a
   student is its pruned + int8 bundle, loaded (hash-verified) and run with int8 dynamic
   quantisation. The recommended student is chosen on the *validation* split: the fastest
-  (profile, form) whose accuracy is within ``--ship-tolerance`` of the teacher's. Beside them,
-  a *frozen-encoder baseline*: the pretrained encoder's mean-pooled, L2-normalised sentence
-  embeddings + scikit-learn logistic regression, C chosen on validation (``BASELINE_C_GRID``).
+  (profile, form) whose accuracy is within ``BenchSettings.ship_tolerance`` (0.02) of the
+  teacher's. Beside them, a *frozen-encoder baseline*: the pretrained encoder's mean-pooled,
+  L2-normalised sentence embeddings + scikit-learn logistic regression, C chosen on validation
+  (``BASELINE_C_GRID``).
 - ``data_efficiency``: k labelled rows per intent (k = 5, 20): a student trained on them
   alone vs a student distilled over the unlabelled rest (a hash-ordered sample of at most
   ``unlabelled_cap`` rows) from a teacher that saw the same k labels, never more.
