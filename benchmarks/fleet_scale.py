@@ -328,6 +328,7 @@ def run_size(info, nodes: int, timeout_s: float, workdir: Path, add_fake_nodes: 
         marks: dict[str, float] = {}
         status: dict = {}
         ds_key = store.uri(StoreLayout.desired_state(ns, FLEET))
+        keys: list = []  # the fleet's release keys, read once its DaemonSet exists
         console.log(f"{ns}: EdgeFleet applied; waiting for {expected} nodes matched and on target")
         while time.monotonic() - t0 < timeout_s:
             obj = custom.get_namespaced_custom_object(GROUP, VERSION, ns, "edgefleets", FLEET)
@@ -339,9 +340,9 @@ def run_size(info, nodes: int, timeout_s: float, workdir: Path, add_fake_nodes: 
                 marks["matched_s"] = now
             if "desired_state_s" not in marks:
                 try:
-                    keys = simagents.release_keys_from_daemonset(info.kubeconfig, ns, FLEET)
-                    doc = release_signing.open_document(store.get_bytes(ds_key), DesiredState,
-                                                        release_signing.parse_trusted_keys(keys))
+                    keys = keys or release_signing.parse_trusted_keys(
+                        simagents.daemonset_release_keys(api, ns, FLEET))
+                    doc = release_signing.open_document(store.get_bytes(ds_key), DesiredState, keys)
                     if len(doc.node_tiers) >= expected:
                         marks["desired_state_s"] = now
                 except (KeyNotFound, LookupError):

@@ -635,7 +635,7 @@ def scan_agent_objects(cl: Cluster, ns: str, fleet: str, texts: list[str]) -> di
         key = uri.split("/", 3)[3]
         data = cl.store.get_bytes(uri)
         if key.endswith("desired-state.json"):  # signed by the key the fleet's agents are given
-            keys = simagents.release_keys_from_daemonset(cl.info.kubeconfig, ns, fleet)
+            keys = simagents.daemonset_release_keys(cl.api, ns, fleet)
             release_signing.open_document(data, c.DesiredState, release_signing.parse_trusted_keys(keys))
             continue
         if "/reports/" in key:

@@ -32,7 +32,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from ecc_workloads.contracts import JobReport, ReleaseSigning, RuntimeEnv, StoreLayout
+from ecc_workloads.contracts import AgentEnv, JobReport, RuntimeEnv, StoreLayout
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False)
 console = Console(stderr=True)
@@ -332,7 +332,7 @@ def merge_back(
     max_weight_multiple: float = typer.Option(10.0, min=1, help="fedavg: a node's sample count weighs at most "
                                               "this multiple of the round's median"),
     max_length: int = typer.Option(64),
-    release_keys: str = typer.Option("", envvar=ReleaseSigning.KEYS_ENV, help="keys the fleet's desired state must "
+    release_keys: str = typer.Option("", envvar=AgentEnv.RELEASE_KEYS, help="keys the fleet's desired state must "
                                      "be signed by (the operator's): without a trusted one no delta is merged"),
     report: Optional[str] = typer.Option(None, help=f"JobReport target; default ${RuntimeEnv.REPORT_URI} or the store's report key"),
 ) -> None:

@@ -494,11 +494,10 @@ class ReleaseSigning:
     """The operator signs every DesiredState (ed25519, DSSE envelope); the desired state pins each
     manifest, the manifest pins modules and tokenizer, all by sha256. The private key lives in the
     Secret SECRET_NAME (key SECRET_KEY) in the operator's namespace, made by the operator on first
-    start unless given; agents get the public keys in AgentEnv.RELEASE_KEYS."""
+    start unless given; agents (and merge-back Jobs) get the public keys in AgentEnv.RELEASE_KEYS."""
 
     SECRET_NAME = "ecc-release-signing"
     SECRET_KEY = "ed25519.pem"
-    KEYS_ENV = AgentEnv.RELEASE_KEYS
     PAYLOAD_TYPES = {"DesiredState": "application/vnd.ecc.dev.desired-state.v2+json"}
     MAX_ENVELOPE_BYTES = 32 * 1024 * 1024
 

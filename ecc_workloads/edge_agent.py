@@ -303,6 +303,15 @@ class EdgeAgent:
             self.notes["seq"] = f"{SEQ_FILE} was unreadable: report seq continues after the newest one on disk"
         return max(values + [self._seq_from_spool()])
 
+    def _refuse_desired(self, key: str, etag: str, why: str) -> bool:
+        """Not followed (the agent keeps serving what it has): Degraded, counted, not read again
+        until the document changes."""
+        self.documents_refused += 1
+        self.problems["desired"] = f"desired state {key} refused: {why}"[:400]
+        self.desired_etag = etag
+        log.warning("%s", self.problems["desired"])
+        return False
+
     def _read_followed(self) -> Followed | None:
         try:
             return Followed.model_validate_json((Path(self.config.state_dir) / FOLLOWED_FILE).read_bytes())
@@ -500,24 +509,15 @@ class EdgeAgent:
             self.notes["desired"] = f"desired state {key} vanished: {err}"
             return False
         except UntrustedDocument as err:  # keeps following (and serving) the last one it trusted
-            self.documents_refused += 1
-            self.problems["desired"] = f"desired state {key} refused: {str(err)[:300]}"
-            self.desired_etag = etag
-            log.warning("%s", self.problems["desired"])
-            return False
+            return self._refuse_desired(key, etag, str(err)[:300])
         if (desired.namespace, desired.fleet) != (self.config.namespace, self.config.fleet):
-            self.documents_refused += 1  # signed, but for another fleet: replayed from elsewhere
-            self.problems["desired"] = (f"desired state {key} refused: it is signed for fleet "
-                                        f"{desired.namespace}/{desired.fleet}")[:400]
-            self.desired_etag = etag
-            return False
+            # signed, but for another fleet: replayed from elsewhere
+            return self._refuse_desired(key, etag, f"it is signed for fleet {desired.namespace}/{desired.fleet}")
         floor = self.followed
         if floor is not None and floor.fleet_uid == desired.fleet_uid and desired.generation < floor.generation:
-            self.documents_refused += 1  # an older signed document put back: never go back
-            self.problems["desired"] = (f"desired state {key} refused: generation {desired.generation} is older "
-                                        f"than the one followed ({floor.generation})")
-            self.desired_etag = etag
-            return False
+            # an older signed document put back: never go back
+            return self._refuse_desired(key, etag, f"generation {desired.generation} is older than the one "
+                                                   f"followed ({floor.generation})")
         self._remember_followed(desired)
         self.problems.pop("desired", None)
         self.notes.pop("desired", None)

@@ -23,7 +23,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ecc_workloads.contracts import ReleaseSigning, SignedEnvelope
+from ecc_workloads.contracts import AgentEnv, ReleaseSigning, SignedEnvelope
 
 D = TypeVar("D", bound=BaseModel)
 KEY_PREFIX = "ed25519:"
@@ -76,7 +76,7 @@ def public_key_text(signer) -> str:
     return KEY_PREFIX + signer.public_key.keyval["public"]
 
 
-def parse_trusted_keys(text: str | None, setting: str = ReleaseSigning.KEYS_ENV) -> list:
+def parse_trusted_keys(text: str | None, setting: str = AgentEnv.RELEASE_KEYS) -> list:
     """The public keys in ``text`` (comma-separated ``ed25519:<64 hex>``) as securesystemslib keys.
     At least one is required: an agent that trusts no key could follow no release."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey

@@ -514,21 +514,29 @@ def list_nodes_from_kube(kubeconfig: str | None, label_selector: str | None = No
 
 
 def release_keys_from_daemonset(kubeconfig: str | None, namespace: str, fleet: str) -> str:
-    """The release keys the operator gives the fleet's real agents (their DaemonSet's
-    AgentEnv.RELEASE_KEYS); LookupError while there is no such DaemonSet yet."""
+    """daemonset_release_keys through a client of ``kubeconfig``."""
     from kubernetes import client, config
-    from kubernetes.client.rest import ApiException
 
     configuration = client.Configuration()
     config.load_kube_config(config_file=kubeconfig, client_configuration=configuration)
     api = client.ApiClient(configuration)
     try:
+        return daemonset_release_keys(api, namespace, fleet)
+    finally:
+        api.close()
+
+
+def daemonset_release_keys(api, namespace: str, fleet: str) -> str:
+    """The release keys the operator gives the fleet's real agents (their DaemonSet's
+    AgentEnv.RELEASE_KEYS); LookupError while there is no such DaemonSet yet."""
+    from kubernetes import client
+    from kubernetes.client.rest import ApiException
+
+    try:
         ds = client.AppsV1Api(api).read_namespaced_daemon_set(fleet_agent_name(fleet), namespace)
     except ApiException as exc:
         raise LookupError(f"no DaemonSet {namespace}/{fleet_agent_name(fleet)} to take the release keys from "
                           f"yet ({exc.status})") from exc
-    finally:
-        api.close()
     for container in ds.spec.template.spec.containers:
         for env in container.env or []:
             if env.name == AgentEnv.RELEASE_KEYS and env.value:

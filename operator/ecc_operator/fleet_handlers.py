@@ -85,8 +85,6 @@ class Runtime:
     locks_guard: threading.Lock = field(default_factory=threading.Lock)
     signer: object | None = None
     """signs the desired states (release_signing; the operator's key, release_keys.ensure)"""
-    trusted_keys: list = field(default_factory=list)
-    """its public key: a desired state read back must carry its signature"""
     pins: dict[str, str] = field(default_factory=dict)
     """manifest key -> sha256 of manifests read for a decision's pins_needed"""
 
@@ -102,9 +100,7 @@ def configure(kube: Kube, signer, node_credentials_url: str | None = None) -> No
     """The handlers' Kubernetes client, release signer and how agents are launched."""
     RUNTIME.kube = kube
     RUNTIME.signer = signer
-    keys = release_signing.public_key_text(signer)
-    RUNTIME.trusted_keys = release_signing.parse_trusted_keys(keys)
-    RUNTIME.workload = dataclasses.replace(RUNTIME.workload, release_keys=keys,
+    RUNTIME.workload = dataclasses.replace(RUNTIME.workload, release_keys=release_signing.public_key_text(signer),
                                            **({"node_credentials_url": node_credentials_url}
                                               if node_credentials_url else {}))
 
@@ -237,7 +233,8 @@ def _read_desired(store, ref: fd.FleetRef) -> DesiredState | None:
 
     key = StoreLayout.desired_state(ref.namespace, ref.name)
     try:
-        return release_signing.open_document(store.get_bytes(store.uri(key)), DesiredState, RUNTIME.trusted_keys)
+        return release_signing.open_document(store.get_bytes(store.uri(key)), DesiredState,
+                                             [RUNTIME.signer.public_key])
     except KeyNotFound:
         return None
     except release_signing.UntrustedDocument as exc:

@@ -59,16 +59,12 @@ def read_object(store_client, bucket: str, key: str) -> bytes:
 
 def fleet_release_keys(kube, ns: str, fleet: str) -> str | None:
     """The release keys the operator gives a fleet's agents (its DaemonSet's env), if it has one yet."""
-    from kubernetes import client
-    from kubernetes.client.rest import ApiException
-
-    from ecc_workloads import contracts as c
+    from ecc_workloads.simagents import daemonset_release_keys
 
     try:
-        ds = client.AppsV1Api(kube).read_namespaced_daemon_set(c.fleet_agent_name(fleet), ns)
-    except ApiException:
+        return daemonset_release_keys(kube, ns, fleet)
+    except LookupError:
         return None
-    return {e.name: e.value for e in ds.spec.template.spec.containers[0].env}.get(c.AgentEnv.RELEASE_KEYS)
 
 
 def signed_desired_state(store_client, bucket: str, kube, ns: str, fleet: str):
