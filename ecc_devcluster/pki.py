@@ -12,15 +12,15 @@ directory they are given.
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import os
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import BaseModel
+
+from ecc_workloads.tls import cert_pem, issue, key_pem, make_ca
 
 APISERVER_DNS_SANS = (
     "localhost",
@@ -56,123 +56,10 @@ class ClusterPKI(BaseModel):
     sa_public_key: str
 
 
-def _ec_key() -> ec.EllipticCurvePrivateKey:
-    return ec.generate_private_key(ec.SECP256R1())
-
-
-def key_pem(key) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-
-
-def cert_pem(cert: x509.Certificate) -> bytes:
-    return cert.public_bytes(serialization.Encoding.PEM)
-
-
 def write_pem(path: Path, data: bytes, private: bool = False) -> str:
     path.write_bytes(data)
     os.chmod(path, 0o600 if private else 0o644)
     return str(path)
-
-
-def _name(common_name: str, organization: str | None = None) -> x509.Name:
-    attrs = []
-    if organization:
-        attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))
-    attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name))
-    return x509.Name(attrs)
-
-
-def make_ca(common_name: str) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
-    key = _ec_key()
-    now = dt.datetime.now(dt.timezone.utc)
-    name = _name(common_name)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + VALIDITY)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    return cert, key
-
-
-def issue(
-    ca_cert: x509.Certificate,
-    ca_key,
-    common_name: str,
-    *,
-    organization: str | None = None,
-    server: bool = False,
-    client: bool = False,
-    dns_names: tuple[str, ...] = (),
-    ip_addresses: tuple[str, ...] = (),
-) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
-    """A leaf certificate signed by the CA, for serving and/or client authentication."""
-    if not (server or client):
-        raise ValueError("issue(): a certificate must be for server and/or client use")
-    key = _ec_key()
-    now = dt.datetime.now(dt.timezone.utc)
-    usages = []
-    if server:
-        usages.append(ExtendedKeyUsageOID.SERVER_AUTH)
-    if client:
-        usages.append(ExtendedKeyUsageOID.CLIENT_AUTH)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(_name(common_name, organization))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + VALIDITY)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
-        )
-    )
-    sans: list[x509.GeneralName] = [x509.DNSName(n) for n in dns_names]
-    sans += [x509.IPAddress(ipaddress.ip_address(a)) for a in ip_addresses]
-    if sans:
-        builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
-    return builder.sign(ca_key, hashes.SHA256()), key
 
 
 def generate(pki_dir: str | Path, cluster_name: str) -> ClusterPKI:
@@ -181,7 +68,7 @@ def generate(pki_dir: str | Path, cluster_name: str) -> ClusterPKI:
     d.mkdir(parents=True, exist_ok=True)
     os.chmod(d, 0o700)
 
-    ca_cert, ca_key = make_ca(f"ecc-dev-{cluster_name}-ca")
+    ca_cert, ca_key = make_ca(f"ecc-dev-{cluster_name}-ca", VALIDITY)
     paths: dict[str, str] = {"dir": str(d.resolve())}
     paths["ca_cert"] = write_pem(d / "ca.crt", cert_pem(ca_cert))
     paths["ca_key"] = write_pem(d / "ca.key", key_pem(ca_key), private=True)

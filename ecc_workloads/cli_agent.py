@@ -46,7 +46,7 @@ def _say(msg: str) -> None:
 
 
 def open_agent_store(target: Optional[str], retry_seconds: float, credentials_url: Optional[str] = None,
-                     token_file: Optional[str] = None):
+                     token_file: Optional[str] = None, credentials_ca: Optional[str] = None):
     """--store (a local directory or s3://bucket) or, by default, the StoreEnv variables; the keys
     from the operator (this node's own, `credentials_url` + `token_file`) when a URL is given, else
     from the StoreEnv variables too."""
@@ -65,7 +65,11 @@ def open_agent_store(target: Optional[str], retry_seconds: float, credentials_ur
         settings = StoreSettings.from_env(keys=not credentials_url)
     except ValueError as err:
         raise typer.BadParameter(str(err)) from err
-    provider = NodeCredentialsProvider(credentials_url, token_file) if credentials_url else None
+    try:
+        provider = (NodeCredentialsProvider(credentials_url, token_file, ca_pem=credentials_ca)
+                    if credentials_url else None)
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from err
     if target:
         loc = parse_s3_uri(target, allow_empty_key=True)
         if loc.key:
@@ -102,6 +106,9 @@ def edge_agent(
     node_token_file: Optional[str] = typer.Option(
         None, envvar=AgentEnv.NODE_TOKEN_FILE, help="this pod's projected ServiceAccount token, sent to that "
         "endpoint"),
+    credentials_ca: Optional[str] = typer.Option(
+        None, "--credentials-ca", envvar=AgentEnv.CREDENTIALS_CA, help="PEM of the CA that endpoint's certificate "
+        "must chain to (the DaemonSet sets it); default: the system's trust store"),
     release_keys: str = typer.Option(
         "", envvar=AgentEnv.RELEASE_KEYS, help="public keys whose signature the desired state must carry: "
         "comma-separated 'ed25519:<64 hex>' (the operator's; the DaemonSet sets it). Required"),
@@ -170,7 +177,7 @@ def edge_agent(
                   dead_letter_after=dead_letter_after, dead_letter_max_bytes=parse_size(dead_letter_max_bytes),
                   module_cache_max_bytes=cache_cap or None, feedback_journal=feedback_journal,
                   feedback_journal_max_bytes=parse_size(feedback_journal_max_bytes))
-    agent_store = open_agent_store(store, store_retry_seconds, credentials_url, node_token_file)
+    agent_store = open_agent_store(store, store_retry_seconds, credentials_url, node_token_file, credentials_ca)
     try:
         config = AgentConfig(node=node, fleet=fleet, namespace=namespace, state_dir=state_dir,
                              teacher_model=teacher_model, release_keys=trusted, **limits)

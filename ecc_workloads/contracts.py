@@ -486,6 +486,9 @@ class AgentEnv:
     """Where the agent exchanges its node identity for store credentials (NodeIdentity)."""
     NODE_TOKEN_FILE = "ECC_NODE_TOKEN_FILE"
     """The agent's projected ServiceAccount token (audience NodeIdentity.AUDIENCE)."""
+    CREDENTIALS_CA = "ECC_NODE_CREDENTIALS_CA"
+    """PEM of the CA the credentials endpoint's certificate must chain to (NodeIdentity.TLS_CA);
+    unset: the system's trust store. The URL must be https: the answer carries secret keys."""
     RELEASE_KEYS = "ECC_RELEASE_KEYS"
     """Public keys whose signature the agent accepts on the desired state (ReleaseSigning)."""
 
@@ -538,6 +541,15 @@ class NodeIdentity:
     CREDENTIALS_SECONDS = 6 * 3600
     """Lifetime of issued store credentials; agents renew them at half of it."""
     MAX_TOKEN_BYTES = 16 * 1024
+    TLS_SECRET = "ecc-node-credentials-tls"
+    """Secret (type kubernetes.io/tls, in the operator's namespace) of the endpoint's serving
+    certificate: TLS_CERT, TLS_KEY and the CA agents trust, TLS_CA. The operator makes it, with
+    its own CA (TLS_CA_KEY), when absent and renews the leaf before it expires; a Secret without
+    TLS_CA_KEY is the user's own and is used as it is."""
+    TLS_CERT = "tls.crt"
+    TLS_KEY = "tls.key"
+    TLS_CA = "ca.crt"
+    TLS_CA_KEY = "ca.key"
 
 
 class NodeStoreCredentials(BaseModel):

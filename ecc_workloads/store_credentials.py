@@ -7,6 +7,10 @@ When the operator cannot be reached or refuses, credentials that have not expire
 while longer (renewal is retried every RETRY_S); without any, the request fails with
 `StoreUnavailable` (the agent spools and keeps serving) or `StoreDenied` (401/403, the message says
 why), never with a credential of another node.
+
+The exchange is HTTPS only, the operator's certificate checked against `ca_pem` (the fleet's
+AgentEnv.CREDENTIALS_CA) or the system's trust store: the token is never sent to a server that
+cannot prove it is the operator, and the keys never cross the network in plaintext.
 """
 
 from __future__ import annotations
@@ -17,12 +21,14 @@ import time
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
+from urllib.parse import urlsplit
 
 import urllib3
 from minio.credentials import Credentials, Provider
 
-from ecc_workloads.contracts import NodeCredentialsRefusal, NodeIdentity, NodeStoreCredentials
+from ecc_workloads.contracts import AgentEnv, NodeCredentialsRefusal, NodeIdentity, NodeStoreCredentials
 from ecc_workloads.store import StoreDenied, StoreUnavailable
+from ecc_workloads.tls import client_context
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +44,16 @@ def _expires_at(creds: NodeStoreCredentials) -> float:
 class NodeCredentialsProvider(Provider):
     """Credentials of this node only, renewed at half their life."""
 
-    def __init__(self, url: str, token_file: str | Path, *, timeout_s: float = 10.0,
-                 clock: Callable[[], float] = time.time, http: urllib3.PoolManager | None = None):
+    def __init__(self, url: str, token_file: str | Path, *, ca_pem: str | None = None, timeout_s: float = 10.0,
+                 clock: Callable[[], float] = time.time):
+        """ValueError (naming the setting) for a URL that is not https or a CA that is not PEM."""
+        if urlsplit(url).scheme != "https" or not urlsplit(url).hostname:
+            raise ValueError(f"{NodeIdentity.__name__} URL {url!r} ({AgentEnv.CREDENTIALS_URL}): must be "
+                             "https://HOST[:PORT]/PATH — the answer carries this node's secret store keys")
         self.url, self.token_file, self.clock = url, Path(token_file), clock
-        self.http = http or urllib3.PoolManager(timeout=urllib3.Timeout(connect=3.0, read=timeout_s),
-                                                retries=urllib3.Retry(total=0, connect=0, read=0, redirect=0))
+        self.http = urllib3.PoolManager(timeout=urllib3.Timeout(connect=3.0, read=timeout_s),
+                                        retries=urllib3.Retry(total=0, connect=0, read=0, redirect=0),
+                                        ssl_context=client_context(ca_pem, AgentEnv.CREDENTIALS_CA))
         self._held: NodeStoreCredentials | None = None
         self._renew_at = 0.0
         self._lock = threading.Lock()
@@ -82,6 +93,11 @@ class NodeCredentialsProvider(Provider):
         try:
             resp = self.http.request("POST", self.url, headers={"Authorization": f"Bearer {token}"})
         except urllib3.exceptions.HTTPError as exc:
+            reason = getattr(exc, "reason", None) or exc
+            if isinstance(reason, urllib3.exceptions.SSLError):
+                raise StoreUnavailable(f"the credentials endpoint {self.url} did not prove it is the operator (its "
+                                       f"certificate does not chain to {AgentEnv.CREDENTIALS_CA}, or names another "
+                                       f"host): {reason}") from exc
             raise StoreUnavailable(f"the operator's credentials endpoint {self.url} is unreachable: "
                                    f"{type(exc).__name__}") from exc
         if resp.status == 200:

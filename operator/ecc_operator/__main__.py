@@ -33,7 +33,7 @@ def default_bitext_csv() -> str:
 def default_node_credentials_url() -> str:
     namespace = os.environ.get(RuntimeEnv.POD_NAMESPACE) or SYSTEM_NAMESPACE
     return (os.environ.get(AgentEnv.CREDENTIALS_URL)
-            or f"http://ecc-operator.{namespace}.svc:{NodeIdentity.PORT}{NodeIdentity.PATH}")
+            or f"https://ecc-operator.{namespace}.svc:{NodeIdentity.PORT}{NodeIdentity.PATH}")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -68,6 +68,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "first start when absent")
     parser.add_argument("--verbose", action="store_true", help="debug logging")
     args = parser.parse_args(argv)
+    from ecc_operator.node_credentials_tls import endpoint_host
+
+    try:
+        args.node_credentials_host = endpoint_host(args.node_credentials_url)
+    except ValueError as exc:
+        parser.error(str(exc))
     if args.priority is None:
         args.priority = random.SystemRandom().randint(1, 2**31 - 1)
     return args
@@ -105,8 +111,9 @@ def main(argv: list[str] | None = None) -> None:
 
     from kubernetes import client, config
 
-    from ecc_operator import (fleet_handlers, metrics, node_credentials, policy_handlers, release_keys,
-                              settings as op_settings, teacher_decisions as td, teacher_handlers)
+    from ecc_operator import (fleet_handlers, metrics, node_credentials, node_credentials_tls, policy_handlers,
+                              release_keys, settings as op_settings, teacher_decisions as td, teacher_handlers)
+    from ecc_workloads.tls import server_context
     from ecc_operator.children import Kube
 
     try:
@@ -116,7 +123,13 @@ def main(argv: list[str] | None = None) -> None:
     kube = Kube(client.ApiClient())
     own_namespace = os.environ.get(RuntimeEnv.POD_NAMESPACE) or SYSTEM_NAMESPACE
     signer = release_keys.ensure(kube, own_namespace, args.release_signing_secret)
-    fleet_handlers.configure(kube, signer, node_credentials_url=args.node_credentials_url)
+    def endpoint_certificate():
+        return node_credentials_tls.ensure(kube, own_namespace, args.node_credentials_tls_secret,
+                                           args.node_credentials_host)
+
+    certificate = endpoint_certificate()
+    fleet_handlers.configure(kube, signer, node_credentials_url=args.node_credentials_url,
+                             node_credentials_ca=certificate.ca_pem)
     teacher_handlers.RUNTIME.kube = kube
     teacher_handlers.RUNTIME.workloads = td.WorkloadSettings(builtin_corpora={BITEXT_CORPUS: args.bitext_csv},
                                                              kserve_runtime=args.kserve_runtime,
@@ -140,17 +153,23 @@ def main(argv: list[str] | None = None) -> None:
         # In a pod bind to its IP (ECC_POD_IP from the downward API), elsewhere to every address.
         metrics.serve(args.metrics_port, addr=os.environ.get(RuntimeEnv.POD_IP) or "0.0.0.0")
 
-    node_credentials_server = []
+    node_credentials_server, renewal = [], []
 
     @kopf.on.startup()
     async def _serve_node_credentials(**_) -> None:
         if args.node_credentials_port:
+            ctx = server_context(certificate.cert_pem, certificate.key_pem,
+                                 f"Secret {own_namespace}/{args.node_credentials_tls_secret}")
             node_credentials_server.append(await node_credentials.serve(
                 fleet_handlers.node_credentials_broker(), os.environ.get(RuntimeEnv.POD_IP) or "0.0.0.0",
-                args.node_credentials_port, on_result=lambda r: metrics.NODE_CREDENTIALS.labels(r).inc()))
+                args.node_credentials_port, ctx, on_result=lambda r: metrics.NODE_CREDENTIALS.labels(r).inc()))
+            renewal.append(asyncio.create_task(node_credentials_tls.keep_renewed(ctx, certificate,
+                                                                                 endpoint_certificate)))
 
     @kopf.on.cleanup()
     async def _stop_node_credentials(**_) -> None:
+        for task in renewal:
+            task.cancel()
         for runner in node_credentials_server:
             await runner.cleanup()
 

@@ -15,7 +15,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ecc_workloads.contracts import DEFAULT_BUCKET, DEFAULT_WORKLOAD_IMAGE, STORE_SECRET_NAME, ReleaseSigning
+from ecc_workloads.contracts import (DEFAULT_BUCKET, DEFAULT_WORKLOAD_IMAGE, STORE_SECRET_NAME, NodeIdentity,
+                                     ReleaseSigning)
 
 _K8S_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 _QUANTITY = r"^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$"
@@ -86,6 +87,12 @@ class Operator(_Values):
         ReleaseSigning.SECRET_NAME, pattern=r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$",
         description=f"Secret in the release namespace whose key '{ReleaseSigning.SECRET_KEY}' signs the fleets' "
         "desired states; the operator makes it (a new key) when absent. Create it first to bring your own key")
+    nodeCredentialsTlsSecret: str = Field(
+        NodeIdentity.TLS_SECRET, pattern=r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$",
+        description="Secret (kubernetes.io/tls) in the release namespace with the node-credentials endpoint's "
+        f"certificate and the CA agents trust ('{NodeIdentity.TLS_CA}'); the operator makes it (its own CA) when "
+        "absent and renews it. Create it first (without 'ca.key') to bring your own; it must cover "
+        "<fullname>.<namespace>.svc")
     verbose: bool = Field(False, description="debug logging")
     extraArgs: list[str] = Field(default_factory=list, description="more arguments for `python -m ecc_operator`")
     extraEnv: list[EnvVar] = Field(default_factory=list,

@@ -185,8 +185,10 @@ class AgentWorkload:
     """How agent pods are launched (the same for every fleet)."""
 
     state_dir: str = AGENT_STATE_DIR
-    node_credentials_url: str = f"http://ecc-operator.ecc-system.svc:{NodeIdentity.PORT}{NodeIdentity.PATH}"
+    node_credentials_url: str = f"https://ecc-operator.ecc-system.svc:{NodeIdentity.PORT}{NodeIdentity.PATH}"
     """Where agents exchange their projected token for their node's store credentials (the operator)."""
+    node_credentials_ca: str = ""
+    """PEM of the CA of that endpoint's certificate (AgentEnv.CREDENTIALS_CA; node_credentials_tls)."""
     release_keys: str = ""
     """The public keys agents accept signatures of (AgentEnv.RELEASE_KEYS; the operator's signing key)."""
 
@@ -419,6 +421,7 @@ def daemonset_manifest(ref: FleetRef, spec: EdgeFleetSpec, workload: AgentWorklo
             {"name": StoreEnv.BUCKET, "value": store.bucket},
             {"name": StoreEnv.SECURE, "value": "true" if store.secure else "false"},
             {"name": AgentEnv.CREDENTIALS_URL, "value": workload.node_credentials_url},
+            {"name": AgentEnv.CREDENTIALS_CA, "value": workload.node_credentials_ca},
             {"name": AgentEnv.RELEASE_KEYS, "value": workload.release_keys},
             {"name": AgentEnv.NODE_TOKEN_FILE, "value": f"{NodeIdentity.TOKEN_DIR}/{NodeIdentity.TOKEN_FILE}"},
             {"name": AgentEnv.FLEET, "value": ref.name},

@@ -96,11 +96,12 @@ class Runtime:
 RUNTIME = Runtime()
 
 
-def configure(kube: Kube, signer, node_credentials_url: str | None = None) -> None:
+def configure(kube: Kube, signer, node_credentials_url: str | None = None, node_credentials_ca: str = "") -> None:
     """The handlers' Kubernetes client, release signer and how agents are launched."""
     RUNTIME.kube = kube
     RUNTIME.signer = signer
     RUNTIME.workload = dataclasses.replace(RUNTIME.workload, release_keys=release_signing.public_key_text(signer),
+                                           node_credentials_ca=node_credentials_ca,
                                            **({"node_credentials_url": node_credentials_url}
                                               if node_credentials_url else {}))
 

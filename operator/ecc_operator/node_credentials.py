@@ -19,7 +19,7 @@ kubelet request tokens only for its own pods), so a compromised node gets its ow
 no other node's. Credentials live `NodeIdentity.CREDENTIALS_SECONDS`; a still-young set is handed
 out again instead of asking STS once more. Decisions are pure functions; `Broker` does the reads,
 `serve` is the aiohttp endpoint (the same event loop as kopf; the blocking calls run in threads,
-a few at a time).
+a few at a time), over TLS only (node_credentials_tls).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -292,8 +293,10 @@ def bearer(header: str | None) -> str:
     return header[len("Bearer "):].strip()
 
 
-async def serve(broker: Broker, host: str, port: int, on_result: Callable[[str], None] = lambda _: None):
-    """The endpoint, on the running loop; returns the aiohttp runner (cleanup() stops it)."""
+async def serve(broker: Broker, host: str, port: int, ssl_context: ssl.SSLContext,
+                on_result: Callable[[str], None] = lambda _: None):
+    """The endpoint over TLS (node_credentials_tls), on the running loop; returns the aiohttp
+    runner (cleanup() stops it). There is no plaintext mode: the answers carry secret keys."""
     from aiohttp import web
 
     gate = asyncio.Semaphore(CONCURRENT_ISSUES)
@@ -320,6 +323,6 @@ async def serve(broker: Broker, host: str, port: int, on_result: Callable[[str],
     app.router.add_post(NodeIdentity.PATH, issue)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    log.info(f"node credentials served on {host}:{port}{NodeIdentity.PATH}")
+    await web.TCPSite(runner, host, port, ssl_context=ssl_context).start()
+    log.info(f"node credentials served on https://{host}:{port}{NodeIdentity.PATH}")
     return runner

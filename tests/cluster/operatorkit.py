@@ -61,15 +61,29 @@ class OperatorProcess:
                 "--liveness", f"http://127.0.0.1:{self.health_port}/healthz",
                 "--node-credentials-port", str(self.node_credentials_port), *self.extra_args]
 
+    def node_credentials_ca(self) -> str:
+        """The CA the operator's node-credentials certificate chains to (its TLS Secret's ca.crt,
+        which it also gives the agents)."""
+        import base64
+
+        from kubernetes import client, config
+
+        api = config.new_client_from_config(str(self.cluster.kubeconfig))
+        secret = client.CoreV1Api(api).read_namespaced_secret(c.NodeIdentity.TLS_SECRET, c.SYSTEM_NAMESPACE)
+        return base64.b64decode(secret.data[c.NodeIdentity.TLS_CA]).decode()
+
     def node_credentials(self, token: str | None) -> tuple[int, dict]:
-        """POST to the operator's node-credentials endpoint as an agent would: (status, JSON body)."""
+        """POST to the operator's node-credentials endpoint as an agent would (HTTPS, the operator's
+        certificate checked against its CA): (status, JSON body)."""
         import json
+        import ssl
         import urllib.error
 
-        req = urllib.request.Request(f"http://127.0.0.1:{self.node_credentials_port}{c.NodeIdentity.PATH}",
+        req = urllib.request.Request(f"https://127.0.0.1:{self.node_credentials_port}{c.NodeIdentity.PATH}",
                                      method="POST", headers={"Authorization": f"Bearer {token}"} if token else {})
+        ctx = ssl.create_default_context(cadata=self.node_credentials_ca())
         try:
-            with urllib.request.urlopen(req, timeout=20) as resp:
+            with urllib.request.urlopen(req, timeout=20, context=ctx) as resp:
                 return resp.status, json.loads(resp.read())
         except urllib.error.HTTPError as err:
             return err.code, json.loads(err.read() or b"{}")

@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.client
 import io
 import math
 import sys
 import time
+import urllib.error
+import urllib.request
 from datetime import datetime, timezone
 
 import pytest
@@ -232,7 +235,9 @@ def test_fleet_runs_a_daemonset_and_writes_the_desired_state(kube, ns, fleet, op
     assert ctr.command + ctr.args == ["python", "-m", "ecc_workloads.cli", "edge-agent"]
     assert not ctr.env_from and pod.automount_service_account_token is False
     env = {e.name: e for e in ctr.env}
+    assert env[c.AgentEnv.CREDENTIALS_URL].value.startswith("https://")
     assert env[c.AgentEnv.CREDENTIALS_URL].value.endswith(c.NodeIdentity.PATH)
+    assert env[c.AgentEnv.CREDENTIALS_CA].value == operator.node_credentials_ca()  # what its certificate chains to
     assert c.StoreEnv.ACCESS_KEY not in env and c.StoreEnv.SECRET_KEY not in env
     token = next(v for v in pod.volumes if v.name == "node-identity").projected.sources[0].service_account_token
     assert token.audience == c.NodeIdentity.AUDIENCE
@@ -346,6 +351,11 @@ def test_tokens_that_are_not_an_agents_are_refused(kube, ns, fleet, operator, cl
     a = wait_for("an agent pod", lambda: agent_pods(kube, ns), TIMEOUT, operator)[0]
     assert operator.node_credentials(None)[0] == 401
     assert operator.node_credentials("not-a-token")[0] == 401
+    # the endpoint speaks TLS only: a plaintext request gets no answer, let alone credentials
+    plain = urllib.request.Request(f"http://127.0.0.1:{operator.node_credentials_port}{c.NodeIdentity.PATH}",
+                                   method="POST", headers={"Authorization": f"Bearer {pod_token(kube, ns, a)}"})
+    with pytest.raises((urllib.error.URLError, ConnectionError, http.client.HTTPException)):
+        urllib.request.urlopen(plain, timeout=10).read()
     # the same pod, but a token for the API server's own audience
     status, body = operator.node_credentials(pod_token(kube, ns, a, audience="https://kubernetes.default.svc"))
     assert (status, body["reason"]) == (401, "InvalidToken"), body

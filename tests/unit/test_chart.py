@@ -15,7 +15,8 @@ import promql_parser
 import pytest
 import yaml
 
-from ecc_workloads.contracts import DEFAULT_WORKLOAD_IMAGE, STORE_SECRET_NAME, SYSTEM_NAMESPACE, MetricNames, StoreEnv
+from ecc_workloads.contracts import (DEFAULT_WORKLOAD_IMAGE, STORE_SECRET_NAME, SYSTEM_NAMESPACE, MetricNames,
+                                     NodeIdentity, StoreEnv)
 
 from ecc_operator import alerts, chart_values, chartgen, crdgen, dashboards
 
@@ -157,6 +158,9 @@ def test_operator_deployment_is_hardened_and_runs_the_images_python(helm, tmp_pa
     assert "strategy" not in dep["spec"], dep["spec"]  # the default RollingUpdate; kopf peering picks one active
     assert "--namespace=a" in c["args"] and "--namespace=b" in c["args"]
     assert "--liveness=http://$(ECC_POD_IP):8080/healthz" in c["args"] and "--metrics-port=9090" in c["args"]
+    # agents reach the node-credentials endpoint over TLS, at the Service the certificate is made for
+    assert f"--node-credentials-url=https://rel-ecc-fleet.ecc-test.svc:8081{NodeIdentity.PATH}" in c["args"], c["args"]
+    assert f"--node-credentials-tls-secret={NodeIdentity.TLS_SECRET}" in c["args"]
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert c["securityContext"]["readOnlyRootFilesystem"] is True
     assert c["securityContext"]["allowPrivilegeEscalation"] is False
@@ -206,8 +210,11 @@ def test_rbac_is_least_privilege(helm, tmp_path):
     secret_cluster_verbs = set().union(*(_rules(r).get(("", "secrets"), set()) for r in cluster_roles))
     assert secret_cluster_verbs == {"create", "patch", "delete"}  # never get/list/watch cluster-wide
     role = one(docs, "Role")
-    # get: store Secrets; create: the release signing key on first start (release_keys)
-    assert _rules(role) == {("", "secrets"): {"get", "create"}} and role["metadata"]["namespace"] == "ecc-test"
+    # get: store Secrets; create: the release signing key and the node-credentials certificate on first
+    # start (release_keys, node_credentials_tls); patch: only that certificate's Secret (its renewal)
+    assert _rules(role) == {("", "secrets"): {"get", "create", "patch"}} and role["metadata"]["namespace"] == "ecc-test"
+    patch_rules = [r for r in role["rules"] if "patch" in r["verbs"]]
+    assert [(r["verbs"], r.get("resourceNames")) for r in patch_rules] == [(["patch"], [NodeIdentity.TLS_SECRET])]
     assert everything[("", "nodes")] == {"get", "list", "watch"}
     assert {"get", "list"} <= everything[("apiextensions.k8s.io", "customresourcedefinitions")]
     assert "patch" in everything[("ecc.dev", "edgefleets/status")]

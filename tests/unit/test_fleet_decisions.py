@@ -474,6 +474,7 @@ def test_daemonset_runs_the_agent_on_the_selected_nodes():
     assert env[StoreEnv.ENDPOINT]["value"] == CREDS.endpoint and env[StoreEnv.BUCKET]["value"] == CREDS.bucket
     assert StoreEnv.ACCESS_KEY not in env and StoreEnv.SECRET_KEY not in env
     assert env[AgentEnv.CREDENTIALS_URL]["value"] == fd.AgentWorkload().node_credentials_url
+    assert fd.AgentWorkload().node_credentials_url.startswith("https://")
     assert env[AgentEnv.NODE_TOKEN_FILE]["value"] == f"{NodeIdentity.TOKEN_DIR}/{NodeIdentity.TOKEN_FILE}"
     assert pod["automountServiceAccountToken"] is False  # no Kubernetes API token in the agents
     # durable state: the node's disk, one directory per fleet, handed to the agent's user first
@@ -730,10 +731,11 @@ def test_generation_never_goes_below_one_agents_may_have_followed():
     assert not again.write_desired and again.status["desiredGeneration"] == 42
 
 
-def test_the_daemonset_gives_agents_the_release_keys():
-    workload = fd.AgentWorkload(release_keys="ed25519:" + "ab" * 32)
+def test_the_daemonset_gives_agents_the_release_keys_and_the_credentials_ca():
+    workload = fd.AgentWorkload(release_keys="ed25519:" + "ab" * 32, node_credentials_ca="-----BEGIN CERTIFICATE-----")
     p = fd.plan(spec(), teacher_obj(1))
     o = fd.Observed(ref=REF, status={}, now=T0, teacher_ref=TEACHER, nodes=fleet_nodes(3), store_credentials=CREDS)
     ds = next(m for m in fd.decide(p, o, workload).apply if m["kind"] == "DaemonSet")
     env = {e["name"]: e.get("value") for e in ds["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env[AgentEnv.RELEASE_KEYS] == workload.release_keys
+    assert env[AgentEnv.CREDENTIALS_CA] == workload.node_credentials_ca

@@ -1,7 +1,8 @@
 """Per-node store credentials: the operator's decisions (who a token is, whether its pod is a
 fleet's agent, the node's session policy) and the agent's provider against the operator's real
-HTTP endpoint (aiohttp on loopback; the broker behind it is a stand-in here — the real one, with
-the API server and MinIO, is tested in tests/cluster/test_operator_fleet.py)."""
+HTTPS endpoint (aiohttp on loopback with a certificate of a test CA; the broker behind it is a
+stand-in here — the real one, with the API server and MinIO, is tested in
+tests/cluster/test_operator_fleet.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ecc_workloads.contracts import NodeIdentity, NodeStoreCredentials, StoreLayout
+from ecc_workloads import tls
+from ecc_workloads.contracts import AgentEnv, NodeIdentity, NodeStoreCredentials, StoreLayout
 from ecc_workloads.store import StoreDenied, StoreUnavailable
 from ecc_workloads.store_credentials import NodeCredentialsProvider
 
@@ -164,9 +166,21 @@ class StandInBroker:
                                     endpoint="127.0.0.1:9000", bucket="ecc-fleet")
 
 
-@pytest.fixture
-def endpoint():
-    """The operator's endpoint (node_credentials.serve) on its own loop in a thread."""
+def serving_certificate(host: str = "127.0.0.1", ca=None) -> tuple[str, str, str]:
+    """(certificate, key, CA) PEMs of a serving certificate for `host`, from `ca` or a new CA."""
+    ca_cert, ca_key = ca or tls.make_ca("test CA")
+    leaf, key = tls.issue(ca_cert, ca_key, host, server=True, **(
+        {"ip_addresses": (host,)} if tls.is_ip(host) else {"dns_names": (host,)}))
+    return tls.cert_pem(leaf).decode(), tls.key_pem(key).decode(), tls.cert_pem(ca_cert).decode()
+
+
+OPERATOR_CA = tls.make_ca("the operator's CA")
+CERT, KEY, CA = serving_certificate(ca=OPERATOR_CA)
+
+
+def serve_endpoint(cert: str = CERT, key: str = KEY):
+    """The operator's endpoint (node_credentials.serve) with this certificate, on its own loop in
+    a thread: yields (url, broker, results)."""
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
@@ -176,11 +190,23 @@ def endpoint():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    runner = asyncio.run_coroutine_threadsafe(nc.serve(broker, "127.0.0.1", port, results.append), loop).result(10)
-    yield f"http://127.0.0.1:{port}{NodeIdentity.PATH}", broker, results
+    ctx = tls.server_context(cert, key)
+    runner = asyncio.run_coroutine_threadsafe(nc.serve(broker, "127.0.0.1", port, ctx, results.append),
+                                              loop).result(10)
+    yield f"https://127.0.0.1:{port}{NodeIdentity.PATH}", broker, results
     asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
     loop.call_soon_threadsafe(loop.stop)
     thread.join(5)
+
+
+@pytest.fixture
+def endpoint():
+    yield from serve_endpoint()
+
+
+def provider(url: str, token, **kwargs) -> NodeCredentialsProvider:
+    """An agent's provider trusting the operator's CA, as the DaemonSet configures it."""
+    return NodeCredentialsProvider(url, token, ca_pem=CA, **kwargs)
 
 
 def test_the_provider_gets_and_renews_its_nodes_credentials(endpoint, tmp_path):
@@ -188,12 +214,12 @@ def test_the_provider_gets_and_renews_its_nodes_credentials(endpoint, tmp_path):
     token = tmp_path / "token"
     token.write_text("good\n")
     now = [1000.0]
-    provider = NodeCredentialsProvider(url, token, clock=lambda: now[0])
-    first = provider.retrieve()
+    agent = provider(url, token, clock=lambda: now[0])
+    first = agent.retrieve()
     assert (first.access_key, first.secret_key, first.session_token) == ("AK1", "sk", "st")
-    assert provider.retrieve().access_key == "AK1" and broker.calls == 1  # held while young
+    assert agent.retrieve().access_key == "AK1" and broker.calls == 1  # held while young
     now[0] = datetime.now(timezone.utc).timestamp() + 1801  # past half of its hour
-    assert provider.retrieve().access_key == "AK2" and broker.calls == 2
+    assert agent.retrieve().access_key == "AK2" and broker.calls == 2
     assert results == ["Issued", "Issued"]
 
 
@@ -202,9 +228,9 @@ def test_a_refused_or_missing_identity_is_store_denied_naming_why(endpoint, tmp_
     token = tmp_path / "token"
     token.write_text("someone-else")
     with pytest.raises(StoreDenied, match="NotAnAgent"):
-        NodeCredentialsProvider(url, token).retrieve()
+        provider(url, token).retrieve()
     with pytest.raises(StoreDenied, match="projected serviceAccountToken"):
-        NodeCredentialsProvider(url, tmp_path / "missing").retrieve()
+        provider(url, tmp_path / "missing").retrieve()
     assert results == ["NotAnAgent"]
 
 
@@ -213,17 +239,44 @@ def test_held_credentials_outlive_an_operator_outage_until_they_expire(endpoint,
     token = tmp_path / "token"
     token.write_text("good")
     now = [datetime.now(timezone.utc).timestamp()]
-    provider = NodeCredentialsProvider(url, token, clock=lambda: now[0])
-    assert provider.retrieve().access_key == "AK1"
+    agent = provider(url, token, clock=lambda: now[0])
+    assert agent.retrieve().access_key == "AK1"
     broker.fail = nc.Refused(503, "FleetNotActive", "retry later")
     now[0] += 2000  # renewal due, the operator says 503: keep the held ones
-    assert provider.retrieve().access_key == "AK1"
+    assert agent.retrieve().access_key == "AK1"
     now[0] += 3600  # expired: no credentials at all rather than stale ones
     with pytest.raises(StoreUnavailable, match="FleetNotActive"):
-        provider.retrieve()
+        agent.retrieve()
     broker.fail = RuntimeError("API server down")
     with pytest.raises(StoreUnavailable, match="503"):
-        provider.retrieve()
-    dead = NodeCredentialsProvider("http://127.0.0.1:9/v1/node-credentials", token)
+        agent.retrieve()
+    dead = provider("https://127.0.0.1:9/v1/node-credentials", token)
     with pytest.raises(StoreUnavailable, match="unreachable"):
         dead.retrieve()
+
+
+# ---------------------------------------------------------------------- TLS: only the operator gets the token
+def test_the_provider_refuses_a_plaintext_url_and_a_ca_that_is_not_pem(tmp_path):
+    with pytest.raises(ValueError, match=f"must be https.*{AgentEnv.CREDENTIALS_URL}|{AgentEnv.CREDENTIALS_URL}.*https"):
+        NodeCredentialsProvider(f"http://127.0.0.1:8081{NodeIdentity.PATH}", tmp_path / "token", ca_pem=CA)
+    with pytest.raises(tls.CertificateError, match=AgentEnv.CREDENTIALS_CA):
+        NodeCredentialsProvider(f"https://127.0.0.1:8081{NodeIdentity.PATH}", tmp_path / "token", ca_pem="not a PEM")
+
+
+@pytest.mark.parametrize("impostor", ["another CA", "another host"])
+def test_an_impostor_endpoint_never_sees_the_token(impostor, tmp_path):
+    """Someone on the edge network answers in the operator's place: with a certificate of their own
+    CA, or with one of the operator's CA made for another host. The agent refuses the TLS
+    handshake, so the request (and the node's token in it) is never sent."""
+    cert, key, _ = (serving_certificate() if impostor == "another CA"
+                    else serving_certificate("ecc-operator.elsewhere.svc", ca=OPERATOR_CA))
+    token = tmp_path / "token"
+    token.write_text("good")
+    served = serve_endpoint(cert, key)
+    url, broker, results = next(served)
+    try:
+        with pytest.raises(StoreUnavailable, match="did not prove it is the operator"):
+            provider(url, token).retrieve()
+        assert broker.calls == 0 and results == []
+    finally:
+        next(served, None)

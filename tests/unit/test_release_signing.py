@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import releasekit
+from kubefake import FakeSecrets
 from ecc_workloads import modular, release_signing
 from ecc_workloads.contracts import AgentEnv, DesiredState, DesiredTier, ReleaseSigning, RuntimeEnv
 
@@ -148,25 +149,6 @@ def test_the_packaged_tokenizer_loads_only_under_its_pin(tmp_path):
 
 
 # --------------------------------------------------------------------- the operator's key
-class FakeSecrets:
-    """Kube.get_secret_data / create_if_absent over a dict (the real API in tests/cluster)."""
-
-    def __init__(self, existing: dict[tuple[str, str], dict[str, str]] | None = None):
-        self.secrets = dict(existing or {})
-        self.created: list[dict] = []
-
-    def get_secret_data(self, namespace, name):
-        return self.secrets.get((namespace, name))
-
-    def create_if_absent(self, manifest):
-        key = (manifest["metadata"]["namespace"], manifest["metadata"]["name"])
-        if key in self.secrets:
-            return False
-        self.created.append(manifest)
-        self.secrets[key] = dict(manifest["stringData"])
-        return True
-
-
 def test_the_operator_makes_its_key_once_and_then_reuses_it():
     kube = FakeSecrets()
     first = release_keys.ensure(kube, "ecc-system")
