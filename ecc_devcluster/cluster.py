@@ -238,7 +238,10 @@ def prepare_layout(name: str, *, fake_nodes: int, bin_dir: Path, python: str) ->
         (sd / sub).mkdir(parents=True, exist_ok=True)
 
     ports = Ports(**dict(zip(Ports.model_fields, free_ports(len(Ports.model_fields)))))
-    keys = pki.generate(sd / "pki", name)
+    from ecc_devcluster.nodes.plan import CLUSTER_DOMAIN, STORE_SERVICE
+
+    service = f"{STORE_SERVICE}.{c.SYSTEM_NAMESPACE}.svc"
+    keys = pki.generate(sd / "pki", name, store_dns_names=(service, f"{service}.{CLUSTER_DOMAIN}"))
     server = f"https://{comp.LOOPBACK}:{ports.apiserver}"
 
     def kubeconfig(path: Path, user: str, cert: str, key: str) -> str:
@@ -282,6 +285,7 @@ def prepare_layout(name: str, *, fake_nodes: int, bin_dir: Path, python: str) ->
             pod_sd_dir=layout.pod_sd_dir,
             etcd_target=f"{comp.LOOPBACK}:{ports.etcd_client}",
             minio_target=layout.minio_endpoint,
+            minio_ca_file=keys.ca_cert,
             prometheus_target=f"{comp.LOOPBACK}:{ports.prometheus}",
             pod_proxy_url=layout.gateway_proxy_url,
         ),
@@ -461,6 +465,8 @@ def up(
                 access_key=layout.minio_access_key,
                 secret_key=layout.minio_secret_key,
                 bucket=c.DEFAULT_BUCKET,
+                secure=True,
+                ca_pem=Path(layout.pki.ca_cert).read_text(),
             ),
             prometheus_url=layout.prometheus_url,
             file_sd_dir=layout.file_sd_dir,

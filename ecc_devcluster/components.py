@@ -410,6 +410,7 @@ def minio_spec(layout: Layout) -> ComponentSpec:
         "server",
         f"--address={LOOPBACK}:{p.minio}",
         f"--console-address={LOOPBACK}:{p.minio_console}",
+        f"--certs-dir={layout.pki.store_certs_dir}",  # TLS only, with a certificate of the cluster's CA
         "--quiet",
         layout.minio_data_dir,
     ]
@@ -421,7 +422,8 @@ def minio_spec(layout: Layout) -> ComponentSpec:
         "MINIO_PROMETHEUS_AUTH_TYPE": "public",
         "MINIO_CI_CD": "1",
     }
-    health = HealthCheck(kind="http", url=f"http://{layout.minio_endpoint}/minio/health/ready")
+    health = HealthCheck(kind="http", url=f"https://{layout.minio_endpoint}/minio/health/ready",
+                         verify=layout.pki.ca_cert)
     return _spec(layout, MINIO, argv, layout.minio_endpoint, health, tier=3, env=env)
 
 

@@ -54,6 +54,8 @@ class ClusterPKI(BaseModel):
     scheduler_key: str
     sa_private_key: str
     sa_public_key: str
+    store_certs_dir: str
+    """MinIO's --certs-dir: its serving certificate (public.crt, private.key), signed by the CA."""
 
 
 def write_pem(path: Path, data: bytes, private: bool = False) -> str:
@@ -62,8 +64,9 @@ def write_pem(path: Path, data: bytes, private: bool = False) -> str:
     return str(path)
 
 
-def generate(pki_dir: str | Path, cluster_name: str) -> ClusterPKI:
-    """Create a fresh CA and every certificate/key the cluster's components need."""
+def generate(pki_dir: str | Path, cluster_name: str, store_dns_names: tuple[str, ...] = ()) -> ClusterPKI:
+    """Create a fresh CA and every certificate/key the cluster's components need; the store's
+    serving certificate covers loopback and `store_dns_names` (its Service, as pods name it)."""
     d = Path(pki_dir)
     d.mkdir(parents=True, exist_ok=True)
     os.chmod(d, 0o700)
@@ -89,6 +92,14 @@ def generate(pki_dir: str | Path, cluster_name: str) -> ClusterPKI:
         file_stem = stem.replace("_", "-")
         paths[f"{stem}_cert"] = write_pem(d / f"{file_stem}.crt", cert_pem(cert))
         paths[f"{stem}_key"] = write_pem(d / f"{file_stem}.key", key_pem(key), private=True)
+
+    store_dir = d / "store-certs"
+    store_dir.mkdir(exist_ok=True)
+    cert, key = issue(ca_cert, ca_key, "ecc-dev-store", server=True, dns_names=("localhost", *store_dns_names),
+                      ip_addresses=("127.0.0.1",))
+    write_pem(store_dir / "public.crt", cert_pem(cert))  # the names MinIO looks for
+    write_pem(store_dir / "private.key", key_pem(key), private=True)
+    paths["store_certs_dir"] = str(store_dir)
 
     sa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     paths["sa_private_key"] = write_pem(d / "sa.key", key_pem(sa_key), private=True)

@@ -30,6 +30,7 @@ def config_document(
     pod_sd_dir: str,
     etcd_target: str,
     minio_target: str,
+    minio_ca_file: str,
     prometheus_target: str,
     pod_proxy_url: str,
 ) -> dict:
@@ -49,6 +50,8 @@ def config_document(
                 "job_name": "minio",
                 "scrape_interval": "30s",
                 "metrics_path": "/minio/v2/metrics/cluster",
+                "scheme": "https",
+                "tls_config": {"ca_file": minio_ca_file},
                 "static_configs": [{"targets": [minio_target]}],
             },
             {

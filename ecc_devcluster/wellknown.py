@@ -74,9 +74,9 @@ def ensure_store_secret(api, store: c.StoreSettings) -> None:
 
 
 def minio_client(store: c.StoreSettings):
-    from minio import Minio
+    from ecc_workloads.store import minio_client as client
 
-    return Minio(store.endpoint, access_key=store.access_key, secret_key=store.secret_key, secure=store.secure)
+    return client(store)
 
 
 def ensure_bucket(store: c.StoreSettings) -> None:

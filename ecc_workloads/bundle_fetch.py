@@ -68,8 +68,19 @@ def settings_from_env(environ: dict[str, str] | None = None) -> StoreSettings:
                 f"{k.ENDPOINT_KEY} key (or the serving.kserve.io/s3-endpoint annotation) of the storage Secret")
         if not env.get(k.ACCESS_KEY_ENV):
             raise FetchError(f"{k.SECRET_KEY_ENV} is set but {k.ACCESS_KEY_ENV} is not")
-        return StoreSettings(endpoint=parts.netloc, access_key=env[k.ACCESS_KEY_ENV],
-                             secret_key=env[k.SECRET_KEY_ENV], secure=parts.scheme == "https")
+        ca_pem = None
+        if env.get(k.CA_BUNDLE_ENV):
+            try:
+                ca_pem = Path(env[k.CA_BUNDLE_ENV]).read_text()
+            except OSError as err:
+                raise FetchError(f"{k.CA_BUNDLE_ENV}={env[k.CA_BUNDLE_ENV]!r}: the store's CA bundle cannot be read "
+                                 f"({err.strerror}); KServe mounts it from the ConfigMap named by "
+                                 f"{k.CA_BUNDLE_CONFIGMAP_KEY} in the storage Secret") from err
+        try:
+            return StoreSettings(endpoint=parts.netloc, access_key=env[k.ACCESS_KEY_ENV],
+                                 secret_key=env[k.SECRET_KEY_ENV], secure=parts.scheme == "https", ca_pem=ca_pem)
+        except ValueError as err:
+            raise FetchError(f"{k.ENDPOINT_URL_ENV}={url!r} with {k.CA_BUNDLE_ENV}: {err}") from err
     try:
         return StoreSettings.from_env(dict(env))
     except ValueError as err:

@@ -98,6 +98,9 @@ class StoreEnv:
     POD_ENDPOINT = "ECC_STORE_POD_ENDPOINT"
     """Optional, for an operator run outside the cluster: the endpoint pods use when it differs
     from the operator's own (ENDPOINT). It goes into the fleet-scoped Secrets the operator writes."""
+    CA = "ECC_STORE_CA"
+    """Optional, with SECURE: PEM of the CA(s) the store's certificate must chain to (instead of
+    the system's trust store). It travels with the store settings to every Job and agent."""
 
 
 class RuntimeEnv:
@@ -143,6 +146,15 @@ class StoreSettings(BaseModel):
     secure: bool = False
     pod_endpoint: str | None = Field(default=None, description="host:port pods use, if not `endpoint`")
     session_token: str | None = Field(default=None, repr=False, description="of temporary (STS) credentials")
+    ca_pem: str | None = Field(default=None, repr=False, description="CA bundle (PEM) the store's certificate "
+                               "must chain to; None: the system's trust store")
+
+    @model_validator(mode="after")
+    def _ca_needs_tls(self) -> "StoreSettings":
+        if self.ca_pem and not self.secure:
+            raise ValueError(f"{StoreEnv.CA} is set but {StoreEnv.SECURE} is not 'true': a CA bundle is for a store "
+                             "reached over TLS (set both, or neither)")
+        return self
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, keys: bool = True) -> "StoreSettings":
@@ -167,6 +179,7 @@ class StoreSettings(BaseModel):
             secure=(env.get(StoreEnv.SECURE, "false").lower() == "true"),
             pod_endpoint=env.get(StoreEnv.POD_ENDPOINT) or None,
             session_token=env.get(StoreEnv.SESSION_TOKEN) or None,
+            ca_pem=env.get(StoreEnv.CA) or None,
         )
 
     def as_env(self) -> dict[str, str]:
@@ -177,6 +190,7 @@ class StoreSettings(BaseModel):
             StoreEnv.BUCKET: self.bucket,
             StoreEnv.SECURE: "true" if self.secure else "false",
             **({StoreEnv.SESSION_TOKEN: self.session_token} if self.session_token else {}),
+            **({StoreEnv.CA: self.ca_pem} if self.ca_pem else {}),
         }
 
 
@@ -287,6 +301,12 @@ class KServeServing:
     """Full URL (http:// or https://); KServe derives it from the Secret's S3_ENDPOINT."""
     ENDPOINT_KEY = "S3_ENDPOINT"
     """Key of that Secret holding the endpoint URL."""
+    CA_BUNDLE_ENV = "AWS_CA_BUNDLE"
+    """Path of the store's CA bundle in the storage initializer (a store with StoreEnv.CA)."""
+    CA_BUNDLE_CONFIGMAP_KEY = "AWS_CA_BUNDLE_CONFIGMAP"
+    """Key of that Secret naming the ConfigMap KServe mounts at the directory of CA_BUNDLE_ENV."""
+    CA_BUNDLE_DIR = "/etc/ssl/ecc-store-ca"
+    CA_BUNDLE_FILE = "ca.crt"
 
     @classmethod
     def bundle_uri(cls, bucket: str, key: str) -> str:

@@ -392,14 +392,13 @@ class MinioSimStore:
 
     def __init__(self, settings, pool_size: int = 32, timeout_s: float = 10.0):
         import urllib3
-        from minio import Minio
+
+        from ecc_workloads.store import minio_client, store_http
 
         self.bucket = settings.bucket
-        http = urllib3.PoolManager(maxsize=max(10, pool_size),
-                                   timeout=urllib3.Timeout(connect=3.0, read=timeout_s),
-                                   retries=urllib3.Retry(total=1, connect=1, read=0, redirect=2))
-        self.client = Minio(settings.endpoint, access_key=settings.access_key, secret_key=settings.secret_key,
-                            secure=settings.secure, http_client=http)
+        http = store_http(settings, read_timeout=timeout_s, maxsize=max(10, pool_size),
+                          retries=urllib3.Retry(total=1, connect=1, read=0, redirect=2))
+        self.client = minio_client(settings, http)
 
     @staticmethod
     def _missing(exc) -> bool:

@@ -20,7 +20,7 @@ import urllib3
 from pydantic import BaseModel
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay, wait_exponential
 
-from ecc_workloads.contracts import StoreSettings
+from ecc_workloads.contracts import StoreEnv, StoreSettings
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -91,6 +91,28 @@ _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+def store_http(settings: StoreSettings, *, connect_timeout: float = 3.0, read_timeout: float = 60.0,
+               retries: urllib3.Retry | None = None, maxsize: int = 10) -> urllib3.PoolManager:
+    """The connection pool every client of the store uses: with TLS (settings.secure) the store's
+    certificate and host name are checked against settings.ca_pem, else the system's trust store."""
+    from ecc_workloads.tls import client_context
+
+    tls = {"ssl_context": client_context(settings.ca_pem, StoreEnv.CA)} if settings.secure else {}
+    return urllib3.PoolManager(timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout),
+                               retries=retries or urllib3.Retry(total=0, connect=0, read=0, redirect=2),
+                               maxsize=maxsize, **tls)
+
+
+def minio_client(settings: StoreSettings, http: urllib3.PoolManager | None = None, credentials=None):
+    """A minio client of the store (the settings' keys, or `credentials`, a minio provider)."""
+    from minio import Minio
+
+    return Minio(settings.endpoint, secure=settings.secure, http_client=http or store_http(settings),
+                 access_key=None if credentials else settings.access_key,
+                 secret_key=None if credentials else settings.secret_key,
+                 session_token=None if credentials else settings.session_token, credentials=credentials)
+
+
 class Store:
     """Object-store client. ``retry_seconds`` bounds the total time spent retrying one call."""
 
@@ -98,24 +120,10 @@ class Store:
                  credentials=None):
         """`credentials`: a minio credentials provider used instead of the settings' keys (an edge
         agent's per-node credentials, store_credentials.NodeCredentialsProvider)."""
-        from minio import Minio
-
         self.settings = settings
         self.credentials = credentials
         self.retry_seconds = retry_seconds
-        http = urllib3.PoolManager(
-            timeout=urllib3.Timeout(connect=connect_timeout, read=60.0),
-            retries=urllib3.Retry(total=0, connect=0, read=0, redirect=2),
-        )
-        self.client = Minio(
-            settings.endpoint,
-            access_key=None if credentials else settings.access_key,
-            secret_key=None if credentials else settings.secret_key,
-            session_token=None if credentials else settings.session_token,
-            secure=settings.secure,
-            http_client=http,
-            credentials=credentials,
-        )
+        self.client = minio_client(settings, store_http(settings, connect_timeout=connect_timeout), credentials)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **kwargs) -> "Store":

@@ -85,8 +85,7 @@ def kube(cluster):
 
 @pytest.fixture(scope="session")
 def store_client(cluster):
-    """minio.Minio for the cluster's MinIO (bucket contracts.DEFAULT_BUCKET exists)."""
-    from minio import Minio
+    """minio.Minio for the cluster's MinIO (bucket contracts.DEFAULT_BUCKET exists; TLS, its CA)."""
+    from ecc_workloads.store import minio_client
 
-    s = cluster.store
-    return Minio(s.endpoint, access_key=s.access_key, secret_key=s.secret_key, secure=s.secure)
+    return minio_client(cluster.store)

@@ -166,14 +166,18 @@ class Store(_Values):
     existingSecret: str = Field("", pattern=r"^$|" + _K8S_NAME[1:],
                                 description=f"a Secret in the release namespace with the keys ECC_STORE_ENDPOINT, "
                                             f"ECC_STORE_ACCESS_KEY, ECC_STORE_SECRET_KEY (and optionally "
-                                            f"ECC_STORE_BUCKET, ECC_STORE_SECURE) — e.g. `{STORE_SECRET_NAME}` on the "
-                                            f"local cluster")
+                                            f"ECC_STORE_BUCKET, ECC_STORE_SECURE, ECC_STORE_CA) — e.g. "
+                                            f"`{STORE_SECRET_NAME}` on the local cluster")
     endpoint: str = Field("", pattern=r"^$|^[^/:\s]+(:[0-9]{1,5})?$",
                           description="host:port of the S3 API without scheme (used when existingSecret is empty)")
     accessKey: str = Field("", description="access key (used with endpoint)")
     secretKey: str = Field("", description="secret key (used with endpoint)")
     bucket: str = Field(DEFAULT_BUCKET, min_length=3, max_length=63, description="bucket")
     secure: bool = Field(False, description="TLS to the store")
+    caBundle: str = Field("", pattern=r"^$|^-----BEGIN CERTIFICATE-----",
+                          description="with secure: PEM of the CA(s) the store's certificate chains to, when not a "
+                                      "public CA; it reaches every Job, agent and storage initializer with the store "
+                                      "settings (ECC_STORE_CA)")
 
 
 class ServiceMonitor(_Values):

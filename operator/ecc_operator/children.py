@@ -155,6 +155,8 @@ class Kube:
             self.core.patch_namespaced_secret(name, ns, manifest, **kw)
         elif kind == "Service":
             self.core.patch_namespaced_service(name, ns, manifest, **kw)
+        elif kind == "ConfigMap":
+            self.core.patch_namespaced_config_map(name, ns, manifest, **kw)
         else:
             group, version = manifest["apiVersion"].split("/")
             plural = kind.lower() + "s"

@@ -420,6 +420,7 @@ def daemonset_manifest(ref: FleetRef, spec: EdgeFleetSpec, workload: AgentWorklo
             {"name": StoreEnv.ENDPOINT, "value": store.endpoint},
             {"name": StoreEnv.BUCKET, "value": store.bucket},
             {"name": StoreEnv.SECURE, "value": "true" if store.secure else "false"},
+            *([{"name": StoreEnv.CA, "value": store.ca_pem}] if store.ca_pem else []),
             {"name": AgentEnv.CREDENTIALS_URL, "value": workload.node_credentials_url},
             {"name": AgentEnv.CREDENTIALS_CA, "value": workload.node_credentials_ca},
             {"name": AgentEnv.RELEASE_KEYS, "value": workload.release_keys},

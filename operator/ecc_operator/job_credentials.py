@@ -118,8 +118,8 @@ def issue(admin: StoreSettings, policy: dict, seconds: int, sts=None) -> StoreSe
         log.warning(f"the store's STS refused narrowed credentials ({exc}): the Job gets the operator's own store "
                     "credentials")
         return admin.model_copy(update={"endpoint": endpoint, "pod_endpoint": None})
-    return StoreSettings(endpoint=endpoint, access_key=got.access_key, secret_key=got.secret_key,
-                         session_token=got.session_token, bucket=admin.bucket, secure=admin.secure)
+    return admin.model_copy(update=dict(endpoint=endpoint, pod_endpoint=None, access_key=got.access_key,
+                                        secret_key=got.secret_key, session_token=got.session_token))
 
 
 def ensure(kube, namespace: str, job_name: str, admin: StoreSettings, policy: dict, seconds: int,

@@ -210,8 +210,10 @@ def assume_role(admin: StoreSettings, user: str, password: str, policy: str, sec
     import urllib3
     from minio.credentials import AssumeRoleProvider
 
-    http = urllib3.PoolManager(timeout=urllib3.Timeout(connect=3.0, read=STS_TIMEOUT_S),
-                               retries=urllib3.Retry(total=1, connect=1, read=0, backoff_factor=0.2))
+    from ecc_workloads.store import store_http
+
+    http = store_http(admin, read_timeout=STS_TIMEOUT_S,
+                      retries=urllib3.Retry(total=1, connect=1, read=0, backoff_factor=0.2))
     scheme = "https://" if admin.secure else "http://"
     return AssumeRoleProvider(sts_endpoint=scheme + admin.endpoint, access_key=user, secret_key=password,
                               duration_seconds=seconds, policy=policy, http_client=http).retrieve()

@@ -114,8 +114,8 @@ def derive_password(admin_secret: str, namespace: str, fleet: str, uid: str) -> 
 
 def scoped_settings(admin: StoreSettings, user: str, password: str) -> StoreSettings:
     """The scoped user's credentials as the fleet's pods use them (so the endpoint pods reach)."""
-    return StoreSettings(endpoint=admin.pod_endpoint or admin.endpoint, access_key=user, secret_key=password,
-                         bucket=admin.bucket, secure=admin.secure)
+    return admin.model_copy(update=dict(endpoint=admin.pod_endpoint or admin.endpoint, pod_endpoint=None,
+                                        access_key=user, secret_key=password, session_token=None))
 
 
 # ---------------------------------------------------------------------------
@@ -126,8 +126,10 @@ def _admin(settings: StoreSettings):
     from minio.credentials import StaticProvider
     from minio.minioadmin import MinioAdmin
 
-    http = urllib3.PoolManager(timeout=urllib3.Timeout(connect=3.0, read=ADMIN_TIMEOUT_S),
-                               retries=urllib3.Retry(total=1, connect=1, read=0, backoff_factor=0.2))
+    from ecc_workloads.store import store_http
+
+    http = store_http(settings, read_timeout=ADMIN_TIMEOUT_S,
+                      retries=urllib3.Retry(total=1, connect=1, read=0, backoff_factor=0.2))
     return MinioAdmin(endpoint=settings.endpoint, credentials=StaticProvider(settings.access_key, settings.secret_key),
                       secure=settings.secure, http_client=http)
 

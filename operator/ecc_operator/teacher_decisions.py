@@ -411,26 +411,34 @@ def _server_container(spec: CloudTeacherSpec, manifest_uri: str, settings: Workl
     return out
 
 
-def _fetch_container(spec: CloudTeacherSpec, manifest_uri: str, settings: WorkloadSettings, secret_name: str) -> dict:
+def _fetch_container(spec: CloudTeacherSpec, manifest_uri: str, settings: WorkloadSettings, secret_name: str,
+                     with_ca: bool) -> dict:
     """`ecc fetch-bundle` as the Deployment's storage initializer, with the read-only store user of
-    `storage_secret_manifest` in the variables KServe would inject."""
+    `storage_secret_manifest` in the variables KServe would inject (and its CA bundle mounted where
+    KServe would mount it)."""
     k = KServeServing
     def secret(key: str) -> dict:
         return {"secretKeyRef": {"name": secret_name, "key": key}}
 
     argv = settings.ecc_argv("fetch-bundle", bundle_storage_uri(manifest_uri), k.MODEL_DIR)
+    env = [{"name": k.ACCESS_KEY_ENV, "valueFrom": secret(k.ACCESS_KEY_ENV)},
+           {"name": k.SECRET_KEY_ENV, "valueFrom": secret(k.SECRET_KEY_ENV)},
+           {"name": k.ENDPOINT_URL_ENV, "valueFrom": secret(k.ENDPOINT_KEY)}]
+    mounts = [{"name": "models", "mountPath": k.MODEL_DIR}]
+    if with_ca:
+        env.append({"name": k.CA_BUNDLE_ENV, "valueFrom": secret(k.CA_BUNDLE_ENV)})
+        mounts.append({"name": "store-ca", "mountPath": k.CA_BUNDLE_DIR, "readOnly": True})
     return {"name": "storage-initializer", "image": spec.distillation.image, "command": argv[:1], "args": argv[1:],
-            "env": [{"name": k.ACCESS_KEY_ENV, "valueFrom": secret(k.ACCESS_KEY_ENV)},
-                    {"name": k.SECRET_KEY_ENV, "valueFrom": secret(k.SECRET_KEY_ENV)},
-                    {"name": k.ENDPOINT_URL_ENV, "valueFrom": secret(k.ENDPOINT_KEY)}],
-            "volumeMounts": [{"name": "models", "mountPath": k.MODEL_DIR}]}
+            "env": env, "volumeMounts": mounts}
 
 
 def deployment_manifests(ref: TeacherRef, spec: CloudTeacherSpec, manifest_uri: str, revision: int,
-                         settings: WorkloadSettings, storage_secret_hash: str | None = None) -> list[dict]:
+                         settings: WorkloadSettings, storage_secret_hash: str | None = None,
+                         storage_ca: str | None = None) -> list[dict]:
     """Deployment + Service. With `storage_secret_hash` (the read-only store user's Secret) the
     pod is shaped as KServe's: a storage initializer fills an emptyDir, the server has no store
-    credentials; without it the server reads the store with the CloudTeacher's Secret."""
+    credentials; without it the server reads the store with the CloudTeacher's Secret.
+    `storage_ca`: the ConfigMap of the store's CA bundle (storage_ca_manifest), if any."""
     name = serving_name(ref.name)
     selector = {LABEL_TEACHER: ref.name, LABEL_COMPONENT: "serving"}
     labels = {**selector, LABEL_MANAGED_BY: MANAGED_BY, LABEL_REVISION: str(revision)}
@@ -441,8 +449,11 @@ def deployment_manifests(ref: TeacherRef, spec: CloudTeacherSpec, manifest_uri: 
     pod: dict[str, Any] = {"nodeSelector": dict(settings.cloud_node_selector), "containers": [container]}
     template_meta: dict[str, Any] = {"labels": labels}
     if from_model_dir:
-        pod["initContainers"] = [_fetch_container(spec, manifest_uri, settings, storage_secret_name(ref.name))]
+        pod["initContainers"] = [_fetch_container(spec, manifest_uri, settings, storage_secret_name(ref.name),
+                                                  with_ca=storage_ca is not None)]
         pod["volumes"] = [{"name": "models", "emptyDir": {}}]
+        if storage_ca is not None:
+            pod["volumes"].append({"name": "store-ca", "configMap": {"name": storage_ca}})
         template_meta["annotations"] = {ANNOTATION_STORAGE_SECRET_HASH: storage_secret_hash}  # new keys roll pods
     meta = {"name": name, "namespace": ref.namespace, "labels": labels,
             "ownerReferences": [owner_reference(ref.name, ref.uid)]}
@@ -471,10 +482,30 @@ def storage_secret_name(teacher: str) -> str:
     return f"{serving_name(teacher)}-store"
 
 
+def storage_ca_manifest(ref: TeacherRef, store: StoreSettings) -> dict | None:
+    """The store's CA bundle (StoreEnv.CA) as a ConfigMap the storage initializer mounts; None for
+    a store without one. Its name carries the bundle's digest, so a new CA renames it, which changes
+    the storage Secret (and its hash) and rolls the server."""
+    if not store.ca_pem:
+        return None
+    digest = hashlib.sha256(store.ca_pem.encode()).hexdigest()[:10]
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": f"{serving_name(ref.name)}-store-ca-{digest}", "namespace": ref.namespace,
+                     "labels": {LABEL_TEACHER: ref.name, LABEL_COMPONENT: "serving", LABEL_MANAGED_BY: MANAGED_BY},
+                     "ownerReferences": [owner_reference(ref.name, ref.uid)]},
+        "data": {KServeServing.CA_BUNDLE_FILE: store.ca_pem},
+    }
+
+
 def storage_secret_manifest(ref: TeacherRef, store: StoreSettings) -> dict:
-    """The store credentials in the shape KServe's credential builder reads (S3 keys and endpoint):
-    it injects them into the storage initializer (`ecc fetch-bundle`), never into the server."""
+    """The store credentials in the shape KServe's credential builder reads (S3 keys and endpoint,
+    and the ConfigMap of the store's CA bundle): it injects them into the storage initializer
+    (`ecc fetch-bundle`), never into the server."""
     endpoint = store.pod_endpoint or store.endpoint
+    ca = storage_ca_manifest(ref, store)
+    k = KServeServing
     return _with_desired_hash({
         "apiVersion": "v1",
         "kind": "Secret",
@@ -482,9 +513,11 @@ def storage_secret_manifest(ref: TeacherRef, store: StoreSettings) -> dict:
         "metadata": {"name": storage_secret_name(ref.name), "namespace": ref.namespace,
                      "labels": {LABEL_TEACHER: ref.name, LABEL_COMPONENT: "serving", LABEL_MANAGED_BY: MANAGED_BY},
                      "ownerReferences": [owner_reference(ref.name, ref.uid)]},
-        "stringData": {KServeServing.ACCESS_KEY_ENV: store.access_key,
-                       KServeServing.SECRET_KEY_ENV: store.secret_key,
-                       KServeServing.ENDPOINT_KEY: f"{'https' if store.secure else 'http'}://{endpoint}"},
+        "stringData": {k.ACCESS_KEY_ENV: store.access_key,
+                       k.SECRET_KEY_ENV: store.secret_key,
+                       k.ENDPOINT_KEY: f"{'https' if store.secure else 'http'}://{endpoint}",
+                       **({k.CA_BUNDLE_CONFIGMAP_KEY: ca["metadata"]["name"],
+                           k.CA_BUNDLE_ENV: f"{k.CA_BUNDLE_DIR}/{k.CA_BUNDLE_FILE}"} if ca else {})},
     })
 
 
@@ -759,20 +792,23 @@ def _serving(ref: TeacherRef, spec: CloudTeacherSpec, obs: Observed, bundles: li
     uri = teacher["manifestURI"]
     secret = storage_secret_manifest(ref, obs.serving_store) if obs.serving_store is not None else None
     secret_hash = secret["metadata"]["annotations"][ANNOTATION_DESIRED_HASH] if secret else None
+    ca = storage_ca_manifest(ref, obs.serving_store) if obs.serving_store is not None else None
+    with_credentials = [m for m in (ca, secret) if m is not None]  # the CA first: the Secret names it
     if mode == "deployment":
-        wanted = deployment_manifests(ref, spec, uri, revision, settings, secret_hash)
+        wanted = deployment_manifests(ref, spec, uri, revision, settings, secret_hash,
+                                      ca["metadata"]["name"] if ca else None)
         for manifest, current in zip(wanted, (sv.deployment, sv.service)):
             if _needs_apply(manifest, current):
                 d.apply.append(manifest)
         if secret is not None and d.apply:  # the operator may not read Secrets here: the pod's hash covers it
-            d.apply.insert(0, secret)
+            d.apply[:0] = with_credentials
         ready, msg = _rollout(sv.deployment, spec.serving.replicas, revision, rolled=not d.apply)
         return ready, f"Deployment {name}: {msg}", service_url(ref.namespace, ref.name)
     if secret is None:
         return False, f"no store credentials for KServe's storage initializer: {obs.serving_store_problem or '?'}", None
     isvc = inference_service_manifest(ref, spec, uri, revision, settings, secret_hash)
     if _needs_apply(isvc, sv.inference_service):
-        d.apply.extend([secret, isvc])  # the operator may not read Secrets here: the ISVC's hash covers it
+        d.apply.extend([*with_credentials, isvc])  # the operator may not read Secrets here: the ISVC's hash covers it
     status = (sv.inference_service or {}).get("status") or {}
     ready_c = cond.condition(status.get("conditions"), "Ready")
     # KServe's Ready stays True while its Deployment rolls (its availability): the revision is served

@@ -74,6 +74,31 @@ def test_well_known_objects_exist(cluster, kube, store_client):
     assert store_client.bucket_exists(c.DEFAULT_BUCKET)
 
 
+def test_the_store_speaks_tls_only_with_a_certificate_of_the_cluster_ca(cluster):
+    """Store traffic (models, reports, deltas, signed requests) crosses the nodes' network: MinIO
+    serves TLS only, and a client that does not trust the cluster's CA (the view of a stand-in
+    server, or of anyone without the CA) fails the handshake."""
+    import ssl
+
+    from ecc_workloads import tls
+    from ecc_workloads.store import minio_client
+
+    assert cluster.store.secure and cluster.store.ca_pem and cluster.store_in_cluster.ca_pem == cluster.store.ca_pem
+    port = cluster.store.endpoint.rsplit(":", 1)[1]
+    plain = httpx.get(f"http://{cluster.store.endpoint}/minio/health/ready", timeout=10)
+    assert plain.status_code == 400 and b"HTTPS" in plain.content  # MinIO: an HTTP request to an HTTPS server
+    with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+        httpx.get(f"https://{cluster.store.endpoint}/minio/health/ready", timeout=10,
+                  verify=ssl.create_default_context())  # the system's trust store does not know the cluster CA
+    other_ca = tls.cert_pem(tls.make_ca("not the cluster's CA")[0]).decode()
+    with pytest.raises(Exception) as err:
+        minio_client(cluster.store.model_copy(update={"ca_pem": other_ca})).bucket_exists(c.DEFAULT_BUCKET)
+    assert "CERTIFICATE_VERIFY_FAILED" in repr(err.value)
+    for name in ("localhost", "127.0.0.1"):
+        assert httpx.get(f"https://{name}:{port}/minio/health/ready", timeout=10,
+                         verify=tls.client_context(cluster.store.ca_pem)).status_code == 200
+
+
 # ---------------------------------------------------------------------------
 # KServe CRDs
 # ---------------------------------------------------------------------------
@@ -156,8 +181,10 @@ def test_daemonset_on_fake_edge_nodes_gets_every_pod_running(cluster, kube):
 def test_minio_put_get_presigned_and_wrong_key(cluster, store_client):
     from datetime import timedelta
 
-    from minio import Minio
     from minio.error import S3Error
+
+    from ecc_workloads.store import minio_client
+    from ecc_workloads.tls import client_context
 
     key = f"tests/{uuid.uuid4().hex}.txt"
     payload = b"edge-cloud collaborative learning"
@@ -170,12 +197,14 @@ def test_minio_put_get_presigned_and_wrong_key(cluster, store_client):
         resp.release_conn()
 
     url = store_client.presigned_get_object(c.DEFAULT_BUCKET, key, expires=timedelta(minutes=5))
-    got = httpx.get(url, timeout=10)
+    assert url.startswith("https://")
+    ca = client_context(cluster.store.ca_pem)
+    got = httpx.get(url, timeout=10, verify=ca)
     assert got.status_code == 200 and got.content == payload
-    tampered = httpx.get(url.replace("X-Amz-Signature=", "X-Amz-Signature=0"), timeout=10)
+    tampered = httpx.get(url.replace("X-Amz-Signature=", "X-Amz-Signature=0"), timeout=10, verify=ca)
     assert tampered.status_code == 403
 
-    wrong = Minio(cluster.store.endpoint, access_key=cluster.store.access_key, secret_key="not-the-secret", secure=False)
+    wrong = minio_client(cluster.store.model_copy(update={"secret_key": "not-the-secret"}))
     with pytest.raises(S3Error) as err:
         wrong.get_object(c.DEFAULT_BUCKET, key)
     assert err.value.code == "SignatureDoesNotMatch"

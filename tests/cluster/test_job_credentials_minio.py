@@ -19,10 +19,9 @@ pytestmark = pytest.mark.cluster
 
 
 def _client(creds):
-    from minio import Minio
+    from ecc_workloads.store import minio_client
 
-    return Minio(creds.endpoint, access_key=creds.access_key, secret_key=creds.secret_key,
-                 session_token=creds.session_token, secure=creds.secure)
+    return minio_client(creds)
 
 
 @pytest.fixture()

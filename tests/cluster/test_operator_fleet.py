@@ -199,14 +199,14 @@ def pod_token(kube, ns, pod, audience: str = c.NodeIdentity.AUDIENCE) -> str:
 def node_client(operator, token: str, cluster):
     """A MinIO client with the credentials the operator issues for `token` (on loopback: the test
     runs on the host; the credentials name the endpoint pods use)."""
-    from minio import Minio
+    from ecc_workloads.store import minio_client
 
     status, body = operator.node_credentials(token)
     assert status == 200, body
     creds = c.NodeStoreCredentials.model_validate(body)
-    assert creds.endpoint == cluster.store_in_cluster.endpoint
-    return Minio(cluster.store.endpoint, access_key=creds.access_key, secret_key=creds.secret_key,
-                 session_token=creds.session_token, secure=creds.secure), creds
+    assert creds.endpoint == cluster.store_in_cluster.endpoint and creds.secure
+    return minio_client(cluster.store.model_copy(update={
+        "access_key": creds.access_key, "secret_key": creds.secret_key, "session_token": creds.session_token})), creds
 
 
 denied = s3_outcome

@@ -159,8 +159,9 @@ def test_pods_reach_the_api_server_and_the_store_by_service(cluster, ns):
               "r = urllib.request.Request('https://kubernetes.default.svc/api', "
               "headers={'Authorization': 'Bearer ' + open(sa + '/token').read()})\n"
               "print(urllib.request.urlopen(r, context=ctx, timeout=10).status)\n"
-              f"print(urllib.request.urlopen('http://{cluster.store_in_cluster.endpoint}/minio/health/live', "
-              "timeout=10).status)\n")
+              # the store: TLS, its certificate from the cluster's CA, for the Service's name
+              f"print(urllib.request.urlopen('https://{cluster.store_in_cluster.endpoint}/minio/health/live', "
+              "context=ctx, timeout=10).status)\n")
     pod, log = run_on_edge(cluster, ns, script)
     assert pod["status"]["phase"] == "Succeeded", log
     assert log.split() == ["200", "200"]

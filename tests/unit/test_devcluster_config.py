@@ -262,8 +262,9 @@ def test_component_names_and_aliases():
 def test_prometheus_config_reads_static_and_pod_targets_and_passes_promtool(tmp_path):
     doc = prom.config_document(file_sd_dir=str(tmp_path / "static"), pod_sd_dir=str(tmp_path / "pods"),
                                etcd_target="127.0.0.1:1", minio_target="127.0.0.1:2", prometheus_target="127.0.0.1:3",
-                               pod_proxy_url="http://127.0.0.1:4")
+                               pod_proxy_url="http://127.0.0.1:4", minio_ca_file=str(tmp_path / "ca.crt"))
     jobs = {j["job_name"]: j for j in doc["scrape_configs"]}
+    assert (jobs["minio"]["scheme"], jobs["minio"]["tls_config"]) == ("https", {"ca_file": str(tmp_path / "ca.crt")})
     assert jobs["ecc-static"]["file_sd_configs"][0]["files"] == [str(tmp_path / "static" / "*.json")]
     assert jobs["ecc-pods"]["file_sd_configs"][0]["files"] == [str(tmp_path / "pods" / "*.json")]
     assert jobs["ecc-pods"]["proxy_url"] == "http://127.0.0.1:4"  # pods are reached through the gateway

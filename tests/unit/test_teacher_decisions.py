@@ -443,3 +443,34 @@ def test_job_names_fit_the_pod_label_limit_and_attempts_parse_back():
     base = td.job_name("shop", 3, "abcdef0123")
     assert td.attempt_of(base, base) == 1 and td.attempt_of(base, base + "-3") == 3
     assert td.attempt_of(base, base + "-x") is None and td.attempt_of(base, "shop-distill-r4-abcdef") is None
+
+
+TLS_STORE = SERVING_STORE.model_copy(update={"secure": True, "ca_pem": "-----BEGIN CERTIFICATE-----\nMII...\n"})
+
+
+@pytest.mark.parametrize("mode", ["auto", "deployment"])
+def test_a_store_with_its_own_ca_reaches_the_storage_initializer_as_kserve_mounts_it(mode):
+    """KServe's credential builder mounts the ConfigMap named by AWS_CA_BUNDLE_CONFIGMAP at the
+    directory of AWS_CA_BUNDLE; the operator's own Deployment does the same."""
+    p, _ = run(spec(serving={"mode": mode}))
+    status = _published_status(p, report())
+    _, d = run(spec(serving={"mode": mode}), status=status, kserve=KSERVE_UP, serving_store=TLS_STORE)
+    kinds = [m["kind"] for m in d.apply]
+    assert kinds[:2] == ["ConfigMap", "Secret"]  # the CA before the Secret that names it
+    ca, secret = d.apply[0], d.apply[1]
+    assert ca["data"] == {"ca.crt": TLS_STORE.ca_pem} and ca["metadata"]["ownerReferences"][0]["kind"] == "CloudTeacher"
+    assert secret["stringData"]["S3_ENDPOINT"] == "https://ecc-store.ecc-system.svc:9000"
+    assert secret["stringData"]["AWS_CA_BUNDLE_CONFIGMAP"] == ca["metadata"]["name"]
+    assert secret["stringData"]["AWS_CA_BUNDLE"] == "/etc/ssl/ecc-store-ca/ca.crt"
+    if mode == "deployment":
+        pod = d.apply[2]["spec"]["template"]["spec"]
+        assert {"name": "store-ca", "configMap": {"name": ca["metadata"]["name"]}} in pod["volumes"]
+        init = pod["initContainers"][0]
+        assert {"name": "store-ca", "mountPath": "/etc/ssl/ecc-store-ca", "readOnly": True} in init["volumeMounts"]
+        assert {e["name"]: e["valueFrom"]["secretKeyRef"]["key"] for e in init["env"]}["AWS_CA_BUNDLE"] == "AWS_CA_BUNDLE"
+    # a new CA gets a new ConfigMap name, so the Secret's hash (and the server) changes with it
+    other = TLS_STORE.model_copy(update={"ca_pem": TLS_STORE.ca_pem + "more\n"})
+    _, d2 = run(spec(serving={"mode": mode}), status=status, kserve=KSERVE_UP, serving_store=other)
+    assert d2.apply[0]["metadata"]["name"] != ca["metadata"]["name"]
+    assert d2.apply[1]["metadata"]["annotations"][td.ANNOTATION_DESIRED_HASH] != \
+        secret["metadata"]["annotations"][td.ANNOTATION_DESIRED_HASH]
