@@ -14,8 +14,9 @@
 (c) held-out evaluation (``--eval``): the sets of ``benchmarks/pii_data/`` built once by
     ``benchmarks/pii_build_eval.py`` — personal data of 14 types from Faker in locales and
     templates never used in development, and clean customer-service sentences from other
-    domains (every span there is a false positive). Development: ``*_dev``, ``*_dev2`` and
-    ``*_heldout_v2`` (looked at row by row in round 3); held out: ``*_heldout_v3``. Recall per type, the clean-row alteration
+    domains (every span there is a false positive). Development: ``*_dev``, ``*_dev2``,
+    ``*_heldout_v2`` (looked at row by row in round 3) and ``*_heldout_v3`` (looked at row by
+    row in round 4); held out: ``*_heldout_v4``. Recall per type, the clean-row alteration
     rate, span precision on held-out + clean rows, throughput per core and the NER cost, for
     the rules path (``ner=False``, the edge) and the NER path (``ner=None``); ``--before``
     adds the same figures for the scrubber of a git revision (default HEAD).
@@ -327,14 +328,15 @@ def _throughput(scrub, texts: list[str]) -> float:
     return len(texts) / max(time.process_time() - t0, 1e-9)
 
 
-# held-out v2 was looked at row by row in round 3: it is development data now
-DEV_SETS = ("injected_dev", "injected_dev2", "injected_heldout_v2", "clean_dev", "clean_dev2", "clean_heldout_v2")
-HELDOUT_SETS = ("injected_heldout_v3", "clean_heldout_v3")
+# held-out v2 was looked at row by row in round 3, held-out v3 in round 4: development data now
+DEV_SETS = ("injected_dev", "injected_dev2", "injected_heldout_v2", "injected_heldout_v3",
+            "clean_dev", "clean_dev2", "clean_heldout_v2", "clean_heldout_v3")
+HELDOUT_SETS = ("injected_heldout_v4", "clean_heldout_v4")
 
 
 def run_eval(before: str | None = "HEAD", heldout: bool = True, throughput: bool = True,
              errors: list[dict] | None = None) -> dict:
-    """Score the development sets and (``heldout``) the round-3 held-out sets. The held-out sets
+    """Score the development sets and (``heldout``) the round-4 held-out sets. The held-out sets
     are for the final measurement only: iterate with ``heldout=False``. ``errors``: collects every
     miss and wrong span (see ``score_set``)."""
     names = DEV_SETS + (HELDOUT_SETS if heldout else ())
@@ -347,7 +349,7 @@ def run_eval(before: str | None = "HEAD", heldout: bool = True, throughput: bool
     if before:
         old = _old_scrubber(before)
         paths = {f"before ({before})": old.scrub, **paths}
-    inj, clean = ("injected_heldout_v3", "clean_heldout_v3") if heldout else ("injected_heldout_v2", "clean_heldout_v2")
+    inj, clean = HELDOUT_SETS if heldout else ("injected_heldout_v3", "clean_heldout_v3")
     out: dict = {"backend": pii.backend(), "headline_sets": [inj, clean], "paths": {}}
     sample = [r["text"] for r in sets[inj][::3]] + [r["text"] for r in sets[clean]] + bitext_plain[:1000]
     for label, scrub in paths.items():
@@ -453,10 +455,8 @@ def print_eval(result: dict) -> None:
     def min_recall(name):
         return lambda b: f"{min(c['recall'] for c in b[name]['recall'].values()):.3f}" if name in b else "-"
 
-    rows = [(f"{name} rows altered", altered(name)) for name in ("clean_dev", "clean_dev2", "clean_heldout_v2",
-                                                                 "clean_heldout_v3")]
-    rows += [(f"{name} min recall", min_recall(name)) for name in ("injected_dev", "injected_dev2", "injected_heldout_v2",
-                                                                   "injected_heldout_v3")]
+    rows = [(f"{name} rows altered", altered(name)) for name in (*DEV_SETS, *HELDOUT_SETS) if name.startswith("clean")]
+    rows += [(f"{name} min recall", min_recall(name)) for name in (*DEV_SETS, *HELDOUT_SETS) if name.startswith("injected")]
     rows += [
         (f"span precision, {inj} + {clean}", lambda b: f"{b['headline_span_precision']:.3f}"),
         (f"span precision, {clean}", lambda b: f"{b['clean_span_precision']:.3f}" if b["clean_span_precision"] is not None else "no spans"),

@@ -7,9 +7,10 @@ Writes ``benchmarks/pii_data/``:
 - ``injected_heldout.jsonl``  the same types in six *other* locales (en_GB, en_IE, es_ES, it_IT,
                               nl_NL, pt_PT) through templates of their own (other cue words, other
                               positions, lower case, obfuscation): formats held out from development;
-- ``injected_heldout_v2`` / ``clean_heldout_v2`` (round 2; development data since round 3) and
-  ``injected_heldout_v3`` / ``clean_heldout_v3`` (round 3, the held-out sets now): see the
-  sections "Held-out set v2" and "Held-out set v3" below;
+- ``injected_heldout_v2`` / ``clean_heldout_v2`` (round 2; development data since round 3),
+  ``injected_heldout_v3`` / ``clean_heldout_v3`` (round 3; development data since round 4) and
+  ``injected_heldout_v4`` / ``clean_heldout_v4`` (round 4, the held-out sets now): see the
+  sections "Held-out set v2", "v3" and "v4" below;
 - ``clean_dev.jsonl`` / ``clean_heldout.jsonl``  customer-service sentences from other domains
                               (banking, travel, telecom, retail, a general assistant) rich in brand,
                               product, currency, payment-method and place names, with NO personal
@@ -20,7 +21,7 @@ The host utterances are Bitext rows without annotated entities (the corpus the p
 on); the clean sentences are written here from the word lists below, which were written without
 running the scrubber. The files are data: the benchmark reads them, nobody edits them row by row.
 
-    python benchmarks/pii_build_eval.py [--v1|--v2]   # default: v3; PYTHONHASHSEED is pinned (Faker draws from sets)
+    python benchmarks/pii_build_eval.py [--v1|--v2|--v3]   # default: v4; PYTHONHASHSEED is pinned (Faker draws from sets)
 """
 
 from __future__ import annotations
@@ -255,8 +256,8 @@ def _hosts() -> list[str]:
     return [r["instruction"].strip() for r in rows if not r["entity_type"] and "{{" not in r["instruction"]]
 
 
-def build_injected(locales: list[str], templates: dict[str, list[str]], heldout: bool, n_per_type: int,
-                   seed: int, hosts: list[str]) -> list[dict]:
+def build_injected_v1(locales: list[str], templates: dict[str, list[str]], heldout: bool, n_per_type: int,
+                      seed: int, hosts: list[str]) -> list[dict]:
     from faker import Faker
 
     rng = random.Random(seed)
@@ -1090,6 +1091,401 @@ def build_clean_v3(seed: int, n: int) -> list[dict]:
     return rows
 
 
+# ---------------------------------------------------------------------------
+# Held-out set v4 (round 4). Held-out v3 was looked at row by row while the scrubber was
+# improved in round 4, so it is development data now. Everything below was written before the
+# scrubber was run on any of it: eleven locales used in no earlier set, templates and value
+# shapes written fresh for this set (other cue words, surname-first and initialled names,
+# 13- to 19-digit cards, IBANs of countries no earlier set had), harder look-alikes beside the
+# values, and clean sentences from other domains (fitness, education, events, pets, home and
+# garden, parking, charities, beauty, car parts), with many brands named after people.
+# ---------------------------------------------------------------------------
+V4_LOCALES = ["en_PH", "fr_CA", "es_AR", "es_CO", "es_CL", "ro_RO", "hu_HU", "sk_SK", "hr_HR", "sl_SI", "tr_TR"]
+V4_NATIONAL_ID = {
+    "en_PH": lambda f: f.random_element([f.sss, f.umid])(),
+    "es_CO": lambda f: f.nuip(),
+    "es_CL": lambda f: f.rut(),
+    "ro_RO": lambda f: f.ssn(),  # CNP
+    "hu_HU": lambda f: f.ssn(),  # adóazonosító jel
+    "sk_SK": lambda f: f.birth_number(),  # rodné číslo
+    "hr_HR": lambda f: f.ssn(),  # OIB
+    "tr_TR": lambda f: f.ssn(),  # T.C. kimlik no
+}
+V4_TEMPLATES: dict[str, list[str]] = {
+    "PERSON": ["my name's {v}", "the order was placed by {v}", "attn: {v}", "for the attention of {v}",
+               "recipient: {v}", "it's a gift for {v}, please don't show the price", "Yours faithfully,\n{v}",
+               "Best,\n{v}", "-- {v}", "my son {v} lost the card", "the account holder is {v}",
+               "name on the card: {v}", "I already spoke with your colleague {v}", "contact person: {v}",
+               "it is {v} speaking", "signed {v}", "{v} - customer since 2019", "ask for {v} at the door",
+               "I am writing on behalf of {v}", "the invoice should say {v}, not my husband"],
+    "EMAIL": ["email me at {v}", "my e-mail address: {v}", "{v} <- use this one", "mail: {v}",
+              "write to {v} for the return label", "the receipt should go to {v}", "my contact is {v}"],
+    "PHONE": ["my phone: {v}", "ring me at {v}", "mobile no. {v}", "you can text {v}",
+              "call {v} before noon", "contact number - {v}", "my new number is {v}, the old one is gone"],
+    "ADDRESS": ["send it to my office at {v}", "shipping address - {v}", "{v} (that's my new place)",
+                "the courier went to {v} instead", "Address: {v}", "my parents live at {v}, ship it there",
+                "drop-off at {v}", "I'm at {v} until June"],
+    "POSTCODE": ["my postal code is {v}", "post code: {v}", "is delivery free for {v}?", "zip/postal code {v}",
+                 "we moved, the new code is {v}", "código postal {v}", "postcode {v} shows as not served"],
+    "DATE_OF_BIRTH": ["my date of birth: {v}", "birthdate {v}", "DoB {v}", "I was born on {v}",
+                      "age check - born {v}", "born {v}, so I am over 18", "date of birth = {v}"],
+    "IP_ADDRESS": ["my IP is {v}", "someone logged in from {v}", "please unblock {v}",
+                   "the IP address {v} is my office", "login from IP {v} wasn't me", "my VPN exits at {v}"],
+    "IBAN": ["my bank account: {v}", "IBAN {v}", "refund to this IBAN please: {v}", "the account is {v}",
+             "direct debit from {v}", "pay it back into {v}"],
+    "NATIONAL_ID": ["my ID number is {v}", "national ID no. {v}", "personal identification number {v}",
+                    "my CNP is {v}", "RUT {v}", "tax number: {v}", "ID {v} for the warranty"],
+    "USERNAME": ["my login name is {v}", "gamer tag: {v}", "Account: {v}", "I'm {v} on your forum",
+                 "the profile {v} isn't mine", "sign-in name {v}", "username {v} was suspended"],
+    "CARD": ["card number: {v}", "my debit card {v} expired", "bill it to {v}", "the card I used was {v}",
+             "credit card no {v}", "block card {v} now"],
+    "ORDER_ID": ["order #{v}", "order ID: {v}", "the shipment {v} is stuck", "RMA {v}",
+                 "consignment number {v}", "my purchase ({v}) arrived damaged", "order ref {v}"],
+}
+
+
+def _person_v4(f, rng: random.Random) -> str:
+    first, last = f.first_name(), f.last_name()
+    r = rng.random()
+    if r < 0.15:
+        return first
+    if r < 0.25:
+        return f"{first} {last}".lower()
+    if r < 0.33:
+        return f"{first} {last}".upper()
+    if r < 0.43:
+        return f"{first[0]}. {last}"
+    if r < 0.51:
+        return f"{last}, {first}"
+    if r < 0.6:
+        return f"{first} {f.last_name()} {last}"
+    return f"{first} {last}"
+
+
+def _email_v4(f, rng: random.Random) -> str:
+    email = rng.choice([f.email, f.free_email, f.company_email])()
+    local, domain = email.split("@")
+    r = rng.random()
+    if r < 0.1:
+        return f"{local} AT {domain.replace('.', ' DOT ')}"
+    if r < 0.2:
+        return f"{local}[at]{domain.replace('.', '[dot]')}"
+    if r < 0.28:
+        return f"{local} @ {domain.replace('.', ' . ')}"
+    if r < 0.36:
+        return f"mailto:{email}"
+    if r < 0.44:
+        return f"<{email}>"
+    if r < 0.5:
+        return local + "\u2060@" + domain  # word joiner
+    if r < 0.56:
+        return local + "\ufe6b" + domain  # small commercial at
+    if r < 0.62:
+        return f"{local} (at) {domain}"
+    return email
+
+
+def _phone_v4(f, rng: random.Random) -> str:
+    number = f.mobile_number() if hasattr(f, "mobile_number") else f.phone_number()
+    r = rng.random()
+    if r < 0.15:
+        return number.replace(" ", ".").replace("-", ".")
+    if r < 0.25:
+        return "".join(c for c in number if c.isdigit() or c == "+")
+    return number
+
+
+def _address_v4(f, rng: random.Random) -> str:
+    lines = [line.strip() for line in f.address().splitlines() if line.strip()]
+    r = rng.random()
+    if r < 0.35:
+        return ", ".join(lines)
+    if r < 0.5:
+        return "\n".join(lines)
+    if r < 0.65:
+        return f"Apt {rng.randint(1, 60)}{rng.choice(['', 'B', 'C'])}, {f.street_address()}"
+    if r < 0.8:
+        return f"{f.street_address()}, {f.postcode()} {f.city()}"
+    return f.street_address()
+
+
+def _dob_v4(f, rng: random.Random) -> str:
+    d = f.date_of_birth(minimum_age=18, maximum_age=90)
+    shape = rng.choice(["%d/%m/%Y", "%Y-%m-%d", "%-d %B %Y", "%B %-d %Y", "%d.%m.%Y", "%-d/%-m/%Y",
+                        "%d-%b-%Y", "%-d %b. %Y", "%A, %-d %B %Y"])
+    return d.strftime(shape.replace("%-d", str(d.day)).replace("%-m", str(d.month)))
+
+
+# BBAN lengths (all digits) of countries no earlier set drew IBANs from
+V4_IBAN_BBAN_DIGITS = {"HU": 24, "HR": 17, "SI": 15, "LT": 16, "EE": 16, "AE": 19, "SA": 20, "IL": 19, "RS": 18, "BA": 16}
+V4_OWN_IBAN = ("ro_RO", "tr_TR", "sk_SK")
+
+
+def _iban_from_digits(country: str, rng: random.Random) -> str:
+    """An IBAN with the right length and a correct check (ISO 13616 mod 97) for ``country``."""
+    bban = "".join(str(rng.randint(0, 9)) for _ in range(V4_IBAN_BBAN_DIGITS[country]))
+    numeric = "".join(str(int(c, 36)) for c in bban + country + "00")
+    check = 98 - int(numeric) % 97
+    return f"{country}{check:02d}{bban}"
+
+
+def _iban_v4(f, rng: random.Random) -> str:
+    from stdnum import iban as stdnum_iban
+
+    loc = f._locales[0]
+    if loc in V4_OWN_IBAN:
+        iban = f.iban()
+    else:
+        own = loc[-2:]
+        iban = _iban_from_digits(own if own in V4_IBAN_BBAN_DIGITS else rng.choice(sorted(V4_IBAN_BBAN_DIGITS)), rng)
+    assert stdnum_iban.is_valid(iban), iban
+    r = rng.random()
+    if r < 0.4:
+        return " ".join(iban[i:i + 4] for i in range(0, len(iban), 4))
+    if r < 0.5:
+        return " ".join(iban[i:i + 4] for i in range(0, len(iban), 4)).lower()
+    return iban
+
+
+V4_CARD_TYPES = [None, "visa19", "maestro", "jcb15", "discover", "amex", "visa13", "mastercard", "visa16"]
+
+
+def _card_v4(f, rng: random.Random) -> str:
+    number = f.credit_card_number(card_type=rng.choice(V4_CARD_TYPES))
+    r = rng.random()
+    if r < 0.3:
+        return " ".join(number[i:i + 4] for i in range(0, len(number), 4))
+    if r < 0.45:
+        return "-".join(number[i:i + 4] for i in range(0, len(number), 4))
+    if r < 0.55 and len(number) == 15:
+        return f"{number[:4]} {number[4:10]} {number[10:]}"
+    return number
+
+
+def _expiry_v4(f, rng: random.Random) -> str:
+    d = f.date_between(start_date="-1y", end_date="+8y")
+    return d.strftime(rng.choice(["%m/%y", "%m/%Y", "%b %Y", "%m-%y", "%b/%y", "%B '%y", "%m %y", "%m.%Y"]))
+
+
+def _value_v4(f, kind: str, rng: random.Random) -> str | None:
+    if kind == "PERSON":
+        return _person_v4(f, rng)
+    if kind == "EMAIL":
+        return _email_v4(f, rng)
+    if kind == "PHONE":
+        return _phone_v4(f, rng)
+    if kind == "ADDRESS":
+        return _address_v4(f, rng)
+    if kind == "POSTCODE":
+        return f.postcode()
+    if kind == "DATE_OF_BIRTH":
+        return _dob_v4(f, rng)
+    if kind == "IP_ADDRESS":
+        return f.ipv4_public() if rng.random() < 0.6 else f.ipv6()
+    if kind == "IBAN":
+        return _iban_v4(f, rng)
+    if kind == "NATIONAL_ID":
+        gen = V4_NATIONAL_ID.get(f._locales[0])
+        return gen(f) if gen else None
+    if kind == "USERNAME":
+        name = f.user_name()
+        r = rng.random()
+        if r < 0.2:
+            return f"{name}.{rng.randint(70, 99)}"
+        if r < 0.35:
+            return name.capitalize() + str(rng.randint(1, 9999))
+        if r < 0.45:
+            return f"{name}-{rng.choice(['x', 'pro', 'gg', 'dev'])}"
+        return name
+    if kind == "CARD":
+        return _card_v4(f, rng)
+    if kind == "ORDER_ID":
+        shapes = ["#########-?", "ORD.######", "A-##-######", "EC########", "PO#######", "S/######",
+                  "WEB-#####?", "#####/##", "??#######??", "RMA-######"]
+        return f.bothify(rng.choice(shapes)).upper()
+    raise ValueError(kind)
+
+
+def _card_details_v4(f, rng: random.Random) -> tuple[str, list[tuple[str, int, int]]]:
+    number = _card_v4(f, rng)
+    masked = rng.random() < 0.35
+    tail = "".join(c for c in number if c.isdigit())[-4:]
+    shown = rng.choice(["XXXX-XXXX-XXXX-", "ending with ", "last four ", "*"]) + tail if masked else number
+    expiry = _expiry_v4(f, rng)
+    cvv = f.credit_card_security_code()
+    shape = rng.choice(["{n}, expires {e}, CSC {c}", "card {n} exp: {e} security no. {c}",
+                        "{n} - {e} - cvv2: {c}", "the card is {n}, expiry date {e}, the 3 digits on the back are {c}",
+                        "{n} valid to {e}, card verification value {c}", "card {n}, good through {e}, code {c}"])
+    return _fill_card_shape(shape, shown, expiry, cvv, masked)
+
+
+V4_NEGATIVES = [
+    ("it was {v}", lambda f, r: f"{r.randint(1, 99)}.{r.randint(100, 999)},{r.randint(0, 99):02d} €"),
+    ("{v} total", lambda f, r: f"¥{r.randint(1, 99)},{r.randint(100, 999)}"),
+    ("delivered at {v}", lambda f, r: f"{r.randint(7, 21)}h{r.choice(['00', '15', '30', '45'])}"),
+    ("flight {v}", lambda f, r: f"{r.choice(['LH', 'TK', 'RO', 'AC', 'PR'])} {r.randint(100, 2999)}"),
+    ("model {v}", lambda f, r: r.choice(["SM-A546B", "MQ6T3ZD/A", "KD-55X85L", "WH-1000XM4", "A2848"])),
+    ("size {v}", lambda f, r: str(r.randint(34, 46))),
+    ("seat {v}", lambda f, r: f"{r.randint(1, 40)}{r.choice('ABCDEF')}"),
+    ("from {v}", lambda f, r: f.city()),
+    ("made by {v}", lambda f, r: f.company()),
+    ("on {v}", lambda f, r: f.date(pattern=r.choice(["%d.%m.", "%Y/%m/%d", "%-d %B"]).replace("%-d", "3"))),
+    ("{v} kg", lambda f, r: f"{r.randint(1, 40)},{r.randint(0, 9)}"),
+    ("store no. {v}", lambda f, r: str(r.randint(10, 9999))),
+]
+
+
+def _place_v4(r: float, host: str, fragment: str) -> tuple[str, int]:
+    if r < 0.4:
+        return f"{host}. {fragment}", len(host) + 2
+    if r < 0.75:
+        return f"{fragment}. {host}", 0
+    if r < 0.9:
+        return f"{host}\n{fragment}", len(host) + 1
+    return f"{host}: {fragment}", len(host) + 2
+
+
+def build_injected_v4(n_per_type: int, seed: int, hosts: list[str]) -> list[dict]:
+    return build_injected(HeldOutRecipe("v4", V4_LOCALES, 89, _value_v4, _card_details_v4, V4_TEMPLATES,
+                                        V4_NEGATIVES, "; ", _place_v4), n_per_type, seed, hosts)
+
+
+V4_BRANDS = ["Kenneth Cole", "Tommy Bahama", "Carolina Herrera", "Oscar de la Renta", "Paul Mitchell",
+             "John Deere", "Dr. Scholl's", "Mrs. Fields", "Dave & Buster's", "Sara Lee", "Betty Crocker",
+             "Marie Callender's", "Jenny Craig", "Ann Taylor", "Bobbi Brown", "Kiehl's", "Victoria Beckham",
+             "Anya Hindmarch", "Orla Kiely", "Jo Malone London", "Charles Tyrwhitt", "Thomas Sabo",
+             "Philipp Plein", "Max Factor", "Helena Rubinstein", "Elizabeth Arden", "Paco Rabanne",
+             "Jean Paul Gaultier", "Yves Saint Laurent", "Pierre Cardin", "Nina Ricci", "Isabel Marant",
+             "Marc O'Polo", "Tom Tailor", "Sergio Tacchini", "Dr. Hauschka", "Mrs. Meyer's", "Mr Porter",
+             "Mr Price", "Captain Morgan", "Johnnie Walker", "Jim Beam", "Jack & Jones", "Vero Moda",
+             "Levi's", "Wrangler", "Pandora", "Mulberry", "Hunkemöller", "Peek & Cloppenburg",
+             "Decathlon", "Gymshark", "PureGym", "Anytime Fitness", "Les Mills", "ClassPass", "Strava",
+             "Coursera", "Udemy", "Duolingo", "Babbel", "Skillshare", "Ticketmaster", "Eventbrite",
+             "StubHub", "Live Nation", "Fever", "Chewy", "Zooplus", "Fressnapf", "Pets at Home", "Petco",
+             "Leroy Merlin", "Bauhaus", "OBI", "B&Q", "Lowe's", "Wayfair", "JYSK", "Dedeman", "eMAG",
+             "Trendyol", "Hepsiburada", "Lazada", "Shopee", "Falabella", "Mercado Libre", "Rappi",
+             "EasyPark", "ParkMobile", "JustPark", "Bolt", "Cabify", "DiDi", "Grab", "BlaBlaCar",
+             "UNICEF", "Red Cross", "Oxfam", "WWF", "Sephora", "Douglas", "Notino", "Rossmann", "dm",
+             "Autodoc", "Euro Car Parts", "Halfords", "Norauto", "Michelin", "Bridgestone", "Pirelli"]
+V4_PRODUCTS = ["Kindle Colorsoft", "Galaxy S25", "iPhone 16 Pro Max", "Pixel 9", "Xiaomi 14T", "Honor Magic 6",
+               "Fitbit Charge 6", "Whoop 4.0", "Theragun Mini", "Bowflex dumbbells", "Yeti Rambler",
+               "Stanley Quencher", "Vitamix E310", "Ninja Creami", "Breville Barista Express",
+               "De'Longhi Magnifica", "Tineco Floor One", "Shark Navigator", "Kärcher K5", "Bosch drill",
+               "Makita impact driver", "Husqvarna mower", "Weber Spirit", "Traeger Pro", "Furbo camera",
+               "Kong toy", "Royal Canin kibble", "Michelin Pilot Sport 5", "Bosch wiper blades",
+               "Philips Sonicare", "Dyson Airstrait", "GHD Platinum", "Canon PIXMA", "Epson EcoTank",
+               "Logitech MX Master 3S", "Razer BlackWidow", "Steam Deck OLED", "Xbox Series S"]
+V4_PLACES = ["Manila", "Cebu", "Davao", "Quebec City", "Montreal", "Laval", "Buenos Aires", "Córdoba",
+             "Rosario", "Mendoza", "Bogotá", "Medellín", "Cali", "Cartagena", "Santiago", "Valparaíso",
+             "Bucharest", "Cluj-Napoca", "Timișoara", "Iași", "Budapest", "Debrecen", "Szeged", "Bratislava",
+             "Košice", "Zagreb", "Split", "Dubrovnik", "Ljubljana", "Maribor", "Istanbul", "Ankara", "Izmir",
+             "Antalya", "Port Louis", "San Antonio", "Santa Cruz", "San Juan", "Alexandria", "Charlottetown",
+             "George Town", "Jacksonville", "Fort William", "Prince George", "Georgetown", "Williamsburg",
+             "Karlsruhe", "Ludwigshafen", "Hamilton", "Stanley", "Victoria Falls", "St. Moritz",
+             "the Adriatic coast", "Patagonia", "Transylvania", "Lake Balaton", "the Tatras", "Cappadocia"]
+V4_CURRENCIES = [("Philippine pesos", "PHP"), ("Canadian dollars", "CAD"), ("Argentine pesos", "ARS"),
+                 ("Colombian pesos", "COP"), ("Chilean pesos", "CLP"), ("Romanian lei", "RON"),
+                 ("Hungarian forints", "HUF"), ("euros", "EUR"), ("Turkish lira", "TRY"), ("US dollars", "USD"),
+                 ("pounds", "GBP"), ("Mauritian rupees", "MUR"), ("Israeli shekels", "ILS"),
+                 ("UAE dirhams", "AED"), ("Saudi riyals", "SAR"), ("Peruvian soles", "PEN"),
+                 ("Uruguayan pesos", "UYU"), ("Serbian dinars", "RSD"), ("Litecoin", "LTC"), ("USD Coin", "USDC")]
+V4_PAY = ["GCash", "Maya", "Nequi", "Daviplata", "Yape", "Mercado Pago", "MODO", "Interac", "MB Way",
+          "Multibanco", "Przelewy24", "EPS", "Barion", "SimplePay", "Papara", "Sezzle", "Affirm",
+          "Amazon Pay", "Apple Cash", "Samsung Wallet", "Click to Pay", "Paysera", "a debit card",
+          "a store card", "cash at the counter", "bank transfer", "PayPal", "a voucher"]
+V4_STARTS = ["Hi", "Hello", "Good afternoon", "Greetings", "Dear team", "Hi there", "Hey folks", "Excuse me",
+             "One more thing", "Sorry to bother you", "Please help", "Quick question", "As promised",
+             "Following up", "To be clear", "Just so you know", "Earlier today", "Last weekend",
+             "Over the holidays", "Before I forget"]
+V4_MONTHS = ["February", "April", "July", "September", "November", "Christmas", "the new year", "spring"]
+V4_CLEAN_TEMPLATES = [
+    "{start}, my {brand} membership renewed at the old price", "{start}, {brand} took {pay} but cancelled the order",
+    "Can I freeze my {brand} gym membership while I'm in {place}?", "Is the {product} covered by the {brand} warranty?",
+    "The {brand} tickets for the {place} show never arrived", "Does {brand} ship the {product} to {place}?",
+    "How much is 120 {code} in {code2}?", "What do you charge to send {cur} to {place}?",
+    "I paid for the {brand} course with {pay} and can't log in", "{start}, the {product} from {brand} leaks",
+    "My {brand} order in {place} was split into two parcels", "Can I pay the {brand} parking fine with {pay}?",
+    "Is there a {brand} store in {place} or only in {place2}?", "The {brand} app charged me in {cur}",
+    "{start}, can I swap the {product} for a bigger one?", "I donated to {brand} twice by mistake",
+    "Why did {brand} refund me in {code} and not {code2}?", "Does the {place} branch take {pay}?",
+    "{start}, the {brand} voucher expired before {month}", "Are {brand} products sold at {brand2}?",
+    "I booked a {brand} ride in {place} and was charged twice", "My {product} was delivered to the {place} depot",
+    "{start}, I want to cancel {brand} before {month}", "Can I get the {product} in store at {brand}?",
+    "Which is better for {place}, {brand} or {brand2}?", "Please stop the {brand} newsletter",
+    "The {brand} perfume gift set was missing the bag", "{start}, does {brand} sell the {product}?",
+    "The pet food subscription from {brand} skipped {month}", "Exchange rate {cur} to {cur2} today?",
+    "My {pay} payment to {brand} is pending since Monday", "Can the {place} shop hold the {product} for me?",
+    "{start}, the {brand} event in {place} was moved, can I get a refund?",
+    "Is the {brand} sale on in {place} too?", "I'm in {place} next week, can I collect the {product} there?",
+    "Do I pay import tax on a {product} sent from {place}?", "{brand} charged a {cur} fee for {pay}",
+    "How many points do I get at {brand} for the {product}?", "Refund the {brand} tyres, I bought {brand2} instead",
+]
+V4_FREE_CLEAN = [
+    "Kenneth Cole watch strap broke after two days", "Carolina Herrera perfume came without the box",
+    "Oscar de la Renta dress is not the size I ordered", "Paul Mitchell shampoo leaked in the parcel",
+    "John Deere mower parts are on backorder", "Dr. Scholl's insoles were charged twice",
+    "Mrs. Fields cookies arrived stale", "Dave & Buster's gift card shows zero balance",
+    "Sara Lee cake was missing from the order", "Betty Crocker mix is out of stock online",
+    "Jenny Craig plan renewed without asking", "Ann Taylor return label does not print",
+    "Bobbi Brown foundation shade is wrong", "Victoria Beckham sunglasses came scratched",
+    "Anya Hindmarch bag refund is still pending", "Jo Malone London candle was broken",
+    "Charles Tyrwhitt shirts came in the wrong collar size", "Thomas Sabo bracelet clasp is loose",
+    "Elizabeth Arden cream was charged at full price", "Jean Paul Gaultier perfume was a tester",
+    "Yves Saint Laurent lipstick was missing", "Pierre Cardin wallet never arrived",
+    "Nina Ricci perfume leaked", "Isabel Marant boots sole came off", "Marc O'Polo jumper shrank",
+    "Tom Tailor jacket zip is broken", "Sergio Tacchini tracksuit was sent twice",
+    "Dr. Hauschka cream is not on the invoice", "Mrs. Meyer's soap bottle cracked",
+    "Mr Porter order went to the old address on file", "Captain Morgan gift set came without glasses",
+    "Johnnie Walker bottle was opened", "Jim Beam pack was charged in Canadian dollars",
+    "Helena Rubinstein serum is discontinued?", "Max Factor mascara was the wrong colour",
+    "Hello, PureGym in Zagreb charged me after I cancelled", "Les Mills on demand stopped working",
+    "Strava premium renewed in Turkish lira", "Coursera certificate shows the wrong course",
+    "Duolingo family plan charged me twice", "Ticketmaster moved the Budapest concert",
+    "Eventbrite refund for the Bogotá workshop?", "Chewy sent cat food instead of dog food",
+    "Zooplus parcel to Ljubljana is stuck", "Leroy Merlin delivery to Bucharest was late",
+    "eMAG says the Kärcher K5 is back in March", "Trendyol return to Izmir was refused",
+    "Shopee voucher does not work with GCash", "Mercado Libre charged me in Argentine pesos",
+    "EasyPark took money for a session I stopped", "Bolt driver in Cluj-Napoca cancelled twice",
+    "Grab food order in Manila never came", "UNICEF monthly donation went out twice",
+    "Sephora points vanished after the Santiago order", "Autodoc sent the wrong Bosch wiper blades",
+    "Halfords fitted the wrong Michelin tyres", "Good afternoon, Wayfair sofa arrived with a torn seat",
+    "Dear team, the Victoria Falls tour was cancelled", "Prince George store won't take Interac",
+    "San Antonio warehouse still shows my parcel", "Charlottetown branch opens at 9?",
+    "Stanley Quencher lid is cracked", "Georgetown pickup point is closed on Sunday",
+    "Thanks, team", "Kind regards, a loyal customer", "Cheers, and sorry for the long message",
+    "Hamilton store said to call head office", "Alexandria hotel added a city tax",
+    "Play the new Bad Bunny album on Spotify", "Ask Siri to reorder the Royal Canin kibble",
+    "Show me Grey's Anatomy on Disney Plus", "St. Moritz ski pass was charged in Swiss francs",
+]
+
+
+def build_clean_v4(seed: int, n: int) -> list[dict]:
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        if i < len(V4_FREE_CLEAN):
+            text, template = V4_FREE_CLEAN[i], "free v4"
+        else:
+            template = rng.choice(V4_CLEAN_TEMPLATES)
+            c1, c2 = rng.sample(V4_CURRENCIES, 2)
+            b1, b2 = rng.sample(V4_BRANDS, 2)
+            p1, p2 = rng.sample(V4_PLACES, 2)
+            text = template.format(brand=b1, brand2=b2, cur=c1[0], cur2=c2[0], code=c1[1], code2=c2[1],
+                                   place=p1, place2=p2, product=rng.choice(V4_PRODUCTS),
+                                   pay=rng.choice(V4_PAY), start=rng.choice(V4_STARTS),
+                                   month=rng.choice(V4_MONTHS))
+            text = text[:1].upper() + text[1:]
+        r = rng.random()
+        if r < 0.1:
+            text = text.lower()
+        elif r < 0.14:
+            text = text.upper()  # typed with caps lock on
+        elif r < 0.2:
+            text = text.rstrip("?.!")
+        rows.append({"text": text, "entities": [], "locale": "en", "template": template, "set": "clean_v4"})
+    return rows
+
+
 def _write(name: str, rows: list[dict]) -> None:
     with (OUT / name).open("w", encoding="utf-8") as fh:
         for row in rows:
@@ -1099,23 +1495,27 @@ def _write(name: str, rows: list[dict]) -> None:
 
 def main() -> None:
     """``--v1``: the round-1 sets (dev, and the former held-out sets, now dev2); ``--v2``: the
-    round-2 held-out sets (development data since round 3); default: the round-3 held-out sets."""
+    round-2 held-out sets (development data since round 3); ``--v3``: the round-3 held-out sets
+    (development data since round 4); default: the round-4 held-out sets."""
     if os.environ.get("PYTHONHASHSEED") != "0":
         os.environ["PYTHONHASHSEED"] = "0"
         os.execv(sys.executable, [sys.executable, *sys.argv])
     OUT.mkdir(exist_ok=True)
     hosts = _hosts()
     if "--v1" in sys.argv:
-        _write("injected_dev.jsonl", build_injected(DEV_LOCALES, DEV_TEMPLATES, False, 120, 11, hosts))
-        _write("injected_dev2.jsonl", build_injected(HELDOUT_LOCALES, HELDOUT_TEMPLATES, True, 250, 29, hosts))
+        _write("injected_dev.jsonl", build_injected_v1(DEV_LOCALES, DEV_TEMPLATES, False, 120, 11, hosts))
+        _write("injected_dev2.jsonl", build_injected_v1(HELDOUT_LOCALES, HELDOUT_TEMPLATES, True, 250, 29, hosts))
         _write("clean_dev.jsonl", build_clean(2, 400, 0))
         _write("clean_dev2.jsonl", build_clean(3, 1000, 1))
     elif "--v2" in sys.argv:
         _write("injected_heldout_v2.jsonl", build_injected_v2(250, 4177, hosts))
         _write("clean_heldout_v2.jsonl", build_clean_v2(5081, 1000))
-    else:
+    elif "--v3" in sys.argv:
         _write("injected_heldout_v3.jsonl", build_injected_v3(250, 6007, hosts))
         _write("clean_heldout_v3.jsonl", build_clean_v3(7321, 1000))
+    else:
+        _write("injected_heldout_v4.jsonl", build_injected_v4(250, 8111, hosts))
+        _write("clean_heldout_v4.jsonl", build_clean_v4(9403, 1200))
 
 
 if __name__ == "__main__":

@@ -172,14 +172,18 @@ _STREET_SUFFIX = (
     r"shoal|shore|skyway|spring|spur|square|sq|station|stravenue|stream|street|st|summit|"
     r"terrace|ter|throughway|trace|track|trafficway|trail|trl|tunnel|turnpike|underpass|union|"
     r"valley|viaduct|view|village|ville|vista|walk|wall|way|well|close|gardens|wharf|vale|"
-    r"parade|rise|chase|hyde|approach|broadway|circus|quay|yard|wynd|gate|end|side|bank"
+    r"parade|rise|chase|hyde|approach|broadway|circus|quay|yard|wynd|gate|end|side|bank|"
+    # Indian addresses: "251, Chakraborty Ganj", "Bains Nagar", "MG Marg"
+    r"nagar|ganj|chowk|marg|colony|vihar|enclave|layout|puram"
 )
 # Germanic compounds end with the street word: Hauptstraße, Kerkstraat, Jellepad, Storgatan.
 _COMPOUND_STREET_RE = re.compile(
     r"(?<![\w-])[^\W\d_][\w'’-]*?(?:straße|strasse|str\.|gasse|weg|allee|platz|ring|damm|ufer|"
     r"chaussee|steig|pfad|markt|graben|hof|berg|feld|straat|laan|plein|gracht|kade|singel|dijk|"
     r"baan|pad|dreef|steeg|wal|veld|plantsoen|gatan|vägen|gade|vej|veien|gata|boulevard|stræde|straede|"
-    r"gränd|torget|torg|torv|plads|vænget|stien|stigen|bakken|backe|stig|allé|leden|slinga|parken)"
+    r"gränd|torget|torg|torv|plads|vænget|stien|stigen|bakken|backe|stig|allé|leden|slinga|parken|"
+    r"katu|tie|polku|kuja|väylä|kaari|rinne|raitti|vegen|veien|svingen|løkka|lia|haugen|stubben|myra|"
+    r"holtet|tunet|jordet|åsen|lei)"
     r"(?![\w])",
     re.IGNORECASE,
 )
@@ -192,11 +196,17 @@ _PREFIX_STREET_RE = re.compile(
     r"urbanizacion|acceso|bajada|cañada|vía|vial|"
     r"via|viale|piazza|piazzale|corso|largo|strada|contrada|borgo|vicolo|rotonda|stretto|"
     r"rua|praça|praca|travessa|estrada|r\.|av|incrocio|calçada|calcada|beco|rotunda|"
-    r"gasse|ulica|ul\.|aleja|al\.|plac|os\.|osiedle)(?=\s)"
+    r"gasse|ulica|ul\.|aleja|al\.|plac|os\.|osiedle|"
+    r"cerrada|calzada|viaducto|andador|privada|circuito|retorno|periférico|periferico|prolongación|"
+    r"prolongacion|continuación|continuacion|diagonal|eje|"
+    r"quadra|chácara|chacara|esplanada|residencial|lagoa|ladeira|vila|viela|conjunto|setor|sítio|sitio|"
+    r"fazenda|núcleo|nucleo|parque|trecho|vereda|rodovia|loteamento|jardim|campo)(?=\s)"
 )
 # Used only when a street word is followed by capitalised words but no number.
 _PREFIX_NEEDS_NUMBER = frozenset(
-    "place route passage square cours via largo strada plaza c. c/ av. bd r. av al. os. plac".split())
+    "place route passage square cours via largo strada plaza c. c/ av. bd r. av al. os. plac "
+    "diagonal eje circuito retorno privada cerrada quadra esplanada residencial lagoa ladeira vila conjunto "
+    "setor sítio sitio fazenda núcleo nucleo parque trecho vereda jardim campo".split())
 _LINK_WORDS = frozenset(
     "de del della delle degli dei di da das do dos du des la le les l' d' el los las y e et van "
     "von der den ter the of and sur sous en".split()
@@ -205,10 +215,11 @@ _HOUSE_NO_RE = re.compile(r"\d{1,5}(?:\s?[A-Za-z](?![\w]))?(?:\s?[/-]\s?\d{1,4}[
 _UNIT_RE = re.compile(
     r"(?i:apt\.?|apartment|suite|ste\.?|unit|flat|studio|floor|fl\.?|room|rm\.?|bldg\.?|building|"
     r"piso|puerta|escalera|esc\.?|apto\.?|dpto\.?|étage|etage|scala|interno|int\.?|piano|appartamento|app\.?|"
-    r"wohnung|whg\.?|box|level|lvl|lot|rd|#)\s*[\w/-]*\d[\w/-]*\.?\s*[ºª°]?"
+    r"wohnung|whg\.?|box|level|lvl|lot|rd|edif\.?|edificio|depto\.?|dept\.?|interior|"
+    r"h\.?\s?no\.?|house\s+no\.?|#)\s*[\w/-]*\d[\w/-]*\.?\s*[ºª°]?"
 )
 _ADDRESS_EN_RE = re.compile(
-    rf"(?<![\w#])(?:(?P<unit>{_UNIT_RE.pattern}),?\s+)?(?:(?P<no>\d{{1,5}}[A-Za-z]?(?:-\d{{1,4}})?),?\s+)?"
+    rf"(?<![\w#])(?:(?P<unit>{_UNIT_RE.pattern}),?\s+)?(?:(?P<no>\d{{1,5}}[A-Za-z]?(?:[-/]\d{{1,4}})?),?\s+)?"
     rf"(?P<name>(?:[^\W\d_][\w'’.-]*\s+){{1,4}}?)(?i:(?:{_STREET_SUFFIX})s?)(?![\w])\.?"
 )
 _EN_ANCHOR_RE = re.compile(r"(?<![\w#])(?=\d|(?i:apt|apartment|suite|ste|unit|flat|studio|floor|room|bldg|building)\b)")
@@ -229,7 +240,11 @@ _ADDRESS_CUE_RE = re.compile(
     r"(?<![\w-])(?:post|mail|courier|forward|return)(?:ed)?\s+(?:it\s+|them\s+|this\s+|the\s+\w+\s+)?(?:back\s+)?to|"
     r"(?:collect|pick)(?:ed)?\s+(?:it\s+|them\s+|this\s+)?(?:up\s+)?from|drop(?:ped)?\s+(?:it\s+)?(?:off\s+)?at|"
     r"(?:my|our)\s+(?:old\s+|new\s+|previous\s+)?(?:place|flat|house|home|apartment|office)\s+(?:at|on|in|is)|"
-    r"(?:lives?|living|stay(?:ing)?|reside|residing)\s+at)\s*:?\s*",
+    r"(?:lives?|living|stay(?:ing)?|reside|residing)\s+at|"
+    # "address on file is …", "my address changed to …", "update my address to …"
+    r"address\s+(?:on\s+(?:file|record|the\s+account)|we\s+have(?:\s+on\s+file)?)\s*(?:is\b|:)?|"
+    r"address\s+(?:has\s+)?(?:changed|changes|moved|is\s+changing|was\s+changed)\s+to|"
+    r"(?:change|changed|update|updated|correct|corrected)\s+(?:my\s+|our\s+|the\s+)?address\s+to)\s*:?\s*",
     re.IGNORECASE,
 )
 _MILITARY_RE = re.compile(
@@ -237,7 +252,7 @@ _MILITARY_RE = re.compile(
     r"(?:APO|FPO|DPO)\s+(?:AA|AE|AP)\s+\d{5})"
 )
 _NOT_STREET_WORDS = frozenset(
-    "days weeks months years hours minutes times items orders products dollars euros pounds percent am pm "
+    "days weeks months years hours minutes times items orders products dollars euros pounds percent am pm pcs "
     "of a the my your an in on at for to from and or i it is was this that with by".split()
 )
 
@@ -247,7 +262,7 @@ _NOT_STREET_WORDS = frozenset(
 # ---------------------------------------------------------------------------
 _NAME_WORD = r"(?:[^\W\d_](?:[\w'’-]*[^\W\d_])?)"
 _CAP_NAME_WORD = r"(?:(?:Mc|Mac|O'|O’|D'|D’)?[^\W\d_a-z][\w'’-]*[^\W\d_]|[^\W\d_a-z]\.?)(?![\w])"
-_NAME_PARTICLE = r"(?:van|von|der|den|de|del|della|di|da|du|dos|das|le|la|bin|ibn|al|el|ter|ten|y|zu)"
+_NAME_PARTICLE = r"(?:van|von|der|den|de|del|della|di|da|du|dos|das|le|la|bin|ibn|al|el|ter|ten|y|zu|het|vom|zum|dei|degli)"
 _HONORIFIC_RE = re.compile(
     rf"\b(?:mr|mrs|ms|miss|mx|dr|prof|sir|madam|mme|mlle|herr|frau|sr|sra|srta|sig|sig\.ra)\b\.?\s+"
     rf"(?P<name>{_CAP_NAME_WORD}(?:\s+(?:{_NAME_PARTICLE}\s+)*{_CAP_NAME_WORD}){{0,2}}|{_NAME_WORD})",
@@ -456,7 +471,10 @@ def _number_pieces(text: str) -> list[tuple[int, str]]:
                 continue
             digits = re.sub(r"\D", "", part)
             card = None
-            for cand in _card_prefixes(part):
+            # a whole run that is a card (19 digits in 4-digit groups end in a group of three)
+            # is never cut to a card-shaped prefix that passes the Luhn check by chance
+            whole_card = 13 <= len(digits) <= 19 and _luhn_ok(digits)
+            for cand in () if whole_card else _card_prefixes(part):
                 cd = re.sub(r"\D", "", cand.group(0))
                 if 13 <= len(cd) <= 19 and len(cd) < len(digits) and _luhn_ok(cd):
                     card = cand
@@ -654,7 +672,7 @@ _UNIT_BEFORE_RE = re.compile(
 )
 
 
-_UNIT_WORD_BEFORE_RE = re.compile(r"(?<![\w])(?i:flat|apt\.?|apartment|unit|suite|studio)[ \t]+$")
+_UNIT_WORD_BEFORE_RE = re.compile(r"(?<![\w])(?i:flat|apt\.?|apartment|unit|suite|studio|h\.?\s?no\.?|house\s+no\.?)[ \t]+$")
 _HOUSE_NO_BEFORE_POSTCODE_RE = re.compile(
     rf"(?:\d{{1,5}}[A-Za-z]?|S/N)(?=\s*,?\s*(?:{_UNIT_RE.pattern}|(?:{_POSTCODE_RE.pattern})\s*[^\W\d_]))"
 )
@@ -679,8 +697,8 @@ def _find_addresses(text: str) -> list[PiiSpan]:
         if not m or not (m.group("no") or m.group("unit")):
             continue
         words = m.group("name").split()
-        if any(w.lower().strip(",.") in _NOT_STREET_WORDS for w in words):
-            continue
+        if any(w.lower().strip(",.") in _NOT_STREET_WORDS for w in words) or re.search(r"\.\s+[a-z]", m.group(0)):
+            continue  # "755 CHF. bank account": a sentence ended inside
         add(m.start(), m.end())
     # Germanic compounds: Hauptstraße 5, Tabea-Wohlgemut-Allee 17/65
     for m in _COMPOUND_STREET_RE.finditer(text):
@@ -713,7 +731,8 @@ def _find_addresses(text: str) -> list[PiiSpan]:
     for m in _ADDRESS_CUE_RE.finditer(text):
         rest = text[m.end():]
         # a clause ends at ". " — not after the abbreviations that start an address ("pl.", "Apt. 5")
-        clause = re.match(r"[^\n!?;]*?(?=(?:(?<!\b(?:pl|al|ul|os|nr|no|av))(?<!\bapt)\.\s|\.$|[!?;\n]|$|"
+        clause = re.match(r"[^\n!?;]*?(?=(?:(?<!\b(?:pl|al|ul|os|nr|no|av|st|rd|dr|ln|ct))(?<!\b(?:apt|ave|ste|int|col))"
+                          r"(?<!\b(?:edif|dpto|bldg|blvd))(?<!\bdepto)\.\s(?!\d)|\.$|[!?;\n]|$|"
                           r"\s+(?:and|but|please|thanks|asap|tomorrow|today|tonight|"
                           r"yesterday|instead|when|if|because|since|before|after|until|(?:last|next|this)\s+\w+|"
                           r"on\s+(?:mon|tue|wed|thu|fri|sat|sun)\w*|by\s+(?:mon|tue|wed|thu|fri|sat|sun)\w*)\b))",
@@ -721,15 +740,27 @@ def _find_addresses(text: str) -> list[PiiSpan]:
         if not clause:
             continue
         value = clause.group(0).rstrip(" ,.")
-        if re.search(r"address$", m.group(0).strip(), re.IGNORECASE) and value[:1].islower() and not re.match(
-                r"(?i:apt|unit|flat|suite|po\s+box|pl|al|ul|os|ulica|aleja|plac)\b", value):
-            continue  # "my delivery address isnt valid": no address follows
+        if _no_address_follows(m.group(0), value):
+            continue
         amount = re.match(r"[$€£¥]?\d[\d.,]*", value)
         if amount and (value[:1] in "$€£¥" or _AMOUNT_AFTER_RE.fullmatch(value, amount.end())):
             continue  # "… delivery address 4877 kr": a price, not where someone lives
         if re.search(r"\d", value) and len(value) >= 5:
             spans.append(PiiSpan(m.end(), m.end() + len(value), PiiType.ADDRESS, value))
     return spans
+
+
+def _no_address_follows(cue: str, value: str) -> bool:
+    """"my delivery address isnt valid", "the shipping address is invalid, it was 1419 euros":
+    after a cue that ends in "address" a lower-case word that starts no street, and after
+    "address is" an ordinary lower-case word, say something about the address, not where it is."""
+    cue = cue.strip()
+    if not value[:1].islower():
+        return False
+    if re.search(r"address$", cue, re.IGNORECASE):
+        return not re.match(r"(?i:apt|unit|flat|suite|po\s+box|pl|al|ul|os|ulica|aleja|plac)\b", value)
+    first = re.match(r"[^\W\d_]+", value)
+    return bool(re.search(r"address\s+is$", cue, re.IGNORECASE) and first and pii_names.is_ordinary(first.group(0)))
 
 
 # Organisations: a run followed by (or containing) a company designator is not a person.
@@ -763,8 +794,9 @@ _PLACE_LAST = frozenset(
 
 def _org_or_place(text: str, start: int, end: int) -> bool:
     words = [w.strip(",.;:!?()").lower() for w in text[start:end].split()]
-    if words and all(w in pii_names.country_words() for w in words):
-        return True  # "Sri Lanka", "Costa Rica"
+    if len(words) > 1 and all(w in pii_names.country_words() for w in words) or (
+            len(words) == 1 and words[0] in pii_names.country_names()):
+        return True  # "Sri Lanka", "Costa Rica", "Jordan" (not "Martin" of "Saint Martin")
     if re.match(r"[ \t]+[A-Za-z]{0,3}\d", text[end:end + 6]):
         return True  # followed by a model number: "Meta Quest 3", "Galaxy S24" are products
     following = [w.strip(",;:!?()").lower().rstrip(".") for w in text[end:end + 40].split()[:2]]
@@ -792,7 +824,9 @@ _HONORIFIC_CUE_RE = re.compile(
 )
 # Strong cues: what follows is a name even in lower case.
 _STRONG_CUE_RE = re.compile(
-    r"(?:\bmy\s+(?:full\s+|first\s+|last\s+|sur|maiden\s+|real\s+)?name\s*(?:is|'s|’s|:)|\bname\s*:|"
+    r"(?:\bmy\s+(?:full\s+|first\s+|last\s+|sur|maiden\s+|real\s+)?name\s*(?:is|'s|’s|:)|"
+    # a form's field: "name: …", "customer name - …", "name = …"; "under the name …"
+    r"\bname\s*(?:[:=]|[-–—](?=\s))|\bunder\s+(?:the\s+|my\s+|a\s+)?name(?:\s+of)?\b|"
     r"\b(?:i\s+am|i'?m|i’m)\s+called|\bcalled\s+me|\bsigned\s*[,:]|\bsigned\s+(?:for\s+)?by|"
     r"\bname\s+on\s+the\s+(?:account|card|order|invoice|booking|parcel)\s+is|\bin\s+the\s+name\s+of|"
     r"\b(?:account|card)\s*-?\s*holder(?:'?s\s+name)?\s*(?:is|:|to)?|\bon\s+behalf\s+of|\baddressed\s+to|"
@@ -800,7 +834,7 @@ _STRONG_CUE_RE = re.compile(
     r"\b(?:from|sender|recipient|contact(?:\s+person)?|attn|attention|c/o|care\s+of|customer|"
     r"(?:first|last|given|family)\s+name|surname)\s*:|"
     r"\b(?:kind\s+|best\s+|warm\s+|many\s+)?(?:regards|thanks|thank\s+you|cheers|sincerely|best\s+wishes|"
-    r"yours(?:\s+(?:sincerely|truly|faithfully))?|br)\b\s*[,:]?[ \t]*(?:\n\s*)?(?=[^\W\d_])|"
+    r"yours(?:\s+(?:sincerely|truly|faithfully))?|br)\b\s*(?:[,:]|!(?=[ \t]*\n))?[ \t]*(?:\n\s*)?(?=[^\W\d_])|"
     # shorter sign-offs only at the start of a line or sentence and with a comma or line break
     r"(?:^|(?<=\n)|(?<=[.!?]\s))[ \t]*(?:best|warmly|respectfully|thx|tia|all\s+the\s+best|take\s+care|with\s+thanks)"
     r"\b\s*(?:[,:!]|(?=[ \t]*\n))[ \t]*(?:\n\s*)?(?=[^\W\d_])|"
@@ -810,18 +844,44 @@ _STRONG_CUE_RE = re.compile(
 # Personal weak cues: a capitalised name, or a lower-case first name from the gazetteer.
 _PERSONAL_CUE_RE = re.compile(
     # "im" (I'm typed without the apostrophe) only at a clause start: German "im" means "in the"
-    r"(?:\bi['’]m|(?:^|(?<=[.!?,;\n])\s*)im|\bi\s+am|\bthis\s+is|\bit'?s|\bit’s|\bit\s+is|\bhere\s+is|\bnamed|"
+    # (before "it is": whom it is for)
+    r"(?:\b(?:it|this|that)\s+(?:is|was|'s|’s)\s+(?:a\s+(?:gift|present)\s+)?for|"
+    r"\bi['’]m|(?:^|(?<=[.!?,;\n])\s*)im|\bi\s+am|\bthis\s+is|\bit'?s|\bit’s|\bit\s+is|\bhere\s+is|\bnamed|"
     r"\bcall\s+me|\bhi|\bhello|\bhey|\bdear|\b(?:"
     r"ask\s+for|ask|tell|speak\s+to|talk\s+to|attn|attention|who\s+is|contact|cc|(?:is|are|was)\s+under|"
     r"(?:my|our|his|her)\s+(?:wife|husband|son|daughter|mother|mum|mom|father|dad|friend|partner|"
     r"colleague|boss|manager|brother|sister|neighbou?r|assistant|flatmate|roommate|aunt|uncle|cousin|niece|"
     r"nephew|grandmother|grandfather|grandma|grandpa|girlfriend|boyfriend|fianc[ée]e?|carer|landlord|tenant)|"
+    # the company's own people: "your agent Henri promised a callback"
+    r"(?:your|my|our)\s+(?:agent|advis[eo]r|rep|representative|technician|engineer|consultant|operator|"
+    r"colleague|case\s+handler)|"
+    # who placed an order, who is to receive it, whom it is for
+    r"(?:placed|ordered|booked|bought|purchased|requested)\s+by|"
+    r"(?:handed|given|passed)\s+(?:over\s+)?to|give\s+(?:it|them|this|the\s+\w+)\s+to|"
+    r"(?:gift|present)\s+for|"
     # who was spoken or written to, or met
     r"(?:spoke|speak|speaking|talked|talking|chatted|chatting|dealt|dealing|met|meeting|emailed|wrote)\s+(?:to|with)|"
     r"(?:emailed|phoned|rang|texted|messaged)|"
     r"(?:letter|e-?mail|message|call|text|note|voicemail)\s+from))\b\s*[,:]?[ \t]+",
     re.IGNORECASE,
 )
+_GREETING_RE = re.compile(r"(?i:hi|hello|hey|dear)")
+# A name used as a brand: a noun and its verb follow ("Dr Oetker pizza was missing", "Mr Muscle
+# cleaner leaked", "dr. martens boots came"); a person's name is followed by the verb itself
+_BRAND_USE_AFTER_RE = re.compile(
+    r"[ \t]+(?!(?:also|just|still|then|never|already|always|only|really|himself|herself|and|or|has|had|have|was|"
+    r"were|is|are|will|would|can|could|did|does|do|said|told|sent|came|went|got|made|took|gave|says|wants|"
+    # nouns that belong to a person: "Dr. Patel appointment was moved"
+    r"appointment|office|clinic|surgery|practice|team|secretary|assistant|account|booking|order|referral|"
+    r"prescription|letter|note)\b)"
+    r"[a-z][a-z'’-]+[ \t]+(?:was|were|is|are|has|have|had|came|arrived|leaked|broke|went|got|stopped|"
+    r"does|did|doesn'?t|didn'?t|won'?t|isn'?t|wasn'?t|aren'?t|weren'?t|keeps?|[a-z]+ed)\b")
+# a bill from a utility, a phone or an insurance comes from a company, whatever it is named
+_SERVICE_DOC_RE = re.compile(
+    r"\b(?:energy|electricity|electric|gas|power|water|phone|mobile|internet|broadband|utility|utilities|cable|"
+    r"tv|insurance|heating|streaming|subscription|credit\s+card|council\s+tax)[ \t]+$", re.IGNORECASE)
+# "it is for Spotify Premium": what something is for may be a company, a plan or a person
+_FOR_WHOM_RE = re.compile(r"(?i:(?:it|this|that)\s+(?:is|was|'s|’s)\s+(?:a\s+(?:gift|present)\s+)?for|(?:gift|present)\s+for)")
 _COMPANY_TOO_RE = re.compile(
     r"(?i:contact|ask|ask\s+for|tell|cc|it'?s|it’s|it\s+is|who\s+is|here\s+is|speak\s+to|talk\s+to|"
     r"(?:letter|e-?mail|message|call|text|note|voicemail)\s+from|emailed|phoned|rang|texted|messaged)")
@@ -837,18 +897,20 @@ _APPOSITION_RE = re.compile(
 _PREP_CUE_RE = re.compile(r"\b(?:for|by|under)\b[ \t]+", re.IGNORECASE)
 # What follows a name when the sentence says what the person is or does: "Anna Berg is the
 # main account holder", "add Anna Berg as an authorised user", "can Anna pick it up".
-_ROLE_NOUN = (r"(?:account\s*-?\s*holder|card\s*-?\s*holder|holder|owner|payer|payee|recipient|beneficiary|"
+_ROLE_NOUN = (r"(?:account\s*-?\s*holder|card\s*-?\s*holder|account\s+owner|holder|owner|payer|payee|recipient|beneficiary|"
               r"user|member|driver|contact|signatory|guardian|nominee|tenant|guarantor|subscriber|customer|"
               r"wife|husband|partner|son|daughter|mother|father|mum|mom|dad|brother|sister|friend|colleague)")
 _ROLE_AFTER_RE = re.compile(
     rf"[ \t]+(?:(?:is|was|will\s+be|isn'?t|is\s+not)\s+(?:the|my|our|a|an)|as\s+(?:an?|the|my|our))"
     rf"\s+(?:[\w-]+\s+){{0,2}}?(?P<role>{_ROLE_NOUN})\b|"
+    # in apposition after the name: "Anna Berg (account owner)", "Anna Berg, main cardholder"
+    rf"[ \t]*[(,–—-][ \t]*(?:the\s+|main\s+|primary\s+|joint\s+)?(?P<role_after>{_ROLE_NOUN})\b[ \t]*(?:[).,;:!?\n]|$)|"
     r"[ \t]+(?:will|can|could|should|is\s+going\s+to|is\s+gonna|may)\s+(?:pick|collect|sign|come|receive)\b",
     re.IGNORECASE)
 # roles a company can hold as well ("add Wise as a payee", "Royal Mail will collect it")
 _COMPANY_ROLE_RE = re.compile(r"owner|payer|payee|recipient|beneficiary|contact|customer|subscriber|member|partner",
                               re.IGNORECASE)
-_MODAL_CUE_RE = re.compile(r"\b(?:can|could|may|will|would|should)[ \t]+(?=\S)", re.IGNORECASE)
+_MODAL_CUE_RE = re.compile(r"\b(?:can|could|may|will|would|should|let)[ \t]+(?=\S)", re.IGNORECASE)
 _MODAL_VERB_RE = re.compile(r"[ \t]+(?:pick|collect|sign|come|receive)\b", re.IGNORECASE)
 # Verbs that only people do, after a name with no cue before it.
 _HUMAN_VERB_AFTER_RE = re.compile(
@@ -881,7 +943,8 @@ def _name_run(text: str, pos: int, lower_ok: bool, max_words: int = 3) -> tuple[
             break
         word = m.group(0)
         core = word.rstrip(".")
-        if words and re.fullmatch(_NAME_PARTICLE, core, re.IGNORECASE) and not core[:1].isupper():
+        if words and re.fullmatch(_NAME_PARTICLE, core, re.IGNORECASE) and (
+                not core[:1].isupper() or re.match(r"[ \t]+[^\W\d_a-z]", text[m.end():])):
             nxt = re.match(r"[ \t]+", text[m.end():])
             if not nxt:
                 break
@@ -1062,7 +1125,7 @@ def _find_names(text: str, use_ner: bool | None = None) -> list[PiiSpan]:
 
     for m in _HONORIFIC_CUE_RE.finditer(text):
         got = _honorific_run(text, m.end())
-        if got:
+        if got and not _BRAND_USE_AFTER_RE.match(text, got[1]):
             add(m.start(), got[1])
     for m in _STRONG_CUE_RE.finditer(text):
         got = _name_run(text, m.end(), lower_ok=True)
@@ -1074,11 +1137,24 @@ def _find_names(text: str, use_ner: bool | None = None) -> list[PiiSpan]:
             continue
         if not _cued_run_ok(text, *got):
             continue
+        if _FOR_WHOM_RE.fullmatch(m.group(0).strip(" \t,:")):
+            if _cued_run_ok(text, *got, gazetteer=True):
+                add(*got)
+            else:
+                second_opinion.append(got)
+            continue
         # "contact Revolut", "ask Klarna", "it's Monzo again": after a cue that also takes a company,
-        # a single capitalised word must be a gazetteer first name
-        if len(text[got[0]:got[1]].split()) == 1 and text[got[0]].isupper() and _COMPANY_TOO_RE.fullmatch(
-                m.group(0).strip(" \t,:")) and not _first_name_evidence(text[got[0]:got[1]]):
-            second_opinion.append(got)
+        # a single capitalised word must be a gazetteer first name; so must a word after a greeting
+        # that does not close it ("Hey, Vipps payment is stuck", not "Hi Sven,")
+        single = len(text[got[0]:got[1]].split()) == 1 and text[got[0]].isupper()
+        cue = m.group(0).strip(" \t,:")
+        after = re.match(r"[ \t]*(?:[,.!?:;\n]|$|([^\W\d_]+))", text[got[1]:])
+        greeting_subject = _GREETING_RE.fullmatch(cue) and not (
+            after and (after.group(1) is None or after.group(1).lower() in _FUNCTION_WORDS))
+        if single and (_COMPANY_TOO_RE.fullmatch(cue) or greeting_subject) and not _first_name_evidence(
+                text[got[0]:got[1]]):
+            if not greeting_subject:  # the small model takes "Hey, Vipps payment …" for a name
+                second_opinion.append(got)
             continue
         add(*got)
     for m in _APPOSITION_RE.finditer(text):
@@ -1103,7 +1179,7 @@ def _find_names(text: str, use_ner: bool | None = None) -> list[PiiSpan]:
         if not _near_from(m.group("prep")):
             continue
         got = _name_run(text, m.end("prep") + len(m.group("gap")), lower_ok=False)
-        if not got or _org_or_place(text, *got):
+        if not got or _org_or_place(text, *got) or _SERVICE_DOC_RE.search(text, max(0, m.start() - 30), m.start()):
             continue
         words = text[got[0]:got[1]].split()
         if (_first_name_evidence(words[0]) if len(words) == 1 else _full_name_evidence(words)):
@@ -1126,8 +1202,8 @@ def _find_names(text: str, use_ner: bool | None = None) -> list[PiiSpan]:
             cores = [w.group(0).rstrip(".") for w in run]
             if not (all(_name_word_ok(c) for c in cores) and len({c[:1].isupper() for c in cores}) == 1):
                 continue
-            if _cued_run_ok(text, start, end, gazetteer=not m.group("role") or bool(
-                    _COMPANY_ROLE_RE.fullmatch(m.group("role")))):
+            role = m.group("role") or m.group("role_after")
+            if _cued_run_ok(text, start, end, gazetteer=not role or bool(_COMPANY_ROLE_RE.fullmatch(role))):
                 add(start, end)
                 break
             if _cued_run_ok(text, start, end):
@@ -1135,9 +1211,11 @@ def _find_names(text: str, use_ner: bool | None = None) -> list[PiiSpan]:
                 break
     # "can Anna Berg pick it up?"
     for m in _MODAL_CUE_RE.finditer(text):
-        got = _name_run(text, m.end(), lower_ok=True)
-        if got and _MODAL_VERB_RE.match(text, got[1]) and _cued_run_ok(text, *got):
-            if _cued_run_ok(text, *got, gazetteer=True):
+        got = _name_run(text, m.end(), lower_ok=True, max_words=4)
+        verb = _MODAL_VERB_RE.match(text, got[1]) if got else None
+        if verb and _cued_run_ok(text, *got):
+            # companies collect and receive parcels; only people sign for them
+            if verb.group(0).strip().lower() == "sign" or _cued_run_ok(text, *got, gazetteer=True):
                 add(*got)
             else:
                 second_opinion.append(got)
@@ -1222,6 +1300,13 @@ def _merge(spans: list[PiiSpan], text: str) -> list[PiiSpan]:
     return merged
 
 
+def _card_length_luhn(value: str) -> bool:
+    """A number of 12–19 digits that passes the Luhn check: a card when an expiry follows it
+    (a 12-digit Maestro with no card cue is taken for an identifier)."""
+    digits = re.sub(r"\D", "", value)
+    return 12 <= len(digits) <= 19 and _luhn_ok(digits)
+
+
 def _find_all(text: str, ner: bool | None) -> list[PiiSpan]:
     protected = [(m.start(), m.end()) for m in _PLACEHOLDER_RE.finditer(text)]
     candidates = _find_names(text, ner) + _find_addresses(text)
@@ -1234,7 +1319,7 @@ def _find_all(text: str, ner: bool | None) -> list[PiiSpan]:
     if _DIGIT_RE.search(text):
         numbers = _find_numbers(text) + _find_codes(text)
         candidates += numbers
-        cards = [(s.start, s.end) for s in numbers if s.kind is PiiType.CARD]
+        cards = [(s.start, s.end) for s in numbers if s.kind is PiiType.CARD or _card_length_luhn(s.value)]
         found += pii_ids.find_card_details(text, cards)
         found += pii_ids.find_ibans(text)
         found += pii_ids.find_ips(text)
@@ -1244,6 +1329,7 @@ def _find_all(text: str, ner: bool | None) -> list[PiiSpan]:
     elif ":" in text:
         found += pii_ids.find_ips(text)  # an IPv6 address may have no digit ("fe::ab")
     candidates += [PiiSpan(s, e, PiiType(k), text[s:e]) for s, e, k in found]
+    candidates = [_with_number_sign(text, s) for s in candidates]
     kept = [
         s
         for s in candidates
@@ -1252,10 +1338,24 @@ def _find_all(text: str, ner: bool | None) -> list[PiiSpan]:
     return _merge(kept, text)
 
 
+_NUMBER_SIGN_RE = re.compile(r"(?<![\w])N(?:[°º]|o\.?)\s?$|(?<![\w])n[°º]\s?$")
+_NUMBERED_KINDS = (PiiType.ORDER_ID, PiiType.INVOICE_ID, PiiType.ID_NUMBER, PiiType.PHONE)
+
+
+def _with_number_sign(text: str, span: PiiSpan) -> PiiSpan:
+    """"N°990640", "Nº 20431": the number sign belongs to the identifier (its "N" would be left
+    in the text), and a number so marked is a reference, not a phone."""
+    sign = _NUMBER_SIGN_RE.search(text, max(0, span.start - 4), span.start)
+    if span.kind not in _NUMBERED_KINDS or not sign:
+        return span
+    kind = _id_kind(text, sign.start(), span.value) if span.kind is PiiType.PHONE else span.kind
+    return PiiSpan(sign.start(), span.end, kind, text[sign.start():span.end])
+
+
 _USERNAME_HINT_RE = re.compile(
     r"user|login|log\s*in|logged|sign(?:ed)?\s*in|handle|gamertag|nickname|alias|screen\s*name|"
     r"account\s+(?:name|login|id)|"
-    r"profile|member\s+name|display\s+name",
+    r"profile|member\s+name|display\s+name|hacked|suspended|locked|banned|compromised|blocked",
     re.IGNORECASE)
 
 

@@ -53,6 +53,30 @@ _IBAN_CAND_RE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2}\d{2}(?:[ \-]?[A-Za-z0-
 _IBAN_CUE_RE = re.compile(r"\biban\b|\baccount\b|\bkonto\b|\bcompte\b|\bcuenta\b|\bconto\b|\brekening\b", re.IGNORECASE)
 
 
+# The print format of ISO 13616: the country code and check digits, then groups of four
+_IBAN_PRINT_RE = re.compile(r"[A-Z]{2}\d{2}(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?")
+
+
+@lru_cache(maxsize=1)
+def _iban_countries() -> frozenset[str]:
+    """Country codes that have an IBAN format (python-stdnum's registry)."""
+    from stdnum import numdb
+
+    return frozenset(entry[1].upper() for entry in numdb.get("iban").prefixes if len(entry[1]) == 2)
+
+
+def _iban_shaped(raw: str, text: str, start: int) -> bool:
+    """A candidate whose checksum fails is still an IBAN when a cue precedes it, or when it is
+    printed as IBANs are (groups of four) for a country that has IBANs: a typo in one digit
+    must not leave the rest of the account number in the text."""
+    compact = re.sub(r"[ \-]", "", raw)
+    if not (raw[:2].isupper() and 15 <= len(compact) <= 34 and sum(c.isdigit() for c in compact) >= 8):
+        return False
+    if _IBAN_CUE_RE.search(text[max(0, start - 30):start]):
+        return True
+    return raw[:2] in _iban_countries() and bool(_IBAN_PRINT_RE.fullmatch(raw))
+
+
 def find_ibans(text: str) -> list[Found]:
     from stdnum import iban
 
@@ -72,15 +96,9 @@ def find_ibans(text: str) -> list[Found]:
                 best = cand
                 break
         if best is None:
-            # no valid checksum: still an IBAN when a cue precedes and the shape is right
-            compact = re.sub(r"[ \-]", "", raw)
-            if (
-                _IBAN_CUE_RE.search(text[max(0, m.start() - 30):m.start()])
-                and raw[:2].isupper()
-                and 15 <= len(compact) <= 34
-                and sum(c.isdigit() for c in compact) >= 8
-            ):
-                best = raw
+            # no valid checksum: the whole candidate or a prefix of it that ends a group
+            cuts = [raw] + [raw[:g.start()] for g in reversed(list(re.finditer(r"[ \-]", raw)))]
+            best = next((c for c in cuts if _iban_shaped(c, text, m.start())), None)
         if best:
             out.append((m.start(1), m.start(1) + len(best), "IBAN"))
     return out
@@ -245,12 +263,15 @@ POSTCODE_SHAPES = re.compile(
 )
 _POSTCODE_CUE_RE = re.compile(
     r"\b(?:post\s*code|postal\s+code|zip(?:\s*code)?|plz|postleitzahl|code\s+postal|c[oó]digo\s+postal|"
-    r"cap|c\.p\.|cp|eircode|postnummer|postnr\.?|kod\s+pocztowy)\b"
+    r"cap|c\.p\.|cp|cep|eircode|postnummer|postnr\.?|kod\s+pocztowy|psč|psc|"
+    # India's postal index number, only when the sentence gives it ("our pin code is 560034"):
+    # an account's "PIN code 581 kr" is followed by anything
+    r"pin\s*code(?=\s*(?:is|:|=)\s*(?:\d{4,6}|\d{3}\s\d{2,3})(?![\w/]|\.\d))|pincode)\b"
     # "post code on the card is 5037", "my postcode's 5014": a short phrase may sit between
     r"(?:(?:\s+[a-z]+){1,4}?\s+(?:is|was)\b|\s*['’]s\b)?\s*(?:is|:|=|-)?\s*",
     re.IGNORECASE,
 )
-_POSTCODE_TOKEN_RE = re.compile(r"[A-Za-z0-9]{2,5}(?:[ \-][A-Za-z0-9]{2,4})?(?![\w])")
+_POSTCODE_TOKEN_RE = re.compile(r"[A-Za-z0-9]{2,8}(?:[ \-][A-Za-z0-9]{2,4})?(?![\w])")
 _PLACE_CUE_RE = re.compile(
     r"\b(?:live\s+in|living\s+in|based\s+in|deliver(?:y|ing)?\s+(?:to|in)|ship(?:ping)?\s+to|area|in)\s+(?:the\s+)?$",
     re.IGNORECASE)
@@ -302,8 +323,28 @@ _NOT_USERNAMES = frozenset(
 )
 
 
-def find_usernames(text: str) -> list[Found]:
+# "the account jdoe_88 got hacked", "profile mkovac was suspended": an account named by what
+# happened to it
+_ACCOUNT_STATE_RE = re.compile(
+    r"\b(?:account|profile|login)\s+@?([A-Za-z0-9][\w.\-]{2,31})\s+(?:got|was|is|has\s+been|had\s+been|keeps\s+getting)\s+"
+    r"(?:hacked|locked|suspended|blocked|banned|compromised|disabled|deleted|closed|frozen|stolen|taken\s+over)\b",
+    re.IGNORECASE)
+
+
+def _accounts_by_state(text: str) -> list[Found]:
+    from ecc_workloads import pii_names
+
     out: list[Found] = []
+    for m in _ACCOUNT_STATE_RE.finditer(text):
+        word = m.group(1)
+        if word.lower() in _NOT_USERNAMES or (word.isalpha() and pii_names.is_ordinary(word)):
+            continue  # "the account itself was hacked", "my account balance is blocked"
+        out.append((m.start(1) - (text[m.start(1) - 1] == "@"), m.end(1), "USERNAME"))
+    return out
+
+
+def find_usernames(text: str) -> list[Found]:
+    out: list[Found] = _accounts_by_state(text)
     for m in _USER_CUE_RE.finditer(text):
         tok = _USER_TOKEN_RE.match(text, m.end())
         if not tok:
@@ -335,7 +376,7 @@ def find_usernames(text: str) -> list[Found]:
 # ---------------------------------------------------------------------------
 _MASKED_CARD_RE = re.compile(
     r"(?<![\w*])(?:(?:[*xX•·#]{4}[ \-]?){1,3}[*xX•·#]{0,4}[ \-]?\d{4}|"
-    r"(?<=card )(?:ending|ends)\s+(?:in|with)\s+\d{4}|"
+    r"(?<=card )(?:ending|ends)(?:\s+(?:in|with))?\s+\d{4}|"
     r"(?:ending|ends)\s+(?:in|with)\s+\d{4}(?=\s*[,;]?\s*(?:exp|valid|good)))(?![\w])",
     re.IGNORECASE)
 _EXPIRY_CUE_RE = re.compile(
@@ -347,11 +388,11 @@ _MONTH_NAMES = (r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|jul
                 r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?")
 # MM/YY, MM-YYYY, MM.YY, "MM / YY"; after a cue also MMYY and "Mon YYYY", "September 2029"
 _EXPIRY_SHAPE = (rf"(?:0?[1-9]|1[0-2])\s?[/\-.]\s?(?:\d{{2}}|20\d{{2}})(?![\w/])|"
-                 rf"(?i:(?:{_MONTH_NAMES})\.?)\s+(?:20)?\d{{2}}(?![\w/])")
+                 rf"(?i:(?:{_MONTH_NAMES})\.?)(?:\s+|\s?[-/]\s?)(?:20)?\d{{2}}(?![\w/])")
 _EXPIRY_RE = re.compile(
     rf"{_EXPIRY_SHAPE}|(?:0[1-9]|1[0-2])\d{{2}}(?![\w/])|20\d{{2}}[/\-.](?:0?[1-9]|1[0-2])(?![\w/])")
 _CVV_CUE_RE = re.compile(
-    r"\b(?:cvv2?|cvc2?|cid|csc|cav2|cvn|(?<!social\s)security\s+(?:code|number|no\.?|digits)|"
+    r"\b(?:cvv2?|cvc2?|cid|csc|cav2|cvn|(?<!social\s)(?:security|sec\.?)\s+(?:code|number|no\.?|digits)|"
     r"(?:card\s+)?verification\s+(?:code|number|value)|card\s+verification|"
     r"(?:code|number|digits)\s+on\s+the\s+back(?:\s+of\s+the\s+card)?|(?:three|four|3|4)[- ]digit\s+(?:code|number))"
     r"(?![\w])\.?\s*(?:is|are|:|=|-|code)?\s*",
@@ -389,19 +430,25 @@ def find_card_details(text: str, card_spans: list[tuple[int, int]]) -> list[Foun
         c = _CVV_RE.match(text, m.end())
         if c:
             out.append((c.start(), c.end(), "CARD_CVV"))
-    # "4111 1111 1111 1111 08/27 123": an expiry / CVV right after a card number
+    # "4111 1111 1111 1111 08/27 123", "… | 06.2029 | 261": an expiry / CVV right after a card number
     for _start, end in cards:
-        tail = text[end:end + 34]
-        e = re.match(rf"[\s,;/]*(?:(?:exp\w*|valid\s+\w+|good\s+\w+)\.?\s*:?\s*)?((?:0?[1-9]|1[0-2])\s?/\s?(?:\d{{2}}|20\d{{2}})"
-                     rf"|(?:{_MONTH_NAMES})\.?\s+(?:20)?\d{{2}})(?![\w/])", tail, re.IGNORECASE)
+        e = _EXPIRY_AFTER_CARD_RE.match(text, end, end + 44)
         if e:
-            out.append((end + e.start(1), end + e.end(1), "CARD_EXPIRY"))
-            rest = text[end + e.end():end + e.end() + 20]
-            c = re.match(r"[\s,;/]*(?:(?:cvv2?|cvc2?|cid|csc)\s*:?\s*)?(\d{3,4})(?![\w])", rest, re.IGNORECASE)
+            out.append((e.start(1), e.end(1), "CARD_EXPIRY"))
+            c = _CVV_AFTER_EXPIRY_RE.match(text, e.end(), e.end() + 40)
             if c:
-                base = end + e.end()
-                out.append((base + c.start(1), base + c.end(1), "CARD_CVV"))
+                out.append((c.start(1), c.end(1), "CARD_CVV"))
     return out
+
+
+# What may sit between a card number, its expiry and its CVV: separators (a form's "|" too),
+# an opening parenthesis, and the fields' cue words ("exp. date", "valid till", "sec code")
+_DETAIL_SEP = r"[\s,;/|()\-–]*"
+_EXPIRY_AFTER_CARD_RE = re.compile(
+    rf"{_DETAIL_SEP}(?:(?:exp\w*(?:\.?\s+date)?|valid\s+\w+|good\s+\w+)\.?\s*:?\s*)?"
+    rf"((?:0?[1-9]|1[0-2])\s?[/\-.]\s?(?:20\d{{2}}|\d{{2}})|(?:{_MONTH_NAMES})\.?(?:\s+|\s?[-/]\s?)(?:20)?\d{{2}})"
+    rf"(?![\w/]|[.\-]\d)", re.IGNORECASE)
+_CVV_AFTER_EXPIRY_RE = re.compile(rf"{_DETAIL_SEP}(?:{_CVV_CUE_RE.pattern})?(\d{{3,4}})(?![\w])", re.IGNORECASE)
 
 
 # ---------------------------------------------------------------------------

@@ -130,6 +130,26 @@ def country_words() -> frozenset[str]:
     return frozenset(words)
 
 
+@lru_cache(maxsize=1)
+def country_names() -> frozenset[str]:
+    """Whole lower-cased country names (same source as ``country_words``): a single word is a
+    place only if it is a country's whole name ("Jordan", "Chad") — "Martin" and "Lucia" are
+    words of "Saint Martin" and "Saint Lucia" and first names."""
+    try:
+        from phonenumbers.geodata.locale import LOCALE_DATA
+    except ImportError:  # pragma: no cover - phonenumbers is a dependency of the scrubber
+        return frozenset()
+    names: set[str] = set()
+    for entry in LOCALE_DATA.values():
+        for lang in ("en", "de", "fr", "es", "it", "nl", "pt"):
+            name = entry.get(lang, "")
+            if name.startswith("*"):
+                name = entry.get(name[1:], "")
+            if name:
+                names.add(name.lower())
+    return frozenset(names)
+
+
 def _fold(word: str) -> str:
     import unicodedata
 

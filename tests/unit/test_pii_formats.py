@@ -258,14 +258,22 @@ def test_round3_person_cues(text, secrets):
 
 
 def test_company_cues_need_a_gazetteer_name_on_the_rules_path_but_the_model_can_confirm(monkeypatch):
-    # "by" + two words outside the census lists: no gazetteer evidence, so the rules leave it;
+    # "for" + two words outside the census lists: no gazetteer evidence, so the rules leave it;
     # the NER model labelling it PERSON is the second opinion that makes it a name
-    text = "the order was placed by Jolanta Przybylska"
+    text = "a voucher for Jolanta Kowalska"
     assert pii.scrub(text, ner=False).text == text
     monkeypatch.setenv("ECC_PII_NER", "on")
-    assert "Przybylska" not in pii.scrub(text).text
+    assert "Kowalska" not in pii.scrub(text).text
     # a brand after the same cue is not labelled PERSON by the model and stays
     assert pii.scrub("a voucher for Kenneth Cole shoes").text == "a voucher for Kenneth Cole shoes"
+
+
+def test_who_placed_the_order_is_a_person_on_the_rules_path_too():
+    # orders are placed by people: "placed by" is a personal cue since round 4 (the learning
+    # benchmark's injected rows missed European first names after it)
+    text = "the order was placed by Jolanta Przybylska"
+    assert pii.scrub(text, ner=False).text == "the order was placed by {{PERSON}}"
+    assert pii.scrub("the order was placed by Siem. ok", ner=False).text == "the order was placed by {{PERSON}}. ok"
 
 
 def test_masked_card_is_an_anchor_for_expiry_and_cvv_but_stays():
@@ -278,3 +286,95 @@ def test_masked_card_is_an_anchor_for_expiry_and_cvv_but_stays():
 def test_social_security_number_is_not_a_cvv():
     out = pii.scrub("my social security number 123-45-6789", ner=False)
     assert [s.kind.value for s in out.spans] == ["NATIONAL_ID"]
+
+
+# ---------------------------------------------------------------------------
+# Round 4: cues and formats of the development data (held-out v3), and the regressions
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text, secrets, placeholder",
+    [
+        # person cues: a form field with a dash, "under the name", a sign-off and a line break,
+        # a role in apposition, the company's own agent, "let … sign", "handed to", "it is for"
+        ("customer name - Mikael Laakso", ["Mikael", "Laakso"], "{{PERSON}}"),
+        ("the booking is under the name Jakub", ["Jakub"], "{{PERSON}}"),
+        ("Thank you!\nPavla Ježková", ["Pavla", "Ježková"], "{{PERSON}}"),
+        ("Aryan Thaker (account owner). how do I", ["Aryan", "Thaker"], "{{PERSON}}"),
+        ("your agent Nihal promised a callback", ["Nihal"], "{{PERSON}}"),
+        ("please let Finn Vik sign for it", ["Finn", "Vik"], "{{PERSON}}"),
+        ("the parcel should be handed to Nela Fišerová only", ["Nela", "Fišerová"], "{{PERSON}}"),
+        ("it is for Capucine Allard", ["Capucine", "Allard"], "{{PERSON}}"),
+        ("my colleague Maria Mario De Witte needs access", ["Maria", "Mario", "Witte"], "{{PERSON}}"),
+        ("- Sjoerd van het Heerenveen. where is it", ["Sjoerd", "Heerenveen"], "{{PERSON}}"),
+        # a first name that is a word of a country's name ("Saint Martin")
+        ("I'm writing for my father, Martin", ["Martin"], "{{PERSON}}"),
+        # address cues and formats
+        ("address on file is Niitynperänpolku 6", ["Niitynperänpolku"], "{{ADDRESS}}"),
+        ("my address changed to Mazancova 31", ["Mazancova"], "{{ADDRESS}}"),
+        ("billing address: Continuación Villarreal 526 Edif. 888 , Depto. 798, San Mauricio. ok",
+         ["Villarreal", "888", "798"], "{{ADDRESS}}"),
+        ("my address changed to 72/590, Konda Chowk, Kavali 582016. thanks", ["590", "Konda", "582016"],
+         "{{ADDRESS}}"),
+        ("Quadra Mendonça, 33. I need help", ["Mendonça"], "{{ADDRESS}}"),
+        ("ship to Haugensvingen 28, 6520 Elisefoss", ["Haugensvingen", "6520"], "{{ADDRESS}}"),
+        # card details: "sec code", "|" between the fields, Mon-YY, "card ending 1234"
+        ("card ending 7245, exp. date Dec-31, sec code 786", ["Dec-31", "786"], "{{CARD_CVV}}"),
+        ("4539 1488 0343 6467 | 06.2029 | 261", ["06.2029", "261"], "{{CARD_EXPIRY}}"),
+        ("676122659045 | 10 / 2027 | 306. ok", ["2027", "306"], "{{CARD_CVV}}"),
+        # postcodes after "CEP" and "pin code"; "N°" before a reference; an account by its state
+        ("CEP 501 47. ok", ["501 47"], "{{POSTCODE}}"),
+        ("our pin code is 560034", ["560034"], "{{POSTCODE}}"),
+        ("tracking no. N°765877. where is it", ["N°765877", "765877"], "{{ID_NUMBER}}"),
+        ("the account kauppilapaivi got hacked", ["kauppilapaivi"], "{{USERNAME}}"),
+        # an IBAN printed in groups of four whose checksum fails (a mistyped digit)
+        ("wire it to GB11 CTQH 6590 2597 5108 6 thanks", ["CTQH", "6590"], "{{IBAN}}"),
+    ],
+)
+def test_round4_formats_are_replaced(text, secrets, placeholder):
+    _assert_replaced(text, secrets, placeholder)
+
+
+def test_a_19_digit_card_in_groups_of_four_is_replaced_whole():
+    # regression: a 16-digit prefix that passed the Luhn check by chance was taken for the card
+    # and the last three digits stayed ("4591 1293 6944 5154 130")
+    from faker import Faker
+
+    fake = Faker()
+    fake.seed_instance(3)
+    for _ in range(50):
+        number = fake.credit_card_number(card_type="visa19")
+        grouped = " ".join(number[i:i + 4] for i in range(0, 19, 4))
+        result = pii.scrub(f"charge it to {grouped}. thanks", ner=False)
+        assert result.text == "charge it to {{CARD}}. thanks", (grouped, result.text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # brands named after people, used as brands: a noun and its verb follow the name
+        "Dr Oetker pizza was missing from the Ocado delivery",
+        "Mr Muscle cleaner leaked all over the parcel",
+        "Ms Pac-Man arcade is not in the Steam sale",
+        "dr. martens boots came in the wrong size",
+        # a utility's bill comes from a company
+        "My energy bill from Laura Ashley doubled since May",
+        # a greeting, then a sentence about a brand
+        "Hey, Vipps payment to the Bergen shop is stuck",
+        "Hey, PicPay charged me twice",
+        # what something is for may be a plan or a service
+        "this is for Spotify Premium",
+        # "address is" followed by a judgement, not an address
+        "the secondary shipping address is invalid, it was 1419 euros",
+        "my plan changed to the 20 GB tier",
+        "I'm in Jordan now",
+    ],
+)
+def test_round4_clean_sentences_stay(text):
+    assert pii.scrub(text, ner=False).text == text
+    assert pii.scrub(text).text == text
+
+
+def test_a_person_after_an_honorific_still_counts_when_a_verb_follows():
+    assert pii.scrub("Dr Smith said it was fine", ner=False).text == "{{PERSON}} said it was fine"
+    assert pii.scrub("Dr. Patel appointment was moved", ner=False).text == "{{PERSON}} appointment was moved"
+    assert pii.scrub("can i get my bill from Anna Freeman", ner=False).text == "can i get my bill from {{PERSON}}"
