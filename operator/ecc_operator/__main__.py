@@ -61,7 +61,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="port of the endpoint where edge agents get their own store credentials (0 disables)")
     parser.add_argument("--node-credentials-url", default=default_node_credentials_url(),
                         help=f"that endpoint as the agents reach it (${AgentEnv.CREDENTIALS_URL}; the chart's "
-                             "Service); default: the Service ecc-operator in the operator's namespace")
+                             "Service); default: the Service ecc-operator in the operator's namespace. https only: its "
+                             "certificate is made for this URL's host (--node-credentials-tls-secret)")
+    parser.add_argument("--node-credentials-tls-secret", default=NodeIdentity.TLS_SECRET,
+                        help="Secret (kubernetes.io/tls) in the operator's namespace with that endpoint's certificate "
+                             "and the CA agents trust (ca.crt); made, and renewed, by the operator when absent")
     parser.add_argument("--release-signing-secret", default=ReleaseSigning.SECRET_NAME,
                         help="Secret in the operator's namespace ($ECC_POD_NAMESPACE, else ecc-system) holding the "
                              f"ed25519 key that signs desired states (key {ReleaseSigning.SECRET_KEY!r}); made on "

@@ -174,6 +174,15 @@ def test_operator_deployment_is_hardened_and_runs_the_images_python(helm, tmp_pa
     assert annotations["prometheus.io/scrape"] == "true" and annotations["prometheus.io/port"] == "9090"
 
 
+def test_the_operator_accepts_every_argument_the_chart_passes(helm, tmp_path):
+    from ecc_operator.__main__ import parse_args
+
+    args = one(docs_of(template(helm, tmp_path)), "Deployment")["spec"]["template"]["spec"]["containers"][0]["args"]
+    parsed = parse_args([a.replace("$(ECC_POD_IP)", "10.0.0.1") for a in args])
+    assert parsed.node_credentials_tls_secret == NodeIdentity.TLS_SECRET
+    assert parsed.node_credentials_host == "rel-ecc-fleet.ecc-test.svc"
+
+
 def test_store_endpoint_creates_the_secret_the_operator_reads(helm, tmp_path):
     docs = docs_of(template(helm, tmp_path, "store.endpoint=minio.example:9000", "store.accessKey=ak",
                             "store.secretKey=sk", "store.secure=true"))
