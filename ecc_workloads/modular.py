@@ -30,12 +30,15 @@ Public API::
     int8_inference_copy(model)         dynamic-int8 Linear layers for CPU inference
     model_from_config(spec, labels, blocks, heads) -> empty model to load modules into
 
-transformers' attention-mask helper is used in exactly one place: :func:`_attention_mask`.
+The modules are ``bert_blocks``' (plain torch, transformers' parameter names): serving needs
+no import of transformers' modelling stack; only :func:`load_minilm` (the cloud) reads the
+checkpoint through it.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
@@ -44,8 +47,7 @@ from typing import Any
 
 import torch
 from torch import nn
-from transformers import BertConfig
-from transformers.models.bert.modeling_bert import BertEmbeddings, BertLayer
+from ecc_workloads.bert_blocks import BertEmbeddings, BertLayer, BertShape, padding_mask
 
 from ecc_workloads.contracts import TEACHER_PROFILE  # noqa: F401  (re-exported)
 
@@ -56,20 +58,7 @@ POOLING = "pooling"
 _PROFILE_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$")
 
 # The BERT config keys that define the modules' shapes; the bundle manifest carries them.
-_BERT_KEYS = (
-    "vocab_size",
-    "hidden_size",
-    "num_hidden_layers",
-    "num_attention_heads",
-    "intermediate_size",
-    "hidden_act",
-    "max_position_embeddings",
-    "type_vocab_size",
-    "layer_norm_eps",
-    "pad_token_id",
-    "hidden_dropout_prob",
-    "attention_probs_dropout_prob",
-)
+_BERT_KEYS = tuple(f.name for f in dataclasses.fields(BertShape))
 
 
 def block_module(i: int) -> str:
@@ -101,20 +90,6 @@ def validate_profile_name(name: str) -> str:
             "(starting and ending with a letter or digit)"
         )
     return name
-
-
-def _bert_config(spec: dict[str, Any]) -> BertConfig:
-    return BertConfig(**{k: spec[k] for k in _BERT_KEYS if k in spec}, attn_implementation="sdpa")
-
-
-def _attention_mask(config, hidden: torch.Tensor, attention_mask: torch.Tensor):
-    """The ONE place that calls transformers' mask helper (transformers==5.23.0).
-
-    Turns a 2-D 0/1 padding mask into whatever BertLayer's attention implementation
-    expects (a boolean 4-D mask for sdpa, or None when nothing is padded)."""
-    from transformers.masking_utils import create_bidirectional_mask
-
-    return create_bidirectional_mask(config=config, inputs_embeds=hidden, attention_mask=attention_mask)
 
 
 def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
@@ -156,8 +131,8 @@ class ModularEmbeddings(BertEmbeddings):
         table[kept] = torch.arange(len(kept), device=kept.device)
         return table[input_ids]
 
-    def forward(self, input_ids=None, **kw):  # type: ignore[override]
-        return super().forward(input_ids=self.remap(input_ids), **kw)
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        return super().forward(self.remap(input_ids))
 
 
 class ModularEncoder(nn.Module):
@@ -184,7 +159,7 @@ class ModularEncoder(nn.Module):
         self.spec = dict(spec)
         self.labels = list(labels)
         self.base_model = base_model
-        self.config = _bert_config(self.spec)
+        self.config = BertShape.from_spec(self.spec)
         n_layers = self.config.num_hidden_layers
         ids = list(range(n_layers)) if block_ids is None else sorted(set(int(i) for i in block_ids))
         for i in ids:
@@ -193,7 +168,7 @@ class ModularEncoder(nn.Module):
         self.embeddings = ModularEmbeddings(
             self.config, self.spec.get("original_vocab_size"), int(self.spec.get("unk_token_id", 100))
         )
-        self.blocks = nn.ModuleDict({str(i): BertLayer(self.config, layer_idx=i) for i in ids})
+        self.blocks = nn.ModuleDict({str(i): BertLayer(self.config) for i in ids})
         self.pooling = Pooling()
         self.heads = nn.ModuleDict()
         self.profiles: dict[str, list[int]] = {}
@@ -305,8 +280,8 @@ class ModularEncoder(nn.Module):
         """Pooled sentence embedding through ``blocks`` (in the given order)."""
         if blocks is None:
             blocks = self.profiles[self.default_profile()]
-        hidden = self.embeddings(input_ids=input_ids)
-        mask = _attention_mask(self.config, hidden, attention_mask)
+        hidden = self.embeddings(input_ids)
+        mask = padding_mask(attention_mask)
         for b in blocks:
             key = str(int(b))
             if key not in self.blocks:

@@ -1,8 +1,10 @@
 """The modular encoder: paths over block subsets, module naming, sharing, pruning."""
 
+import dataclasses
+
 import pytest
 import torch
-from transformers import BertModel
+from transformers import BertConfig, BertModel
 
 from ecc_workloads import modular
 from ecc_workloads.modular import TEACHER_PROFILE
@@ -27,7 +29,8 @@ def model():
 def test_full_path_matches_transformers_bertmodel(model, tok):
     ids, mask = modular.tokenize(tok, TEXTS)
     assert (mask == 0).any(), "the batch must contain padding to exercise the mask"
-    bert = BertModel(modular._bert_config(model.spec), add_pooling_layer=False).eval()
+    config = BertConfig(**dataclasses.asdict(model.config), attn_implementation="sdpa")
+    bert = BertModel(config, add_pooling_layer=False).eval()
     bert.embeddings.load_state_dict(model.embeddings.state_dict())
     for i in range(4):
         bert.encoder.layer[i].load_state_dict(model.blocks[str(i)].state_dict())
