@@ -18,7 +18,7 @@ from typing import TypeVar
 
 import urllib3
 from pydantic import BaseModel
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay, wait_exponential
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, stop_after_delay, wait_exponential
 
 from ecc_workloads.contracts import StoreEnv, StoreSettings
 
@@ -91,6 +91,13 @@ _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+def _tls_refused(exc: BaseException) -> str | None:
+    """Why a TLS handshake failed (a certificate that does not verify), if that is what `exc` is:
+    not worth retrying, and not an outage to wait out."""
+    reason = getattr(exc, "reason", None) or exc
+    return str(reason) if isinstance(reason, urllib3.exceptions.SSLError) else None
+
+
 def store_http(settings: StoreSettings, *, connect_timeout: float = 3.0, read_timeout: float = 60.0,
                retries: urllib3.Retry | None = None, maxsize: int = 10) -> urllib3.PoolManager:
     """The connection pool every client of the store uses: with TLS (settings.secure) the store's
@@ -145,8 +152,10 @@ class Store:
         return str(S3Uri(self.settings.bucket, key))
 
     def _call(self, what: str, fn, *args, **kwargs):
+        from minio.error import InvalidResponseError
+
         retrying = Retrying(
-            retry=retry_if_exception_type(_CONNECTION_ERRORS),
+            retry=retry_if_exception(lambda exc: isinstance(exc, _CONNECTION_ERRORS) and not _tls_refused(exc)),
             stop=stop_after_delay(self.retry_seconds) | stop_after_attempt(50),
             wait=wait_exponential(multiplier=0.2, max=3.0),
             reraise=True,
@@ -156,10 +165,20 @@ class Store:
                 with attempt:
                     return fn(*args, **kwargs)
         except _CONNECTION_ERRORS as exc:
+            if _tls_refused(exc):
+                raise StoreUnavailable(
+                    f"TLS to the object store at {self.endpoint} failed while trying to {what}: its certificate does "
+                    f"not chain to the CA bundle given ({StoreEnv.CA}; AWS_CA_BUNDLE in a storage initializer) or to "
+                    f"the system's trust store, or it names another host: {_tls_refused(exc)}") from exc
             raise StoreUnavailable(
                 f"object store at {self.endpoint} unreachable while trying to {what} "
                 f"(gave up after {self.retry_seconds:g} s): {exc.__class__.__name__}: {exc}"
             ) from exc
+        except InvalidResponseError as exc:
+            if "HTTP request to an HTTPS server" in str(exc):
+                raise StoreError(f"the object store at {self.endpoint} speaks TLS only: reach it with https "
+                                 f"({StoreEnv.SECURE}=true, or an https:// endpoint URL)") from exc
+            raise
 
     # -- bytes ---------------------------------------------------------------
     def get_bytes(self, uri: str) -> bytes:

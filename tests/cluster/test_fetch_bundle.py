@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ecc_workloads import bundles, modular, serving
+from ecc_workloads import bundles, modular, serving, tls
 from ecc_workloads.contracts import BundleManifest, KServeServing, ModelDirLayout, StoreLayout
 from ecc_workloads.store import Store
 
@@ -39,12 +39,17 @@ def published(cluster, store_client):
     return ns, teacher, key, store
 
 
-def fetch(uri: str, dest: Path, creds) -> subprocess.CompletedProcess:
-    """Run the command as KServe's init container does: two arguments, S3 variables injected."""
+def fetch(uri: str, dest: Path, creds, scheme: str = "https") -> subprocess.CompletedProcess:
+    """Run the command as KServe's init container does: two arguments, S3 variables injected (and
+    the store's CA bundle as a file, where KServe mounts its ConfigMap)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ECC_STORE_", "AWS_"))}
     env.update({KServeServing.ACCESS_KEY_ENV: creds.access_key, KServeServing.SECRET_KEY_ENV: creds.secret_key,
-                KServeServing.ENDPOINT_URL_ENV: f"http://{creds.endpoint}",
+                KServeServing.ENDPOINT_URL_ENV: f"{scheme}://{creds.endpoint}",
                 "PYTHONPATH": os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])})
+    if scheme == "https" and creds.ca_pem:
+        ca_file = dest.parent / f"{dest.name}-ca.crt"
+        ca_file.write_text(creds.ca_pem)
+        env[KServeServing.CA_BUNDLE_ENV] = str(ca_file)
     return subprocess.run([sys.executable, "-m", "ecc_workloads.cli", "fetch-bundle", uri, str(dest)],
                           env=env, capture_output=True, text=True, timeout=120)
 
@@ -109,3 +114,11 @@ def test_missing_manifest_bad_uri_and_another_teachers_bundle_are_refused(cluste
     run = fetch(KServeServing.bundle_uri(bucket, other), tmp_path, serving_user)
     assert run.returncode == 1 and "cannot read the bundle manifest" in run.stderr, run.stderr
     assert "AccessDenied" in run.stderr or "Access Denied" in run.stderr, run.stderr
+    # the store speaks TLS only: a plaintext URL, or a CA bundle its certificate does not chain to,
+    # is named (the setting to fix), never a traceback, and the second is not retried as an outage
+    run = fetch(KServeServing.bundle_uri(bucket, key), tmp_path, cluster.store, scheme="http")
+    assert run.returncode == 1 and "speaks TLS only" in run.stderr and "Traceback" not in run.stderr, run.stderr
+    other_ca = tls.cert_pem(tls.make_ca("not the cluster's CA")[0]).decode()
+    run = fetch(KServeServing.bundle_uri(bucket, key), tmp_path, cluster.store.model_copy(update={"ca_pem": other_ca}))
+    assert run.returncode == 1 and "CERTIFICATE_VERIFY_FAILED" in run.stderr and "AWS_CA_BUNDLE" in run.stderr, \
+        run.stderr

@@ -190,7 +190,7 @@ def _values(cluster, tmp: Path, **extra) -> Path:
             "nodeSelector": {c.CLOUD_NODE_ROLE_LABEL: ""},
         },
         "store": {"endpoint": s.endpoint, "accessKey": s.access_key, "secretKey": s.secret_key,
-                  "bucket": s.bucket, "secure": s.secure},
+                  "bucket": s.bucket, "secure": s.secure, "caBundle": s.ca_pem or ""},
         **extra,
     }
     path = tmp / f"values-{uuid.uuid4().hex[:4]}.json"
@@ -251,7 +251,7 @@ def test_install_runs_the_operator_under_its_own_service_account(tools, kube, cl
     # The chart created the store Secret the operator reads its credentials from.
     secret = client.CoreV1Api(kube).read_namespaced_secret(f"{FULLNAME}-store", NS)
     assert set(secret.data) == {c.StoreEnv.ENDPOINT, c.StoreEnv.ACCESS_KEY, c.StoreEnv.SECRET_KEY,
-                                c.StoreEnv.BUCKET, c.StoreEnv.SECURE}
+                                c.StoreEnv.BUCKET, c.StoreEnv.SECURE, c.StoreEnv.CA}  # the cluster's MinIO is TLS
     # It works under its ServiceAccount: its peering record, and a CloudTeacher it cannot distil
     # (a model source the Job does not support) reported Degraded with an Event — without a Job.
     custom = client.CustomObjectsApi(kube)

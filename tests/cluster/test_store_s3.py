@@ -13,6 +13,7 @@ import pytest
 from ecc_workloads import corpus, datasets
 from ecc_workloads.contracts import JobReport, StoreSettings
 from ecc_workloads.store import BadStoreUri, KeyNotFound, Store, StoreUnavailable, parse_s3_uri
+from ecc_workloads.tls import client_context
 
 pytestmark = pytest.mark.cluster
 
@@ -40,7 +41,8 @@ def test_bytes_json_models_list_exists_presign(store, prefix):
     with pytest.raises(KeyNotFound, match="missing"):
         store.get_bytes(f"{prefix}/missing")
     url = store.presign_get(f"{prefix}/a.bin", expires_seconds=60)
-    with urllib.request.urlopen(url, timeout=10) as resp:  # loopback MinIO
+    assert url.startswith("https://")
+    with urllib.request.urlopen(url, timeout=10, context=client_context(store.settings.ca_pem)) as resp:
         assert resp.read() == b"\x00\x01abc"
 
 

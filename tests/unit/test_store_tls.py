@@ -55,18 +55,28 @@ def tls_server():
         def log_message(self, *_):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Ok)
+    class Counting(http.server.ThreadingHTTPServer):
+        connections = 0
+
+        def get_request(self):
+            Counting.connections += 1
+            return super().get_request()
+
+        def handle_error(self, request, client_address):
+            pass  # a refused handshake
+
+    server = Counting(("127.0.0.1", 0), Ok)
     ctx = tls.server_context(tls.cert_pem(leaf).decode(), tls.key_pem(key).decode())
     server.socket = ctx.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield server.server_address[1]
+    yield SimpleNamespace(port=server.server_address[1], connections=lambda: Counting.connections)
     server.shutdown()
     thread.join(5)
 
 
 def test_store_clients_trust_only_the_stores_ca(tls_server):
-    settings = ADMIN.model_copy(update={"endpoint": f"127.0.0.1:{tls_server}"})
+    settings = ADMIN.model_copy(update={"endpoint": f"127.0.0.1:{tls_server.port}"})
     assert store_http(settings).request("GET", f"https://{settings.endpoint}/").status == 200
     other = tls.cert_pem(tls.make_ca("someone else")[0]).decode()
     with pytest.raises(urllib3.exceptions.MaxRetryError) as err:
@@ -90,3 +100,16 @@ def test_the_storage_initializer_reads_the_ca_kserve_mounts(tmp_path):
         bundle_fetch.settings_from_env({**env, k.CA_BUNDLE_ENV: str(tmp_path / "missing")})
     with pytest.raises(bundle_fetch.FetchError, match="is not 'true'"):
         bundle_fetch.settings_from_env({**env, k.ENDPOINT_URL_ENV: "http://ecc-store.ecc-system.svc:9000"})
+
+
+def test_a_certificate_that_does_not_verify_is_named_at_once_not_waited_out(tls_server):
+    """A store whose certificate does not chain to the CA bundle is not an outage: the Store
+    says so at the first attempt (no retries for retry_seconds), naming the setting to fix."""
+    from ecc_workloads.store import Store, StoreUnavailable
+
+    other = tls.cert_pem(tls.make_ca("someone else")[0]).decode()
+    settings = ADMIN.model_copy(update={"endpoint": f"127.0.0.1:{tls_server.port}", "ca_pem": other})
+    before = tls_server.connections()
+    with pytest.raises(StoreUnavailable, match=f"TLS to the object store .*{StoreEnv.CA}.*CERTIFICATE_VERIFY_FAILED"):
+        Store(settings, retry_seconds=60).get_bytes("s3://ecc-fleet/any/key")
+    assert tls_server.connections() - before == 1
