@@ -270,20 +270,30 @@ def distill(
         all_profiles = [modular.TEACHER_PROFILE, *profiles]
         console.print("evaluating on the test split")
         scores = evaluate_slices(model, tok, test, all_profiles, max_length)
-        metrics: dict[str, float] = {f"acc_{k}": v for k, v in scores.items()}
-        metrics["test_rows"] = float(len(test))
-        metrics["test_rows_out_of_scope"] = float(sum(1 for e in test if e.label not in labels))
-        per_profile = {p: {"accuracy": scores[f"{p}@all"]} for p in all_profiles}
-        written = bundles.write_bundles(model, [modular.TEACHER_PROFILE], revision, kv, metrics=per_profile)
+        written = bundles.write_bundles(model, [modular.TEACHER_PROFILE], revision, kv)
         manifests = dict(written.manifests)
         uploaded = written.bytes_uploaded
         for (q8, prune), group in student_bundle_groups(profiles, int8, prune_vocab, int8_profile,
                                                         prune_vocab_profile).items():
             vocab = bundles.corpus_token_ids(tok, x, max_length) if prune else None
-            w2 = bundles.write_bundles(model, group, revision, kv, int8=q8, vocabulary=vocab, metrics=per_profile)
+            w2 = bundles.write_bundles(model, group, revision, kv, int8=q8, vocabulary=vocab)
             manifests.update(w2.manifests)
             uploaded += w2.bytes_uploaded
-        refs = _drift_references(model, tok, val, all_profiles, revision, max_length)
+        # a revision is what nodes get: each student is scored (and its drift reference made) as
+        # loaded back from the bytes just written — pruned vocabulary and int8 included
+        shipped = {p: bundles.load_submodel(manifests[p], bundles.store_fetcher(kv)) for p in profiles}
+        fp32 = {p: scores[f"{p}@all"] for p in profiles}
+        for p, sub in shipped.items():
+            scores.update(evaluate_slices(sub, tok, test, [p], max_length))
+        metrics: dict[str, float] = {f"acc_{k}": v for k, v in scores.items()}
+        metrics.update({f"acc_fp32_{p}@all": v for p, v in fp32.items()})
+        metrics["test_rows"] = float(len(test))
+        metrics["test_rows_out_of_scope"] = float(sum(1 for e in test if e.label not in labels))
+        per_profile = {p: {"accuracy": scores[f"{p}@all"]} for p in all_profiles}
+        manifests = {p: m.model_copy(update={"metrics": per_profile[p]}) for p, m in manifests.items()}
+        refs = _drift_references(model, tok, val, [modular.TEACHER_PROFILE], revision, max_length)
+        for p, sub in shipped.items():
+            refs.update(_drift_references(sub, tok, val, [p], revision, max_length))
         for p, ref in refs.items():
             kv.put(StoreLayout.drift_reference(namespace, teacher, revision, p), ref)
         keys = bundles.publish_manifests(kv, bundles.pin_references(manifests, refs).values(), namespace, teacher)

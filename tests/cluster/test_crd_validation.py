@@ -331,7 +331,7 @@ def test_samples_are_accepted_with_defaults(kube, namespace):
     # the API server filled the defaults the sample left out
     assert spec["distillation"]["maxLength"] == 64
     assert spec["corpus"]["splits"]["stratify"] == "label+domain"
-    assert spec["students"][0]["int8"] is False
+    assert spec["students"][0]["int8"] is True and spec["students"][0]["pruneVocabulary"] is True  # the shipped form
     assert r.CloudTeacherSpec.model_validate(spec).store.secret_ref.name == c.STORE_SECRET_NAME
     status, ap = _call(kube, "GET", f"{_collection(AP, namespace)}/customer-service-learning")
     assert ap["spec"]["mergeBack"]["evaluationGate"]["maxRegression"] == 0.05

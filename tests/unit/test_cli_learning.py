@@ -51,6 +51,11 @@ def test_distill_then_merge_back(tmp_path, monkeypatch):
     s0 = bundles.read_manifest(kv, StoreLayout.bundle_manifest("shop", "intent", 1, "s0"))
     sub = bundles.load_submodel(s0, bundles.store_fetcher(kv))
     tok = modular.load_tokenizer()
+    # a student's figure (report, manifest, gates) is that of the bytes nodes load, beside the fp32 one
+    test_rows = [Example.model_validate_json(line) for line in (corpus / "test.jsonl").read_text().splitlines()]
+    shipped = cli_learning.evaluate_slices(sub, tok, test_rows, ["s0"], 32)["s0@all"]
+    assert report.metrics["acc_s0@all"] == shipped == s0.metrics["accuracy"]
+    assert "acc_fp32_s0@all" in report.metrics and "acc_fp32_teacher@all" not in report.metrics
     for node, seed in (("edge-a", 1), ("edge-b", 2), ("edge-z", 3)):  # edge-z: not a member of the fleet
         rows = [adapt.FeedbackItem(text=t, label=y, source="user") for t, y, _ in bitext_rows(INTENTS, 10, seed=seed)]
         result = adapt.adapt_locally(sub, tok, rows, adapt.LoraSettings(rank=2, epochs=1, lr=1e-4))

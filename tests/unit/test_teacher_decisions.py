@@ -110,13 +110,14 @@ def test_job_manifest_runs_on_a_cloud_worker_owned_by_the_teacher_with_store_env
     assert args[args.index("--max-train-rows") + 1] == "100" and args[args.index("--epochs") + 1] == "1"
 
 
-def test_int8_and_pruning_apply_to_the_students_that_ask_for_them_only():
-    students = [{"profile": "s02", "blocks": [0, 2], "int8": True}, {"profile": "s1", "blocks": [1], "pruneVocabulary": True}]
+def test_students_ship_pruned_and_int8_unless_they_opt_out():
+    students = [{"profile": "s02", "blocks": [0, 2], "pruneVocabulary": False}, {"profile": "s1", "blocks": [1], "int8": False},
+                {"profile": "s0", "blocks": [0]}]
     _, d = run(spec(students=students))
     args = d.create_job["spec"]["template"]["spec"]["containers"][0]["args"]
     assert "--int8" not in args and "--prune-vocab" not in args
-    assert [args[i + 1] for i, a in enumerate(args) if a == "--int8-profile"] == ["s02"]
-    assert [args[i + 1] for i, a in enumerate(args) if a == "--prune-vocab-profile"] == ["s1"]
+    assert [args[i + 1] for i, a in enumerate(args) if a == "--int8-profile"] == ["s02", "s0"]
+    assert [args[i + 1] for i, a in enumerate(args) if a == "--prune-vocab-profile"] == ["s1", "s0"]
 
 
 def test_builtin_corpus_goes_to_the_job_by_name_unless_the_operator_overrides_it():
