@@ -757,25 +757,59 @@ V2_FREE_CLEAN = [
 ]
 
 
-def build_clean_v2(seed: int, n: int) -> list[dict]:
+@dataclass(frozen=True)
+class CleanRecipe:
+    """The vocabulary and finishing of one held-out clean set (each set's words are its own)."""
+
+    name: str
+    free: list[str]
+    templates: list[str]
+    currencies: list[tuple[str, str]]
+    brands: list[str]
+    places: list[str]
+    products: list[str]
+    pay: list[str]
+    starts: list[str]
+    months: list[str] | None
+    finishes: tuple[tuple[float, Callable[[str], str]], ...]
+    """(upper bound of one uniform draw, how the sentence is typed): the first that holds applies"""
+
+
+def build_clean_heldout(recipe: CleanRecipe, seed: int, n: int) -> list[dict]:
+    """Hand-written sentences first, then templates filled from the recipe's vocabulary; the
+    random draws are made in a fixed order, so a seed rebuilds its set byte for byte."""
     rng = random.Random(seed)
     rows = []
     for i in range(n):
-        if i < len(V2_FREE_CLEAN):
-            text, template = V2_FREE_CLEAN[i], "free v2"
+        if i < len(recipe.free):
+            text, template = recipe.free[i], f"free {recipe.name}"
         else:
-            template = rng.choice(V2_CLEAN_TEMPLATES)
-            c1, c2 = rng.sample(V2_CURRENCIES, 2)
-            b1, b2 = rng.sample(V2_BRANDS, 2)
-            p1, p2 = rng.sample(V2_PLACES, 2)
-            text = template.format(brand=b1, brand2=b2, cur=c1[0], cur2=c2[0], code=c1[1], code2=c2[1],
-                                   place=p1, place2=p2, product=rng.choice(V2_PRODUCTS),
-                                   pay=rng.choice(V2_PAY), start=rng.choice(V2_STARTS))
+            template = rng.choice(recipe.templates)
+            c1, c2 = rng.sample(recipe.currencies, 2)
+            b1, b2 = rng.sample(recipe.brands, 2)
+            p1, p2 = rng.sample(recipe.places, 2)
+            fields = dict(brand=b1, brand2=b2, cur=c1[0], cur2=c2[0], code=c1[1], code2=c2[1], place=p1, place2=p2,
+                          product=rng.choice(recipe.products), pay=rng.choice(recipe.pay),
+                          start=rng.choice(recipe.starts))
+            if recipe.months:
+                fields["month"] = rng.choice(recipe.months)
+            text = template.format(**fields)
             text = text[:1].upper() + text[1:]
-        if rng.random() < 0.12:
-            text = text.lower()
-        rows.append({"text": text, "entities": [], "locale": "en", "template": template, "set": "clean_v2"})
+        r = rng.random()
+        for bound, typed in recipe.finishes:
+            if r < bound:
+                text = typed(text)
+                break
+        rows.append({"text": text, "entities": [], "locale": "en", "template": template, "set": f"clean_{recipe.name}"})
     return rows
+
+
+def _no_closing_punctuation(text: str) -> str:
+    return text.rstrip("?.!")  # as typed on a phone
+
+
+CLEAN_V2 = CleanRecipe("v2", V2_FREE_CLEAN, V2_CLEAN_TEMPLATES, V2_CURRENCIES, V2_BRANDS, V2_PLACES, V2_PRODUCTS, V2_PAY,
+                       V2_STARTS, None, ((0.12, str.lower),))
 
 
 # ---------------------------------------------------------------------------
@@ -1066,29 +1100,8 @@ V3_FREE_CLEAN = [
 ]
 
 
-def build_clean_v3(seed: int, n: int) -> list[dict]:
-    rng = random.Random(seed)
-    rows = []
-    for i in range(n):
-        if i < len(V3_FREE_CLEAN):
-            text, template = V3_FREE_CLEAN[i], "free v3"
-        else:
-            template = rng.choice(V3_CLEAN_TEMPLATES)
-            c1, c2 = rng.sample(V3_CURRENCIES, 2)
-            b1, b2 = rng.sample(V3_BRANDS, 2)
-            p1, p2 = rng.sample(V3_PLACES, 2)
-            text = template.format(brand=b1, brand2=b2, cur=c1[0], cur2=c2[0], code=c1[1], code2=c2[1],
-                                   place=p1, place2=p2, product=rng.choice(V3_PRODUCTS),
-                                   pay=rng.choice(V3_PAY), start=rng.choice(V3_STARTS),
-                                   month=rng.choice(V3_MONTHS))
-            text = text[:1].upper() + text[1:]
-        r = rng.random()
-        if r < 0.1:
-            text = text.lower()
-        elif r < 0.15:
-            text = text.rstrip("?.!")  # no closing punctuation, as typed on a phone
-        rows.append({"text": text, "entities": [], "locale": "en", "template": template, "set": "clean_v3"})
-    return rows
+CLEAN_V3 = CleanRecipe("v3", V3_FREE_CLEAN, V3_CLEAN_TEMPLATES, V3_CURRENCIES, V3_BRANDS, V3_PLACES, V3_PRODUCTS, V3_PAY,
+                       V3_STARTS, V3_MONTHS, ((0.1, str.lower), (0.15, _no_closing_punctuation)))
 
 
 # ---------------------------------------------------------------------------
@@ -1459,31 +1472,8 @@ V4_FREE_CLEAN = [
 ]
 
 
-def build_clean_v4(seed: int, n: int) -> list[dict]:
-    rng = random.Random(seed)
-    rows = []
-    for i in range(n):
-        if i < len(V4_FREE_CLEAN):
-            text, template = V4_FREE_CLEAN[i], "free v4"
-        else:
-            template = rng.choice(V4_CLEAN_TEMPLATES)
-            c1, c2 = rng.sample(V4_CURRENCIES, 2)
-            b1, b2 = rng.sample(V4_BRANDS, 2)
-            p1, p2 = rng.sample(V4_PLACES, 2)
-            text = template.format(brand=b1, brand2=b2, cur=c1[0], cur2=c2[0], code=c1[1], code2=c2[1],
-                                   place=p1, place2=p2, product=rng.choice(V4_PRODUCTS),
-                                   pay=rng.choice(V4_PAY), start=rng.choice(V4_STARTS),
-                                   month=rng.choice(V4_MONTHS))
-            text = text[:1].upper() + text[1:]
-        r = rng.random()
-        if r < 0.1:
-            text = text.lower()
-        elif r < 0.14:
-            text = text.upper()  # typed with caps lock on
-        elif r < 0.2:
-            text = text.rstrip("?.!")
-        rows.append({"text": text, "entities": [], "locale": "en", "template": template, "set": "clean_v4"})
-    return rows
+CLEAN_V4 = CleanRecipe("v4", V4_FREE_CLEAN, V4_CLEAN_TEMPLATES, V4_CURRENCIES, V4_BRANDS, V4_PLACES, V4_PRODUCTS, V4_PAY,
+                       V4_STARTS, V4_MONTHS, ((0.1, str.lower), (0.14, str.upper), (0.2, _no_closing_punctuation)))
 
 
 def _write(name: str, rows: list[dict]) -> None:
@@ -1509,13 +1499,13 @@ def main() -> None:
         _write("clean_dev2.jsonl", build_clean(3, 1000, 1))
     elif "--v2" in sys.argv:
         _write("injected_heldout_v2.jsonl", build_injected_v2(250, 4177, hosts))
-        _write("clean_heldout_v2.jsonl", build_clean_v2(5081, 1000))
+        _write("clean_heldout_v2.jsonl", build_clean_heldout(CLEAN_V2, 5081, 1000))
     elif "--v3" in sys.argv:
         _write("injected_heldout_v3.jsonl", build_injected_v3(250, 6007, hosts))
-        _write("clean_heldout_v3.jsonl", build_clean_v3(7321, 1000))
+        _write("clean_heldout_v3.jsonl", build_clean_heldout(CLEAN_V3, 7321, 1000))
     else:
         _write("injected_heldout_v4.jsonl", build_injected_v4(250, 8111, hosts))
-        _write("clean_heldout_v4.jsonl", build_clean_v4(9403, 1200))
+        _write("clean_heldout_v4.jsonl", build_clean_heldout(CLEAN_V4, 9403, 1200))
 
 
 if __name__ == "__main__":

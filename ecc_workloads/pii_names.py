@@ -112,22 +112,27 @@ def ordinary_words() -> frozenset[str]:
     return frozenset(words - names)
 
 
-@lru_cache(maxsize=1)
-def country_words() -> frozenset[str]:
-    """Lower-cased words of country names in the languages ``phonenumbers`` ships (its geocoder's
-    region names): "Sri Lanka", "Costa Rica" are places, not people."""
+def _country_names_in_languages() -> list[str]:
+    """Country names in the languages ``phonenumbers`` ships (its geocoder's region names)."""
     try:
         from phonenumbers.geodata.locale import LOCALE_DATA
     except ImportError:  # pragma: no cover - phonenumbers is a dependency of the scrubber
-        return frozenset()
-    words: set[str] = set()
-    for names in LOCALE_DATA.values():
+        return []
+    out = []
+    for entry in LOCALE_DATA.values():
         for lang in ("en", "de", "fr", "es", "it", "nl", "pt"):
-            name = names.get(lang, "")
+            name = entry.get(lang, "")
             if name.startswith("*"):
-                name = names.get(name[1:], "")
-            words.update(w.lower() for w in re.findall(r"[^\W\d_]{3,}", name))
-    return frozenset(words)
+                name = entry.get(name[1:], "")
+            if name:
+                out.append(name)
+    return out
+
+
+@lru_cache(maxsize=1)
+def country_words() -> frozenset[str]:
+    """Lower-cased words of country names: "Sri Lanka", "Costa Rica" are places, not people."""
+    return frozenset(w.lower() for name in _country_names_in_languages() for w in re.findall(r"[^\W\d_]{3,}", name))
 
 
 @lru_cache(maxsize=1)
@@ -135,19 +140,7 @@ def country_names() -> frozenset[str]:
     """Whole lower-cased country names (same source as ``country_words``): a single word is a
     place only if it is a country's whole name ("Jordan", "Chad") — "Martin" and "Lucia" are
     words of "Saint Martin" and "Saint Lucia" and first names."""
-    try:
-        from phonenumbers.geodata.locale import LOCALE_DATA
-    except ImportError:  # pragma: no cover - phonenumbers is a dependency of the scrubber
-        return frozenset()
-    names: set[str] = set()
-    for entry in LOCALE_DATA.values():
-        for lang in ("en", "de", "fr", "es", "it", "nl", "pt"):
-            name = entry.get(lang, "")
-            if name.startswith("*"):
-                name = entry.get(name[1:], "")
-            if name:
-                names.add(name.lower())
-    return frozenset(names)
+    return frozenset(name.lower() for name in _country_names_in_languages())
 
 
 def _fold(word: str) -> str:

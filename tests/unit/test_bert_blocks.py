@@ -1,12 +1,10 @@
 """bert_blocks against transformers' own BERT modules: the real all-MiniLM-L6-v2 weights load
-into them unchanged and give the same outputs and gradients; the agent's start-up imports
-nothing of transformers' modelling stack."""
+into them unchanged and give the same outputs and gradients (that a serving agent imports none
+of transformers: tests/unit/test_edge_tokenizer.py)."""
 
 from __future__ import annotations
 
 import dataclasses
-import subprocess
-import sys
 
 import torch
 from transformers import BertConfig, BertModel
@@ -45,15 +43,3 @@ def test_a_shape_that_cannot_be_built_is_named():
         bert_blocks.BertShape.from_spec({"hidden_size": 30, "num_attention_heads": 4})
     with pytest.raises(ValueError, match="hidden_act 'swish'"):
         bert_blocks.BertShape.from_spec({"hidden_act": "swish"})
-
-
-def test_the_agent_starts_without_transformers_modelling_stack():
-    """What an edge agent imports to serve: its CLI, the agent, the model loader and predictor."""
-    code = ("import sys\n"
-            "from ecc_workloads import cli_agent, edge_agent, agent_model, agent_server, predictor, modular\n"
-            "heavy = sorted(m for m in sys.modules if m.startswith(('transformers.models', 'transformers.generation',"
-            " 'torch._dynamo', 'kserve', 'peft', 'sklearn', 'datasets')))\n"
-            "print(heavy)\n")
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr
-    assert run.stdout.strip() == "[]", run.stdout
