@@ -355,6 +355,28 @@ def load_submodel(manifest: BundleManifest, fetch: Fetch) -> ModularEncoder:
     return model
 
 
+def shipped_submodel(model: ModularEncoder, profile: str, int8: bool = False,
+                     vocabulary: Sequence[int] | None = None) -> ModularEncoder:
+    """``profile``'s sub-model exactly as a node would load it from bundles written in this form
+    (:func:`write_bundles` with ``int8``/``vocabulary``): every module through its bytes and back,
+    without a store. What a gate must score — the shipped form, not the fp32 model."""
+    source = prune_vocabulary(model, vocabulary) if vocabulary is not None else model
+    sub = model_from_config(source.spec, source.labels, source.profiles[profile], profile, source.base_model)
+    for name in source.module_names(profile):
+        q8 = int8 and name != POOLING
+        data = module_bytes(name, source.module_state_dicts([name])[name], int8=q8)
+        ref = ModuleRef(name=name, sha256=sha256_hex(data), bytes=len(data), dtype="int8" if q8 else "float32")
+        sub.load_module_state(name, decode_module(ref, data))
+    sub.eval()
+    return sub
+
+
+def bundle_form(manifest: BundleManifest, fetch: Fetch) -> tuple[bool, list[int] | None]:
+    """(int8, kept token ids or None): how a profile's bundle was written, to write (or score)
+    the next revision the same way."""
+    return any(r.dtype == "int8" for r in manifest.modules), bundle_vocabulary(manifest, fetch)
+
+
 def load_cloud_model(manifests: Sequence[BundleManifest], fetch: Fetch, master: str = TEACHER_PROFILE) -> ModularEncoder:
     """The cloud model of a revision, to merge edge updates into: every module of the
     ``master`` profile's manifest (the fp32 teacher: embeddings and all blocks) plus the

@@ -385,8 +385,19 @@ def merge_back(
             else:
                 updates.append(update)
         console.print(f"{len(updates)} deltas under {prefix} ({len(unreadable)} unreadable)")
-        result = merge.merge_back(cloud, updates, settings,
-                                  lambda m: evaluate_slices(m, tok, held, list(m.profiles), max_length),
+        # students are scored (and their drift references made) in the form nodes get them
+        forms = {m.profile: bundles.bundle_form(m, fetch) for m in manifests if m.profile != modular.TEACHER_PROFILE}
+
+        def as_shipped(model) -> dict:
+            return {p: bundles.shipped_submodel(model, p, *form) for p, form in forms.items()}
+
+        def evaluate(model) -> dict[str, float]:
+            scores = evaluate_slices(model, tok, held, [modular.TEACHER_PROFILE], max_length)
+            for p, sub in as_shipped(model).items():
+                scores.update(evaluate_slices(sub, tok, held, [p], max_length))
+            return scores
+
+        result = merge.merge_back(cloud, updates, settings, evaluate,
                                   base_revision=revision, module_hashes=merge.manifest_hashes(manifests))
         metrics: dict[str, float] = {
             "updates_found": float(len(updates) + len(unreadable)), "updates_accepted": float(len(result.accepted)),
@@ -418,18 +429,17 @@ def merge_back(
                                               metrics=cand_metrics)
             new.update(teacher_w.manifests)
             uploaded += teacher_w.bytes_uploaded
-            for p, m in by.items():
-                if p == modular.TEACHER_PROFILE:
-                    continue
-                vocab = bundles.bundle_vocabulary(m, fetch)
-                int8 = any(r.dtype == "int8" for r in m.modules)
+            for p, (int8, vocab) in forms.items():
                 w = bundles.write_bundles(result.candidate, [p], candidate_revision, kv, int8=int8, vocabulary=vocab,
                                           metrics=cand_metrics)
                 new.update(w.manifests)
                 uploaded += w.bytes_uploaded
             # The candidate's drift references (what agents compare against once it is promoted),
             # written before the manifests that pin them.
-            refs = _drift_references(result.candidate, tok, held, sorted(new), candidate_revision, max_length)
+            refs = _drift_references(result.candidate, tok, held, [modular.TEACHER_PROFILE], candidate_revision,
+                                     max_length)
+            for p, sub in as_shipped(result.candidate).items():
+                refs.update(_drift_references(sub, tok, held, [p], candidate_revision, max_length))
             for p, ref in refs.items():
                 kv.put(StoreLayout.candidate_drift_reference(namespace, teacher, candidate_revision, p), ref)
             for m in bundles.pin_references(new, refs).values():

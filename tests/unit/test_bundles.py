@@ -126,6 +126,20 @@ def test_int8_and_pruned_vocabulary(model, tok, tmp_path):
     assert torch.equal(a.argmax(-1), b.argmax(-1))
 
 
+def test_the_shipped_submodel_is_what_a_node_loads_from_the_bundle(model, tok, tmp_path):
+    store = LocalDirStore(tmp_path)
+    vocab = bundles.corpus_token_ids(tok, TEXTS)
+    for int8, kept in ((True, vocab), (False, None), (True, None)):
+        written = bundles.write_bundles(model, ["s02"], 1, store, int8=int8, vocabulary=kept).manifests["s02"]
+        loaded = bundles.load_submodel(written, bundles.store_fetcher(store))
+        assert bundles.bundle_form(written, bundles.store_fetcher(store)) == (int8, kept)
+        shipped = bundles.shipped_submodel(model, "s02", int8, kept)
+        assert torch.equal(_logits(shipped, tok, "s02"), _logits(loaded, tok, "s02"))
+        assert shipped.module_names("s02") == loaded.module_names("s02")
+    assert not torch.equal(_logits(bundles.shipped_submodel(model, "s02", True, vocab), tok, "s02"),
+                           _logits(model, tok, "s02"))  # int8 rounding shows: the gate must score this form
+
+
 def test_module_bytes_are_deterministic(model):
     sd = model.module_state_dicts(["block.1"])["block.1"]
     a = bundles.module_bytes("block.1", sd)

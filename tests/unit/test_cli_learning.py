@@ -102,6 +102,11 @@ def test_distill_then_merge_back(tmp_path, monkeypatch):
     before, after = {m.name: m.sha256 for m in s0.modules}, {m.name: m.sha256 for m in cand.modules}
     assert sorted(after) == sorted(before)
     assert {n for n in after if after[n] != before[n]} == {"block.0", "head.s0"}  # only what the devices adapted
+    # the gate scored the candidate's students as nodes will load them (pruned, int8)
+    held_rows = [Example.model_validate_json(line) for line in (corpus / "val.jsonl").read_text().splitlines()]
+    shipped_s0 = bundles.load_submodel(cand, bundles.store_fetcher(kv))
+    assert report.metrics["candidate_s0@all"] == cli_learning.evaluate_slices(shipped_s0, tok, held_rows, ["s0"],
+                                                                               32)["s0@all"]
 
 
 def test_distill_failure_writes_a_failed_report(tmp_path):
