@@ -127,6 +127,7 @@ def main(argv: list[str] | None = None) -> None:
     kube = Kube(client.ApiClient())
     own_namespace = os.environ.get(RuntimeEnv.POD_NAMESPACE) or SYSTEM_NAMESPACE
     signer = release_keys.ensure(kube, own_namespace, args.release_signing_secret)
+
     def endpoint_certificate():
         return node_credentials_tls.ensure(kube, own_namespace, args.node_credentials_tls_secret,
                                            args.node_credentials_host)
