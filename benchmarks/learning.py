@@ -433,7 +433,8 @@ def run_distillation(ctx: Context, train: list[Example], val: list[Example], tes
     ctx.log(f"  separate student {sep_name} distilled: {sep_log.seconds:.0f} s")
     train_log["separate_train_s"] = round(sep_log.seconds, 1)
 
-    vocabulary = bundles.corpus_token_ids(ctx.tokenizer, texts_labels(train)[0] + texts_labels(val)[0])
+    # the training rows only, as the distillation Job prunes: validation then shows pruning's cost
+    vocabulary = bundles.corpus_token_ids(ctx.tokenizer, x)
     rows: dict[str, dict] = {}
     shipped: dict[str, object] = {}
     with tempfile.TemporaryDirectory(dir=ctx.workdir) as tmp:
@@ -622,7 +623,7 @@ def run_drift(ctx: Context, corpus: Corpus, profile: str, base_domain: str = "ba
     with tempfile.TemporaryDirectory(dir=ctx.workdir) as tmp:
         store = bundles.LocalDirStore(Path(tmp) / "fp32")
         manifests = bundles.write_bundles(cloud, [modular.TEACHER_PROFILE, profile], 1, store).manifests
-        vocab = bundles.corpus_token_ids(ctx.tokenizer, [ex.text for ex in base["train"] + base["val"]])
+        vocab = bundles.corpus_token_ids(ctx.tokenizer, [ex.text for ex in base["train"]])  # as the Job prunes
         shipped = bundles.write_bundles(cloud, [profile], 1, bundles.LocalDirStore(Path(tmp) / "shipped"),
                                         int8=True, vocabulary=vocab).manifests[profile]
     sub = cloud.submodel(profile)
