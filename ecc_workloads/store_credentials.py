@@ -21,14 +21,13 @@ import time
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
-from urllib.parse import urlsplit
 
 import urllib3
 from minio.credentials import Credentials, Provider
 
 from ecc_workloads.contracts import AgentEnv, NodeCredentialsRefusal, NodeIdentity, NodeStoreCredentials
 from ecc_workloads.store import StoreDenied, StoreUnavailable
-from ecc_workloads.tls import client_context
+from ecc_workloads.tls import client_context, https_host
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +46,7 @@ class NodeCredentialsProvider(Provider):
     def __init__(self, url: str, token_file: str | Path, *, ca_pem: str | None = None, timeout_s: float = 10.0,
                  clock: Callable[[], float] = time.time):
         """ValueError (naming the setting) for a URL that is not https or a CA that is not PEM."""
-        if urlsplit(url).scheme != "https" or not urlsplit(url).hostname:
-            raise ValueError(f"{NodeIdentity.__name__} URL {url!r} ({AgentEnv.CREDENTIALS_URL}): must be "
-                             "https://HOST[:PORT]/PATH — the answer carries this node's secret store keys")
+        https_host(url, AgentEnv.CREDENTIALS_URL)
         self.url, self.token_file, self.clock = url, Path(token_file), clock
         self.http = urllib3.PoolManager(timeout=urllib3.Timeout(connect=3.0, read=timeout_s),
                                         retries=urllib3.Retry(total=0, connect=0, read=0, redirect=0),

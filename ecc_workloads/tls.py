@@ -14,6 +14,7 @@ import os
 import ssl
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -93,6 +94,16 @@ def issue(ca_cert: x509.Certificate, ca_key, common_name: str, *, organization: 
     if sans:
         builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
     return builder.sign(ca_key, hashes.SHA256()), key
+
+
+def https_host(url: str, setting: str) -> str:
+    """The host of an https URL; ValueError naming `setting` for any other URL (what is fetched
+    from it is secret: never over plaintext)."""
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        raise ValueError(f"{setting} {url!r}: must be https://HOST[:PORT]/PATH — the endpoint hands out secret "
+                         "keys, so it is reached over TLS only")
+    return parts.hostname
 
 
 def is_ip(host: str) -> bool:

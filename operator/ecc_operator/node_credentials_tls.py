@@ -22,7 +22,6 @@ import datetime as dt
 import logging
 import ssl
 from typing import Callable
-from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -51,11 +50,7 @@ class ServingCertificate(BaseModel):
 
 def endpoint_host(url: str) -> str:
     """The host agents connect to; ValueError unless the URL is https with a host."""
-    parts = urlsplit(url)
-    if parts.scheme != "https" or not parts.hostname:
-        raise ValueError(f"--node-credentials-url {url!r}: must be https://HOST[:PORT]{NodeIdentity.PATH} (the "
-                         "endpoint hands out secret keys; agents reach it over TLS only)")
-    return parts.hostname
+    return tls.https_host(url, "--node-credentials-url")
 
 
 # ---------------------------------------------------------------------------
