@@ -15,8 +15,9 @@
     ``benchmarks/pii_build_eval.py`` — personal data of 14 types from Faker in locales and
     templates never used in development, and clean customer-service sentences from other
     domains (every span there is a false positive). Development: ``*_dev``, ``*_dev2``,
-    ``*_heldout_v2`` (looked at row by row in round 3) and ``*_heldout_v3`` (looked at row by
-    row in round 4); held out: ``*_heldout_v4``. Recall per type, the clean-row alteration
+    ``*_heldout_v2`` (looked at row by row in round 3), ``*_heldout_v3`` (looked at row by
+    row in round 4) and ``*_heldout_v4`` (looked at row by row in round 5); held out:
+    ``*_heldout_v5``. Recall per type, the clean-row alteration
     rate, span precision on held-out + clean rows, throughput per core and the NER cost, for
     the rules path (``ner=False``, the edge) and the NER path (``ner=None``); ``--before``
     adds the same figures for the scrubber of a git revision (default HEAD).
@@ -328,15 +329,15 @@ def _throughput(scrub, texts: list[str]) -> float:
     return len(texts) / max(time.process_time() - t0, 1e-9)
 
 
-# held-out v2 was looked at row by row in round 3, held-out v3 in round 4: development data now
-DEV_SETS = ("injected_dev", "injected_dev2", "injected_heldout_v2", "injected_heldout_v3",
-            "clean_dev", "clean_dev2", "clean_heldout_v2", "clean_heldout_v3")
-HELDOUT_SETS = ("injected_heldout_v4", "clean_heldout_v4")
+# held-out v2 was looked at row by row in round 3, v3 in round 4, v4 in round 5: development data now
+DEV_SETS = ("injected_dev", "injected_dev2", "injected_heldout_v2", "injected_heldout_v3", "injected_heldout_v4",
+            "clean_dev", "clean_dev2", "clean_heldout_v2", "clean_heldout_v3", "clean_heldout_v4")
+HELDOUT_SETS = ("injected_heldout_v5", "clean_heldout_v5")
 
 
 def run_eval(before: str | None = "HEAD", heldout: bool = True, throughput: bool = True,
              errors: list[dict] | None = None) -> dict:
-    """Score the development sets and (``heldout``) the round-4 held-out sets. The held-out sets
+    """Score the development sets and (``heldout``) the round-5 held-out sets. The held-out sets
     are for the final measurement only: iterate with ``heldout=False``. ``errors``: collects every
     miss and wrong span (see ``score_set``)."""
     names = DEV_SETS + (HELDOUT_SETS if heldout else ())
@@ -349,7 +350,7 @@ def run_eval(before: str | None = "HEAD", heldout: bool = True, throughput: bool
     if before:
         old = _old_scrubber(before)
         paths = {f"before ({before})": old.scrub, **paths}
-    inj, clean = HELDOUT_SETS if heldout else ("injected_heldout_v3", "clean_heldout_v3")
+    inj, clean = HELDOUT_SETS if heldout else ("injected_heldout_v4", "clean_heldout_v4")
     out: dict = {"backend": pii.backend(), "headline_sets": [inj, clean], "paths": {}}
     sample = [r["text"] for r in sets[inj][::3]] + [r["text"] for r in sets[clean]] + bitext_plain[:1000]
     for label, scrub in paths.items():

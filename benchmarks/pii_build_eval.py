@@ -9,8 +9,9 @@ Writes ``benchmarks/pii_data/``:
                               positions, lower case, obfuscation): formats held out from development;
 - ``injected_heldout_v2`` / ``clean_heldout_v2`` (round 2; development data since round 3),
   ``injected_heldout_v3`` / ``clean_heldout_v3`` (round 3; development data since round 4) and
-  ``injected_heldout_v4`` / ``clean_heldout_v4`` (round 4, the held-out sets now): see the
-  sections "Held-out set v2", "v3" and "v4" below;
+  ``injected_heldout_v4`` / ``clean_heldout_v4`` (round 4; development data since round 5) and
+  ``injected_heldout_v5`` / ``clean_heldout_v5`` (round 5, the held-out sets now): see the
+  sections "Held-out set v2", "v3", "v4" and "v5" below;
 - ``clean_dev.jsonl`` / ``clean_heldout.jsonl``  customer-service sentences from other domains
                               (banking, travel, telecom, retail, a general assistant) rich in brand,
                               product, currency, payment-method and place names, with NO personal
@@ -21,7 +22,7 @@ The host utterances are Bitext rows without annotated entities (the corpus the p
 on); the clean sentences are written here from the word lists below, which were written without
 running the scrubber. The files are data: the benchmark reads them, nobody edits them row by row.
 
-    python benchmarks/pii_build_eval.py [--v1|--v2|--v3]   # default: v4; PYTHONHASHSEED is pinned (Faker draws from sets)
+    python benchmarks/pii_build_eval.py [--v1|--v2|--v3|--v4]   # default: v5; PYTHONHASHSEED is pinned (Faker draws from sets)
 """
 
 from __future__ import annotations
@@ -773,6 +774,8 @@ class CleanRecipe:
     months: list[str] | None
     finishes: tuple[tuple[float, Callable[[str], str]], ...]
     """(upper bound of one uniform draw, how the sentence is typed): the first that holds applies"""
+    extra: Callable[[random.Random], dict] | None = None
+    """more template fields (v5: times, model numbers, amounts), drawn after the others"""
 
 
 def build_clean_heldout(recipe: CleanRecipe, seed: int, n: int) -> list[dict]:
@@ -793,6 +796,8 @@ def build_clean_heldout(recipe: CleanRecipe, seed: int, n: int) -> list[dict]:
                           start=rng.choice(recipe.starts))
             if recipe.months:
                 fields["month"] = rng.choice(recipe.months)
+            if recipe.extra:
+                fields.update(recipe.extra(rng))
             text = template.format(**fields)
             text = text[:1].upper() + text[1:]
         r = rng.random()
@@ -1476,6 +1481,583 @@ CLEAN_V4 = CleanRecipe("v4", V4_FREE_CLEAN, V4_CLEAN_TEMPLATES, V4_CURRENCIES, V
                        V4_STARTS, V4_MONTHS, ((0.1, str.lower), (0.14, str.upper), (0.2, _no_closing_punctuation)))
 
 
+# ---------------------------------------------------------------------------
+# Held-out set v5 (round 5). Held-out v4 was looked at row by row while the scrubber was
+# improved in round 5, so it is development data now. Everything below was written before the
+# scrubber was run on any of it (and before any round-5 change to the scrubber): twelve locales
+# used in no earlier set (West/East African, South Asian, South-East Asian, Baltic, Icelandic,
+# Swiss-Italian and Belgian-French), cue phrases and value shapes written fresh from how people
+# write to home-repair firms, insurers, streaming services, grocery apps and car-rental desks,
+# addresses and identifiers of countries Faker has no provider for (written here by hand), and
+# clean sentences from those domains with brands named after people, honorific and possessive
+# brands, model numbers, times and local currencies. Dates (birth, card expiry) are drawn from the
+# seed, not from the day the builder runs, so a rebuild is byte for byte the same.
+# ---------------------------------------------------------------------------
+V5_LOCALES = ["en_NG", "en_KE", "en_PK", "en_BD", "id_ID", "vi_VN", "lv_LV", "lt_LT", "et_EE", "is_IS",
+              "it_CH", "fr_BE"]
+V5_TEMPLATES: dict[str, list[str]] = {
+    "PERSON": ["policyholder: {v}", "the driver's name is {v}", "add {v} as a second driver",
+               "I spoke to {v} on the phone yesterday", "Kind regards {v}", "Thanks,\n{v}", "cheers {v}",
+               "{v} here, I rang earlier", "the plumber, {v}, never turned up", "my wife {v} made the booking",
+               "Full name: {v}", "the booking is in my partner's name, {v}", "please address the letter to {v}",
+               "the claim is in the name of {v}", "Many thanks\n{v}", "named driver - {v}",
+               "my landlord {v} will let the engineer in", "the subscription is under {v}",
+               "you can leave it with my neighbour {v}", "Name: {v}\nPhone: see below"],
+    "EMAIL": ["my email is {v}", "email: {v}", "please cc {v} on the reply", "the receipt went to {v}, I don't use it",
+              "{v} is my new email", "contact me by email ({v})", "reply to {v}", "e-mail address {v}"],
+    "PHONE": ["my number is {v}", "tel: {v}", "call me on {v}", "mob {v}", "WhatsApp: {v}",
+              "reach me on {v} after 6", "phone - {v}", "the driver can ring {v} when outside"],
+    "ADDRESS": ["please deliver to {v}", "ship to: {v}", "my new address is {v}", "the property is at {v}",
+                "pick me up at {v}", "the car is parked at {v}", "I've moved to {v}", "Delivery address\n{v}",
+                "the damage is at our flat, {v}", "address - {v}", "can the technician come to {v} on Monday?",
+                "we're renting at {v} for the summer"],
+    "POSTCODE": ["postcode is {v}", "zip code {v}", "I'm in {v}, can you deliver?", "postal code: {v}",
+                 "my post code {v}", "does the offer cover {v}?", "delivery to postcode {v}", "PIN: {v} (postal)"],
+    "DATE_OF_BIRTH": ["date of birth {v}", "my birthday is {v}", "born {v}", "D.O.B. {v}", "DOB - {v}",
+                      "I was born {v}", "birth date: {v}", "the main driver was born on {v}"],
+    "IP_ADDRESS": ["my IP address is {v}", "IP: {v}", "the router shows {v}", "blocked IP {v}",
+                   "I'm connecting from {v}", "sign-in from {v} was not me", "my home IP ({v}) is banned"],
+    "IBAN": ["IBAN: {v}", "my account number is {v}", "refund it to {v}", "bank details: {v}",
+             "send the money back to {v}", "IBAN {v} (same as before)", "pay the claim into {v}"],
+    "NATIONAL_ID": ["my NIN is {v}", "ID no: {v}", "CNIC {v}", "NIK {v}", "personal code {v}", "kennitala {v}",
+                    "isikukood: {v}", "national ID number {v}", "ID card number {v}", "my personas kods is {v}"],
+    "USERNAME": ["my username's {v}", "IGN: {v}", "I'm registered as {v}", "my account name is {v}", "user: {v}",
+                 "my login is {v}", "signed up as {v}", "the account @{v} was banned", "profile name {v}"],
+    "CARD": ["card no {v}", "my Mastercard {v} was charged twice", "please charge {v}", "the card on file is {v}",
+             "card: {v}", "I paid with {v}", "cancel card {v}, it's lost"],
+    "ORDER_ID": ["order no. {v}", "booking ref {v}", "reservation number {v}", "order #: {v}",
+                 "my rental agreement {v}", "the job number is {v}", "subscription ID {v}", "delivery {v} is late"],
+}
+V5_IBAN_BBAN = {"LV": "AAAA#############", "IS": "######################", "AL": "########################",
+                "MT": "AAAA#####AAAAAA############", "LU": "###AAAA#########", "GR": "#######################",
+                "PK": "AAAA################", "QA": "AAAA#####################", "GE": "AA################",
+                "CY": "########################", "BG": "AAAA######AAAAAAAA", "BE": "############"}
+V5_IBAN_OF = {"lv_LV": "LV", "is_IS": "IS", "en_PK": "PK", "fr_BE": "BE"}
+
+
+def _iban_v5(f, rng: random.Random) -> str:
+    from stdnum import iban as stdnum_iban
+
+    country = V5_IBAN_OF.get(f._locales[0]) or rng.choice(sorted(V5_IBAN_BBAN))
+    bban = "".join(rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ") if c == "A" else str(rng.randint(0, 9))
+                   for c in V5_IBAN_BBAN[country])
+    if country == "BE":  # the Belgian account number carries its own check (first ten digits mod 97)
+        bban = rng.choice(["001", "310", "363", "734", "068", "083", "735"]) + bban[3:10]
+        bban += f"{int(bban) % 97 or 97:02d}"
+    numeric = "".join(str(int(c, 36)) for c in bban + country + "00")
+    iban = f"{country}{98 - int(numeric) % 97:02d}{bban}"
+    assert stdnum_iban.is_valid(iban), iban
+    r = rng.random()
+    if r < 0.35:
+        return " ".join(iban[i:i + 4] for i in range(0, len(iban), 4))
+    if r < 0.45:
+        return "-".join(iban[i:i + 4] for i in range(0, len(iban), 4))
+    if r < 0.5:
+        return f"{iban[:2]} {iban[2:4]} {iban[4:]}"
+    return iban
+
+
+def _person_v5(f, rng: random.Random) -> str:
+    first, last = f.first_name(), f.last_name()
+    loc = f._locales[0]
+    r = rng.random()
+    if r < 0.14:
+        return first
+    if r < 0.22:
+        return f"{first} {last}".lower()
+    if r < 0.3:
+        return f"{last.upper()} {first}"
+    if r < 0.38:
+        title = {"en_NG": ["Chief", "Engr.", "Alhaji", "Mrs"], "en_KE": ["Mr", "Mrs", "Dr"],
+                 "en_PK": ["Mr.", "Syed", "Dr."], "id_ID": ["Bapak", "Ibu", "Pak"]}.get(loc, ["Mrs", "Mr", "Ms", "Prof."])
+        return f"{rng.choice(title)} {first} {last}"
+    if r < 0.44:
+        return f"{first} {last[0]}."
+    if r < 0.5:
+        return f"{first}-{f.first_name()} {last}"
+    if r < 0.56:
+        return f"{first} {f.first_name()} {last}"
+    return f"{first} {last}"
+
+
+def _email_v5(f, rng: random.Random) -> str:
+    local, domain = rng.choice([f.email, f.free_email, f.company_email])().split("@")
+    r = rng.random()
+    if r < 0.12:
+        return f"{local}+{rng.choice(['shop', 'netflix', 'orders', 'insurance'])}@{domain}"
+    if r < 0.2:
+        return f"{local}@mail.{domain}"
+    if r < 0.28:
+        return f"{local}@{domain}".upper()
+    if r < 0.36:
+        return f"{local} at {domain.split('.')[0]} dot {'.'.join(domain.split('.')[1:])}"
+    if r < 0.43:
+        return f"{local}(at){domain.replace('.', '(dot)')}"
+    if r < 0.5:
+        return f"{local} [@] {domain}"
+    if r < 0.56:
+        return f"\u201c{local}@{domain}\u201d"
+    if r < 0.62:
+        return f"{local}@{domain}".replace(".", " . ", 1) if "." in local else f"{local} @{domain}"
+    return f"{local}@{domain}"
+
+
+# National numbers written by hand: (international prefix, national trunk prefix, mobile prefixes, digits after them)
+V5_PHONE = {"en_NG": ("234", "0", ["803", "806", "813", "703", "706", "810", "905"], 7),
+            "en_KE": ("254", "0", ["712", "722", "733", "701", "745", "110"], 6),
+            "en_PK": ("92", "0", ["300", "301", "321", "333", "345"], 7),
+            "en_BD": ("880", "0", ["1711", "1819", "1912", "1715", "1534"], 6),
+            "lv_LV": ("371", "", ["2"], 7), "lt_LT": ("370", "8", ["6"], 7), "et_EE": ("372", "", ["5"], 7),
+            "is_IS": ("354", "", ["61", "66", "69", "77", "82", "86"], 5), "it_CH": ("41", "0", ["76", "78", "79"], 7),
+            "fr_BE": ("32", "0", ["470", "475", "486", "496"], 6)}
+
+
+def _phone_v5(f, rng: random.Random) -> str:
+    loc = f._locales[0]
+    if loc not in V5_PHONE:
+        import phonenumbers  # Faker's numbers for these locales are partly in retired numbering plans: keep real ones
+
+        for _ in range(50):
+            number = f.phone_number()
+            try:
+                if phonenumbers.is_valid_number(phonenumbers.parse(number, loc[-2:])):
+                    break
+            except phonenumbers.NumberParseException:
+                pass
+        return number if rng.random() < 0.7 else "".join(c for c in number if c.isdigit() or c == "+")
+    cc, trunk, prefixes, n = V5_PHONE[loc]
+    prefix = rng.choice(prefixes)
+    rest = "".join(str(rng.randint(0, 9)) for _ in range(n))
+    r = rng.random()
+    if r < 0.3:
+        return f"+{cc} {prefix} {rest[:3]} {rest[3:]}"
+    if r < 0.45:
+        return f"+{cc}{prefix}{rest}"
+    if r < 0.55:  # "00" dials abroad only from Europe; Nigerians and Kenyans write the "+"
+        return f"00{cc} {prefix}{rest}" if not trunk or trunk == "8" or cc in ("41", "32") else f"+{cc} {prefix}{rest}"
+    if r < 0.65:
+        return f"(+{cc}) {prefix}-{rest}"
+    national = f"{prefix}{rest}"
+    if not trunk:  # no trunk prefix: the whole national number, in pairs or threes
+        return f"{national[:3]} {national[3:]}" if r < 0.85 else f"{national[:4]} {national[4:]}"
+    if r < 0.8:
+        return f"{trunk}{prefix}-{rest}"
+    return f"{trunk}{prefix} {rest[:3]} {rest[3:]}"
+
+
+# Streets of countries Faker has no address provider for, written by hand: (streets, (postcode shape, city) pairs, how a line is put together)
+V5_STREETS = {
+    "en_NG": (["Adeola Odeku Street", "Awolowo Road", "Allen Avenue", "Herbert Macaulay Way", "Ahmadu Bello Way",
+               "Aminu Kano Crescent", "Ozumba Mbadiwe Avenue", "Bode Thomas Street"],
+              [("######", "Lagos"), ("######", "Abuja"), ("######", "Port Harcourt"), ("######", "Ibadan")]),
+    "en_KE": (["Moi Avenue", "Kenyatta Avenue", "Ngong Road", "Argwings Kodhek Road", "Muthaiga Road",
+               "Kimathi Street", "Waiyaki Way", "Lenana Road"],
+              [("00100", "Nairobi"), ("80100", "Mombasa"), ("40100", "Kisumu"), ("20100", "Nakuru")]),
+    "en_PK": (["Shahrah-e-Faisal", "Mall Road", "Jinnah Avenue", "Main Boulevard Gulberg", "Canal Road",
+               "Street 12, F-7/2", "Khayaban-e-Ittehad", "Zamzama Boulevard"],
+              [("75400", "Karachi"), ("54000", "Lahore"), ("44000", "Islamabad"), ("46000", "Rawalpindi")]),
+    "lv_LV": (["Brīvības iela", "Elizabetes iela", "Krišjāņa Barona iela", "Dzirnavu iela", "Lāčplēša iela",
+               "Tērbatas iela", "Maskavas iela", "Ganību dambis"],
+              [("LV-1010", "Rīga"), ("LV-1050", "Rīga"), ("LV-3001", "Jelgava"), ("LV-5401", "Daugavpils")]),
+    "lt_LT": (["Gedimino pr.", "Pilies g.", "Konstitucijos pr.", "Savanorių pr.", "Laisvės al.", "Vilniaus g.",
+               "Taikos pr.", "Žalgirio g."],
+              [("LT-01103", "Vilnius"), ("LT-44248", "Kaunas"), ("LT-92114", "Klaipėda"), ("LT-76285", "Šiauliai")]),
+    "et_EE": (["Narva mnt", "Pärnu mnt", "Tartu mnt", "Viru väljak", "Rüütli tn", "Mustamäe tee",
+               "Kalamaja pst", "Lai tänav"],
+              [("10117", "Tallinn"), ("10143", "Tallinn"), ("51004", "Tartu"), ("80010", "Pärnu")]),
+    "is_IS": (["Laugavegur", "Skólavörðustígur", "Hverfisgata", "Borgartún", "Suðurlandsbraut", "Hafnarstræti",
+               "Bankastræti", "Kringlan"],
+              [("101", "Reykjavík"), ("105", "Reykjavík"), ("200", "Kópavogur"), ("600", "Akureyri")]),
+    "it_CH": (["Via Nassa", "Corso Elvezia", "Via Cantonale", "Viale Stazione", "Via San Gottardo",
+               "Piazza Indipendenza", "Via Pretorio", "Contrada di Sassello"],
+              [("6900", "Lugano"), ("6500", "Bellinzona"), ("6600", "Locarno"), ("6850", "Mendrisio")]),
+    "fr_BE": (["Rue Neuve", "Avenue Louise", "Chaussée de Waterloo", "Boulevard d'Avroy", "Rue de la Loi",
+               "Place Flagey", "Rue des Bouchers", "Quai de la Batte"],
+              [("1000", "Bruxelles"), ("1050", "Ixelles"), ("4000", "Liège"), ("5000", "Namur")]),
+}
+
+
+def _address_v5(f, rng: random.Random) -> str:
+    loc = f._locales[0]
+    if loc in V5_STREETS:
+        streets, places = V5_STREETS[loc]
+        street, (code, city) = rng.choice(streets), rng.choice(places)
+        code = "".join(str(rng.randint(0, 9)) if c == "#" else c for c in code)
+        number = str(rng.randint(1, 240))
+        if loc in ("fr_BE", "it_CH", "lv_LV", "lt_LT", "et_EE", "is_IS"):
+            line = f"{street} {number}" + (f"-{rng.randint(1, 40)}" if rng.random() < 0.3 else "")
+            if loc == "fr_BE" and rng.random() < 0.3:
+                line = f"{street} {number} bte {rng.randint(1, 12)}"
+        else:
+            line = f"{number} {street}"
+            if rng.random() < 0.3:
+                line = f"Flat {rng.randint(1, 20)}, {line}"
+        r = rng.random()
+        if r < 0.4:
+            return f"{line}, {code} {city}" if loc not in ("en_NG", "en_KE", "en_PK") else f"{line}, {city} {code}"
+        if r < 0.55:
+            return f"{line}\n{code} {city}"
+        if r < 0.7:
+            return f"{line}, {city}"
+        if r < 0.8:
+            return f"{line} {city}".lower()
+        return line
+    lines = [line.strip() for line in f.address().splitlines() if line.strip()]
+    r = rng.random()
+    if r < 0.5:
+        return ", ".join(lines)
+    if r < 0.65:
+        return "\n".join(lines)
+    return f.street_address()
+
+
+V5_POSTCODES = {"en_NG": "######", "en_KE": "#####", "en_PK": "#####", "lv_LV": "LV-####", "lt_LT": "LT-#####",
+                "et_EE": "#####", "is_IS": "###", "it_CH": "6###", "fr_BE": "####"}
+
+
+def _postcode_v5(f, rng: random.Random) -> str:
+    shape = V5_POSTCODES.get(f._locales[0])
+    if shape is None:
+        return f.postcode()
+    code = "".join(str(rng.randint(1 if i == 0 else 0, 9)) if c == "#" else c for i, c in enumerate(shape))
+    return code.replace("LT-", rng.choice(["LT-", "LT-", ""])).replace("LV-", rng.choice(["LV-", "LV-", "lv-"]))
+
+
+def _date_v5(rng: random.Random, first_year: int, last_year: int):
+    import datetime
+
+    start = datetime.date(first_year, 1, 1).toordinal()
+    return datetime.date.fromordinal(rng.randint(start, datetime.date(last_year, 12, 31).toordinal()))
+
+
+def _ordinal(day: int) -> str:
+    return f"{day}{'th' if 10 <= day % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(day % 10, 'th')}"
+
+
+def _dob_v5(f, rng: random.Random) -> str:
+    d = _date_v5(rng, 1938, 2006)
+    shape = rng.choice(["%d/%m/%Y", "{D} %B %Y", "%B {D}, %Y", "%Y/%m/%d", "%d %b %Y", "{D}.{M}.%Y",
+                        "the {O} of %B %Y", "%m-%d-%Y", "{O} %b %Y", "%d%m%Y"])
+    shape = shape.replace("{D}", str(d.day)).replace("{M}", str(d.month)).replace("{O}", _ordinal(d.day))
+    return d.strftime(shape)
+
+
+def _national_id_v5(f, rng: random.Random) -> str | None:
+    loc = f._locales[0]
+    digits = lambda n: "".join(str(rng.randint(0, 9)) for _ in range(n))  # noqa: E731
+    if loc in ("lv_LV", "et_EE"):
+        return f.ssn()
+    if loc == "en_NG":
+        return digits(11)  # NIN
+    if loc == "en_KE":
+        return str(rng.randint(20000000, 39999999))  # national ID card number
+    if loc == "en_PK":
+        return f"{rng.choice(['35202', '42101', '61101', '37405'])}-{digits(7)}-{rng.randint(1, 9)}"  # CNIC
+    if loc == "id_ID":
+        d = _date_v5(rng, 1950, 2005)
+        day = d.day + (40 if rng.random() < 0.5 else 0)
+        return f"{rng.choice(['317101', '327301', '351501', '517102'])}{day:02d}{d.month:02d}{d.year % 100:02d}{digits(4)}"  # NIK
+    if loc == "lt_LT":
+        from stdnum.lt import asmens
+        while True:
+            d = _date_v5(rng, 1950, 2005)
+            body = f"{rng.choice('3456')}{d.year % 100:02d}{d.month:02d}{d.day:02d}{digits(3)}"
+            check = asmens.calc_check_digit(body)
+            if asmens.is_valid(body + check):
+                return body + check
+    if loc == "is_IS":
+        from stdnum.is_ import kennitala
+        while True:
+            d = _date_v5(rng, 1950, 2005)
+            number = f"{d.day:02d}{d.month:02d}{d.year % 100:02d}{digits(2)}"
+            for check in "0123456789":
+                candidate = number + check + ("9" if d.year < 2000 else "0")
+                if kennitala.is_valid(candidate):
+                    return f"{candidate[:6]}-{candidate[6:]}"
+    return None
+
+
+V5_CARD_TYPES = [None, "visa16", "mastercard", "amex", "discover", "jcb16", "diners", "maestro", "visa19"]
+
+
+def _card_v5(f, rng: random.Random) -> str:
+    number = f.credit_card_number(card_type=rng.choice(V5_CARD_TYPES))
+    r = rng.random()
+    if r < 0.35:
+        return " ".join(number[i:i + 4] for i in range(0, len(number), 4))
+    if r < 0.42:
+        return "  ".join(number[i:i + 4] for i in range(0, len(number), 4))
+    if r < 0.48:
+        return ".".join(number[i:i + 4] for i in range(0, len(number), 4))
+    if r < 0.55 and len(number) == 14:
+        return f"{number[:4]} {number[4:10]} {number[10:]}"
+    return number
+
+
+def _expiry_v5(f, rng: random.Random) -> str:
+    d = _date_v5(rng, 2025, 2033)
+    shape = rng.choice(["%m/%y", "{M}/%y", "%m / %y", "%Y/%m", "%B %Y", "%m/%Y", "%b-%Y", "%m.%y", "%b %y"])
+    return d.strftime(shape.replace("{M}", str(d.month)))
+
+
+def _username_v5(f, rng: random.Random) -> str:
+    name = f.user_name()
+    r = rng.random()
+    if r < 0.15:
+        return f"{name}_{rng.randint(1, 99)}"
+    if r < 0.25:
+        return f"xX_{name}_Xx"
+    if r < 0.35:
+        return "".join(p.capitalize() for p in name.replace(".", " ").replace("_", " ").split()) + str(rng.randint(1, 99))
+    if r < 0.45:
+        return f"the.real.{name}"
+    if r < 0.52:
+        return name.upper()
+    return name
+
+
+def _value_v5(f, kind: str, rng: random.Random) -> str | None:
+    if kind == "PERSON":
+        return _person_v5(f, rng)
+    if kind == "EMAIL":
+        return _email_v5(f, rng)
+    if kind == "PHONE":
+        return _phone_v5(f, rng)
+    if kind == "ADDRESS":
+        return _address_v5(f, rng)
+    if kind == "POSTCODE":
+        return _postcode_v5(f, rng)
+    if kind == "DATE_OF_BIRTH":
+        return _dob_v5(f, rng)
+    if kind == "IP_ADDRESS":
+        r = rng.random()
+        if r < 0.55:
+            return f.ipv4_public()
+        if r < 0.8:
+            return f.ipv6()
+        import ipaddress
+        return str(ipaddress.IPv6Address(f.ipv6()))  # compressed form
+    if kind == "IBAN":
+        return _iban_v5(f, rng)
+    if kind == "NATIONAL_ID":
+        return _national_id_v5(f, rng)
+    if kind == "USERNAME":
+        return _username_v5(f, rng)
+    if kind == "CARD":
+        return _card_v5(f, rng)
+    if kind == "ORDER_ID":
+        shapes = ["BK######", "RA-########", "WO-#####", "SUB_########", "#-####-####", "G########",
+                  "??-###-###", "NF########", "GD#####-##", "R########?"]
+        return f.bothify(rng.choice(shapes)).upper()
+    raise ValueError(kind)
+
+
+def _card_details_v5(f, rng: random.Random) -> tuple[str, list[tuple[str, int, int]]]:
+    number = _card_v5(f, rng)
+    masked = rng.random() < 0.35
+    tail = "".join(c for c in number if c.isdigit())[-4:]
+    shown = rng.choice(["card ending in ", "\u2022\u2022\u2022\u2022 ", "x", "last 4 digits ", "xxxx "]) + tail if masked else number
+    expiry = _expiry_v5(f, rng)
+    cvv = f.credit_card_security_code()
+    shape = rng.choice(["{n} exp {e} cvc {c}", "Card: {n}\nExpiry: {e}\nCVV: {c}", "{n}, {e}, {c}",
+                        "number {n} / expiry {e} / security code {c}",
+                        "card no {n} valid thru {e} and the code on the back is {c}", "{n} exp. {e} (cvc {c})",
+                        "{n} {e} cvv {c}", "my card {n}, it expires in {e}, 3-digit code {c}"])
+    return _fill_card_shape(shape, shown, expiry, cvv, masked)
+
+
+V5_NEGATIVES = [
+    ("it came to {v}", lambda f, r: r.choice([f"₦{r.randint(2, 90)},{r.randint(0, 999):03d}", f"KSh {r.randint(1, 9)},{r.randint(0, 999):03d}",
+                                               f"Rp {r.randint(10, 999)}.000", f"{r.randint(100, 999)}.000 VND",
+                                               f"Rs. {r.randint(1, 9)},{r.randint(0, 999):03d}", f"{r.randint(1, 99)},{r.randint(0, 99):02d} CHF"])),
+    ("the engineer comes at {v}", lambda f, r: r.choice([f"{r.randint(7, 11)}.{r.choice(['00', '15', '30', '45'])}am",
+                                                          f"{r.randint(12, 19)}:{r.choice(['00', '30'])}",
+                                                          f"{r.randint(1, 6)}pm"])),
+    ("model {v}", lambda f, r: r.choice(["WF45B6300AW", "RF28T5001SR", "DCD791D2", "QE55Q80C", "UN65TU7000",
+                                         "HR2081/05", "EW6F4843BB", "KGN39VIEA", "Model Y", "XC40 B4"])),
+    ("part no. {v}", lambda f, r: f"{r.randint(1000, 9999)}-{r.randint(10000, 99999)}"),
+    ("episode {v}", lambda f, r: f"S{r.randint(1, 9):02d}E{r.randint(1, 22):02d}"),
+    ("room {v}", lambda f, r: str(r.randint(101, 1450))),
+    ("a {v} battery", lambda f, r: f"{r.choice([12, 24])}V {r.randint(40, 95)}Ah"),
+    ("in {v}", lambda f, r: f.city()),
+    ("via {v}", lambda f, r: f.company()),
+    ("on {v}", lambda f, r: f"{r.randint(1, 28)}/{r.randint(1, 12)}"),
+    ("for {v} nights", lambda f, r: str(r.randint(2, 14))),
+    ("ISBN {v}", lambda f, r: r.choice(["978-3-16-148410-0", "978-0-306-40615-7", "978-1-4028-9462-6"])),
+]
+
+
+def _place_v5(r: float, host: str, fragment: str) -> tuple[str, int]:
+    if r < 0.35:
+        return f"{host}. {fragment}", len(host) + 2
+    if r < 0.65:
+        return f"{fragment}. {host}", 0
+    if r < 0.8:
+        return f"{host}\n\n{fragment}", len(host) + 2
+    if r < 0.9:
+        return f"{host} ({fragment})", len(host) + 2
+    return f"{host}, {fragment}", len(host) + 2
+
+
+def build_injected_v5(n_per_type: int, seed: int, hosts: list[str]) -> list[dict]:
+    return build_injected(HeldOutRecipe("v5", V5_LOCALES, 97, _value_v5, _card_details_v5, V5_TEMPLATES,
+                                        V5_NEGATIVES, ", ", _place_v5), n_per_type, seed, hosts)
+
+
+V5_BRANDS = ["Mr. Handyman", "Mr. Rooter", "Mr. Electric", "Dyno-Rod", "HomeServe", "Checkatrade", "TaskRabbit",
+             "Angi", "Rentokil", "Screwfix", "Toolstation", "Wickes", "Home Depot", "Bunnings", "Travis Perkins",
+             "Sherwin-Williams", "Benjamin Moore", "Farrow & Ball", "Dulux", "Ronseal", "DeWalt", "Black+Decker",
+             "Ryobi", "Hilti", "Festool", "Liberty Mutual", "John Hancock", "Churchill", "Direct Line", "Aviva",
+             "Admiral", "Hiscox", "Lemonade", "Allstate", "Geico", "Allianz", "AXA", "Chubb", "Zurich", "Swinton",
+             "Netflix", "Disney+", "Paramount+", "Peacock", "Hulu", "Showmax", "Canal+", "DAZN", "Tidal", "Deezer",
+             "Audible", "Kindle Unlimited", "Mubi", "BritBox", "Sky Go", "YouTube Premium", "Apple Music",
+             "Tesco", "Morrisons", "Waitrose", "Whole Foods", "Kroger", "Instacart", "Walmart+", "Getir", "Flink",
+             "Picnic", "Wolt", "Glovo", "Jumia", "Blinkit", "Zepto", "Albert Heijn", "Maxima", "Rimi", "Bónus",
+             "Delhaize", "Colruyt", "Hertz", "Avis", "Enterprise", "Europcar", "Budget", "Alamo", "Thrifty",
+             "Turo", "Getaround", "Zipcar", "Goldcar", "Kohl's", "Macy's", "Carter's", "Claire's", "Dillard's",
+             "Lands' End", "Wendy's", "Denny's", "McDonald's", "Kellogg's", "Hershey's", "Reese's", "Carl's Jr.",
+             "Jimmy John's", "Bob's Discount Furniture", "Ashley Furniture", "Harry & David", "Tony's Chocolonely",
+             "Jamie Oliver", "Gordon Ramsay", "Edward Jones", "Abercrombie & Fitch", "Warby Parker",
+             "Specsavers", "Ray-Ban", "Oakley", "Trek", "Giant", "Halfords", "Mike's Bikes", "Smyths Toys",
+             "Hamleys", "Lego", "Fisher-Price", "Little Tikes", "Safaricom", "M-Pesa", "MTN", "Airtel", "Jazz",
+             "Grameenphone", "bKash", "Gojek", "Tokopedia", "Viettel", "Tele2", "Bite", "Síminn", "Proximus"]
+V5_HONORIFIC_FREE = [
+    "Mr. Handyman sent a different guy than the one I booked", "Does Mr. Rooter do weekend callouts in Nairobi?",
+    "Mr. Electric quote was double what the website said", "Dr. Bronner's soap leaked in the Tesco bag",
+    "Dr Pepper multipack was missing from the Instacart order", "Mrs. Baird's bread was past its date",
+    "Mr. Kipling cakes were squashed", "Mr. Clean magic erasers arrived open", "my Mr. Coffee maker stopped heating",
+    "Is Dr. Jart+ cream sold in the Riga store?", "Mrs. Butterworth's syrup bottle cracked in transit",
+    "Dr. Brown's bottles were the wrong size", "Aunt Bessie's yorkshires were not in the freezer bag",
+    "Uncle Tobys oats came instead of the ones I picked", "Captain Birds Eye fish fingers were substituted",
+    "I love Mr. Handyman's work but the invoice is wrong", "Can Mr. Rooter's plumber come before 10am?",
+    "Sir Kensington's mayo was charged twice", "Mrs. Crimble's macaroons were broken",
+    "Dr. Oetker's frozen pizzas melted, the van had no cooler",
+]
+V5_PEOPLE_FREE = [
+    "Benjamin Moore paint arrived in the wrong shade", "John Hancock says my claim is still under review",
+    "Tony's Chocolonely bars were melted when Picnic delivered them", "Gordon Ramsay pans are out of stock again",
+    "Jamie Oliver knife set is missing the bread knife", "Edward Jones statement shows the wrong month",
+    "Harry & David gift box arrived a week late", "Ashley Furniture sofa leg was snapped",
+    "Warby Parker glasses came with the wrong lenses", "Mike's Bikes serviced the Trek and the brakes squeak",
+    "Carl's Jr. burger was cold", "Jimmy John's driver left the bag at the wrong door",
+    "Abercrombie & Fitch refund went to my old card", "Bob's Discount Furniture delivery window was 8 to 12",
+    "Sherwin-Williams mixed the wrong colour", "DeWalt drill battery won't charge",
+    "Black+Decker strimmer came without the guard", "Liberty Mutual wants photos of the water damage",
+    "Churchill say the excess is £250", "Ted Lasso isn't on my Apple TV anymore",
+    "Stephen King audiobook won't download on Audible", "Agatha Christie box set is missing a disc",
+    "Peppa Pig episodes disappeared from the kids profile", "Harry Potter films left Peacock?",
+    "Taylor Swift concert film isn't in 4K", "Dolly Parton Christmas special won't play",
+]
+V5_PLACE_FREE = [
+    "Chelsea branch of Tesco cancelled my slot", "Shannon airport Hertz desk was closed at 11pm",
+    "Savannah hotel added a resort fee", "Eugene store has the Ryobi mower in stock",
+    "Tyler warehouse keeps rescheduling", "Marion office never called back about the claim",
+    "Aurora depot lost the car keys", "Charleston pickup was 2 hours late",
+    "Lafayette Avenue is where the van got stuck", "Troy location charged a young driver fee",
+    "Lagos office says the claim needs a police report", "Nairobi Safaricom shop couldn't unlock the phone",
+    "Karachi branch wants the original receipt", "Jakarta Gojek driver cancelled twice",
+    "Hanoi hotel had no hot water", "Riga Rimi order came without bags", "Vilnius Maxima charged me twice",
+    "Tallinn Bolt car smelled of smoke", "Reykjavík Europcar gave us a car with a cracked windscreen",
+    "Lugano Avis wants a second card for the deposit", "Namur Delhaize delivery had no milk",
+    "Liège Proximus shop closes at 6?", "Tirana airport car hire had no child seat",
+    "Port Harcourt branch won't accept the transfer", "Beverly Hills store sent the wrong frames",
+]
+V5_SHAPE_FREE = [
+    "Rented a Toyota RAV4 from Avis, got a Kia Sportage, paid £340 for 5 days", "KSh 2,500 was taken twice by M-Pesa",
+    "₦45,000 debited but Jumia says payment failed", "Rp 250.000 top up on Gojek didn't show",
+    "paid 1.500.000 VND for the room, charged 1.800.000", "Netflix went up to 15,99 € without warning",
+    "the Samsung WF45B6300AW washer leaks from the door", "Bosch KGN39VIEA fridge is making a buzzing noise",
+    "Philips HR2081/05 blender jar cracked", "the engineer said 9.30am but came at 14:45",
+    "slot was 18:00-19:00, shopper arrived 20:10", "Zipcar was booked 08:00 to 11:30, charged till 13:00",
+    "S02E05 keeps buffering on the Hulu app", "1080p only even though I pay for 4K UHD",
+    "the VW ID.4 had 38% battery at pickup", "policy renewal went from $1,104 to $1,390",
+    "claim ref is in the email, do you need it?", "Premium plan is 11,99 € in Belgium but 9,99 € in France?",
+    "Deliver between 7 and 9 please, nobody home after", "Order of 3x 2L milk came as 6x 1L",
+    "Grocery total 4.820 ISK but my card shows 5.120 ISK", "the 12V 45Ah battery from Halfords is flat again",
+    "Can I add a second driver to the Europcar booking?", "Is a Mercedes GLC 300 in the same group as a BMW X3?",
+    "My YouTube Premium family plan has 6 people, can I add one more?",
+    "Thanks so much!", "Cheers, sorted now", "Regards, a frustrated customer", "Many thanks in advance",
+    "Kind regards, the tenants of the ground floor", "Best, and have a good weekend",
+]
+V5_FREE_CLEAN = V5_HONORIFIC_FREE + V5_PEOPLE_FREE + V5_PLACE_FREE + V5_SHAPE_FREE
+V5_PRODUCTS = ["boiler service", "Ryobi cordless mower", "DeWalt DCD791D2 drill", "Bosch Serie 6 dishwasher",
+               "Samsung Bespoke fridge", "Worcester Bosch boiler", "Hive thermostat", "Ring doorbell",
+               "Nest Protect", "Velux window", "Hozelock hose reel", "Fire TV Stick 4K", "Roku Ultra",
+               "Chromecast with Google TV", "Apple TV 4K", "Sonos Beam", "family plan", "4K premium plan",
+               "ad-free tier", "annual pass", "weekly veg box", "organic milk", "sourdough loaf", "meal kit",
+               "Toyota Corolla", "VW Golf", "Kia Niro EV", "Tesla Model 3", "Fiat 500", "Ford Transit van",
+               "child seat", "roof box", "GPS unit", "snow chains", "home insurance policy", "travel insurance",
+               "contents cover", "windscreen cover"]
+V5_PLACES = ["Lagos", "Abuja", "Ibadan", "Nairobi", "Mombasa", "Kisumu", "Karachi", "Lahore", "Islamabad",
+             "Dhaka", "Chittagong", "Jakarta", "Surabaya", "Bandung", "Hanoi", "Da Nang", "Ho Chi Minh City",
+             "Riga", "Jūrmala", "Vilnius", "Kaunas", "Tallinn", "Tartu", "Reykjavík", "Akureyri", "Lugano",
+             "Locarno", "Bellinzona", "Brussels", "Liège", "Namur", "Charleroi", "Tirana", "Durrës",
+             "Chelsea", "Shannon", "Savannah", "Eugene", "Tyler", "Marion", "Aurora", "Charleston", "Troy",
+             "Lafayette", "Beverly Hills", "Santa Monica", "Fort Lauderdale", "Mount Pleasant", "St. Albans",
+             "St. Helens", "Port Harcourt", "Lake Louise", "Kimberley", "Darlington", "Bristol Airport",
+             "Heathrow Terminal 5", "Schiphol", "Keflavík airport", "the Amalfi coast", "the Lake District"]
+V5_CURRENCIES = [("naira", "NGN"), ("Kenyan shillings", "KES"), ("Pakistani rupees", "PKR"), ("taka", "BDT"),
+                 ("rupiah", "IDR"), ("dong", "VND"), ("euros", "EUR"), ("Icelandic krónur", "ISK"),
+                 ("Swiss francs", "CHF"), ("Albanian lek", "ALL"), ("pounds", "GBP"), ("dollars", "USD"),
+                 ("Ghanaian cedis", "GHS"), ("rand", "ZAR"), ("Moroccan dirhams", "MAD"), ("Egyptian pounds", "EGP"),
+                 ("Sri Lankan rupees", "LKR"), ("Malaysian ringgit", "MYR"), ("Ethereum", "ETH"), ("Dogecoin", "DOGE")]
+V5_PAY = ["M-Pesa", "bKash", "Nagad", "JazzCash", "Easypaisa", "OPay", "Paystack", "Flutterwave", "GoPay",
+          "OVO", "DANA", "MoMo", "ZaloPay", "Payconiq", "Bancontact", "Aur", "Kass", "Apple Pay", "Google Pay",
+          "PayPal", "Klarna", "Clearpay", "credit card", "prepaid Visa", "direct debit", "cash on delivery",
+          "gift card", "store credit"]
+V5_STARTS = ["Hiya", "Hey there", "Good morning", "Evening", "Hi again", "Sorry", "Urgent", "Help",
+             "Morning all", "Hello team", "Apologies", "Right so", "Ugh", "Quick one", "Just wondering",
+             "Third time asking", "Still waiting", "Following my call", "As per my email", "Ok"]
+V5_MONTHS = ["January", "March", "April", "June", "August", "October", "the end of the month", "Ramadan",
+             "the school holidays", "Black Friday"]
+V5_CLEAN_TEMPLATES = [
+    "{start}, {brand} sent the engineer at {time} but nobody called first",
+    "{start}, the {product} from {brand} still isn't fixed after two visits",
+    "Can {brand} come and look at the {product} before {month}?", "Does the {brand} policy cover the {product}?",
+    "{brand} rejected my claim for the {product}, can I appeal?", "{start}, the {brand} assessor never showed up",
+    "How much is the {brand} excess in {cur}?", "My {brand} renewal jumped from {amount} to a lot more",
+    "{start}, {brand} charged me {amount} for a month I cancelled", "Why is {brand} more expensive in {place} than in {place2}?",
+    "Can I watch {brand} in {place} on holiday?", "The {product} keeps logging me out of {brand}",
+    "{start}, I paid for {brand} with {pay} and it still says expired", "Is the {product} included with {brand}?",
+    "The {brand} order came at {time} with half the items missing", "{start}, {brand} substituted my {product} again",
+    "Can the {brand} driver leave it at the door in {place}?", "My {brand} delivery slot moved to {time}",
+    "I want a refund of {amount} from {brand} for the rotten fruit", "Does {brand} deliver to {place} on Sundays?",
+    "{start}, the {brand} desk in {place} charged a deposit of {amount}", "Can I drop the {product} at {place2} instead of {place}?",
+    "The {brand} rental in {place} had a scratch they're blaming on me", "{start}, is a {product} extra with {brand}?",
+    "How much is 300 {code} in {code2}?", "Can I pay {brand} in {cur} or only in {cur2}?",
+    "{brand} took {pay} but the order shows unpaid", "Are {brand} and {brand2} the same company?",
+    "{start}, the {model} I bought from {brand} is faulty", "Will {brand} replace the {model} or repair it?",
+    "{start}, {brand} said {time} on {month} is the earliest slot", "Which is cheaper in {place}, {brand} or {brand2}?",
+    "I switched from {brand} to {brand2}, please stop the direct debit", "My {pay} payment to {brand} is pending since {time}",
+    "{start}, can I pause {brand} until {month}?", "Is there a {brand} in {place} that does same-day?",
+    "{brand} quoted {amount} for the {product}, is that right?", "The {brand} app shows prices in {cur}",
+    "{start}, I returned the {product} to {brand} in {place} but no refund yet",
+    "Can I use a {brand} voucher at {brand2}?", "{brand}'s customer service hung up on me twice",
+    "The {brand} guy fitted the {model} and now it trips the fuse",
+]
+V5_TIMES = ["9am", "10.30", "11:15", "7:45 pm", "14:00", "noon", "8 in the morning", "half past 3", "18.30",
+            "6pm", "0900", "between 8 and 12", "2-4pm"]
+V5_MODELS = ["WF45B6300AW", "RF28T5001SR", "QE55Q80C", "UN65TU7000", "EW6F4843BB", "KGN39VIEA", "HR2081/05",
+             "DCD791D2", "GTX 1660", "WH-CH720N", "SM-T220", "XR-55A80L", "Model 3", "ID.4", "RAV4"]
+
+
+def _extra_v5(rng: random.Random) -> dict:
+    amount = rng.choice([f"£{rng.randint(20, 900)}", f"${rng.randint(10, 2000):,}", f"€{rng.randint(5, 400)},{rng.randint(0, 99):02d}",
+                         f"₦{rng.randint(5, 300)},000", f"KSh {rng.randint(1, 20)},{rng.randint(0, 9)}00",
+                         f"Rs {rng.randint(1, 90)},{rng.randint(0, 999):03d}", f"{rng.randint(2, 99)}.000 ISK",
+                         f"CHF {rng.randint(20, 600)}.-", f"{rng.randint(100, 999)}k VND"])
+    return dict(time=rng.choice(V5_TIMES), model=rng.choice(V5_MODELS), amount=amount)
+
+
+def _exclaimed(text: str) -> str:
+    return text.rstrip("?.!") + "!!"
+
+
+CLEAN_V5 = CleanRecipe("v5", V5_FREE_CLEAN, V5_CLEAN_TEMPLATES, V5_CURRENCIES, V5_BRANDS, V5_PLACES, V5_PRODUCTS, V5_PAY,
+                       V5_STARTS, V5_MONTHS, ((0.1, str.lower), (0.14, str.upper), (0.22, _no_closing_punctuation),
+                                              (0.25, _exclaimed)), extra=_extra_v5)
+
+
 def _write(name: str, rows: list[dict]) -> None:
     with (OUT / name).open("w", encoding="utf-8") as fh:
         for row in rows:
@@ -1486,7 +2068,8 @@ def _write(name: str, rows: list[dict]) -> None:
 def main() -> None:
     """``--v1``: the round-1 sets (dev, and the former held-out sets, now dev2); ``--v2``: the
     round-2 held-out sets (development data since round 3); ``--v3``: the round-3 held-out sets
-    (development data since round 4); default: the round-4 held-out sets."""
+    (development data since round 4); ``--v4``: the round-4 held-out sets (development data since
+    round 5); default: the round-5 held-out sets."""
     if os.environ.get("PYTHONHASHSEED") != "0":
         os.environ["PYTHONHASHSEED"] = "0"
         os.execv(sys.executable, [sys.executable, *sys.argv])
@@ -1503,9 +2086,12 @@ def main() -> None:
     elif "--v3" in sys.argv:
         _write("injected_heldout_v3.jsonl", build_injected_v3(250, 6007, hosts))
         _write("clean_heldout_v3.jsonl", build_clean_heldout(CLEAN_V3, 7321, 1000))
-    else:
+    elif "--v4" in sys.argv:
         _write("injected_heldout_v4.jsonl", build_injected_v4(250, 8111, hosts))
         _write("clean_heldout_v4.jsonl", build_clean_heldout(CLEAN_V4, 9403, 1200))
+    else:
+        _write("injected_heldout_v5.jsonl", build_injected_v5(250, 10211, hosts))
+        _write("clean_heldout_v5.jsonl", build_clean_heldout(CLEAN_V5, 11587, 1200))
 
 
 if __name__ == "__main__":

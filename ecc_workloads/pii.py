@@ -152,7 +152,9 @@ _PHONE_CUE_WORD_RE = re.compile(rf"\b(?:{_PHONE_CUES})\b", re.IGNORECASE)
 _DATE_RE = re.compile(
     r"^(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}[./-]\d{1,2}[./-]\d{1,2}|\d{1,2}[./-]\d{4})$"
 )
-_TIME_OR_AMOUNT_RE = re.compile(r"^\d{1,3}(?:[.,:]\d{2,3})+$|^\d{1,2}\.\d{1,2}\.\d{1,3}$")  # 1,200.50 10:30 13.10.9
+# 1,200.50 10:30 13.10.9; a time written "11h45" (French, Portuguese, Spanish usage)
+# a leading 0 ("031.730.657") is a phone or a code, not an amount
+_TIME_OR_AMOUNT_RE = re.compile(r"^(?!0\d+(?:[.,:]\d+){2})\d{1,3}(?:[.,:]\d{2,3})+$|^\d{1,2}\.\d{1,2}\.\d{1,3}$|^(?:[01]?\d|2[0-3])[hH][0-5]\d$")
 
 # ---------------------------------------------------------------------------
 # Addresses
@@ -200,8 +202,31 @@ _PREFIX_STREET_RE = re.compile(
     r"cerrada|calzada|viaducto|andador|privada|circuito|retorno|periférico|periferico|prolongación|"
     r"prolongacion|continuación|continuacion|diagonal|eje|"
     r"quadra|chácara|chacara|esplanada|residencial|lagoa|ladeira|vila|viela|conjunto|setor|sítio|sitio|"
-    r"fazenda|núcleo|nucleo|parque|trecho|vereda|rodovia|loteamento|jardim|campo)(?=\s)"
+    r"fazenda|núcleo|nucleo|parque|trecho|vereda|rodovia|loteamento|jardim|campo|"
+    # Romanian ("Soseaua Nistor Nr. 211", "Aleea Georgescu"), Colombian and Argentine
+    # abbreviations ("Cl. 144 # 37C-44", "Cra. 7", "Dg. 169", "Diag. Mitre", "Blv. 4"), Québec
+    # rural roads ("rang Larivière", "montée Thériault")
+    r"strada|str\.|șoseaua|soseaua|şoseaua|aleea|intrarea|drumul|bulevardul|calea|splaiul|piața|piata|"
+    r"cl\.|cll\.|cra\.|dg\.|diag\.|tv\.|transversal|blv\.|blvd\.|rang|montée|montee)(?=\s)"
 )
+# Latin-American street abbreviations that are also units ("cl." centilitres, "tv." televisions):
+# a street only with its number after it
+_ABBREV_NEEDS_NUMBER = frozenset("cl. cll. cra. dg. diag. tv. blv. blvd.".split())
+_NUMBERED_STREET_RE = re.compile(
+    r"\d{1,3}[A-Za-zª]?(?:[ \t]+(?:bis|sur|este|norte|oeste))?[ \t]*(?:#|n[°º]|no\.?|nr\.?)[ \t]*"
+    r"\d{1,4}[A-Za-z]?(?:-\d{1,4})?(?:[ \t]+(?:sur|este|norte|oeste)(?![\w]))?", re.IGNORECASE)
+# Hungarian, South Slavic, Slovak, Czech and Turkish street words follow the name ("Kossuth utca
+# 247.", "Trdinova ulica 4a", "Letališka cesta 6c", "Atatürk caddesi 5")
+_POSTFIX_STREET_RE = re.compile(
+    r"(?<![\w-])(?:[^\W\d_][\w'’.-]*[ \t]+){1,3}?(?i:utca|út|útja|tér|tere|körút|köz|sor|sétány|fasor|rakpart|"
+    r"ulica|ul\.|cesta|pot|trg|nabrežje|obala|nábrežie|námestie|nám\.|náměstí|třída|sokak|sokağı|sok\.|caddesi|"
+    r"cad\.|bulvarı|mahallesi|mah\.)(?![\w])"
+)
+# Slavic streets named by an adjective alone ("Nobelova 8", "Kurelčeva 2a/9", "Švabinského 37"):
+# taken only after an address cue or before a postcode (see _find_addresses)
+_SLAVIC_STREET_RE = re.compile(
+    r"(?<![\w-])[^\W\d_a-z][^\W\d_]*(?:ova|eva|ska|ská|ského|ckého|ská|ícka|icka|ovo|evo|ina|ová|ovská|ovac|ac|aj|ak)"
+    r"[ \t]+\d{1,4}[a-z]?(?:/\d{1,4}[a-z]?)?(?![\w])")
 # Used only when a street word is followed by capitalised words but no number.
 _PREFIX_NEEDS_NUMBER = frozenset(
     "place route passage square cours via largo strada plaza c. c/ av. bd r. av al. os. plac "
@@ -216,7 +241,9 @@ _UNIT_RE = re.compile(
     r"(?i:apt\.?|apartment|suite|ste\.?|unit|flat|studio|floor|fl\.?|room|rm\.?|bldg\.?|building|"
     r"piso|puerta|escalera|esc\.?|apto\.?|dpto\.?|étage|etage|scala|interno|int\.?|piano|appartamento|app\.?|"
     r"wohnung|whg\.?|box|level|lvl|lot|rd|edif\.?|edificio|depto\.?|dept\.?|interior|"
-    r"h\.?\s?no\.?|house\s+no\.?|#)\s*[\w/-]*\d[\w/-]*\.?\s*[ºª°]?"
+    r"h\.?\s?no\.?|house\s+no\.?|#|dto\.?|oficina|of\.|torre|bodega|local|casa|"
+    # Romanian block, staircase, floor, flat ("Bl. 58 Sc. 10 Ap. 441"); Philippine "Block 18 Lot 56"
+    r"bl\.|sc\.|ap\.|et\.|block|blk\.?|phase)\s*[\w/-]*\d[\w/-]*\.?\s*[ºª°]?"
 )
 _ADDRESS_EN_RE = re.compile(
     rf"(?<![\w#])(?:(?P<unit>{_UNIT_RE.pattern}),?\s+)?(?:(?P<no>\d{{1,5}}[A-Za-z]?(?:[-/]\d{{1,4}})?),?\s+)?"
@@ -224,7 +251,7 @@ _ADDRESS_EN_RE = re.compile(
 )
 _EN_ANCHOR_RE = re.compile(r"(?<![\w#])(?=\d|(?i:apt|apartment|suite|ste|unit|flat|studio|floor|room|bldg|building)\b)")
 _POSTCODE_RE = re.compile(
-    r"(?:\d{4}-\d{3}|\d{2}-\d{3}|\d{4,5}(?:-\d{4})?|\d{4}\s?[A-Z]{2}|[AC-FHKNPRTV-Y]\d[\dW]\s?[AC-FHKNPRTV-Y\d]{4}|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}|\d{3}\s\d{2}|"
+    r"(?:\d{4}-\d{3}|\d{2}-\d{3}|\d{4,6}(?:-\d{4})?|[A-Z]{1,2}-\d{4,5}|\d{4}\s?[A-Z]{2}|[AC-FHKNPRTV-Y]\d[\dW]\s?[AC-FHKNPRTV-Y\d]{4}|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}|\d{3}\s\d{2}|"
     r"[A-Z]\d[A-Z]\s?\d[A-Z]\d)(?![\w])"
 )
 _PLACE_WORD_RE = re.compile(r"[^\W\d_][\w'’.-]*")
@@ -236,10 +263,11 @@ _ADDRESS_CUE_RE = re.compile(
     r"send\s+(?:it\s+|them\s+|this\s+|the\s+\w+\s+)?to|i\s+live\s+(?:at|on|in)|"
     r"(?:go|goes|went)\s+to|i'?m\s+(?:at|on)|located\s+at|moved\s+to|new\s+address|"
     r"(?:delivery|billing|shipping|postal|home|street|mailing|old|previous|current|registered)\s+address"
-    r"(?:\s+is\b|\s*:|(?=\s+(?:\d|[^\W\d_])))|"
+    r"(?:\s+is\b|\s*[:=]|\s+[-–—](?=\s)|(?=\s+(?:\d|[^\W\d_])))|"
     r"(?<![\w-])(?:post|mail|courier|forward|return)(?:ed)?\s+(?:it\s+|them\s+|this\s+|the\s+\w+\s+)?(?:back\s+)?to|"
-    r"(?:collect|pick)(?:ed)?\s+(?:it\s+|them\s+|this\s+)?(?:up\s+)?from|drop(?:ped)?\s+(?:it\s+)?(?:off\s+)?at|"
-    r"(?:my|our)\s+(?:old\s+|new\s+|previous\s+)?(?:place|flat|house|home|apartment|office)\s+(?:at|on|in|is)|"
+    r"(?:collect|pick)(?:ed)?\s+(?:it\s+|them\s+|this\s+)?(?:up\s+)?from|drop(?:ped)?[\s-]+(?:it\s+)?(?:off\s+)?at|"
+    r"(?:(?:my|our|his|her|their)\s+(?:old\s+|new\s+|previous\s+)?(?:place|flat|house|home|apartment|office|"
+    r"parents|parents['’]|mum['’]s|mom['’]s|work)\s+(?:at|on|in|is)|(?:my|our)\s+parents\s+live\s+at)|"
     r"(?:lives?|living|stay(?:ing)?|reside|residing)\s+at|"
     # "address on file is …", "my address changed to …", "update my address to …"
     r"address\s+(?:on\s+(?:file|record|the\s+account)|we\s+have(?:\s+on\s+file)?)\s*(?:is\b|:)?|"
@@ -386,7 +414,13 @@ def _luhn_ok(digits: str) -> bool:
 
 
 def _find_emails(text: str) -> list[PiiSpan]:
-    return [PiiSpan(m.start(), m.end(), PiiType.EMAIL, m.group(0)) for m in _EMAIL_RE.finditer(text)]
+    out = []
+    for m in _EMAIL_RE.finditer(text):
+        start = m.start()
+        if text[max(0, start - 7):start].lower() == "mailto:":
+            start -= 7  # "mailto:jane@example.com": the link's scheme goes with it
+        out.append(PiiSpan(start, m.end(), PiiType.EMAIL, text[start:m.end()]))
+    return out
 
 
 def _cue_before(text: str, start: int, window: int = 40) -> PiiType | None:
@@ -545,6 +579,8 @@ def _looks_like_code(token: str) -> bool:
     if token.startswith("#") and digits >= 2:
         return True
     if digits >= 3 and letters >= 1 and len(core) >= 5:
+        if _TIME_OR_AMOUNT_RE.match(core):
+            return False
         return not re.fullmatch(r"\d+(?:st|nd|rd|th|s|x\d+|k|kg|gb|mb|tb|mm|cm|km|ml|hz|mhz|ghz|px|p|am|pm)", core, re.IGNORECASE)
     if digits >= 5 and letters == 0:
         return not (_DATE_RE.match(core) or _TIME_OR_AMOUNT_RE.match(core))
@@ -626,6 +662,8 @@ def _take_place_words(text: str, pos: int, max_words: int = 4) -> int:
         if not m:
             break
         word = m.group(0)
+        if re.fullmatch(r"(?i:n|nr|no)\.?", word) and re.match(r"[°º.]?\s*\d", text[m.end():]):
+            break  # "La Pampa N° 39", "Nistor Nr. 211": the number sign starts the house number
         if _is_capitalised(word) and word.lower().rstrip(".") not in _NOT_NAMES:
             end = m.end()
             words += 1
@@ -642,6 +680,8 @@ def _extend_address(text: str, end: int) -> int:
     """Swallow what follows a street: unit, postcode, city, state/province — in any order."""
     after_postcode = bool(re.search(r"(?<![\w])\d{4,5}$", text[:end]))
     for _ in range(6):
+        if re.match(r"\.(?=\s*[,\n])", text[end:]) and re.search(r"\d$", text[:end]):
+            end += 1  # "Kossuth utca 247.\nH-4939 Hátfalva": Hungarian house numbers take a full stop
         sep = _ADDRESS_SEP_RE.match(text, end)
         pos = sep.end() if sep else end
         if m := _UNIT_RE.match(text, pos):
@@ -710,23 +750,48 @@ def _find_addresses(text: str) -> list[PiiSpan]:
     for m in _PREFIX_STREET_RE.finditer(text):
         start = m.start()
         before = re.search(r"(\d{1,5}[A-Za-z]?(?:\s?(?:bis|ter))?),?\s+$", text[max(0, start - 12):start])
+        if m.group(0).lower() in _ABBREV_NEEDS_NUMBER:
+            before = None  # "2 tv. Sony", "33 cl. Coke": units, not "Tv. 12 # 4-5"
         if before:
             start = start - len(before.group(0))
         gap = re.match(r"\s+", text[m.end():])
         name_start = m.end() + gap.end()
         name_end = _take_place_words(text, name_start, max_words=5)
         if name_end == name_start:
+            # numbered streets: "Cl. 144 # 37C-44", "Carrera 150N Sur # 39-1 Sur", "Calle 5 N° 1435"
+            numbered = _NUMBERED_STREET_RE.match(text, name_start)
+            if numbered:
+                add(start, numbered.end())
             continue
-        tail = re.match(r"\s*,?\s*(?:n\.?|nº|no\.?|núm\.?)?\s*", text[name_end:])
+        tail = re.match(r"\s*,?\s*(?:nr\.?|nº|n°|no\.?|núm\.?|n\.?)?\s*", text[name_end:], re.IGNORECASE)
         # with the number in front ("12, rue …") a number after the name is a postcode
         house = None if before else _HOUSE_NO_RE.match(text, name_end + tail.end())
         if house:
             add(start, house.end())
-        elif before or m.group(0).lower() not in _PREFIX_NEEDS_NUMBER:
+        elif before or m.group(0).lower() not in _PREFIX_NEEDS_NUMBER | _ABBREV_NEEDS_NUMBER:
             add(start, name_end)
+    for m in _POSTFIX_STREET_RE.finditer(text):
+        gap = re.match(r"[ \t]*", text[m.end():])
+        house = _HOUSE_NO_RE.match(text, m.end() + gap.end())
+        if house:
+            end = house.end() + (text[house.end():house.end() + 1] == "." and not re.match(r"\.\s+[A-Z]", text[house.end():]))
+            add(m.start(), end)
+    for m in _SLAVIC_STREET_RE.finditer(text):
+        cue = _ADDRESS_CUE_RE.search(text, max(0, m.start() - 40), m.start())
+        if (cue and cue.end() >= m.start() - 12) or re.match(r"\s*[,\n]\s*(?:\d{3}\s?\d{2}|\d{4,5})[ \t]+[^\W\d_]",
+                                                            text[m.end():]):
+            add(m.start(), m.end())
     # US military addresses
     for m in _MILITARY_RE.finditer(text):
         add(m.start(), m.end())
+    # before "(that's my new place)", "is my new address": the clause before it
+    for m in _ADDRESS_AFTER_RE.finditer(text):
+        clause = re.search(r"(?:^|[.!?;:]\s+|\n\n)([^.!?;:]*?(?:\n[^.!?;:\n]*?){0,3})$", text[:m.start()])
+        if clause:
+            value = clause.group(1).strip()
+            start = m.start() - len(clause.group(1)) + (len(clause.group(1)) - len(clause.group(1).lstrip()))
+            if re.search(r"\d", value) and 5 <= len(value) <= 140:
+                spans.append(PiiSpan(start, start + len(value), PiiType.ADDRESS, value))
     # After an address cue, a clause that contains a digit
     for m in _ADDRESS_CUE_RE.finditer(text):
         rest = text[m.end():]
@@ -746,8 +811,16 @@ def _find_addresses(text: str) -> list[PiiSpan]:
         if amount and (value[:1] in "$€£¥" or _AMOUNT_AFTER_RE.fullmatch(value, amount.end())):
             continue  # "… delivery address 4877 kr": a price, not where someone lives
         if re.search(r"\d", value) and len(value) >= 5:
-            spans.append(PiiSpan(m.end(), m.end() + len(value), PiiType.ADDRESS, value))
+            # the address may go on over the next lines: "Kossuth utca 247.\nH-4939 Hátfalva"
+            end = _extend_address(text, m.end() + len(value))
+            spans.append(PiiSpan(m.end(), end, PiiType.ADDRESS, text[m.end():end]))
     return spans
+
+
+_ADDRESS_AFTER_RE = re.compile(
+    r"[ \t]*(?:\([ \t]*(?:that['’]?s|this\s+is|it['’]?s)\s+(?:my|our)\s+(?:new\s+|old\s+|home\s+|current\s+)?"
+    r"(?:place|address|flat|house|home|apartment)[ \t]*\)|[ \t]+(?:is|was)\s+(?:my|our)\s+(?:new\s+|old\s+|home\s+|current\s+)?"
+    r"(?:address|home\s+address))", re.IGNORECASE)
 
 
 def _no_address_follows(cue: str, value: str) -> bool:
@@ -800,7 +873,10 @@ def _org_or_place(text: str, start: int, end: int) -> bool:
     if re.match(r"[ \t]+[A-Za-z]{0,3}\d", text[end:end + 6]):
         return True  # followed by a model number: "Meta Quest 3", "Galaxy S24" are products
     following = [w.strip(",;:!?()").lower().rstrip(".") for w in text[end:end + 40].split()[:2]]
-    if any(w.rstrip(".") in _ORG_WORDS for w in words) or (following and following[0] in _ORG_WORDS):
+    # an initial ("E. Zapata") is no "e" (and) of a company's name
+    raw = text[start:end].split()
+    if any(w.rstrip(".") in _ORG_WORDS and not re.fullmatch(r"[^\W\d_]\.", r) for w, r in zip(words, raw)) or (
+            following and following[0] in _ORG_WORDS):
         return True
     if (text[end - 1:end] == "." and re.match(r"[A-Za-z]{1,4}\.", text[end:])) or re.match(
         r"\.[A-Za-z]{1,4}\.", text[end:]
@@ -828,7 +904,13 @@ _STRONG_CUE_RE = re.compile(
     # a form's field: "name: …", "customer name - …", "name = …"; "under the name …"
     r"\bname\s*(?:[:=]|[-–—](?=\s))|\bunder\s+(?:the\s+|my\s+|a\s+)?name(?:\s+of)?\b|"
     r"\b(?:i\s+am|i'?m|i’m)\s+called|\bcalled\s+me|\bsigned\s*[,:]|\bsigned\s+(?:for\s+)?by|"
-    r"\bname\s+on\s+the\s+(?:account|card|order|invoice|booking|parcel)\s+is|\bin\s+the\s+name\s+of|"
+    # "signed Lucia Mistrík" (not "signed up", "signed the form")
+    r"\bsigned[ \t]+(?!(?:up|in|out|for|off|on|by|the|a|an|it|this|that|my|our|your|and|contract|form)\b)(?=[^\W\d_])|"
+    r"\bname\s+on\s+the\s+(?:account|card|order|invoice|booking|parcel|ticket|reservation)\s*(?:is|:|=|[-–—](?=\s))|"
+    r"\bin\s+the\s+name\s+of|\b(?:for\s+the\s+)?attention\s+of|\battn\.?\s*[:\-]?(?=\s)|"
+    # what a document is to say: "the invoice should say Anna Berg", "made out to …"
+    r"\b(?:invoice|receipt|card|ticket|booking|label|certificate|voucher|name)\s+(?:should|must|needs?\s+to|has\s+to|to)\s+"
+    r"(?:say|read|show)|\b(?:made\s+out|issued)\s+to|"
     r"\b(?:account|card)\s*-?\s*holder(?:'?s\s+name)?\s*(?:is|:|to)?|\bon\s+behalf\s+of|\baddressed\s+to|"
     # header fields of a forwarded message or a form: "From: Magnus", "Recipient: …"
     r"\b(?:from|sender|recipient|contact(?:\s+person)?|attn|attention|c/o|care\s+of|customer|"
@@ -836,9 +918,9 @@ _STRONG_CUE_RE = re.compile(
     r"\b(?:kind\s+|best\s+|warm\s+|many\s+)?(?:regards|thanks|thank\s+you|cheers|sincerely|best\s+wishes|"
     r"yours(?:\s+(?:sincerely|truly|faithfully))?|br)\b\s*(?:[,:]|!(?=[ \t]*\n))?[ \t]*(?:\n\s*)?(?=[^\W\d_])|"
     # shorter sign-offs only at the start of a line or sentence and with a comma or line break
-    r"(?:^|(?<=\n)|(?<=[.!?]\s))[ \t]*(?:best|warmly|respectfully|thx|tia|all\s+the\s+best|take\s+care|with\s+thanks)"
+    r"(?:^|(?<=\n)|(?<=[.!?:;]\s))[ \t]*(?:best|warmly|respectfully|thx|tia|all\s+the\s+best|take\s+care|with\s+thanks)"
     r"\b\s*(?:[,:!]|(?=[ \t]*\n))[ \t]*(?:\n\s*)?(?=[^\W\d_])|"
-    r"(?:^|\n|[.!?]\s+)\s*[-–—~]\s*)[ \t]*",
+    r"(?:^|\n|[.!?:;]\s+)\s*(?:[-–—~]{1,2})\s*)[ \t]*",
     re.IGNORECASE,
 )
 # Personal weak cues: a capitalised name, or a lower-case first name from the gazetteer.
@@ -866,6 +948,7 @@ _PERSONAL_CUE_RE = re.compile(
     re.IGNORECASE,
 )
 _GREETING_RE = re.compile(r"(?i:hi|hello|hey|dear)")
+_AT_THE_DOOR_RE = re.compile(r"[ \t]+at\s+(?:the\s+)?(?:door|front\s+door|reception|front\s+desk|gate|counter)\b", re.IGNORECASE)
 # A name used as a brand: a noun and its verb follow ("Dr Oetker pizza was missing", "Mr Muscle
 # cleaner leaked", "dr. martens boots came"); a person's name is followed by the verb itself
 _BRAND_USE_AFTER_RE = re.compile(
@@ -881,7 +964,8 @@ _SERVICE_DOC_RE = re.compile(
     r"\b(?:energy|electricity|electric|gas|power|water|phone|mobile|internet|broadband|utility|utilities|cable|"
     r"tv|insurance|heating|streaming|subscription|credit\s+card|council\s+tax)[ \t]+$", re.IGNORECASE)
 # "it is for Spotify Premium": what something is for may be a company, a plan or a person
-_FOR_WHOM_RE = re.compile(r"(?i:(?:it|this|that)\s+(?:is|was|'s|’s)\s+(?:a\s+(?:gift|present)\s+)?for|(?:gift|present)\s+for)")
+# ("a gift for …" is a person's: gifts are given to people; what it is for may be anything)
+_FOR_WHOM_RE = re.compile(r"(?i:(?:it|this|that)\s+(?:is|was|'s|’s)\s+for)")
 _COMPANY_TOO_RE = re.compile(
     r"(?i:contact|ask|ask\s+for|tell|cc|it'?s|it’s|it\s+is|who\s+is|here\s+is|speak\s+to|talk\s+to|"
     r"(?:letter|e-?mail|message|call|text|note|voicemail)\s+from|emailed|phoned|rang|texted|messaged)")
@@ -895,6 +979,11 @@ _APPOSITION_RE = re.compile(
 # Prepositions: a name only if its first word is a gazetteer first name; after to/from/in/at
 # (where places go) two name words are needed.
 _PREP_CUE_RE = re.compile(r"\b(?:for|by|under)\b[ \t]+", re.IGNORECASE)
+# "which is better for Rosario", "is it cheaper for Prince George": what something suits or costs
+# for is a place, a plan or a group as often as a person
+_SUITED_FOR_RE = re.compile(
+    r"(?<![\w'’])(?:better|best|worse|cheaper|cheapest|dearer|good|bad|available|valid|open|suitable|ideal|enough|"
+    r"ready|fine|faster|quicker|slower|priced)[ \t]+$", re.IGNORECASE)
 # What follows a name when the sentence says what the person is or does: "Anna Berg is the
 # main account holder", "add Anna Berg as an authorised user", "can Anna pick it up".
 _ROLE_NOUN = (r"(?:account\s*-?\s*holder|card\s*-?\s*holder|account\s+owner|holder|owner|payer|payee|recipient|beneficiary|"
@@ -905,6 +994,8 @@ _ROLE_AFTER_RE = re.compile(
     rf"\s+(?:[\w-]+\s+){{0,2}}?(?P<role>{_ROLE_NOUN})\b|"
     # in apposition after the name: "Anna Berg (account owner)", "Anna Berg, main cardholder"
     rf"[ \t]*[(,–—-][ \t]*(?:the\s+|main\s+|primary\s+|joint\s+)?(?P<role_after>{_ROLE_NOUN})\b[ \t]*(?:[).,;:!?\n]|$)|"
+    # "Anna Berg - customer since 2019", "…, member since March": a signature with a history
+    r"[ \t]*[(,–—-][ \t]*(?:a\s+|loyal\s+|happy\s+)?(?P<role_since>customer|member|subscriber|client)\s+(?:since|for)\b|"
     r"[ \t]+(?:will|can|could|should|is\s+going\s+to|is\s+gonna|may)\s+(?:pick|collect|sign|come|receive)\b",
     re.IGNORECASE)
 # roles a company can hold as well ("add Wise as a payee", "Royal Mail will collect it")
@@ -950,7 +1041,9 @@ def _name_run(text: str, pos: int, lower_ok: bool, max_words: int = 3) -> tuple[
                 break
             cursor = m.end() + nxt.end()
             continue
-        if not _name_word_ok(core):
+        initial = (len(core) == 1 and core.isupper() and word.endswith(".")
+                   and re.match(r"[ \t]+[^\W\d_a-z][^\W\d_]", text[m.end():]))  # "A. Eraslan"
+        if not _name_word_ok(core) and not initial:
             break
         cap = core[:1].isupper()
         if words == 0:
@@ -1067,6 +1160,10 @@ def _cued_run_ok(text: str, start: int, end: int, gazetteer: bool = False) -> bo
     words = value.split()
     if not words or _org_or_place(text, start, end):
         return False
+    if len(words) >= 2 and value.isupper() and not text.isupper():
+        # "JÁNOS KOVÁCS" in a text that is not in capitals: a name typed in capitals, when no
+        # word is an ordinary word or an acronym-length word
+        return all(len(w.strip("'’.,")) > 2 and _unknown_word(w.strip("'’.,").title()) for w in words)
     if words[0][:1].isupper():
         if gazetteer:
             return _first_name_evidence(words[0]) or (len(words) > 1 and _surname_evidence(words[-1]))
@@ -1114,6 +1211,86 @@ def _honorific_run(text: str, pos: int) -> tuple[int, int] | None:
     return got[0], end
 
 
+# Honorific brands ("Dr. Scholl's", "Mrs. Fields", "Mr Porter"): an honorific run is a shop or a
+# product, not a person, when the sentence uses it as one —
+# nouns of trade right after it ("the Mrs. Fields tickets", "Dr. Hauschka products"); a possessive
+# followed by anything but a person's belongings ("Dr. Scholl's insoles", "at Dr. Scholl's?", but
+# "Dr. Patel's office"); what shops do right after it ("Does Mrs. Fields ship …", "Mr Price
+# charged …"); a determiner before it ("the Mr Porter order", "my Mrs. Fields order"); what is
+# done to shops before it ("cancel Mr Porter", "donated to Mrs. Meyer's", "sold at Dr. Hauschka").
+_TRADE_NOUN = (r"products?|store|stores|shop|shops|outlet|branch|sale|sales|warranty|event|events|course|courses|"
+               r"tickets?|orders?|rides?|parking|fine|vouchers?|gift|giftcard|card|subscription|membership|app|"
+               r"website|site|delivery|deliveries|range|brand|items?|box|boxes|set|sets|points|catalog(?:ue)?|"
+               r"insoles|cream|creams|soap|tyres|tires|boots|shoes|shampoo|perfume|cookies|cakes|bread|pizza|"
+               r"coupon|promo|discount|loyalty|newsletter|account\s+number")
+_PERSON_BELONGINGS = (r"office|clinic|surgery|practice|appointment|secretary|assistant|team|wife|husband|son|"
+                      r"daughter|mother|father|mum|mom|dad|sister|brother|partner|family|house|home|flat|address|"
+                      r"number|phone|mobile|e-?mail|name|account|signature|letter|note|car|desk|patients?|"
+                      r"colleague|department|referral|prescription|advice|report")
+_HONORIFIC_TRADE_AFTER_RE = re.compile(
+    rf"(?:[ \t]+(?:{_TRADE_NOUN})\b|"
+    r"[ \t]+(?:ships?|shipped|delivers?|delivered|sells?|sold|stocks?|stocked|accepts?|refunds?|refunded|"
+    r"charges?|charged|price[ \t-]?match(?:es)?|opens?|closes?)\b)", re.IGNORECASE)
+_POSSESSIVE_END_RE = re.compile(r"['’]s$")
+_COMPARISON_RE = re.compile(r"\b(?:which|better|cheaper|best|worse|compare[ds]?|comparison|versus|vs\.?)\b", re.IGNORECASE)
+_PERSON_BELONGINGS_RE = re.compile(rf"[ \t]+(?:[\w-]+[ \t]+)?(?:{_PERSON_BELONGINGS})\b", re.IGNORECASE)
+_DETERMINER_BEFORE_RE = re.compile(r"(?<![\w'’])(?:the|a|an|my|your|our|their|this|that|these|those)[ \t]+$",
+                                   re.IGNORECASE)
+_TRADE_BEFORE_RE = re.compile(
+    r"(?<![\w'’])(?:cancel(?:led|ling)?|(?:un)?subscribe(?:d)?\s+(?:to|from)|donat(?:e|ed|ing)\s+to|"
+    r"(?:sold|store|shop|shopped|shopping|points)\s+(?:at|from)|(?:bought|ordered|purchased)(?:\s+(?:it\s+|them\s+)?(?:at|from))?|"
+    r"(?:payment|payments|transfer|subscription|membership|refund)\s+(?:to|from|with)|"
+    r"(?:switch(?:ed)?|moved?|went)\s+(?:to|from)|(?:better|cheaper|worse)\s+than)[ \t]+$", re.IGNORECASE)
+
+
+def _honorific_brand(text: str, start: int, end: int) -> bool:
+    """The honorific run at ``start``–``end`` reads as a shop or a product (see above)."""
+    hon = re.match(r"[^\W\d_]+", text[start:end]).group(0)
+    if len(hon) > 1 and hon.isupper() and not text.isupper():
+        return True  # "Logitech MX Master 3S": an honorific in capitals in a text that is not
+    if _DETERMINER_BEFORE_RE.search(text, max(0, start - 8), start) or _TRADE_BEFORE_RE.search(
+            text, max(0, start - 30), start):
+        return True
+    # "Which is better, Peek & Cloppenburg or Mrs. Fields?": one of the things a sentence compares
+    if _COMPARISON_RE.search(text) and (re.search(r"(?:\bor|,)[ \t]+$", text[max(0, start - 5):start])
+                                        or re.match(r"[ \t]+or[ \t]+[^\W\d_a-z]", text[end:])):
+        return True
+    # a name ends at a possessive ("DR. SCHOLL'S INSOLES": the run of a text in capitals goes on)
+    poss = re.search(r"['’][sS](?![\w])", text[start:end])
+    if poss:
+        return not _PERSON_BELONGINGS_RE.match(text, start + poss.end())
+    return bool(_HONORIFIC_TRADE_AFTER_RE.match(text, end))
+
+
+# "Stupalo, Tomo", "Dujmović, Katarina": a surname, a comma and a first name that ends the clause
+_SURNAME_FIRST_TAIL_RE = re.compile(rf",[ \t]*({_NAME_WORD})(?=[ \t]*(?:[.;:!?)\n]|[-–—][ \t]|$))")
+
+
+def _with_first_name_after_comma(text: str, got: tuple[int, int] | None) -> tuple[int, int] | None:
+    """A one-word run after a cue, then ", " and one name word that ends the clause: the
+    surname-first order of forms and lists. The second word must not be an ordinary word, a
+    country word or a place ("Anna, Thanks", "Berg, Sweden" are not names)."""
+    if not got or len(text[got[0]:got[1]].split()) != 1:
+        return got
+    m = _SURNAME_FIRST_TAIL_RE.match(text, got[1])
+    if not m:
+        return got
+    word = m.group(1)
+    if not (_first_name_evidence(word) or _unknown_word(word)) or word.lower() in pii_names.country_words():
+        return got
+    if word[:1].isupper() != text[got[0]:got[0] + 1].isupper():
+        return got
+    return got[0], m.end(1)
+
+
+# relatives and people one lives or works with: after "my son", "my flatmate" a lower-case run
+# of two words that are neither ordinary words nor country words is a name ("my son bağdat akça")
+_KIN_CUE_RE = re.compile(
+    r"(?:my|our|his|her)\s+(?:wife|husband|son|daughter|mother|mum|mom|father|dad|friend|partner|colleague|boss|"
+    r"brother|sister|neighbou?r|flatmate|roommate|aunt|uncle|cousin|niece|nephew|grandmother|grandfather|"
+    r"grandma|grandpa|girlfriend|boyfriend|carer|landlord|tenant)\s*[,:]?[ \t]+$", re.IGNORECASE)
+
+
 def _find_names(text: str, use_ner: bool | None = None) -> list[PiiSpan]:
     spans: list[PiiSpan] = []
     # runs in a name's place that lack gazetteer evidence: taken when the NER model (if it runs)
@@ -1125,17 +1302,22 @@ def _find_names(text: str, use_ner: bool | None = None) -> list[PiiSpan]:
 
     for m in _HONORIFIC_CUE_RE.finditer(text):
         got = _honorific_run(text, m.end())
-        if got and not _BRAND_USE_AFTER_RE.match(text, got[1]):
+        if got and not _BRAND_USE_AFTER_RE.match(text, got[1]) and not _honorific_brand(text, m.start(), got[1]):
             add(m.start(), got[1])
     for m in _STRONG_CUE_RE.finditer(text):
-        got = _name_run(text, m.end(), lower_ok=True)
+        got = _with_first_name_after_comma(text, _name_run(text, m.end(), lower_ok=True))
         if got and _plausible_name(text[got[0]:got[1]]):
             add(*got)
     for m in _PERSONAL_CUE_RE.finditer(text):
-        got = _name_run(text, m.end(), lower_ok=True)
+        got = _with_first_name_after_comma(text, _name_run(text, m.end(), lower_ok=True))
         if not got:
             continue
         if not _cued_run_ok(text, *got):
+            words = text[got[0]:got[1]].split()
+            if (_KIN_CUE_RE.search(text, max(0, m.start() - 2), m.end()) and len(words) >= 2
+                    and all(w.islower() and _unknown_word(w) and w.lower() not in pii_names.country_words()
+                            for w in words) and not _org_or_place(text, *got)):
+                add(*got)
             continue
         if _FOR_WHOM_RE.fullmatch(m.group(0).strip(" \t,:")):
             if _cued_run_ok(text, *got, gazetteer=True):
@@ -1151,7 +1333,13 @@ def _find_names(text: str, use_ner: bool | None = None) -> list[PiiSpan]:
         after = re.match(r"[ \t]*(?:[,.!?:;\n]|$|([^\W\d_]+))", text[got[1]:])
         greeting_subject = _GREETING_RE.fullmatch(cue) and not (
             after and (after.group(1) is None or after.group(1).lower() in _FUNCTION_WORDS))
-        if single and (_COMPANY_TOO_RE.fullmatch(cue) or greeting_subject) and not _first_name_evidence(
+        # "Hi, Ann Taylor took a store card …": after a greeting and a comma, a run that a verb
+        # or a noun follows is the sentence's subject, not the person greeted
+        if greeting_subject and not single and "," in m.group(0) and after and after.group(1) and (
+                after.group(1)[:1].islower()) and after.group(1).lower() not in ("here", "speaking"):
+            continue  # (and the model is not asked: it takes "Ann Taylor" for a person)
+        at_door = _AT_THE_DOOR_RE.match(text, got[1])  # "ask for Tichomír at the door": doors open to people
+        if single and (_COMPANY_TOO_RE.fullmatch(cue) or greeting_subject) and not at_door and not _first_name_evidence(
                 text[got[0]:got[1]]):
             if not greeting_subject:  # the small model takes "Hey, Vipps payment …" for a name
                 second_opinion.append(got)
@@ -1167,7 +1355,7 @@ def _find_names(text: str, use_ner: bool | None = None) -> list[PiiSpan]:
             continue
         words = text[got[0]:got[1]].split()
         if _org_or_place(text, *got) or not _AFTER_PREP_NAME_RE.match(text, got[1]) or _MAKER_BY_RE.search(
-                text[max(0, m.start() - 20):m.end()]):
+                text[max(0, m.start() - 20):m.end()]) or _SUITED_FOR_RE.search(text, max(0, m.start() - 20), m.start()):
             continue
         if _first_name_evidence(words[0]) if len(words) < 2 else _full_name_evidence(words):
             add(*got)
@@ -1203,7 +1391,8 @@ def _find_names(text: str, use_ner: bool | None = None) -> list[PiiSpan]:
             if not (all(_name_word_ok(c) for c in cores) and len({c[:1].isupper() for c in cores}) == 1):
                 continue
             role = m.group("role") or m.group("role_after")
-            if _cued_run_ok(text, start, end, gazetteer=not role or bool(_COMPANY_ROLE_RE.fullmatch(role))):
+            gazetteer = not m.group("role_since") and (not role or bool(_COMPANY_ROLE_RE.fullmatch(role)))
+            if _cued_run_ok(text, start, end, gazetteer=gazetteer):
                 add(start, end)
                 break
             if _cued_run_ok(text, start, end):
@@ -1353,8 +1542,9 @@ def _with_number_sign(text: str, span: PiiSpan) -> PiiSpan:
 
 
 _USERNAME_HINT_RE = re.compile(
-    r"user|login|log\s*in|logged|sign(?:ed)?\s*in|handle|gamertag|nickname|alias|screen\s*name|"
-    r"account\s+(?:name|login|id)|"
+    r"user|login|log\s*-?\s*in|logged|sign(?:ed)?\s*-?\s*in|handle|gamer\s*-?\s*tag|game\s*tag|nick\s*name|alias|screen\s*name|"
+    r"account\s*(?:name|login|id|[:=])|\bon\s+(?:your|the|this)\s+(?:forum|app|site|website|server|platform|community|board)|"
+    r"isn['’]?t\s+mine|is\s+not\s+mine|"
     r"profile|member\s+name|display\s+name|hacked|suspended|locked|banned|compromised|blocked",
     re.IGNORECASE)
 

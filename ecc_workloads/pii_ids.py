@@ -255,11 +255,11 @@ def find_dates_of_birth(text: str) -> list[Found]:
 # Postcodes: distinctive national shapes anywhere, any shape after a postcode cue
 # ---------------------------------------------------------------------------
 POSTCODE_SHAPES = re.compile(
-    r"(?<![\w-])(?:[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}"  # UK
+    r"(?<![\w/-])(?:[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}"  # UK
     r"|[AC-FHKNPRTV-Y]\d[\dW][ ]?[AC-FHKNPRTV-Y\d]{4}"  # Irish Eircode
     r"|[A-Z]\d[A-Z][ ]?\d[A-Z]\d"  # Canada
     r"|[1-9]\d{3}[ ]?(?!SA|SD|SS)[A-Z]{2}"  # Netherlands
-    r"|\d{4}-\d{3})(?![\w-])"  # Portugal
+    r"|\d{4}-\d{3})(?![\w-]|/\w)"  # Portugal; "MQ6T3ZD/A" is a model number
 )
 _POSTCODE_CUE_RE = re.compile(
     r"\b(?:post\s*code|postal\s+code|zip(?:\s*code)?|plz|postleitzahl|code\s+postal|c[oó]digo\s+postal|"
@@ -276,9 +276,13 @@ _PLACE_CUE_RE = re.compile(
     r"\b(?:live\s+in|living\s+in|based\s+in|deliver(?:y|ing)?\s+(?:to|in)|ship(?:ping)?\s+to|area|in)\s+(?:the\s+)?$",
     re.IGNORECASE)
 _DELIVERY_CUE_RE = re.compile(
-    r"\b(?:deliver(?:y|ing)?|ship(?:ping)?|post(?:ing)?|send(?:ing)?)\s+(?:\w+\s+)?to\s+$", re.IGNORECASE)
+    r"\b(?:deliver(?:y|ing)?|ship(?:ping)?|post(?:ing)?|send(?:ing)?)\s+(?:\w+\s+)?to\s+$|"
+    # "is delivery free for 8764?", "shipping cost for 2000?"
+    r"\b(?:deliver(?:y|ies)?|ship(?:ping)?|postage)\s+(?:\w+\s+){0,2}(?:for|in|into)\s+$|"
+    # "we moved, the new code is 922 21": after a move, the new code is where one lives
+    r"\b(?:moved|moving|relocated)\b[^.!?\n]{0,24}\bcode\s*(?:is|:|=)\s*$", re.IGNORECASE)
 # "we are in the 2000 area", "the 75011 district": a code named as an area
-_AREA_AFTER_RE = re.compile(r"\s+(?:area|district|region|zone|postcode|post\s+code|zip\s+code)\b", re.IGNORECASE)
+_AREA_AFTER_RE = re.compile(r"[ \t]+(?:area|district|region|zone|postcode|post\s+code|zip\s+code)\b", re.IGNORECASE)
 
 
 def find_postcodes(text: str) -> list[Found]:
@@ -293,12 +297,14 @@ def find_postcodes(text: str) -> list[Found]:
         if tok and any(c.isdigit() for c in tok.group(0)):
             out.append((tok.start(), tok.end(), "POSTCODE"))
     # a bare 4–5 digit code right after "I live in", "delivery to": a postcode, not a count
-    for m in re.finditer(r"(?<![\w$€£.,])(\d{4,5})(?![\w%.,]|\s*(?:dollars|euros|pounds|items|years|days))", text):
-        before = text[max(0, m.start() - 24):m.start()]
+    for m in re.finditer(r"(?<![\w$€£.,])(\d{4,5}|\d{3} \d{2})(?![\w%]|[.,]\d|\s*(?:dollars|euros|pounds|items|years|days))", text):
+        if " " in m.group(1) and not _DELIVERY_CUE_RE.search(text[max(0, m.start() - 48):m.start()]):
+            continue  # "922 21" (Czech, Slovak, Swedish, Greek shape) only after a delivery cue
+        before = text[max(0, m.start() - 48):m.start()]
         if re.search(r"\b(?:ending|ends)\s+(?:in|with)\s+$", before, re.IGNORECASE):
             continue  # "card ending in 4242": a card's last digits
         if _AREA_AFTER_RE.match(text, m.end(1)) or _DELIVERY_CUE_RE.search(before) or (
-                _PLACE_CUE_RE.search(before) and not (1900 <= int(m.group(1)) <= 2100)):
+                _PLACE_CUE_RE.search(before) and not (1900 <= int(m.group(1).replace(" ", "")) <= 2100)):
             out.append((m.start(1), m.end(1), "POSTCODE"))
     return out
 
@@ -306,28 +312,46 @@ def find_postcodes(text: str) -> list[Found]:
 # ---------------------------------------------------------------------------
 # User names: after a username cue, and @handles that are not part of an e-mail
 # ---------------------------------------------------------------------------
+# A small cue grammar: [what the name is called] [separator] [the name]. The noun phrase is a
+# kind of account name ("user name", "login name", "sign-in name", "gamer tag", "forum name" …);
+# the separator "is", "'s", ":", "=", "-" or nothing. A bare "account" takes a name only as a form
+# field ("Account: jdoe"), see find_usernames.
+_USER_NOUN = (r"(?:user\s*name|user\s*id|user|log\s*in\s+as|logged\s+in\s+as|sign\s*in\s+as|signed\s+in\s+as|"
+              r"log\s*-?\s*in(?:\s+(?:name|id))?|sign\s*-?\s*in(?:\s+(?:name|id))?|handle|screen\s*name|"
+              r"gamer\s*-?\s*tag|game\s*tag|nick\s*name|nickname|account\s+(?:name|login|id|handle)|alias|profile(?:\s+name)?|"
+              r"member\s+name|display\s+name|(?:forum|community|site|app)\s+(?:name|user\s*name|handle))")
 _USER_CUE_RE = re.compile(
-    r"\b(?:user\s*name|user\s*id|user|login(?:\s+name|\s+id)?|log\s*in\s+as|logged\s+in\s+as|sign\s*in\s+as|"
-    r"signed\s+in\s+as|handle|screen\s*name|gamertag|nickname|account\s+(?:name|login|id)|alias|profile|"
-    r"member\s+name|display\s+name)\b"
+    rf"\b{_USER_NOUN}\b"
     r"(?:\s*['’]s\b)?\s*(?:is|was|:|=|-)?\s*",
     re.IGNORECASE,
 )
+# "Account: jdoe", "account = jdoe": a form field
+_ACCOUNT_FIELD_RE = re.compile(r"\baccount\s*[:=]\s*", re.IGNORECASE)
+# "I'm jdoe on your forum", "I am jdoe_88 on the app": who one is on a site is a user name
+_ON_SITE_RE = re.compile(
+    r"\b(?:i['’]?m|i\s+am|i\s+go\s+by|i['’]m\s+called)\s+@?([A-Za-z0-9][\w.\-]{2,31})\s+on\s+(?:your|the|this)\s+"
+    r"(?:forum|forums|app|site|website|server|platform|community|board|discord|store|game)\b", re.IGNORECASE)
 _USER_TOKEN_RE = re.compile(r"@?([A-Za-z0-9][\w.\-]{2,31})(?![\w@])")
 _HANDLE_RE = re.compile(r"(?<![\w.@])@([A-Za-z_][\w.]{2,30}[\w])(?![\w@.]*\.[a-z]{2,})")
 _NOT_USERNAMES = frozenset(
     "the a an my your our is was has have had and or but for from with that this there here not "
     "account name password email e-mail mail number id please help locked blocked because again "
     "yesterday today now still also just only when why how what who which me him her them us you "
-    "myself someone somebody anyone nobody guest admin page settings picture photo".split()
+    "myself someone somebody anyone nobody guest admin page settings picture photo "
+    # the cue words themselves ("switching user\nsign-in name …")
+    "user username login log-in sign-in signin profile handle account gamertag nickname alias".split()
 )
 
 
 # "the account jdoe_88 got hacked", "profile mkovac was suspended": an account named by what
 # happened to it
 _ACCOUNT_STATE_RE = re.compile(
-    r"\b(?:account|profile|login)\s+@?([A-Za-z0-9][\w.\-]{2,31})\s+(?:got|was|is|has\s+been|had\s+been|keeps\s+getting)\s+"
-    r"(?:hacked|locked|suspended|blocked|banned|compromised|disabled|deleted|closed|frozen|stolen|taken\s+over)\b",
+    r"\b(?:account|profile|login)\s+@?([A-Za-z0-9][\w.\-]{2,31})\s+(?:"
+    r"(?:got|was|is|has\s+been|had\s+been|keeps\s+getting)\s+"
+    r"(?:hacked|locked|suspended|blocked|banned|compromised|disabled|deleted|closed|frozen|stolen|taken\s+over)\b|"
+    # "the profile mkovac isn't mine": an account disowned
+    r"(?:is\s*n['’]?t|is\s+not|was\s*n['’]?t|was\s+not|does\s*n['’]?t\s+belong\s+to|doesn['’]t\s+belong\s+to)\s+"
+    r"(?:mine|me|my\s+own|my\s+account)\b)",
     re.IGNORECASE)
 
 
@@ -343,8 +367,26 @@ def _accounts_by_state(text: str) -> list[Found]:
     return out
 
 
+def _handle_like(word: str) -> bool:
+    """A token that reads as an account name rather than a word: digits, "_", "." or "-" inside,
+    or a lower-case run that is no ordinary word ("balbu", "hsezer")."""
+    from ecc_workloads import pii_names
+
+    if re.search(r"\d|[_.\-]\w", word):
+        return not word.isdigit()
+    return len(word) >= 4 and not pii_names.is_ordinary(word)
+
+
 def find_usernames(text: str) -> list[Found]:
     out: list[Found] = _accounts_by_state(text)
+    for m in _ON_SITE_RE.finditer(text):
+        if m.group(1).lower() not in _NOT_USERNAMES and _handle_like(m.group(1)):
+            out.append((m.start(1) - (text[m.start(1) - 1] == "@"), m.end(1), "USERNAME"))
+    for m in _ACCOUNT_FIELD_RE.finditer(text):
+        tok = _USER_TOKEN_RE.match(text, m.end())
+        if tok and tok.group(1).lower() not in _NOT_USERNAMES and _handle_like(tok.group(1).rstrip(".-")) and (
+                "@" not in text[tok.end():tok.end() + 1]):
+            out.append((tok.start(), tok.start() + len(tok.group(0).rstrip(".-")), "USERNAME"))
     for m in _USER_CUE_RE.finditer(text):
         tok = _USER_TOKEN_RE.match(text, m.end())
         if not tok:
@@ -361,6 +403,8 @@ def find_usernames(text: str) -> list[Found]:
             ends_clause = re.match(r"\s*(?:[.,;:!?)]|$|\bis\b|\bwas\b)", text[tok_end:])
             if pii_names.is_ordinary(word) or len(word) < 4 or not ends_clause:
                 continue
+        if word.isalpha() and re.match(r"[ \t]+[a-z]", text[tok.end():]) and not _handle_like(word):
+            continue  # "creating a user: pay it back into …": a word that goes on into a clause
         cue = m.group(0).strip().lower()
         # after a bare "user"/"handle", a plain dictionary-looking lowercase word needs a colon/is
         if cue in ("user", "handle", "alias") and not re.search(r"[:=]|\bis\b", m.group(0)) and word.isalpha():
@@ -377,18 +421,21 @@ def find_usernames(text: str) -> list[Found]:
 _MASKED_CARD_RE = re.compile(
     r"(?<![\w*])(?:(?:[*xX•·#]{4}[ \-]?){1,3}[*xX•·#]{0,4}[ \-]?\d{4}|"
     r"(?<=card )(?:ending|ends)(?:\s+(?:in|with))?\s+\d{4}|"
-    r"(?:ending|ends)\s+(?:in|with)\s+\d{4}(?=\s*[,;]?\s*(?:exp|valid|good)))(?![\w])",
+    r"(?:ending|ends)\s+(?:in|with)\s+\d{4}(?=\s*[,;]?\s*(?:exp|valid|good))|"
+    # "card *7908", "last four 4348", "last 4 digits 1234"
+    r"(?<![\w*])\*{1,4}[ ]?\d{4}|\blast\s+(?:four|4)(?:\s+digits)?\s*(?:are|:)?\s*\d{4})(?![\w])",
     re.IGNORECASE)
 _EXPIRY_CUE_RE = re.compile(
-    r"\b(?:exp(?:iry|iration|ires|ire)?(?:\s+date)?|valid\s+(?:thru|through|until|till|to)|good\s+thru|"
+    r"\b(?:exp(?:iry|iration|ires|ire)?(?:\s+date)?|valid\s+(?:thru|through|until|till|to)|good\s+(?:thru|through|till|until)|"
     r"expiring)\b\.?\s*(?:date)?\s*(?:(?:is|:|=|-|on|in|at\s+the\s+end\s+of|end\s+of)\s*)*",
     re.IGNORECASE,
 )
 _MONTH_NAMES = (r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
                 r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?")
 # MM/YY, MM-YYYY, MM.YY, "MM / YY"; after a cue also MMYY and "Mon YYYY", "September 2029"
-_EXPIRY_SHAPE = (rf"(?:0?[1-9]|1[0-2])\s?[/\-.]\s?(?:\d{{2}}|20\d{{2}})(?![\w/])|"
-                 rf"(?i:(?:{_MONTH_NAMES})\.?)(?:\s+|\s?[-/]\s?)(?:20)?\d{{2}}(?![\w/])")
+# also "MM YY" with a space ("06 34") and "January '27"
+_EXPIRY_SHAPE = (rf"(?:0?[1-9]|1[0-2])\s?[/\-.]\s?(?:\d{{2}}|20\d{{2}})(?![\w/])|(?:0[1-9]|1[0-2])[ ](?:2\d|3\d)(?![\w/,.]\d)(?![\w/])|"
+                 rf"(?i:(?:{_MONTH_NAMES})\.?)(?:\s+|\s?[-/]\s?)(?:20|['’])?\d{{2}}(?![\w/])")
 _EXPIRY_RE = re.compile(
     rf"{_EXPIRY_SHAPE}|(?:0[1-9]|1[0-2])\d{{2}}(?![\w/])|20\d{{2}}[/\-.](?:0?[1-9]|1[0-2])(?![\w/])")
 _CVV_CUE_RE = re.compile(
@@ -446,16 +493,31 @@ def find_card_details(text: str, card_spans: list[tuple[int, int]]) -> list[Foun
 _DETAIL_SEP = r"[\s,;/|()\-–]*"
 _EXPIRY_AFTER_CARD_RE = re.compile(
     rf"{_DETAIL_SEP}(?:(?:exp\w*(?:\.?\s+date)?|valid\s+\w+|good\s+\w+)\.?\s*:?\s*)?"
-    rf"((?:0?[1-9]|1[0-2])\s?[/\-.]\s?(?:20\d{{2}}|\d{{2}})|(?:{_MONTH_NAMES})\.?(?:\s+|\s?[-/]\s?)(?:20)?\d{{2}})"
+    rf"((?:0?[1-9]|1[0-2])\s?[/\-.]\s?(?:20\d{{2}}|\d{{2}})|(?:0[1-9]|1[0-2])[ ](?:2\d|3\d)|"
+    rf"(?:{_MONTH_NAMES})\.?(?:\s+|\s?[-/]\s?)(?:20|['’])?\d{{2}})"
     rf"(?![\w/]|[.\-]\d)", re.IGNORECASE)
-_CVV_AFTER_EXPIRY_RE = re.compile(rf"{_DETAIL_SEP}(?:{_CVV_CUE_RE.pattern})?(\d{{3,4}})(?![\w])", re.IGNORECASE)
+# right after an expiry a bare "code" is the CVV ("good through 03/32, code 597")
+_CVV_AFTER_EXPIRY_RE = re.compile(rf"{_DETAIL_SEP}(?:{_CVV_CUE_RE.pattern}|code\s*(?:is|:)?\s*)?(\d{{3,4}})(?![\w])",
+                                  re.IGNORECASE)
 
 
 # ---------------------------------------------------------------------------
 # E-mails spelled out: "jane dot doe at example dot com", "jane [at] example [dot] com"
 # ---------------------------------------------------------------------------
-_TLDS = ("com|net|org|edu|gov|info|biz|io|co|me|eu|uk|us|de|fr|es|it|nl|ie|pt|be|at|ch|se|dk|no|fi|"
-         "pl|cz|ca|au|nz|in|br|mx|ar|jp|cn|ru|tv|app|dev|online|shop|email|mail|ai|xyz|org\\.uk|co\\.uk|com\\.au")
+def _country_tlds() -> str:
+    """Every country's code top-level domain (".hu", ".hr", ".sk" …): the regions phonenumbers
+    knows, which are the ISO 3166 country codes."""
+    try:
+        import phonenumbers
+
+        return "|".join(sorted(r.lower() for r in phonenumbers.SUPPORTED_REGIONS if len(r) == 2))
+    except ImportError:  # pragma: no cover - phonenumbers is a dependency
+        return "uk|us|de|fr|es|it|nl|ie|pt|be|at|ch|se|dk|no|fi|pl|cz|ca|au|nz|in|br|mx|ar|jp|cn|ru"
+
+
+# second-level forms first, so "co.uk" is not cut at "co"
+_TLDS = ("org\\.uk|co\\.uk|com\\.au|co\\.[a-z]{2}|com\\.[a-z]{2}|"
+         "com|net|org|edu|gov|info|biz|io|me|eu|uk|tv|app|dev|online|shop|email|mail|ai|xyz|" + _country_tlds())
 _DOT = r"\s*(?:\(\s*dot\s*\)|\[\s*dot\s*\]|\{\s*dot\s*\}|\bdot\b|\bpunkt\b|\bpoint\b|\bpunto\b|\.)\s*"
 _AT = r"\s*(?:\(\s*at\s*\)|\[\s*at\s*\]|\{\s*at\s*\}|\bat\b|\bchez\b|\barroba\b|\bchiocciola\b|\bapenstaart\b|@)\s*"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9_+\-]*[A-Za-z0-9])?"
