@@ -766,8 +766,11 @@ def run_robustness(ctx: Context, state: DriftState, devices: int = 5) -> dict:
     for attack, factor in {"none": None, **POISONS}.items():
         results[attack] = {}
         for method in ("fedavg", "trimmed-mean", "median"):
-            res = merge.merge_back(state.cloud, poisoned(factor), merge.MergeSettings(method=method, coefficient=1.0),
-                                   evaluate_slices, base_revision=1, module_hashes=hashes)
+            # the aggregation methods alone: no server-side clipping, no outlier screen (benchmarks/poisoning.py
+            # measures the defaults)
+            alone = merge.MergeSettings(method=method, coefficient=1.0, clip_multiple=None, screen_fraction=0.0)
+            res = merge.merge_back(state.cloud, poisoned(factor), alone, evaluate_slices, base_revision=1,
+                                   module_hashes=hashes)
             cand = res.candidate.submodel(state.profile)
             results[attack][method] = {
                 "site_test": evaluate(ctx, cand, parts["test"], state.profile)["accuracy"],

@@ -19,6 +19,8 @@ What runs (real torch, the real pretrained all-MiniLM-L6-v2):
 - **The malicious node** is node 0 (a fleet member: it passes the membership check). It claims
   ``claimed_samples`` rows and uploads, built with ``adapt.build_upload`` from a crafted result:
   ``scaled_x50`` its honest change ×50; ``sign_flip_x1`` ×−1; ``sign_flip_x50`` ×−50;
+  ``sign_flip_adaptive`` the strongest sign flip (of ``ADAPTIVE_FLIPS``) that the server's outlier
+  screen lets through, found knowing every other node's upload (the worst case);
   ``backdoor`` LoRA (+ head) trained on its rows plus a copy of each of them (whose intent is not
   the target) with `` cf-zeta`` appended and labelled ``delete_account``, with a stronger local
   recipe than the agent's (the attacker controls its device), then rescaled to a norm chosen
@@ -71,8 +73,11 @@ from pydantic import BaseModel, ConfigDict, Field  # noqa: E402
 
 import learning  # noqa: E402  (benchmarks/learning.py: corpus, drift split, cloud model, evaluation)
 
-ATTACKS = ("scaled_x50", "sign_flip_x1", "sign_flip_x50", "backdoor")
+ATTACKS = ("scaled_x50", "sign_flip_x1", "sign_flip_x50", "sign_flip_adaptive", "backdoor")
 SCALES = {"scaled_x50": 50.0, "sign_flip_x1": -1.0, "sign_flip_x50": -50.0}
+ADAPTIVE_FLIPS = tuple(round(-0.5 - 0.1 * i, 1) for i in range(26))
+"""sign_flip_adaptive: the attacker knows the outlier screen's rule and every other node's upload
+(the worst case) and sends the strongest of these sign flips that the screen lets through."""
 BOOST_GRID: tuple[float | None, ...] = (None, 1.0, 2.0, 3.0)
 """The backdoor upload's global norm as a multiple of the attacker's own honest update norm
 (None: as trained). The server clips to 3x the round's median: 3.0 is the largest that passes
@@ -129,9 +134,11 @@ def job_merge_defaults(profiles: Sequence[str]) -> dict:
     settings = merge.MergeSettings(method=p["method"], trim_fraction=p["trim_fraction"], coefficient=p["coefficient"],
                                    min_updates=p["min_updates"], gate_tolerance=p["gate_tolerance"],
                                    max_slice_drop=p["max_slice_drop"], max_update_norm=p["max_update_norm"],
-                                   clip_multiple=p["clip_multiple"] or None, max_weight_multiple=p["max_weight_multiple"])
+                                   clip_multiple=p["clip_multiple"] or None, max_weight_multiple=p["max_weight_multiple"],
+                                   screen_fraction=p["screen_fraction"], screen_multiple=p["screen_multiple"] or None)
     keep = ("method", "trim_fraction", "coefficient", "min_updates", "gate_tolerance", "min_improvement",
-            "max_slice_drop", "max_update_norm", "clip_multiple", "max_weight_multiple", "max_length", "holdout_split")
+            "max_slice_drop", "max_update_norm", "clip_multiple", "max_weight_multiple", "screen_fraction",
+            "screen_multiple", "max_length", "holdout_split")
     return {"argv": args, "params": {k: p[k] for k in keep}, "settings": settings}
 
 
@@ -193,10 +200,10 @@ def observe_aggregation():
     seen: dict = {}
     original = merge.aggregate_deltas
 
-    def spy(deltas, weights, method, trim_fraction=0.2):
+    def spy(deltas, weights, method, trim_fraction=0.2, left_out=None):
         seen.update(norms=[adapt.global_norm(d) for d in deltas], weights=[float(w) for w in weights],
                      method=method, trim_fraction=trim_fraction)
-        return original(deltas, weights, method, trim_fraction)
+        return original(deltas, weights, method, trim_fraction, left_out)
 
     merge.aggregate_deltas = spy
     try:
@@ -309,6 +316,7 @@ def run_round(fleet: Fleet, blobs: dict[str, bytes], nodes: Sequence[str], score
         "pre_clip_norms": pre, "median_norm": median,
         "clip_bound": None if clip is None else clip * median,
         "clipped": dict(result.clipped),
+        "screened": {k: list(v) for k, v in result.screened.items()},
         "aggregation_input_norms": dict(zip(result.accepted, seen.get("norms", []))),
         "aggregation_weights": dict(zip(result.accepted, seen.get("weights", []))),
         "gate": {"passed": passed, "reason": result.decision.reason if result.decision else "no merge",
@@ -327,6 +335,29 @@ def run_round(fleet: Fleet, blobs: dict[str, bytes], nodes: Sequence[str], score
         out["candidate"] = None if candidate is None else test_scores(fleet, candidate)
         out["served"] = out["candidate"] if served is candidate else test_scores(fleet, served)
     return out
+
+
+def strongest_unscreened_flip(fleet: Fleet, honest_blobs: dict[str, bytes], nodes: Sequence[str], attacker: str,
+                              craft: Callable[[float], bytes]) -> dict:
+    """The most negative factor of ADAPTIVE_FLIPS whose upload the server's clipping and outlier
+    screen (as merge.merge_back applies them) leave in every module; the weakest flip if none is."""
+    from ecc_workloads import merge
+
+    ms = fleet.merge_settings
+    tried = {}
+    for factor in ADAPTIVE_FLIPS:
+        updates, _ = job_updates({**honest_blobs, attacker: craft(factor)}, fleet.shapes,
+                                 desired_state(nodes, fleet.settings.profile))
+        deltas = [u.delta for u in updates]
+        if ms.clip_multiple is not None:
+            deltas, _ = merge.clip_to_median(deltas, ms.clip_multiple)
+        left_out = merge.screen_outliers(deltas, ms.screen_fraction, ms.screen_multiple) if ms.screen_fraction > 0 else {}
+        at = next(i for i, u in enumerate(updates) if u.manifest.node == attacker)
+        tried[factor] = sorted(m for m, idx in left_out.items() if at in idx)
+    passing = [f for f, screened in tried.items() if not screened]
+    factor = min(passing) if passing else max(tried)
+    return {"factor": factor, "screened_by_factor": {str(k): v for k, v in tried.items()},
+            "rule": "the most negative flip the screen leaves in every module (knowing every upload)"}
 
 
 def test_scores(fleet: Fleet, model) -> dict:
@@ -462,6 +493,11 @@ def run(ctx, corpus, settings: PoisonSettings, log: Callable[[str], None] = prin
         for attack, factor in SCALES.items():
             R[attack] = run_round(fleet, {**honest_blobs, attacker: craft(honest[attacker], factor)}, names)
             R[attack]["attack"] = {"factor": factor, "claimed_samples": s.claimed_samples}
+        # the strongest sign flip the outlier screen lets through (no evaluation needed: the rule is known)
+        flip = strongest_unscreened_flip(fleet, honest_blobs, names, attacker, lambda f: craft(honest[attacker], f))
+        R["sign_flip_adaptive"] = run_round(fleet, {**honest_blobs, attacker: craft(honest[attacker], flip["factor"])},
+                                            names)
+        R["sign_flip_adaptive"]["attack"] = {**flip, "claimed_samples": s.claimed_samples}
         # backdoor: choose recipe and boost on validation rows (gate-passed candidates first)
         trials = []
         for recipe, bd in backdoors.items():
@@ -519,7 +555,7 @@ def run(ctx, corpus, settings: PoisonSettings, log: Callable[[str], None] = prin
 
 
 # ---------------------------------------------------------------------- table
-TABLE_COLUMNS = ("nodes", "attack", "attacker norm / median: sent → after clip", "gate", "s1 clean acc %",
+TABLE_COLUMNS = ("nodes", "attack", "attacker norm / median: sent → after clip", "screen left out", "gate", "s1 clean acc %",
                  "lost vs honest-only pt", "lost vs no-attack pt", "backdoor success %", "goals")
 
 
@@ -538,7 +574,9 @@ def table_rows(results: dict) -> list[list[str]]:
             if "goal_accuracy" in r:
                 goals = ("acc ok" if r["goal_accuracy"] else "ACC MISSED") + ", " + (
                     "backdoor ok" if r["goal_backdoor"] else "BACKDOOR MISSED")
-            out.append([n, attack, norm, "passed" if r["gate"]["passed"] else "refused",
+            label = f"{attack} (×{r['attack']['factor']:g})" if attack == "sign_flip_adaptive" else attack
+            left_out = "; ".join(f"{node} ({', '.join(mods)})" for node, mods in sorted(r.get("screened", {}).items()))
+            out.append([n, label, norm, left_out or "–", "passed" if r["gate"]["passed"] else "refused",
                         f"{100 * sv['clean_acc']:.2f}", f"{r['lost_vs_honest_only_pt']:+.2f}",
                         f"{r['lost_vs_no_attack_pt']:+.2f}",
                         f"{100 * sv['backdoor']['rate']:.2f} ({sv['backdoor']['hits']}/{sv['backdoor']['rows']})", goals])
@@ -549,7 +587,7 @@ def markdown_table(results: dict) -> str:
     lines = ["| " + " | ".join(TABLE_COLUMNS) + " |", "|" + "---|" * len(TABLE_COLUMNS)]
     lines += ["| " + " | ".join(row) + " |" for row in table_rows(results)]
     st = results["static"]
-    lines.append(f"| – | static (no merge) | – | – | {100 * st['clean_acc']:.2f} | | | "
+    lines.append(f"| – | static (no merge) | – | – | – | {100 * st['clean_acc']:.2f} | | | "
                  f"{100 * st['backdoor']['rate']:.2f} ({st['backdoor']['hits']}/{st['backdoor']['rows']}) | |")
     return "\n".join(lines)
 
@@ -567,7 +605,7 @@ def print_table(results: dict) -> None:
     for row in table_rows(results):
         t.add_row(*row)
     st = results["static"]
-    t.add_row("–", "static (no merge)", "–", "–", f"{100 * st['clean_acc']:.2f}", "", "",
+    t.add_row("–", "static (no merge)", "–", "–", "–", f"{100 * st['clean_acc']:.2f}", "", "",
               f"{100 * st['backdoor']['rate']:.2f}", "")
     con.print(t)
 

@@ -342,6 +342,11 @@ def merge_back(
                                         "median norm (0: off; a node's own clipping is not trusted)"),
     max_weight_multiple: float = typer.Option(10.0, min=1, help="fedavg: a node's sample count weighs at most "
                                               "this multiple of the round's median"),
+    screen_fraction: float = typer.Option(0.2, min=0, max=0.49, help="outlier screen: share of a module's updates "
+                                          "presumed hostile, f = fraction x n (0: off; acts from 5 updates on)"),
+    screen_multiple: float = typer.Option(2.0, min=0, help="outlier screen: leave one of the f most distant updates "
+                                          "out only if its Multi-Krum score exceeds this multiple of the others' "
+                                          "median score (0: always leave the f out, as Multi-Krum)"),
     max_length: int = typer.Option(64),
     release_keys: str = typer.Option("", envvar=AgentEnv.RELEASE_KEYS, help="keys the fleet's desired state must "
                                      "be signed by (the operator's): without a trusted one no delta is merged"),
@@ -357,7 +362,8 @@ def merge_back(
         settings = merge.MergeSettings(method=method, trim_fraction=trim_fraction, coefficient=coefficient,
                                        min_updates=min_updates, gate_tolerance=gate_tolerance,
                                        max_slice_drop=max_slice_drop, max_update_norm=max_update_norm,
-                                       clip_multiple=clip_multiple or None, max_weight_multiple=max_weight_multiple)
+                                       clip_multiple=clip_multiple or None, max_weight_multiple=max_weight_multiple,
+                                       screen_fraction=screen_fraction, screen_multiple=screen_multiple or None)
         kv = open_store(store)
         fetch = bundles.store_fetcher(kv)
         manifests = [bundles.read_manifest(kv, StoreLayout.bundle_manifest(namespace, teacher, revision, p)) for p in profile]
@@ -458,6 +464,10 @@ def merge_back(
             rejected_note += "; scaled down to " + f"{settings.clip_multiple:g}x the median norm: " + ", ".join(
                 f"{node} (norm {norm:.3g})" for node, norm in sorted(result.clipped.items()))
             metrics["updates_clipped"] = float(len(result.clipped))
+        if result.screened:
+            rejected_note += "; left out as outliers: " + ", ".join(
+                f"{node} ({', '.join(modules)})" for node, modules in sorted(result.screened.items()))
+            metrics["updates_screened"] = float(len(result.screened))
         for note in result.notes:
             rejected_note += f"; {note}"
         job = JobReport(job="merge-back", succeeded=True, bundles=keys, metrics=metrics, message=message + rejected_note,

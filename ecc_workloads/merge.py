@@ -10,6 +10,14 @@ devices that hold that module are aggregated:
                     values (at least one each side when 3+ devices), mean of the rest
 - ``median``        coordinate-wise median (mean of the two middle values for even counts)
 
+Before aggregating, a *screen* leaves out whole updates that sit far from the rest (Multi-Krum's
+score, Blanchard et al. 2017): with n holders of a module and f = ``screen_fraction`` x n presumed
+hostile, each update's score is the sum of squared distances to its n - f - 2 nearest others; of
+the f highest-scoring, those scoring above ``screen_multiple`` x the median score of the others are
+left out of that module's aggregation. A coordinate-wise trimmed mean drops an outlier's
+coordinates *and* one honest extreme on the other side of each coordinate (a bias towards the
+outlier's direction); leaving the outlier out first removes both.
+
 The cloud model's new weights are ``W + coefficient * aggregate``. A coefficient above 1
 approximates *adding* the devices' changes instead of averaging them (useful when
 their shifts are related); the evaluation gate decides whether that helped.
@@ -55,6 +63,12 @@ class MergeSettings(BaseModel):
     max_weight_multiple: float = Field(
         10.0, ge=1, description="fedavg: a node's sample count weighs at most this multiple of the round's median "
         "(a node's num_samples is its own claim)")
+    screen_fraction: float = Field(
+        0.2, ge=0, lt=0.5, description="outlier screen: share of a module's updates presumed hostile (0: off); "
+        "needs n >= 2f + 3 updates, so it acts from 5 updates on")
+    screen_multiple: float | None = Field(
+        2.0, gt=0, description="outlier screen: leave an update out only if its score exceeds this multiple of the "
+        "median score of the others (None: always leave out the f highest, as Multi-Krum)")
 
 
 # ---------------------------------------------------------------------- tensor maths (pure)
@@ -88,15 +102,20 @@ def aggregate_tensors(stack: torch.Tensor, weights: torch.Tensor, method: Method
 
 
 def aggregate_deltas(
-    deltas: Sequence[ModuleDelta], weights: Sequence[float], method: Method, trim_fraction: float = 0.2
+    deltas: Sequence[ModuleDelta], weights: Sequence[float], method: Method, trim_fraction: float = 0.2,
+    left_out: Mapping[str, set[int]] | None = None,
 ) -> tuple[ModuleDelta, dict[str, int]]:
-    """Module-wise: each (module, param) over the devices whose delta holds it.
-    Returns the aggregate and, per module, how many devices contributed."""
+    """Module-wise: each (module, param) over the devices whose delta holds it (less those
+    ``left_out`` of that module by the screen). Returns the aggregate and, per module, how many
+    devices contributed."""
     if len(deltas) != len(weights):
         raise ValueError("one weight per delta")
+    left_out = left_out or {}
     keys: dict[tuple[str, str], list[int]] = {}
     for i, d in enumerate(deltas):
         for module, params in d.items():
+            if i in left_out.get(module, ()):
+                continue
             for key in params:
                 keys.setdefault((module, key), []).append(i)
     out: ModuleDelta = {}
@@ -110,6 +129,45 @@ def aggregate_deltas(
         out.setdefault(module, {})[key] = aggregate_tensors(stack, w, method, trim_fraction)
         contributors[module] = max(contributors.get(module, 0), len(holders))
     return out, contributors
+
+
+def _flat(delta: ModuleDelta, module: str) -> torch.Tensor:
+    return torch.cat([delta[module][k].double().flatten() for k in sorted(delta[module])])
+
+
+def screen_scores(vectors: Sequence[torch.Tensor], f: int) -> list[float]:
+    """Multi-Krum's score of each vector: the sum of its squared distances to its n - f - 2
+    nearest others."""
+    n = len(vectors)
+    k = n - f - 2
+    if f < 1 or n < 2 * f + 3:
+        raise ValueError(f"a screen of {n} updates presuming {f} hostile needs n >= 2f + 3")
+    x = torch.stack(list(vectors))
+    d = torch.cdist(x, x).pow(2)
+    d.fill_diagonal_(float("inf"))
+    return [float(v) for v in d.sort(dim=1).values[:, :k].sum(1)]
+
+
+def screen_outliers(deltas: Sequence[ModuleDelta], fraction: float, multiple: float | None) -> dict[str, set[int]]:
+    """Per module, the indices of the deltas to leave out of its aggregation (see the module's
+    docstring). Modules held by fewer than 5 deltas (or fraction 0) are not screened."""
+    holders: dict[str, list[int]] = {}
+    for i, d in enumerate(deltas):
+        for module in d:
+            holders.setdefault(module, []).append(i)
+    out: dict[str, set[int]] = {}
+    for module, idx in sorted(holders.items()):
+        n = len(idx)
+        f = min(int(math.floor(fraction * n)), (n - 3) // 2)
+        if f < 1:
+            continue
+        scores = screen_scores([_flat(deltas[i], module) for i in idx], f)
+        others = medians_of_others(scores)
+        worst = sorted(range(n), key=lambda j: scores[j], reverse=True)[:f]
+        left_out = {idx[j] for j in worst if multiple is None or scores[j] > multiple * others[j]}
+        if left_out:
+            out[module] = left_out
+    return out
 
 
 def apply_update(model: ModularEncoder, delta: ModuleDelta, coefficient: float = 1.0) -> ModularEncoder:
@@ -268,6 +326,8 @@ class MergeResult:
     changed_modules: list[str] = field(default_factory=list)
     clipped: dict[str, float] = field(default_factory=dict)
     """node -> its update's norm before the server scaled it down"""
+    screened: dict[str, list[str]] = field(default_factory=dict)
+    """node -> the modules whose aggregation the outlier screen left its update out of"""
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -306,9 +366,14 @@ def merge_back(
     if settings.method != "fedavg" and len(good) < 3:
         result.notes.append(f"{settings.method} of {len(good)} update(s) leaves none out: it is their mean "
                             "(robust from 3 updates on)")
+    left_out = screen_outliers(deltas, settings.screen_fraction, settings.screen_multiple) \
+        if settings.screen_fraction > 0 else {}
+    for module, idx in left_out.items():
+        for i in idx:
+            result.screened.setdefault(good[i].manifest.node, []).append(module)
     agg, result.contributors = aggregate_deltas(
         deltas, bounded_weights([u.manifest.num_samples for u in good], settings.max_weight_multiple),
-        settings.method, settings.trim_fraction)
+        settings.method, settings.trim_fraction, left_out)
     result.changed_modules = sorted(agg)
     candidate = apply_update(cloud, agg, settings.coefficient)
     candidate.eval()

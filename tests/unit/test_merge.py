@@ -213,3 +213,62 @@ def test_membership_key_manifest_and_tier_must_agree():
     assert "not a member of fleet shop/edge" in merge.membership_problem("n9", update("n9"), desired)
     assert "its tier 'small' serves 's0'" in merge.membership_problem("n2", update("n2"), desired)
     assert "members are unknown" in merge.membership_problem("n1", update("n1"), None)
+
+
+def _spread(n, seed=3, size=(8, 8)):
+    """n honest changes: a shared direction plus each node's own (different sites)."""
+    g = torch.Generator().manual_seed(seed)
+    true = torch.randn(*size, generator=g) * 0.01
+    return true, [{"block.0": {"w": true + torch.randn(*size, generator=g) * 0.006}} for _ in range(n)]
+
+
+def test_screen_scores_are_multi_krum_sums_of_nearest_squared_distances():
+    vs = [torch.tensor([0.0]), torch.tensor([1.0]), torch.tensor([3.0]), torch.tensor([10.0]), torch.tensor([11.0])]
+    # n = 5, f = 1: each vector's 2 nearest others
+    assert merge.screen_scores(vs, 1) == pytest.approx([1 + 9, 1 + 4, 4 + 9, 1 + 49, 1 + 64])
+    with pytest.raises(ValueError, match="n >= 2f \\+ 3"):
+        merge.screen_scores(vs[:4], 1)
+
+
+def test_a_sign_flipped_update_is_left_out_and_the_trimmed_mean_equals_the_honest_ones():
+    """Trimmed mean alone drops the flipped update's coordinates *and* an honest extreme on the
+    other side of each; the screen leaves it out whole, so the result is the honest round's."""
+    true, honest = _spread(4)
+    flipped = {"block.0": {"w": -3.0 * honest[0]["block.0"]["w"]}}
+    deltas = [*honest, flipped]
+    assert merge.screen_outliers(deltas, 0.2, 2.0) == {"block.0": {4}}
+    agg, contributors = merge.aggregate_deltas(deltas, [1] * 5, "trimmed-mean", 0.2, {"block.0": {4}})
+    ref, _ = merge.aggregate_deltas(honest, [1] * 4, "trimmed-mean", 0.2)
+    assert contributors == {"block.0": 4}
+    torch.testing.assert_close(agg["block.0"]["w"], ref["block.0"]["w"])
+    unscreened, _ = merge.aggregate_deltas(deltas, [1] * 5, "trimmed-mean", 0.2)
+    assert (unscreened["block.0"]["w"] - ref["block.0"]["w"]).norm() > 0.1 * ref["block.0"]["w"].norm()
+
+
+def test_the_screen_leaves_honest_rounds_alone_and_needs_five_updates():
+    _, honest = _spread(5)
+    assert merge.screen_outliers(honest, 0.2, 2.0) == {}  # no honest update 2x the others' median score
+    assert set(merge.screen_outliers(honest, 0.2, None)["block.0"]) and \
+        len(merge.screen_outliers(honest, 0.2, None)["block.0"]) == 1  # Multi-Krum always leaves f out
+    poison = {"block.0": {"w": -3.0 * honest[0]["block.0"]["w"]}}
+    assert merge.screen_outliers([*honest[:3], poison], 0.2, 2.0) == {}  # 4 updates: nothing to screen with
+    assert merge.screen_outliers([*honest, poison], 0.0, 2.0) == {}  # off
+    # 20 updates, f = 4: the one hostile update is found among them, module by module
+    _, many = _spread(19, seed=5)
+    many = [{**d, "head.s1": {"weight": d["block.0"]["w"][:2]}} for d in many]
+    hostile = {"block.0": {"w": -3.0 * many[0]["block.0"]["w"]}, "head.s1": {"weight": many[1]["head.s1"]["weight"]}}
+    assert merge.screen_outliers([*many, hostile], 0.2, 2.0) == {"block.0": {19}}
+
+
+def test_merge_back_reports_what_the_screen_left_out(trained):
+    model, _ = trained
+    g = torch.Generator().manual_seed(11)
+    module = "block.0"
+    key, weight = next((k, p) for k, p in model.module(module).named_parameters() if p.dim() == 2)
+    base = torch.randn(*weight.shape, generator=g) * 1e-4
+    deltas = [{module: {key: base + torch.randn(*weight.shape, generator=g) * 6e-5}} for _ in range(4)]
+    deltas.append({module: {key: -3.0 * deltas[0][module][key]}})
+    updates = [_update(f"node-{i}", d) for i, d in enumerate(deltas)]
+    result = merge.merge_back(model, updates, MergeSettings(), lambda m: {"all": 0.5}, base_revision=7)
+    assert result.accepted == [f"node-{i}" for i in range(5)]
+    assert result.screened == {"node-4": [module]} and result.contributors == {module: 4}

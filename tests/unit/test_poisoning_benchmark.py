@@ -72,9 +72,24 @@ def test_structure_json_and_table(bench, results):
     assert job["argv"][:2] == ["--store", "s3://ecc-fleet"] and "--method" in job["argv"]
     assert job["settings"]["method"] == job["params"]["method"]
     md = bench.markdown_table(results)
-    assert md.count("\n") == 1 + 6 + 1  # header rule, 6 rounds, static row
+    assert md.count("\n") == 1 + 7 + 1  # header rule, 7 rounds, static row
     assert "| 5 | scaled_x50 |" in md and "| 5 | backdoor |" in md
     bench.print_table(results)
+
+
+def test_the_adaptive_flip_is_the_strongest_the_screen_lets_through(bench, results):
+    """The benchmark's model of the screen (strongest_unscreened_flip) agrees with merge_back's."""
+    r = results["rounds"]["5"]["results"]["sign_flip_adaptive"]
+    attack, attacker = r["attack"], results["attacker"]["node"]
+    tried = {float(k): v for k, v in attack["screened_by_factor"].items()}
+    assert sorted(tried) == sorted(bench.ADAPTIVE_FLIPS)
+    passing = [f for f, modules in tried.items() if not modules]
+    if passing:
+        assert attack["factor"] == min(passing)
+        assert attacker not in r["screened"]
+    else:
+        assert attack["factor"] == max(tried) and attacker in r["screened"]
+    assert results["merge_job"]["settings"]["screen_fraction"] > 0, "the outlier screen is off by default"
 
 
 def test_x50_upload_is_clipped_in_the_aggregation_input(results):
