@@ -26,7 +26,10 @@ and cloud assist.
   ``StoreLayout.delta`` through the outbox (spooled while the store is down).
 - Cloud assist: a prediction below ``assist_below_confidence`` is sent (PII-scrubbed when
   ``scrub_before_assist``) to the served teacher's v2 endpoint in the background; its label
-  becomes a pseudo-label in the buffer. Teacher failures never touch the request.
+  becomes a pseudo-label in the buffer. Teacher failures never touch the request. The teacher
+  is reached over HTTPS only and its certificate checked against ``DesiredState.teacher_ca_pem``
+  (and only it): an ``http://`` URL or a desired state without the CA sends nothing (counted as
+  a failed assist, logged once).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from __future__ import annotations
 import copy
 import logging
 import math
+import ssl
 import threading
 import time
 from collections import deque
@@ -43,7 +47,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ecc_workloads import adapt, drift
+from ecc_workloads import adapt, drift, tls
 from ecc_workloads.adapt import FeedbackItem, LoraSettings, UploadSettings
 from ecc_workloads.contracts import AdaptationSettings, PrivacySettings, ReferenceStats, StoreLayout, WindowStats
 
@@ -210,8 +214,36 @@ def parse_v2_labels(body: dict) -> list[tuple[str, float]]:
     return [(str(i), float(c)) for i, c in zip(intents, confs)]
 
 
+class TeacherRefused(ValueError):
+    """Cloud assist will not send text to this teacher (the message says why); nothing was sent."""
+
+
+def check_teacher_url(teacher_url: str) -> None:
+    """TeacherRefused unless `teacher_url` is https://HOST…: user text never goes over plaintext."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(teacher_url)
+    if parts.scheme != "https" or not parts.hostname:
+        raise TeacherRefused(f"DesiredState.teacher_url {teacher_url!r}: cloud assist sends user text, so it asks "
+                             "an https:// teacher only; nothing sent")
+
+
+def teacher_context(teacher_url: str, ca_pem: str | None) -> ssl.SSLContext:
+    """The TLS context that checks the teacher's certificate against `ca_pem` alone (and its host
+    name); TeacherRefused for a URL that is not https:// or a missing or unreadable CA."""
+    check_teacher_url(teacher_url)
+    if not ca_pem:
+        raise TeacherRefused("DesiredState.teacher_ca_pem is empty: the teacher's certificate cannot be checked, so "
+                             "cloud assist sends nothing (the operator sets it to the ca.crt of its Secret "
+                             "ecc-node-credentials-tls)")
+    try:
+        return tls.client_context(ca_pem, "DesiredState.teacher_ca_pem")
+    except tls.CertificateError as err:
+        raise TeacherRefused(f"{err}; cloud assist sends nothing") from err
+
+
 class TeacherClient:
-    """Asks the served teacher for labels (KServe v2) in one background worker."""
+    """Asks the served teacher for labels (KServe v1/v2) over HTTPS in one background worker."""
 
     def __init__(self, model_name: str | None = None, timeout: float = 5.0, max_pending: int = 64):
         self.model_name = model_name
@@ -224,14 +256,30 @@ class TeacherClient:
         self.sent = 0
         self.failed = 0
         self.last_error = ""
+        self._context: tuple[str, ssl.SSLContext] | None = None
+        self._refusal_logged = ""
+
+    def context(self, teacher_url: str, ca_pem: str | None) -> ssl.SSLContext:
+        """teacher_context, kept while the CA stays the same (TeacherRefused as it)."""
+        check_teacher_url(teacher_url)
+        cached = self._context
+        if cached is not None and ca_pem and cached[0] == ca_pem:
+            return cached[1]
+        ctx = teacher_context(teacher_url, ca_pem)
+        self._context = (ca_pem or "", ctx)
+        return ctx
 
     def label(self, teacher_url: str, texts: Sequence[str], model_name: str | None = None,
-              protocol: str = "v2") -> list[tuple[str, float]]:
+              protocol: str = "v2", ca_pem: str | None = None) -> list[tuple[str, float]]:
+        """The teacher's (label, confidence) per text; TeacherRefused before anything is sent
+        unless the URL is https:// and the CA given, an error for an impostor or a bad answer."""
         import httpx
 
+        ctx = self.context(teacher_url, ca_pem)
         name = self.model_name or model_name or DEFAULT_TEACHER_MODEL
         body = v1_request(texts) if protocol == "v1" else v2_request(texts)
-        resp = httpx.post(teacher_infer_url(teacher_url, name, protocol), json=body, timeout=self.timeout)
+        resp = httpx.post(teacher_infer_url(teacher_url, name, protocol), json=body, timeout=self.timeout,
+                          verify=ctx)
         resp.raise_for_status()
         answers = parse_v1_labels(resp.json()) if protocol == "v1" else parse_v2_labels(resp.json())
         if len(answers) != len(texts):
@@ -239,8 +287,14 @@ class TeacherClient:
         return answers
 
     def submit(self, teacher_url: str, texts: Sequence[str], done: Callable[[list[tuple[str, float]]], None],
-               model_name: str | None = None, protocol: str = "v2") -> bool:
-        """Queue one request; False (nothing sent) when too many are pending."""
+               model_name: str | None = None, protocol: str = "v2", ca_pem: str | None = None) -> bool:
+        """Queue one request; False (nothing sent) when too many are pending or the teacher is
+        refused (TeacherRefused: counted as failed, logged once per reason)."""
+        try:
+            self.context(teacher_url, ca_pem)
+        except TeacherRefused as err:
+            self._refused(str(err))
+            return False
         with self._lock:
             if self._pending >= self.max_pending:
                 return False
@@ -249,7 +303,7 @@ class TeacherClient:
 
         def run() -> None:
             try:
-                done(self.label(teacher_url, texts, model_name, protocol))
+                done(self.label(teacher_url, texts, model_name, protocol, ca_pem))
             except Exception as err:  # noqa: BLE001 - the teacher never fails a request
                 self.failed += 1
                 self.last_error = f"{err.__class__.__name__}: {err}"[:300]
@@ -260,6 +314,15 @@ class TeacherClient:
 
         self._pool.submit(run)
         return True
+
+    def _refused(self, why: str) -> None:
+        with self._lock:
+            self.failed += 1
+            self.last_error = why[:300]
+            first = why != self._refusal_logged
+            self._refusal_logged = why
+        if first:
+            log.warning("cloud assist skipped: %s", why)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -332,8 +395,10 @@ class Learner:
             self.window.add_feedback(predicted != label)
 
     def assist(self, teacher_url: str, texts: Sequence[str], predicted: Sequence[str], privacy: PrivacySettings,
-               labels: Sequence[str], model_name: str | None = None, protocol: str = "v2") -> bool:
-        """Ask the teacher about low-confidence texts; its answers become pseudo-labels."""
+               labels: Sequence[str], model_name: str | None = None, protocol: str = "v2",
+               ca_pem: str | None = None) -> bool:
+        """Ask the teacher (over HTTPS, its certificate checked against `ca_pem`) about
+        low-confidence texts; its answers become pseudo-labels."""
         from ecc_workloads import pii
 
         sent = [pii.scrub_text(t) if privacy.scrub_before_assist else t for t in texts]
@@ -345,7 +410,7 @@ class Learner:
                     self.add_feedback(text, label, pred, privacy.cloud_assist, source="teacher",
                                       confidence=min(1.0, max(0.0, conf)))
 
-        ok = self.teacher.submit(teacher_url, sent, done, model_name, protocol)
+        ok = self.teacher.submit(teacher_url, sent, done, model_name, protocol, ca_pem)
         if ok:
             self.counters.assists_total += len(texts)
         return ok

@@ -2,11 +2,16 @@
 
 Mount with ``app.command("serve-teacher")(serve_teacher)``; also runnable as
 ``python -m ecc_workloads.cli_serve``. torch and kserve are imported inside the command.
+
+HTTPS with --tls-cert-file and --tls-key-file (both or neither; the operator always passes them,
+contracts.TeacherTLS): they are checked before anything else is loaded, so a missing, unreadable
+or mismatched file is a refusal naming the option, not a traceback from the server.
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Optional
 
 import typer
@@ -18,6 +23,36 @@ DEFAULT_HOST = "127.0.0.1"
 
 def _say(msg: str) -> None:
     print(f"serve-teacher: {msg}", file=sys.stderr, flush=True)
+
+
+class TLSFilesError(ValueError):
+    """--tls-cert-file / --tls-key-file cannot be served with; the message names the option."""
+
+
+def check_tls_files(cert_file: Path | None, key_file: Path | None) -> tuple[str, str] | None:
+    """(certificate file, key file) to serve HTTPS with, None for plain HTTP; TLSFilesError unless
+    both or neither are given, both are readable and the key belongs to the certificate."""
+    from ecc_workloads import tls
+
+    if cert_file is None and key_file is None:
+        return None
+    if cert_file is None or key_file is None:
+        given, missing = ("--tls-cert-file", "--tls-key-file") if key_file is None else \
+            ("--tls-key-file", "--tls-cert-file")
+        raise TLSFilesError(f"{given} is given without {missing}: HTTPS needs both the certificate and its key "
+                            f"(or neither, for plain HTTP)")
+    texts = []
+    for option, path in (("--tls-cert-file", cert_file), ("--tls-key-file", key_file)):
+        try:
+            texts.append(Path(path).read_text())
+        except (OSError, UnicodeDecodeError) as exc:
+            raise TLSFilesError(f"{option} {path}: cannot be read ({exc})") from exc
+    try:
+        tls.load_certificates(texts[0], f"--tls-cert-file {cert_file}")
+        tls.server_context(texts[0], texts[1], f"--tls-cert-file {cert_file} with --tls-key-file {key_file}")
+    except tls.CertificateError as exc:
+        raise TLSFilesError(str(exc)) from exc
+    return str(cert_file), str(key_file)
 
 
 def serve_teacher(
@@ -39,8 +74,19 @@ def serve_teacher(
     index_threads: int = typer.Option(1, min=0, help="torch threads for embedding the reply corpus at start "
                                       "(0: all cores; more only helps on dedicated CPUs); requests use one thread"),
     max_batch: int = typer.Option(256, min=1, help="most utterances per request"),
+    tls_cert_file: Optional[Path] = typer.Option(
+        None, envvar=RuntimeEnv.TLS_CERT_FILE, help="serve HTTPS with this PEM certificate (chain); needs "
+        "--tls-key-file (neither: plain HTTP, for local use)"),
+    tls_key_file: Optional[Path] = typer.Option(
+        None, envvar=RuntimeEnv.TLS_KEY_FILE, help="the PEM private key of --tls-cert-file"),
 ) -> None:
-    """Serve intent, confidence, scores and a suggested reply over KServe v1 and v2 HTTP."""
+    """Serve intent, confidence, scores and a suggested reply over KServe v1 and v2 HTTP(S)."""
+    try:
+        tls_files = check_tls_files(tls_cert_file, tls_key_file)
+    except TLSFilesError as exc:
+        _say(f"refusing to start: {exc}")
+        raise typer.Exit(2) from exc
+
     import torch
 
     torch.set_num_threads(1)  # single-query latency: one thread (DESIGN, measured hints)
@@ -67,9 +113,10 @@ def serve_teacher(
     except (BundleError, serving.ServingError) as exc:
         _say(f"refusing to start: {exc}")
         raise typer.Exit(1) from exc
-    _say(f"listening on http://{host}:{http_port} as model {model_name!r} "
+    scheme = "https" if tls_files else "http"
+    _say(f"listening on {scheme}://{host}:{http_port} as model {model_name!r} "
          f"(v1: /v1/models/{model_name}:predict, v2: /v2/models/{model_name}/infer)")
-    serving.serve(model, host, http_port)
+    serving.serve(model, host, http_port, tls_files)
 
 
 def main() -> None:

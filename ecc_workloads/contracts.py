@@ -126,6 +126,10 @@ class RuntimeEnv:
     `bitext`: the operator's `--bitext-csv` default, the demo, `ecc traffic`, the learning tests."""
     CACHE_DIR = "ECC_CACHE_DIR"
     """Root of caches kept outside the checkout (binaries, venvs); default ~/.cache/ecc-fleet."""
+    TLS_CERT_FILE = "ECC_SERVING_TLS_CERT"
+    """`ecc serve-teacher --tls-cert-file`: the PEM certificate (chain) it serves HTTPS with (TeacherTLS)."""
+    TLS_KEY_FILE = "ECC_SERVING_TLS_KEY"
+    """`ecc serve-teacher --tls-key-file`: the PEM private key of that certificate."""
 
 
 def cache_dir() -> str:
@@ -271,6 +275,34 @@ class StoreLayout:
     def responses(namespace: str, teacher: str, revision: int) -> str:
         """A revision's reply corpus (JSONL of instruction, intent, response) beside its bundles."""
         return f"teachers/{namespace}/{teacher}/revisions/{revision}/responses.jsonl"
+
+
+# ---------------------------------------------------------------------------
+# The served teacher's TLS
+# ---------------------------------------------------------------------------
+class TeacherTLS:
+    """Agents reach the served teacher over HTTPS only (cloud assist sends them user text). Its
+    serving certificate is a Secret (type kubernetes.io/tls) in the teacher's namespace: the one
+    the operator issues from the CA of NodeIdentity.TLS_SECRET, `<teacher>-serving` + SECRET_SUFFIX,
+    or the user's own (CloudTeacher spec.serving.tlsSecretName). The server mounts it read-only at
+    MOUNT_DIR and reads it from RuntimeEnv.TLS_CERT_FILE / TLS_KEY_FILE; agents verify it against
+    DesiredState.teacher_ca_pem (the `ca.crt` of NodeIdentity.TLS_SECRET)."""
+
+    SECRET_SUFFIX = "-tls"
+    MOUNT_DIR = "/etc/ecc/serving-tls"
+    CERT = "tls.crt"
+    KEY = "tls.key"
+    CA = "ca.crt"
+    VOLUME = "serving-tls"
+    """Name of the Secret's volume in the server's pod."""
+
+    @classmethod
+    def cert_path(cls) -> str:
+        return f"{cls.MOUNT_DIR}/{cls.CERT}"
+
+    @classmethod
+    def key_path(cls) -> str:
+        return f"{cls.MOUNT_DIR}/{cls.KEY}"
 
 
 # ---------------------------------------------------------------------------
@@ -684,10 +716,13 @@ class DesiredState(_Doc):
     A node runs `target_revision` when `wave == "all"` or it is listed in `canary_nodes`;
     otherwise it stays on `previous_revision` (or, if that is None, waits). Its tier is
     `node_tiers[node]`; a node missing from `node_tiers` is not (or no longer) in the fleet
-    and serves nothing new."""
+    and serves nothing new.
+
+    Every document is `extra="forbid"`: a new field is a new schema_version (3 added
+    teacher_ca_pem), and agents and operator upgrade together."""
 
     kind: Literal["DesiredState"] = "DesiredState"
-    schema_version: Literal[2] = 2
+    schema_version: Literal[3] = 3
     namespace: str
     fleet: str
     fleet_uid: str | None = Field(None, description="the EdgeFleet's metadata.uid: a fleet deleted and created "
@@ -702,7 +737,10 @@ class DesiredState(_Doc):
     wave: Literal["canary", "all", "halted"] = "all"
     canary_nodes: list[str] = Field(default_factory=list)
     node_tiers: dict[str, str] = Field(default_factory=dict, description="node name -> tier name")
-    teacher_url: str | None = Field(None, description="served teacher for cloud assist")
+    teacher_url: str | None = Field(None, description="served teacher for cloud assist (https://: agents send "
+                                    "nothing over plaintext)")
+    teacher_ca_pem: str | None = Field(None, description="PEM of the CA(s) the served teacher's certificate must "
+                                       "chain to (TeacherTLS); agents send nothing to a teacher without it")
     teacher_protocol: Literal["v1", "v2"] = Field("v2", description="KServe protocol the served teacher speaks")
     poll_interval_seconds: int = Field(10, ge=1)
     report_interval_seconds: int = Field(30, ge=1)

@@ -463,7 +463,8 @@ class EdgeAgent:
         low = [i for i, c in enumerate(confs) if c < d.privacy.assist_below_confidence]
         if low:
             self.learner.assist(d.teacher_url, [texts[i] for i in low], [labels[i] for i in low], d.privacy,
-                                model.labels, model_name=d.teacher, protocol=d.teacher_protocol)
+                                model.labels, model_name=d.teacher, protocol=d.teacher_protocol,
+                                ca_pem=d.teacher_ca_pem)
 
     def feedback(self, text: str, label: str) -> None:
         model = self.holder.current

@@ -391,11 +391,14 @@ class BoundModelServer(kserve.ModelServer):
     kserve 0.21.0's RESTServer always listens on 0.0.0.0; a pod must bind its own IP
     (ECC_POD_IP) and a developer's machine 127.0.0.1. ``start`` follows
     ``ModelServer.start`` for the single-worker case and sets the listen address; it is the
-    one place that touches kserve internals (pinned: kserve==0.21.0)."""
+    one place that touches kserve internals (pinned: kserve==0.21.0). With `tls_files`
+    (certificate file, key file) it serves HTTPS only: RESTServer hands them to uvicorn's
+    Config (ssl_certfile / ssl_keyfile); cli_serve.check_tls_files has checked them."""
 
-    def __init__(self, host: str, http_port: int, **kwargs):
+    def __init__(self, host: str, http_port: int, tls_files: tuple[str, str] | None = None, **kwargs):
         super().__init__(http_port=http_port, workers=1, enable_grpc=False, **kwargs)
         self.host = host
+        self.tls_files = tls_files
 
     def start(self, models) -> None:  # type: ignore[override]
         import asyncio
@@ -418,6 +421,8 @@ class BoundModelServer(kserve.ModelServer):
             grace_period=self.grace_period,
             event_loop=self.event_loop,
             timeout_keep_alive=self.timeout_keep_alive,
+            ssl_certfile=self.tls_files[0] if self.tls_files else None,
+            ssl_keyfile=self.tls_files[1] if self.tls_files else None,
         )
         self._rest_server.config.host = self.host
         _explain_validation_errors()
@@ -454,6 +459,7 @@ def jsonable(value):
     return jsonable_encoder(value)
 
 
-def serve(model: IntentModel, host: str, port: int) -> None:
+def serve(model: IntentModel, host: str, port: int, tls_files: tuple[str, str] | None = None) -> None:
+    """Serve until SIGTERM; HTTPS with `tls_files` (certificate file, key file), else plain HTTP."""
     torch.set_num_threads(1)
-    BoundModelServer(host=host, http_port=port, grace_period=5).start([model])
+    BoundModelServer(host=host, http_port=port, tls_files=tls_files, grace_period=5).start([model])

@@ -65,7 +65,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "certificate is made for this URL's host (--node-credentials-tls-secret)")
     parser.add_argument("--node-credentials-tls-secret", default=NodeIdentity.TLS_SECRET,
                         help="Secret (kubernetes.io/tls) in the operator's namespace with that endpoint's certificate "
-                             "and the CA agents trust (ca.crt); made, and renewed, by the operator when absent")
+                             "and the CA agents trust (ca.crt); made, and renewed, by the operator when absent (its "
+                             "CA then also signs the served teachers' certificates)")
+    parser.add_argument("--allow-unscoped-store-credentials", action="store_true",
+                        help="when the store's STS refuses to narrow a Job's store credentials to its prefixes, give "
+                             "the Job the operator's own (default: the Job waits, and the refusal is reported)")
     parser.add_argument("--release-signing-secret", default=ReleaseSigning.SECRET_NAME,
                         help="Secret in the operator's namespace ($ECC_POD_NAMESPACE, else ecc-system) holding the "
                              f"ed25519 key that signs desired states (key {ReleaseSigning.SECRET_KEY!r}); made on "
@@ -116,7 +120,8 @@ def main(argv: list[str] | None = None) -> None:
     from kubernetes import client, config
 
     from ecc_operator import (fleet_handlers, metrics, node_credentials, node_credentials_tls, policy_handlers,
-                              release_keys, settings as op_settings, teacher_decisions as td, teacher_handlers)
+                              release_keys, serving_tls, settings as op_settings, teacher_decisions as td,
+                              teacher_handlers)
     from ecc_workloads.tls import server_context
     from ecc_operator.children import Kube
 
@@ -129,9 +134,15 @@ def main(argv: list[str] | None = None) -> None:
     signer = release_keys.ensure(kube, own_namespace, args.release_signing_secret)
 
     def endpoint_certificate():
-        return node_credentials_tls.ensure(kube, own_namespace, args.node_credentials_tls_secret,
-                                           args.node_credentials_host)
+        fresh = node_credentials_tls.ensure(kube, own_namespace, args.node_credentials_tls_secret,
+                                            args.node_credentials_host)
+        # its CA also signs the served teachers' certificates (when the operator made it) and is what
+        # agents trust for both
+        teacher_handlers.RUNTIME.signing_ca = serving_tls.SigningCA.of(fresh)
+        fleet_handlers.trust_ca(fresh.ca_pem)
+        return fresh
 
+    teacher_handlers.RUNTIME.ca_secret = f"{own_namespace}/{args.node_credentials_tls_secret}"
     certificate = endpoint_certificate()
     fleet_handlers.configure(kube, signer, node_credentials_url=args.node_credentials_url,
                              node_credentials_ca=certificate.ca_pem)
@@ -139,7 +150,8 @@ def main(argv: list[str] | None = None) -> None:
     teacher_handlers.RUNTIME.workloads = td.WorkloadSettings(builtin_corpora={BITEXT_CORPUS: args.bitext_csv},
                                                              kserve_runtime=args.kserve_runtime,
                                                              kserve_storage_container=args.kserve_storage_container,
-                                                             release_keys=fleet_handlers.RUNTIME.workload.release_keys)
+                                                             release_keys=fleet_handlers.RUNTIME.workload.release_keys,
+                                                             allow_unscoped_store_credentials=args.allow_unscoped_store_credentials)
     policy_handlers.RUNTIME.kube = teacher_handlers.RUNTIME.kube
     policy_handlers.RUNTIME.workloads = teacher_handlers.RUNTIME.workloads
     peering = args.peering or None

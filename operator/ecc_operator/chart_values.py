@@ -91,8 +91,12 @@ class Operator(_Values):
         NodeIdentity.TLS_SECRET, pattern=r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$",
         description="Secret (kubernetes.io/tls) in the release namespace with the node-credentials endpoint's "
         f"certificate and the CA agents trust ('{NodeIdentity.TLS_CA}'); the operator makes it (its own CA) when "
-        "absent and renews it. Create it first (without 'ca.key') to bring your own; it must cover "
-        "<fullname>.<namespace>.svc")
+        "absent and renews it, and then also issues the served teachers' certificates from that CA. Create it "
+        "first (without 'ca.key') to bring your own; it must cover <fullname>.<namespace>.svc, and each "
+        "CloudTeacher then needs spec.serving.tlsSecretName (a certificate from the same CA)")
+    allowUnscopedStoreCredentials: bool = Field(
+        False, description="a store whose STS refuses to narrow a Job's credentials to its own prefixes (not "
+        "MinIO) gets Jobs the operator's own store credentials; false: such Jobs wait, and the refusal is reported")
     verbose: bool = Field(False, description="debug logging")
     extraArgs: list[str] = Field(default_factory=list, description="more arguments for `python -m ecc_operator`")
     extraEnv: list[EnvVar] = Field(default_factory=list,

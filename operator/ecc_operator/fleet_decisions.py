@@ -188,7 +188,8 @@ class AgentWorkload:
     node_credentials_url: str = f"https://ecc-operator.ecc-system.svc:{NodeIdentity.PORT}{NodeIdentity.PATH}"
     """Where agents exchange their projected token for their node's store credentials (the operator)."""
     node_credentials_ca: str = ""
-    """PEM of the CA of that endpoint's certificate (AgentEnv.CREDENTIALS_CA; node_credentials_tls)."""
+    """PEM of the CA of that endpoint's certificate (AgentEnv.CREDENTIALS_CA; node_credentials_tls). The
+    served teacher's certificate chains to it too: the desired state carries it as teacher_ca_pem."""
     release_keys: str = ""
     """The public keys agents accept signatures of (AgentEnv.RELEASE_KEYS; the operator's signing key)."""
 
@@ -797,6 +798,7 @@ def decide(p: Plan, obs: Observed, workload: AgentWorkload) -> Decision:
             target_revision=wave.target, target=target_tiers, previous_revision=wave.previous,
             previous=previous_tiers, wave=wave.wave, canary_nodes=list(wave.canaries),
             node_tiers=dict(sorted(served_tiers.items())), teacher_url=teacher.serving_url,
+            teacher_ca_pem=(workload.node_credentials_ca or None) if teacher.serving_url else None,
             teacher_protocol=teacher.serving_protocol,
             poll_interval_seconds=spec.agent.poll_interval_seconds, report_interval_seconds=interval,
             privacy=privacy_settings(spec), adaptation=adaptation_settings(policy),

@@ -106,6 +106,13 @@ def configure(kube: Kube, signer, node_credentials_url: str | None = None, node_
                                               if node_credentials_url else {}))
 
 
+def trust_ca(ca_pem: str) -> None:
+    """The CA bundle agents trust changed (a renewal made a new CA): the next reconciles put it into
+    the DaemonSets (AgentEnv.CREDENTIALS_CA) and desired states (teacher_ca_pem)."""
+    if ca_pem != RUNTIME.workload.node_credentials_ca:
+        RUNTIME.workload = dataclasses.replace(RUNTIME.workload, node_credentials_ca=ca_pem)
+
+
 def node_credentials_broker():
     """The endpoint's broker: agents' tokens → their node's store credentials (node_credentials)."""
     from ecc_operator.node_credentials import Broker

@@ -17,10 +17,12 @@ Neither may delete anything, write another teacher's or fleet's prefix, or touch
 Modules are content-addressed and shared: a Job may add one (agents and the teacher server check
 every module's sha256 on load, so a forged module is refused, never served).
 
-A store whose STS refuses (not MinIO, or credentials that may not AssumeRole) makes the Job's
-Secret hold the operator's own credentials for it instead — logged as a warning, since that is
-what the Job would have had before. A store that does not answer at all is retried: a passing
-outage never widens a Job's credentials.
+A store whose STS refuses (not MinIO, or credentials that may not AssumeRole) gets the Job no
+Secret: the reconcile fails with `UnscopedRefused`, whose message (in the operator's log and the
+resource's events) says why, and is retried, so the Job waits. Only an operator started with
+`--allow-unscoped-store-credentials` (chart value `operator.allowUnscopedStoreCredentials`) then gives
+the Job its own store credentials, logged as a warning. A store that does not answer at all is
+retried as well: a passing outage never widens a Job's credentials.
 """
 
 from __future__ import annotations
@@ -104,10 +106,15 @@ def secret_manifest(job: dict, creds: StoreSettings) -> dict:
     }
 
 
-def issue(admin: StoreSettings, policy: dict, seconds: int, sts=None) -> StoreSettings:
-    """STS credentials narrowed by `policy`, as the Job's pods use them; the operator's own when the
-    store answers that it will not issue them (logged). A store that does not answer raises: the
-    reconcile is retried (the Job waits for its Secret) rather than handing out wider credentials."""
+class UnscopedRefused(RuntimeError):
+    """The store will not narrow a Job's credentials, and the operator may not hand out its own."""
+
+
+def issue(admin: StoreSettings, policy: dict, seconds: int, sts=None, allow_unscoped: bool = False) -> StoreSettings:
+    """STS credentials narrowed by `policy`, as the Job's pods use them. When the store answers that
+    it will not issue them: UnscopedRefused, or the operator's own with `allow_unscoped` (logged). A
+    store that does not answer raises: the reconcile is retried (the Job waits for its Secret)
+    rather than handing out wider credentials."""
     from ecc_operator.node_credentials import assume_role
 
     text = json.dumps(policy, separators=(",", ":"))
@@ -115,21 +122,27 @@ def issue(admin: StoreSettings, policy: dict, seconds: int, sts=None) -> StoreSe
     try:
         got = (sts or assume_role)(admin, admin.access_key, admin.secret_key, text, seconds)
     except ValueError as exc:  # minio's AssumeRoleProvider: the store answered, with an error status
+        if not allow_unscoped:
+            raise UnscopedRefused(
+                f"the store's STS refused credentials narrowed to the Job's prefixes ({exc}); the Job waits without "
+                "store credentials. Use a store with STS (MinIO's AssumeRole for the operator's user), or start the "
+                "operator with --allow-unscoped-store-credentials (chart value operator.allowUnscopedStoreCredentials) "
+                "to give Jobs its own store credentials") from exc
         log.warning(f"the store's STS refused narrowed credentials ({exc}): the Job gets the operator's own store "
-                    "credentials")
+                    "credentials (--allow-unscoped-store-credentials)")
         return admin.model_copy(update={"endpoint": endpoint, "pod_endpoint": None})
     return admin.model_copy(update=dict(endpoint=endpoint, pod_endpoint=None, access_key=got.access_key,
                                         secret_key=got.secret_key, session_token=got.session_token))
 
 
 def ensure(kube, namespace: str, job_name: str, admin: StoreSettings, policy: dict, seconds: int,
-           job: dict | None = None) -> bool:
+           job: dict | None = None, allow_unscoped: bool = False) -> bool:
     """Make the Job's Secret unless the Job (read now, or `job` as just observed) says it has one;
     True when made now."""
     job = job if job is not None else kube.get_job(namespace, job_name)
     if job is None or ((job.get("metadata") or {}).get("annotations") or {}).get(ANNOTATION):
         return False
-    kube.create_if_absent(secret_manifest(job, issue(admin, policy, seconds)))
+    kube.create_if_absent(secret_manifest(job, issue(admin, policy, seconds, allow_unscoped=allow_unscoped)))
     kube.annotate_job(namespace, job_name, {ANNOTATION: secret_name(job_name)})
     log.info(f"{namespace}: store credentials of Job {job_name} issued for {seconds} s")
     return True

@@ -13,8 +13,10 @@ both and an ``ecc-bundle://`` storageUri. Without the chart the defaults are `ec
   not a manifest's content-addressed modules, and without checking them.
 * ClusterServingRuntime ``ecc-teacher``: `ecc serve-teacher` (kserve's Python ModelServer) on
   the model directory, v1 and v2 protocols, the model named after the InferenceService unless
-  it says otherwise (ECC_MODEL_NAME). Readiness waits for the model; a preStop pause lets the
-  Service drop a replaced pod before it stops, so a rollout loses no request.
+  it says otherwise (ECC_MODEL_NAME). It serves HTTPS only: the operator's InferenceServices
+  mount the teacher's certificate Secret and set ECC_SERVING_TLS_CERT / ECC_SERVING_TLS_KEY
+  (contracts.TeacherTLS), so the readiness probe speaks HTTPS. Readiness waits for the model; a
+  preStop pause lets the Service drop a replaced pod before it stops, so a rollout loses no request.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ def serving_runtime(image: str, *, name: str = KServeServing.RUNTIME, pull_polic
                     {"name": RuntimeEnv.POD_IP, "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
                 ],
                 "ports": [{"containerPort": PORT, "protocol": "TCP"}],
-                "readinessProbe": {"httpGet": {"path": "/v2/health/ready", "port": PORT},
+                "readinessProbe": {"httpGet": {"path": "/v2/health/ready", "port": PORT, "scheme": "HTTPS"},
                                    "periodSeconds": 2, "failureThreshold": 3},
                 "lifecycle": {"preStop": {"sleep": {"seconds": PRESTOP_PAUSE_S}}},
                 "resources": {"requests": {"cpu": "100m", "memory": "512Mi"}, "limits": {"memory": "2Gi"}},

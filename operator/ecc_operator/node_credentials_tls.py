@@ -25,7 +25,7 @@ from typing import Callable
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from ecc_workloads import tls
 from ecc_workloads.contracts import NodeIdentity
@@ -42,10 +42,13 @@ class ServingCertificate(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     cert_pem: str
-    key_pem: str
+    key_pem: str = Field(repr=False)
     ca_pem: str
     managed: bool
     not_after: dt.datetime
+    ca_key_pem: str = Field("", repr=False)
+    """The CA's key when the operator made the CA (`managed`): it also signs the served teachers'
+    certificates (serving_tls). Kept in memory only: never logged, never written elsewhere."""
 
 
 def endpoint_host(url: str) -> str:
@@ -98,7 +101,7 @@ def check_usable(data: dict[str, str], host: str, now: dt.datetime, source: str)
                                    f"{leaf.not_valid_after_utc}, not now")
     return ServingCertificate(cert_pem=data[NodeIdentity.TLS_CERT], key_pem=data[NodeIdentity.TLS_KEY],
                               ca_pem=data[NodeIdentity.TLS_CA], managed=bool(data.get(NodeIdentity.TLS_CA_KEY)),
-                              not_after=leaf.not_valid_after_utc)
+                              not_after=leaf.not_valid_after_utc, ca_key_pem=data.get(NodeIdentity.TLS_CA_KEY) or "")
 
 
 def made_certificate(data: dict[str, str] | None, host: str, now: dt.datetime) -> dict[str, str]:

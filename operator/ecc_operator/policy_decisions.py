@@ -252,7 +252,7 @@ def merge_job_manifest(ref: PolicyRef, spec: AdaptationPolicySpec, round_: int, 
         args += ["--profile", p]
     args += ["--holdout", td.store_uri(bucket, StoreLayout.corpus_prefix(ref.namespace, teacher, revision)),
              "--holdout-split", HOLDOUT_SPLIT, "--method", mb.aggregation, "--coefficient", repr(mb.merge_coefficient),
-             "--min-updates", "1", *gate_args(spec), "--max-length", str(teacher_spec.distillation.max_length)]
+             "--min-updates", str(mb.floor_of_nodes), *gate_args(spec), "--max-length", str(teacher_spec.distillation.max_length)]
     if mb.aggregation == "trimmed-mean":
         args += ["--trim-fraction", repr(mb.trim_fraction if mb.trim_fraction is not None else DEFAULT_TRIM_FRACTION)]
     if mb.max_update_norm is not None:
@@ -571,6 +571,11 @@ def decide(p: Plan, obs: Observed, settings: td.WorkloadSettings) -> Decision:
         if d.pending_updates == 0:
             end_round("Rejected", f"no updates: no delta of revision {t_rev} arrived before the deadline "
                                   f"({mb.deadline_minutes} min)", updates=0)
+            return idle()
+        if d.pending_updates < mb.floor_of_nodes:
+            end_round("Rejected", f"too few nodes: {d.pending_updates} delta(s) of revision {t_rev} by the deadline "
+                                  f"({mb.deadline_minutes} min), mergeBack.minNodes is {mb.floor_of_nodes}",
+                      updates=d.pending_updates)
             return idle()
         profiles = sorted({b.get("profile") for b in t_bundles if b.get("profile")})
         if TEACHER_PROFILE not in profiles:

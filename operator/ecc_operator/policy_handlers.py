@@ -97,7 +97,8 @@ def _job_credentials(kube: Kube, ref: pd.PolicyRef, job: dict, teacher: str, t_s
     candidate = int(labels[pd.LABEL_CANDIDATE_REVISION])
     policy = pd.merge_store_policy(ref, labels[pd.LABEL_FLEET], teacher, t_spec, candidate, job["metadata"]["name"])
     job_credentials.ensure(kube, ref.namespace, job["metadata"]["name"], admin, policy,
-                           job_credentials.lifetime(pd.JOB_DEADLINE_S), seen)
+                           job_credentials.lifetime(pd.JOB_DEADLINE_S), seen,
+                           allow_unscoped=RUNTIME.workloads.allow_unscoped_store_credentials)
 
 
 def observe(kube: Kube, p: pd.Plan, ref: pd.PolicyRef, status: dict) -> pd.Observed:

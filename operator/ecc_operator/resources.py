@@ -492,6 +492,13 @@ class ServingSpec(CRDModel):
         "v2", description="KServe protocol the InferenceService declares and the edge agents' cloud assist speaks")
     replicas: int = Field(1, ge=0, le=10, description="serving replicas (0 scales serving down)")
     resources: ResourceRequirements = sub(ResourceRequirements, "compute resources of each serving replica")
+    tls_secret_name: str | None = Field(
+        None, min_length=1, max_length=253, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
+        description="Secret (type kubernetes.io/tls: tls.crt, tls.key, ca.crt) in this namespace holding the "
+        "server's certificate, used as it is (renewal and rolls are yours); it must cover <name>-serving.<namespace>"
+        ".svc, <name>-serving-predictor.<namespace>.svc and their .cluster.local forms, and chain to the CA agents "
+        "trust (ca.crt of the operator's Secret ecc-node-credentials-tls). Empty: the operator issues one from "
+        "its own CA into <name>-serving-tls (it must hold that CA's key)")
 
 
 class SecretRef(CRDModel):
@@ -553,6 +560,21 @@ class Bundle(CRDModel):
     accuracy: float | None = Field(None, ge=0, le=1, description="test accuracy of the student (0..1)")
 
 
+class ServingCertificateStatus(CRDModel):
+    """The serving certificate the operator issued to the served teacher (never for
+    spec.serving.tlsSecretName): it issues a new one when this is missing, expires within 30 days,
+    covers other names or was signed by another CA."""
+
+    secret_name: str = Field(description="the Secret (type kubernetes.io/tls) holding it", max_length=253)
+    sha256: str = Field(description="sha256 of the Secret's tls.crt (the servers' pods carry it: a new one rolls "
+                        "them)", pattern=r"^[0-9a-f]{64}$")
+    not_after: str = Field(description="when the certificate expires", json_schema_extra=ISO_TIME)
+    ca_sha256: str = Field(description="sha256 fingerprint of the CA certificate that signed it",
+                           pattern=r"^[0-9a-f]{64}$")
+    dns_names: list[Annotated[str, Field(max_length=253)]] = Field(
+        description="the DNS names it covers", max_length=8)
+
+
 class CloudTeacherStatus(CRDModel):
     """What the operator observed and published."""
 
@@ -566,10 +588,13 @@ class CloudTeacherStatus(CRDModel):
         None, description="bundles of the published revision, one per student profile", max_length=16,
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["profile"]},
     )
-    serving_url: str | None = Field(None, alias="servingURL", description="URL of the served teacher",
+    serving_url: str | None = Field(None, alias="servingURL", description="https URL of the served teacher "
+                                    "(its certificate: spec.serving.tlsSecretName or servingCertificate)",
                                     max_length=1024)
     serving_protocol: Literal["v1", "v2"] | None = Field(None, alias="servingProtocol",
                                                          description="KServe protocol servingURL speaks")
+    serving_certificate: ServingCertificateStatus | None = Field(
+        None, description="the serving certificate the operator issued to the served teacher, if it issued one")
     last_job: str | None = Field(None, description="name of the latest distillation Job", max_length=253)
     message: str | None = Field(None, description="human-readable summary of the current state", max_length=4096)
     observed_generation: int | None = Field(None, ge=0, description="metadata.generation last acted on")
@@ -882,12 +907,29 @@ class MergeBackSpec(CRDModel):
     merge_coefficient: float = Field(1.0, gt=0, le=1, description="teacher += coefficient x aggregated change (0 < c <= 1)")
     min_updates: int = Field(2, ge=1, le=100000, description="quorum: deltas needed before the deadline to merge early")
     deadline_minutes: int = Field(30, ge=1, le=10080,
-                                  description="after this, merge whatever arrived (stragglers never block a round)")
+                                  description="after this, merge what arrived if it is at least minNodes deltas "
+                                  "(stragglers never block a round)")
+    min_nodes: int | None = Field(
+        None, ge=1, le=100000,
+        description="fewest nodes whose deltas a merge takes, at the deadline too (each node writes one delta per "
+        "round; 1 lets a single node's delta change the model alone). Default: 2, or 1 when minUpdates is 1")
     max_update_norm: float | None = Field(None, gt=0, description="reject deltas whose L2 norm exceeds this")
     evaluation_gate: EvaluationGate = sub(EvaluationGate, "held-out gate for the merged model")
     resources: ResourceRequirements = sub(ResourceRequirements, "compute resources of the merge-back Job's container")
 
+    @property
+    def floor_of_nodes(self) -> int:
+        """minNodes, or its default: 2, or 1 when minUpdates is 1."""
+        return self.min_nodes if self.min_nodes is not None else min(2, self.min_updates)
+
     cel_rules = (
+        Rule(
+            cel="!has(self.minNodes) || self.minNodes <= self.minUpdates",
+            message="minNodes (the floor at the deadline) must not exceed minUpdates (the quorum that merges early)",
+            check=lambda m: m.min_nodes is None or m.min_nodes <= m.min_updates,
+            field_path=".minNodes",
+            reason="FieldValueInvalid",
+        ),
         Rule(
             cel="!has(self.trimFraction) || self.aggregation == 'trimmed-mean'",
             message="trimFraction applies to aggregation trimmed-mean only",

@@ -36,11 +36,14 @@ from ecc_workloads.contracts import (
     StoreLayout,
     StoreSettings,
     TEACHER_PROFILE,
+    TeacherTLS,
 )
 
 from ecc_operator import conditions as cond
 from ecc_operator import job_credentials
+from ecc_operator import serving_tls
 from ecc_operator.resources import CLOUD_TEACHER, CloudTeacherSpec
+from ecc_operator.serving_tls import ServingTLS
 
 # Labels and annotations the operator puts on its own children (read back only by it).
 LABEL_TEACHER = "ecc.dev/teacher"
@@ -54,7 +57,13 @@ ANNOTATION_DESIRED_HASH = "ecc.dev/desired-hash"
 JOB_NAME_LABEL = "job-name"
 """Label the Job controller puts on a Job's pods."""
 SERVING_PORT = 8080
-SERVING_SERVICE_PORT = 80
+SERVING_SERVICE_PORT = 443
+"""The Deployment mode's Service (HTTPS); KServe's predictor Service listens on 80, also HTTPS."""
+SERVING_PORT_NAME = "https"
+SERVING_FS_GROUP = 65532
+"""The workloads image's group (images/workloads.Dockerfile): the server's pods run with it as
+fsGroup, so the mounted key (mode 0440) is readable by the server and no one else."""
+SERVING_TLS_CONDITION_REASON = "ServingCertificateMissing"
 KSERVE_GROUP = "serving.kserve.io"
 KSERVE_VERSION = "v1beta1"
 KSERVE_PLURAL = "inferenceservices"
@@ -107,6 +116,8 @@ class WorkloadSettings:
     """ClusterStorageContainer the InferenceServices name (the chart's, `--kserve-storage-container`)"""
     release_keys: str = ""
     """the operator's release key(s): merge-back Jobs trust only a desired state they signed"""
+    allow_unscoped_store_credentials: bool = False
+    """a store whose STS refuses gets Jobs the operator's own credentials (job_credentials); else they wait"""
 
     def runtime_of(self, spec: CloudTeacherSpec) -> str:
         return spec.serving.runtime or self.kserve_runtime
@@ -389,19 +400,45 @@ def resolve_serving_mode(spec_mode: str, kserve: KServeView, runtime: str = KSer
                        f"serving.mode auto fell back to a Deployment + Service: {kserve.problem}")
 
 
+def tls_env() -> list[dict]:
+    """Where `ecc serve-teacher` finds its certificate and key (the mounted Secret: tls_volume)."""
+    return [{"name": RuntimeEnv.TLS_CERT_FILE, "value": TeacherTLS.cert_path()},
+            {"name": RuntimeEnv.TLS_KEY_FILE, "value": TeacherTLS.key_path()}]
+
+
+def tls_volume(tls: ServingTLS) -> dict:
+    """The serving certificate's Secret as a volume (only its certificate and key; mode 0440,
+    group SERVING_FS_GROUP)."""
+    return {"name": TeacherTLS.VOLUME, "secret": {
+        "secretName": tls.secret_name, "defaultMode": 0o440,
+        "items": [{"key": TeacherTLS.CERT, "path": TeacherTLS.CERT}, {"key": TeacherTLS.KEY, "path": TeacherTLS.KEY}]}}
+
+
+def tls_mount() -> dict:
+    return {"name": TeacherTLS.VOLUME, "mountPath": TeacherTLS.MOUNT_DIR, "readOnly": True}
+
+
+def tls_annotations(tls: ServingTLS) -> dict[str, str]:
+    """On the server's pods: the sha256 of the certificate the operator issued (a new one rolls
+    them); none for the user's Secret (its rolls are the user's)."""
+    return {serving_tls.ANNOTATION_CERT_SHA256: tls.cert_sha256} if tls.cert_sha256 else {}
+
+
 def _server_container(spec: CloudTeacherSpec, manifest_uri: str, settings: WorkloadSettings, name: str,
                       from_model_dir: bool) -> dict:
-    """`ecc serve-teacher`: on the model directory a storage initializer filled (no store
+    """`ecc serve-teacher` over HTTPS: on the model directory a storage initializer filled (no store
     credentials at all), or, when no read-only store user could be made, from the store with the
     CloudTeacher's Secret."""
     source = f"{KServeServing.MODEL_DIR}/{ModelDirLayout.BUNDLES_DIR}/" if from_model_dir else manifest_uri
     argv = settings.serve_argv(["--manifest", source, "--http-port", str(SERVING_PORT), "--model-name", name])
     # the server listens on the pod's own address (the kubelet's probes and the Service reach it)
-    env = [{"name": RuntimeEnv.POD_IP, "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}]
+    env = [{"name": RuntimeEnv.POD_IP, "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}, *tls_env()]
     out: dict[str, Any] = {"name": "server", "image": spec.distillation.image, "command": argv[:1], "args": argv[1:],
-                           "env": env, "ports": [{"name": "http", "containerPort": SERVING_PORT, "protocol": "TCP"}]}
+                           "env": env, "ports": [{"name": SERVING_PORT_NAME, "containerPort": SERVING_PORT,
+                                                  "protocol": "TCP"}],
+                           "volumeMounts": [tls_mount()]}
     if from_model_dir:
-        out["volumeMounts"] = [{"name": "models", "mountPath": KServeServing.MODEL_DIR, "readOnly": True}]
+        out["volumeMounts"].append({"name": "models", "mountPath": KServeServing.MODEL_DIR, "readOnly": True})
     else:
         out["envFrom"] = [{"secretRef": {"name": spec.store.secret_ref.name}}]
         env.insert(0, {"name": StoreEnv.BUCKET, "value": spec.store.bucket})
@@ -433,28 +470,33 @@ def _fetch_container(spec: CloudTeacherSpec, manifest_uri: str, settings: Worklo
 
 
 def deployment_manifests(ref: TeacherRef, spec: CloudTeacherSpec, manifest_uri: str, revision: int,
-                         settings: WorkloadSettings, storage_secret_hash: str | None = None,
+                         settings: WorkloadSettings, tls: ServingTLS, storage_secret_hash: str | None = None,
                          storage_ca: str | None = None) -> list[dict]:
-    """Deployment + Service. With `storage_secret_hash` (the read-only store user's Secret) the
-    pod is shaped as KServe's: a storage initializer fills an emptyDir, the server has no store
-    credentials; without it the server reads the store with the CloudTeacher's Secret.
-    `storage_ca`: the ConfigMap of the store's CA bundle (storage_ca_manifest), if any."""
+    """Deployment + Service, HTTPS with the certificate of `tls` (its Secret mounted read-only).
+    With `storage_secret_hash` (the read-only store user's Secret) the pod is shaped as KServe's:
+    a storage initializer fills an emptyDir, the server has no store credentials; without it the
+    server reads the store with the CloudTeacher's Secret. `storage_ca`: the ConfigMap of the
+    store's CA bundle (storage_ca_manifest), if any."""
     name = serving_name(ref.name)
     selector = {LABEL_TEACHER: ref.name, LABEL_COMPONENT: "serving"}
     labels = {**selector, LABEL_MANAGED_BY: MANAGED_BY, LABEL_REVISION: str(revision)}
     from_model_dir = storage_secret_hash is not None
     container = _server_container(spec, manifest_uri, settings, ref.name, from_model_dir)
-    container["readinessProbe"] = {"httpGet": {"path": "/v2/health/ready", "port": SERVING_PORT},
+    container["readinessProbe"] = {"httpGet": {"path": "/v2/health/ready", "port": SERVING_PORT, "scheme": "HTTPS"},
                                    "periodSeconds": 2, "failureThreshold": 3}
-    pod: dict[str, Any] = {"nodeSelector": dict(settings.cloud_node_selector), "containers": [container]}
+    pod: dict[str, Any] = {"nodeSelector": dict(settings.cloud_node_selector), "containers": [container],
+                           "securityContext": {"fsGroup": SERVING_FS_GROUP}, "volumes": [tls_volume(tls)]}
     template_meta: dict[str, Any] = {"labels": labels}
+    annotations = tls_annotations(tls)  # a new certificate rolls pods
     if from_model_dir:
         pod["initContainers"] = [_fetch_container(spec, manifest_uri, settings, storage_secret_name(ref.name),
                                                   with_ca=storage_ca is not None)]
-        pod["volumes"] = [{"name": "models", "emptyDir": {}}]
+        pod["volumes"].append({"name": "models", "emptyDir": {}})
         if storage_ca is not None:
             pod["volumes"].append({"name": "store-ca", "configMap": {"name": storage_ca}})
-        template_meta["annotations"] = {ANNOTATION_STORAGE_SECRET_HASH: storage_secret_hash}  # new keys roll pods
+        annotations[ANNOTATION_STORAGE_SECRET_HASH] = storage_secret_hash  # new keys roll pods
+    if annotations:
+        template_meta["annotations"] = annotations
     meta = {"name": name, "namespace": ref.namespace, "labels": labels,
             "ownerReferences": [owner_reference(ref.name, ref.uid)]}
     deployment = {
@@ -472,7 +514,7 @@ def deployment_manifests(ref: TeacherRef, spec: CloudTeacherSpec, manifest_uri: 
         "kind": "Service",
         "metadata": dict(meta),
         "spec": {"selector": selector,
-                 "ports": [{"name": "http", "port": SERVING_SERVICE_PORT, "targetPort": SERVING_PORT,
+                 "ports": [{"name": SERVING_PORT_NAME, "port": SERVING_SERVICE_PORT, "targetPort": SERVING_PORT,
                             "protocol": "TCP"}]},
     }
     return [_with_desired_hash(deployment), _with_desired_hash(service)]
@@ -530,17 +572,19 @@ def bundle_storage_uri(manifest_uri: str) -> str:
 
 
 def inference_service_manifest(ref: TeacherRef, spec: CloudTeacherSpec, manifest_uri: str, revision: int,
-                               settings: WorkloadSettings, storage_secret_hash: str = "") -> dict:
+                               settings: WorkloadSettings, tls: ServingTLS, storage_secret_hash: str = "") -> dict:
     """An InferenceService on the chart's ClusterServingRuntime: KServe's storage initializer
     (the ClusterStorageContainer of ecc-bundle:// URIs) fetches the bundle into /mnt/models,
-    with the credentials of `storage_secret_manifest`."""
+    with the credentials of `storage_secret_manifest`. The server serves HTTPS with the
+    certificate of `tls` (the predictor's volume, mounted into the model's container)."""
     model: dict[str, Any] = {
         "modelFormat": {"name": KServeServing.MODEL_FORMAT},
         "runtime": settings.runtime_of(spec),
         "protocolVersion": spec.serving.protocol,
         "storageUri": bundle_storage_uri(manifest_uri),
         # the runtime names the model after the InferenceService; agents ask for the teacher's name
-        "env": [{"name": RuntimeEnv.MODEL_NAME, "value": ref.name}],
+        "env": [{"name": RuntimeEnv.MODEL_NAME, "value": ref.name}, *tls_env()],
+        "volumeMounts": [tls_mount()],
     }
     resources = spec.serving.resources.to_k8s()
     if resources:
@@ -558,6 +602,9 @@ def inference_service_manifest(ref: TeacherRef, spec: CloudTeacherSpec, manifest
         "spec": {"predictor": {"minReplicas": spec.serving.replicas, "maxReplicas": max(spec.serving.replicas, 1),
                                "nodeSelector": dict(settings.cloud_node_selector),
                                "storageContainerName": settings.kserve_storage_container,
+                               **({"annotations": tls_annotations(tls)} if tls.cert_sha256 else {}),
+                               "securityContext": {"fsGroup": SERVING_FS_GROUP},
+                               "volumes": [tls_volume(tls)],
                                "model": model}},
     })
 
@@ -569,7 +616,22 @@ def _with_desired_hash(manifest: dict) -> dict:
 
 
 def service_url(namespace: str, teacher: str) -> str:
-    return f"http://{serving_name(teacher)}.{namespace}.svc.cluster.local:{SERVING_SERVICE_PORT}"
+    return f"https://{serving_name(teacher)}.{namespace}.svc.cluster.local:{SERVING_SERVICE_PORT}"
+
+
+def kserve_https_url(url: str | None, covered: tuple[str, ...]) -> str | None:
+    """KServe's address of the predictor (it writes http://: the server speaks HTTPS) as https://
+    on the same host and port (80 when the http URL names none); None when there is no address
+    or its host is not one the serving certificate covers (e.g. an Ingress' host)."""
+    from urllib.parse import urlsplit
+
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or parts.hostname not in covered:
+        return None
+    port = parts.port or (80 if parts.scheme == "http" else 443)
+    return f"https://{parts.hostname}:{port}{parts.path.rstrip('/')}"
 
 
 # ---------------------------------------------------------------------------
@@ -697,6 +759,9 @@ class Observed:
     bundles: tuple[BundleFact, ...] = ()
     bundle_error: str = ""
     serving: ServingView = field(default_factory=ServingView)
+    serving_tls: ServingTLS | None = None
+    """the server's certificate (serving_tls; the handler issued it first when needed); None: not
+    looked at (serving.mode none or an unreadable spec)"""
 
 
 # ---------------------------------------------------------------------------
@@ -720,6 +785,8 @@ class Decision:
     """(status, reason, message) of the KServe condition, once serving was decided"""
     needs_report: bool = False
     """The Job succeeded and its report was not read yet: observe the store, then decide again."""
+    serving_problem: str | None = None
+    """Condition reason when the teacher cannot be served as the spec stands (the message says what to set)."""
 
 
 @dataclass(frozen=True)
@@ -779,11 +846,20 @@ def _serving(ref: TeacherRef, spec: CloudTeacherSpec, obs: Observed, bundles: li
         stale += [("Service", name)] if sv.service else []
     if mode != "kserve" and sv.inference_service:
         stale.append(("InferenceService", name))
-    if mode == "none" and (sv.inference_service or sv.deployment):
+    tls = obs.serving_tls
+    unservable = mode != "none" and tls is not None and bool(tls.problem)
+    if unservable:  # no certificate to serve with (a spec to fix): nothing is left serving
+        stale = [("Deployment", name)] if sv.deployment else []
+        stale += [("Service", name)] if sv.service else []
+        stale += [("InferenceService", name)] if sv.inference_service else []
+    if (mode == "none" or unservable) and (sv.inference_service or sv.deployment):
         stale.append(("Secret", storage_secret_name(ref.name)))  # never read back (RBAC): goes with its users
     d.delete.extend(stale)
     if mode == "none":
         return True, "serving.mode none: not served", None
+    if tls is None or tls.problem:
+        d.serving_problem = SERVING_TLS_CONDITION_REASON
+        return False, tls.problem if tls else "not served: no serving certificate looked at", None
     if not served_by_kserve and mode == "kserve":
         return False, chosen.message, None
     teacher = next((b for b in bundles if b.get("profile") == TEACHER_PROFILE), None)
@@ -794,8 +870,13 @@ def _serving(ref: TeacherRef, spec: CloudTeacherSpec, obs: Observed, bundles: li
     secret_hash = secret["metadata"]["annotations"][ANNOTATION_DESIRED_HASH] if secret else None
     ca = storage_ca_manifest(ref, obs.serving_store) if obs.serving_store is not None else None
     with_credentials = [m for m in (ca, secret) if m is not None]  # the CA first: the Secret names it
+    if mode == "deployment" and secret is None and obs.serving_store_problem and \
+            not settings.allow_unscoped_store_credentials:
+        return False, (f"no read-only store user for the server ({obs.serving_store_problem}); the server is not "
+                       "given the CloudTeacher's store Secret unless the operator runs with "
+                       "--allow-unscoped-store-credentials (chart value operator.allowUnscopedStoreCredentials)"), None
     if mode == "deployment":
-        wanted = deployment_manifests(ref, spec, uri, revision, settings, secret_hash,
+        wanted = deployment_manifests(ref, spec, uri, revision, settings, tls, secret_hash,
                                       ca["metadata"]["name"] if ca else None)
         for manifest, current in zip(wanted, (sv.deployment, sv.service)):
             if _needs_apply(manifest, current):
@@ -806,7 +887,7 @@ def _serving(ref: TeacherRef, spec: CloudTeacherSpec, obs: Observed, bundles: li
         return ready, f"Deployment {name}: {msg}", service_url(ref.namespace, ref.name)
     if secret is None:
         return False, f"no store credentials for KServe's storage initializer: {obs.serving_store_problem or '?'}", None
-    isvc = inference_service_manifest(ref, spec, uri, revision, settings, secret_hash)
+    isvc = inference_service_manifest(ref, spec, uri, revision, settings, tls, secret_hash)
     if _needs_apply(isvc, sv.inference_service):
         d.apply.extend([*with_credentials, isvc])  # the operator may not read Secrets here: the ISVC's hash covers it
     status = (sv.inference_service or {}).get("status") or {}
@@ -822,8 +903,15 @@ def _serving(ref: TeacherRef, spec: CloudTeacherSpec, obs: Observed, bundles: li
     msg = f"InferenceService {name}: " + (
         "Ready" if ready else (ready_c or {}).get("message") if ready_c and ready_c.get("status") != "True"
         else rollout_msg if ready_c else "waiting for the KServe controller to report Ready")
-    # the cluster-local address first: status.url is the Ingress' host, which may not exist
-    return ready, msg, (status.get("address") or {}).get("url") or status.get("url")
+    # the cluster-local address first (status.url is the Ingress' host, which may not exist nor be
+    # covered by the certificate); KServe writes http://, the server speaks HTTPS on the same port
+    covered = serving_tls.wanted_names(ref.namespace, name)
+    url = kserve_https_url((status.get("address") or {}).get("url"), covered) or \
+        kserve_https_url(status.get("url"), covered)
+    if url is None and ready:
+        ready, msg = False, (f"InferenceService {name}: KServe reports no cluster-local address the serving "
+                             f"certificate covers (status.address.url {(status.get('address') or {}).get('url')!r})")
+    return ready, msg, url
 
 
 def _rollout(dep: dict | None, want: int, revision: int, rolled: bool) -> tuple[bool, str]:
@@ -964,10 +1052,15 @@ def decide(p: Plan, obs: Observed, settings: WorkloadSettings) -> Decision:
 
     if p.up_to_date:
         status["specHash"] = p.hash
+    if obs.serving_tls is not None:  # None: not looked at (serving.mode none): the record stays
+        record = obs.serving_tls.record
+        status["servingCertificate"] = record.model_dump(by_alias=True) if record else None
     served, serve_msg, url = _serving(ref, spec, obs, bundles, serve_revision, settings, d)
     if url:
         status["servingURL"] = url
         status["servingProtocol"] = spec.serving.protocol
+    elif d.serving_problem:  # agents must not be sent to a teacher that is not served
+        status["servingURL"] = status["servingProtocol"] = None
     if distilling_note:
         msg = f"revision {published} published; {serve_msg}{distilling_note}"
         return finish("Distilling", msg, ("True" if served else "False", "RevisionPublished", msg),
@@ -976,6 +1069,9 @@ def decide(p: Plan, obs: Observed, settings: WorkloadSettings) -> Decision:
     if served:
         return finish("Ready", msg, ("True", "RevisionPublished", msg), ("False", "UpToDate", msg),
                       ("False", "AsExpected", ""))
+    if d.serving_problem:
+        r = d.serving_problem
+        return finish("Degraded", msg, ("False", r, msg), ("False", r, msg), ("True", r, msg))
     return finish("Publishing", msg, ("False", "WaitingForServing", msg), ("True", "WaitingForServing", msg),
                   ("False", "AsExpected", ""))
 

@@ -7,6 +7,8 @@ Handlers return nothing (kopf would store results in status, which the CRD prune
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import logging
 import threading
 import time
@@ -14,11 +16,12 @@ from dataclasses import dataclass, field
 
 import kopf
 
-from ecc_workloads.contracts import JobReport, StoreLayout
+from ecc_workloads.contracts import JobReport, NodeIdentity, StoreLayout
 
 from ecc_operator import metrics
 from ecc_operator import teacher_decisions as td
 from ecc_operator import operator_store
+from ecc_operator import serving_tls
 from ecc_operator.children import Kube
 from ecc_operator import job_credentials
 from ecc_operator.store_access import AccessProblem, ScopedUsers
@@ -43,6 +46,11 @@ class Runtime:
     """the read-only store users of InferenceServices"""
     kserve_cache: dict[str, tuple[float, td.KServeView]] = field(default_factory=dict)
     """ClusterServingRuntime name -> (when probed, what was seen)"""
+    signing_ca: serving_tls.SigningCA | None = None
+    """the CA that signs served teachers' certificates: the operator's own node-credentials CA, when it
+    made it (None: the Secret is the user's; teachers then need spec.serving.tlsSecretName)"""
+    ca_secret: str = NodeIdentity.TLS_SECRET
+    """namespace/name of that CA's Secret (for messages)"""
 
     def lock(self, uid: str) -> threading.Lock:
         with self.locks_guard:
@@ -121,7 +129,8 @@ def _job_credentials(kube: Kube, ref: td.TeacherRef, spec, job: str, revision: i
     """The distillation Job's own store credentials (job_credentials), unless it has them."""
     policy = td.distill_store_policy(ref, spec, revision, job, RUNTIME.workloads)
     job_credentials.ensure(kube, ref.namespace, job, admin, policy,
-                           job_credentials.lifetime(spec.distillation.active_deadline_seconds), seen)
+                           job_credentials.lifetime(spec.distillation.active_deadline_seconds), seen,
+                           allow_unscoped=RUNTIME.workloads.allow_unscoped_store_credentials)
 
 
 def observe(kube: Kube, p: td.Plan, ref: td.TeacherRef, status: dict) -> td.Observed:
@@ -185,6 +194,36 @@ def observe(kube: Kube, p: td.Plan, ref: td.TeacherRef, status: dict) -> td.Obse
 
 
 # ---------------------------------------------------------------------------
+# The served teacher's certificate (side effect: issues, applies and records one when due)
+# ---------------------------------------------------------------------------
+def serving_certificate(kube: Kube, body, ref: td.TeacherRef, spec, status: dict,
+                        now: dt.datetime | None = None) -> serving_tls.ServingTLS | None:
+    """What the server serves HTTPS with (serving_tls.plan); a certificate due is issued from the
+    operator's CA, its Secret applied and recorded in status.servingCertificate before the serving
+    manifests are built. None for serving.mode none (the record stays as it is)."""
+    if spec is None or spec.serving.mode == "none":
+        return None
+    name = td.serving_name(ref.name)
+    now = now or dt.datetime.now(dt.timezone.utc)
+    plan, reason = serving_tls.plan(spec.serving.tls_secret_name, status.get("servingCertificate"),
+                                    RUNTIME.signing_ca, ref.namespace, name, now, RUNTIME.ca_secret)
+    if reason is None:
+        return plan
+    data, record = serving_tls.issue(RUNTIME.signing_ca, ref.namespace, name)
+    labels = {td.LABEL_TEACHER: ref.name, td.LABEL_COMPONENT: "serving", td.LABEL_MANAGED_BY: td.MANAGED_BY}
+    kube.apply(serving_tls.secret_manifest(ref.namespace, record.secret_name, data, labels,
+                                           td.owner_reference(ref.name, ref.uid)))
+    # recorded at once: the operator may not read the Secret back, and a new issuance makes a new key
+    kube.patch_status(GROUP, VERSION, PLURAL, ref.namespace, ref.name,
+                      {"servingCertificate": record.model_dump(by_alias=True)})
+    message = (f"issued the serving certificate in Secret {record.secret_name} ({reason}), valid until "
+               f"{record.not_after}, sha256 {record.sha256[:12]}")
+    log.info(f"{ref.namespace}/{ref.name}: {message}")
+    kopf.event(body, type="Normal", reason="CertificateIssued", message=message)
+    return serving_tls.issued(record)
+
+
+# ---------------------------------------------------------------------------
 # Acting
 # ---------------------------------------------------------------------------
 def act(kube: Kube, body, ref: td.TeacherRef, old_status: dict, d: td.Decision) -> None:
@@ -232,6 +271,7 @@ def reconcile(body) -> None:
         status = dict(fresh.get("status") or {})
         p = td.plan(ref, fresh.get("spec"), status)
         obs = observe(kube, p, ref, status)
+        obs = dataclasses.replace(obs, serving_tls=serving_certificate(kube, body, ref, p.spec, status))
         d = td.decide(p, obs, RUNTIME.workloads)
         act(kube, body, ref, status, d)
         if d.create_job is not None:

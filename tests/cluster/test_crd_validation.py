@@ -104,6 +104,8 @@ BAD_CASES: tuple[Bad, ...] = (
     Bad("epochs-above-50", CT, _set("spec.distillation.epochs", 51), "spec.distillation.epochs", "less than or equal to 50"),
     Bad("serving-mode-unknown", CT, _set("spec.serving.mode", "docker"), "spec.serving.mode", "supported values"),
     Bad("replicas-above-10", CT, _set("spec.serving.replicas", 11), "spec.serving.replicas", "less than or equal to 10"),
+    Bad("tls-secret-name-invalid", CT, _set("spec.serving.tlsSecretName", "My_Cert"), "spec.serving.tlsSecretName",
+        "should match"),
     Bad("labels-and-labelsFrom", CT, _both(_set("spec.model.labels", ["refund", "track_order"]),
                                            _set("spec.model.labelsFrom", "s3://ecc-fleet/labels.txt")),
         "spec.model.labelsFrom", "not both"),
@@ -369,7 +371,10 @@ def test_status_subresource_accepts_a_valid_status_and_ignores_spec(kube, namesp
     obj["metadata"]["name"] = "status-write"
     assert _create(kube, namespace, obj)[0] == 201
     status_doc = r.CloudTeacherStatus(
-        phase="Ready", revision=3, serving_url="http://status-write-teacher.ns.svc:8080",
+        phase="Ready", revision=3, serving_url="https://status-write-teacher.ns.svc.cluster.local:443",
+        serving_certificate=r.ServingCertificateStatus(
+            secret_name="status-write-serving-tls", sha256="a" * 64, not_after="2027-01-01T00:00:00Z",
+            ca_sha256="b" * 64, dns_names=["status-write-serving.ns.svc"]),
         bundles=[r.Bundle(profile="edge-small", manifest_uri="s3://ecc-fleet/x.json", sha256="0" * 64, bytes=10,
                           accuracy=0.9)],
         conditions=[r.Condition(type="Ready", status="True", reason="RevisionPublished",
@@ -384,6 +389,7 @@ def test_status_subresource_accepts_a_valid_status_and_ignores_spec(kube, namesp
     assert body["spec"]["serving"]["replicas"] == 1, "a status write must not change the spec"
     assert body["metadata"]["generation"] == 1
     assert r.CloudTeacherStatus.model_validate(body["status"]).bundles[0].accuracy == 0.9
+    assert r.CloudTeacherStatus.model_validate(body["status"]).serving_certificate.sha256 == "a" * 64
 
 
 @pytest.mark.cluster

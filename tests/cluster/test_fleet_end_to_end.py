@@ -199,10 +199,25 @@ def test_agents_kept_answering_while_the_store_was_down(cycle):
 
 
 def test_cloud_assist_asked_the_teacher_served_by_kserve(cycle):
+    """Over HTTPS: KServe's address rewritten to https (same host, port 80), the certificate issued by
+    the operator from its CA, and that CA in the signed desired state the agents checked it with."""
+    from kubernetes import client
+
+    from ecc_workloads import release_signing, simagents
+
     run, facts = cycle
     teacher = facts["result"].teacher_status
-    assert teacher["servingURL"] == f"http://{sc.TEACHER}-serving-predictor.{run.ns}.svc.cluster.local", teacher
+    assert teacher["servingURL"] == f"https://{sc.TEACHER}-serving-predictor.{run.ns}.svc.cluster.local:80", teacher
+    assert teacher["servingCertificate"]["secretName"] == f"{sc.TEACHER}-serving-tls", teacher
     assert any(x["type"] == "KServe" and x["status"] == "True" for x in teacher["conditions"]), teacher["conditions"]
+    key = c.StoreLayout.desired_state(run.ns, sc.FLEET)
+    desired = release_signing.open_document(
+        run.cl.store.get_bytes(f"s3://{run.cl.bucket}/{key}"), c.DesiredState,
+        release_signing.parse_trusted_keys(simagents.daemonset_release_keys(run.cl.api, run.ns, sc.FLEET)))
+    ds = client.AppsV1Api(run.cl.api).read_namespaced_daemon_set(simagents.fleet_agent_name(sc.FLEET), run.ns)
+    agent_ca = next(e.value for ctr in ds.spec.template.spec.containers for e in ctr.env or []
+                    if e.name == c.AgentEnv.CREDENTIALS_CA)
+    assert desired.teacher_url == teacher["servingURL"] and desired.teacher_ca_pem == agent_ca and agent_ca
     reports = facts["final_reports"]
     assert sum(r.assists_total for r in reports) > 0, [(r.node, r.assists_total) for r in reports]
     assert sum(r.assists_failed_total for r in reports) == 0, [(r.node, r.assists_failed_total) for r in reports]

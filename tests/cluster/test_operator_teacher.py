@@ -1,7 +1,9 @@
 """The operator against the real local cluster: a CloudTeacher is distilled by a real Job on the
 cloud worker, its bundles are published (hashes checked against MinIO), KServe's real controller
 serves the teacher through the chart's ClusterServingRuntime (the bundle fetched by `ecc
-fetch-bundle` as KServe's storage initializer) and it answers v1 and v2 requests; a broken corpus
+fetch-bundle` as KServe's storage initializer) and it answers v1 and v2 requests over HTTPS only,
+with a certificate the operator issued from its CA (recorded in status.servingCertificate, in the
+Secret <teacher>-serving-tls; clients inside the cluster check it against that CA); a broken corpus
 ends Degraded without a crash loop; a spec edit makes revision 2 and the InferenceService rolls to
 it while a client inside the cluster keeps asking, without one failed request; a serving-mode
 switch makes no revision; `auto` without a running KServe controller falls back to a Deployment
@@ -14,8 +16,10 @@ Distillation uses the `tiny` built-in model on a 160-row corpus slice: one Job t
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import ssl
 import sys
 import threading
 import time
@@ -168,9 +172,10 @@ def condition(st: dict, ctype: str) -> dict:
     return next(x for x in st.get("conditions") or [] if x["type"] == ctype)
 
 
-def v2_infer(kube, ns: str, teacher_name: str, text: str, proxy: str, selector: str | None = None) -> dict:
-    """POST a v2 request to a serving pod by its address, through the gateway's proxy (the host
-    has no route to pods)."""
+def v2_infer(kube, ns: str, teacher_name: str, text: str, proxy: str, ca_pem: str, selector: str | None = None) -> dict:
+    """POST a v2 request over HTTPS to a serving pod by its address, through the gateway's proxy (the
+    host has no route to pods). The certificate must chain to `ca_pem`; its names are the Services',
+    not the pod's IP, so the host name is not checked here (the clients in pods below check it)."""
     from kubernetes import client
 
     pods = client.CoreV1Api(kube).list_namespaced_pod(
@@ -180,9 +185,12 @@ def v2_infer(kube, ns: str, teacher_name: str, text: str, proxy: str, selector: 
     assert running, f"no running serving pod for {teacher_name}: {[p.status.phase for p in pods]}"
     body = json.dumps({"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": [text]}]}).encode()
     req = urllib.request.Request(
-        f"http://{running[0].status.pod_ip}:{td.SERVING_PORT}/v2/models/{teacher_name}/infer", data=body,
+        f"https://{running[0].status.pod_ip}:{td.SERVING_PORT}/v2/models/{teacher_name}/infer", data=body,
         headers={"content-type": "application/json"})
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": proxy}))
+    ctx = ssl.create_default_context(cadata=ca_pem)
+    ctx.check_hostname = False
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({"https": proxy}),
+                                         urllib.request.HTTPSHandler(context=ctx))
     return json.loads(opener.open(req, timeout=30).read())
 
 
@@ -206,33 +214,70 @@ def run_in_a_pod(kube, ns: str, script: str, args: list[str], op, timeout: float
     return log
 
 
-POST_SCRIPT = ("import sys, urllib.request; "
+POST_SCRIPT = ("import ssl, sys, urllib.request; "
                "r = urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), "
                "headers={'content-type': 'application/json'}); "
-               "print(urllib.request.urlopen(r, timeout=30).read().decode())")
+               "ctx = ssl.create_default_context(cadata=sys.argv[3]); "
+               "print(urllib.request.urlopen(r, timeout=30, context=ctx).read().decode())")
+"""POST argv[2] to argv[1] over HTTPS, the certificate checked (chain and host name) against the CA argv[3]."""
+
+PLAINTEXT_SCRIPT = ("import sys, urllib.request\n"
+                    "try:\n"
+                    "    urllib.request.urlopen(sys.argv[1], timeout=10).read()\n"
+                    "    print('ANSWERED')\n"
+                    "except Exception as exc:\n"
+                    "    print('NO-ANSWER', type(exc).__name__, exc)\n")
+"""GET argv[1] (an http:// URL): a server that speaks HTTPS only gives no HTTP answer."""
+
+
+def teacher_ca(op) -> str:
+    """What agents check the served teacher against: the ca.crt of the operator's TLS Secret."""
+    return op.node_credentials_ca()
 
 
 def v2_infer_from_a_pod(kube, ns: str, url: str, model: str, text: str, op) -> dict:
     """POST a v2 request to `url` (the Service's DNS name) from a pod, as a client inside the cluster would."""
     body = json.dumps({"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": [text]}]})
-    log = run_in_a_pod(kube, ns, POST_SCRIPT, [f"{url}/v2/models/{model}/infer", body], op)
+    log = run_in_a_pod(kube, ns, POST_SCRIPT, [f"{url}/v2/models/{model}/infer", body, teacher_ca(op)], op)
     return json.loads(log.strip().splitlines()[-1])
 
 
 def v1_predict_from_a_pod(kube, ns: str, url: str, model: str, text: str, op) -> dict:
-    log = run_in_a_pod(kube, ns, POST_SCRIPT, [f"{url}/v1/models/{model}:predict", json.dumps({"instances": [text]})], op)
+    log = run_in_a_pod(kube, ns, POST_SCRIPT, [f"{url}/v1/models/{model}:predict", json.dumps({"instances": [text]}),
+                                               teacher_ca(op)], op)
     return json.loads(log.strip().splitlines()[-1])
 
 
+def check_serving_certificate(kube, ns: str, teacher_name: str, st: dict, op) -> None:
+    """The operator issued the server's certificate from its CA into `<teacher>-serving-tls`, owned by
+    the teacher, for the Services of both modes, and recorded it in status.servingCertificate."""
+    from cryptography import x509
+    from kubernetes import client
+
+    from ecc_operator import serving_tls
+
+    record = st["servingCertificate"]
+    secret = client.CoreV1Api(kube).read_namespaced_secret(f"{teacher_name}-serving-tls", ns)
+    assert secret.type == "kubernetes.io/tls" and secret.metadata.owner_references[0].name == teacher_name
+    assert set(secret.data) == {"tls.crt", "tls.key", "ca.crt"}
+    cert_pem = base64.b64decode(secret.data["tls.crt"])
+    assert record["secretName"] == f"{teacher_name}-serving-tls" and record["sha256"] == hashlib.sha256(cert_pem).hexdigest()
+    ca = x509.load_pem_x509_certificate(teacher_ca(op).encode())
+    leaf = x509.load_pem_x509_certificate(cert_pem)
+    leaf.verify_directly_issued_by(ca)
+    assert set(record["dnsNames"]) == set(serving_tls.wanted_names(ns, f"{teacher_name}-serving"))
+
+
 LOAD_SCRIPT = """
-import json, sys, time, urllib.request
+import json, ssl, sys, time, urllib.request
 url, body, limit_s, settle = sys.argv[1], sys.argv[2].encode(), float(sys.argv[3]), int(sys.argv[4])
+ctx = ssl.create_default_context(cadata=sys.argv[5])
 ok, errors, revisions, streak, t0 = 0, [], {}, 0, time.time()
 print("started", flush=True)
 while time.time() - t0 < limit_s:
     try:
         req = urllib.request.Request(url, data=body, headers={"content-type": "application/json"})
-        rev = json.loads(urllib.request.urlopen(req, timeout=10).read())["parameters"]["revision"]
+        rev = json.loads(urllib.request.urlopen(req, timeout=10, context=ctx).read())["parameters"]["revision"]
         ok += 1
         revisions[rev] = revisions.get(rev, 0) + 1
         streak = streak + 1 if rev == 2 else 0
@@ -290,7 +335,9 @@ def test_teacher_is_distilled_published_and_served(kube, ns, operator, corpus_ur
 
     # Served by KServe's controller: an InferenceService on the chart's runtime, the bundle fetched
     # and verified by `ecc fetch-bundle` (KServe's storage initializer) with a read-only store user.
-    assert st["servingURL"] == f"http://shop-serving-predictor.{ns}.svc.cluster.local" and st["servingProtocol"] == "v2"
+    # KServe's address (http://, port 80) rewritten: the server speaks HTTPS only, on the same port
+    assert st["servingURL"] == f"https://shop-serving-predictor.{ns}.svc.cluster.local:80" and st["servingProtocol"] == "v2"
+    check_serving_certificate(kube, ns, "shop", st, operator)
     kserve = condition(st, "KServe")
     assert (kserve["status"], kserve["reason"]) == ("True", "InferenceService"), kserve
     isvc = client.CustomObjectsApi(kube).get_namespaced_custom_object(td.KSERVE_GROUP, td.KSERVE_VERSION, ns,
@@ -309,9 +356,12 @@ def test_teacher_is_distilled_published_and_served(kube, ns, operator, corpus_ur
     assert injected == {"AWS_ACCESS_KEY_ID": "shop-serving-store", "AWS_SECRET_ACCESS_KEY": "shop-serving-store"}
     server = {ctr.name: ctr for ctr in pods[0].spec.containers}["kserve-container"]
     assert not server.env_from and "AWS_SECRET_ACCESS_KEY" not in {e.name for e in server.env or []}
+    assert {e.name: e.value for e in server.env or []}[c.RuntimeEnv.TLS_CERT_FILE] == c.TeacherTLS.cert_path()
+    assert server.readiness_probe.http_get.scheme == "HTTPS"
+    assert pods[0].metadata.annotations["ecc.dev/serving-certificate-sha256"] == st["servingCertificate"]["sha256"]
     init_log = client.CoreV1Api(kube).read_namespaced_pod_log(pods[0].metadata.name, ns, container="storage-initializer")
     assert "profile teacher revision 1" in init_log, init_log
-    out = v2_infer(kube, ns, "shop", "I want to cancel my order", cluster.gateway_proxy,
+    out = v2_infer(kube, ns, "shop", "I want to cancel my order", cluster.gateway_proxy, teacher_ca(operator),
                    selector="serving.kserve.io/inferenceservice=shop-serving")
     names = {o["name"]: o for o in out["outputs"]}
     assert names["intent"]["data"][0] in names["labels"]["data"]
@@ -325,6 +375,10 @@ def test_teacher_is_distilled_published_and_served(kube, ns, operator, corpus_ur
     assert replies[0], inside
     v1 = v1_predict_from_a_pod(kube, ns, st["servingURL"], "shop", "where is my refund", operator)
     assert v1["predictions"][0]["intent"] == {o["name"]: o for o in inside["outputs"]}["intent"]["data"][0]
+    # plaintext gets no HTTP answer
+    plain = run_in_a_pod(kube, ns, PLAINTEXT_SCRIPT,
+                         [st["servingURL"].replace("https://", "http://") + "/v2/health/ready"], operator)
+    assert "NO-ANSWER" in plain and "ANSWERED" not in plain.replace("NO-ANSWER", ""), plain
 
     # Events for kubectl describe, and the metrics endpoint counts what happened.
     reasons = {e[1] for e in events_for(kube, ns, "shop")}
@@ -380,7 +434,8 @@ def test_spec_edit_rolls_the_inference_service_to_revision_two_without_a_failed_
         "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
         "spec": {"restartPolicy": "Never", "nodeSelector": {c.CLOUD_NODE_ROLE_LABEL: ""},
                  "containers": [{"name": "c", "image": c.DEFAULT_WORKLOAD_IMAGE,
-                                 "command": ["python", "-c", LOAD_SCRIPT, url, body, "420", "200"]}]}})
+                                 "command": ["python", "-c", LOAD_SCRIPT, url, body, "420", "200",
+                                             teacher_ca(operator)]}]}})
     wait_for("the load pod to start asking", lambda: "started" in (
         core.read_namespaced_pod_log(name, ns) if core.read_namespaced_pod(name, ns).status.phase != "Pending" else ""),
         60, operator)
@@ -407,9 +462,14 @@ def test_spec_edit_rolls_the_inference_service_to_revision_two_without_a_failed_
     st = wait_for("the teacher Ready on its Deployment",
                   lambda: (lambda s: s if "Deployment" in (s.get("message") or "") and s.get("phase") == "Ready"
                            else None)(status_of(kube, ns, "shop")), 180, operator)
-    assert st["revision"] == 2 and st["servingURL"] == f"http://shop-serving.{ns}.svc.cluster.local:80"
+    assert st["revision"] == 2 and st["servingURL"] == f"https://shop-serving.{ns}.svc.cluster.local:443"
     assert condition(st, "KServe")["reason"] == "ModeDeployment"
-    assert v2_infer(kube, ns, "shop", "change my shipping address", cluster.gateway_proxy)["parameters"]["revision"] == 2
+    assert v2_infer(kube, ns, "shop", "change my shipping address", cluster.gateway_proxy,
+                    teacher_ca(operator))["parameters"]["revision"] == 2
+    # the same certificate serves both modes (it covers both Services): none was issued for the switch
+    assert st["servingCertificate"] == before["servingCertificate"]
+    inside = v2_infer_from_a_pod(kube, ns, st["servingURL"], "shop", "where is my refund", operator)
+    assert inside["parameters"]["revision"] == 2
     wait_for("the InferenceService to go", lambda: not custom.list_namespaced_custom_object(
         td.KSERVE_GROUP, td.KSERVE_VERSION, ns, td.KSERVE_PLURAL)["items"], 60, operator)
     # the Deployment's pod is shaped as KServe's: the read-only user fetches, the server holds no credentials
@@ -442,7 +502,7 @@ def test_auto_without_a_running_kserve_controller_falls_back_to_a_deployment_and
         k = condition(st, "KServe")
         assert (k["status"], k["reason"]) == ("False", "FellBackToDeployment"), k
         assert "KServe's controller is not running" in k["message"] and svc.name in k["message"], k
-        assert st["servingURL"] == f"http://fallback-serving.{ns}.svc.cluster.local:80"
+        assert st["servingURL"] == f"https://fallback-serving.{ns}.svc.cluster.local:443"
         assert apps.read_namespaced_deployment("fallback-serving", ns).status.ready_replicas == 1
         assert not custom.list_namespaced_custom_object(td.KSERVE_GROUP, td.KSERVE_VERSION, ns, td.KSERVE_PLURAL,
                                                         label_selector=f"{td.LABEL_TEACHER}=fallback")["items"]
@@ -455,7 +515,7 @@ def test_auto_without_a_running_kserve_controller_falls_back_to_a_deployment_and
     st = wait_for("the teacher on an InferenceService", lambda: (lambda s: s if any(
                   x["type"] == "KServe" and x["status"] == "True" for x in s.get("conditions") or [])
                   and s.get("phase") == "Ready" else None)(status_of(kube, ns, "fallback")), 240, operator)
-    assert st["servingURL"] == f"http://fallback-serving-predictor.{ns}.svc.cluster.local"
+    assert st["servingURL"] == f"https://fallback-serving-predictor.{ns}.svc.cluster.local:80"
     client.CustomObjectsApi(kube).delete_namespaced_custom_object(G, V, ns, P, "fallback")
 
 

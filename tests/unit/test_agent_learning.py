@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import socket
+import ssl
 import threading
 
 import numpy as np
 import pytest
 
 from ecc_workloads import agent_learning as al
-from ecc_workloads import drift
+from ecc_workloads import drift, tls
 from ecc_workloads.contracts import PrivacySettings
 
 LABELS = ["a", "b", "c"]
+CA_CERT, CA_KEY = tls.make_ca("teacher test CA")
+CA_PEM = tls.cert_pem(CA_CERT).decode()
 
 
 @pytest.fixture()
@@ -70,18 +75,20 @@ def test_assist_scrubs_text_and_adds_pseudo_labels():
     seen = []
     done = threading.Event()
 
-    def label(url, texts, model_name=None, protocol="v2"):
-        seen.append((url, list(texts), model_name))
+    def label(url, texts, model_name=None, protocol="v2", ca_pem=None):
+        seen.append((url, list(texts), model_name, ca_pem))
         done.set()
         return [("b", 0.97), ("zzz-unknown", 0.99)]
 
     learner = _learner(label)
     privacy = PrivacySettings(cloud_assist=True, assist_below_confidence=0.6)
     texts = ["mail me at jo.doe@example.com about it", "hmm"]
-    assert learner.assist("http://teacher:8080", texts, ["a", "a"], privacy, LABELS, model_name="intent")
+    assert learner.assist("https://teacher:8080", texts, ["a", "a"], privacy, LABELS, model_name="intent",
+                          ca_pem=CA_PEM)
     assert done.wait(10)
     learner.teacher._pool.shutdown(wait=True)
     assert "jo.doe@example.com" not in seen[0][1][0] and "{{" in seen[0][1][0] and seen[0][2] == "intent"
+    assert seen[0][3] == CA_PEM
     items = learner.buffer.items
     assert [(i.text, i.label, i.source) for i in items] == [(texts[0], "b", "teacher")]  # unknown label dropped
     assert learner.usable == 1 and learner.counters.assists_total == 2 and learner.counters.feedback_total == 0
@@ -89,12 +96,127 @@ def test_assist_scrubs_text_and_adds_pseudo_labels():
 
 
 def test_teacher_failure_is_counted_not_raised():
-    def label(url, texts, model_name=None, protocol="v2"):
+    def label(url, texts, model_name=None, protocol="v2", ca_pem=None):
         raise ConnectionError("teacher down")
 
     learner = _learner(label)
-    assert learner.assist("http://t", ["x"], ["a"], PrivacySettings(cloud_assist=True, scrub_before_assist=False), LABELS)
+    assert learner.assist("https://t", ["x"], ["a"], PrivacySettings(cloud_assist=True, scrub_before_assist=False),
+                          LABELS, ca_pem=CA_PEM)
     learner.teacher._pool.shutdown(wait=True)
     assert learner.teacher.failed == 1 and "teacher down" in learner.teacher.last_error
     assert len(learner.buffer) == 0
     learner.close()
+
+
+# ---------------------------------------------------------------------- the teacher's TLS
+class TeacherLike:
+    """A TLS server on 127.0.0.1 with the given certificate that records every byte a client sends
+    after the handshake and answers a v2 request like the teacher (label "b", confidence 0.99)."""
+
+    def __init__(self, cert, key):
+        self.ctx = tls.server_context(tls.cert_pem(cert).decode(), tls.key_pem(key).decode())
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.received = bytearray()
+        self.handshake_failures = 0
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            try:
+                with self.ctx.wrap_socket(conn, server_side=True) as s:
+                    s.settimeout(5)
+                    data = b""
+                    while b"\r\n\r\n" not in data or len(data.partition(b"\r\n\r\n")[2]) < self._length(data):
+                        chunk = s.recv(65536)
+                        if not chunk:
+                            raise OSError("the client left")
+                        data += chunk
+                        self.received += chunk
+                    body = data.partition(b"\r\n\r\n")[2]
+                    n = json.loads(body)["inputs"][0]["shape"][0]
+                    answer = json.dumps({"outputs": [{"name": "intent", "data": ["b"] * n},
+                                                     {"name": "confidence", "data": [0.99] * n}]}).encode()
+                    s.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
+                              + str(len(answer)).encode() + b"\r\nconnection: close\r\n\r\n" + answer)
+            except (ssl.SSLError, OSError, ValueError, StopIteration):
+                self.handshake_failures += 1
+
+    @staticmethod
+    def _length(data: bytes) -> int:
+        head = data.partition(b"\r\n\r\n")[0]
+        return int(next((l.split(b":")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")), 0))
+
+    def wait_for_failure(self, timeout: float = 5.0) -> int:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while self.handshake_failures == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.handshake_failures
+
+    def close(self) -> None:
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the accept()
+        except OSError:
+            pass
+        self.sock.close()
+        self.thread.join(5)
+
+
+def _server_cert(ca_cert, ca_key, *, dns=(), ips=()):
+    return tls.issue(ca_cert, ca_key, "teacher", server=True, dns_names=dns, ip_addresses=ips)
+
+
+SECRET_TEXT = "my card is 4111 1111 1111 1111"
+
+
+def test_the_teacher_client_speaks_tls_to_a_teacher_the_ca_signed():
+    """The control: with the right CA and host the text does arrive (so the refusals below are real)."""
+    server = TeacherLike(*_server_cert(CA_CERT, CA_KEY, ips=("127.0.0.1",)))
+    try:
+        answers = al.TeacherClient(timeout=10).label(f"https://127.0.0.1:{server.port}", [SECRET_TEXT], "m",
+                                                     ca_pem=CA_PEM)
+        assert answers == [("b", 0.99)] and SECRET_TEXT.encode() in server.received
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("impostor", ["another CA", "the right CA, another host name"])
+def test_the_teacher_client_refuses_an_impostor_before_sending_any_text(impostor):
+    import httpx
+
+    if impostor == "another CA":
+        other_cert, other_key = tls.make_ca("impostor CA")
+        cert, key = _server_cert(other_cert, other_key, ips=("127.0.0.1",))
+    else:
+        cert, key = _server_cert(CA_CERT, CA_KEY, dns=("impostor.example",))
+    server = TeacherLike(cert, key)
+    try:
+        with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
+            al.TeacherClient(timeout=10).label(f"https://127.0.0.1:{server.port}", [SECRET_TEXT], "m", ca_pem=CA_PEM)
+        assert server.wait_for_failure() == 1 and bytes(server.received) == b""  # the handshake failed: no byte came
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("url,ca,why", [
+    ("http://127.0.0.1:9", CA_PEM, "https:// teacher only"),
+    ("https://127.0.0.1:9", None, "teacher_ca_pem is empty"),
+    ("https://127.0.0.1:9", "not a certificate", "teacher_ca_pem"),
+])
+def test_the_teacher_client_refuses_plaintext_and_a_missing_ca_without_connecting(url, ca, why, caplog):
+    client = al.TeacherClient()
+    with pytest.raises(al.TeacherRefused, match=why):
+        client.label(url, ["x"], "m", ca_pem=ca)
+    with caplog.at_level("WARNING", logger="ecc.agent.learning"):
+        assert client.submit(url, ["x"], lambda _a: None, ca_pem=ca) is False
+        assert client.submit(url, ["x"], lambda _a: None, ca_pem=ca) is False
+    assert client.failed == 2 and why.split()[0] in client.last_error and client.sent == 0
+    assert len([r for r in caplog.records if "cloud assist skipped" in r.getMessage()]) == 1
+    client.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import ssl
 import threading
 import time
 
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from ecc_workloads import adapt, bundles, drift, modular, release_signing
+from ecc_workloads import adapt, bundles, drift, modular, release_signing, tls
 from ecc_workloads.agent_server import BadField, NotReady
 from ecc_workloads.contracts import (
     AdaptationSettings,
@@ -441,16 +442,20 @@ def test_real_store_client_unreachable_keeps_serving(env, published):
         agent.close()
 
 
+TEACHER_CA = tls.cert_pem(tls.make_ca("teacher test CA")[0]).decode()
+
+
 def test_cloud_assist_from_the_predict_path(env, published, monkeypatch):
     """Low-confidence predictions go (scrubbed) to the teacher's v2 endpoint named after the
-    teacher; its labels become pseudo-labels; a failing teacher never fails a request."""
+    teacher, over TLS checked against the desired state's CA; its labels become pseudo-labels;
+    a failing teacher never fails a request."""
     import httpx
 
     agent, store = env["agent"], env["store"]
     calls = []
 
-    def fake_post(url, json, timeout):
-        calls.append((url, json))
+    def fake_post(url, json, timeout, verify):
+        calls.append((url, json, verify))
         n = json["inputs"][0]["shape"][0]
         body = {"outputs": [{"name": "intent", "datatype": "BYTES", "shape": [n], "data": ["get_refund"] * n},
                             {"name": "confidence", "datatype": "FP32", "shape": [n], "data": [0.99] * n}]}
@@ -458,18 +463,20 @@ def test_cloud_assist_from_the_predict_path(env, published, monkeypatch):
 
     monkeypatch.setattr(httpx, "post", fake_post)
     privacy = PrivacySettings(cloud_assist=True, assist_below_confidence=1.0, upload_form="factors")  # all ask
-    _set_desired(store, _desired(published, teacher_url="http://teacher.shop:8080", privacy=privacy))
+    _set_desired(store, _desired(published, teacher_url="https://teacher.shop:8080", teacher_ca_pem=TEACHER_CA,
+                                 privacy=privacy))
     agent.tick()
     out = agent.predict(["refund to jane.roe@example.com please"])
     assert out.revision == 1
     agent.learner.teacher._pool.shutdown(wait=True)
-    url, body = calls[0]
-    assert url == f"http://teacher.shop:8080/v2/models/{TEACHER}/infer"
+    url, body, verify = calls[0]
+    assert url == f"https://teacher.shop:8080/v2/models/{TEACHER}/infer"
+    assert isinstance(verify, ssl.SSLContext) and verify.verify_mode == ssl.CERT_REQUIRED and verify.check_hostname
     assert "jane.roe@example.com" not in body["inputs"][0]["data"][0]
     assert [(i.label, i.source) for i in agent.learner.buffer.items] == [("get_refund", "teacher")]
     assert agent.snapshot().assists_total == 1
 
-    def failing_post(url, json, timeout):
+    def failing_post(url, json, timeout, verify):
         raise httpx.ConnectError("teacher unreachable")
 
     monkeypatch.setattr(httpx, "post", failing_post)
@@ -481,15 +488,38 @@ def test_cloud_assist_from_the_predict_path(env, published, monkeypatch):
     assert agent.learner.teacher.failed == 1
 
 
+@pytest.mark.parametrize("url,ca", [("http://teacher.shop:8080", TEACHER_CA), ("https://teacher.shop:8080", None)])
+def test_cloud_assist_is_skipped_for_a_plaintext_teacher_or_without_its_ca(env, published, monkeypatch, caplog, url, ca):
+    """Nothing is sent; the skip is counted like a failed assist and logged once."""
+    import httpx
+
+    agent, store = env["agent"], env["store"]
+    calls = []
+    monkeypatch.setattr(httpx, "post", lambda *a, **k: calls.append(a))
+    privacy = PrivacySettings(cloud_assist=True, assist_below_confidence=1.0)
+    _set_desired(store, _desired(published, teacher_url=url, teacher_ca_pem=ca, privacy=privacy))
+    agent.tick()
+    with caplog.at_level("WARNING", logger="ecc.agent.learning"):
+        assert agent.predict(["where is my parcel"]).revision == 1
+        assert agent.predict(["cancel the order"]).revision == 1
+    agent.learner.teacher._pool.shutdown(wait=True)
+    assert calls == []
+    rep = agent.snapshot()
+    assert rep.assists_failed_total == 2 and rep.assists_total == 0
+    skipped = [r for r in caplog.records if "cloud assist skipped" in r.getMessage()]
+    assert len(skipped) == 1 and ("https://" in skipped[0].getMessage() or "teacher_ca_pem" in skipped[0].getMessage())
+
+
 def test_probes_are_answered_but_never_learned_from(env, published, monkeypatch):
     """PredictRequest.learn=False (held-out evaluation): no cloud assist, no drift window."""
     import httpx
 
     agent, store = env["agent"], env["store"]
     calls = []
-    monkeypatch.setattr(httpx, "post", lambda url, json, timeout: calls.append(url))
+    monkeypatch.setattr(httpx, "post", lambda url, json, timeout, verify: calls.append(url))
     privacy = PrivacySettings(cloud_assist=True, assist_below_confidence=1.0)  # every prediction would ask
-    _set_desired(store, _desired(published, teacher_url="http://teacher.shop:8080", privacy=privacy))
+    _set_desired(store, _desired(published, teacher_url="https://teacher.shop:8080", teacher_ca_pem=TEACHER_CA,
+                                 privacy=privacy))
     agent.tick()
     window_before = len(agent.learner.window._preds)
     out = agent.predict(["where is my parcel", "cancel the order"], learn=False)

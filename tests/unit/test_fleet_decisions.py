@@ -33,7 +33,8 @@ from ecc_operator.resources import AdaptationPolicySpec, NodeSelector
 NS, FLEET, TEACHER = "demo", "shop-edge", "shop"
 REF = fd.FleetRef(NS, FLEET, "uid-f", 3)
 T0 = 1_800_000_000.0
-WORKLOAD = fd.AgentWorkload()
+TRUSTED_CA = "-----BEGIN CERTIFICATE-----\nthe operator's CA\n-----END CERTIFICATE-----\n"
+WORKLOAD = fd.AgentWorkload(node_credentials_ca=TRUSTED_CA)
 CREDS = StoreSettings(endpoint="127.0.0.1:9000", access_key="eccf-abc", secret_key="s" * 32, bucket="ecc-fleet")
 EDGE = "node-role.kubernetes.io/edge"
 CLASS = "ecc.dev/capacity-class"
@@ -70,7 +71,8 @@ def fleet_nodes(n: int) -> dict[str, fd.NodeInfo]:
     return out
 
 
-def teacher_obj(revision: int, profiles=("s024", "s1", "s02", "teacher"), url="http://shop-serving.demo:80") -> dict:
+def teacher_obj(revision: int, profiles=("s024", "s1", "s02", "teacher"),
+                url="https://shop-serving.demo.svc.cluster.local:443") -> dict:
     status = {"revision": revision, "servingURL": url,
               "bundles": [{"profile": p, "manifestURI": f"s3://ecc-fleet/{StoreLayout.bundle_manifest(NS, TEACHER, revision, p)}",
                            "sha256": "a" * 64, "bytes": 10} for p in profiles]}
@@ -200,11 +202,17 @@ def test_first_revision_goes_to_all_nodes_with_tiers_and_settings():
     by = {t.tier: t for t in ds.target}
     assert by["big"].manifest_key == StoreLayout.bundle_manifest(NS, TEACHER, 1, "s024")
     assert by["small"].drift_reference_key == StoreLayout.drift_reference(NS, TEACHER, 1, "s1")
-    assert ds.teacher_url == "http://shop-serving.demo:80" and ds.report_interval_seconds == 30
+    assert ds.teacher_url == "https://shop-serving.demo.svc.cluster.local:443" and ds.report_interval_seconds == 30
+    assert ds.teacher_ca_pem == TRUSTED_CA  # agents check the teacher against the operator's CA (signed with the rest)
     assert ds.adaptation is None and ds.privacy.cloud_assist is False
     assert ds.revision_for("edge-0003") == 1
     assert ("Normal", "RolloutStarted") in [(e[0], e[1]) for e in d.events]
     DesiredState.model_validate_json(ds.model_dump_json())  # round-trips as agents read it
+
+
+def test_no_teacher_ca_without_a_served_teacher():
+    d = run(teacher=teacher_obj(1, url=None))
+    assert d.desired.teacher_url is None and d.desired.teacher_ca_pem is None
 
 
 def test_generation_bumps_only_when_content_changes():

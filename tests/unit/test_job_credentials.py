@@ -56,7 +56,7 @@ def test_the_secret_is_owned_by_the_job_and_holds_the_session_token():
     assert StoreSettings.from_env(secret["stringData"]).session_token == "ST"
 
 
-def test_a_refusing_store_falls_back_but_an_unreachable_one_is_retried():
+def test_a_refusing_store_gets_no_wider_credentials_unless_allowed_and_an_unreachable_one_is_retried():
     admin = StoreSettings(endpoint="127.0.0.1:9000", pod_endpoint="ecc-store.ecc-system.svc:9000", access_key="root",
                           secret_key="rootpass", bucket=B)
 
@@ -66,9 +66,12 @@ def test_a_refusing_store_falls_back_but_an_unreachable_one_is_retried():
     def unreachable(*_):
         raise ConnectionRefusedError("store down")
 
-    fallback = jc.issue(admin, jc.distill_policy(B, NS, "t", 1, "bitext", "r"), 900, sts=refusing)
-    assert fallback.access_key == "root" and fallback.endpoint == "ecc-store.ecc-system.svc:9000"
     import pytest
+
+    with pytest.raises(jc.UnscopedRefused, match="--allow-unscoped-store-credentials"):
+        jc.issue(admin, jc.distill_policy(B, NS, "t", 1, "bitext", "r"), 900, sts=refusing)
+    fallback = jc.issue(admin, jc.distill_policy(B, NS, "t", 1, "bitext", "r"), 900, sts=refusing, allow_unscoped=True)
+    assert fallback.access_key == "root" and fallback.endpoint == "ecc-store.ecc-system.svc:9000"
 
     with pytest.raises(ConnectionRefusedError):  # never wider credentials because of an outage
         jc.issue(admin, jc.distill_policy(B, NS, "t", 1, "bitext", "r"), 900, sts=unreachable)

@@ -171,13 +171,34 @@ def test_no_round_while_the_teacher_distils_or_the_fleet_lags():
 
 
 # --------------------------------------------------------------------- deadline
-def test_deadline_launches_with_whatever_arrived():
+def test_deadline_launches_with_whatever_arrived_from_at_least_min_nodes():
     status = {"phase": "Collecting", "round": 1, "roundStartedTime": t(-31)}
-    _, d = run(status=status, deltas=("edge-0",))
+    quorum_4 = policy(mergeBack={**POLICY["mergeBack"], "minUpdates": 4})
+    _, d = run(quorum_4, status=status, deltas=("edge-0", "edge-1"))
     assert d.create_job is not None and d.status["phase"] == "Merging"
     assert "(deadline)" in d.status["message"]
-    _, d = run(status={**status, "roundStartedTime": t(-29)}, deltas=("edge-0",))
+    args = d.create_job["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert args[args.index("--min-updates") + 1] == "2"  # the Job merges only with minNodes accepted deltas
+    _, d = run(quorum_4, status={**status, "roundStartedTime": t(-29)}, deltas=("edge-0", "edge-1"))
     assert d.create_job is None and d.status["phase"] == "Collecting"
+
+
+def test_one_nodes_delta_alone_is_never_merged_by_default():
+    status = {"phase": "Collecting", "round": 5, "roundStartedTime": t(-31)}
+    _, d = run(status=status, deltas=("edge-0",))
+    assert d.create_job is None and d.round_result == "Rejected"
+    last = d.status["lastMergeBack"]
+    assert "too few nodes" in last["reason"] and "minNodes is 2" in last["reason"] and last["updates"] == 1
+    # a user who wants single-node merges says so
+    _, d = run(policy(mergeBack={**POLICY["mergeBack"], "minNodes": 1}), status=status, deltas=("edge-0",))
+    assert d.create_job is not None
+    _, d = run(policy(mergeBack={**POLICY["mergeBack"], "minUpdates": 1}), status=status, deltas=("edge-0",))
+    assert d.create_job is not None  # a quorum of 1 (set before minNodes existed) keeps its meaning
+
+
+def test_min_nodes_above_the_quorum_is_refused_by_name():
+    p, d = run(policy(mergeBack={**POLICY["mergeBack"], "minNodes": 3}))
+    assert p.problem is not None and "minNodes" in str(p.problem)
 
 
 def test_zero_deltas_at_the_deadline_end_the_round_rejected():
@@ -221,7 +242,7 @@ def test_the_merge_job_runs_merge_back_with_the_policy_settings():
     assert opt("--revision") == ["1"] and opt("--candidate-revision") == ["2"]
     assert opt("--profile") == ["s02", "teacher"] and opt("--fleet") == ["edge"] and opt("--teacher") == ["shop"]
     assert opt("--holdout") == [f"s3://ecc-fleet/{StoreLayout.corpus_prefix('demo', 'shop', 1)}"]
-    assert opt("--method") == ["median"] and opt("--coefficient") == ["0.5"] and opt("--min-updates") == ["1"]
+    assert opt("--method") == ["median"] and opt("--coefficient") == ["0.5"] and opt("--min-updates") == ["2"]
     assert opt("--gate-tolerance") == ["0.02"] and opt("--max-slice-drop") == ["0.1"]
     assert opt("--min-improvement") == [] and opt("--trim-fraction") == [] and opt("--max-length") == ["48"]
     assert opt("--report") == [f"s3://ecc-fleet/{StoreLayout.job_report('demo', 'edge', 'adapt-merge-r1')}"]

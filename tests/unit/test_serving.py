@@ -1,8 +1,10 @@
-"""`ecc serve-teacher`: a real kserve.ModelServer process answering real HTTP requests.
+"""`ecc serve-teacher`: a real kserve.ModelServer process answering real HTTPS requests.
 
 A tiny random encoder is written as a bundle to a local store with a reply corpus beside
 it; the server is started as a subprocess (python -m ecc_workloads.cli_serve) bound to the
-address in ECC_POD_IP, and its answers are compared with the same bundle loaded in-process.
+address in ECC_POD_IP, serving HTTPS with a certificate of a test CA given in the variables the
+operator sets (ECC_SERVING_TLS_CERT / _KEY), and its answers are compared with the same bundle
+loaded in-process. Plaintext and clients that trust another CA get no answer.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import httpx
 import pytest
 import torch
 
-from ecc_workloads import bundles, modular, serving
+from ecc_workloads import bundles, cli_serve, modular, serving, tls
 from ecc_workloads.bundles import LocalDirStore
 from ecc_workloads.contracts import RuntimeEnv, StoreLayout
 
@@ -67,8 +69,23 @@ def _write_store(root: Path) -> Path:
     return (root / keys[0]).parent
 
 
+CA_CERT, CA_KEY = tls.make_ca("serve-teacher test CA")
+CA_PEM = tls.cert_pem(CA_CERT).decode()
+
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory) -> dict[str, str]:
+    """The server's certificate (for HOST) and key as files, in the variables the operator sets."""
+    leaf, key = tls.issue(CA_CERT, CA_KEY, "teacher", server=True, ip_addresses=(HOST,))
+    d = tmp_path_factory.mktemp("serving-tls")
+    (d / "tls.crt").write_bytes(tls.cert_pem(leaf))
+    (d / "tls.key").write_bytes(tls.key_pem(key))
+    return {RuntimeEnv.TLS_CERT_FILE: str(d / "tls.crt"), RuntimeEnv.TLS_KEY_FILE: str(d / "tls.key")}
+
+
 def _start(args: list[str], env_extra: dict[str, str]) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if k != RuntimeEnv.POD_IP}
+    env = {k: v for k, v in os.environ.items()
+           if k not in (RuntimeEnv.POD_IP, RuntimeEnv.TLS_CERT_FILE, RuntimeEnv.TLS_KEY_FILE)}
     env.update(env_extra)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
     return subprocess.Popen([sys.executable, "-m", "ecc_workloads.cli_serve", *args], env=env,
@@ -88,13 +105,13 @@ def bundles_dir(store_dir):
 
 
 @pytest.fixture(scope="module")
-def server(bundles_dir):
+def server(bundles_dir, tls_files):
     port = _free_port(HOST)
     proc = _start(["--manifest", str(bundles_dir), "--http-port", str(port), "--model-name", NAME,
-                   "--max-batch", "8"], {RuntimeEnv.POD_IP: HOST})
-    base = f"http://{HOST}:{port}"
+                   "--max-batch", "8"], {RuntimeEnv.POD_IP: HOST, **tls_files})
+    base = f"https://{HOST}:{port}"
     deadline = time.monotonic() + 120
-    client = httpx.Client(base_url=base, timeout=30)
+    client = httpx.Client(base_url=base, timeout=30, verify=tls.client_context(CA_PEM))
     while True:
         if proc.poll() is not None:
             pytest.fail(f"serve-teacher exited with {proc.returncode}:\n{proc.stderr.read()[-4000:]}")
@@ -115,6 +132,8 @@ def server(bundles_dir):
     except subprocess.TimeoutExpired:
         proc.kill()
         pytest.fail("serve-teacher did not stop within 30 s of SIGTERM")
+    err = proc.stderr.read()
+    assert f"listening on https://{HOST}:{port}" in err, err[-2000:]  # the start-up line says what it serves
 
 
 @pytest.fixture(scope="module")
@@ -207,7 +226,47 @@ def test_bad_requests_get_4xx_naming_the_problem(server):
 def test_listens_only_on_the_pod_ip(server):
     _, port = server
     with pytest.raises(httpx.ConnectError):
-        httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+        httpx.get(f"https://127.0.0.1:{port}/", timeout=5, verify=tls.client_context(CA_PEM))
+
+
+def test_serves_https_only(server):
+    """The operator always starts it with a certificate: plaintext gets no HTTP answer at all."""
+    client, port = server
+    assert client.get(f"/v2/models/{NAME}/ready").status_code == 200  # the same server, over TLS
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"http://{HOST}:{port}/v2/models/{NAME}/ready", timeout=10)
+
+
+def test_a_client_that_trusts_another_ca_is_refused(server):
+    _, port = server
+    other = tls.cert_pem(tls.make_ca("another CA")[0]).decode()
+    with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
+        httpx.get(f"https://{HOST}:{port}/v2/models/{NAME}/ready", timeout=10, verify=tls.client_context(other))
+
+
+def test_tls_options_are_both_or_neither_and_checked_before_anything_loads(tls_files, tmp_path):
+    cert, key = Path(tls_files[RuntimeEnv.TLS_CERT_FILE]), Path(tls_files[RuntimeEnv.TLS_KEY_FILE])
+    assert cli_serve.check_tls_files(None, None) is None
+    assert cli_serve.check_tls_files(cert, key) == (str(cert), str(key))
+    with pytest.raises(cli_serve.TLSFilesError, match="--tls-cert-file is given without --tls-key-file"):
+        cli_serve.check_tls_files(cert, None)
+    with pytest.raises(cli_serve.TLSFilesError, match="--tls-key-file is given without --tls-cert-file"):
+        cli_serve.check_tls_files(None, key)
+    with pytest.raises(cli_serve.TLSFilesError, match=r"--tls-key-file .*missing.key: cannot be read"):
+        cli_serve.check_tls_files(cert, tmp_path / "missing.key")
+    (tmp_path / "garbage.crt").write_text("not a certificate")
+    with pytest.raises(cli_serve.TLSFilesError, match="--tls-cert-file .*garbage.crt"):
+        cli_serve.check_tls_files(tmp_path / "garbage.crt", key)
+    other_key = tmp_path / "other.key"
+    other_key.write_bytes(tls.key_pem(tls.make_ca("x")[1]))
+    with pytest.raises(cli_serve.TLSFilesError, match="do not load"):
+        cli_serve.check_tls_files(cert, other_key)
+    # the command refuses (exit 2) with the message, not a traceback, and never loads the bundle
+    proc = _start(["--manifest", str(tmp_path / "no-such-manifest.json"), "--http-port", str(_free_port("127.0.0.1"))],
+                  {RuntimeEnv.TLS_CERT_FILE: str(cert), RuntimeEnv.TLS_KEY_FILE: str(other_key)})
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2 and "refusing to start" in err and "do not load" in err, err[-2000:]
+    assert "Traceback" not in err and "no-such-manifest" not in err
 
 
 def test_tampered_bundle_refuses_to_start_naming_the_module(store_dir, tmp_path):
@@ -261,14 +320,16 @@ def test_reply_corpus_without_any_known_intent_refuses_to_start(bundles_dir, tmp
 @pytest.mark.parametrize("protocol", ["v1", "v2"])
 def test_cloud_assist_asks_the_served_teacher_in_either_protocol(server, local, protocol):
     """The edge agent's client (agent_learning.TeacherClient) against the real server, as the
-    DesiredState's teacher_url and teacher_protocol direct it."""
-    from ecc_workloads.agent_learning import TeacherClient
+    DesiredState's teacher_url, teacher_ca_pem and teacher_protocol direct it."""
+    from ecc_workloads.agent_learning import TeacherClient, TeacherRefused
 
     _, port = server
     texts = ["cancel my order please", "where is my parcel"]
-    answers = TeacherClient(timeout=30).label(f"http://{HOST}:{port}", texts, NAME, protocol)
+    answers = TeacherClient(timeout=30).label(f"https://{HOST}:{port}", texts, NAME, protocol, ca_pem=CA_PEM)
     want = [(p.intent, p.confidence) for p in local.predict(texts)]
     assert [a[0] for a in answers] == [w[0] for w in want]
     assert [a[1] for a in answers] == pytest.approx([w[1] for w in want], abs=1e-5)
     with pytest.raises(Exception, match="404"):
-        TeacherClient(timeout=30).label(f"http://{HOST}:{port}", texts, "no-such-model", protocol)
+        TeacherClient(timeout=30).label(f"https://{HOST}:{port}", texts, "no-such-model", protocol, ca_pem=CA_PEM)
+    with pytest.raises(TeacherRefused, match="https:// teacher only"):
+        TeacherClient(timeout=30).label(f"http://{HOST}:{port}", texts, NAME, protocol, ca_pem=CA_PEM)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 
@@ -11,7 +12,9 @@ from ecc_workloads.contracts import (CLOUD_NODE_ROLE_LABEL, BundleManifest, JobR
                                      StoreSettings)
 
 from ecc_operator import conditions as c
+from ecc_operator import serving_tls
 from ecc_operator import teacher_decisions as td
+from ecc_operator.resources import ServingCertificateStatus
 
 REF = td.TeacherRef(namespace="demo", name="shop", uid="uid-1", generation=1)
 SETTINGS = td.WorkloadSettings(builtin_corpora={"bitext": "/data/bitext.csv"})
@@ -33,10 +36,17 @@ def spec(**changes) -> dict:
     return out
 
 
-def run(raw: dict, status: dict | None = None, ref=REF, **observed):
+TLS_RECORD = ServingCertificateStatus(secret_name="shop-serving-tls", sha256="c" * 64, not_after="2030-01-01T00:00:00Z",
+                                      ca_sha256="d" * 64, dns_names=list(serving_tls.wanted_names("demo", "shop-serving")))
+TLS = serving_tls.issued(TLS_RECORD)
+"""The operator issued the server's certificate (what the handler hands over in most reconciles)."""
+
+
+def run(raw: dict, status: dict | None = None, ref=REF, settings=SETTINGS, **observed):
     p = td.plan(ref, raw, status or {})
+    observed.setdefault("serving_tls", TLS)
     obs = td.Observed(ref=ref, status=status or {}, **observed)
-    return p, td.decide(p, obs, SETTINGS)
+    return p, td.decide(p, obs, settings)
 
 
 def conds(d: td.Decision) -> dict:
@@ -209,7 +219,7 @@ def test_succeeded_job_publishes_the_revision_and_creates_serving():
     assert "--manifest" in server["args"]
     assert server["args"][server["args"].index("--manifest") + 1].endswith("/revisions/1/bundles/teacher.json")
     assert kinds["Deployment"]["spec"]["template"]["spec"]["nodeSelector"] == {CLOUD_NODE_ROLE_LABEL: ""}
-    assert d.status["servingURL"] == "http://shop-serving.demo.svc.cluster.local:80"
+    assert d.status["servingURL"] == "https://shop-serving.demo.svc.cluster.local:443"
     assert d.status["phase"] == "Publishing"  # serving not ready yet
 
 
@@ -332,8 +342,14 @@ def test_deployment_mode_fetches_with_the_read_only_user_and_serves_without_cred
     assert "envFrom" not in server and "--manifest" in server["args"] and "/mnt/models/bundles/" in server["args"]
     assert dep["spec"]["template"]["metadata"]["annotations"][td.ANNOTATION_STORAGE_SECRET_HASH] == \
         secret["metadata"]["annotations"][td.ANNOTATION_DESIRED_HASH]
-    # no read-only user (a store without MinIO's admin API): the server reads the store itself
+    # no read-only user (a store without MinIO's admin API): not served with the CloudTeacher's Secret ...
     _, d = run(spec(serving={"mode": "deployment"}), status=status, serving_store_problem="not MinIO")
+    assert d.apply == [] and "not MinIO" in d.status["message"] and "--allow-unscoped-store-credentials" in \
+        d.status["message"] and d.status["phase"] != "Ready"
+    # ... unless the operator allows it: then the server reads the store itself
+    unscoped = dataclasses.replace(SETTINGS, allow_unscoped_store_credentials=True)
+    _, d = run(spec(serving={"mode": "deployment"}), status=status, serving_store_problem="not MinIO",
+               settings=unscoped)
     assert [m["kind"] for m in d.apply] == ["Deployment", "Service"]
     server = d.apply[0]["spec"]["template"]["spec"]["containers"][0]
     assert server["envFrom"] == [{"secretRef": {"name": "ecc-store"}}] and teacher_uri in server["args"]
@@ -377,13 +393,21 @@ def test_kserve_ready_condition_makes_the_teacher_ready_with_its_url():
                    serving=td.ServingView(inference_service=isvc, predictor_deployment=dep), **kw)
         assert d.status["phase"] == "Publishing", d.status["message"]
     rolled = td.ServingView(inference_service=isvc, predictor_deployment=predictor(uri, 1, 1, 1))
+    # only the Ingress' host: the serving certificate does not cover it, so it is not handed to agents
     _, d = run(spec(serving={"mode": "kserve", "protocol": "v1"}), status=status, serving=rolled, **kw)
-    assert d.apply == [] and d.status["phase"] == "Ready" and d.status["servingURL"] == "http://shop.demo.example"
-    assert d.status["servingProtocol"] == "v1"
-    # KServe's Standard mode: the cluster-local address wins over the Ingress' host
+    assert d.apply == [] and d.status["phase"] == "Publishing" and "servingURL" not in d.status
+    assert "no cluster-local address" in d.status["message"]
+    # KServe's Standard mode: the cluster-local address wins over the Ingress' host; KServe writes
+    # http:// (port 80 implied), the server speaks HTTPS there
     isvc["status"]["address"] = {"url": "http://shop-serving-predictor.demo.svc.cluster.local"}
     _, d = run(spec(serving={"mode": "kserve", "protocol": "v1"}), status=status, serving=rolled, **kw)
-    assert d.status["servingURL"] == "http://shop-serving-predictor.demo.svc.cluster.local"
+    assert d.apply == [] and d.status["phase"] == "Ready"
+    assert d.status["servingURL"] == "https://shop-serving-predictor.demo.svc.cluster.local:80"
+    assert d.status["servingProtocol"] == "v1"
+    isvc["status"]["address"] = {"url": "http://shop-serving-predictor.demo.svc.cluster.local:8080"}  # headless
+    _, d = run(spec(serving={"mode": "kserve", "protocol": "v1"}), status=status, serving=rolled, **kw)
+    assert d.status["servingURL"] == "https://shop-serving-predictor.demo.svc.cluster.local:8080"
+    isvc["status"]["address"] = {"url": "http://shop-serving-predictor.demo.svc.cluster.local"}
     # new credentials (a re-created teacher): Secret and InferenceService are applied again
     _, d = run(spec(serving={"mode": "kserve", "protocol": "v1"}), status=status, kserve=KSERVE_UP,
                serving_store=SERVING_STORE.model_copy(update={"secret_key": "other-secret"}), serving=rolled)
