@@ -84,15 +84,19 @@ def test_a_merge_back_job_reads_its_fleet_and_writes_only_its_candidate(cluster,
     assert _try(lambda: mc.remove_object(bucket, seeded["delta"])) == "AccessDenied"
 
 
-def test_a_store_whose_sts_refuses_gives_the_job_the_operators_credentials(cluster):
-    """Refused (an error status, as from a store without STS): the operator's own; unreachable: no
-    Secret now, the reconcile retries."""
+def test_a_store_whose_sts_refuses_gives_the_job_nothing_unless_allowed(cluster):
+    """Refused (an error status, as from a store without STS): no credentials, with what to change;
+    the operator's own only with --allow-unscoped-store-credentials; unreachable: no Secret now,
+    the reconcile retries."""
     from ecc_operator.node_credentials import assume_role
 
     def refusing(*_):
         raise ValueError("http://store failed with HTTP status code 501")
 
-    creds = jc.issue(cluster.store, jc.distill_policy("b", "n", "t", 1, "bitext", "r"), 900, sts=refusing)
+    with pytest.raises(jc.UnscopedRefused, match="allowUnscopedStoreCredentials"):
+        jc.issue(cluster.store, jc.distill_policy("b", "n", "t", 1, "bitext", "r"), 900, sts=refusing)
+    creds = jc.issue(cluster.store, jc.distill_policy("b", "n", "t", 1, "bitext", "r"), 900, sts=refusing,
+                     allow_unscoped=True)
     assert creds.access_key == cluster.store.access_key and creds.session_token is None
     gone = cluster.store.model_copy(update={"endpoint": "127.0.0.1:9"})  # nothing listens there
     with pytest.raises(Exception) as info:
