@@ -565,6 +565,15 @@ class DriftState:
     base: dict[str, list[Example]]
     labels: list[str]
     noise_site: str
+    local: dict = field(default_factory=dict)
+    """site -> its device's adapt.AdaptResult (what it uploads)"""
+    lora: object = None
+    """the devices' adapt.LoraSettings"""
+    shipped: object = None
+    """the sub-model's shipped bundle manifest (pruned vocabulary, int8)"""
+    hardest: str = ""
+    coefficient: float | None = None
+    """the merge coefficient the gate chose (None: every candidate refused)"""
 
 
 def drift_splits(corpus: Corpus, base_domain: str, seed: int, cap: int | None) -> tuple[dict, dict, dict]:
@@ -633,12 +642,17 @@ def run_drift(ctx: Context, corpus: Corpus, profile: str, base_domain: str = "ba
         return {name: evaluate(ctx, model, rows, profile)["accuracy"] for name, rows in slices_val.items()}
 
     lora = adapt.LoraSettings(rank=s.lora_rank, alpha=2.0 * s.lora_rank, epochs=s.lora_epochs, lr=s.lora_lr, seed=s.seed)
-    up = adapt.UploadSettings(form="factors", int8=True)
+    from ecc_workloads.agent_learning import upload_settings
+    from ecc_workloads.contracts import PrivacySettings
+
+    up = upload_settings(PrivacySettings())  # what an agent of a default EdgeFleet uploads
     per_site: dict[str, dict] = {}
     updates = []
+    local: dict = {}
     for site, parts in sites.items():
         fb = [adapt.FeedbackItem(text=ex.text, label=ex.label, source="user") for ex in parts["train"]]
         res = adapt.adapt_locally(sub, ctx.tokenizer, fb, lora, profile=profile)
+        local[site] = res
         blob = adapt.build_upload(res, manifests[profile], f"edge-{site}", up, forbidden_texts=[f.text for f in fb])
         update = adapt.decode_upload(blob)
         updates.append(update)
@@ -718,7 +732,9 @@ def run_drift(ctx: Context, corpus: Corpus, profile: str, base_domain: str = "ba
         },
         "seconds": round(time.perf_counter() - t0, 1),
     }
-    state = DriftState(cloud, profile, manifests[profile], manifests, sites, base, labels, next(iter(k for k in how if k.startswith("voice"))))
+    state = DriftState(cloud, profile, manifests[profile], manifests, sites, base, labels,
+                       next(iter(k for k in how if k.startswith("voice"))), local=local, lora=lora, shipped=shipped,
+                       hardest=hardest, coefficient=chosen["coefficient"] if chosen else None)
     return out, state
 
 

@@ -10,8 +10,9 @@
    new-minus-old weights) and the adapted model for local serving.
 3. :func:`build_upload` turns that into the only thing that leaves the device: safetensors
    bytes of weight changes (``form="full"``) or LoRA factors (``form="factors"``), optionally
-   L2-clipped, Gaussian-noised (``noise_multiplier * clip_norm``) and int8-quantised, with an
-   :class:`EdgeDeltaManifest` as metadata. :func:`verify_upload` checks — and
+   L2-clipped, Gaussian-noised (``noise_multiplier * clip_norm``), int8-quantised and sent at a
+   lower rank (``UploadSettings.rank``, a truncated SVD), with an :class:`EdgeDeltaManifest` as
+   metadata, deflated (:func:`pack_upload`). :func:`verify_upload` checks — and
    ``build_upload`` asserts — that it holds only adapter/head tensors of allowed names and
    dtypes (no integer token ids, no embeddings) and no feedback text.
 4. :func:`decode_upload` (cloud side) returns the per-module full weight changes;
@@ -29,6 +30,7 @@ import json
 import math
 import random
 import re
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -96,10 +98,13 @@ class UploadSettings(BaseModel):
     noise_multiplier: float = Field(0.0, ge=0, description="Gaussian noise std = noise_multiplier * clip_norm")
     int8: bool = False
     seed: int | None = None
+    rank: int | None = Field(
+        None, ge=1, description="factors form: send each LoRA change at this rank when it is below the trained "
+        "rank (the best approximation: a truncated SVD of B@A*scale); default: as trained")
     head_rank: int | None = Field(
         None, ge=0, description="factors form: the rank at which the head's weight change is sent (a "
         "truncated SVD: the head is not LoRA-trained, so its change is factorised for the upload); "
-        "default: the LoRA rank; 0 sends it whole")
+        "default: the rank the LoRA changes are sent at; 0 sends it whole")
 
 
 class UploadRejected(ValueError):
@@ -302,15 +307,20 @@ def build_upload(
         std = settings.noise_multiplier * settings.clip_norm
         delta = {m: {k: t + torch.randn(t.shape, generator=gen) * std for k, t in ps.items()} for m, ps in delta.items()}
     lora_rank = next((a.shape[0] for ps in result.factors.values() for a, _ in ps.values()), 0)
-    head_rank = lora_rank if settings.head_rank is None else settings.head_rank
+    sent_rank = min(lora_rank, settings.rank) if settings.rank else lora_rank
+    head_rank = sent_rank if settings.head_rank is None else settings.head_rank
     tensors: dict[str, torch.Tensor] = {}
     for module, params in delta.items():
         for key, t in params.items():
             pair = result.factors.get(module, {}).get(key)
             if settings.form == "factors" and pair is not None:
                 a, b = pair
+                if sent_rank < a.shape[0]:  # t is B @ A * scale, already clipped
+                    a, b = low_rank_factors(t, sent_rank, result.lora_scale)
+                else:
+                    b = b * factor
                 tensors[f"{module}/{key}@A"] = a
-                tensors[f"{module}/{key}@B"] = b * factor
+                tensors[f"{module}/{key}@B"] = b
             elif (settings.form == "factors" and module.startswith("head.") and t.dim() == 2
                   and 0 < head_rank < min(t.shape)):
                 a, b = low_rank_factors(t, head_rank, result.lora_scale)  # t is already clipped
@@ -332,7 +342,7 @@ def build_upload(
     )
     blob = encode_tensors(tensors, {"delta": manifest.model_dump(mode="json")}, int8=settings.int8)
     verify_upload(blob, forbidden_texts)
-    return blob
+    return pack_upload(blob)
 
 
 def _header(blob: bytes) -> dict:
@@ -347,11 +357,41 @@ def _header(blob: bytes) -> dict:
         raise UploadRejected(f"safetensors header is not JSON: {err}") from err
 
 
+PACKED_MAGIC = b"ECCZ\x01"
+"""An upload is its safetensors bytes deflated (zlib) behind this prefix. A safetensors file
+cannot start with it: its first 8 bytes are a little-endian header length, whose fifth byte is 0
+for any header under 4 GiB."""
+
+
+def pack_upload(blob: bytes) -> bytes:
+    """What a device sends: the safetensors bytes deflated (the JSON header and the metadata are
+    about half of a low-rank int8 upload, and they compress well)."""
+    return PACKED_MAGIC + zlib.compress(blob, 9)
+
+
+def unpack_upload(blob: bytes) -> bytes:
+    """The safetensors bytes of an upload, packed or not; UploadRejected for a corrupt or
+    truncated stream or one that inflates beyond MAX_UPLOAD_BYTES (read no further than that)."""
+    if not blob.startswith(PACKED_MAGIC):
+        return blob
+    inflate = zlib.decompressobj()
+    try:
+        out = inflate.decompress(blob[len(PACKED_MAGIC):], MAX_UPLOAD_BYTES + 1)
+    except zlib.error as err:
+        raise UploadRejected(f"packed upload is not a valid deflate stream: {err}") from err
+    if len(out) > MAX_UPLOAD_BYTES or inflate.unconsumed_tail:
+        raise UploadRejected(f"packed upload inflates beyond {MAX_UPLOAD_BYTES} bytes")
+    if not inflate.eof:
+        raise UploadRejected("packed upload is truncated")
+    return out
+
+
 def verify_upload(blob: bytes, forbidden_texts: Iterable[str] = ()) -> EdgeDeltaManifest:
     """Reject anything but adapter/head weight deltas: tensor names must be
     ``block.<i>/...`` or ``head.<p>/...``; dtypes float32, or int8 paired with a float32
     ``:scale``; metadata exactly one EdgeDeltaManifest; no ``forbidden_texts`` (the
-    device's feedback texts, 8+ chars) anywhere in the bytes."""
+    device's feedback texts, 8+ chars) anywhere in the bytes (unpacked)."""
+    blob = unpack_upload(blob)
     header = _header(blob)
     meta = header.pop("__metadata__", {}) or {}
     if set(meta) != {"ecc"}:
@@ -412,6 +452,9 @@ def check_upload_shapes(blob: bytes, shapes: ParamShapes | None = None, max_rank
     otherwise make a 40 GB product."""
     if len(blob) > MAX_UPLOAD_BYTES:
         raise UploadRejected(f"upload of {len(blob)} bytes, more than {MAX_UPLOAD_BYTES}")
+    blob = unpack_upload(blob)
+    if len(blob) > MAX_UPLOAD_BYTES:
+        raise UploadRejected(f"upload of {len(blob)} bytes, more than {MAX_UPLOAD_BYTES}")
     header = {k: v for k, v in _header(blob).items() if k != "__metadata__" and not k.endswith(":scale")}
     changes: dict[str, tuple[int, ...]] = {}
     for name, info in header.items():
@@ -448,6 +491,7 @@ def decode_upload(blob: bytes, shapes: ParamShapes | None = None) -> EdgeUpdate:
     """Cloud side: verify an upload and return its full weight change per module
     (LoRA factors are multiplied out: ``B @ A * lora_scale``), after checking every shape
     (:func:`check_upload_shapes`; ``shapes``: the cloud model's)."""
+    blob = unpack_upload(blob)
     manifest = verify_upload(blob)
     check_upload_shapes(blob, shapes)
     tensors, _ = decode_tensors(blob)

@@ -155,8 +155,9 @@ def lora_settings(a: AdaptationSettings, max_length: int = 64) -> LoraSettings:
 
 
 def upload_settings(p: PrivacySettings) -> UploadSettings:
-    return UploadSettings(form=p.upload_form, clip_norm=p.upload_clip_norm,
-                          noise_multiplier=p.upload_noise_multiplier, int8=p.quantize_uploads)
+    return UploadSettings(form=p.upload_form, rank=p.upload_rank, head_rank=p.upload_head_rank,
+                          clip_norm=p.upload_clip_norm, noise_multiplier=p.upload_noise_multiplier,
+                          int8=p.quantize_uploads)
 
 
 def adaptation_due(usable: int, min_samples: int, last_adapted_at: int) -> bool:

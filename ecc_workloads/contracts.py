@@ -700,10 +700,12 @@ class PrivacySettings(_Doc):
     cloud_assist: bool = False
     scrub_before_assist: bool = True
     assist_below_confidence: float = Field(0.5, ge=0, le=1)
-    upload_form: Literal["full", "factors"] = "full"
+    upload_form: Literal["full", "factors"] = "factors"
+    upload_rank: int | None = Field(2, ge=1)
+    upload_head_rank: int = Field(0, ge=0)
     upload_clip_norm: float | None = None
     upload_noise_multiplier: float = Field(0.0, ge=0)
-    quantize_uploads: bool = False
+    quantize_uploads: bool = True
 
 
 class DesiredState(_Doc):
@@ -719,7 +721,7 @@ class DesiredState(_Doc):
     and serves nothing new.
 
     Every document is `extra="forbid"`: a new field is a new schema_version (3 added
-    teacher_ca_pem), and agents and operator upgrade together."""
+    teacher_ca_pem, privacy.upload_rank and upload_head_rank), and agents and operator upgrade together."""
 
     kind: Literal["DesiredState"] = "DesiredState"
     schema_version: Literal[3] = 3

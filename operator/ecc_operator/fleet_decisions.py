@@ -607,7 +607,8 @@ def privacy_settings(spec: EdgeFleetSpec) -> PrivacySettings:
     p = spec.privacy
     return PrivacySettings(
         cloud_assist=p.cloud_assist, scrub_before_assist=p.scrub_before_assist,
-        assist_below_confidence=p.assist_below_confidence, upload_form=p.upload_form,
+        assist_below_confidence=p.assist_below_confidence, upload_form=p.upload_form, upload_rank=p.upload_rank,
+        upload_head_rank=p.upload_head_rank,
         upload_clip_norm=p.upload_clip_norm, upload_noise_multiplier=p.upload_noise_multiplier,
         quantize_uploads=p.quantize_uploads,
     )

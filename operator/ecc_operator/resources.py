@@ -694,11 +694,19 @@ class PrivacySpec(CRDModel):
     scrub_before_assist: bool = Field(True, description="scrub personal data from text before it is sent for cloud assist")
     assist_below_confidence: float = Field(0.5, ge=0, le=1,
                                            description="ask for cloud assist when the student's confidence is below this")
-    upload_form: Literal["full", "factors"] = Field("full", description="upload deltas as full weight changes or as LoRA factors")
+    upload_form: Literal["full", "factors"] = Field(
+        "factors", description="upload deltas as LoRA factors (small) or as full weight changes (needed for "
+        "uploadNoiseMultiplier)")
+    upload_rank: int | None = Field(
+        2, ge=1, le=64, description="factors form: send each LoRA change at this rank when below the trained rank "
+        "(a truncated SVD; null: as trained). Default 2: chosen on validation by benchmarks/uplink.py")
+    upload_head_rank: int = Field(
+        0, ge=0, le=64, description="factors form: send the head's change at this rank (a truncated SVD); 0: whole "
+        "(low ranks cost 1-3 accuracy points, benchmarks/uplink.py)")
     upload_clip_norm: float | None = Field(None, gt=0, description="clip each upload's global L2 norm to this")
     upload_noise_multiplier: float = Field(0.0, ge=0, le=100,
                                            description="Gaussian noise std = multiplier x uploadClipNorm (0: none)")
-    quantize_uploads: bool = Field(False, description="quantise uploaded deltas to int8")
+    quantize_uploads: bool = Field(True, description="quantise uploaded deltas to int8")
 
     cel_rules = (
         Rule(
@@ -713,6 +721,12 @@ class PrivacySpec(CRDModel):
             check=lambda m: m.upload_noise_multiplier == 0 or m.upload_clip_norm is not None,
             field_path=".uploadClipNorm",
             reason="FieldValueRequired",
+        ),
+        Rule(
+            cel="self.uploadNoiseMultiplier == 0.0 || self.uploadForm == 'full'",
+            message="uploadNoiseMultiplier > 0 needs uploadForm full (noise is added to the full weight change)",
+            check=lambda m: m.upload_noise_multiplier == 0 or m.upload_form == "full",
+            field_path=".uploadForm",
         ),
     )
 

@@ -117,7 +117,8 @@ def _blob(tensors, meta):
 def test_verify_rejects_text_token_ids_and_embeddings(setup, rows):
     _, manifests, result = setup
     blob = adapt.build_upload(result, manifests["s02"], "edge-1", UploadSettings())
-    meta = json.loads(json.loads(blob[8 : 8 + int.from_bytes(blob[:8], "little")])["__metadata__"]["ecc"])
+    raw = adapt.unpack_upload(blob)
+    meta = json.loads(json.loads(raw[8 : 8 + int.from_bytes(raw[:8], "little")])["__metadata__"]["ecc"])
     good = {"block.0/attention.self.query.weight": torch.zeros(2, 2)}
     adapt.verify_upload(_blob(good, meta))
     with pytest.raises(UploadRejected, match="feedback text"):
@@ -142,7 +143,8 @@ def test_forged_factor_shapes_are_refused_before_any_product(setup):
 
     sub, manifests, result = setup
     blob = adapt.build_upload(result, manifests["s02"], "edge-1", UploadSettings())
-    meta = json.loads(json.loads(blob[8 : 8 + int.from_bytes(blob[:8], "little")])["__metadata__"]["ecc"])
+    raw = adapt.unpack_upload(blob)
+    meta = json.loads(json.loads(raw[8 : 8 + int.from_bytes(raw[:8], "little")])["__metadata__"]["ecc"])
     shapes = adapt.parameter_shapes(sub)
     assert adapt.decode_upload(blob, shapes).delta  # the honest upload
     q = "block.0/attention.self.query.weight"
@@ -206,3 +208,41 @@ def test_head_change_is_sent_at_low_rank_in_factors_form(setup):
     # at or above the head's own rank nothing is lost: it is sent whole
     exact = adapt.decode_upload(adapt.build_upload(result, manifests["s02"], "n", UploadSettings(head_rank=4)))
     torch.testing.assert_close(exact.delta["head.s02"]["weight"], head)
+
+
+def test_uploads_are_packed_and_a_hostile_stream_is_refused(setup, rows):
+    import zlib
+
+    _, manifests, result = setup
+    blob = adapt.build_upload(result, manifests["s02"], "edge-1", UploadSettings(int8=True, rank=2))
+    raw = adapt.unpack_upload(blob)
+    assert blob.startswith(adapt.PACKED_MAGIC) and len(blob) < len(raw)
+    assert adapt.unpack_upload(raw) == raw  # an unpacked upload is read as it is
+    assert adapt.verify_upload(blob).node == "edge-1"
+    # the feedback text is looked for in the unpacked bytes, where a node could hide it
+    meta = json.loads(json.loads(raw[8: 8 + int.from_bytes(raw[:8], "little")])["__metadata__"]["ecc"])
+    hidden = adapt.pack_upload(_blob({"block.0/attention.self.query.weight": torch.zeros(2, 2)},
+                                     dict(meta, delta=dict(meta["delta"], node=rows[0].text))))
+    with pytest.raises(UploadRejected, match="feedback text"):
+        adapt.verify_upload(hidden, [rows[0].text])
+    bomb = adapt.PACKED_MAGIC + zlib.compress(b"\0" * (adapt.MAX_UPLOAD_BYTES + 10), 9)
+    assert len(bomb) < 100_000
+    for bad, why in ((bomb, "inflates beyond"), (adapt.PACKED_MAGIC + b"garbage", "not a valid deflate"),
+                     (blob[:-10], "truncated")):
+        with pytest.raises(UploadRejected, match=why):
+            adapt.decode_upload(bad)
+
+
+def test_a_lower_upload_rank_sends_less_and_decodes_to_the_same_shapes(setup):
+    sub, manifests, result = setup
+    shapes = adapt.parameter_shapes(sub)
+    full = adapt.decode_upload(adapt.build_upload(result, manifests["s02"], "edge-1", UploadSettings()), shapes)
+    low_blob = adapt.build_upload(result, manifests["s02"], "edge-1", UploadSettings(rank=1))
+    low = adapt.decode_upload(low_blob, shapes)
+    assert len(low_blob) < len(adapt.build_upload(result, manifests["s02"], "edge-1", UploadSettings()))
+    for module, params in full.delta.items():
+        for key, t in params.items():
+            got = low.delta[module][key]
+            assert got.shape == t.shape
+            if t.dim() == 2 and min(t.shape) > 1:
+                assert torch.linalg.matrix_rank(got.double(), rtol=1e-6) <= 1

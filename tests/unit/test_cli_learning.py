@@ -76,7 +76,7 @@ def test_distill_then_merge_back(tmp_path, monkeypatch):
     # an upload too large to read (refused from the listing) and a factor bomb (refused from its header)
     monkeypatch.setattr(adapt, "MAX_UPLOAD_BYTES", 1024 * 1024)
     kv.put(StoreLayout.delta("shop", "fleet-1", 1, "edge-d"), b"\0" * (1024 * 1024 + 1))
-    honest = kv.get(StoreLayout.delta("shop", "fleet-1", 1, "edge-a"))
+    honest = adapt.unpack_upload(kv.get(StoreLayout.delta("shop", "fleet-1", 1, "edge-a")))
     meta = json.loads(honest[8:8 + int.from_bytes(honest[:8], "little")])["__metadata__"]
     q = "block.0/attention.self.query.weight"
     kv.put(StoreLayout.delta("shop", "fleet-1", 1, "edge-e"), save_tensors(

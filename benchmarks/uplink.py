@@ -1,0 +1,202 @@
+"""Uplink benchmark: what an edge node uploads per merge-back round, in bytes and in accuracy.
+
+Usage:
+    python benchmarks/uplink.py [--ranks 8:8,4:4,2:2,2:4,1:1,1:2,1:4] [--seed 13] [--threads 2] --out DIR
+                                                             # writes DIR/uplink.json
+
+What runs (real torch, the real pretrained all-MiniLM-L6-v2): ``benchmarks/learning.py``'s drift
+scenario as it is (``run_drift``: the cloud model on the base register, one device per shifted
+site adapting LoRA locally on that site's feedback, a FedAvg merge-back with the coefficient the
+gate chooses on validation rows). Then the same devices' local results are uploaded in each
+**upload form** below and merged again with that coefficient (FedAvg, as the drift scenario), and
+every site keeps learning on the merged revision (LoRA again on its feedback): *merged + local*.
+The goal is about the **hardest site** (the lowest static validation accuracy): "≤ 0.5 point lost
+on the hardest drift site's merged + local figure".
+
+Upload forms (``adapt.UploadSettings``, the EdgeFleet's ``spec.privacy``):
+- ``full fp32``: each LoRA change multiplied out (B @ A * scale) and the head's change, float32;
+- ``factors fp32 rN hM`` / ``factors int8 rN hM``: the LoRA factors (A, B), sent at rank N when
+  below the trained rank (a truncated SVD of B @ A * scale, ``UploadSettings.rank``), the head's
+  change at rank M (``head_rank``; h0: whole), float32 or int8 with float32 scales.
+Every upload is deflated (``adapt.pack_upload``); its bytes are what a node sends.
+
+Ratios are against the sub-model's **shipped** bundle (pruned vocabulary, int8: what a node
+downloads) and its fp32 bundle. The form to recommend is chosen on **validation** rows — every
+site's, pooled (the hardest site alone has too few: one row is 2 points): the smallest upload
+whose pooled merged + local validation accuracy is within 0.5 point of the trained-rank int8
+upload's. Test figures are reported, never used to choose.
+
+Outputs: a table on stdout and ``DIR/uplink.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+for _p in (ROOT, ROOT / "operator", Path(__file__).resolve().parent):
+    if str(_p) not in sys.path:
+        sys.path.insert(0, str(_p))
+
+import learning  # noqa: E402  (benchmarks/learning.py: corpus, drift scenario, evaluation)
+
+GOAL_RATIO_SHIPPED = 500.0
+GOAL_MAX_LOSS_PT = 0.5
+REFERENCE = "factors int8 r{trained} h{trained}"
+"""the upload the loss is measured against: what the learning benchmark's drift scenario sends"""
+
+
+def upload_forms(trained_rank: int, ranks: list[tuple[int, int]]) -> dict[str, object]:
+    """name -> adapt.UploadSettings: the full change, the trained factors in fp32, then int8 factors
+    at each (LoRA rank, head rank) of ``ranks`` (capped at the trained rank)."""
+    from ecc_workloads import adapt
+
+    t = trained_rank
+    forms = {"full fp32": adapt.UploadSettings(form="full"),
+             f"factors fp32 r{t} h{t}": adapt.UploadSettings(form="factors")}
+    for r, h in dict.fromkeys((min(r, t), min(h, t)) for r, h in [(t, t), *ranks]):
+        forms[f"factors int8 r{r} h{h}"] = adapt.UploadSettings(form="factors", int8=True,
+                                                                rank=None if r >= t else r, head_rank=h)
+    return forms
+
+
+def run(ctx, corpus, ranks: list[tuple[int, int]], profile: str, log=print) -> dict:
+    from ecc_workloads import adapt, bundles, merge
+
+    t0 = time.perf_counter()
+    drift, state = learning.run_drift(ctx, corpus, profile)
+    log(f"drift scenario done ({time.perf_counter() - t0:.0f} s); hardest site {state.hardest}, "
+        f"coefficient {state.coefficient}")
+    hardest = state.sites[state.hardest]
+    trained_rank = state.lora.rank
+    sub_fp32 = bundles.bundle_bytes(state.manifest)
+    sub_shipped = bundles.bundle_bytes(state.shipped)
+    shapes = adapt.parameter_shapes(state.cloud)
+    feedback = {site: [adapt.FeedbackItem(text=ex.text, label=ex.label, source="user") for ex in parts["train"]]
+                for site, parts in state.sites.items()}
+    coefficient = state.coefficient if state.coefficient is not None else 1.0
+
+    def score(model, rows) -> float:
+        return learning.evaluate(ctx, model, rows, state.profile)["accuracy"]
+
+    rows = []
+    for name, up in upload_forms(trained_rank, ranks).items():
+        blobs = {site: adapt.build_upload(res, state.manifest, f"edge-{site}", up) for site, res in state.local.items()}
+        updates = [adapt.decode_upload(b, shapes) for b in blobs.values()]
+        agg, _ = merge.aggregate_deltas([u.delta for u in updates], [u.manifest.num_samples for u in updates], "fedavg")
+        merged = merge.apply_update(state.cloud, agg, coefficient).submodel(state.profile)
+        merged.eval()
+        again = {site: adapt.adapt_locally(merged, ctx.tokenizer, fb, state.lora, profile=state.profile).adapted
+                 for site, fb in feedback.items()}
+
+        def pooled(models, part: str) -> float:
+            sites = state.sites
+            return (sum(score(models[s] if isinstance(models, dict) else models, p[part]) * len(p[part])
+                        for s, p in sites.items()) / sum(len(p[part]) for p in sites.values()))
+
+        sizes = sorted(len(b) for b in blobs.values())
+        row = {
+            "form": name, "settings": up.model_dump(), "bytes_median": statistics.median(sizes),
+            "bytes_max": sizes[-1], "ratio_shipped": sub_shipped / statistics.median(sizes),
+            "ratio_fp32": sub_fp32 / statistics.median(sizes),
+            "hardest_merged_test": score(merged, hardest["test"]),
+            "hardest_merged_plus_local_val": score(again[state.hardest], hardest["val"]),
+            "hardest_merged_plus_local_test": score(again[state.hardest], hardest["test"]),
+            "pooled_merged_plus_local_val": pooled(again, "val"),
+            "pooled_merged_plus_local_test": pooled(again, "test"),
+            "pooled_merged_test": pooled(merged, "test"),
+        }
+        rows.append(row)
+        log(f"{name}: {row['bytes_median']:.0f} B ({row['ratio_shipped']:.0f}x shipped), merged + local: pooled "
+            f"val {row['pooled_merged_plus_local_val']:.4f}, hardest test {row['hardest_merged_plus_local_test']:.4f} "
+            f"({time.perf_counter() - t0:.0f} s)")
+    ref = next(r for r in rows if r["form"] == REFERENCE.format(trained=trained_rank))
+    for r in rows:
+        r["lost_val_pt"] = 100 * (ref["pooled_merged_plus_local_val"] - r["pooled_merged_plus_local_val"])
+        r["lost_test_pt"] = 100 * (ref["hardest_merged_plus_local_test"] - r["hardest_merged_plus_local_test"])
+    within = [r for r in rows if r["lost_val_pt"] <= GOAL_MAX_LOSS_PT]
+    chosen = min(within, key=lambda r: r["bytes_median"])
+    return {
+        "profile": state.profile, "seed": ctx.settings.seed, "hardest_site": state.hardest,
+        "hardest_rows": {p: len(hardest[p]) for p in ("train", "val", "test")},
+        "pooled_rows": {p: sum(len(s[p]) for s in state.sites.values()) for p in ("val", "test")},
+        "trained_rank": trained_rank, "merge": {"method": "fedavg", "coefficient": coefficient},
+        "submodel_bytes": {"fp32": sub_fp32, "shipped_pruned_int8": sub_shipped},
+        "reference": ref["form"], "forms": rows,
+        "chosen": {"form": chosen["form"], "rule": f"smallest upload within {GOAL_MAX_LOSS_PT} point of the reference "
+                   "on every site's validation rows, pooled (merged + local)",
+                   "goal_ratio_met": chosen["ratio_shipped"] >= GOAL_RATIO_SHIPPED,
+                   "goal_loss_met_on_test": chosen["lost_test_pt"] <= GOAL_MAX_LOSS_PT},
+        "drift": {k: drift[k] for k in ("hardest_site", "bytes", "merge", "overall")},
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+
+
+COLUMNS = ("form", "bytes (median)", "× shipped", "× fp32", "pooled merged + local val % (lost pt)",
+           "hardest merged %", "hardest merged + local test % (lost pt)", "pooled merged + local test %")
+
+
+def table_rows(results: dict) -> list[list[str]]:
+    return [[r["form"], f"{r['bytes_median']:,.0f}", f"{r['ratio_shipped']:.0f}", f"{r['ratio_fp32']:.0f}",
+             f"{100 * r['pooled_merged_plus_local_val']:.2f} ({r['lost_val_pt']:+.2f})",
+             f"{100 * r['hardest_merged_test']:.2f}",
+             f"{100 * r['hardest_merged_plus_local_test']:.2f} ({r['lost_test_pt']:+.2f})",
+             f"{100 * r['pooled_merged_plus_local_test']:.2f}"] for r in results["forms"]]
+
+
+def markdown_table(results: dict) -> str:
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(row) + " |" for row in table_rows(results)]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--ranks", default="8:8,4:4,2:2,2:4,1:1,1:2,1:4",
+                   help="LoRA rank:head rank pairs of the int8 factors form, comma-separated")
+    p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--out", required=True)
+    args = p.parse_args(argv)
+    started = time.perf_counter()
+    import torch
+
+    from ecc_workloads import modular
+
+    torch.set_num_threads(args.threads)
+    try:
+        ranks = [tuple(int(v) for v in x.split(":")) for x in args.ranks.split(",") if x.strip()]
+    except ValueError:
+        ranks = []
+    if not ranks or any(len(r) != 2 or r[0] < 1 or r[1] < 0 for r in ranks):
+        raise SystemExit(f"--ranks {args.ranks!r}: comma-separated RANK:HEAD_RANK pairs, RANK >= 1, HEAD_RANK >= 0 "
+                         "(0: the head's change whole), e.g. 2:4")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    def log(msg: str) -> None:
+        print(f"[{time.perf_counter() - started:7.1f} s] {msg}", flush=True)
+
+    corpus = learning.load_corpus(learning.DEFAULT_CORPUS, learning.BITEXT_SPEC)
+    ctx = learning.Context(tokenizer=modular.load_tokenizer(),
+                           make_model=lambda labels: modular.load_minilm(labels, seed=args.seed),
+                           settings=learning.BenchSettings(seed=args.seed), workdir=out, threads=args.threads, log=log)
+    ctx.profiles = {"s1": [0]}
+    results = run(ctx, corpus, ranks, "s1", log)
+    results.update(command="python benchmarks/uplink.py " + " ".join(sys.argv[1:] if argv is None else argv),
+                   wall_s=round(time.perf_counter() - started, 1), machine=f"{os.cpu_count()} cores, {platform.machine()}",
+                   torch=torch.__version__, torch_threads=args.threads)
+    (out / "uplink.json").write_text(json.dumps(results, indent=2, default=str))
+    print(markdown_table(results))
+    log(f"chosen: {results['chosen']}; wrote {out / 'uplink.json'}")
+
+
+if __name__ == "__main__":
+    main()

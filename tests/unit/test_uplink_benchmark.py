@@ -1,0 +1,76 @@
+"""Smoke test of benchmarks/uplink.py on a tiny random encoder and four intents (≈ 15 s): every
+upload form runs through the drift scenario's devices, the merge and the hardest site's local
+learning; the structure and the byte ordering are checked. The real figures come from running
+the benchmark on the pretrained model."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from ecc_workloads import modular
+from ecc_workloads.corpus import BITEXT_SPEC, clean, read_records
+
+from _learning_rows import BITEXT_CSV
+from scriptkit import load_script
+
+torch.set_num_threads(1)
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+INTENTS = {"cancel_order", "track_order", "get_refund", "recover_password"}
+
+
+@pytest.fixture(scope="module")
+def bench():
+    return load_script("uplink", BENCHMARKS / "uplink.py")
+
+
+@pytest.fixture(scope="module")
+def results(bench, tmp_path_factory):
+    learning = bench.learning
+    if not BITEXT_CSV.exists():
+        pytest.fail(f"{BITEXT_CSV} is missing: $ECC_BITEXT_CSV must name the Bitext CSV "
+                    "(unset: the copy packaged with ecc_workloads)")
+    records = [r for r in read_records(str(BITEXT_CSV)) if r["intent"] in INTENTS]
+    corpus = learning.Corpus(clean(records, BITEXT_SPEC).examples, str(BITEXT_CSV), BITEXT_SPEC, True, {})
+    ctx = learning.Context(
+        tokenizer=modular.load_tokenizer(),
+        make_model=lambda labels: modular.tiny_encoder(labels, num_hidden_layers=2, seed=0),
+        settings=learning.BenchSettings(mode="smoke", teacher_epochs=1, student_epochs=1, lr=1e-3, head_lr=5e-3,
+                                        lora_epochs=1, drift_max_per_label=12),
+        workdir=tmp_path_factory.mktemp("uplink"), threads=1, log=lambda msg: None,
+    )
+    ctx.profiles = {"s1": [0]}
+    return bench.run(ctx, corpus, [(2, 2), (1, 4), (1, 1)], "s1", log=lambda msg: None)
+
+
+def test_every_form_is_measured_and_smaller_forms_are_smaller(bench, results):
+    forms = [r["form"] for r in results["forms"]]
+    r = results["trained_rank"]
+    assert forms == ["full fp32", f"factors fp32 r{r} h{r}", f"factors int8 r{r} h{r}", "factors int8 r2 h2",
+                     "factors int8 r1 h4", "factors int8 r1 h1"]
+    sizes = {row["form"]: row["bytes_median"] for row in results["forms"]}
+    assert sizes["full fp32"] > sizes[f"factors fp32 r{r} h{r}"] > sizes[f"factors int8 r{r} h{r}"] > \
+        sizes["factors int8 r2 h2"] > sizes["factors int8 r1 h1"]
+    assert sizes["factors int8 r1 h4"] > sizes["factors int8 r1 h1"]
+    for row in results["forms"]:
+        assert 0.0 <= row["hardest_merged_plus_local_test"] <= 1.0
+        assert row["ratio_shipped"] == pytest.approx(results["submodel_bytes"]["shipped_pruned_int8"] / row["bytes_median"])
+    ref = next(row for row in results["forms"] if row["form"] == results["reference"])
+    assert ref["lost_test_pt"] == 0.0 and ref["lost_val_pt"] == 0.0
+    assert results["chosen"]["form"] in forms
+    md = bench.markdown_table(results)
+    assert md.count("\n") == 1 + len(forms)
+    assert results["pooled_rows"]["val"] > results["hardest_rows"]["val"]
+
+
+def test_a_lower_upload_rank_is_the_best_approximation_of_the_change():
+    from ecc_workloads import adapt
+
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(8, 24, generator=g), torch.randn(16, 8, generator=g)
+    full = b @ a * 2.0
+    low_a, low_b = adapt.low_rank_factors(full, 2, 2.0)
+    assert low_a.shape == (2, 24) and low_b.shape == (16, 2)
+    u, s, vh = torch.linalg.svd(full)
+    best = (u[:, :2] * s[:2]) @ vh[:2]
+    torch.testing.assert_close(low_b @ low_a * 2.0, best, rtol=1e-4, atol=1e-4)
