@@ -10,10 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from ecc_workloads import modular
-from ecc_workloads.corpus import BITEXT_SPEC, clean, read_records
-
-from _learning_rows import BITEXT_CSV
+from _learning_rows import tiny_bench_context
 from scriptkit import load_script
 
 torch.set_num_threads(1)
@@ -28,18 +25,7 @@ def bench():
 
 @pytest.fixture(scope="module")
 def results(bench, tmp_path_factory):
-    learning = bench.learning
-    if not BITEXT_CSV.exists():
-        pytest.fail(f"{BITEXT_CSV} is missing: $ECC_BITEXT_CSV must name the Bitext CSV "
-                    "(unset: the copy packaged with ecc_workloads)")
-    records = [r for r in read_records(str(BITEXT_CSV)) if r["intent"] in INTENTS]
-    corpus = learning.Corpus(clean(records, BITEXT_SPEC).examples, str(BITEXT_CSV), BITEXT_SPEC, True, {})
-    ctx = learning.Context(
-        tokenizer=modular.load_tokenizer(),
-        make_model=lambda labels: modular.tiny_encoder(labels, num_hidden_layers=2, seed=0),
-        settings=learning.BenchSettings(mode="smoke", teacher_epochs=1, student_epochs=1, lr=1e-3, head_lr=5e-3),
-        workdir=tmp_path_factory.mktemp("poison"), threads=1, log=lambda msg: None,
-    )
+    corpus, ctx = tiny_bench_context(bench.learning, tmp_path_factory.mktemp("poison"), INTENTS)
     settings = bench.PoisonSettings(nodes=[5], rows_per_node=6, target="get_refund", boost_grid=[None, 3.0],
                                     backdoor_epochs=2, base_max_per_label=12)
     return bench.run(ctx, corpus, settings, log=lambda msg: None)

@@ -8,10 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from ecc_workloads import modular
-from ecc_workloads.corpus import BITEXT_SPEC, clean, read_records
-
-from _learning_rows import BITEXT_CSV
+from _learning_rows import tiny_bench_context
 from scriptkit import load_script
 
 torch.set_num_threads(1)
@@ -26,19 +23,8 @@ def bench():
 
 @pytest.fixture(scope="module")
 def results(bench, tmp_path_factory):
-    learning = bench.learning
-    if not BITEXT_CSV.exists():
-        pytest.fail(f"{BITEXT_CSV} is missing: $ECC_BITEXT_CSV must name the Bitext CSV "
-                    "(unset: the copy packaged with ecc_workloads)")
-    records = [r for r in read_records(str(BITEXT_CSV)) if r["intent"] in INTENTS]
-    corpus = learning.Corpus(clean(records, BITEXT_SPEC).examples, str(BITEXT_CSV), BITEXT_SPEC, True, {})
-    ctx = learning.Context(
-        tokenizer=modular.load_tokenizer(),
-        make_model=lambda labels: modular.tiny_encoder(labels, num_hidden_layers=2, seed=0),
-        settings=learning.BenchSettings(mode="smoke", teacher_epochs=1, student_epochs=1, lr=1e-3, head_lr=5e-3,
-                                        lora_epochs=1, drift_max_per_label=12),
-        workdir=tmp_path_factory.mktemp("uplink"), threads=1, log=lambda msg: None,
-    )
+    corpus, ctx = tiny_bench_context(bench.learning, tmp_path_factory.mktemp("uplink"), INTENTS, lora_epochs=1,
+                                     drift_max_per_label=12)
     ctx.profiles = {"s1": [0]}
     return bench.run(ctx, corpus, [(2, 2), (1, 4), (1, 1)], "s1", log=lambda msg: None)
 
