@@ -642,6 +642,7 @@ def scan_agent_objects(cl: Cluster, ns: str, fleet: str, texts: list[str]) -> di
             c.AgentReport.model_validate_json(data)
             counts["reports"] += 1
         elif "/deltas/" in key:
+            data = adapt.unpack_upload(data)  # deflated as sent: look for text in what it holds
             adapt.verify_upload(data, forbidden_texts=texts)
             counts["deltas"] += 1
         else:

@@ -127,7 +127,8 @@ def poison_delta(run: sc.Scenario, honest_node: str) -> dict:
     """One honest delta scaled x50, uploaded as if from one more node."""
     from ecc_workloads import adapt, bundles
 
-    blob = run.cl.store.get_bytes(f"s3://{run.cl.bucket}/{c.StoreLayout.delta(run.ns, sc.FLEET, 1, honest_node)}")
+    blob = adapt.unpack_upload(  # what agents send is deflated (adapt.pack_upload)
+        run.cl.store.get_bytes(f"s3://{run.cl.bucket}/{c.StoreLayout.delta(run.ns, sc.FLEET, 1, honest_node)}"))
     manifest = adapt.verify_upload(blob)
     tensors, _ = bundles.decode_tensors(blob)
     # factors: scale B only (the product then scales x50); full changes: scale them
