@@ -456,11 +456,13 @@ def daemonset_manifest(ref: FleetRef, spec: EdgeFleetSpec, workload: AgentWorklo
     if state.volume == "hostPath":
         # Kept when the pod is replaced; one directory per fleet (two fleets on a node never share a
         # spool). The kubelet makes it root-owned: an init container hands it to the agent's user.
+        # Not recursively: everything inside is the agent's own, and root without DAC_READ_SEARCH
+        # cannot read the agent's 0700 directory to recurse — a replaced pod would never start.
         state_volume = {"name": "state", "hostPath": {
             "path": f"{state.host_path_root.rstrip('/')}/{ref.namespace}/{ref.name}", "type": "DirectoryOrCreate"}}
         init_containers.append({
             "name": "state-owner", "image": agent.image, "command": ["sh", "-c"],
-            "args": [f"chown -R {AGENT_UID}:{AGENT_UID} {workload.state_dir} && chmod 0700 {workload.state_dir}"],
+            "args": [f"chown {AGENT_UID}:{AGENT_UID} {workload.state_dir} && chmod 0700 {workload.state_dir}"],
             "securityContext": {"runAsUser": 0, "runAsNonRoot": False,
                                 "capabilities": {"drop": ["ALL"], "add": ["CHOWN", "FOWNER"]}},
             "volumeMounts": [{"name": "state", "mountPath": workload.state_dir}]})
