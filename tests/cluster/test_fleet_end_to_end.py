@@ -288,3 +288,33 @@ def _eventually_data(query, timeout_s: float = 60.0) -> list:
         if result or time.monotonic() > deadline:
             return result
         time.sleep(2)
+
+
+def test_a_replaced_agent_pod_starts_on_the_state_its_predecessor_left(cycle):
+    """Last in this module (it replaces a pod): the DaemonSet's pod on a real node is deleted; its
+    successor's init container hands over the hostPath state directory the first agent left (0700,
+    the agent's user) and the agent becomes ready on it — as on every DaemonSet update."""
+    run, _ = cycle
+    real = sorted(n for nodes in run.result.site_nodes.values() for n in nodes)
+    selector = "app.kubernetes.io/component=edge-agent"
+    pods = [p for p in run.cl.core.list_namespaced_pod(run.ns, label_selector=selector).items
+            if p.spec.node_name == real[0]]
+    assert len(pods) == 1, f"agent pods on {real[0]}: {[p.metadata.name for p in pods]}"
+    old = pods[0].metadata.name
+    run.cl.core.delete_namespaced_pod(old, run.ns, grace_period_seconds=0)
+    _say(f"deleted agent pod {old} on {real[0]}")
+
+    def replaced_and_ready():
+        for p in run.cl.core.list_namespaced_pod(run.ns, label_selector=selector).items:
+            if p.spec.node_name != real[0] or p.metadata.name == old:
+                continue
+            init = [s for s in (p.status.init_container_statuses or [])]
+            failed = [s.name for s in init if s.state and s.state.terminated and s.state.terminated.exit_code]
+            assert not failed and not any(s.restart_count for s in init), \
+                f"{p.metadata.name}: init container(s) {failed or [s.name for s in init]} failed on the kept state"
+            ready = any(c.type == "Ready" and c.status == "True" for c in (p.status.conditions or []))
+            return p.metadata.name if ready else None
+        return None
+
+    new = sc.wait_for(replaced_and_ready, 180, f"a new ready agent pod on {real[0]}")
+    assert new != old
