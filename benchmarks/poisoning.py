@@ -340,7 +340,7 @@ def run_round(fleet: Fleet, blobs: dict[str, bytes], nodes: Sequence[str], score
 def strongest_unscreened_flip(fleet: Fleet, honest_blobs: dict[str, bytes], nodes: Sequence[str], attacker: str,
                               craft: Callable[[float], bytes]) -> dict:
     """The most negative factor of ADAPTIVE_FLIPS whose upload the server's clipping and outlier
-    screen (as merge.merge_back applies them) leave in every module; the weakest flip if none is."""
+    screen (merge.bound_and_screen, as merge.merge_back applies them) leave in every module; the weakest flip if none is."""
     from ecc_workloads import merge
 
     ms = fleet.merge_settings
@@ -348,10 +348,7 @@ def strongest_unscreened_flip(fleet: Fleet, honest_blobs: dict[str, bytes], node
     for factor in ADAPTIVE_FLIPS:
         updates, _ = job_updates({**honest_blobs, attacker: craft(factor)}, fleet.shapes,
                                  desired_state(nodes, fleet.settings.profile))
-        deltas = [u.delta for u in updates]
-        if ms.clip_multiple is not None:
-            deltas, _ = merge.clip_to_median(deltas, ms.clip_multiple)
-        left_out = merge.screen_outliers(deltas, ms.screen_fraction, ms.screen_multiple) if ms.screen_fraction > 0 else {}
+        _, _, left_out = merge.bound_and_screen([u.delta for u in updates], ms)
         at = next(i for i, u in enumerate(updates) if u.manifest.node == attacker)
         tried[factor] = sorted(m for m, idx in left_out.items() if at in idx)
     passing = [f for f, screened in tried.items() if not screened]

@@ -96,10 +96,10 @@ def run(ctx, corpus, ranks: list[tuple[int, int]], profile: str, log=print) -> d
         again = {site: adapt.adapt_locally(merged, ctx.tokenizer, fb, state.lora, profile=state.profile).adapted
                  for site, fb in feedback.items()}
 
-        def pooled(models, part: str) -> float:
+        def pooled(model_of, part: str) -> float:  # model_of: site -> the model that site serves
             sites = state.sites
-            return (sum(score(models[s] if isinstance(models, dict) else models, p[part]) * len(p[part])
-                        for s, p in sites.items()) / sum(len(p[part]) for p in sites.values()))
+            return (sum(score(model_of(s), p[part]) * len(p[part]) for s, p in sites.items())
+                    / sum(len(p[part]) for p in sites.values()))
 
         sizes = sorted(len(b) for b in blobs.values())
         row = {
@@ -109,9 +109,9 @@ def run(ctx, corpus, ranks: list[tuple[int, int]], profile: str, log=print) -> d
             "hardest_merged_test": score(merged, hardest["test"]),
             "hardest_merged_plus_local_val": score(again[state.hardest], hardest["val"]),
             "hardest_merged_plus_local_test": score(again[state.hardest], hardest["test"]),
-            "pooled_merged_plus_local_val": pooled(again, "val"),
-            "pooled_merged_plus_local_test": pooled(again, "test"),
-            "pooled_merged_test": pooled(merged, "test"),
+            "pooled_merged_plus_local_val": pooled(again.get, "val"),
+            "pooled_merged_plus_local_test": pooled(again.get, "test"),
+            "pooled_merged_test": pooled(lambda _site: merged, "test"),
         }
         rows.append(row)
         log(f"{name}: {row['bytes_median']:.0f} B ({row['ratio_shipped']:.0f}x shipped), merged + local: pooled "

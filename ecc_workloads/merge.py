@@ -281,6 +281,17 @@ def bounded_weights(samples: Sequence[int], max_multiple: float) -> list[float]:
             for n, others in zip(counts, medians_of_others(counts))]
 
 
+def bound_and_screen(deltas: Sequence[ModuleDelta], settings: MergeSettings
+                     ) -> tuple[list[ModuleDelta], dict[int, float], dict[str, set[int]]]:
+    """What merge_back does to the accepted updates before aggregating: the server-side clipping
+    (clip_to_median), then the outlier screen (screen_outliers). Returns the deltas, {index: norm
+    before} of the clipped ones and, per module, the indices left out."""
+    clipped: dict[int, float] = {}
+    if settings.clip_multiple is not None:
+        deltas, clipped = clip_to_median(deltas, settings.clip_multiple)
+    return list(deltas), clipped, screen_outliers(deltas, settings.screen_fraction, settings.screen_multiple)
+
+
 def manifest_hashes(manifests) -> dict[str, dict[str, str]]:
     """profile -> module -> sha256, from a revision's BundleManifests."""
     return {m.profile: {ref.name: ref.sha256 for ref in m.modules} for m in manifests}
@@ -359,15 +370,11 @@ def merge_back(
             result.accepted.append(u.manifest.node)
     if len(good) < settings.min_updates:
         return result
-    deltas = [u.delta for u in good]
-    if settings.clip_multiple is not None:
-        deltas, clipped = clip_to_median(deltas, settings.clip_multiple)
-        result.clipped = {good[i].manifest.node: norm for i, norm in clipped.items()}
+    deltas, clipped, left_out = bound_and_screen([u.delta for u in good], settings)
+    result.clipped = {good[i].manifest.node: norm for i, norm in clipped.items()}
     if settings.method != "fedavg" and len(good) < 3:
         result.notes.append(f"{settings.method} of {len(good)} update(s) leaves none out: it is their mean "
                             "(robust from 3 updates on)")
-    left_out = screen_outliers(deltas, settings.screen_fraction, settings.screen_multiple) \
-        if settings.screen_fraction > 0 else {}
     for module, idx in left_out.items():
         for i in idx:
             result.screened.setdefault(good[i].manifest.node, []).append(module)
