@@ -119,6 +119,11 @@ class BenchSettings(BaseModel):
     latency_warmup: int = 20
     pii_rows: int = 3000
     ship_tolerance: float = 0.02
+    early_stopping: bool = True
+    """Training phases check the val split (as the Job does); False: they run their epochs and keep the last
+    weights (the recipe before 2026-12-06), for a side-by-side figure."""
+    patience: int = 3
+    """Validation checks (every half epoch) without improvement before a phase stops; 0: never (as the Job)."""
     seed: int = 13
 
     @classmethod
@@ -246,23 +251,38 @@ def train_settings(ctx: Context, epochs: float, **kw):
     from ecc_workloads.distill import TrainSettings
 
     s = ctx.settings
-    return TrainSettings(epochs=epochs, lr=s.lr, head_lr=s.head_lr, batch_size=s.batch_size, seed=s.seed, **kw)
+    return TrainSettings(epochs=epochs, lr=s.lr, head_lr=s.head_lr, batch_size=s.batch_size, seed=s.seed,
+                         patience=s.patience, **kw)
 
 
-def train_cloud(ctx: Context, labels: list[str], rows: list[Example]) -> tuple[object, dict]:
-    """The cloud model: teacher fine-tuning, then sandwich training of the shared profiles."""
+def phase_log(log) -> dict:
+    """What one training phase did: steps planned and run, the validation checks, the kept step."""
+    return {"planned_steps": log.planned_steps, "stopped_early": log.stopped_early, "best_step": log.best_step,
+            "validation": [[step, round(score, 4)] for step, score in log.validation]}
+
+
+def train_cloud(ctx: Context, labels: list[str], rows: list[Example],
+                val: Sequence[Example] = ()) -> tuple[object, dict]:
+    """The cloud model: teacher fine-tuning, then sandwich training of the shared profiles;
+    with ``val`` rows (the Job's val split), each phase stops early and keeps its best check."""
     from ecc_workloads import distill
 
     x, y = texts_labels(rows)
+    validation = texts_labels(val) if val and ctx.settings.early_stopping else None
     model = ctx.make_model(labels)
-    t = distill.fine_tune_teacher(model, ctx.tokenizer, x, y, train_settings(ctx, ctx.settings.teacher_epochs))
-    ctx.log(f"  teacher fine-tuned: {len(x)} rows, {t.steps} steps, {t.seconds:.0f} s")
+    t = distill.fine_tune_teacher(model, ctx.tokenizer, x, y, train_settings(ctx, ctx.settings.teacher_epochs),
+                                  validation=validation)
+    ctx.log(f"  teacher fine-tuned: {len(x)} rows, {t.steps} of {t.planned_steps} steps (kept {t.best_step}), "
+            f"{t.seconds:.0f} s")
     for name, blocks in ctx.profiles.items():
         model.add_profile(name, blocks)
-    s = distill.train_shared(model, ctx.tokenizer, x, y, train_settings(ctx, ctx.settings.student_epochs))
-    ctx.log(f"  sandwich students trained: {s.steps} steps, {s.seconds:.0f} s")
+    s = distill.train_shared(model, ctx.tokenizer, x, y, train_settings(ctx, ctx.settings.student_epochs),
+                             validation=validation)
+    ctx.log(f"  sandwich students trained: {s.steps} of {s.planned_steps} steps (kept {s.best_step}), "
+            f"{s.seconds:.0f} s")
     return model, {"teacher_train_s": round(t.seconds, 1), "teacher_steps": t.steps,
-                   "shared_train_s": round(s.seconds, 1), "shared_steps": s.steps, "train_rows": len(x)}
+                   "shared_train_s": round(s.seconds, 1), "shared_steps": s.steps, "train_rows": len(x),
+                   "teacher_phase": phase_log(t), "shared_phase": phase_log(s)}
 
 
 def evaluate(ctx: Context, model, rows: Sequence[Example], profile: str | None = None) -> dict[str, float]:
@@ -424,14 +444,17 @@ def run_distillation(ctx: Context, train: list[Example], val: list[Example], tes
     test, test_oos = in_scope(test, labels)
     t0 = time.perf_counter()
     baseline = run_frozen_baseline(ctx, labels, train, val, test)
-    cloud, train_log = train_cloud(ctx, labels, train)
+    cloud, train_log = train_cloud(ctx, labels, train, val)
     frozen = copy.deepcopy(cloud).eval()
     sep_name, sep_blocks = ctx.separate
     x, y = texts_labels(train)
     sep, sep_log = distill.distill_separate_student(frozen, sep_blocks, sep_name, ctx.tokenizer, x, y,
-                                                    train_settings(ctx, s.separate_epochs))
-    ctx.log(f"  separate student {sep_name} distilled: {sep_log.seconds:.0f} s")
+                                                    train_settings(ctx, s.separate_epochs),
+                                                    validation=texts_labels(val) if val and s.early_stopping else None)
+    ctx.log(f"  separate student {sep_name} distilled: {sep_log.steps} of {sep_log.planned_steps} steps, "
+            f"{sep_log.seconds:.0f} s")
     train_log["separate_train_s"] = round(sep_log.seconds, 1)
+    train_log["separate_phase"] = phase_log(sep_log)
 
     # the training rows only, as the distillation Job prunes: validation then shows pruning's cost
     vocabulary = bundles.corpus_token_ids(ctx.tokenizer, x)
@@ -627,7 +650,7 @@ def run_drift(ctx: Context, corpus: Corpus, profile: str, base_domain: str = "ba
             parts[part], scope[f"{site}/{part}"] = in_scope(parts[part], labels)
     ctx.log(f"  drift split: base train {len(base['train'])}, sites "
             + ", ".join(f"{k} {len(v['train'])}/{len(v['val'])}/{len(v['test'])}" for k, v in sites.items()))
-    cloud, train_log = train_cloud(ctx, labels, base["train"])
+    cloud, train_log = train_cloud(ctx, labels, base["train"], base["val"])
     blocks = ctx.profiles[profile]
     with tempfile.TemporaryDirectory(dir=ctx.workdir) as tmp:
         store = bundles.LocalDirStore(Path(tmp) / "fp32")
@@ -1091,6 +1114,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--scenarios", default="distillation,data_efficiency,drift,robustness,pii")
     p.add_argument("--threads", type=int, default=2, help="torch threads for training (latency always uses 1)")
     p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--patience", type=int, default=None,
+                   help="validation checks without improvement before a training phase stops (default 3; 0: never)")
+    p.add_argument("--no-early-stopping", action="store_true",
+                   help="train every phase its full epochs, keep the last weights, never look at val (the old recipe)")
     p.add_argument("--out", help="directory for the JSON files (required unless --markdown)")
     p.add_argument("--markdown", metavar="DIR", help="print the docs' markdown tables of a finished run in DIR and exit")
     args = p.parse_args(argv)
@@ -1135,6 +1162,12 @@ def main(argv=None) -> None:
     settings = BenchSettings.quick() if args.quick else BenchSettings()
     if args.seed is not None:
         settings = settings.model_copy(update={"seed": args.seed})
+    if args.patience is not None:
+        if args.patience < 0:
+            raise SystemExit(f"--patience {args.patience}: use 0 (never stop early) or more")
+        settings = settings.model_copy(update={"patience": args.patience})
+    if args.no_early_stopping:
+        settings = settings.model_copy(update={"early_stopping": False})
     scenarios = [x.strip() for x in args.scenarios.split(",") if x.strip()]
     known = {"distillation", "data_efficiency", "drift", "robustness", "pii"}
     bad = sorted(set(scenarios) - known)

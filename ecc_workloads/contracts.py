@@ -130,6 +130,8 @@ class RuntimeEnv:
     """`ecc serve-teacher --tls-cert-file`: the PEM certificate (chain) it serves HTTPS with (TeacherTLS)."""
     TLS_KEY_FILE = "ECC_SERVING_TLS_KEY"
     """`ecc serve-teacher --tls-key-file`: the PEM private key of that certificate."""
+    LOG_FORMAT = "ECC_LOG_FORMAT"
+    """`text` (default) or `json`: the form of the progress lines Jobs write to stderr (`ecc distill`)."""
 
 
 def cache_dir() -> str:

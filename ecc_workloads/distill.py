@@ -57,6 +57,19 @@ class TrainSettings(BaseModel):
     freeze_embeddings: bool = Field(True, description="keep the embedding module fixed (faster; shared by all)")
     max_length: int = Field(64, ge=8)
     seed: int = 0
+    min_steps: int = Field(0, ge=0, description="optimiser steps at least, however few the rows (small corpora)")
+    eval_every: int | None = Field(
+        None, ge=1, description="steps between validation checks, when validation rows are given (default: half "
+        "an epoch, at least 20 steps)")
+    patience: int = Field(3, ge=0, description="validation checks without improvement before training stops "
+                          "early (0: never stop early; the best checked weights are kept either way)")
+
+    def total_steps(self, rows: int) -> int:
+        per_epoch = math.ceil(rows / self.batch_size)
+        return max(1, int(round(per_epoch * self.epochs)), self.min_steps)
+
+    def validation_interval(self, rows: int) -> int:
+        return self.eval_every or max(20, math.ceil(rows / self.batch_size / 2))
 
 
 @dataclass
@@ -65,10 +78,23 @@ class TrainLog:
     seconds: float = 0.0
     epoch_loss: list[float] = field(default_factory=list)
     profile_counts: dict[str, int] = field(default_factory=dict)
+    planned_steps: int = 0
+    validation: list[tuple[int, float]] = field(default_factory=list)
+    """(step, score) of every validation check; score = mean accuracy of the trained paths."""
+    best_step: int | None = None
+    stopped_early: bool = False
+
+    @property
+    def best_score(self) -> float | None:
+        return dict(self.validation).get(self.best_step) if self.best_step is not None else None
 
 
 ProgressFn = Callable[[int, int, float], None]
-"""progress(step, total_steps, loss) — called after every optimiser step."""
+"""progress(step, total_steps, loss) — called after every optimiser step. A progress object
+with a ``validated(step, total, score, best)`` method is also told each validation check."""
+
+Validation = tuple[Sequence[str], Sequence[str]]
+"""(texts, labels) of held-out rows that early stopping and the choice of weights look at."""
 
 
 # ---------------------------------------------------------------------- data
@@ -150,12 +176,17 @@ def train_profiles(
     teacher: ModularEncoder | None = None,
     train_full: bool = True,
     progress: ProgressFn | None = None,
+    validation: Validation | None = None,
 ) -> TrainLog:
     """The one training loop (see the module docstring).
 
     ``profiles``: student profiles of ``model`` to train with the sandwich schedule.
     ``teacher``: a frozen model whose full path gives soft labels; default: ``model``'s
     own full path (detached). ``train_full``: train ``model``'s full path with CE.
+    ``validation``: held-out rows checked every ``settings.validation_interval`` steps (the
+    score: mean accuracy of the paths being trained); training stops after
+    ``settings.patience`` checks without improvement, and the model ends with the weights of
+    the best check (ties: the earlier).
     """
     if len(texts) != len(labels):
         raise ValueError(f"texts ({len(texts)}) and labels ({len(labels)}) differ in length")
@@ -177,16 +208,20 @@ def train_profiles(
         p.requires_grad_(not settings.freeze_embeddings)
     ordered = sorted(profiles, key=lambda p: (len(model.profiles[p]), p))
     smallest, others = (ordered[0], ordered[1:]) if ordered else (None, [])
-    per_epoch = math.ceil(len(texts) / settings.batch_size)
-    total = max(1, int(round(per_epoch * settings.epochs)))
+    total = settings.total_steps(len(texts))
     opt, sched = _optimizer(model, settings, total)
     if teacher is not None:
         teacher.eval()
+    checker = None
+    if validation is not None:
+        scored = ([TEACHER_PROFILE] if train_full else []) + list(ordered)
+        checker = _ValidationCheck(model, tokenizer, validation, scored, settings,
+                                   every=settings.validation_interval(len(texts)))
     model.train()
-    log = TrainLog()
+    log = TrainLog(planned_steps=total)
     started = time.perf_counter()
     step = 0
-    while step < total:
+    while step < total and not log.stopped_early:
         losses = []
         for idx in _batches(len(texts), settings.batch_size, rng):
             if step >= total:
@@ -227,32 +262,85 @@ def train_profiles(
             losses.append(value)
             if progress:
                 progress(step, total, value)
+            if checker is not None and (step % checker.every == 0 or step == total):
+                checker.check(step, log)
+                model.train()
+                if hasattr(progress, "validated"):
+                    progress.validated(step, total, log.validation[-1][1], log.best_score)
+                if step - (log.best_step or 0) >= checker.every * settings.patience > 0 and step < total:
+                    log.stopped_early = True
+                    break
         log.epoch_loss.append(float(np.mean(losses)) if losses else float("nan"))
     log.steps = step
+    if checker is not None:
+        checker.restore_best()
     log.seconds = time.perf_counter() - started
     model.eval()
     return log
 
 
-def fine_tune_teacher(model, tokenizer, texts, labels, settings: TrainSettings, progress=None) -> TrainLog:
+class _ValidationCheck:
+    """Scores ``profiles`` of ``model`` on held-out rows and keeps a copy of the best weights."""
+
+    def __init__(self, model: ModularEncoder, tokenizer, validation: Validation, profiles: Sequence[str],
+                 settings: TrainSettings, every: int) -> None:
+        texts, labels = validation
+        if not texts or len(texts) != len(labels):
+            raise ValueError(f"validation: {len(texts)} texts and {len(labels)} labels (need the same, non-zero number)")
+        self.model, self.profiles, self.max_length = model, list(profiles), settings.max_length
+        self.y = label_indices(model, labels)
+        if (self.y == UNLABELLED).any():
+            raise ValueError("validation: every row needs a label")
+        self.encoded = encode_texts(tokenizer, texts, settings.max_length)
+        self.pad_id = tokenizer.pad_token_id or 0
+        self.every = every
+        self.best_state: dict[str, torch.Tensor] | None = None
+
+    @torch.no_grad()
+    def score(self) -> float:
+        self.model.eval()
+        correct = {p: 0 for p in self.profiles}
+        for start in range(0, len(self.encoded), 128):
+            ids, mask = pad_batch(self.encoded[start : start + 128], self.pad_id)
+            y = self.y[start : start + 128]
+            for p in self.profiles:
+                correct[p] += int((self.model(ids, mask, head=p).argmax(-1) == y).sum())
+        return float(np.mean([c / len(self.encoded) for c in correct.values()]))
+
+    def check(self, step: int, log: TrainLog) -> None:
+        value = self.score()
+        log.validation.append((step, value))
+        if log.best_score is None or value > log.best_score:
+            log.best_step = step
+            self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+
+    def restore_best(self) -> None:
+        if self.best_state is not None:
+            self.model.load_state_dict(self.best_state)
+
+
+def fine_tune_teacher(model, tokenizer, texts, labels, settings: TrainSettings, progress=None,
+                      validation: Validation | None = None) -> TrainLog:
     """Fine-tune the full path (encoder + teacher head) with cross-entropy."""
-    return train_profiles(model, tokenizer, texts, labels, settings, profiles=(), train_full=True, progress=progress)
+    return train_profiles(model, tokenizer, texts, labels, settings, profiles=(), train_full=True, progress=progress,
+                          validation=validation)
 
 
 def train_shared(
     model, tokenizer, texts, labels, settings: TrainSettings, profiles: Sequence[str] | None = None,
-    teacher: ModularEncoder | None = None, progress=None,
+    teacher: ModularEncoder | None = None, progress=None, validation: Validation | None = None,
 ) -> TrainLog:
     """Sandwich-schedule training of all (or the given) student profiles on shared weights."""
     profiles = [p for p in (profiles if profiles is not None else model.profiles) if p != TEACHER_PROFILE]
     if not profiles:
         raise ValueError("train_shared: declare at least one student profile (model.add_profile)")
-    return train_profiles(model, tokenizer, texts, labels, settings, profiles, teacher=teacher, train_full=True, progress=progress)
+    return train_profiles(model, tokenizer, texts, labels, settings, profiles, teacher=teacher, train_full=True,
+                          progress=progress, validation=validation)
 
 
 def distill_separate_student(
     teacher: ModularEncoder, blocks: Sequence[int], name: str, tokenizer, texts, labels,
-    settings: TrainSettings, progress=None,
+    settings: TrainSettings, progress=None, validation: Validation | None = None,
 ) -> tuple[ModularEncoder, TrainLog]:
     """A standalone student (own copy of embeddings, ``blocks`` and head, initialised from
     the teacher) distilled from the frozen teacher's full path. Shares no module hash."""
@@ -261,7 +349,8 @@ def distill_separate_student(
     for b in blocks:
         student.blocks[str(b)].load_state_dict(teacher.blocks[str(b)].state_dict())
     student.heads[name].load_state_dict(teacher.heads[TEACHER_PROFILE].state_dict())
-    log = train_profiles(student, tokenizer, texts, labels, settings, [name], teacher=teacher, train_full=False, progress=progress)
+    log = train_profiles(student, tokenizer, texts, labels, settings, [name], teacher=teacher, train_full=False,
+                         progress=progress, validation=validation)
     return student, log
 
 

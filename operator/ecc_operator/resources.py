@@ -462,7 +462,11 @@ class DistillationSpec(CRDModel):
     temperature: float = Field(2.0, gt=0, le=20, description="softmax temperature of the soft labels (> 0)")
     alpha: float = Field(0.1, ge=0, le=1,
                          description="weight of the soft-label KL loss; 1 - alpha weighs the hard-label cross-entropy")
-    epochs: int = Field(2, ge=1, le=50, description="passes over the training split")
+    epochs: int = Field(2, ge=1, le=50, description="passes over the training split at most, for the teacher and "
+                        "again for the students; early stopping on the validation split may end a phase sooner")
+    patience: int = Field(3, ge=0, le=20,
+                          description="validation checks (one every half epoch) without improvement before a phase "
+                          "stops early; 0: every phase runs its epochs. Each phase keeps its best-checked weights")
     batch_size: int = Field(32, ge=1, le=1024, description="utterances per optimisation step")
     learning_rate: float = Field(5e-5, gt=0, le=1, description="learning rate of the encoder blocks")
     max_length: int = Field(64, ge=8, le=512, description="utterances are truncated to this many tokens")

@@ -42,6 +42,13 @@ def test_distill_then_merge_back(tmp_path, monkeypatch):
     report = JobReport.model_validate_json((store_dir / StoreLayout.job_report("shop", "intent", "distill-1")).read_text())
     assert report.succeeded and report.job == "distill" and len(report.bundles) == 3
     assert report.metrics["acc_teacher@all"] > 0.6 and "acc_s0@typos" in report.metrics
+    # each phase checks the val split and reports what it did, in the log while it runs too
+    for phase, epochs in (("teacher", 5), ("students", 2)):
+        assert report.metrics[f"{phase}_planned_steps"] == epochs * 8  # 240 rows, 32 a step
+        assert 0 < report.metrics[f"{phase}_best_step"] <= report.metrics[f"{phase}_steps"]
+        assert 0 < report.metrics[f"{phase}_best_val"] <= 1
+        assert f"event=progress phase={phase} step=1/{epochs * 8} epoch=0.12 loss=" in res.output
+        assert f"event=done phase={phase}" in res.output
     assert report.metrics["bytes_s0"] < report.metrics["bytes_teacher"] / 10  # pruned + int8 student
     kv = bundles.LocalDirStore(store_dir)
     ref = json.loads(kv.get(StoreLayout.drift_reference("shop", "intent", 1, "s0")))

@@ -112,3 +112,51 @@ def test_distilling_unlabelled_rows_from_a_teacher(teacher, data, tok):
     teacher_acc = distill.evaluate(teacher, tok, xt, yt)["accuracy"]
     student_acc = distill.evaluate(student, tok, xt, yt)["accuracy"]
     assert student_acc > 0.5 and student_acc > teacher_acc - 0.3, (student_acc, teacher_acc)
+
+
+def test_early_stopping_stops_after_patience_checks_and_keeps_the_best_checked_weights(data, tok):
+    x, y, _, _ = data
+    model = modular.tiny_encoder(INTENTS, num_hidden_layers=2, seed=0)
+    model.add_profile("s0", [0])
+    settings = TrainSettings(epochs=30, eval_every=3, patience=2, **FAST)
+    seen = []
+
+    class Reporter:
+        def __call__(self, step, total, loss):
+            pass
+
+        def validated(self, step, total, score, best):
+            seen.append((step, score, best))
+
+    # validation = the first training rows: accuracy reaches its ceiling, then cannot improve
+    log = distill.train_shared(model, tok, x, y, settings, progress=Reporter(), validation=(x[:64], y[:64]))
+    assert log.planned_steps == 30 * 9
+    assert log.stopped_early and log.steps < log.planned_steps
+    steps = [s for s, _ in log.validation]
+    assert steps == list(range(3, log.steps + 1, 3))
+    scores = [v for _, v in log.validation]
+    assert log.best_step == steps[scores.index(max(scores))]  # the first best check
+    assert log.steps - log.best_step == 3 * 2
+    assert [(s, v) for s, v, _ in seen] == log.validation
+    # the model ends with the weights of the best check: its score is the best one again
+    kept = sum(distill.evaluate(model, tok, x[:64], y[:64], p)["accuracy"] for p in ("teacher", "s0")) / 2
+    assert kept == pytest.approx(log.best_score)
+
+
+def test_without_patience_training_runs_its_epochs_and_min_steps_lifts_small_corpora(data, tok):
+    x, y, _, _ = data
+    model = modular.tiny_encoder(INTENTS, num_hidden_layers=2, seed=0)
+    log = distill.fine_tune_teacher(model, tok, x[:40], y[:40], TrainSettings(epochs=1, min_steps=5, patience=0,
+                                                                                **FAST),
+                                    validation=(x[:40], y[:40]))
+    assert log.planned_steps == log.steps == 5 and not log.stopped_early  # 2 steps an epoch, lifted to 5
+    assert [s for s, _ in log.validation] == [5]  # interval: at least 20 steps, and the last step
+
+
+def test_validation_rows_are_checked(data, tok):
+    x, y, _, _ = data
+    model = modular.tiny_encoder(INTENTS, num_hidden_layers=2, seed=0)
+    with pytest.raises(ValueError, match="validation: 0 texts"):
+        distill.fine_tune_teacher(model, tok, x, y, TrainSettings(**FAST), validation=([], []))
+    with pytest.raises(ValueError, match="not in the model's label set"):
+        distill.fine_tune_teacher(model, tok, x, y, TrainSettings(**FAST), validation=(x[:2], ["nope", "nope"]))

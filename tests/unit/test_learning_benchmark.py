@@ -73,6 +73,11 @@ def test_scenarios_and_summary(bench, corpus, ctx, tmp_path):
     assert s024["bytes"]["pruned"] < s024["bytes"]["fp32"]
     assert s024["shipped"]["latency"]["queries"] == 4
     assert dist["recommended"]["profile"] in ctx.profiles
+    # every phase checked the val split (at its last step at least) and kept a checked step
+    for phase in ("teacher_phase", "shared_phase", "separate_phase"):
+        log = dist["train"][phase]
+        assert log["validation"] and log["validation"][-1][0] == log["planned_steps"]
+        assert log["best_step"] in [step for step, _ in log["validation"]]
     assert dist["baseline"]["chosen_c"] in bench.BASELINE_C_GRID and set(dist["baseline"]["val_by_c"]) == {str(c) for c in bench.BASELINE_C_GRID}
     assert dist["baseline"]["test"]["n"] == dist["split"]["test"] and 0.0 <= dist["baseline"]["test"]["accuracy"] <= 1.0
 
