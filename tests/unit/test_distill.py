@@ -160,3 +160,21 @@ def test_validation_rows_are_checked(data, tok):
         distill.fine_tune_teacher(model, tok, x, y, TrainSettings(**FAST), validation=([], []))
     with pytest.raises(ValueError, match="not in the model's label set"):
         distill.fine_tune_teacher(model, tok, x, y, TrainSettings(**FAST), validation=(x[:2], ["nope", "nope"]))
+
+
+def test_length_grouped_batches_cover_every_row_once_and_pad_less():
+    import random
+
+    lengths = [random.Random(i).randint(3, 40) for i in range(1000)]
+    grouped = distill.shuffled_batches(lengths, 32, random.Random(0))
+    plain = distill.shuffled_batches(lengths, 32, random.Random(0), group_by_length=False)
+    for batches in (grouped, plain):
+        assert sorted(i for b in batches for i in b) == list(range(1000))
+        assert sorted(len(b) for b in batches) == [1000 % 32] + [32] * 31
+
+    def padded(batches):
+        return sum(len(b) * max(lengths[i] for i in b) for b in batches)
+
+    assert padded(grouped) < 0.7 * padded(plain)
+    assert grouped == distill.shuffled_batches(lengths, 32, random.Random(0))  # seeded
+    assert grouped != distill.shuffled_batches(lengths, 32, random.Random(1))
