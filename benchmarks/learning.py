@@ -106,7 +106,9 @@ class BenchSettings(BaseModel):
     lr: float = 1e-4
     head_lr: float = 2e-3
     batch_size: int = 32
-    ks: list[int] = Field(default_factory=lambda: [5, 20])
+    ks: list[int] = Field(default_factory=lambda: [5, 8, 20])
+    contrastive: dict = Field(default_factory=dict, description="ContrastiveSettings of the few-label teacher "
+                              "(default: the SetFit paper's)")
     fewshot_steps: int = 80
     unlabelled_cap: int | None = 2000
     unlabelled_epochs: float = 2.0
@@ -540,7 +542,7 @@ def fewshot_epochs(ctx: Context, n_rows: int) -> float:
 
 
 def run_data_efficiency(ctx: Context, train: list[Example], test: list[Example], profile: tuple[str, list[int]]) -> dict:
-    from ecc_workloads import distill
+    from ecc_workloads import distill, fewshot
 
     s = ctx.settings
     labels = sorted({ex.label for ex in train})
@@ -564,15 +566,30 @@ def run_data_efficiency(ctx: Context, train: list[Example], test: list[Example],
         xu = [ex.text for ex in rest]
         student, log = distill.distill_separate_student(
             teacher, blocks, name, ctx.tokenizer, xk + xu, yk + [None] * len(xu), train_settings(ctx, s.unlabelled_epochs))
+        # few-label mode: the teacher tuned on pairs of the k rows (SetFit), then a student over the
+        # unlabelled rest, each unlabelled row weighted by that teacher's confidence
+        setfit = ctx.make_model(labels)
+        tuned = fewshot.few_label_teacher(setfit, ctx.tokenizer, xk, yk, fewshot.ContrastiveSettings(
+            seed=s.seed, **s.contrastive))
+        student_fl, log_fl = distill.distill_separate_student(
+            setfit, blocks, name, ctx.tokenizer, xk + xu, yk + [None] * len(xu),
+            train_settings(ctx, s.unlabelled_epochs, confidence_weighted=True))
         out["k"][str(k)] = {
             "labelled_rows": len(xk), "unlabelled_rows": len(xu), "fewshot_epochs": epochs,
             "student_alone": evaluate(ctx, alone, test, name),
             "teacher_k": evaluate(ctx, teacher, test),
             "student_distilled": evaluate(ctx, student, test, name),
             "distill_s": round(log.seconds, 1),
+            "teacher_few_label": evaluate(ctx, setfit, test),
+            "few_label_tuning": tuned,
+            "student_few_label": evaluate(ctx, student_fl, test, name),
+            "few_label_distill_s": round(log_fl.seconds, 1),
         }
-        ctx.log(f"  k={k}: alone {out['k'][str(k)]['student_alone']['accuracy']:.4f}, "
-                f"distilled {out['k'][str(k)]['student_distilled']['accuracy']:.4f} ({time.perf_counter() - t0:.0f} s)")
+        r = out["k"][str(k)]
+        ctx.log(f"  k={k}: alone {r['student_alone']['accuracy']:.4f}, teacher {r['teacher_k']['accuracy']:.4f} → "
+                f"distilled {r['student_distilled']['accuracy']:.4f}; few-label teacher "
+                f"{r['teacher_few_label']['accuracy']:.4f} → student {r['student_few_label']['accuracy']:.4f} "
+                f"({time.perf_counter() - t0:.0f} s)")
     out["seconds"] = round(time.perf_counter() - t0, 1)
     return out
 
@@ -863,6 +880,10 @@ def summarize(dist: dict | None, eff: dict | None, drift: dict | None, rob: dict
         for k, r in eff["k"].items():
             out[f"k{k}_student_alone_acc"] = r["student_alone"]["accuracy"]
             out[f"k{k}_student_distilled_acc"] = r["student_distilled"]["accuracy"]
+            out[f"k{k}_teacher_acc"] = r["teacher_k"]["accuracy"]
+            if "teacher_few_label" in r:
+                out[f"k{k}_teacher_few_label_acc"] = r["teacher_few_label"]["accuracy"]
+                out[f"k{k}_student_few_label_acc"] = r["student_few_label"]["accuracy"]
     if drift:
         h = drift["hardest_site"]
         site = drift["sites"][h]
@@ -1048,11 +1069,14 @@ def markdown_report(out_dir: str) -> str:
                 f"({b['seconds']:.0f} s).\n")
     if eff:
         add(f"### Data efficiency ({eff['profile']}, blocks {eff['blocks']}; test {eff['test_rows']} rows, seed {eff['seed']})\n")
-        add("| k per intent | labelled rows | unlabelled rows | student on k alone % | teacher on the same k % | student distilled over unlabelled % |")
-        add("|---|---|---|---|---|---|")
+        add("| k per intent | labelled rows | unlabelled rows | student on k alone % | teacher on the same k (cross-entropy) % "
+            "| student distilled over unlabelled % | few-label teacher (pairs, SetFit) % | its student, confidence-weighted % |")
+        add("|---|---|---|---|---|---|---|---|")
         for k, r in eff["k"].items():
+            few = (f"{_pct(r['teacher_few_label']['accuracy'])} | {_pct(r['student_few_label']['accuracy'])}"
+                   if "teacher_few_label" in r else "– | –")
             add(f"| {k} | {r['labelled_rows']} | {r['unlabelled_rows']} | {_pct(r['student_alone']['accuracy'])} "
-                f"| {_pct(r['teacher_k']['accuracy'])} | {_pct(r['student_distilled']['accuracy'])} |")
+                f"| {_pct(r['teacher_k']['accuracy'])} | {_pct(r['student_distilled']['accuracy'])} | {few} |")
         add("")
     if drift:
         m = drift["merge"]

@@ -113,6 +113,9 @@ def prepare(
     min_words: Optional[int] = typer.Option(None, help="drop texts with fewer words than this after scrubbing"),
     dedupe: Optional[str] = typer.Option(None, help="none | exact | near (near also drops exact duplicates)"),
     no_scrub: bool = typer.Option(False, "--no-scrub", help="do not scrub personal data (not for shipping)"),
+    keep_unlabelled: bool = typer.Option(
+        False, "--keep-unlabelled", help="keep rows without a label as unlabelled.jsonl (cleaned and scrubbed alike; "
+        "never in val or test): the students learn from the teacher's soft labels on them"),
     pii_report: Optional[Path] = typer.Option(
         None, help="pii.json from benchmarks/pii.py: adds the injected-data figures to the data card"
     ),
@@ -138,7 +141,7 @@ def prepare(
         preset = preset or default_preset(source)
         source = datasets.resolve_corpus_source(source)
         spec = _resolve_spec(preset, spec_file, text_col, label_col, domain_col, response_col, min_chars, no_scrub,
-                             min_words=min_words, dedupe=dedupe)
+                             min_words=min_words, dedupe=dedupe, keep_unlabelled=keep_unlabelled)
         split_config = splits.SplitConfig(train=train, val=val, test=test, seed=seed, stratify=stratify)
         sink = _Sink(out, store_factory)
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as bar:
@@ -161,6 +164,8 @@ def prepare(
             parts = splits.split(cleaned.examples, split_config)
             bar.update(task, description=f"writing to {out}")
             written = [sink.put(f"{name}.jsonl", corpus.write_jsonl(rows)) for name, rows in parts.items()]
+            if spec.cleaning.keep_unlabelled:
+                written.append(sink.put(f"{corpus.UNLABELLED_SPLIT}.jsonl", corpus.write_jsonl(cleaned.unlabelled)))
             licence = _licence_beside(source, store_factory() if source.startswith("s3://") else None)
             if licence:
                 written.append(sink.put(licence[0], licence[1]))
@@ -180,6 +185,7 @@ def prepare(
         metrics = {
             "rows_in": float(cleaned.report.rows_in),
             "rows_out": float(cleaned.report.rows_out),
+            "rows_unlabelled": float(cleaned.report.unlabelled_out),
             "labels": float(len(card.labels)),
             "domains": float(len(card.domains)),
             "seconds": round(time.perf_counter() - t0, 3),
@@ -241,7 +247,7 @@ def dedupe_options(dedupe: str | None) -> dict[str, bool]:
 
 
 def _resolve_spec(preset, spec_file, text_col, label_col, domain_col, response_col, min_chars, no_scrub,
-                  min_words=None, dedupe=None):
+                  min_words=None, dedupe=None, keep_unlabelled=False):
     from ecc_workloads import corpus
 
     if spec_file is not None:
@@ -264,7 +270,8 @@ def _resolve_spec(preset, spec_file, text_col, label_col, domain_col, response_c
         update["domain_rule"] = None
     if response_col:
         update["response_col"] = response_col
-    overrides = {"min_chars": min_chars, "min_words": min_words, "scrub_pii": (False if no_scrub else None)}
+    overrides = {"min_chars": min_chars, "min_words": min_words, "scrub_pii": (False if no_scrub else None),
+                 "keep_unlabelled": (True if keep_unlabelled else None)}
     cleaning = spec.cleaning.model_copy(
         update={**{k: v for k, v in overrides.items() if v is not None}, **dedupe_options(dedupe)}
     )

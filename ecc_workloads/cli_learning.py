@@ -21,6 +21,7 @@ merge-back: the revision's bundles + the fleet's uploaded deltas of that revisio
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
@@ -71,22 +72,28 @@ def open_store(target: str):
     return LocalDirStore(target)
 
 
-def read_split(corpus: str, name: str):
-    """Examples of one split (``<corpus>/<name>.jsonl``; corpus is a directory or s3:// prefix)."""
+def read_split(corpus: str, name: str, optional: bool = False):
+    """Examples of one split (``<corpus>/<name>.jsonl``; corpus is a directory or s3:// prefix).
+    ``optional``: a missing or empty file is no rows, not an error (the unlabelled rows)."""
     from ecc_workloads.corpus import Example
 
     where = f"{corpus.rstrip('/')}/{name}.jsonl"
     if corpus.startswith("s3://"):
         from ecc_workloads.store import Store
 
-        data = Store.from_env().get_bytes(where).decode()
+        store = Store.from_env()
+        if optional and not store.exists(where):
+            return []
+        data = store.get_bytes(where).decode()
     else:
         path = Path(where)
+        if optional and not path.is_file():
+            return []
         if not path.is_file():
             raise FileNotFoundError(f"{where} not found: --corpus must hold the output of `ecc corpus prepare`")
         data = path.read_text(encoding="utf-8")
     rows = [Example.model_validate_json(line) for line in data.splitlines() if line.strip()]
-    if not rows:
+    if not rows and not optional:
         raise ValueError(f"{where} holds no rows")
     return rows
 
@@ -212,6 +219,10 @@ def distill(
     tiny_layers: int = typer.Option(4, help="blocks of the 'tiny' encoder"),
     epochs: float = typer.Option(3.0, help="teacher epochs at most (early stopping on the val split may end sooner)"),
     student_epochs: float = typer.Option(3.0, help="sandwich epochs at most (early stopping as for the teacher)"),
+    few_label: str = typer.Option("auto", help="auto | on | off: few-label mode (the teacher tuned on sentence pairs "
+                                  "of the labelled rows, SetFit; the students learn over the unlabelled rows weighted "
+                                  "by its confidence); auto: when the median intent has at most "
+                                  "16 labelled training rows"),
     patience: int = typer.Option(3, min=0, help="validation checks (every half epoch) without improvement before a "
                                  "phase stops; 0: never early. Each phase keeps its best-checked weights"),
     lr: float = typer.Option(1e-4),
@@ -234,7 +245,8 @@ def distill(
 
     import torch
 
-    from ecc_workloads import bundles, distill as dist, modular, progress
+    from ecc_workloads import bundles, distill as dist, fewshot, modular, progress
+    from ecc_workloads.corpus import UNLABELLED_SPLIT
 
     started = datetime.now(timezone.utc)
     target = report_target(report, store, namespace, teacher, f"distill-{revision}")
@@ -243,7 +255,10 @@ def distill(
         torch.manual_seed(seed)
         profiles = parse_profiles(profile)
         kv = open_store(store)
+        if few_label not in ("auto", "on", "off"):
+            raise typer.BadParameter(f"--few-label {few_label!r}: use auto, on or off")
         train, val, test = (read_split(corpus, n) for n in ("train", "val", "test"))
+        unlabelled = read_split(corpus, UNLABELLED_SPLIT, optional=True)
         replies = reply_corpus(train)
         if max_train_rows is not None and len(train) > max_train_rows:
             train = random.Random(seed).sample(train, max_train_rows)
@@ -262,18 +277,35 @@ def distill(
         validation = ([e.text for e in held_out], [e.label for e in held_out]) if held_out else None
         if validation is None:
             console.print("no labelled validation rows: every phase trains its full epochs, no early stopping")
-        teacher_settings = dist.TrainSettings(epochs=epochs, **common)
-        steps_per_epoch = math.ceil(len(x) / batch_size)
-        reporter = progress.StepReporter("teacher", steps_per_epoch)
-        phases = {"teacher": _phase_figures(dist.fine_tune_teacher(model, tok, x, y, teacher_settings, reporter,
-                                                                   validation), reporter)}
+        few = few_label == "on" or (few_label == "auto" and fewshot.is_few_label(y))
+        if few:
+            console.print(f"few-label mode: {len(x)} labelled rows over {len(labels)} intents, "
+                          f"{len(unlabelled)} unlabelled rows")
+            contrastive = fewshot.ContrastiveSettings(max_length=max_length, seed=seed,
+                                                      freeze_embeddings=freeze_embeddings)
+            reporter = progress.StepReporter(
+                "teacher-pairs", math.ceil(2 * contrastive.iterations * len(x) / contrastive.batch_size))
+            tuned = fewshot.few_label_teacher(model, tok, x, y, contrastive, reporter)
+            reporter.done(int(tuned["steps"]), int(tuned["steps"]), f"{tuned['pairs']} pairs")
+            phases = {"teacher": {"pairs": float(tuned["pairs"]), "steps": float(tuned["steps"]),
+                                  "seconds": tuned["seconds"]}}
+        else:
+            steps_per_epoch = math.ceil(len(x) / batch_size)
+            reporter = progress.StepReporter("teacher", steps_per_epoch)
+            phases = {"teacher": _phase_figures(dist.fine_tune_teacher(
+                model, tok, x, y, dist.TrainSettings(epochs=epochs, **common), reporter, validation), reporter)}
         for name, blocks in profiles.items():
             model.add_profile(name, blocks)
         if profiles:
-            reporter = progress.StepReporter("students", steps_per_epoch)
+            # unlabelled rows teach the students through the teacher's soft labels, weighted by its confidence
+            xs, ys = x + [e.text for e in unlabelled], y + [""] * len(unlabelled)
+            frozen = copy.deepcopy(model).eval() if few else None
+            reporter = progress.StepReporter("students", math.ceil(len(xs) / batch_size))
             phases["students"] = _phase_figures(dist.train_shared(
-                model, tok, x, y, dist.TrainSettings(epochs=student_epochs, **common), progress=reporter,
-                validation=validation), reporter)
+                model, tok, xs, ys, dist.TrainSettings(epochs=student_epochs, confidence_weighted=bool(unlabelled),
+                                                       **common),
+                teacher=frozen, progress=reporter, validation=validation), reporter)
+        metrics_mode = {"few_label": float(few), "train_rows_unlabelled": float(len(unlabelled))}
         all_profiles = [modular.TEACHER_PROFILE, *profiles]
         console.print("evaluating on the test split")
         scores = evaluate_slices(model, tok, test, all_profiles, max_length)
@@ -312,6 +344,7 @@ def distill(
         metrics["bytes_uploaded"] = float(uploaded)
         for phase, figures in phases.items():
             metrics.update({f"{phase}_{k}": v for k, v in figures.items()})
+        metrics.update(metrics_mode)
         metrics["seconds"] = round(time.perf_counter() - t0, 3)
         job = JobReport(job="distill", succeeded=True, bundles=keys, metrics=metrics,
                         message=f"revision {revision} test accuracy: " + ", ".join(

@@ -33,6 +33,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from ecc_workloads import pii
 
 
+UNLABELLED_SPLIT = "unlabelled"
+"""``<name>.jsonl`` beside train/val/test holding the unlabelled rows (CleaningOptions.keep_unlabelled)."""
+
+
 class CorpusError(ValueError):
     """Bad corpus input: unreadable file, unknown format, missing column."""
 
@@ -83,6 +87,9 @@ class CleaningOptions(BaseModel):
     drop_near_duplicates: bool = True
     min_chars: int = Field(default=2, ge=0)
     min_words: int = Field(default=1, ge=0)
+    keep_unlabelled: bool = Field(
+        default=False, description="keep rows without a label (cleaned and scrubbed alike) as unlabelled training "
+        "rows: the students learn from the teacher's soft labels on them (few-label corpora)")
 
 
 class EntityColumns(BaseModel):
@@ -164,7 +171,7 @@ class Example(BaseModel):
 
     id: str
     text: str
-    label: str
+    label: str = Field(description="the intent; '' only for an unlabelled row (CleaningOptions.keep_unlabelled)")
     domain: str | None = None
     response: str | None = None
 
@@ -172,6 +179,7 @@ class Example(BaseModel):
 class CleanReport(BaseModel):
     rows_in: int
     rows_out: int
+    unlabelled_out: int = Field(0, description="unlabelled rows kept (keep_unlabelled), not in rows_out")
     removed: dict[str, int]
     pii_spans: dict[str, int] = Field(description="scrubbed spans per placeholder type")
     rows_with_pii: int
@@ -180,6 +188,7 @@ class CleanReport(BaseModel):
 class CleanResult(BaseModel):
     examples: list[Example]
     report: CleanReport
+    unlabelled: list[Example] = Field(default_factory=list, description="label ''; only with keep_unlabelled")
 
 
 # ---------------------------------------------------------------------------
@@ -321,7 +330,7 @@ def clean(records: list[dict], spec: CorpusSpec) -> CleanResult:
         if not text:
             removed["empty_text"] += 1
             continue
-        if not label:
+        if not label and not opts.keep_unlabelled:
             removed["missing_label"] += 1
             continue
         if spec.domain_col:
@@ -348,7 +357,8 @@ def clean(records: list[dict], spec: CorpusSpec) -> CleanResult:
             continue
         candidates.append(Example(id=example_id(text), text=text, label=label, domain=domain, response=response or None))
 
-    kept = candidates
+    # labelled rows first: an unlabelled duplicate of a labelled row is the one dropped
+    kept = sorted(candidates, key=lambda ex: ex.label == "")
     if opts.drop_exact_duplicates:
         seen: dict[str, Example] = {}
         for ex in kept:
@@ -363,22 +373,25 @@ def clean(records: list[dict], spec: CorpusSpec) -> CleanResult:
             groups.setdefault(near_duplicate_key(ex.text), []).append(ex)
         kept = []
         for members in groups.values():
-            if len({m.label for m in members}) > 1:
+            if len({m.label for m in members if m.label}) > 1:
                 removed["conflicting_labels"] += len(members)
                 continue
-            members.sort(key=lambda m: m.text)
+            members.sort(key=lambda m: (m.label == "", m.text))
             kept.append(members[0])
             removed["near_duplicate"] += len(members) - 1
     removed = Counter({k: v for k, v in removed.items() if v})
     kept.sort(key=lambda ex: ex.id)
+    unlabelled = [ex for ex in kept if not ex.label]
+    kept = [ex for ex in kept if ex.label]
     report = CleanReport(
         rows_in=len(records),
         rows_out=len(kept),
+        unlabelled_out=len(unlabelled),
         removed=dict(sorted(removed.items())),
         pii_spans=dict(sorted(pii_spans.items())),
         rows_with_pii=rows_with_pii,
     )
-    return CleanResult(examples=kept, report=report)
+    return CleanResult(examples=kept, report=report, unlabelled=unlabelled)
 
 
 def annotated_entities(records: list[dict], spec: CorpusSpec) -> tuple[list[pii.AnnotatedEntity], list[str]]:

@@ -62,6 +62,10 @@ class TrainSettings(BaseModel):
         None, ge=1, description="steps between validation checks, when validation rows are given (default: half "
         "an epoch, at least 20 steps)")
     group_by_length: bool = Field(True, description="batch rows of similar length together (less padding)")
+    confidence_weighted: bool = Field(
+        False, description="weigh each unlabelled row's soft-label loss by the teacher's top probability")
+    min_confidence: float = Field(0.0, ge=0, lt=1, description="with confidence_weighted: unlabelled rows the "
+                                  "teacher is less sure of than this teach nothing")
     patience: int = Field(3, ge=0, description="validation checks without improvement before training stops "
                           "early (0: never stop early; the best checked weights are kept either way)")
 
@@ -151,16 +155,27 @@ def shuffled_batches(lengths: Sequence[int], batch_size: int, rng: random.Random
 
 # ---------------------------------------------------------------------- losses
 def student_loss(
-    logits: torch.Tensor, y: torch.Tensor, soft: torch.Tensor | None, alpha: float, temperature: float
+    logits: torch.Tensor, y: torch.Tensor, soft: torch.Tensor | None, alpha: float, temperature: float,
+    unlabelled_weight: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Per-batch mean of (1-a)·CE + a·T²·KL with a = alpha (labelled) or 1 (unlabelled)."""
+    """Per-batch mean of (1-a)·CE + a·T²·KL with a = alpha (labelled) or 1 (unlabelled);
+    ``unlabelled_weight`` (per row, e.g. the teacher's confidence) scales unlabelled rows."""
     labelled = y != UNLABELLED
     ce = F.cross_entropy(logits, y.clamp(min=0), reduction="none") * labelled
     if soft is None:
         return ce.sum() / labelled.sum().clamp(min=1)
     kd = F.kl_div(F.log_softmax(logits / temperature, -1), soft, reduction="none").sum(-1) * temperature**2
     a = torch.where(labelled, torch.full_like(kd, alpha), torch.ones_like(kd))
-    return ((1 - a) * ce + a * kd).mean()
+    per_row = (1 - a) * ce + a * kd
+    if unlabelled_weight is not None:
+        per_row = torch.where(labelled, per_row, per_row * unlabelled_weight)
+    return per_row.mean()
+
+
+def confidence_weights(teacher_logits: torch.Tensor, min_confidence: float) -> torch.Tensor:
+    """Per row: the teacher's top probability (temperature 1), 0 below ``min_confidence``."""
+    top = F.softmax(teacher_logits, -1).max(-1).values
+    return torch.where(top >= min_confidence, top, torch.zeros_like(top))
 
 
 # ---------------------------------------------------------------------- training
@@ -251,22 +266,25 @@ def train_profiles(
                 full = model(ids, mask, head=TEACHER_PROFILE)
                 if (y != UNLABELLED).any():
                     loss = loss + student_loss(full, y, None, 0.0, settings.temperature)
-            soft = None
+            soft = weight = None
             if ordered:  # soft labels for the students: a frozen teacher, else our own full path
                 if teacher is not None:
                     with torch.no_grad():
-                        soft = F.softmax(teacher(ids, mask, head=TEACHER_PROFILE) / settings.temperature, -1)
+                        teacher_logits = teacher(ids, mask, head=TEACHER_PROFILE)
                 elif full is not None:
-                    soft = F.softmax(full.detach() / settings.temperature, -1)
+                    teacher_logits = full.detach()
                 else:
                     with torch.no_grad():
-                        soft = F.softmax(model(ids, mask, head=TEACHER_PROFILE) / settings.temperature, -1)
+                        teacher_logits = model(ids, mask, head=TEACHER_PROFILE)
+                soft = F.softmax(teacher_logits / settings.temperature, -1)
+                if settings.confidence_weighted:
+                    weight = confidence_weights(teacher_logits, settings.min_confidence)
             chosen = [smallest] if smallest else []
             if others:
                 chosen.append(rng.choice(others))
             for prof in chosen:
                 logits = model(ids, mask, head=prof)
-                loss = loss + student_loss(logits, y, soft, settings.alpha, settings.temperature)
+                loss = loss + student_loss(logits, y, soft, settings.alpha, settings.temperature, weight)
                 log.profile_counts[prof] = log.profile_counts.get(prof, 0) + 1
             if loss.requires_grad:
                 opt.zero_grad(set_to_none=True)

@@ -350,6 +350,10 @@ class CleaningSpec(CRDModel):
     )
     min_length: int = Field(2, ge=0, le=1000, description="drop utterances shorter than this many characters")
     min_words: int = Field(1, ge=0, le=100, description="drop utterances with fewer words than this")
+    keep_unlabelled: bool = Field(
+        False, description="keep rows with an empty label as unlabelled training rows (cleaned and scrubbed alike, "
+        "never in validation or test): the students learn from the teacher's confidence-weighted soft labels on "
+        "them (few-label corpora)")
 
 
 class SplitsSpec(CRDModel):
@@ -464,6 +468,10 @@ class DistillationSpec(CRDModel):
                          description="weight of the soft-label KL loss; 1 - alpha weighs the hard-label cross-entropy")
     epochs: int = Field(2, ge=1, le=50, description="passes over the training split at most, for the teacher and "
                         "again for the students; early stopping on the validation split may end a phase sooner")
+    few_label: Literal["auto", "on", "off"] = Field(
+        "auto", description="few-label mode: the teacher is tuned on sentence pairs of the labelled rows (SetFit) "
+        "instead of cross-entropy, and the students learn over the unlabelled rows weighted by its confidence; "
+        "auto: when the median intent has at most 16 labelled training rows")
     patience: int = Field(3, ge=0, le=20,
                           description="validation checks (one every half epoch) without improvement before a phase "
                           "stops early; 0: every phase runs its epochs. Each phase keeps its best-checked weights")

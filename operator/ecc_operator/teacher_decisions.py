@@ -273,10 +273,13 @@ def distill_job_manifest(ref: TeacherRef, spec: CloudTeacherSpec, revision: int,
                "--dedupe", c.cleaning.dedupe, "--report", report]
     if not c.cleaning.scrub_pii:
         prepare.append("--no-scrub")
+    if c.cleaning.keep_unlabelled:
+        prepare.append("--keep-unlabelled")
     distill = ["--corpus", corpus_out, "--store", f"s3://{bucket}", "--namespace", ref.namespace,
                "--teacher", ref.name, "--revision", str(revision),
                "--base-model", BUILTIN_MODEL_ARGS[spec.model.source],
                "--epochs", str(d.epochs), "--student-epochs", str(d.epochs), "--patience", str(d.patience),
+               "--few-label", d.few_label,
                "--lr", repr(d.learning_rate), "--batch-size", str(d.batch_size), "--alpha", repr(d.alpha),
                "--temperature", repr(d.temperature), "--max-length", str(d.max_length), "--seed", str(d.seed),
                "--freeze-embeddings" if d.freeze_embeddings else "--no-freeze-embeddings", "--report", report]

@@ -145,3 +145,36 @@ def test_reply_corpus_keeps_rows_with_a_response_and_serving_reads_it_back():
     assert [(r.instruction, r.intent, r.response) for r in parsed] == [
         ("cancel order {{ORDER_ID}}", "cancel_order", "I can help cancel order {{Order Number}}.")]
     assert cli_learning.reply_corpus(rows[1:]) == b""
+
+
+def test_distill_in_few_label_mode_learns_over_the_unlabelled_rows(tmp_path):
+    rows = bitext_rows(INTENTS, 40, seed=4)
+    labelled, rest = [], []
+    for intent in INTENTS:
+        mine = [r for r in rows if r[1] == intent]
+        labelled += mine[:6]
+        rest += mine[6:]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    parts = {"train": labelled, "val": rest[:20], "test": rest[20:60], "unlabelled": rest[60:]}
+    for name, part in parts.items():
+        lines = [Example(id=f"{name}{i}", text=t, label="" if name == "unlabelled" else y).model_dump_json()
+                 for i, (t, y, _) in enumerate(part)]
+        (corpus / f"{name}.jsonl").write_text("\n".join(lines) + "\n")
+    store_dir = tmp_path / "store"
+    res = CliRunner().invoke(cli_learning.app, [
+        "distill", "--corpus", str(corpus), "--store", str(store_dir), "--namespace", "shop", "--teacher", "intent",
+        "--revision", "1", "--profile", "s0=0", "--base-model", "tiny", "--tiny-layers", "2", "--student-epochs", "1",
+        "--lr", "2e-3", "--head-lr", "5e-3", "--no-freeze-embeddings", "--max-length", "32"])
+    assert res.exit_code == 0, res.output
+    report = JobReport.model_validate_json((store_dir / StoreLayout.job_report("shop", "intent", "distill-1")).read_text())
+    m = report.metrics
+    assert m["few_label"] == 1 and m["train_rows_unlabelled"] == len(parts["unlabelled"])  # 6 a label: auto
+    assert m["teacher_pairs"] == 20 * 2 * len(labelled)  # the SetFit default: 20 iterations
+    # the students' epoch covers the labelled and the unlabelled rows
+    assert m["students_planned_steps"] == -(-(len(labelled) + len(parts["unlabelled"])) // 32)
+    assert "few-label mode: 24 labelled rows over 4 intents" in res.output
+    res = CliRunner().invoke(cli_learning.app, ["distill", "--corpus", str(corpus), "--store", str(store_dir),
+                                                "--namespace", "shop", "--teacher", "intent", "--revision", "2",
+                                                "--few-label", "maybe", "--base-model", "tiny"])
+    assert res.exit_code == 1 and "--few-label 'maybe': use auto, on or off" in res.output

@@ -196,3 +196,45 @@ def test_prepare_dedupe_option_maps_to_cleaning_flags_and_rejects_unknown_values
     assert cli_corpus.dedupe_options("near") == {"drop_exact_duplicates": True, "drop_near_duplicates": True}
     with pytest.raises(corpus.CorpusError, match="--dedupe 'fuzzy'"):
         cli_corpus.dedupe_options("fuzzy")
+
+
+def test_unlabelled_rows_are_kept_apart_cleaned_alike_and_lose_to_labelled_duplicates():
+    records = [
+        {"t": "Cancel my order please", "l": "cancel"},
+        {"t": "cancel my order please!", "l": ""},  # near duplicate of a labelled row: dropped
+        {"t": "Cancel my order please", "l": ""},  # exact duplicate of a labelled row: dropped
+        {"t": "where is parcel 12345678", "l": ""},
+        {"t": "where is parcel 99887766", "l": None},  # duplicate once scrubbed
+        {"t": "is it shipped yet", "l": ""},
+    ]
+    spec = CorpusSpec(text_col="t", label_col="l")
+    assert corpus.clean(records, spec).report.removed["missing_label"] == 5  # by default
+    keep = spec.model_copy(update={"cleaning": spec.cleaning.model_copy(update={"keep_unlabelled": True})})
+    for order in (records, list(reversed(records))):
+        result = corpus.clean(order, keep)
+        assert [(e.text, e.label) for e in result.examples] == [("Cancel my order please", "cancel")]
+        assert sorted(e.text for e in result.unlabelled) == ["is it shipped yet", "where is parcel {{ORDER_ID}}"]
+        assert all(e.label == "" for e in result.unlabelled)
+        assert result.report.rows_out == 1 and result.report.unlabelled_out == 2
+        assert result.report.removed == {"exact_duplicate": 2, "near_duplicate": 1}
+
+
+def test_prepare_keeps_unlabelled_rows_out_of_the_splits(tmp_path):
+    from typer.testing import CliRunner
+
+    from ecc_workloads.cli_corpus import app
+    from ecc_workloads.contracts import JobReport
+
+    lines = ["text,intent"] + [f"cancel order number {i} now,cancel" for i in range(10)] + \
+        [f"where is my parcel {chr(97 + i)},track" for i in range(10)] + [f"some question {chr(97 + i)}," for i in range(7)]
+    src = _write(tmp_path, "c.csv", "\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["prepare", src, "--text-col", "text", "--label-col", "intent", "--out", str(out),
+                                   "--stratify", "label", "--keep-unlabelled", "--dedupe", "exact"])
+    assert res.exit_code == 0, res.output
+    split_rows = [json.loads(x) for n in ("train", "val", "test") for x in (out / f"{n}.jsonl").read_text().splitlines()]
+    unlabelled = [json.loads(x) for x in (out / "unlabelled.jsonl").read_text().splitlines()]
+    assert len(unlabelled) == 7 and all(r["label"] == "" for r in unlabelled)
+    assert all(r["label"] in ("cancel", "track") for r in split_rows)
+    report = JobReport.model_validate_json((out / "report.json").read_text())
+    assert report.metrics["rows_unlabelled"] == 7 and report.metrics["labels"] == 2

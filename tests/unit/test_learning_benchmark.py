@@ -54,7 +54,7 @@ def ctx(bench, tmp_path_factory):
     settings = bench.BenchSettings(
         mode="smoke", teacher_epochs=1, student_epochs=1, separate_epochs=1, ks=[5], fewshot_steps=4,
         unlabelled_cap=40, unlabelled_epochs=1, drift_max_per_label=12, lora_epochs=1, latency_queries=4,
-        latency_reps=2, latency_warmup=1, lr=1e-3, head_lr=5e-3,
+        latency_reps=2, latency_warmup=1, lr=1e-3, head_lr=5e-3, contrastive={"iterations": 2, "head_steps": 20},
     )
     return bench.Context(
         tokenizer=modular.load_tokenizer(),
@@ -83,6 +83,9 @@ def test_scenarios_and_summary(bench, corpus, ctx, tmp_path):
 
     eff = bench.run_data_efficiency(ctx, parts["train"], parts["test"], ("s024", [0, 2, 4]))
     assert eff["k"]["5"]["labelled_rows"] == 5 * len(INTENTS) and eff["k"]["5"]["unlabelled_rows"] == 40
+    # few-label mode: 2 iterations x (a positive + a negative pair) per labelled row
+    assert eff["k"]["5"]["few_label_tuning"]["pairs"] == 2 * 2 * 5 * len(INTENTS)
+    assert eff["k"]["5"]["student_few_label"]["n"] == eff["k"]["5"]["teacher_few_label"]["n"] == eff["test_rows"]
 
     drift, state = bench.run_drift(ctx, corpus, "s1")
     assert set(drift["sites"]) == {"voice", "colloquial", "typos", "keyword"}

@@ -499,3 +499,26 @@ def test_a_store_with_its_own_ca_reaches_the_storage_initializer_as_kserve_mount
     assert d2.apply[0]["metadata"]["name"] != ca["metadata"]["name"]
     assert d2.apply[1]["metadata"]["annotations"][td.ANNOTATION_DESIRED_HASH] != \
         secret["metadata"]["annotations"][td.ANNOTATION_DESIRED_HASH]
+
+
+def test_the_job_commands_the_operator_builds_parse_in_the_workload_cli():
+    import typer
+
+    from ecc_workloads import cli
+
+    changed = spec(distillation={**SPEC["distillation"], "fewLabel": "on", "patience": 0})
+    changed["corpus"] = {**SPEC["corpus"], "cleaning": {"keepUnlabelled": True}}
+    _, d = run(changed)
+    pod = d.create_job["spec"]["template"]["spec"]
+    prepare, distill = pod["initContainers"][0]["args"][2:], pod["containers"][0]["args"][2:]
+    assert "--keep-unlabelled" in prepare and distill[distill.index("--few-label") + 1] == "on"
+    assert distill[distill.index("--patience") + 1] == "0"
+    group = typer.main.get_command(cli.app)
+    for args in (prepare, distill):  # options and values the workload's own parser accepts
+        command, rest = group, list(args)
+        while rest and rest[0] in getattr(command, "commands", {}):
+            command = command.commands[rest.pop(0)]
+        ctx = command.make_context(command.name, rest)
+        assert ctx.params
+    ctx = group.commands["distill"].make_context("distill", distill[1:])
+    assert ctx.params["few_label"] == "on" and ctx.params["patience"] == 0

@@ -1,0 +1,66 @@
+"""Few-label mode: contrastive pairs, SetFit-style tuning of the encoder, the head, the weights."""
+
+import random
+
+import pytest
+import torch
+
+from ecc_workloads import distill, fewshot, modular
+
+from _learning_rows import bitext_rows
+
+torch.set_num_threads(1)
+INTENTS = ["cancel_order", "track_order", "get_refund", "recover_password"]
+
+
+def test_pairs_pair_every_row_with_its_intent_and_with_another():
+    labels = ["a", "a", "a", "b", "b", "c"]  # c has one row: no positive pair for it
+    pairs = fewshot.contrastive_pairs(labels, iterations=3, rng=random.Random(0))
+    assert len(pairs) == 3 * (5 + 6)
+    for a, b, target in pairs:
+        assert a != b and (labels[a] == labels[b]) == (target == 1.0)
+    assert {a for a, _, t in pairs if t == 1.0} == {0, 1, 2, 3, 4}
+    assert pairs == fewshot.contrastive_pairs(labels, iterations=3, rng=random.Random(0))
+    with pytest.raises(ValueError, match="at least 2 intents"):
+        fewshot.contrastive_pairs(["a", "a"], 1, random.Random(0))
+
+
+def test_few_label_is_decided_by_the_median_labelled_rows_per_intent():
+    assert fewshot.is_few_label(["a"] * 8 + ["b"] * 8 + [None] * 500)
+    assert not fewshot.is_few_label(["a"] * 40 + ["b"] * 40 + ["c"] * 3)
+    assert not fewshot.is_few_label([None, ""])
+
+
+def test_contrastive_tuning_pulls_intents_apart_and_the_head_fits():
+    rows = bitext_rows(INTENTS, per_intent=8, seed=5)
+    x, y = [r[0] for r in rows], [r[1] for r in rows]
+    tok = modular.load_tokenizer()
+    model = modular.tiny_encoder(INTENTS, num_hidden_layers=2, seed=0)
+    settings = fewshot.ContrastiveSettings(iterations=10, lr=2e-3, epochs=2, freeze_embeddings=False, max_length=32)
+
+    def separation():  # mean cosine within an intent minus across intents
+        e = torch.nn.functional.normalize(fewshot.sentence_embeddings(model, tok, x, 32), dim=-1)
+        same = torch.tensor([[a == b for b in y] for a in y])
+        sim = e @ e.T
+        return float(sim[same].mean() - sim[~same].mean())
+
+    before = separation()
+    report = fewshot.few_label_teacher(model, tok, x, y, settings)
+    assert report["pairs"] == 10 * 2 * len(x) and report["loss_last"] < report["loss_first"]
+    assert separation() > before + 0.2
+    assert report["head_train_accuracy"] > 0.9
+    assert distill.evaluate(model, tok, x, y, max_length=32)["accuracy"] == pytest.approx(report["head_train_accuracy"])
+
+
+def test_confidence_weights_scale_only_unlabelled_rows():
+    logits = torch.tensor([[4.0, 0.0], [0.0, 0.0]])  # confident, unsure (0.5)
+    w = distill.confidence_weights(logits, min_confidence=0.6)
+    assert w[0] == pytest.approx(torch.softmax(logits[0], -1).max()) and w[1] == 0
+    soft = torch.softmax(logits / 2, -1)
+    student = torch.tensor([[0.0, 3.0], [0.0, 3.0]])
+    y = torch.tensor([distill.UNLABELLED, distill.UNLABELLED])
+    plain = distill.student_loss(student, y, soft, 0.1, 2.0)
+    weighted = distill.student_loss(student, y, soft, 0.1, 2.0, w)
+    assert 0 < weighted < plain
+    labelled = torch.tensor([0, 1])
+    assert distill.student_loss(student, labelled, soft, 0.1, 2.0, w) == distill.student_loss(student, labelled, soft, 0.1, 2.0)
