@@ -261,11 +261,14 @@ def train_profiles(
             ids, mask = pad_batch([encoded[i] for i in idx], pad_id)
             y = y_all[idx]
             loss = torch.zeros(())
-            full = None
-            if train_full:
-                full = model(ids, mask, head=TEACHER_PROFILE)
-                if (y != UNLABELLED).any():
-                    loss = loss + student_loss(full, y, None, 0.0, settings.temperature)
+            chosen = [smallest] if smallest else []
+            if others:
+                chosen.append(rng.choice(others))
+            # one pass per shared prefix of blocks: a prefix student costs its head, not its blocks again
+            logits_of = model.forward_heads(ids, mask, ([TEACHER_PROFILE] if train_full else []) + chosen)
+            full = logits_of.get(TEACHER_PROFILE)
+            if full is not None and (y != UNLABELLED).any():
+                loss = loss + student_loss(full, y, None, 0.0, settings.temperature)
             soft = weight = None
             if ordered:  # soft labels for the students: a frozen teacher, else our own full path
                 if teacher is not None:
@@ -279,12 +282,8 @@ def train_profiles(
                 soft = F.softmax(teacher_logits / settings.temperature, -1)
                 if settings.confidence_weighted:
                     weight = confidence_weights(teacher_logits, settings.min_confidence)
-            chosen = [smallest] if smallest else []
-            if others:
-                chosen.append(rng.choice(others))
             for prof in chosen:
-                logits = model(ids, mask, head=prof)
-                loss = loss + student_loss(logits, y, soft, settings.alpha, settings.temperature, weight)
+                loss = loss + student_loss(logits_of[prof], y, soft, settings.alpha, settings.temperature, weight)
                 log.profile_counts[prof] = log.profile_counts.get(prof, 0) + 1
             if loss.requires_grad:
                 opt.zero_grad(set_to_none=True)
@@ -338,8 +337,8 @@ class _ValidationCheck:
         for start in range(0, len(self.encoded), 128):
             ids, mask = pad_batch(self.encoded[start : start + 128], self.pad_id)
             y = self.y[start : start + 128]
-            for p in self.profiles:
-                correct[p] += int((self.model(ids, mask, head=p).argmax(-1) == y).sum())
+            for p, logits in self.model.forward_heads(ids, mask, self.profiles).items():
+                correct[p] += int((logits.argmax(-1) == y).sum())
         return float(np.mean([c / len(self.encoded) for c in correct.values()]))
 
     def check(self, step: int, log: TrainLog) -> None:

@@ -112,7 +112,8 @@ def test_scenarios_and_summary(bench, corpus, ctx, tmp_path):
     for key in ("teacher_acc", "best_student_acc", "drift_static_acc", "drift_adapted_merged_acc", "poisoned_fedavg_acc"):
         assert 0.0 <= summary[key] <= 1.0
     checks = {k: v for k, v in summary.items() if k.startswith("check_")}
-    assert len(checks) == 7 and all(isinstance(v, bool) for v in checks.values())
+    assert len(checks) == 11 and all(isinstance(v, bool) for k, v in checks.items() if "_k8_" not in k)
+    assert checks["check_few_label_k8_teacher_0_9_of_full"] is None  # the smoke run has k = 5 only
     results = {"distillation": dist, "data_efficiency": eff, "drift": drift, "robustness": rob, "pii": pii, "summary": summary}
     bench.print_tables(results, summary)
     out = tmp_path / "run"
@@ -146,6 +147,12 @@ def test_recommendation_and_checks_are_pure(bench):
     checks = bench.acceptance({"teacher_acc": 0.99, "best_student_acc": 0.95})
     assert checks["best_student_within_0_03"] is False and checks["teacher_at_least_0_97"] is True
     assert checks["upload_100x_smaller"] is None
+    checks = bench.acceptance({"teacher_acc": 0.99, "one_block_acc": 0.98, "k5_teacher_few_label_acc": 0.90,
+                               "k5_student_few_label_acc": 0.94, "k8_teacher_few_label_acc": 0.88,
+                               "k8_student_few_label_acc": 0.96})
+    assert checks["few_label_k5_teacher_0_9_of_full"] is True and checks["few_label_k8_teacher_0_9_of_full"] is False
+    assert checks["few_label_k5_student_within_0_03_of_full_label"] is False
+    assert checks["few_label_k8_student_within_0_03_of_full_label"] is True
 
 
 def test_corpus_flags_are_checked(bench):

@@ -115,3 +115,25 @@ def test_pruned_vocabulary_keeps_outputs_for_known_tokens(model, tok):
         unk = torch.full_like(ids2, tok.unk_token_id)
         unk[:, 0], unk[:, -1] = ids2[:, 0], ids2[:, -1]
         torch.testing.assert_close(pruned(ids2, mask2), model(unk, mask2))
+
+
+def test_forward_heads_computes_shared_prefixes_once_with_the_same_logits():
+    import torch
+
+    model = modular.tiny_encoder(["a", "b", "c"], num_hidden_layers=4, seed=0).eval()
+    model.add_profile("s01", [0, 1])
+    model.add_profile("s02", [0, 2])
+    model.add_profile("s3", [3])
+    ids = torch.tensor([[101, 2054, 2003, 102, 0], [101, 2129, 102, 0, 0]])
+    mask = (ids != 0).long()
+    calls = []
+    for i, block in model.blocks.items():
+        block.register_forward_hook(lambda module, args, out, i=i: calls.append(i))
+    heads = ["teacher", "s01", "s02", "s3"]
+    with torch.no_grad():
+        together = model.forward_heads(ids, mask, heads)
+        assert calls == ["0", "1", "2", "3", "2", "3"]  # teacher 0-3; s01 reuses 0,1; s02 adds 2; s3 its own
+        for head in heads:
+            assert torch.allclose(together[head], model(ids, mask, head=head), atol=1e-6)
+    with pytest.raises(KeyError, match="heads \\['nope'\\]"):
+        model.forward_heads(ids, mask, ["nope"])
