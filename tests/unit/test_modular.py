@@ -110,11 +110,24 @@ def test_pruned_vocabulary_keeps_outputs_for_known_tokens(model, tok):
     assert pruned.embeddings.word_embeddings.weight.shape[0] < 100
     with torch.no_grad():
         torch.testing.assert_close(pruned(ids, mask), model(ids, mask))
-        # an unseen word maps to [UNK]'s row instead of failing
+        # an unseen word reads the kept row nearest to its own embedding (cosine), not failing
         ids2, mask2 = modular.tokenize(tok, ["zebra xylophone"])
+        table = model.embeddings.word_embeddings.weight
+        kept = pruned.embeddings.kept_token_ids
+        cos = torch.nn.functional.normalize(table[ids2[0, 1:-1]], dim=-1) @ torch.nn.functional.normalize(table[kept], dim=-1).T
+        nearest = ids2.clone()
+        nearest[0, 1:-1] = kept[cos.argmax(-1)]
+        assert not torch.equal(nearest, ids2)
+        torch.testing.assert_close(pruned(ids2, mask2), model(nearest, mask2))
+        # fallback="unk": to [UNK]'s row (the form of bundles written before 2026-12-06)
+        old = modular.prune_vocabulary(model, ids.flatten().tolist(), fallback="unk").eval()
+        assert old.embeddings.fallback_rows is None and "vocab_fallback" not in old.spec
         unk = torch.full_like(ids2, tok.unk_token_id)
         unk[:, 0], unk[:, -1] = ids2[:, 0], ids2[:, -1]
-        torch.testing.assert_close(pruned(ids2, mask2), model(unk, mask2))
+        torch.testing.assert_close(old(ids2, mask2), model(unk, mask2))
+    assert pruned.spec["vocab_fallback"] == "nearest" and pruned.embeddings.fallback_rows.dtype == torch.int16
+    with pytest.raises(ValueError, match="fallback 'zero'"):
+        modular.prune_vocabulary(model, [1, 2], fallback="zero")
 
 
 def test_forward_heads_computes_shared_prefixes_once_with_the_same_logits():
