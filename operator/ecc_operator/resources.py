@@ -439,8 +439,9 @@ class StudentProfile(CRDModel):
     int8: bool = Field(True, description="ship the student's weights as int8 (per-row scales): about 4x fewer bytes; "
                        "its test accuracy and gates are measured on exactly what is shipped. false: fp32")
     prune_vocabulary: bool = Field(True, description="ship only the embedding rows of tokens seen in the training "
-                                   "corpus (others read as [UNK]): MiniLM's table is most of a small student's bytes. "
-                                   "false for corpora whose users write words training never saw")
+                                   "corpus (another token reads the kept row nearest to its own embedding): MiniLM's "
+                                   "table is most of a small student's bytes. false for corpora whose users write "
+                                   "many words training never saw")
 
     cel_rules = (
         Rule(
