@@ -534,6 +534,33 @@ def recommend(candidates: list[dict], teacher_val: float, tolerance: float) -> t
     return max(candidates, key=lambda c: (c["val_acc"], -c["p50_ms"])), False
 
 
+# ---------------------------------------------------------------------- scenario: the cost of scrubbing
+def run_scrub_cost(ctx: Context, variants: dict[str, tuple[dict[str, list[Example]], dict]]) -> dict:
+    """The teacher (its Job recipe: early stopping on val) fine-tuned and scored once per corpus
+    variant — ``scrubbed`` (as `ecc corpus prepare` makes it) and ``unscrubbed`` — each on its own
+    pipeline's test rows, so the figure is what scrubbing costs end to end."""
+    from ecc_workloads import distill
+
+    s = ctx.settings
+    out: dict = {}
+    for name, (parts, clean_report) in variants.items():
+        train = cap_per_label(parts["train"], s.max_train_per_label)
+        labels = sorted({ex.label for ex in train})
+        val, _ = in_scope(parts["val"], labels)
+        test, oos = in_scope(parts["test"], labels)
+        x, y = texts_labels(train)
+        model = ctx.make_model(labels)
+        log = distill.fine_tune_teacher(model, ctx.tokenizer, x, y, train_settings(ctx, s.teacher_epochs),
+                                        validation=texts_labels(val) if val and s.early_stopping else None)
+        out[name] = {"train_rows": len(x), "val": evaluate(ctx, model, val), "test": evaluate(ctx, model, test),
+                     "test_out_of_scope": oos, "steps": log.steps, "kept_step": log.best_step,
+                     "seconds": round(log.seconds, 1), "clean": clean_report}
+        ctx.log(f"  teacher on the {name} corpus: test {out[name]['test']['accuracy']:.4f} ({log.seconds:.0f} s)")
+    if {"scrubbed", "unscrubbed"} <= set(out):
+        out["cost_points"] = round(100 * (out["unscrubbed"]["test"]["accuracy"] - out["scrubbed"]["test"]["accuracy"]), 2)
+    return out
+
+
 # ---------------------------------------------------------------------- scenario: data efficiency
 def fewshot_epochs(ctx: Context, n_rows: int) -> float:
     """Enough passes for ``fewshot_steps`` optimiser steps on a tiny set (2..30 epochs)."""
@@ -1088,6 +1115,19 @@ def markdown_report(out_dir: str) -> str:
             add(f"| {k} | {r['labelled_rows']} | {r['unlabelled_rows']} | {_pct(r['student_alone']['accuracy'])} "
                 f"| {_pct(r['teacher_k']['accuracy'])} | {_pct(r['student_distilled']['accuracy'])} | {few} |")
         add("")
+    scrub = load("scrub_cost")
+    if scrub:
+        add("### The cost of PII scrubbing (the teacher, each on its own pipeline's test rows)\n")
+        add("| corpus variant | train rows | rows with PII (train / test) | kept step | val % | test % |")
+        add("|---|---|---|---|---|---|")
+        for name in ("unscrubbed", "scrubbed"):
+            r = scrub[name]
+            clean = r["clean"]
+            pii_rows = (f"{clean['train']['rows_with_pii']} / {clean['test']['rows_with_pii']}" if "train" in clean
+                        else str(clean.get("rows_with_pii", "–")))
+            add(f"| {name} | {r['train_rows']} | {pii_rows} | {r['kept_step']} | {_pct(r['val']['accuracy'])} "
+                f"| {_pct(r['test']['accuracy'])} |")
+        add(f"\nScrubbing costs {scrub.get('cost_points')} points of test accuracy.\n")
     if drift:
         m = drift["merge"]
         add(f"### Drift ({drift['profile']}, blocks {drift['blocks']}; cloud trained on {drift['split']['base']['train']} base rows; "
@@ -1205,7 +1245,7 @@ def main(argv=None) -> None:
     if args.no_early_stopping:
         settings = settings.model_copy(update={"early_stopping": False})
     scenarios = [x.strip() for x in args.scenarios.split(",") if x.strip()]
-    known = {"distillation", "data_efficiency", "drift", "robustness", "pii"}
+    known = {"distillation", "data_efficiency", "drift", "robustness", "pii", "scrub_cost"}
     bad = sorted(set(scenarios) - known)
     if bad:
         raise SystemExit(f"--scenarios: unknown {bad}; allowed: {sorted(known)}")
@@ -1218,16 +1258,20 @@ def main(argv=None) -> None:
     def log(msg: str) -> None:
         print(f"[{time.perf_counter() - started:7.1f} s] {msg}", flush=True)
 
+    def load_parts(spec: CorpusSpec) -> tuple[Corpus, dict[str, list[Example]], dict]:
+        if args.train:
+            return load_official_split(args.train, args.test, spec, settings.seed, args.val_fraction)
+        corpus = load_corpus(source, spec)
+        stratify = "label+domain" if corpus.has_domains else "label"
+        parts = split(corpus.examples, SplitConfig(seed=settings.seed, stratify=stratify))
+        return corpus, parts, {"source": f"one corpus, split 80/10/10 by {stratify}", "file": source}
+
+    corpus, parts, split_report = load_parts(spec)
     if args.train:
-        corpus, parts, split_report = load_official_split(args.train, args.test, spec, settings.seed, args.val_fraction)
         log(f"official split: train {len(parts['train'])}, val {len(parts['val'])} (from train), test {len(parts['test'])} "
             f"({args.test}); removed train {split_report['clean']['train']['removed']}, test {split_report['clean']['test']['removed']}")
     else:
-        corpus = load_corpus(source, spec)
         log(f"corpus {source}: {len(corpus.examples)} rows after cleaning; removed {corpus.clean_report['removed']}")
-        stratify = "label+domain" if corpus.has_domains else "label"
-        parts = split(corpus.examples, SplitConfig(seed=settings.seed, stratify=stratify))
-        split_report = {"source": f"one corpus, split 80/10/10 by {stratify}", "file": source}
     tok = modular.load_tokenizer()
     ctx = Context(tokenizer=tok, make_model=lambda labels: modular.load_minilm(labels, seed=settings.seed),
                   settings=settings, workdir=out, threads=args.threads, log=log)
@@ -1261,11 +1305,24 @@ def main(argv=None) -> None:
     if "robustness" in scenarios:
         log("scenario robustness")
         save("robustness", run_robustness(ctx, state))
+    if "scrub_cost" in scenarios:
+        log("scenario scrub_cost")
+        raw_spec = spec.model_copy(update={"cleaning": spec.cleaning.model_copy(update={"scrub_pii": False})})
+        scrubbed = spec.model_copy(update={"cleaning": spec.cleaning.model_copy(update={"scrub_pii": True})})
+        variants = {}
+        for name, variant in (("scrubbed", scrubbed), ("unscrubbed", raw_spec)):
+            c, p, r = load_parts(variant)
+            variants[name] = (p, r.get("clean", c.clean_report))
+        save("scrub_cost", run_scrub_cost(ctx, variants))
     if "pii" in scenarios:
         log("scenario pii")
         save("pii", run_pii(source, spec.text_col, bitext, settings.pii_rows))
     summary = summarize(results.get("distillation"), results.get("data_efficiency"), results.get("drift"),
                         results.get("robustness"), results.get("pii"))
+    if "scrub_cost" in results:
+        sc = results["scrub_cost"]
+        summary.update(scrub_cost_points=sc.get("cost_points"), scrubbed_teacher_acc=sc["scrubbed"]["test"]["accuracy"],
+                       unscrubbed_teacher_acc=sc["unscrubbed"]["test"]["accuracy"])
     summary.update(mode=settings.mode, seed=settings.seed, corpus=source, test_file=args.test,
                    max_train_per_label=settings.max_train_per_label, wall_s=round(time.perf_counter() - started, 1),
                    command="python benchmarks/learning.py " + " ".join(sys.argv[1:]), machine=f"{os.cpu_count()} cores, {platform.machine()}",

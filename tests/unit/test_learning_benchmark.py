@@ -87,6 +87,15 @@ def test_scenarios_and_summary(bench, corpus, ctx, tmp_path):
     assert eff["k"]["5"]["few_label_tuning"]["pairs"] == 2 * 2 * 5 * len(INTENTS)
     assert eff["k"]["5"]["student_few_label"]["n"] == eff["k"]["5"]["teacher_few_label"]["n"] == eff["test_rows"]
 
+    # the cost of scrubbing: the teacher twice, each variant scored on its own test rows
+    raw = [ex.model_copy(update={"text": ex.text.replace("{{ORDER_ID}}", "12345678")}) for ex in parts["test"]]
+    variants = {"scrubbed": ({**parts, "train": train}, {"rows_with_pii": 3}),
+                "unscrubbed": ({**parts, "train": train, "test": raw}, {"rows_with_pii": 0})}
+    scrub = bench.run_scrub_cost(ctx, variants)
+    assert scrub["scrubbed"]["test"]["n"] == scrub["unscrubbed"]["test"]["n"] == len(parts["test"])
+    assert scrub["cost_points"] == round(100 * (scrub["unscrubbed"]["test"]["accuracy"]
+                                                - scrub["scrubbed"]["test"]["accuracy"]), 2)
+
     drift, state = bench.run_drift(ctx, corpus, "s1")
     assert set(drift["sites"]) == {"voice", "colloquial", "typos", "keyword"}
     assert drift["hardest_site"] in drift["sites"]
@@ -114,14 +123,16 @@ def test_scenarios_and_summary(bench, corpus, ctx, tmp_path):
     checks = {k: v for k, v in summary.items() if k.startswith("check_")}
     assert len(checks) == 11 and all(isinstance(v, bool) for k, v in checks.items() if "_k8_" not in k)
     assert checks["check_few_label_k8_teacher_0_9_of_full"] is None  # the smoke run has k = 5 only
-    results = {"distillation": dist, "data_efficiency": eff, "drift": drift, "robustness": rob, "pii": pii, "summary": summary}
+    results = {"distillation": dist, "data_efficiency": eff, "drift": drift, "robustness": rob, "pii": pii, "summary": summary,
+               "scrub_cost": scrub}
     bench.print_tables(results, summary)
     out = tmp_path / "run"
     out.mkdir()
     for name, data in results.items():
         (out / f"{name}.json").write_text(json.dumps(data, default=str))
     md = bench.markdown_report(str(out))
-    for heading in ("### Distillation", "### Data efficiency", "### Drift", "### Robustness", "### PII", "### Summary"):
+    for heading in ("### Distillation", "### Data efficiency", "### Drift", "### Robustness", "### PII", "### Summary",
+                    "### The cost of PII scrubbing"):
         assert heading in md
     assert f"**{drift['hardest_site']}** (hardest)" in md
     assert "| frozen baseline (mean-pooled MiniLM + logistic regression" in md and "Frozen baseline: validation accuracy" in md
