@@ -14,7 +14,7 @@ negative pairs per row), then fits a classification head on the tuned embeddings
 
 The distillation that follows (the students learning over unlabelled rows from this teacher,
 weighted by its confidence) is :mod:`ecc_workloads.distill`'s, with
-``TrainSettings.min_confidence``.
+``TrainSettings.confidence_weighted`` (and ``min_confidence``).
 
 Defaults are the SetFit paper's (20 pair iterations, 1 epoch, lr 2e-5, batch 16 pairs), not
 tuned here.
