@@ -315,13 +315,14 @@ def distill(
         shipped = {}
         for (q8, prune), group in student_bundle_groups(profiles, int8, prune_vocab, int8_profile,
                                                         prune_vocab_profile).items():
-            vocab = bundles.corpus_token_ids(tok, x, max_length) if prune else None
-            w2 = bundles.write_bundles(model, group, revision, kv, int8=q8, vocabulary=vocab)
+            # pruned once per group (the nearest-row map is a matmul over the whole vocabulary)
+            source = modular.prune_vocabulary(model, bundles.corpus_token_ids(tok, x, max_length)) if prune else model
+            w2 = bundles.write_bundles(source, group, revision, kv, int8=q8)
             manifests.update(w2.manifests)
             uploaded += w2.bytes_uploaded
             # a revision is what nodes get: each student is scored (and its drift reference made)
             # in the form just written — pruned vocabulary and int8 included
-            shipped.update({p: bundles.shipped_submodel(model, p, q8, vocab) for p in group})
+            shipped.update({p: bundles.shipped_submodel(source, p, q8) for p in group})
         fp32 = {p: scores[f"{p}@all"] for p in profiles}
         for p, sub in shipped.items():
             scores.update(evaluate_slices(sub, tok, test, [p], max_length))

@@ -187,14 +187,19 @@ def _optimizer(model: nn.Module, settings: TrainSettings, steps: int):
         [{"params": other, "lr": settings.lr}, {"params": head_params, "lr": head_lr}],
         weight_decay=settings.weight_decay,
     )
-    warm = max(1, int(steps * settings.warmup_fraction))
+    return opt, warmup_then_linear_decay(opt, steps, settings.warmup_fraction)
+
+
+def warmup_then_linear_decay(opt: torch.optim.Optimizer, steps: int, warmup_fraction: float):
+    """Learning rate: linear warm-up over ``warmup_fraction`` of ``steps``, then linear decay to 0."""
+    warm = max(1, int(steps * warmup_fraction))
 
     def schedule(step: int) -> float:
         if step < warm:
             return (step + 1) / warm
         return max(0.0, (steps - step) / max(1, steps - warm))
 
-    return opt, torch.optim.lr_scheduler.LambdaLR(opt, schedule)
+    return torch.optim.lr_scheduler.LambdaLR(opt, schedule)
 
 
 def train_profiles(

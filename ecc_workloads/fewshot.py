@@ -31,7 +31,8 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 from torch.nn import functional as F
 
-from ecc_workloads.distill import ProgressFn, encode_texts, label_indices, pad_batch, shuffled_batches
+from ecc_workloads.distill import (ProgressFn, encode_texts, label_indices, pad_batch, shuffled_batches,
+                                   warmup_then_linear_decay)
 from ecc_workloads.modular import TEACHER_PROFILE, ModularEncoder
 
 FEW_LABELS_PER_INTENT = 16
@@ -111,9 +112,7 @@ def contrastive_fine_tune(model: ModularEncoder, tokenizer, texts: Sequence[str]
     opt = torch.optim.AdamW(params, lr=settings.lr)
     per_epoch = -(-len(pairs) // settings.batch_size)
     total = max(1, int(round(per_epoch * settings.epochs)))
-    warm = max(1, int(total * settings.warmup_fraction))
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: (s + 1) / warm if s < warm else max(0.0, (total - s) / max(1, total - warm)))
+    sched = warmup_then_linear_decay(opt, total, settings.warmup_fraction)
     lengths = [len(encoded[a]) + len(encoded[b]) for a, b, _ in pairs]
     model.train()
     started, step, losses = time.perf_counter(), 0, []
