@@ -22,18 +22,17 @@ Options when writing: ``int8=True`` (4x smaller matrices) and ``vocabulary=[toke
 
 from __future__ import annotations
 
+import copy
 import hashlib
-import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load as st_load
-from safetensors.torch import save as st_save
 
+from ecc_workloads import patches
 from ecc_workloads.contracts import MODULE_FORMAT, BundleManifest, ModuleRef, StoreLayout
 from ecc_workloads.modular import (
     BASE_MODEL_MINILM,
@@ -47,10 +46,14 @@ from ecc_workloads.modular import (
     prune_vocabulary,
     tokenizer_sha256,
 )
-
-QUANT_NONE = "none"
-QUANT_INT8 = "int8"
-_SCALE_SUFFIX = ":scale"
+from ecc_workloads.tensorfile import (  # noqa: F401 - re-exported: the byte format bundles are written in
+    QUANT_INT8,
+    QUANT_NONE,
+    decode_tensors,
+    dequantize_int8,
+    encode_tensors,
+    quantize_int8,
+)
 
 
 class BundleError(Exception):
@@ -148,63 +151,6 @@ def sha256_hex(data: bytes) -> str:
 
 
 # ---------------------------------------------------------------------- module files
-def quantize_int8(t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Symmetric int8 for a 2-D tensor: ``t ≈ q * scale`` (broadcast). One scale per row
-    (shape [rows, 1]); for short rows (< 16 values, e.g. LoRA's B of shape [out, r]) one
-    scale per column instead (shape [1, cols]), so scales never outweigh the data."""
-    if t.dim() != 2:
-        raise ValueError(f"int8 quantisation takes 2-D tensors, got shape {tuple(t.shape)}")
-    x = t.detach().float()
-    dim = 1 if x.shape[1] >= 16 else 0
-    scale = x.abs().amax(dim=dim, keepdim=True).clamp(min=1e-12) / 127.0
-    q = torch.round(x / scale).clamp(-127, 127).to(torch.int8)
-    return q, scale
-
-
-def dequantize_int8(q: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
-    if scale.dim() == 1:  # one scale per row, stored flat
-        scale = scale[:, None]
-    return q.float() * scale
-
-
-def encode_tensors(tensors: dict[str, torch.Tensor], meta: dict, int8: bool = False) -> bytes:
-    """safetensors bytes of ``tensors`` (+ int8 option) with one JSON metadata entry."""
-    out: dict[str, torch.Tensor] = {}
-    for key, value in tensors.items():
-        if _SCALE_SUFFIX in key:
-            raise BundleError(f"tensor name {key!r} must not contain {_SCALE_SUFFIX!r}")
-        value = value.detach().cpu()
-        if int8 and value.is_floating_point() and value.dim() == 2:
-            q, scale = quantize_int8(value)
-            out[key] = q.contiguous()
-            out[key + _SCALE_SUFFIX] = scale.contiguous()
-        else:
-            out[key] = value.contiguous().clone()
-    meta = dict(meta, quant=QUANT_INT8 if int8 else QUANT_NONE)
-    return st_save(out, metadata={"ecc": json.dumps(meta, sort_keys=True)})
-
-
-def decode_tensors(data: bytes) -> tuple[dict[str, torch.Tensor], dict]:
-    """Inverse of :func:`encode_tensors` (int8 tensors come back as float32)."""
-    raw = st_load(data)
-    meta = _read_metadata(data)
-    out: dict[str, torch.Tensor] = {}
-    for key, value in raw.items():
-        if key.endswith(_SCALE_SUFFIX):
-            continue
-        scale = raw.get(key + _SCALE_SUFFIX)
-        out[key] = dequantize_int8(value, scale) if scale is not None else value
-    return out, meta
-
-
-def _read_metadata(data: bytes) -> dict:
-    if len(data) < 8:
-        raise BundleError("not a safetensors file (shorter than its header length)")
-    n = int.from_bytes(data[:8], "little")
-    header = json.loads(data[8 : 8 + n])
-    return json.loads(header.get("__metadata__", {}).get("ecc", "{}"))
-
-
 def module_bytes(name: str, state: dict[str, torch.Tensor], int8: bool = False) -> bytes:
     return encode_tensors(state, {"format": MODULE_FORMAT, "module": name}, int8=int8)
 
@@ -277,6 +223,81 @@ def write_bundles(
     return result
 
 
+PATCH_CHAIN_SHARE = 0.5
+"""A module's patches may add up to this share of the module's own bytes; past it the revision
+ships the module whole again (its patched weights, in the module's form), so a node never
+downloads much more than the module for a chain of revisions it missed."""
+
+
+@dataclass
+class StagedRevision:
+    """A profile's next revision made from a change, before anything is stored."""
+
+    manifest: BundleManifest
+    model: ModularEncoder
+    """the sub-model exactly as a node loads it from ``files`` and the modules it holds"""
+    files: dict[str, bytes] = field(default_factory=dict)
+    """sha256 -> bytes of the patches (and modules shipped whole) this revision adds"""
+
+    def download_bytes(self) -> int:
+        """What a node holding the previous revision downloads for this one."""
+        return sum(len(data) for data in self.files.values())
+
+
+def stage_patched(manifest: BundleManifest, current: ModularEncoder, patch_files: Mapping[str, bytes],
+                  revision: int, fetch: Fetch, *, chain_share: float = PATCH_CHAIN_SHARE) -> StagedRevision:
+    """``manifest``'s profile at ``revision``: each module with a patch in ``patch_files`` gets it
+    appended to its chain (or, past ``chain_share``, is shipped whole with the patch applied);
+    every other module stays as it is. ``current`` is the profile's sub-model as loaded from
+    ``manifest``; the result's model is loaded from the new chains' bytes, so it is what nodes run."""
+    if revision < 0:
+        raise BundleError(f"revision must be >= 0, got {revision}")
+    refs: list[ModuleRef] = []
+    files: dict[str, bytes] = {}
+    changed: dict[str, list[ModuleRef]] = {}
+    for name, chain in module_chains(manifest).items():
+        data = patch_files.get(name)
+        if data is None:
+            refs += chain
+            continue
+        patch = ModuleRef(name=name, sha256=sha256_hex(data), bytes=len(data), dtype=QUANT_INT8, kind="patch")
+        base = chain[0]
+        if sum(r.bytes for r in chain[1:]) + patch.bytes <= chain_share * base.bytes:
+            new_chain = [*chain, patch]
+            files[patch.sha256] = data
+        else:  # too long a chain: the module whole, patched, in its own form
+            module = copy.deepcopy(current.module(name))
+            try:
+                patches.apply(module, patches.decode(name, data, module))
+            except patches.PatchError as err:
+                raise BundleError(str(err)) from err
+            whole = module_bytes(name, {k: v.detach() for k, v in module.state_dict().items()},
+                                 int8=base.dtype == QUANT_INT8)
+            new_chain = [ModuleRef(name=name, sha256=sha256_hex(whole), bytes=len(whole), dtype=base.dtype)]
+            files[new_chain[0].sha256] = whole
+        refs += new_chain
+        changed[name] = new_chain
+    staged = manifest.model_copy(update={"revision": revision, "modules": refs, "drift_reference_sha256": None,
+                                         "metrics": {}})
+    model = copy.deepcopy(current)
+    overlay = lambda sha: files[sha] if sha in files else fetch(sha)  # noqa: E731
+    for chain in changed.values():
+        load_module(model, chain, overlay)
+    model.eval()
+    return StagedRevision(manifest=staged, model=model, files=files)
+
+
+def store_files(store: BlobStore, files: Mapping[str, bytes]) -> int:
+    """Write content-addressed module and patch files the store lacks; returns the bytes written."""
+    written = 0
+    for sha, data in files.items():
+        key = StoreLayout.module(sha)
+        if not _exists(store, key):
+            store.put(key, data)
+            written += len(data)
+    return written
+
+
 def pin_references(manifests: dict[str, BundleManifest], references: dict[str, bytes]) -> dict[str, BundleManifest]:
     """Each manifest with the sha256 of its profile's drift reference (as stored) pinned."""
     return {p: m.model_copy(update={"drift_reference_sha256": sha256_hex(references[p])}) if p in references else m
@@ -339,18 +360,53 @@ def decode_module(ref: ModuleRef, data: bytes) -> dict[str, torch.Tensor]:
     return tensors
 
 
+def module_chains(manifest: BundleManifest) -> dict[str, list[ModuleRef]]:
+    """module name -> [its weights, then its patches in the order they apply], in manifest order."""
+    chains: dict[str, list[ModuleRef]] = {}
+    for ref in manifest.modules:
+        if ref.kind == "module":
+            if ref.name in chains:
+                raise BundleError(f"bundle {manifest.profile!r} rev {manifest.revision}: module {ref.name!r} is "
+                                  "listed twice")
+            chains[ref.name] = [ref]
+        elif ref.name not in chains:
+            raise BundleError(f"bundle {manifest.profile!r} rev {manifest.revision}: a patch of {ref.name!r} comes "
+                              "before the module it applies to")
+        else:
+            chains[ref.name].append(ref)
+    return chains
+
+
+def module_identity(manifest: BundleManifest) -> dict[str, str]:
+    """module name -> sha256 of its last file (its latest patch, else its weights): names exactly
+    the weights a node holds, as an upload's base modules and merge-back's check of them do."""
+    return {ref.name: ref.sha256 for ref in manifest.modules}
+
+
+def load_module(model: ModularEncoder, chain: Sequence[ModuleRef], fetch: Fetch) -> None:
+    """Load a module's weights into ``model``, then add each of its patches (all verified)."""
+    base, *patch_refs = chain
+    model.load_module_state(base.name, decode_module(base, fetch_verified(base, fetch)))
+    for ref in patch_refs:
+        target = model.module(ref.name)
+        try:
+            patches.apply(target, patches.decode(ref.name, fetch_verified(ref, fetch), target))
+        except patches.PatchError as err:
+            raise BundleError(str(err)) from err
+
+
 def load_submodel(manifest: BundleManifest, fetch: Fetch) -> ModularEncoder:
-    """Rebuild a profile's sub-model from its manifest, verifying every module."""
-    names = [m.name for m in manifest.modules]
-    missing = [n for n in expected_modules(manifest) if n not in names]
+    """Rebuild a profile's sub-model from its manifest, verifying every module and patch."""
+    chains = module_chains(manifest)
+    missing = [n for n in expected_modules(manifest) if n not in chains]
     if missing:
         raise BundleError(f"bundle {manifest.profile!r} rev {manifest.revision}: manifest lacks modules {missing}")
-    extra = [n for n in names if n not in expected_modules(manifest)]
+    extra = [n for n in chains if n not in expected_modules(manifest)]
     if extra:
         raise BundleError(f"bundle {manifest.profile!r} rev {manifest.revision}: unexpected modules {extra}")
     model = model_from_config(manifest.config, manifest.labels, manifest.blocks, manifest.profile, manifest.base_model)
-    for ref in manifest.modules:
-        model.load_module_state(ref.name, decode_module(ref, fetch_verified(ref, fetch)))
+    for chain in chains.values():
+        load_module(model, chain, fetch)
     model.eval()
     return model
 
@@ -374,7 +430,8 @@ def shipped_submodel(model: ModularEncoder, profile: str, int8: bool = False,
 def bundle_form(manifest: BundleManifest, fetch: Fetch) -> tuple[bool, list[int] | None]:
     """(int8, kept token ids or None): how a profile's bundle was written, to write (or score)
     the next revision the same way."""
-    return any(r.dtype == "int8" for r in manifest.modules), bundle_vocabulary(manifest, fetch)
+    return (any(r.dtype == "int8" for r in manifest.modules if r.kind == "module"),
+            bundle_vocabulary(manifest, fetch))
 
 
 def load_cloud_model(manifests: Sequence[BundleManifest], fetch: Fetch, master: str = TEACHER_PROFILE) -> ModularEncoder:
@@ -392,18 +449,21 @@ def load_cloud_model(manifests: Sequence[BundleManifest], fetch: Fetch, master: 
         for fld in ("revision", "labels", "base_model"):
             if getattr(m, fld) != getattr(first, fld):
                 raise BundleError(f"manifests disagree on {fld}: {master!r} vs {m.profile!r}")
-    refs: list[ModuleRef] = list(first.modules)
+    chains = module_chains(first)
     for m in manifests:
         if m.profile != master:
-            refs += [r for r in m.modules if r.name == head_module(m.profile)]
+            head = head_module(m.profile)
+            chains[head] = module_chains(m).get(head, [])
+            if not chains[head]:
+                raise BundleError(f"bundle {m.profile!r} rev {m.revision}: manifest lacks modules [{head!r}]")
             missing = [b for b in m.blocks if b not in first.blocks]
             if missing:
                 raise BundleError(f"profile {m.profile!r} uses blocks {missing} that {master!r} does not hold")
     model = ModularEncoder(first.config, first.labels, block_ids=first.blocks,
                            profiles={m.profile: m.blocks for m in [first, *[x for x in manifests if x.profile != master]]},
                            base_model=first.base_model)
-    for ref in refs:
-        model.load_module_state(ref.name, decode_module(ref, fetch_verified(ref, fetch)))
+    for chain in chains.values():
+        load_module(model, chain, fetch)
     model.eval()
     return model
 
@@ -412,7 +472,7 @@ def bundle_vocabulary(manifest: BundleManifest, fetch: Fetch) -> list[int] | Non
     """The token ids a vocabulary-pruned bundle keeps (None if it is not pruned)."""
     if not manifest.config.get("original_vocab_size"):
         return None
-    ref = next(r for r in manifest.modules if r.name == EMBEDDINGS)
+    ref = module_chains(manifest)[EMBEDDINGS][0]  # patches never touch the kept ids (a buffer)
     return decode_module(ref, fetch_verified(ref, fetch))["kept_token_ids"].tolist()
 
 

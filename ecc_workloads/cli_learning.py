@@ -391,12 +391,16 @@ def merge_back(
                                           "out only if its Multi-Krum score exceeds this multiple of the others' "
                                           "median score (0: always leave the f out, as Multi-Krum)"),
     max_length: int = typer.Option(64),
+    patch_tolerance: float = typer.Option(0.02, min=0, max=0.99, help="the revision ships its change as patches: "
+                                          "low-rank factors within this relative error of each parameter's change"),
+    patch_max_rank: int = typer.Option(32, min=1, max=512, help="factors of at most this rank; a change that "
+                                       "needs more ships whole (int8)"),
     release_keys: str = typer.Option("", envvar=AgentEnv.RELEASE_KEYS, help="keys the fleet's desired state must "
                                      "be signed by (the operator's): without a trusted one no delta is merged"),
     report: Optional[str] = typer.Option(None, help=f"JobReport target; default ${RuntimeEnv.REPORT_URI} or the store's report key"),
 ) -> None:
     """Aggregate the fleet's deltas module by module, gate on held-out data, write a candidate."""
-    from ecc_workloads import adapt, bundles, merge, modular
+    from ecc_workloads import adapt, bundles, merge, modular, patches
 
     started = datetime.now(timezone.utc)
     target = report_target(report, store, namespace, fleet, f"merge-back-{revision}")
@@ -407,6 +411,7 @@ def merge_back(
                                        max_slice_drop=max_slice_drop, max_update_norm=max_update_norm,
                                        clip_multiple=clip_multiple or None, max_weight_multiple=max_weight_multiple,
                                        screen_fraction=screen_fraction, screen_multiple=screen_multiple or None)
+        patch_settings = patches.PatchSettings(tolerance=patch_tolerance, max_rank=patch_max_rank)
         kv = open_store(store)
         fetch = bundles.store_fetcher(kv)
         manifests = [bundles.read_manifest(kv, StoreLayout.bundle_manifest(namespace, teacher, revision, p)) for p in profile]
@@ -435,29 +440,36 @@ def merge_back(
             else:
                 updates.append(update)
         console.print(f"{len(updates)} deltas under {prefix} ({len(unreadable)} unreadable)")
-        # students are scored (and their drift references made) in the form nodes get them
-        forms = {m.profile: bundles.bundle_form(m, fetch) for m in manifests if m.profile != modular.TEACHER_PROFILE}
-
-        def as_shipped(model) -> dict:
-            return {p: bundles.shipped_submodel(model, p, *form) for p, form in forms.items()}
-
-        def evaluate(model) -> dict[str, float]:
-            scores = evaluate_slices(model, tok, held, [modular.TEACHER_PROFILE], max_length)
-            for p, sub in as_shipped(model).items():
-                scores.update(evaluate_slices(sub, tok, held, [p], max_length))
-            return scores
-
-        result = merge.merge_back(cloud, updates, settings, evaluate,
-                                  base_revision=revision, module_hashes=merge.manifest_hashes(manifests))
+        by = {m.profile: m for m in manifests}
+        result = merge.aggregate_round(cloud, updates, settings, base_revision=revision,
+                                       module_hashes=merge.manifest_hashes(manifests))
         metrics: dict[str, float] = {
             "updates_found": float(len(updates) + len(unreadable)), "updates_accepted": float(len(result.accepted)),
             "updates_rejected": float(len(result.rejected) + len(unreadable)),
-            "gate_passed": 1.0 if result.passed else 0.0,
+            "gate_passed": 0.0,
         }
         keys: list[str] = []
-        if result.decision is None:
+        if result.change is None:
             message = f"no merge: {len(result.accepted)} acceptable updates, quorum {settings.min_updates}"
         else:
+            # The revision is what ships: the change as patches, added to each profile's modules as
+            # nodes hold them (students int8, vocabulary pruned); the gate scores exactly those models.
+            patch_files = patches.encode_all(result.change, patch_settings)
+            current = {p: cloud.submodel(p) if p == modular.TEACHER_PROFILE else bundles.load_submodel(m, fetch)
+                       for p, m in by.items()}
+            staged = {p: bundles.stage_patched(m, current[p], patch_files, candidate_revision, fetch)
+                      for p, m in by.items()}
+
+            def evaluate(models: dict) -> dict[str, float]:
+                scores: dict[str, float] = {}
+                for p, model in models.items():
+                    scores.update(evaluate_slices(model, tok, held, [p], max_length))
+                return scores
+
+            result.current_metrics = evaluate(current)
+            result.candidate_metrics = evaluate({p: st.model for p, st in staged.items()})
+            result.decision = merge.gate(result.current_metrics, result.candidate_metrics, settings.gate_tolerance,
+                                         settings.max_slice_drop)
             metrics.update(current_mean=result.decision.current_mean, candidate_mean=result.decision.candidate_mean)
             metrics.update({f"current_{k}": v for k, v in result.current_metrics.items()})
             metrics.update({f"candidate_{k}": v for k, v in result.candidate_metrics.items()})
@@ -470,28 +482,21 @@ def merge_back(
                           f"{result.decision.current_mean:.4f} by {gain:.4f} < minImprovement {min_improvement}")
             metrics["gate_passed"] = 1.0 if passed else 0.0
             message = ("gate passed: " if passed else "gate refused: ") + reason
+            for p, st in staged.items():
+                metrics[f"download_bytes_{p}"] = float(st.download_bytes())
+                metrics[f"bundle_bytes_{p}"] = float(bundles.bundle_bytes(st.manifest))
         if metrics["gate_passed"] >= 1.0:
-            by = {m.profile: m for m in manifests}
-            cand_metrics = {p: {"accuracy": result.candidate_metrics.get(f"{p}@all", 0.0)} for p in by}
             uploaded = 0
-            new = {}
-            teacher_w = bundles.write_bundles(result.candidate, [modular.TEACHER_PROFILE], candidate_revision, kv,
-                                              metrics=cand_metrics)
-            new.update(teacher_w.manifests)
-            uploaded += teacher_w.bytes_uploaded
-            for p, (int8, vocab) in forms.items():
-                w = bundles.write_bundles(result.candidate, [p], candidate_revision, kv, int8=int8, vocabulary=vocab,
-                                          metrics=cand_metrics)
-                new.update(w.manifests)
-                uploaded += w.bytes_uploaded
-            # The candidate's drift references (what agents compare against once it is promoted),
-            # written before the manifests that pin them.
-            refs = _drift_references(result.candidate, tok, held, [modular.TEACHER_PROFILE], candidate_revision,
-                                     max_length)
-            for p, sub in as_shipped(result.candidate).items():
-                refs.update(_drift_references(sub, tok, held, [p], candidate_revision, max_length))
+            refs: dict[str, bytes] = {}
+            for p, st in staged.items():
+                uploaded += bundles.store_files(kv, st.files)
+                # the candidate's drift references (what agents compare against once it is promoted),
+                # written before the manifests that pin them
+                refs.update(_drift_references(st.model, tok, held, [p], candidate_revision, max_length))
             for p, ref in refs.items():
                 kv.put(StoreLayout.candidate_drift_reference(namespace, teacher, candidate_revision, p), ref)
+            new = {p: st.manifest.model_copy(update={"metrics": {"accuracy": result.candidate_metrics.get(f"{p}@all", 0.0)}})
+                   for p, st in staged.items()}
             for m in bundles.pin_references(new, refs).values():
                 key = StoreLayout.candidate_manifest(namespace, teacher, candidate_revision, m.profile)
                 kv.put(key, m.model_dump_json(indent=2).encode())

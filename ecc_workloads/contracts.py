@@ -379,6 +379,8 @@ class ModelDirLayout:
 # ---------------------------------------------------------------------------
 MODULE_FORMAT = "ecc-module/1"
 """Format tag in the metadata of every module file (safetensors)."""
+PATCH_FORMAT = "ecc-patch/1"
+"""Format tag in the metadata of every module patch file (safetensors; ecc_workloads.patches)."""
 
 
 class _Doc(BaseModel):
@@ -386,12 +388,15 @@ class _Doc(BaseModel):
 
 
 class ModuleRef(_Doc):
-    """One content-addressed module of a bundle."""
+    """One content-addressed file of a bundle: a module's weights, or a patch to them."""
 
     name: str = Field(description="module name, e.g. embeddings, block.3, head.s2")
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     bytes: int = Field(ge=0)
     dtype: str = "float32"
+    kind: Literal["module", "patch"] = Field(
+        "module", description="module: the module's weights (ecc-module/1); patch: a change to add to the weights "
+        "listed before it under the same name (ecc-patch/1, a merge-back revision's change as low-rank factors)")
 
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"

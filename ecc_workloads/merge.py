@@ -40,6 +40,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 
 from ecc_workloads.adapt import EdgeUpdate, ModuleDelta, clip_delta, global_norm, labels_sha256
+from ecc_workloads.bundles import module_identity
 from ecc_workloads.modular import ModularEncoder
 
 Method = Literal["fedavg", "trimmed-mean", "median"]
@@ -294,7 +295,7 @@ def bound_and_screen(deltas: Sequence[ModuleDelta], settings: MergeSettings
 
 def manifest_hashes(manifests) -> dict[str, dict[str, str]]:
     """profile -> module -> sha256, from a revision's BundleManifests."""
-    return {m.profile: {ref.name: ref.sha256 for ref in m.modules} for m in manifests}
+    return {m.profile: module_identity(m) for m in manifests}
 
 
 # ---------------------------------------------------------------------- gate (pure)
@@ -340,6 +341,8 @@ class MergeResult:
     screened: dict[str, list[str]] = field(default_factory=dict)
     """node -> the modules whose aggregation the outlier screen left its update out of"""
     notes: list[str] = field(default_factory=list)
+    change: ModuleDelta | None = None
+    """module -> parameter -> coefficient x the aggregate (None: no merge, below the quorum)"""
 
     @property
     def passed(self) -> bool:
@@ -350,15 +353,17 @@ Evaluate = Callable[[ModularEncoder], dict[str, float]]
 """model -> {slice name: score in [0, 1]} on held-out data (e.g. 'teacher@base': accuracy)."""
 
 
-def merge_back(
+def aggregate_round(
     cloud: ModularEncoder,
     updates: Sequence[EdgeUpdate],
     settings: MergeSettings,
-    evaluate: Evaluate,
     base_revision: int,
     module_hashes: Mapping[str, Mapping[str, str]] | None = None,
 ) -> MergeResult:
-    """Validate, aggregate module-wise, apply with the coefficient, evaluate and gate."""
+    """Validate, bound, screen and aggregate a round's updates module-wise: the result's
+    ``change`` is ``coefficient * aggregate`` (None below the quorum). Nothing is applied or
+    evaluated here (see :func:`merge_back`, or the merge-back Job, which ships the change as
+    patches and gates the patched models)."""
     result = MergeResult(candidate=None, decision=None)
     good: list[EdgeUpdate] = []
     for u in updates:
@@ -382,7 +387,24 @@ def merge_back(
         deltas, bounded_weights([u.manifest.num_samples for u in good], settings.max_weight_multiple),
         settings.method, settings.trim_fraction, left_out)
     result.changed_modules = sorted(agg)
-    candidate = apply_update(cloud, agg, settings.coefficient)
+    result.change = {m: {k: t * settings.coefficient for k, t in ps.items()} for m, ps in agg.items()}
+    return result
+
+
+def merge_back(
+    cloud: ModularEncoder,
+    updates: Sequence[EdgeUpdate],
+    settings: MergeSettings,
+    evaluate: Evaluate,
+    base_revision: int,
+    module_hashes: Mapping[str, Mapping[str, str]] | None = None,
+) -> MergeResult:
+    """:func:`aggregate_round`, then the cloud model with the change applied (uncompressed),
+    evaluated and gated."""
+    result = aggregate_round(cloud, updates, settings, base_revision, module_hashes)
+    if result.change is None:
+        return result
+    candidate = apply_update(cloud, result.change)
     candidate.eval()
     result.current_metrics = evaluate(cloud)
     result.candidate_metrics = evaluate(candidate)

@@ -8,7 +8,7 @@ from safetensors.torch import save as save_tensors
 from typer.testing import CliRunner
 
 import releasekit
-from ecc_workloads import adapt, bundles, cli_learning, modular, release_signing
+from ecc_workloads import adapt, agent_model, bundles, cli_learning, modular, release_signing
 from ecc_workloads.contracts import DesiredState, JobReport, StoreLayout
 from ecc_workloads.corpus import Example
 
@@ -114,6 +114,36 @@ def test_distill_then_merge_back(tmp_path, monkeypatch):
     shipped_s0 = bundles.load_submodel(cand, bundles.store_fetcher(kv))
     assert report.metrics["candidate_s0@all"] == cli_learning.evaluate_slices(shipped_s0, tok, held_rows, ["s0"],
                                                                                32)["s0@all"]
+    # the revision ships its change as patches: every module a node holds stays, each changed one gets a patch
+    for m in (s0, cand):
+        assert bundles.module_identity(m) == {ref.name: ref.sha256 for ref in m.modules}  # what uploads name
+    chain = bundles.module_chains(cand)["block.0"]
+    assert [r.kind for r in chain] == ["module", "patch"] and chain[0] == bundles.module_chains(s0)["block.0"][0]
+    # a patch worth more than half its module is no saving: the tiny head (4 labels) ships whole again
+    head = bundles.module_chains(cand)["head.s0"]
+    assert [r.kind for r in head] == ["module"] and head[0].sha256 != bundles.module_identity(s0)["head.s0"]
+    new_bytes = chain[1].bytes + head[0].bytes
+    assert report.metrics["download_bytes_s0"] == new_bytes
+    assert report.metrics["bundle_bytes_s0"] == bundles.bundle_bytes(cand)
+    # a node holding revision 1 downloads exactly the patches, and runs the model the gate scored
+    cache = agent_model.ModuleCache(tmp_path / "node")
+    cache.fetch_missing(s0, kv.get)
+    assert cache.fetch_missing(cand, kv.get) == new_bytes
+    edge = agent_model.load_serving_model(cache, cand, "t", "k").base
+    cloud_s0, edge_s0 = shipped_s0.state_dict(), edge.state_dict()
+    assert all(torch.equal(cloud_s0[k], edge_s0[k]) for k in cloud_s0)
+    # ... which equals the cloud's own sub-model of the new revision within the int8 rounding of its student
+    # bundle, the same change added on both sides
+    teacher_1, teacher_2 = (bundles.load_submodel(bundles.read_manifest(kv, key), bundles.store_fetcher(kv))
+                            for key in (StoreLayout.bundle_manifest("shop", "intent", 1, "teacher"),
+                                        StoreLayout.candidate_manifest("shop", "intent", 2, "teacher")))
+    q = "attention.self.query.weight"
+    cloud_w, edge_w = teacher_2.module("block.0").state_dict()[q], edge.module("block.0").state_dict()[q]
+    assert not torch.equal(cloud_w, teacher_1.module("block.0").state_dict()[q])  # it did change
+    assert torch.allclose(edge_w, cloud_w, atol=float(cloud_w.abs().amax()) / 127)
+    change_cloud = cloud_w - teacher_1.module("block.0").state_dict()[q]
+    change_edge = edge_w - sub.module("block.0").state_dict()[q]
+    assert torch.allclose(change_edge, change_cloud, atol=1e-6)
 
 
 def test_distill_failure_writes_a_failed_report(tmp_path):
