@@ -952,7 +952,25 @@ def baseline_summary(dist: dict) -> dict:
     for prof, r in dist["profiles"].items():
         if r["kind"] == "shared" and r.get("shipped"):
             out[f"{prof}_shipped_gap_to_teacher"] = teacher - r["shipped"]["test"]["accuracy"]
+    out.update(fast_student(dist))
     return out
+
+
+FAST_STUDENT_SPEEDUP = 8.0
+"""The speed-up over the fp32 teacher (p50) a "fast" student's shipped form must reach (issue 15)."""
+
+
+def fast_student(dist: dict) -> dict:
+    """Pure: the most accurate shared student whose shipped form is at least FAST_STUDENT_SPEEDUP x
+    faster than the fp32 teacher (p50), or nothing when none is."""
+    teacher_p50 = dist["profiles"]["teacher"]["latency_fp32"]["p50_ms"]
+    fast = [(r["shipped"]["test"]["accuracy"], teacher_p50 / r["shipped"]["latency"]["p50_ms"], prof)
+            for prof, r in dist["profiles"].items() if r["kind"] == "shared" and r.get("shipped")
+            and teacher_p50 / r["shipped"]["latency"]["p50_ms"] >= FAST_STUDENT_SPEEDUP]
+    if not fast:
+        return {}
+    acc, ratio, prof = max(fast)
+    return {"fast_student_profile": prof, "fast_student_acc": acc, "fast_student_latency_ratio": ratio}
 
 
 FEW_LABEL_GOAL_KS = (5, 8)
@@ -968,6 +986,8 @@ def acceptance(s: dict) -> dict[str, bool | None]:
         "best_student_within_0_03": s["teacher_acc"] - s["best_student_acc"] <= 0.03 if has("teacher_acc", "best_student_acc") else None,
         "best_student_3x_faster": s["best_student_latency_ratio"] >= 3.0 if has("best_student_latency_ratio") else None,
         "teacher_at_least_0_97": s["teacher_acc"] >= 0.97 if has("teacher_acc") else None,
+        "student_8x_faster_within_0_01": s["teacher_acc"] - s["fast_student_acc"] <= 0.01
+        if has("teacher_acc", "fast_student_acc") else (False if has("teacher_acc") else None),
         "upload_100x_smaller": s["uplink_ratio"] >= 100.0 if has("uplink_ratio") else None,
         "merge_beats_static_on_hardest": (s["drift_adapted_merged_acc"] > s["drift_static_acc"] and s["drift_site_rows"] >= 200)
         if has("drift_adapted_merged_acc", "drift_static_acc", "drift_site_rows") else None,

@@ -121,7 +121,7 @@ def test_scenarios_and_summary(bench, corpus, ctx, tmp_path):
     for key in ("teacher_acc", "best_student_acc", "drift_static_acc", "drift_adapted_merged_acc", "poisoned_fedavg_acc"):
         assert 0.0 <= summary[key] <= 1.0
     checks = {k: v for k, v in summary.items() if k.startswith("check_")}
-    assert len(checks) == 11 and all(isinstance(v, bool) for k, v in checks.items() if "_k8_" not in k)
+    assert len(checks) == 12 and all(isinstance(v, bool) for k, v in checks.items() if "_k8_" not in k)
     assert checks["check_few_label_k8_teacher_0_9_of_full"] is None  # the smoke run has k = 5 only
     results = {"distillation": dist, "data_efficiency": eff, "drift": drift, "robustness": rob, "pii": pii, "summary": summary,
                "scrub_cost": scrub}
@@ -158,6 +158,23 @@ def test_recommendation_and_checks_are_pure(bench):
     checks = bench.acceptance({"teacher_acc": 0.99, "best_student_acc": 0.95})
     assert checks["best_student_within_0_03"] is False and checks["teacher_at_least_0_97"] is True
     assert checks["upload_100x_smaller"] is None
+    assert checks["student_8x_faster_within_0_01"] is False  # no student reached 8x
+    assert bench.acceptance({"teacher_acc": 0.99, "fast_student_acc": 0.981})["student_8x_faster_within_0_01"] is True
+    assert bench.acceptance({"teacher_acc": 0.99, "fast_student_acc": 0.979})["student_8x_faster_within_0_01"] is False
+    assert bench.acceptance({})["student_8x_faster_within_0_01"] is None
+
+
+def test_the_fast_student_is_the_most_accurate_one_at_8x(bench):
+    def prof(kind, acc, p50):
+        return {"kind": kind, "shipped": {"test": {"accuracy": acc}, "latency": {"p50_ms": p50}}}
+
+    dist = {"profiles": {"teacher": {"kind": "teacher", "latency_fp32": {"p50_ms": 10.0}},
+                         "s1": prof("shared", 0.97, 1.0), "s01": prof("shared", 0.98, 1.25),
+                         "s012": prof("shared", 0.99, 2.0), "sep": prof("separate", 0.995, 1.0)}}
+    assert bench.fast_student(dist) == {"fast_student_profile": "s01", "fast_student_acc": 0.98,
+                                        "fast_student_latency_ratio": 8.0}
+    dist["profiles"] = {k: v for k, v in dist["profiles"].items() if k in ("teacher", "s012")}
+    assert bench.fast_student(dist) == {}
     checks = bench.acceptance({"teacher_acc": 0.99, "one_block_acc": 0.98, "k5_teacher_few_label_acc": 0.90,
                                "k5_student_few_label_acc": 0.94, "k8_teacher_few_label_acc": 0.88,
                                "k8_student_few_label_acc": 0.96})
