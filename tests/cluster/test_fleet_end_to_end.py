@@ -148,9 +148,9 @@ def merged_change(run: sc.Scenario, profile: str, delta_keys: dict) -> tuple[flo
     kv = bundles.BucketKeys(run.cl.store)
     fetch = bundles.store_fetcher(kv)
     states = []
-    for rev in (1, 2):
+    for rev in (1, 2):  # each revision's sub-model as a node loads it (revision 2: revision 1 + patches)
         m = bundles.read_manifest(kv, c.StoreLayout.bundle_manifest(run.ns, sc.TEACHER, rev, profile))
-        states.append({ref.name: bundles.decode_module(ref, bundles.fetch_verified(ref, fetch)) for ref in m.modules})
+        states.append(bundles.load_submodel(m, fetch).module_state_dicts())
     change = poison = 0.0
     for module, params in delta_keys.items():
         for key, p in params.items():
@@ -251,6 +251,24 @@ def test_no_delta_lost_and_the_poisoned_one_kept_out(cycle):
     assert facts["policy"]["lastMergeBack"]["updates"] >= len(real)
     change, poison = merged_change(run, "edge", facts["poison"]["delta"])
     assert change < 0.1 * poison, f"the merged change ({change:.3f}) follows the poison ({poison:.3f})"
+
+
+def test_the_merged_revision_ships_as_patches_to_the_modules_nodes_hold(cycle):
+    from ecc_workloads import bundles
+
+    run, _ = cycle
+    kv = bundles.BucketKeys(run.cl.store)
+    m1, m2 = (bundles.read_manifest(kv, c.StoreLayout.bundle_manifest(run.ns, sc.TEACHER, rev, "edge")) for rev in (1, 2))
+    held, kept = {r.sha256 for r in m1.modules}, {r.sha256 for r in m2.modules}
+    new = [r for r in m2.modules if r.sha256 not in held]
+    replaced = [r for r in m1.modules if r.sha256 not in kept]
+    # what a node holds stays, in order, but for a module shipped whole again (a patch of more than half
+    # its bytes is no saving: typically the small head)
+    assert [r for r in m2.modules if r.sha256 in held] == [r for r in m1.modules if r not in replaced]
+    assert all(any(n.name == r.name and n.kind == "module" for n in new) for r in replaced), (replaced, new)
+    assert any(r.kind == "patch" and r.name.startswith("block.") for r in new), new
+    # a node on revision 1 downloads a small share of the sub-model (whole modules would be ~1/2 of it)
+    assert sum(r.bytes for r in new) * 20 <= bundles.bundle_bytes(m1), (new, bundles.bundle_bytes(m1))
 
 
 def test_every_agent_object_parses_and_holds_no_traffic_text(cycle):
