@@ -150,6 +150,34 @@ class Context:
     log: Callable[[str], None] = print
 
 
+def timed_log(started: float) -> Callable[[str], None]:
+    """A log function that prefixes each line with the seconds since ``started`` (perf_counter)."""
+    def log(msg: str) -> None:
+        print(f"[{time.perf_counter() - started:7.1f} s] {msg}", flush=True)
+
+    return log
+
+
+def bitext_minilm_context(seed: int, threads: int, workdir: Path, log: Callable[[str], None]) -> tuple["Corpus", Context]:
+    """The packaged Bitext corpus and a Context on the real all-MiniLM-L6-v2 with the full run's
+    recipe: where the drift-based benchmarks (uplink, downlink, poisoning) start."""
+    from ecc_workloads import modular
+
+    corpus = load_corpus(DEFAULT_CORPUS, BITEXT_SPEC)
+    ctx = Context(tokenizer=modular.load_tokenizer(), make_model=lambda labels: modular.load_minilm(labels, seed=seed),
+                  settings=BenchSettings(seed=seed), workdir=workdir, threads=threads, log=log)
+    return corpus, ctx
+
+
+def run_facts(script: str, argv: Sequence[str] | None, started: float, threads: int) -> dict:
+    """How a benchmark ran, for its JSON: the command, wall time, machine, torch and its threads."""
+    import torch
+
+    return {"command": f"python benchmarks/{script} " + " ".join(sys.argv[1:] if argv is None else argv),
+            "wall_s": round(time.perf_counter() - started, 1), "machine": f"{os.cpu_count()} cores, {platform.machine()}",
+            "torch": torch.__version__, "torch_threads": threads}
+
+
 # ---------------------------------------------------------------------- data
 @dataclass
 class Corpus:

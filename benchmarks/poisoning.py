@@ -53,8 +53,6 @@ import argparse
 import contextlib
 import dataclasses
 import json
-import os
-import platform
 import random
 import statistics
 import sys
@@ -623,8 +621,6 @@ def main(argv=None) -> None:
     started = time.perf_counter()
     import torch
 
-    from ecc_workloads import modular
-
     torch.set_num_threads(args.threads)
     nodes = sorted({int(x) for x in args.nodes.split(",") if x.strip()})
     if not nodes or min(nodes) < 2:
@@ -633,18 +629,10 @@ def main(argv=None) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    def log(msg: str) -> None:
-        print(f"[{time.perf_counter() - started:7.1f} s] {msg}", flush=True)
-
-    corpus = learning.load_corpus(learning.DEFAULT_CORPUS, learning.BITEXT_SPEC)
-    bench = learning.BenchSettings(seed=args.seed)  # learning.py's full-run cloud recipe
-    ctx = learning.Context(tokenizer=modular.load_tokenizer(),
-                           make_model=lambda labels: modular.load_minilm(labels, seed=args.seed),
-                           settings=bench, workdir=out, threads=args.threads, log=log)
+    log = learning.timed_log(started)
+    corpus, ctx = learning.bitext_minilm_context(args.seed, args.threads, out, log)  # the full run's cloud recipe
     results = run(ctx, corpus, settings, log)
-    results.update(command="python benchmarks/poisoning.py " + " ".join(sys.argv[1:] if argv is None else argv),
-                   wall_s=round(time.perf_counter() - started, 1), machine=f"{os.cpu_count()} cores, {platform.machine()}",
-                   torch=torch.__version__, torch_threads=args.threads, corpus=learning.DEFAULT_CORPUS)
+    results.update(learning.run_facts("poisoning.py", argv, started, args.threads), corpus=learning.DEFAULT_CORPUS)
     (out / "poisoning.json").write_text(json.dumps(results, indent=2, default=str))
     print_table(results)
     print(markdown_table(results))

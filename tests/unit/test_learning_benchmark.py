@@ -190,3 +190,18 @@ def test_corpus_flags_are_checked(bench):
         bench.corpus_spec(bench.parse_args(["--text-col", "t", "--out", "o"]))
     source, spec, bitext = bench.corpus_spec(bench.parse_args(["--corpus", "x.csv", "--text-col", "t", "--label-col", "l", "--out", "o"]))
     assert (spec.text_col, spec.label_col, spec.domain_col, bitext) == ("t", "l", None, False)
+
+
+def test_the_drift_benchmarks_share_their_set_up(bench, tmp_path, capsys, monkeypatch):
+    import time
+
+    started = time.perf_counter()
+    bench.timed_log(started)("hello")
+    assert capsys.readouterr().out.rstrip().endswith(" s] hello")
+    monkeypatch.setattr(bench, "load_corpus", lambda source, spec: (source, spec))  # the real one scrubs 27k rows
+    corpus, ctx = bench.bitext_minilm_context(7, 1, tmp_path, print)
+    assert corpus == (bench.DEFAULT_CORPUS, bench.BITEXT_SPEC)
+    assert ctx.settings == bench.BenchSettings(seed=7) and (ctx.threads, ctx.workdir) == (1, tmp_path)
+    facts = bench.run_facts("x.py", ["--out", "d"], started, 1)
+    assert facts["command"] == "python benchmarks/x.py --out d" and facts["torch_threads"] == 1
+    assert set(facts) == {"command", "wall_s", "machine", "torch", "torch_threads"}
