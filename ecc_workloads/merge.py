@@ -10,6 +10,10 @@ devices that hold that module are aggregated:
                     values (at least one each side when 3+ devices), mean of the rest
 - ``median``        coordinate-wise median (mean of the two middle values for even counts)
 
+A coordinate-wise trimmed mean or median of low-rank changes is full-rank; it is projected back
+onto the column and row spaces the devices' changes span (:func:`project_to_span`), which no
+honest change leaves, so the aggregate keeps a low rank (small patches) and never grows.
+
 Before aggregating, a *screen* leaves out whole updates that sit far from the rest (Multi-Krum's
 score, Blanchard et al. 2017): with n holders of a module and f = ``screen_fraction`` x n presumed
 hostile, each update's score is the sum of squared distances to its n - f - 2 nearest others; of
@@ -102,6 +106,28 @@ def aggregate_tensors(stack: torch.Tensor, weights: torch.Tensor, method: Method
     return out.to(stack.dtype)
 
 
+
+def project_to_span(aggregate: torch.Tensor, changes: Sequence[torch.Tensor]) -> torch.Tensor:
+    """``aggregate`` (a 2-D change) projected onto the column and row spaces the ``changes`` span:
+    ``U Uᵀ M V Vᵀ``. A coordinate-wise trimmed mean or median of low-rank changes (LoRA's, rank r
+    each) is full-rank — each coordinate picks another device's value — though no device changed
+    anything outside those spaces; projected back it has rank at most the sum of theirs (so a
+    merge-back revision ships it as small factors, :mod:`ecc_workloads.patches`), points closer to
+    the changes' mean, and is never larger (an orthogonal projection), so a clipped outlier gains
+    nothing. Changes that span everything (full-rank) leave it as it is."""
+    mats = [c.double() for c in changes]
+    left = _basis(sum(m @ m.T for m in mats))
+    right = _basis(sum(m.T @ m for m in mats))
+    x = aggregate.double()
+    return (left @ ((left.T @ x) @ right) @ right.T).to(aggregate.dtype)
+
+
+def _basis(gram: torch.Tensor) -> torch.Tensor:
+    """Orthonormal basis of a Gram matrix's range (eigenvalues above 1e-10 x the largest)."""
+    w, v = torch.linalg.eigh(gram)
+    return v[:, w > w.max().clamp(min=0) * 1e-10] if float(w.max()) > 0 else v[:, :0]
+
+
 def aggregate_deltas(
     deltas: Sequence[ModuleDelta], weights: Sequence[float], method: Method, trim_fraction: float = 0.2,
     left_out: Mapping[str, set[int]] | None = None,
@@ -127,7 +153,10 @@ def aggregate_deltas(
             raise ValueError(f"{module}/{key}: devices disagree on the shape {sorted(shapes)}")
         stack = torch.stack([deltas[i][module][key].float() for i in holders])
         w = torch.tensor([float(weights[i]) for i in holders])
-        out.setdefault(module, {})[key] = aggregate_tensors(stack, w, method, trim_fraction)
+        agg = aggregate_tensors(stack, w, method, trim_fraction)
+        if method != "fedavg" and agg.dim() == 2:  # a mean of changes is in their span already
+            agg = project_to_span(agg, [deltas[i][module][key] for i in holders])
+        out.setdefault(module, {})[key] = agg
         contributors[module] = max(contributors.get(module, 0), len(holders))
     return out, contributors
 

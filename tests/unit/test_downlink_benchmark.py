@@ -26,27 +26,29 @@ def results(bench, tmp_path_factory):
     corpus, ctx = tiny_bench_context(bench.learning, tmp_path_factory.mktemp("downlink"), INTENTS, lora_epochs=1,
                                      drift_max_per_label=12)
     ctx.profiles = {"s1": [0]}
-    return bench.run(ctx, corpus, [0.001, 0.1, 0.5], "s1", log=lambda msg: None)
+    return bench.run(ctx, corpus, [0.001, 0.1, 0.5], "s1", ["fedavg", "median"], log=lambda msg: None)
 
 
 def test_every_form_is_measured_and_looser_patches_are_smaller(bench, results):
-    forms = [r["form"] for r in results["forms"]]
-    assert forms == ["whole modules", "patches tol 0.001", "patches tol 0.1", "patches tol 0.5"]
-    size = {r["form"]: r["bytes"] for r in results["forms"]}
-    assert size["whole modules"] > size["patches tol 0.001"] >= size["patches tol 0.1"] >= size["patches tol 0.5"]
-    ranks = {r["form"]: r["factor_ranks"] for r in results["forms"]}
-    assert ranks["whole modules"] == {} and ranks["patches tol 0.5"]
-    for key, r in ranks["patches tol 0.5"].items():
-        assert r <= ranks["patches tol 0.1"].get(key, 10**6), key
+    for method in ("fedavg", "median"):
+        rows = [r for r in results["forms"] if r["method"] == method]
+        forms = [r["form"] for r in rows]
+        assert forms == ["whole modules", "patches tol 0.001", "patches tol 0.1", "patches tol 0.5"]
+        size = {r["form"]: r["bytes"] for r in rows}
+        assert size["whole modules"] > size["patches tol 0.001"] >= size["patches tol 0.1"] >= size["patches tol 0.5"]
+        ranks = {r["form"]: r["factor_ranks"] for r in rows}
+        assert ranks["whole modules"] == {} and ranks["patches tol 0.5"]
+        for key, r in ranks["patches tol 0.5"].items():
+            assert r <= ranks["patches tol 0.1"].get(key, 10**6), key
+        for row in rows:
+            assert row["ratio_shipped"] == pytest.approx(results["submodel_bytes_shipped"] / row["bytes"])
+            assert 0.0 <= row["pooled_val"] <= 1.0 and 0.0 <= row["hardest_test"] <= 1.0
+        assert rows[0]["lost_val_pt"] == 0.0
+        chosen = next(r for r in rows if r["form"] == results["chosen"][method]["form"])
+        assert chosen["lost_val_pt"] <= bench.CHOICE_MAX_LOSS_PT
+        assert all(r["bytes"] >= chosen["bytes"] for r in rows if r["lost_val_pt"] <= bench.CHOICE_MAX_LOSS_PT)
     assert set(results["changed_modules"]) == {"block.0", "head.s1"}
-    for row in results["forms"]:
-        assert row["ratio_shipped"] == pytest.approx(results["submodel_bytes_shipped"] / row["bytes"])
-        assert 0.0 <= row["pooled_val"] <= 1.0 and 0.0 <= row["hardest_test"] <= 1.0
-    assert results["forms"][0]["lost_val_pt"] == 0.0
-    chosen = next(r for r in results["forms"] if r["form"] == results["chosen"]["form"])
-    assert chosen["lost_val_pt"] <= bench.CHOICE_MAX_LOSS_PT
-    assert all(r["bytes"] >= chosen["bytes"] for r in results["forms"] if r["lost_val_pt"] <= bench.CHOICE_MAX_LOSS_PT)
-    assert bench.markdown_table(results).count("\n") == 1 + len(forms)
+    assert bench.markdown_table(results).count("\n") == 1 + len(results["forms"])
 
 
 def test_bad_tolerances_are_refused_naming_the_option(bench, tmp_path):
@@ -54,3 +56,5 @@ def test_bad_tolerances_are_refused_naming_the_option(bench, tmp_path):
         bench.main(["--tolerances", "0.1,x", "--out", str(tmp_path)])
     with pytest.raises(SystemExit, match="in \\[0, 1\\)"):
         bench.main(["--tolerances", "1.5", "--out", str(tmp_path)])
+    with pytest.raises(SystemExit, match="--methods 'fedavg,mode'"):
+        bench.main(["--methods", "fedavg,mode", "--out", str(tmp_path)])

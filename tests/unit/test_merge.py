@@ -16,6 +16,34 @@ torch.set_num_threads(1)
 INTENTS = ["cancel_order", "track_order", "get_refund", "recover_password"]
 
 
+
+def _rank(t: torch.Tensor) -> int:
+    return int(torch.linalg.matrix_rank(t.double(), rtol=1e-5))  # float32 rounding is not rank
+
+
+def test_a_robust_aggregate_of_low_rank_changes_keeps_their_span():
+    g = torch.Generator().manual_seed(0)
+    changes = [torch.randn(48, 2, generator=g) @ torch.randn(2, 40, generator=g) for _ in range(5)]
+    deltas = [{"block.0": {"w": c, "b": c[:, 0].clone()}} for c in changes]
+    for method in ("trimmed-mean", "median"):
+        agg, _ = merge.aggregate_deltas(deltas, [1.0] * 5, method)
+        raw = merge.aggregate_tensors(torch.stack(changes), torch.ones(5), method)
+        assert _rank(raw) == 40  # coordinate-wise: full rank
+        assert _rank(agg["block.0"]["w"]) <= 10 and agg["block.0"]["w"].norm() <= raw.norm() + 1e-5
+        mean = torch.stack(changes).mean(0)
+        cos = lambda a, b: float((a * b).sum() / a.norm() / b.norm())  # noqa: E731
+        assert cos(agg["block.0"]["w"], mean) > cos(raw, mean)
+        assert torch.equal(agg["block.0"]["b"], merge.aggregate_tensors(
+            torch.stack([c[:, 0] for c in changes]), torch.ones(5), method))  # 1-D: as aggregated
+    fed, _ = merge.aggregate_deltas(deltas, [1.0] * 5, "fedavg")  # a mean is in the span already
+    torch.testing.assert_close(fed["block.0"]["w"], torch.stack(changes).mean(0))
+    # full-rank changes span everything: the projection changes nothing
+    full = [torch.randn(12, 10, generator=g) for _ in range(3)]
+    med = merge.aggregate_tensors(torch.stack(full), torch.ones(3), "median")
+    torch.testing.assert_close(merge.project_to_span(med, full), med)
+    assert torch.equal(merge.project_to_span(med, [torch.zeros(12, 10)]), torch.zeros(12, 10))
+
+
 def test_aggregation_maths():
     stack = torch.tensor([[1.0, 10.0], [2.0, 20.0], [3.0, 30.0], [4.0, 40.0], [100.0, -100.0]])
     w = torch.tensor([1.0, 1.0, 1.0, 1.0, 4.0])
