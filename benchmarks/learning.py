@@ -930,6 +930,7 @@ def summarize(dist: dict | None, eff: dict | None, drift: dict | None, rob: dict
             best_student_bytes_ratio=teacher["bytes"]["fp32"] / best["bundle_bytes"],
         )
         out.update(baseline_summary(dist))
+        out.update(fast_student(dist))
         one_block = [p for p, r in dist["profiles"].items() if r["kind"] == "shared" and len(r["blocks"]) == 1]
         if one_block:
             out.update(one_block_profile=one_block[0], one_block_acc=dist["profiles"][one_block[0]]["test"]["accuracy"])
@@ -980,7 +981,6 @@ def baseline_summary(dist: dict) -> dict:
     for prof, r in dist["profiles"].items():
         if r["kind"] == "shared" and r.get("shipped"):
             out[f"{prof}_shipped_gap_to_teacher"] = teacher - r["shipped"]["test"]["accuracy"]
-    out.update(fast_student(dist))
     return out
 
 
