@@ -17,7 +17,12 @@ Upload forms (``adapt.UploadSettings``, the EdgeFleet's ``spec.privacy``):
 - ``full fp32``: each LoRA change multiplied out (B @ A * scale) and the head's change, float32;
 - ``factors fp32 rN hM`` / ``factors int8 rN hM``: the LoRA factors (A, B), sent at rank N when
   below the trained rank (a truncated SVD of B @ A * scale, ``UploadSettings.rank``), the head's
-  change at rank M (``head_rank``; h0: whole), float32 or int8 with float32 scales.
+  change at rank M (``head_rank``; h0: whole), float32 or int8 with float32 scales;
+- ``... rN kK``: the head's change as its K rows of the largest L2 norm, the others zero
+  (``head_rows``; k0: no head change);
+- ``factors intB ... [head-intC]``: int8 whose values are rounded to 2^(B-1)-1 levels each side of
+  zero per row first (``bits``; the head's: ``head_bits``), which deflate codes in fewer bytes.
+``--ranks`` items: ``RANK:HEAD[@BITS[/HEAD_BITS]]``, HEAD a head rank or ``kK`` (e.g. ``2:4@4``).
 Every upload is deflated (``adapt.pack_upload``); its bytes are what a node sends.
 
 Ratios are against the sub-model's **shipped** bundle (pruned vocabulary, int8: what a node
@@ -35,6 +40,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import statistics
 import sys
 import time
@@ -53,27 +59,60 @@ REFERENCE = "factors int8 r{trained} h{trained}"
 """the upload the loss is measured against: what the learning benchmark's drift scenario sends"""
 
 
-def upload_forms(trained_rank: int, ranks: list[tuple[int, int]]) -> dict[str, object]:
+FORM_SYNTAX = ("RANK:HEAD[@BITS[/HEAD_BITS]], HEAD = a head rank (0: the head's change whole) or kN (only its N "
+               "largest rows; k0: no head change), BITS/HEAD_BITS 2-8 (default 8), e.g. 2:0, 1:k8@4, 2:0@8/4")
+
+
+def parse_form(spec: str) -> tuple[int, int | str, int, int]:
+    """``RANK:HEAD[@BITS[/HEAD_BITS]]`` -> (rank, head, bits, head bits); head: an int (head rank)
+    or ``"kN"`` (the head's N largest rows). ValueError for anything else."""
+    m = re.fullmatch(r"\s*(\d+):(k?)(\d+)(?:@(\d)(?:/(\d))?)?\s*", spec)
+    if not m:
+        raise ValueError(spec)
+    rank, rows, head, bits = int(m[1]), m[2], int(m[3]), int(m[4] or 8)
+    head_bits = int(m[5] or bits)
+    if rank < 1 or not (2 <= bits <= 8 and 2 <= head_bits <= 8):
+        raise ValueError(spec)
+    return rank, (f"k{head}" if rows else head), bits, head_bits
+
+
+def upload_forms(trained_rank: int, ranks: list[tuple]) -> dict[str, object]:
     """name -> adapt.UploadSettings: the full change, the trained factors in fp32, then int8 factors
-    at each (LoRA rank, head rank) of ``ranks`` (capped at the trained rank)."""
+    for each of ``ranks``: (LoRA rank, head) or (LoRA rank, head, bits, head bits) with head a head
+    rank (0: whole) or ``"kN"`` (the head's N largest rows), ranks capped at the trained rank."""
     from ecc_workloads import adapt
 
     t = trained_rank
     forms = {"full fp32": adapt.UploadSettings(form="full"),
              f"factors fp32 r{t} h{t}": adapt.UploadSettings(form="factors")}
-    for r, h in dict.fromkeys((min(r, t), min(h, t)) for r, h in [(t, t), *ranks]):
-        forms[f"factors int8 r{r} h{h}"] = adapt.UploadSettings(form="factors", int8=True,
-                                                                rank=None if r >= t else r, head_rank=h)
+    for spec in [(t, t), *ranks]:
+        r, h, bits, head_bits = (*spec, 8, 8)[:4] if len(spec) == 2 else spec
+        r = min(r, t)
+        rows = int(h[1:]) if isinstance(h, str) else None
+        h = f"k{rows}" if rows is not None else f"h{min(h, t)}"
+        name = f"factors int{bits} r{r} {h}" + (f" head-int{head_bits}" if head_bits != bits else "")
+        forms.setdefault(name, adapt.UploadSettings(
+            form="factors", int8=True, rank=None if r >= t else r, head_rank=None if rows is not None else int(h[1:]),
+            head_rows=rows, bits=bits, head_bits=None if head_bits == bits else head_bits))
     return forms
 
 
-def run(ctx, corpus, ranks: list[tuple[int, int]], profile: str, log=print) -> dict:
-    from ecc_workloads import adapt, bundles, merge
-
+def run(ctx, corpus, ranks: list[tuple], profile: str, log=print) -> dict:
     t0 = time.perf_counter()
     drift, state = learning.run_drift(ctx, corpus, profile)
     log(f"drift scenario done ({time.perf_counter() - t0:.0f} s); hardest site {state.hardest}, "
         f"coefficient {state.coefficient}")
+    out = measure(ctx, state, ranks, log)
+    out.update(drift={k: drift[k] for k in ("hardest_site", "bytes", "merge", "overall")},
+               seconds=round(time.perf_counter() - t0, 1))
+    return out
+
+
+def measure(ctx, state, ranks: list[tuple], log=print) -> dict:
+    """Every upload form on the drift scenario's devices (``state``: ``learning.run_drift``'s)."""
+    from ecc_workloads import adapt, bundles, merge
+
+    t0 = time.perf_counter()
     hardest = state.sites[state.hardest]
     trained_rank = state.lora.rank
     sub_fp32 = bundles.bundle_bytes(state.manifest)
@@ -134,8 +173,6 @@ def run(ctx, corpus, ranks: list[tuple[int, int]], profile: str, log=print) -> d
                    "on every site's validation rows, pooled (merged + local)",
                    "goal_ratio_met": chosen["ratio_shipped"] >= GOAL_RATIO_SHIPPED,
                    "goal_loss_met_on_test": chosen["lost_test_pt"] <= GOAL_MAX_LOSS_PT},
-        "drift": {k: drift[k] for k in ("hardest_site", "bytes", "merge", "overall")},
-        "seconds": round(time.perf_counter() - t0, 1),
     }
 
 
@@ -160,7 +197,7 @@ def markdown_table(results: dict) -> str:
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--ranks", default="8:8,4:4,2:2,2:4,1:1,1:2,1:4",
-                   help="LoRA rank:head rank pairs of the int8 factors form, comma-separated")
+                   help="forms of the int8 factors upload, comma-separated: " + FORM_SYNTAX)
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", required=True)
@@ -172,12 +209,11 @@ def main(argv=None) -> None:
 
     torch.set_num_threads(args.threads)
     try:
-        ranks = [tuple(int(v) for v in x.split(":")) for x in args.ranks.split(",") if x.strip()]
+        ranks = [parse_form(x) for x in args.ranks.split(",") if x.strip()]
     except ValueError:
         ranks = []
-    if not ranks or any(len(r) != 2 or r[0] < 1 or r[1] < 0 for r in ranks):
-        raise SystemExit(f"--ranks {args.ranks!r}: comma-separated RANK:HEAD_RANK pairs, RANK >= 1, HEAD_RANK >= 0 "
-                         "(0: the head's change whole), e.g. 2:4")
+    if not ranks:
+        raise SystemExit(f"--ranks {args.ranks!r}: comma-separated {FORM_SYNTAX}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 

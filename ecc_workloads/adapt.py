@@ -11,8 +11,10 @@
 3. :func:`build_upload` turns that into the only thing that leaves the device: safetensors
    bytes of weight changes (``form="full"``) or LoRA factors (``form="factors"``), optionally
    L2-clipped, Gaussian-noised (``noise_multiplier * clip_norm``), int8-quantised and sent at a
-   lower rank (``UploadSettings.rank``, a truncated SVD), with an :class:`EdgeDeltaManifest` as
-   metadata, deflated (:func:`pack_upload`). :func:`verify_upload` checks — and
+   lower rank (``UploadSettings.rank``, a truncated SVD), the head's change at a rank of its own
+   (``head_rank``) or only its largest rows (``head_rows``, the others zero), int8 values rounded
+   to fewer levels (``bits``, ``head_bits``: still int8 bytes, which deflate codes in fewer bits),
+   with an :class:`EdgeDeltaManifest` as metadata, deflated (:func:`pack_upload`). :func:`verify_upload` checks — and
    ``build_upload`` asserts — that it holds only adapter/head tensors of allowed names and
    dtypes (no integer token ids, no embeddings) and no feedback text.
 4. :func:`decode_upload` (cloud side) returns the per-module full weight changes;
@@ -105,6 +107,17 @@ class UploadSettings(BaseModel):
         None, ge=0, description="factors form: the rank at which the head's weight change is sent (a "
         "truncated SVD: the head is not LoRA-trained, so its change is factorised for the upload); "
         "default: the rank the LoRA changes are sent at; 0 sends it whole")
+    head_rows: int | None = Field(
+        None, ge=0, description="factors form: send only the k rows (intents) of the head's change with the "
+        "largest L2 norm (weight row and bias entry); the other rows are sent as zeros, which the deflated "
+        "upload (pack_upload) carries in a few bytes each, and the cloud decodes them as no change. 0: no head "
+        "change at all (LoRA only). Replaces head_rank (the head's change is sent row by row, not factorised)")
+    bits: int = Field(
+        8, ge=2, le=8, description="int8 uploads: each quantised row (per column for short rows, as the int8 "
+        "scales) is first rounded to 2^(bits-1)-1 levels each side of zero, its step chosen for the least "
+        "squared error (clipping the largest values); the bytes stay int8 — nothing changes for the cloud — "
+        "and the deflated upload codes the few distinct values in about `bits` bits each or fewer. 8: plain int8")
+    head_bits: int | None = Field(None, ge=2, le=8, description="bits for the head's change; default: bits")
 
 
 class UploadRejected(ValueError):
@@ -287,6 +300,45 @@ def low_rank_factors(t: torch.Tensor, rank: int, scale: float) -> tuple[torch.Te
     return a.contiguous(), b.contiguous()
 
 
+def keep_top_rows(params: Mapping[str, torch.Tensor], k: int) -> dict[str, torch.Tensor]:
+    """A head's change with only its ``k`` rows (intents) of the largest L2 norm kept — each
+    row's weights and bias entry together — and every other row zero."""
+    rows = next((t.shape[0] for t in params.values() if t.dim() == 2), None)
+    if rows is None:
+        return dict(params)
+    norms = sum(t.double().pow(2).reshape(rows, -1).sum(1) for t in params.values() if t.shape[:1] == (rows,))
+    keep = torch.zeros(rows, dtype=torch.bool)
+    keep[torch.topk(norms, min(k, rows)).indices] = True
+    return {key: t * keep.reshape(rows, *[1] * (t.dim() - 1)).to(t.dtype) if t.shape[:1] == (rows,) else t
+            for key, t in params.items()}
+
+
+_CLIP_FRACTIONS = torch.linspace(0.1, 1.0, 46)
+
+
+def coarsen(t: torch.Tensor, bits: int) -> torch.Tensor:
+    """``t`` rounded to ``2^(bits-1)-1`` levels each side of zero per row — per column for rows
+    shorter than 16 values, the axis of the int8 scales (``bundles.quantize_int8``) — with each
+    row's step chosen among clipping points (10–100 % of its largest value) for the least squared
+    error. Sent as int8, such a row holds at most ``2^bits - 1`` distinct bytes, which the deflated
+    upload codes in about ``bits`` bits each or fewer; the cloud decodes it as any int8 upload."""
+    if bits >= 8 or t.dim() != 2 or not t.is_floating_point() or t.numel() == 0:
+        return t
+    levels = 2 ** (bits - 1) - 1
+    x = t.detach().float()
+    x = x if x.shape[1] >= 16 else x.T
+    peak = x.abs().amax(1, keepdim=True).clamp(min=1e-12)
+    best = torch.zeros_like(x)
+    best_err = torch.full((x.shape[0],), math.inf)
+    for frac in _CLIP_FRACTIONS.tolist():
+        step = peak * (frac / levels)
+        q = torch.round(x / step).clamp(-levels, levels) * step
+        err = (q - x).pow(2).sum(1)
+        better = err < best_err
+        best[better], best_err[better] = q[better], err[better]
+    return best if t.shape[1] >= 16 else best.T.contiguous()
+
+
 def build_upload(
     result: AdaptResult,
     base: BundleManifest,
@@ -299,16 +351,25 @@ def build_upload(
         raise ValueError("noise_multiplier needs clip_norm (noise std = noise_multiplier * clip_norm)")
     if settings.noise_multiplier > 0 and settings.form != "full":
         raise ValueError("noise is defined on the full weight change: use form='full' with noise_multiplier")
+    if settings.head_rows is not None and (settings.form != "factors" or settings.head_rank):
+        raise ValueError("head_rows sends the head's change row by row in the factors form: use form='factors' "
+                         "and no head_rank (or 0)")
+    head_bits = settings.bits if settings.head_bits is None else settings.head_bits
+    if min(settings.bits, head_bits) < 8 and not settings.int8:
+        raise ValueError("bits/head_bits below 8 round int8 values: they need int8=True")
     delta, factor = result.delta, 1.0
     if settings.clip_norm is not None:
         delta, factor = clip_delta(delta, settings.clip_norm)
+    if settings.head_rows is not None:  # after clipping: the rows that carry the clipped change
+        delta = {m: keep_top_rows(ps, settings.head_rows) if m.startswith("head.") else ps
+                 for m, ps in delta.items() if settings.head_rows > 0 or not m.startswith("head.")}
     if settings.noise_multiplier > 0:
         gen = torch.Generator().manual_seed(settings.seed if settings.seed is not None else random.SystemRandom().randrange(2**63))
         std = settings.noise_multiplier * settings.clip_norm
         delta = {m: {k: t + torch.randn(t.shape, generator=gen) * std for k, t in ps.items()} for m, ps in delta.items()}
     lora_rank = next((a.shape[0] for ps in result.factors.values() for a, _ in ps.values()), 0)
     sent_rank = min(lora_rank, settings.rank) if settings.rank else lora_rank
-    head_rank = sent_rank if settings.head_rank is None else settings.head_rank
+    head_rank = 0 if settings.head_rows is not None else sent_rank if settings.head_rank is None else settings.head_rank
     tensors: dict[str, torch.Tensor] = {}
     for module, params in delta.items():
         for key, t in params.items():
@@ -328,6 +389,9 @@ def build_upload(
                 tensors[f"{module}/{key}@B"] = b
             else:
                 tensors[f"{module}/{key}"] = t
+    if min(settings.bits, head_bits) < 8:
+        tensors = {name: coarsen(t, head_bits if name.startswith("head.") else settings.bits)
+                   for name, t in tensors.items()}
     refs = {m.name: m.sha256 for m in base.modules}
     missing = [m for m in delta if m not in refs]
     if missing:
@@ -365,8 +429,14 @@ for any header under 4 GiB."""
 
 def pack_upload(blob: bytes) -> bytes:
     """What a device sends: the safetensors bytes deflated (the JSON header and the metadata are
-    about half of a low-rank int8 upload, and they compress well)."""
-    return PACKED_MAGIC + zlib.compress(blob, 9)
+    about half of a low-rank int8 upload, and they compress well) — the smaller of zlib's default
+    and ``Z_FILTERED`` strategies (the latter codes int8 values rounded to few levels, ``bits``,
+    up to 15 % smaller); either is one deflate stream, read alike."""
+    streams = []
+    for strategy in (zlib.Z_DEFAULT_STRATEGY, zlib.Z_FILTERED):
+        z = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS, 9, strategy)
+        streams.append(z.compress(blob) + z.flush())
+    return PACKED_MAGIC + min(streams, key=len)
 
 
 def unpack_upload(blob: bytes) -> bytes:

@@ -26,18 +26,19 @@ def results(bench, tmp_path_factory):
     corpus, ctx = tiny_bench_context(bench.learning, tmp_path_factory.mktemp("uplink"), INTENTS, lora_epochs=1,
                                      drift_max_per_label=12)
     ctx.profiles = {"s1": [0]}
-    return bench.run(ctx, corpus, [(2, 2), (1, 4), (1, 1)], "s1", log=lambda msg: None)
+    return bench.run(ctx, corpus, [(2, 2), (1, 4), (1, 1), (1, "k2", 4, 2)], "s1", log=lambda msg: None)
 
 
 def test_every_form_is_measured_and_smaller_forms_are_smaller(bench, results):
     forms = [r["form"] for r in results["forms"]]
     r = results["trained_rank"]
     assert forms == ["full fp32", f"factors fp32 r{r} h{r}", f"factors int8 r{r} h{r}", "factors int8 r2 h2",
-                     "factors int8 r1 h4", "factors int8 r1 h1"]
+                     "factors int8 r1 h4", "factors int8 r1 h1", "factors int4 r1 k2 head-int2"]
     sizes = {row["form"]: row["bytes_median"] for row in results["forms"]}
     assert sizes["full fp32"] > sizes[f"factors fp32 r{r} h{r}"] > sizes[f"factors int8 r{r} h{r}"] > \
         sizes["factors int8 r2 h2"] > sizes["factors int8 r1 h1"]
     assert sizes["factors int8 r1 h4"] > sizes["factors int8 r1 h1"]
+    assert sizes["factors int4 r1 k2 head-int2"] < sizes["factors int8 r1 h1"]
     for row in results["forms"]:
         assert 0.0 <= row["hardest_merged_plus_local_test"] <= 1.0
         assert row["ratio_shipped"] == pytest.approx(results["submodel_bytes"]["shipped_pruned_int8"] / row["bytes_median"])
@@ -60,3 +61,18 @@ def test_a_lower_upload_rank_is_the_best_approximation_of_the_change():
     u, s, vh = torch.linalg.svd(full)
     best = (u[:, :2] * s[:2]) @ vh[:2]
     torch.testing.assert_close(low_b @ low_a * 2.0, best, rtol=1e-4, atol=1e-4)
+
+
+def test_form_specs(bench):
+    assert bench.parse_form("2:4") == (2, 4, 8, 8)
+    assert bench.parse_form(" 1:k8@4 ") == (1, "k8", 4, 4)
+    assert bench.parse_form("2:0@8/3") == (2, 0, 8, 3)
+    for bad in ("0:2", "2", "2:x", "2:4@9", "2:4@1", "2:4@4/", "2:k"):
+        with pytest.raises(ValueError):
+            bench.parse_form(bad)
+    forms = bench.upload_forms(8, [bench.parse_form("1:k8@4/3"), bench.parse_form("2:0"), (2, 0)])
+    assert list(forms)[3:] == ["factors int4 r1 k8 head-int3", "factors int8 r2 h0"]
+    s = forms["factors int4 r1 k8 head-int3"]
+    assert (s.rank, s.head_rows, s.head_rank, s.bits, s.head_bits, s.int8) == (1, 8, None, 4, 3, True)
+    with pytest.raises(SystemExit, match="RANK:HEAD"):
+        bench.main(["--ranks", "2:x", "--out", "/nonexistent/never-written"])
