@@ -41,7 +41,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 from torch.nn import functional as F
 
-from ecc_workloads.bundles import decode_tensors, encode_tensors
+from ecc_workloads.bundles import decode_tensors, encode_tensors, module_identity
 from ecc_workloads.contracts import BundleManifest, EdgeDeltaManifest
 from ecc_workloads.distill import encode_texts, label_indices, pad_batch
 from ecc_workloads.modular import ModularEncoder, block_module, head_module
@@ -392,7 +392,7 @@ def build_upload(
     if min(settings.bits, head_bits) < 8:
         tensors = {name: coarsen(t, head_bits if name.startswith("head.") else settings.bits)
                    for name, t in tensors.items()}
-    refs = {m.name: m.sha256 for m in base.modules}
+    refs = module_identity(base)  # a patched module is named by its latest patch, as merge-back checks
     missing = [m for m in delta if m not in refs]
     if missing:
         raise ValueError(f"delta touches modules {missing} that the base bundle {base.profile!r} does not hold")
