@@ -8,9 +8,12 @@ For each fleet size (default 1,000 and 5,000 KWOK fake nodes):
 2. a namespace with the store Secret, the CRDs, and a CloudTeacher whose status is patched to a
    published revision 1 (two profiles; small module blobs put in the store as content-addressed
    modules with valid bundle manifests — no distillation runs) and `serving.mode: none`;
-3. the operator as a subprocess (`python -m ecc_operator --namespace NS`), then an EdgeFleet
-   selecting `ecc.dev/node-kind=kwok` (two tiers), then `ecc sim-agents --until-revision 1`
-   as a subprocess playing every fake node's agent against the real MinIO.
+3. the operator as a subprocess (`python -m ecc_operator --namespace NS`, every EdgeFleet
+   reconcile timed into a log by a small wrapper, BOOT), then an EdgeFleet selecting
+   `ecc.dev/node-kind=kwok` (two tiers) whose reportIntervalSeconds makes `--changed-share` of
+   the agents report between two steady reconciles, then `ecc sim-agents --report-slots` as a
+   subprocess playing every fake node's agent against the real MinIO (each agent's periodic
+   reports on its own fixed grid, so that share holds in every window).
 
 Measured (from applying the EdgeFleet):
 - `matched_s`: until `status.nodes.matched` counts every fake node;
@@ -23,14 +26,22 @@ Measured (from applying the EdgeFleet):
   and this script's own status polls, which are subtracted), every request net of the
   background rate measured in a quiet window just before the fleet is applied, and every
   request (an upper bound: KWOK heartbeats, controllers, the DaemonSet's pods);
+- the EdgeFleet reconcile's duration in the rollout and the steady window: the mean from the
+  operator's `ecc_operator_reconcile_duration_seconds` histogram (sum/count deltas), p90 and
+  max as bucket bounds, and exactly (mean, p50, p90, max) from the reconcile log;
+- reports taken in per reconcile (`ecc_operator_fleet_reports_read_total`, by listing metadata
+  or GET) and as a share of the nodes: the "reports changed" of the steady window;
 - operator RSS (psutil; peak over the run and at the end) and CPU seconds; sim-agents RSS.
 
     python benchmarks/fleet_scale.py [--sizes 1000,5000] [--cluster NAME [--add-fake-nodes]]
                                      [--nodes 200]   # quick mode: one size
-                                     [--timeout 900] [--out DIR]
+                                     [--changed-share 0.1] [--no-report-metadata]
+                                     [--profile-operator] [--steady-seconds 60]
+                                     [--timeout 900] [--nodes-ready-timeout 1800] [--out DIR]
 
-Prints a table and writes DIR/fleet_scale.json (default benchmarks/results/). Every run
-deletes its namespace (and, for a dedicated cluster, the cluster) at the end.
+Prints a table and writes DIR/fleet_scale.json (default benchmarks/results/; rewritten after
+every size, and a size whose cluster or run fails is recorded with its error and the others go
+on). Every run deletes its namespace (and, for a dedicated cluster, the cluster) at the end.
 """
 
 from __future__ import annotations
@@ -65,6 +76,70 @@ MODULE_BYTES = {"embeddings": 512 * 1024, "block": 128 * 1024, "head": 16 * 1024
 """Sizes of the stand-in module blobs (the simulated agents only stat them)."""
 BASELINE_WINDOW_S = 15.0
 POLL_S = 1.0
+RESYNC_S = 5.0
+"""fleet_handlers.RESYNC_SECONDS: the pause between the end of one EdgeFleet reconcile and the next."""
+EXPECTED_RECONCILE_S = 1.0
+"""Assumed duration of one steady reconcile, for the report interval that gives --changed-share."""
+
+BOOT = r"""
+import functools, json, os, threading, time, runpy
+import ecc_operator.fleet_handlers as fh
+import ecc_operator.fleet_decisions as fd
+from ecc_operator.children import Kube
+_orig, _lock = fh.reconcile, threading.Lock()
+_phases = {}
+
+def _timed(name, fn):
+    @functools.wraps(fn)
+    def wrapper(*a, **kw):
+        p0 = time.perf_counter()
+        try:
+            return fn(*a, **kw)
+        finally:
+            _phases[name] = _phases.get(name, 0.0) + time.perf_counter() - p0
+    return wrapper
+
+for _name in ("read_reports", "_read_desired", "_policy", "observe", "act"):
+    setattr(fh, _name, _timed(_name, getattr(fh, _name)))
+fd.decide = _timed("decide", fd.decide)
+import minio.api
+minio.api.parse_list_objects = _timed("listing.parse", minio.api.parse_list_objects)
+for _name in ("get_custom", "list_custom", "get_daemonset", "write_status", "apply", "annotate_custom",
+              "get_secret_data"):
+    setattr(Kube, _name, _timed("kube." + _name, getattr(Kube, _name)))
+_log = os.environ.get("FLEET_SCALE_RECONCILE_LOG")
+_prof_path = os.environ.get("FLEET_SCALE_PROFILE")
+_prof = None
+if _prof_path:
+    import cProfile
+    _prof = cProfile.Profile()
+
+def reconcile(namespace, name, uid=None):
+    t0, p0 = time.time(), time.perf_counter()
+    _phases.clear()
+    try:
+        if _prof is None:
+            return _orig(namespace, name, uid)
+        with _lock:
+            _prof.enable()
+            try:
+                return _orig(namespace, name, uid)
+            finally:
+                _prof.disable()
+                _prof.dump_stats(_prof_path)
+    finally:
+        if _log:
+            with open(_log, "a") as f:
+                f.write(json.dumps({"t": t0, "s": round(time.perf_counter() - p0, 4), "fleet": name,
+                                    "phases": {k: round(v, 4) for k, v in sorted(_phases.items())}}) + "\n")
+
+fh.reconcile = reconcile
+runpy.run_module("ecc_operator", run_name="__main__", alter_sys=True)
+"""
+"""The operator's entry point, with every EdgeFleet reconcile timed into a log, with the time
+spent in its phases (summed per phase; the store's reads overlap the API calls) (and, with
+--profile-operator, profiled with cProfile: the reconciling thread only, the report readers'
+time shows as waiting)."""
 
 
 def _free_port() -> int:
@@ -100,13 +175,90 @@ def apiserver_requests(api) -> dict[tuple[str, str, str], float]:
     return out
 
 
-def operator_reconciles(metrics_port: int, kind: str = "EdgeFleet") -> float:
+def operator_metrics(metrics_port: int, kind: str = "EdgeFleet") -> dict:
+    """The operator's reconcile histogram of `kind` (count, sum, cumulative buckets) and its
+    report counters (listed; read from the listing's metadata or by GET)."""
     try:
         text = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).read().decode()
     except OSError:
-        return float("nan")
-    return sum(v for labels, v in _parse_samples(text, "ecc_operator_reconcile_duration_seconds_count")
-               if labels.get("kind") == kind)
+        return {"count": float("nan"), "sum": float("nan"), "buckets": {}, "listed": 0.0, "read": {}}
+    return parse_operator_metrics(text, kind)
+
+
+def parse_operator_metrics(text: str, kind: str = "EdgeFleet") -> dict:
+    name = "ecc_operator_reconcile_duration_seconds"
+    out: dict = {"count": 0.0, "sum": 0.0, "buckets": {}, "listed": 0.0, "read": {}}
+    for labels, v in _parse_samples(text, f"{name}_count"):
+        if labels.get("kind") == kind:
+            out["count"] += v
+    for labels, v in _parse_samples(text, f"{name}_sum"):
+        if labels.get("kind") == kind:
+            out["sum"] += v
+    for labels, v in _parse_samples(text, f"{name}_bucket"):
+        if labels.get("kind") == kind:
+            out["buckets"][float(labels["le"])] = v
+    out["listed"] = sum(v for _l, v in _parse_samples(text, "ecc_operator_fleet_reports_listed_total"))
+    for labels, v in _parse_samples(text, "ecc_operator_fleet_reports_read_total"):
+        out["read"][labels.get("via", "")] = out["read"].get(labels.get("via", ""), 0.0) + v
+    return out
+
+
+def bucket_quantile(buckets: dict[float, float], q: float) -> float | None:
+    """Upper bound of the histogram bucket holding quantile q (buckets: le -> cumulative count)."""
+    total = buckets.get(float("inf"), max(buckets.values(), default=0.0))
+    if total <= 0:
+        return None
+    for le in sorted(buckets):
+        if buckets[le] >= q * total:
+            return le
+    return None
+
+
+def reconcile_window(before: dict, after: dict, nodes: int, durations: list[float] | None = None) -> dict:
+    """Reconcile figures of a window from two operator_metrics snapshots: the duration (mean from
+    the histogram's sum/count; p90 and max as bucket upper bounds, and exactly from the per-reconcile
+    log when given) and the reports taken in per reconcile (and as a share of the nodes)."""
+    n = after["count"] - before["count"]
+    buckets = {le: after["buckets"].get(le, 0.0) - before["buckets"].get(le, 0.0) for le in after["buckets"]}
+    read = {k: after["read"].get(k, 0.0) - before["read"].get(k, 0.0) for k in after["read"]}
+    changed = sum(read.values())
+    out = {
+        "reconciles": n,
+        "mean_s": _r3((after["sum"] - before["sum"]) / n) if n > 0 else None,
+        "p90_s_bucket_le": bucket_quantile(buckets, 0.9) if n > 0 else None,
+        "max_s_bucket_le": bucket_quantile(buckets, 1.0) if n > 0 else None,
+        "reports_read": {k: round(v) for k, v in read.items()},
+        "reports_listed_per_reconcile": _ratio(after["listed"] - before["listed"], n),
+        "reports_changed_per_reconcile": _ratio(changed, n),
+        "changed_share": round(changed / n / nodes, 3) if n > 0 and nodes else None,
+    }
+    if durations:
+        ds = sorted(durations)
+        out["exact"] = {"n": len(ds), "mean_s": _r3(sum(ds) / len(ds)), "p50_s": _r3(ds[len(ds) // 2]),
+                        "p90_s": _r3(ds[min(len(ds) - 1, int(0.9 * len(ds)))]), "max_s": _r3(ds[-1])}
+    return out
+
+
+def _r3(x: float | None) -> float | None:
+    return None if x is None else round(x, 3)
+
+
+def logged_reconciles(path: Path, t_from: float, t_to: float) -> list[float]:
+    """Durations of the reconciles that started within [t_from, t_to) (wall clock), from the log the
+    operator's boot wrapper writes (BOOT)."""
+    out = []
+    try:
+        lines = path.read_text().splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if t_from <= rec["t"] < t_to:
+            out.append(rec["s"])
+    return out
 
 
 def _delta(after: dict, before: dict) -> dict:
@@ -151,7 +303,7 @@ def teacher_spec() -> dict:
     }
 
 
-def fleet_manifest(namespace: str) -> dict:
+def fleet_manifest(namespace: str, report_interval_s: int = 30) -> dict:
     return {
         "apiVersion": f"{GROUP}/{VERSION}",
         "kind": "EdgeFleet",
@@ -163,7 +315,7 @@ def fleet_manifest(namespace: str) -> dict:
                 {"name": "small", "match": {"labels": {c.EDGE_CAPACITY_CLASS_LABEL: "small"}}, "profile": "edge-small"},
                 {"name": "default", "profile": "edge-large"},
             ],
-            "agent": {"pollIntervalSeconds": 5, "reportIntervalSeconds": 30},
+            "agent": {"pollIntervalSeconds": 5, "reportIntervalSeconds": report_interval_s},
         },
     }
 
@@ -258,7 +410,16 @@ def _child_env(info) -> dict:
 # ---------------------------------------------------------------------------
 # One size
 # ---------------------------------------------------------------------------
-def run_size(info, nodes: int, timeout_s: float, workdir: Path, add_fake_nodes: bool, steady_s: float) -> dict:
+def report_interval_for(changed_share: float) -> int:
+    """The fleet's reportIntervalSeconds at which `changed_share` of the agents (reporting on a fixed
+    grid: sim-agents --report-slots) write a new report between two steady reconciles."""
+    if changed_share <= 0:
+        return 30
+    return max(1, round((RESYNC_S + EXPECTED_RECONCILE_S) / changed_share))
+
+
+def run_size(info, nodes: int, timeout_s: float, workdir: Path, add_fake_nodes: bool, steady_s: float,
+             changed_share: float = 0.1, report_metadata: bool = True, profile: bool = False) -> dict:
     from kubernetes import client
 
     from ecc_devcluster import fakenodes, kube
@@ -290,13 +451,20 @@ def run_size(info, nodes: int, timeout_s: float, workdir: Path, add_fake_nodes: 
 
     env = _child_env(info)
     metrics_port, health_port = _free_port(), _free_port()
+    reconcile_log = workdir / f"reconciles-{nodes}.jsonl"
+    reconcile_log.unlink(missing_ok=True)
+    env["FLEET_SCALE_RECONCILE_LOG"] = str(reconcile_log)
+    if profile:
+        env["FLEET_SCALE_PROFILE"] = str(workdir / f"operator-{nodes}.pstats")
+    report_interval = report_interval_for(changed_share)
     # The EdgeFleet controller is imported explicitly (harmless once __main__ imports it itself).
-    boot = "import runpy, ecc_operator.fleet_handlers; runpy.run_module('ecc_operator', run_name='__main__', alter_sys=True)"
-    operator = Proc([sys.executable, "-c", boot, "--namespace", ns, "--kubeconfig", info.kubeconfig,
+    operator = Proc([sys.executable, "-c", BOOT, "--namespace", ns, "--kubeconfig", info.kubeconfig,
                      "--metrics-port", str(metrics_port), "--liveness", f"http://127.0.0.1:{health_port}/healthz",
                      "--peering", ""], env, workdir / f"operator-{nodes}.log")
     sim: Proc | None = None
-    result: dict = {"fake_nodes": expected, "namespace": ns, "cluster": info.name}
+    result: dict = {"fake_nodes": expected, "namespace": ns, "cluster": info.name,
+                    "report_interval_s": report_interval, "changed_share_asked": changed_share,
+                    "report_metadata": report_metadata}
     try:
         deadline = time.monotonic() + 90
         while True:
@@ -315,15 +483,18 @@ def run_size(info, nodes: int, timeout_s: float, workdir: Path, add_fake_nodes: 
         time.sleep(BASELINE_WINDOW_S)
         base1, tb1 = apiserver_requests(api), time.monotonic()
         background_rate = {k: v / (tb1 - tb0) for k, v in _delta(base1, base0).items() if v > 0}
-        reconciles0 = operator_reconciles(metrics_port)
+        m0 = operator_metrics(metrics_port)
+        reconciles0 = m0["count"]
         operator_cpu0 = operator.cpu_s() or 0.0
 
         sim_json = workdir / f"sim-agents-{nodes}.json"
         sim = Proc([sys.executable, "-m", "ecc_workloads.cli_sim", "sim-agents", "--fleet", FLEET, "--namespace", ns,
                     "--kubeconfig", info.kubeconfig, "--max-seconds", str(int(timeout_s + steady_s + 60)),
-                    "--workers", "16", "--quiet", "--json", str(sim_json)], env, workdir / f"sim-agents-{nodes}.log")
-        custom.create_namespaced_custom_object(GROUP, VERSION, ns, "edgefleets", fleet_manifest(ns))
-        t0 = time.monotonic()
+                    "--workers", "16", "--quiet", "--json", str(sim_json), "--report-slots",
+                    "--report-metadata" if report_metadata else "--no-report-metadata"],
+                   env, workdir / f"sim-agents-{nodes}.log")
+        custom.create_namespaced_custom_object(GROUP, VERSION, ns, "edgefleets", fleet_manifest(ns, report_interval))
+        t0, tw0 = time.monotonic(), time.time()
         own_polls = 0
         marks: dict[str, float] = {}
         status: dict = {}
@@ -357,9 +528,11 @@ def run_size(info, nodes: int, timeout_s: float, workdir: Path, add_fake_nodes: 
                 raise RuntimeError(f"the operator exited:\n{operator.tail()}")
             time.sleep(POLL_S)
         elapsed = time.monotonic() - t0
-        after, t_after = apiserver_requests(api), time.monotonic()
-        rec_after = operator_reconciles(metrics_port)
+        after, t_after, tw_after = apiserver_requests(api), time.monotonic(), time.time()
+        m_after = operator_metrics(metrics_port)
+        rec_after = m_after["count"]
         rollout = request_figures(base1, after, rec_after - reconciles0, own_polls, background_rate, t_after - tb1)
+        rollout["reconcile"] = reconcile_window(m0, m_after, expected, logged_reconciles(reconcile_log, tw0, tw_after))
         completed = "on_target_s" in marks and "matched_s" in marks
 
         steady = None
@@ -370,10 +543,13 @@ def run_size(info, nodes: int, timeout_s: float, workdir: Path, add_fake_nodes: 
                 operator.sample()
                 sim.sample()
                 time.sleep(POLL_S)
-            after2, t_after2 = apiserver_requests(api), time.monotonic()
-            steady = request_figures(after, after2, operator_reconciles(metrics_port) - rec_after, 0,
+            after2, t_after2, tw_after2 = apiserver_requests(api), time.monotonic(), time.time()
+            m_after2 = operator_metrics(metrics_port)
+            steady = request_figures(after, after2, m_after2["count"] - rec_after, 0,
                                      background_rate, t_after2 - t_after)
             steady["seconds"] = _r(t_after2 - t_after)
+            steady["reconcile"] = reconcile_window(m_after, m_after2, expected,
+                                                   logged_reconciles(reconcile_log, tw_after, tw_after2))
         operator.sample()
         sim.stop_gracefully()
         sim_summary = json.loads(sim_json.read_text()) if sim_json.exists() else {}
@@ -456,8 +632,21 @@ def main(
     add_fake_nodes: bool = typer.Option(False, "--add-fake-nodes",
                                         help="With --cluster: create fake nodes up to the size first."),
     timeout: float = typer.Option(900.0, "--timeout", help="Seconds to wait for every node to be on target."),
+    nodes_ready_timeout: float = typer.Option(1800.0, "--nodes-ready-timeout",
+                                              help="Dedicated cluster: seconds for its fake nodes to be Ready."),
     steady: float = typer.Option(60.0, "--steady-seconds",
                                  help="Then measure this long with the agents reporting and no rollout (0: skip)."),
+    changed_share: float = typer.Option(0.1, "--changed-share",
+                                        help="Share of the agents writing a new report between two steady "
+                                             "reconciles: sets the fleet's reportIntervalSeconds to (5 s resync + "
+                                             "1 s) / share; the agents report on a fixed grid (--report-slots)."),
+    report_metadata: bool = typer.Option(True, "--report-metadata/--no-report-metadata",
+                                         help="Agents put their report's summary in the object's metadata (the "
+                                              "operator reads it from its listing); off: every changed report "
+                                              "is read with a GET."),
+    profile_operator: bool = typer.Option(False, "--profile-operator",
+                                          help="cProfile every EdgeFleet reconcile into "
+                                               "OUT/fleet_scale_logs/operator-N.pstats."),
     out: Path = typer.Option(REPO_ROOT / "benchmarks" / "results", help="Directory for fleet_scale.json."),
 ) -> None:
     from ecc_devcluster import cluster
@@ -474,38 +663,69 @@ def main(
                 console.print(f"[red]cluster {cluster_name!r} is not running[/]")
                 raise typer.Exit(1)
             apply_crds(info)
-            runs.append(run_size(info, n, timeout, workdir, add_fake_nodes, steady))
+            runs.append(run_size(info, n, timeout, workdir, add_fake_nodes, steady, changed_share, report_metadata,
+                                 profile_operator))
             continue
         name = f"bench-fleet-{n}"
         console.rule(f"{name}: {n} fake nodes")
-        info = cluster.up(name, fake_nodes=n, cloud_workers=0, edge_nodes=0, say=console.log,
-                          nodes_ready_timeout_s=1800)
+        t_up = time.monotonic()
+        try:
+            info = cluster.up(name, fake_nodes=n, cloud_workers=0, edge_nodes=0, say=console.log,
+                              nodes_ready_timeout_s=nodes_ready_timeout)
+        except Exception as exc:  # noqa: BLE001 - say what failed, go on with the other sizes
+            console.log(f"[red]{name}: the cluster did not come up: {type(exc).__name__}: {exc}")
+            runs.append({"fake_nodes": n, "completed": False, "error": f"cluster up: {type(exc).__name__}: {exc}",
+                         "cluster_up_s": _r(time.monotonic() - t_up)})
+            continue
         try:
             apply_crds(info)
-            runs.append(run_size(info, n, timeout, workdir, False, steady))
+            up_s = time.monotonic() - t_up
+            runs.append(run_size(info, n, timeout, workdir, False, steady, changed_share, report_metadata,
+                                 profile_operator))
+            runs[-1]["cluster_up_s"] = _r(up_s)
+        except Exception as exc:  # noqa: BLE001
+            console.log(f"[red]{name}: {type(exc).__name__}: {exc}")
+            runs.append({"fake_nodes": n, "completed": False, "error": f"{type(exc).__name__}: {exc}"})
         finally:
             cluster.down(name, say=console.log, purge=True)
+        write_results(out, runs)
 
     table = Table(title="EdgeFleet at scale (2-core machine; operator + sim-agents + control plane on one host)")
     for col in ("fake nodes", "done", "matched s", "desired state s", "on target s",
-                "rollout: reconciles", "req/reconcile ecc.dev | net | all",
-                "steady: reconciles", "req/reconcile ecc.dev | net | all",
-                "operator RSS MiB peak", "operator CPU s", "sim RSS MiB"):
+                "rollout: reconciles", "reconcile s mean | max", "req/reconcile ecc.dev | net | all",
+                "steady: reconciles", "reconcile s mean | p90 | max", "reports changed / reconcile (share)",
+                "req/reconcile ecc.dev | net | all", "operator RSS MiB peak", "operator CPU s", "sim RSS MiB"):
         table.add_column(col, justify="right")
 
-    def per(window: dict | None) -> tuple[str, str]:
+    def per(window: dict | None, steady: bool) -> tuple[str, ...]:
         if not window:
-            return "-", "-"
+            return ("-",) * (4 if steady else 3)
         p = window["per_reconcile"]
-        return (_fmt(window["edgefleet_reconciles"]),
-                " | ".join(_fmt(p[k]) for k in ("ecc_group", "net_of_background", "all")))
+        rec = window.get("reconcile") or {}
+        exact = rec.get("exact") or {}
+        keys = ("mean_s", "p90_s", "max_s") if steady else ("mean_s", "max_s")
+        durations = " | ".join(_fmt(exact.get(k, rec.get(k))) for k in keys)
+        requests = " | ".join(_fmt(p[k]) for k in ("ecc_group", "net_of_background", "all"))
+        if not steady:
+            return _fmt(window["edgefleet_reconciles"]), durations, requests
+        changed = f"{_fmt(rec.get('reports_changed_per_reconcile'))} ({_fmt(rec.get('changed_share'))})"
+        return _fmt(window["edgefleet_reconciles"]), durations, changed, requests
 
     for r in runs:
+        if "error" in r:
+            table.add_row(str(r["fake_nodes"]), "[red]no[/]", *(["-"] * 13))
+            console.log(f"[red]{r['fake_nodes']} fake nodes: {r['error']}")
+            continue
         table.add_row(str(r["fake_nodes"]), "yes" if r["completed"] else "[red]no[/]", _fmt(r["matched_s"]),
-                      _fmt(r["desired_state_s"]), _fmt(r["on_target_s"]), *per(r["rollout_window"]),
-                      *per(r["steady_window"]), _fmt(r["operator_rss_mib_peak"]), _fmt(r["operator_cpu_s"]),
+                      _fmt(r["desired_state_s"]), _fmt(r["on_target_s"]), *per(r["rollout_window"], False),
+                      *per(r["steady_window"], True), _fmt(r["operator_rss_mib_peak"]), _fmt(r["operator_cpu_s"]),
                       _fmt(r["sim_agents_rss_mib_peak"]))
     Console(width=200).print(table)
+    write_results(out, runs)
+
+
+def write_results(out: Path, runs: list[dict]) -> None:
+    """OUT/fleet_scale.json (after every size, so that a later failure keeps the earlier ones)."""
     argv = " ".join(sys.argv[1:])
     doc = {
         "benchmark": "fleet_scale",

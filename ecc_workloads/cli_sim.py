@@ -62,6 +62,13 @@ def sim_agents(
     report_interval: Optional[float] = typer.Option(None, "--report-interval",
                                                     help="seconds (default: the desired state's)"),
     poll_interval: Optional[float] = typer.Option(None, "--poll-interval", help="seconds (default: the desired state's)"),
+    report_slots: bool = typer.Option(False, "--report-slots",
+                                      help="periodic reports on a fixed per-node grid (seeded phase + k x interval) "
+                                           "instead of a jittered interval: 1/interval of the nodes report every "
+                                           "second, e.g. a 50 s interval changes 10 % of the reports per 5 s"),
+    report_metadata: bool = typer.Option(True, "--report-metadata/--no-report-metadata",
+                                         help="also write each report's summary as object metadata (the operator "
+                                              "reads it from its listing instead of GETting the report)"),
     workers: int = typer.Option(16, "--workers", min=1, help="threads writing reports"),
     tick: float = typer.Option(1.0, "--tick", help="seconds between steps"),
     max_seconds: Optional[float] = typer.Option(None, "--max-seconds", help="stop after this long"),
@@ -88,6 +95,7 @@ def sim_agents(
             fail_from_revision=fail_from_revision, late_fraction=late_fraction, late_extra_seconds=late_extra_seconds,
             silent_fraction=silent_fraction, silent_after_seconds=silent_after_seconds,
             report_interval_seconds=report_interval, poll_interval_seconds=poll_interval,
+            report_slots=report_slots, report_metadata=report_metadata,
         )
         settings = StoreSettings.from_env()
     except ValueError as exc:

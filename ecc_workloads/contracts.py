@@ -827,6 +827,32 @@ class AgentReport(_Doc):
     cache_evictions_total: int = Field(0, ge=0, description="modules evicted from the local cache (LRU)")
 
 
+# The report's summary as object metadata (agents write it, the operator lists it)
+REPORT_SUMMARY_METADATA = "ecc-report"
+"""User-metadata key (S3 ``x-amz-meta-ecc-report``) of a report's summary."""
+REPORT_SUMMARY_FIELDS = frozenset({"kind", "schema_version", "node", "fleet", "seq", "time", "state", "revision",
+                                   "desired_generation", "drift_score", "bytes_down", "bytes_up"})
+"""What the operator folds into a fleet's status (fleet_decisions.fold_reports) and the policy
+controller's drift view use of a report: a valid AgentReport by itself (the other fields take
+their defaults). The operator lists the reports prefix with metadata (a MinIO extension of
+ListObjectsV2) and reads a changed report's summary from the listing instead of GETting the
+object; a report without it (or with a bad one) is read whole."""
+REPORT_SUMMARY_MAX_BYTES = 1024
+
+
+def report_summary(report: AgentReport) -> str:
+    """The summary of ``report`` as compact JSON (ASCII: it travels as an HTTP header)."""
+    return report.model_dump_json(include=set(REPORT_SUMMARY_FIELDS), exclude_none=True)
+
+
+def report_summary_metadata(report: AgentReport) -> dict[str, str]:
+    """{REPORT_SUMMARY_METADATA: summary}, or {} when the summary cannot travel as a header."""
+    text = report_summary(report)
+    if len(text) > REPORT_SUMMARY_MAX_BYTES or not text.isascii():
+        return {}
+    return {REPORT_SUMMARY_METADATA: text}
+
+
 class MetricNames:
     """Prometheus metric names shared by the exporters and the dashboards/alerts."""
 

@@ -7,7 +7,10 @@ with If-None-Match), "fetches" what each node lacks (the tier's bundle manifest 
 per revision and tier, each module is stat'ed once; every node counts the bytes a real agent
 would download, without downloading anything 5,000 times), reaches the revision after a
 simulated delay and writes an ``AgentReport`` (``simulated=True``) per node to
-``StoreLayout.agent_report`` — when its state changes and every report interval.
+``StoreLayout.agent_report`` — when its state changes and every report interval (with
+``report_slots``, on a fixed per-node grid, so a steady share of the fleet reports every
+second) — with the report's summary as the object's user metadata (``REPORT_SUMMARY_FIELDS``),
+which the operator reads from its listing of the reports prefix.
 
 What the reports say (counts and sizes only, never text, token ids or embeddings):
 
@@ -46,7 +49,11 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ecc_workloads.contracts import (
+from ecc_workloads.contracts import (  # noqa: F401 - REPORT_SUMMARY_*: re-exported
+    REPORT_SUMMARY_FIELDS,
+    REPORT_SUMMARY_METADATA,
+    report_summary_metadata,
+    report_summary,
     EDGE_SITE_LABEL,
     NODE_KIND_KWOK,
     NODE_KIND_LABEL,
@@ -100,6 +107,11 @@ class SimConfig(BaseModel):
     report_interval_seconds: float | None = Field(None, gt=0, description="override the desired state's interval")
     poll_interval_seconds: float | None = Field(None, gt=0, description="override the desired state's interval")
     interval_jitter: float = Field(0.2, ge=0, lt=1, description="report interval varies by ± this share per report")
+    report_slots: bool = Field(False, description="periodic reports at a fixed seeded phase per node (phase + k x "
+                               "interval, no jitter), so that the same share of the nodes reports in every second; "
+                               "state changes are still reported at once")
+    report_metadata: bool = Field(True, description="write each report's summary (REPORT_SUMMARY_FIELDS) as the "
+                                  "object's user metadata too, which the operator reads from its listing")
 
     @field_validator("site_drift")
     @classmethod
@@ -337,11 +349,19 @@ def iso_utc(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def report_due(node: NodeSim, now: float, interval: float, jitter: float = 0.0, seed: int = 0) -> bool:
+def report_due(node: NodeSim, now: float, interval: float, jitter: float = 0.0, seed: int = 0,
+               slots: bool = False) -> bool:
     """Due when the snapshot changed, or ``interval`` (± ``jitter`` share, seeded per node and
-    report, so that thousands of nodes started together drift apart) passed since the last one."""
+    report, so that thousands of nodes started together drift apart) passed since the last one.
+
+    ``slots``: the periodic reports fall on the node's own grid instead — ``phase + k x interval``
+    with a seeded phase in [0, interval) — due once a grid point passed since the last report;
+    so ``1 / interval`` of the nodes report in every second, whatever the state changes did."""
     if node.last_reported != node.snapshot_key() or node.last_report_at is None:
         return True
+    if slots:
+        phase = interval * unit_hash(seed, "phase", node.name)
+        return math.floor((now - phase) / interval) > math.floor((node.last_report_at - phase) / interval)
     factor = 1.0 + jitter * (2.0 * unit_hash(seed, "interval", node.name, node.seq) - 1.0) if jitter else 1.0
     return now - node.last_report_at >= interval * factor
 
@@ -384,7 +404,8 @@ class SimStoreAPI(Protocol):
     def stat_size(self, key: str) -> int | None:
         """Size in bytes, or None when the object is missing."""
 
-    def put(self, key: str, data: bytes) -> None: ...
+    def put(self, key: str, data: bytes, metadata: dict[str, str] | None = None) -> None:
+        """Write the object (``metadata``: user metadata, sent only when given)."""
 
 
 class MinioSimStore:
@@ -441,10 +462,11 @@ class MinioSimStore:
                 return None
             raise
 
-    def put(self, key: str, data: bytes) -> None:
+    def put(self, key: str, data: bytes, metadata: dict[str, str] | None = None) -> None:
         import io
 
-        self.client.put_object(self.bucket, key, io.BytesIO(data), len(data), content_type="application/json")
+        self.client.put_object(self.bucket, key, io.BytesIO(data), len(data), content_type="application/json",
+                               metadata=metadata or None)
 
 
 def load_catalog(store: SimStoreAPI, desired: DesiredState, catalog: Catalog, module_sizes: dict[str, int | None],
@@ -724,7 +746,7 @@ class SimRunner:
                     canary=canary)
             if node.name in self.roles.silent and now >= silent_from:
                 continue
-            if report_due(node, now, interval, self.cfg.interval_jitter, self.cfg.seed):
+            if report_due(node, now, interval, self.cfg.interval_jitter, self.cfg.seed, self.cfg.report_slots):
                 due.append(node)
         wall = self.wall()
         reports = [build_report(n, self.fleet, desired, now, wall, self.cfg) for n in due]
@@ -735,8 +757,12 @@ class SimRunner:
     def _write(self, reports: list[AgentReport], pool: ThreadPoolExecutor | None) -> None:
         def put(report: AgentReport) -> tuple[str, int, str]:
             data = report.model_dump_json(exclude_none=True).encode()
+            key = self.prefix + StoreLayout.agent_report(self.namespace, self.fleet, report.node)
             try:
-                self.store.put(self.prefix + StoreLayout.agent_report(self.namespace, self.fleet, report.node), data)
+                if self.cfg.report_metadata:
+                    self.store.put(key, data, metadata=report_summary_metadata(report))
+                else:
+                    self.store.put(key, data)
                 return report.node, len(data), ""
             except Exception as exc:  # counted; the node reports again next tick
                 return report.node, 0, f"{exc.__class__.__name__}: {exc}"

@@ -51,6 +51,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping
 
 from ecc_workloads.contracts import (
+    REPORT_SUMMARY_MAX_BYTES,
+    REPORT_SUMMARY_METADATA,
     AdaptationSettings,
     AgentApiAuth,
     AgentEnv,
@@ -285,6 +287,31 @@ def epoch(value: str | None) -> float | None:
 
 def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+REPORT_SUMMARY_HEADER = f"x-amz-meta-{REPORT_SUMMARY_METADATA}"
+"""How a listing with metadata names the summary agents put on their report objects."""
+
+
+def listed_summary(metadata: Mapping[str, str] | None) -> str | None:
+    """The report summary among a listed object's metadata (header names in any case), if any."""
+    for key, value in (metadata or {}).items():
+        if key.lower() == REPORT_SUMMARY_HEADER:
+            return value
+    return None
+
+
+def report_from_summary(text: str | None, node: str) -> AgentReport | None:
+    """The AgentReport a listed summary stands for (its other fields at their defaults); None when
+    there is none, it is too long, invalid, or names another node — then the object is read whole
+    (and refused there if it really is bad)."""
+    if not text or len(text) > REPORT_SUMMARY_MAX_BYTES:
+        return None
+    try:
+        report = AgentReport.model_validate_json(text)
+    except ValueError:
+        return None
+    return report if report.node == node else None
 
 
 def is_stale(report: AgentReport, now: float, report_interval_s: int) -> bool:

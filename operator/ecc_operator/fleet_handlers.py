@@ -16,21 +16,30 @@ Per reconcile, whatever the fleet's size: GET fleet, GET teacher, GET the store 
 the operator's environment has credentials), LIST AdaptationPolicies of the namespace, GET the
 DaemonSet; apply it only when its desired hash changed, one status
 patch only when the status changed. Nodes come from the in-memory index (`node_index`). In
-the store: one GET of the desired state, a LIST of the reports prefix, a GET per report whose
-ETag changed since the last reconcile (per-fleet cache), and a PUT of the desired state only
-when its content changed.
+the store (overlapping those API calls): one GET of the desired state, a LIST of the reports
+prefix (ETags), a GET per report whose ETag changed since the last reconcile (per-fleet cache)
+— or, when more than METADATA_LISTING_SHARE of them changed, a second LIST with the objects'
+metadata, whose summaries stand for those reports — and a PUT of the desired state only when
+its content changed.
+
+Why the summary in the listing: a GET costs the operator ~0.6 ms of CPU and a round trip, so a
+rollout at 5,000 nodes (every report changes) cost 5,000 GETs and a reconcile of ~15 s. Agents
+(`contracts.report_summary_metadata`) write the fields the status needs as the report object's
+user metadata, in the same PUT; MinIO's listing with metadata returns them, 1,000 a page. That
+listing costs MinIO ≈ 4x a plain one, so it is made only when it beats the GETs.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import inspect
 import json
 import logging
 import secrets
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 import kopf
@@ -59,10 +68,16 @@ ANNOTATION_STORE_ACCESS = "ecc.dev/store-access"
 
 @dataclass
 class ReportCache:
-    """The latest report per node of one fleet, keyed by the object's ETag."""
+    """The latest report per node of one fleet, keyed by the object's ETag. An entry taken from
+    the listing's metadata holds the report's summary only (contracts.REPORT_SUMMARY_FIELDS; the
+    other fields at their defaults): what fold_reports and drift_summaries use."""
 
     entries: dict[str, tuple[str, AgentReport]] = field(default_factory=dict)
     errors: dict[str, tuple[str, str]] = field(default_factory=dict)
+    with_metadata: bool = True
+    """the last listing with metadata found agents' summaries (or there was none yet)"""
+    skipped: int = 0
+    """listings with metadata not made because the last one found no summary"""
 
 
 @dataclass
@@ -169,6 +184,15 @@ REPORT_READERS = 8
 _READ_POOL = ThreadPoolExecutor(max_workers=REPORT_READERS, thread_name_prefix="ecc-report-read")
 MAX_REPORT_BYTES = 256 * 1024
 """A report is ~2 KB; a larger object under reports/ is refused from the listing, never read."""
+METADATA_LISTING_SHARE = 0.15
+METADATA_LISTING_MIN = 50
+"""Above this share (and number) of changed reports, a second listing, with metadata, is cheaper
+than a GET per changed report. Measured on MinIO (2 cores, 5,000 reports): a plain listing 0.2 s,
+one with metadata 0.9 s (≈ 0.15 ms more per object), a GET ≈ 1 ms (8 at a time) and 0.6 ms of the
+operator's CPU."""
+METADATA_PROBE_EVERY = 12
+"""While the last listing with metadata found no summary (agents that write none), GET instead
+and try the metadata listing again only every this many occasions."""
 
 
 def _get_report(store, bucket: str, key: str, node: str) -> AgentReport:
@@ -178,20 +202,138 @@ def _get_report(store, bucket: str, key: str, node: str) -> AgentReport:
     return report
 
 
+@dataclass(frozen=True)
+class Listed:
+    """One object of a listing: what read_reports needs of minio's Object."""
+
+    object_name: str
+    etag: str
+    size: int
+    metadata: dict[str, str]
+
+
+def parse_listing(xml: bytes) -> tuple[list[Listed], str | None]:
+    """A ListObjectsV2 page -> (its objects, the continuation token when truncated). Walks the
+    elements once instead of minio's per-field path searches and date parsing, which cost ~10x
+    more (the listing of a 5,000-node fleet is parsed every reconcile)."""
+    from xml.etree import ElementTree
+
+    objects: list[Listed] = []
+    token, truncated = None, False
+    for el in ElementTree.fromstring(xml):
+        tag = el.tag.rpartition("}")[2]
+        if tag == "Contents":
+            name, etag, size, meta = "", "", 0, {}
+            for child in el:
+                t = child.tag.rpartition("}")[2]
+                if t == "Key":
+                    name = child.text or ""
+                elif t == "ETag":
+                    etag = (child.text or "").replace('"', "")
+                elif t == "Size":
+                    size = int(child.text or 0)
+                elif t == "UserMetadata":
+                    meta = {m.tag.rpartition("}")[2]: m.text or "" for m in child}
+            objects.append(Listed(name, etag, size, meta))
+        elif tag == "NextContinuationToken":
+            token = el.text
+        elif tag == "IsTruncated":
+            truncated = (el.text or "").strip().lower() == "true"
+    return objects, (token if truncated else None)
+
+
+def list_reports(client, bucket: str, prefix: str, with_metadata: bool):
+    """The objects under `prefix` (recursive), with their metadata when asked: ListObjectsV2 pages
+    through minio's request layer, parsed by parse_listing; through minio's own list_objects when
+    the client has no such layer (another client, a test double)."""
+    execute = getattr(client, "_execute", None)
+    if execute is None:
+        extra = {"include_user_meta": True} if with_metadata else {}
+        yield from client.list_objects(bucket, prefix=prefix, recursive=True, **extra)
+        return
+    token = None
+    while True:
+        query = {"list-type": "2", "prefix": prefix, "delimiter": "", "max-keys": "1000"}
+        if with_metadata:
+            query["metadata"] = "true"
+        if token:
+            query["continuation-token"] = token
+        objects, token = parse_listing(execute("GET", bucket, query_params=query).data)
+        yield from objects
+        if not token:
+            return
+
+
+def _lists_metadata(client) -> bool:
+    """Whether the store client's listing can return the objects' metadata (minio-py's
+    `include_user_meta`, MinIO's extension of ListObjectsV2)."""
+    if getattr(client, "_execute", None) is not None:
+        return True
+    try:
+        return "include_user_meta" in inspect.signature(client.list_objects).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _report_node(key: str, prefix: str) -> str | None:
+    if not key.endswith(".json"):
+        return None
+    node = key[len(prefix):-len(".json")]
+    return None if "/" in node else node
+
+
+def _changed_count(listing, prefix: str, cache: ReportCache) -> int:
+    """Listed reports whose ETag is neither the cached report's nor a known bad one's."""
+    n = 0
+    for obj in listing:
+        node = _report_node(obj.object_name, prefix)
+        if node is None:
+            continue
+        etag = obj.etag or ""
+        have, bad = cache.entries.get(node), cache.errors.get(node)
+        if (have is None or have[0] != etag) and (bad is None or bad[0] != etag):
+            n += 1
+    return n
+
+
+def wants_metadata_listing(changed: int, listed: int, cache: ReportCache) -> bool:
+    """After a plain listing: list again with metadata rather than GET `changed` reports? When more
+    than METADATA_LISTING_SHARE of them (and at least METADATA_LISTING_MIN) changed and the agents
+    write summaries (the last such listing found some; without, one try every METADATA_PROBE_EVERY
+    occasions)."""
+    if changed < METADATA_LISTING_MIN or changed <= METADATA_LISTING_SHARE * listed:
+        return False
+    if cache.with_metadata:
+        return True
+    cache.skipped += 1
+    return cache.skipped % METADATA_PROBE_EVERY == 0
+
+
 def read_reports(store, ref: fd.FleetRef, cache: ReportCache) -> tuple[dict[str, AgentReport], tuple[str, ...]]:
-    """Latest report per node: LIST the prefix, GET only objects whose ETag changed (concurrently)."""
+    """Latest report per node. LIST the prefix (ETags only); when few reports changed, GET those
+    (concurrently); when many did (a rollout), LIST again with the objects' metadata (a MinIO
+    extension) and take each changed report's summary from it, GETting only those without a
+    usable one. Unchanged ETags are never looked at again."""
     bucket = store.settings.bucket
     prefix = StoreLayout.reports_prefix(ref.namespace, ref.name)
+    listing = list(list_reports(store.client, bucket, prefix, with_metadata=False))
+    with_metadata = False
+    if _lists_metadata(store.client) and wants_metadata_listing(_changed_count(listing, prefix, cache),
+                                                                len(listing), cache):
+        listing = list(list_reports(store.client, bucket, prefix, with_metadata=True))
+        with_metadata = True
     seen: set[str] = set()
     changed: list[tuple[str, str, str]] = []
-    for obj in store.client.list_objects(bucket, prefix=prefix, recursive=True):
+    summaries = listed = from_listing = 0
+    for obj in listing:
         key = obj.object_name
-        if not key.endswith(".json"):
-            continue
-        node = key[len(prefix):-len(".json")]
-        if "/" in node:
+        node = _report_node(key, prefix)
+        if node is None:
             continue
         seen.add(node)
+        listed += 1
+        summary = fd.listed_summary(getattr(obj, "metadata", None)) if with_metadata else None
+        summaries += summary is not None
         etag = obj.etag or ""
         have = cache.entries.get(node)
         if have is not None and have[0] == etag:
@@ -203,7 +345,18 @@ def read_reports(store, ref: fd.FleetRef, cache: ReportCache) -> tuple[dict[str,
             cache.errors[node] = (etag, f"{key}: {obj.size} bytes, more than {MAX_REPORT_BYTES}: not read")
             cache.entries.pop(node, None)
             continue
+        report = fd.report_from_summary(summary, node) if summary is not None else None
+        if report is not None:
+            cache.entries[node] = (etag, report)
+            cache.errors.pop(node, None)
+            from_listing += 1
+            continue
         changed.append((node, key, etag))
+    if with_metadata:
+        cache.with_metadata = summaries > 0
+    metrics.FLEET_REPORTS_LISTED.inc(listed)
+    metrics.FLEET_REPORTS_READ.labels(via="listing").inc(from_listing)
+    metrics.FLEET_REPORTS_READ.labels(via="get").inc(len(changed))
     futures = [(node, key, etag, _READ_POOL.submit(_get_report, store, bucket, key, node))
                for node, key, etag in changed]
     for node, key, etag, future in futures:
@@ -271,6 +424,19 @@ def read_pins(store, keys: list[str]) -> dict[str, str]:
     return {k: RUNTIME.pins[k] for k in keys if k in RUNTIME.pins}
 
 
+_OBSERVE_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ecc-fleet-store")
+"""Reads a fleet's desired state and reports while its reconcile waits for the API server."""
+
+
+def _read_store(store, ref: fd.FleetRef, cache: ReportCache):
+    """(previous desired state, read_reports' result or None, its exception or None)."""
+    previous = _read_desired(store, ref)
+    try:
+        return previous, read_reports(store, ref, cache), None
+    except Exception as exc:  # noqa: BLE001 - observe reports it, with the desired state read
+        return previous, None, exc
+
+
 def observe(kube: Kube, p: fd.Plan, ref: fd.FleetRef, status: dict, teacher_ref: str) -> tuple[fd.Observed, object]:
     """The observations, and the opened store (None when not active or unavailable)."""
     obs: dict = {"ref": ref, "status": status, "now": time.time(), "teacher_ref": teacher_ref}
@@ -280,10 +446,20 @@ def observe(kube: Kube, p: fd.Plan, ref: fd.FleetRef, status: dict, teacher_ref:
     obs["nodes"] = RUNTIME.nodes.select(p.spec.node_selector)
     if not p.active:
         return fd.Observed(**obs), None
-    obs["policy"], obs["other_policies"] = _policy(kube, ref.namespace, ref.name)
-    ds = kube.get_daemonset(ref.namespace, fleet_agent_name(ref.name))
-    obs["daemonset_hash"] = (((ds or {}).get("metadata") or {}).get("annotations") or {}).get(fd.ANNOTATION_DESIRED_HASH)
     store, settings, problem = open_store(kube, ref.namespace, p.teacher)
+    reading = None
+    if store is not None:  # the store's reads go on while the API server answers the calls below
+        cache = RUNTIME.reports.setdefault(ref.uid, ReportCache())
+        RUNTIME.report_uids[(ref.namespace, ref.name)] = ref.uid
+        reading = _OBSERVE_POOL.submit(_read_store, store, ref, cache)
+    try:
+        obs["policy"], obs["other_policies"] = _policy(kube, ref.namespace, ref.name)
+        ds = kube.get_daemonset(ref.namespace, fleet_agent_name(ref.name))
+    except BaseException:
+        if reading is not None:  # never leave it touching the cache while the next reconcile does
+            wait([reading])
+        raise
+    obs["daemonset_hash"] = (((ds or {}).get("metadata") or {}).get("annotations") or {}).get(fd.ANNOTATION_DESIRED_HASH)
     if store is None:
         return fd.Observed(**obs, store_problem=problem, store_reason="StoreSecretMissing"), None
     try:
@@ -291,11 +467,14 @@ def observe(kube: Kube, p: fd.Plan, ref: fd.FleetRef, status: dict, teacher_ref:
                                                         ref.uid)
     except AccessProblem as exc:
         obs["store_problem"], obs["store_reason"] = str(exc), exc.reason
+    except BaseException:
+        wait([reading])
+        raise
     try:
-        obs["previous"] = _read_desired(store, ref)
-        cache = RUNTIME.reports.setdefault(ref.uid, ReportCache())
-        RUNTIME.report_uids[(ref.namespace, ref.name)] = ref.uid
-        obs["reports"], obs["report_errors"] = read_reports(store, ref, cache)
+        obs["previous"], reports, failed = reading.result()
+        if failed is not None:
+            raise failed
+        obs["reports"], obs["report_errors"] = reports
     except Exception as exc:  # noqa: BLE001 - the store is unreachable or refuses: say so, write nothing
         obs["store_problem"] = f"the store at {settings.endpoint} could not be read: {type(exc).__name__}: {exc}"
         obs["store_reason"] = "StoreUnavailable"

@@ -16,7 +16,15 @@ from ecc_workloads.contracts import MetricNames
 
 RECONCILE_SECONDS = Histogram(
     "ecc_operator_reconcile_duration_seconds", "time spent in one reconcile", ["kind"],
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 2.5, 3, 5, 7.5, 10, 15, 30, 60),
+)
+FLEET_REPORTS_LISTED = Counter(
+    "ecc_operator_fleet_reports_listed_total", "agent report objects seen in the listings of the fleets' report "
+    "prefixes (one listing per EdgeFleet reconcile)", [],
+)
+FLEET_REPORTS_READ = Counter(
+    "ecc_operator_fleet_reports_read_total", "new or changed agent reports taken in, by how: from the summary in the "
+    "listing's object metadata (listing) or by reading the object (get)", ["via"],
 )
 RECONCILE_ERRORS = Counter(
     "ecc_operator_reconcile_errors_total", "reconciles that raised (retried with backoff)", ["kind", "error"],

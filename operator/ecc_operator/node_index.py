@@ -47,10 +47,11 @@ class NodeIndex:
 
     # ---------------------------------------------------------------- updates
     def replace(self, nodes: Iterable[Mapping]) -> None:
-        fresh = {}
-        for n in nodes:
-            info = NodeInfo.from_node(n)
-            fresh[info.name] = info
+        self.replace_infos(NodeInfo.from_node(n) for n in nodes)
+
+    def replace_infos(self, infos: Iterable[NodeInfo]) -> None:
+        """The whole set of nodes, already reduced to NodeInfo (see NodeWatcher.list_all)."""
+        fresh = {info.name: info for info in infos}
         with self._lock:
             if fresh != self._nodes:
                 self._nodes = fresh
@@ -115,19 +116,24 @@ class NodeWatcher:
         self.relists = 0
 
     def list_all(self) -> str:
-        items, token, rv = [], None, ""
+        """One paginated list; each page is reduced to NodeInfo before the next is read, so the
+        operator never holds more than PAGE whole Node objects (thousands of them would raise
+        its resident memory for good: the allocator keeps the arenas)."""
+        infos: list[NodeInfo] = []
+        token, rv = None, ""
         while True:
             kw = {"limit": PAGE, "_preload_content": False}
             if token:
                 kw["_continue"] = token
             resp = self.core.list_node(**kw)
             page = json.loads(resp.data)
-            items += page.get("items") or []
+            infos += [NodeInfo.from_node(n) for n in page.get("items") or []]
             meta = page.get("metadata") or {}
             token, rv = meta.get("continue"), meta.get("resourceVersion") or rv
+            del page, resp
             if not token:
                 break
-        self.index.replace(items)
+        self.index.replace_infos(infos)
         self.relists += 1
         return rv
 

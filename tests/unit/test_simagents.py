@@ -207,6 +207,43 @@ def test_reports_are_due_when_the_state_changes_or_the_interval_passed():
     assert min(due_at) >= 8.0 and max(due_at) <= 12.0 and len(set(due_at)) > 10
 
 
+def test_report_slots_spread_periodic_reports_evenly_whatever_the_state_changes_did():
+    nodes = [sa.NodeSim(f"n{i}", seq=1) for i in range(400)]
+    for n in nodes:  # every node reported together (a rollout's state change)
+        n.last_report_at, n.last_reported = 0.0, n.snapshot_key()
+    per_second = []
+    for t in range(1, 41):
+        due = [n for n in nodes if sa.report_due(n, float(t), 20, 0.2, seed=3, slots=True)]
+        for n in due:
+            n.last_report_at = float(t)
+        per_second.append(len(due))
+    # 1/20 of the nodes each second (±, the phases are seeded hashes), each node once per 20 s
+    assert all(5 <= k <= 40 for k in per_second) and sum(per_second) == 2 * len(nodes)
+    assert abs(sum(per_second[:5]) / len(nodes) - 5 / 20) < 0.08
+    # a state change is still reported at once
+    nodes[0].state = "Updating"
+    assert sa.report_due(nodes[0], nodes[0].last_report_at + 0.1, 20, slots=True)
+
+
+def test_a_report_summary_is_a_valid_report_of_the_folded_fields():
+    full = sa.AgentReport(node="n1", fleet=FLEET, seq=7, time="2026-12-06T10:00:00.000000Z", state="Ready",
+                          message="fine", simulated=True, tier="small", profile="s1", revision=3,
+                          desired_generation=5, drift_score=0.25, drift_signal="confidence",
+                          latency=sa.LatencySummary(count=3, p50_ms=1.0, p95_ms=2.0), requests_total=9,
+                          bytes_down=123, bytes_up=45)
+    meta = sa.report_summary_metadata(full)
+    assert list(meta) == [sa.REPORT_SUMMARY_METADATA]
+    text = meta[sa.REPORT_SUMMARY_METADATA]
+    assert text.isascii() and len(text) < 300
+    back = AgentReport.model_validate_json(text)
+    assert set(json.loads(text)) <= sa.REPORT_SUMMARY_FIELDS
+    for f in sa.REPORT_SUMMARY_FIELDS:
+        assert getattr(back, f) == getattr(full, f)
+    assert back.message == "" and back.latency.count == 0  # the rest: defaults
+    odd = full.model_copy(update={"node": "n\u00e9"})
+    assert sa.report_summary_metadata(odd) == {}  # not ASCII: no header, the operator reads the object
+
+
 def test_played_nodes_by_source():
     d = desired(1, ["fake-1", "fake-2", "proc-0", "other"])
     known = {"fake-1": sa.NodeInfo("fake-1", "typos", "kwok"), "fake-2": sa.NodeInfo("fake-2", None, "kwok"),
@@ -227,6 +264,7 @@ class MemoryStore:
 
     def __init__(self):
         self.objects: dict[str, bytes] = {}
+        self.metadata: dict[str, dict[str, str]] = {}
         self.calls = {"get": 0, "get_not_modified": 0, "stat": 0, "put": 0}
         self.fail_puts = 0
 
@@ -249,12 +287,13 @@ class MemoryStore:
         self.calls["stat"] += 1
         return len(self.objects[key]) if key in self.objects else None
 
-    def put(self, key, data):
+    def put(self, key, data, metadata=None):
         if self.fail_puts:
             self.fail_puts -= 1
             raise ConnectionError("store down")
         self.calls["put"] += 1
         self.objects[key] = bytes(data)
+        self.metadata[key] = dict(metadata or {})
 
 
 class FakeClock:
@@ -302,6 +341,9 @@ def test_sim_agents_write_parseable_reports_and_poll_with_etags():
     by_site = {s: [reports[StoreLayout.agent_report(NS, FLEET, n)].drift_score for n in names if info[n].site == s]
                for s in ("base", "voice")}
     assert max(by_site["base"]) < min(by_site["voice"])
+    for key, r in reports.items():  # the summary travels with each report, as its metadata
+        listed = AgentReport.model_validate_json(store.metadata[key][sa.REPORT_SUMMARY_METADATA])
+        assert (listed.node, listed.seq, listed.revision, listed.state) == (r.node, r.seq, r.revision, r.state)
     assert store.calls["stat"] == 2  # each module stat'ed once for all twelve nodes
     assert summary.polls_not_modified >= 1 and store.calls["get_not_modified"] == summary.polls_not_modified
     # Starting/Updating and then Ready: a few reports per node, not one per tick
