@@ -38,8 +38,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import re
 import statistics
 import sys
@@ -205,8 +203,6 @@ def main(argv=None) -> None:
     started = time.perf_counter()
     import torch
 
-    from ecc_workloads import modular
-
     torch.set_num_threads(args.threads)
     try:
         ranks = [parse_form(x) for x in args.ranks.split(",") if x.strip()]
@@ -216,19 +212,11 @@ def main(argv=None) -> None:
         raise SystemExit(f"--ranks {args.ranks!r}: comma-separated {FORM_SYNTAX}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-
-    def log(msg: str) -> None:
-        print(f"[{time.perf_counter() - started:7.1f} s] {msg}", flush=True)
-
-    corpus = learning.load_corpus(learning.DEFAULT_CORPUS, learning.BITEXT_SPEC)
-    ctx = learning.Context(tokenizer=modular.load_tokenizer(),
-                           make_model=lambda labels: modular.load_minilm(labels, seed=args.seed),
-                           settings=learning.BenchSettings(seed=args.seed), workdir=out, threads=args.threads, log=log)
+    log = learning.timed_log(started)
+    corpus, ctx = learning.bitext_minilm_context(args.seed, args.threads, out, log)
     ctx.profiles = {"s1": [0]}
     results = run(ctx, corpus, ranks, "s1", log)
-    results.update(command="python benchmarks/uplink.py " + " ".join(sys.argv[1:] if argv is None else argv),
-                   wall_s=round(time.perf_counter() - started, 1), machine=f"{os.cpu_count()} cores, {platform.machine()}",
-                   torch=torch.__version__, torch_threads=args.threads)
+    results.update(learning.run_facts("uplink.py", argv, started, args.threads))
     (out / "uplink.json").write_text(json.dumps(results, indent=2, default=str))
     print(markdown_table(results))
     log(f"chosen: {results['chosen']}; wrote {out / 'uplink.json'}")
