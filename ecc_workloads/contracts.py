@@ -238,6 +238,13 @@ class StoreLayout:
         return f"fleets/{namespace}/{fleet}/reports/"
 
     @staticmethod
+    def is_agent_report(key: str) -> bool:
+        """Whether ``key`` has the shape of :meth:`agent_report`'s keys."""
+        parts = key.split("/")
+        return (len(parts) == 5 and parts[0] == "fleets" and parts[3] == "reports" and parts[4].endswith(".json")
+                and all(parts[1:3]) and len(parts[4]) > len(".json"))
+
+    @staticmethod
     def candidate_drift_reference(namespace: str, teacher: str, revision: int, profile: str) -> str:
         """Drift reference merge-back computes for a candidate; promoted beside its bundles."""
         return f"teachers/{namespace}/{teacher}/candidates/{revision}/drift/{profile}.json"
@@ -851,6 +858,19 @@ def report_summary_metadata(report: AgentReport) -> dict[str, str]:
     if len(text) > REPORT_SUMMARY_MAX_BYTES or not text.isascii():
         return {}
     return {REPORT_SUMMARY_METADATA: text}
+
+
+def report_object_metadata(key: str, data: bytes) -> dict[str, str]:
+    """The user metadata to write with the object ``key`` holding ``data``: a report's summary when
+    ``key`` is an agent report's and ``data`` a valid AgentReport, else {} (the operator then reads
+    the object whole)."""
+    if not StoreLayout.is_agent_report(key):
+        return {}
+    try:
+        report = AgentReport.model_validate_json(data)
+    except ValueError:
+        return {}
+    return report_summary_metadata(report)
 
 
 class MetricNames:

@@ -77,6 +77,7 @@ from ecc_workloads.contracts import (
     LatencySummary,
     PredictResponse,
     StoreLayout,
+    report_object_metadata,
 )
 from ecc_workloads.release_signing import UntrustedDocument, open_document
 from ecc_workloads.store import StoreError, StoreUnavailable
@@ -115,7 +116,9 @@ class AgentStore(Protocol):
 
 
 class S3AgentStore:
-    """``store.Store`` (MinIO / S3) as an AgentStore."""
+    """``store.Store`` (MinIO / S3) as an AgentStore. A report is written with its summary as the
+    object's user metadata (``contracts.report_object_metadata``), which the operator reads from
+    its listing instead of GETting every changed report."""
 
     def __init__(self, store):
         self.store = store
@@ -125,7 +128,8 @@ class S3AgentStore:
 
     def put(self, key: str, data: bytes) -> None:
         content_type = "application/json" if key.endswith(".json") else "application/octet-stream"
-        self.store.put_bytes(self.store.uri(key), data, content_type=content_type)
+        self.store.put_bytes(self.store.uri(key), data, content_type=content_type,
+                             metadata=report_object_metadata(key, data))
 
     def etag(self, key: str) -> str | None:
         return self.store.etag(self.store.uri(key))

@@ -204,11 +204,14 @@ class Store:
                                   f"{self.endpoint}") from exc
             raise
 
-    def put_bytes(self, uri: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+    def put_bytes(self, uri: str, data: bytes, content_type: str = "application/octet-stream",
+                  metadata: dict[str, str] | None = None) -> None:
+        """Write the object (``metadata``: its user metadata, ``x-amz-meta-*``)."""
         loc = parse_s3_uri(uri)
         self._call(
             f"write {uri}",
-            lambda: self.client.put_object(loc.bucket, loc.key, io.BytesIO(data), len(data), content_type=content_type),
+            lambda: self.client.put_object(loc.bucket, loc.key, io.BytesIO(data), len(data), content_type=content_type,
+                                           metadata=metadata or None),
         )
 
     # -- JSON ----------------------------------------------------------------

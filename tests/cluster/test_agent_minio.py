@@ -14,6 +14,8 @@ from ecc_workloads.contracts import AdaptationSettings, AgentReport, DesiredStat
 from ecc_workloads.edge_agent import AgentConfig, EdgeAgent, S3AgentStore
 from ecc_workloads.store import Store
 
+from ecc_operator import fleet_decisions, fleet_handlers
+
 pytestmark = pytest.mark.cluster
 torch.set_num_threads(1)
 LABELS = ["cancel_order", "track_order", "get_refund"]
@@ -53,6 +55,15 @@ def test_agent_on_minio(cluster, tmp_path):
         assert agent.predict(["cancel it"]).revision == 1
         report = AgentReport.model_validate_json(store.get(StoreLayout.agent_report(ns, fleet, node)))
         assert report.revision == 1 and report.state == "Ready" and report.bytes_down > 0
+        # the operator reads a changed report from a listing with metadata, without a GET
+        s3 = store.store
+        listed = list(fleet_handlers.list_reports(s3.client, s3.settings.bucket, StoreLayout.reports_prefix(ns, fleet),
+                                                  with_metadata=True))
+        assert [o.object_name for o in listed] == [StoreLayout.agent_report(ns, fleet, node)]
+        summary = fleet_decisions.report_from_summary(fleet_decisions.listed_summary(listed[0].metadata), node)
+        assert summary is not None, f"no usable report summary in the listing: {listed[0].metadata}"
+        assert (summary.seq, summary.revision, summary.state, summary.bytes_down) == (
+            report.seq, report.revision, report.state, report.bytes_down)
         store.gets.clear()
         clock[0] += 60
         agent.tick()  # the ETag did not change: the desired state is not read again

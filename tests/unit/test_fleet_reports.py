@@ -256,3 +256,20 @@ def test_the_store_is_read_while_the_api_server_answers_and_waited_for_on_failur
     with pytest.raises(RuntimeError, match="API server down"):
         fh.observe(kube, p, REF, {}, "shop")
     assert read_done.is_set()  # never left running against the cache when the reconcile gives up
+
+
+def test_the_real_agent_writes_its_report_with_its_summary_and_nothing_else_with_one():
+    from ecc_workloads.contracts import REPORT_SUMMARY_METADATA, report_object_metadata
+
+    full = report("n1", seq=9, revision=3, bytes_up=12)
+    key = StoreLayout.agent_report(NS, FLEET, "n1")
+    meta = report_object_metadata(key, full.model_dump_json().encode())
+    assert fd.report_from_summary(meta[REPORT_SUMMARY_METADATA], "n1") == fd.report_from_summary(
+        sa.report_summary(full), "n1")
+    assert fd.report_from_summary(meta[REPORT_SUMMARY_METADATA], "n1").seq == 9
+    # a delta, the desired state, a report that does not parse: no summary (the operator GETs it)
+    assert report_object_metadata(StoreLayout.delta(NS, FLEET, 3, "n1"), b"\x00" * 8) == {}
+    assert report_object_metadata(StoreLayout.desired_state(NS, FLEET), full.model_dump_json().encode()) == {}
+    assert report_object_metadata(key, b"{not json") == {}
+    assert report_object_metadata(f"{PREFIX}.json", full.model_dump_json().encode()) == {}
+    assert StoreLayout.is_agent_report(key) and not StoreLayout.is_agent_report(f"x/{key}")
