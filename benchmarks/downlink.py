@@ -55,10 +55,7 @@ WHOLE = "whole modules"
 def round_change(state, method: str) -> dict:
     """The drift round's change as the merge-back Job computes it (same uploads, ``method``)."""
     from ecc_workloads import adapt, merge
-    from ecc_workloads.agent_learning import upload_settings
-    from ecc_workloads.contracts import PrivacySettings
-
-    up = upload_settings(PrivacySettings())
+    up = learning.default_fleet_uploads()
     shapes = adapt.parameter_shapes(state.cloud)
     updates = [adapt.decode_upload(adapt.build_upload(res, state.manifest, f"edge-{site}", up), shapes)
                for site, res in state.local.items()]

@@ -69,7 +69,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+for _p in (Path(__file__).resolve().parents[1], Path(__file__).resolve().parents[1] / "operator"):
+    if str(_p) not in sys.path:
+        sys.path.insert(0, str(_p))
 
 from pydantic import BaseModel, ConfigDict, Field  # noqa: E402
 
@@ -706,6 +708,18 @@ def drift_splits(corpus: Corpus, base_domain: str, seed: int, cap: int | None) -
     return base, dict(sorted(sites.items())), how
 
 
+def default_fleet_uploads():
+    """The adapt.UploadSettings an agent of a default EdgeFleet uploads with: the operator's own
+    mapping (fleet_decisions.privacy_settings) of a default spec.privacy, read as an agent reads it."""
+    from types import SimpleNamespace
+
+    from ecc_operator import fleet_decisions as fd
+    from ecc_operator.resources import PrivacySpec
+    from ecc_workloads.agent_learning import upload_settings
+
+    return upload_settings(fd.privacy_settings(SimpleNamespace(privacy=PrivacySpec())))
+
+
 def run_drift(ctx: Context, corpus: Corpus, profile: str, base_domain: str = "base") -> tuple[dict, DriftState]:
     from ecc_workloads import adapt, bundles, merge, modular
 
@@ -736,10 +750,7 @@ def run_drift(ctx: Context, corpus: Corpus, profile: str, base_domain: str = "ba
         return {name: evaluate(ctx, model, rows, profile)["accuracy"] for name, rows in slices_val.items()}
 
     lora = adapt.LoraSettings(rank=s.lora_rank, alpha=2.0 * s.lora_rank, epochs=s.lora_epochs, lr=s.lora_lr, seed=s.seed)
-    from ecc_workloads.agent_learning import upload_settings
-    from ecc_workloads.contracts import PrivacySettings
-
-    up = upload_settings(PrivacySettings())  # what an agent of a default EdgeFleet uploads
+    up = default_fleet_uploads()
     per_site: dict[str, dict] = {}
     updates = []
     local: dict = {}

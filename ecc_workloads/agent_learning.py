@@ -155,9 +155,15 @@ def lora_settings(a: AdaptationSettings, max_length: int = 64) -> LoraSettings:
 
 
 def upload_settings(p: PrivacySettings) -> UploadSettings:
+    """The upload's settings; raises ValueError (the adaptation's error: nothing is uploaded) where
+    the EdgeFleet's rule would: upload_bits below 8 or upload_head_bits without quantize_uploads."""
+    bits = 8 if p.upload_bits is None else p.upload_bits
+    if not p.quantize_uploads and (bits < 8 or p.upload_head_bits is not None):
+        raise ValueError("privacy.upload_bits below 8 and upload_head_bits need quantize_uploads "
+                         "(they round the int8 values)")
     return UploadSettings(form=p.upload_form, rank=p.upload_rank, head_rank=p.upload_head_rank,
                           clip_norm=p.upload_clip_norm, noise_multiplier=p.upload_noise_multiplier,
-                          int8=p.quantize_uploads)
+                          int8=p.quantize_uploads, bits=bits, head_bits=p.upload_head_bits)
 
 
 def adaptation_due(usable: int, min_samples: int, last_adapted_at: int) -> bool:

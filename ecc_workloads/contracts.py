@@ -708,6 +708,11 @@ class AdaptationSettings(_Doc):
     upload_deltas: bool = Field(True, description="False: adapt locally only, upload nothing")
 
 
+DEFAULT_UPLOAD_BITS = 4
+"""Bits of a quantised factor upload's values when the EdgeFleet does not say (int4 LoRA factors at rank 2,
+the head's change at rank 8: 516x smaller than the shipped student, benchmarks/uplink.py on two seeds)."""
+
+
 class PrivacySettings(_Doc):
     """The EdgeFleet's privacy settings as agents read them."""
 
@@ -716,10 +721,13 @@ class PrivacySettings(_Doc):
     assist_below_confidence: float = Field(0.5, ge=0, le=1)
     upload_form: Literal["full", "factors"] = "factors"
     upload_rank: int | None = Field(2, ge=1)
-    upload_head_rank: int = Field(0, ge=0)
+    upload_head_rank: int = Field(8, ge=0)
     upload_clip_norm: float | None = None
     upload_noise_multiplier: float = Field(0.0, ge=0)
     quantize_uploads: bool = True
+    upload_bits: int | None = Field(None, ge=2, le=8, description="None: 8 (plain int8); the operator writes "
+                                    "the EdgeFleet's, or DEFAULT_UPLOAD_BITS for quantised factor uploads")
+    upload_head_bits: int | None = Field(None, ge=2, le=8)
 
 
 class DesiredState(_Doc):
@@ -735,10 +743,11 @@ class DesiredState(_Doc):
     and serves nothing new.
 
     Every document is `extra="forbid"`: a new field is a new schema_version (3 added
-    teacher_ca_pem, privacy.upload_rank and upload_head_rank), and agents and operator upgrade together."""
+    teacher_ca_pem, privacy.upload_rank and upload_head_rank; 4 added privacy.upload_bits and
+    upload_head_bits), and agents and operator upgrade together."""
 
     kind: Literal["DesiredState"] = "DesiredState"
-    schema_version: Literal[3] = 3
+    schema_version: Literal[4] = 4
     namespace: str
     fleet: str
     fleet_uid: str | None = Field(None, description="the EdgeFleet's metadata.uid: a fleet deleted and created "

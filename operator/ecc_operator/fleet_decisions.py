@@ -58,6 +58,7 @@ from ecc_workloads.contracts import (
     AgentEnv,
     AgentPaths,
     AgentReport,
+    DEFAULT_UPLOAD_BITS,
     DesiredState,
     DesiredTier,
     PROMETHEUS_PATH_ANNOTATION,
@@ -80,6 +81,7 @@ from ecc_operator.resources import (
     AdaptationPolicySpec,
     DriftSpec,
     EdgeFleetSpec,
+    PrivacySpec,
     NodeSelector,
     Tier,
 )
@@ -639,8 +641,16 @@ def privacy_settings(spec: EdgeFleetSpec) -> PrivacySettings:
         assist_below_confidence=p.assist_below_confidence, upload_form=p.upload_form, upload_rank=p.upload_rank,
         upload_head_rank=p.upload_head_rank,
         upload_clip_norm=p.upload_clip_norm, upload_noise_multiplier=p.upload_noise_multiplier,
-        quantize_uploads=p.quantize_uploads,
+        quantize_uploads=p.quantize_uploads, upload_bits=upload_bits(p), upload_head_bits=p.upload_head_bits,
     )
+
+
+def upload_bits(p: PrivacySpec) -> int:
+    """The bits agents round int8 uploads to: the spec's, else DEFAULT_UPLOAD_BITS for quantised factor
+    uploads and 8 (plain int8; nothing to round) otherwise."""
+    if p.upload_bits is not None:
+        return p.upload_bits
+    return DEFAULT_UPLOAD_BITS if p.quantize_uploads and p.upload_form == "factors" else 8
 
 
 def manifest_pins(previous: DesiredState | None, teacher: TeacherView, fetched: Mapping[str, str]) -> dict[str, str]:

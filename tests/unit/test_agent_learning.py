@@ -33,6 +33,29 @@ def test_adaptation_rule_min_samples_then_doubling():
     assert not al.adaptation_due(31, 8, 16) and al.adaptation_due(32, 8, 16)
 
 
+def test_upload_bits_reach_the_upload_settings_from_the_edge_fleet():
+    """EdgeFleet.spec.privacy -> the operator's PrivacySettings -> (signed JSON) -> the agent's UploadSettings."""
+    from ecc_operator import fleet_decisions as fd
+    from ecc_operator.resources import EdgeFleetSpec
+
+    spec = EdgeFleetSpec.model_validate({"teacherRef": {"name": "t"}, "tiers": [{"name": "all", "profile": "s"}],
+                                         "privacy": {"uploadBits": 4, "uploadHeadBits": 6}})
+    privacy = PrivacySettings.model_validate_json(fd.privacy_settings(spec).model_dump_json())  # as agents read it
+    assert (privacy.upload_bits, privacy.upload_head_bits, privacy.quantize_uploads) == (4, 6, True)
+    up = al.upload_settings(privacy)
+    assert (up.bits, up.head_bits, up.int8, up.form, up.rank, up.head_rank) == (4, 6, True, "factors", 2, 8)
+    default = al.upload_settings(PrivacySettings())
+    assert (default.bits, default.head_bits, default.int8) == (8, None, True)
+    assert al.upload_settings(PrivacySettings(quantize_uploads=False)).int8 is False
+
+
+@pytest.mark.parametrize("privacy", [PrivacySettings(quantize_uploads=False, upload_bits=4),
+                                     PrivacySettings(quantize_uploads=False, upload_head_bits=8)])
+def test_upload_bits_without_int8_fail_the_upload_as_the_edge_fleet_rule_does(privacy):
+    with pytest.raises(ValueError, match="upload_bits below 8 and upload_head_bits need quantize_uploads"):
+        al.upload_settings(privacy)
+
+
 def test_signals_pick_their_component_and_window_expires(ref):
     clock = [0.0]
     w = al.DriftWindow(window_seconds=60, clock=lambda: clock[0])

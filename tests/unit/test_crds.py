@@ -331,6 +331,48 @@ def test_models_enforce_the_rules_with_the_field_named(body, says):
     assert says in str(err.value)
 
 
+EDGE_FLEET = {"teacherRef": {"name": "t"}, "tiers": [{"name": "all", "profile": "s"}]}
+
+
+def test_upload_bits_are_accepted_from_2_to_8_and_default_to_the_operators_choice():
+    spec = r.EdgeFleetSpec.model_validate({**EDGE_FLEET, "privacy": {"uploadBits": 4, "uploadHeadBits": 6}})
+    assert (spec.privacy.upload_bits, spec.privacy.upload_head_bits, spec.privacy.quantize_uploads) == (4, 6, True)
+    assert spec.to_k8s()["privacy"]["uploadBits"] == 4 and spec.to_k8s()["privacy"]["uploadHeadBits"] == 6
+    default = r.EdgeFleetSpec.model_validate(EDGE_FLEET).privacy
+    assert (default.upload_bits, default.upload_head_bits, default.upload_head_rank) == (None, None, 8)
+    assert not {"uploadBits", "uploadHeadBits"} & set(r.EdgeFleetSpec.model_validate(EDGE_FLEET).to_k8s()["privacy"])
+    for bits in (2, 8):
+        assert r.EdgeFleetSpec.model_validate({**EDGE_FLEET, "privacy": {"uploadBits": bits}}).privacy.upload_bits == bits
+
+
+@pytest.mark.parametrize("privacy, field", [
+    ({"uploadBits": 1}, "privacy.uploadBits"),
+    ({"uploadBits": 9}, "privacy.uploadBits"),
+    ({"uploadHeadBits": 1}, "privacy.uploadHeadBits"),
+    ({"uploadHeadBits": 9}, "privacy.uploadHeadBits"),
+])
+def test_upload_bits_out_of_range_are_refused_naming_the_field(privacy, field):
+    with pytest.raises(ValidationError) as err:
+        r.EdgeFleetSpec.model_validate({**EDGE_FLEET, "privacy": privacy})
+    assert field in str(err.value)
+
+
+@pytest.mark.parametrize("privacy", [
+    {"uploadBits": 4, "quantizeUploads": False},
+    {"uploadBits": 8, "uploadHeadBits": 4, "quantizeUploads": False},
+    {"uploadHeadBits": 8, "quantizeUploads": False},
+])
+def test_fewer_upload_bits_need_quantize_uploads(privacy):
+    with pytest.raises(ValidationError) as err:
+        r.EdgeFleetSpec.model_validate({**EDGE_FLEET, "privacy": privacy})
+    text = str(err.value)
+    assert "quantizeUploads: uploadBits below 8 and uploadHeadBits need quantizeUploads" in text, text
+    # plain int8 off is still allowed (the default bits do not get in its way), and so are fewer bits with int8 on
+    for off in ({"quantizeUploads": False}, {"quantizeUploads": False, "uploadBits": 8}):
+        assert not r.EdgeFleetSpec.model_validate({**EDGE_FLEET, "privacy": off}).privacy.quantize_uploads
+    assert r.PrivacySpec.model_validate({**privacy, "quantizeUploads": True}).quantize_uploads
+
+
 def test_quantity_comparison_used_by_the_limits_rule():
     assert r.parse_quantity("500m") == 0.5 and r.parse_quantity("1Gi") == 2**30 and r.parse_quantity(2) == 2
     ok = r.ResourceRequirements.model_validate({"requests": {"cpu": "500m", "memory": "1Gi"},

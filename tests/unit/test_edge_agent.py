@@ -22,6 +22,7 @@ from ecc_workloads.contracts import (
     DesiredState,
     DesiredTier,
     PrivacySettings,
+    ReleaseSigning,
     StoreLayout,
 )
 from ecc_workloads.edge_agent import AgentConfig, EdgeAgent, LocalAgentStore, agent_state, target_for
@@ -330,6 +331,26 @@ def test_a_drift_reference_that_is_not_the_pinned_one_gives_no_drift_score(env):
     rep = _stored_report(store)
     assert rep.documents_refused == 1 and rep.drift_score is None
     assert "no drift score" in agent.notes["reference"] and "not the reference the manifest pins" in agent.notes["reference"]
+
+
+def test_a_desired_state_of_the_previous_schema_version_is_refused_and_serving_goes_on(env):
+    """Schema version 3 (before privacy.upload_bits / upload_head_bits), signed by the operator's key, as the
+    previous operator wrote it: refused, saying which version it wants, until the operator rewrites it."""
+    agent, store, clock, published = env["agent"], env["store"], env["clock"], env["published"]
+    agent.tick()
+    assert agent.holder.current.revision == 1
+    v3 = _desired(published, revision=2, generation=2).model_dump(mode="json")
+    v3["privacy"].pop("upload_bits"), v3["privacy"].pop("upload_head_bits")
+    v3["schema_version"] = 3
+    time.sleep(0.01)
+    LocalAgentStore.put(store, StoreLayout.desired_state(NS, FLEET), release_signing.sign_bytes(
+        json.dumps(v3).encode(), ReleaseSigning.PAYLOAD_TYPES["DesiredState"], releasekit.SIGNER))
+    _refused(agent, store, clock, "not a valid DesiredState: schema_version: Input should be 4", 1)
+    _set_desired(store, _desired(published, revision=2, generation=3))  # rewritten by this operator: followed
+    clock.advance()
+    agent.tick()
+    rep = _stored_report(store)
+    assert agent.holder.current.revision == 2 and rep.state == "Ready" and rep.desired_generation == 3
 
 
 def test_a_manifest_whose_tokenizer_is_not_the_pinned_one_is_refused(env, tmp_path):

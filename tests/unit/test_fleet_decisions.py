@@ -227,6 +227,21 @@ def test_generation_bumps_only_when_content_changes():
     assert d4.write_desired and d4.desired.generation == 3 and d4.desired.privacy.cloud_assist
 
 
+def test_privacy_upload_bits_reach_the_desired_state():
+    d = run(raw=spec(privacy={"uploadBits": 4}))
+    p = d.desired.privacy
+    assert (p.upload_bits, p.upload_head_bits, p.quantize_uploads) == (4, None, True)
+    assert DesiredState.model_validate_json(d.desired.model_dump_json()).privacy.upload_bits == 4
+    d2 = step(d, raw=spec(privacy={"uploadBits": 4, "uploadHeadBits": 6}), now=T0 + 60)
+    assert d2.write_desired and d2.desired.generation == 2 and d2.desired.privacy.upload_head_bits == 6
+    default = run().desired.privacy  # int4 factors, the head at rank 8 (benchmarks/uplink.py)
+    assert (default.upload_bits, default.upload_head_bits, default.upload_head_rank) == (4, None, 8)
+    # nothing to round: int8 off, or the full form (its noise path was not measured at fewer bits)
+    assert run(raw=spec(privacy={"quantizeUploads": False})).desired.privacy.upload_bits == 8
+    assert run(raw=spec(privacy={"uploadForm": "full"})).desired.privacy.upload_bits == 8
+    assert run(raw=spec(privacy={"uploadForm": "full", "uploadBits": 6})).desired.privacy.upload_bits == 6
+
+
 def test_adaptation_policy_fills_the_on_node_settings():
     pol = fd.PolicyView("learn", AdaptationPolicySpec.model_validate({
         "fleetRef": {"name": FLEET}, "drift": {"signal": "feedback-error", "windowMinutes": 5, "threshold": 0.2},

@@ -71,6 +71,25 @@ def test_every_tampering_is_refused_and_says_why(attack, why):
         release_signing.open_document(raw, DesiredState, releasekit.KEYS)
 
 
+def _signed_payload(doc: dict) -> bytes:
+    return release_signing.sign_bytes(json.dumps(doc).encode(), ReleaseSigning.PAYLOAD_TYPES["DesiredState"],
+                                      releasekit.SIGNER)
+
+
+def test_a_desired_state_of_an_older_schema_version_is_refused_naming_it():
+    """Schema version 3 (before privacy.upload_bits / upload_head_bits), as the previous operator signed it."""
+    v3 = DESIRED.model_dump(mode="json")
+    v3["privacy"].pop("upload_bits"), v3["privacy"].pop("upload_head_bits")
+    v3["schema_version"] = 3
+    with pytest.raises(release_signing.UntrustedDocument,
+                       match=r"signed, but not a valid DesiredState: schema_version: Input should be 4"):
+        release_signing.open_document(_signed_payload(v3), DesiredState, releasekit.KEYS)
+    # and a version-4 document read by a version-3 agent: its privacy fields are unknown there
+    assert DESIRED.schema_version == 4 and {"upload_bits", "upload_head_bits"} <= set(DESIRED.privacy.model_dump())
+    assert release_signing.open_document(_signed_payload(DESIRED.model_dump(mode="json")), DesiredState,
+                                         releasekit.KEYS) == DESIRED
+
+
 def test_a_rotation_trusts_both_keys_and_then_only_the_new_one():
     new = _stranger()
     both = release_signing.parse_trusted_keys(f"{releasekit.KEYS_TEXT}, {release_signing.public_key_text(new)}")
