@@ -136,6 +136,11 @@ BAD_CASES: tuple[Bad, ...] = (
         "spec.privacy.uploadForm", "needs uploadForm full"),
     Bad("uploadRank-zero", EF, _set("spec.privacy.uploadRank", 0), "spec.privacy.uploadRank",
         "greater than or equal to 1"),
+    Bad("uploadBits-nine", EF, _set("spec.privacy.uploadBits", 9), "spec.privacy.uploadBits",
+        "less than or equal to 8"),
+    Bad("uploadBits-without-int8", EF, _both(_set("spec.privacy.quantizeUploads", False),
+                                             _set("spec.privacy.uploadBits", 4)),
+        "spec.privacy.quantizeUploads", "need quantizeUploads"),
     Bad("catch-all-tier-not-last", EF, _set("spec.tiers", [{"name": "default", "profile": "edge-small"},
                                                           {"name": "large", "profile": "edge-large",
                                                            "match": {"labels": {"ecc.dev/capacity-class": "large"}}}]),
@@ -345,6 +350,18 @@ def test_samples_are_accepted_with_defaults(kube, namespace):
     assert r.CloudTeacherSpec.model_validate(spec).store.secret_ref.name == c.STORE_SECRET_NAME
     status, ap = _call(kube, "GET", f"{_collection(AP, namespace)}/customer-service-learning")
     assert ap["spec"]["mergeBack"]["evaluationGate"]["maxRegression"] == 0.05
+
+
+@pytest.mark.cluster
+def test_plain_uploads_are_not_refused_by_the_default_upload_bits(kube, namespace):
+    """uploadBits unset means 4 only for quantised uploads: quantizeUploads false alone is accepted."""
+    obj = sample(EF)
+    obj["metadata"]["name"] = "plain-uploads"
+    obj["spec"]["privacy"].pop("uploadBits", None)
+    obj["spec"]["privacy"]["quantizeUploads"] = False
+    status, body = _create(kube, namespace, obj)
+    assert status == 201, f"rejected: {body.get('message')}"
+    assert "uploadBits" not in body["spec"]["privacy"] and body["spec"]["privacy"]["uploadHeadRank"] == 8
 
 
 @pytest.mark.cluster
