@@ -76,3 +76,33 @@ def test_form_specs(bench):
     assert (s.rank, s.head_rows, s.head_rank, s.bits, s.head_bits, s.int8) == (1, 8, None, 4, 3, True)
     with pytest.raises(SystemExit, match="RANK:HEAD"):
         bench.main(["--ranks", "2:x", "--out", "/nonexistent/never-written"])
+
+
+def _run(seed, forms):
+    """A measure() result of one seed: form -> (bytes, lost val pt, lost test pt)."""
+    return {"seed": seed, "reference": "factors int8 r8 h8",
+            "forms": [{"form": f, "bytes_median": b, "ratio_shipped": 2_252_352 / b, "lost_val_pt": v, "lost_test_pt": t}
+                      for f, (b, v, t) in forms.items()]}
+
+
+def test_the_choice_across_seeds_is_within_the_goal_on_validation_in_every_seed(bench, tmp_path):
+    ref = (16_300, 0.0, 0.0)
+    s13 = _run(13, {"factors int8 r8 h8": ref, "h4": (3_528, 0.0, 2.34), "h8": (4_364, -0.65, 0.47),
+                    "h6": (3_950, 0.2, 0.1)})
+    s29 = _run(29, {"factors int8 r8 h8": ref, "h4": (3_522, 0.65, 0.47), "h8": (4_369, -0.33, 0.0)})
+    across = bench.choose_across([s13, s29])
+    assert [r["form"] for r in across["forms"]] == ["factors int8 r8 h8", "h4", "h8"]  # h6: one seed only
+    assert across["chosen"]["form"] == "h8"  # h4 is smaller but 0.65 point out on seed 29's validation
+    h8 = across["forms"][2]
+    assert h8["bytes_median_max"] == 4_369 and h8["lost_test_pt"] == [0.47, 0.0]
+    assert across["chosen"]["goal_ratio_met"] and across["chosen"]["goal_loss_met_on_test"]
+    assert bench.choose_across([s13])["chosen"]["form"] == "h4"  # one seed alone picks the smaller one
+    # --combine: the same choice from the runs' files, written beside them
+    for run in (s13, s29):
+        (tmp_path / f"{run['seed']}.json").write_text(__import__("json").dumps(run))
+    bench.main(["--combine", str(tmp_path / "13.json"), str(tmp_path / "29.json"), "--out", str(tmp_path / "out")])
+    written = __import__("json").loads((tmp_path / "out" / "uplink-across-seeds.json").read_text())
+    assert written["chosen"]["form"] == "h8" and written["seeds"] == [13, 29]
+    assert "| **h8** | 4,369 | 516 | -0.65 / -0.33 | +0.47 / +0.00 |" in bench.markdown_across(across)
+    with pytest.raises(SystemExit, match="--seed"):
+        bench.main(["--seed", "x", "--out", str(tmp_path / "never")])
