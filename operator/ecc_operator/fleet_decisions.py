@@ -81,8 +81,8 @@ from ecc_operator.resources import (
     AdaptationPolicySpec,
     DriftSpec,
     EdgeFleetSpec,
-    PrivacySpec,
     NodeSelector,
+    PrivacySpec,
     Tier,
 )
 from ecc_operator.teacher_decisions import ecc_argv
