@@ -247,7 +247,8 @@ def main(argv=None) -> None:
     out = Path(args.out)
     if args.combine:
         runs = [json.loads(Path(f).read_text()) for f in args.combine]
-        return write_across(runs, out, print)
+        write_across(runs, out, print)
+        return
     try:
         ranks = [parse_form(x) for x in args.ranks.split(",") if x.strip()]
     except ValueError:

@@ -759,10 +759,7 @@ class SimRunner:
             data = report.model_dump_json(exclude_none=True).encode()
             key = self.prefix + StoreLayout.agent_report(self.namespace, self.fleet, report.node)
             try:
-                if self.cfg.report_metadata:
-                    self.store.put(key, data, metadata=report_summary_metadata(report))
-                else:
-                    self.store.put(key, data)
+                self.store.put(key, data, metadata=report_summary_metadata(report) if self.cfg.report_metadata else None)
                 return report.node, len(data), ""
             except Exception as exc:  # counted; the node reports again next tick
                 return report.node, 0, f"{exc.__class__.__name__}: {exc}"
