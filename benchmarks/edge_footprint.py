@@ -33,7 +33,6 @@ import json
 import os
 import platform
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,6 +43,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
+
+from ecc_devcluster.ports import free_port  # noqa: E402
 
 PROFILES = {"s1": [0], "s2": [0, 1], "s4": [0, 1, 2, 3], "teacher": [0, 1, 2, 3, 4, 5]}
 NS, TEACHER, NODE = "bench", "intent", "edge-0"
@@ -82,12 +83,6 @@ def publish(root: Path, texts: list[str], labels: list[str], profiles: list[str]
             fleets[fleet] = {"profile": profile, "form": form,
                              "bytes": bundles.bundle_bytes(written.manifests[profile])}
     return fleets
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def vm(pid: int, key: str, source: str = "status") -> int:

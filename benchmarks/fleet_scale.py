@@ -51,7 +51,6 @@ import json
 import os
 import platform
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -66,6 +65,7 @@ import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from ecc_devcluster.ports import free_port  # noqa: E402
 from ecc_workloads import contracts as c  # noqa: E402
 
 console = Console(stderr=True)
@@ -140,12 +140,6 @@ runpy.run_module("ecc_operator", run_name="__main__", alter_sys=True)
 spent in its phases (summed per phase; the store's reads overlap the API calls) (and, with
 --profile-operator, profiled with cProfile: the reconciling thread only, the report readers'
 time shows as waiting)."""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # ---------------------------------------------------------------------------
@@ -450,7 +444,7 @@ def run_size(info, nodes: int, timeout_s: float, workdir: Path, add_fake_nodes: 
     publish_teacher(custom, ns, bundles)
 
     env = _child_env(info)
-    metrics_port, health_port = _free_port(), _free_port()
+    metrics_port, health_port = free_port(), free_port()
     reconcile_log = workdir / f"reconciles-{nodes}.jsonl"
     reconcile_log.unlink(missing_ok=True)
     env["FLEET_SCALE_RECONCILE_LOG"] = str(reconcile_log)

@@ -19,7 +19,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import sys
 import threading
 import time
@@ -31,6 +30,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from ecc_devcluster import components as comp
+from ecc_devcluster.ports import free_ports
 from ecc_devcluster import health, kubeconfigs, nodespecs, pki, processes
 from ecc_devcluster import prometheus as prom
 from ecc_devcluster.components import ComponentSpec, Layout, Ports
@@ -206,20 +206,6 @@ def resolve_bin_dir(say: Say) -> Path:
     return bin_dir
 
 
-def free_ports(count: int) -> list[int]:
-    """Distinct free TCP ports on 127.0.0.1 (held open together so none repeats)."""
-    socks = []
-    try:
-        for _ in range(count):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind((comp.LOOPBACK, 0))
-            socks.append(s)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
-
 # ---------------------------------------------------------------------------
 # Preparing a cluster's files
 # ---------------------------------------------------------------------------
@@ -237,7 +223,7 @@ def prepare_layout(name: str, *, fake_nodes: int, bin_dir: Path, python: str) ->
     for sub in ("logs", "config", "nodes", "minio-data", "prometheus/file_sd", "prometheus/pod_sd"):
         (sd / sub).mkdir(parents=True, exist_ok=True)
 
-    ports = Ports(**dict(zip(Ports.model_fields, free_ports(len(Ports.model_fields)))))
+    ports = Ports(**dict(zip(Ports.model_fields, free_ports(len(Ports.model_fields), comp.LOOPBACK))))
     from ecc_devcluster.nodes.plan import CLUSTER_DOMAIN, STORE_SERVICE
 
     service = f"{STORE_SERVICE}.{c.SYSTEM_NAMESPACE}.svc"

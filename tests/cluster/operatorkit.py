@@ -12,7 +12,6 @@ import io
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from typing import Any, Callable, Sequence
 
 import pytest
 
+from ecc_devcluster.ports import free_port
 from ecc_workloads import contracts as c
 from ecc_workloads import datasets
 
@@ -34,12 +34,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 BITEXT_CSV = datasets.bitext_csv()
 CORPUS_COLUMNS = ("instruction", "intent", "response")
 START_TIMEOUT_S = 60
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class OperatorProcess:

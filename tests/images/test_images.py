@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import time
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import httpx
 import pytest
 
 from ecc_devcluster import images
+from ecc_devcluster.ports import free_port
 
 import releasekit
 from agentkit import FLEET, LABELS, NS, publish_tiny_fleet
@@ -137,12 +137,6 @@ def test_workloads_imports_its_stack_and_its_root_is_read_only(built, roots, wor
     assert result.stdout.startswith("torch 2.")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _publish(root: Path) -> None:
     """The tiny fleet of agentkit, readable and writable by the image's user (65532)."""
     publish_tiny_fleet(root, NODE, blocks=[0], seed=3)
@@ -161,7 +155,7 @@ def test_edge_agent_serves_a_published_model_from_its_image(built, roots, workdi
     token = "feedback-token-" + "x" * 24
     (tokens / "feedback").write_text(token + "\n")
     (tokens / "feedback").chmod(0o644)
-    port = _free_port()
+    port = free_port()
     box = _box(
         built, roots, "ecc-edge-agent",
         args=["ecc", "edge-agent", "--fleet", FLEET, "--namespace", NS, "--node", NODE, "--state-dir", "/tmp/state",

@@ -6,7 +6,6 @@ a restart. Without tokens and without --no-auth the agent refuses to start."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ecc_devcluster.ports import free_port
 from agentkit import FLEET, LABELS, NS, publish_tiny_fleet, start_agent_process, stop_agent_process
 from ecc_workloads.agent_auth import ApiTokens
 from ecc_workloads.contracts import AgentEnv, AgentPaths, AgentReport, RuntimeEnv
@@ -23,12 +23,6 @@ REPO = Path(__file__).resolve().parents[2]
 NODE = "edge-auth"
 HOST = "127.0.0.5"
 TOKENS = {"predict": "p-" + "1" * 30, "feedback": "f-" + "2" * 30, "admin": "a-" + "3" * 30}
-
-
-def _free_port(host: str) -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 def write_tokens(directory: Path, tokens: dict[str, str]) -> None:
@@ -129,7 +123,7 @@ def test_a_rotated_token_file_is_picked_up_without_a_restart(agent):
 
 
 def test_without_tokens_the_agent_refuses_to_start(store_root, tmp_path):
-    port = _free_port(HOST)
+    port = free_port(HOST)
     run = subprocess.run([sys.executable, "-m", "ecc_workloads.cli_agent", "--store", str(store_root), "--once"],
                          env=_env(port, tmp_path / "state"), capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and "refusing to start: no API tokens" in run.stderr, run.stderr[-2000:]

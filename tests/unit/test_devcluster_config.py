@@ -355,11 +355,20 @@ def test_cluster_names_are_validated():
             cluster.validate_name(bad)
 
 
-def test_free_ports_are_distinct():
-    from ecc_devcluster import cluster
+def test_free_ports_are_distinct_and_below_the_ephemeral_range():
+    from ecc_devcluster import ports as p
 
-    ports = cluster.free_ports(9)
-    assert len(set(ports)) == 9 and all(1024 < p < 65536 for p in ports)
+    floor = p.ephemeral_floor()
+    ports = p.free_ports(9)
+    assert len(set(ports)) == 9 and all(p.LOWEST <= port < floor for port in ports), (ports, floor)
+
+
+def test_ephemeral_floor_reads_the_kernel_range_and_falls_back(tmp_path):
+    from ecc_devcluster import ports as p
+
+    (tmp_path / "range").write_text("40000\t60999\n")
+    assert p.ephemeral_floor(tmp_path / "range") == 40000
+    assert p.ephemeral_floor(tmp_path / "missing") == 32768
 
 
 def test_kserve_crds_are_located_in_the_checkout_and_missing_ones_named(tmp_path):

@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ import httpx
 import pytest
 import torch
 
+from ecc_devcluster.ports import free_port
 from ecc_workloads import bundles, cli_serve, modular, serving, tls
 from ecc_workloads.bundles import LocalDirStore
 from ecc_workloads.contracts import RuntimeEnv, StoreLayout
@@ -46,12 +46,6 @@ REPLIES = [
     (SHARED_QUERY, "get_refund", "SHARED refund {{Order Number}}"),
     ("an intent the model does not know", "change_address", "not served"),
 ]
-
-
-def _free_port(host: str) -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 def _write_store(root: Path) -> Path:
@@ -106,7 +100,7 @@ def bundles_dir(store_dir):
 
 @pytest.fixture(scope="module")
 def server(bundles_dir, tls_files):
-    port = _free_port(HOST)
+    port = free_port(HOST)
     proc = _start(["--manifest", str(bundles_dir), "--http-port", str(port), "--model-name", NAME,
                    "--max-batch", "8"], {RuntimeEnv.POD_IP: HOST, **tls_files})
     base = f"https://{HOST}:{port}"
@@ -262,7 +256,7 @@ def test_tls_options_are_both_or_neither_and_checked_before_anything_loads(tls_f
     with pytest.raises(cli_serve.TLSFilesError, match="do not load"):
         cli_serve.check_tls_files(cert, other_key)
     # the command refuses (exit 2) with the message, not a traceback, and never loads the bundle
-    proc = _start(["--manifest", str(tmp_path / "no-such-manifest.json"), "--http-port", str(_free_port("127.0.0.1"))],
+    proc = _start(["--manifest", str(tmp_path / "no-such-manifest.json"), "--http-port", str(free_port("127.0.0.1"))],
                   {RuntimeEnv.TLS_CERT_FILE: str(cert), RuntimeEnv.TLS_KEY_FILE: str(other_key)})
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 2 and "refusing to start" in err and "do not load" in err, err[-2000:]
@@ -279,7 +273,7 @@ def test_tampered_bundle_refuses_to_start_naming_the_module(store_dir, tmp_path)
     data[-5] ^= 0x01  # one bit in the last weights
     path.write_bytes(bytes(data))
     proc = _start(["--manifest", str(copy / "teachers/shop/intent/revisions/3/bundles/teacher.json"),
-                   "--http-port", str(_free_port("127.0.0.1"))], {})
+                   "--http-port", str(free_port("127.0.0.1"))], {})
     try:
         _, err = proc.communicate(timeout=120)
     except subprocess.TimeoutExpired:
