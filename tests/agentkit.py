@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ecc_devcluster.ports import free_port
 from ecc_workloads import bundles, modular
 from ecc_workloads.contracts import DesiredState, StoreLayout
 from ecc_workloads.edge_agent import LocalAgentStore
@@ -33,7 +34,6 @@ def start_agent_process(store_root: Path, node: str, host: str, state_dir: Path,
     """`python -m ecc_workloads.cli_agent` on `host` (a loopback address) serving `store_root`;
     (process, httpx client) once /readyz answers 200 (probes need no token)."""
     import os
-    import socket
     import subprocess
     import sys
     import time
@@ -43,9 +43,7 @@ def start_agent_process(store_root: Path, node: str, host: str, state_dir: Path,
 
     from ecc_workloads.contracts import AgentEnv, AgentPaths, RuntimeEnv
 
-    with socket.socket() as s:
-        s.bind((host, 0))
-        port = s.getsockname()[1]
+    port = free_port(host)
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("ECC_")}
     full_env.update({AgentEnv.FLEET: FLEET, AgentEnv.FLEET_NAMESPACE: NS, RuntimeEnv.NODE_NAME: node,
                      AgentEnv.RELEASE_KEYS: releasekit.KEYS_TEXT,

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from ecc_devcluster.ports import free_port
 from ecc_workloads import tls
 from ecc_workloads.contracts import AgentEnv, NodeIdentity, NodeStoreCredentials, StoreLayout
 from ecc_workloads.store import StoreDenied, StoreUnavailable
@@ -185,11 +186,7 @@ def serve_endpoint(cert: str = CERT, key: str = KEY):
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
     broker, results = StandInBroker(), []
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     ctx = tls.server_context(cert, key)
     runner = asyncio.run_coroutine_threadsafe(nc.serve(broker, "127.0.0.1", port, ctx, results.append),
                                               loop).result(10)
