@@ -512,7 +512,7 @@ def run_distillation(ctx: Context, train: list[Example], val: list[Example], tes
                         row["test_by_bundle"][v] = evaluate(ctx, sub, test, prof)["accuracy"]
                         if v == "pruned+int8":
                             row["params_pruned"] = param_count(sub, prof)
-                            q = modular.int8_inference_copy(sub)
+                            q = bundles.serving_form(sub, int8=True)
                             shipped[prof] = q
                             row["shipped"] = {"form": "pruned+int8 bundle, int8 dynamic inference",
                                               "val": evaluate(ctx, q, val, prof), "test": evaluate(ctx, q, test, prof)}

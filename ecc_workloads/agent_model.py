@@ -216,7 +216,9 @@ def build_predictor(model: modular.ModularEncoder, manifest: BundleManifest, max
     pinned = modular.load_edge_tokenizer(manifest.config.get("tokenizer", modular.BASE_MODEL_MINILM),
                                          manifest.tokenizer_sha256)  # TokenizerError unless it hashes to the pin
     tokenizer = copy.deepcopy(pinned)
-    predictor = IntentPredictor(model, tokenizer, manifest.profile, max_length=max_length)
+    # computed as the Job and the gate scored it: int8 inference when the bundle ships int8
+    predictor = IntentPredictor(bundles.serving_form(model, bundles.ships_int8(manifest)), tokenizer,
+                                manifest.profile, max_length=max_length)
     predictor.forward(["hello"])  # warm-up before it serves: the first request does not pay lazy init
     return predictor
 

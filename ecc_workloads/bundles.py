@@ -42,6 +42,7 @@ from ecc_workloads.modular import (
     ModularEncoder,
     block_module,
     head_module,
+    int8_inference_copy,
     model_from_config,
     prune_vocabulary,
     tokenizer_sha256,
@@ -427,11 +428,23 @@ def shipped_submodel(model: ModularEncoder, profile: str, int8: bool = False,
     return sub
 
 
+def ships_int8(manifest: BundleManifest) -> bool:
+    """Whether a profile's bundle carries its modules as int8 (the shipped form of a student)."""
+    return any(r.dtype == "int8" for r in manifest.modules if r.kind == "module")
+
+
+def serving_form(model: ModularEncoder, int8: bool) -> ModularEncoder:
+    """``model`` as a node computes with it: an int8 bundle runs int8 dynamic inference
+    (:func:`~ecc_workloads.modular.int8_inference_copy`, deterministic for given weights), an fp32
+    one as it is. The agent serves this form, and the distillation Job and the merge-back gate
+    score it, so what is measured is what nodes run."""
+    return int8_inference_copy(model) if int8 else model
+
+
 def bundle_form(manifest: BundleManifest, fetch: Fetch) -> tuple[bool, list[int] | None]:
     """(int8, kept token ids or None): how a profile's bundle was written, to write (or score)
     the next revision the same way."""
-    return (any(r.dtype == "int8" for r in manifest.modules if r.kind == "module"),
-            bundle_vocabulary(manifest, fetch))
+    return ships_int8(manifest), bundle_vocabulary(manifest, fetch)
 
 
 def load_cloud_model(manifests: Sequence[BundleManifest], fetch: Fetch, master: str = TEACHER_PROFILE) -> ModularEncoder:

@@ -321,8 +321,8 @@ def distill(
             manifests.update(w2.manifests)
             uploaded += w2.bytes_uploaded
             # a revision is what nodes get: each student is scored (and its drift reference made)
-            # in the form just written — pruned vocabulary and int8 included
-            shipped.update({p: bundles.shipped_submodel(source, p, q8) for p in group})
+            # in the form just written and computed as nodes compute — pruned vocabulary and int8 included
+            shipped.update({p: bundles.serving_form(bundles.shipped_submodel(source, p, q8), q8) for p in group})
         fp32 = {p: scores[f"{p}@all"] for p in profiles}
         for p, sub in shipped.items():
             scores.update(evaluate_slices(sub, tok, test, [p], max_length))
@@ -459,6 +459,8 @@ def merge_back(
                        for p, m in by.items()}
             staged = {p: bundles.stage_patched(m, current[p], patch_files, candidate_revision, fetch)
                       for p, m in by.items()}
+            # both scored as nodes compute with them (int8 inference for int8 bundles)
+            serving = {p: bundles.ships_int8(m) for p, m in by.items()}
 
             def evaluate(models: dict) -> dict[str, float]:
                 scores: dict[str, float] = {}
@@ -466,8 +468,9 @@ def merge_back(
                     scores.update(evaluate_slices(model, tok, held, [p], max_length))
                 return scores
 
-            result.current_metrics = evaluate(current)
-            result.candidate_metrics = evaluate({p: st.model for p, st in staged.items()})
+            result.current_metrics = evaluate({p: bundles.serving_form(m, serving[p]) for p, m in current.items()})
+            result.candidate_metrics = evaluate({p: bundles.serving_form(st.model, serving[p])
+                                                 for p, st in staged.items()})
             result.decision = merge.gate(result.current_metrics, result.candidate_metrics, settings.gate_tolerance,
                                          settings.max_slice_drop)
             metrics.update(current_mean=result.decision.current_mean, candidate_mean=result.decision.candidate_mean)

@@ -144,6 +144,24 @@ def test_the_shipped_submodel_is_what_a_node_loads_from_the_bundle(model, tok, t
                            _logits(model, tok, "s02"))  # int8 rounding shows: the gate must score this form
 
 
+def test_the_serving_form_is_int8_inference_for_int8_bundles_only(model, tok, tmp_path):
+    store = LocalDirStore(tmp_path)
+    written = bundles.write_bundles(model, ["s02"], 1, store, int8=True).manifests
+    plain = bundles.write_bundles(model, ["s1"], 1, store).manifests
+    assert bundles.ships_int8(written["s02"]) and not bundles.ships_int8(plain["s1"])
+    sub = bundles.load_submodel(written["s02"], bundles.store_fetcher(store))
+    assert bundles.serving_form(sub, int8=False) is sub
+    served = bundles.serving_form(sub, int8=True)
+    quantized = [m for m in served.modules() if type(m).__name__ == "Linear" and "quantized" in type(m).__module__]
+    assert len(quantized) == sum(isinstance(m, torch.nn.Linear) for m in sub.modules()) > 0
+    assert all(m.weight().qscheme() == torch.per_channel_affine for m in quantized)  # one scale per output row
+    assert served.embeddings.word_embeddings.weight is sub.embeddings.word_embeddings.weight  # shared, not copied
+    a, b = _logits(served, tok, "s02"), _logits(sub, tok, "s02")
+    assert not torch.equal(a, b)  # int8 activations: not the fp32 computation
+    torch.testing.assert_close(a, b, atol=0.05, rtol=0.1)
+    assert torch.equal(a, _logits(bundles.serving_form(sub, int8=True), tok, "s02"))  # deterministic
+
+
 def test_module_bytes_are_deterministic(model):
     sd = model.module_state_dicts(["block.1"])["block.1"]
     a = bundles.module_bytes("block.1", sd)

@@ -109,10 +109,12 @@ def test_distill_then_merge_back(tmp_path, monkeypatch):
     before, after = {m.name: m.sha256 for m in s0.modules}, {m.name: m.sha256 for m in cand.modules}
     assert sorted(after) == sorted(before)
     assert {n for n in after if after[n] != before[n]} == {"block.0", "head.s0"}  # only what the devices adapted
-    # the gate scored the candidate's students as nodes will load them (pruned, int8)
+    # the gate scored the candidate's students as nodes will load and compute with them (pruned, int8 inference)
     held_rows = [Example.model_validate_json(line) for line in (corpus / "val.jsonl").read_text().splitlines()]
     shipped_s0 = bundles.load_submodel(cand, bundles.store_fetcher(kv))
-    assert report.metrics["candidate_s0@all"] == cli_learning.evaluate_slices(shipped_s0, tok, held_rows, ["s0"],
+    assert bundles.ships_int8(cand)
+    served_s0 = bundles.serving_form(shipped_s0, int8=True)
+    assert report.metrics["candidate_s0@all"] == cli_learning.evaluate_slices(served_s0, tok, held_rows, ["s0"],
                                                                                32)["s0@all"]
     # the revision ships its change as patches: every module a node holds stays, each changed one gets a patch
     for m in (s0, cand):
@@ -129,9 +131,15 @@ def test_distill_then_merge_back(tmp_path, monkeypatch):
     cache = agent_model.ModuleCache(tmp_path / "node")
     cache.fetch_missing(s0, kv.get)
     assert cache.fetch_missing(cand, kv.get) == new_bytes
-    edge = agent_model.load_serving_model(cache, cand, "t", "k").base
+    served = agent_model.load_serving_model(cache, cand, "t", "k", max_length=32)
+    edge = served.base
     cloud_s0, edge_s0 = shipped_s0.state_dict(), edge.state_dict()
     assert all(torch.equal(cloud_s0[k], edge_s0[k]) for k in cloud_s0)
+    texts = [row.text for row in held_rows]
+    ids, mask = modular.tokenize(tok, texts, 32)
+    with torch.no_grad():
+        scored = torch.softmax(served_s0(ids, mask, head="s0"), -1)
+    assert torch.equal(served.predictor.forward(texts)[0], scored)  # the node computes what the gate scored
     # ... which equals the cloud's own sub-model of the new revision within the int8 rounding of its student
     # bundle, the same change added on both sides
     teacher_1, teacher_2 = (bundles.load_submodel(bundles.read_manifest(kv, key), bundles.store_fetcher(kv))
