@@ -30,7 +30,6 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from ecc_devcluster import components as comp
-from ecc_devcluster.ports import free_ports
 from ecc_devcluster import health, kubeconfigs, nodespecs, pki, processes
 from ecc_devcluster import prometheus as prom
 from ecc_devcluster.components import ComponentSpec, Layout, Ports
@@ -38,6 +37,7 @@ from ecc_devcluster.nodes import host as node_host
 from ecc_devcluster.nodes import realnodes
 from ecc_devcluster.nodes.specs import NODE_AGENTS_TIER
 from ecc_devcluster.nodes.plan import FabricPlan, NodePlan
+from ecc_devcluster.ports import free_ports
 from ecc_devcluster.scale import scale_profile
 from ecc_workloads import contracts as c
 

@@ -4,7 +4,7 @@ A port is chosen before the process that listens on it starts (it goes into its 
 kubeconfig), so there is always a window in which someone else may take it. Asking the kernel for
 port 0 gives a port from the *ephemeral* range — the very range the kernel then hands out as the
 source port of every outgoing connection (the API server's watches, MinIO clients, kubelets), so
-a port chosen that way and listened on seconds later is regularly taken (CI saw the operator's
+a port chosen that way and listened on seconds later can be taken (CI saw the operator's
 health port become a client's source port while the operator restarted). Ports here are drawn
 below the ephemeral range, where only explicit binds land, and bind-checked together.
 """
