@@ -3,6 +3,7 @@ upload form runs through the drift scenario's devices, the merge and the hardest
 learning; the structure and the byte ordering are checked. The real figures come from running
 the benchmark on the pretrained model."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -99,9 +100,9 @@ def test_the_choice_across_seeds_is_within_the_goal_on_validation_in_every_seed(
     assert bench.choose_across([s13])["chosen"]["form"] == "h4"  # one seed alone picks the smaller one
     # --combine: the same choice from the runs' files, written beside them
     for run in (s13, s29):
-        (tmp_path / f"{run['seed']}.json").write_text(__import__("json").dumps(run))
+        (tmp_path / f"{run['seed']}.json").write_text(json.dumps(run))
     bench.main(["--combine", str(tmp_path / "13.json"), str(tmp_path / "29.json"), "--out", str(tmp_path / "out")])
-    written = __import__("json").loads((tmp_path / "out" / "uplink-across-seeds.json").read_text())
+    written = json.loads((tmp_path / "out" / "uplink-across-seeds.json").read_text())
     assert written["chosen"]["form"] == "h8" and written["seeds"] == [13, 29]
     assert "| **h8** | 4,369 | 516 | -0.65 / -0.33 | +0.47 / +0.00 |" in bench.markdown_across(across)
     with pytest.raises(SystemExit, match="--seed"):
