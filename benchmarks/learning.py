@@ -77,7 +77,8 @@ from pydantic import BaseModel, ConfigDict, Field  # noqa: E402
 
 from ecc_workloads.corpus import BITEXT_SPEC, CorpusSpec, Example, clean, read_records  # noqa: E402
 from ecc_workloads.datasets import bitext_csv  # noqa: E402
-from ecc_workloads.splits import SplitConfig, k_shot, split  # noqa: E402
+from ecc_workloads.contracts import SplitsSpec
+from ecc_workloads.splits import k_shot, split  # noqa: E402
 
 DEFAULT_CORPUS = str(bitext_csv())
 PROFILES: dict[str, list[int]] = {"s1": [0], "s01": [0, 1], "s024": [0, 2, 4]}
@@ -205,14 +206,14 @@ def load_corpus(source: str, spec: CorpusSpec) -> Corpus:
 def keep_duplicates(spec: CorpusSpec) -> CorpusSpec:
     """``spec`` without de-duplication: an official test split is scored whole (normalised and
     PII-scrubbed like train, empty/too-short rows still dropped and counted)."""
-    cleaning = spec.cleaning.model_copy(update={"drop_exact_duplicates": False, "drop_near_duplicates": False})
+    cleaning = spec.cleaning.model_copy(update={"dedupe": "none"})
     return spec.model_copy(update={"cleaning": cleaning})
 
 
 def carve_validation(train: list[Example], seed: int, fraction: float) -> dict[str, list[Example]]:
     """{"train", "val"}: ``fraction`` of the training rows per label become validation
     (``splits.split``, seeded, by label); nothing else is looked at."""
-    parts = split(train, SplitConfig(train=1.0 - fraction, val=fraction, test=0.0, seed=seed, stratify="label"))
+    parts = split(train, SplitsSpec(train=1.0 - fraction, validation=fraction, test=0.0, seed=seed, stratify="label"))
     return {"train": parts["train"], "val": parts["val"]}
 
 
@@ -688,14 +689,14 @@ def drift_splits(corpus: Corpus, base_domain: str, seed: int, cap: int | None) -
     else:
         base_rows, natural = list(examples), []
         injected = {"voice": VOICE_NOISE_RATE, "voice-heavy": HEAVY_NOISE_RATE}
-    site_cfg = SplitConfig(train=0.45, val=0.10, test=0.45, seed=seed, stratify="label")
+    site_cfg = SplitsSpec(train=0.45, validation=0.10, test=0.45, seed=seed, stratify="label")
     share = 0.35 if len(injected) == 1 else 0.30
     remaining = base_rows
     sites: dict[str, dict[str, list[Example]]] = {}
     how: dict[str, str] = {}
     for i, (site, rate) in enumerate(injected.items()):
         frac = share / (1 - share * i)
-        carved = split(remaining, SplitConfig(train=1 - frac, val=0.0, test=frac, seed=seed + 101 + i, stratify="label"))
+        carved = split(remaining, SplitsSpec(train=1 - frac, validation=0.0, test=frac, seed=seed + 101 + i, stratify="label"))
         remaining = carved["train"]
         pool = with_noise(carved["test"], site, rate, seed)
         sites[site] = split(pool, site_cfg)
@@ -703,7 +704,7 @@ def drift_splits(corpus: Corpus, base_domain: str, seed: int, cap: int | None) -
     for dom in natural:
         sites[dom] = split([ex for ex in examples if ex.domain == dom], site_cfg)
         how[dom] = f"corpus domain {dom!r}"
-    base = split(remaining, SplitConfig(train=0.8, val=0.1, test=0.1, seed=seed, stratify="label"))
+    base = split(remaining, SplitsSpec(train=0.8, validation=0.1, test=0.1, seed=seed, stratify="label"))
     base["train"] = cap_per_label(base["train"], cap)
     for site in sites:
         sites[site]["train"] = cap_per_label(sites[site]["train"], cap)
@@ -1324,7 +1325,7 @@ def main(argv=None) -> None:
             return load_official_split(args.train, args.test, spec, settings.seed, args.val_fraction)
         corpus = load_corpus(source, spec)
         stratify = "label+domain" if corpus.has_domains else "label"
-        parts = split(corpus.examples, SplitConfig(seed=settings.seed, stratify=stratify))
+        parts = split(corpus.examples, SplitsSpec(seed=settings.seed, stratify=stratify))
         return corpus, parts, {"source": f"one corpus, split 80/10/10 by {stratify}", "file": source}
 
     corpus, parts, split_report = load_parts(spec)

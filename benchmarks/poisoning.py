@@ -28,9 +28,10 @@ What runs (real torch, the real pretrained all-MiniLM-L6-v2):
   grid point with the highest backdoor success on the *validation* rows whose candidate the
   gate passes (the strongest attack the defaults let through; 3× is the clip bound).
 - **Merge-back**: the Job's settings are not restated here: the operator's own
-  ``policy_decisions.merge_job_manifest`` builds the Job of a default AdaptationPolicy, and its
-  arguments are parsed by the ``ecc merge-back`` command's own option parser (click), so every
-  default the Job does not pass (server-side clipping, the weight cap) is the CLI's. Uploads
+  ``policy_decisions.merge_job_manifest`` builds the Job of a default AdaptationPolicy, its spec
+  (``contracts.MergeBackJob``) is parsed as the container parses it and turned into settings by
+  the Job's own ``merge.MergeSettings.from_job``, so every default the policy does not set
+  (server-side clipping, the weight cap, the outlier screen) is the Job spec's. Uploads
   go through ``adapt.decode_upload`` (shape checks against the cloud model) and
   ``merge.membership_problem`` (against a desired state listing the N nodes) as in the Job,
   then ``merge.merge_back`` with the gate's evaluation ``cli_learning.evaluate_slices`` on the
@@ -108,36 +109,26 @@ class PoisonSettings(BaseModel):
 
 # ---------------------------------------------------------------------- the project's defaults
 def job_merge_defaults(profiles: Sequence[str]) -> dict:
-    """The merge-back Job of a default AdaptationPolicy: the operator builds its arguments, the
-    ``ecc merge-back`` command's parser fills in its own defaults. Returns the argv, the parsed
-    parameters and the MergeSettings the command would build from them."""
-    import typer.main
+    """The merge-back Job of a default AdaptationPolicy: the spec the operator builds, as the
+    container parses it, and the MergeSettings the Job makes of it (merge.MergeSettings.from_job)."""
     import yaml
     from ecc_operator import policy_decisions as pd
     from ecc_operator import resources as res
     from ecc_operator import teacher_decisions as td
 
-    from ecc_workloads import cli, merge
+    from ecc_workloads import merge
+    from ecc_workloads.contracts import RuntimeEnv, parse_job_spec
 
     teacher_spec = res.CloudTeacherSpec.model_validate(
         yaml.safe_load((ROOT / "manifests" / "samples" / "cloudteacher.yaml").read_text())["spec"])
     policy = res.AdaptationPolicySpec.model_validate({"fleetRef": {"name": FLEET}})
-    job = pd.merge_job_manifest(pd.PolicyRef(FLEET, FLEET, "uid", 1), policy, 1, FLEET, FLEET, teacher_spec,
-                                REVISION, REVISION + 1, list(profiles), td.WorkloadSettings())
-    argv = job["spec"]["template"]["spec"]["containers"][0]["args"]
-    args = argv[argv.index("merge-back") + 1:]
-    command = typer.main.get_command(cli.app).commands["merge-back"]
-    p = command.make_context("merge-back", list(args)).params
-    # as cli_learning.merge_back builds them (see the report: a hook there would avoid restating this)
-    settings = merge.MergeSettings(method=p["method"], trim_fraction=p["trim_fraction"], coefficient=p["coefficient"],
-                                   min_updates=p["min_updates"], gate_tolerance=p["gate_tolerance"],
-                                   max_slice_drop=p["max_slice_drop"], max_update_norm=p["max_update_norm"],
-                                   clip_multiple=p["clip_multiple"] or None, max_weight_multiple=p["max_weight_multiple"],
-                                   screen_fraction=p["screen_fraction"], screen_multiple=p["screen_multiple"] or None)
-    keep = ("method", "trim_fraction", "coefficient", "min_updates", "gate_tolerance", "min_improvement",
-            "max_slice_drop", "max_update_norm", "clip_multiple", "max_weight_multiple", "screen_fraction",
-            "screen_multiple", "max_length", "holdout_split")
-    return {"argv": args, "params": {k: p[k] for k in keep}, "settings": settings}
+    manifest = pd.merge_job_manifest(pd.PolicyRef(FLEET, FLEET, "uid", 1), policy, 1, FLEET, FLEET, teacher_spec,
+                                     REVISION, REVISION + 1, list(profiles), td.WorkloadSettings())
+    env = {e["name"]: e.get("value") for e in manifest["spec"]["template"]["spec"]["containers"][0]["env"]}
+    job = parse_job_spec(env[RuntimeEnv.JOB_SPEC])
+    params = {"max_length": job.max_length, "min_improvement": job.evaluation_gate.min_improvement,
+              "holdout_split": job.holdout_split, "aggregation": job.aggregation}
+    return {"spec": job.model_dump(mode="json"), "params": params, "settings": merge.MergeSettings.from_job(job)}
 
 
 def agent_defaults(max_length: int):
@@ -305,8 +296,8 @@ def run_round(fleet: Fleet, blobs: dict[str, bytes], nodes: Sequence[str], score
                                   base_revision=REVISION, module_hashes=fleet.hashes)
     passed = result.passed
     min_imp = fleet.job["params"]["min_improvement"]
-    if passed and min_imp is not None and result.decision.candidate_mean - result.decision.current_mean < min_imp:
-        passed = False  # as cli_learning.merge_back does with --min-improvement
+    if passed and min_imp > 0 and result.decision.candidate_mean - result.decision.current_mean < min_imp:
+        passed = False  # as cli_learning.run_merge_back does with a positive minImprovement
     median = statistics.median(pre.values()) if pre else 0.0
     clip = fleet.merge_settings.clip_multiple
     out = {
@@ -531,7 +522,7 @@ def run(ctx, corpus, settings: PoisonSettings, log: Callable[[str], None] = prin
     static = test_scores(fleet, cloud)
     return {
         "settings": s.model_dump(),
-        "merge_job": {"argv": job["argv"], "params": job["params"], "settings": job["settings"].model_dump()},
+        "merge_job": {"spec": job["spec"], "params": job["params"], "settings": job["settings"].model_dump()},
         "agent": {"lora": lora.model_dump(), "upload": upload.model_dump()},
         "split": {"base": {k: len(v) for k, v in base.items()},
                   "sites": {k: {p: len(r) for p, r in v.items()} for k, v in sites.items()},

@@ -30,6 +30,7 @@ _COMMANDS: list[tuple[str, str, str]] = [
     ("ecc_workloads.cli_serve", "serve_teacher", "serve-teacher"),
     ("ecc_workloads.bundle_fetch", "fetch_bundle_command", "fetch-bundle"),
     ("ecc_workloads.cli_agent", "edge_agent", "edge-agent"),
+    ("ecc_workloads.cli_job", "job_command", "job"),
 ]
 _MERGED_APPS: list[str] = [
     # modules whose typer `app` commands appear at the top level (ecc distill, ecc merge-back)

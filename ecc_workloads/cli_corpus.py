@@ -19,7 +19,14 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ecc_workloads.contracts import CORPUS_LICENCE_FILES, JobReport, RuntimeEnv
+from ecc_workloads.contracts import (
+    CORPUS_LICENCE_FILES,
+    CleaningSpec,
+    CorpusPrepareJob,
+    JobReport,
+    RuntimeEnv,
+    SplitsSpec,
+)
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False)
 console = Console(stderr=True)
@@ -91,31 +98,36 @@ def _write_report(report: JobReport, target: str, store_factory) -> None:
         Path(target).write_text(report.model_dump_json(indent=2))
 
 
+_SPLITS = {name: info.default for name, info in SplitsSpec.model_fields.items()}
+"""The split defaults of the CloudTeacher's spec.corpus.splits, for the options."""
+
+
 @app.command()
 def prepare(
     source: str = typer.Argument(..., help="corpus file: a local path or s3://bucket/key (.csv, .tsv, .jsonl), "
-                                            "or a built-in corpus name (bitext: the packaged Bitext corpus)"),
+                                 "or a built-in name (bitext)"),
     out: str = typer.Option(..., "--out", help="output directory or s3://bucket/prefix"),
     preset: Optional[str] = typer.Option(None, help="column preset: 'bitext' (the Bitext corpus's columns and "
-                                                    "domains) or 'none'; default: a built-in source's own preset, "
-                                                    "else 'none'"),
+                                         "domain rule) or 'none' (give --text-col and --label-col); default: "
+                                         "a built-in corpus's own, else none"),
     spec_file: Optional[Path] = typer.Option(None, "--spec", help="CorpusSpec as JSON (overrides --preset)"),
     text_col: Optional[str] = typer.Option(None, help="text column"),
     label_col: Optional[str] = typer.Option(None, help="label column"),
     domain_col: Optional[str] = typer.Option(None, help="domain column (instead of a domain rule)"),
     response_col: Optional[str] = typer.Option(None, help="optional agent-response column"),
-    train: float = typer.Option(0.8, help="train fraction"),
-    val: float = typer.Option(0.1, help="validation fraction"),
-    test: float = typer.Option(0.1, help="test fraction"),
-    seed: int = typer.Option(13, help="split seed"),
-    stratify: str = typer.Option("label+domain", help="label | domain | label+domain"),
-    min_chars: Optional[int] = typer.Option(None, help="drop texts shorter than this after scrubbing"),
+    train: float = typer.Option(_SPLITS["train"], help="train fraction"),
+    validation: float = typer.Option(_SPLITS["validation"], "--validation", "--val", help="validation fraction"),
+    test: float = typer.Option(_SPLITS["test"], help="test fraction"),
+    seed: int = typer.Option(_SPLITS["seed"], help="split seed"),
+    stratify: str = typer.Option(_SPLITS["stratify"], help="label | domain | label+domain"),
+    min_length: Optional[int] = typer.Option(None, "--min-length", "--min-chars",
+                                             help="drop texts shorter than this after scrubbing"),
     min_words: Optional[int] = typer.Option(None, help="drop texts with fewer words than this after scrubbing"),
     dedupe: Optional[str] = typer.Option(None, help="none | exact | near (near also drops exact duplicates)"),
     no_scrub: bool = typer.Option(False, "--no-scrub", help="do not scrub personal data (not for shipping)"),
     keep_unlabelled: bool = typer.Option(
-        False, "--keep-unlabelled", help="keep rows without a label as unlabelled.jsonl (cleaned and scrubbed alike; "
-        "never in val or test): the students learn from the teacher's soft labels on them"),
+        False, help="keep rows with an empty label as unlabelled training rows (unlabelled.jsonl; few-label corpora)"
+    ),
     pii_report: Optional[Path] = typer.Option(
         None, help="pii.json from benchmarks/pii.py: adds the injected-data figures to the data card"
     ),
@@ -124,6 +136,33 @@ def prepare(
     ),
 ) -> None:
     """Read, clean, scrub, split; write JSONL splits, a data card and a JSON report."""
+    from ecc_workloads import corpus
+
+    from pydantic import ValidationError
+
+    from ecc_workloads.crd_model import describe
+
+    base = corpus.load_spec(str(spec_file)) if spec_file is not None else None
+    given = {"min_length": min_length, "min_words": min_words, "dedupe": dedupe,
+             "scrub_pii": False if no_scrub else None, "keep_unlabelled": True if keep_unlabelled else None}
+    cleaning = {**(base.cleaning if base else CleaningSpec()).model_dump(),
+                **{k: v for k, v in given.items() if v is not None}}
+    try:
+        job = CorpusPrepareJob.model_validate(dict(
+            source=source, preset=preset or default_preset(source), out=out, report=report,
+            text_column=text_col, label_column=label_col, domain_column=domain_col, response_column=response_col,
+            cleaning=cleaning,
+            splits=dict(train=train, validation=validation, test=test, seed=seed, stratify=stratify),
+        ))
+    except ValidationError as exc:
+        console.print(f"[red]corpus prepare: {describe(exc)}")
+        raise typer.Exit(code=2) from None
+    run_prepare(job, base_spec=base, pii_report=pii_report)
+
+
+def run_prepare(job: CorpusPrepareJob, base_spec=None, pii_report: Path | None = None) -> None:
+    """The corpus preparation `job` describes (`ecc corpus prepare` and `ecc job`); `base_spec`:
+    a corpus.CorpusSpec whose columns and domain rule replace the preset's (`--spec FILE`)."""
     from ecc_workloads import corpus, datacard, datasets, splits
     from ecc_workloads.store import Store
 
@@ -135,14 +174,12 @@ def prepare(
             store_cache["store"] = Store.from_env()
         return store_cache["store"]
 
-    report_target = report or os.environ.get(RuntimeEnv.REPORT_URI) or f"{out.rstrip('/')}/report.json"
+    out = job.out
+    report_target = job.report or os.environ.get(RuntimeEnv.REPORT_URI) or f"{out.rstrip('/')}/report.json"
     t0 = time.perf_counter()
     try:
-        preset = preset or default_preset(source)
-        source = datasets.resolve_corpus_source(source)
-        spec = _resolve_spec(preset, spec_file, text_col, label_col, domain_col, response_col, min_chars, no_scrub,
-                             min_words=min_words, dedupe=dedupe, keep_unlabelled=keep_unlabelled)
-        split_config = splits.SplitConfig(train=train, val=val, test=test, seed=seed, stratify=stratify)
+        source = datasets.resolve_corpus_source(job.source)
+        spec = corpus_spec(job, base_spec)
         sink = _Sink(out, store_factory)
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as bar:
             task = bar.add_task(f"reading {source}", total=None)
@@ -161,7 +198,7 @@ def prepare(
                 injected = json.loads(pii_report.read_text())["injected"]
                 figures.append(datacard.figures_from_report("injected", injected))
             bar.update(task, description="splitting")
-            parts = splits.split(cleaned.examples, split_config)
+            parts = splits.split(cleaned.examples, job.splits)
             bar.update(task, description=f"writing to {out}")
             written = [sink.put(f"{name}.jsonl", corpus.write_jsonl(rows)) for name, rows in parts.items()]
             if spec.cleaning.keep_unlabelled:
@@ -176,7 +213,7 @@ def prepare(
                 report=cleaned.report,
                 examples=cleaned.examples,
                 splits=parts,
-                split_seed=seed,
+                split_seed=job.splits.seed,
                 scrubbing=figures,
                 licence_note=(f"{licence[0]} from beside the source is shipped with the splits" if licence else ""),
             )
@@ -233,50 +270,31 @@ def default_preset(source: str) -> str:
     return source if datasets.is_builtin_corpus(source) else "none"
 
 
-def dedupe_options(dedupe: str | None) -> dict[str, bool]:
-    """--dedupe value -> CleaningOptions fields (empty: keep the spec's)."""
+def corpus_spec(job: CorpusPrepareJob, base=None):
+    """The corpus.CorpusSpec `job` reads with: `base` (a --spec file), else its preset's, with the
+    job's columns and cleaning on top."""
     from ecc_workloads import corpus
 
-    choices = {"none": (False, False), "exact": (True, False), "near": (True, True)}
-    if dedupe is None:
-        return {}
-    if dedupe not in choices:
-        raise corpus.CorpusError(f"--dedupe {dedupe!r}: use one of {', '.join(choices)}")
-    exact, near = choices[dedupe]
-    return {"drop_exact_duplicates": exact, "drop_near_duplicates": near}
-
-
-def _resolve_spec(preset, spec_file, text_col, label_col, domain_col, response_col, min_chars, no_scrub,
-                  min_words=None, dedupe=None, keep_unlabelled=False):
-    from ecc_workloads import corpus
-
-    if spec_file is not None:
-        spec = corpus.load_spec(str(spec_file))
-    elif preset == "bitext":
+    if base is not None:
+        spec = base
+    elif job.preset == "bitext":
         spec = corpus.BITEXT_SPEC
-    elif preset == "none":
-        if not (text_col and label_col):
-            raise corpus.CorpusError("give --text-col and --label-col, or --preset bitext, or --spec FILE")
-        spec = corpus.CorpusSpec(text_col=text_col, label_col=label_col)
+    elif not (job.text_column and job.label_column):
+        raise corpus.CorpusError("give --text-col and --label-col, or --preset bitext, or --spec FILE "
+                                 "(a Job spec: textColumn and labelColumn, or preset bitext)")
     else:
-        raise corpus.CorpusError(f"unknown --preset {preset!r}: use 'bitext' or 'none'")
-    update: dict = {}
-    if text_col:
-        update["text_col"] = text_col
-    if label_col:
-        update["label_col"] = label_col
-    if domain_col:
-        update["domain_col"] = domain_col
-        update["domain_rule"] = None
-    if response_col:
-        update["response_col"] = response_col
-    overrides = {"min_chars": min_chars, "min_words": min_words, "scrub_pii": (False if no_scrub else None),
-                 "keep_unlabelled": (True if keep_unlabelled else None)}
-    cleaning = spec.cleaning.model_copy(
-        update={**{k: v for k, v in overrides.items() if v is not None}, **dedupe_options(dedupe)}
-    )
-    update["cleaning"] = cleaning
-    return corpus.CorpusSpec.model_validate({**spec.model_dump(), **{k: (v.model_dump() if hasattr(v, "model_dump") else v) for k, v in update.items()}})
+        spec = corpus.CorpusSpec(text_col=job.text_column, label_col=job.label_column)
+    update: dict = {"cleaning": job.cleaning}
+    if job.text_column:
+        update["text_col"] = job.text_column
+    if job.label_column:
+        update["label_col"] = job.label_column
+    if job.domain_column:
+        update.update(domain_col=job.domain_column, domain_rule=None)
+    if job.response_column:
+        update["response_col"] = job.response_column
+    return corpus.CorpusSpec.model_validate({**spec.model_dump(), **{
+        k: (v.model_dump() if hasattr(v, "model_dump") else v) for k, v in update.items()}})
 
 
 def _print_summary(card) -> None:

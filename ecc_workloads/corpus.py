@@ -9,7 +9,7 @@ Cleaning, in this order (each removal is counted by reason):
 2. ``empty_text`` / ``missing_label`` / ``no_domain``;
 3. PII scrubbing (``ecc_workloads.pii``) — before de-duplication, so two messages that differ
    only by an order number are duplicates after scrubbing;
-4. ``too_short`` (fewer than ``min_chars`` characters or ``min_words`` words after scrubbing);
+4. ``too_short`` (fewer than ``min_length`` characters or ``min_words`` words after scrubbing);
 5. ``exact_duplicate``: identical scrubbed text;
 6. ``near_duplicate``: same key after case-folding, dropping punctuation/symbols and collapsing
    whitespace (typos are NOT merged: they are a domain). Within a group the kept row is the
@@ -31,10 +31,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ecc_workloads import pii
+from ecc_workloads.contracts import CleaningSpec
 
 
 UNLABELLED_SPLIT = "unlabelled"
-"""``<name>.jsonl`` beside train/val/test holding the unlabelled rows (CleaningOptions.keep_unlabelled)."""
+"""``<name>.jsonl`` beside train/val/test holding the unlabelled rows (CleaningSpec.keep_unlabelled)."""
 
 
 class CorpusError(ValueError):
@@ -79,19 +80,6 @@ class DomainRule(BaseModel):
         return self.default
 
 
-class CleaningOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    scrub_pii: bool = True
-    drop_exact_duplicates: bool = True
-    drop_near_duplicates: bool = True
-    min_chars: int = Field(default=2, ge=0)
-    min_words: int = Field(default=1, ge=0)
-    keep_unlabelled: bool = Field(
-        default=False, description="keep rows without a label (cleaned and scrubbed alike) as unlabelled training "
-        "rows: the students learn from the teacher's soft labels on them (few-label corpora)")
-
-
 class EntityColumns(BaseModel):
     """Optional per-row entity annotation, used only to measure scrubbing recall."""
 
@@ -114,7 +102,7 @@ class CorpusSpec(BaseModel):
     response_col: str | None = None
     entities: EntityColumns | None = None
     format: Literal["auto", "csv", "tsv", "jsonl"] = "auto"
-    cleaning: CleaningOptions = Field(default_factory=CleaningOptions)
+    cleaning: CleaningSpec = Field(default_factory=CleaningSpec)
 
     @model_validator(mode="after")
     def _one_domain_source(self) -> "CorpusSpec":
@@ -171,7 +159,7 @@ class Example(BaseModel):
 
     id: str
     text: str
-    label: str = Field(description="the intent; '' only for an unlabelled row (CleaningOptions.keep_unlabelled)")
+    label: str = Field(description="the intent; '' only for an unlabelled row (CleaningSpec.keep_unlabelled)")
     domain: str | None = None
     response: str | None = None
 
@@ -352,14 +340,14 @@ def clean(records: list[dict], spec: CorpusSpec) -> CleanResult:
                 pii_spans[span.kind.value] += 1
             if response:
                 response = pii.scrub_text(response)
-        if len(text) < opts.min_chars or len(text.split()) < opts.min_words:
+        if len(text) < opts.min_length or len(text.split()) < opts.min_words:
             removed["too_short"] += 1
             continue
         candidates.append(Example(id=example_id(text), text=text, label=label, domain=domain, response=response or None))
 
     # labelled rows first: an unlabelled duplicate of a labelled row is the one dropped
     kept = sorted(candidates, key=lambda ex: ex.label == "")
-    if opts.drop_exact_duplicates:
+    if opts.dedupe in ("exact", "near"):
         seen: dict[str, Example] = {}
         for ex in kept:
             if ex.text in seen:
@@ -367,7 +355,7 @@ def clean(records: list[dict], spec: CorpusSpec) -> CleanResult:
             else:
                 seen[ex.text] = ex
         kept = list(seen.values())
-    if opts.drop_near_duplicates:
+    if opts.dedupe == "near":
         groups: dict[str, list[Example]] = {}
         for ex in kept:
             groups.setdefault(near_duplicate_key(ex.text), []).append(ex)

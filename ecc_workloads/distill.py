@@ -36,13 +36,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 from torch.nn import functional as F
 
+from ecc_workloads.contracts import TrainingSpec
 from ecc_workloads.modular import TEACHER_PROFILE, ModularEncoder
 
 UNLABELLED = -1
 
 
 class TrainSettings(BaseModel):
-    """How to train; the CloudTeacher's ``distillation`` spec maps onto these fields."""
+    """How one training phase runs (`from_spec`: from the CloudTeacher's ``distillation`` settings)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -68,6 +69,14 @@ class TrainSettings(BaseModel):
                                   "teacher is less sure of than this teach nothing")
     patience: int = Field(3, ge=0, description="validation checks without improvement before training stops "
                           "early (0: never stop early; the best checked weights are kept either way)")
+
+    @classmethod
+    def from_spec(cls, spec: TrainingSpec, epochs: float, **extra) -> "TrainSettings":
+        """One phase of the distillation Job, as the resource's training settings say (`extra`:
+        the phase's own, e.g. confidence_weighted)."""
+        return cls(epochs=epochs, batch_size=spec.batch_size, lr=spec.learning_rate, head_lr=spec.head_learning_rate,
+                   temperature=spec.temperature, alpha=spec.alpha, freeze_embeddings=spec.freeze_embeddings,
+                   max_length=spec.max_length, seed=spec.seed, patience=spec.patience, **extra)
 
     def total_steps(self, rows: int) -> int:
         per_epoch = math.ceil(rows / self.batch_size)

@@ -45,13 +45,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ecc_workloads.adapt import EdgeUpdate, ModuleDelta, clip_delta, global_norm, labels_sha256
 from ecc_workloads.bundles import module_identity
+from ecc_workloads.contracts import MergeBackJob
 from ecc_workloads.modular import ModularEncoder
 
 Method = Literal["fedavg", "trimmed-mean", "median"]
 
 
 class MergeSettings(BaseModel):
-    """AdaptationPolicy.spec.mergeBack maps onto these."""
+    """How a round aggregates and gates (`from_job`: from the merge-back Job's spec)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -74,6 +75,17 @@ class MergeSettings(BaseModel):
     screen_multiple: float | None = Field(
         2.0, gt=0, description="outlier screen: leave an update out only if its score exceeds this multiple of the "
         "median score of the others (None: always leave out the f highest, as Multi-Krum)")
+
+    @classmethod
+    def from_job(cls, job: MergeBackJob) -> "MergeSettings":
+        """The merge-back Job's settings: its gate's minImprovement tolerates a drop when negative
+        (a positive one is checked on the gain after the gate)."""
+        d = job.defences
+        return cls(method=job.aggregation, trim_fraction=job.trim_fraction, coefficient=job.merge_coefficient,
+                   min_updates=job.min_updates, gate_tolerance=max(0.0, -job.evaluation_gate.min_improvement),
+                   max_slice_drop=job.evaluation_gate.max_regression, max_update_norm=job.max_update_norm,
+                   clip_multiple=d.clip_multiple, max_weight_multiple=d.max_weight_multiple,
+                   screen_fraction=d.screen_fraction, screen_multiple=d.screen_multiple)
 
 
 # ---------------------------------------------------------------------- tensor maths (pure)

@@ -10,30 +10,11 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
+from ecc_workloads.contracts import SplitsSpec
 from ecc_workloads.corpus import Example
+from ecc_workloads.crd_model import FLOAT_SLACK
 
 SPLIT_NAMES = ("train", "val", "test")
-
-
-class SplitConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    train: float = Field(default=0.8, ge=0, le=1)
-    val: float = Field(default=0.1, ge=0, le=1)
-    test: float = Field(default=0.1, ge=0, le=1)
-    seed: int = 13
-    stratify: Literal["label", "label+domain", "domain"] = "label+domain"
-
-    @model_validator(mode="after")
-    def _sum_to_one(self) -> "SplitConfig":
-        total = self.train + self.val + self.test
-        if abs(total - 1.0) > 1e-6:
-            raise ValueError(f"train + val + test must be 1.0, got {total:g}")
-        return self
 
 
 def _rank(seed: int, example_id: str) -> str:
@@ -69,14 +50,17 @@ def _cut(n: int, fractions: list[float], tie_break: str = "") -> list[int]:
     return sizes
 
 
-def split(examples: list[Example], config: SplitConfig | None = None) -> dict[str, list[Example]]:
-    """train/val/test, stratified and seeded; each list sorted by id."""
-    config = config or SplitConfig()
+def split(examples: list[Example], config: SplitsSpec | None = None) -> dict[str, list[Example]]:
+    """train/val/test, stratified and seeded; each list sorted by id. Fractions that add up to
+    less than 1 leave the rest of every stratum out (SplitsSpec)."""
+    config = config or SplitsSpec()
     strata: dict[tuple, list[Example]] = defaultdict(list)
     for ex in examples:
         strata[_stratum(ex, config.stratify)].append(ex)
     out: dict[str, list[Example]] = {name: [] for name in SPLIT_NAMES}
-    fractions = [config.train, config.val, config.test]
+    fractions = [config.train, config.validation, config.test]
+    rest = 1.0 - sum(fractions)
+    fractions.append(rest if rest > FLOAT_SLACK else 0.0)  # the rows left out
     for key in sorted(strata, key=repr):
         members = sorted(strata[key], key=lambda ex: _rank(config.seed, ex.id))
         start = 0

@@ -113,14 +113,15 @@ class SiteData:
 
 def site_data(examples: list[Example], site: str, seed: int = SPLIT_SEED) -> SiteData:
     """The site's traffic rows and held-out rows (see the module docstring)."""
-    from ecc_workloads.splits import SplitConfig, split
+    from ecc_workloads.contracts import SplitsSpec
+    from ecc_workloads.splits import split
 
     domain, noise = site_domain(site)
     rows = [ex for ex in examples if ex.domain == domain]
     if not rows:
         domains = sorted({str(ex.domain) for ex in examples})
         raise TrafficError(f"site {site!r} needs rows of domain {domain!r}; the corpus has {', '.join(domains)}")
-    parts = split(rows, SplitConfig(seed=seed, stratify="label+domain"))
+    parts = split(rows, SplitsSpec(seed=seed, stratify="label+domain"))
     if noise:
         parts = {name: [ex.model_copy(update={"text": char_noise(ex.text, noise, f"{seed}:{site}:{ex.id}"),
                                               "domain": site}) for ex in part]

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from ecc_workloads.contracts import TEACHER_PROFILE, JobReport, StoreLayout
+from ecc_workloads.contracts import TEACHER_PROFILE, JobReport, MergeBackJob, StoreLayout
 
 from ecc_operator import conditions as cond
 from ecc_operator import job_credentials
@@ -221,17 +221,6 @@ def job_selector(policy: str) -> str:
     return f"{LABEL_POLICY}={policy},{td.LABEL_COMPONENT}={COMPONENT}"
 
 
-def gate_args(spec: AdaptationPolicySpec) -> list[str]:
-    """evaluationGate -> merge.gate: the candidate's mean held-out accuracy must be at least the
-    current one's + minImprovement (a negative value tolerates a drop: --gate-tolerance), and no
-    held-out domain may drop by more than maxRegression (--max-slice-drop)."""
-    g = spec.merge_back.evaluation_gate
-    out = ["--gate-tolerance", repr(max(0.0, -g.min_improvement)), "--max-slice-drop", repr(g.max_regression)]
-    if g.min_improvement > 0:
-        out += ["--min-improvement", repr(g.min_improvement)]
-    return out
-
-
 def merge_store_policy(ref: PolicyRef, fleet: str, teacher: str, teacher_spec: CloudTeacherSpec, candidate: int,
                        job: str) -> dict:
     """What the merge-back Job `job` may do in the store (job_credentials)."""
@@ -239,31 +228,39 @@ def merge_store_policy(ref: PolicyRef, fleet: str, teacher: str, teacher_spec: C
                                         StoreLayout.job_report(ref.namespace, fleet, job))
 
 
+def merge_back_job(ref: PolicyRef, spec: AdaptationPolicySpec, fleet: str, teacher: str,
+                   teacher_spec: CloudTeacherSpec, revision: int, candidate: int, profiles: list[str], report: str,
+                   settings: td.WorkloadSettings) -> MergeBackJob:
+    """The merge-back Job's spec: the policy's mergeBack settings, as they are (the quorum a merge
+    needs at all is minNodes, or its default)."""
+    bucket = teacher_spec.store.bucket
+    mb = spec.merge_back
+    return MergeBackJob(
+        store=f"s3://{bucket}", namespace=ref.namespace, teacher=teacher, fleet=fleet, revision=revision,
+        candidate_revision=candidate, profiles=profiles,
+        holdout=td.store_uri(bucket, StoreLayout.corpus_prefix(ref.namespace, teacher, revision)),
+        holdout_split=HOLDOUT_SPLIT, aggregation=mb.aggregation,
+        trim_fraction=mb.trim_fraction if mb.trim_fraction is not None else DEFAULT_TRIM_FRACTION,
+        merge_coefficient=mb.merge_coefficient, min_updates=mb.floor_of_nodes, max_update_norm=mb.max_update_norm,
+        evaluation_gate=mb.evaluation_gate, max_length=teacher_spec.distillation.max_length,
+        release_keys=settings.release_keys, report=report)
+
+
 def merge_job_manifest(ref: PolicyRef, spec: AdaptationPolicySpec, round_: int, fleet: str, teacher: str,
                        teacher_spec: CloudTeacherSpec, revision: int, candidate: int, profiles: list[str],
                        settings: td.WorkloadSettings) -> dict:
-    """The Job that merges the fleet's deltas of `revision` into candidate revision `candidate`."""
+    """The Job that merges the fleet's deltas of `revision` into candidate revision `candidate`; its
+    container reads its spec (contracts.MergeBackJob) from RuntimeEnv.JOB_SPEC."""
     name = job_name(ref.name, round_)
     bucket = teacher_spec.store.bucket
-    mb = spec.merge_back
-    args = ["--store", f"s3://{bucket}", "--namespace", ref.namespace, "--teacher", teacher, "--fleet", fleet,
-            "--revision", str(revision), "--candidate-revision", str(candidate)]
-    for p in profiles:
-        args += ["--profile", p]
-    args += ["--holdout", td.store_uri(bucket, StoreLayout.corpus_prefix(ref.namespace, teacher, revision)),
-             "--holdout-split", HOLDOUT_SPLIT, "--method", mb.aggregation, "--coefficient", repr(mb.merge_coefficient),
-             "--min-updates", str(mb.floor_of_nodes), *gate_args(spec), "--max-length", str(teacher_spec.distillation.max_length)]
-    if mb.aggregation == "trimmed-mean":
-        args += ["--trim-fraction", repr(mb.trim_fraction if mb.trim_fraction is not None else DEFAULT_TRIM_FRACTION)]
-    if mb.max_update_norm is not None:
-        args += ["--max-update-norm", repr(mb.max_update_norm)]
-    args += ["--release-keys", settings.release_keys]
-    args += ["--report", td.store_uri(bucket, StoreLayout.job_report(ref.namespace, fleet, name))]
+    report = td.store_uri(bucket, StoreLayout.job_report(ref.namespace, fleet, name))
+    job = merge_back_job(ref, spec, fleet, teacher, teacher_spec, revision, candidate, profiles, report, settings)
     labels = {LABEL_POLICY: ref.name, LABEL_FLEET: fleet, LABEL_ROUND: str(round_), td.LABEL_REVISION: str(revision),
               LABEL_CANDIDATE_REVISION: str(candidate), td.LABEL_COMPONENT: COMPONENT,
               td.LABEL_MANAGED_BY: td.MANAGED_BY}
-    container = td.workload_container("merge-back", teacher_spec.distillation.image, settings.merge_back_argv(args),
-                                      job_credentials.secret_name(name), bucket, mb.resources.to_k8s())
+    container = td.workload_container("merge-back", teacher_spec.distillation.image, settings.job_argv(),
+                                      job_credentials.secret_name(name), bucket, spec.merge_back.resources.to_k8s(),
+                                      job_spec=job)
     return td.workload_job(name=name, namespace=ref.namespace, labels=labels, annotations={},
                            owner=td.owner_reference(ref.name, ref.uid, ADAPTATION_POLICY),
                            backoff_limit=JOB_BACKOFF_LIMIT, active_deadline_seconds=JOB_DEADLINE_S,

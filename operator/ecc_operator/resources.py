@@ -15,12 +15,17 @@ Keep every field documented: the description becomes `kubectl explain` text.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Callable, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pydantic.alias_generators import to_camel, to_snake
+from pydantic import Field
 
 from ecc_workloads.contracts import (  # noqa: F401  (re-exported for the controllers)
+    DNS_LABEL,
+    CleaningSpec,
+    EvaluationGate,
+    SplitsSpec,
+    StudentProfile,
+    TrainingSpec,
     API_GROUP,
     API_VERSION,
     BITEXT_CORPUS,
@@ -36,8 +41,8 @@ from ecc_workloads.contracts import (  # noqa: F401  (re-exported for the contro
     EDGE_TAINT_KEY,
     STORE_SECRET_NAME,
 )
+from ecc_workloads.crd_model import FLOAT_SLACK, CRDModel, Rule, set_list, sub  # noqa: F401  (re-exported)
 
-DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 S3_URI = r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s]*)?"
 BUILTIN_NAME = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 SOURCE_PATTERN = rf"^({BUILTIN_NAME}|{S3_URI})$"
@@ -58,89 +63,6 @@ LABEL_KEY_PATTERN = (
     r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
 )
 CONDITION_REASON_PATTERN = r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$"
-FLOAT_SLACK = 1e-9
-
-
-# ---------------------------------------------------------------------------
-# Cross-field rules: CEL for the API server, the same check in Python
-# ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Rule:
-    """One `x-kubernetes-validations` entry on the model it is declared on.
-
-    `check` is the same rule in Python (given the model instance); `field_path` (relative to
-    the object, e.g. ``.splits``) makes the API server's error name the offending field."""
-
-    cel: str
-    message: str
-    check: Callable[[Any], bool]
-    field_path: str | None = None
-    reason: Literal["FieldValueInvalid", "FieldValueForbidden", "FieldValueRequired"] | None = None
-    """FieldValueDuplicate is left out on purpose: the API server drops the message for it."""
-    transition: bool = False
-    """A transition rule (uses oldSelf): checked by the API server on update only."""
-
-    def as_k8s(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"rule": self.cel, "message": self.message}
-        if self.field_path:
-            out["fieldPath"] = self.field_path
-        if self.reason:
-            out["reason"] = self.reason
-        return out
-
-
-def _add_rules(schema: dict[str, Any], cls: type) -> None:
-    rules = getattr(cls, "cel_rules", ())
-    if rules:
-        schema["x-kubernetes-validations"] = [r.as_k8s() for r in rules]
-
-
-class CRDModel(BaseModel):
-    """Base of every model that appears in a CRD: camelCase on the wire, no unknown fields,
-    and the Python twin of each CEL rule checked on validation."""
-
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        populate_by_name=True,
-        extra="forbid",
-        json_schema_extra=_add_rules,
-    )
-    cel_rules: ClassVar[tuple[Rule, ...]] = ()
-
-    @model_validator(mode="after")
-    def _check_rules(self):
-        for name, info in type(self).model_fields.items():
-            extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-            items = getattr(self, name)
-            if not items or extra.get("x-kubernetes-list-type") not in ("set", "map"):
-                continue
-            keys = extra.get("x-kubernetes-list-map-keys")
-            seen = [tuple(getattr(i, to_snake(k)) for k in keys) if keys else i for i in items]
-            if len(set(seen)) != len(seen):
-                what = "keys " + "/".join(keys) if keys else "values"
-                raise ValueError(f"{info.alias or name}: duplicate {what}")
-        for rule in type(self).cel_rules:
-            if not rule.transition and not rule.check(self):
-                where = f"{rule.field_path.lstrip('.')}: " if rule.field_path else ""
-                raise ValueError(f"{where}{rule.message}")
-        return self
-
-    def to_k8s(self) -> dict[str, Any]:
-        """The resource's dict form: camelCase, unset optional fields left out."""
-        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
-
-
-def sub(model: type[CRDModel], description: str) -> Any:
-    """A nested object field that may be left out: it defaults to the model's defaults.
-
-    The schema default is the fully defaulted object (not `{}`): the API server checks
-    CEL rules against a default as written, without filling nested defaults first."""
-    return Field(default_factory=model, description=description,
-                 json_schema_extra={"default": model().to_k8s()})
-
-
-def set_list(**extra: Any) -> dict[str, Any]:
-    return {"x-kubernetes-list-type": "set", **extra}
 
 
 # ---------------------------------------------------------------------------
@@ -341,43 +263,6 @@ class ModelSpec(CRDModel):
     )
 
 
-class CleaningSpec(CRDModel):
-    """How the corpus is cleaned before anything learns from it."""
-
-    scrub_pii: bool = Field(True, alias="scrubPII",
-                            description="replace order numbers, names, e-mails and phone numbers with placeholders")
-    dedupe: Literal["none", "exact", "near"] = Field(
-        "near", description="drop duplicates: none, exact (identical text) or near (also case/space/punctuation variants)"
-    )
-    min_length: int = Field(2, ge=0, le=1000, description="drop utterances shorter than this many characters")
-    min_words: int = Field(1, ge=0, le=100, description="drop utterances with fewer words than this")
-    keep_unlabelled: bool = Field(
-        False, description="keep rows with an empty label as unlabelled training rows (cleaned and scrubbed alike, "
-        "never in validation or test): the students learn from the teacher's confidence-weighted soft labels on "
-        "them (few-label corpora)")
-
-
-class SplitsSpec(CRDModel):
-    """Fractions of the cleaned corpus per split; rows beyond their sum are left out."""
-
-    train: float = Field(0.8, gt=0, le=1, description="fraction used for training (> 0)")
-    validation: float = Field(0.1, ge=0, le=1, description="fraction used to pick checkpoints and apply gates")
-    test: float = Field(0.1, ge=0, le=1, description="fraction held out for the reported accuracy")
-    stratify: Literal["label", "label+domain", "domain"] = Field(
-        "label+domain", description="keep these proportions equal across splits: label, label+domain or domain"
-    )
-    seed: int = Field(13, ge=0, description="seed of the deterministic split")
-
-    cel_rules = (
-        Rule(
-            cel=f"self.train + self.validation + self.test <= 1.0 + {FLOAT_SLACK}",
-            message="train + validation + test must not exceed 1",
-            check=lambda m: m.train + m.validation + m.test <= 1.0 + FLOAT_SLACK,
-            field_path=".train",
-        ),
-    )
-
-
 class CorpusSpec(CRDModel):
     """The labelled utterances the teacher and students learn from."""
 
@@ -421,39 +306,6 @@ class CorpusSpec(CRDModel):
     )
 
 
-class StudentProfile(CRDModel):
-    """One student: a sub-model made of some of the teacher's blocks, sized for a class of device."""
-
-    profile: str = Field(description="profile name (a DNS label); EdgeFleet tiers refer to it",
-                         max_length=63, pattern=DNS_LABEL)
-    blocks: list[Annotated[int, Field(ge=0, le=MODEL_BLOCKS - 1)]] = Field(
-        description=f"indices of the teacher's transformer blocks the student keeps: distinct, ascending, "
-        f"0..{MODEL_BLOCKS - 1}",
-        min_length=1,
-        max_length=MODEL_BLOCKS,
-        json_schema_extra=set_list(),
-    )
-    max_bytes: int | None = Field(None, ge=1, description="size budget of the bundle in bytes; distillation fails the "
-                                  "profile's gate when exceeded")
-    max_latency_ms: float | None = Field(None, gt=0, le=60000,
-                                         description="latency budget per utterance (ms, p50 on the edge node's CPU)")
-    int8: bool = Field(True, description="ship the student's weights as int8 (per-row scales): about 4x fewer bytes; "
-                       "its test accuracy and gates are measured on exactly what is shipped. false: fp32")
-    prune_vocabulary: bool = Field(True, description="ship only the embedding rows of tokens seen in the training "
-                                   "corpus (another token reads the kept row nearest to its own embedding): MiniLM's "
-                                   "table is most of a small student's bytes. false for corpora whose users write "
-                                   "many words training never saw")
-
-    cel_rules = (
-        Rule(
-            cel="self.blocks.isSorted()",
-            message="blocks must be in ascending order",
-            check=lambda m: m.blocks == sorted(m.blocks),
-            field_path=".blocks",
-        ),
-    )
-
-
 class Gates(CRDModel):
     """Conditions a distilled revision must meet before it is published."""
 
@@ -462,26 +314,10 @@ class Gates(CRDModel):
     min_teacher_accuracy: float = Field(0.0, ge=0, le=1, description="the teacher's test accuracy must reach this (0..1)")
 
 
-class DistillationSpec(CRDModel):
-    """How students are distilled from the teacher (one Job per revision)."""
+class DistillationSpec(TrainingSpec):
+    """How students are distilled from the teacher (one Job per revision): the training settings
+    the Job receives (`contracts.TrainingSpec`) and how the Job runs."""
 
-    temperature: float = Field(2.0, gt=0, le=20, description="softmax temperature of the soft labels (> 0)")
-    alpha: float = Field(0.1, ge=0, le=1,
-                         description="weight of the soft-label KL loss; 1 - alpha weighs the hard-label cross-entropy")
-    epochs: int = Field(2, ge=1, le=50, description="passes over the training split at most, for the teacher and "
-                        "again for the students; early stopping on the validation split may end a phase sooner")
-    few_label: Literal["auto", "on", "off"] = Field(
-        "auto", description="few-label mode: the teacher is tuned on sentence pairs of the labelled rows (SetFit) "
-        "instead of cross-entropy, and the students learn over the unlabelled rows weighted by its confidence; "
-        "auto: when the median intent has at most 16 labelled training rows")
-    patience: int = Field(3, ge=0, le=20,
-                          description="validation checks (one every half epoch) without improvement before a phase "
-                          "stops early; 0: every phase runs its epochs. Each phase keeps its best-checked weights")
-    batch_size: int = Field(32, ge=1, le=1024, description="utterances per optimisation step")
-    learning_rate: float = Field(5e-5, gt=0, le=1, description="learning rate of the encoder blocks")
-    max_length: int = Field(64, ge=8, le=512, description="utterances are truncated to this many tokens")
-    freeze_embeddings: bool = Field(True, description="keep the embedding module fixed (faster; shared by all profiles)")
-    seed: int = Field(0, ge=0, description="seed of initialisation and shuffling")
     image: str = Field(DEFAULT_WORKLOAD_IMAGE, description="container image of the distillation Job",
                        min_length=1, max_length=512)
     resources: ResourceRequirements = sub(ResourceRequirements, "compute resources of the distillation Job's container")
@@ -922,17 +758,6 @@ class MergeTrigger(CRDModel):
             reason="FieldValueRequired",
         ),
     )
-
-
-class EvaluationGate(CRDModel):
-    """When a merged model may become the teacher's next revision (held-out data)."""
-
-    min_improvement: float = Field(
-        0.0, ge=-1, le=1,
-        description="candidate minus current mean held-out accuracy must be at least this (negative: tolerated drop)",
-    )
-    max_regression: float = Field(0.05, ge=0, le=1,
-                                  description="largest allowed accuracy drop on any single held-out domain")
 
 
 class MergeBackSpec(CRDModel):

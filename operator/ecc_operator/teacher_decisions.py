@@ -28,6 +28,8 @@ from ecc_workloads.contracts import (
     BUILTIN_CORPORA,
     CLOUD_NODE_ROLE_LABEL,
     BundleManifest,
+    CorpusPrepareJob,
+    DistillJob,
     JobReport,
     KServeServing,
     ModelDirLayout,
@@ -37,7 +39,9 @@ from ecc_workloads.contracts import (
     StoreSettings,
     TEACHER_PROFILE,
     TeacherTLS,
+    TrainingSpec,
 )
+from ecc_workloads.crd_model import CRDModel
 
 from ecc_operator import conditions as cond
 from ecc_operator import job_credentials
@@ -95,6 +99,11 @@ def ecc_argv(*args: str) -> list[str]:
     return [WORKLOAD_PYTHON, "-m", "ecc_workloads.cli", *args]
 
 
+def job_spec_json(job: CRDModel) -> str:
+    """A Job spec as its container reads it (camelCase, unset fields left out)."""
+    return job.model_dump_json(by_alias=True, exclude_none=True)
+
+
 corpus_prefix = StoreLayout.corpus_prefix
 teacher_prefixes = StoreLayout.teacher_prefixes
 
@@ -125,17 +134,13 @@ class WorkloadSettings:
     def ecc_argv(self, *args: str) -> list[str]:
         return ecc_argv(*args)
 
-    def corpus_argv(self, args: list[str]) -> list[str]:
-        return self.ecc_argv("corpus", *args)
-
-    def distill_argv(self, args: list[str]) -> list[str]:
-        return self.ecc_argv("distill", *args)
+    def job_argv(self) -> list[str]:
+        """`ecc job`: the container runs the spec in its RuntimeEnv.JOB_SPEC."""
+        return self.ecc_argv("job")
 
     def serve_argv(self, args: list[str]) -> list[str]:
         return self.ecc_argv("serve-teacher", *args)
 
-    def merge_back_argv(self, args: list[str]) -> list[str]:
-        return self.ecc_argv("merge-back", *args)
 
 
 # ---------------------------------------------------------------------------
@@ -228,29 +233,45 @@ class TeacherRef:
     generation: int
 
 
-def resolve_corpus(spec: CloudTeacherSpec, settings: WorkloadSettings) -> tuple[str, list[str]]:
-    """(source, preset/column args) for `ecc corpus prepare`."""
+def corpus_source(spec: CloudTeacherSpec, settings: WorkloadSettings) -> tuple[str, str]:
+    """(source, column preset) the corpus preparation reads: a built-in corpus's configured
+    source and its own preset, else the URI as given with no preset."""
     c = spec.corpus
     if c.uri in settings.builtin_corpora:
-        args = ["--preset", c.uri]
-        source = settings.builtin_corpora[c.uri]
-    elif "://" not in c.uri and not c.uri.startswith("/"):
+        return settings.builtin_corpora[c.uri], c.uri
+    if "://" not in c.uri and not c.uri.startswith("/"):
         known = ", ".join(sorted(settings.builtin_corpora)) or "none configured"
         raise SpecProblem("InvalidSpec", f"corpus.uri {c.uri!r}: unknown built-in corpus (known: {known}); "
                                          "give an s3:// URI or an absolute path instead")
-    else:
-        args = ["--preset", "none"]
-        source = c.uri
-    for flag, value in (("--text-col", c.text_column), ("--label-col", c.label_column),
-                        ("--domain-col", c.domain_column), ("--response-col", c.response_column)):
-        if value:
-            args += [flag, value]
-    return source, args
+    return c.uri, "none"
+
+
+def corpus_prepare_job(ref: TeacherRef, spec: CloudTeacherSpec, revision: int, report: str,
+                       settings: WorkloadSettings) -> CorpusPrepareJob:
+    """The init container's Job spec: the resource's corpus settings, as they are."""
+    c = spec.corpus
+    source, preset = corpus_source(spec, settings)
+    return CorpusPrepareJob(
+        source=source, preset=preset, text_column=c.text_column, label_column=c.label_column,
+        domain_column=c.domain_column, response_column=c.response_column, cleaning=c.cleaning, splits=c.splits,
+        out=store_uri(spec.store.bucket, corpus_prefix(ref.namespace, ref.name, revision)), report=report)
+
+
+def distill_job(ref: TeacherRef, spec: CloudTeacherSpec, revision: int, report: str) -> DistillJob:
+    """The main container's Job spec: the resource's students and training settings, as they are."""
+    bucket = spec.store.bucket
+    return DistillJob(
+        corpus=store_uri(bucket, corpus_prefix(ref.namespace, ref.name, revision)), store=f"s3://{bucket}",
+        namespace=ref.namespace, teacher=ref.name, revision=revision,
+        base_model=BUILTIN_MODEL_ARGS[spec.model.source], students=spec.students,
+        training=TrainingSpec.model_validate(spec.distillation.model_dump(include=set(TrainingSpec.model_fields))),
+        max_train_rows=spec.corpus.max_rows, report=report)
 
 
 def distill_job_manifest(ref: TeacherRef, spec: CloudTeacherSpec, revision: int, hash_: str,
                          settings: WorkloadSettings, attempt: int = 1) -> dict:
-    """The Job that prepares the corpus (init container) and distils revision `revision`."""
+    """The Job that prepares the corpus (init container) and distils revision `revision`; each
+    container reads its spec (contracts.CorpusPrepareJob, contracts.DistillJob) from RuntimeEnv.JOB_SPEC."""
     if spec.model.source not in BUILTIN_MODEL_ARGS:
         raise SpecProblem("UnsupportedModel", f"model.source {spec.model.source!r}: the distillation Job supports the "
                                               f"built-in models {', '.join(BUILTIN_MODEL_ARGS)}")
@@ -262,66 +283,45 @@ def distill_job_manifest(ref: TeacherRef, spec: CloudTeacherSpec, revision: int,
                                          "bucket root (StoreLayout); leave store.prefix empty")
     name = job_name(ref.name, revision, hash_, attempt)
     bucket = spec.store.bucket
-    corpus_out = store_uri(bucket, corpus_prefix(ref.namespace, ref.name, revision))
     report = store_uri(bucket, StoreLayout.job_report(ref.namespace, ref.name, name))
-    source, corpus_args = resolve_corpus(spec, settings)
-    c, d = spec.corpus, spec.distillation
-    prepare = [source, "--out", corpus_out, *corpus_args,
-               "--train", repr(c.splits.train), "--val", repr(c.splits.validation), "--test", repr(c.splits.test),
-               "--seed", str(c.splits.seed), "--stratify", c.splits.stratify,
-               "--min-chars", str(c.cleaning.min_length), "--min-words", str(c.cleaning.min_words),
-               "--dedupe", c.cleaning.dedupe, "--report", report]
-    if not c.cleaning.scrub_pii:
-        prepare.append("--no-scrub")
-    if c.cleaning.keep_unlabelled:
-        prepare.append("--keep-unlabelled")
-    distill = ["--corpus", corpus_out, "--store", f"s3://{bucket}", "--namespace", ref.namespace,
-               "--teacher", ref.name, "--revision", str(revision),
-               "--base-model", BUILTIN_MODEL_ARGS[spec.model.source],
-               "--epochs", str(d.epochs), "--student-epochs", str(d.epochs), "--patience", str(d.patience),
-               "--few-label", d.few_label,
-               "--lr", repr(d.learning_rate), "--batch-size", str(d.batch_size), "--alpha", repr(d.alpha),
-               "--temperature", repr(d.temperature), "--max-length", str(d.max_length), "--seed", str(d.seed),
-               "--freeze-embeddings" if d.freeze_embeddings else "--no-freeze-embeddings", "--report", report]
-    for s in spec.students:
-        distill += ["--profile", f"{s.profile}={','.join(str(b) for b in s.blocks)}"]
-    if c.max_rows:
-        distill += ["--max-train-rows", str(c.max_rows)]
-    for s in spec.students:
-        if s.int8:
-            distill += ["--int8-profile", s.profile]
-        if s.prune_vocabulary:
-            distill += ["--prune-vocab-profile", s.profile]
+    d = spec.distillation
     labels = {LABEL_TEACHER: ref.name, LABEL_REVISION: str(revision), LABEL_COMPONENT: "distill",
               LABEL_MANAGED_BY: MANAGED_BY}
     resources = d.resources.to_k8s()
 
-    def container(cname: str, argv: list[str]) -> dict:
-        return workload_container(cname, d.image, argv, job_credentials.secret_name(name), bucket, resources)
+    def container(cname: str, job) -> dict:
+        return workload_container(cname, d.image, settings.job_argv(), job_credentials.secret_name(name), bucket,
+                                  resources, job_spec=job)
 
     return workload_job(
         name=name, namespace=ref.namespace, labels=labels, annotations={ANNOTATION_SPEC_HASH: hash_},
         owner=owner_reference(ref.name, ref.uid), backoff_limit=d.backoff_limit,
         active_deadline_seconds=d.active_deadline_seconds, settings=settings,
-        containers=[container("distill", settings.distill_argv(distill))],
-        init_containers=[container("prepare-corpus", settings.corpus_argv(["prepare", *prepare]))],
+        containers=[container("distill", distill_job(ref, spec, revision, report))],
+        init_containers=[container("prepare-corpus", corpus_prepare_job(ref, spec, revision, report, settings))],
     )
 
 
 def distill_store_policy(ref: TeacherRef, spec: CloudTeacherSpec, revision: int, job: str,
                          settings: WorkloadSettings) -> dict:
     """What the distillation Job `job` may do in the store (job_credentials)."""
-    source, _ = resolve_corpus(spec, settings)
+    source, _ = corpus_source(spec, settings)
     return job_credentials.distill_policy(spec.store.bucket, ref.namespace, ref.name, revision, source,
                                           StoreLayout.job_report(ref.namespace, ref.name, job))
 
 
 def workload_container(name: str, image: str, argv: list[str], secret_name: str, bucket: str,
-                       resources: dict | None) -> dict:
+                       resources: dict | None, job_spec: CRDModel | None = None) -> dict:
     """A Job container running an `ecc` command with its own store credentials (the Secret
-    job_credentials makes for it) as its environment (shared by the distillation and merge-back Jobs)."""
+    job_credentials makes for it) as its environment (shared by the distillation and merge-back Jobs);
+    `job_spec` (a contracts Job spec) goes into RuntimeEnv.JOB_SPEC, its report target into REPORT_URI."""
+    env = [{"name": StoreEnv.BUCKET, "value": bucket}]
+    if job_spec is not None:
+        env.append({"name": RuntimeEnv.JOB_SPEC, "value": job_spec_json(job_spec)})
+        if getattr(job_spec, "report", None):
+            env.append({"name": RuntimeEnv.REPORT_URI, "value": job_spec.report})
     out = {"name": name, "image": image, "command": argv[:1], "args": argv[1:],
-           "envFrom": [{"secretRef": {"name": secret_name}}], "env": [{"name": StoreEnv.BUCKET, "value": bucket}],
+           "envFrom": [{"secretRef": {"name": secret_name}}], "env": env,
            "terminationMessagePolicy": "FallbackToLogsOnError"}
     if resources:
         out["resources"] = resources

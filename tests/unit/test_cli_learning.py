@@ -91,7 +91,7 @@ def test_distill_then_merge_back(tmp_path, monkeypatch):
     res = runner.invoke(cli_learning.app, ["merge-back", *common, "--fleet", "fleet-1", "--revision", "1",
                                            "--candidate-revision", "2", "--profile", "teacher", "--profile", "s0",
                                            "--profile", "s01", "--holdout", str(corpus), "--method", "median",
-                                           "--gate-tolerance", "0.05", "--max-slice-drop", "0.2", "--max-length", "32",
+                                           "--min-improvement", "-0.05", "--max-slice-drop", "0.2", "--max-length", "32",
                                            "--release-keys", releasekit.KEYS_TEXT])
     assert res.exit_code == 0, res.output
     report = JobReport.model_validate_json((store_dir / StoreLayout.job_report("shop", "fleet-1", "merge-back-1")).read_text())
@@ -162,14 +162,17 @@ def test_distill_failure_writes_a_failed_report(tmp_path):
     assert not report.succeeded and "ecc corpus prepare" in report.message
 
 
-def test_students_are_grouped_by_how_their_bundles_are_written():
-    profiles = {"a": [0], "b": [0, 1], "c": [0, 2]}
-    groups = cli_learning.student_bundle_groups(profiles, False, False, ["a", "c"], ["c"])
+def test_students_are_grouped_by_how_their_bundles_are_written(tmp_path):
+    from ecc_workloads.contracts import StudentProfile
+
+    students = [StudentProfile(profile="a", blocks=[0], prune_vocabulary=False), StudentProfile(profile="b", blocks=[0, 1], int8=False, prune_vocabulary=False),
+                StudentProfile(profile="c", blocks=[0, 2])]
+    groups = cli_learning.student_bundle_groups(students)
     assert groups == {(True, False): ["a"], (False, False): ["b"], (True, True): ["c"]}
-    assert cli_learning.student_bundle_groups(profiles, True, False, [], []) == {(True, False): ["a", "b", "c"]}
-    import typer
-    with pytest.raises(typer.BadParameter, match="unknown profiles \\['zz'\\]"):
-        cli_learning.student_bundle_groups(profiles, False, False, ["zz"], [])
+    res = CliRunner().invoke(cli_learning.app, ["distill", "--corpus", str(tmp_path), "--store", str(tmp_path),
+                                                "--namespace", "n", "--teacher", "t", "--revision", "1",
+                                                "--profile", "a=0", "--int8-profile", "zz"])
+    assert res.exit_code == 2 and "unknown profiles" in res.output and "'zz'" in res.output
 
 
 def test_reply_corpus_keeps_rows_with_a_response_and_serving_reads_it_back():
@@ -215,4 +218,4 @@ def test_distill_in_few_label_mode_learns_over_the_unlabelled_rows(tmp_path):
     res = CliRunner().invoke(cli_learning.app, ["distill", "--corpus", str(corpus), "--store", str(store_dir),
                                                 "--namespace", "shop", "--teacher", "intent", "--revision", "2",
                                                 "--few-label", "maybe", "--base-model", "tiny"])
-    assert res.exit_code == 1 and "--few-label 'maybe': use auto, on or off" in res.output
+    assert res.exit_code == 2 and "training.few_label: Input should be 'auto', 'on' or 'off'" in res.output

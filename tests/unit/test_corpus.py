@@ -187,15 +187,21 @@ def test_prepare_failure_writes_a_failed_report_naming_the_column(tmp_path):
     assert "'label' (label_col)" in report.message and "columns present: text, intent, tags" in report.message
 
 
-def test_prepare_dedupe_option_maps_to_cleaning_flags_and_rejects_unknown_values():
-    from ecc_workloads import cli_corpus
+def test_prepare_dedupe_option_is_the_cleaning_setting_and_rejects_unknown_values(tmp_path):
+    from typer.testing import CliRunner
 
-    assert cli_corpus.dedupe_options(None) == {}
-    assert cli_corpus.dedupe_options("none") == {"drop_exact_duplicates": False, "drop_near_duplicates": False}
-    assert cli_corpus.dedupe_options("exact") == {"drop_exact_duplicates": True, "drop_near_duplicates": False}
-    assert cli_corpus.dedupe_options("near") == {"drop_exact_duplicates": True, "drop_near_duplicates": True}
-    with pytest.raises(corpus.CorpusError, match="--dedupe 'fuzzy'"):
-        cli_corpus.dedupe_options("fuzzy")
+    from ecc_workloads.cli_corpus import app
+    from ecc_workloads.contracts import CleaningSpec
+
+    records = [{"t": "Cancel my order", "l": "c"}, {"t": "cancel my order!", "l": "c"}, {"t": "Cancel my order", "l": "c"}]
+    kept = {d: len(corpus.clean(records, CorpusSpec(text_col="t", label_col="l", cleaning=CleaningSpec(dedupe=d))).examples)
+            for d in ("none", "exact", "near")}
+    assert kept == {"none": 3, "exact": 2, "near": 1}
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["prepare", _tiny_corpus(tmp_path), "--text-col", "text", "--label-col", "intent",
+                                      "--dedupe", "fuzzy", "--out", str(out)])
+    assert result.exit_code == 2 and not (out / "train.jsonl").exists()
+    assert "cleaning.dedupe: Input should be 'none', 'exact' or 'near'" in result.output
 
 
 def test_unlabelled_rows_are_kept_apart_cleaned_alike_and_lose_to_labelled_duplicates():

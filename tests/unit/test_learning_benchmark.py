@@ -13,7 +13,8 @@ import torch
 
 from ecc_workloads import modular
 from ecc_workloads.corpus import BITEXT_SPEC, clean, read_records
-from ecc_workloads.splits import SplitConfig, split
+from ecc_workloads.contracts import SplitsSpec
+from ecc_workloads.splits import split
 
 from _learning_rows import BITEXT_CSV
 
@@ -64,7 +65,7 @@ def ctx(bench, tmp_path_factory):
 
 
 def test_scenarios_and_summary(bench, corpus, ctx, tmp_path):
-    parts = split(corpus.examples, SplitConfig(seed=ctx.settings.seed))
+    parts = split(corpus.examples, SplitsSpec(seed=ctx.settings.seed))
     train = bench.cap_per_label(parts["train"], 30)
     dist = bench.run_distillation(ctx, train, parts["val"], parts["test"])
     assert set(dist["profiles"]) == {"teacher", "s1", "s01", "s024", "sep024"}

@@ -53,10 +53,10 @@ def test_structure_json_and_table(bench, results):
     assert bd["chosen"] in bd["boost_trials"]
     for t in bd["boost_trials"]:
         assert 0.0 <= t["val_backdoor_candidate"] <= 1.0 and 0.0 <= t["val_backdoor_upload_alone"] <= 1.0
-    # the Job's settings come from the operator + the CLI parser, not from this benchmark
+    # the Job's settings come from the operator's Job spec, not from this benchmark
     job = results["merge_job"]
-    assert job["argv"][:2] == ["--store", "s3://ecc-fleet"] and "--method" in job["argv"]
-    assert job["settings"]["method"] == job["params"]["method"]
+    assert job["spec"]["kind"] == "MergeBackJob" and job["spec"]["store"] == "s3://ecc-fleet"
+    assert job["settings"]["method"] == job["params"]["aggregation"] == job["spec"]["aggregation"]
     md = bench.markdown_table(results)
     assert md.count("\n") == 1 + 7 + 1  # header rule, 7 rounds, static row
     assert "| 5 | scaled_x50 |" in md and "| 5 | backdoor |" in md

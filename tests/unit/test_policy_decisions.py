@@ -177,8 +177,7 @@ def test_deadline_launches_with_whatever_arrived_from_at_least_min_nodes():
     _, d = run(quorum_4, status=status, deltas=("edge-0", "edge-1"))
     assert d.create_job is not None and d.status["phase"] == "Merging"
     assert "(deadline)" in d.status["message"]
-    args = d.create_job["spec"]["template"]["spec"]["containers"][0]["args"]
-    assert args[args.index("--min-updates") + 1] == "2"  # the Job merges only with minNodes accepted deltas
+    assert job_spec(d.create_job).min_updates == 2  # the Job merges only with minNodes accepted deltas
     _, d = run(quorum_4, status={**status, "roundStartedTime": t(-29)}, deltas=("edge-0", "edge-1"))
     assert d.create_job is None and d.status["phase"] == "Collecting"
 
@@ -233,28 +232,37 @@ def test_the_merge_job_runs_merge_back_with_the_policy_settings():
     assert c["image"] == "img:1" and c["resources"] == {"limits": {"cpu": "1"}}
     assert c["envFrom"] == [{"secretRef": {"name": "adapt-merge-r1-store"}}]  # its own, never the teacher's
     assert {"name": StoreEnv.BUCKET, "value": "ecc-fleet"} in c["env"]
-    argv = c["command"] + c["args"]
-    assert argv[:4] == ["python", "-m", "ecc_workloads.cli", "merge-back"]
+    assert c["command"] + c["args"] == ["python", "-m", "ecc_workloads.cli", "job"]
+    spec = job_spec(job)
+    assert spec.revision == 1 and spec.candidate_revision == 2
+    assert spec.profiles == ["s02", "teacher"] and spec.fleet == "edge" and spec.teacher == "shop"
+    assert spec.holdout == f"s3://ecc-fleet/{StoreLayout.corpus_prefix('demo', 'shop', 1)}"
+    assert spec.aggregation == "median" and spec.merge_coefficient == 0.5 and spec.min_updates == 2
+    assert spec.evaluation_gate.min_improvement == -0.02 and spec.evaluation_gate.max_regression == 0.1
+    assert spec.max_length == 48
+    assert spec.report == f"s3://ecc-fleet/{StoreLayout.job_report('demo', 'edge', 'adapt-merge-r1')}"
 
-    def opt(flag):
-        return [argv[i + 1] for i, a in enumerate(argv) if a == flag]
 
-    assert opt("--revision") == ["1"] and opt("--candidate-revision") == ["2"]
-    assert opt("--profile") == ["s02", "teacher"] and opt("--fleet") == ["edge"] and opt("--teacher") == ["shop"]
-    assert opt("--holdout") == [f"s3://ecc-fleet/{StoreLayout.corpus_prefix('demo', 'shop', 1)}"]
-    assert opt("--method") == ["median"] and opt("--coefficient") == ["0.5"] and opt("--min-updates") == ["2"]
-    assert opt("--gate-tolerance") == ["0.02"] and opt("--max-slice-drop") == ["0.1"]
-    assert opt("--min-improvement") == [] and opt("--trim-fraction") == [] and opt("--max-length") == ["48"]
-    assert opt("--report") == [f"s3://ecc-fleet/{StoreLayout.job_report('demo', 'edge', 'adapt-merge-r1')}"]
+def job_spec(job: dict):
+    """The merge-back Job's spec, parsed as its container parses it."""
+    from ecc_workloads.contracts import RuntimeEnv, parse_job_spec
+
+    env = {e["name"]: e.get("value") for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
+    return parse_job_spec(env[RuntimeEnv.JOB_SPEC])
 
 
 def test_gate_mapping_and_trimmed_mean_defaults():
+    from ecc_workloads import merge
+
     spec = pd.parse_spec(policy(mergeBack={"aggregation": "trimmed-mean", "maxUpdateNorm": 5.0,
                                            "evaluationGate": {"minImprovement": 0.01, "maxRegression": 0.05}}))
-    assert pd.gate_args(spec) == ["--gate-tolerance", "0.0", "--max-slice-drop", "0.05", "--min-improvement", "0.01"]
-    job = pd.merge_job_manifest(REF, spec, 1, "edge", "shop", td.parse_spec(TEACHER_SPEC), 1, 2, ["teacher"], SETTINGS)
-    args = job["spec"]["template"]["spec"]["containers"][0]["args"]
-    assert args[args.index("--trim-fraction") + 1] == "0.2" and args[args.index("--max-update-norm") + 1] == "5.0"
+    job = job_spec(pd.merge_job_manifest(REF, spec, 1, "edge", "shop", td.parse_spec(TEACHER_SPEC), 1, 2, ["teacher"],
+                                         SETTINGS))
+    assert job.trim_fraction == 0.2 and job.max_update_norm == 5.0
+    settings = merge.MergeSettings.from_job(job)  # a positive minImprovement tolerates no drop; checked on the gain
+    assert settings.gate_tolerance == 0.0 and settings.max_slice_drop == 0.05
+    tolerant = job.model_copy(update={"evaluation_gate": job.evaluation_gate.model_copy(update={"min_improvement": -0.02})})
+    assert merge.MergeSettings.from_job(tolerant).gate_tolerance == 0.02
 
 
 def test_a_running_job_is_found_by_name_and_never_duplicated():

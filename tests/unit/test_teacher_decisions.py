@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from ecc_workloads.contracts import (CLOUD_NODE_ROLE_LABEL, BundleManifest, JobReport, ModuleRef, StoreEnv, StoreLayout,
+from ecc_workloads.contracts import (CLOUD_NODE_ROLE_LABEL, BundleManifest, JobReport, ModuleRef, RuntimeEnv, StoreEnv, StoreLayout,
                                      StoreSettings)
 
 from ecc_operator import conditions as c
@@ -107,41 +107,48 @@ def test_job_manifest_runs_on_a_cloud_worker_owned_by_the_teacher_with_store_env
         assert ctr["envFrom"] == [{"secretRef": {"name": f"{job['metadata']['name']}-store"}}]
         assert {"name": StoreEnv.BUCKET, "value": "ecc-fleet"} in ctr["env"]
         assert ctr["terminationMessagePolicy"] == "FallbackToLogsOnError"
-    line = td.command_line(prepare)
-    assert "s3://ecc-fleet/corpora/small.csv" in line and "--text-col instruction" in line
-    assert "--response-col response" in line and "--dedupe near" in line and "--min-words 1" in line and "--min-chars 2" in line
-    assert f"--out s3://ecc-fleet/{td.corpus_prefix('demo', 'shop', 1)}" in line
-    args = distill["args"]
+    assert prepare["args"] == distill["args"] == ["-m", "ecc_workloads.cli", "job"]
+    prep, dist = job_spec(prepare), job_spec(distill)
+    assert prep.source == "s3://ecc-fleet/corpora/small.csv" and prep.text_column == "instruction"
+    assert prep.response_column == "response" and prep.cleaning.dedupe == "near"
+    assert prep.cleaning.min_words == 1 and prep.cleaning.min_length == 2
+    assert prep.out == f"s3://ecc-fleet/{td.corpus_prefix('demo', 'shop', 1)}" == dist.corpus
     report_uri = f"s3://ecc-fleet/{StoreLayout.job_report('demo', 'shop', job['metadata']['name'])}"
-    assert args[args.index("--report") + 1] == report_uri
-    assert prepare["args"][prepare["args"].index("--report") + 1] == report_uri
-    assert args[args.index("--revision") + 1] == "1" and args[args.index("--base-model") + 1] == "tiny"
-    assert [args[i + 1] for i, a in enumerate(args) if a == "--profile"] == ["s02=0,2", "s1=1"]
-    assert args[args.index("--max-train-rows") + 1] == "100" and args[args.index("--epochs") + 1] == "1"
+    assert prep.report == dist.report == report_uri
+    for ctr in (prepare, distill):  # a spec that does not parse still reports there
+        assert {"name": RuntimeEnv.REPORT_URI, "value": report_uri} in ctr["env"]
+    assert dist.revision == 1 and dist.base_model == "tiny"
+    assert [(s.profile, s.blocks) for s in dist.students] == [("s02", [0, 2]), ("s1", [1])]
+    assert dist.max_train_rows == 100 and dist.training.epochs == 1
+
+
+def job_spec(container: dict):
+    """The Job spec a container reads, parsed as the workload parses it."""
+    from ecc_workloads.contracts import parse_job_spec
+
+    return parse_job_spec({e["name"]: e.get("value") for e in container["env"]}[RuntimeEnv.JOB_SPEC])
 
 
 def test_students_ship_pruned_and_int8_unless_they_opt_out():
     students = [{"profile": "s02", "blocks": [0, 2], "pruneVocabulary": False}, {"profile": "s1", "blocks": [1], "int8": False},
                 {"profile": "s0", "blocks": [0]}]
     _, d = run(spec(students=students))
-    args = d.create_job["spec"]["template"]["spec"]["containers"][0]["args"]
-    assert "--int8" not in args and "--prune-vocab" not in args
-    assert [args[i + 1] for i, a in enumerate(args) if a == "--int8-profile"] == ["s02", "s0"]
-    assert [args[i + 1] for i, a in enumerate(args) if a == "--prune-vocab-profile"] == ["s1", "s0"]
+    dist = job_spec(d.create_job["spec"]["template"]["spec"]["containers"][0])
+    assert [s.profile for s in dist.students if s.int8] == ["s02", "s0"]
+    assert [s.profile for s in dist.students if s.prune_vocabulary] == ["s1", "s0"]
 
 
 def test_builtin_corpus_goes_to_the_job_by_name_unless_the_operator_overrides_it():
     p = td.plan(REF, spec(corpus={"uri": "bitext"}), {})
-    source, args = td.resolve_corpus(p.spec, td.WorkloadSettings())
-    assert source == "bitext" and args == ["--preset", "bitext"]  # the Job reads its packaged copy
-    source, args = td.resolve_corpus(p.spec, td.WorkloadSettings(builtin_corpora={"bitext": "s3://b/bitext.csv"}))
-    assert source == "s3://b/bitext.csv" and args == ["--preset", "bitext"]
+    assert td.corpus_source(p.spec, td.WorkloadSettings()) == ("bitext", "bitext")  # the Job reads its packaged copy
+    overridden = td.WorkloadSettings(builtin_corpora={"bitext": "s3://b/bitext.csv"})
+    assert td.corpus_source(p.spec, overridden) == ("s3://b/bitext.csv", "bitext")
 
 
 def test_builtin_corpus_resolves_to_the_configured_file_and_unknown_ones_degrade():
     _, d = run(spec(corpus={"uri": "bitext", "maxRows": 50}))
     prepare = d.create_job["spec"]["template"]["spec"]["initContainers"][0]
-    assert prepare["args"][2:5] == ["corpus", "prepare", "/data/bitext.csv"] and "--preset bitext" in td.command_line(prepare)
+    assert (job_spec(prepare).source, job_spec(prepare).preset) == ("/data/bitext.csv", "bitext")
     _, bad = run(spec(corpus={"uri": "nosuch", "textColumn": "t", "labelColumn": "l"}))
     assert bad.create_job is None and bad.status["phase"] == "Degraded"
     assert "corpus.uri 'nosuch'" in bad.status["message"] and "bitext" in bad.status["message"]
@@ -501,24 +508,15 @@ def test_a_store_with_its_own_ca_reaches_the_storage_initializer_as_kserve_mount
         secret["metadata"]["annotations"][td.ANNOTATION_DESIRED_HASH]
 
 
-def test_the_job_commands_the_operator_builds_parse_in_the_workload_cli():
-    import typer
-
-    from ecc_workloads import cli
-
-    changed = spec(distillation={**SPEC["distillation"], "fewLabel": "on", "patience": 0})
-    changed["corpus"] = {**SPEC["corpus"], "cleaning": {"keepUnlabelled": True}}
-    _, d = run(changed)
+def test_the_job_specs_carry_the_resources_settings_as_they_are():
+    changed = spec(distillation={**SPEC["distillation"], "fewLabel": "on", "patience": 0, "learningRate": 3e-4})
+    changed["corpus"] = {**SPEC["corpus"], "cleaning": {"keepUnlabelled": True, "scrubPII": False},
+                         "splits": {"train": 0.5, "validation": 0.1, "test": 0.1}}
+    p, d = run(changed)
     pod = d.create_job["spec"]["template"]["spec"]
-    prepare, distill = pod["initContainers"][0]["args"][2:], pod["containers"][0]["args"][2:]
-    assert "--keep-unlabelled" in prepare and distill[distill.index("--few-label") + 1] == "on"
-    assert distill[distill.index("--patience") + 1] == "0"
-    group = typer.main.get_command(cli.app)
-    for args in (prepare, distill):  # options and values the workload's own parser accepts
-        command, rest = group, list(args)
-        while rest and rest[0] in getattr(command, "commands", {}):
-            command = command.commands[rest.pop(0)]
-        ctx = command.make_context(command.name, rest)
-        assert ctx.params
-    ctx = group.commands["distill"].make_context("distill", distill[1:])
-    assert ctx.params["few_label"] == "on" and ctx.params["patience"] == 0
+    prep, dist = job_spec(pod["initContainers"][0]), job_spec(pod["containers"][0])
+    assert prep.cleaning == p.spec.corpus.cleaning and prep.splits == p.spec.corpus.splits
+    assert prep.cleaning.keep_unlabelled and not prep.cleaning.scrub_pii and prep.splits.train == 0.5
+    assert dist.training.few_label == "on" and dist.training.patience == 0 and dist.training.learning_rate == 3e-4
+    assert dist.training.model_dump() == p.spec.distillation.model_dump(include=set(type(dist.training).model_fields))
+    assert dist.students == p.spec.students
