@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
@@ -27,6 +26,7 @@ from minio.credentials import Credentials, Provider
 
 from ecc_workloads.contracts import AgentEnv, NodeCredentialsRefusal, NodeIdentity, NodeStoreCredentials
 from ecc_workloads.store import StoreDenied, StoreUnavailable
+from ecc_workloads.timestamps import epoch
 from ecc_workloads.tls import client_context, https_host
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,10 @@ EXPIRY_MARGIN_S = 60.0
 
 
 def _expires_at(creds: NodeStoreCredentials) -> float:
-    return datetime.fromisoformat(creds.expiration.replace("Z", "+00:00")).timestamp()
+    when = epoch(creds.expiration)
+    if when is None:
+        raise ValueError(f"node store credentials: expiration {creds.expiration!r} is not an RFC 3339 time")
+    return when
 
 
 class NodeCredentialsProvider(Provider):

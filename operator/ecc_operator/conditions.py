@@ -8,8 +8,9 @@ same list and produces no status churn.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Literal
+
+from ecc_workloads.timestamps import now_rfc3339  # noqa: F401  (re-exported)
 
 ConditionStatus = Literal["True", "False", "Unknown"]
 
@@ -20,10 +21,6 @@ CONDITION_TYPES = (READY, PROGRESSING, DEGRADED)
 
 MAX_MESSAGE = 4000
 """status.message and condition messages are cut to this (the CRD allows 4096 for message)."""
-
-
-def now_rfc3339() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def clip(message: str, limit: int = MAX_MESSAGE) -> str:

@@ -46,7 +46,6 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping
 
@@ -74,6 +73,7 @@ from ecc_workloads.contracts import (
     fleet_agent_name,
     rollout_bucket,
 )
+from ecc_workloads.timestamps import epoch, rfc3339
 
 from ecc_operator import conditions as cond
 from ecc_operator.resources import (
@@ -275,22 +275,6 @@ def pick_canaries(nodes: Iterable[str], percent: int) -> list[str]:
 # ---------------------------------------------------------------------------
 # Reports
 # ---------------------------------------------------------------------------
-def epoch(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.timestamp()
-
-
-def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
 REPORT_SUMMARY_HEADER = f"x-amz-meta-{REPORT_SUMMARY_METADATA}"
 """How a listing with metadata names the summary agents put on their report objects."""
 
@@ -776,7 +760,7 @@ def decide(p: Plan, obs: Observed, workload: AgentWorkload) -> Decision:
         status["phase"] = phase
         status["message"] = cond.clip(message)
         conds = cond.merge_conditions(old.get("conditions"), cond.triple(ready, progressing, degraded),
-                                      ref.generation, now=iso(obs.now))
+                                      ref.generation, now=rfc3339(obs.now))
         by_type = {c["type"]: c for c in conds}
         for c in extra_conditions:
             by_type[c["type"]] = c
@@ -849,7 +833,7 @@ def decide(p: Plan, obs: Observed, workload: AgentWorkload) -> Decision:
             # never below one agents may have followed, even when the stored one was lost
             floor = max(obs.previous.generation if obs.previous is not None else 0,
                         int(old.get("desiredGeneration") or 0))
-            desired = desired.model_copy(update={"generation": floor + 1, "updated_at": iso(obs.now)})
+            desired = desired.model_copy(update={"generation": floor + 1, "updated_at": rfc3339(obs.now)})
             d.write_desired = True
         d.desired = desired
     if wave.event and d.write_desired:
@@ -878,7 +862,7 @@ def decide(p: Plan, obs: Observed, workload: AgentWorkload) -> Decision:
     status["driftScore"] = None if facts.drift_score is None else round(min(1.0, max(0.0, facts.drift_score)), 6)
     status["revisionSkew"] = facts.revision_skew
     status["bytesMoved"] = facts.bytes_down
-    status["lastReportTime"] = iso(facts.last_report) if facts.last_report is not None else None
+    status["lastReportTime"] = rfc3339(facts.last_report) if facts.last_report is not None else None
     all_on_target = facts.reporting > 0 and facts.on_target == facts.reporting
     if wave.wave == "all":
         status_wave = "Complete" if all_on_target else "Remaining"
@@ -899,7 +883,7 @@ def decide(p: Plan, obs: Observed, workload: AgentWorkload) -> Decision:
         "type": ROLLOUT_CONDITION, "status": "True" if wave.wave == "canary" else "False", "reason": status_wave,
         "message": f"revision {target}: wave {wave.wave}" + (f", {len(wave.canaries)} canary node(s)"
                                                              if wave.canaries else ""),
-        "lastTransitionTime": iso(obs.now) if wave_changed else old_rollout.get("lastTransitionTime", iso(obs.now)),
+        "lastTransitionTime": rfc3339(obs.now) if wave_changed else old_rollout.get("lastTransitionTime", rfc3339(obs.now)),
         "observedGeneration": ref.generation,
     })
     if status_wave == "Complete" and old.get("rolloutWave") != "Complete":

@@ -32,6 +32,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ecc_workloads.contracts import TEACHER_PROFILE, JobReport, MergeBackJob, StoreLayout
+from ecc_workloads.timestamps import parse_time, rfc3339
 
 from ecc_operator import conditions as cond
 from ecc_operator import job_credentials
@@ -53,22 +54,6 @@ DEFAULT_TRIM_FRACTION = 0.2
 # ---------------------------------------------------------------------------
 # Time helpers
 # ---------------------------------------------------------------------------
-def rfc3339(t: datetime) -> str:
-    return t.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def parse_time(value: Any) -> datetime | None:
-    if not value:
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    try:
-        t = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
-
-
 # ---------------------------------------------------------------------------
 # Cron: 5 fields (minute hour day-of-month month day-of-week) and @macros, in UTC
 # ---------------------------------------------------------------------------

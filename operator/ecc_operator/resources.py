@@ -104,25 +104,11 @@ class ResourceRequirements(CRDModel):
     )
 
 
-_SUFFIX = {"n": 1e-9, "u": 1e-6, "m": 1e-3, "": 1.0, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12,
-           "P": 1e15, "E": 1e18, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50,
-           "Ei": 2**60}
-
-
-def parse_quantity(value: int | str) -> float:
-    """A Kubernetes quantity as a float (enough to compare two quantities)."""
-    if isinstance(value, int):
-        return float(value)
-    s = value.strip()
-    for suffix in sorted(_SUFFIX, key=len, reverse=True):
-        if suffix and s.endswith(suffix):
-            return float(s[: -len(suffix)]) * _SUFFIX[suffix]
-    return float(s)
-
-
 def _limits_cover_requests(requests: dict | None, limits: dict | None) -> bool:
     if not requests or not limits:
         return True
+    from kubernetes.utils.quantity import parse_quantity
+
     return all(parse_quantity(limits[k]) >= parse_quantity(requests[k]) for k in limits if k in requests)
 
 

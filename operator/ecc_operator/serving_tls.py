@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ecc_workloads import tls
 from ecc_workloads.contracts import NodeIdentity, TeacherTLS
+from ecc_workloads.timestamps import parse_time
 
 from ecc_operator.node_credentials_tls import RENEW_BEFORE, ServingCertificate
 from ecc_operator.resources import ServingCertificateStatus
@@ -99,14 +100,6 @@ def record_of(raw: dict | None) -> ServingCertificateStatus | None:
         return None
 
 
-def _not_after(record: ServingCertificateStatus) -> dt.datetime | None:
-    try:
-        when = dt.datetime.fromisoformat(record.not_after.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
-
-
 def issuance_reason(record: ServingCertificateStatus | None, secret: str, names: Sequence[str], ca_sha256: str,
                     now: dt.datetime) -> str | None:
     """Why the operator must issue a new certificate, or None while the recorded one will do."""
@@ -114,7 +107,7 @@ def issuance_reason(record: ServingCertificateStatus | None, secret: str, names:
         return "none issued yet"
     if record.secret_name != secret:
         return f"the record names Secret {record.secret_name}, not {secret}"
-    not_after = _not_after(record)
+    not_after = parse_time(record.not_after)
     if not_after is None or not_after - RENEW_BEFORE <= now:
         return f"it expires {record.not_after}"
     if sorted(record.dns_names) != sorted(names):

@@ -42,6 +42,7 @@ from ecc_workloads.contracts import (
     TrainingSpec,
 )
 from ecc_workloads.crd_model import CRDModel
+from ecc_workloads.timestamps import epoch
 
 from ecc_operator import conditions as cond
 from ecc_operator import job_credentials
@@ -669,22 +670,9 @@ class JobView:
             succeeded=complete is not None,
             failed=failed is not None,
             failure_reason=(failed or {}).get("reason", "") or "",
-            failed_at=_epoch((failed or {}).get("lastTransitionTime")),
+            failed_at=epoch((failed or {}).get("lastTransitionTime")),
             failure_message=(failed or {}).get("message", "") or "",
         )
-
-
-def _epoch(value) -> float | None:
-    from datetime import datetime
-
-    if not value:
-        return None
-    if isinstance(value, datetime):
-        return value.timestamp()
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
 
 
 def pod_termination_messages(pods: list[dict]) -> list[str]:

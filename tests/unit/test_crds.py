@@ -374,7 +374,12 @@ def test_fewer_upload_bits_need_quantize_uploads(privacy):
 
 
 def test_quantity_comparison_used_by_the_limits_rule():
-    assert r.parse_quantity("500m") == 0.5 and r.parse_quantity("1Gi") == 2**30 and r.parse_quantity(2) == 2
+    # kubernetes' own parser (exact decimals): every quantity the CRD's pattern admits compares
+    tiny = r.ResourceRequirements.model_validate({"requests": {"cpu": "999m"}, "limits": {"cpu": "1"}})
+    assert tiny.limits["cpu"] == "1"
+    with pytest.raises(ValidationError, match="at least the request"):
+        r.ResourceRequirements.model_validate({"requests": {"cpu": "1001m"}, "limits": {"cpu": "1"}})
+    assert r.ResourceRequirements.model_validate({"requests": {"memory": "1e3"}, "limits": {"memory": "1k"}})
     ok = r.ResourceRequirements.model_validate({"requests": {"cpu": "500m", "memory": "1Gi"},
                                                 "limits": {"cpu": 1, "memory": "1024Mi"}})
     assert ok.limits["cpu"] == 1

@@ -23,6 +23,7 @@ from ecc_workloads.contracts import (
     fleet_agent_name,
     rollout_bucket,
 )
+from ecc_workloads.timestamps import rfc3339
 
 from ecc_operator import conditions as c
 from ecc_operator import fleet_decisions as fd
@@ -296,7 +297,7 @@ def canary_started() -> fd.Decision:
     assert {t.manifest_key for t in ds.previous} == {StoreLayout.bundle_manifest(NS, TEACHER, 1, p)
                                                     for p in ("s024", "s1", "s02")}
     assert d.status["phase"] == "RollingOut" and d.status["rolloutWave"] == "Canary"
-    assert d.status["targetRevision"] == 2 and conds(d)["Rollout"]["lastTransitionTime"] == fd.iso(T0 + 100)
+    assert d.status["targetRevision"] == 2 and conds(d)["Rollout"]["lastTransitionTime"] == rfc3339(T0 + 100)
     assert ("Normal", "RolloutStarted") in [(e[0], e[1]) for e in d.events]
     return d
 
@@ -331,7 +332,7 @@ def test_canary_not_ready_waits_then_halts_on_the_timeout_and_a_new_revision_res
     waiting = step(d, teacher=teacher_obj(2), nodes=nodes, reports=reps, now=T0 + 310)
     assert waiting.desired.wave == "canary" and not waiting.write_desired
     # the wave start survives in the Rollout condition (status), not in memory
-    assert conds(waiting)["Rollout"]["lastTransitionTime"] == fd.iso(T0 + 100)
+    assert conds(waiting)["Rollout"]["lastTransitionTime"] == rfc3339(T0 + 100)
     reps = {k: report(k, 1, t=T0 + 690) for k in nodes}
     halted = step(waiting, teacher=teacher_obj(2), nodes=nodes, reports=reps, now=T0 + 701)
     ds = halted.desired
@@ -402,7 +403,7 @@ def folded() -> fd.Decision:
     st = d.status
     assert st["nodes"] == {"matched": 9, "ready": 2, "onTarget": 3, "failed": 1}
     assert st["driftScore"] == pytest.approx(0.3) and st["revisionSkew"] == 0
-    assert st["bytesMoved"] == 1350 and st["lastReportTime"] == fd.iso(T0)
+    assert st["bytesMoved"] == 1350 and st["lastReportTime"] == rfc3339(T0)
     tiers = {t["name"]: t for t in st["tiers"]}
     assert tiers["small"] == {"name": "small", "profile": "s1", "matched": 3, "onTarget": 1}
     assert tiers["big"]["matched"] == 6 and tiers["big"]["onTarget"] == 2 and tiers["rest"]["matched"] == 0

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from ecc_workloads.contracts import CLOUD_NODE_ROLE_LABEL, BundleManifest, JobReport, ModuleRef, StoreEnv, StoreLayout
+from ecc_workloads.timestamps import rfc3339
 
 from ecc_operator import policy_decisions as pd
 from ecc_operator import teacher_decisions as td
@@ -30,7 +31,7 @@ POLICY = {"fleetRef": {"name": "edge"}, "drift": {"threshold": 0.3, "minNodes": 
 
 
 def t(minutes: float) -> str:
-    return pd.rfc3339(NOW + timedelta(minutes=minutes))
+    return rfc3339(NOW + timedelta(minutes=minutes))
 
 
 def policy(**changes) -> dict:
@@ -117,7 +118,7 @@ def passed_report(updates=2) -> JobReport:
 # --------------------------------------------------------------------- firing
 def test_drift_on_enough_nodes_fires_a_round_and_quorum_launches_the_job_at_once():
     p, d = run(drift=drifting(2), deltas=("edge-0", "edge-1"))
-    assert d.round_started and d.status["round"] == 1 and d.status["roundStartedTime"] == pd.rfc3339(NOW)
+    assert d.round_started and d.status["round"] == 1 and d.status["roundStartedTime"] == rfc3339(NOW)
     assert d.status["phase"] == "Merging" and d.status["lastJob"] == "adapt-merge-r1"
     assert d.create_job["metadata"]["name"] == "adapt-merge-r1"
     assert d.status["driftingNodes"] == 2 and d.status["lastDriftScore"] == 0.8 and d.status["pendingUpdates"] == 2
