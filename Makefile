@@ -50,8 +50,8 @@ bench-fleet: setup
 # Regenerate everything derived from the pydantic models and the Python sources: CRDs and their
 # reference, the chart's CRD templates, values.yaml + values.schema.json, dashboards, alert rules,
 # manifests/base. Tests fail when a generated file is stale.
-generate: venv
-	@$(PY) -m ecc_operator.crdgen && $(PY) -m ecc_operator.chartgen
+generate: setup
+	@$(PY) -m ecc_operator.crdgen && ECC_HELM="$$($(PY) -m ecc_devcluster.binaries path helm)" $(PY) -m ecc_operator.chartgen
 
 down:
 	@$(PY) -m ecc_devcluster.cli down

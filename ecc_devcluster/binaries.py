@@ -927,7 +927,7 @@ def binary_path(name: str) -> Path:
 
 
 # ---------------------------------------------------------------------------
-# CLI: `python -m ecc_devcluster.binaries ...`, mounted as `ecc dev binaries`
+# CLI: `python -m ecc_devcluster.binaries ...`, mounted as `ecc-dev binaries`
 # ---------------------------------------------------------------------------
 app = typer.Typer(
     help="Build (from Go modules) and locate the real control-plane binaries, cached outside the repo.",

@@ -1,7 +1,9 @@
-"""`ecc dev`: the local development cluster (real kube-apiserver, etcd, controller-manager,
-scheduler, KWOK fake nodes, real nodes (kubelet, containerd, kube-proxy), MinIO, Prometheus).
+"""`ecc-dev`: the local development cluster (real kube-apiserver, etcd, controller-manager,
+scheduler, KWOK fake nodes, real nodes (kubelet, containerd, kube-proxy), MinIO, Prometheus),
+the Go-built binaries (`ecc-dev binaries`) and the container images (`ecc-dev images`).
 
-Also runs as `python -m ecc_devcluster.cli`.
+A console script of its own, apart from `ecc`: development code is never in an image nor in
+what the operator or a workload imports. Also runs as `python -m ecc_devcluster.cli`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from rich.console import Console
 from rich.table import Table
 
 app = typer.Typer(
-    help="The local development cluster: up | down | status | env | stop COMPONENT | start COMPONENT.",
+    help="The local development cluster: up | down | status | env | stop COMPONENT | start COMPONENT; "
+    "binaries; images.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -88,7 +91,7 @@ def up(
         f"{info.fake_nodes} fake edge node(s), real nodes: {', '.join(info.real_nodes) or 'none'}\n"
         f"  API server  {info.apiserver_url}\n  MinIO       {info.store.endpoint}\n"
         f"  Prometheus  {info.prometheus_url}\n  state       {info.state_dir}\n"
-        f"Use it:  eval \"$(ecc dev env{'' if name == 'default' else ' --name ' + name})\" && kubectl get nodes",
+        f"Use it:  eval \"$(ecc-dev env{'' if name == 'default' else ' --name ' + name})\" && kubectl get nodes",
         highlight=False,
     )
 
@@ -138,12 +141,12 @@ def status(name: str = NameOpt) -> None:
 
 @app.command()
 def env(name: str = NameOpt) -> None:
-    """Print shell exports: eval "$(ecc dev env)"."""
+    """Print shell exports: eval "$(ecc-dev env)"."""
     from ecc_devcluster import cluster
 
     info = cluster.load(name)
     if info is None:
-        _fail(f"cluster {name!r} is not running; start it with `ecc dev up`")
+        _fail(f"cluster {name!r} is not running; start it with `ecc-dev up`")
     for key, value in info.env().items():
         if key == "PATH":
             print(f'export PATH={shlex.quote(info.bin_dir)}:"$PATH"')
@@ -165,7 +168,7 @@ def stop(component: str = typer.Argument(..., help="etcd, kube-apiserver, kube-c
 
 
 @app.command()
-def start(component: str = typer.Argument(..., help="A component stopped with `ecc dev stop`."),
+def start(component: str = typer.Argument(..., help="A component stopped with `ecc-dev stop`."),
           name: str = NameOpt) -> None:
     """Start one stopped component again on the same address and wait until it is ready."""
     from ecc_devcluster import cluster, health
@@ -179,5 +182,19 @@ def start(component: str = typer.Argument(..., help="A component stopped with `e
     err.print(f"{component} running (pid {st.pid}) on {st.address}")
 
 
-if __name__ == "__main__":
+def _mount() -> None:
+    from ecc_devcluster import binaries, images
+
+    app.add_typer(binaries.app, name="binaries", help="Build and locate the Go-built control-plane binaries.")
+    app.add_typer(images.app, name="images", help="Build the container images without a daemon (buildah).")
+
+
+_mount()
+
+
+def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

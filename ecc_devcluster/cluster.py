@@ -1,6 +1,6 @@
 """The local development cluster: bring it up, describe it, take it down.
 
-Python API (used by `ecc dev`, the tests and the demo):
+Python API (used by `ecc-dev`, the tests and the demo):
 
     info = up(name="default", fake_nodes=20, cloud_workers=1, edge_nodes=3)
     load(name) -> ClusterInfo | None        # what is running, from STATE_DIR/state.json
@@ -98,7 +98,7 @@ class ClusterInfo(BaseModel):
     timings: dict[str, float] = Field(default_factory=dict)
 
     def env(self) -> dict[str, str]:
-        """The exports `ecc dev env` prints (PATH: the binaries first)."""
+        """The exports `ecc-dev env` prints (PATH: the binaries first)."""
         return {
             "KUBECONFIG": self.kubeconfig,
             "PATH": f"{self.bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -174,7 +174,7 @@ def _lock(name: str) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise ClusterError(
-                f"another `ecc dev up/down` of cluster {name!r} is in progress (lock {fh.name})"
+                f"another `ecc-dev up/down` of cluster {name!r} is in progress (lock {fh.name})"
             ) from None
         try:
             yield
@@ -423,8 +423,8 @@ def up(
                 alive = [n for n in existing.components if existing.component_alive(n)]
                 raise ClusterAlreadyRunning(
                     f"cluster {name!r} is already running (API server {existing.apiserver_url}; "
-                    f"running: {', '.join(alive)}). Use it (`eval \"$(ecc dev env --name {name})\"`) "
-                    f"or stop it first with `ecc dev down --name {name}`."
+                    f"running: {', '.join(alive)}). Use it (`eval \"$(ecc-dev env --name {name})\"`) "
+                    f"or stop it first with `ecc-dev down --name {name}`."
                 )
             say(f"cleaning up the remains of a previous run of cluster {name!r}")
             _stop_all(existing, say)
@@ -597,7 +597,7 @@ def _require(name: str, component: str | None = None) -> ClusterInfo:
     """The cluster's state (and, if given, a component it has), or a ClusterError saying what is missing."""
     info = load(name)
     if info is None:
-        raise ClusterError(f"cluster {name!r} is not running (no {state_dir(name) / STATE_FILE}); run `ecc dev up`")
+        raise ClusterError(f"cluster {name!r} is not running (no {state_dir(name) / STATE_FILE}); run `ecc-dev up`")
     if component is not None and component not in info.components:
         raise ClusterError(f"cluster {name!r} has no component {component!r}")
     return info

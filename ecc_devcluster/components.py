@@ -1,7 +1,7 @@
 """Command lines of the cluster's components (pure: a Layout in, ComponentSpecs out).
 
 Each component is a real binary started as a background process. Everything a
-restart needs (argv, env, health check) is kept in the spec, so `ecc dev start
+restart needs (argv, env, health check) is kept in the spec, so `ecc-dev start
 NAME` brings a component back on exactly the same address.
 """
 

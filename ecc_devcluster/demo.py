@@ -105,7 +105,7 @@ def build_report(info: cluster.ClusterInfo, result, name: str):
         bytes_up=result.bytes_up, bytes_down=result.bytes_down, whole_model_bytes=result.whole_model_bytes,
         merge_backs=merges, timings=result.timings,
         cluster=fr.ClusterAccess(prometheus_url=info.prometheus_url, apiserver=info.apiserver_url,
-                                 how_to_stop=f"make down   (or .venv/bin/ecc dev down --name {name})"))
+                                 how_to_stop=f"make down   (or .venv/bin/ecc-dev down --name {name})"))
 
 
 def run_cycle(info: cluster.ClusterInfo, name: str, out_dir: Path) -> int:
@@ -175,11 +175,11 @@ def main(name: str = typer.Option("default", help="cluster name"),
     console.print(
         f"\n[bold]Done in {time.monotonic() - t0:.0f} s: the fleet runs revision {final}.[/bold] "
         "The cluster keeps running for exploration.\n"
-        f"  eval \"$(.venv/bin/ecc dev env --name {name})\"; kubectl -n {DEMO_NAMESPACE} get cloudteachers,edgefleets,"
+        f"  eval \"$(.venv/bin/ecc-dev env --name {name})\"; kubectl -n {DEMO_NAMESPACE} get cloudteachers,edgefleets,"
         "adaptationpolicies\n"
         f"  Prometheus: {info.prometheus_url}   (try: ecc_fleet_nodes_by_revision)\n"
         f"  object store: {info.store.endpoint} (bucket {info.store.bucket})\n"
-        f"  stop it:    make down   (or .venv/bin/ecc dev down --name {name})"
+        f"  stop it:    make down   (or .venv/bin/ecc-dev down --name {name})"
     )
 
 

@@ -577,7 +577,7 @@ class Scenario:
 # ---------------------------------------------------------------------------
 def operator_values(info, ns: str) -> dict[str, Any]:
     """Helm values for the local cluster: the chart's defaults (the project's images, which
-    `ecc dev up` loaded into every node) plus the namespace to watch and the store Secret."""
+    `ecc-dev up` loaded into every node) plus the namespace to watch and the store Secret."""
     return {
         "operator.watchNamespaces[0]": ns,
         "workloads.bitextCsv": bitext_override(),

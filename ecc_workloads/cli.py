@@ -1,7 +1,8 @@
 """The `ecc` command: one entry point, sub-commands mounted from the modules that own them.
 
 Sub-apps are imported lazily-enough: each module keeps torch/transformers imports
-inside its command functions, so `ecc --help` and `ecc dev ...` stay fast.
+inside its command functions, so `ecc --help` stays fast. The development tools (the local
+cluster, binaries, images) are `ecc-dev` (ecc_devcluster.cli), never mounted here.
 """
 
 from __future__ import annotations
@@ -17,12 +18,8 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-# (module, attribute, name, help) — a sub-app is mounted when its module exists: the development
-# ones (ecc_devcluster) are absent from every image, so `ecc` there has no dev/binaries/images.
+# (module, attribute, name, help)
 _SUB_APPS: list[tuple[str, str, str, str]] = [
-    ("ecc_devcluster.cli", "app", "dev", "The local development cluster (up, down, status, env, stop, start)."),
-    ("ecc_devcluster.binaries", "app", "binaries", "Build and locate the Go-built control-plane binaries."),
-    ("ecc_devcluster.images", "app", "images", "Build the container images without a daemon (buildah)."),
     ("ecc_workloads.cli_corpus", "app", "corpus", "Prepare a corpus: read, clean, scrub PII, split."),
 ]
 _COMMANDS: list[tuple[str, str, str]] = [
@@ -41,13 +38,7 @@ _MERGED_APPS: list[str] = [
 
 def _mount() -> None:
     for module_name, attr, name, help_text in _SUB_APPS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
-                continue  # its package is not installed (ecc_devcluster: never in an image)
-            raise
-        app.add_typer(getattr(module, attr), name=name, help=help_text)
+        app.add_typer(getattr(importlib.import_module(module_name), attr), name=name, help=help_text)
     for module_name, func, name in _COMMANDS:
         module = importlib.import_module(module_name)
         app.command(name)(getattr(module, func))

@@ -1,7 +1,7 @@
 """`ecc sim-agents` (simulated agents for KWOK fake nodes) and `ecc traffic` (traffic generator
 for real agents). Also runs as `python -m ecc_workloads.cli_sim`.
 
-Store settings come from the StoreEnv variables (`eval "$(ecc dev env)"`), the cluster from
+Store settings come from the StoreEnv variables (`eval "$(ecc-dev env)"`), the cluster from
 --kubeconfig or $KUBECONFIG.
 """
 
@@ -175,7 +175,7 @@ def traffic(
     timeout: float = typer.Option(10.0, "--timeout", help="seconds per request"),
     proxy: Optional[str] = typer.Option(None, "--proxy", envvar=RuntimeEnv.CLUSTER_PROXY,
                                         help="HTTP proxy to the agents' pod addresses (the local cluster's gateway; "
-                                             f"`ecc dev env` exports ${RuntimeEnv.CLUSTER_PROXY})"),
+                                             f"`ecc-dev env` exports ${RuntimeEnv.CLUSTER_PROXY})"),
     json_out: Optional[Path] = typer.Option(None, "--json", help="write the per-site results as JSON here"),
     token: Optional[str] = typer.Option(None, "--token", envvar=AgentApiAuth.TOKEN_ENV,
                                         help="bearer token of the agents' API (feedback scope); with --fleet, "

@@ -26,7 +26,7 @@ API_GROUP = "ecc.dev"
 API_VERSION = "v1alpha1"
 
 # ---------------------------------------------------------------------------
-# Well-known cluster objects (created by `ecc dev up`, relied on by samples and tests)
+# Well-known cluster objects (created by `ecc-dev up`, relied on by samples and tests)
 # ---------------------------------------------------------------------------
 SYSTEM_NAMESPACE = "ecc-system"
 DEFAULT_BUCKET = "ecc-fleet"
@@ -179,7 +179,7 @@ class StoreSettings(BaseModel):
             raise ValueError(
                 "object store not configured: set "
                 + ", ".join(missing)
-                + " (e.g. `eval \"$(ecc dev env)\"` on the local cluster)"
+                + " (e.g. `eval \"$(ecc-dev env)\"` on the local cluster)"
             )
         return cls(
             endpoint=env[StoreEnv.ENDPOINT],

@@ -5,7 +5,7 @@ The local cluster is started lazily: only a test that asks for `cluster` (or `ku
 end. `pytest tests/unit` never starts it.
 
 Set ECC_TEST_CLUSTER=NAME to run the tests against a cluster you already started
-with `ecc dev up --name NAME --with-kserve` (it is then left running).
+with `ecc-dev up --name NAME --with-kserve` (it is then left running).
 
 pytest puts this folder on sys.path (no __init__.py), so the helper modules beside it
 (`agentkit`) import by name from tests/unit, tests/images and tests/cluster.
@@ -49,7 +49,7 @@ def cluster(request):
         info = devcluster.load(existing)
         if info is None or not info.any_alive():
             pytest.fail(f"{TEST_CLUSTER_ENV}={existing}: no such running cluster (start it with "
-                        f"`ecc dev up --name {existing} --with-kserve`)")
+                        f"`ecc-dev up --name {existing} --with-kserve`)")
         yield info
         return
 

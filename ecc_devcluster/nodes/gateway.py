@@ -43,7 +43,7 @@ class Relay(BaseModel):
 
 
 class GatewayConfig(BaseModel):
-    """The gateway's configuration file (written by `ecc dev up`)."""
+    """The gateway's configuration file (written by `ecc-dev up`)."""
 
     schema_version: int = 1
     fabric_netns: str

@@ -5,7 +5,7 @@ network namespaces `ecc-CLUSTER-*` (links, addresses, routes, iptables rules, sy
 network stack all live there), one mount namespace per node bound under /run/ecc-fleet/CLUSTER
 (tmpfs /run and /var/lib, the node's log and kubelet dirs, and files over the kernel sysctls the
 kubelet insists on), and cgroups under /ecc-fleet-CLUSTER in every hierarchy. `teardown`
-removes each of them; `audit` lists what is left, for `ecc dev down` and its test.
+removes each of them; `audit` lists what is left, for `ecc-dev down` and its test.
 """
 
 from __future__ import annotations

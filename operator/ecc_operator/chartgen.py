@@ -12,7 +12,7 @@ Pure (no tool needed):
 - charts/ecc-fleet/templates/kserve-runtime.yaml  KServe's runtime and storage initializer of the
                                            teacher (ecc_operator.kserve_runtime), when KServe is there
 
-With Helm (`ecc binaries path helm`, or `helm` on PATH):
+With Helm ($ECC_HELM — `make generate` sets it to `ecc-dev binaries path helm` — or `helm` on PATH):
 - manifests/base/*.yaml                    `helm template` of the chart for namespace ecc-system
                                            (the store Secret `ecc-store`), split by purpose, plus
                                            the Namespace and kustomization.yaml.
@@ -145,18 +145,19 @@ def split_base(rendered: str) -> dict[Path, str]:
 # ---------------------------------------------------------------------------
 # Helm
 # ---------------------------------------------------------------------------
-def helm_binary() -> str:
-    """The Helm the project builds (`ecc binaries ensure`), else one on PATH."""
-    try:
-        from ecc_devcluster.binaries import binary_path
+HELM_ENV = "ECC_HELM"
+"""Path of the helm binary manifests/base is rendered with (default: helm on PATH)."""
 
-        return str(binary_path("helm"))
-    except Exception as exc:  # noqa: BLE001 - fall back to PATH, then explain
-        found = shutil.which("helm")
-        if found:
-            return found
-        raise GeneratorError(f"helm is needed to render manifests/base ({exc}); build it with "
-                             "`make setup` / `.venv/bin/ecc binaries ensure`, or put helm on PATH") from exc
+
+def helm_binary() -> str:
+    """The helm to render with: $ECC_HELM, else helm on PATH (`make generate` passes the one the
+    project builds, `ecc-dev binaries path helm`; this module never imports the development tools)."""
+    found = os.environ.get(HELM_ENV) or shutil.which("helm")
+    if not found:
+        raise GeneratorError(f"helm is needed to render manifests/base: set {HELM_ENV} or put helm on PATH "
+                             f"(the project builds one: `make setup`, then {HELM_ENV}=\"$(.venv/bin/ecc-dev binaries "
+                             "path helm)\"; `make generate` does this), or pass --no-base")
+    return found
 
 
 def helm_template(root: Path, values: dict, *, release: str = BASE_RELEASE, namespace: str = SYSTEM_NAMESPACE,

@@ -227,7 +227,7 @@ def test_samples_use_the_well_known_names():
     ct, ef, ap = sample(CT), sample(EF), sample(AP)
     assert ct["spec"]["store"]["secretRef"]["name"] == c.STORE_SECRET_NAME
     assert ct["spec"]["store"]["bucket"] == c.DEFAULT_BUCKET
-    assert ct["spec"]["serving"]["mode"] == "kserve"  # `ecc dev up` runs KServe's controller
+    assert ct["spec"]["serving"]["mode"] == "kserve"  # `ecc-dev up` runs KServe's controller
     assert c.EDGE_NODE_ROLE_LABEL in ef["spec"]["nodeSelector"]["matchLabels"]
     assert any(c.EDGE_CAPACITY_CLASS_LABEL in (t.get("match") or {}).get("labels", {}) for t in ef["spec"]["tiers"])
     assert ef["spec"]["teacherRef"]["name"] == ct["metadata"]["name"]

@@ -64,7 +64,7 @@ class Tools:
         self.kubectl = str(Path(cluster.bin_dir) / "kubectl")
         helm = Path(cluster.bin_dir) / "helm"
         if not os.access(helm, os.X_OK):
-            pytest.fail(f"{helm} is missing: build it with `.venv/bin/ecc binaries ensure`", pytrace=False)
+            pytest.fail(f"{helm} is missing: build it with `.venv/bin/ecc-dev binaries ensure`", pytrace=False)
         self.helm_bin = str(helm)
         self.env = {**os.environ, "KUBECONFIG": cluster.kubeconfig, "HELM_CACHE_HOME": str(home / "cache"),
                     "HELM_CONFIG_HOME": str(home / "config"), "HELM_DATA_HOME": str(home / "data")}
@@ -244,7 +244,7 @@ def test_install_runs_the_operator_under_its_own_service_account(tools, kube, cl
     assert pod.spec.service_account_name == FULLNAME
     assert pod.spec.node_name in cluster.real_nodes and pod.spec.node_name.startswith("ecc-cloud-"), pod.spec.node_name
     assert pod.spec.containers[0].command == ["python", "-m", "ecc_operator"]
-    assert pod.spec.containers[0].image == IMAGES["ecc-operator"].reference  # loaded into the node by `ecc dev up`
+    assert pod.spec.containers[0].image == IMAGES["ecc-operator"].reference  # loaded into the node by `ecc-dev up`
     assert pod.spec.containers[0].security_context.read_only_root_filesystem is True
     # The older chart's CRD is what the API server serves now.
     assert "Wave" not in _printer_columns(kube, "edgefleets.ecc.dev")

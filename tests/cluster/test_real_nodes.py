@@ -2,7 +2,7 @@
 
 What a user's k3s or KubeEdge cluster does, checked on ours: nodes register with their
 labels, taint and an address in the nodes' fabric; pods run from the project's images
-(loaded by `ecc dev up`) with securityContext and memory limits enforced; Services resolve by
+(loaded by `ecc-dev up`) with securityContext and memory limits enforced; Services resolve by
 DNS name and route through kube-proxy from another node; EndpointSlices are populated;
 `kubectl logs`, `exec` and `port-forward` work through the API server; the object store is a
 Service; the gateway proxies nothing outside the cluster's own networks.

@@ -1,7 +1,7 @@
 """The Helm chart's generated parts: current, valid, and consistent with their one source.
 
 Pure Python checks, plus `helm template`/`helm lint` run locally (no cluster) with the Helm
-the project builds (`ecc binaries ensure`) — Helm is what validates values against
+the project builds (`ecc-dev binaries ensure`) — Helm is what validates values against
 values.schema.json, so the schema is tested by the tool that enforces it."""
 
 from __future__ import annotations
@@ -26,10 +26,12 @@ CHART = ROOT / chartgen.CHART_DIR
 
 @pytest.fixture(scope="module")
 def helm() -> str:
+    from ecc_devcluster.binaries import binary_path
+
     try:
-        return chartgen.helm_binary()
-    except chartgen.GeneratorError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        return str(binary_path("helm"))  # the one the project builds (chartgen itself takes $ECC_HELM or PATH)
+    except Exception as exc:  # noqa: BLE001
+        pytest.fail(f"helm is needed: `make setup` builds it ({exc})", pytrace=False)
 
 
 def template(helm: str, tmp_path: Path, *sets: str, values: dict | None = None,
