@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ecc_workloads.cli_job import job_from_options
 from ecc_workloads.contracts import (
     CORPUS_LICENCE_FILES,
     CleaningSpec,
@@ -138,25 +139,16 @@ def prepare(
     """Read, clean, scrub, split; write JSONL splits, a data card and a JSON report."""
     from ecc_workloads import corpus
 
-    from pydantic import ValidationError
-
-    from ecc_workloads.crd_model import describe
-
     base = corpus.load_spec(str(spec_file)) if spec_file is not None else None
     given = {"min_length": min_length, "min_words": min_words, "dedupe": dedupe,
              "scrub_pii": False if no_scrub else None, "keep_unlabelled": True if keep_unlabelled else None}
     cleaning = {**(base.cleaning if base else CleaningSpec()).model_dump(),
                 **{k: v for k, v in given.items() if v is not None}}
-    try:
-        job = CorpusPrepareJob.model_validate(dict(
-            source=source, preset=preset or default_preset(source), out=out, report=report,
-            text_column=text_col, label_column=label_col, domain_column=domain_col, response_column=response_col,
-            cleaning=cleaning,
-            splits=dict(train=train, validation=validation, test=test, seed=seed, stratify=stratify),
-        ))
-    except ValidationError as exc:
-        console.print(f"[red]corpus prepare: {describe(exc)}")
-        raise typer.Exit(code=2) from None
+    job = job_from_options(CorpusPrepareJob, "corpus prepare", dict(
+        source=source, preset=preset or default_preset(source), out=out, report=report,
+        text_column=text_col, label_column=label_col, domain_column=domain_col, response_column=response_col,
+        cleaning=cleaning, splits=dict(train=train, validation=validation, test=test, seed=seed, stratify=stratify),
+    ))
     run_prepare(job, base_spec=base, pii_report=pii_report)
 
 

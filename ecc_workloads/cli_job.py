@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import json
 import os
+from typing import TypeVar
 
 import typer
 from rich.console import Console
 
 from ecc_workloads.contracts import CorpusPrepareJob, DistillJob, JobReport, MergeBackJob, RuntimeEnv, parse_job_spec
+from ecc_workloads.crd_model import CRDModel
 
 console = Console(stderr=True)
+J = TypeVar("J", bound=CRDModel)
 
 _JOB_NAMES = {"CorpusPrepareJob": "corpus-prepare", "DistillJob": "distill", "MergeBackJob": "merge-back"}
 
@@ -46,6 +49,20 @@ def job_command() -> None:
         from ecc_workloads.cli_learning import run_merge_back
 
         run_merge_back(spec)
+
+
+def job_from_options(model: type[J], command: str, fields: dict) -> J:
+    """A Job spec built from a command's options; a value the spec refuses ends the command
+    (exit 2) with each wrong field and what it allows — nothing has run yet."""
+    from pydantic import ValidationError
+
+    from ecc_workloads.crd_model import describe
+
+    try:
+        return model.model_validate(fields)
+    except ValidationError as exc:
+        console.print(f"[red]{command}: {describe(exc)}")
+        raise typer.Exit(code=2) from None
 
 
 def _report_refusal(raw: str, message: str) -> None:

@@ -33,6 +33,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from ecc_workloads.cli_job import job_from_options
 from ecc_workloads.contracts import (
     AgentEnv,
     DistillJob,
@@ -254,35 +255,26 @@ def distill(
     report: Optional[str] = typer.Option(None, help=f"JobReport target; default ${RuntimeEnv.REPORT_URI} or the store's report key"),
 ) -> None:
     """Fine-tune the teacher, train shared-weight students, write revision N's bundles."""
-    from pydantic import ValidationError
-
-    from ecc_workloads.crd_model import describe
-
     profiles = parse_profiles(profile)
     unknown = sorted((set(int8_profile) | set(prune_vocab_profile)) - set(profiles))
     if unknown:
         raise typer.BadParameter(f"--int8-profile/--prune-vocab-profile name unknown profiles {unknown}; "
                                  f"known: {sorted(profiles)}")
-    try:
-        job = DistillJob.model_validate(dict(
-            corpus=corpus, store=store, namespace=namespace, teacher=teacher, revision=revision,
-            base_model=base_model, tiny_layers=tiny_layers, max_train_rows=max_train_rows, report=report,
-            students=[dict(profile=name, blocks=blocks, int8=int8 or name in int8_profile,
-                           prune_vocabulary=prune_vocab or name in prune_vocab_profile)
-                      for name, blocks in profiles.items()],
-            training=dict(epochs=epochs, student_epochs=student_epochs, few_label=few_label, patience=patience,
-                          learning_rate=learning_rate, head_learning_rate=head_learning_rate, batch_size=batch_size,
-                          alpha=alpha, temperature=temperature, freeze_embeddings=freeze_embeddings,
-                          max_length=max_length, seed=seed),
-        ))
-    except ValidationError as exc:
-        console.print(f"[red]distill: {describe(exc)}")
-        raise typer.Exit(code=2) from None
+    job = job_from_options(DistillJob, "distill", dict(
+        corpus=corpus, store=store, namespace=namespace, teacher=teacher, revision=revision,
+        base_model=base_model, tiny_layers=tiny_layers, max_train_rows=max_train_rows, report=report,
+        students=[dict(profile=name, blocks=blocks, int8=int8 or name in int8_profile,
+                       prune_vocabulary=prune_vocab or name in prune_vocab_profile)
+                  for name, blocks in profiles.items()],
+        training=dict(epochs=epochs, student_epochs=student_epochs, few_label=few_label, patience=patience,
+                      learning_rate=learning_rate, head_learning_rate=head_learning_rate, batch_size=batch_size,
+                      alpha=alpha, temperature=temperature, freeze_embeddings=freeze_embeddings,
+                      max_length=max_length, seed=seed),
+    ))
     run_distill(job)
 
 
 def run_distill(job: DistillJob) -> None:
-    """Fine-tune the teacher, train shared-weight students, write revision N's bundles."""
     """The distillation `job` describes (`ecc distill` and `ecc job`); always writes a JobReport."""
     import random
 
@@ -447,24 +439,16 @@ def merge_back(
     report: Optional[str] = typer.Option(None, help=f"JobReport target; default ${RuntimeEnv.REPORT_URI} or the store's report key"),
 ) -> None:
     """Aggregate the fleet's deltas module by module, gate on held-out data, write a candidate."""
-    from pydantic import ValidationError
-
-    from ecc_workloads.crd_model import describe
-
-    try:
-        job = MergeBackJob.model_validate(dict(
-            store=store, namespace=namespace, teacher=teacher, fleet=fleet, revision=revision,
-            candidate_revision=candidate_revision, profiles=profile, holdout=holdout, holdout_split=holdout_split,
-            aggregation=aggregation, trim_fraction=trim_fraction, merge_coefficient=merge_coefficient,
-            min_updates=min_updates, max_update_norm=max_update_norm,
-            evaluation_gate=dict(min_improvement=min_improvement, max_regression=max_regression),
-            defences=dict(clip_multiple=clip_multiple or None, max_weight_multiple=max_weight_multiple,
-                          screen_fraction=screen_fraction, screen_multiple=screen_multiple or None),
-            patches=dict(tolerance=patch_tolerance, max_rank=patch_max_rank), max_length=max_length,
-            release_keys=release_keys, report=report))
-    except ValidationError as exc:
-        console.print(f"[red]merge-back: {describe(exc)}")
-        raise typer.Exit(code=2) from None
+    job = job_from_options(MergeBackJob, "merge-back", dict(
+        store=store, namespace=namespace, teacher=teacher, fleet=fleet, revision=revision,
+        candidate_revision=candidate_revision, profiles=profile, holdout=holdout, holdout_split=holdout_split,
+        aggregation=aggregation, trim_fraction=trim_fraction, merge_coefficient=merge_coefficient,
+        min_updates=min_updates, max_update_norm=max_update_norm,
+        evaluation_gate=dict(min_improvement=min_improvement, max_regression=max_regression),
+        defences=dict(clip_multiple=clip_multiple or None, max_weight_multiple=max_weight_multiple,
+                      screen_fraction=screen_fraction, screen_multiple=screen_multiple or None),
+        patches=dict(tolerance=patch_tolerance, max_rank=patch_max_rank), max_length=max_length,
+        release_keys=release_keys, report=report))
     run_merge_back(job)
 
 
