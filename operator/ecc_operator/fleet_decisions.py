@@ -42,9 +42,8 @@ latest report, stale ones included: the CRD defines it as bytes fetched by agent
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
+from functools import partial
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping
@@ -75,7 +74,9 @@ from ecc_workloads.contracts import (
 )
 from ecc_workloads.timestamps import epoch, rfc3339
 
+from ecc_operator import common
 from ecc_operator import conditions as cond
+from ecc_operator.common import SpecProblem, manifest_hash, owner_reference
 from ecc_operator.resources import (
     EDGE_FLEET,
     AdaptationPolicySpec,
@@ -198,17 +199,7 @@ class AgentWorkload:
     """The public keys agents accept signatures of (AgentEnv.RELEASE_KEYS; the operator's signing key)."""
 
 
-class SpecProblem(ValueError):
-    def __init__(self, reason: str, message: str):
-        super().__init__(message)
-        self.reason = reason
-
-
-def parse_spec(raw: Mapping | None) -> EdgeFleetSpec:
-    try:
-        return EdgeFleetSpec.model_validate(dict(raw or {}))
-    except Exception as exc:  # pydantic.ValidationError names the fields
-        raise SpecProblem("InvalidSpec", f"spec is invalid: {exc}") from exc
+parse_spec = partial(common.parse_spec, EdgeFleetSpec)
 
 
 # ---------------------------------------------------------------------------
@@ -378,15 +369,6 @@ def fold_reports(reports: Mapping[str, AgentReport], matched: Iterable[str], nod
 # ---------------------------------------------------------------------------
 # Children
 # ---------------------------------------------------------------------------
-def owner_reference(ref: FleetRef) -> dict:
-    return {"apiVersion": EDGE_FLEET.api_version, "kind": EDGE_FLEET.kind, "name": ref.name, "uid": ref.uid,
-            "controller": True, "blockOwnerDeletion": True}
-
-
-def manifest_hash(manifest: dict) -> str:
-    return hashlib.sha256(json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:16]
-
-
 def _with_desired_hash(manifest: dict) -> dict:
     manifest["metadata"].setdefault("annotations", {})
     manifest["metadata"]["annotations"][ANNOTATION_DESIRED_HASH] = manifest_hash(manifest)
@@ -486,7 +468,7 @@ def daemonset_manifest(ref: FleetRef, spec: EdgeFleetSpec, workload: AgentWorklo
         "apiVersion": "apps/v1",
         "kind": "DaemonSet",
         "metadata": {"name": name, "namespace": ref.namespace, "labels": labels,
-                     "ownerReferences": [owner_reference(ref)]},
+                     "ownerReferences": [owner_reference(ref.name, ref.uid, EDGE_FLEET)]},
         "spec": {
             "selector": {"matchLabels": selector},
             # A DaemonSet refuses maxUnavailable 0 (without surge): 0 / 0% means one at a time.
@@ -522,7 +504,7 @@ def api_secret_manifest(ref: FleetRef, tokens: dict[str, str]) -> dict:
         "type": "Opaque",
         "metadata": {"name": AgentApiAuth.secret_name(ref.name), "namespace": ref.namespace,
                      "labels": {LABEL_FLEET: ref.name, LABEL_COMPONENT: "agent-api", LABEL_MANAGED_BY: MANAGED_BY},
-                     "ownerReferences": [owner_reference(ref)]},
+                     "ownerReferences": [owner_reference(ref.name, ref.uid, EDGE_FLEET)]},
         "stringData": {scope: tokens[scope] for scope in AgentApiAuth.SCOPES},
     }
 

@@ -37,7 +37,6 @@ import inspect
 import json
 import logging
 import secrets
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -51,6 +50,7 @@ from ecc_workloads.contracts import (AgentApiAuth, AgentReport, BundleManifest, 
 from ecc_operator import fleet_decisions as fd
 from ecc_operator import metrics, operator_store
 from ecc_operator.children import Kube
+from ecc_operator.common import KeyedLocks
 from ecc_operator.node_index import NodeIndex, NodeWatcher, wait_synced
 from ecc_operator.resources import ADAPTATION_POLICY, CLOUD_TEACHER, EDGE_FLEET, AdaptationPolicySpec
 from ecc_operator.store_access import AccessProblem, ScopedUsers, delete_prefix, user_name
@@ -96,16 +96,13 @@ class Runtime:
     """(namespace, fleet) -> uid of the fleet whose ReportCache the policy controller reads"""
     fleets: dict[tuple[str, str], str] = field(default_factory=dict)
     """(namespace, fleet) -> teacher name, from EdgeFleet events"""
-    locks: dict[str, threading.Lock] = field(default_factory=dict)
-    locks_guard: threading.Lock = field(default_factory=threading.Lock)
+    lock: KeyedLocks = field(default_factory=KeyedLocks)
+    """the lock of one fleet (by uid)"""
     signer: object | None = None
     """signs the desired states (release_signing; the operator's key, release_keys.ensure)"""
     pins: dict[str, str] = field(default_factory=dict)
     """manifest key -> sha256 of manifests read for a decision's pins_needed"""
 
-    def lock(self, key: str) -> threading.Lock:
-        with self.locks_guard:
-            return self.locks.setdefault(key, threading.Lock())
 
 
 RUNTIME = Runtime()

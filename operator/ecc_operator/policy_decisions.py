@@ -34,7 +34,9 @@ from typing import Any
 from ecc_workloads.contracts import TEACHER_PROFILE, JobReport, MergeBackJob, StoreLayout
 from ecc_workloads.timestamps import parse_time, rfc3339
 
+from ecc_operator import common
 from ecc_operator import conditions as cond
+from ecc_operator.common import SpecProblem, owner_reference
 from ecc_operator import job_credentials
 from ecc_operator import teacher_decisions as td
 from ecc_operator.resources import ADAPTATION_POLICY, AdaptationPolicySpec, CloudTeacherSpec
@@ -247,7 +249,7 @@ def merge_job_manifest(ref: PolicyRef, spec: AdaptationPolicySpec, round_: int, 
                                       job_credentials.secret_name(name), bucket, spec.merge_back.resources.to_k8s(),
                                       job_spec=job)
     return td.workload_job(name=name, namespace=ref.namespace, labels=labels, annotations={},
-                           owner=td.owner_reference(ref.name, ref.uid, ADAPTATION_POLICY),
+                           owner=owner_reference(ref.name, ref.uid, ADAPTATION_POLICY),
                            backoff_limit=JOB_BACKOFF_LIMIT, active_deadline_seconds=JOB_DEADLINE_S,
                            settings=settings, containers=[container])
 
@@ -330,8 +332,7 @@ class Plan:
     """name of the running round's Job"""
 
 
-def parse_spec(raw: dict | None) -> AdaptationPolicySpec:
-    return AdaptationPolicySpec.model_validate(raw or {})
+parse_spec = functools.partial(common.parse_spec, AdaptationPolicySpec)
 
 
 def plan(ref: PolicyRef, raw_spec: dict | None, status: dict | None) -> Plan:
@@ -339,8 +340,8 @@ def plan(ref: PolicyRef, raw_spec: dict | None, status: dict | None) -> Plan:
     running = int(status.get("round") or 0) if status.get("roundStartedTime") else None
     try:
         spec = parse_spec(raw_spec)
-    except Exception as exc:  # pydantic.ValidationError names the fields
-        return Plan(None, f"spec is invalid: {exc}", ((raw_spec or {}).get("fleetRef") or {}).get("name", ""),
+    except SpecProblem as exc:
+        return Plan(None, str(exc), ((raw_spec or {}).get("fleetRef") or {}).get("name", ""),
                     running, job_name(ref.name, running) if running else None)
     return Plan(spec, "", spec.fleet_ref.name, running, job_name(ref.name, running) if running else None)
 

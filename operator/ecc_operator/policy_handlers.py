@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -26,6 +25,7 @@ from ecc_operator import policy_decisions as pd
 from ecc_operator import teacher_decisions as td
 from ecc_operator import fleet_handlers, teacher_handlers
 from ecc_operator.children import Kube
+from ecc_operator.common import KeyedLocks
 from ecc_operator.resources import ADAPTATION_POLICY, CLOUD_TEACHER, EDGE_FLEET
 
 log = logging.getLogger(__name__)
@@ -40,12 +40,8 @@ class Runtime:
 
     kube: Kube | None = None
     workloads: td.WorkloadSettings | None = None
-    locks: dict[str, threading.Lock] = field(default_factory=dict)
-    locks_guard: threading.Lock = field(default_factory=threading.Lock)
-
-    def lock(self, uid: str) -> threading.Lock:
-        with self.locks_guard:
-            return self.locks.setdefault(uid, threading.Lock())
+    lock: KeyedLocks = field(default_factory=KeyedLocks)
+    """the lock of one policy (by uid)"""
 
     def the_kube(self) -> Kube:
         return self.kube or teacher_handlers.RUNTIME.kube

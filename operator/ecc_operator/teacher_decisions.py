@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shlex
+from functools import partial
 from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,7 +45,9 @@ from ecc_workloads.contracts import (
 from ecc_workloads.crd_model import CRDModel
 from ecc_workloads.timestamps import epoch
 
+from ecc_operator import common
 from ecc_operator import conditions as cond
+from ecc_operator.common import SpecProblem, manifest_hash, owner_reference
 from ecc_operator import job_credentials
 from ecc_operator import serving_tls
 from ecc_operator.resources import CLOUD_TEACHER, CloudTeacherSpec
@@ -147,19 +150,7 @@ class WorkloadSettings:
 # ---------------------------------------------------------------------------
 # Spec parsing and hashing
 # ---------------------------------------------------------------------------
-class SpecProblem(ValueError):
-    """The spec passed the API server but cannot be run as it is (names the field)."""
-
-    def __init__(self, reason: str, message: str):
-        super().__init__(message)
-        self.reason = reason
-
-
-def parse_spec(raw: dict | None) -> CloudTeacherSpec:
-    try:
-        return CloudTeacherSpec.model_validate(raw or {})
-    except Exception as exc:  # pydantic.ValidationError: names the fields
-        raise SpecProblem("InvalidSpec", f"spec is invalid: {exc}") from exc
+parse_spec = partial(common.parse_spec, CloudTeacherSpec)
 
 
 def spec_hash(spec: CloudTeacherSpec) -> str:
@@ -205,22 +196,6 @@ def serving_name(teacher: str) -> str:
 
 def store_uri(bucket: str, key: str) -> str:
     return f"s3://{bucket}/{key}"
-
-
-def owner_reference(name: str, uid: str, kind=CLOUD_TEACHER) -> dict:
-    """The controller owner reference to a custom resource of `kind` (a resources.Kind)."""
-    return {
-        "apiVersion": kind.api_version,
-        "kind": kind.kind,
-        "name": name,
-        "uid": uid,
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }
-
-
-def manifest_hash(manifest: dict) -> str:
-    return hashlib.sha256(json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:16]
 
 
 # ---------------------------------------------------------------------------
@@ -296,7 +271,7 @@ def distill_job_manifest(ref: TeacherRef, spec: CloudTeacherSpec, revision: int,
 
     return workload_job(
         name=name, namespace=ref.namespace, labels=labels, annotations={ANNOTATION_SPEC_HASH: hash_},
-        owner=owner_reference(ref.name, ref.uid), backoff_limit=d.backoff_limit,
+        owner=owner_reference(ref.name, ref.uid, CLOUD_TEACHER), backoff_limit=d.backoff_limit,
         active_deadline_seconds=d.active_deadline_seconds, settings=settings,
         containers=[container("distill", distill_job(ref, spec, revision, report))],
         init_containers=[container("prepare-corpus", corpus_prepare_job(ref, spec, revision, report, settings))],
@@ -502,7 +477,7 @@ def deployment_manifests(ref: TeacherRef, spec: CloudTeacherSpec, manifest_uri: 
     if annotations:
         template_meta["annotations"] = annotations
     meta = {"name": name, "namespace": ref.namespace, "labels": labels,
-            "ownerReferences": [owner_reference(ref.name, ref.uid)]}
+            "ownerReferences": [owner_reference(ref.name, ref.uid, CLOUD_TEACHER)]}
     deployment = {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -540,7 +515,7 @@ def storage_ca_manifest(ref: TeacherRef, store: StoreSettings) -> dict | None:
         "kind": "ConfigMap",
         "metadata": {"name": f"{serving_name(ref.name)}-store-ca-{digest}", "namespace": ref.namespace,
                      "labels": {LABEL_TEACHER: ref.name, LABEL_COMPONENT: "serving", LABEL_MANAGED_BY: MANAGED_BY},
-                     "ownerReferences": [owner_reference(ref.name, ref.uid)]},
+                     "ownerReferences": [owner_reference(ref.name, ref.uid, CLOUD_TEACHER)]},
         "data": {KServeServing.CA_BUNDLE_FILE: store.ca_pem},
     }
 
@@ -558,7 +533,7 @@ def storage_secret_manifest(ref: TeacherRef, store: StoreSettings) -> dict:
         "type": "Opaque",
         "metadata": {"name": storage_secret_name(ref.name), "namespace": ref.namespace,
                      "labels": {LABEL_TEACHER: ref.name, LABEL_COMPONENT: "serving", LABEL_MANAGED_BY: MANAGED_BY},
-                     "ownerReferences": [owner_reference(ref.name, ref.uid)]},
+                     "ownerReferences": [owner_reference(ref.name, ref.uid, CLOUD_TEACHER)]},
         "stringData": {k.ACCESS_KEY_ENV: store.access_key,
                        k.SECRET_KEY_ENV: store.secret_key,
                        k.ENDPOINT_KEY: f"{'https' if store.secure else 'http'}://{endpoint}",
@@ -602,7 +577,7 @@ def inference_service_manifest(ref: TeacherRef, spec: CloudTeacherSpec, manifest
                      "annotations": {"serving.kserve.io/deploymentMode": "RawDeployment",
                                      ANNOTATION_STORAGE_SECRET: storage_secret_name(ref.name),
                                      ANNOTATION_STORAGE_SECRET_HASH: storage_secret_hash},
-                     "ownerReferences": [owner_reference(ref.name, ref.uid)]},
+                     "ownerReferences": [owner_reference(ref.name, ref.uid, CLOUD_TEACHER)]},
         "spec": {"predictor": {"minReplicas": spec.serving.replicas, "maxReplicas": max(spec.serving.replicas, 1),
                                "nodeSelector": dict(settings.cloud_node_selector),
                                "storageContainerName": settings.kserve_storage_container,

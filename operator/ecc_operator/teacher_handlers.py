@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-import threading
 import time
 from dataclasses import dataclass, field
 
@@ -25,6 +24,7 @@ from ecc_operator import serving_tls
 from ecc_operator.children import Kube
 from ecc_operator import job_credentials
 from ecc_operator.store_access import AccessProblem, ScopedUsers
+from ecc_operator.common import KeyedLocks, owner_reference
 from ecc_operator.resources import CLOUD_TEACHER
 
 log = logging.getLogger(__name__)
@@ -40,8 +40,8 @@ class Runtime:
 
     kube: Kube | None = None
     workloads: td.WorkloadSettings = field(default_factory=td.WorkloadSettings)
-    locks: dict[str, threading.Lock] = field(default_factory=dict)
-    locks_guard: threading.Lock = field(default_factory=threading.Lock)
+    lock: KeyedLocks = field(default_factory=KeyedLocks)
+    """the lock of one teacher (by uid): its handlers run one at a time"""
     users: ScopedUsers = field(default_factory=ScopedUsers)
     """the read-only store users of InferenceServices"""
     kserve_cache: dict[str, tuple[float, td.KServeView]] = field(default_factory=dict)
@@ -51,10 +51,6 @@ class Runtime:
     made it (None: the Secret is the user's; teachers then need spec.serving.tlsSecretName)"""
     ca_secret: str = NodeIdentity.TLS_SECRET
     """namespace/name of that CA's Secret (for messages)"""
-
-    def lock(self, uid: str) -> threading.Lock:
-        with self.locks_guard:
-            return self.locks.setdefault(uid, threading.Lock())
 
     def kserve(self, runtime: str) -> td.KServeView:
         at, view = self.kserve_cache.get(runtime, (0.0, None))
@@ -212,7 +208,7 @@ def serving_certificate(kube: Kube, body, ref: td.TeacherRef, spec, status: dict
     data, record = serving_tls.issue(RUNTIME.signing_ca, ref.namespace, name)
     labels = {td.LABEL_TEACHER: ref.name, td.LABEL_COMPONENT: "serving", td.LABEL_MANAGED_BY: td.MANAGED_BY}
     kube.apply(serving_tls.secret_manifest(ref.namespace, record.secret_name, data, labels,
-                                           td.owner_reference(ref.name, ref.uid)))
+                                           owner_reference(ref.name, ref.uid, CLOUD_TEACHER)))
     # recorded at once: the operator may not read the Secret back, and a new issuance makes a new key
     kube.patch_status(GROUP, VERSION, PLURAL, ref.namespace, ref.name,
                       {"servingCertificate": record.model_dump(by_alias=True)})

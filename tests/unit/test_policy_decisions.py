@@ -500,3 +500,8 @@ def test_drift_comes_from_the_fleet_controllers_reports_read_once_per_etag():
     finally:
         fh.RUNTIME.reports.pop(ref.uid, None)
         fh.RUNTIME.report_uids.pop(("demo", "edge"), None)
+
+
+def test_an_invalid_policy_spec_is_degraded_naming_the_field_once():
+    p = pd.plan(REF, {"fleetRef": {"name": "edge"}, "mergeBack": {"aggregation": "mean"}}, {})
+    assert p.spec is None and p.problem.count("spec is invalid") == 1 and "aggregation" in p.problem

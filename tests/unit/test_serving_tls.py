@@ -20,7 +20,7 @@ from ecc_operator import node_credentials_tls as nct
 from ecc_operator import serving_tls
 from ecc_operator import teacher_decisions as td
 from ecc_operator import teacher_handlers
-from ecc_operator.resources import ServingCertificateStatus
+from ecc_operator.resources import CLOUD_TEACHER, ServingCertificateStatus
 
 NS, SERVING = "demo", "shop-serving"
 NOW = dt.datetime.now(dt.timezone.utc)
@@ -68,7 +68,7 @@ def test_issue_signs_the_names_with_the_ca_and_records_what_it_issued():
     assert record.ca_sha256 == CA.sha256 and record.not_after.startswith(f"{leaf.not_valid_after_utc:%Y-%m-%dT}")
     _, again = serving_tls.issue(CA, NS, SERVING)
     assert again.sha256 != record.sha256  # a new key each time: hence the record
-    manifest = serving_tls.secret_manifest(NS, record.secret_name, data, {"a": "b"}, td.owner_reference("shop", "u1"))
+    manifest = serving_tls.secret_manifest(NS, record.secret_name, data, {"a": "b"}, td.owner_reference("shop", "u1", CLOUD_TEACHER))
     assert manifest["type"] == "kubernetes.io/tls" and manifest["metadata"]["ownerReferences"][0]["uid"] == "u1"
 
 
