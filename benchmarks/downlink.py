@@ -54,10 +54,10 @@ WHOLE = "whole modules"
 
 def round_change(state, method: str) -> dict:
     """The drift round's change as the merge-back Job computes it (same uploads, ``method``)."""
-    from ecc_workloads import adapt, merge
+    from ecc_workloads import deltas, merge
     up = learning.default_fleet_uploads()
-    shapes = adapt.parameter_shapes(state.cloud)
-    updates = [adapt.decode_upload(adapt.build_upload(res, state.manifest, f"edge-{site}", up), shapes)
+    shapes = deltas.parameter_shapes(state.cloud)
+    updates = [deltas.decode_upload(deltas.build_upload(res, state.manifest, f"edge-{site}", up), shapes)
                for site, res in state.local.items()]
     coefficient = state.coefficient if state.coefficient is not None else 1.0
     settings = merge.MergeSettings(method=method, coefficient=coefficient, max_slice_drop=0.05)
@@ -71,7 +71,7 @@ def round_change(state, method: str) -> dict:
 def measure(ctx, state, tolerances: list[float], methods: list[str], log=print) -> dict:
     """Every downlink form of the drift round's change under each merge method (``state``:
     ``learning.run_drift``'s)."""
-    from ecc_workloads import bundles, merge, patches
+    from ecc_workloads import bundles, deltas, patches
 
     t0 = time.perf_counter()
     profile = state.profile
@@ -95,7 +95,7 @@ def measure(ctx, state, tolerances: list[float], methods: list[str], log=print) 
         for method in methods:
             change = round_change(state, method)
             changed |= set(change)
-            merged = merge.apply_update(state.cloud, change)
+            merged = deltas.apply_update(state.cloud, change)
             forms: dict[str, tuple] = {}
             rewritten = bundles.write_bundles(merged, [profile], 2, store, int8=True, vocabulary=vocab)
             forms[WHOLE] = (bundles.load_submodel(rewritten.manifests[profile], fetch), rewritten.bytes_uploaded, {})

@@ -712,7 +712,7 @@ def drift_splits(corpus: Corpus, base_domain: str, seed: int, cap: int | None) -
 
 
 def default_fleet_uploads():
-    """The adapt.UploadSettings an agent of a default EdgeFleet uploads with: the operator's own
+    """The deltas.UploadSettings an agent of a default EdgeFleet uploads with: the operator's own
     mapping (fleet_decisions.privacy_settings) of a default spec.privacy, read as an agent reads it."""
     from types import SimpleNamespace
 
@@ -724,7 +724,7 @@ def default_fleet_uploads():
 
 
 def run_drift(ctx: Context, corpus: Corpus, profile: str, base_domain: str = "base") -> tuple[dict, DriftState]:
-    from ecc_workloads import adapt, bundles, merge, modular
+    from ecc_workloads import adapt, bundles, deltas, merge, modular
 
     s = ctx.settings
     t0 = time.perf_counter()
@@ -761,8 +761,8 @@ def run_drift(ctx: Context, corpus: Corpus, profile: str, base_domain: str = "ba
         fb = [adapt.FeedbackItem(text=ex.text, label=ex.label, source="user") for ex in parts["train"]]
         res = adapt.adapt_locally(sub, ctx.tokenizer, fb, lora, profile=profile)
         local[site] = res
-        blob = adapt.build_upload(res, manifests[profile], f"edge-{site}", up, forbidden_texts=[f.text for f in fb])
-        update = adapt.decode_upload(blob)
+        blob = deltas.build_upload(res, manifests[profile], f"edge-{site}", up, forbidden_texts=[f.text for f in fb])
+        update = deltas.decode_upload(blob)
         updates.append(update)
         per_site[site] = {
             "made_from": how[site], "feedback_rows": len(fb), "val_rows": len(parts["val"]), "test_rows": len(parts["test"]),
@@ -771,7 +771,7 @@ def run_drift(ctx: Context, corpus: Corpus, profile: str, base_domain: str = "ba
             "teacher_static": evaluate(ctx, cloud, parts["test"])["accuracy"],
             "local_lora": evaluate(ctx, res.adapted, parts["test"], profile),
             "upload_bytes": len(blob),
-            "upload_bytes_fp32_factors": len(adapt.build_upload(res, manifests[profile], f"edge-{site}", adapt.UploadSettings(form="factors"))),
+            "upload_bytes_fp32_factors": len(deltas.build_upload(res, manifests[profile], f"edge-{site}", deltas.UploadSettings(form="factors"))),
             "trainable_params": res.trainable_params,
         }
         ctx.log(f"  site {site}: static {per_site[site]['static']['accuracy']:.4f} -> "
@@ -848,7 +848,7 @@ def run_drift(ctx: Context, corpus: Corpus, profile: str, base_domain: str = "ba
 
 # ---------------------------------------------------------------------- scenario: robustness
 def run_robustness(ctx: Context, state: DriftState, devices: int = 5) -> dict:
-    from ecc_workloads import adapt, merge
+    from ecc_workloads import adapt, deltas, merge
 
     s = ctx.settings
     t0 = time.perf_counter()
@@ -861,8 +861,8 @@ def run_robustness(ctx: Context, state: DriftState, devices: int = 5) -> dict:
     for i, shard in enumerate(shards):
         fb = [adapt.FeedbackItem(text=ex.text, label=ex.label, source="user") for ex in shard]
         res = adapt.adapt_locally(sub, ctx.tokenizer, fb, lora.model_copy(update={"seed": s.seed + i}), profile=state.profile)
-        blob = adapt.build_upload(res, state.manifest, f"device-{i}", adapt.UploadSettings(form="factors", int8=True))
-        honest.append(adapt.decode_upload(blob))
+        blob = deltas.build_upload(res, state.manifest, f"device-{i}", deltas.UploadSettings(form="factors", int8=True))
+        honest.append(deltas.decode_upload(blob))
     ctx.log(f"  {devices} devices adapted on {site} shards ({time.perf_counter() - t0:.0f} s)")
 
     def poisoned(factor: float | None) -> list:
@@ -870,7 +870,7 @@ def run_robustness(ctx: Context, state: DriftState, devices: int = 5) -> dict:
             return honest
         bad = honest[0]
         scaled = {m: {k: t * factor for k, t in ps.items()} for m, ps in bad.delta.items()}
-        return [adapt.EdgeUpdate(manifest=bad.manifest, delta=scaled), *honest[1:]]
+        return [deltas.EdgeUpdate(manifest=bad.manifest, delta=scaled), *honest[1:]]
 
     current: dict[str, float] = {}
 

@@ -15,9 +15,9 @@ What runs (real torch, the real pretrained all-MiniLM-L6-v2):
   rows, disjoint): the edge agent's own path — ``agent_learning.lora_settings`` /
   ``upload_settings`` of the operator's defaults (``fleet_decisions.adaptation_settings`` of a
   default AdaptationPolicy, ``privacy_settings`` of a default EdgeFleet privacy block),
-  ``adapt.select_training_rows``, ``adapt.adapt_locally``, ``adapt.build_upload``.
+  ``adapt.select_training_rows``, ``adapt.adapt_locally``, ``deltas.build_upload``.
 - **The malicious node** is node 0 (a fleet member: it passes the membership check). It claims
-  ``claimed_samples`` rows and uploads, built with ``adapt.build_upload`` from a crafted result:
+  ``claimed_samples`` rows and uploads, built with ``deltas.build_upload`` from a crafted result:
   ``scaled_x50`` its honest change ×50; ``sign_flip_x1`` ×−1; ``sign_flip_x50`` ×−50;
   ``sign_flip_adaptive`` the strongest sign flip (of ``ADAPTIVE_FLIPS``) that the server's outlier
   screen lets through, found knowing every other node's upload (the worst case);
@@ -32,7 +32,7 @@ What runs (real torch, the real pretrained all-MiniLM-L6-v2):
   (``contracts.MergeBackJob``) is parsed as the container parses it and turned into settings by
   the Job's own ``merge.MergeSettings.from_job``, so every default the policy does not set
   (server-side clipping, the weight cap, the outlier screen) is the Job spec's. Uploads
-  go through ``adapt.decode_upload`` (shape checks against the cloud model) and
+  go through ``deltas.decode_upload`` (shape checks against the cloud model) and
   ``merge.membership_problem`` (against a desired state listing the N nodes) as in the Job,
   then ``merge.merge_back`` with the gate's evaluation ``cli_learning.evaluate_slices`` on the
   validation slices (base + every site, teacher and s1). The aggregation's input is recorded
@@ -160,15 +160,15 @@ def desired_state(nodes: Sequence[str], profile: str):
 def job_updates(blobs: dict[str, bytes], shapes, desired) -> tuple[list, dict[str, str]]:
     """What the merge-back Job does with each stored delta before merge_back: refuse oversize
     uploads unread, decode with the cloud model's shapes, check fleet membership."""
-    from ecc_workloads import adapt, merge
+    from ecc_workloads import deltas, merge
 
     updates, refused = [], {}
     for node, blob in blobs.items():
-        if len(blob) > adapt.MAX_UPLOAD_BYTES:
+        if len(blob) > deltas.MAX_UPLOAD_BYTES:
             refused[node] = f"not read: {len(blob)} bytes"
             continue
         try:
-            update = adapt.decode_upload(blob, shapes)
+            update = deltas.decode_upload(blob, shapes)
         except Exception as exc:  # noqa: BLE001 - as the Job: one bad upload never blocks a round
             refused[node] = f"{exc.__class__.__name__}: {exc}"
             continue
@@ -184,15 +184,15 @@ def job_updates(blobs: dict[str, bytes], shapes, desired) -> tuple[list, dict[st
 def observe_aggregation():
     """Record what merge.merge_back hands to merge.aggregate_deltas (after the server's
     clipping): each delta's global norm and weight, in the order of the accepted updates."""
-    from ecc_workloads import adapt, merge
+    from ecc_workloads import deltas, merge
 
     seen: dict = {}
     original = merge.aggregate_deltas
 
-    def spy(deltas, weights, method, trim_fraction=0.2, left_out=None):
-        seen.update(norms=[adapt.global_norm(d) for d in deltas], weights=[float(w) for w in weights],
+    def spy(stack, weights, method, trim_fraction=0.2, left_out=None):
+        seen.update(norms=[deltas.global_norm(d) for d in stack], weights=[float(w) for w in weights],
                      method=method, trim_fraction=trim_fraction)
-        return original(deltas, weights, method, trim_fraction, left_out)
+        return original(stack, weights, method, trim_fraction, left_out)
 
     merge.aggregate_deltas = spy
     try:
@@ -285,12 +285,12 @@ def run_round(fleet: Fleet, blobs: dict[str, bytes], nodes: Sequence[str], score
               score_val_backdoor: bool = False) -> dict:
     """One merge-back round over ``blobs`` (node -> upload) with the defaults; scores the
     candidate and the served model."""
-    from ecc_workloads import adapt, merge
+    from ecc_workloads import deltas, merge
 
     s = fleet.settings
     tok = fleet.ctx.tokenizer
     updates, refused = job_updates(blobs, fleet.shapes, desired_state(nodes, s.profile))
-    pre = {u.manifest.node: adapt.global_norm(u.delta) for u in updates}
+    pre = {u.manifest.node: deltas.global_norm(u.delta) for u in updates}
     with observe_aggregation() as seen:
         result = merge.merge_back(fleet.cloud, updates, fleet.merge_settings, fleet.gate_eval,
                                   base_revision=REVISION, module_hashes=fleet.hashes)
@@ -369,7 +369,7 @@ def run(ctx, corpus, settings: PoisonSettings, log: Callable[[str], None] = prin
     ``corpus`` (a learning.Corpus with domains)."""
     import torch
 
-    from ecc_workloads import adapt, bundles, cli_learning
+    from ecc_workloads import adapt, bundles, cli_learning, deltas
     from ecc_workloads import agent_learning
 
     t0 = time.perf_counter()
@@ -416,7 +416,7 @@ def run(ctx, corpus, settings: PoisonSettings, log: Callable[[str], None] = prin
             current.update(scores)
         return scores
 
-    fleet = Fleet(ctx=ctx, settings=s, cloud=cloud, manifests=manifests, shapes=adapt.parameter_shapes(cloud),
+    fleet = Fleet(ctx=ctx, settings=s, cloud=cloud, manifests=manifests, shapes=deltas.parameter_shapes(cloud),
                   hashes=merge.manifest_hashes(manifests.values()), merge_settings=job["settings"], job=job,
                   gate_eval=gate_eval, val=val, test=test, max_length=max_length)
 
@@ -433,16 +433,16 @@ def run(ctx, corpus, settings: PoisonSettings, log: Callable[[str], None] = prin
         res = adapt.adapt_locally(node_base, ctx.tokenizer, use, lora, profile=s.profile)
         honest[name] = res
         node_rows[name] = use
-        blobs[name] = adapt.build_upload(res, manifests[s.profile], name, upload, forbidden_texts=[r.text for r in use])
+        blobs[name] = deltas.build_upload(res, manifests[s.profile], name, upload, forbidden_texts=[r.text for r in use])
     log(f"{n_max} nodes adapted locally ({time.perf_counter() - t0:.0f} s)")
 
     attacker, attacker_site, _ = shards[0]
     own = node_rows[attacker]
-    own_norm = adapt.global_norm(honest[attacker].delta)
+    own_norm = deltas.global_norm(honest[attacker].delta)
     forbid = [r.text for r in own]
 
     def craft(result, factor: float) -> bytes:
-        return adapt.build_upload(scaled_result(result, factor, s.claimed_samples), manifests[s.profile], attacker,
+        return deltas.build_upload(scaled_result(result, factor, s.claimed_samples), manifests[s.profile], attacker,
                                   upload, forbidden_texts=forbid)
 
     # the backdoor: the attacker's rows plus triggered copies labelled with the target intent, trained
@@ -454,7 +454,7 @@ def run(ctx, corpus, settings: PoisonSettings, log: Callable[[str], None] = prin
     for recipe in s.backdoor_recipes:
         bd = adapt.adapt_locally(node_base, ctx.tokenizer, own + poison_rows, recipes[recipe], profile=s.profile)
         backdoors[recipe] = bd
-        bd_local[recipe] = {"settings": recipes[recipe].model_dump(), "trained_norm": adapt.global_norm(bd.delta),
+        bd_local[recipe] = {"settings": recipes[recipe].model_dump(), "trained_norm": deltas.global_norm(bd.delta),
                             "val_backdoor_own_model": backdoor_success(bd.adapted, ctx.tokenizer, val, s.profile,
                                                                        s.trigger, s.target, max_length)["rate"]}
         log(f"backdoor ({recipe} recipe) trained locally: {bd_local[recipe]} ({time.perf_counter() - t0:.0f} s)")
@@ -463,7 +463,7 @@ def run(ctx, corpus, settings: PoisonSettings, log: Callable[[str], None] = prin
     for recipe, bd in backdoors.items():
         for mult in s.boost_grid:
             f = 1.0 if mult is None else mult * own_norm / bd_local[recipe]["trained_norm"]
-            m = merge.apply_update(node_base, scaled_result(bd, f).delta)
+            m = deltas.apply_update(node_base, scaled_result(bd, f).delta)
             alone[(recipe, mult)] = backdoor_success(m, ctx.tokenizer, val, s.profile, s.trigger, s.target,
                                                      max_length)["rate"]
 
@@ -531,7 +531,7 @@ def run(ctx, corpus, settings: PoisonSettings, log: Callable[[str], None] = prin
         "cloud_train": train_log,
         "node_sites": {name: site for name, site, _ in shards},
         "node_rows": {name: len(r) for name, r in node_rows.items()},
-        "honest_norms": {name: adapt.global_norm(r.delta) for name, r in honest.items()},
+        "honest_norms": {name: deltas.global_norm(r.delta) for name, r in honest.items()},
         "attacker": {"node": attacker, "site": attacker_site},
         "static": static,
         "rounds": rounds,

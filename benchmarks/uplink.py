@@ -15,7 +15,7 @@ every site keeps learning on the merged revision (LoRA again on its feedback): *
 The goal is about the **hardest site** (the lowest static validation accuracy): "≤ 0.5 point lost
 on the hardest drift site's merged + local figure".
 
-Upload forms (``adapt.UploadSettings``, the EdgeFleet's ``spec.privacy``):
+Upload forms (``deltas.UploadSettings``, the EdgeFleet's ``spec.privacy``):
 - ``full fp32``: each LoRA change multiplied out (B @ A * scale) and the head's change, float32;
 - ``factors fp32 rN hM`` / ``factors int8 rN hM``: the LoRA factors (A, B), sent at rank N when
   below the trained rank (a truncated SVD of B @ A * scale, ``UploadSettings.rank``), the head's
@@ -25,7 +25,7 @@ Upload forms (``adapt.UploadSettings``, the EdgeFleet's ``spec.privacy``):
 - ``factors intB ... [head-intC]``: int8 whose values are rounded to 2^(B-1)-1 levels each side of
   zero per row first (``bits``; the head's: ``head_bits``), which deflate codes in fewer bytes.
 ``--ranks`` items: ``RANK:HEAD[@BITS[/HEAD_BITS]]``, HEAD a head rank or ``kK`` (e.g. ``2:4@4``).
-Every upload is deflated (``adapt.pack_upload``); its bytes are what a node sends.
+Every upload is deflated (``deltas.pack_upload``); its bytes are what a node sends.
 
 Ratios are against the sub-model's **shipped** bundle (pruned vocabulary, int8: what a node
 downloads) and its fp32 bundle. The form to recommend is chosen on **validation** rows — every
@@ -78,21 +78,21 @@ def parse_form(spec: str) -> tuple[int, int | str, int, int]:
 
 
 def upload_forms(trained_rank: int, ranks: list[tuple]) -> dict[str, object]:
-    """name -> adapt.UploadSettings: the full change, the trained factors in fp32, then int8 factors
+    """name -> deltas.UploadSettings: the full change, the trained factors in fp32, then int8 factors
     for each of ``ranks``: (LoRA rank, head) or (LoRA rank, head, bits, head bits) with head a head
     rank (0: whole) or ``"kN"`` (the head's N largest rows), ranks capped at the trained rank."""
-    from ecc_workloads import adapt
+    from ecc_workloads import deltas
 
     t = trained_rank
-    forms = {"full fp32": adapt.UploadSettings(form="full"),
-             f"factors fp32 r{t} h{t}": adapt.UploadSettings(form="factors")}
+    forms = {"full fp32": deltas.UploadSettings(form="full"),
+             f"factors fp32 r{t} h{t}": deltas.UploadSettings(form="factors")}
     for spec in [(t, t), *ranks]:
         r, h, bits, head_bits = (*spec, 8, 8)[:4] if len(spec) == 2 else spec
         r = min(r, t)
         rows = int(h[1:]) if isinstance(h, str) else None
         h = f"k{rows}" if rows is not None else f"h{min(h, t)}"
         name = f"factors int{bits} r{r} {h}" + (f" head-int{head_bits}" if head_bits != bits else "")
-        forms.setdefault(name, adapt.UploadSettings(
+        forms.setdefault(name, deltas.UploadSettings(
             form="factors", int8=True, rank=None if r >= t else r, head_rank=None if rows is not None else int(h[1:]),
             head_rows=rows, bits=bits, head_bits=None if head_bits == bits else head_bits))
     return forms
@@ -111,14 +111,14 @@ def run(ctx, corpus, ranks: list[tuple], profile: str, log=print) -> dict:
 
 def measure(ctx, state, ranks: list[tuple], log=print) -> dict:
     """Every upload form on the drift scenario's devices (``state``: ``learning.run_drift``'s)."""
-    from ecc_workloads import adapt, bundles, merge
+    from ecc_workloads import adapt, bundles, deltas, merge
 
     t0 = time.perf_counter()
     hardest = state.sites[state.hardest]
     trained_rank = state.lora.rank
     sub_fp32 = bundles.bundle_bytes(state.manifest)
     sub_shipped = bundles.bundle_bytes(state.shipped)
-    shapes = adapt.parameter_shapes(state.cloud)
+    shapes = deltas.parameter_shapes(state.cloud)
     feedback = {site: [adapt.FeedbackItem(text=ex.text, label=ex.label, source="user") for ex in parts["train"]]
                 for site, parts in state.sites.items()}
     coefficient = state.coefficient if state.coefficient is not None else 1.0
@@ -128,10 +128,10 @@ def measure(ctx, state, ranks: list[tuple], log=print) -> dict:
 
     rows = []
     for name, up in upload_forms(trained_rank, ranks).items():
-        blobs = {site: adapt.build_upload(res, state.manifest, f"edge-{site}", up) for site, res in state.local.items()}
-        updates = [adapt.decode_upload(b, shapes) for b in blobs.values()]
+        blobs = {site: deltas.build_upload(res, state.manifest, f"edge-{site}", up) for site, res in state.local.items()}
+        updates = [deltas.decode_upload(b, shapes) for b in blobs.values()]
         agg, _ = merge.aggregate_deltas([u.delta for u in updates], [u.manifest.num_samples for u in updates], "fedavg")
-        merged = merge.apply_update(state.cloud, agg, coefficient).submodel(state.profile)
+        merged = deltas.apply_update(state.cloud, agg, coefficient).submodel(state.profile)
         merged.eval()
         again = {site: adapt.adapt_locally(merged, ctx.tokenizer, fb, state.lora, profile=state.profile).adapted
                  for site, fb in feedback.items()}

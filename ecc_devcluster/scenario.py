@@ -628,7 +628,7 @@ def whole_model_bytes(cl: Cluster, ns: str, fleet: str, revisions: list[dict]) -
 def scan_agent_objects(cl: Cluster, ns: str, fleet: str, texts: list[str]) -> dict[str, int]:
     """Every object under the fleet's reports/ and deltas/ parses as its contract model and
     holds no traffic text. Returns counts; raises ScenarioError naming the first offender."""
-    from ecc_workloads import adapt, release_signing, simagents
+    from ecc_workloads import deltas, release_signing, simagents
 
     counts = {"reports": 0, "deltas": 0}
     for uri in cl.store.list(f"s3://{cl.bucket}/{c.StoreLayout.fleet_prefix(ns, fleet)}"):
@@ -642,8 +642,8 @@ def scan_agent_objects(cl: Cluster, ns: str, fleet: str, texts: list[str]) -> di
             c.AgentReport.model_validate_json(data)
             counts["reports"] += 1
         elif "/deltas/" in key:
-            data = adapt.unpack_upload(data)  # deflated as sent: look for text in what it holds
-            adapt.verify_upload(data, forbidden_texts=texts)
+            data = deltas.unpack_upload(data)  # deflated as sent: look for text in what it holds
+            deltas.verify_upload(data, forbidden_texts=texts)
             counts["deltas"] += 1
         else:
             raise ScenarioError(f"unexpected object {uri} under the fleet's prefix")

@@ -22,7 +22,7 @@ and cloud assist.
   ``n >= min_samples``, then at ``n >= 2 * n_at_last_adaptation``; user/agent corrections are
   always usable, teacher pseudo-labels only with cloud assist on and confidence >= 0.9). The
   adapted model is served locally (``on_adapted``) and, unless ``upload_deltas`` is off, its
-  upload (:func:`adapt.build_upload`, checked to hold none of the feedback texts) goes to
+  upload (:func:`deltas.build_upload`, checked to hold none of the feedback texts) goes to
   ``StoreLayout.delta`` through the outbox (spooled while the store is down).
 - Cloud assist: a prediction below ``assist_below_confidence`` is sent (PII-scrubbed when
   ``scrub_before_assist``) to the served teacher's v2 endpoint in the background; its label
@@ -47,8 +47,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ecc_workloads import adapt, drift, tls
-from ecc_workloads.adapt import FeedbackItem, LoraSettings, UploadSettings
+from ecc_workloads import adapt, deltas, drift, tls
+from ecc_workloads.adapt import FeedbackItem, LoraSettings
+from ecc_workloads.deltas import UploadSettings
 from ecc_workloads.contracts import AdaptationSettings, PrivacySettings, ReferenceStats, StoreLayout, WindowStats
 
 log = logging.getLogger("ecc.agent.learning")
@@ -453,7 +454,7 @@ class Learner:
                 self.counters.adaptations_total += 1
                 self.counters.adapted_samples = result.num_samples
             if settings.upload_deltas:
-                blob = adapt.build_upload(result, model.manifest, self.node, upload_settings(privacy),
+                blob = deltas.build_upload(result, model.manifest, self.node, upload_settings(privacy),
                                           forbidden_texts=[r.text for r in rows])
                 self.send_delta(StoreLayout.delta(self.namespace, self.fleet, model.revision, self.node), blob)
                 self.counters.delta_revision = model.revision

@@ -454,7 +454,7 @@ def merge_back(
 
 def run_merge_back(job: MergeBackJob) -> None:
     """The merge-back round `job` describes (`ecc merge-back` and `ecc job`); always writes a JobReport."""
-    from ecc_workloads import adapt, bundles, merge, modular, patches
+    from ecc_workloads import bundles, deltas, merge, modular, patches
 
     store, namespace, teacher, fleet, revision = job.store, job.namespace, job.teacher, job.fleet, job.revision
     candidate_revision, profile, max_length = job.candidate_revision, job.profiles, job.max_length
@@ -472,17 +472,17 @@ def run_merge_back(job: MergeBackJob) -> None:
         held = read_split(job.holdout, job.holdout_split)
         prefix = StoreLayout.deltas_prefix(namespace, fleet, revision)
         updates, unreadable = [], {}
-        shapes = adapt.parameter_shapes(cloud)
+        shapes = deltas.parameter_shapes(cloud)
         sizes = sorted(kv.key_sizes(prefix).items())
         for key, size in sizes[MAX_DELTAS_READ:]:
             unreadable[key] = f"not read: more than {MAX_DELTAS_READ} deltas in one round"
         desired = read_desired_state(kv, namespace, fleet, job.release_keys)
         for key, size in sizes[:MAX_DELTAS_READ]:
-            if size > adapt.MAX_UPLOAD_BYTES:  # refused from the listing: never read into memory
-                unreadable[key] = f"not read: {size} bytes, more than {adapt.MAX_UPLOAD_BYTES}"
+            if size > deltas.MAX_UPLOAD_BYTES:  # refused from the listing: never read into memory
+                unreadable[key] = f"not read: {size} bytes, more than {deltas.MAX_UPLOAD_BYTES}"
                 continue
             try:
-                update = adapt.decode_upload(kv.get(key), shapes)
+                update = deltas.decode_upload(kv.get(key), shapes)
             except Exception as exc:  # noqa: BLE001 - one bad upload never blocks a round
                 unreadable[key] = f"{exc.__class__.__name__}: {exc}"
                 continue

@@ -1,6 +1,6 @@
 """Merge-back: module-wise aggregation of edge weight changes into a *candidate* model.
 
-Inputs are :class:`ecc_workloads.adapt.EdgeUpdate` s — each device's **full weight change**
+Inputs are :class:`ecc_workloads.deltas.EdgeUpdate` s — each device's **full weight change**
 per module (for LoRA the product ``B @ A * scale``; averaging the factors separately is
 not the average of the changes). For every (module, parameter) the updates of the
 devices that hold that module are aggregated:
@@ -34,7 +34,6 @@ operator, which owns revision numbers, decides whether it becomes the next revis
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -43,7 +42,7 @@ from typing import Literal
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
-from ecc_workloads.adapt import EdgeUpdate, ModuleDelta, clip_delta, global_norm, labels_sha256
+from ecc_workloads.deltas import EdgeUpdate, ModuleDelta, apply_update, clip_delta, global_norm, labels_sha256
 from ecc_workloads.bundles import module_identity
 from ecc_workloads.contracts import MergeBackJob
 from ecc_workloads.modular import ModularEncoder
@@ -212,24 +211,6 @@ def screen_outliers(deltas: Sequence[ModuleDelta], fraction: float, multiple: fl
     return out
 
 
-def apply_update(model: ModularEncoder, delta: ModuleDelta, coefficient: float = 1.0) -> ModularEncoder:
-    """A copy of ``model`` with ``W += coefficient * delta`` on every listed parameter."""
-    new = copy.deepcopy(model)
-    with torch.no_grad():
-        for module, params in delta.items():
-            try:
-                target = dict(new.module(module).named_parameters())
-            except KeyError as err:
-                raise ValueError(f"update touches module {module!r}, which the model does not hold") from err
-            for key, d in params.items():
-                if key not in target:
-                    raise ValueError(f"update touches {module}/{key}, which is not a parameter of {module!r}")
-                if tuple(target[key].shape) != tuple(d.shape):
-                    raise ValueError(f"{module}/{key}: update shape {tuple(d.shape)} != weight {tuple(target[key].shape)}")
-                target[key].add_(d.to(target[key].dtype), alpha=coefficient)
-    return new
-
-
 # ---------------------------------------------------------------------- validation (pure)
 def update_problem(
     update: EdgeUpdate, base_revision: int, labels: Sequence[str],
@@ -301,7 +282,7 @@ def medians_of_others(values: Sequence[float]) -> list[float | None]:
 
 def clip_to_median(deltas: Sequence[ModuleDelta], multiple: float) -> tuple[list[ModuleDelta], dict[int, float]]:
     """Each delta whose global norm exceeds ``multiple`` x the median norm of the *other* deltas,
-    scaled down to that bound (adapt.clip_delta); returns the deltas and {index: norm before} of
+    scaled down to that bound (deltas.clip_delta); returns the deltas and {index: norm before} of
     the clipped ones. A single update has nothing to be compared with and is left as it is."""
     norms = [global_norm(d) for d in deltas]
     out, clipped = [], {}

@@ -8,7 +8,7 @@ import uuid
 import pytest
 import torch
 
-from ecc_workloads import adapt, bundles, modular
+from ecc_workloads import bundles, deltas, modular
 import releasekit
 from ecc_workloads.contracts import AdaptationSettings, AgentReport, DesiredState, StoreLayout
 from ecc_workloads.edge_agent import AgentConfig, EdgeAgent, S3AgentStore
@@ -72,7 +72,7 @@ def test_agent_on_minio(cluster, tmp_path):
             agent.feedback(text, label)
         agent.learner.wait(60)
         blob = store.get(StoreLayout.delta(ns, fleet, 1, node))
-        assert adapt.verify_upload(blob, [t for t, _ in FEEDBACK]).node == node
+        assert deltas.verify_upload(blob, [t for t, _ in FEEDBACK]).node == node
         # whoever writes the real store without the operator's key (here: its admin) moves no node
         forged = desired.model_copy(update={"generation": 2, "teacher_url": "http://attacker.invalid"})
         store.put(StoreLayout.desired_state(ns, fleet), forged.model_dump_json().encode())

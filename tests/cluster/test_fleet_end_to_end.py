@@ -125,17 +125,17 @@ def cycle(cluster):
 
 def poison_delta(run: sc.Scenario, honest_node: str) -> dict:
     """One honest delta scaled x50, uploaded as if from one more node."""
-    from ecc_workloads import adapt, bundles
+    from ecc_workloads import bundles, deltas
 
-    blob = adapt.unpack_upload(  # what agents send is deflated (adapt.pack_upload)
+    blob = deltas.unpack_upload(  # what agents send is deflated (deltas.pack_upload)
         run.cl.store.get_bytes(f"s3://{run.cl.bucket}/{c.StoreLayout.delta(run.ns, sc.FLEET, 1, honest_node)}"))
-    manifest = adapt.verify_upload(blob)
+    manifest = deltas.verify_upload(blob)
     tensors, _ = bundles.decode_tensors(blob)
     # factors: scale B only (the product then scales x50); full changes: scale them
     poisoned = {k: (v if k.endswith("@A") else v * 50.0) for k, v in tensors.items()}
     manifest = manifest.model_copy(update={"node": POISONER, "update_norm": manifest.update_norm * 50.0})
     data = bundles.encode_tensors(poisoned, {"delta": manifest.model_dump(mode="json")})
-    update = adapt.decode_upload(data)
+    update = deltas.decode_upload(data)
     run.cl.store.put_bytes(f"s3://{run.cl.bucket}/{c.StoreLayout.delta(run.ns, sc.FLEET, 1, POISONER)}", data)
     _say(f"uploaded a poisoned delta as {POISONER} (norm x50)")
     return {"node": POISONER, "delta": update.delta}

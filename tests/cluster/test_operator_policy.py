@@ -1,6 +1,6 @@
 """The AdaptationPolicy controller against the real local cluster: a `tiny` CloudTeacher is
 distilled for real, an EdgeFleet follows it, agents' reports say the fleet drifts and two real
-LoRA deltas (adapt.adapt_locally + adapt.build_upload on the distilled student) arrive; the
+LoRA deltas (adapt.adapt_locally + deltas.build_upload on the distilled student) arrive; the
 policy fires a round, waits for its quorum, runs ONE merge-back Job (the operator is killed
 and restarted while it runs), the gate passes and the candidate becomes the teacher's
 revision 2 — manifests, drift references and corpus in MinIO, the teacher not re-distilled.
@@ -76,7 +76,7 @@ def build_deltas(cluster, ns: str, teacher_name: str, rows: list[dict], nodes: l
     """Real uploads: LoRA on the distilled `s02` student read from MinIO, one per node."""
     import torch
 
-    from ecc_workloads import adapt, bundles, modular
+    from ecc_workloads import adapt, bundles, deltas, modular
     from ecc_workloads.store import Store
 
     torch.set_num_threads(1)
@@ -90,7 +90,7 @@ def build_deltas(cluster, ns: str, teacher_name: str, rows: list[dict], nodes: l
         picked = rnd.sample(rows, 24)
         feedback = [adapt.FeedbackItem(text=r["instruction"], label=r["intent"], source="user") for r in picked]
         result = adapt.adapt_locally(sub, tok, feedback, adapt.LoraSettings(rank=2, epochs=1, lr=1e-4, seed=i))
-        out[node] = adapt.build_upload(result, base, node, adapt.UploadSettings(form="factors"))
+        out[node] = deltas.build_upload(result, base, node, deltas.UploadSettings(form="factors"))
     return out
 
 

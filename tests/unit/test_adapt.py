@@ -6,8 +6,9 @@ import pytest
 import torch
 from safetensors.torch import save as st_save
 
-from ecc_workloads import adapt, bundles, distill, modular
-from ecc_workloads.adapt import FeedbackItem, LoraSettings, UploadRejected, UploadSettings
+from ecc_workloads import adapt, bundles, deltas, distill, modular
+from ecc_workloads.adapt import FeedbackItem, LoraSettings
+from ecc_workloads.deltas import UploadRejected, UploadSettings
 
 from _learning_rows import bitext_rows
 
@@ -65,49 +66,49 @@ def test_delta_holds_only_adapter_and_head_changes(setup):
 def test_upload_round_trip_and_sizes(setup, rows):
     sub, manifests, result = setup
     texts = [r.text for r in rows]
-    blob = adapt.build_upload(result, manifests["s02"], "edge-1", UploadSettings(form="full"), forbidden_texts=texts)
-    update = adapt.decode_upload(blob)
+    blob = deltas.build_upload(result, manifests["s02"], "edge-1", UploadSettings(form="full"), forbidden_texts=texts)
+    update = deltas.decode_upload(blob)
     assert update.manifest.node == "edge-1" and update.manifest.base_revision == 4
     assert update.manifest.base_modules == {m.name: m.sha256 for m in manifests["s02"].modules if m.name in result.delta}
     assert update.manifest.num_samples == len(rows)
     for m, params in result.delta.items():
         for k, t in params.items():
             torch.testing.assert_close(update.delta[m][k], t)
-    factors = adapt.build_upload(result, manifests["s02"], "edge-1", UploadSettings())  # default: factors
-    fdec = adapt.decode_upload(factors)
+    factors = deltas.build_upload(result, manifests["s02"], "edge-1", UploadSettings())  # default: factors
+    fdec = deltas.decode_upload(factors)
     for b in ("block.0", "block.2"):
         torch.testing.assert_close(fdec.delta[b]["attention.self.value.weight"], result.delta[b]["attention.self.value.weight"])
-    q8 = adapt.build_upload(result, manifests["s02"], "edge-1", UploadSettings(form="full", int8=True))
-    qdec = adapt.decode_upload(q8)
+    q8 = deltas.build_upload(result, manifests["s02"], "edge-1", UploadSettings(form="full", int8=True))
+    qdec = deltas.decode_upload(q8)
     d = result.delta["block.2"]["attention.self.query.weight"]
     assert (qdec.delta["block.2"]["attention.self.query.weight"] - d).abs().max() <= d.abs().max() / 100
     sub_bytes = bundles.bundle_bytes(manifests["s02"])
     teacher_bytes = bundles.bundle_bytes(manifests["teacher"])
     assert len(factors) < len(blob) and len(q8) < len(blob) / 2.5
     assert len(blob) * 100 < sub_bytes < teacher_bytes
-    sizes = adapt.upload_size_report(blob, manifests["s02"], manifests["teacher"])
+    sizes = deltas.upload_size_report(blob, manifests["s02"], manifests["teacher"])
     assert sizes["submodel_ratio"] == sub_bytes / len(blob) and sizes["teacher_ratio"] > sizes["submodel_ratio"]
 
 
 def test_clipping_and_noise(setup):
     _, manifests, result = setup
-    clipped = adapt.decode_upload(adapt.build_upload(result, manifests["s02"], "n", UploadSettings(form="full", clip_norm=1e-3)))
+    clipped = deltas.decode_upload(deltas.build_upload(result, manifests["s02"], "n", UploadSettings(form="full", clip_norm=1e-3)))
     assert clipped.manifest.update_norm == pytest.approx(1e-3, rel=1e-4)
-    cf = adapt.decode_upload(adapt.build_upload(result, manifests["s02"], "n", UploadSettings(clip_norm=1e-3)))
+    cf = deltas.decode_upload(deltas.build_upload(result, manifests["s02"], "n", UploadSettings(clip_norm=1e-3)))
     for m, ps in clipped.delta.items():  # clipping factors scales B: the same clipped change
         for k, t in ps.items():
             torch.testing.assert_close(cf.delta[m][k], t)
     s = UploadSettings(form="full", clip_norm=1e-3, noise_multiplier=0.5, seed=1)
-    n1 = adapt.decode_upload(adapt.build_upload(result, manifests["s02"], "n", s))
-    n2 = adapt.decode_upload(adapt.build_upload(result, manifests["s02"], "n", s))
+    n1 = deltas.decode_upload(deltas.build_upload(result, manifests["s02"], "n", s))
+    n2 = deltas.decode_upload(deltas.build_upload(result, manifests["s02"], "n", s))
     key = ("block.0", "attention.self.value.weight")
     assert torch.equal(n1.delta[key[0]][key[1]], n2.delta[key[0]][key[1]])  # seeded
     noise = n1.delta[key[0]][key[1]] - clipped.delta[key[0]][key[1]]
     assert 0.3e-3 < float(noise.std()) < 0.7e-3
     with pytest.raises(ValueError, match="clip_norm"):
-        adapt.build_upload(result, manifests["s02"], "n", UploadSettings(form="full", noise_multiplier=1.0))
+        deltas.build_upload(result, manifests["s02"], "n", UploadSettings(form="full", noise_multiplier=1.0))
     with pytest.raises(ValueError, match="form='full'"):
-        adapt.build_upload(result, manifests["s02"], "n", UploadSettings(clip_norm=1.0, noise_multiplier=1.0))
+        deltas.build_upload(result, manifests["s02"], "n", UploadSettings(clip_norm=1.0, noise_multiplier=1.0))
 
 
 def _blob(tensors, meta):
@@ -116,42 +117,41 @@ def _blob(tensors, meta):
 
 def test_verify_rejects_text_token_ids_and_embeddings(setup, rows):
     _, manifests, result = setup
-    blob = adapt.build_upload(result, manifests["s02"], "edge-1", UploadSettings())
-    raw = adapt.unpack_upload(blob)
+    blob = deltas.build_upload(result, manifests["s02"], "edge-1", UploadSettings())
+    raw = deltas.unpack_upload(blob)
     meta = json.loads(json.loads(raw[8 : 8 + int.from_bytes(raw[:8], "little")])["__metadata__"]["ecc"])
     good = {"block.0/attention.self.query.weight": torch.zeros(2, 2)}
-    adapt.verify_upload(_blob(good, meta))
+    deltas.verify_upload(_blob(good, meta))
     with pytest.raises(UploadRejected, match="feedback text"):
         bad = dict(meta, delta=dict(meta["delta"], node=rows[0].text))
-        adapt.verify_upload(_blob(good, bad), [rows[0].text])
+        deltas.verify_upload(_blob(good, bad), [rows[0].text])
     with pytest.raises(UploadRejected, match="dtype I64"):
-        adapt.verify_upload(_blob({"block.0/attention.self.query.weight": torch.tensor([[101, 2054]])}, meta))
+        deltas.verify_upload(_blob({"block.0/attention.self.query.weight": torch.tensor([[101, 2054]])}, meta))
     with pytest.raises(UploadRejected, match="not an adapter"):
-        adapt.verify_upload(_blob({"embeddings/word_embeddings.weight": torch.zeros(2, 2)}, meta))
+        deltas.verify_upload(_blob({"embeddings/word_embeddings.weight": torch.zeros(2, 2)}, meta))
     with pytest.raises(UploadRejected, match="no scale"):
-        adapt.verify_upload(_blob({"block.0/x.weight": torch.zeros(2, 2, dtype=torch.int8)}, meta))
+        deltas.verify_upload(_blob({"block.0/x.weight": torch.zeros(2, 2, dtype=torch.int8)}, meta))
     with pytest.raises(UploadRejected, match="unexpected metadata fields"):
-        adapt.verify_upload(_blob(good, dict(meta, texts=["hello there friend"])))
+        deltas.verify_upload(_blob(good, dict(meta, texts=["hello there friend"])))
     # the real upload passes with every feedback text forbidden
-    adapt.verify_upload(blob, [r.text for r in rows])
+    deltas.verify_upload(blob, [r.text for r in rows])
 
 
 def test_forged_factor_shapes_are_refused_before_any_product(setup):
     """A (1, 10⁵) and B (10⁵, 1) would make a 40 GB B @ A: refused from the header. Wrong shapes,
     unknown parameters, high ranks and oversized uploads too; the real upload passes."""
-    import tracemalloc
 
     sub, manifests, result = setup
-    blob = adapt.build_upload(result, manifests["s02"], "edge-1", UploadSettings())
-    raw = adapt.unpack_upload(blob)
+    blob = deltas.build_upload(result, manifests["s02"], "edge-1", UploadSettings())
+    raw = deltas.unpack_upload(blob)
     meta = json.loads(json.loads(raw[8 : 8 + int.from_bytes(raw[:8], "little")])["__metadata__"]["ecc"])
-    shapes = adapt.parameter_shapes(sub)
-    assert adapt.decode_upload(blob, shapes).delta  # the honest upload
+    shapes = deltas.parameter_shapes(sub)
+    assert deltas.decode_upload(blob, shapes).delta  # the honest upload
     q = "block.0/attention.self.query.weight"
     bomb = {f"{q}@A": torch.zeros(1, 100_000), f"{q}@B": torch.zeros(100_000, 1)}
     for s in (shapes, None):  # the product would be attempted after these checks, not before
         with pytest.raises(UploadRejected, match="is \\(|more than"):
-            adapt.decode_upload(_blob(bomb, meta), s)
+            deltas.decode_upload(_blob(bomb, meta), s)
     want = shapes["block.0"]["attention.self.query.weight"]
     cases = {
         "do not make B @ A": {f"{q}@A": torch.zeros(2, want[1]), f"{q}@B": torch.zeros(want[0], 3)},
@@ -162,9 +162,9 @@ def test_forged_factor_shapes_are_refused_before_any_product(setup):
     }
     for needle, tensors in cases.items():
         with pytest.raises(UploadRejected, match=needle):
-            adapt.decode_upload(_blob(tensors, meta), shapes)
+            deltas.decode_upload(_blob(tensors, meta), shapes)
     with pytest.raises(UploadRejected, match="more than"):
-        adapt.check_upload_shapes(b"\0" * (adapt.MAX_UPLOAD_BYTES + 1))
+        deltas.check_upload_shapes(b"\0" * (deltas.MAX_UPLOAD_BYTES + 1))
 
 
 def test_feedback_selection_respects_cloud_assist():
@@ -197,16 +197,16 @@ def test_targets_that_match_nothing_are_an_error(setup, tok, rows):
 def test_head_change_is_sent_at_low_rank_in_factors_form(setup):
     _, manifests, result = setup
     head = result.delta["head.s02"]["weight"]  # 4 labels x 32: full rank 4
-    blob = adapt.build_upload(result, manifests["s02"], "n", UploadSettings(head_rank=2))
-    sent = adapt.decode_upload(blob).delta["head.s02"]["weight"]
+    blob = deltas.build_upload(result, manifests["s02"], "n", UploadSettings(head_rank=2))
+    sent = deltas.decode_upload(blob).delta["head.s02"]["weight"]
     u, s, vh = torch.linalg.svd(head.double(), full_matrices=False)
     best_rank2 = (u[:, :2] * s[:2]) @ vh[:2]
     torch.testing.assert_close(sent.double(), best_rank2, rtol=1e-4, atol=1e-6)
-    whole = adapt.build_upload(result, manifests["s02"], "n", UploadSettings(head_rank=0))
-    torch.testing.assert_close(adapt.decode_upload(whole).delta["head.s02"]["weight"], head)
+    whole = deltas.build_upload(result, manifests["s02"], "n", UploadSettings(head_rank=0))
+    torch.testing.assert_close(deltas.decode_upload(whole).delta["head.s02"]["weight"], head)
     assert len(blob) < len(whole)
     # at or above the head's own rank nothing is lost: it is sent whole
-    exact = adapt.decode_upload(adapt.build_upload(result, manifests["s02"], "n", UploadSettings(head_rank=4)))
+    exact = deltas.decode_upload(deltas.build_upload(result, manifests["s02"], "n", UploadSettings(head_rank=4)))
     torch.testing.assert_close(exact.delta["head.s02"]["weight"], head)
 
 
@@ -214,32 +214,32 @@ def test_uploads_are_packed_and_a_hostile_stream_is_refused(setup, rows):
     import zlib
 
     _, manifests, result = setup
-    blob = adapt.build_upload(result, manifests["s02"], "edge-1", UploadSettings(int8=True, rank=2))
-    raw = adapt.unpack_upload(blob)
-    assert blob.startswith(adapt.PACKED_MAGIC) and len(blob) < len(raw)
-    assert adapt.unpack_upload(raw) == raw  # an unpacked upload is read as it is
-    assert adapt.verify_upload(blob).node == "edge-1"
+    blob = deltas.build_upload(result, manifests["s02"], "edge-1", UploadSettings(int8=True, rank=2))
+    raw = deltas.unpack_upload(blob)
+    assert blob.startswith(deltas.PACKED_MAGIC) and len(blob) < len(raw)
+    assert deltas.unpack_upload(raw) == raw  # an unpacked upload is read as it is
+    assert deltas.verify_upload(blob).node == "edge-1"
     # the feedback text is looked for in the unpacked bytes, where a node could hide it
     meta = json.loads(json.loads(raw[8: 8 + int.from_bytes(raw[:8], "little")])["__metadata__"]["ecc"])
-    hidden = adapt.pack_upload(_blob({"block.0/attention.self.query.weight": torch.zeros(2, 2)},
+    hidden = deltas.pack_upload(_blob({"block.0/attention.self.query.weight": torch.zeros(2, 2)},
                                      dict(meta, delta=dict(meta["delta"], node=rows[0].text))))
     with pytest.raises(UploadRejected, match="feedback text"):
-        adapt.verify_upload(hidden, [rows[0].text])
-    bomb = adapt.PACKED_MAGIC + zlib.compress(b"\0" * (adapt.MAX_UPLOAD_BYTES + 10), 9)
+        deltas.verify_upload(hidden, [rows[0].text])
+    bomb = deltas.PACKED_MAGIC + zlib.compress(b"\0" * (deltas.MAX_UPLOAD_BYTES + 10), 9)
     assert len(bomb) < 100_000
-    for bad, why in ((bomb, "inflates beyond"), (adapt.PACKED_MAGIC + b"garbage", "not a valid deflate"),
+    for bad, why in ((bomb, "inflates beyond"), (deltas.PACKED_MAGIC + b"garbage", "not a valid deflate"),
                      (blob[:-10], "truncated")):
         with pytest.raises(UploadRejected, match=why):
-            adapt.decode_upload(bad)
+            deltas.decode_upload(bad)
 
 
 def test_a_lower_upload_rank_sends_less_and_decodes_to_the_same_shapes(setup):
     sub, manifests, result = setup
-    shapes = adapt.parameter_shapes(sub)
-    full = adapt.decode_upload(adapt.build_upload(result, manifests["s02"], "edge-1", UploadSettings()), shapes)
-    low_blob = adapt.build_upload(result, manifests["s02"], "edge-1", UploadSettings(rank=1))
-    low = adapt.decode_upload(low_blob, shapes)
-    assert len(low_blob) < len(adapt.build_upload(result, manifests["s02"], "edge-1", UploadSettings()))
+    shapes = deltas.parameter_shapes(sub)
+    full = deltas.decode_upload(deltas.build_upload(result, manifests["s02"], "edge-1", UploadSettings()), shapes)
+    low_blob = deltas.build_upload(result, manifests["s02"], "edge-1", UploadSettings(rank=1))
+    low = deltas.decode_upload(low_blob, shapes)
+    assert len(low_blob) < len(deltas.build_upload(result, manifests["s02"], "edge-1", UploadSettings()))
     for module, params in full.delta.items():
         for key, t in params.items():
             got = low.delta[module][key]

@@ -2,13 +2,12 @@
 
 import json
 
-import pytest
 import torch
 from safetensors.torch import save as save_tensors
 from typer.testing import CliRunner
 
 import releasekit
-from ecc_workloads import adapt, agent_model, bundles, cli_learning, modular, release_signing
+from ecc_workloads import adapt, agent_model, bundles, cli_learning, deltas, modular, release_signing
 from ecc_workloads.contracts import DesiredState, JobReport, StoreLayout
 from ecc_workloads.corpus import Example
 
@@ -66,7 +65,7 @@ def test_distill_then_merge_back(tmp_path, monkeypatch):
     for node, seed in (("edge-a", 1), ("edge-b", 2), ("edge-z", 3)):  # edge-z: not a member of the fleet
         rows = [adapt.FeedbackItem(text=t, label=y, source="user") for t, y, _ in bitext_rows(INTENTS, 10, seed=seed)]
         result = adapt.adapt_locally(sub, tok, rows, adapt.LoraSettings(rank=2, epochs=1, lr=1e-4))
-        kv.put(StoreLayout.delta("shop", "fleet-1", 1, node), adapt.build_upload(result, s0, node, adapt.UploadSettings()))
+        kv.put(StoreLayout.delta("shop", "fleet-1", 1, node), deltas.build_upload(result, s0, node, deltas.UploadSettings()))
     kv.put(StoreLayout.delta("shop", "fleet-1", 1, "edge-c"), b"not a delta")
     # the fleet's members (the operator's desired state): edge-a and edge-b on a tier of profile s0
     key_s0 = StoreLayout.bundle_manifest("shop", "intent", 1, "s0")
@@ -81,9 +80,9 @@ def test_distill_then_merge_back(tmp_path, monkeypatch):
     # edge-a's delta copied under another node's key
     kv.put(StoreLayout.delta("shop", "fleet-1", 1, "edge-y"), kv.get(StoreLayout.delta("shop", "fleet-1", 1, "edge-a")))
     # an upload too large to read (refused from the listing) and a factor bomb (refused from its header)
-    monkeypatch.setattr(adapt, "MAX_UPLOAD_BYTES", 1024 * 1024)
+    monkeypatch.setattr(deltas, "MAX_UPLOAD_BYTES", 1024 * 1024)
     kv.put(StoreLayout.delta("shop", "fleet-1", 1, "edge-d"), b"\0" * (1024 * 1024 + 1))
-    honest = adapt.unpack_upload(kv.get(StoreLayout.delta("shop", "fleet-1", 1, "edge-a")))
+    honest = deltas.unpack_upload(kv.get(StoreLayout.delta("shop", "fleet-1", 1, "edge-a")))
     meta = json.loads(honest[8:8 + int.from_bytes(honest[:8], "little")])["__metadata__"]
     q = "block.0/attention.self.query.weight"
     kv.put(StoreLayout.delta("shop", "fleet-1", 1, "edge-e"), save_tensors(

@@ -13,14 +13,13 @@ import numpy as np
 import pytest
 import torch
 
-from ecc_workloads import adapt, bundles, drift, modular, release_signing, tls
+from ecc_workloads import bundles, deltas, drift, modular, release_signing, tls
 from ecc_workloads.agent_server import BadField, NotReady
 from ecc_workloads.contracts import (
     AdaptationSettings,
     AgentReport,
     BundleManifest,
     DesiredState,
-    DesiredTier,
     PrivacySettings,
     ReleaseSigning,
     StoreLayout,
@@ -170,7 +169,7 @@ def test_loads_serves_adapts_uploads_and_reports(env):
     assert agent.learner.counters.last_error == ""
     assert agent.learner.counters.adaptations_total == 1
     blob = LocalAgentStore.get(store, StoreLayout.delta(NS, FLEET, 1, NODE))
-    manifest = adapt.verify_upload(blob, forbidden_texts=[t for t, _ in FEEDBACK])
+    manifest = deltas.verify_upload(blob, forbidden_texts=[t for t, _ in FEEDBACK])
     assert manifest.node == NODE and manifest.base_revision == 1 and manifest.num_samples == len(FEEDBACK)
     assert not any(t.encode() in blob for t, _ in FEEDBACK)
     assert agent.predict(["please cancel my order"]).adapted
@@ -408,7 +407,7 @@ def test_store_outage_spools_in_order_then_flushes(env):
     assert store.writes[:5] == spooled and store.writes[5:] == [report_key]
     final = _stored_report(store)
     assert final.seq == 6 and final.spool_depth == 0 and final.spool_flushed_total == 5 and final.state == "Ready"
-    adapt.verify_upload(LocalAgentStore.get(store, delta_key), forbidden_texts=[t for t, _ in FEEDBACK])
+    deltas.verify_upload(LocalAgentStore.get(store, delta_key), forbidden_texts=[t for t, _ in FEEDBACK])
 
 
 def test_restart_serves_last_good_model_before_the_store_answers(env):

@@ -6,8 +6,9 @@ import statistics
 import pytest
 import torch
 
-from ecc_workloads import adapt, distill, merge, modular
-from ecc_workloads.adapt import EdgeDeltaManifest, EdgeUpdate
+from ecc_workloads import deltas, distill, merge, modular
+from ecc_workloads.contracts import EdgeDeltaManifest
+from ecc_workloads.deltas import EdgeUpdate
 from ecc_workloads.merge import MergeSettings
 
 from _learning_rows import bitext_rows
@@ -125,7 +126,7 @@ def trained():
 def _update(node, delta, n=50, revision=7, labels=INTENTS, hashes=None):
     return EdgeUpdate(
         manifest=EdgeDeltaManifest(
-            node=node, base_revision=revision, profile="s0", blocks=[0], labels_sha256=adapt.labels_sha256(labels),
+            node=node, base_revision=revision, profile="s0", blocks=[0], labels_sha256=deltas.labels_sha256(labels),
             base_modules=hashes or {m: "0" * 64 for m in delta}, num_samples=n, form="full",
             lora_rank=4, lora_scale=2.0, update_norm=0.0),
         delta=delta,
@@ -182,11 +183,11 @@ def test_bad_updates_are_rejected_by_name_and_quorum_holds(trained):
 def test_apply_update_validates_targets(trained):
     model, _ = trained
     with pytest.raises(ValueError, match="block.5"):
-        merge.apply_update(model, {"block.5": {"x": torch.zeros(1)}})
+        deltas.apply_update(model, {"block.5": {"x": torch.zeros(1)}})
     with pytest.raises(ValueError, match="shape"):
-        merge.apply_update(model, {"head.s0": {"weight": torch.zeros(1)}})
+        deltas.apply_update(model, {"head.s0": {"weight": torch.zeros(1)}})
     before = copy.deepcopy(model.heads["s0"].weight)
-    merge.apply_update(model, {"head.s0": {"weight": torch.ones_like(before)}})
+    deltas.apply_update(model, {"head.s0": {"weight": torch.ones_like(before)}})
     assert torch.equal(model.heads["s0"].weight, before), "apply_update must not modify its input"
 
 

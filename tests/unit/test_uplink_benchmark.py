@@ -52,12 +52,12 @@ def test_every_form_is_measured_and_smaller_forms_are_smaller(bench, results):
 
 
 def test_a_lower_upload_rank_is_the_best_approximation_of_the_change():
-    from ecc_workloads import adapt
+    from ecc_workloads import deltas
 
     g = torch.Generator().manual_seed(0)
     a, b = torch.randn(8, 24, generator=g), torch.randn(16, 8, generator=g)
     full = b @ a * 2.0
-    low_a, low_b = adapt.low_rank_factors(full, 2, 2.0)
+    low_a, low_b = deltas.low_rank_factors(full, 2, 2.0)
     assert low_a.shape == (2, 24) and low_b.shape == (16, 2)
     u, s, vh = torch.linalg.svd(full)
     best = (u[:, :2] * s[:2]) @ vh[:2]

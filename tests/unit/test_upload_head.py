@@ -9,8 +9,9 @@ import pytest
 import torch
 from safetensors.torch import save as st_save
 
-from ecc_workloads import adapt, bundles, modular
-from ecc_workloads.adapt import FeedbackItem, LoraSettings, UploadRejected, UploadSettings
+from ecc_workloads import adapt, bundles, deltas, modular
+from ecc_workloads.adapt import FeedbackItem, LoraSettings
+from ecc_workloads.deltas import UploadRejected, UploadSettings
 
 from _learning_rows import bitext_rows
 
@@ -32,18 +33,18 @@ def setup(tmp_path_factory):
 
 
 def _meta(blob: bytes) -> dict:
-    raw = adapt.unpack_upload(blob)
+    raw = deltas.unpack_upload(blob)
     return json.loads(json.loads(raw[8: 8 + int.from_bytes(raw[:8], "little")])["__metadata__"]["ecc"])
 
 
 def test_head_rows_sends_the_largest_rows_and_zero_for_the_others(setup):
     sub, manifest, result = setup
-    shapes = adapt.parameter_shapes(sub)
+    shapes = deltas.parameter_shapes(sub)
     head = result.delta["head.s0"]
     norms = head["weight"].pow(2).sum(1) + head["bias"].pow(2)
     top = set(torch.topk(norms, 2).indices.tolist())
-    blob = adapt.build_upload(result, manifest, "n", UploadSettings(head_rows=2))
-    got = adapt.decode_upload(blob, shapes).delta["head.s0"]
+    blob = deltas.build_upload(result, manifest, "n", UploadSettings(head_rows=2))
+    got = deltas.decode_upload(blob, shapes).delta["head.s0"]
     assert got["weight"].shape == head["weight"].shape and got["bias"].shape == head["bias"].shape
     for i in range(len(INTENTS)):
         if i in top:
@@ -51,22 +52,22 @@ def test_head_rows_sends_the_largest_rows_and_zero_for_the_others(setup):
             torch.testing.assert_close(got["bias"][i], head["bias"][i])
         else:
             assert not got["weight"][i].any() and got["bias"][i] == 0
-    whole = adapt.build_upload(result, manifest, "n", UploadSettings(head_rank=0))
+    whole = deltas.build_upload(result, manifest, "n", UploadSettings(head_rank=0))
     assert len(blob) < len(whole)
     # the LoRA changes are untouched; the manifest's norm is the norm of what was sent
-    full, sent = adapt.decode_upload(whole, shapes), adapt.decode_upload(blob, shapes)
+    full, sent = deltas.decode_upload(whole, shapes), deltas.decode_upload(blob, shapes)
     q = "attention.self.query.weight"
     torch.testing.assert_close(sent.delta["block.0"][q], full.delta["block.0"][q])
-    assert adapt.decode_upload(blob).manifest.update_norm < full.manifest.update_norm
+    assert deltas.decode_upload(blob).manifest.update_norm < full.manifest.update_norm
     # as many rows as the head has: the whole change
-    every = adapt.decode_upload(adapt.build_upload(result, manifest, "n", UploadSettings(head_rows=99)), shapes)
+    every = deltas.decode_upload(deltas.build_upload(result, manifest, "n", UploadSettings(head_rows=99)), shapes)
     torch.testing.assert_close(every.delta["head.s0"]["weight"], head["weight"])
 
 
 def test_head_rows_zero_sends_no_head_change(setup):
     sub, manifest, result = setup
-    blob = adapt.build_upload(result, manifest, "n", UploadSettings(head_rows=0, int8=True))
-    update = adapt.decode_upload(blob, adapt.parameter_shapes(sub))
+    blob = deltas.build_upload(result, manifest, "n", UploadSettings(head_rows=0, int8=True))
+    update = deltas.decode_upload(blob, deltas.parameter_shapes(sub))
     assert sorted(update.delta) == ["block.0"] and sorted(update.manifest.base_modules) == ["block.0"]
 
 
@@ -74,8 +75,8 @@ def test_head_rows_needs_the_factors_form_and_no_head_rank(setup):
     _, manifest, result = setup
     for bad in (UploadSettings(form="full", head_rows=2), UploadSettings(head_rows=2, head_rank=2)):
         with pytest.raises(ValueError, match="head_rows"):
-            adapt.build_upload(result, manifest, "n", bad)
-    adapt.build_upload(result, manifest, "n", UploadSettings(head_rows=2, head_rank=0))  # 0: what a fleet passes
+            deltas.build_upload(result, manifest, "n", bad)
+    deltas.build_upload(result, manifest, "n", UploadSettings(head_rows=2, head_rank=0))  # 0: what a fleet passes
     with pytest.raises(ValueError):
         UploadSettings(head_rows=-1)
 
@@ -86,7 +87,7 @@ def test_coarsen_rounds_each_row_to_few_levels_with_less_error_than_its_peak_gri
     t[0, 0] = 25.0  # an outlier: clipping it pays off
     for bits in (2, 3, 4):
         levels = 2 ** (bits - 1) - 1
-        c = adapt.coarsen(t, bits)
+        c = deltas.coarsen(t, bits)
         assert c.shape == t.shape
         for row, orig in zip(c, t):
             assert len(torch.unique(row)) <= 2 * levels + 1
@@ -94,21 +95,21 @@ def test_coarsen_rounds_each_row_to_few_levels_with_less_error_than_its_peak_gri
             peak_grid = torch.round(orig / step).clamp(-levels, levels) * step
             assert (row - orig).pow(2).sum() <= (peak_grid - orig).pow(2).sum() + 1e-6
     short = torch.randn(50, 3, generator=g)  # short rows: per column, as the int8 scales
-    for col in adapt.coarsen(short, 2).T:
+    for col in deltas.coarsen(short, 2).T:
         assert len(torch.unique(col)) <= 3
-    assert adapt.coarsen(t, 8) is t and adapt.coarsen(torch.ones(5), 2).shape == (5,)
+    assert deltas.coarsen(t, 8) is t and deltas.coarsen(torch.ones(5), 2).shape == (5,)
 
 
 def test_bits_make_smaller_int8_uploads_that_decode_as_usual(setup):
     sub, manifest, result = setup
-    shapes = adapt.parameter_shapes(sub)
-    plain = adapt.build_upload(result, manifest, "n", UploadSettings(int8=True, head_rank=0))
-    assert plain == adapt.build_upload(result, manifest, "n", UploadSettings(int8=True, head_rank=0, bits=8))
+    shapes = deltas.parameter_shapes(sub)
+    plain = deltas.build_upload(result, manifest, "n", UploadSettings(int8=True, head_rank=0))
+    assert plain == deltas.build_upload(result, manifest, "n", UploadSettings(int8=True, head_rank=0, bits=8))
     sizes = {}
     for bits in (8, 4, 2):
-        blob = adapt.build_upload(result, manifest, "n", UploadSettings(int8=True, head_rank=0, bits=bits))
+        blob = deltas.build_upload(result, manifest, "n", UploadSettings(int8=True, head_rank=0, bits=bits))
         sizes[bits] = len(blob)
-        got = adapt.decode_upload(blob, shapes).delta["head.s0"]["weight"]
+        got = deltas.decode_upload(blob, shapes).delta["head.s0"]["weight"]
         want = result.delta["head.s0"]["weight"]
         if bits < 8:
             assert all(len(torch.unique(row)) <= 2 ** bits - 1 for row in got)
@@ -116,13 +117,13 @@ def test_bits_make_smaller_int8_uploads_that_decode_as_usual(setup):
         assert rel < {8: 0.02, 4: 0.25, 2: 0.8}[bits], (bits, rel)
     assert sizes[8] > sizes[4] > sizes[2]
     # head_bits alone: the LoRA factors stay plain int8
-    head4 = adapt.build_upload(result, manifest, "n", UploadSettings(int8=True, head_rank=0, head_bits=4))
+    head4 = deltas.build_upload(result, manifest, "n", UploadSettings(int8=True, head_rank=0, head_bits=4))
     assert sizes[4] < len(head4) < sizes[8]
     q = "attention.self.query.weight"
-    torch.testing.assert_close(adapt.decode_upload(head4).delta["block.0"][q], adapt.decode_upload(plain).delta["block.0"][q])
+    torch.testing.assert_close(deltas.decode_upload(head4).delta["block.0"][q], deltas.decode_upload(plain).delta["block.0"][q])
     for bad in (UploadSettings(bits=4), UploadSettings(head_bits=4)):
         with pytest.raises(ValueError, match="int8"):
-            adapt.build_upload(result, manifest, "n", bad)
+            deltas.build_upload(result, manifest, "n", bad)
     for bad in (1, 9):
         with pytest.raises(ValueError):
             UploadSettings(int8=True, bits=bad)
@@ -132,9 +133,9 @@ def test_a_forged_row_sparse_head_meets_the_usual_checks(setup):
     """No new tensor kind crosses the wire: a node that sends only the kept rows, row indices, an
     unscaled integer head or rows of the wrong width is refused, naming the tensor."""
     sub, manifest, result = setup
-    shapes = adapt.parameter_shapes(sub)
-    blob = adapt.build_upload(result, manifest, "n", UploadSettings(head_rows=2, int8=True, head_bits=4))
-    assert adapt.decode_upload(blob, shapes).delta["head.s0"]["weight"].shape == (len(INTENTS), 32)
+    shapes = deltas.parameter_shapes(sub)
+    blob = deltas.build_upload(result, manifest, "n", UploadSettings(head_rows=2, int8=True, head_bits=4))
+    assert deltas.decode_upload(blob, shapes).delta["head.s0"]["weight"].shape == (len(INTENTS), 32)
     meta = _meta(blob)
     w = "head.s0/weight"
     cases = {
@@ -147,4 +148,4 @@ def test_a_forged_row_sparse_head_meets_the_usual_checks(setup):
     }
     for needle, tensors in cases.items():
         with pytest.raises(UploadRejected, match=needle):
-            adapt.decode_upload(st_save(tensors, metadata={"ecc": json.dumps(meta)}), shapes)
+            deltas.decode_upload(st_save(tensors, metadata={"ecc": json.dumps(meta)}), shapes)
