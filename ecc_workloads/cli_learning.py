@@ -1,8 +1,10 @@
 """`ecc distill` and `ecc merge-back`: the learning Jobs the operator runs.
 
-Both read their configuration from options (and the environment: the StoreEnv variables
-for the store, ``ECC_REPORT_URI`` for the report), read and write the store, and always
-write a ``contracts.JobReport`` — also on failure — so the operator can read the outcome.
+Each is a pipeline over one Job spec (``contracts.DistillJob``: :func:`run_distill`;
+``contracts.MergeBackJob``: :func:`run_merge_back`): the operator's Jobs hand it in
+``$ECC_JOB_SPEC`` (``ecc job``), the commands build it from their options. The store's
+credentials come from the StoreEnv variables; both read and write the store and always write a
+``contracts.JobReport`` — also on failure — so the operator can read the outcome.
 
 ``--store`` is ``s3://bucket`` (the object store, from the StoreEnv variables) or a local
 directory with the same key layout (offline runs and tests).

