@@ -28,6 +28,7 @@ from ecc_workloads.contracts import (
     RuntimeEnv,
     SplitsSpec,
 )
+from ecc_workloads.crd_model import field_defaults
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False)
 console = Console(stderr=True)
@@ -99,7 +100,7 @@ def _write_report(report: JobReport, target: str, store_factory) -> None:
         Path(target).write_text(report.model_dump_json(indent=2))
 
 
-_SPLITS = {name: info.default for name, info in SplitsSpec.model_fields.items()}
+_SPLITS = field_defaults(SplitsSpec)
 """The split defaults of the CloudTeacher's spec.corpus.splits, for the options."""
 
 

@@ -80,7 +80,8 @@ def _report_refusal(raw: str, message: str) -> None:
         pass
     if not target and isinstance(doc, dict) and isinstance(doc.get("report"), str):
         target = doc["report"]
-    job = _JOB_NAMES.get(doc.get("kind") if isinstance(doc, dict) else None, "distill")
+    kind = doc.get("kind") if isinstance(doc, dict) else None
+    job = _JOB_NAMES.get(kind, "distill") if isinstance(kind, str) else "distill"
     if not target:
         return
     now = datetime.now(timezone.utc).isoformat()

@@ -48,6 +48,7 @@ from ecc_workloads.contracts import (
     StoreLayout,
     TrainingSpec,
 )
+from ecc_workloads.crd_model import field_defaults
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False)
 console = Console(stderr=True)
@@ -215,7 +216,7 @@ def _fail(job: str, started: datetime, exc: Exception, target: str) -> None:
 
 
 # ---------------------------------------------------------------------- distill
-_TRAINING = {name: info.default for name, info in TrainingSpec.model_fields.items()}
+_TRAINING = field_defaults(TrainingSpec)
 """The training defaults of the CloudTeacher's spec.distillation, for the options."""
 
 
@@ -392,7 +393,9 @@ def run_distill(job: DistillJob) -> None:
 
 
 # ---------------------------------------------------------------------- merge-back
-_MERGE = {name: info.default for name, info in MergeBackJob.model_fields.items()}
+_MERGE = field_defaults(MergeBackJob)
+_GATE, _DEFENCES, _PATCHES = EvaluationGate(), MergeDefences(), PatchLimits()
+"""The merge-back Job's nested defaults, for the options."""
 
 
 @app.command("merge-back")
@@ -413,28 +416,28 @@ def merge_back(
                                             help="W += coefficient * aggregate"),
     min_updates: int = typer.Option(_MERGE["min_updates"], help="quorum"),
     min_improvement: float = typer.Option(
-        EvaluationGate().min_improvement, help="the candidate's mean held-out accuracy minus the current one's must "
+        _GATE.min_improvement, help="the candidate's mean held-out accuracy minus the current one's must "
         "be at least this (negative: a tolerated drop; AdaptationPolicy evaluationGate.minImprovement)"),
-    max_regression: float = typer.Option(EvaluationGate().max_regression, "--max-regression", "--max-slice-drop",
+    max_regression: float = typer.Option(_GATE.max_regression, "--max-regression", "--max-slice-drop",
                                          help="largest allowed drop on any single held-out domain"),
     max_update_norm: Optional[float] = typer.Option(None),
-    clip_multiple: float = typer.Option(MergeDefences().clip_multiple, min=0, help="scale an update down to this "
+    clip_multiple: float = typer.Option(_DEFENCES.clip_multiple, min=0, help="scale an update down to this "
                                         "multiple of the round's median norm (0: off; a node's own clipping is not "
                                         "trusted)"),
-    max_weight_multiple: float = typer.Option(MergeDefences().max_weight_multiple, min=1, help="fedavg: a node's "
+    max_weight_multiple: float = typer.Option(_DEFENCES.max_weight_multiple, min=1, help="fedavg: a node's "
                                               "sample count weighs at most this multiple of the round's median"),
-    screen_fraction: float = typer.Option(MergeDefences().screen_fraction, min=0, max=0.49, help="outlier screen: "
+    screen_fraction: float = typer.Option(_DEFENCES.screen_fraction, min=0, max=0.49, help="outlier screen: "
                                           "share of a module's updates presumed hostile, f = fraction x n (0: off; "
                                           "acts from 5 updates on)"),
-    screen_multiple: float = typer.Option(MergeDefences().screen_multiple, min=0, help="outlier screen: leave one of "
+    screen_multiple: float = typer.Option(_DEFENCES.screen_multiple, min=0, help="outlier screen: leave one of "
                                           "the f most distant updates out only if its Multi-Krum score exceeds this "
                                           "multiple of the others' median score (0: always leave the f out, as "
                                           "Multi-Krum)"),
     max_length: int = typer.Option(_MERGE["max_length"]),
-    patch_tolerance: float = typer.Option(PatchLimits().tolerance, min=0, max=0.99, help="the revision ships its "
+    patch_tolerance: float = typer.Option(_PATCHES.tolerance, min=0, max=0.99, help="the revision ships its "
                                           "change as patches: low-rank factors within this relative error of each "
                                           "parameter's change"),
-    patch_max_rank: int = typer.Option(PatchLimits().max_rank, min=1, max=512, help="factors of at most this rank; "
+    patch_max_rank: int = typer.Option(_PATCHES.max_rank, min=1, max=512, help="factors of at most this rank; "
                                        "a change that needs more ships whole (int8)"),
     release_keys: str = typer.Option("", envvar=AgentEnv.RELEASE_KEYS, help="keys the fleet's desired state must "
                                      "be signed by (the operator's): without a trusted one no delta is merged"),

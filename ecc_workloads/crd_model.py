@@ -102,6 +102,11 @@ def set_list(**extra: Any) -> dict[str, Any]:
     return {"x-kubernetes-list-type": "set", **extra}
 
 
+def field_defaults(model: type[BaseModel]) -> dict[str, Any]:
+    """field name -> default of `model` (the defaults a command's options take from a spec)."""
+    return {name: info.default for name, info in model.model_fields.items()}
+
+
 def describe(err: ValidationError) -> str:
     """A pydantic ValidationError as one line: each wrong field's dotted path and what it allows."""
     return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in err.errors())

@@ -165,3 +165,10 @@ def test_the_distill_job_spec_round_trips_through_json():
                      students=[{"profile": "s024", "blocks": [0, 2, 4], "int8": False}], training={"studentEpochs": 1.5})
     assert parse_job_spec(td.job_spec_json(job)) == job
     assert json.loads(td.job_spec_json(job))["training"]["studentEpochs"] == 1.5  # camelCase on the wire
+
+
+def test_a_spec_whose_kind_is_not_a_name_is_refused_with_a_report(tmp_path):
+    report = tmp_path / "report.json"
+    result = CliRunner().invoke(cli.app, ["job"], env={RuntimeEnv.JOB_SPEC: json.dumps({"kind": ["DistillJob"]}),
+                                                       RuntimeEnv.REPORT_URI: str(report)})
+    assert result.exit_code == 2 and not JobReport.model_validate_json(report.read_text()).succeeded
