@@ -51,7 +51,7 @@ bench-fleet: setup
 # reference, the chart's CRD templates, values.yaml + values.schema.json, dashboards, alert rules,
 # manifests/base. Tests fail when a generated file is stale.
 generate: setup
-	@$(PY) -m ecc_operator.crdgen && ECC_HELM="$$($(PY) -m ecc_devcluster.binaries path helm)" $(PY) -m ecc_operator.chartgen
+	@$(PY) -m ecc_operator.gen.crdgen && ECC_HELM="$$($(PY) -m ecc_devcluster.binaries path helm)" $(PY) -m ecc_operator.gen.chartgen
 
 down:
 	@$(PY) -m ecc_devcluster.cli down

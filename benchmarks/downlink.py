@@ -16,7 +16,7 @@ nodes hold):
 
 - ``whole modules``: every changed module written again whole in the shipped form (what a
   merge-back revision shipped before patches);
-- ``patches tol T``: ``ecc_workloads.patches`` (each parameter's change as int8 low-rank factors
+- ``patches tol T``: ``ecc_workloads.learning.patches`` (each parameter's change as int8 low-rank factors
   within relative error T, at most rank 32, else whole in int8), appended to the modules nodes
   hold — ``bundles.stage_patched``, the merge-back Job's own path.
 
@@ -54,7 +54,7 @@ WHOLE = "whole modules"
 
 def round_change(state, method: str) -> dict:
     """The drift round's change as the merge-back Job computes it (same uploads, ``method``)."""
-    from ecc_workloads import deltas, merge
+    from ecc_workloads.learning import deltas, merge
     up = learning.default_fleet_uploads()
     shapes = deltas.parameter_shapes(state.cloud)
     updates = [deltas.decode_upload(deltas.build_upload(res, state.manifest, f"edge-{site}", up), shapes)
@@ -71,7 +71,7 @@ def round_change(state, method: str) -> dict:
 def measure(ctx, state, tolerances: list[float], methods: list[str], log=print) -> dict:
     """Every downlink form of the drift round's change under each merge method (``state``:
     ``learning.run_drift``'s)."""
-    from ecc_workloads import bundles, deltas, patches
+    from ecc_workloads.learning import bundles, deltas, patches
 
     t0 = time.perf_counter()
     profile = state.profile

@@ -9,7 +9,7 @@ loaded: speed and memory do not depend on training, so nothing is trained), its 
 profiles written as bundles to a local store in two forms — fp32 with the whole vocabulary, and
 the shipped form (vocabulary pruned to the tokens of the Bitext corpus, int8 linear layers) —
 and one signed desired state per (profile, form). For each, the real agent process
-(`python -m ecc_workloads.cli edge-agent --store DIR`, one torch thread as in its image) is
+(`python -m ecc_workloads.cli.app edge-agent --store DIR`, one torch thread as in its image) is
 started:
 
 - **first start**: empty state directory: import, fetch and verify the modules, load, ready;
@@ -57,9 +57,9 @@ def publish(root: Path, texts: list[str], labels: list[str], profiles: list[str]
     returns {fleet: {profile, form, bytes}}."""
     import torch
 
-    from ecc_workloads import bundles, modular
+    from ecc_workloads.learning import bundles, modular
     from ecc_workloads.contracts import DesiredState, StoreLayout
-    from ecc_workloads.edge_agent import LocalAgentStore
+    from ecc_workloads.agent.runner import LocalAgentStore
     import releasekit
 
     torch.manual_seed(0)
@@ -97,7 +97,7 @@ def start_agent(code: Path, store: Path, state: Path, fleet: str, keys: str,
                 log: Path) -> tuple[subprocess.Popen, int, float]:
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(code), "TOKENIZERS_PARALLELISM": "false"}
-    argv = [sys.executable, "-m", "ecc_workloads.cli", "edge-agent", "--fleet", fleet, "--namespace", NS, "--node", NODE,
+    argv = [sys.executable, "-m", "ecc_workloads.cli.app", "edge-agent", "--fleet", fleet, "--namespace", NS, "--node", NODE,
             "--store", str(store), "--state-dir", str(state), "--no-auth", "--host", "127.0.0.1", "--port", str(port),
             "--release-keys", keys, "--log-level", "WARNING"]
     t0 = time.perf_counter()
@@ -173,7 +173,7 @@ def measure(code: Path, store: Path, work: Path, fleet: str, keys: str, restarts
 
 def import_seconds(code: Path, repeats: int = 3) -> float:
     """What the agent's imports alone cost (the part of `ready` no model can change)."""
-    imports = "import ecc_workloads.cli, ecc_workloads.cli_agent, ecc_workloads.edge_agent, ecc_workloads.agent_server"
+    imports = "import ecc_workloads.cli.app, ecc_workloads.cli.agent, ecc_workloads.agent.runner, ecc_workloads.agent.server"
     times = []
     for _ in range(repeats):
         t = time.perf_counter()
@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--profiles: {unknown} unknown; choose from {sorted(PROFILES)}")
     import pandas as pd
 
-    from ecc_workloads.datasets import bitext_csv
+    from ecc_workloads.data.datasets import bitext_csv
     import releasekit
 
     rows = pd.read_csv(bitext_csv())

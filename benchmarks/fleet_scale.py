@@ -83,8 +83,8 @@ EXPECTED_RECONCILE_S = 1.0
 
 BOOT = r"""
 import functools, json, os, threading, time, runpy
-import ecc_operator.fleet_handlers as fh
-import ecc_operator.fleet_decisions as fd
+import ecc_operator.controllers.fleet.handlers as fh
+import ecc_operator.controllers.fleet.decisions as fd
 from ecc_operator.children import Kube
 _orig, _lock = fh.reconcile, threading.Lock()
 _phases = {}
@@ -317,7 +317,7 @@ def fleet_manifest(namespace: str, report_interval_s: int = 30) -> dict:
 def publish_teacher(custom, namespace: str, bundles: list[dict]) -> None:
     """Create the CloudTeacher and patch its status to a published revision 1 (the hash of the spec
     as the API server stored it, so the operator treats revision 1 as current and starts no Job)."""
-    from ecc_operator import teacher_decisions as td
+    from ecc_operator.controllers.teacher import decisions as td
 
     body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "CloudTeacher",
             "metadata": {"name": TEACHER, "namespace": namespace}, "spec": teacher_spec()}
@@ -417,7 +417,8 @@ def run_size(info, nodes: int, timeout_s: float, workdir: Path, add_fake_nodes: 
     from kubernetes import client
 
     from ecc_devcluster import fakenodes, kube
-    from ecc_workloads import release_signing, simagents
+    from ecc_workloads import release_signing
+    from ecc_workloads.sim import agents as simagents
     from ecc_workloads.contracts import DesiredState, StoreLayout
     from ecc_workloads.store import KeyNotFound, Store
 
@@ -482,7 +483,7 @@ def run_size(info, nodes: int, timeout_s: float, workdir: Path, add_fake_nodes: 
         operator_cpu0 = operator.cpu_s() or 0.0
 
         sim_json = workdir / f"sim-agents-{nodes}.json"
-        sim = Proc([sys.executable, "-m", "ecc_workloads.cli_sim", "sim-agents", "--fleet", FLEET, "--namespace", ns,
+        sim = Proc([sys.executable, "-m", "ecc_workloads.cli.sim", "sim-agents", "--fleet", FLEET, "--namespace", ns,
                     "--kubeconfig", info.kubeconfig, "--max-seconds", str(int(timeout_s + steady_s + 60)),
                     "--workers", "16", "--quiet", "--json", str(sim_json), "--report-slots",
                     "--report-metadata" if report_metadata else "--no-report-metadata"],

@@ -6,7 +6,7 @@ Usage:
     python benchmarks/learning.py [--quick] --train PATH --test PATH [--text-col text --label-col label]
                                   [--val-fraction 0.1] [--max-train-per-label N] --out DIR
 
-Default corpus: the Bitext file packaged with ecc_workloads (``ecc_workloads.datasets``) with the
+Default corpus: the Bitext file packaged with ecc_workloads (``ecc_workloads.data.datasets``) with the
 Bitext preset (``corpus.BITEXT_SPEC``: domains from its tags). Any CSV/TSV/JSONL intent corpus works:
 name its columns; without a domain column the drift scenario gets only injected-noise sites.
 Labels that appear only in an evaluation split are *out of scope*: they are counted and
@@ -75,10 +75,10 @@ for _p in (Path(__file__).resolve().parents[1], Path(__file__).resolve().parents
 
 from pydantic import BaseModel, ConfigDict, Field  # noqa: E402
 
-from ecc_workloads.corpus import BITEXT_SPEC, CorpusSpec, Example, clean, read_records  # noqa: E402
-from ecc_workloads.datasets import bitext_csv  # noqa: E402
+from ecc_workloads.data.corpus import BITEXT_SPEC, CorpusSpec, Example, clean, read_records  # noqa: E402
+from ecc_workloads.data.datasets import bitext_csv  # noqa: E402
 from ecc_workloads.contracts import SplitsSpec
-from ecc_workloads.splits import k_shot, split  # noqa: E402
+from ecc_workloads.data.splits import k_shot, split  # noqa: E402
 
 DEFAULT_CORPUS = str(bitext_csv())
 PROFILES: dict[str, list[int]] = {"s1": [0], "s01": [0, 1], "s024": [0, 2, 4]}
@@ -166,7 +166,7 @@ def timed_log(started: float) -> Callable[[str], None]:
 def bitext_minilm_context(seed: int, threads: int, workdir: Path, log: Callable[[str], None]) -> tuple["Corpus", Context]:
     """The packaged Bitext corpus and a Context on the real all-MiniLM-L6-v2 with the full run's
     recipe: where the drift-based benchmarks (uplink, downlink, poisoning) start."""
-    from ecc_workloads import modular
+    from ecc_workloads.learning import modular
 
     corpus = load_corpus(DEFAULT_CORPUS, BITEXT_SPEC)
     ctx = Context(tokenizer=modular.load_tokenizer(), make_model=lambda labels: modular.load_minilm(labels, seed=seed),
@@ -195,7 +195,7 @@ class Corpus:
 
 def load_corpus(source: str, spec: CorpusSpec) -> Corpus:
     records = read_records(source, spec.format)
-    from ecc_workloads.corpus import check_columns
+    from ecc_workloads.data.corpus import check_columns
 
     check_columns(records, spec, source)
     result = clean(records, spec)
@@ -283,7 +283,7 @@ def with_noise(rows: list[Example], site: str, rate: float, seed: int) -> list[E
 
 # ---------------------------------------------------------------------- training helpers
 def train_settings(ctx: Context, epochs: float, **kw):
-    from ecc_workloads.distill import TrainSettings
+    from ecc_workloads.learning.distill import TrainSettings
 
     s = ctx.settings
     return TrainSettings(epochs=epochs, lr=s.lr, head_lr=s.head_lr, batch_size=s.batch_size, seed=s.seed,
@@ -300,7 +300,7 @@ def train_cloud(ctx: Context, labels: list[str], rows: list[Example],
                 val: Sequence[Example] = ()) -> tuple[object, dict]:
     """The cloud model: teacher fine-tuning, then sandwich training of the shared profiles;
     with ``val`` rows (the Job's val split), each phase stops early and keeps its best check."""
-    from ecc_workloads import distill
+    from ecc_workloads.learning import distill
 
     x, y = texts_labels(rows)
     validation = texts_labels(val) if val and ctx.settings.early_stopping else None
@@ -321,7 +321,7 @@ def train_cloud(ctx: Context, labels: list[str], rows: list[Example],
 
 
 def evaluate(ctx: Context, model, rows: Sequence[Example], profile: str | None = None) -> dict[str, float]:
-    from ecc_workloads import distill
+    from ecc_workloads.learning import distill
 
     x, y = texts_labels(rows)
     m = distill.evaluate(model, ctx.tokenizer, x, y, profile=profile)
@@ -339,7 +339,7 @@ def measure_latency(ctx: Context, models: dict[str, tuple[object, str]], texts: 
     p50/p95 per repetition, median over repetitions."""
     import torch
 
-    from ecc_workloads import distill
+    from ecc_workloads.learning import distill
 
     s = ctx.settings
     encoded = distill.encode_texts(ctx.tokenizer, list(texts)[: s.latency_queries], 64)
@@ -385,7 +385,7 @@ def sentence_embeddings(encoder, tokenizer, texts: Sequence[str], batch_size: in
     import numpy as np
     import torch
 
-    from ecc_workloads import distill
+    from ecc_workloads.learning import distill
 
     encoded = distill.encode_texts(tokenizer, list(texts), max_length)
     pad = tokenizer.pad_token_id or 0
@@ -422,7 +422,7 @@ def choose_c(x_train, y_train, x_val, y_val, grid: Sequence[float] = BASELINE_C_
 
 def label_metrics(labels: Sequence[str], y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, float]:
     """accuracy / macro-F1 / n with the same definition the models' evaluation uses."""
-    from ecc_workloads import distill
+    from ecc_workloads.learning import distill
 
     index = {label: i for i, label in enumerate(labels)}
     m = distill.classification_metrics([index[y] for y in y_true], [index[y] for y in y_pred])
@@ -459,7 +459,7 @@ BUNDLE_VARIANTS = {"fp32": {}, "int8": {"int8": True}, "pruned": {"vocab": True}
 
 def write_variants(model, profiles: list[str], vocabulary: list[int], root: Path) -> dict[str, dict]:
     """variant -> profile -> manifest (each variant in its own local store)."""
-    from ecc_workloads import bundles
+    from ecc_workloads.learning import bundles
 
     out = {}
     for variant, opts in BUNDLE_VARIANTS.items():
@@ -471,7 +471,7 @@ def write_variants(model, profiles: list[str], vocabulary: list[int], root: Path
 
 
 def run_distillation(ctx: Context, train: list[Example], val: list[Example], test: list[Example]) -> dict:
-    from ecc_workloads import bundles, distill, modular
+    from ecc_workloads.learning import bundles, distill, modular
 
     s = ctx.settings
     labels = sorted({ex.label for ex in train})
@@ -572,7 +572,7 @@ def run_scrub_cost(ctx: Context, variants: dict[str, tuple[dict[str, list[Exampl
     """The teacher (its Job recipe: early stopping on val) fine-tuned and scored once per corpus
     variant — ``scrubbed`` (as `ecc corpus prepare` makes it) and ``unscrubbed`` — each on its own
     pipeline's test rows, so the figure is what scrubbing costs end to end."""
-    from ecc_workloads import distill
+    from ecc_workloads.learning import distill
 
     s = ctx.settings
     out: dict = {}
@@ -602,7 +602,7 @@ def fewshot_epochs(ctx: Context, n_rows: int) -> float:
 
 
 def run_data_efficiency(ctx: Context, train: list[Example], test: list[Example], profile: tuple[str, list[int]]) -> dict:
-    from ecc_workloads import distill, fewshot
+    from ecc_workloads.learning import distill, fewshot
 
     s = ctx.settings
     labels = sorted({ex.label for ex in train})
@@ -716,15 +716,15 @@ def default_fleet_uploads():
     mapping (fleet_decisions.privacy_settings) of a default spec.privacy, read as an agent reads it."""
     from types import SimpleNamespace
 
-    from ecc_operator import fleet_decisions as fd
-    from ecc_operator.resources import PrivacySpec
-    from ecc_workloads.agent_learning import upload_settings
+    from ecc_operator.controllers.fleet import decisions as fd
+    from ecc_operator.api.resources import PrivacySpec
+    from ecc_workloads.agent.learning import upload_settings
 
     return upload_settings(fd.privacy_settings(SimpleNamespace(privacy=PrivacySpec())))
 
 
 def run_drift(ctx: Context, corpus: Corpus, profile: str, base_domain: str = "base") -> tuple[dict, DriftState]:
-    from ecc_workloads import adapt, bundles, deltas, merge, modular
+    from ecc_workloads.learning import adapt, bundles, deltas, merge, modular
 
     s = ctx.settings
     t0 = time.perf_counter()
@@ -848,7 +848,7 @@ def run_drift(ctx: Context, corpus: Corpus, profile: str, base_domain: str = "ba
 
 # ---------------------------------------------------------------------- scenario: robustness
 def run_robustness(ctx: Context, state: DriftState, devices: int = 5) -> dict:
-    from ecc_workloads import adapt, deltas, merge
+    from ecc_workloads.learning import adapt, deltas, merge
 
     s = ctx.settings
     t0 = time.perf_counter()
@@ -1294,7 +1294,7 @@ def main(argv=None) -> None:
     started = time.perf_counter()
     import torch
 
-    from ecc_workloads import modular
+    from ecc_workloads.learning import modular
 
     torch.set_num_threads(args.threads)
     settings = BenchSettings.quick() if args.quick else BenchSettings()

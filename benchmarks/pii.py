@@ -47,9 +47,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ecc_workloads import pii  # noqa: E402
-from ecc_workloads.corpus import read_records  # noqa: E402
-from ecc_workloads.datasets import bitext_csv  # noqa: E402
+from ecc_workloads.pii import scrubber  # noqa: E402
+from ecc_workloads.data.corpus import read_records  # noqa: E402
+from ecc_workloads.data.datasets import bitext_csv  # noqa: E402
 
 DEFAULT_CORPUS = str(bitext_csv())
 LOCALES = ["en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "en_IE"]
@@ -193,15 +193,15 @@ def run(
                     except ValueError:
                         return None
                 entities.append(
-                    pii.AnnotatedEntity(rec[text_col], etype, rec.get(entity_value_col) or "", _int(start_col), _int(end_col))
+                    scrubber.AnnotatedEntity(rec[text_col], etype, rec.get(entity_value_col) or "", _int(start_col), _int(end_col))
                 )
             else:
                 plain.append(rec[text_col])
-        annotated = pii.score_annotated(entities, plain, set(personal_types))
+        annotated = scrubber.score_annotated(entities, plain, set(personal_types))
         hosts = plain
     else:
         hosts = [rec[text_col] for rec in records]
-    injected = pii.score_rows(inject(hosts, n, seed), criterion="coverage")
+    injected = scrubber.score_rows(inject(hosts, n, seed), criterion="coverage")
     injected["rows"] = n
     figures = [annotated, injected] if annotated else [injected]
     recalls = [c["recall"] for f in figures for c in f["recall"].values() if c["recall"] is not None]
@@ -261,7 +261,7 @@ def score_set(rows: list[dict], scrub, errors: list[dict] | None = None, label: 
         result = scrub(text)
         truths = [(e["start"], e["end"]) for e in row["entities"]]
         for e in row["entities"]:
-            ok = pii.value_covered(text, (e["start"], e["end"]), result.spans)
+            ok = scrubber.value_covered(text, (e["start"], e["end"]), result.spans)
             cell = recall.setdefault(e["type"], [0, 0])
             cell[0] += int(ok)
             cell[1] += 1
@@ -269,7 +269,7 @@ def score_set(rows: list[dict], scrub, errors: list[dict] | None = None, label: 
                 errors.append({"path": label, "set": row.get("set"), "error": "miss", "type": e["type"],
                                "value": text[e["start"]:e["end"]], "template": row.get("template"),
                                "locale": row.get("locale"), "text": text, "scrubbed": result.text})
-        wrong = [sp for sp in result.spans if not any(pii.overlaps((sp.start, sp.end), t) for t in truths)]
+        wrong = [sp for sp in result.spans if not any(scrubber.overlaps((sp.start, sp.end), t) for t in truths)]
         spans_total += len(result.spans)
         spans_correct += len(result.spans) - len(wrong)
         altered += bool(wrong)
@@ -292,9 +292,10 @@ def score_set(rows: list[dict], scrub, errors: list[dict] | None = None, label: 
 
 
 def _old_scrubber(rev: str):
-    """The scrubber of git revision ``rev``: its ``pii.py`` and, where the revision has them, its
-    helper modules (``pii_ids``, ``pii_names``, ``pii_norm``), loaded as a package of their own so
-    the "before" figures do not mix old and new code."""
+    """The scrubber of git revision ``rev`` with, where the revision has them, its helper modules,
+    loaded as a package of their own so the "before" figures do not mix old and new code. Reads
+    both layouts: ``ecc_workloads/pii/{scrubber,ids,names,normalise}.py`` and the flat one before
+    it (``ecc_workloads/pii.py``, ``pii_ids.py``, ``pii_names.py``, ``pii_norm.py``)."""
     import importlib
     import subprocess
     import tempfile
@@ -303,21 +304,30 @@ def _old_scrubber(rev: str):
     pkg = Path(tempfile.mkdtemp()) / "pii_before"
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
-    for name in ("pii", "pii_ids", "pii_names", "pii_norm"):
-        got = subprocess.run(["git", "show", f"{rev}:ecc_workloads/{name}.py"], cwd=root, capture_output=True, text=True)
-        if got.returncode != 0:
-            if name == "pii":
-                raise SystemExit(f"{rev} has no ecc_workloads/pii.py")
+    layouts = {"scrubber": ("pii/scrubber", "pii"), "ids": ("pii/ids", "pii_ids"),
+               "names": ("pii/names", "pii_names"), "normalise": ("pii/normalise", "pii_norm")}
+    flat = {"pii_ids": "ids", "pii_names": "names", "pii_norm": "normalise"}
+    for name, paths in layouts.items():
+        for path in paths:
+            got = subprocess.run(["git", "show", f"{rev}:ecc_workloads/{path}.py"], cwd=root,
+                                 capture_output=True, text=True)
+            if got.returncode == 0:
+                break
+        else:
+            if name == "scrubber":
+                raise SystemExit(f"{rev} has neither ecc_workloads/pii/scrubber.py nor ecc_workloads/pii.py")
             continue
-        src = got.stdout
-        for mod in ("pii_ids", "pii_names", "pii_norm"):
-            src = src.replace(f"from ecc_workloads.{mod} import", f"from pii_before.{mod} import")
-        src = src.replace("from ecc_workloads import pii_ids, pii_names", "from pii_before import pii_ids, pii_names")
-        src = src.replace("from ecc_workloads import pii_names", "from pii_before import pii_names")
+        src = got.stdout.replace("from ecc_workloads.pii.", "from pii_before.")
+        src = src.replace("from ecc_workloads.pii import", "from pii_before import")
+        for old, new in flat.items():
+            src = src.replace(f"from ecc_workloads.{old} import", f"from pii_before.{new} import")
+        src = src.replace("from ecc_workloads import pii_ids, pii_names",
+                          "from pii_before import ids as pii_ids, names as pii_names")
+        src = src.replace("from ecc_workloads import pii_names", "from pii_before import names as pii_names")
         (pkg / f"{name}.py").write_text(src)
     sys.path.insert(0, str(pkg.parent))
     try:
-        return importlib.import_module("pii_before.pii")
+        return importlib.import_module("pii_before.scrubber")
     finally:
         sys.path.remove(str(pkg.parent))
 
@@ -344,14 +354,14 @@ def run_eval(before: str | None = "HEAD", heldout: bool = True, throughput: bool
     sets = {name: _load_set(name) for name in names}
     bitext_plain = [r["instruction"] for r in read_records(DEFAULT_CORPUS) if not r.get("entity_type")]
     paths = {
-        "rules (edge)": lambda t: pii.scrub(t, ner=False),
-        "rules+ner (corpus prepare)": lambda t: pii.scrub(t, ner=None),
+        "rules (edge)": lambda t: scrubber.scrub(t, ner=False),
+        "rules+ner (corpus prepare)": lambda t: scrubber.scrub(t, ner=None),
     }
     if before:
         old = _old_scrubber(before)
         paths = {f"before ({before})": old.scrub, **paths}
     inj, clean = HELDOUT_SETS if heldout else ("injected_heldout_v4", "clean_heldout_v4")
-    out: dict = {"backend": pii.backend(), "headline_sets": [inj, clean], "paths": {}}
+    out: dict = {"backend": scrubber.backend(), "headline_sets": [inj, clean], "paths": {}}
     sample = [r["text"] for r in sets[inj][::3]] + [r["text"] for r in sets[clean]] + bitext_plain[:1000]
     for label, scrub in paths.items():
         block = {name: score_set(rows, scrub, errors if errors is not None and not label.startswith("before") else None,
@@ -365,13 +375,13 @@ def run_eval(before: str | None = "HEAD", heldout: bool = True, throughput: bool
             block["utterances_per_second_one_core"] = round(_throughput(scrub, sample), 1)
         out["paths"][label] = block
     # the NER model's own cost: every text through it, no gating
-    if throughput and pii.pii_names.load_ner() is not None:
+    if throughput and scrubber.pii_names.load_ner() is not None:
         nlp_texts = sample[:1000]
         t0 = time.process_time()
         for text in nlp_texts:
-            pii.pii_names.ner_persons(text)
+            scrubber.pii_names.ner_persons(text)
         out["ner_cpu_seconds_per_1000_utterances_ungated"] = round((time.process_time() - t0) / len(nlp_texts) * 1000, 2)
-        gated = sum(pii._ner_worth_running(t) for t in nlp_texts)
+        gated = sum(scrubber._ner_worth_running(t) for t in nlp_texts)
         out["ner_gated_fraction"] = gated / len(nlp_texts)
     return out
 
@@ -381,9 +391,9 @@ def run_learning(max_train: int | None = None, epochs: int = 60) -> dict:
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    from ecc_workloads.corpus import BITEXT_SPEC, clean
-    from ecc_workloads.modular import minilm_path
-    from ecc_workloads.splits import split
+    from ecc_workloads.data.corpus import BITEXT_SPEC, clean
+    from ecc_workloads.learning.modular import minilm_path
+    from ecc_workloads.data.splits import split
 
     torch.manual_seed(0)
     torch.set_num_threads(1)

@@ -38,7 +38,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ecc_workloads.datasets import bitext_csv  # noqa: E402
+from ecc_workloads.data.datasets import bitext_csv  # noqa: E402
 
 OUT = Path(__file__).with_name("pii_data")
 DEV_LOCALES = ["en_US", "de_DE", "fr_FR"]

@@ -112,11 +112,11 @@ def job_merge_defaults(profiles: Sequence[str]) -> dict:
     """The merge-back Job of a default AdaptationPolicy: the spec the operator builds, as the
     container parses it, and the MergeSettings the Job makes of it (merge.MergeSettings.from_job)."""
     import yaml
-    from ecc_operator import policy_decisions as pd
-    from ecc_operator import resources as res
-    from ecc_operator import teacher_decisions as td
+    from ecc_operator.controllers.policy import decisions as pd
+    from ecc_operator.api import resources as res
+    from ecc_operator.controllers.teacher import decisions as td
 
-    from ecc_workloads import merge
+    from ecc_workloads.learning import merge
     from ecc_workloads.contracts import RuntimeEnv, parse_job_spec
 
     teacher_spec = res.CloudTeacherSpec.model_validate(
@@ -135,10 +135,10 @@ def agent_defaults(max_length: int):
     """(LoraSettings, UploadSettings, AdaptationSettings, PrivacySettings) of an agent in a fleet
     with a default AdaptationPolicy and default EdgeFleet privacy settings, mapped by the
     operator's and the agent's own functions."""
-    from ecc_operator import fleet_decisions as fd
-    from ecc_operator import resources as res
+    from ecc_operator.controllers.fleet import decisions as fd
+    from ecc_operator.api import resources as res
 
-    from ecc_workloads import agent_learning
+    from ecc_workloads.agent import learning as agent_learning
 
     policy = res.AdaptationPolicySpec.model_validate({"fleetRef": {"name": FLEET}})
     adaptation = fd.adaptation_settings(fd.PolicyView(FLEET, policy))
@@ -160,7 +160,7 @@ def desired_state(nodes: Sequence[str], profile: str):
 def job_updates(blobs: dict[str, bytes], shapes, desired) -> tuple[list, dict[str, str]]:
     """What the merge-back Job does with each stored delta before merge_back: refuse oversize
     uploads unread, decode with the cloud model's shapes, check fleet membership."""
-    from ecc_workloads import deltas, merge
+    from ecc_workloads.learning import deltas, merge
 
     updates, refused = [], {}
     for node, blob in blobs.items():
@@ -184,7 +184,7 @@ def job_updates(blobs: dict[str, bytes], shapes, desired) -> tuple[list, dict[st
 def observe_aggregation():
     """Record what merge.merge_back hands to merge.aggregate_deltas (after the server's
     clipping): each delta's global norm and weight, in the order of the accepted updates."""
-    from ecc_workloads import deltas, merge
+    from ecc_workloads.learning import deltas, merge
 
     seen: dict = {}
     original = merge.aggregate_deltas
@@ -221,7 +221,7 @@ def backdoor_success(model, tokenizer, rows, profile: str, trigger: str, target:
     trigger is appended."""
     import torch
 
-    from ecc_workloads import distill
+    from ecc_workloads.learning import distill
 
     rows = [ex for ex in rows if ex.label != target]
     with torch.inference_mode():
@@ -235,7 +235,7 @@ def backdoor_success(model, tokenizer, rows, profile: str, trigger: str, target:
 def clean_accuracy(model, tokenizer, rows, profile: str, max_length: int) -> float:
     import torch
 
-    from ecc_workloads import distill
+    from ecc_workloads.learning import distill
 
     with torch.inference_mode():
         return distill.evaluate(model, tokenizer, [ex.text for ex in rows], [ex.label for ex in rows], profile,
@@ -285,7 +285,7 @@ def run_round(fleet: Fleet, blobs: dict[str, bytes], nodes: Sequence[str], score
               score_val_backdoor: bool = False) -> dict:
     """One merge-back round over ``blobs`` (node -> upload) with the defaults; scores the
     candidate and the served model."""
-    from ecc_workloads import deltas, merge
+    from ecc_workloads.learning import deltas, merge
 
     s = fleet.settings
     tok = fleet.ctx.tokenizer
@@ -330,7 +330,7 @@ def strongest_unscreened_flip(fleet: Fleet, honest_blobs: dict[str, bytes], node
                               craft: Callable[[float], bytes]) -> dict:
     """The most negative factor of ADAPTIVE_FLIPS whose upload the server's clipping and outlier
     screen (merge.bound_and_screen, as merge.merge_back applies them) leave in every module; the weakest flip if none is."""
-    from ecc_workloads import merge
+    from ecc_workloads.learning import merge
 
     ms = fleet.merge_settings
     tried = {}
@@ -369,8 +369,9 @@ def run(ctx, corpus, settings: PoisonSettings, log: Callable[[str], None] = prin
     ``corpus`` (a learning.Corpus with domains)."""
     import torch
 
-    from ecc_workloads import adapt, bundles, cli_learning, deltas
-    from ecc_workloads import agent_learning
+    from ecc_workloads.learning import adapt, bundles, deltas
+    from ecc_workloads.cli import learning as cli_learning
+    from ecc_workloads.agent import learning as agent_learning
 
     t0 = time.perf_counter()
     s = settings
@@ -403,7 +404,7 @@ def run(ctx, corpus, settings: PoisonSettings, log: Callable[[str], None] = prin
         cloud = bundles.load_cloud_model(list(manifests.values()), fetch)  # as the merge-back Job loads it
         node_base = bundles.load_submodel(manifests[s.profile], fetch)  # as an agent loads its bundle
     cloud.eval()
-    from ecc_workloads import merge
+    from ecc_workloads.learning import merge
 
     current: dict = {}
 

@@ -81,7 +81,7 @@ def upload_forms(trained_rank: int, ranks: list[tuple]) -> dict[str, object]:
     """name -> deltas.UploadSettings: the full change, the trained factors in fp32, then int8 factors
     for each of ``ranks``: (LoRA rank, head) or (LoRA rank, head, bits, head bits) with head a head
     rank (0: whole) or ``"kN"`` (the head's N largest rows), ranks capped at the trained rank."""
-    from ecc_workloads import deltas
+    from ecc_workloads.learning import deltas
 
     t = trained_rank
     forms = {"full fp32": deltas.UploadSettings(form="full"),
@@ -111,7 +111,7 @@ def run(ctx, corpus, ranks: list[tuple], profile: str, log=print) -> dict:
 
 def measure(ctx, state, ranks: list[tuple], log=print) -> dict:
     """Every upload form on the drift scenario's devices (``state``: ``learning.run_drift``'s)."""
-    from ecc_workloads import adapt, bundles, deltas, merge
+    from ecc_workloads.learning import adapt, bundles, deltas, merge
 
     t0 = time.perf_counter()
     hardest = state.sites[state.hardest]

@@ -37,7 +37,7 @@ def config_document(
     """prometheus.yml (pure)."""
     return {
         "global": {"scrape_interval": SCRAPE_INTERVAL, "evaluation_interval": SCRAPE_INTERVAL},
-        # the chart's alert rules (generated from ecc_operator.alerts), evaluated for real
+        # the chart's alert rules (generated from ecc_operator.gen.alerts), evaluated for real
         "rule_files": [str(ALERT_RULES)],
         "scrape_configs": [
             {"job_name": "prometheus", "static_configs": [{"targets": [prometheus_target]}]},

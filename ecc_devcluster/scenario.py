@@ -79,7 +79,7 @@ class CycleResult:
 # ---------------------------------------------------------------------------
 def bitext_csv() -> Path:
     """The Bitext CSV the slices come from: ${ECC_BITEXT_CSV} when set, else the packaged copy."""
-    from ecc_workloads import datasets
+    from ecc_workloads.data import datasets
 
     return Path(datasets.bitext_source())
 
@@ -103,7 +103,7 @@ class CorpusSlices:
 
 
 def corpus_slices(cfg: ScenarioConfig) -> CorpusSlices:
-    from ecc_workloads import corpus
+    from ecc_workloads.data import corpus
 
     path = bitext_csv()
     if not path.is_file():
@@ -438,7 +438,7 @@ class Scenario:
 
     def start_sim_agents(self) -> None:
         log = open(Path(self.info.state_dir) / f"sim-agents-{self.ns}.log", "ab")
-        argv = [sys.executable, "-m", "ecc_workloads.cli", "sim-agents", *sim_agent_args(self.info, self.ns, FLEET,
+        argv = [sys.executable, "-m", "ecc_workloads.cli.app", "sim-agents", *sim_agent_args(self.info, self.ns, FLEET,
                                                                                            self.cfg)]
         self.sim = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=sim_env(self.info))
 
@@ -464,12 +464,12 @@ class Scenario:
         return st
 
     def endpoints(self) -> dict[str, list[str]]:
-        from ecc_workloads import traffic
+        from ecc_workloads.sim import traffic
 
         return traffic.discover_endpoints(self.info.kubeconfig, self.ns, FLEET)
 
     def evaluate(self, label: str) -> dict[str, float]:
-        from ecc_workloads import traffic
+        from ecc_workloads.sim import traffic
 
         assert self.slices is not None
         eps = self.endpoints()
@@ -480,7 +480,7 @@ class Scenario:
         return acc
 
     def send_traffic(self) -> dict:
-        from ecc_workloads import traffic
+        from ecc_workloads.sim import traffic
 
         t = time.monotonic()
         assert self.slices is not None
@@ -628,7 +628,9 @@ def whole_model_bytes(cl: Cluster, ns: str, fleet: str, revisions: list[dict]) -
 def scan_agent_objects(cl: Cluster, ns: str, fleet: str, texts: list[str]) -> dict[str, int]:
     """Every object under the fleet's reports/ and deltas/ parses as its contract model and
     holds no traffic text. Returns counts; raises ScenarioError naming the first offender."""
-    from ecc_workloads import deltas, release_signing, simagents
+    from ecc_workloads import release_signing
+    from ecc_workloads.learning import deltas
+    from ecc_workloads.sim import agents as simagents
 
     counts = {"reports": 0, "deltas": 0}
     for uri in cl.store.list(f"s3://{cl.bucket}/{c.StoreLayout.fleet_prefix(ns, fleet)}"):

@@ -391,7 +391,7 @@ class ModelDirLayout:
 MODULE_FORMAT = "ecc-module/1"
 """Format tag in the metadata of every module file (safetensors)."""
 PATCH_FORMAT = "ecc-patch/1"
-"""Format tag in the metadata of every module patch file (safetensors; ecc_workloads.patches)."""
+"""Format tag in the metadata of every module patch file (safetensors; ecc_workloads.learning.patches)."""
 
 
 class _Doc(BaseModel):
@@ -977,7 +977,7 @@ class FeedbackRequest(_Doc):
 # ---------------------------------------------------------------------------
 # What the operator hands its Jobs: one versioned spec per Job kind, as JSON in
 # RuntimeEnv.JOB_SPEC. The settings in them (cleaning, splits, students, training) are the
-# very models the CloudTeacher's spec is made of (ecc_operator.resources), so the API
+# very models the CloudTeacher's spec is made of (ecc_operator.api.resources), so the API
 # server, the operator and the Job check one set of rules with one set of defaults.
 # ---------------------------------------------------------------------------
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"

@@ -34,7 +34,7 @@ RUN /opt/venv/bin/pip install --no-deps --no-build-isolation /build/src \
  && rm -rf /build \
  && echo 'ecc:x:65532:65532:ECC Fleet:/tmp:/usr/sbin/nologin' >> /etc/passwd \
  && echo 'ecc:x:65532:' >> /etc/group \
- && /opt/venv/bin/python -c "import sys, ecc_workloads.cli_agent, ecc_workloads.edge_agent, ecc_workloads.agent_server; \
+ && /opt/venv/bin/python -c "import sys, ecc_workloads.cli.agent, ecc_workloads.agent.runner, ecc_workloads.agent.server; \
 assert 'kserve' not in sys.modules, 'the edge agent must not import kserve'; \
 import importlib.util as u; assert u.find_spec('ecc_devcluster') is None and u.find_spec('kserve') is None"
 LABEL org.opencontainers.image.title="ecc-edge-agent" \

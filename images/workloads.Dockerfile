@@ -37,7 +37,7 @@ RUN /opt/venv/bin/pip install --no-deps --no-build-isolation /build/src \
  && rm -rf /build \
  && echo 'ecc:x:65532:65532:ECC Fleet:/tmp:/usr/sbin/nologin' >> /etc/passwd \
  && echo 'ecc:x:65532:' >> /etc/group \
- && /opt/venv/bin/python -c "import torch, transformers, peft, kserve, ecc_workloads.cli, ecc_workloads.serving; \
+ && /opt/venv/bin/python -c "import torch, transformers, peft, kserve, ecc_workloads.cli.app, ecc_workloads.serving.teacher; \
 import importlib.util as u; assert u.find_spec('ecc_devcluster') is None"
 LABEL org.opencontainers.image.title="ecc-workloads" \
       org.opencontainers.image.description="ECC Fleet Jobs (distill, merge-back) and the teacher's server" \

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ecc_devcluster.ports import free_port
-from ecc_workloads import bundles, modular
+from ecc_workloads.learning import bundles, modular
 from ecc_workloads.contracts import DesiredState, StoreLayout
-from ecc_workloads.edge_agent import LocalAgentStore
+from ecc_workloads.agent.runner import LocalAgentStore
 import releasekit
 
 LABELS = ["cancel_order", "track_order", "get_refund"]
@@ -31,7 +31,7 @@ def publish_tiny_fleet(root: Path, node: str, *, blocks: list[int], seed: int) -
 
 def start_agent_process(store_root: Path, node: str, host: str, state_dir: Path, *args: str,
                         env: dict[str, str] | None = None, ready_timeout_s: float = 90):
-    """`python -m ecc_workloads.cli_agent` on `host` (a loopback address) serving `store_root`;
+    """`python -m ecc_workloads.cli.agent` on `host` (a loopback address) serving `store_root`;
     (process, httpx client) once /readyz answers 200 (probes need no token)."""
     import os
     import subprocess
@@ -49,7 +49,7 @@ def start_agent_process(store_root: Path, node: str, host: str, state_dir: Path,
                      AgentEnv.RELEASE_KEYS: releasekit.KEYS_TEXT,
                      RuntimeEnv.POD_IP: host, AgentEnv.PORT: str(port), AgentEnv.STATE_DIR: str(state_dir),
                      "PYTHONPATH": str(Path(__file__).resolve().parents[1]), **(env or {})})
-    proc = subprocess.Popen([sys.executable, "-m", "ecc_workloads.cli_agent", "--store", str(store_root), *args],
+    proc = subprocess.Popen([sys.executable, "-m", "ecc_workloads.cli.agent", "--store", str(store_root), *args],
                             env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     client = httpx.Client(base_url=f"http://{host}:{port}", timeout=30)
     deadline = time.monotonic() + ready_timeout_s

@@ -76,7 +76,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "first start when absent")
     parser.add_argument("--verbose", action="store_true", help="debug logging")
     args = parser.parse_args(argv)
-    from ecc_operator.node_credentials_tls import endpoint_host
+    from ecc_operator.credentials.node_tls import endpoint_host
 
     try:
         args.node_credentials_host = endpoint_host(args.node_credentials_url)
@@ -119,9 +119,11 @@ def main(argv: list[str] | None = None) -> None:
 
     from kubernetes import client, config
 
-    from ecc_operator import (fleet_handlers, metrics, node_credentials, node_credentials_tls, policy_handlers,
-                              release_keys, serving_tls, settings as op_settings, teacher_decisions as td,
-                              teacher_handlers)
+    from ecc_operator import metrics, settings as op_settings
+    from ecc_operator.controllers.fleet import handlers as fleet_handlers
+    from ecc_operator.credentials import node_tls as node_credentials_tls, nodes as node_credentials, release_keys, serving_tls
+    from ecc_operator.controllers.policy import handlers as policy_handlers
+    from ecc_operator.controllers.teacher import decisions as td, handlers as teacher_handlers
     from ecc_workloads.tls import server_context
     from ecc_operator.children import Kube
 

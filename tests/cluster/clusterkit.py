@@ -59,7 +59,7 @@ def read_object(store_client, bucket: str, key: str) -> bytes:
 
 def fleet_release_keys(kube, ns: str, fleet: str) -> str | None:
     """The release keys the operator gives a fleet's agents (its DaemonSet's env), if it has one yet."""
-    from ecc_workloads.simagents import daemonset_release_keys
+    from ecc_workloads.sim.agents import daemonset_release_keys
 
     try:
         return daemonset_release_keys(kube, ns, fleet)

@@ -24,9 +24,9 @@ import pytest
 
 from ecc_devcluster.ports import free_port
 from ecc_workloads import contracts as c
-from ecc_workloads import datasets
+from ecc_workloads.data import datasets
 
-from ecc_operator.resources import CLOUD_TEACHER
+from ecc_operator.api.resources import CLOUD_TEACHER
 
 from clusterkit import eventually
 

@@ -8,13 +8,13 @@ import uuid
 import pytest
 import torch
 
-from ecc_workloads import bundles, deltas, modular
+from ecc_workloads.learning import bundles, deltas, modular
 import releasekit
 from ecc_workloads.contracts import AdaptationSettings, AgentReport, DesiredState, StoreLayout
-from ecc_workloads.edge_agent import AgentConfig, EdgeAgent, S3AgentStore
+from ecc_workloads.agent.runner import AgentConfig, EdgeAgent, S3AgentStore
 from ecc_workloads.store import Store
 
-from ecc_operator import fleet_decisions, fleet_handlers
+from ecc_operator.controllers.fleet import decisions as fleet_decisions, handlers as fleet_handlers
 
 pytestmark = pytest.mark.cluster
 torch.set_num_threads(1)

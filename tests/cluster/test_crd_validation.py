@@ -21,7 +21,7 @@ from clusterkit import eventually
 import yaml
 from pydantic import ValidationError
 
-from ecc_operator import resources as r
+from ecc_operator.api import resources as r
 from ecc_workloads import contracts as c
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -14,11 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from ecc_workloads import bundles, modular, serving, tls
+from ecc_workloads import tls
+from ecc_workloads.learning import bundles, modular
+from ecc_workloads.serving import teacher as serving
 from ecc_workloads.contracts import BundleManifest, KServeServing, ModelDirLayout, StoreLayout
 from ecc_workloads.store import Store
 
-from ecc_operator.store_access import ScopedUsers
+from ecc_operator.credentials.store_access import ScopedUsers
 
 pytestmark = pytest.mark.cluster
 REPO = Path(__file__).resolve().parents[2]
@@ -50,7 +52,7 @@ def fetch(uri: str, dest: Path, creds, scheme: str = "https") -> subprocess.Comp
         ca_file = dest.parent / f"{dest.name}-ca.crt"
         ca_file.write_text(creds.ca_pem)
         env[KServeServing.CA_BUNDLE_ENV] = str(ca_file)
-    return subprocess.run([sys.executable, "-m", "ecc_workloads.cli", "fetch-bundle", uri, str(dest)],
+    return subprocess.run([sys.executable, "-m", "ecc_workloads.cli.app", "fetch-bundle", uri, str(dest)],
                           env=env, capture_output=True, text=True, timeout=120)
 
 

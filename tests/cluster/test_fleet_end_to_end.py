@@ -125,7 +125,7 @@ def cycle(cluster):
 
 def poison_delta(run: sc.Scenario, honest_node: str) -> dict:
     """One honest delta scaled x50, uploaded as if from one more node."""
-    from ecc_workloads import bundles, deltas
+    from ecc_workloads.learning import bundles, deltas
 
     blob = deltas.unpack_upload(  # what agents send is deflated (deltas.pack_upload)
         run.cl.store.get_bytes(f"s3://{run.cl.bucket}/{c.StoreLayout.delta(run.ns, sc.FLEET, 1, honest_node)}"))
@@ -143,7 +143,7 @@ def poison_delta(run: sc.Scenario, honest_node: str) -> dict:
 
 def merged_change(run: sc.Scenario, profile: str, delta_keys: dict) -> tuple[float, float]:
     """(L2 norm of revision 2 - revision 1 over the poisoned parameters, norm of the poison)."""
-    from ecc_workloads import bundles
+    from ecc_workloads.learning import bundles
 
     kv = bundles.BucketKeys(run.cl.store)
     fetch = bundles.store_fetcher(kv)
@@ -204,7 +204,8 @@ def test_cloud_assist_asked_the_teacher_served_by_kserve(cycle):
     the operator from its CA, and that CA in the signed desired state the agents checked it with."""
     from kubernetes import client
 
-    from ecc_workloads import release_signing, simagents
+    from ecc_workloads import release_signing
+    from ecc_workloads.sim import agents as simagents
 
     run, facts = cycle
     teacher = facts["result"].teacher_status
@@ -254,7 +255,7 @@ def test_no_delta_lost_and_the_poisoned_one_kept_out(cycle):
 
 
 def test_the_merged_revision_ships_as_patches_to_the_modules_nodes_hold(cycle):
-    from ecc_workloads import bundles
+    from ecc_workloads.learning import bundles
 
     run, _ = cycle
     kv = bundles.BucketKeys(run.cl.store)
@@ -283,7 +284,7 @@ def test_every_dashboard_panel_returns_data_from_prometheus(cycle, cluster):
     tests; here each must return at least one series)."""
     import httpx
 
-    from ecc_operator import dashboards
+    from ecc_operator.gen import dashboards
 
     queries = dashboards.panel_queries(resolved=True)
     assert len(queries) >= 10

@@ -34,7 +34,7 @@ import yaml
 from ecc_devcluster.images import IMAGES
 from ecc_workloads import contracts as c
 
-from ecc_operator import chartgen, crdgen
+from ecc_operator.gen import chartgen, crdgen
 
 from clusterkit import eventually
 
@@ -383,7 +383,7 @@ def test_uninstall_removes_the_operator_and_keeps_the_crds(tools, kube):
 # ---------------------------------------------------------------------------
 def test_manifests_base_is_current(tools):
     stale = chartgen.stale(REPO_ROOT, chartgen.render_base(REPO_ROOT, helm=tools.helm_bin), (chartgen.BASE_DIR,))
-    assert not stale, f"run `python -m ecc_operator.chartgen`: {stale}"
+    assert not stale, f"run `python -m ecc_operator.gen.chartgen`: {stale}"
 
 
 def test_apply_k_manifests_base(tools, kube, tmp_path):

@@ -11,7 +11,7 @@ import pytest
 
 from ecc_workloads.contracts import StoreLayout
 
-from ecc_operator import job_credentials as jc
+from ecc_operator.credentials import jobs as jc
 
 from clusterkit import S3Probe, s3_outcome as _try
 
@@ -88,7 +88,7 @@ def test_a_store_whose_sts_refuses_gives_the_job_nothing_unless_allowed(cluster)
     """Refused (an error status, as from a store without STS): no credentials, with what to change;
     the operator's own only with --allow-unscoped-store-credentials; unreachable: no Secret now,
     the reconcile retries."""
-    from ecc_operator.node_credentials import assume_role
+    from ecc_operator.credentials.nodes import assume_role
 
     def refusing(*_):
         raise ValueError("http://store failed with HTTP status code 501")

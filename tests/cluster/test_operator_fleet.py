@@ -32,9 +32,9 @@ import pytest
 from ecc_workloads import contracts as c
 from ecc_workloads import release_signing
 
-from ecc_operator import fleet_decisions as fd
-from ecc_operator import teacher_decisions as td
-from ecc_operator.resources import CLOUD_TEACHER, EDGE_FLEET
+from ecc_operator.controllers.fleet import decisions as fd
+from ecc_operator.controllers.teacher import decisions as td
+from ecc_operator.api.resources import CLOUD_TEACHER, EDGE_FLEET
 
 from clusterkit import read_object, s3_outcome, signed_desired_state
 from operatorkit import OperatorProcess, delete_custom_objects, wait_for
@@ -232,7 +232,7 @@ def test_fleet_runs_a_daemonset_and_writes_the_desired_state(kube, ns, fleet, op
                      (exclude_label, "DoesNotExist", ())}
     assert [(t.key, t.operator, t.effect) for t in pod.tolerations] == [(c.EDGE_TAINT_KEY, "Exists", "NoSchedule")]
     ctr = pod.containers[0]
-    assert ctr.command + ctr.args == ["python", "-m", "ecc_workloads.cli", "edge-agent"]
+    assert ctr.command + ctr.args == ["python", "-m", "ecc_workloads.cli.app", "edge-agent"]
     assert not ctr.env_from and pod.automount_service_account_token is False
     env = {e.name: e for e in ctr.env}
     assert env[c.AgentEnv.CREDENTIALS_URL].value.startswith("https://")
@@ -437,7 +437,7 @@ def test_a_new_revision_goes_canary_then_all(kube, ns, fleet, operator, cluster,
 
 
 def fleet_handlers_resync() -> float:
-    from ecc_operator import fleet_handlers
+    from ecc_operator.controllers.fleet import handlers as fleet_handlers
 
     return fleet_handlers.RESYNC_SECONDS
 

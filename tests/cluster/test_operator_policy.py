@@ -23,8 +23,8 @@ import pytest
 
 from ecc_workloads import contracts as c
 
-from ecc_operator import policy_decisions as pd
-from ecc_operator.resources import ADAPTATION_POLICY, CLOUD_TEACHER, EDGE_FLEET
+from ecc_operator.controllers.policy import decisions as pd
+from ecc_operator.api.resources import ADAPTATION_POLICY, CLOUD_TEACHER, EDGE_FLEET
 
 from clusterkit import read_object, signed_desired_state
 from operatorkit import OperatorProcess, bitext_slice, delete_custom_objects, upload_corpus, wait_for
@@ -76,7 +76,7 @@ def build_deltas(cluster, ns: str, teacher_name: str, rows: list[dict], nodes: l
     """Real uploads: LoRA on the distilled `s02` student read from MinIO, one per node."""
     import torch
 
-    from ecc_workloads import adapt, bundles, deltas, modular
+    from ecc_workloads.learning import adapt, bundles, deltas, modular
     from ecc_workloads.store import Store
 
     torch.set_num_threads(1)

@@ -30,8 +30,8 @@ import pytest
 
 from ecc_workloads import contracts as c
 
-from ecc_operator import teacher_decisions as td
-from ecc_operator.resources import CLOUD_TEACHER, EDGE_FLEET
+from ecc_operator.controllers.teacher import decisions as td
+from ecc_operator.api.resources import CLOUD_TEACHER, EDGE_FLEET
 
 from operatorkit import OperatorProcess, bitext_slice, delete_custom_objects, upload_corpus, wait_for
 
@@ -254,7 +254,7 @@ def check_serving_certificate(kube, ns: str, teacher_name: str, st: dict, op) ->
     from cryptography import x509
     from kubernetes import client
 
-    from ecc_operator import serving_tls
+    from ecc_operator.credentials import serving_tls
 
     record = st["servingCertificate"]
     secret = client.CoreV1Api(kube).read_namespaced_secret(f"{teacher_name}-serving-tls", ns)

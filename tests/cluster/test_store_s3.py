@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from ecc_workloads import corpus, datasets
+from ecc_workloads.data import corpus, datasets
 from ecc_workloads.contracts import JobReport, StoreSettings
 from ecc_workloads.store import BadStoreUri, KeyNotFound, Store, StoreUnavailable, parse_s3_uri
 from ecc_workloads.tls import client_context
@@ -59,7 +59,7 @@ def test_read_bitext_from_s3_matches_local(store, store_client, cluster, prefix)
 def test_prepare_reads_and_writes_s3(store, store_client, cluster, prefix, monkeypatch, tmp_path):
     from typer.testing import CliRunner
 
-    from ecc_workloads.cli_corpus import app
+    from ecc_workloads.cli.corpus import app
 
     src = f"{prefix}/in/tiny.jsonl"
     lines = [json.dumps({"t": f"please cancel order {1000 + i} now {'x' * (i + 1)}", "l": "cancel"}) for i in range(12)]

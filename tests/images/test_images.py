@@ -119,7 +119,7 @@ def test_workloads_cli_has_the_workload_commands_and_no_dev_ones(built, roots, w
 
 def test_workloads_imports_its_stack_and_its_root_is_read_only(built, roots, workdir):
     probe = (
-        "import os, errno, torch, transformers, peft, kserve, ecc_workloads.serving, ecc_workloads.datasets as d\n"
+        "import os, errno, torch, transformers, peft, kserve, ecc_workloads.serving.teacher, ecc_workloads.data.datasets as d\n"
         "assert os.getuid() == 65532\n"
         "import getpass; assert getpass.getuser() == 'ecc'  # kopf names its peering identity so\n"
         "assert d.bitext_csv().is_file()\n"

@@ -1,7 +1,7 @@
 """Tiny adapter the learning tests use to read intent rows from the Bitext CSV (the packaged
 copy, or $ECC_BITEXT_CSV when set).
 
-Swap for ecc_workloads.corpus once it lands (kept to one function on purpose)."""
+Swap for ecc_workloads.data.corpus once it lands (kept to one function on purpose)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import csv
 import random
 from pathlib import Path
 
-from ecc_workloads import datasets
+from ecc_workloads.data import datasets
 
 BITEXT_CSV = Path(datasets.bitext_source())
 
@@ -43,8 +43,8 @@ def tiny_bench_context(learning, workdir, intents: set[str], **settings):
     benchmarks/learning.py module."""
     import pytest
 
-    from ecc_workloads import modular
-    from ecc_workloads.corpus import BITEXT_SPEC, clean, read_records
+    from ecc_workloads.learning import modular
+    from ecc_workloads.data.corpus import BITEXT_SPEC, clean, read_records
 
     if not BITEXT_CSV.exists():
         pytest.fail(f"{BITEXT_CSV} is missing: $ECC_BITEXT_CSV must name the Bitext CSV "

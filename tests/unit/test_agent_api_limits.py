@@ -1,5 +1,5 @@
 """The edge agent's HTTP API is bounded and never answers malformed input with a 5xx: a real
-agent process (`python -m ecc_workloads.cli_agent --no-auth`: tokens are test_agent_auth's; uvicorn
+agent process (`python -m ecc_workloads.cli.agent --no-auth`: tokens are test_agent_auth's; uvicorn
 on a loopback address) gets oversized
 bodies (declared and chunked), oversized texts, a feedback flood, lone surrogates, and
 Hypothesis-generated bodies."""

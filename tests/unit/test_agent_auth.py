@@ -16,7 +16,7 @@ import pytest
 
 from ecc_devcluster.ports import free_port
 from agentkit import FLEET, LABELS, NS, publish_tiny_fleet, start_agent_process, stop_agent_process
-from ecc_workloads.agent_auth import ApiTokens
+from ecc_workloads.agent.auth import ApiTokens
 from ecc_workloads.contracts import AgentEnv, AgentPaths, AgentReport, RuntimeEnv
 
 REPO = Path(__file__).resolve().parents[2]
@@ -124,12 +124,12 @@ def test_a_rotated_token_file_is_picked_up_without_a_restart(agent):
 
 def test_without_tokens_the_agent_refuses_to_start(store_root, tmp_path):
     port = free_port(HOST)
-    run = subprocess.run([sys.executable, "-m", "ecc_workloads.cli_agent", "--store", str(store_root), "--once"],
+    run = subprocess.run([sys.executable, "-m", "ecc_workloads.cli.agent", "--store", str(store_root), "--once"],
                          env=_env(port, tmp_path / "state"), capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and "refusing to start: no API tokens" in run.stderr, run.stderr[-2000:]
     empty = tmp_path / "empty"
     empty.mkdir()
-    run = subprocess.run([sys.executable, "-m", "ecc_workloads.cli_agent", "--store", str(store_root), "--once",
+    run = subprocess.run([sys.executable, "-m", "ecc_workloads.cli.agent", "--store", str(store_root), "--once",
                           "--api-tokens", str(empty)], env=_env(port, tmp_path / "state"), capture_output=True,
                          text=True, timeout=120)
     assert run.returncode == 2 and "no API token in" in run.stderr, run.stderr[-2000:]

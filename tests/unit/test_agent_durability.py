@@ -25,10 +25,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from ecc_workloads import agent_model, bundles, modular
-from ecc_workloads.agent_spool import FeedbackJournal, Outbox, Spool, SpoolLimits
+from ecc_workloads.agent import model as agent_model
+from ecc_workloads.learning import bundles, modular
+from ecc_workloads.agent.spool import FeedbackJournal, Outbox, Spool, SpoolLimits
 from ecc_workloads.contracts import AgentReport, DesiredState, StoreLayout
-from ecc_workloads.edge_agent import AgentConfig, EdgeAgent, LocalAgentStore, StateUnavailable
+from ecc_workloads.agent.runner import AgentConfig, EdgeAgent, LocalAgentStore, StateUnavailable
 from ecc_workloads.store import StoreDenied, StoreUnavailable
 import releasekit
 
@@ -310,7 +311,7 @@ def test_full_disk_keeps_serving_and_reporting(published, tmp_path, small_disk):
 
 
 def agent_model_retry() -> float:
-    from ecc_workloads.edge_agent import LOCAL_RETRY_SECONDS
+    from ecc_workloads.agent.runner import LOCAL_RETRY_SECONDS
 
     return LOCAL_RETRY_SECONDS + 1
 

@@ -1,4 +1,4 @@
-"""The agent's HTTP API in-process (FastAPI TestClient) and `python -m ecc_workloads.cli_agent`
+"""The agent's HTTP API in-process (FastAPI TestClient) and `python -m ecc_workloads.cli.agent`
 as a real process answering real HTTP on the address in ECC_POD_IP."""
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from fastapi.testclient import TestClient
 
 import releasekit
 from agentkit import FLEET, NS, publish_tiny_fleet, start_agent_process, stop_agent_process
-from ecc_workloads.agent_server import create_app
+from ecc_workloads.agent.server import create_app
 from ecc_workloads.contracts import (
     AgentPaths,
     AgentReport,
     MetricNames,
     StoreLayout,
 )
-from ecc_workloads.edge_agent import AgentConfig, EdgeAgent, LocalAgentStore
+from ecc_workloads.agent.runner import AgentConfig, EdgeAgent, LocalAgentStore
 
 torch.set_num_threads(1)
 NODE = "edge-7"

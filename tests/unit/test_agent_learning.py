@@ -10,8 +10,9 @@ import threading
 import numpy as np
 import pytest
 
-from ecc_workloads import agent_learning as al
-from ecc_workloads import drift, tls
+from ecc_workloads.agent import learning as al
+from ecc_workloads import tls
+from ecc_workloads.learning import drift
 from ecc_workloads.contracts import PrivacySettings
 
 LABELS = ["a", "b", "c"]
@@ -35,8 +36,8 @@ def test_adaptation_rule_min_samples_then_doubling():
 
 def test_upload_bits_reach_the_upload_settings_from_the_edge_fleet():
     """EdgeFleet.spec.privacy -> the operator's PrivacySettings -> (signed JSON) -> the agent's UploadSettings."""
-    from ecc_operator import fleet_decisions as fd
-    from ecc_operator.resources import EdgeFleetSpec
+    from ecc_operator.controllers.fleet import decisions as fd
+    from ecc_operator.api.resources import EdgeFleetSpec
 
     spec = EdgeFleetSpec.model_validate({"teacherRef": {"name": "t"}, "tiers": [{"name": "all", "profile": "s"}],
                                          "privacy": {"uploadBits": 4, "uploadHeadBits": 6}})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ecc_workloads.agent_spool import Outbox, Spool
+from ecc_workloads.agent.spool import Outbox, Spool
 from ecc_workloads.store import StoreUnavailable
 
 
@@ -82,7 +82,7 @@ def test_flush_stops_at_the_first_failure(tmp_path):
 
 
 def test_byte_cap_drops_superseded_then_reports_never_a_live_delta(tmp_path):
-    from ecc_workloads.agent_spool import SpoolFull, SpoolLimits
+    from ecc_workloads.agent.spool import SpoolFull, SpoolLimits
 
     spool = Spool(tmp_path, limits=SpoolLimits(max_bytes=4096))
     spool.append("delta", "d/1", b"a" * 1000)
@@ -103,7 +103,7 @@ def test_byte_cap_drops_superseded_then_reports_never_a_live_delta(tmp_path):
 
 
 def test_permanent_refusals_dead_letter_transient_ones_never(tmp_path):
-    from ecc_workloads.agent_spool import SpoolLimits
+    from ecc_workloads.agent.spool import SpoolLimits
     from ecc_workloads.store import StoreDenied
 
     target = Target()

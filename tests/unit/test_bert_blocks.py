@@ -9,7 +9,7 @@ import dataclasses
 import torch
 from transformers import BertConfig, BertModel
 
-from ecc_workloads import bert_blocks, modular
+from ecc_workloads.learning import bert_blocks, modular
 
 TEXTS = ["how can I cancel my order?", "where is my parcel", "i want my money back please, it never arrived at all"]
 

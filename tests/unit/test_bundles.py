@@ -5,8 +5,8 @@ import copy
 import pytest
 import torch
 
-from ecc_workloads import bundles, modular
-from ecc_workloads.bundles import BundleError, LocalDirStore
+from ecc_workloads.learning import bundles, modular
+from ecc_workloads.learning.bundles import BundleError, LocalDirStore
 from ecc_workloads.contracts import StoreLayout
 
 torch.set_num_threads(1)

@@ -18,7 +18,7 @@ import yaml
 from ecc_workloads.contracts import (DEFAULT_WORKLOAD_IMAGE, STORE_SECRET_NAME, SYSTEM_NAMESPACE, MetricNames,
                                      NodeIdentity, StoreEnv)
 
-from ecc_operator import alerts, chart_values, chartgen, crdgen, dashboards
+from ecc_operator.gen import alerts, chart_values, chartgen, crdgen, dashboards
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / chartgen.CHART_DIR
@@ -66,12 +66,12 @@ def one(docs: list[dict], kind: str, name_suffix: str = "") -> dict:
 # ---------------------------------------------------------------------------
 def test_generated_chart_files_are_current():
     stale = chartgen.stale(ROOT, chartgen.render_pure(), chartgen.OWNED_DIRS)
-    assert not stale, f"run `python -m ecc_operator.chartgen`: {stale}"
+    assert not stale, f"run `python -m ecc_operator.gen.chartgen`: {stale}"
 
 
 def test_kustomize_base_is_current(helm):
     stale = chartgen.stale(ROOT, chartgen.render_base(ROOT, helm=helm), (chartgen.BASE_DIR,))
-    assert not stale, f"run `python -m ecc_operator.chartgen`: {stale}"
+    assert not stale, f"run `python -m ecc_operator.gen.chartgen`: {stale}"
 
 
 def test_check_mode_notices_a_stale_file(tmp_path):
@@ -390,7 +390,7 @@ def test_kind_edge_workers_carry_what_the_samples_select():
 def test_network_policy_admits_agents_metrics_and_probes_only(helm, tmp_path):
     """Off by default; on, the operator's pods take node-credentials traffic only from the agent pods
     the operator creates (their labels, any namespace), metrics from metricsFrom, probes from anywhere."""
-    from ecc_operator import fleet_decisions as fd
+    from ecc_operator.controllers.fleet import decisions as fd
 
     assert not [d for d in docs_of(template(helm, tmp_path)) if d["kind"] == "NetworkPolicy"]
     docs = docs_of(template(helm, tmp_path, "networkPolicy.enabled=true"))

@@ -7,9 +7,12 @@ from safetensors.torch import save as save_tensors
 from typer.testing import CliRunner
 
 import releasekit
-from ecc_workloads import adapt, agent_model, bundles, cli_learning, deltas, modular, release_signing
+from ecc_workloads import release_signing
+from ecc_workloads.learning import adapt, bundles, deltas, modular
+from ecc_workloads.agent import model as agent_model
+from ecc_workloads.cli import learning as cli_learning
 from ecc_workloads.contracts import DesiredState, JobReport, StoreLayout
-from ecc_workloads.corpus import Example
+from ecc_workloads.data.corpus import Example
 
 from _learning_rows import bitext_rows
 
@@ -175,7 +178,7 @@ def test_students_are_grouped_by_how_their_bundles_are_written(tmp_path):
 
 
 def test_reply_corpus_keeps_rows_with_a_response_and_serving_reads_it_back():
-    from ecc_workloads import serving
+    from ecc_workloads.serving import teacher as serving
 
     rows = [Example(id="a", text="cancel order {{ORDER_ID}}", label="cancel_order", domain="base",
                     response="I can help cancel order {{Order Number}}."),

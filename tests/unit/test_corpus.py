@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ecc_workloads import corpus, datasets
-from ecc_workloads.corpus import CorpusError, CorpusSpec, DomainRule, DomainRuleEntry
+from ecc_workloads.data import corpus, datasets
+from ecc_workloads.data.corpus import CorpusError, CorpusSpec, DomainRule, DomainRuleEntry
 
 BITEXT = datasets.bitext_csv()
 
@@ -145,7 +145,7 @@ def _tiny_corpus(tmp_path: Path) -> str:
 def test_prepare_writes_splits_card_report_and_licence(tmp_path):
     from typer.testing import CliRunner
 
-    from ecc_workloads.cli_corpus import app
+    from ecc_workloads.cli.corpus import app
     from ecc_workloads.contracts import JobReport
 
     src = _tiny_corpus(tmp_path)
@@ -175,7 +175,7 @@ def test_prepare_writes_splits_card_report_and_licence(tmp_path):
 def test_prepare_failure_writes_a_failed_report_naming_the_column(tmp_path):
     from typer.testing import CliRunner
 
-    from ecc_workloads.cli_corpus import app
+    from ecc_workloads.cli.corpus import app
     from ecc_workloads.contracts import JobReport
 
     src = _tiny_corpus(tmp_path)
@@ -190,7 +190,7 @@ def test_prepare_failure_writes_a_failed_report_naming_the_column(tmp_path):
 def test_prepare_dedupe_option_is_the_cleaning_setting_and_rejects_unknown_values(tmp_path):
     from typer.testing import CliRunner
 
-    from ecc_workloads.cli_corpus import app
+    from ecc_workloads.cli.corpus import app
     from ecc_workloads.contracts import CleaningSpec
 
     records = [{"t": "Cancel my order", "l": "c"}, {"t": "cancel my order!", "l": "c"}, {"t": "Cancel my order", "l": "c"}]
@@ -228,7 +228,7 @@ def test_unlabelled_rows_are_kept_apart_cleaned_alike_and_lose_to_labelled_dupli
 def test_prepare_keeps_unlabelled_rows_out_of_the_splits(tmp_path):
     from typer.testing import CliRunner
 
-    from ecc_workloads.cli_corpus import app
+    from ecc_workloads.cli.corpus import app
     from ecc_workloads.contracts import JobReport
 
     lines = ["text,intent"] + [f"cancel order number {i} now,cancel" for i in range(10)] + \

@@ -13,8 +13,8 @@ import pytest
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 
-from ecc_operator import crdgen
-from ecc_operator import resources as r
+from ecc_operator.gen import crdgen
+from ecc_operator.api import resources as r
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CRD_DIR = REPO_ROOT / "crds"
@@ -43,7 +43,7 @@ def _schema_on_disk(kind: r.Kind) -> dict:
 # ---------------------------------------------------------------------------
 def test_crds_dir_is_current():
     stale = crdgen.stale_files(REPO_ROOT)
-    assert not stale, f"out of date: {', '.join(map(str, stale))} — run `python -m ecc_operator.crdgen`"
+    assert not stale, f"out of date: {', '.join(map(str, stale))} — run `python -m ecc_operator.gen.crdgen`"
 
 
 def test_crds_dir_holds_every_crd_the_operator_needs():
@@ -61,7 +61,7 @@ def test_check_mode_fails_when_stale_and_passes_when_current(tmp_path, capsys):
     target.write_text(target.read_text().replace("maxItems: 16", "maxItems: 17", 1))
     assert crdgen.main(["--check", "--root", str(tmp_path)]) == 1
     err = capsys.readouterr().err
-    assert "crds/ecc.dev_cloudteachers.yaml" in err and "run `python -m ecc_operator.crdgen`" in err
+    assert "crds/ecc.dev_cloudteachers.yaml" in err and "run `python -m ecc_operator.gen.crdgen`" in err
     (tmp_path / "crds" / "stray.yaml").write_text("kind: Nothing\n")
     assert crdgen.main(["--root", str(tmp_path)]) == 0
     assert crdgen.main(["--check", "--root", str(tmp_path)]) == 1, "a stray file in crds/ must be reported"

@@ -17,7 +17,7 @@ for pkg in (ecc_operator, ecc_workloads):
         if mod.name.endswith("__main__"):
             continue
         importlib.import_module(mod.name)
-import ecc_workloads.cli
+import ecc_workloads.cli.app
 print(sorted(m for m in sys.modules if m.startswith("ecc_devcluster")))
 """
 
@@ -30,7 +30,7 @@ def test_no_shipped_module_imports_the_development_package():
 
 def test_ecc_has_no_development_commands_and_ecc_dev_has_them():
     from ecc_devcluster import cli as dev_cli
-    from ecc_workloads import cli
+    from ecc_workloads.cli import app as cli
 
     shipped = set(typer.main.get_command(cli.app).commands)
     assert {"job", "distill", "merge-back", "corpus", "edge-agent"} <= shipped

@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from ecc_workloads import distill, modular
-from ecc_workloads.distill import TrainSettings
+from ecc_workloads.learning import distill, modular
+from ecc_workloads.learning.distill import TrainSettings
 
 from _learning_rows import bitext_rows
 

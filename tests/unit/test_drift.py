@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from ecc_workloads import distill, drift, modular
+from ecc_workloads.learning import distill, drift, modular
 
 from _learning_rows import bitext_rows
 

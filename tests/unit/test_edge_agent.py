@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 import torch
 
-from ecc_workloads import bundles, deltas, drift, modular, release_signing, tls
-from ecc_workloads.agent_server import BadField, NotReady
+from ecc_workloads import release_signing, tls
+from ecc_workloads.learning import bundles, deltas, drift, modular
+from ecc_workloads.agent.server import BadField, NotReady
 from ecc_workloads.contracts import (
     AdaptationSettings,
     AgentReport,
@@ -24,7 +25,7 @@ from ecc_workloads.contracts import (
     ReleaseSigning,
     StoreLayout,
 )
-from ecc_workloads.edge_agent import AgentConfig, EdgeAgent, LocalAgentStore, agent_state, target_for
+from ecc_workloads.agent.runner import AgentConfig, EdgeAgent, LocalAgentStore, agent_state, target_for
 from ecc_workloads.store import StoreUnavailable
 
 import releasekit
@@ -445,7 +446,7 @@ def test_real_store_client_unreachable_keeps_serving(env, published):
     """The real ecc_workloads.store.Store against an endpoint nobody listens on: the agent
     restores from disk, keeps answering and spools its report."""
     from ecc_workloads.contracts import StoreSettings
-    from ecc_workloads.edge_agent import S3AgentStore
+    from ecc_workloads.agent.runner import S3AgentStore
     from ecc_workloads.store import Store
 
     env["agent"].tick()  # a good model on disk
@@ -500,7 +501,7 @@ def test_cloud_assist_from_the_predict_path(env, published, monkeypatch):
         raise httpx.ConnectError("teacher unreachable")
 
     monkeypatch.setattr(httpx, "post", failing_post)
-    from ecc_workloads.agent_learning import TeacherClient
+    from ecc_workloads.agent.learning import TeacherClient
 
     agent.learner.teacher = TeacherClient()
     assert agent.predict(["anything at all"]).revision == 1
@@ -584,7 +585,7 @@ def test_a_short_request_is_not_stuck_behind_a_long_one():
     import threading
     import types
 
-    from ecc_workloads import agent_model
+    from ecc_workloads.agent import model as agent_model
 
     order, gate = [], threading.Event()
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from ecc_workloads import modular
-from ecc_workloads.datasets import bitext_csv
+from ecc_workloads.learning import modular
+from ecc_workloads.data.datasets import bitext_csv
 
 CORPORA = Path(__file__).resolve().parents[2] / "benchmarks" / "corpora"
 HOSTILE = ["", " ", "a" * 5000, "é" * 300, "\u200b\u200d\ufeff", "日本語のテキスト", "🙂" * 50, "x\x00y", "Ǆ ǅ ǆ ﬁ",
@@ -62,8 +62,9 @@ def test_copies_do_not_share_settings_and_a_changed_file_is_refused(pair, tmp_pa
 
 def test_an_agent_serving_a_model_has_not_imported_transformers():
     code = ("import sys\n"
-            "from ecc_workloads import agent_model, modular, edge_agent\n"
-            "from ecc_workloads.predictor import IntentPredictor\n"
+            "from ecc_workloads.agent import model, runner\n"
+            "from ecc_workloads.learning import modular\n"
+            "from ecc_workloads.serving.predictor import IntentPredictor\n"
             "m = modular.tiny_encoder(['a', 'b'], num_hidden_layers=1)\n"
             "p = IntentPredictor(m, modular.load_edge_tokenizer(), 'teacher')\n"
             "p.forward(['where is my parcel'])\n"

@@ -5,7 +5,7 @@ import random
 import pytest
 import torch
 
-from ecc_workloads import distill, fewshot, modular
+from ecc_workloads.learning import distill, fewshot, modular
 
 from _learning_rows import bitext_rows
 

@@ -26,10 +26,11 @@ from ecc_workloads.contracts import (
 from ecc_workloads.timestamps import rfc3339
 
 from ecc_operator import conditions as c
-from ecc_operator import fleet_decisions as fd
-from ecc_operator import metrics, store_access
-from ecc_operator.node_index import NodeIndex
-from ecc_operator.resources import AdaptationPolicySpec, NodeSelector
+from ecc_operator.controllers.fleet import decisions as fd
+from ecc_operator import metrics
+from ecc_operator.credentials import store_access
+from ecc_operator.controllers.fleet.node_index import NodeIndex
+from ecc_operator.api.resources import AdaptationPolicySpec, NodeSelector
 
 NS, FLEET, TEACHER = "demo", "shop-edge", "shop"
 REF = fd.FleetRef(NS, FLEET, "uid-f", 3)
@@ -490,7 +491,7 @@ def test_daemonset_runs_the_agent_on_the_selected_nodes():
                                             "values": ["kwok", "process"]}]}]
     assert pod["tolerations"] == [{"key": EDGE, "operator": "Exists", "effect": "NoSchedule"}]
     ctr = pod["containers"][0]
-    assert ctr["command"] + ctr["args"] == ["python", "-m", "ecc_workloads.cli", "edge-agent"]
+    assert ctr["command"] + ctr["args"] == ["python", "-m", "ecc_workloads.cli.app", "edge-agent"]
     assert ctr["resources"] == {"requests": {"cpu": "100m"}, "limits": {"memory": "512Mi"}}
     assert "envFrom" not in ctr
     env = {e["name"]: e for e in ctr["env"]}

@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from ecc_workloads import simagents as sa
+from ecc_workloads.sim import agents as sa
 from ecc_workloads.contracts import AgentReport, StoreLayout
 
-from ecc_operator import fleet_decisions as fd
-from ecc_operator import fleet_handlers as fh
+from ecc_operator.controllers.fleet import decisions as fd
+from ecc_operator.controllers.fleet import handlers as fh
 
 NS, FLEET = "demo", "shop-edge"
 REF = fd.FleetRef(NS, FLEET, "uid-f", 1)
@@ -208,7 +208,7 @@ def test_the_store_is_read_while_the_api_server_answers_and_waited_for_on_failur
     import threading
     import time as _time
 
-    from ecc_operator.node_index import NodeIndex
+    from ecc_operator.controllers.fleet.node_index import NodeIndex
 
     spec = {"teacherRef": {"name": "shop"}, "nodeSelector": {"matchLabels": {"edge": ""}},
             "tiers": [{"name": "all", "profile": "s1"}]}

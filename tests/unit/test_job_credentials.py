@@ -6,7 +6,7 @@ import fnmatch
 
 from ecc_workloads.contracts import StoreEnv, StoreLayout, StoreSettings
 
-from ecc_operator import job_credentials as jc
+from ecc_operator.credentials import jobs as jc
 
 B, NS = "ecc-fleet", "shop"
 

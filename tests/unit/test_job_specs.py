@@ -14,12 +14,14 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from ecc_workloads import cli, cli_corpus, distill, fewshot, splits
+from ecc_workloads.cli import app as cli, corpus as cli_corpus
+from ecc_workloads.learning import distill, fewshot
+from ecc_workloads.data import splits
 from ecc_workloads.contracts import (CorpusPrepareJob, DistillJob, JobReport, RuntimeEnv, TrainingSpec,
                                      parse_job_spec)
-from ecc_workloads.corpus import Example
-from ecc_operator import teacher_decisions as td
-from ecc_operator.resources import CloudTeacherSpec
+from ecc_workloads.data.corpus import Example
+from ecc_operator.controllers.teacher import decisions as td
+from ecc_operator.api.resources import CloudTeacherSpec
 
 REF = td.TeacherRef(namespace="shop", name="intent", uid="u-1", generation=1)
 
@@ -89,10 +91,10 @@ merge_back_st = st.fixed_dictionaries({}, optional={
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(merge_back_st, st.integers(8, 512))
 def test_a_policy_the_api_server_accepts_cannot_fail_validation_in_its_merge_back_job(merge_back, max_length):
-    from ecc_operator import policy_decisions as pd
-    from ecc_operator.resources import AdaptationPolicySpec
+    from ecc_operator.controllers.policy import decisions as pd
+    from ecc_operator.api.resources import AdaptationPolicySpec
 
-    from ecc_workloads import merge
+    from ecc_workloads.learning import merge
 
     try:
         policy = AdaptationPolicySpec.model_validate({"fleetRef": {"name": "edge"}, "mergeBack": merge_back})
@@ -115,7 +117,7 @@ def test_the_job_and_the_resource_share_one_set_of_defaults():
     job = td.distill_job(REF, spec, 1, "s3://b/r.json")
     assert job.training == TrainingSpec()
     assert job.training.epochs == 3.0 and job.training.learning_rate == 1e-4  # the measured recipe (docs/benchmarks.md)
-    from ecc_workloads import cli_learning
+    from ecc_workloads.cli import learning as cli_learning
 
     assert cli_learning._TRAINING == {k: v.default for k, v in TrainingSpec.model_fields.items()}
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from ecc_workloads import modular
-from ecc_workloads.corpus import BITEXT_SPEC, clean, read_records
+from ecc_workloads.learning import modular
+from ecc_workloads.data.corpus import BITEXT_SPEC, clean, read_records
 from ecc_workloads.contracts import SplitsSpec
-from ecc_workloads.splits import split
+from ecc_workloads.data.splits import split
 
 from _learning_rows import BITEXT_CSV
 

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import torch
 
-from ecc_workloads import modular
-from ecc_workloads.corpus import Example, example_id
+from ecc_workloads.learning import modular
+from ecc_workloads.data.corpus import Example, example_id
 from scriptkit import load_script
 
 torch.set_num_threads(1)

@@ -6,10 +6,10 @@ import statistics
 import pytest
 import torch
 
-from ecc_workloads import deltas, distill, merge, modular
+from ecc_workloads.learning import deltas, distill, merge, modular
 from ecc_workloads.contracts import EdgeDeltaManifest
-from ecc_workloads.deltas import EdgeUpdate
-from ecc_workloads.merge import MergeSettings
+from ecc_workloads.learning.deltas import EdgeUpdate
+from ecc_workloads.learning.merge import MergeSettings
 
 from _learning_rows import bitext_rows
 

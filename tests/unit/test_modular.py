@@ -6,8 +6,8 @@ import pytest
 import torch
 from transformers import BertConfig, BertModel
 
-from ecc_workloads import modular
-from ecc_workloads.modular import TEACHER_PROFILE
+from ecc_workloads.learning import modular
+from ecc_workloads.learning.modular import TEACHER_PROFILE
 
 torch.set_num_threads(1)
 LABELS = ["cancel_order", "track_order", "get_refund"]

@@ -17,9 +17,9 @@ from ecc_devcluster.ports import free_port
 from ecc_workloads import tls
 from ecc_workloads.contracts import AgentEnv, NodeIdentity, NodeStoreCredentials, StoreLayout
 from ecc_workloads.store import StoreDenied, StoreUnavailable
-from ecc_workloads.store_credentials import NodeCredentialsProvider
+from ecc_workloads.agent.credentials import NodeCredentialsProvider
 
-from ecc_operator import node_credentials as nc
+from ecc_operator.credentials import nodes as nc
 
 NS, FLEET, NODE = "shop", "edge", "edge-7"
 UID = "pod-uid-1"

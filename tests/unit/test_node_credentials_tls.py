@@ -16,7 +16,7 @@ from kubefake import FakeSecrets
 from ecc_workloads import tls
 from ecc_workloads.contracts import NodeIdentity
 
-from ecc_operator import node_credentials_tls as nct
+from ecc_operator.credentials import node_tls as nct
 
 NS, HOST = "ecc-system", "ecc-fleet.ecc-system.svc"
 NOW = dt.datetime.now(dt.timezone.utc)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from ecc_operator.fleet_decisions import NodeInfo
-from ecc_operator.node_index import NodeIndex, NodeWatcher
+from ecc_operator.controllers.fleet.decisions import NodeInfo
+from ecc_operator.controllers.fleet.node_index import NodeIndex, NodeWatcher
 
 
 def kube_node(name: str, labels: dict, cpu: str = "1") -> dict:

@@ -4,10 +4,10 @@ cloud and on a node; patched bundles, their chains and when a module ships whole
 import pytest
 import torch
 
-from ecc_workloads import bundles, modular, patches
-from ecc_workloads.bundles import BundleError, LocalDirStore
+from ecc_workloads.learning import bundles, modular, patches
+from ecc_workloads.learning.bundles import BundleError, LocalDirStore
 from ecc_workloads.contracts import ModuleRef
-from ecc_workloads.tensorfile import encode_tensors
+from ecc_workloads.learning.tensorfile import encode_tensors
 
 torch.set_num_threads(1)
 LABELS = ["cancel_order", "track_order", "get_refund"]

@@ -7,7 +7,8 @@ import csv
 
 import pytest
 
-from ecc_workloads import datasets, pii
+from ecc_workloads.data import datasets
+from ecc_workloads.pii import scrubber
 
 BITEXT = datasets.bitext_csv()
 
@@ -38,7 +39,7 @@ BITEXT = datasets.bitext_csv()
     ],
 )
 def test_personal_data_vanishes(text, secret, placeholder):
-    result = pii.scrub(text)
+    result = scrubber.scrub(text)
     assert secret.lower() not in result.text.lower(), result.text
     assert placeholder in result.text
     assert all(text[s.start:s.end] == s.value for s in result.spans)
@@ -61,25 +62,25 @@ def test_personal_data_vanishes(text, secret, placeholder):
     ],
 )
 def test_ordinary_utterances_unchanged(text):
-    assert pii.scrub(text).text == text
+    assert scrubber.scrub(text).text == text
 
 
 def test_placeholders_are_kept_and_scrubbing_is_idempotent():
     text = "Your order {{Order Number}} ships to {{Delivery City}}; call 020 7946 0958"
-    once = pii.scrub_text(text)
+    once = scrubber.scrub_text(text)
     assert "{{Order Number}}" in once and "{{Delivery City}}" in once and "{{PHONE}}" in once
-    assert pii.scrub_text(once) == once
+    assert scrubber.scrub_text(once) == once
 
 
 def test_bitext_annotated_entities_all_vanish_with_no_false_positives():
     rows = list(csv.DictReader(BITEXT.open(newline="", encoding="utf-8")))
     entities = [
-        pii.AnnotatedEntity(r["instruction"], r["entity_type"], r["entity_value"], int(r["start_offset"]), int(r["end_offset"]))
+        scrubber.AnnotatedEntity(r["instruction"], r["entity_type"], r["entity_value"], int(r["start_offset"]), int(r["end_offset"]))
         for r in rows
         if r["entity_type"]
     ]
     plain = [r["instruction"] for r in rows if not r["entity_type"]]
-    report = pii.score_annotated(entities, plain, {"order_id", "invoice_id", "person_name"})
+    report = scrubber.score_annotated(entities, plain, {"order_id", "invoice_id", "person_name"})
     assert report["recall"]["order_id"]["total"] == 473
     for kind in ("order_id", "invoice_id", "person_name"):
         assert report["recall"][kind]["recall"] >= 0.99, report["missed_examples"]
@@ -88,17 +89,17 @@ def test_bitext_annotated_entities_all_vanish_with_no_false_positives():
 
 
 def test_locate_entity_widens_fragment_to_whole_token():
-    ent = pii.AnnotatedEntity("i want assistance checking purchase 370795561790 status", "order_id", "3707955617", 36, 48)
-    start, end = pii.locate_entity(ent)
+    ent = scrubber.AnnotatedEntity("i want assistance checking purchase 370795561790 status", "order_id", "3707955617", 36, 48)
+    start, end = scrubber.locate_entity(ent)
     assert ent.text[start:end] == "370795561790"
-    assert pii.value_survives("purchase 370795561790", "370795561790")
-    assert not pii.value_survives("purchase {{ORDER_ID}}", "370795561790")
+    assert scrubber.value_survives("purchase 370795561790", "370795561790")
+    assert not scrubber.value_survives("purchase {{ORDER_ID}}", "370795561790")
 
 
 def test_score_rows_counts_false_positive_and_miss():
     rows = [("call me on +44 20 7946 0958", [("phone", (11, 27))]), ("my name is Bob", [])]
-    report = pii.score_rows(rows, criterion="coverage")
+    report = scrubber.score_rows(rows, criterion="coverage")
     assert report["recall"]["phone"]["recall"] == 1.0
     assert report["precision"]["person"]["precision"] == 0.0  # Bob was not annotated: counted against
     with pytest.raises(ValueError, match="criterion"):
-        pii.score_rows(rows, criterion="offsets")
+        scrubber.score_rows(rows, criterion="offsets")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from ecc_workloads import pii, pii_names
-from ecc_workloads.pii_norm import normalise
+from ecc_workloads.pii import names as pii_names, scrubber as pii
+from ecc_workloads.pii.normalise import normalise
 
 
 def _assert_replaced(text: str, secrets: list[str], placeholder: str) -> None:
@@ -120,8 +120,8 @@ def test_gazetteer_and_ordinary_words_come_from_packages():
 
 
 def test_data_card_records_the_scrubber_backend():
-    from ecc_workloads import datacard
-    from ecc_workloads.corpus import BITEXT_SPEC, CleanReport
+    from ecc_workloads.data import datacard
+    from ecc_workloads.data.corpus import BITEXT_SPEC, CleanReport
 
     report = CleanReport(rows_in=0, rows_out=0, removed={}, pii_spans={}, rows_with_pii=0)
     card = datacard.build(source="x", source_sha256="0", spec=BITEXT_SPEC, report=report, examples=[],

@@ -11,8 +11,8 @@ import pytest
 from ecc_workloads.contracts import CLOUD_NODE_ROLE_LABEL, BundleManifest, JobReport, ModuleRef, StoreEnv, StoreLayout
 from ecc_workloads.timestamps import rfc3339
 
-from ecc_operator import policy_decisions as pd
-from ecc_operator import teacher_decisions as td
+from ecc_operator.controllers.policy import decisions as pd
+from ecc_operator.controllers.teacher import decisions as td
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc)
 REF = pd.PolicyRef("demo", "adapt", "uid-p", 3, "2026-12-01T00:00:00Z")
@@ -233,7 +233,7 @@ def test_the_merge_job_runs_merge_back_with_the_policy_settings():
     assert c["image"] == "img:1" and c["resources"] == {"limits": {"cpu": "1"}}
     assert c["envFrom"] == [{"secretRef": {"name": "adapt-merge-r1-store"}}]  # its own, never the teacher's
     assert {"name": StoreEnv.BUCKET, "value": "ecc-fleet"} in c["env"]
-    assert c["command"] + c["args"] == ["python", "-m", "ecc_workloads.cli", "job"]
+    assert c["command"] + c["args"] == ["python", "-m", "ecc_workloads.cli.app", "job"]
     spec = job_spec(job)
     assert spec.revision == 1 and spec.candidate_revision == 2
     assert spec.profiles == ["s02", "teacher"] and spec.fleet == "edge" and spec.teacher == "shop"
@@ -253,7 +253,7 @@ def job_spec(job: dict):
 
 
 def test_gate_mapping_and_trimmed_mean_defaults():
-    from ecc_workloads import merge
+    from ecc_workloads.learning import merge
 
     spec = pd.parse_spec(policy(mergeBack={"aggregation": "trimmed-mean", "maxUpdateNorm": 5.0,
                                            "evaluationGate": {"minImprovement": 0.01, "maxRegression": 0.05}}))
@@ -461,7 +461,7 @@ def test_drift_comes_from_the_fleet_controllers_reports_read_once_per_etag():
 
     from ecc_workloads.contracts import AgentReport
 
-    from ecc_operator import fleet_decisions as fd, fleet_handlers as fh
+    from ecc_operator.controllers.fleet import decisions as fd, handlers as fh
 
     prefix = StoreLayout.reports_prefix("demo", "edge")
     objects = {f"{prefix}a.json": ("e1", AgentReport(node="a", fleet="edge", seq=1, time=t(0), state="Ready",

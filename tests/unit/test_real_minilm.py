@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from ecc_workloads import modular
+from ecc_workloads.learning import modular
 
 torch.set_num_threads(1)
 pytestmark = pytest.mark.slow

@@ -15,10 +15,11 @@ from hypothesis import strategies as st
 
 import releasekit
 from kubefake import FakeSecrets
-from ecc_workloads import modular, release_signing
+from ecc_workloads import release_signing
+from ecc_workloads.learning import modular
 from ecc_workloads.contracts import AgentEnv, DesiredState, DesiredTier, ReleaseSigning, RuntimeEnv
 
-from ecc_operator import release_keys
+from ecc_operator.credentials import release_keys
 
 DESIRED = DesiredState(namespace="shop", fleet="edge", teacher="intent", generation=3, target_revision=2,
                        target=[DesiredTier(tier="t", profile="s0", manifest_key="k", manifest_sha256="c" * 64)],
@@ -136,7 +137,7 @@ def test_an_agent_without_release_keys_refuses_to_start(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
            AgentEnv.FLEET: "edge", AgentEnv.FLEET_NAMESPACE: "shop", RuntimeEnv.NODE_NAME: "n1",
            AgentEnv.STATE_DIR: str(tmp_path / "state")}
-    out = subprocess.run([sys.executable, "-m", "ecc_workloads.cli_agent", "--store", str(tmp_path), "--no-auth",
+    out = subprocess.run([sys.executable, "-m", "ecc_workloads.cli.agent", "--store", str(tmp_path), "--no-auth",
                           "--once"], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 2, out.stderr[-2000:]
     assert f"{AgentEnv.RELEASE_KEYS} (--release-keys) is empty" in out.stderr + out.stdout

@@ -1,7 +1,7 @@
 """`ecc serve-teacher`: a real kserve.ModelServer process answering real HTTPS requests.
 
 A tiny random encoder is written as a bundle to a local store with a reply corpus beside
-it; the server is started as a subprocess (python -m ecc_workloads.cli_serve) bound to the
+it; the server is started as a subprocess (python -m ecc_workloads.cli.serve) bound to the
 address in ECC_POD_IP, serving HTTPS with a certificate of a test CA given in the variables the
 operator sets (ECC_SERVING_TLS_CERT / _KEY), and its answers are compared with the same bundle
 loaded in-process. Plaintext and clients that trust another CA get no answer.
@@ -23,8 +23,11 @@ import pytest
 import torch
 
 from ecc_devcluster.ports import free_port
-from ecc_workloads import bundles, cli_serve, modular, serving, tls
-from ecc_workloads.bundles import LocalDirStore
+from ecc_workloads import tls
+from ecc_workloads.learning import bundles, modular
+from ecc_workloads.cli import serve as cli_serve
+from ecc_workloads.serving import teacher as serving
+from ecc_workloads.learning.bundles import LocalDirStore
 from ecc_workloads.contracts import RuntimeEnv, StoreLayout
 
 torch.set_num_threads(1)
@@ -82,7 +85,7 @@ def _start(args: list[str], env_extra: dict[str, str]) -> subprocess.Popen:
            if k not in (RuntimeEnv.POD_IP, RuntimeEnv.TLS_CERT_FILE, RuntimeEnv.TLS_KEY_FILE)}
     env.update(env_extra)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
-    return subprocess.Popen([sys.executable, "-m", "ecc_workloads.cli_serve", *args], env=env,
+    return subprocess.Popen([sys.executable, "-m", "ecc_workloads.cli.serve", *args], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -315,7 +318,7 @@ def test_reply_corpus_without_any_known_intent_refuses_to_start(bundles_dir, tmp
 def test_cloud_assist_asks_the_served_teacher_in_either_protocol(server, local, protocol):
     """The edge agent's client (agent_learning.TeacherClient) against the real server, as the
     DesiredState's teacher_url, teacher_ca_pem and teacher_protocol direct it."""
-    from ecc_workloads.agent_learning import TeacherClient, TeacherRefused
+    from ecc_workloads.agent.learning import TeacherClient, TeacherRefused
 
     _, port = server
     texts = ["cancel my order please", "where is my parcel"]

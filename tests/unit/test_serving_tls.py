@@ -16,11 +16,11 @@ from ecc_workloads import tls
 from ecc_workloads.contracts import NodeIdentity, RuntimeEnv, TeacherTLS
 
 from ecc_operator import kserve_runtime
-from ecc_operator import node_credentials_tls as nct
-from ecc_operator import serving_tls
-from ecc_operator import teacher_decisions as td
-from ecc_operator import teacher_handlers
-from ecc_operator.resources import CLOUD_TEACHER, ServingCertificateStatus
+from ecc_operator.credentials import node_tls as nct
+from ecc_operator.credentials import serving_tls
+from ecc_operator.controllers.teacher import decisions as td
+from ecc_operator.controllers.teacher import handlers as teacher_handlers
+from ecc_operator.api.resources import CLOUD_TEACHER, ServingCertificateStatus
 
 NS, SERVING = "demo", "shop-serving"
 NOW = dt.datetime.now(dt.timezone.utc)

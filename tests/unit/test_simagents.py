@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from ecc_workloads import simagents as sa
+from ecc_workloads.sim import agents as sa
 from ecc_workloads.contracts import AgentReport, BundleManifest, DesiredState, DesiredTier, ModuleRef, StoreLayout
 
 import releasekit

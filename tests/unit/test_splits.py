@@ -6,9 +6,9 @@ from collections import Counter
 
 import pytest
 
-from ecc_workloads.corpus import Example, example_id
+from ecc_workloads.data.corpus import Example, example_id
 from ecc_workloads.contracts import SplitsSpec
-from ecc_workloads.splits import k_shot, split
+from ecc_workloads.data.splits import k_shot, split
 
 
 def _examples():

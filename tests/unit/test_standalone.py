@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ecc_workloads import datasets
+from ecc_workloads.data import datasets
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SIBLING = "shared"
@@ -45,7 +45,7 @@ def test_no_file_refers_to_a_directory_beside_the_checkout():
         for number, line in enumerate(text.splitlines(), 1):
             if OUTSIDE_REFERENCES.search(line):
                 hits.append(f"{path.relative_to(REPO_ROOT)}:{number}: {line.strip()[:120]}")
-    assert not hits, ("files must not refer to anything outside the checkout (use ecc_workloads.datasets "
+    assert not hits, ("files must not refer to anything outside the checkout (use ecc_workloads.data.datasets "
                       "or third_party/):\n" + "\n".join(hits))
 
 
@@ -84,7 +84,7 @@ def test_a_missing_packaged_file_is_named_with_what_ships_it():
 def test_prepare_reads_the_builtin_corpus_by_name_and_ships_its_licence(tmp_path):
     from typer.testing import CliRunner
 
-    from ecc_workloads.cli_corpus import app
+    from ecc_workloads.cli.corpus import app
     from ecc_workloads.contracts import JobReport
 
     out = tmp_path / "out"

@@ -11,12 +11,13 @@ from types import SimpleNamespace
 import pytest
 import urllib3
 
-from ecc_workloads import bundle_fetch, tls
+from ecc_workloads import tls
+from ecc_workloads.serving import bundle_fetch
 from ecc_workloads.contracts import KServeServing, StoreEnv, StoreSettings
 from ecc_workloads.store import store_http
 
-from ecc_operator import job_credentials as jc
-from ecc_operator import store_access
+from ecc_operator.credentials import jobs as jc
+from ecc_operator.credentials import store_access
 
 CA = tls.make_ca("store CA")
 CA_PEM = tls.cert_pem(CA[0]).decode()

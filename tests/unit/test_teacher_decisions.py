@@ -12,9 +12,9 @@ from ecc_workloads.contracts import (CLOUD_NODE_ROLE_LABEL, BundleManifest, JobR
                                      StoreSettings)
 
 from ecc_operator import conditions as c
-from ecc_operator import serving_tls
-from ecc_operator import teacher_decisions as td
-from ecc_operator.resources import ServingCertificateStatus
+from ecc_operator.credentials import serving_tls
+from ecc_operator.controllers.teacher import decisions as td
+from ecc_operator.api.resources import ServingCertificateStatus
 
 REF = td.TeacherRef(namespace="demo", name="shop", uid="uid-1", generation=1)
 SETTINGS = td.WorkloadSettings(builtin_corpora={"bitext": "/data/bitext.csv"})
@@ -102,12 +102,12 @@ def test_job_manifest_runs_on_a_cloud_worker_owned_by_the_teacher_with_store_env
     assert pod["nodeSelector"] == {CLOUD_NODE_ROLE_LABEL: ""} and pod["restartPolicy"] == "Never"
     prepare, distill = pod["initContainers"][0], pod["containers"][0]
     for ctr in (prepare, distill):
-        assert ctr["command"] == ["python"] and ctr["args"][:2] == ["-m", "ecc_workloads.cli"]
+        assert ctr["command"] == ["python"] and ctr["args"][:2] == ["-m", "ecc_workloads.cli.app"]
         # its own narrowed credentials (job_credentials), never the teacher's Secret
         assert ctr["envFrom"] == [{"secretRef": {"name": f"{job['metadata']['name']}-store"}}]
         assert {"name": StoreEnv.BUCKET, "value": "ecc-fleet"} in ctr["env"]
         assert ctr["terminationMessagePolicy"] == "FallbackToLogsOnError"
-    assert prepare["args"] == distill["args"] == ["-m", "ecc_workloads.cli", "job"]
+    assert prepare["args"] == distill["args"] == ["-m", "ecc_workloads.cli.app", "job"]
     prep, dist = job_spec(prepare), job_spec(distill)
     assert prep.source == "s3://ecc-fleet/corpora/small.csv" and prep.text_column == "instruction"
     assert prep.response_column == "response" and prep.cleaning.dedupe == "near"

@@ -9,9 +9,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from ecc_workloads import traffic as tr
+from ecc_workloads.sim import traffic as tr
 from ecc_workloads.contracts import EDGE_SITES, AgentPaths
-from ecc_workloads.corpus import Example, example_id
+from ecc_workloads.data.corpus import Example, example_id
 
 LABELS = ("cancel_order", "track_order", "get_refund")
 WORDS = {"cancel_order": "cancel", "track_order": "track", "get_refund": "refund"}

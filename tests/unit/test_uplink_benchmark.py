@@ -52,7 +52,7 @@ def test_every_form_is_measured_and_smaller_forms_are_smaller(bench, results):
 
 
 def test_a_lower_upload_rank_is_the_best_approximation_of_the_change():
-    from ecc_workloads import deltas
+    from ecc_workloads.learning import deltas
 
     g = torch.Generator().manual_seed(0)
     a, b = torch.randn(8, 24, generator=g), torch.randn(16, 8, generator=g)

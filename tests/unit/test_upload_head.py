@@ -9,9 +9,9 @@ import pytest
 import torch
 from safetensors.torch import save as st_save
 
-from ecc_workloads import adapt, bundles, deltas, modular
-from ecc_workloads.adapt import FeedbackItem, LoraSettings
-from ecc_workloads.deltas import UploadRejected, UploadSettings
+from ecc_workloads.learning import adapt, bundles, deltas, modular
+from ecc_workloads.learning.adapt import FeedbackItem, LoraSettings
+from ecc_workloads.learning.deltas import UploadRejected, UploadSettings
 
 from _learning_rows import bitext_rows
 

@@ -1,0 +1,1 @@
+"""Corpora: loading and cleaning (`corpus`), stratified splits, packaged data sets, data cards."""

@@ -1,0 +1,1 @@
+"""EdgeFleet: desired state per tier, rollouts, node reports and their index."""

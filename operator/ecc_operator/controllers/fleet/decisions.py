@@ -1,0 +1,917 @@
+"""EdgeFleet decisions: spec + observed state -> desired state, children and status. Pure.
+
+One reconcile is: parse the spec and look at the referenced CloudTeacher (`plan`); if the
+teacher has a published revision, observe the fleet's nodes (from the in-memory node index),
+the AdaptationPolicy that drives the fleet, the DesiredState last written and the latest
+AgentReports (`fleet_handlers.observe`); `decide` turns that into:
+
+* the new `DesiredState` (its generation is bumped only when its content changes, so agents
+  polling with If-None-Match see a change only when there is one);
+* the agent DaemonSet and the scoped-store Secret wanted (applied only when they differ);
+* one status dict (phase, node counts, tiers, drift, skew, bytes, wave, conditions);
+* Events and the metric values of the fleet.
+
+Nothing here talks to the cluster or the store.
+
+Tiers. Tiers are tried in spec order; the first whose `match` holds takes the node: all of
+`match.labels` equal, and the node's allocatable cpu / memory at least `match.minCapacity`
+(Kubernetes quantities, compared exactly). A node that matches the selector but no tier is
+counted as matched and left out of `node_tiers` (it serves nothing new); the message says so.
+
+Waves. The first revision a fleet sees goes to every node at once (`wave: all`). A later
+revision R replaces the target while nodes keep the previous one: the canary wave lists the
+ceil(canaryPercent % x tiered nodes) nodes with the lowest `contracts.rollout_bucket` (at
+least one when canaryPercent > 0). The health gate passes when at least minHealthyPercent %
+of the canary nodes still in the fleet report Ready on R (fresh reports only): wave `all`.
+If `timeoutSeconds` passes first, the wave is `halted`: `canary_nodes` is emptied so that
+every node, canaries included, runs the previous revision; phase Degraded, reason
+RolloutHalted. A later teacher revision restarts the rollout from the last good revision.
+`rollout.paused` holds everything where it is (no new rollout, no gate, no timeout).
+`rollout.maxUnavailable` paces the agent DaemonSet's own rolling update; revision switches
+are paced by the waves.
+
+When a wave started is kept in the status condition `Rollout` (its lastTransitionTime), since
+the DesiredState document has no field for it.
+
+Staleness. A report older than 3 x reportIntervalSeconds (by its own `time`) is stale: the
+node is neither ready, failed nor on target, and its drift and revision are not counted.
+`bytesMoved` sums `bytes_down` (module and manifest bytes fetched) of every matched node's
+latest report, stale ones included: the CRD defines it as bytes fetched by agents. Uploads
+(`bytes_up`) are exported as a metric only.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any, Iterable, Mapping
+
+from ecc_workloads.contracts import (
+    REPORT_SUMMARY_MAX_BYTES,
+    REPORT_SUMMARY_METADATA,
+    AdaptationSettings,
+    AgentApiAuth,
+    AgentEnv,
+    AgentPaths,
+    AgentReport,
+    DEFAULT_UPLOAD_BITS,
+    DesiredState,
+    DesiredTier,
+    PROMETHEUS_PATH_ANNOTATION,
+    PROMETHEUS_PORT_ANNOTATION,
+    PROMETHEUS_SCRAPE_ANNOTATION,
+    PrivacySettings,
+    RuntimeEnv,
+    StoreLayout,
+    StoreSettings,
+    AgentStateLimits,
+    NodeIdentity,
+    StoreEnv,
+    fleet_agent_name,
+    rollout_bucket,
+)
+from ecc_workloads.timestamps import epoch, rfc3339
+
+from ecc_operator import common
+from ecc_operator import conditions as cond
+from ecc_operator.common import SpecProblem, manifest_hash, owner_reference
+from ecc_operator.api.resources import (
+    EDGE_FLEET,
+    AdaptationPolicySpec,
+    DriftSpec,
+    EdgeFleetSpec,
+    NodeSelector,
+    PrivacySpec,
+    Tier,
+)
+from ecc_operator.controllers.teacher.decisions import ecc_argv
+
+LABEL_FLEET = "ecc.dev/fleet"
+LABEL_COMPONENT = "app.kubernetes.io/component"
+LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
+MANAGED_BY = "ecc-operator"
+ANNOTATION_DESIRED_HASH = "ecc.dev/desired-hash"
+STALE_FACTOR = 3
+"""A report older than STALE_FACTOR x reportIntervalSeconds is stale."""
+AGENT_STATE_DIR = "/var/lib/ecc-agent"
+AGENT_UID = 65532
+"""The user the edge-agent image runs as (images/edge-agent.Dockerfile)."""
+ROLLOUT_CONDITION = "Rollout"
+"""Extra condition type whose lastTransitionTime is when the current wave began."""
+STATUS_WAVES = {"canary": "Canary", "halted": "Halted"}
+
+
+# ---------------------------------------------------------------------------
+# Inputs
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FleetRef:
+    namespace: str
+    name: str
+    uid: str
+    generation: int
+
+
+def parse_quantity(value: Any) -> Decimal | None:
+    """A Kubernetes quantity (int, "500m", "2", "1Gi", "1e3", "16335668Ki") as an exact Decimal;
+    None when absent or not a quantity."""
+    if value is None:
+        return None
+    from kubernetes.utils.quantity import parse_quantity as k8s_parse
+
+    try:
+        return Decimal(k8s_parse(value))
+    except (ValueError, InvalidOperation, TypeError):
+        return None
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    """What the fleet needs of a Node: its labels and allocatable cpu / memory."""
+
+    name: str
+    labels: Mapping[str, str]
+    cpu: Decimal | None = None
+    memory: Decimal | None = None
+
+    @classmethod
+    def from_node(cls, node: Mapping) -> "NodeInfo":
+        meta = node.get("metadata") or {}
+        alloc = (node.get("status") or {}).get("allocatable") or {}
+        return cls(name=meta["name"], labels=dict(meta.get("labels") or {}),
+                   cpu=parse_quantity(alloc.get("cpu")), memory=parse_quantity(alloc.get("memory")))
+
+
+@dataclass(frozen=True)
+class TeacherView:
+    """The parts of the CloudTeacher the fleet follows."""
+
+    name: str
+    revision: int = 0
+    bundles: Mapping[str, str] = field(default_factory=dict)
+    """profile -> store key of the bundle manifest of the published revision"""
+    pins: Mapping[str, str] = field(default_factory=dict)
+    """store key -> sha256 of those manifests (status.bundles[].sha256)"""
+    serving_url: str | None = None
+    serving_protocol: str = "v2"
+    bucket: str = "ecc-fleet"
+    store_secret: str = "ecc-store"
+
+    @classmethod
+    def from_cr(cls, obj: Mapping) -> "TeacherView":
+        spec, status = obj.get("spec") or {}, obj.get("status") or {}
+        store = spec.get("store") or {}
+        bucket = store.get("bucket") or "ecc-fleet"
+        bundles, pins = {}, {}
+        for b in status.get("bundles") or []:
+            uri = b.get("manifestURI") or ""
+            prefix = f"s3://{bucket}/"
+            if b.get("profile") and uri.startswith(prefix):
+                bundles[b["profile"]] = uri[len(prefix):]
+                if b.get("sha256"):
+                    pins[uri[len(prefix):]] = b["sha256"]
+        return cls(name=obj["metadata"]["name"], revision=int(status.get("revision") or 0), bundles=bundles,
+                   pins=pins,
+                   serving_url=status.get("servingURL"), serving_protocol=status.get("servingProtocol") or "v2",
+                   bucket=bucket,
+                   store_secret=(store.get("secretRef") or {}).get("name") or "ecc-store")
+
+
+@dataclass(frozen=True)
+class PolicyView:
+    name: str
+    spec: AdaptationPolicySpec
+
+
+@dataclass(frozen=True)
+class AgentWorkload:
+    """How agent pods are launched (the same for every fleet)."""
+
+    state_dir: str = AGENT_STATE_DIR
+    node_credentials_url: str = f"https://ecc-operator.ecc-system.svc:{NodeIdentity.PORT}{NodeIdentity.PATH}"
+    """Where agents exchange their projected token for their node's store credentials (the operator)."""
+    node_credentials_ca: str = ""
+    """PEM of the CA of that endpoint's certificate (AgentEnv.CREDENTIALS_CA; node_credentials_tls). The
+    served teacher's certificate chains to it too: the desired state carries it as teacher_ca_pem."""
+    release_keys: str = ""
+    """The public keys agents accept signatures of (AgentEnv.RELEASE_KEYS; the operator's signing key)."""
+
+
+parse_spec = partial(common.parse_spec, EdgeFleetSpec)
+
+
+# ---------------------------------------------------------------------------
+# Selection and tiers
+# ---------------------------------------------------------------------------
+def selector_matches(selector: NodeSelector, labels: Mapping[str, str]) -> bool:
+    """matchLabels and matchExpressions, as a Kubernetes label selector evaluates them."""
+    for key, value in (selector.match_labels or {}).items():
+        if labels.get(key) != value:
+            return False
+    for req in selector.match_expressions or []:
+        present = req.key in labels
+        if req.operator == "In" and not (present and labels[req.key] in (req.values or [])):
+            return False
+        if req.operator == "NotIn" and present and labels[req.key] in (req.values or []):
+            return False
+        if req.operator == "Exists" and not present:
+            return False
+        if req.operator == "DoesNotExist" and present:
+            return False
+    return True
+
+
+def tier_matches(tier: Tier, node: NodeInfo) -> bool:
+    m = tier.match
+    if m is None:
+        return True
+    for key, value in (m.labels or {}).items():
+        if node.labels.get(key) != value:
+            return False
+    if m.min_capacity is not None:
+        for want, have in ((m.min_capacity.cpu, node.cpu), (m.min_capacity.memory, node.memory)):
+            if want is None:
+                continue
+            need = parse_quantity(want)
+            if have is None or need is None or have < need:
+                return False
+    return True
+
+
+def assign_tiers(tiers: list[Tier], nodes: Iterable[NodeInfo]) -> dict[str, str]:
+    """node name -> the first tier (in order) that matches it; unmatched nodes are left out."""
+    out: dict[str, str] = {}
+    for node in nodes:
+        for tier in tiers:
+            if tier_matches(tier, node):
+                out[node.name] = tier.name
+                break
+    return out
+
+
+def canary_count(percent: int, nodes: int) -> int:
+    if percent <= 0 or nodes <= 0:
+        return 0
+    return min(nodes, max(1, math.ceil(percent * nodes / 100)))
+
+
+def pick_canaries(nodes: Iterable[str], percent: int) -> list[str]:
+    """The ceil(percent % x len(nodes)) nodes with the lowest rollout bucket (ties by name)."""
+    ordered = sorted(nodes, key=lambda n: (rollout_bucket(n), n))
+    return sorted(ordered[: canary_count(percent, len(ordered))])
+
+
+# ---------------------------------------------------------------------------
+# Reports
+# ---------------------------------------------------------------------------
+REPORT_SUMMARY_HEADER = f"x-amz-meta-{REPORT_SUMMARY_METADATA}"
+"""How a listing with metadata names the summary agents put on their report objects."""
+
+
+def listed_summary(metadata: Mapping[str, str] | None) -> str | None:
+    """The report summary among a listed object's metadata (header names in any case), if any."""
+    for key, value in (metadata or {}).items():
+        if key.lower() == REPORT_SUMMARY_HEADER:
+            return value
+    return None
+
+
+def report_from_summary(text: str | None, node: str) -> AgentReport | None:
+    """The AgentReport a listed summary stands for (its other fields at their defaults); None when
+    there is none, it is too long, invalid, or names another node — then the object is read whole
+    (and refused there if it really is bad)."""
+    if not text or len(text) > REPORT_SUMMARY_MAX_BYTES:
+        return None
+    try:
+        report = AgentReport.model_validate_json(text)
+    except ValueError:
+        return None
+    return report if report.node == node else None
+
+
+def is_stale(report: AgentReport, now: float, report_interval_s: int) -> bool:
+    t = epoch(report.time)
+    return t is None or now - t > STALE_FACTOR * report_interval_s
+
+
+@dataclass(frozen=True)
+class NodeFacts:
+    """Per-fleet aggregates of the reports of matched nodes."""
+
+    ready: int = 0
+    failed: int = 0
+    stale: int = 0
+    reporting: int = 0
+    on_target: int = 0
+    tier_on_target: Mapping[str, int] = field(default_factory=dict)
+    by_revision: Mapping[int, int] = field(default_factory=dict)
+    drift_score: float | None = None
+    drifting: int = 0
+    revision_skew: int | None = None
+    bytes_down: int = 0
+    bytes_up: int = 0
+    last_report: float | None = None
+    ready_on_target: frozenset[str] = frozenset()
+
+
+def fold_reports(reports: Mapping[str, AgentReport], matched: Iterable[str], node_tiers: Mapping[str, str],
+                 target_revision: int | None, now: float, report_interval_s: int,
+                 drift_threshold: float) -> NodeFacts:
+    ready = failed = stale = reporting = on_target = drifting = 0
+    bytes_down = bytes_up = 0
+    tier_on: dict[str, int] = {}
+    by_rev: dict[int, int] = {}
+    drifts: list[float] = []
+    revisions: list[int] = []
+    last: float | None = None
+    ready_on: set[str] = set()
+    for name in matched:
+        r = reports.get(name)
+        if r is None:
+            continue
+        bytes_down += r.bytes_down
+        bytes_up += r.bytes_up
+        t = epoch(r.time)
+        if t is not None and (last is None or t > last):
+            last = t
+        if t is None or now - t > STALE_FACTOR * report_interval_s:
+            stale += 1
+            continue
+        reporting += 1
+        if r.state == "Ready":
+            ready += 1
+        elif r.state == "Failed":
+            failed += 1
+        if r.revision is not None:
+            revisions.append(r.revision)
+            by_rev[r.revision] = by_rev.get(r.revision, 0) + 1
+        if target_revision is not None and r.revision == target_revision:
+            on_target += 1
+            tier = node_tiers.get(name)
+            if tier is not None:
+                tier_on[tier] = tier_on.get(tier, 0) + 1
+            if r.state == "Ready":
+                ready_on.add(name)
+            if r.drift_score is not None:
+                drifts.append(r.drift_score)
+        if r.drift_score is not None and r.drift_score > drift_threshold:
+            drifting += 1
+    return NodeFacts(
+        ready=ready, failed=failed, stale=stale, reporting=reporting, on_target=on_target, tier_on_target=tier_on,
+        by_revision=by_rev, drift_score=(sum(drifts) / len(drifts)) if drifts else None, drifting=drifting,
+        revision_skew=(max(revisions) - min(revisions)) if revisions else None, bytes_down=bytes_down,
+        bytes_up=bytes_up, last_report=last, ready_on_target=frozenset(ready_on),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Children
+# ---------------------------------------------------------------------------
+def _with_desired_hash(manifest: dict) -> dict:
+    manifest["metadata"].setdefault("annotations", {})
+    manifest["metadata"]["annotations"][ANNOTATION_DESIRED_HASH] = manifest_hash(manifest)
+    return manifest
+
+
+def node_affinity(selector: NodeSelector) -> dict:
+    """The fleet's nodeSelector as a required node affinity (one term: all requirements hold)."""
+    exprs = [{"key": k, "operator": "In", "values": [v]} for k, v in sorted((selector.match_labels or {}).items())]
+    for req in selector.match_expressions or []:
+        e = {"key": req.key, "operator": req.operator}
+        if req.values:
+            e["values"] = list(req.values)
+        exprs.append(e)
+    return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+        "nodeSelectorTerms": [{"matchExpressions": exprs}]}}}
+
+
+def agent_labels(ref: FleetRef) -> dict[str, str]:
+    return {LABEL_FLEET: ref.name, LABEL_COMPONENT: "edge-agent"}
+
+
+def daemonset_manifest(ref: FleetRef, spec: EdgeFleetSpec, workload: AgentWorkload, store: StoreSettings) -> dict:
+    """The agent DaemonSet: one pod per matched node, running `ecc edge-agent`.
+
+    No store credentials in it: each agent exchanges its pod-bound ServiceAccount token (projected,
+    audience NodeIdentity.AUDIENCE) for credentials of its own node (NodeIdentity); the pods get
+    no Kubernetes API token. `store` says only where the store is (its pod endpoint and bucket)."""
+    name = fleet_agent_name(ref.name)
+    selector = agent_labels(ref)
+    labels = {**selector, LABEL_MANAGED_BY: MANAGED_BY}
+    agent = spec.agent
+    port = agent.port
+    argv = ecc_argv("edge-agent")
+
+    def field_env(env: str, path: str) -> dict:
+        return {"name": env, "valueFrom": {"fieldRef": {"fieldPath": path}}}
+
+    container: dict[str, Any] = {
+        "name": "agent",
+        "image": agent.image,
+        "command": argv[:1],
+        "args": argv[1:],
+        "env": [
+            {"name": StoreEnv.ENDPOINT, "value": store.endpoint},
+            {"name": StoreEnv.BUCKET, "value": store.bucket},
+            {"name": StoreEnv.SECURE, "value": "true" if store.secure else "false"},
+            *([{"name": StoreEnv.CA, "value": store.ca_pem}] if store.ca_pem else []),
+            {"name": AgentEnv.CREDENTIALS_URL, "value": workload.node_credentials_url},
+            {"name": AgentEnv.CREDENTIALS_CA, "value": workload.node_credentials_ca},
+            {"name": AgentEnv.RELEASE_KEYS, "value": workload.release_keys},
+            {"name": AgentEnv.NODE_TOKEN_FILE, "value": f"{NodeIdentity.TOKEN_DIR}/{NodeIdentity.TOKEN_FILE}"},
+            {"name": AgentEnv.FLEET, "value": ref.name},
+            {"name": AgentEnv.FLEET_NAMESPACE, "value": ref.namespace},
+            {"name": AgentEnv.PORT, "value": str(port)},
+            {"name": AgentEnv.STATE_DIR, "value": workload.state_dir},
+            {"name": AgentEnv.API_TOKENS_DIR, "value": AgentApiAuth.MOUNT},
+            field_env(RuntimeEnv.NODE_NAME, "spec.nodeName"),
+            field_env(RuntimeEnv.POD_IP, "status.podIP"),
+            field_env(RuntimeEnv.POD_NAME, "metadata.name"),
+            field_env(RuntimeEnv.POD_NAMESPACE, "metadata.namespace"),
+        ],
+        "ports": [{"name": "http", "containerPort": port, "protocol": "TCP"}],
+        "readinessProbe": {"httpGet": {"path": AgentPaths.READY, "port": port}, "periodSeconds": 5,
+                           "failureThreshold": 3},
+        "volumeMounts": [{"name": "state", "mountPath": workload.state_dir},
+                         {"name": "api-tokens", "mountPath": AgentApiAuth.MOUNT, "readOnly": True},
+                         {"name": "node-identity", "mountPath": NodeIdentity.TOKEN_DIR, "readOnly": True}],
+        "terminationMessagePolicy": "FallbackToLogsOnError",
+    }
+    resources = agent.resources.to_k8s()
+    if resources:
+        container["resources"] = resources
+    state = agent.state
+    container["env"] += [
+        {"name": AgentStateLimits.ENV_SPOOL_MAX_BYTES, "value": str(int(parse_quantity(state.spool_max_bytes)))},
+        {"name": AgentStateLimits.ENV_MODULE_CACHE_MAX_BYTES,
+         "value": str(int(parse_quantity(state.module_cache_max_bytes)))}]
+    init_containers = []
+    if state.volume == "hostPath":
+        # Kept when the pod is replaced; one directory per fleet (two fleets on a node never share a
+        # spool). The kubelet makes it root-owned: an init container hands it to the agent's user.
+        # Not recursively: everything inside is the agent's own, and root without DAC_READ_SEARCH
+        # cannot read the agent's 0700 directory to recurse — a replaced pod would never start.
+        state_volume = {"name": "state", "hostPath": {
+            "path": f"{state.host_path_root.rstrip('/')}/{ref.namespace}/{ref.name}", "type": "DirectoryOrCreate"}}
+        init_containers.append({
+            "name": "state-owner", "image": agent.image, "command": ["sh", "-c"],
+            "args": [f"chown {AGENT_UID}:{AGENT_UID} {workload.state_dir} && chmod 0700 {workload.state_dir}"],
+            "securityContext": {"runAsUser": 0, "runAsNonRoot": False,
+                                "capabilities": {"drop": ["ALL"], "add": ["CHOWN", "FOWNER"]}},
+            "volumeMounts": [{"name": "state", "mountPath": workload.state_dir}]})
+    else:
+        state_volume = {"name": "state", "emptyDir": {}}
+    unavailable = spec.rollout.max_unavailable
+    return _with_desired_hash({
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": name, "namespace": ref.namespace, "labels": labels,
+                     "ownerReferences": [owner_reference(ref.name, ref.uid, EDGE_FLEET)]},
+        "spec": {
+            "selector": {"matchLabels": selector},
+            # A DaemonSet refuses maxUnavailable 0 (without surge): 0 / 0% means one at a time.
+            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {
+                "maxUnavailable": 1 if unavailable in (0, "0%") else unavailable}},
+            "template": {
+                "metadata": {"labels": labels, "annotations": {
+                    PROMETHEUS_SCRAPE_ANNOTATION: "true", PROMETHEUS_PORT_ANNOTATION: str(port),
+                    PROMETHEUS_PATH_ANNOTATION: AgentPaths.METRICS}},
+                "spec": {
+                    "affinity": node_affinity(spec.node_selector),
+                    "tolerations": [t.to_k8s() for t in agent.tolerations],
+                    "automountServiceAccountToken": False,
+                    "initContainers": init_containers,
+                    "containers": [container],
+                    "volumes": [state_volume,
+                                {"name": "api-tokens", "secret": {"secretName": AgentApiAuth.secret_name(ref.name)}},
+                                {"name": "node-identity", "projected": {"sources": [{"serviceAccountToken": {
+                                    "audience": NodeIdentity.AUDIENCE, "path": NodeIdentity.TOKEN_FILE,
+                                    "expirationSeconds": NodeIdentity.TOKEN_EXPIRATION_S}}]}}],
+                },
+            },
+        },
+    })
+
+
+def api_secret_manifest(ref: FleetRef, tokens: dict[str, str]) -> dict:
+    """The agents' API tokens (AgentApiAuth), one key per scope. Created once with fresh random
+    tokens and never overwritten: the user rotates them by editing the Secret."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": {"name": AgentApiAuth.secret_name(ref.name), "namespace": ref.namespace,
+                     "labels": {LABEL_FLEET: ref.name, LABEL_COMPONENT: "agent-api", LABEL_MANAGED_BY: MANAGED_BY},
+                     "ownerReferences": [owner_reference(ref.name, ref.uid, EDGE_FLEET)]},
+        "stringData": {scope: tokens[scope] for scope in AgentApiAuth.SCOPES},
+    }
+
+
+def needs_apply(manifest: dict, current_hash: str | None) -> bool:
+    return current_hash != manifest["metadata"]["annotations"][ANNOTATION_DESIRED_HASH]
+
+
+# ---------------------------------------------------------------------------
+# Plan, observations, decision
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Plan:
+    """The first half of a reconcile: is there anything to run, and what to observe."""
+
+    spec: EdgeFleetSpec | None
+    problem: SpecProblem | None
+    teacher: TeacherView | None
+    active: bool
+    """the teacher has a published revision: run agents, keep a desired state"""
+
+
+def plan(raw_spec: Mapping | None, teacher_obj: Mapping | None) -> Plan:
+    try:
+        spec = parse_spec(raw_spec)
+    except SpecProblem as problem:
+        return Plan(None, problem, None, False)
+    teacher = TeacherView.from_cr(teacher_obj) if teacher_obj is not None else None
+    return Plan(spec, None, teacher, teacher is not None and teacher.revision > 0)
+
+
+@dataclass(frozen=True)
+class Observed:
+    ref: FleetRef
+    status: Mapping
+    now: float
+    teacher_ref: str = ""
+    nodes: Mapping[str, NodeInfo] = field(default_factory=dict)
+    """nodes matching the fleet's selector"""
+    policy: PolicyView | None = None
+    other_policies: tuple[str, ...] = ()
+    previous: DesiredState | None = None
+    reports: Mapping[str, AgentReport] = field(default_factory=dict)
+    store_credentials: StoreSettings | None = None
+    """the fleet's store user (from store_access; made sure of, never handed out: agents get
+    narrower credentials per node) — where pods reach the store and which bucket"""
+    store_problem: str = ""
+    """why the store (or its admin API) could not be used, for the message"""
+    store_reason: str = "StoreUnavailable"
+    report_errors: tuple[str, ...] = ()
+    daemonset_hash: str | None = None
+    nodes_synced: bool = True
+    manifest_pins: Mapping[str, str] = field(default_factory=dict)
+    """store key -> sha256 of bundle manifests the handler read because a decision asked (pins_needed)"""
+
+
+@dataclass
+class FleetMetrics:
+    nodes: dict[str, int]
+    """state -> count: matched, ready, on_target, failed, stale"""
+    by_revision: dict[int, int]
+    target_revision: int | None
+    revision_skew: int | None
+    drift: float | None
+    drifting: int
+    bytes_down: int
+    bytes_up: int
+    progress: float
+
+
+@dataclass
+class Decision:
+    status: dict
+    desired: DesiredState | None = None
+    write_desired: bool = False
+    apply: list[dict] = field(default_factory=list)
+    events: list[tuple[str, str, str]] = field(default_factory=list)
+    metrics: FleetMetrics | None = None
+    pins_needed: list[str] = field(default_factory=list)
+    """manifest keys a tier needs whose sha256 nothing observed says: read them and decide again"""
+
+
+def adaptation_settings(policy: PolicyView | None) -> AdaptationSettings | None:
+    if policy is None:
+        return None
+    s = policy.spec
+    la = s.local_adaptation
+    return AdaptationSettings(
+        policy=policy.name, drift_signal=s.drift.signal, drift_window_seconds=s.drift.window_minutes * 60,
+        lora_rank=la.lora_rank, lora_alpha=la.lora_alpha, lora_dropout=la.lora_dropout,
+        target_modules=list(la.target_modules), train_head=la.train_head, min_samples=la.min_samples,
+        max_samples=la.max_samples, epochs=la.epochs, learning_rate=la.learning_rate, upload_deltas=True,
+    )
+
+
+def privacy_settings(spec: EdgeFleetSpec) -> PrivacySettings:
+    p = spec.privacy
+    return PrivacySettings(
+        cloud_assist=p.cloud_assist, scrub_before_assist=p.scrub_before_assist,
+        assist_below_confidence=p.assist_below_confidence, upload_form=p.upload_form, upload_rank=p.upload_rank,
+        upload_head_rank=p.upload_head_rank,
+        upload_clip_norm=p.upload_clip_norm, upload_noise_multiplier=p.upload_noise_multiplier,
+        quantize_uploads=p.quantize_uploads, upload_bits=upload_bits(p), upload_head_bits=p.upload_head_bits,
+    )
+
+
+def upload_bits(p: PrivacySpec) -> int:
+    """The bits agents round int8 uploads to: the spec's, else DEFAULT_UPLOAD_BITS for quantised factor
+    uploads and 8 (plain int8; nothing to round) otherwise."""
+    if p.upload_bits is not None:
+        return p.upload_bits
+    return DEFAULT_UPLOAD_BITS if p.quantize_uploads and p.upload_form == "factors" else 8
+
+
+def manifest_pins(previous: DesiredState | None, teacher: TeacherView, fetched: Mapping[str, str]) -> dict[str, str]:
+    """store key -> sha256 of every bundle manifest whose hash is known: what the handler read
+    (fetched), the previous desired state's pins (it is signed by this operator) and, above
+    both, the teacher's published bundles."""
+    pins = dict(fetched)
+    if previous is not None:
+        pins.update({t.manifest_key: t.manifest_sha256 for t in (*previous.target, *previous.previous)})
+    pins.update(teacher.pins)
+    return pins
+
+
+def _content(doc: DesiredState) -> dict:
+    return doc.model_dump(mode="json", exclude={"generation", "updated_at"})
+
+
+def _tiers_for(spec: EdgeFleetSpec, ref: FleetRef, teacher: TeacherView, revision: int,
+               keys: Mapping[str, str], pins: Mapping[str, str], carried: Iterable[DesiredTier] = (),
+               guess: bool = False, unpinned: list[str] | None = None) -> tuple[list[DesiredTier], list[str]]:
+    """DesiredTier per spec tier at `revision`; `keys` maps profile -> manifest key (the teacher's
+    published bundles), `carried` are the entries of an earlier desired state for that revision;
+    `guess`: an older revision's bundle not found there is where distillation writes it. `pins`
+    maps manifest keys to their sha256: a key without one is missing, and added to `unpinned`."""
+    old = {t.tier: t for t in carried}
+    out, missing = [], []
+    for tier in spec.tiers:
+        key = keys.get(tier.profile)
+        if key is None and tier.name in old and old[tier.name].profile == tier.profile:
+            key = old[tier.name].manifest_key
+        if key is None and guess:
+            key = StoreLayout.bundle_manifest(ref.namespace, teacher.name, revision, tier.profile)
+        if key is not None and key not in pins:
+            if unpinned is not None:
+                unpinned.append(key)
+            key = None
+        if key is None:
+            missing.append(tier.profile)
+            continue
+        out.append(DesiredTier(tier=tier.name, profile=tier.profile, manifest_key=key, manifest_sha256=pins[key],
+                               drift_reference_key=StoreLayout.drift_reference(ref.namespace, teacher.name, revision,
+                                                                               tier.profile)))
+    return out, missing
+
+
+@dataclass(frozen=True)
+class Wave:
+    target: int
+    previous: int | None
+    wave: str
+    canaries: tuple[str, ...]
+    started: float
+    event: tuple[str, str, str] | None = None
+    last_good_tiers: tuple[DesiredTier, ...] = ()
+
+
+def _old_wave_start(status: Mapping, fallback: float) -> float:
+    c = cond.condition(status.get("conditions"), ROLLOUT_CONDITION)
+    t = epoch((c or {}).get("lastTransitionTime"))
+    return t if t is not None else fallback
+
+
+def next_wave(spec: EdgeFleetSpec, prev: DesiredState | None, teacher_revision: int, tiered: Iterable[str],
+              facts_ready_on: frozenset[str] | None, now: float, old_status: Mapping) -> Wave:
+    """Where the rollout stands after this reconcile (see the module docstring).
+
+    `facts_ready_on`: nodes reporting Ready (fresh) on `prev.target_revision`."""
+    tiered = list(tiered)
+    ro = spec.rollout
+    if prev is None:
+        return Wave(teacher_revision, None, "all", (), now,
+                    ("Normal", "RolloutStarted", f"revision {teacher_revision} to all {len(tiered)} node(s) "
+                                                 "(first revision of the fleet)"))
+    started = _old_wave_start(old_status, epoch(prev.updated_at) or now)
+    if teacher_revision != prev.target_revision and not ro.paused:
+        # A new rollout; nodes keep the last revision that rolled out fully.
+        if prev.wave == "halted":
+            base, base_tiers = prev.previous_revision, tuple(prev.previous)
+        else:
+            base, base_tiers = prev.target_revision, tuple(prev.target)
+        if base == teacher_revision:
+            base, base_tiers = None, ()
+        canaries = pick_canaries(tiered, ro.canary_percent) if base is not None else []
+        if not canaries:
+            return Wave(teacher_revision, base, "all", (), now,
+                        ("Normal", "RolloutStarted", f"revision {teacher_revision} to all {len(tiered)} node(s)"),
+                        base_tiers)
+        return Wave(teacher_revision, base, "canary", tuple(canaries), now,
+                    ("Normal", "RolloutStarted", f"revision {teacher_revision}: canary wave of {len(canaries)} of "
+                                                 f"{len(tiered)} node(s)"), base_tiers)
+    # Same target (or paused): carry on.
+    base, base_tiers = prev.previous_revision, tuple(prev.previous)
+    if prev.wave != "canary" or ro.paused:
+        return Wave(prev.target_revision, base, prev.wave, tuple(prev.canary_nodes), started, None, base_tiers)
+    present = set(tiered)
+    canaries = [n for n in prev.canary_nodes if n in present]
+    if not canaries and tiered:  # every canary left the fleet: pick again, the wave goes on
+        canaries = pick_canaries(tiered, ro.canary_percent)
+    ready = len([n for n in canaries if n in (facts_ready_on or frozenset())])
+    gate = ro.health_gate
+    if canaries and ready * 100 >= gate.min_healthy_percent * len(canaries):
+        return Wave(prev.target_revision, base, "all", (), now,
+                    ("Normal", "CanaryPassed", f"{ready}/{len(canaries)} canary node(s) Ready on revision "
+                                               f"{prev.target_revision}: rolling out to all {len(tiered)} node(s)"),
+                    base_tiers)
+    if now - started > gate.timeout_seconds:
+        return Wave(prev.target_revision, base, "halted", (), now,
+                    ("Warning", "RolloutHalted", f"revision {prev.target_revision}: only {ready}/{len(canaries)} "
+                                                 f"canary node(s) Ready after {gate.timeout_seconds}s (gate "
+                                                 f"{gate.min_healthy_percent}%); nodes stay on revision {base}"),
+                    base_tiers)
+    return Wave(prev.target_revision, base, "canary", tuple(sorted(canaries)), started, None, base_tiers)
+
+
+def decide(p: Plan, obs: Observed, workload: AgentWorkload) -> Decision:
+    ref, old = obs.ref, dict(obs.status or {})
+    status: dict[str, Any] = {"observedGeneration": ref.generation}
+    d = Decision(status=status)
+    old_phase = old.get("phase")
+    extra_conditions: list[dict] = []
+
+    def finish(phase: str, message: str, ready, progressing, degraded) -> Decision:
+        status["phase"] = phase
+        status["message"] = cond.clip(message)
+        conds = cond.merge_conditions(old.get("conditions"), cond.triple(ready, progressing, degraded),
+                                      ref.generation, now=rfc3339(obs.now))
+        by_type = {c["type"]: c for c in conds}
+        for c in extra_conditions:
+            by_type[c["type"]] = c
+        status["conditions"] = [by_type[t] for t in sorted(by_type)]
+        if phase != old_phase or (phase == "Degraded" and _reason(degraded) != _old_reason(old)):
+            d.events.append(("Warning" if phase == "Degraded" else "Normal", phase, status["message"]))
+        return d
+
+    if p.spec is None:
+        pr = p.problem
+        return finish("Degraded", str(pr), ("False", pr.reason, str(pr)), ("False", pr.reason, "fix the spec"),
+                      ("True", pr.reason, str(pr)))
+    spec = p.spec
+    if p.teacher is None:
+        msg = f"CloudTeacher {obs.teacher_ref!r} (spec.teacherRef) does not exist in this namespace"
+        return finish("Degraded", msg, ("False", "TeacherNotFound", msg), ("False", "TeacherNotFound", msg),
+                      ("True", "TeacherNotFound", msg))
+    teacher = p.teacher
+    matched = obs.nodes
+    if not p.active:
+        status["nodes"] = {"matched": len(matched), "ready": 0, "onTarget": 0, "failed": 0}
+        msg = f"waiting for CloudTeacher {teacher.name!r} to publish its first revision; {len(matched)} node(s) match"
+        return finish("Pending", msg, ("False", "NoRevisionYet", msg), ("False", "NoRevisionYet", msg),
+                      ("False", "AsExpected", ""))
+    if not obs.nodes_synced:
+        msg = "waiting for the node index to list the cluster's nodes"
+        status.update({k: v for k, v in old.items() if k not in ("phase", "message", "conditions")})
+        return finish(old_phase or "Pending", msg, ("False", "NodesNotListed", msg), ("True", "NodesNotListed", msg),
+                      ("False", "AsExpected", ""))
+
+    # Desired state -----------------------------------------------------------------
+    node_tiers = assign_tiers(spec.tiers, matched.values())
+    untiered = len(matched) - len(node_tiers)
+    prev = obs.previous if (obs.previous is not None and obs.previous.teacher == teacher.name) else None
+    policy = obs.policy
+    threshold = policy.spec.drift.threshold if policy else DriftSpec().threshold
+    interval = spec.agent.report_interval_seconds
+    prev_facts = fold_reports(obs.reports, matched, node_tiers, prev.target_revision if prev else None, obs.now,
+                              interval, threshold) if prev else None
+    wave = next_wave(spec, prev, teacher.revision, node_tiers, prev_facts.ready_on_target if prev_facts else None,
+                     obs.now, old)
+    target_keys = dict(teacher.bundles) if wave.target == teacher.revision else {}
+    carried_target = prev.target if (prev and prev.target_revision == wave.target) else ()
+    pins = manifest_pins(prev, teacher, obs.manifest_pins)
+    target_tiers, missing = _tiers_for(spec, ref, teacher, wave.target, target_keys, pins, carried_target,
+                                       guess=wave.target != teacher.revision, unpinned=d.pins_needed)
+    previous_tiers: list[DesiredTier] = []
+    if wave.previous is not None:
+        previous_tiers, _ = _tiers_for(spec, ref, teacher, wave.previous, {}, pins, wave.last_good_tiers,
+                                       guess=True, unpinned=d.pins_needed)
+    bad_tiers = {t.name for t in spec.tiers if t.profile in missing}
+    served_tiers = {n: t for n, t in node_tiers.items() if t not in bad_tiers}
+    desired = None
+    # Without a readable store the previous desired state is unknown: write nothing.
+    store_readable = not obs.store_problem or obs.store_reason not in ("StoreUnavailable", "StoreSecretMissing")
+    if target_tiers and store_readable:
+        desired = DesiredState(
+            namespace=ref.namespace, fleet=ref.name, fleet_uid=ref.uid, teacher=teacher.name, generation=1,
+            target_revision=wave.target, target=target_tiers, previous_revision=wave.previous,
+            previous=previous_tiers, wave=wave.wave, canary_nodes=list(wave.canaries),
+            node_tiers=dict(sorted(served_tiers.items())), teacher_url=teacher.serving_url,
+            teacher_ca_pem=(workload.node_credentials_ca or None) if teacher.serving_url else None,
+            teacher_protocol=teacher.serving_protocol,
+            poll_interval_seconds=spec.agent.poll_interval_seconds, report_interval_seconds=interval,
+            privacy=privacy_settings(spec), adaptation=adaptation_settings(policy),
+        )
+        if obs.previous is not None and _content(obs.previous) == _content(desired):
+            desired = obs.previous
+        else:
+            # never below one agents may have followed, even when the stored one was lost
+            floor = max(obs.previous.generation if obs.previous is not None else 0,
+                        int(old.get("desiredGeneration") or 0))
+            desired = desired.model_copy(update={"generation": floor + 1, "updated_at": rfc3339(obs.now)})
+            d.write_desired = True
+        d.desired = desired
+    if wave.event and d.write_desired:
+        d.events.append(wave.event)
+
+    # Children ------------------------------------------------------------------------
+    if obs.store_credentials is not None:
+        ds = daemonset_manifest(ref, spec, workload, obs.store_credentials)
+        if needs_apply(ds, obs.daemonset_hash):
+            d.apply.append(ds)
+
+    # Status ---------------------------------------------------------------------------
+    target = wave.target
+    facts = fold_reports(obs.reports, matched, node_tiers, target, obs.now, interval, threshold)
+    tier_counts: dict[str, int] = {}
+    for t in node_tiers.values():
+        tier_counts[t] = tier_counts.get(t, 0) + 1
+    status["targetRevision"] = target
+    generation = d.desired.generation if d.desired is not None else old.get("desiredGeneration")
+    if generation:
+        status["desiredGeneration"] = int(generation)
+    status["nodes"] = {"matched": len(matched), "ready": facts.ready, "onTarget": facts.on_target,
+                       "failed": facts.failed}
+    status["tiers"] = [{"name": t.name, "profile": t.profile, "matched": tier_counts.get(t.name, 0),
+                        "onTarget": facts.tier_on_target.get(t.name, 0)} for t in spec.tiers]
+    status["driftScore"] = None if facts.drift_score is None else round(min(1.0, max(0.0, facts.drift_score)), 6)
+    status["revisionSkew"] = facts.revision_skew
+    status["bytesMoved"] = facts.bytes_down
+    status["lastReportTime"] = rfc3339(facts.last_report) if facts.last_report is not None else None
+    all_on_target = facts.reporting > 0 and facts.on_target == facts.reporting
+    if wave.wave == "all":
+        status_wave = "Complete" if all_on_target else "Remaining"
+    else:
+        status_wave = STATUS_WAVES[wave.wave]
+    status["rolloutWave"] = status_wave
+    served = len(served_tiers)
+    d.metrics = FleetMetrics(
+        nodes={"matched": len(matched), "ready": facts.ready, "on_target": facts.on_target, "failed": facts.failed,
+               "stale": facts.stale},
+        by_revision=dict(facts.by_revision), target_revision=target, revision_skew=facts.revision_skew,
+        drift=facts.drift_score, drifting=facts.drifting, bytes_down=facts.bytes_down, bytes_up=facts.bytes_up,
+        progress=(facts.on_target / served) if served else 0.0,
+    )
+    old_rollout = cond.condition(old.get("conditions"), ROLLOUT_CONDITION) or {}
+    wave_changed = (wave.event is not None and d.write_desired) or old_rollout.get("reason") != status_wave
+    extra_conditions.append({
+        "type": ROLLOUT_CONDITION, "status": "True" if wave.wave == "canary" else "False", "reason": status_wave,
+        "message": f"revision {target}: wave {wave.wave}" + (f", {len(wave.canaries)} canary node(s)"
+                                                             if wave.canaries else ""),
+        "lastTransitionTime": rfc3339(obs.now) if wave_changed else old_rollout.get("lastTransitionTime", rfc3339(obs.now)),
+        "observedGeneration": ref.generation,
+    })
+    if status_wave == "Complete" and old.get("rolloutWave") != "Complete":
+        d.events.append(("Normal", "RolloutComplete", f"every reporting node runs revision {target}"))
+
+    counts = (f"{len(matched)} node(s) matched, {facts.ready} ready, {facts.on_target} on revision {target}, "
+              f"{facts.failed} failed" + (f", {facts.stale} stale" if facts.stale else "")
+              + (f", {untiered} in no tier" if untiered else ""))
+    if obs.other_policies and policy is not None:
+        counts += f"; AdaptationPolicy {policy.name!r} used, ignored: {', '.join(obs.other_policies)}"
+    if obs.report_errors:
+        counts += f"; {len(obs.report_errors)} unreadable report(s), e.g. {obs.report_errors[0]}"
+    if obs.store_problem:
+        msg = f"{obs.store_problem}; {counts}"
+        r = obs.store_reason
+        return finish("Degraded", msg, ("False", r, msg), ("False", r, msg), ("True", r, msg))
+    if missing:
+        msg = (f"CloudTeacher {teacher.name!r} revision {teacher.revision} has no bundle for profile(s) "
+               f"{', '.join(sorted(set(missing)))} (spec.tiers[].profile); {counts}")
+        return finish("Degraded", msg, ("False", "ProfileNotFound", msg), ("False", "ProfileNotFound", msg),
+                      ("True", "ProfileNotFound", msg))
+    if wave.wave == "halted":
+        msg = (f"rollout of revision {target} halted: the canary wave failed its health gate; nodes stay on "
+               f"revision {wave.previous} until the teacher publishes another revision; {counts}")
+        return finish("Degraded", msg, ("True" if facts.ready else "False", "RolloutHalted", msg),
+                      ("False", "RolloutHalted", msg), ("True", "RolloutHalted", msg))
+    if not matched:
+        msg = "no node matches spec.nodeSelector"
+        return finish("Pending", msg, ("False", "NoNodes", msg), ("False", "NoNodes", msg), ("False", "AsExpected", ""))
+    paused = " (paused)" if spec.rollout.paused else ""
+    if wave.wave == "canary":
+        msg = f"revision {target}: canary wave of {len(wave.canaries)} node(s){paused}; {counts}"
+        return finish("RollingOut", msg, ("True" if facts.ready else "False", "Canary", msg),
+                      ("True", "Canary", msg), ("False", "AsExpected", ""))
+    if status_wave == "Complete":
+        msg = f"revision {target} rolled out; {counts}"
+        return finish("Ready", msg, ("True", "RolledOut", msg), ("False", "RolledOut", msg),
+                      ("False", "AsExpected", ""))
+    msg = f"revision {target} rolling out to all nodes{paused}; {counts}"
+    return finish("RollingOut", msg, ("True" if facts.ready else "False", "Remaining", msg),
+                  ("True", "Remaining", msg), ("False", "AsExpected", ""))
+
+
+def _reason(obs: tuple[str, str, str]) -> str:
+    return obs[1]
+
+
+def _old_reason(old: Mapping) -> str | None:
+    return (cond.condition(old.get("conditions"), cond.DEGRADED) or {}).get("reason")

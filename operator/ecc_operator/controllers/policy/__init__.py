@@ -1,0 +1,1 @@
+"""AdaptationPolicy: drift triggers, schedules and merge-back Jobs."""

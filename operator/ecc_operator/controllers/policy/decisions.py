@@ -1,0 +1,663 @@
+"""AdaptationPolicy decisions: spec + fleet + teacher + deltas + merge-back Job -> status,
+the Job to create and the promotion to perform. Pure: `policy_handlers` observes and acts.
+
+A *round* is one merge-back of the fleet's deltas into the teacher:
+
+1. it FIRES when a trigger holds — the fleet drifts (`mergeBack.trigger.onDrift` and at
+   least `drift.minNodes` nodes on the fleet's target revision report a drift score above
+   `drift.threshold`) or the cron `mergeBack.trigger.schedule` has a tick since the last
+   round — and `cooldownMinutes` have passed since the last round finished, and no round
+   runs. Firing writes `round`, `roundStartedTime` and phase Collecting;
+2. it LAUNCHES the merge-back Job `<policy>-merge-r<round>` once `mergeBack.minUpdates`
+   deltas of the teacher's revision N are in the store, or at `deadlineMinutes` with
+   whatever arrived (stragglers never block; none at all ends the round Rejected). The
+   operator owns revision numbers: the candidate is N + 1 (`--candidate-revision`);
+3. when the Job finishes its JobReport decides: gate passed -> PROMOTE (the candidate's
+   manifests and drift references are copied beside revision N + 1, with N's reply corpus
+   and prepared corpus; the CloudTeacher's status becomes revision N + 1 with its bundles,
+   keeping its specHash so the teacher controller does not re-distil); gate refused ->
+   Rejected; Job failed -> Failed. A teacher that moved on meanwhile (a new distillation)
+   is never overwritten: Rejected with the reason.
+
+Idempotence: the Job's name is a pure function of the round, so a restarted operator finds
+it instead of creating another; a promotion that already happened (teacher at N + 1 with
+the candidate's manifests) is recognised and not repeated.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from ecc_workloads.contracts import TEACHER_PROFILE, JobReport, MergeBackJob, StoreLayout
+from ecc_workloads.timestamps import parse_time, rfc3339
+
+from ecc_operator import common
+from ecc_operator import conditions as cond
+from ecc_operator.common import SpecProblem, owner_reference
+from ecc_operator.credentials import jobs as job_credentials
+from ecc_operator.controllers.teacher import decisions as td
+from ecc_operator.api.resources import ADAPTATION_POLICY, AdaptationPolicySpec, CloudTeacherSpec
+
+LABEL_POLICY = "ecc.dev/policy"
+LABEL_FLEET = "ecc.dev/fleet"
+LABEL_ROUND = "ecc.dev/round"
+LABEL_CANDIDATE_REVISION = "ecc.dev/candidate-revision"
+COMPONENT = "merge-back"
+JOB_BACKOFF_LIMIT = 1
+JOB_DEADLINE_S = 3600
+HOLDOUT_SPLIT = "val"
+DEFAULT_TRIM_FRACTION = 0.2
+"""MergeBackSpec.trimFraction's documented default (trimmed-mean)."""
+
+
+# ---------------------------------------------------------------------------
+# Time helpers
+# ---------------------------------------------------------------------------
+# ---------------------------------------------------------------------------
+# Cron: 5 fields (minute hour day-of-month month day-of-week) and @macros, in UTC
+# ---------------------------------------------------------------------------
+CRON_MACROS = {
+    "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *", "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *",
+}
+_MONTHS = {m: i + 1 for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split())}
+_DAYS = {d: i for i, d in enumerate("sun mon tue wed thu fri sat".split())}
+_FIELDS = (("minute", 0, 59, {}), ("hour", 0, 23, {}), ("day of month", 1, 31, {}), ("month", 1, 12, _MONTHS),
+           ("day of week", 0, 7, _DAYS))
+CRON_HORIZON_YEARS = 8
+"""A schedule with no tick within this many years (e.g. 30 February) is refused."""
+
+
+class CronError(ValueError):
+    """A schedule that cannot be parsed or never fires (the message names the part)."""
+
+
+@dataclass(frozen=True)
+class Cron:
+    expression: str
+    minutes: frozenset[int]
+    hours: frozenset[int]
+    days: frozenset[int]
+    months: frozenset[int]
+    weekdays: frozenset[int]
+    """0 = Sunday .. 6 = Saturday (7 is folded onto 0)"""
+    any_day: bool
+    any_weekday: bool
+
+    def day_matches(self, t: datetime) -> bool:
+        dom = t.day in self.days
+        dow = (t.weekday() + 1) % 7 in self.weekdays
+        if self.any_day and self.any_weekday:
+            return True
+        if self.any_day:
+            return dow
+        if self.any_weekday:
+            return dom
+        return dom or dow  # both restricted: either matches (as cron does)
+
+    def matches(self, t: datetime) -> bool:
+        return (t.minute in self.minutes and t.hour in self.hours and t.month in self.months
+                and self.day_matches(t))
+
+    def next_after(self, t: datetime) -> datetime:
+        """The first tick strictly after `t` (UTC, whole minutes)."""
+        t = t.astimezone(timezone.utc).replace(second=0, microsecond=0) + timedelta(minutes=1)
+        limit = t.year + CRON_HORIZON_YEARS
+        while t.year <= limit:
+            if t.month not in self.months:
+                t = (t.replace(day=1, hour=0, minute=0) + timedelta(days=32)).replace(day=1)
+            elif not self.day_matches(t):
+                t = t.replace(hour=0, minute=0) + timedelta(days=1)
+            elif t.hour not in self.hours:
+                t = t.replace(minute=0) + timedelta(hours=1)
+            elif t.minute not in self.minutes:
+                t += timedelta(minutes=1)
+            else:
+                return t
+        raise CronError(f"schedule {self.expression!r} has no tick within {CRON_HORIZON_YEARS} years")
+
+
+def _cron_field(text: str, name: str, lo: int, hi: int, names: dict[str, int]) -> tuple[frozenset[int], bool]:
+    def value(tok: str) -> int:
+        tok_l = tok.lower()
+        if tok_l in names:
+            return names[tok_l]
+        if not tok.isdigit():
+            allowed = f"{lo}-{hi}" + (f" or names ({', '.join(names)})" if names else "")
+            raise CronError(f"{name} field {text!r}: {tok!r} is not a number (allowed: {allowed})")
+        v = int(tok)
+        if not lo <= v <= hi:
+            raise CronError(f"{name} field {text!r}: {v} is out of range {lo}-{hi}")
+        return v
+
+    out: set[int] = set()
+    star = False
+    for part in text.split(","):
+        if not part:
+            raise CronError(f"{name} field {text!r}: empty list item")
+        rng, _, step_s = part.partition("/")
+        step = 1
+        if step_s:
+            if not step_s.isdigit() or int(step_s) < 1:
+                raise CronError(f"{name} field {text!r}: step {step_s!r} must be a positive number")
+            step = int(step_s)
+        if rng in ("*", "?"):
+            start, end = lo, hi
+            star = star or not step_s
+        elif "-" in rng:
+            a, _, b = rng.partition("-")
+            start, end = value(a), value(b)
+            if start > end:
+                raise CronError(f"{name} field {text!r}: range {rng!r} runs backwards")
+        else:
+            start = value(rng)
+            end = hi if step_s else start
+        out.update(range(start, end + 1, step))
+    return frozenset(out), star
+
+
+@functools.lru_cache(maxsize=256)
+def parse_cron(expression: str) -> Cron:
+    """A cron expression (5 fields, `*`, lists, ranges, steps, month/day names) or a macro
+    (@yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly). Times are UTC."""
+    expr = expression.strip()
+    text = CRON_MACROS.get(expr.lower(), expr)
+    if text.startswith("@"):
+        raise CronError(f"schedule {expression!r}: unknown macro (known: {', '.join(CRON_MACROS)})")
+    parts = text.split()
+    if len(parts) != 5:
+        raise CronError(f"schedule {expression!r}: expected 5 fields (minute hour day-of-month month day-of-week), "
+                        f"got {len(parts)}")
+    fields = [_cron_field(p, *f) for p, f in zip(parts, _FIELDS)]
+    weekdays = frozenset(d % 7 for d in fields[4][0])
+    cron = Cron(expr, fields[0][0], fields[1][0], fields[2][0], fields[3][0], weekdays,
+                any_day=fields[2][1], any_weekday=fields[4][1])
+    cron.next_after(datetime(2000, 1, 1, tzinfo=timezone.utc))  # refuses a schedule that never fires
+    return cron
+
+
+def schedule_due(expression: str, since: datetime, now: datetime) -> tuple[bool, datetime]:
+    """(a tick fell in (since, now], the first tick after `since`)."""
+    nxt = parse_cron(expression).next_after(since)
+    return nxt <= now, nxt
+
+
+# ---------------------------------------------------------------------------
+# Names and the merge-back Job
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PolicyRef:
+    namespace: str
+    name: str
+    uid: str
+    generation: int
+    created: str | None = None
+    """metadata.creationTimestamp (a schedule's first tick is after it)"""
+
+
+def job_name(policy: str, round_: int) -> str:
+    """`<policy>-merge-r<round>`: one Job per round, within the 63 of the pods' job-name label."""
+    suffix = f"-merge-r{round_}"
+    return policy[: max(1, 63 - len(suffix))].rstrip("-") + suffix
+
+
+def job_selector(policy: str) -> str:
+    return f"{LABEL_POLICY}={policy},{td.LABEL_COMPONENT}={COMPONENT}"
+
+
+def merge_store_policy(ref: PolicyRef, fleet: str, teacher: str, teacher_spec: CloudTeacherSpec, candidate: int,
+                       job: str) -> dict:
+    """What the merge-back Job `job` may do in the store (job_credentials)."""
+    return job_credentials.merge_policy(teacher_spec.store.bucket, ref.namespace, teacher, fleet, candidate,
+                                        StoreLayout.job_report(ref.namespace, fleet, job))
+
+
+def merge_back_job(ref: PolicyRef, spec: AdaptationPolicySpec, fleet: str, teacher: str,
+                   teacher_spec: CloudTeacherSpec, revision: int, candidate: int, profiles: list[str], report: str,
+                   settings: td.WorkloadSettings) -> MergeBackJob:
+    """The merge-back Job's spec: the policy's mergeBack settings, as they are (the quorum a merge
+    needs at all is minNodes, or its default)."""
+    bucket = teacher_spec.store.bucket
+    mb = spec.merge_back
+    return MergeBackJob(
+        store=f"s3://{bucket}", namespace=ref.namespace, teacher=teacher, fleet=fleet, revision=revision,
+        candidate_revision=candidate, profiles=profiles,
+        holdout=td.store_uri(bucket, StoreLayout.corpus_prefix(ref.namespace, teacher, revision)),
+        holdout_split=HOLDOUT_SPLIT, aggregation=mb.aggregation,
+        trim_fraction=mb.trim_fraction if mb.trim_fraction is not None else DEFAULT_TRIM_FRACTION,
+        merge_coefficient=mb.merge_coefficient, min_updates=mb.floor_of_nodes, max_update_norm=mb.max_update_norm,
+        evaluation_gate=mb.evaluation_gate, max_length=teacher_spec.distillation.max_length,
+        release_keys=settings.release_keys, report=report)
+
+
+def merge_job_manifest(ref: PolicyRef, spec: AdaptationPolicySpec, round_: int, fleet: str, teacher: str,
+                       teacher_spec: CloudTeacherSpec, revision: int, candidate: int, profiles: list[str],
+                       settings: td.WorkloadSettings) -> dict:
+    """The Job that merges the fleet's deltas of `revision` into candidate revision `candidate`; its
+    container reads its spec (contracts.MergeBackJob) from RuntimeEnv.JOB_SPEC."""
+    name = job_name(ref.name, round_)
+    bucket = teacher_spec.store.bucket
+    report = td.store_uri(bucket, StoreLayout.job_report(ref.namespace, fleet, name))
+    job = merge_back_job(ref, spec, fleet, teacher, teacher_spec, revision, candidate, profiles, report, settings)
+    labels = {LABEL_POLICY: ref.name, LABEL_FLEET: fleet, LABEL_ROUND: str(round_), td.LABEL_REVISION: str(revision),
+              LABEL_CANDIDATE_REVISION: str(candidate), td.LABEL_COMPONENT: COMPONENT,
+              td.LABEL_MANAGED_BY: td.MANAGED_BY}
+    container = td.workload_container("merge-back", teacher_spec.distillation.image, settings.job_argv(),
+                                      job_credentials.secret_name(name), bucket, spec.merge_back.resources.to_k8s(),
+                                      job_spec=job)
+    return td.workload_job(name=name, namespace=ref.namespace, labels=labels, annotations={},
+                           owner=owner_reference(ref.name, ref.uid, ADAPTATION_POLICY),
+                           backoff_limit=JOB_BACKOFF_LIMIT, active_deadline_seconds=JOB_DEADLINE_S,
+                           settings=settings, containers=[container])
+
+
+# ---------------------------------------------------------------------------
+# Observed state
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class NodeDrift:
+    """One reporting node's drift summary (as the fleet controller folds agent reports)."""
+
+    node: str
+    revision: int | None
+    drift_score: float | None
+    time: str | None = None
+    """when the agent made the report; older than drift.windowMinutes: stale, not counted"""
+
+
+@dataclass(frozen=True)
+class MergeJob:
+    """The parts of a merge-back Job the decisions need."""
+
+    view: td.JobView
+    round: int | None = None
+    revision: int | None = None
+    candidate_revision: int | None = None
+    owner_uid: str | None = None
+
+    @classmethod
+    def from_job(cls, job: dict) -> "MergeJob":
+        meta = job.get("metadata") or {}
+        labels = meta.get("labels") or {}
+
+        def num(key: str) -> int | None:
+            v = labels.get(key)
+            return int(v) if v is not None and str(v).isdigit() else None
+
+        owner = next((o for o in meta.get("ownerReferences") or [] if o.get("controller")), {})
+        return cls(view=td.JobView.from_job(job), round=num(LABEL_ROUND), revision=num(td.LABEL_REVISION),
+                   candidate_revision=num(LABEL_CANDIDATE_REVISION), owner_uid=owner.get("uid"))
+
+
+@dataclass(frozen=True)
+class Observed:
+    ref: PolicyRef
+    status: dict
+    now: datetime
+    fleet: dict | None = None
+    """the EdgeFleet of spec.fleetRef (None: not found)"""
+    teacher: dict | None = None
+    """the CloudTeacher of the fleet's teacherRef (None: not found)"""
+    store_problem: str = ""
+    """why the store cannot be read (the teacher's store Secret is missing...)"""
+    drift: tuple[NodeDrift, ...] = ()
+    deltas: tuple[str, ...] = ()
+    """nodes with a delta under StoreLayout.deltas_prefix(ns, fleet, revision of the round)"""
+    deltas_revision: int | None = None
+    job: MergeJob | None = None
+    """the Job of the running round (by name)"""
+    pod_messages: tuple[str, ...] = ()
+    report: JobReport | None = None
+    report_error: str = ""
+    candidates: tuple[td.BundleFact, ...] = ()
+    """the candidate manifests the report lists (manifest_uri: the candidate key)"""
+    candidate_error: str = ""
+    promotion_error: str = ""
+    """set by the handler when the promotion found the teacher changed under it"""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to observe for one reconcile."""
+
+    spec: AdaptationPolicySpec | None
+    problem: str
+    fleet: str
+    running_round: int | None
+    """the round in progress (status.roundStartedTime set), None when none runs"""
+    job: str | None
+    """name of the running round's Job"""
+
+
+parse_spec = functools.partial(common.parse_spec, AdaptationPolicySpec)
+
+
+def plan(ref: PolicyRef, raw_spec: dict | None, status: dict | None) -> Plan:
+    status = status or {}
+    running = int(status.get("round") or 0) if status.get("roundStartedTime") else None
+    try:
+        spec = parse_spec(raw_spec)
+    except SpecProblem as exc:
+        return Plan(None, str(exc), ((raw_spec or {}).get("fleetRef") or {}).get("name", ""),
+                    running, job_name(ref.name, running) if running else None)
+    return Plan(spec, "", spec.fleet_ref.name, running, job_name(ref.name, running) if running else None)
+
+
+# ---------------------------------------------------------------------------
+# Decision
+# ---------------------------------------------------------------------------
+@dataclass
+class Promotion:
+    """Make the candidate the teacher's revision `revision` (copies first, then one status patch)."""
+
+    namespace: str
+    teacher: str
+    teacher_uid: str
+    bucket: str
+    base_revision: int
+    revision: int
+    spec_hash: str | None
+    copies: list[tuple[str, str]]
+    """(source key, destination key) that must exist: the candidate manifests"""
+    optional_copies: list[tuple[str, str]]
+    """copied when present: drift references, the reply corpus"""
+    prefix_copies: list[tuple[str, str]]
+    """(source prefix, destination prefix) copied object by object when present: the prepared corpus"""
+    bundles: list[dict]
+    """the teacher's status.bundles of the new revision"""
+    message: str
+
+    def teacher_status(self) -> dict:
+        return {"revision": self.revision, "bundles": self.bundles, "message": cond.clip(self.message)}
+
+
+@dataclass
+class Decision:
+    status: dict
+    create_job: dict | None = None
+    promote: Promotion | None = None
+    events: list[tuple[str, str, str]] = field(default_factory=list)
+    round_result: str | None = None
+    """Published | Rejected | Failed, when a round ends in this reconcile (count it once)"""
+    round_started: bool = False
+    pending_updates: int = 0
+
+
+def _teacher_state(teacher: dict) -> tuple[int, str | None, bool, list[dict], CloudTeacherSpec | None]:
+    """(published revision, specHash, up to date (not distilling), bundles, spec)."""
+    meta, status = teacher.get("metadata") or {}, teacher.get("status") or {}
+    ref = td.TeacherRef(meta.get("namespace", ""), meta.get("name", ""), meta.get("uid", ""),
+                        int(meta.get("generation") or 0))
+    p = td.plan(ref, teacher.get("spec"), status)
+    return p.published_revision, status.get("specHash"), p.up_to_date, list(status.get("bundles") or []), p.spec
+
+
+def _promoted_already(bundles: list[dict], candidates: tuple[td.BundleFact, ...]) -> bool:
+    have = {b.get("profile"): b.get("sha256") for b in bundles}
+    return bool(candidates) and have == {c.profile: c.sha256 for c in candidates}
+
+
+def decide(p: Plan, obs: Observed, settings: td.WorkloadSettings) -> Decision:
+    """Everything to do in this reconcile, and the status to write."""
+    ref, old, now = obs.ref, obs.status or {}, obs.now
+    status: dict[str, Any] = {"observedGeneration": ref.generation}
+    for key in ("round", "lastMergeBack", "lastJob"):
+        if old.get(key) is not None:
+            status[key] = old[key]
+    d = Decision(status=status)
+    old_phase = old.get("phase")
+
+    def finish(phase: str, message: str, ready, progressing, degraded) -> Decision:
+        status["phase"] = phase
+        status["message"] = cond.clip(message)
+        status["conditions"] = cond.merge_conditions(old.get("conditions"), cond.triple(ready, progressing, degraded),
+                                                     ref.generation, now=rfc3339(now))
+        if phase != old_phase and phase == "Degraded":
+            d.events.append(("Warning", "Degraded", status["message"]))
+        return d
+
+    def broken(reason: str, msg: str, phase: str = "Degraded") -> Decision:
+        if phase == "Pending":
+            return finish(phase, msg, ("False", reason, msg), ("False", reason, msg), ("False", "AsExpected", ""))
+        return finish(phase, msg, ("False", reason, msg), ("False", reason, msg), ("True", reason, msg))
+
+    if p.spec is None:
+        return broken("InvalidSpec", p.problem)
+    spec = p.spec
+    if spec.merge_back.trigger.schedule:
+        try:
+            parse_cron(spec.merge_back.trigger.schedule)
+        except CronError as exc:
+            return broken("InvalidSchedule", f"spec.mergeBack.trigger.schedule: {exc}")
+    if obs.fleet is None:
+        return broken("FleetNotFound", f"EdgeFleet {p.fleet!r} (spec.fleetRef) does not exist in this namespace")
+    teacher_name = ((obs.fleet.get("spec") or {}).get("teacherRef") or {}).get("name", "")
+    if obs.teacher is None:
+        return broken("FleetTeacherNotFound", f"CloudTeacher {teacher_name!r} (teacherRef of EdgeFleet {p.fleet!r}) does "
+                                         "not exist in this namespace")
+    if obs.store_problem:
+        return broken("StoreUnavailable", obs.store_problem)
+    t_rev, t_hash, t_current, t_bundles, t_spec = _teacher_state(obs.teacher)
+    if t_spec is None:
+        return broken("TeacherInvalid", f"CloudTeacher {teacher_name!r} has an invalid spec")
+    target = (obs.fleet.get("status") or {}).get("targetRevision")
+
+    # Drift of the nodes on the fleet's target revision.
+    window_start = now - timedelta(minutes=spec.drift.window_minutes)
+    scores = [n for n in obs.drift if target is not None and n.revision == target and n.drift_score is not None
+              and (parse_time(n.time) or now) >= window_start]
+    drifting = [n for n in scores if n.drift_score > spec.drift.threshold]
+    status["lastDriftScore"] = round(sum(n.drift_score for n in scores) / len(scores), 4) if scores else None
+    status["driftingNodes"] = len(drifting)
+    d.pending_updates = len(obs.deltas)
+    status["pendingUpdates"] = d.pending_updates
+    mb = spec.merge_back
+
+    def end_round(result: str, reason: str, revision: int | None = None, updates: int | None = None) -> None:
+        last = {"time": rfc3339(now), "result": result, "reason": cond.clip(reason)}
+        if revision is not None:
+            last["revision"] = revision
+        if updates is not None:
+            last["updates"] = updates
+        status["lastMergeBack"] = last
+        status["roundStartedTime"] = None
+        d.round_result = result
+        kind = "Warning" if result == "Failed" else "Normal"
+        d.events.append((kind, result, f"round {status.get('round')}: {cond.clip(reason, 1000)}"))
+
+    def idle(note: str = "") -> Decision:
+        """No round runs (any more): Degraded after a failed round, CoolingDown, or Watching."""
+        last = status.get("lastMergeBack") or {}
+        msg = (f"watching EdgeFleet {p.fleet!r} on revision {target}: {len(drifting)}/{len(scores)} reporting "
+               f"node(s) drifting (threshold {spec.drift.threshold}, minNodes {spec.drift.min_nodes}), "
+               f"{d.pending_updates} delta(s); " + _last_summary(last) + (f"; {note}" if note else ""))
+        until = _cooldown_until(spec, last)
+        cooling = until is not None and now < until
+        if cooling:
+            msg += f"; cooling down until {rfc3339(until)}"
+        if last.get("result") == "Failed":
+            return finish("Degraded", msg, ("True", "Active", msg), ("False", "MergeBackFailed", msg),
+                          ("True", "MergeBackFailed", msg))
+        if cooling:
+            return finish("CoolingDown", msg, ("True", "Active", msg), ("False", "CoolingDown", msg),
+                          ("False", "AsExpected", ""))
+        return finish("Watching", msg, ("True", "Active", msg), ("False", "Idle", msg), ("False", "AsExpected", ""))
+
+    running = p.running_round
+    if running is None:
+        if t_rev <= 0:
+            return broken("NoRevisionYet", f"waiting for CloudTeacher {teacher_name!r} to publish its first revision",
+                          "Pending")
+        if target is None:
+            return broken("FleetNotRunning", f"waiting for EdgeFleet {p.fleet!r} to run a revision (status."
+                                             "targetRevision)", "Pending")
+        started_at = None
+        why = ""
+        until = _cooldown_until(spec, status.get("lastMergeBack") or {})
+        if until is not None and now < until:
+            pass
+        elif not t_current:
+            why = f"CloudTeacher {teacher_name!r} is distilling a new revision: no round starts meanwhile"
+        elif target != t_rev:
+            why = f"EdgeFleet {p.fleet!r} runs revision {target}, the teacher is at {t_rev}: waiting for the rollout"
+        else:
+            fired = []
+            if mb.trigger.on_drift and len(drifting) >= spec.drift.min_nodes:
+                fired.append(f"{len(drifting)} node(s) drift above {spec.drift.threshold} (minNodes "
+                             f"{spec.drift.min_nodes})")
+            if mb.trigger.schedule:
+                anchors = [parse_time(ref.created), parse_time((status.get("lastMergeBack") or {}).get("time"))]
+                anchor = max([t for t in anchors if t is not None] or [now])
+                due, nxt = schedule_due(mb.trigger.schedule, anchor, now)
+                if due:
+                    fired.append(f"schedule {mb.trigger.schedule!r} ticked at {rfc3339(nxt)}")
+                else:
+                    why = f"next scheduled round at {rfc3339(nxt)}"
+            if fired:
+                running = int(old.get("round") or 0) + 1
+                started_at = now
+                status.update(round=running, roundStartedTime=rfc3339(now))
+                d.round_started = True
+                d.events.append(("Normal", "RoundStarted", f"round {running} on revision {t_rev}: "
+                                 + "; ".join(fired)))
+        if running is None:
+            return idle(why)
+    else:
+        started_at = parse_time(old.get("roundStartedTime")) or now
+        status["roundStartedTime"] = old.get("roundStartedTime")
+    status["round"] = running
+    name = job_name(ref.name, running)
+    job = obs.job
+
+    if job is not None and job.owner_uid not in (None, ref.uid):
+        msg = f"round {running}: Job {name} belongs to another object (a deleted policy of the same name?); " \
+              "waiting for the garbage collector to remove it"
+        return finish("Collecting", msg, ("True", "Active", msg), ("True", "JobNameTaken", msg),
+                      ("False", "AsExpected", ""))
+
+    if job is None:
+        # Collecting: quorum or deadline.
+        deadline = started_at + timedelta(minutes=mb.deadline_minutes)
+        if not t_current or t_rev <= 0:
+            end_round("Rejected", f"CloudTeacher {teacher_name!r} is distilling a new revision; the round is dropped")
+            return idle()
+        quorum = d.pending_updates >= mb.min_updates
+        late = now >= deadline
+        if not quorum and not late:
+            msg = f"round {running}: {d.pending_updates}/{mb.min_updates} delta(s) of revision {t_rev}; merging at " \
+                  f"quorum or at the deadline {rfc3339(deadline)}"
+            return finish("Collecting", msg, ("True", "Active", msg), ("True", "Collecting", msg),
+                          ("False", "AsExpected", ""))
+        if d.pending_updates == 0:
+            end_round("Rejected", f"no updates: no delta of revision {t_rev} arrived before the deadline "
+                                  f"({mb.deadline_minutes} min)", updates=0)
+            return idle()
+        if d.pending_updates < mb.floor_of_nodes:
+            end_round("Rejected", f"too few nodes: {d.pending_updates} delta(s) of revision {t_rev} by the deadline "
+                                  f"({mb.deadline_minutes} min), mergeBack.minNodes is {mb.floor_of_nodes}",
+                      updates=d.pending_updates)
+            return idle()
+        profiles = sorted({b.get("profile") for b in t_bundles if b.get("profile")})
+        if TEACHER_PROFILE not in profiles:
+            end_round("Failed", f"CloudTeacher {teacher_name!r} revision {t_rev} lists no {TEACHER_PROFILE!r} bundle")
+            return idle()
+        d.create_job = merge_job_manifest(ref, spec, running, p.fleet, teacher_name, t_spec, t_rev, t_rev + 1,
+                                          profiles, settings)
+        status["lastJob"] = name
+        why = "quorum" if quorum else "deadline"
+        d.events.append(("Normal", "JobCreated", f"merge-back Job {name}: {d.pending_updates} delta(s) of revision "
+                                                 f"{t_rev} ({why}) -> candidate revision {t_rev + 1}"))
+        msg = f"round {running}: merging {d.pending_updates} delta(s) of revision {t_rev} in Job {name} ({why})"
+        return finish("Merging", msg, ("True", "Active", msg), ("True", "Merging", msg), ("False", "AsExpected", ""))
+
+    status["lastJob"] = name
+    base, cand = job.revision, job.candidate_revision
+    if not job.view.finished:
+        msg = f"round {running}: Job {name} merges revision {base} into candidate {cand} ({job.view.active} active pod(s))"
+        return finish("Merging", msg, ("True", "Active", msg), ("True", "Merging", msg), ("False", "AsExpected", ""))
+    updates = int(obs.report.metrics.get("updates_accepted", 0)) if obs.report is not None else None
+    if job.view.failed:
+        parts = []
+        if obs.report is not None and not obs.report.succeeded and obs.report.message:
+            parts.append(obs.report.message)
+        elif obs.pod_messages:
+            parts.append(obs.pod_messages[0])
+        if job.view.failure_reason:
+            parts.append(f"Job {job.view.failure_reason}" + (f": {job.view.failure_message}"
+                                                             if job.view.failure_message else ""))
+        end_round("Failed", f"merge-back Job {name} failed: " + ("; ".join(parts) or "see the Job's pods"))
+        return idle()
+    problem = obs.report_error
+    if not problem and obs.report is not None and not obs.report.succeeded:
+        problem = f"the report says the Job failed: {obs.report.message}"
+    if not problem and obs.report is not None and obs.report.job != "merge-back":
+        problem = f"the report at the Job's key is a {obs.report.job!r} report"
+    if not problem and obs.report is None:
+        problem = "the Job wrote no report"
+    if not problem and (base is None or cand is None):
+        problem = f"Job {name} lacks its {td.LABEL_REVISION}/{LABEL_CANDIDATE_REVISION} labels"
+    if problem:
+        end_round("Failed", f"merge-back Job {name} succeeded but its result cannot be used: {problem}")
+        return idle()
+    report = obs.report
+    if report.metrics.get("gate_passed", 0.0) < 1.0:
+        end_round("Rejected", report.message or "the evaluation gate refused the candidate", updates=updates)
+        return idle()
+    if t_rev == cand and _promoted_already(t_bundles, obs.candidates):
+        end_round("Published", f"revision {cand} published (already promoted): {report.message}", cand, updates)
+        return idle()
+    moved = obs.promotion_error
+    if not moved and t_rev != base:
+        moved = f"CloudTeacher {teacher_name!r} moved on to revision {t_rev} while revision {base} was merged " \
+                "(a new distillation); the candidate is not promoted"
+    if not moved and not t_current:
+        moved = f"CloudTeacher {teacher_name!r} is distilling a new revision; the candidate is not promoted"
+    if moved:
+        end_round("Rejected", moved, updates=updates)
+        return idle()
+    if obs.candidate_error or not obs.candidates:
+        end_round("Failed", f"candidate manifests unreadable: {obs.candidate_error or 'the report lists none'}")
+        return idle()
+    ns, bucket = ref.namespace, t_spec.store.bucket
+    profiles = sorted(c.profile for c in obs.candidates)
+    bundles = []
+    for c in sorted(obs.candidates, key=lambda c: c.profile):
+        b = td.BundleFact(c.profile, td.store_uri(bucket, StoreLayout.bundle_manifest(ns, teacher_name, cand, c.profile)),
+                          c.sha256, c.bytes, c.accuracy).to_status()
+        bundles.append(b)
+    d.promote = Promotion(
+        namespace=ns, teacher=teacher_name, teacher_uid=(obs.teacher.get("metadata") or {}).get("uid", ""),
+        bucket=bucket, base_revision=base, revision=cand, spec_hash=t_hash,
+        copies=[(StoreLayout.candidate_manifest(ns, teacher_name, cand, pr),
+                 StoreLayout.bundle_manifest(ns, teacher_name, cand, pr)) for pr in profiles],
+        optional_copies=[(StoreLayout.candidate_drift_reference(ns, teacher_name, cand, pr),
+                          StoreLayout.drift_reference(ns, teacher_name, cand, pr)) for pr in profiles]
+        + [(StoreLayout.responses(ns, teacher_name, base), StoreLayout.responses(ns, teacher_name, cand))],
+        prefix_copies=[(StoreLayout.corpus_prefix(ns, teacher_name, base) + "/",
+                        StoreLayout.corpus_prefix(ns, teacher_name, cand) + "/")],
+        bundles=bundles,
+        message=f"revision {cand} published by merge-back (AdaptationPolicy {ref.name} round {running}, "
+                f"{updates} update(s) of EdgeFleet {p.fleet!r})",
+    )
+    d.events.append(("Normal", "Promoting", f"candidate revision {cand} becomes CloudTeacher {teacher_name!r}'s "
+                                            f"revision {cand}"))
+    end_round("Published", f"revision {cand} published: {report.message}", cand, updates)
+    return idle()
+
+
+def _cooldown_until(spec: AdaptationPolicySpec, last: dict) -> datetime | None:
+    t = parse_time(last.get("time"))
+    return None if t is None else t + timedelta(minutes=spec.cooldown_minutes)
+
+
+def _last_summary(last: dict) -> str:
+    if not last:
+        return "no round yet"
+    out = f"last round {last.get('result')}"
+    if last.get("revision") is not None:
+        out += f" (revision {last['revision']})"
+    return out + (f": {last.get('reason')}" if last.get("reason") else "")
+

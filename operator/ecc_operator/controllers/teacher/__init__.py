@@ -1,0 +1,1 @@
+"""CloudTeacher: corpus and distillation Jobs, the published revision, KServe serving."""
