@@ -717,7 +717,7 @@ def default_fleet_uploads():
     from types import SimpleNamespace
 
     from ecc_operator.controllers.fleet import decisions as fd
-    from ecc_operator.api.resources import PrivacySpec
+    from ecc_operator.api.edgefleet import PrivacySpec
     from ecc_workloads.agent.learning import upload_settings
 
     return upload_settings(fd.privacy_settings(SimpleNamespace(privacy=PrivacySpec())))

@@ -113,15 +113,16 @@ def job_merge_defaults(profiles: Sequence[str]) -> dict:
     container parses it, and the MergeSettings the Job makes of it (merge.MergeSettings.from_job)."""
     import yaml
     from ecc_operator.controllers.policy import decisions as pd
-    from ecc_operator.api import resources as res
+    from ecc_operator.api.adaptationpolicy import AdaptationPolicySpec
+    from ecc_operator.api.cloudteacher import CloudTeacherSpec
     from ecc_operator.controllers.teacher import decisions as td
 
     from ecc_workloads.learning import merge
     from ecc_workloads.contracts import RuntimeEnv, parse_job_spec
 
-    teacher_spec = res.CloudTeacherSpec.model_validate(
+    teacher_spec = CloudTeacherSpec.model_validate(
         yaml.safe_load((ROOT / "manifests" / "samples" / "cloudteacher.yaml").read_text())["spec"])
-    policy = res.AdaptationPolicySpec.model_validate({"fleetRef": {"name": FLEET}})
+    policy = AdaptationPolicySpec.model_validate({"fleetRef": {"name": FLEET}})
     manifest = pd.merge_job_manifest(pd.PolicyRef(FLEET, FLEET, "uid", 1), policy, 1, FLEET, FLEET, teacher_spec,
                                      REVISION, REVISION + 1, list(profiles), td.WorkloadSettings())
     env = {e["name"]: e.get("value") for e in manifest["spec"]["template"]["spec"]["containers"][0]["env"]}
@@ -136,13 +137,14 @@ def agent_defaults(max_length: int):
     with a default AdaptationPolicy and default EdgeFleet privacy settings, mapped by the
     operator's and the agent's own functions."""
     from ecc_operator.controllers.fleet import decisions as fd
-    from ecc_operator.api import resources as res
+    from ecc_operator.api.adaptationpolicy import AdaptationPolicySpec
+    from ecc_operator.api.edgefleet import PrivacySpec
 
     from ecc_workloads.agent import learning as agent_learning
 
-    policy = res.AdaptationPolicySpec.model_validate({"fleetRef": {"name": FLEET}})
+    policy = AdaptationPolicySpec.model_validate({"fleetRef": {"name": FLEET}})
     adaptation = fd.adaptation_settings(fd.PolicyView(FLEET, policy))
-    privacy = fd.privacy_settings(SimpleNamespace(privacy=res.PrivacySpec()))
+    privacy = fd.privacy_settings(SimpleNamespace(privacy=PrivacySpec()))
     return (agent_learning.lora_settings(adaptation, max_length), agent_learning.upload_settings(privacy),
             adaptation, privacy)
 

@@ -977,7 +977,7 @@ class FeedbackRequest(_Doc):
 # ---------------------------------------------------------------------------
 # What the operator hands its Jobs: one versioned spec per Job kind, as JSON in
 # RuntimeEnv.JOB_SPEC. The settings in them (cleaning, splits, students, training) are the
-# very models the CloudTeacher's spec is made of (ecc_operator.api.resources), so the API
+# very models the CloudTeacher's spec is made of (ecc_operator.api), so the API
 # server, the operator and the Job check one set of rules with one set of defaults.
 # ---------------------------------------------------------------------------
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"

@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
-from ecc_operator.api.resources import Kind
+from ecc_operator.api.common import Kind
 
 M = TypeVar("M", bound=BaseModel)
 

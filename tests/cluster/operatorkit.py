@@ -26,7 +26,7 @@ from ecc_devcluster.ports import free_port
 from ecc_workloads import contracts as c
 from ecc_workloads.data import datasets
 
-from ecc_operator.api.resources import CLOUD_TEACHER
+from ecc_operator.api.cloudteacher import CLOUD_TEACHER
 
 from clusterkit import eventually
 

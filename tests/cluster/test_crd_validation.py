@@ -21,7 +21,16 @@ from clusterkit import eventually
 import yaml
 from pydantic import ValidationError
 
-from ecc_operator.api import resources as r
+from ecc_operator.api import KINDS
+from ecc_operator.api.cloudteacher import (
+    Bundle,
+    CloudTeacherSpec,
+    CloudTeacherStatus,
+    DistillationSpec,
+    ServingCertificateStatus,
+)
+from ecc_operator.api.common import Condition
+from ecc_operator.api.edgefleet import EDGE_FLEET_PHASES, EdgeFleetStatus, NodeCounts
 from ecc_workloads import contracts as c
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +41,7 @@ SAMPLE_FILES = {
     "EdgeFleet": "edgefleet.yaml",
     "AdaptationPolicy": "adaptationpolicy.yaml",
 }
-KINDS = {k.kind: k for k in r.KINDS}
+KINDS = {k.kind: k for k in KINDS}
 
 
 def sample(kind: str) -> dict[str, Any]:
@@ -322,9 +331,9 @@ def _create(kube, namespace: str, obj: dict[str, Any]) -> tuple[int, dict]:
 
 @pytest.mark.cluster
 def test_crds_install_and_cover_every_kind(cluster, kube, crds_installed):
-    expected = {k.crd_name for k in r.KINDS} | {"kopfpeerings.kopf.dev", "clusterkopfpeerings.kopf.dev"}
+    expected = {k.crd_name for k in KINDS} | {"kopfpeerings.kopf.dev", "clusterkopfpeerings.kopf.dev"}
     assert set(crds_installed) == expected
-    for k in r.KINDS:
+    for k in KINDS:
         status, crd = _call(kube, "GET", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{k.crd_name}")
         assert status == 200
         conds = {cd["type"]: cd for cd in crd["status"]["conditions"]}
@@ -347,7 +356,7 @@ def test_samples_are_accepted_with_defaults(kube, namespace):
     assert spec["distillation"]["maxLength"] == 64
     assert spec["corpus"]["splits"]["stratify"] == "label+domain"
     assert spec["students"][0]["int8"] is True and spec["students"][0]["pruneVocabulary"] is True  # the shipped form
-    assert r.CloudTeacherSpec.model_validate(spec).store.secret_ref.name == c.STORE_SECRET_NAME
+    assert CloudTeacherSpec.model_validate(spec).store.secret_ref.name == c.STORE_SECRET_NAME
     status, ap = _call(kube, "GET", f"{_collection(AP, namespace)}/customer-service-learning")
     assert ap["spec"]["mergeBack"]["evaluationGate"]["maxRegression"] == 0.05
 
@@ -395,14 +404,14 @@ def test_status_subresource_accepts_a_valid_status_and_ignores_spec(kube, namesp
     obj = sample(CT)
     obj["metadata"]["name"] = "status-write"
     assert _create(kube, namespace, obj)[0] == 201
-    status_doc = r.CloudTeacherStatus(
+    status_doc = CloudTeacherStatus(
         phase="Ready", revision=3, serving_url="https://status-write-teacher.ns.svc.cluster.local:443",
-        serving_certificate=r.ServingCertificateStatus(
+        serving_certificate=ServingCertificateStatus(
             secret_name="status-write-serving-tls", sha256="a" * 64, not_after="2027-01-01T00:00:00Z",
             ca_sha256="b" * 64, dns_names=["status-write-serving.ns.svc"]),
-        bundles=[r.Bundle(profile="edge-small", manifest_uri="s3://ecc-fleet/x.json", sha256="0" * 64, bytes=10,
+        bundles=[Bundle(profile="edge-small", manifest_uri="s3://ecc-fleet/x.json", sha256="0" * 64, bytes=10,
                           accuracy=0.9)],
-        conditions=[r.Condition(type="Ready", status="True", reason="RevisionPublished",
+        conditions=[Condition(type="Ready", status="True", reason="RevisionPublished",
                                 last_transition_time="2026-01-01T00:00:00Z", observed_generation=1)],
         observed_generation=1,
     ).to_k8s()
@@ -413,8 +422,8 @@ def test_status_subresource_accepts_a_valid_status_and_ignores_spec(kube, namesp
     assert body["status"]["revision"] == 3
     assert body["spec"]["serving"]["replicas"] == 1, "a status write must not change the spec"
     assert body["metadata"]["generation"] == 1
-    assert r.CloudTeacherStatus.model_validate(body["status"]).bundles[0].accuracy == 0.9
-    assert r.CloudTeacherStatus.model_validate(body["status"]).serving_certificate.sha256 == "a" * 64
+    assert CloudTeacherStatus.model_validate(body["status"]).bundles[0].accuracy == 0.9
+    assert CloudTeacherStatus.model_validate(body["status"]).serving_certificate.sha256 == "a" * 64
 
 
 @pytest.mark.cluster
@@ -424,13 +433,13 @@ def test_kubectl_explain_prints_descriptions(cluster, crds_installed):
         return proc.stdout if proc.returncode == 0 else None
 
     out = eventually(explain, 60, "kubectl explain cloudteacher.spec.distillation (OpenAPI published)")
-    desc = r.DistillationSpec.model_fields["temperature"].description
+    desc = DistillationSpec.model_fields["temperature"].description
     assert "distillation hyper-parameters" in out
     for name in ("temperature", "alpha", "epochs", "gates", "resources", "image"):
         assert f"  {name}\t" in out, f"{name} missing from kubectl explain:\n{out}"
     assert desc.split(" (")[0] in " ".join(out.split()), out
     phase = _kubectl(cluster, "explain", "edgefleet.status.phase").stdout
-    for p in r.EDGE_FLEET_PHASES:
+    for p in EDGE_FLEET_PHASES:
         assert p in phase
 
 
@@ -439,8 +448,8 @@ def test_printer_columns_short_names_and_category(cluster, kube, namespace):
     obj = sample(EF)
     obj["metadata"]["name"] = "columns"
     assert _create(kube, namespace, obj)[0] == 201
-    st = r.EdgeFleetStatus(phase="RollingOut", target_revision=4, drift_score=0.25,
-                           nodes=r.NodeCounts(matched=23, ready=21, on_target=7, failed=1)).to_k8s()
+    st = EdgeFleetStatus(phase="RollingOut", target_revision=4, drift_score=0.25,
+                           nodes=NodeCounts(matched=23, ready=21, on_target=7, failed=1)).to_k8s()
     status, body = _call(kube, "PATCH", f"{_collection(EF, namespace)}/columns/status", {"status": st},
                          content_type="application/merge-patch+json")
     assert status == 200, body.get("message")

@@ -34,7 +34,8 @@ from ecc_workloads import release_signing
 
 from ecc_operator.controllers.fleet import decisions as fd
 from ecc_operator.controllers.teacher import decisions as td
-from ecc_operator.api.resources import CLOUD_TEACHER, EDGE_FLEET
+from ecc_operator.api.cloudteacher import CLOUD_TEACHER
+from ecc_operator.api.edgefleet import EDGE_FLEET
 
 from clusterkit import read_object, s3_outcome, signed_desired_state
 from operatorkit import OperatorProcess, delete_custom_objects, wait_for

@@ -24,7 +24,9 @@ import pytest
 from ecc_workloads import contracts as c
 
 from ecc_operator.controllers.policy import decisions as pd
-from ecc_operator.api.resources import ADAPTATION_POLICY, CLOUD_TEACHER, EDGE_FLEET
+from ecc_operator.api.adaptationpolicy import ADAPTATION_POLICY
+from ecc_operator.api.cloudteacher import CLOUD_TEACHER
+from ecc_operator.api.edgefleet import EDGE_FLEET
 
 from clusterkit import read_object, signed_desired_state
 from operatorkit import OperatorProcess, bitext_slice, delete_custom_objects, upload_corpus, wait_for

@@ -31,7 +31,8 @@ import pytest
 from ecc_workloads import contracts as c
 
 from ecc_operator.controllers.teacher import decisions as td
-from ecc_operator.api.resources import CLOUD_TEACHER, EDGE_FLEET
+from ecc_operator.api.cloudteacher import CLOUD_TEACHER
+from ecc_operator.api.edgefleet import EDGE_FLEET
 
 from operatorkit import OperatorProcess, bitext_slice, delete_custom_objects, upload_corpus, wait_for
 

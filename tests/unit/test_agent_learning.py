@@ -37,7 +37,7 @@ def test_adaptation_rule_min_samples_then_doubling():
 def test_upload_bits_reach_the_upload_settings_from_the_edge_fleet():
     """EdgeFleet.spec.privacy -> the operator's PrivacySettings -> (signed JSON) -> the agent's UploadSettings."""
     from ecc_operator.controllers.fleet import decisions as fd
-    from ecc_operator.api.resources import EdgeFleetSpec
+    from ecc_operator.api.edgefleet import EdgeFleetSpec
 
     spec = EdgeFleetSpec.model_validate({"teacherRef": {"name": "t"}, "tiers": [{"name": "all", "profile": "s"}],
                                          "privacy": {"uploadBits": 4, "uploadHeadBits": 6}})

@@ -14,7 +14,18 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError
 
 from ecc_operator.gen import crdgen
-from ecc_operator.api import resources as r
+from ecc_operator.api import KINDS
+from ecc_operator.api.cloudteacher import (
+    Bundle,
+    CLOUD_TEACHER,
+    CLOUD_TEACHER_PHASES,
+    CloudTeacherSpec,
+    CloudTeacherStatus,
+)
+from ecc_operator.api.common import Kind, ResourceRequirements
+from ecc_operator.api.edgefleet import EDGE_FLEET, EdgeFleetSpec, PrivacySpec, RolloutSpec
+from ecc_workloads.contracts import StudentProfile
+from ecc_workloads.crd_model import CRDModel
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CRD_DIR = REPO_ROOT / "crds"
@@ -32,7 +43,7 @@ def _loaded() -> dict[Path, dict]:
     return {p: yaml.load(p.read_text(), Loader=_Loader) for p in sorted(CRD_DIR.glob("*.yaml"))}
 
 
-def _schema_on_disk(kind: r.Kind) -> dict:
+def _schema_on_disk(kind: Kind) -> dict:
     doc = _crd_files()[f"{kind.group}_{kind.plural}.yaml"]
     (version,) = doc["spec"]["versions"]
     return version["schema"]["openAPIV3Schema"]
@@ -104,7 +115,7 @@ def _walk(node: dict, path: str, out: list[str], *, is_field: bool = True) -> No
         out.append(f"{path}: draft-2020 numeric exclusive bound (OpenAPI v3 wants a boolean)")
 
 
-@pytest.mark.parametrize("kind", r.KINDS, ids=lambda k: k.kind)
+@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.kind)
 def test_schema_is_structural_and_every_field_documented(kind):
     problems: list[str] = []
     _walk(_schema_on_disk(kind), "", problems)
@@ -135,13 +146,13 @@ def test_kopf_peering_crds_preserve_only_status():
 # status.revision, status.phase, names, columns
 # ---------------------------------------------------------------------------
 def test_cloudteacher_status_revision_is_a_non_negative_integer():
-    rev = _schema_on_disk(r.CLOUD_TEACHER)["properties"]["status"]["properties"]["revision"]
+    rev = _schema_on_disk(CLOUD_TEACHER)["properties"]["status"]["properties"]["revision"]
     assert rev["type"] == "integer" and rev["minimum"] == 0
-    ef = _schema_on_disk(r.EDGE_FLEET)["properties"]["status"]["properties"]["targetRevision"]
+    ef = _schema_on_disk(EDGE_FLEET)["properties"]["status"]["properties"]["targetRevision"]
     assert ef["type"] == "integer"
 
 
-@pytest.mark.parametrize("kind", r.KINDS, ids=lambda k: k.kind)
+@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.kind)
 def test_status_phase_is_an_enum_of_the_documented_set(kind):
     phase = _schema_on_disk(kind)["properties"]["status"]["properties"]["phase"]
     assert phase["type"] == "string"
@@ -154,10 +165,10 @@ def test_status_phase_is_an_enum_of_the_documented_set(kind):
 
 
 def test_cloudteacher_phases_are_the_designed_ones():
-    assert list(r.CLOUD_TEACHER_PHASES) == ["Pending", "Distilling", "Publishing", "Ready", "Degraded", "Deleting"]
+    assert list(CLOUD_TEACHER_PHASES) == ["Pending", "Distilling", "Publishing", "Ready", "Degraded", "Deleting"]
 
 
-@pytest.mark.parametrize("kind", r.KINDS, ids=lambda k: k.kind)
+@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.kind)
 def test_names_status_subresource_and_category(kind):
     doc = _crd_files()[f"{kind.group}_{kind.plural}.yaml"]
     assert doc["spec"]["group"] == "ecc.dev" and doc["spec"]["scope"] == "Namespaced"
@@ -170,7 +181,7 @@ def test_names_status_subresource_and_category(kind):
 
 
 def test_short_names_are_distinct():
-    shorts = [s for k in r.KINDS for s in k.short_names]
+    shorts = [s for k in KINDS for s in k.short_names]
     assert sorted(shorts) == ["ap", "ct", "ef"]
 
 
@@ -183,7 +194,7 @@ def _resolve(schema: dict, json_path: str) -> dict | None:
     return node
 
 
-@pytest.mark.parametrize("kind", r.KINDS, ids=lambda k: k.kind)
+@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.kind)
 def test_printer_columns_point_at_fields_of_the_right_type(kind):
     schema = _schema_on_disk(kind)
     names = [c.name for c in kind.columns]
@@ -197,14 +208,14 @@ def test_printer_columns_point_at_fields_of_the_right_type(kind):
 
 
 def test_edgefleet_columns_show_ready_total_and_drift():
-    paths = {c.json_path for c in r.EDGE_FLEET.columns if c.priority == 0}
+    paths = {c.json_path for c in EDGE_FLEET.columns if c.priority == 0}
     assert {".status.nodes.ready", ".status.nodes.matched", ".status.driftScore", ".status.targetRevision"} <= paths
 
 
 # ---------------------------------------------------------------------------
 # CEL rules: declared next to the models, pointing at real fields
 # ---------------------------------------------------------------------------
-def _models() -> set[type[r.CRDModel]]:
+def _models() -> set[type[CRDModel]]:
     seen: set[type] = set()
 
     def visit(model: type) -> None:
@@ -213,10 +224,10 @@ def _models() -> set[type[r.CRDModel]]:
         seen.add(model)
         for info in model.model_fields.values():
             for arg in _types_in(info.annotation):
-                if isinstance(arg, type) and issubclass(arg, r.CRDModel):
+                if isinstance(arg, type) and issubclass(arg, CRDModel):
                     visit(arg)
 
-    for k in r.KINDS:
+    for k in KINDS:
         visit(k.spec)
         visit(k.status)
     return seen
@@ -252,7 +263,7 @@ def test_rules_appear_in_the_crds():
             for v in node:
                 collect(v)
 
-    for k in r.KINDS:
+    for k in KINDS:
         collect(_schema_on_disk(k))
     declared = {rule.cel for m in _models() for rule in m.cel_rules}
     assert declared <= set(rules_on_disk)
@@ -286,7 +297,7 @@ MINIMAL_SPECS = {
 }
 
 
-@pytest.mark.parametrize("kind", r.KINDS, ids=lambda k: k.kind)
+@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.kind)
 def test_schema_defaults_equal_model_defaults(kind):
     spec_schema = _schema_on_disk(kind)["properties"]["spec"]
     minimal = MINIMAL_SPECS[kind.kind]
@@ -298,21 +309,21 @@ def test_schema_defaults_equal_model_defaults(kind):
 def test_spec_parses_camel_case_and_dumps_it_back():
     body = {"students": [{"profile": "edge-small", "blocks": [0, 1], "maxLatencyMs": 20, "pruneVocabulary": True}],
             "corpus": {"uri": "bitext", "cleaning": {"scrubPII": False}, "maxRows": 100}}
-    spec = r.CloudTeacherSpec.model_validate(body)
+    spec = CloudTeacherSpec.model_validate(body)
     assert spec.students[0].max_latency_ms == 20 and spec.students[0].prune_vocabulary
     assert spec.corpus.cleaning.scrub_pii is False and spec.corpus.max_rows == 100
     out = spec.to_k8s()
     assert out["corpus"]["cleaning"]["scrubPII"] is False
     assert out["students"][0]["maxLatencyMs"] == 20
     assert "labels" not in out["model"], "unset optional fields are left out, never null"
-    assert r.CloudTeacherSpec.model_validate(out) == spec
+    assert CloudTeacherSpec.model_validate(out) == spec
     # Python code may use snake_case names too
-    assert r.StudentProfile(profile="x", blocks=[0], max_bytes=10).to_k8s()["maxBytes"] == 10
+    assert StudentProfile(profile="x", blocks=[0], max_bytes=10).to_k8s()["maxBytes"] == 10
 
 
 def test_status_dumps_camel_case_with_exact_aliases():
-    st = r.CloudTeacherStatus(phase="Ready", revision=2, serving_url="http://t:8080",
-                              bundles=[r.Bundle(profile="p", manifest_uri="s3://b/k", sha256="a" * 64, bytes=1)])
+    st = CloudTeacherStatus(phase="Ready", revision=2, serving_url="http://t:8080",
+                              bundles=[Bundle(profile="p", manifest_uri="s3://b/k", sha256="a" * 64, bytes=1)])
     out = st.to_k8s()
     assert out == {"phase": "Ready", "revision": 2, "servingURL": "http://t:8080",
                    "bundles": [{"profile": "p", "manifestURI": "s3://b/k", "sha256": "a" * 64, "bytes": 1}]}
@@ -327,22 +338,22 @@ def test_status_dumps_camel_case_with_exact_aliases():
 ])
 def test_models_enforce_the_rules_with_the_field_named(body, says):
     with pytest.raises(ValidationError) as err:
-        r.CloudTeacherSpec.model_validate(body)
+        CloudTeacherSpec.model_validate(body)
     assert says in str(err.value)
 
 
-EDGE_FLEET = {"teacherRef": {"name": "t"}, "tiers": [{"name": "all", "profile": "s"}]}
+MINIMAL_FLEET = {"teacherRef": {"name": "t"}, "tiers": [{"name": "all", "profile": "s"}]}
 
 
 def test_upload_bits_are_accepted_from_2_to_8_and_default_to_the_operators_choice():
-    spec = r.EdgeFleetSpec.model_validate({**EDGE_FLEET, "privacy": {"uploadBits": 4, "uploadHeadBits": 6}})
+    spec = EdgeFleetSpec.model_validate({**MINIMAL_FLEET, "privacy": {"uploadBits": 4, "uploadHeadBits": 6}})
     assert (spec.privacy.upload_bits, spec.privacy.upload_head_bits, spec.privacy.quantize_uploads) == (4, 6, True)
     assert spec.to_k8s()["privacy"]["uploadBits"] == 4 and spec.to_k8s()["privacy"]["uploadHeadBits"] == 6
-    default = r.EdgeFleetSpec.model_validate(EDGE_FLEET).privacy
+    default = EdgeFleetSpec.model_validate(MINIMAL_FLEET).privacy
     assert (default.upload_bits, default.upload_head_bits, default.upload_head_rank) == (None, None, 8)
-    assert not {"uploadBits", "uploadHeadBits"} & set(r.EdgeFleetSpec.model_validate(EDGE_FLEET).to_k8s()["privacy"])
+    assert not {"uploadBits", "uploadHeadBits"} & set(EdgeFleetSpec.model_validate(MINIMAL_FLEET).to_k8s()["privacy"])
     for bits in (2, 8):
-        assert r.EdgeFleetSpec.model_validate({**EDGE_FLEET, "privacy": {"uploadBits": bits}}).privacy.upload_bits == bits
+        assert EdgeFleetSpec.model_validate({**MINIMAL_FLEET, "privacy": {"uploadBits": bits}}).privacy.upload_bits == bits
 
 
 @pytest.mark.parametrize("privacy, field", [
@@ -353,7 +364,7 @@ def test_upload_bits_are_accepted_from_2_to_8_and_default_to_the_operators_choic
 ])
 def test_upload_bits_out_of_range_are_refused_naming_the_field(privacy, field):
     with pytest.raises(ValidationError) as err:
-        r.EdgeFleetSpec.model_validate({**EDGE_FLEET, "privacy": privacy})
+        EdgeFleetSpec.model_validate({**MINIMAL_FLEET, "privacy": privacy})
     assert field in str(err.value)
 
 
@@ -364,35 +375,35 @@ def test_upload_bits_out_of_range_are_refused_naming_the_field(privacy, field):
 ])
 def test_fewer_upload_bits_need_quantize_uploads(privacy):
     with pytest.raises(ValidationError) as err:
-        r.EdgeFleetSpec.model_validate({**EDGE_FLEET, "privacy": privacy})
+        EdgeFleetSpec.model_validate({**MINIMAL_FLEET, "privacy": privacy})
     text = str(err.value)
     assert "quantizeUploads: uploadBits below 8 and uploadHeadBits need quantizeUploads" in text, text
     # plain int8 off is still allowed (the default bits do not get in its way), and so are fewer bits with int8 on
     for off in ({"quantizeUploads": False}, {"quantizeUploads": False, "uploadBits": 8}):
-        assert not r.EdgeFleetSpec.model_validate({**EDGE_FLEET, "privacy": off}).privacy.quantize_uploads
-    assert r.PrivacySpec.model_validate({**privacy, "quantizeUploads": True}).quantize_uploads
+        assert not EdgeFleetSpec.model_validate({**MINIMAL_FLEET, "privacy": off}).privacy.quantize_uploads
+    assert PrivacySpec.model_validate({**privacy, "quantizeUploads": True}).quantize_uploads
 
 
 def test_quantity_comparison_used_by_the_limits_rule():
     # kubernetes' own parser (exact decimals): every quantity the CRD's pattern admits compares
-    tiny = r.ResourceRequirements.model_validate({"requests": {"cpu": "999m"}, "limits": {"cpu": "1"}})
+    tiny = ResourceRequirements.model_validate({"requests": {"cpu": "999m"}, "limits": {"cpu": "1"}})
     assert tiny.limits["cpu"] == "1"
     with pytest.raises(ValidationError, match="at least the request"):
-        r.ResourceRequirements.model_validate({"requests": {"cpu": "1001m"}, "limits": {"cpu": "1"}})
-    assert r.ResourceRequirements.model_validate({"requests": {"memory": "1e3"}, "limits": {"memory": "1k"}})
-    ok = r.ResourceRequirements.model_validate({"requests": {"cpu": "500m", "memory": "1Gi"},
+        ResourceRequirements.model_validate({"requests": {"cpu": "1001m"}, "limits": {"cpu": "1"}})
+    assert ResourceRequirements.model_validate({"requests": {"memory": "1e3"}, "limits": {"memory": "1k"}})
+    ok = ResourceRequirements.model_validate({"requests": {"cpu": "500m", "memory": "1Gi"},
                                                 "limits": {"cpu": 1, "memory": "1024Mi"}})
     assert ok.limits["cpu"] == 1
     with pytest.raises(ValidationError, match="at least the request"):
-        r.ResourceRequirements.model_validate({"requests": {"memory": "2Gi"}, "limits": {"memory": "1Gi"}})
+        ResourceRequirements.model_validate({"requests": {"memory": "2Gi"}, "limits": {"memory": "1Gi"}})
 
 
 def test_percent_or_count_fields():
-    assert r.RolloutSpec.model_validate({"maxUnavailable": 3}).max_unavailable == 3
-    assert r.RolloutSpec.model_validate({"maxUnavailable": "100%"}).max_unavailable == "100%"
+    assert RolloutSpec.model_validate({"maxUnavailable": 3}).max_unavailable == 3
+    assert RolloutSpec.model_validate({"maxUnavailable": "100%"}).max_unavailable == "100%"
     for bad in ("101%", "x", -1):
         with pytest.raises(ValidationError):
-            r.RolloutSpec.model_validate({"maxUnavailable": bad})
+            RolloutSpec.model_validate({"maxUnavailable": bad})
 
 
 # ---------------------------------------------------------------------------
@@ -463,7 +474,7 @@ def test_reference_doc_lists_every_spec_field_and_rule():
             if target.get("type") == "object":
                 yield from fields(target, f"{path}.{name}{suffix}")
 
-    for k in r.KINDS:
+    for k in KINDS:
         schema = _schema_on_disk(k)
         for part in ("spec", "status"):
             for path in fields(schema["properties"][part], part):

@@ -30,7 +30,8 @@ from ecc_operator.controllers.fleet import decisions as fd
 from ecc_operator import metrics
 from ecc_operator.credentials import store_access
 from ecc_operator.controllers.fleet.node_index import NodeIndex
-from ecc_operator.api.resources import AdaptationPolicySpec, NodeSelector
+from ecc_operator.api.adaptationpolicy import AdaptationPolicySpec
+from ecc_operator.api.common import NodeSelector
 
 NS, FLEET, TEACHER = "demo", "shop-edge", "shop"
 REF = fd.FleetRef(NS, FLEET, "uid-f", 3)

@@ -21,7 +21,7 @@ from ecc_workloads.contracts import (CorpusPrepareJob, DistillJob, JobReport, Ru
                                      parse_job_spec)
 from ecc_workloads.data.corpus import Example
 from ecc_operator.controllers.teacher import decisions as td
-from ecc_operator.api.resources import CloudTeacherSpec
+from ecc_operator.api.cloudteacher import CloudTeacherSpec
 
 REF = td.TeacherRef(namespace="shop", name="intent", uid="u-1", generation=1)
 
@@ -92,7 +92,7 @@ merge_back_st = st.fixed_dictionaries({}, optional={
 @given(merge_back_st, st.integers(8, 512))
 def test_a_policy_the_api_server_accepts_cannot_fail_validation_in_its_merge_back_job(merge_back, max_length):
     from ecc_operator.controllers.policy import decisions as pd
-    from ecc_operator.api.resources import AdaptationPolicySpec
+    from ecc_operator.api.adaptationpolicy import AdaptationPolicySpec
 
     from ecc_workloads.learning import merge
 

@@ -20,7 +20,7 @@ from ecc_operator.credentials import node_tls as nct
 from ecc_operator.credentials import serving_tls
 from ecc_operator.controllers.teacher import decisions as td
 from ecc_operator.controllers.teacher import handlers as teacher_handlers
-from ecc_operator.api.resources import CLOUD_TEACHER, ServingCertificateStatus
+from ecc_operator.api.cloudteacher import CLOUD_TEACHER, ServingCertificateStatus
 
 NS, SERVING = "demo", "shop-serving"
 NOW = dt.datetime.now(dt.timezone.utc)

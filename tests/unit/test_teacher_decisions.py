@@ -14,7 +14,7 @@ from ecc_workloads.contracts import (CLOUD_NODE_ROLE_LABEL, BundleManifest, JobR
 from ecc_operator import conditions as c
 from ecc_operator.credentials import serving_tls
 from ecc_operator.controllers.teacher import decisions as td
-from ecc_operator.api.resources import ServingCertificateStatus
+from ecc_operator.api.cloudteacher import ServingCertificateStatus
 
 REF = td.TeacherRef(namespace="demo", name="shop", uid="uid-1", generation=1)
 SETTINGS = td.WorkloadSettings(builtin_corpora={"bitext": "/data/bitext.csv"})

@@ -249,7 +249,7 @@ class Broker:
         return self.api.sanitize_for_serialization(pod)
 
     def credentials(self, token: str) -> NodeStoreCredentials:
-        from ecc_operator.api.resources import EDGE_FLEET
+        from ecc_operator.api.edgefleet import EDGE_FLEET
 
         identity = self.review(token)
         agent = check_agent_pod(identity, self.read_pod(identity.namespace, identity.pod_name))

@@ -32,7 +32,7 @@ from ecc_workloads.contracts import NodeIdentity, TeacherTLS
 from ecc_workloads.timestamps import parse_time
 
 from ecc_operator.credentials.node_tls import RENEW_BEFORE, ServingCertificate
-from ecc_operator.api.resources import ServingCertificateStatus
+from ecc_operator.api.cloudteacher import ServingCertificateStatus
 
 ANNOTATION_CERT_SHA256 = "ecc.dev/serving-certificate-sha256"
 """On the server's pod template: sha256 of the tls.crt the operator issued (a new one rolls the pods)."""

@@ -77,15 +77,9 @@ from ecc_workloads.timestamps import epoch, rfc3339
 from ecc_operator import common
 from ecc_operator import conditions as cond
 from ecc_operator.common import SpecProblem, manifest_hash, owner_reference
-from ecc_operator.api.resources import (
-    EDGE_FLEET,
-    AdaptationPolicySpec,
-    DriftSpec,
-    EdgeFleetSpec,
-    NodeSelector,
-    PrivacySpec,
-    Tier,
-)
+from ecc_operator.api.adaptationpolicy import AdaptationPolicySpec, DriftSpec
+from ecc_operator.api.common import NodeSelector
+from ecc_operator.api.edgefleet import EDGE_FLEET, EdgeFleetSpec, PrivacySpec, Tier
 from ecc_operator.controllers.teacher.decisions import ecc_argv
 
 LABEL_FLEET = "ecc.dev/fleet"

@@ -53,7 +53,9 @@ from ecc_operator import store as operator_store
 from ecc_operator.children import Kube
 from ecc_operator.common import KeyedLocks
 from ecc_operator.controllers.fleet.node_index import NodeIndex, NodeWatcher, wait_synced
-from ecc_operator.api.resources import ADAPTATION_POLICY, CLOUD_TEACHER, EDGE_FLEET, AdaptationPolicySpec
+from ecc_operator.api.adaptationpolicy import ADAPTATION_POLICY, AdaptationPolicySpec
+from ecc_operator.api.cloudteacher import CLOUD_TEACHER
+from ecc_operator.api.edgefleet import EDGE_FLEET
 from ecc_operator.credentials.store_access import AccessProblem, ScopedUsers, delete_prefix, user_name
 
 log = logging.getLogger(__name__)

@@ -25,7 +25,7 @@ import time
 from typing import Iterable, Mapping
 
 from ecc_operator.controllers.fleet.decisions import NodeInfo, selector_matches
-from ecc_operator.api.resources import NodeSelector
+from ecc_operator.api.common import NodeSelector
 
 log = logging.getLogger(__name__)
 

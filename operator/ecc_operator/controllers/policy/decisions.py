@@ -39,7 +39,8 @@ from ecc_operator import conditions as cond
 from ecc_operator.common import SpecProblem, owner_reference
 from ecc_operator.credentials import jobs as job_credentials
 from ecc_operator.controllers.teacher import decisions as td
-from ecc_operator.api.resources import ADAPTATION_POLICY, AdaptationPolicySpec, CloudTeacherSpec
+from ecc_operator.api.adaptationpolicy import ADAPTATION_POLICY, AdaptationPolicySpec
+from ecc_operator.api.cloudteacher import CloudTeacherSpec
 
 LABEL_POLICY = "ecc.dev/policy"
 LABEL_FLEET = "ecc.dev/fleet"

@@ -29,7 +29,9 @@ from ecc_operator.controllers.fleet import handlers as fleet_handlers
 from ecc_operator.controllers.teacher import handlers as teacher_handlers
 from ecc_operator.children import Kube
 from ecc_operator.common import KeyedLocks
-from ecc_operator.api.resources import ADAPTATION_POLICY, CLOUD_TEACHER, EDGE_FLEET
+from ecc_operator.api.adaptationpolicy import ADAPTATION_POLICY
+from ecc_operator.api.cloudteacher import CLOUD_TEACHER
+from ecc_operator.api.edgefleet import EDGE_FLEET
 
 log = logging.getLogger(__name__)
 

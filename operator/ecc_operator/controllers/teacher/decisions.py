@@ -50,7 +50,7 @@ from ecc_operator import conditions as cond
 from ecc_operator.common import SpecProblem, manifest_hash, owner_reference
 from ecc_operator.credentials import jobs as job_credentials
 from ecc_operator.credentials import serving_tls
-from ecc_operator.api.resources import CLOUD_TEACHER, CloudTeacherSpec
+from ecc_operator.api.cloudteacher import CLOUD_TEACHER, CloudTeacherSpec
 from ecc_operator.credentials.serving_tls import ServingTLS
 
 # Labels and annotations the operator puts on its own children (read back only by it).

@@ -25,7 +25,7 @@ from ecc_operator.children import Kube
 from ecc_operator.credentials import jobs as job_credentials
 from ecc_operator.credentials.store_access import AccessProblem, ScopedUsers
 from ecc_operator.common import KeyedLocks, owner_reference
-from ecc_operator.api.resources import CLOUD_TEACHER
+from ecc_operator.api.cloudteacher import CLOUD_TEACHER
 
 log = logging.getLogger(__name__)
 
