@@ -30,7 +30,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from ecc_devcluster import components as comp
-from ecc_devcluster import health, kubeconfigs, nodespecs, pki, processes
+from ecc_devcluster import health, kubeconfigs, pki, processes
 from ecc_devcluster import prometheus as prom
 from ecc_devcluster.components import ComponentSpec, Layout, Ports
 from ecc_devcluster.nodes import host as node_host

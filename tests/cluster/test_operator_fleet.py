@@ -271,9 +271,9 @@ def test_fleet_runs_a_daemonset_and_writes_the_desired_state(kube, ns, fleet, op
                   TIMEOUT, operator)
     assert st["nodes"]["matched"] == len(nodes) and st["phase"] == "RollingOut"
     # kopf adds its finalizer on the event after the one that marked the fleet active
-    obj = wait_for("an active fleet's finalizer (for its store cleanup)",
-                   lambda: (o := client.CustomObjectsApi(kube).get_namespaced_custom_object(G, V, ns, FP, FLEET))
-                   ["metadata"].get("finalizers") and o, TIMEOUT, operator)
+    wait_for("an active fleet's finalizer (for its store cleanup)",
+             lambda: (o := client.CustomObjectsApi(kube).get_namespaced_custom_object(G, V, ns, FP, FLEET))
+             ["metadata"].get("finalizers") and o, TIMEOUT, operator)
     # Agent pods are scheduled onto the fleet's nodes (their readiness is the agents' business).
     pods = wait_for("agent pods", lambda: client.CoreV1Api(kube).list_namespaced_pod(
         ns, label_selector=f"{fd.LABEL_FLEET}={FLEET}").items, TIMEOUT, operator)

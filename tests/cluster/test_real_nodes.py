@@ -14,7 +14,6 @@ import ipaddress
 import json
 import socket
 import subprocess
-import time
 import urllib.request
 import uuid
 from pathlib import Path

@@ -323,7 +323,7 @@ def test_unsigned_forged_replayed_or_foreign_desired_states_are_refused(env):
 
 def test_a_drift_reference_that_is_not_the_pinned_one_gives_no_drift_score(env):
     """A reference swapped in the store (to fake or hide drift) is not used: the model still serves."""
-    agent, store, clock, published = env["agent"], env["store"], env["clock"], env["published"]
+    agent, store = env["agent"], env["store"]
     forged = _reference(2)  # a real reference, of another revision: well-formed, not the pinned one
     LocalAgentStore.put(store, StoreLayout.drift_reference(NS, TEACHER, 1, "s0"), forged)
     agent.tick()
