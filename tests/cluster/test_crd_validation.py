@@ -41,7 +41,7 @@ SAMPLE_FILES = {
     "EdgeFleet": "edgefleet.yaml",
     "AdaptationPolicy": "adaptationpolicy.yaml",
 }
-KINDS = {k.kind: k for k in KINDS}
+KIND_BY_NAME = {k.kind: k for k in KINDS}
 
 
 def sample(kind: str) -> dict[str, Any]:
@@ -229,7 +229,7 @@ def test_samples_parse_as_models(kind):
     obj = sample(kind)
     assert obj["apiVersion"] == f"{c.API_GROUP}/{c.API_VERSION}" and obj["kind"] == kind
     assert obj["metadata"]["namespace"] == c.SYSTEM_NAMESPACE
-    KINDS[kind].spec.model_validate(obj["spec"])
+    KIND_BY_NAME[kind].spec.model_validate(obj["spec"])
 
 
 def test_samples_use_the_well_known_names():
@@ -250,7 +250,7 @@ def test_models_reject_the_bad_specs(bad):
     obj = sample(bad.kind)
     bad.change(obj)
     with pytest.raises(ValidationError):
-        KINDS[bad.kind].spec.model_validate(obj["spec"])
+        KIND_BY_NAME[bad.kind].spec.model_validate(obj["spec"])
 
 
 # ---------------------------------------------------------------------------
@@ -269,7 +269,7 @@ def _call(api, method: str, path: str, body: dict | None = None,
 
 
 def _collection(kind: str, namespace: str) -> str:
-    k = KINDS[kind]
+    k = KIND_BY_NAME[kind]
     return f"/apis/{k.group}/{k.version}/namespaces/{namespace}/{k.plural}"
 
 
