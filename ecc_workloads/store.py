@@ -59,6 +59,19 @@ class S3Uri:
         return f"{S3_SCHEME}{self.bucket}/{self.key}"
 
 
+def object_uri(bucket: str, key: str) -> str:
+    """The ``s3://bucket/key`` URI of an object: status and Job specs keep keys, this makes the URI."""
+    return str(S3Uri(bucket, key))
+
+
+def object_key(bucket: str, uri: str) -> str:
+    """The key of ``uri`` in ``bucket``; BadStoreUri when ``uri`` is not an s3:// URI of that bucket."""
+    parsed = parse_s3_uri(uri)
+    if parsed.bucket != bucket:
+        raise BadStoreUri(f"{uri!r} is not in bucket {bucket!r}")
+    return parsed.key
+
+
 def is_s3_uri(value: str) -> bool:
     return value.startswith(S3_SCHEME)
 
@@ -149,7 +162,7 @@ class Store:
         return ("https://" if self.settings.secure else "http://") + self.settings.endpoint
 
     def uri(self, key: str) -> str:
-        return str(S3Uri(self.settings.bucket, key))
+        return object_uri(self.settings.bucket, key)
 
     def _call(self, what: str, fn, *args, **kwargs):
         from minio.error import InvalidResponseError
@@ -299,3 +312,17 @@ class Store:
         name = bucket or self.settings.bucket
         if not self._call(f"check bucket {name}", self.client.bucket_exists, name):
             self._call(f"create bucket {name}", self.client.make_bucket, name)
+
+    def delete_prefixes(self, prefixes: list[str], bucket: str | None = None) -> int:
+        """Remove every object under each key prefix (in `bucket`, else the store's); returns how
+        many. StoreError naming the first object that could not be removed."""
+        from minio.deleteobjects import DeleteObject
+
+        bucket = bucket or self.settings.bucket
+        keys = [object_key(bucket, u) for prefix in prefixes for u in self.list(object_uri(bucket, prefix))]
+        if keys:
+            errors = list(self.client.remove_objects(bucket, [DeleteObject(k) for k in keys]))
+            if errors:
+                raise StoreError(f"could not remove {len(errors)} store objects under {', '.join(prefixes)}: "
+                                 f"{errors[0]}")
+        return len(keys)

@@ -1,20 +1,22 @@
-"""What the three controllers share: spec problems, owner references, manifest hashes and
-per-object locks (kopf runs handlers of different objects concurrently; one object's are
-serialised by its lock)."""
+"""What the three controllers share: spec problems, typed status in and out, owner references,
+manifest hashes and per-object locks (kopf runs handlers of different objects concurrently; one
+object's are serialised by its lock)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 from collections.abc import Mapping
 from typing import TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from ecc_operator.api.common import Kind
 
 M = TypeVar("M", bound=BaseModel)
+log = logging.getLogger(__name__)
 
 
 class SpecProblem(ValueError):
@@ -32,6 +34,33 @@ def parse_spec(model: type[M], raw: Mapping | None) -> M:
         return model.model_validate(dict(raw or {}))
     except Exception as exc:  # pydantic.ValidationError names the fields
         raise SpecProblem("InvalidSpec", f"spec is invalid: {exc}") from exc
+
+
+def read_status(model: type[M], raw: Mapping | M | None) -> M:
+    """A stored status as its model. The API server validated it against the same schema, so this
+    normally just parses; a field that does not validate (a status an older operator wrote) is
+    left out and logged rather than losing the rest — the published revision above all."""
+    if isinstance(raw, model):
+        return raw
+    raw = dict(raw or {})
+    try:
+        return model.model_validate(raw)
+    except ValidationError:
+        keep = {}
+        for key, value in raw.items():
+            try:
+                model.model_validate({key: value})
+            except ValidationError as exc:
+                log.warning(f"status.{key} left out: {exc.errors()[0]['msg']}")
+            else:
+                keep[key] = value
+        return model.model_validate(keep)
+
+
+def status_patch(status: BaseModel) -> dict:
+    """A status model as the merge patch to write: the fields this reconcile set, camelCase; a field
+    set to None removes it from the stored status."""
+    return status.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
 
 def owner_reference(name: str, uid: str, kind: Kind) -> dict:

@@ -7,10 +7,13 @@ same list and produces no status churn.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 from ecc_workloads.timestamps import now_rfc3339  # noqa: F401  (re-exported)
+
+from ecc_operator.api.common import Condition
 
 ConditionStatus = Literal["True", "False", "Unknown"]
 
@@ -38,8 +41,17 @@ class Observation:
     message: str = ""
 
 
+def _as_dict(c: Mapping | Condition) -> Mapping:
+    return c if isinstance(c, Mapping) else c.to_k8s()
+
+
+def as_models(conditions: Iterable[Mapping]) -> list[Condition]:
+    """Conditions (camelCase dicts, as merge_conditions returns them) as the status models."""
+    return [Condition.model_validate(c) for c in conditions]
+
+
 def merge_conditions(
-    existing: list[dict] | None,
+    existing: list[dict] | list[Condition] | None,
     observations: list[Observation],
     generation: int | None,
     now: str | None = None,
@@ -49,7 +61,7 @@ def merge_conditions(
     `lastTransitionTime` is kept from the existing entry when the status did not change.
     Types present in `existing` but not observed are kept as they were."""
     now = now or now_rfc3339()
-    by_type = {c.get("type"): dict(c) for c in existing or [] if c.get("type")}
+    by_type = {c.get("type"): dict(c) for c in map(_as_dict, existing or []) if c.get("type")}
     for obs in observations:
         old = by_type.get(obs.type)
         changed = old is None or old.get("status") != obs.status
@@ -66,8 +78,9 @@ def merge_conditions(
     return [by_type[t] for t in sorted(by_type)]
 
 
-def condition(conditions: list[dict] | None, ctype: str) -> dict | None:
-    for c in conditions or []:
+def condition(conditions: list[dict] | list[Condition] | None, ctype: str) -> Mapping | None:
+    """The condition of type `ctype` (as a camelCase dict), or None."""
+    for c in map(_as_dict, conditions or []):
         if c.get("type") == ctype:
             return c
     return None

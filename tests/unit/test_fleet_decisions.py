@@ -103,7 +103,7 @@ def run(raw=None, teacher=None, *, revision=1, status=None, previous=None, repor
 
 
 def conds(d: fd.Decision) -> dict:
-    return {x["type"]: x for x in d.status["conditions"]}
+    return {x["type"]: x for x in d.patch()["conditions"]}
 
 
 def step(d: fd.Decision, **kw):
@@ -174,7 +174,7 @@ def test_canaries_are_the_lowest_buckets_rounded_up():
 def test_missing_teacher_is_degraded_teacher_not_found():
     p = fd.plan(spec(), None)
     d = fd.decide(p, fd.Observed(ref=REF, status={}, now=T0, teacher_ref=TEACHER), WORKLOAD)
-    assert d.status["phase"] == "Degraded" and "shop" in d.status["message"]
+    assert d.status.phase == "Degraded" and "shop" in d.status.message
     assert conds(d)["Degraded"] == {**conds(d)["Degraded"], "status": "True", "reason": "TeacherNotFound"}
     assert d.desired is None and not d.apply and d.metrics is None
     assert ("Warning", "Degraded") in [(e[0], e[1]) for e in d.events]
@@ -182,15 +182,15 @@ def test_missing_teacher_is_degraded_teacher_not_found():
 
 def test_teacher_without_revision_is_pending_and_runs_nothing():
     d = run(revision=0)
-    assert d.status["phase"] == "Pending" and d.status["nodes"]["matched"] == 10
+    assert d.status.phase == "Pending" and d.patch()["nodes"]["matched"] == 10
     assert conds(d)["Degraded"]["status"] == "False" and d.desired is None and not d.apply
     assert not fd.plan(spec(), teacher_obj(0)).active
 
 
 def test_invalid_spec_names_the_field():
     d = run(raw={"teacherRef": {"name": TEACHER}, "tiers": []})
-    assert d.status["phase"] == "Degraded" and conds(d)["Degraded"]["reason"] == "InvalidSpec"
-    assert "tiers" in d.status["message"]
+    assert d.status.phase == "Degraded" and conds(d)["Degraded"]["reason"] == "InvalidSpec"
+    assert "tiers" in d.status.message
 
 
 # --------------------------------------------------------------------- desired state
@@ -255,13 +255,13 @@ def test_adaptation_policy_fills_the_on_node_settings():
     assert (a.policy, a.drift_signal, a.drift_window_seconds, a.lora_rank, a.target_modules, a.min_samples) == \
         ("learn", "feedback-error", 300, 4, ["query"], 8)
     assert d.metrics.drifting == 1  # threshold 0.2 from the policy
-    assert "ignored: older" in d.status["message"]
+    assert "ignored: older" in d.status.message
 
 
 def test_a_missing_profile_degrades_and_leaves_that_tier_out():
     d = run(teacher=teacher_obj(1, profiles=("s024", "s02")))
-    assert d.status["phase"] == "Degraded" and conds(d)["Degraded"]["reason"] == "ProfileNotFound"
-    assert "s1" in d.status["message"]
+    assert d.status.phase == "Degraded" and conds(d)["Degraded"]["reason"] == "ProfileNotFound"
+    assert "s1" in d.status.message
     assert {t.tier for t in d.desired.target} == {"big", "rest"}
     assert "small" not in set(d.desired.node_tiers.values())
 
@@ -269,12 +269,12 @@ def test_a_missing_profile_degrades_and_leaves_that_tier_out():
 def test_unreadable_store_writes_nothing_and_says_so():
     d = run(store_problem="the store at 127.0.0.1:9000 could not be read: boom", store_reason="StoreUnavailable")
     assert d.desired is None and not d.write_desired
-    assert d.status["phase"] == "Degraded" and conds(d)["Degraded"]["reason"] == "StoreUnavailable"
+    assert d.status.phase == "Degraded" and conds(d)["Degraded"]["reason"] == "StoreUnavailable"
 
 
 def test_admin_refusal_is_degraded_with_the_configuration_message_and_no_children():
     d = run(creds=None, store_problem="the store refused the MinIO admin API (403)", store_reason="StoreAdminDenied")
-    assert d.status["phase"] == "Degraded" and "admin API" in d.status["message"]
+    assert d.status.phase == "Degraded" and "admin API" in d.status.message
     assert not d.apply and d.write_desired  # the desired state itself is still written
 
 
@@ -288,7 +288,7 @@ def rolled_out(n: int = 20) -> fd.Decision:
 
 def canary_started() -> fd.Decision:
     base = rolled_out()
-    assert base.status["phase"] == "Ready" and base.status["rolloutWave"] == "Complete"
+    assert base.status.phase == "Ready" and base.status.rollout_wave == "Complete"
     nodes = fleet_nodes(20)
     d = step(base, teacher=teacher_obj(2), nodes=nodes, now=T0 + 100)
     ds = d.desired
@@ -298,8 +298,8 @@ def canary_started() -> fd.Decision:
     assert ds.revision_for(ds.canary_nodes[0]) == 2 and ds.revision_for(other) == 1
     assert {t.manifest_key for t in ds.previous} == {StoreLayout.bundle_manifest(NS, TEACHER, 1, p)
                                                     for p in ("s024", "s1", "s02")}
-    assert d.status["phase"] == "RollingOut" and d.status["rolloutWave"] == "Canary"
-    assert d.status["targetRevision"] == 2 and conds(d)["Rollout"]["lastTransitionTime"] == rfc3339(T0 + 100)
+    assert d.status.phase == "RollingOut" and d.status.rollout_wave == "Canary"
+    assert d.status.target_revision == 2 and conds(d)["Rollout"]["lastTransitionTime"] == rfc3339(T0 + 100)
     assert ("Normal", "RolloutStarted") in [(e[0], e[1]) for e in d.events]
     return d
 
@@ -318,10 +318,10 @@ def test_canary_gate_passes_then_everyone_gets_the_revision():
     assert d2.desired.wave == "all" and d2.desired.canary_nodes == [] and d2.desired.generation == 3
     assert d2.desired.revision_for("edge-0005") == 2
     assert ("Normal", "CanaryPassed") in [(e[0], e[1]) for e in d2.events]
-    assert d2.status["rolloutWave"] == "Remaining" and d2.status["phase"] == "RollingOut"
+    assert d2.status.rollout_wave == "Remaining" and d2.status.phase == "RollingOut"
     reps = {k: report(k, 2, t=T0 + 170) for k in nodes}
     d3 = step(d2, teacher=teacher_obj(2), nodes=nodes, reports=reps, now=T0 + 180)
-    assert d3.status["phase"] == "Ready" and d3.status["rolloutWave"] == "Complete" and not d3.write_desired
+    assert d3.status.phase == "Ready" and d3.status.rollout_wave == "Complete" and not d3.write_desired
     assert ("Normal", "RolloutComplete") in [(e[0], e[1]) for e in d3.events]
 
 
@@ -340,7 +340,7 @@ def test_canary_not_ready_waits_then_halts_on_the_timeout_and_a_new_revision_res
     ds = halted.desired
     assert ds.wave == "halted" and ds.canary_nodes == [] and ds.previous_revision == 1
     assert all(ds.revision_for(n) == 1 for n in nodes)  # canaries go back to the previous revision
-    assert halted.status["phase"] == "Degraded" and halted.status["rolloutWave"] == "Halted"
+    assert halted.status.phase == "Degraded" and halted.status.rollout_wave == "Halted"
     assert conds(halted)["Degraded"]["reason"] == "RolloutHalted"
     assert ("Warning", "RolloutHalted") in [(e[0], e[1]) for e in halted.events]
     still = step(halted, teacher=teacher_obj(2), nodes=nodes, reports=reps, now=T0 + 2000)
@@ -350,7 +350,7 @@ def test_canary_not_ready_waits_then_halts_on_the_timeout_and_a_new_revision_res
     assert (ds.target_revision, ds.previous_revision, ds.wave) == (3, 1, "canary")
     assert {t.manifest_key for t in ds.previous} == {StoreLayout.bundle_manifest(NS, TEACHER, 1, p)
                                                     for p in ("s024", "s1", "s02")}
-    assert again.status["phase"] == "RollingOut"
+    assert again.status.phase == "RollingOut"
 
 
 def test_no_canary_share_rolls_out_to_all_at_once():
@@ -365,7 +365,7 @@ def test_paused_rollout_holds_the_target():
     raw = spec(rollout={"paused": True})
     d = step(base, raw=raw, teacher=teacher_obj(2), nodes=fleet_nodes(20), now=T0 + 100)
     assert d.desired.target_revision == 1 and not d.write_desired
-    assert d.status["targetRevision"] == 1
+    assert d.status.target_revision == 1
 
 
 def test_min_healthy_zero_passes_the_gate_at_once_and_stale_canaries_do_not_count():
@@ -402,7 +402,7 @@ def folded() -> fd.Decision:
         "other-node": report("other-node", 1, down=10**6),  # not in the fleet
     }
     d = step(d0, nodes=nodes, reports=reps, now=T0 + 5)
-    st = d.status
+    st = d.patch()
     assert st["nodes"] == {"matched": 9, "ready": 2, "onTarget": 3, "failed": 1}
     assert st["driftScore"] == pytest.approx(0.3) and st["revisionSkew"] == 0
     assert st["bytesMoved"] == 1350 and st["lastReportTime"] == rfc3339(T0)
@@ -419,7 +419,7 @@ def folded() -> fd.Decision:
 
 
 def test_reports_fold_into_counts_tiers_drift_skew_and_bytes():
-    assert folded().status["nodes"]["matched"] == 9
+    assert folded().status.nodes.matched == 9
 
 
 def test_ready_needs_every_fresh_report_on_target():
@@ -427,11 +427,11 @@ def test_ready_needs_every_fresh_report_on_target():
     d0 = run(nodes=nodes)
     reps = {"edge-0000": report("edge-0000", 1), "edge-0001": report("edge-0001", None, state="Starting")}
     d = step(d0, nodes=nodes, reports=reps, now=T0 + 1)
-    assert d.status["phase"] == "RollingOut" and d.status["rolloutWave"] == "Remaining"
+    assert d.status.phase == "RollingOut" and d.status.rollout_wave == "Remaining"
     reps["edge-0001"] = report("edge-0001", 1)
     d2 = step(d, nodes=nodes, reports=reps, now=T0 + 2)
-    assert d2.status["phase"] == "Ready" and conds(d2)["Ready"]["status"] == "True"
-    assert d2.status["revisionSkew"] == 0
+    assert d2.status.phase == "Ready" and conds(d2)["Ready"]["status"] == "True"
+    assert d2.status.revision_skew == 0
 
 
 def test_skew_counts_fresh_revisions_only():
@@ -440,7 +440,7 @@ def test_skew_counts_fresh_revisions_only():
     reps = {"edge-0000": report("edge-0000", 4), "edge-0001": report("edge-0001", 2),
             "edge-0002": report("edge-0002", 1, t=T0 - 1000)}
     d = step(d0, teacher=teacher_obj(4), nodes=nodes, reports=reps, now=T0)
-    assert d.status["revisionSkew"] == 2 and d.metrics.by_revision == {4: 1, 2: 1}
+    assert d.status.revision_skew == 2 and d.metrics.by_revision == {4: 1, 2: 1}
 
 
 def test_unchanged_status_is_identical_and_conditions_keep_their_times():
@@ -448,13 +448,13 @@ def test_unchanged_status_is_identical_and_conditions_keep_their_times():
     reps = {k: report(k, 1, t=T0) for k in nodes}
     d1 = step(run(nodes=nodes), nodes=nodes, reports=reps, now=T0 + 1)
     d2 = step(d1, nodes=nodes, reports=reps, now=T0 + 50)
-    assert c.same_status(d1.status, d2.status)
+    assert c.same_status(d1.patch(), d2.patch())
     assert not [e for e in d2.events if e[1] in ("Ready", "RolloutComplete")]
 
 
 def test_no_matching_nodes_is_pending():
     d = run(nodes={})
-    assert d.status["phase"] == "Pending" and "nodeSelector" in d.status["message"]
+    assert d.status.phase == "Pending" and "nodeSelector" in d.status.message
 
 
 def test_five_thousand_nodes_decide_quickly():
@@ -465,9 +465,9 @@ def test_five_thousand_nodes_decide_quickly():
     d2 = step(d, nodes=nodes, reports=reps, now=T0 + 25)
     d3 = step(d2, teacher=teacher_obj(2), nodes=nodes, reports=reps, now=T0 + 30)
     took = time.perf_counter() - t
-    assert d2.status["nodes"]["onTarget"] == 5000 and d2.status["phase"] == "Ready"
+    assert d2.patch()["nodes"]["onTarget"] == 5000 and d2.status.phase == "Ready"
     assert len(d3.desired.canary_nodes) == 500
-    assert len(json.dumps(d2.status)) < 8000  # status size does not grow with nodes
+    assert len(json.dumps(d2.patch())) < 8000  # status size does not grow with nodes
     assert took < 5.0, f"3 reconciles of 5000 nodes took {took:.2f}s"
 
 
@@ -712,7 +712,7 @@ def test_fleet_metrics_are_set_replaced_and_removed():
 def test_a_tier_moved_to_a_profile_the_teacher_lacks_is_not_guessed():
     d = run()
     d2 = step(d, raw=spec(tiers=[{"name": "big", "profile": "s9"}]))
-    assert d2.status["phase"] == "Degraded" and conds(d2)["Degraded"]["reason"] == "ProfileNotFound"
+    assert d2.status.phase == "Degraded" and conds(d2)["Degraded"]["reason"] == "ProfileNotFound"
     assert d2.desired is None  # no tier left to serve: nothing written
 
 
@@ -754,9 +754,9 @@ def test_generation_never_goes_below_one_agents_may_have_followed():
     """A desired state lost from the store (or not this operator's) restarts above the generation
     the status remembers: agents refuse an older generation."""
     d = run(status={"desiredGeneration": 41})
-    assert d.desired.generation == 42 and d.status["desiredGeneration"] == 42
+    assert d.desired.generation == 42 and d.status.desired_generation == 42
     again = step(d, now=T0 + 60)
-    assert not again.write_desired and again.status["desiredGeneration"] == 42
+    assert not again.write_desired and again.status.desired_generation == 42
 
 
 def test_the_daemonset_gives_agents_the_release_keys_and_the_credentials_ca():

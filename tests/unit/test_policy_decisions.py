@@ -75,7 +75,7 @@ def run(raw=None, status=None, now=NOW, **observed):
 
 
 def conds(d: pd.Decision) -> dict:
-    return {c["type"]: c for c in d.status["conditions"]}
+    return {c["type"]: c for c in d.patch()["conditions"]}
 
 
 def job_dict(round_=1, revision=1, candidate=2, succeeded=False, failed=False, active=0, owner="uid-p") -> dict:
@@ -105,7 +105,7 @@ def candidates(shas=("a" * 64, "b" * 64), revision=2) -> tuple:
                            metrics={"accuracy": 0.91})
         raw = m.model_dump_json().encode()
         key = StoreLayout.candidate_manifest("demo", "shop", revision, profile)
-        out.append(td.bundle_fact("ecc-fleet", key, raw, rep))
+        out.append(td.published_bundle("ecc-fleet", key, raw, rep))
     return tuple(out)
 
 
@@ -118,10 +118,10 @@ def passed_report(updates=2) -> JobReport:
 # --------------------------------------------------------------------- firing
 def test_drift_on_enough_nodes_fires_a_round_and_quorum_launches_the_job_at_once():
     p, d = run(drift=drifting(2), deltas=("edge-0", "edge-1"))
-    assert d.round_started and d.status["round"] == 1 and d.status["roundStartedTime"] == rfc3339(NOW)
-    assert d.status["phase"] == "Merging" and d.status["lastJob"] == "adapt-merge-r1"
+    assert d.round_started and d.status.round == 1 and d.status.round_started_time == rfc3339(NOW)
+    assert d.status.phase == "Merging" and d.status.last_job == "adapt-merge-r1"
     assert d.create_job["metadata"]["name"] == "adapt-merge-r1"
-    assert d.status["driftingNodes"] == 2 and d.status["lastDriftScore"] == 0.8 and d.status["pendingUpdates"] == 2
+    assert d.status.drifting_nodes == 2 and d.status.last_drift_score == 0.8 and d.status.pending_updates == 2
     assert [e[1] for e in d.events] == ["RoundStarted", "JobCreated"]
     assert conds(d)["Progressing"]["status"] == "True" and conds(d)["Degraded"]["status"] == "False"
 
@@ -129,46 +129,46 @@ def test_drift_on_enough_nodes_fires_a_round_and_quorum_launches_the_job_at_once
 def test_a_round_without_quorum_collects_until_the_deltas_arrive():
     _, d = run(drift=drifting(3), deltas=("edge-0",))
     assert d.round_started and d.create_job is None
-    assert d.status["phase"] == "Collecting" and d.status["pendingUpdates"] == 1
-    assert "1/2 delta(s)" in d.status["message"] and t(30) in d.status["message"]
+    assert d.status.phase == "Collecting" and d.status.pending_updates == 1
+    assert "1/2 delta(s)" in d.status.message and t(30) in d.status.message
     # next reconcile: the second delta arrived
     _, d2 = run(status=d.status, drift=drifting(3), deltas=("edge-0", "edge-1"))
-    assert not d2.round_started and d2.status["round"] == 1
-    assert d2.create_job["metadata"]["name"] == "adapt-merge-r1" and d2.status["phase"] == "Merging"
+    assert not d2.round_started and d2.status.round == 1
+    assert d2.create_job["metadata"]["name"] == "adapt-merge-r1" and d2.status.phase == "Merging"
 
 
 def test_drift_below_min_nodes_or_off_target_or_stale_does_not_fire():
     _, d = run(drift=drifting(1) + (pd.NodeDrift("calm", 1, 0.1, t(-1)),), deltas=("a", "b"))
-    assert not d.round_started and d.create_job is None and d.status["phase"] == "Watching"
-    assert d.status["driftingNodes"] == 1 and d.status["lastDriftScore"] == pytest.approx(0.45)
+    assert not d.round_started and d.create_job is None and d.status.phase == "Watching"
+    assert d.status.drifting_nodes == 1 and d.status.last_drift_score == pytest.approx(0.45)
     # a node still on revision 0 and a report older than the 15-minute window do not count
     _, d = run(drift=drifting(1) + (pd.NodeDrift("old-rev", 0, 0.9, t(-1)), pd.NodeDrift("stale", 1, 0.9, t(-16))))
-    assert not d.round_started and d.status["driftingNodes"] == 1
+    assert not d.round_started and d.status.drifting_nodes == 1
     # the threshold is exclusive
     _, d = run(drift=drifting(2, score=0.3))
-    assert not d.round_started and d.status["driftingNodes"] == 0
+    assert not d.round_started and d.status.drifting_nodes == 0
 
 
 def test_on_drift_false_ignores_drift():
     raw = policy(mergeBack={**POLICY["mergeBack"], "trigger": {"onDrift": False, "schedule": "@daily"}})
     _, d = run(raw, drift=drifting(5), status={"lastMergeBack": {"time": t(-60), "result": "Rejected"}})
-    assert not d.round_started and "next scheduled round at 2026-12-03T00:00:00Z" in d.status["message"]
+    assert not d.round_started and "next scheduled round at 2026-12-03T00:00:00Z" in d.status.message
 
 
 def test_cooldown_since_the_last_round_holds_the_next_one():
     last = {"time": t(-10), "result": "Published", "revision": 2}
     _, d = run(status={"round": 1, "lastMergeBack": last}, drift=drifting(2), deltas=("a", "b"))
-    assert not d.round_started and d.status["phase"] == "CoolingDown" and t(50) in d.status["message"]
+    assert not d.round_started and d.status.phase == "CoolingDown" and t(50) in d.status.message
     last["time"] = t(-61)
     _, d = run(status={"round": 1, "lastMergeBack": last}, drift=drifting(2), deltas=("a", "b"))
-    assert d.round_started and d.status["round"] == 2 and d.create_job["metadata"]["name"] == "adapt-merge-r2"
+    assert d.round_started and d.status.round == 2 and d.create_job["metadata"]["name"] == "adapt-merge-r2"
 
 
 def test_no_round_while_the_teacher_distils_or_the_fleet_lags():
     _, d = run(teacher=teacher(spec_hash="other"), drift=drifting(2), deltas=("a", "b"))
-    assert not d.round_started and "distilling" in d.status["message"]
+    assert not d.round_started and "distilling" in d.status.message
     _, d = run(teacher=teacher(revision=2), drift=drifting(2, revision=1), deltas=("a", "b"))
-    assert not d.round_started and "waiting for the rollout" in d.status["message"]
+    assert not d.round_started and "waiting for the rollout" in d.status.message
 
 
 # --------------------------------------------------------------------- deadline
@@ -176,18 +176,18 @@ def test_deadline_launches_with_whatever_arrived_from_at_least_min_nodes():
     status = {"phase": "Collecting", "round": 1, "roundStartedTime": t(-31)}
     quorum_4 = policy(mergeBack={**POLICY["mergeBack"], "minUpdates": 4})
     _, d = run(quorum_4, status=status, deltas=("edge-0", "edge-1"))
-    assert d.create_job is not None and d.status["phase"] == "Merging"
-    assert "(deadline)" in d.status["message"]
+    assert d.create_job is not None and d.status.phase == "Merging"
+    assert "(deadline)" in d.status.message
     assert job_spec(d.create_job).min_updates == 2  # the Job merges only with minNodes accepted deltas
     _, d = run(quorum_4, status={**status, "roundStartedTime": t(-29)}, deltas=("edge-0", "edge-1"))
-    assert d.create_job is None and d.status["phase"] == "Collecting"
+    assert d.create_job is None and d.status.phase == "Collecting"
 
 
 def test_one_nodes_delta_alone_is_never_merged_by_default():
     status = {"phase": "Collecting", "round": 5, "roundStartedTime": t(-31)}
     _, d = run(status=status, deltas=("edge-0",))
     assert d.create_job is None and d.round_result == "Rejected"
-    last = d.status["lastMergeBack"]
+    last = d.patch()["lastMergeBack"]
     assert "too few nodes" in last["reason"] and "minNodes is 2" in last["reason"] and last["updates"] == 1
     # a user who wants single-node merges says so
     _, d = run(policy(mergeBack={**POLICY["mergeBack"], "minNodes": 1}), status=status, deltas=("edge-0",))
@@ -205,10 +205,10 @@ def test_zero_deltas_at_the_deadline_end_the_round_rejected():
     status = {"phase": "Collecting", "round": 4, "roundStartedTime": t(-31)}
     _, d = run(status=status, deltas=())
     assert d.create_job is None and d.round_result == "Rejected"
-    last = d.status["lastMergeBack"]
+    last = d.patch()["lastMergeBack"]
     assert last["result"] == "Rejected" and "no updates" in last["reason"] and last["updates"] == 0
-    assert d.status["roundStartedTime"] is None and d.status["round"] == 4
-    assert d.status["phase"] == "CoolingDown"
+    assert d.status.round_started_time is None and d.status.round == 4
+    assert d.status.phase == "CoolingDown"
 
 
 # --------------------------------------------------------------------- the Job
@@ -269,12 +269,12 @@ def test_gate_mapping_and_trimmed_mean_defaults():
 def test_a_running_job_is_found_by_name_and_never_duplicated():
     p, d = run(status=merging(), job=pd.MergeJob.from_job(job_dict(active=1)), deltas=("a", "b"))
     assert p.job == "adapt-merge-r1" and d.create_job is None
-    assert d.status["phase"] == "Merging" and "1 active pod" in d.status["message"]
+    assert d.status.phase == "Merging" and "1 active pod" in d.status.message
 
 
 def test_a_job_of_another_owner_is_waited_for():
     _, d = run(status=merging(), job=pd.MergeJob.from_job(job_dict(active=1, owner="old-uid")))
-    assert d.create_job is None and "belongs to another object" in d.status["message"]
+    assert d.create_job is None and "belongs to another object" in d.status.message
 
 
 # --------------------------------------------------------------------- outcomes
@@ -296,10 +296,10 @@ def test_gate_pass_promotes_the_candidate_as_the_next_revision():
         f"s3://ecc-fleet/{StoreLayout.bundle_manifest('demo', 'shop', 2, p)}" for p in ("s02", "teacher")]
     assert {b["sha256"] for b in ts["bundles"]} == {c.sha256 for c in candidates()}
     assert ts["bundles"][0]["accuracy"] == 0.91 and ts["bundles"][0]["bytes"] == 300
-    last = d.status["lastMergeBack"]
+    last = d.patch()["lastMergeBack"]
     assert last["result"] == "Published" and last["revision"] == 2 and last["updates"] == 2
-    assert d.round_result == "Published" and d.status["roundStartedTime"] is None
-    assert d.status["phase"] == "CoolingDown"
+    assert d.round_result == "Published" and d.status.round_started_time is None
+    assert d.status.phase == "CoolingDown"
 
 
 def test_promotion_keeps_the_teachers_spec_hash_so_it_does_not_re_distil():
@@ -317,29 +317,29 @@ def test_gate_refused_is_rejected_and_the_fleet_stays():
                     metrics={"gate_passed": 0.0, "updates_accepted": 3.0})
     _, d = run(status=merging(), job=job, report=rep)
     assert d.promote is None and d.round_result == "Rejected"
-    assert d.status["lastMergeBack"]["reason"] == rep.message and d.status["lastMergeBack"]["updates"] == 3
-    assert "revision" not in d.status["lastMergeBack"]
+    assert d.patch()["lastMergeBack"]["reason"] == rep.message and d.patch()["lastMergeBack"]["updates"] == 3
+    assert "revision" not in d.patch()["lastMergeBack"]
 
 
 def test_job_failure_ends_the_round_failed_and_degraded():
     job = pd.MergeJob.from_job(job_dict(failed=True))
     rep = JobReport(job="merge-back", succeeded=False, message="FileNotFoundError: val.jsonl not found")
     _, d = run(status=merging(), job=job, report=rep)
-    assert d.round_result == "Failed" and d.status["phase"] == "Degraded"
-    assert "val.jsonl not found" in d.status["lastMergeBack"]["reason"]
-    assert "BackoffLimitExceeded" in d.status["lastMergeBack"]["reason"]
+    assert d.round_result == "Failed" and d.status.phase == "Degraded"
+    assert "val.jsonl not found" in d.patch()["lastMergeBack"]["reason"]
+    assert "BackoffLimitExceeded" in d.patch()["lastMergeBack"]["reason"]
     assert conds(d)["Degraded"]["reason"] == "MergeBackFailed"
     assert ("Warning", "Failed") in [(e[0], e[1]) for e in d.events]
     # after the cooldown a new round may start again
-    last = dict(d.status["lastMergeBack"], time=t(-61))
+    last = dict(d.patch()["lastMergeBack"], time=t(-61))
     _, d2 = run(status={"round": 1, "lastMergeBack": last, "phase": "Degraded"}, drift=drifting(2), deltas=("a", "b"))
-    assert d2.round_started and d2.status["round"] == 2
+    assert d2.round_started and d2.status.round == 2
 
 
 def test_succeeded_job_without_a_report_fails_the_round():
     job = pd.MergeJob.from_job(job_dict(succeeded=True))
     _, d = run(status=merging(), job=job, report_error="no report at s3://x")
-    assert d.round_result == "Failed" and "no report at s3://x" in d.status["lastMergeBack"]["reason"]
+    assert d.round_result == "Failed" and "no report at s3://x" in d.patch()["lastMergeBack"]["reason"]
 
 
 def test_teacher_that_moved_on_is_not_overwritten():
@@ -347,15 +347,15 @@ def test_teacher_that_moved_on_is_not_overwritten():
     moved = teacher(revision=2, bundles=[bundle("s02", 2, "9" * 64), bundle("teacher", 2, "8" * 64)])
     _, d = run(status=merging(), job=job, report=passed_report(), candidates=candidates(), teacher=moved)
     assert d.promote is None and d.round_result == "Rejected"
-    assert "moved on to revision 2" in d.status["lastMergeBack"]["reason"]
+    assert "moved on to revision 2" in d.patch()["lastMergeBack"]["reason"]
     # ... and a teacher distilling a new spec is not promoted into either
     _, d = run(status=merging(), job=job, report=passed_report(), candidates=candidates(),
                teacher=teacher(spec_hash="edited"))
-    assert d.promote is None and "distilling" in d.status["lastMergeBack"]["reason"]
+    assert d.promote is None and "distilling" in d.patch()["lastMergeBack"]["reason"]
     # the handler found the teacher changed under the lock: Rejected with its reason
     _, d = run(status=merging(), job=job, report=passed_report(), candidates=candidates(),
                promotion_error="CloudTeacher 'shop' moved on to revision 7")
-    assert d.promote is None and d.status["lastMergeBack"]["reason"].endswith("revision 7")
+    assert d.promote is None and d.patch()["lastMergeBack"]["reason"].endswith("revision 7")
 
 
 def test_restart_after_promotion_does_not_promote_twice():
@@ -364,8 +364,8 @@ def test_restart_after_promotion_does_not_promote_twice():
     promoted = teacher(revision=2, bundles=[bundle(c.profile, 2, c.sha256) for c in cands])
     _, d = run(status=merging(), job=job, report=passed_report(), candidates=cands, teacher=promoted)
     assert d.promote is None and d.create_job is None
-    assert d.status["lastMergeBack"]["result"] == "Published" and d.status["lastMergeBack"]["revision"] == 2
-    assert "already promoted" in d.status["lastMergeBack"]["reason"]
+    assert d.patch()["lastMergeBack"]["result"] == "Published" and d.patch()["lastMergeBack"]["revision"] == 2
+    assert "already promoted" in d.patch()["lastMergeBack"]["reason"]
 
 
 def test_restart_while_collecting_creates_the_same_job_name():
@@ -378,23 +378,23 @@ def test_restart_while_collecting_creates_the_same_job_name():
 def test_unchanged_state_writes_the_same_status():
     _, d1 = run(drift=drifting(1))
     _, d2 = run(status=d1.status, drift=drifting(1), now=NOW + timedelta(seconds=5))
-    assert d1.status == d2.status
+    assert d1.patch() == d2.patch()
 
 
 # --------------------------------------------------------------------- references
 def test_missing_fleet_or_teacher_is_degraded():
     _, d = run(fleet=None)
-    assert d.status["phase"] == "Degraded" and conds(d)["Degraded"]["reason"] == "FleetNotFound"
-    assert "'edge'" in d.status["message"] and ("Warning", "Degraded") in [(e[0], e[1]) for e in d.events]
+    assert d.status.phase == "Degraded" and conds(d)["Degraded"]["reason"] == "FleetNotFound"
+    assert "'edge'" in d.status.message and ("Warning", "Degraded") in [(e[0], e[1]) for e in d.events]
     _, d = run(teacher=None)
-    assert conds(d)["Degraded"]["reason"] == "FleetTeacherNotFound" and "'shop'" in d.status["message"]
+    assert conds(d)["Degraded"]["reason"] == "FleetTeacherNotFound" and "'shop'" in d.status.message
 
 
 def test_nothing_published_yet_is_pending():
     _, d = run(teacher=teacher(revision=0, bundles=[]), drift=drifting(3))
-    assert d.status["phase"] == "Pending" and not d.round_started
+    assert d.status.phase == "Pending" and not d.round_started
     _, d = run(fleet=fleet(target=None), drift=drifting(3))
-    assert d.status["phase"] == "Pending" and "targetRevision" in d.status["message"]
+    assert d.status.phase == "Pending" and "targetRevision" in d.status.message
 
 
 # --------------------------------------------------------------------- schedule
@@ -405,18 +405,18 @@ def test_schedule_fires_once_per_tick_since_the_last_round():
     raw["cooldownMinutes"] = 0
     after_last = {"round": 1, "lastMergeBack": {"time": t(-30), "result": "Rejected"}}
     _, d = run(raw, status=after_last, now=NOW - timedelta(minutes=1))
-    assert not d.round_started and d.status["phase"] == "Watching"
-    assert "next scheduled round at 2026-12-02T12:00:00Z" in d.status["message"]
+    assert not d.round_started and d.status.phase == "Watching"
+    assert "next scheduled round at 2026-12-02T12:00:00Z" in d.status.message
     _, d = run(raw, status=after_last)  # 12:00: the tick after the last round
-    assert d.round_started and d.status["round"] == 2 and "ticked at 2026-12-02T12:00:00Z" in d.events[0][2]
+    assert d.round_started and d.status.round == 2 and "ticked at 2026-12-02T12:00:00Z" in d.events[0][2]
 
 
 def test_invalid_schedule_is_degraded_with_the_reason():
     raw = policy(mergeBack={"trigger": {"schedule": "99 * * * *"}})
     _, d = run(raw)
-    assert d.status["phase"] == "Degraded" and conds(d)["Degraded"]["reason"] == "InvalidSchedule"
-    assert "spec.mergeBack.trigger.schedule" in d.status["message"]
-    assert "minute field '99': 99 is out of range 0-59" in d.status["message"]
+    assert d.status.phase == "Degraded" and conds(d)["Degraded"]["reason"] == "InvalidSchedule"
+    assert "spec.mergeBack.trigger.schedule" in d.status.message
+    assert "minute field '99': 99 is out of range 0-59" in d.status.message
 
 
 def test_cron_matcher():

@@ -50,7 +50,7 @@ def run(raw: dict, status: dict | None = None, ref=REF, settings=SETTINGS, **obs
 
 
 def conds(d: td.Decision) -> dict:
-    return {x["type"]: x for x in d.status["conditions"]}
+    return {x["type"]: x for x in d.patch()["conditions"]}
 
 
 def report(acc: float = 0.9, profiles=("teacher", "s02", "s1")) -> JobReport:
@@ -59,14 +59,14 @@ def report(acc: float = 0.9, profiles=("teacher", "s02", "s1")) -> JobReport:
                      metrics={f"acc_{p}@all": acc for p in profiles})
 
 
-def facts(rep: JobReport) -> tuple[td.BundleFact, ...]:
+def facts(rep: JobReport) -> tuple[td.Bundle, ...]:
     out = []
     for key in rep.bundles:
         profile = key.rsplit("/", 1)[1][:-5]
         m = BundleManifest(revision=1, profile=profile, blocks=[0], labels=["a", "b"], base_model="tiny",
                            tokenizer_sha256="e" * 64, modules=[ModuleRef(name="embeddings", sha256="a" * 64, bytes=100),
                                     ModuleRef(name="block.0", sha256="b" * 64, bytes=50)])
-        out.append(td.bundle_fact("ecc-fleet", key, m.model_dump_json().encode(), rep))
+        out.append(td.published_bundle("ecc-fleet", key, m.model_dump_json().encode(), rep))
     return tuple(out)
 
 
@@ -86,7 +86,7 @@ def test_new_teacher_gets_the_job_of_revision_one_and_is_pending():
     assert p.next_revision == 1 and not p.up_to_date
     job = d.create_job
     assert job["metadata"]["name"] == td.job_name("shop", 1, p.hash) == f"shop-distill-r1-{p.hash[:6]}"
-    assert d.status["phase"] == "Pending" and d.status["revision"] == 0 and d.status["lastJob"] == job["metadata"]["name"]
+    assert d.status.phase == "Pending" and d.status.revision == 0 and d.status.last_job == job["metadata"]["name"]
     assert conds(d)["Progressing"]["status"] == "True" and conds(d)["Ready"]["status"] == "False"
     assert d.job_outcome == "created" and ("Normal", "JobCreated") in [(e[0], e[1]) for e in d.events]
 
@@ -150,14 +150,14 @@ def test_builtin_corpus_resolves_to_the_configured_file_and_unknown_ones_degrade
     prepare = d.create_job["spec"]["template"]["spec"]["initContainers"][0]
     assert (job_spec(prepare).source, job_spec(prepare).preset) == ("/data/bitext.csv", "bitext")
     _, bad = run(spec(corpus={"uri": "nosuch", "textColumn": "t", "labelColumn": "l"}))
-    assert bad.create_job is None and bad.status["phase"] == "Degraded"
-    assert "corpus.uri 'nosuch'" in bad.status["message"] and "bitext" in bad.status["message"]
+    assert bad.create_job is None and bad.status.phase == "Degraded"
+    assert "corpus.uri 'nosuch'" in bad.status.message and "bitext" in bad.status.message
 
 
 def test_running_job_is_distilling_and_not_recreated():
     p, _ = run(spec())
     _, d = run(spec(), status={"phase": "Pending"}, job=td.JobView(name=p.wanted_job, active=1))
-    assert d.create_job is None and d.status["phase"] == "Distilling"
+    assert d.create_job is None and d.status.phase == "Distilling"
     assert conds(d)["Progressing"]["reason"] == "Distilling" and d.job_outcome is None
 
 
@@ -180,9 +180,9 @@ def test_failed_job_degrades_with_the_reports_reason_once():
     failed = td.JobView(name=p.wanted_job, failed=True, failure_reason="BackoffLimitExceeded")
     bad = JobReport(job="corpus-prepare", succeeded=False, message="KeyNotFound: s3://ecc-fleet/x.csv does not exist")
     _, d = run(spec(), status={"phase": "Distilling"}, job=failed, report=bad, pod_messages=("distill exited 1: boom",))
-    assert d.status["phase"] == "Degraded" and d.create_job is None
-    assert "KeyNotFound: s3://ecc-fleet/x.csv does not exist" in d.status["message"]
-    assert "BackoffLimitExceeded" in d.status["message"]
+    assert d.status.phase == "Degraded" and d.create_job is None
+    assert "KeyNotFound: s3://ecc-fleet/x.csv does not exist" in d.status.message
+    assert "BackoffLimitExceeded" in d.status.message
     assert conds(d)["Degraded"]["status"] == "True" and conds(d)["Degraded"]["reason"] == "DistillationFailed"
     assert d.job_outcome == "failed" and d.events[-1][0] == "Warning"
     # The next reconcile sees the same thing: no new Job, no new count, no new Event (no crash loop).
@@ -194,7 +194,7 @@ def test_failed_job_without_report_uses_the_pod_termination_message():
     p, _ = run(spec())
     failed = td.JobView(name=p.wanted_job, failed=True, failure_reason="DeadlineExceeded")
     _, d = run(spec(), job=failed, pod_messages=("distill exited 137: OOMKilled",))
-    assert "distill exited 137: OOMKilled" in d.status["message"]
+    assert "distill exited 137: OOMKilled" in d.status.message
 
 
 def test_pod_termination_messages_newest_first_only_failures():
@@ -214,9 +214,9 @@ def test_succeeded_job_publishes_the_revision_and_creates_serving():
     rep = report(0.9)
     _, d = run(spec(), status={"phase": "Distilling"}, job=td.JobView(name=p.wanted_job, succeeded=True),
                report=rep, bundles=facts(rep))
-    assert d.status["revision"] == 1 and d.status["specHash"] == p.hash and d.published_revision == 1
-    assert [b["profile"] for b in d.status["bundles"]] == ["s02", "s1", "teacher"]
-    b = d.status["bundles"][0]
+    assert d.status.revision == 1 and d.status.spec_hash == p.hash and d.published_revision == 1
+    assert [b["profile"] for b in d.patch()["bundles"]] == ["s02", "s1", "teacher"]
+    b = d.patch()["bundles"][0]
     assert b["manifestURI"] == "s3://ecc-fleet/" + StoreLayout.bundle_manifest("demo", "shop", 1, "s02")
     assert b["bytes"] == 150 and b["accuracy"] == 0.9 and len(b["sha256"]) == 64
     assert d.job_outcome == "succeeded"
@@ -226,15 +226,15 @@ def test_succeeded_job_publishes_the_revision_and_creates_serving():
     assert "--manifest" in server["args"]
     assert server["args"][server["args"].index("--manifest") + 1].endswith("/revisions/1/bundles/teacher.json")
     assert kinds["Deployment"]["spec"]["template"]["spec"]["nodeSelector"] == {CLOUD_NODE_ROLE_LABEL: ""}
-    assert d.status["servingURL"] == "https://shop-serving.demo.svc.cluster.local:443"
-    assert d.status["phase"] == "Publishing"  # serving not ready yet
+    assert d.status.serving_url == "https://shop-serving.demo.svc.cluster.local:443"
+    assert d.status.phase == "Publishing"  # serving not ready yet
 
 
 def test_bundle_fact_hashes_the_manifest_bytes():
     rep = report()
     raw = BundleManifest(revision=1, profile="s02", blocks=[0], labels=["a"], base_model="t",
                          tokenizer_sha256="e" * 64, modules=[ModuleRef(name="m", sha256="c" * 64, bytes=7)]).model_dump_json().encode()
-    f = td.bundle_fact("ecc-fleet", rep.bundles[1], raw, rep)
+    f = td.published_bundle("ecc-fleet", rep.bundles[1], raw, rep)
     assert f.sha256 == hashlib.sha256(raw).hexdigest() and f.bytes == 7 and f.profile == "s02"
 
 
@@ -242,22 +242,22 @@ def test_gates_refuse_a_weak_revision():
     p, _ = run(spec())
     rep = report(0.3)
     _, d = run(spec(), job=td.JobView(name=p.wanted_job, succeeded=True), report=rep, bundles=facts(rep))
-    assert d.status["phase"] == "Degraded" and d.status["revision"] == 0 and "bundles" not in d.status
+    assert d.status.phase == "Degraded" and d.status.revision == 0 and "bundles" not in d.patch()
     assert conds(d)["Degraded"]["reason"] == "GateFailed"
-    assert "s02: test accuracy 0.3000 < gate 0.5000" in d.status["message"]
+    assert "s02: test accuracy 0.3000 < gate 0.5000" in d.status.message
     assert d.job_outcome == "gate-failed"
 
 
 def test_report_missing_after_success_is_degraded_not_published():
     p, _ = run(spec())
     _, d = run(spec(), job=td.JobView(name=p.wanted_job, succeeded=True), report_error="no report at s3://x")
-    assert d.status["phase"] == "Degraded" and conds(d)["Degraded"]["reason"] == "ReportUnreadable"
-    assert "no report at s3://x" in d.status["message"]
+    assert d.status.phase == "Degraded" and conds(d)["Degraded"]["reason"] == "ReportUnreadable"
+    assert "no report at s3://x" in d.status.message
 
 
 def _published_status(p, rep) -> dict:
     return {"phase": "Ready", "revision": 1, "specHash": p.hash, "lastJob": p.wanted_job,
-            "bundles": [f.to_status() for f in facts(rep)]}
+            "bundles": [f.to_k8s() for f in facts(rep)]}
 
 
 def test_up_to_date_teacher_with_ready_deployment_is_ready_and_writes_nothing_new():
@@ -269,7 +269,7 @@ def test_up_to_date_teacher_with_ready_deployment_is_ready_and_writes_nothing_ne
     dep["status"] = {"observedGeneration": 1, "readyReplicas": 1, "updatedReplicas": 1, "replicas": 1}
     dep["metadata"]["generation"] = 1
     _, d = run(spec(), status=status, serving=td.ServingView(deployment=dep, service=svc))
-    assert d.apply == [] and d.create_job is None and d.status["phase"] == "Ready"
+    assert d.apply == [] and d.create_job is None and d.status.phase == "Ready"
     assert conds(d)["Ready"]["status"] == "True" and conds(d)["Progressing"]["status"] == "False"
 
 
@@ -283,7 +283,7 @@ def test_a_status_update_makes_no_revision_but_a_spec_edit_does():
     assert not p3.up_to_date and p3.next_revision == 2
     assert d3.create_job["metadata"]["name"].startswith("shop-distill-r2-")
     # while revision 2 is made, revision 1 stays published
-    assert d3.status["phase"] == "Distilling" and d3.status["revision"] == 1
+    assert d3.status.phase == "Distilling" and d3.status.revision == 1
     assert conds(d3)["Ready"]["status"] == "True"
 
 
@@ -316,7 +316,7 @@ def test_auto_mode_picks_kserve_when_it_can_serve_and_removes_the_deployment():
     # the read-only user's keys, in the names KServe's credential builder injects; the pods' endpoint
     assert secret["stringData"] == {"AWS_ACCESS_KEY_ID": "ecct-0123456789abcde", "AWS_SECRET_ACCESS_KEY": "s3cr3t-s3cr3t",
                                     "S3_ENDPOINT": "http://ecc-store.ecc-system.svc:9000"}
-    assert d.status["phase"] == "Publishing" and "InferenceService shop-serving" in d.status["message"]
+    assert d.status.phase == "Publishing" and "InferenceService shop-serving" in d.status.message
     assert conds(d)["KServe"]["status"] == "True" and conds(d)["KServe"]["reason"] == "InferenceService"
 
 
@@ -351,8 +351,8 @@ def test_deployment_mode_fetches_with_the_read_only_user_and_serves_without_cred
         secret["metadata"]["annotations"][td.ANNOTATION_DESIRED_HASH]
     # no read-only user (a store without MinIO's admin API): not served with the CloudTeacher's Secret ...
     _, d = run(spec(serving={"mode": "deployment"}), status=status, serving_store_problem="not MinIO")
-    assert d.apply == [] and "not MinIO" in d.status["message"] and "--allow-unscoped-store-credentials" in \
-        d.status["message"] and d.status["phase"] != "Ready"
+    assert d.apply == [] and "not MinIO" in d.status.message and "--allow-unscoped-store-credentials" in \
+        d.status.message and d.status.phase != "Ready"
     # ... unless the operator allows it: then the server reads the store itself
     unscoped = dataclasses.replace(SETTINGS, allow_unscoped_store_credentials=True)
     _, d = run(spec(serving={"mode": "deployment"}), status=status, serving_store_problem="not MinIO",
@@ -370,12 +370,12 @@ def test_kserve_mode_without_kserve_waits_and_names_what_is_missing():
     p, _ = run(spec(serving={"mode": "kserve"}))
     status = _published_status(p, report())
     _, d = run(spec(serving={"mode": "kserve"}), status=status, kserve=td.KServeView(problem="KServe's CRD x is not installed"))
-    assert d.apply == [] and d.status["phase"] == "Publishing"
-    assert "serving.mode kserve but KServe's CRD x is not installed" in d.status["message"]
+    assert d.apply == [] and d.status.phase == "Publishing"
+    assert "serving.mode kserve but KServe's CRD x is not installed" in d.status.message
     assert conds(d)["KServe"]["reason"] == "KServeUnavailable"
     _, d = run(spec(serving={"mode": "kserve"}), status=status, kserve=KSERVE_UP,
                serving_store_problem="the store refused the MinIO admin API")
-    assert d.apply == [] and "MinIO admin API" in d.status["message"]
+    assert d.apply == [] and "MinIO admin API" in d.status.message
 
 
 def test_kserve_ready_condition_makes_the_teacher_ready_with_its_url():
@@ -398,22 +398,22 @@ def test_kserve_ready_condition_makes_the_teacher_ready_with_its_url():
     for dep in (predictor(uri.replace("/revisions/1/", "/revisions/0/"), 1, 1, 1), predictor(uri, 2, 1, 2)):
         _, d = run(spec(serving={"mode": "kserve", "protocol": "v1"}), status=status,
                    serving=td.ServingView(inference_service=isvc, predictor_deployment=dep), **kw)
-        assert d.status["phase"] == "Publishing", d.status["message"]
+        assert d.status.phase == "Publishing", d.status.message
     rolled = td.ServingView(inference_service=isvc, predictor_deployment=predictor(uri, 1, 1, 1))
     # only the Ingress' host: the serving certificate does not cover it, so it is not handed to agents
     _, d = run(spec(serving={"mode": "kserve", "protocol": "v1"}), status=status, serving=rolled, **kw)
-    assert d.apply == [] and d.status["phase"] == "Publishing" and "servingURL" not in d.status
-    assert "no cluster-local address" in d.status["message"]
+    assert d.apply == [] and d.status.phase == "Publishing" and "servingURL" not in d.patch()
+    assert "no cluster-local address" in d.status.message
     # KServe's Standard mode: the cluster-local address wins over the Ingress' host; KServe writes
     # http:// (port 80 implied), the server speaks HTTPS there
     isvc["status"]["address"] = {"url": "http://shop-serving-predictor.demo.svc.cluster.local"}
     _, d = run(spec(serving={"mode": "kserve", "protocol": "v1"}), status=status, serving=rolled, **kw)
-    assert d.apply == [] and d.status["phase"] == "Ready"
-    assert d.status["servingURL"] == "https://shop-serving-predictor.demo.svc.cluster.local:80"
-    assert d.status["servingProtocol"] == "v1"
+    assert d.apply == [] and d.status.phase == "Ready"
+    assert d.status.serving_url == "https://shop-serving-predictor.demo.svc.cluster.local:80"
+    assert d.status.serving_protocol == "v1"
     isvc["status"]["address"] = {"url": "http://shop-serving-predictor.demo.svc.cluster.local:8080"}  # headless
     _, d = run(spec(serving={"mode": "kserve", "protocol": "v1"}), status=status, serving=rolled, **kw)
-    assert d.status["servingURL"] == "https://shop-serving-predictor.demo.svc.cluster.local:8080"
+    assert d.status.serving_url == "https://shop-serving-predictor.demo.svc.cluster.local:8080"
     isvc["status"]["address"] = {"url": "http://shop-serving-predictor.demo.svc.cluster.local"}
     # new credentials (a re-created teacher): Secret and InferenceService are applied again
     _, d = run(spec(serving={"mode": "kserve", "protocol": "v1"}), status=status, kserve=KSERVE_UP,
@@ -423,8 +423,8 @@ def test_kserve_ready_condition_makes_the_teacher_ready_with_its_url():
 
 def test_missing_store_secret_degrades_and_names_it():
     _, d = run(spec(), store_secret_present=False)
-    assert d.create_job is None and d.status["phase"] == "Degraded"
-    assert "Secret demo/ecc-store" in d.status["message"] and conds(d)["Degraded"]["reason"] == "StoreSecretMissing"
+    assert d.create_job is None and d.status.phase == "Degraded"
+    assert "Secret demo/ecc-store" in d.status.message and conds(d)["Degraded"]["reason"] == "StoreSecretMissing"
 
 
 @pytest.mark.parametrize("changes, needle", [
@@ -433,21 +433,21 @@ def test_missing_store_secret_degrades_and_names_it():
 ])
 def test_specs_the_job_cannot_run_degrade_naming_the_field(changes, needle):
     _, d = run(spec(**changes))
-    assert d.create_job is None and d.status["phase"] == "Degraded" and needle in d.status["message"]
+    assert d.create_job is None and d.status.phase == "Degraded" and needle in d.status.message
 
 
 def test_invalid_spec_is_degraded_not_raised():
     _, d = run({"students": []})
-    assert d.status["phase"] == "Degraded" and conds(d)["Degraded"]["reason"] == "InvalidSpec"
-    assert "students" in d.status["message"]
+    assert d.status.phase == "Degraded" and conds(d)["Degraded"]["reason"] == "InvalidSpec"
+    assert "students" in d.status.message
 
 
 def test_conditions_carry_the_observed_generation():
     ref = td.TeacherRef("demo", "shop", "uid-1", generation=7)
     _, d = run(spec(), ref=ref)
-    assert d.status["observedGeneration"] == 7
-    assert all(x["observedGeneration"] == 7 for x in d.status["conditions"])
-    assert c.is_true(d.status["conditions"], c.PROGRESSING)
+    assert d.status.observed_generation == 7
+    assert all(x["observedGeneration"] == 7 for x in d.patch()["conditions"])
+    assert c.is_true(d.patch()["conditions"], c.PROGRESSING)
 
 
 # --------------------------------------------------------------------- retries
@@ -456,16 +456,16 @@ def test_a_failed_revision_is_retried_after_a_growing_delay_then_given_up():
     failed = td.JobView(name=p.wanted_job, failed=True, failure_reason="BackoffLimitExceeded", failed_at=1000.0)
     degraded = {"phase": "Degraded", "lastJob": p.wanted_job}
     _, wait = run(spec(), status=degraded, job=failed, attempt=1, now=1000.0 + td.retry_delay(1) - 1)
-    assert wait.create_job is None and wait.status["phase"] == "Degraded"
-    assert f"attempt 1/{td.MAX_ATTEMPTS}, next attempt at" in wait.status["message"]
+    assert wait.create_job is None and wait.status.phase == "Degraded"
+    assert f"attempt 1/{td.MAX_ATTEMPTS}, next attempt at" in wait.status.message
     _, retry = run(spec(), status=degraded, job=failed, attempt=1, now=1000.0 + td.retry_delay(1))
     assert retry.create_job["metadata"]["name"] == td.job_name("shop", 1, p.hash, 2) == p.wanted_job + "-2"
-    assert retry.status["phase"] == "Distilling" and retry.status["lastJob"] == p.wanted_job + "-2"
+    assert retry.status.phase == "Distilling" and retry.status.last_job == p.wanted_job + "-2"
     assert ("Normal", "Retrying") in [(e[0], e[1]) for e in retry.events]
     assert td.retry_delay(2) == 2 * td.retry_delay(1)
     last = td.JobView(name=td.job_name("shop", 1, p.hash, td.MAX_ATTEMPTS), failed=True, failed_at=1000.0)
     _, gave_up = run(spec(), status=degraded, job=last, attempt=td.MAX_ATTEMPTS, now=10**9)
-    assert gave_up.create_job is None and "gave up after" in gave_up.status["message"]
+    assert gave_up.create_job is None and "gave up after" in gave_up.status.message
 
 
 def test_job_names_fit_the_pod_label_limit_and_attempts_parse_back():

@@ -247,16 +247,3 @@ class ScopedUsers:
                 log.info(f"store {what} of {owner} already gone")
         with self._lock:
             self._ensured.pop((admin_settings.endpoint, user), None)
-
-
-def delete_prefix(store, prefix: str) -> int:
-    """Remove every object under `prefix` in the store's bucket; returns how many."""
-    from minio.deleteobjects import DeleteObject
-
-    bucket = store.settings.bucket
-    keys = [u[len(f"s3://{bucket}/"):] for u in store.list(f"s3://{bucket}/{prefix}")]
-    if keys:
-        errors = list(store.client.remove_objects(bucket, [DeleteObject(k) for k in keys]))
-        if errors:
-            raise RuntimeError(f"could not remove {len(errors)} store objects under {prefix}: {errors[0]}")
-    return len(keys)

@@ -56,7 +56,9 @@ from ecc_workloads.contracts import (
     AgentEnv,
     AgentPaths,
     AgentReport,
+    DEFAULT_BUCKET,
     DEFAULT_UPLOAD_BITS,
+    STORE_SECRET_NAME,
     DesiredState,
     DesiredTier,
     PROMETHEUS_PATH_ANNOTATION,
@@ -72,14 +74,16 @@ from ecc_workloads.contracts import (
     fleet_agent_name,
     rollout_bucket,
 )
+from ecc_workloads.store import BadStoreUri, object_key
 from ecc_workloads.timestamps import epoch, rfc3339
 
 from ecc_operator import common
 from ecc_operator import conditions as cond
-from ecc_operator.common import SpecProblem, manifest_hash, owner_reference
+from ecc_operator.common import SpecProblem, manifest_hash, owner_reference, read_status
 from ecc_operator.api.adaptationpolicy import AdaptationPolicySpec, DriftSpec
+from ecc_operator.api.cloudteacher import CloudTeacherStatus
 from ecc_operator.api.common import NodeSelector
-from ecc_operator.api.edgefleet import EDGE_FLEET, EdgeFleetSpec, PrivacySpec, Tier
+from ecc_operator.api.edgefleet import EDGE_FLEET, EdgeFleetSpec, EdgeFleetStatus, NodeCounts, PrivacySpec, Tier, TierStatus
 from ecc_operator.controllers.teacher.decisions import ecc_argv
 
 LABEL_FLEET = "ecc.dev/fleet"
@@ -150,27 +154,26 @@ class TeacherView:
     """store key -> sha256 of those manifests (status.bundles[].sha256)"""
     serving_url: str | None = None
     serving_protocol: str = "v2"
-    bucket: str = "ecc-fleet"
-    store_secret: str = "ecc-store"
+    bucket: str = DEFAULT_BUCKET
+    store_secret: str = STORE_SECRET_NAME
 
     @classmethod
     def from_cr(cls, obj: Mapping) -> "TeacherView":
-        spec, status = obj.get("spec") or {}, obj.get("status") or {}
-        store = spec.get("store") or {}
-        bucket = store.get("bucket") or "ecc-fleet"
+        """From the CloudTeacher object: its status as CloudTeacherStatus; of its spec only the store
+        (a spec the teacher's own controller refuses still names where its published bundles are)."""
+        store = (obj.get("spec") or {}).get("store") or {}
+        bucket = store.get("bucket") or DEFAULT_BUCKET
+        status = read_status(CloudTeacherStatus, obj.get("status"))
         bundles, pins = {}, {}
-        for b in status.get("bundles") or []:
-            uri = b.get("manifestURI") or ""
-            prefix = f"s3://{bucket}/"
-            if b.get("profile") and uri.startswith(prefix):
-                bundles[b["profile"]] = uri[len(prefix):]
-                if b.get("sha256"):
-                    pins[uri[len(prefix):]] = b["sha256"]
-        return cls(name=obj["metadata"]["name"], revision=int(status.get("revision") or 0), bundles=bundles,
-                   pins=pins,
-                   serving_url=status.get("servingURL"), serving_protocol=status.get("servingProtocol") or "v2",
-                   bucket=bucket,
-                   store_secret=(store.get("secretRef") or {}).get("name") or "ecc-store")
+        for b in status.bundles or []:
+            try:
+                key = object_key(bucket, b.manifest_uri)
+            except BadStoreUri:  # another bucket's: not the teacher's store
+                continue
+            bundles[b.profile], pins[key] = key, b.sha256
+        return cls(name=obj["metadata"]["name"], revision=status.revision or 0, bundles=bundles, pins=pins,
+                   serving_url=status.serving_url, serving_protocol=status.serving_protocol or "v2",
+                   bucket=bucket, store_secret=(store.get("secretRef") or {}).get("name") or STORE_SECRET_NAME)
 
 
 @dataclass(frozen=True)
@@ -533,7 +536,8 @@ def plan(raw_spec: Mapping | None, teacher_obj: Mapping | None) -> Plan:
 @dataclass(frozen=True)
 class Observed:
     ref: FleetRef
-    status: Mapping
+    status: EdgeFleetStatus
+    """the stored status (a dict is read as the model)"""
     now: float
     teacher_ref: str = ""
     nodes: Mapping[str, NodeInfo] = field(default_factory=dict)
@@ -554,6 +558,9 @@ class Observed:
     manifest_pins: Mapping[str, str] = field(default_factory=dict)
     """store key -> sha256 of bundle manifests the handler read because a decision asked (pins_needed)"""
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", read_status(EdgeFleetStatus, self.status))
+
 
 @dataclass
 class FleetMetrics:
@@ -571,7 +578,8 @@ class FleetMetrics:
 
 @dataclass
 class Decision:
-    status: dict
+    status: EdgeFleetStatus
+    """the status to write: only the fields set here are patched (`patch`)"""
     desired: DesiredState | None = None
     write_desired: bool = False
     apply: list[dict] = field(default_factory=list)
@@ -579,6 +587,10 @@ class Decision:
     metrics: FleetMetrics | None = None
     pins_needed: list[str] = field(default_factory=list)
     """manifest keys a tier needs whose sha256 nothing observed says: read them and decide again"""
+
+    def patch(self) -> dict:
+        """The status as a merge patch (camelCase; a field set to None is removed)."""
+        return common.status_patch(self.status)
 
 
 def adaptation_settings(policy: PolicyView | None) -> AdaptationSettings | None:
@@ -667,14 +679,14 @@ class Wave:
     last_good_tiers: tuple[DesiredTier, ...] = ()
 
 
-def _old_wave_start(status: Mapping, fallback: float) -> float:
-    c = cond.condition(status.get("conditions"), ROLLOUT_CONDITION)
+def _old_wave_start(status: EdgeFleetStatus, fallback: float) -> float:
+    c = cond.condition(status.conditions, ROLLOUT_CONDITION)
     t = epoch((c or {}).get("lastTransitionTime"))
     return t if t is not None else fallback
 
 
 def next_wave(spec: EdgeFleetSpec, prev: DesiredState | None, teacher_revision: int, tiered: Iterable[str],
-              facts_ready_on: frozenset[str] | None, now: float, old_status: Mapping) -> Wave:
+              facts_ready_on: frozenset[str] | None, now: float, old_status: EdgeFleetStatus) -> Wave:
     """Where the rollout stands after this reconcile (see the module docstring).
 
     `facts_ready_on`: nodes reporting Ready (fresh) on `prev.target_revision`."""
@@ -726,23 +738,23 @@ def next_wave(spec: EdgeFleetSpec, prev: DesiredState | None, teacher_revision: 
 
 
 def decide(p: Plan, obs: Observed, workload: AgentWorkload) -> Decision:
-    ref, old = obs.ref, dict(obs.status or {})
-    status: dict[str, Any] = {"observedGeneration": ref.generation}
+    ref, old = obs.ref, obs.status
+    status = EdgeFleetStatus(observed_generation=ref.generation)
     d = Decision(status=status)
-    old_phase = old.get("phase")
+    old_phase = old.phase
     extra_conditions: list[dict] = []
 
     def finish(phase: str, message: str, ready, progressing, degraded) -> Decision:
-        status["phase"] = phase
-        status["message"] = cond.clip(message)
-        conds = cond.merge_conditions(old.get("conditions"), cond.triple(ready, progressing, degraded),
+        status.phase = phase
+        status.message = cond.clip(message)
+        conds = cond.merge_conditions(old.conditions, cond.triple(ready, progressing, degraded),
                                       ref.generation, now=rfc3339(obs.now))
         by_type = {c["type"]: c for c in conds}
         for c in extra_conditions:
             by_type[c["type"]] = c
-        status["conditions"] = [by_type[t] for t in sorted(by_type)]
+        status.conditions = cond.as_models(by_type[t] for t in sorted(by_type))
         if phase != old_phase or (phase == "Degraded" and _reason(degraded) != _old_reason(old)):
-            d.events.append(("Warning" if phase == "Degraded" else "Normal", phase, status["message"]))
+            d.events.append(("Warning" if phase == "Degraded" else "Normal", phase, status.message))
         return d
 
     if p.spec is None:
@@ -757,13 +769,14 @@ def decide(p: Plan, obs: Observed, workload: AgentWorkload) -> Decision:
     teacher = p.teacher
     matched = obs.nodes
     if not p.active:
-        status["nodes"] = {"matched": len(matched), "ready": 0, "onTarget": 0, "failed": 0}
+        status.nodes = NodeCounts(matched=len(matched), ready=0, on_target=0, failed=0)
         msg = f"waiting for CloudTeacher {teacher.name!r} to publish its first revision; {len(matched)} node(s) match"
         return finish("Pending", msg, ("False", "NoRevisionYet", msg), ("False", "NoRevisionYet", msg),
                       ("False", "AsExpected", ""))
     if not obs.nodes_synced:
         msg = "waiting for the node index to list the cluster's nodes"
-        status.update({k: v for k, v in old.items() if k not in ("phase", "message", "conditions")})
+        for kept in old.model_fields_set - {"phase", "message", "conditions"}:
+            setattr(status, kept, getattr(old, kept))
         return finish(old_phase or "Pending", msg, ("False", "NodesNotListed", msg), ("True", "NodesNotListed", msg),
                       ("False", "AsExpected", ""))
 
@@ -808,7 +821,7 @@ def decide(p: Plan, obs: Observed, workload: AgentWorkload) -> Decision:
         else:
             # never below one agents may have followed, even when the stored one was lost
             floor = max(obs.previous.generation if obs.previous is not None else 0,
-                        int(old.get("desiredGeneration") or 0))
+                        old.desired_generation or 0)
             desired = desired.model_copy(update={"generation": floor + 1, "updated_at": rfc3339(obs.now)})
             d.write_desired = True
         d.desired = desired
@@ -827,24 +840,23 @@ def decide(p: Plan, obs: Observed, workload: AgentWorkload) -> Decision:
     tier_counts: dict[str, int] = {}
     for t in node_tiers.values():
         tier_counts[t] = tier_counts.get(t, 0) + 1
-    status["targetRevision"] = target
-    generation = d.desired.generation if d.desired is not None else old.get("desiredGeneration")
+    status.target_revision = target
+    generation = d.desired.generation if d.desired is not None else old.desired_generation
     if generation:
-        status["desiredGeneration"] = int(generation)
-    status["nodes"] = {"matched": len(matched), "ready": facts.ready, "onTarget": facts.on_target,
-                       "failed": facts.failed}
-    status["tiers"] = [{"name": t.name, "profile": t.profile, "matched": tier_counts.get(t.name, 0),
-                        "onTarget": facts.tier_on_target.get(t.name, 0)} for t in spec.tiers]
-    status["driftScore"] = None if facts.drift_score is None else round(min(1.0, max(0.0, facts.drift_score)), 6)
-    status["revisionSkew"] = facts.revision_skew
-    status["bytesMoved"] = facts.bytes_down
-    status["lastReportTime"] = rfc3339(facts.last_report) if facts.last_report is not None else None
+        status.desired_generation = int(generation)
+    status.nodes = NodeCounts(matched=len(matched), ready=facts.ready, on_target=facts.on_target, failed=facts.failed)
+    status.tiers = [TierStatus(name=t.name, profile=t.profile, matched=tier_counts.get(t.name, 0),
+                               on_target=facts.tier_on_target.get(t.name, 0)) for t in spec.tiers]
+    status.drift_score = None if facts.drift_score is None else round(min(1.0, max(0.0, facts.drift_score)), 6)
+    status.revision_skew = facts.revision_skew
+    status.bytes_moved = facts.bytes_down
+    status.last_report_time = rfc3339(facts.last_report) if facts.last_report is not None else None
     all_on_target = facts.reporting > 0 and facts.on_target == facts.reporting
     if wave.wave == "all":
         status_wave = "Complete" if all_on_target else "Remaining"
     else:
         status_wave = STATUS_WAVES[wave.wave]
-    status["rolloutWave"] = status_wave
+    status.rollout_wave = status_wave
     served = len(served_tiers)
     d.metrics = FleetMetrics(
         nodes={"matched": len(matched), "ready": facts.ready, "on_target": facts.on_target, "failed": facts.failed,
@@ -853,7 +865,7 @@ def decide(p: Plan, obs: Observed, workload: AgentWorkload) -> Decision:
         drift=facts.drift_score, drifting=facts.drifting, bytes_down=facts.bytes_down, bytes_up=facts.bytes_up,
         progress=(facts.on_target / served) if served else 0.0,
     )
-    old_rollout = cond.condition(old.get("conditions"), ROLLOUT_CONDITION) or {}
+    old_rollout = cond.condition(old.conditions, ROLLOUT_CONDITION) or {}
     wave_changed = (wave.event is not None and d.write_desired) or old_rollout.get("reason") != status_wave
     extra_conditions.append({
         "type": ROLLOUT_CONDITION, "status": "True" if wave.wave == "canary" else "False", "reason": status_wave,
@@ -862,7 +874,7 @@ def decide(p: Plan, obs: Observed, workload: AgentWorkload) -> Decision:
         "lastTransitionTime": rfc3339(obs.now) if wave_changed else old_rollout.get("lastTransitionTime", rfc3339(obs.now)),
         "observedGeneration": ref.generation,
     })
-    if status_wave == "Complete" and old.get("rolloutWave") != "Complete":
+    if status_wave == "Complete" and old.rollout_wave != "Complete":
         d.events.append(("Normal", "RolloutComplete", f"every reporting node runs revision {target}"))
 
     counts = (f"{len(matched)} node(s) matched, {facts.ready} ready, {facts.on_target} on revision {target}, "
@@ -907,5 +919,5 @@ def _reason(obs: tuple[str, str, str]) -> str:
     return obs[1]
 
 
-def _old_reason(old: Mapping) -> str | None:
-    return (cond.condition(old.get("conditions"), cond.DEGRADED) or {}).get("reason")
+def _old_reason(old: EdgeFleetStatus) -> str | None:
+    return (cond.condition(old.conditions, cond.DEGRADED) or {}).get("reason")

@@ -56,7 +56,7 @@ from ecc_operator.controllers.fleet.node_index import NodeIndex, NodeWatcher, wa
 from ecc_operator.api.adaptationpolicy import ADAPTATION_POLICY, AdaptationPolicySpec
 from ecc_operator.api.cloudteacher import CLOUD_TEACHER
 from ecc_operator.api.edgefleet import EDGE_FLEET
-from ecc_operator.credentials.store_access import AccessProblem, ScopedUsers, delete_prefix, user_name
+from ecc_operator.credentials.store_access import AccessProblem, ScopedUsers, user_name
 
 log = logging.getLogger(__name__)
 
@@ -504,7 +504,7 @@ def act(kube: Kube, body, ref: fd.FleetRef, old_status: dict, d: fd.Decision, st
             kube.delete_child("Secret", ref.namespace, LEGACY_STORE_SECRET.format(fleet=ref.name))
         kube.apply(manifest)
         log.info(f"{ref.namespace}/{ref.name}: applied {manifest['kind']} {manifest['metadata']['name']}")
-    kube.write_status(GROUP, VERSION, PLURAL, ref.namespace, ref.name, old_status, d.status)
+    kube.write_status(GROUP, VERSION, PLURAL, ref.namespace, ref.name, old_status, d.patch())
     for etype, reason, message in d.events:
         kopf.event(body, type=etype, reason=reason, message=message)
     if d.metrics is not None:
@@ -615,7 +615,7 @@ def on_delete(body, **_) -> None:
         except AccessProblem as exc:
             log.warning(f"{ns}/{name}: store user not removed: {exc}")
         try:
-            removed = delete_prefix(store, StoreLayout.fleet_prefix(ns, name))
+            removed = store.delete_prefixes([StoreLayout.fleet_prefix(ns, name)])
         except Exception as exc:  # noqa: BLE001
             raise kopf.TemporaryError(f"could not remove the fleet's store prefix: {exc}", delay=10) from exc
         log.info(f"{ns}/{name}: removed {removed} store objects and the store user")

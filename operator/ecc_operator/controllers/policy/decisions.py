@@ -29,18 +29,19 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 from ecc_workloads.contracts import TEACHER_PROFILE, JobReport, MergeBackJob, StoreLayout
 from ecc_workloads.timestamps import parse_time, rfc3339
+from ecc_workloads.store import object_uri
 
 from ecc_operator import common
 from ecc_operator import conditions as cond
-from ecc_operator.common import SpecProblem, owner_reference
+from ecc_operator.common import SpecProblem, owner_reference, read_status, status_patch
 from ecc_operator.credentials import jobs as job_credentials
 from ecc_operator.controllers.teacher import decisions as td
-from ecc_operator.api.adaptationpolicy import ADAPTATION_POLICY, AdaptationPolicySpec
-from ecc_operator.api.cloudteacher import CloudTeacherSpec
+from ecc_operator.api.adaptationpolicy import ADAPTATION_POLICY, AdaptationPolicySpec, AdaptationPolicyStatus, LastMergeBack
+from ecc_operator.api.edgefleet import EdgeFleetStatus
+from ecc_operator.api.cloudteacher import Bundle, CloudTeacherSpec, CloudTeacherStatus
 
 LABEL_POLICY = "ecc.dev/policy"
 LABEL_FLEET = "ecc.dev/fleet"
@@ -226,7 +227,7 @@ def merge_back_job(ref: PolicyRef, spec: AdaptationPolicySpec, fleet: str, teach
     return MergeBackJob(
         store=f"s3://{bucket}", namespace=ref.namespace, teacher=teacher, fleet=fleet, revision=revision,
         candidate_revision=candidate, profiles=profiles,
-        holdout=td.store_uri(bucket, StoreLayout.corpus_prefix(ref.namespace, teacher, revision)),
+        holdout=object_uri(bucket, StoreLayout.corpus_prefix(ref.namespace, teacher, revision)),
         holdout_split=HOLDOUT_SPLIT, aggregation=mb.aggregation,
         trim_fraction=mb.trim_fraction if mb.trim_fraction is not None else DEFAULT_TRIM_FRACTION,
         merge_coefficient=mb.merge_coefficient, min_updates=mb.floor_of_nodes, max_update_norm=mb.max_update_norm,
@@ -241,7 +242,7 @@ def merge_job_manifest(ref: PolicyRef, spec: AdaptationPolicySpec, round_: int, 
     container reads its spec (contracts.MergeBackJob) from RuntimeEnv.JOB_SPEC."""
     name = job_name(ref.name, round_)
     bucket = teacher_spec.store.bucket
-    report = td.store_uri(bucket, StoreLayout.job_report(ref.namespace, fleet, name))
+    report = object_uri(bucket, StoreLayout.job_report(ref.namespace, fleet, name))
     job = merge_back_job(ref, spec, fleet, teacher, teacher_spec, revision, candidate, profiles, report, settings)
     labels = {LABEL_POLICY: ref.name, LABEL_FLEET: fleet, LABEL_ROUND: str(round_), td.LABEL_REVISION: str(revision),
               LABEL_CANDIDATE_REVISION: str(candidate), td.LABEL_COMPONENT: COMPONENT,
@@ -296,7 +297,8 @@ class MergeJob:
 @dataclass(frozen=True)
 class Observed:
     ref: PolicyRef
-    status: dict
+    status: AdaptationPolicyStatus
+    """the stored status (a dict is read as the model)"""
     now: datetime
     fleet: dict | None = None
     """the EdgeFleet of spec.fleetRef (None: not found)"""
@@ -313,11 +315,14 @@ class Observed:
     pod_messages: tuple[str, ...] = ()
     report: JobReport | None = None
     report_error: str = ""
-    candidates: tuple[td.BundleFact, ...] = ()
+    candidates: tuple[Bundle, ...] = ()
     """the candidate manifests the report lists (manifest_uri: the candidate key)"""
     candidate_error: str = ""
     promotion_error: str = ""
     """set by the handler when the promotion found the teacher changed under it"""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", read_status(AdaptationPolicyStatus, self.status))
 
 
 @dataclass(frozen=True)
@@ -336,9 +341,9 @@ class Plan:
 parse_spec = functools.partial(common.parse_spec, AdaptationPolicySpec)
 
 
-def plan(ref: PolicyRef, raw_spec: dict | None, status: dict | None) -> Plan:
-    status = status or {}
-    running = int(status.get("round") or 0) if status.get("roundStartedTime") else None
+def plan(ref: PolicyRef, raw_spec: dict | None, status: AdaptationPolicyStatus | dict | None) -> Plan:
+    status = read_status(AdaptationPolicyStatus, status)
+    running = (status.round or 0) if status.round_started_time else None
     try:
         spec = parse_spec(raw_spec)
     except SpecProblem as exc:
@@ -367,17 +372,20 @@ class Promotion:
     """copied when present: drift references, the reply corpus"""
     prefix_copies: list[tuple[str, str]]
     """(source prefix, destination prefix) copied object by object when present: the prepared corpus"""
-    bundles: list[dict]
+    bundles: list[Bundle]
     """the teacher's status.bundles of the new revision"""
     message: str
 
     def teacher_status(self) -> dict:
-        return {"revision": self.revision, "bundles": self.bundles, "message": cond.clip(self.message)}
+        """The CloudTeacher's status patch that publishes the revision."""
+        return status_patch(CloudTeacherStatus(revision=self.revision, bundles=self.bundles,
+                                               message=cond.clip(self.message)))
 
 
 @dataclass
 class Decision:
-    status: dict
+    status: AdaptationPolicyStatus
+    """the status to write: only the fields set here are patched (`patch`)"""
     create_job: dict | None = None
     promote: Promotion | None = None
     events: list[tuple[str, str, str]] = field(default_factory=list)
@@ -386,38 +394,41 @@ class Decision:
     round_started: bool = False
     pending_updates: int = 0
 
+    def patch(self) -> dict:
+        """The status as a merge patch (camelCase; a field set to None is removed)."""
+        return status_patch(self.status)
 
-def _teacher_state(teacher: dict) -> tuple[int, str | None, bool, list[dict], CloudTeacherSpec | None]:
+
+def _teacher_state(teacher: dict) -> tuple[int, str | None, bool, list[Bundle], CloudTeacherSpec | None]:
     """(published revision, specHash, up to date (not distilling), bundles, spec)."""
-    meta, status = teacher.get("metadata") or {}, teacher.get("status") or {}
+    meta = teacher.get("metadata") or {}
+    status = read_status(CloudTeacherStatus, teacher.get("status"))
     ref = td.TeacherRef(meta.get("namespace", ""), meta.get("name", ""), meta.get("uid", ""),
                         int(meta.get("generation") or 0))
     p = td.plan(ref, teacher.get("spec"), status)
-    return p.published_revision, status.get("specHash"), p.up_to_date, list(status.get("bundles") or []), p.spec
+    return p.published_revision, status.spec_hash, p.up_to_date, list(status.bundles or []), p.spec
 
 
-def _promoted_already(bundles: list[dict], candidates: tuple[td.BundleFact, ...]) -> bool:
-    have = {b.get("profile"): b.get("sha256") for b in bundles}
+def _promoted_already(bundles: list[Bundle], candidates: tuple[Bundle, ...]) -> bool:
+    have = {b.profile: b.sha256 for b in bundles}
     return bool(candidates) and have == {c.profile: c.sha256 for c in candidates}
 
 
 def decide(p: Plan, obs: Observed, settings: td.WorkloadSettings) -> Decision:
     """Everything to do in this reconcile, and the status to write."""
-    ref, old, now = obs.ref, obs.status or {}, obs.now
-    status: dict[str, Any] = {"observedGeneration": ref.generation}
-    for key in ("round", "lastMergeBack", "lastJob"):
-        if old.get(key) is not None:
-            status[key] = old[key]
+    ref, old, now = obs.ref, obs.status, obs.now
+    kept = {f: getattr(old, f) for f in ("round", "last_merge_back", "last_job") if getattr(old, f) is not None}
+    status = AdaptationPolicyStatus(observed_generation=ref.generation, **kept)
     d = Decision(status=status)
-    old_phase = old.get("phase")
+    old_phase = old.phase
 
     def finish(phase: str, message: str, ready, progressing, degraded) -> Decision:
-        status["phase"] = phase
-        status["message"] = cond.clip(message)
-        status["conditions"] = cond.merge_conditions(old.get("conditions"), cond.triple(ready, progressing, degraded),
-                                                     ref.generation, now=rfc3339(now))
+        status.phase = phase
+        status.message = cond.clip(message)
+        status.conditions = cond.as_models(cond.merge_conditions(
+            old.conditions, cond.triple(ready, progressing, degraded), ref.generation, now=rfc3339(now)))
         if phase != old_phase and phase == "Degraded":
-            d.events.append(("Warning", "Degraded", status["message"]))
+            d.events.append(("Warning", "Degraded", status.message))
         return d
 
     def broken(reason: str, msg: str, phase: str = "Degraded") -> Decision:
@@ -444,34 +455,30 @@ def decide(p: Plan, obs: Observed, settings: td.WorkloadSettings) -> Decision:
     t_rev, t_hash, t_current, t_bundles, t_spec = _teacher_state(obs.teacher)
     if t_spec is None:
         return broken("TeacherInvalid", f"CloudTeacher {teacher_name!r} has an invalid spec")
-    target = (obs.fleet.get("status") or {}).get("targetRevision")
+    target = read_status(EdgeFleetStatus, obs.fleet.get("status")).target_revision
 
     # Drift of the nodes on the fleet's target revision.
     window_start = now - timedelta(minutes=spec.drift.window_minutes)
     scores = [n for n in obs.drift if target is not None and n.revision == target and n.drift_score is not None
               and (parse_time(n.time) or now) >= window_start]
     drifting = [n for n in scores if n.drift_score > spec.drift.threshold]
-    status["lastDriftScore"] = round(sum(n.drift_score for n in scores) / len(scores), 4) if scores else None
-    status["driftingNodes"] = len(drifting)
+    status.last_drift_score = round(sum(n.drift_score for n in scores) / len(scores), 4) if scores else None
+    status.drifting_nodes = len(drifting)
     d.pending_updates = len(obs.deltas)
-    status["pendingUpdates"] = d.pending_updates
+    status.pending_updates = d.pending_updates
     mb = spec.merge_back
 
     def end_round(result: str, reason: str, revision: int | None = None, updates: int | None = None) -> None:
-        last = {"time": rfc3339(now), "result": result, "reason": cond.clip(reason)}
-        if revision is not None:
-            last["revision"] = revision
-        if updates is not None:
-            last["updates"] = updates
-        status["lastMergeBack"] = last
-        status["roundStartedTime"] = None
+        counts = {k: v for k, v in (("revision", revision), ("updates", updates)) if v is not None}
+        status.last_merge_back = LastMergeBack(time=rfc3339(now), result=result, reason=cond.clip(reason), **counts)
+        status.round_started_time = None
         d.round_result = result
         kind = "Warning" if result == "Failed" else "Normal"
-        d.events.append((kind, result, f"round {status.get('round')}: {cond.clip(reason, 1000)}"))
+        d.events.append((kind, result, f"round {status.round}: {cond.clip(reason, 1000)}"))
 
     def idle(note: str = "") -> Decision:
         """No round runs (any more): Degraded after a failed round, CoolingDown, or Watching."""
-        last = status.get("lastMergeBack") or {}
+        last = status.last_merge_back
         msg = (f"watching EdgeFleet {p.fleet!r} on revision {target}: {len(drifting)}/{len(scores)} reporting "
                f"node(s) drifting (threshold {spec.drift.threshold}, minNodes {spec.drift.min_nodes}), "
                f"{d.pending_updates} delta(s); " + _last_summary(last) + (f"; {note}" if note else ""))
@@ -479,7 +486,7 @@ def decide(p: Plan, obs: Observed, settings: td.WorkloadSettings) -> Decision:
         cooling = until is not None and now < until
         if cooling:
             msg += f"; cooling down until {rfc3339(until)}"
-        if last.get("result") == "Failed":
+        if last is not None and last.result == "Failed":
             return finish("Degraded", msg, ("True", "Active", msg), ("False", "MergeBackFailed", msg),
                           ("True", "MergeBackFailed", msg))
         if cooling:
@@ -497,7 +504,7 @@ def decide(p: Plan, obs: Observed, settings: td.WorkloadSettings) -> Decision:
                                              "targetRevision)", "Pending")
         started_at = None
         why = ""
-        until = _cooldown_until(spec, status.get("lastMergeBack") or {})
+        until = _cooldown_until(spec, status.last_merge_back)
         if until is not None and now < until:
             pass
         elif not t_current:
@@ -510,7 +517,8 @@ def decide(p: Plan, obs: Observed, settings: td.WorkloadSettings) -> Decision:
                 fired.append(f"{len(drifting)} node(s) drift above {spec.drift.threshold} (minNodes "
                              f"{spec.drift.min_nodes})")
             if mb.trigger.schedule:
-                anchors = [parse_time(ref.created), parse_time((status.get("lastMergeBack") or {}).get("time"))]
+                last_time = status.last_merge_back.time if status.last_merge_back else None
+                anchors = [parse_time(ref.created), parse_time(last_time)]
                 anchor = max([t for t in anchors if t is not None] or [now])
                 due, nxt = schedule_due(mb.trigger.schedule, anchor, now)
                 if due:
@@ -518,18 +526,18 @@ def decide(p: Plan, obs: Observed, settings: td.WorkloadSettings) -> Decision:
                 else:
                     why = f"next scheduled round at {rfc3339(nxt)}"
             if fired:
-                running = int(old.get("round") or 0) + 1
+                running = (old.round or 0) + 1
                 started_at = now
-                status.update(round=running, roundStartedTime=rfc3339(now))
+                status.round, status.round_started_time = running, rfc3339(now)
                 d.round_started = True
                 d.events.append(("Normal", "RoundStarted", f"round {running} on revision {t_rev}: "
                                  + "; ".join(fired)))
         if running is None:
             return idle(why)
     else:
-        started_at = parse_time(old.get("roundStartedTime")) or now
-        status["roundStartedTime"] = old.get("roundStartedTime")
-    status["round"] = running
+        started_at = parse_time(old.round_started_time) or now
+        status.round_started_time = old.round_started_time
+    status.round = running
     name = job_name(ref.name, running)
     job = obs.job
 
@@ -561,20 +569,20 @@ def decide(p: Plan, obs: Observed, settings: td.WorkloadSettings) -> Decision:
                                   f"({mb.deadline_minutes} min), mergeBack.minNodes is {mb.floor_of_nodes}",
                       updates=d.pending_updates)
             return idle()
-        profiles = sorted({b.get("profile") for b in t_bundles if b.get("profile")})
+        profiles = sorted({b.profile for b in t_bundles})
         if TEACHER_PROFILE not in profiles:
             end_round("Failed", f"CloudTeacher {teacher_name!r} revision {t_rev} lists no {TEACHER_PROFILE!r} bundle")
             return idle()
         d.create_job = merge_job_manifest(ref, spec, running, p.fleet, teacher_name, t_spec, t_rev, t_rev + 1,
                                           profiles, settings)
-        status["lastJob"] = name
+        status.last_job = name
         why = "quorum" if quorum else "deadline"
         d.events.append(("Normal", "JobCreated", f"merge-back Job {name}: {d.pending_updates} delta(s) of revision "
                                                  f"{t_rev} ({why}) -> candidate revision {t_rev + 1}"))
         msg = f"round {running}: merging {d.pending_updates} delta(s) of revision {t_rev} in Job {name} ({why})"
         return finish("Merging", msg, ("True", "Active", msg), ("True", "Merging", msg), ("False", "AsExpected", ""))
 
-    status["lastJob"] = name
+    status.last_job = name
     base, cand = job.revision, job.candidate_revision
     if not job.view.finished:
         msg = f"round {running}: Job {name} merges revision {base} into candidate {cand} ({job.view.active} active pod(s))"
@@ -624,11 +632,10 @@ def decide(p: Plan, obs: Observed, settings: td.WorkloadSettings) -> Decision:
         return idle()
     ns, bucket = ref.namespace, t_spec.store.bucket
     profiles = sorted(c.profile for c in obs.candidates)
-    bundles = []
-    for c in sorted(obs.candidates, key=lambda c: c.profile):
-        b = td.BundleFact(c.profile, td.store_uri(bucket, StoreLayout.bundle_manifest(ns, teacher_name, cand, c.profile)),
-                          c.sha256, c.bytes, c.accuracy).to_status()
-        bundles.append(b)
+    bundles = [td.bundle_status(c.profile, object_uri(bucket, StoreLayout.bundle_manifest(ns, teacher_name, cand,
+                                                                                          c.profile)),
+                                c.sha256, c.bytes, c.accuracy)
+               for c in sorted(obs.candidates, key=lambda c: c.profile)]
     d.promote = Promotion(
         namespace=ns, teacher=teacher_name, teacher_uid=(obs.teacher.get("metadata") or {}).get("uid", ""),
         bucket=bucket, base_revision=base, revision=cand, spec_hash=t_hash,
@@ -649,16 +656,16 @@ def decide(p: Plan, obs: Observed, settings: td.WorkloadSettings) -> Decision:
     return idle()
 
 
-def _cooldown_until(spec: AdaptationPolicySpec, last: dict) -> datetime | None:
-    t = parse_time(last.get("time"))
+def _cooldown_until(spec: AdaptationPolicySpec, last: LastMergeBack | None) -> datetime | None:
+    t = parse_time(last.time) if last is not None else None
     return None if t is None else t + timedelta(minutes=spec.cooldown_minutes)
 
 
-def _last_summary(last: dict) -> str:
-    if not last:
+def _last_summary(last: LastMergeBack | None) -> str:
+    if last is None:
         return "no round yet"
-    out = f"last round {last.get('result')}"
-    if last.get("revision") is not None:
-        out += f" (revision {last['revision']})"
-    return out + (f": {last.get('reason')}" if last.get("reason") else "")
+    out = f"last round {last.result}"
+    if last.revision is not None:
+        out += f" (revision {last.revision})"
+    return out + (f": {last.reason}" if last.reason else "")
 

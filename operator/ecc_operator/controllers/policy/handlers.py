@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 import kopf
 
 from ecc_workloads.contracts import BundleManifest, JobReport, StoreLayout
+from ecc_workloads.store import object_key, object_uri
 
 from ecc_operator import metrics
 from ecc_operator.credentials import jobs as job_credentials
@@ -61,14 +62,10 @@ RUNTIME = Runtime()
 # ---------------------------------------------------------------------------
 # Observation (reads only)
 # ---------------------------------------------------------------------------
-def _key(bucket: str, uri: str) -> str:
-    return uri[len(f"s3://{bucket}/"):]
-
-
 def _read_report(store, bucket: str, ns: str, fleet: str, job: str) -> tuple[JobReport | None, str]:
     from ecc_workloads.store import KeyNotFound
 
-    uri = td.store_uri(bucket, StoreLayout.job_report(ns, fleet, job))
+    uri = object_uri(bucket, StoreLayout.job_report(ns, fleet, job))
     try:
         return store.get_json(uri, JobReport), ""
     except KeyNotFound:
@@ -81,13 +78,13 @@ def _read_candidates(store, bucket: str, report: JobReport, candidate: int | Non
     facts = []
     for key in report.bundles:
         try:
-            raw = store.get_bytes(td.store_uri(bucket, key))
+            raw = store.get_bytes(object_uri(bucket, key))
             manifest = BundleManifest.model_validate_json(raw)
         except Exception as exc:  # noqa: BLE001
             return (), f"s3://{bucket}/{key}: {type(exc).__name__}: {exc}"
         if candidate is not None and manifest.revision != candidate:
             return (), f"s3://{bucket}/{key} is revision {manifest.revision}, not the candidate {candidate}"
-        facts.append(td.bundle_fact(bucket, key, raw, report))
+        facts.append(td.published_bundle(bucket, key, raw, report))
     return tuple(facts), ""
 
 
@@ -141,7 +138,7 @@ def observe(kube: Kube, p: pd.Plan, ref: pd.PolicyRef, status: dict) -> pd.Obser
         obs["drift"] = tuple(fleet_handlers.drift_summaries(ref.namespace, p.fleet))
         if revision > 0:
             prefix = StoreLayout.deltas_prefix(ref.namespace, p.fleet, revision)
-            keys = [_key(bucket, u) for u in store.list(td.store_uri(bucket, prefix))]
+            keys = [object_key(bucket, u) for u in store.list(object_uri(bucket, prefix))]
             obs["deltas"] = tuple(sorted(k[len(prefix):].removesuffix(".safetensors") for k in keys))
             obs["deltas_revision"] = revision
         if job is not None and job.view.finished:
@@ -174,8 +171,8 @@ def promote(kube: Kube, pr: pd.Promotion) -> str:
     if access.settings is None:
         raise kopf.TemporaryError(f"{access.source} not found: cannot promote revision {pr.revision}", delay=10)
     store = operator_store.open_store(access.settings)
-    uri = lambda key: td.store_uri(pr.bucket, key)  # noqa: E731
-    want = {b["profile"]: b["sha256"] for b in pr.bundles}
+    uri = lambda key: object_uri(pr.bucket, key)  # noqa: E731
+    want = {b.profile: b.sha256 for b in pr.bundles}
     # The teacher controller takes this lock for every reconcile: while we hold it, it starts no
     # distillation, so the revision we write cannot be written by a distillation Job as well.
     with teacher_handlers.RUNTIME.lock(pr.teacher_uid):
@@ -184,7 +181,7 @@ def promote(kube: Kube, pr: pd.Promotion) -> str:
         if fresh is None or fresh["metadata"].get("uid") != pr.teacher_uid:
             return f"CloudTeacher {pr.teacher!r} was deleted or replaced; the candidate is not promoted"
         rev, spec_hash, current, bundles, _ = pd._teacher_state(fresh)
-        if rev == pr.revision and {b.get("profile"): b.get("sha256") for b in bundles} == want:
+        if rev == pr.revision and {b.profile: b.sha256 for b in bundles} == want:
             return ""  # promoted before a restart
         if rev != pr.base_revision:
             return f"CloudTeacher {pr.teacher!r} moved on to revision {rev} (a new distillation) while revision " \
@@ -204,7 +201,7 @@ def promote(kube: Kube, pr: pd.Promotion) -> str:
                 log.info(f"{uri(src)} absent: not copied to revision {pr.revision}")
         for src_prefix, dst_prefix in pr.prefix_copies:
             for src_uri in store.list(uri(src_prefix)):
-                key = _key(pr.bucket, src_uri)
+                key = object_key(pr.bucket, src_uri)
                 store.put_bytes(uri(dst_prefix + key[len(src_prefix):]), store.get_bytes(src_uri))
         kube.patch_status(CLOUD_TEACHER.group, CLOUD_TEACHER.version, CLOUD_TEACHER.plural, pr.namespace, pr.teacher,
                           pr.teacher_status())
@@ -226,7 +223,7 @@ def act(kube: Kube, body, ref: pd.PolicyRef, old_status: dict, d: pd.Decision) -
             metrics.JOBS.labels(kind="merge-back", outcome="created").inc()
         else:
             d.events = [e for e in d.events if e[1] != "JobCreated"]
-    kube.write_status(GROUP, VERSION, PLURAL, ref.namespace, ref.name, old_status, d.status)
+    kube.write_status(GROUP, VERSION, PLURAL, ref.namespace, ref.name, old_status, d.patch())
     for etype, reason, message in d.events:
         kopf.event(body, type=etype, reason=reason, message=message)
     if d.round_result:

@@ -44,13 +44,14 @@ from ecc_workloads.contracts import (
 )
 from ecc_workloads.crd_model import CRDModel
 from ecc_workloads.timestamps import epoch
+from ecc_workloads.store import object_uri
 
 from ecc_operator import common
 from ecc_operator import conditions as cond
 from ecc_operator.common import SpecProblem, manifest_hash, owner_reference
 from ecc_operator.credentials import jobs as job_credentials
 from ecc_operator.credentials import serving_tls
-from ecc_operator.api.cloudteacher import CLOUD_TEACHER, CloudTeacherSpec
+from ecc_operator.api.cloudteacher import CLOUD_TEACHER, Bundle, CloudTeacherSpec, CloudTeacherStatus
 from ecc_operator.credentials.serving_tls import ServingTLS
 
 # Labels and annotations the operator puts on its own children (read back only by it).
@@ -194,10 +195,6 @@ def serving_name(teacher: str) -> str:
     return f"{teacher}-serving"
 
 
-def store_uri(bucket: str, key: str) -> str:
-    return f"s3://{bucket}/{key}"
-
-
 # ---------------------------------------------------------------------------
 # The distillation Job
 # ---------------------------------------------------------------------------
@@ -230,14 +227,14 @@ def corpus_prepare_job(ref: TeacherRef, spec: CloudTeacherSpec, revision: int, r
     return CorpusPrepareJob(
         source=source, preset=preset, text_column=c.text_column, label_column=c.label_column,
         domain_column=c.domain_column, response_column=c.response_column, cleaning=c.cleaning, splits=c.splits,
-        out=store_uri(spec.store.bucket, corpus_prefix(ref.namespace, ref.name, revision)), report=report)
+        out=object_uri(spec.store.bucket, corpus_prefix(ref.namespace, ref.name, revision)), report=report)
 
 
 def distill_job(ref: TeacherRef, spec: CloudTeacherSpec, revision: int, report: str) -> DistillJob:
     """The main container's Job spec: the resource's students and training settings, as they are."""
     bucket = spec.store.bucket
     return DistillJob(
-        corpus=store_uri(bucket, corpus_prefix(ref.namespace, ref.name, revision)), store=f"s3://{bucket}",
+        corpus=object_uri(bucket, corpus_prefix(ref.namespace, ref.name, revision)), store=f"s3://{bucket}",
         namespace=ref.namespace, teacher=ref.name, revision=revision,
         base_model=BUILTIN_MODEL_ARGS[spec.model.source], students=spec.students,
         training=TrainingSpec.model_validate(spec.distillation.model_dump(include=set(TrainingSpec.model_fields))),
@@ -259,7 +256,7 @@ def distill_job_manifest(ref: TeacherRef, spec: CloudTeacherSpec, revision: int,
                                          "bucket root (StoreLayout); leave store.prefix empty")
     name = job_name(ref.name, revision, hash_, attempt)
     bucket = spec.store.bucket
-    report = store_uri(bucket, StoreLayout.job_report(ref.namespace, ref.name, name))
+    report = object_uri(bucket, StoreLayout.job_report(ref.namespace, ref.name, name))
     d = spec.distillation
     labels = {LABEL_TEACHER: ref.name, LABEL_REVISION: str(revision), LABEL_COMPONENT: "distill",
               LABEL_MANAGED_BY: MANAGED_BY}
@@ -665,30 +662,19 @@ def pod_termination_messages(pods: list[dict]) -> list[str]:
     return out
 
 
-@dataclass(frozen=True)
-class BundleFact:
-    """A published bundle as read back from the store."""
-
-    profile: str
-    manifest_uri: str
-    sha256: str
-    bytes: int
-    accuracy: float | None
-
-    def to_status(self) -> dict:
-        out = {"profile": self.profile, "manifestURI": self.manifest_uri, "sha256": self.sha256, "bytes": self.bytes}
-        if self.accuracy is not None:
-            out["accuracy"] = round(float(self.accuracy), 6)
-        return out
-
-
-def bundle_fact(bucket: str, key: str, raw: bytes, report: JobReport) -> BundleFact:
-    """sha256 of the manifest bytes, bytes of its modules, accuracy from the report."""
+def published_bundle(bucket: str, key: str, raw: bytes, report: JobReport) -> Bundle:
+    """A bundle manifest read back from the store as its status entry: sha256 of the manifest
+    bytes, bytes of its modules, accuracy from the report."""
     manifest = BundleManifest.model_validate_json(raw)
-    acc = report.metrics.get(f"acc_{manifest.profile}@all", manifest.metrics.get("accuracy"))
-    return BundleFact(profile=manifest.profile, manifest_uri=store_uri(bucket, key),
-                      sha256=hashlib.sha256(raw).hexdigest(), bytes=sum(m.bytes for m in manifest.modules),
-                      accuracy=None if acc is None else min(1.0, max(0.0, float(acc))))
+    return bundle_status(manifest.profile, object_uri(bucket, key), hashlib.sha256(raw).hexdigest(),
+                         sum(m.bytes for m in manifest.modules),
+                         report.metrics.get(f"acc_{manifest.profile}@all", manifest.metrics.get("accuracy")))
+
+
+def bundle_status(profile: str, manifest_uri: str, sha256: str, size: int, accuracy: float | None) -> Bundle:
+    """One entry of status.bundles (accuracy clipped to [0, 1], six decimals; left out when unknown)."""
+    extra = {} if accuracy is None else {"accuracy": round(min(1.0, max(0.0, float(accuracy))), 6)}
+    return Bundle(profile=profile, manifest_uri=manifest_uri, sha256=sha256, bytes=size, **extra)
 
 
 @dataclass(frozen=True)
@@ -705,7 +691,8 @@ class ServingView:
 @dataclass(frozen=True)
 class Observed:
     ref: TeacherRef
-    status: dict
+    status: CloudTeacherStatus = field(default_factory=CloudTeacherStatus)
+    """the stored status (a dict is read as the model)"""
     kserve: KServeView = field(default_factory=KServeView)
     store_secret_present: bool = True
     serving_store: StoreSettings | None = None
@@ -722,12 +709,15 @@ class Observed:
     pod_messages: tuple[str, ...] = ()
     report: JobReport | None = None
     report_error: str = ""
-    bundles: tuple[BundleFact, ...] = ()
+    bundles: tuple[Bundle, ...] = ()
     bundle_error: str = ""
     serving: ServingView = field(default_factory=ServingView)
     serving_tls: ServingTLS | None = None
     """the server's certificate (serving_tls; the handler issued it first when needed); None: not
     looked at (serving.mode none or an unreadable spec)"""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", common.read_status(CloudTeacherStatus, self.status))
 
 
 # ---------------------------------------------------------------------------
@@ -735,7 +725,8 @@ class Observed:
 # ---------------------------------------------------------------------------
 @dataclass
 class Decision:
-    status: dict
+    status: CloudTeacherStatus
+    """the status to write: only the fields set here are patched (`patch`)"""
     create_job: dict | None = None
     delete_jobs: list[str] = field(default_factory=list)
     apply: list[dict] = field(default_factory=list)
@@ -754,6 +745,10 @@ class Decision:
     serving_problem: str | None = None
     """Condition reason when the teacher cannot be served as the spec stands (the message says what to set)."""
 
+    def patch(self) -> dict:
+        """The status as a merge patch (camelCase; a field set to None is removed)."""
+        return common.status_patch(self.status)
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -768,15 +763,15 @@ class Plan:
     next_revision: int
 
 
-def plan(ref: TeacherRef, raw_spec: dict | None, status: dict | None) -> Plan:
-    status = status or {}
-    published = int(status.get("revision") or 0)
+def plan(ref: TeacherRef, raw_spec: dict | None, status: CloudTeacherStatus | dict | None) -> Plan:
+    status = common.read_status(CloudTeacherStatus, status)
+    published = status.revision or 0
     try:
         spec = parse_spec(raw_spec)
     except SpecProblem as problem:
         return Plan(None, problem, "", published, False, None, published + 1)
     h = spec_hash(spec)
-    up_to_date = published > 0 and status.get("specHash") == h
+    up_to_date = published > 0 and status.spec_hash == h
     wanted = None if up_to_date else job_name(ref.name, published + 1, h)
     return Plan(spec, None, h, published, up_to_date, wanted, published + 1)
 
@@ -797,7 +792,7 @@ def gate_failures(spec: CloudTeacherSpec, report: JobReport) -> list[str]:
     return out
 
 
-def _serving(ref: TeacherRef, spec: CloudTeacherSpec, obs: Observed, bundles: list[dict], revision: int,
+def _serving(ref: TeacherRef, spec: CloudTeacherSpec, obs: Observed, bundles: list[Bundle], revision: int,
              settings: WorkloadSettings, d: Decision) -> tuple[bool, str, str | None]:
     """Fill the serving part of `d`; returns (ready, message, url)."""
     chosen = resolve_serving_mode(spec.serving.mode, obs.kserve, settings.runtime_of(spec))
@@ -828,10 +823,10 @@ def _serving(ref: TeacherRef, spec: CloudTeacherSpec, obs: Observed, bundles: li
         return False, tls.problem if tls else "not served: no serving certificate looked at", None
     if not served_by_kserve and mode == "kserve":
         return False, chosen.message, None
-    teacher = next((b for b in bundles if b.get("profile") == TEACHER_PROFILE), None)
+    teacher = next((b for b in bundles if b.profile == TEACHER_PROFILE), None)
     if revision <= 0 or teacher is None:
         return False, "nothing to serve yet: no published teacher bundle", None
-    uri = teacher["manifestURI"]
+    uri = teacher.manifest_uri
     secret = storage_secret_manifest(ref, obs.serving_store) if obs.serving_store is not None else None
     secret_hash = secret["metadata"]["annotations"][ANNOTATION_DESIRED_HASH] if secret else None
     ca = storage_ca_manifest(ref, obs.serving_store) if obs.serving_store is not None else None
@@ -903,25 +898,22 @@ def _needs_apply(manifest: dict, current: dict | None) -> bool:
 
 def decide(p: Plan, obs: Observed, settings: WorkloadSettings) -> Decision:
     """Everything to do in this reconcile, and the status to write."""
-    ref, old = obs.ref, obs.status or {}
-    status: dict[str, Any] = {
-        "revision": p.published_revision,
-        "observedGeneration": ref.generation,
-    }
+    ref, old = obs.ref, obs.status
+    status = CloudTeacherStatus(revision=p.published_revision, observed_generation=ref.generation)
     d = Decision(status=status)
     published = p.published_revision
-    old_phase = old.get("phase")
+    old_phase = old.phase
 
     def finish(phase: str, message: str, ready, progressing, degraded) -> Decision:
-        status["phase"] = phase
-        status["message"] = cond.clip(message)
+        status.phase = phase
+        status.message = cond.clip(message)
         observations = cond.triple(ready, progressing, degraded)
         if d.kserve_condition is not None:
             observations.append(cond.Observation(KSERVE_CONDITION, *d.kserve_condition))
-        status["conditions"] = cond.merge_conditions(old.get("conditions"), observations, ref.generation)
+        status.conditions = cond.as_models(cond.merge_conditions(old.conditions, observations, ref.generation))
         if phase != old_phase:
             kind = "Warning" if phase == "Degraded" else "Normal"
-            d.events.append((kind, phase, status["message"]))
+            d.events.append((kind, phase, status.message))
         return d
 
     if p.spec is None:
@@ -929,7 +921,7 @@ def decide(p: Plan, obs: Observed, settings: WorkloadSettings) -> Decision:
                       ("False", p.problem.reason, "fix the spec"), ("True", p.problem.reason, str(p.problem)))
     spec = p.spec
     # Bundles and serving of the published revision are kept while the next one is made.
-    bundles = list(old.get("bundles") or [])
+    bundles = list(old.bundles or [])
     serve_revision = published
 
     if not obs.store_secret_present:
@@ -943,7 +935,7 @@ def decide(p: Plan, obs: Observed, settings: WorkloadSettings) -> Decision:
     d.delete_jobs = [j.name for j in obs.other_jobs if not j.finished]
     if not p.up_to_date:
         job = obs.job
-        status["lastJob"] = job.name if job is not None else p.wanted_job
+        status.last_job = job.name if job is not None else p.wanted_job
         if job is None:
             try:
                 d.create_job = distill_job_manifest(ref, spec, p.next_revision, p.hash, settings)
@@ -965,14 +957,14 @@ def decide(p: Plan, obs: Observed, settings: WorkloadSettings) -> Decision:
         elif job.failed:
             why = _failure_reason(job, obs)
             msg = f"distillation Job {job.name} for revision {p.next_revision} failed: {why}"
-            if old.get("lastJob") != job.name or old_phase != "Degraded":
+            if old.last_job != job.name or old_phase != "Degraded":
                 d.job_outcome = "failed"
             if obs.attempt < MAX_ATTEMPTS:
                 retry_at = (job.failed_at or obs.now) + retry_delay(obs.attempt)
                 if obs.now >= retry_at and d.job_outcome is None:
                     d.create_job = distill_job_manifest(ref, spec, p.next_revision, p.hash, settings, obs.attempt + 1)
                     name = d.create_job["metadata"]["name"]
-                    status["lastJob"] = name
+                    status.last_job = name
                     d.job_outcome = "created"
                     d.events.append(("Normal", "Retrying", f"attempt {obs.attempt + 1}/{MAX_ATTEMPTS} of revision "
                                      f"{p.next_revision}: Job {name} (previous: {cond.clip(why, 500)})"))
@@ -1003,30 +995,28 @@ def decide(p: Plan, obs: Observed, settings: WorkloadSettings) -> Decision:
             failures = gate_failures(spec, obs.report)
             if failures:
                 msg = f"revision {p.next_revision} refused by the gates: " + "; ".join(failures)
-                if old_phase != "Degraded" or old.get("lastJob") != job.name:
+                if old_phase != "Degraded" or old.last_job != job.name:
                     d.job_outcome = "gate-failed"
                 return finish("Degraded", msg, _ready_of_published(published, old), ("False", "GateFailed", msg),
                               ("True", "GateFailed", msg))
             # Publish.
-            bundles = [b.to_status() for b in sorted(obs.bundles, key=lambda b: b.profile)]
+            bundles = sorted(obs.bundles, key=lambda b: b.profile)
             published = serve_revision = p.next_revision
-            status.update(revision=published, specHash=p.hash, bundles=bundles)
+            status.revision, status.spec_hash, status.bundles = published, p.hash, bundles
             d.published_revision = published
             d.job_outcome = "succeeded"
             d.events.append(("Normal", "Published", f"revision {published} published: " + ", ".join(
-                f"{b['profile']} acc {b.get('accuracy', 0):.3f}" for b in bundles)))
+                f"{b.profile} acc {b.accuracy or 0:.3f}" for b in bundles)))
 
     if p.up_to_date:
-        status["specHash"] = p.hash
+        status.spec_hash = p.hash
     if obs.serving_tls is not None:  # None: not looked at (serving.mode none): the record stays
-        record = obs.serving_tls.record
-        status["servingCertificate"] = record.model_dump(by_alias=True) if record else None
+        status.serving_certificate = obs.serving_tls.record
     served, serve_msg, url = _serving(ref, spec, obs, bundles, serve_revision, settings, d)
     if url:
-        status["servingURL"] = url
-        status["servingProtocol"] = spec.serving.protocol
+        status.serving_url, status.serving_protocol = url, spec.serving.protocol
     elif d.serving_problem:  # agents must not be sent to a teacher that is not served
-        status["servingURL"] = status["servingProtocol"] = None
+        status.serving_url = status.serving_protocol = None
     if distilling_note:
         msg = f"revision {published} published; {serve_msg}{distilling_note}"
         return finish("Distilling", msg, ("True" if served else "False", "RevisionPublished", msg),
@@ -1042,7 +1032,7 @@ def decide(p: Plan, obs: Observed, settings: WorkloadSettings) -> Decision:
                   ("False", "AsExpected", ""))
 
 
-def _ready_of_published(published: int, old: dict) -> tuple[str, str, str]:
+def _ready_of_published(published: int, old: CloudTeacherStatus) -> tuple[str, str, str]:
     if published:
         return ("True", "RevisionPublished", f"revision {published} stays published")
     return ("False", "NoRevisionYet", "no revision published yet")

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import kopf
 
 from ecc_workloads.contracts import JobReport, NodeIdentity, StoreLayout
+from ecc_workloads.store import StoreError, object_uri
 
 from ecc_operator import metrics
 from ecc_operator.controllers.teacher import decisions as td
@@ -99,7 +100,7 @@ RUNTIME = Runtime()
 def _read_report(store, bucket: str, ref: td.TeacherRef, job: str) -> tuple[JobReport | None, str]:
     from ecc_workloads.store import KeyNotFound
 
-    uri = td.store_uri(bucket, StoreLayout.job_report(ref.namespace, ref.name, job))
+    uri = object_uri(bucket, StoreLayout.job_report(ref.namespace, ref.name, job))
     try:
         return store.get_json(uri, JobReport), ""
     except KeyNotFound:
@@ -108,11 +109,11 @@ def _read_report(store, bucket: str, ref: td.TeacherRef, job: str) -> tuple[JobR
         return None, f"report {uri} unreadable: {type(exc).__name__}: {exc}"
 
 
-def _read_bundles(store, bucket: str, report: JobReport) -> tuple[tuple[td.BundleFact, ...], str]:
+def _read_bundles(store, bucket: str, report: JobReport) -> tuple[tuple[td.Bundle, ...], str]:
     facts = []
     for key in report.bundles:
         try:
-            facts.append(td.bundle_fact(bucket, key, store.get_bytes(td.store_uri(bucket, key)), report))
+            facts.append(td.published_bundle(bucket, key, store.get_bytes(object_uri(bucket, key)), report))
         except Exception as exc:  # noqa: BLE001
             return (), f"bundle manifest s3://{bucket}/{key}: {type(exc).__name__}: {exc}"
     if not facts:
@@ -240,11 +241,11 @@ def act(kube: Kube, body, ref: td.TeacherRef, old_status: dict, d: td.Decision) 
     for manifest in d.apply:
         kube.apply(manifest)
         log.info(f"{ref.namespace}/{ref.name}: applied {manifest['kind']} {manifest['metadata']['name']}")
-    kube.write_status(GROUP, VERSION, PLURAL, ref.namespace, ref.name, old_status, d.status)
+    kube.write_status(GROUP, VERSION, PLURAL, ref.namespace, ref.name, old_status, d.patch())
     for etype, reason, message in d.events:
         kopf.event(body, type=etype, reason=reason, message=message)
-    if d.status.get("revision"):
-        metrics.TEACHER_REVISION.labels(namespace=ref.namespace, teacher=ref.name).set(int(d.status["revision"]))
+    if d.status.revision:
+        metrics.TEACHER_REVISION.labels(namespace=ref.namespace, teacher=ref.name).set(d.status.revision)
     if d.job_outcome:
         metrics.JOBS.labels(kind="distill", outcome=d.job_outcome).inc()
     if d.published_revision:
@@ -315,23 +316,13 @@ def on_delete(body, **_) -> None:
     if access.settings is None:
         log.warning(f"{access.source} missing at deletion: store prefix left in place")
         return
-    removed = delete_prefixes(operator_store.open_store(access.settings), parsed.store.bucket,
-                              td.teacher_prefixes(meta["namespace"], meta["name"]))
+    try:
+        removed = operator_store.open_store(access.settings).delete_prefixes(
+            td.teacher_prefixes(meta["namespace"], meta["name"]), bucket=parsed.store.bucket)
+    except StoreError as exc:
+        raise kopf.TemporaryError(f"could not remove the teacher's store objects: {exc}", delay=10) from exc
     log.info(f"removed {removed} store objects of {meta['namespace']}/{meta['name']}")
     try:  # the storage initializer's read-only user (any serving mode may have made it; a missing one is fine)
         RUNTIME.users.remove_serving(access.settings, meta["namespace"], meta["name"])
     except AccessProblem as problem:
         log.warning(f"the serving store user of {meta['namespace']}/{meta['name']} stays: {problem}")
-
-
-def delete_prefixes(store, bucket: str, prefixes: list[str]) -> int:
-    from minio.deleteobjects import DeleteObject
-
-    keys = []
-    for prefix in prefixes:
-        keys += [u[len(f"s3://{bucket}/"):] for u in store.list(td.store_uri(bucket, prefix))]
-    if keys:
-        errors = list(store.client.remove_objects(bucket, [DeleteObject(k) for k in keys]))
-        if errors:
-            raise kopf.TemporaryError(f"could not remove {len(errors)} store objects: {errors[0]}", delay=10)
-    return len(keys)
