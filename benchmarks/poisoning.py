@@ -70,6 +70,7 @@ for _p in (ROOT, ROOT / "operator", Path(__file__).resolve().parent):
 
 from pydantic import BaseModel, ConfigDict, Field  # noqa: E402
 
+from ecc_operator.common import ObjectRef
 import learning  # noqa: E402  (benchmarks/learning.py: corpus, drift split, cloud model, evaluation)
 
 ATTACKS = ("scaled_x50", "sign_flip_x1", "sign_flip_x50", "sign_flip_adaptive", "backdoor")
@@ -123,7 +124,7 @@ def job_merge_defaults(profiles: Sequence[str]) -> dict:
     teacher_spec = CloudTeacherSpec.model_validate(
         yaml.safe_load((ROOT / "manifests" / "samples" / "cloudteacher.yaml").read_text())["spec"])
     policy = AdaptationPolicySpec.model_validate({"fleetRef": {"name": FLEET}})
-    manifest = pd.merge_job_manifest(pd.PolicyRef(FLEET, FLEET, "uid", 1), policy, 1, FLEET, FLEET, teacher_spec,
+    manifest = pd.merge_job_manifest(ObjectRef(FLEET, FLEET, "uid", 1), policy, 1, FLEET, FLEET, teacher_spec,
                                      REVISION, REVISION + 1, list(profiles), td.WorkloadSettings())
     env = {e["name"]: e.get("value") for e in manifest["spec"]["template"]["spec"]["containers"][0]["env"]}
     job = parse_job_spec(env[RuntimeEnv.JOB_SPEC])

@@ -9,6 +9,7 @@ import json
 import logging
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -17,6 +18,25 @@ from ecc_operator.api.common import Kind
 
 M = TypeVar("M", bound=BaseModel)
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    """The custom resource a reconcile is about (of any of the three kinds)."""
+
+    namespace: str
+    name: str
+    uid: str
+    generation: int
+    created: str | None = None
+    """metadata.creationTimestamp (a policy's schedule first ticks after it)"""
+
+    @classmethod
+    def of(cls, obj: Mapping) -> "ObjectRef":
+        """The reference to an object as the API server returned it (its metadata)."""
+        meta = obj.get("metadata") or {}
+        return cls(meta.get("namespace", ""), meta.get("name", ""), meta.get("uid", ""),
+                   int(meta.get("generation") or 0), meta.get("creationTimestamp"))
 
 
 class SpecProblem(ValueError):

@@ -18,6 +18,7 @@ import yaml
 from ecc_workloads.contracts import (DEFAULT_WORKLOAD_IMAGE, STORE_SECRET_NAME, SYSTEM_NAMESPACE, MetricNames,
                                      NodeIdentity, StoreEnv)
 
+from ecc_operator.common import ObjectRef
 from ecc_operator.gen import alerts, chart_values, chartgen, crdgen, dashboards
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -401,7 +402,7 @@ def test_network_policy_admits_agents_metrics_and_probes_only(helm, tmp_path):
     ports = {p["name"] for p in pod["spec"]["containers"][0]["ports"]}
     rules = {r["ports"][0]["port"]: r.get("from") for r in policy["spec"]["ingress"]}
     assert set(rules) == ports == {"node-creds", "metrics", "health"}
-    agent = fd.agent_labels(fd.FleetRef("shop", "edge", "uid", 1))
+    agent = fd.agent_labels(ObjectRef("shop", "edge", "uid", 1))
     (peer,) = rules["node-creds"]
     assert peer["namespaceSelector"] == {} and peer["podSelector"]["matchLabels"].items() <= agent.items()
     assert rules["health"] is None and rules["metrics"] == [{"namespaceSelector": {}}]

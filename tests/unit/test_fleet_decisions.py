@@ -25,6 +25,7 @@ from ecc_workloads.contracts import (
 )
 from ecc_workloads.timestamps import rfc3339
 
+from ecc_operator.common import ObjectRef
 from ecc_operator import conditions as c
 from ecc_operator.controllers.fleet import decisions as fd
 from ecc_operator import metrics
@@ -34,7 +35,7 @@ from ecc_operator.api.adaptationpolicy import AdaptationPolicySpec
 from ecc_operator.api.common import NodeSelector
 
 NS, FLEET, TEACHER = "demo", "shop-edge", "shop"
-REF = fd.FleetRef(NS, FLEET, "uid-f", 3)
+REF = ObjectRef(NS, FLEET, "uid-f", 3)
 T0 = 1_800_000_000.0
 TRUSTED_CA = "-----BEGIN CERTIFICATE-----\nthe operator's CA\n-----END CERTIFICATE-----\n"
 WORKLOAD = fd.AgentWorkload(node_credentials_ca=TRUSTED_CA)
@@ -531,7 +532,7 @@ def test_daemonset_runs_the_agent_on_the_selected_nodes():
     assert env[AgentEnv.API_TOKENS_DIR]["value"] == "/etc/ecc/agent-api"
     assert {"name": "api-tokens", "mountPath": "/etc/ecc/agent-api", "readOnly": True} in ctr["volumeMounts"]
     assert {"name": "api-tokens", "secret": {"secretName": f"ecc-fleet-{FLEET}-api"}} in pod["volumes"]
-    api = fd.api_secret_manifest(fd.FleetRef(namespace=NS, name=FLEET, uid="uid-f", generation=1),
+    api = fd.api_secret_manifest(ObjectRef(namespace=NS, name=FLEET, uid="uid-f", generation=1),
                                  {"predict": "p" * 20, "feedback": "f" * 20, "admin": "a" * 20, "extra": "x"})
     assert api["stringData"] == {"predict": "p" * 20, "feedback": "f" * 20, "admin": "a" * 20}
     assert api["metadata"]["ownerReferences"][0]["uid"] == "uid-f"

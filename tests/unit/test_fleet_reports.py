@@ -12,11 +12,12 @@ import pytest
 from ecc_workloads.sim import agents as sa
 from ecc_workloads.contracts import AgentReport, StoreLayout
 
+from ecc_operator.common import ObjectRef
 from ecc_operator.controllers.fleet import decisions as fd
 from ecc_operator.controllers.fleet import handlers as fh
 
 NS, FLEET = "demo", "shop-edge"
-REF = fd.FleetRef(NS, FLEET, "uid-f", 1)
+REF = ObjectRef(NS, FLEET, "uid-f", 1)
 PREFIX = StoreLayout.reports_prefix(NS, FLEET)
 HEADER = "X-Amz-Meta-Ecc-Report"  # as minio-py's listing names it
 

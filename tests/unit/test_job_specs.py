@@ -20,10 +20,11 @@ from ecc_workloads.data import splits
 from ecc_workloads.contracts import (CorpusPrepareJob, DistillJob, JobReport, RuntimeEnv, TrainingSpec,
                                      parse_job_spec)
 from ecc_workloads.data.corpus import Example
+from ecc_operator.common import ObjectRef
 from ecc_operator.controllers.teacher import decisions as td
 from ecc_operator.api.cloudteacher import CloudTeacherSpec
 
-REF = td.TeacherRef(namespace="shop", name="intent", uid="u-1", generation=1)
+REF = ObjectRef(namespace="shop", name="intent", uid="u-1", generation=1)
 
 _floats = dict(allow_nan=False, allow_infinity=False)
 splits_st = st.fixed_dictionaries({
@@ -102,7 +103,7 @@ def test_a_policy_the_api_server_accepts_cannot_fail_validation_in_its_merge_bac
         assume(False)
     teacher = CloudTeacherSpec.model_validate({"students": [{"profile": "s1", "blocks": [1]}],
                                                "distillation": {"maxLength": max_length}})
-    ref = pd.PolicyRef("shop", "adapt", "u", 1)
+    ref = ObjectRef("shop", "adapt", "u", 1)
     job = pd.merge_back_job(ref, policy, "edge", "intent", teacher, 1, 2, ["teacher", "s1"], "s3://b/r.json",
                             td.WorkloadSettings())
     parsed = parse_job_spec(td.job_spec_json(job))

@@ -11,11 +11,12 @@ import pytest
 from ecc_workloads.contracts import CLOUD_NODE_ROLE_LABEL, BundleManifest, JobReport, ModuleRef, StoreEnv, StoreLayout
 from ecc_workloads.timestamps import rfc3339
 
+from ecc_operator.common import ObjectRef
 from ecc_operator.controllers.policy import decisions as pd
 from ecc_operator.controllers.teacher import decisions as td
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc)
-REF = pd.PolicyRef("demo", "adapt", "uid-p", 3, "2026-12-01T00:00:00Z")
+REF = ObjectRef("demo", "adapt", "uid-p", 3, "2026-12-01T00:00:00Z")
 SETTINGS = td.WorkloadSettings()
 TEACHER_SPEC = {"model": {"source": "tiny"},
                 "corpus": {"uri": "s3://ecc-fleet/c.csv", "textColumn": "instruction", "labelColumn": "intent"},
@@ -307,7 +308,7 @@ def test_promotion_keeps_the_teachers_spec_hash_so_it_does_not_re_distil():
     _, d = run(status=merging(), job=job, report=passed_report(), candidates=candidates())
     after = teacher(revision=2, bundles=d.promote.bundles)
     after["status"].update(d.promote.teacher_status())
-    tp = td.plan(td.TeacherRef("demo", "shop", "uid-t", 1), after["spec"], after["status"])
+    tp = td.plan(ObjectRef("demo", "shop", "uid-t", 1), after["spec"], after["status"])
     assert tp.up_to_date and tp.wanted_job is None and tp.published_revision == 2
 
 
@@ -461,7 +462,7 @@ def test_drift_comes_from_the_fleet_controllers_reports_read_once_per_etag():
 
     from ecc_workloads.contracts import AgentReport
 
-    from ecc_operator.controllers.fleet import decisions as fd, handlers as fh
+    from ecc_operator.controllers.fleet import handlers as fh
 
     prefix = StoreLayout.reports_prefix("demo", "edge")
     objects = {f"{prefix}a.json": ("e1", AgentReport(node="a", fleet="edge", seq=1, time=t(0), state="Ready",
@@ -480,7 +481,7 @@ def test_drift_comes_from_the_fleet_controllers_reports_read_once_per_etag():
             gets.append(key)
             return model.model_validate_json(objects[key][1])
 
-    ref = fd.FleetRef("demo", "edge", "uid-edge", 1)
+    ref = ObjectRef("demo", "edge", "uid-edge", 1)
     cache = fh.RUNTIME.reports.setdefault(ref.uid, fh.ReportCache())
     fh.RUNTIME.report_uids[("demo", "edge")] = ref.uid
     try:

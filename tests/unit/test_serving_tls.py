@@ -15,6 +15,7 @@ from kubefake import FakeSecrets
 from ecc_workloads import tls
 from ecc_workloads.contracts import NodeIdentity, RuntimeEnv, TeacherTLS
 
+from ecc_operator.common import ObjectRef
 from ecc_operator import kserve_runtime
 from ecc_operator.credentials import node_tls as nct
 from ecc_operator.credentials import serving_tls
@@ -127,7 +128,7 @@ def runtime(monkeypatch):
 
 def test_the_handler_issues_applies_and_records_once(runtime):
     spec = td.parse_spec({"students": [{"profile": "s0", "blocks": [0]}], "serving": {"mode": "auto"}})
-    ref = td.TeacherRef(NS, "shop", "uid-1", 1)
+    ref = ObjectRef(NS, "shop", "uid-1", 1)
     kube = FakeKube()
     first = teacher_handlers.serving_certificate(kube, {}, ref, spec, {})
     assert len(kube.applied) == 1 and len(kube.status_patches) == 1
@@ -154,7 +155,7 @@ def test_the_handler_issues_applies_and_records_once(runtime):
 
 # ---------------------------------------------------------------------- manifests
 SPEC = td.parse_spec({"students": [{"profile": "s0", "blocks": [0]}], "serving": {"mode": "deployment"}})
-REF = td.TeacherRef(NS, "shop", "uid-1", 1)
+REF = ObjectRef(NS, "shop", "uid-1", 1)
 ISSUED = serving_tls.issued(_record())
 URI = "s3://ecc-fleet/teachers/demo/shop/revisions/1/bundles/teacher.json"
 
@@ -229,16 +230,16 @@ def test_without_a_certificate_the_teacher_is_not_served_and_the_message_says_wh
     existing = td.ServingView(deployment={"metadata": {}}, service={"metadata": {}})
     obs = td.Observed(ref=REF, status=status, serving_tls=problem, serving=existing)
     d = td.decide(p, obs, td.WorkloadSettings())
-    assert d.status["phase"] == "Degraded" and "spec.serving.tlsSecretName" in d.status["message"]
-    conds = {c["type"]: c for c in d.status["conditions"]}
+    assert d.status.phase == "Degraded" and "spec.serving.tlsSecretName" in d.status.message
+    conds = {c["type"]: c for c in d.patch()["conditions"]}
     assert conds["Degraded"]["reason"] == td.SERVING_TLS_CONDITION_REASON and conds["Ready"]["status"] == "False"
     assert d.apply == [] and ("Deployment", "shop-serving") in d.delete and ("Service", "shop-serving") in d.delete
-    assert d.status["servingURL"] is None  # agents are no longer sent there
+    assert d.status.serving_url is None  # agents are no longer sent there
     obs = td.Observed(ref=REF, status=status, serving_tls=ISSUED)
     d = td.decide(p, obs, td.WorkloadSettings())
-    assert d.status["servingCertificate"]["sha256"] == "a" * 64 and d.status["servingURL"].startswith("https://")
+    assert d.patch()["servingCertificate"]["sha256"] == "a" * 64 and d.status.serving_url.startswith("https://")
     obs = td.Observed(ref=REF, status=status, serving_tls=serving_tls.ServingTLS(secret_name="my-cert"))
     d = td.decide(p, obs, td.WorkloadSettings())
-    assert d.status["servingCertificate"] is None and d.apply[0]["spec"]["template"]["spec"]["volumes"][0]["secret"][
+    assert d.patch()["servingCertificate"] is None and d.apply[0]["spec"]["template"]["spec"]["volumes"][0]["secret"][
         "secretName"] == "my-cert"
 

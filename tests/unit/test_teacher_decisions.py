@@ -11,12 +11,13 @@ import pytest
 from ecc_workloads.contracts import (CLOUD_NODE_ROLE_LABEL, BundleManifest, JobReport, ModuleRef, RuntimeEnv, StoreEnv, StoreLayout,
                                      StoreSettings)
 
+from ecc_operator.common import ObjectRef
 from ecc_operator import conditions as c
 from ecc_operator.credentials import serving_tls
 from ecc_operator.controllers.teacher import decisions as td
 from ecc_operator.api.cloudteacher import ServingCertificateStatus
 
-REF = td.TeacherRef(namespace="demo", name="shop", uid="uid-1", generation=1)
+REF = ObjectRef(namespace="demo", name="shop", uid="uid-1", generation=1)
 SETTINGS = td.WorkloadSettings(builtin_corpora={"bitext": "/data/bitext.csv"})
 SPEC = {
     "model": {"source": "tiny"},
@@ -276,7 +277,7 @@ def test_up_to_date_teacher_with_ready_deployment_is_ready_and_writes_nothing_ne
 def test_a_status_update_makes_no_revision_but_a_spec_edit_does():
     p, _ = run(spec())
     status = _published_status(p, report())
-    same_spec_new_gen = td.TeacherRef("demo", "shop", "uid-1", generation=5)
+    same_spec_new_gen = ObjectRef("demo", "shop", "uid-1", generation=5)
     p2, d = run(spec(serving={"mode": "deployment", "replicas": 2}), status=status, ref=same_spec_new_gen)
     assert p2.up_to_date and d.create_job is None
     p3, d3 = run(spec(students=[{"profile": "s02", "blocks": [0, 2]}]), status=status, ref=same_spec_new_gen)
@@ -443,7 +444,7 @@ def test_invalid_spec_is_degraded_not_raised():
 
 
 def test_conditions_carry_the_observed_generation():
-    ref = td.TeacherRef("demo", "shop", "uid-1", generation=7)
+    ref = ObjectRef("demo", "shop", "uid-1", generation=7)
     _, d = run(spec(), ref=ref)
     assert d.status.observed_generation == 7
     assert all(x["observedGeneration"] == 7 for x in d.patch()["conditions"])

@@ -79,7 +79,7 @@ from ecc_workloads.timestamps import epoch, rfc3339
 
 from ecc_operator import common
 from ecc_operator import conditions as cond
-from ecc_operator.common import SpecProblem, manifest_hash, owner_reference, read_status
+from ecc_operator.common import ObjectRef, SpecProblem, manifest_hash, owner_reference, read_status
 from ecc_operator.api.adaptationpolicy import AdaptationPolicySpec, DriftSpec
 from ecc_operator.api.cloudteacher import CloudTeacherStatus
 from ecc_operator.api.common import NodeSelector
@@ -104,14 +104,6 @@ STATUS_WAVES = {"canary": "Canary", "halted": "Halted"}
 # ---------------------------------------------------------------------------
 # Inputs
 # ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class FleetRef:
-    namespace: str
-    name: str
-    uid: str
-    generation: int
-
-
 def parse_quantity(value: Any) -> Decimal | None:
     """A Kubernetes quantity (int, "500m", "2", "1Gi", "1e3", "16335668Ki") as an exact Decimal;
     None when absent or not a quantity."""
@@ -384,11 +376,11 @@ def node_affinity(selector: NodeSelector) -> dict:
         "nodeSelectorTerms": [{"matchExpressions": exprs}]}}}
 
 
-def agent_labels(ref: FleetRef) -> dict[str, str]:
+def agent_labels(ref: ObjectRef) -> dict[str, str]:
     return {LABEL_FLEET: ref.name, LABEL_COMPONENT: "edge-agent"}
 
 
-def daemonset_manifest(ref: FleetRef, spec: EdgeFleetSpec, workload: AgentWorkload, store: StoreSettings) -> dict:
+def daemonset_manifest(ref: ObjectRef, spec: EdgeFleetSpec, workload: AgentWorkload, store: StoreSettings) -> dict:
     """The agent DaemonSet: one pod per matched node, running `ecc edge-agent`.
 
     No store credentials in it: each agent exchanges its pod-bound ServiceAccount token (projected,
@@ -492,7 +484,7 @@ def daemonset_manifest(ref: FleetRef, spec: EdgeFleetSpec, workload: AgentWorklo
     })
 
 
-def api_secret_manifest(ref: FleetRef, tokens: dict[str, str]) -> dict:
+def api_secret_manifest(ref: ObjectRef, tokens: dict[str, str]) -> dict:
     """The agents' API tokens (AgentApiAuth), one key per scope. Created once with fresh random
     tokens and never overwritten: the user rotates them by editing the Secret."""
     return {
@@ -535,7 +527,7 @@ def plan(raw_spec: Mapping | None, teacher_obj: Mapping | None) -> Plan:
 
 @dataclass(frozen=True)
 class Observed:
-    ref: FleetRef
+    ref: ObjectRef
     status: EdgeFleetStatus
     """the stored status (a dict is read as the model)"""
     now: float
@@ -640,7 +632,7 @@ def _content(doc: DesiredState) -> dict:
     return doc.model_dump(mode="json", exclude={"generation", "updated_at"})
 
 
-def _tiers_for(spec: EdgeFleetSpec, ref: FleetRef, teacher: TeacherView, revision: int,
+def _tiers_for(spec: EdgeFleetSpec, ref: ObjectRef, teacher: TeacherView, revision: int,
                keys: Mapping[str, str], pins: Mapping[str, str], carried: Iterable[DesiredTier] = (),
                guess: bool = False, unpinned: list[str] | None = None) -> tuple[list[DesiredTier], list[str]]:
     """DesiredTier per spec tier at `revision`; `keys` maps profile -> manifest key (the teacher's

@@ -51,7 +51,7 @@ from ecc_operator.controllers.fleet import decisions as fd
 from ecc_operator import metrics
 from ecc_operator import store as operator_store
 from ecc_operator.children import Kube
-from ecc_operator.common import KeyedLocks
+from ecc_operator.common import KeyedLocks, ObjectRef
 from ecc_operator.controllers.fleet.node_index import NodeIndex, NodeWatcher, wait_synced
 from ecc_operator.api.adaptationpolicy import ADAPTATION_POLICY, AdaptationPolicySpec
 from ecc_operator.api.cloudteacher import CLOUD_TEACHER
@@ -309,7 +309,7 @@ def wants_metadata_listing(changed: int, listed: int, cache: ReportCache) -> boo
     return cache.skipped % METADATA_PROBE_EVERY == 0
 
 
-def read_reports(store, ref: fd.FleetRef, cache: ReportCache) -> tuple[dict[str, AgentReport], tuple[str, ...]]:
+def read_reports(store, ref: ObjectRef, cache: ReportCache) -> tuple[dict[str, AgentReport], tuple[str, ...]]:
     """Latest report per node. LIST the prefix (ETags only); when few reports changed, GET those
     (concurrently); when many did (a rollout), LIST again with the objects' metadata (a MinIO
     extension) and take each changed report's summary from it, GETting only those without a
@@ -387,7 +387,7 @@ def drift_summaries(namespace: str, fleet: str):
     return [NodeDrift(r.node, r.revision, r.drift_score, r.time) for _, r in list(cache.entries.values())]
 
 
-def _read_desired(store, ref: fd.FleetRef) -> DesiredState | None:
+def _read_desired(store, ref: ObjectRef) -> DesiredState | None:
     """The desired state last written, if it carries this operator's signature (one that does not
     is replaced by the next write; its generation continues from status.desiredGeneration)."""
     from ecc_workloads.store import KeyNotFound
@@ -428,7 +428,7 @@ _OBSERVE_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ecc-fleet-
 """Reads a fleet's desired state and reports while its reconcile waits for the API server."""
 
 
-def _read_store(store, ref: fd.FleetRef, cache: ReportCache):
+def _read_store(store, ref: ObjectRef, cache: ReportCache):
     """(previous desired state, read_reports' result or None, its exception or None)."""
     previous = _read_desired(store, ref)
     try:
@@ -437,7 +437,7 @@ def _read_store(store, ref: fd.FleetRef, cache: ReportCache):
         return previous, None, exc
 
 
-def observe(kube: Kube, p: fd.Plan, ref: fd.FleetRef, status: dict, teacher_ref: str) -> tuple[fd.Observed, object]:
+def observe(kube: Kube, p: fd.Plan, ref: ObjectRef, status: dict, teacher_ref: str) -> tuple[fd.Observed, object]:
     """The observations, and the opened store (None when not active or unavailable)."""
     obs: dict = {"ref": ref, "status": status, "now": time.time(), "teacher_ref": teacher_ref}
     if p.spec is None or p.teacher is None:
@@ -485,7 +485,7 @@ def observe(kube: Kube, p: fd.Plan, ref: fd.FleetRef, status: dict, teacher_ref:
 # ---------------------------------------------------------------------------
 # Acting
 # ---------------------------------------------------------------------------
-def act(kube: Kube, body, ref: fd.FleetRef, old_status: dict, d: fd.Decision, store) -> None:
+def act(kube: Kube, body, ref: ObjectRef, old_status: dict, d: fd.Decision, store) -> None:
     if d.write_desired and d.desired is not None and store is not None:
         store.put_bytes(store.uri(StoreLayout.desired_state(ref.namespace, ref.name)),
                         release_signing.sign_document(d.desired, RUNTIME.signer), content_type="application/json")
@@ -528,8 +528,7 @@ def reconcile(namespace: str, name: str, uid: str | None = None) -> None:
         fresh = kube.get_custom(GROUP, VERSION, PLURAL, namespace, name)
         if fresh is None or (uid and fresh["metadata"].get("uid") != uid) or fresh["metadata"].get("deletionTimestamp"):
             return
-        meta = fresh["metadata"]
-        ref = fd.FleetRef(namespace, name, meta["uid"], int(meta.get("generation") or 0))
+        ref = ObjectRef.of(fresh)
         raw_spec = fresh.get("spec") or {}
         teacher_name = (raw_spec.get("teacherRef") or {}).get("name", "")
         RUNTIME.fleets[(namespace, name)] = teacher_name

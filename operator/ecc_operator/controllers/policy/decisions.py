@@ -36,7 +36,7 @@ from ecc_workloads.store import object_uri
 
 from ecc_operator import common
 from ecc_operator import conditions as cond
-from ecc_operator.common import SpecProblem, owner_reference, read_status, status_patch
+from ecc_operator.common import ObjectRef, SpecProblem, owner_reference, read_status, status_patch
 from ecc_operator.credentials import jobs as job_credentials
 from ecc_operator.controllers.teacher import decisions as td
 from ecc_operator.api.adaptationpolicy import ADAPTATION_POLICY, AdaptationPolicySpec, AdaptationPolicyStatus, LastMergeBack
@@ -190,16 +190,6 @@ def schedule_due(expression: str, since: datetime, now: datetime) -> tuple[bool,
 # ---------------------------------------------------------------------------
 # Names and the merge-back Job
 # ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class PolicyRef:
-    namespace: str
-    name: str
-    uid: str
-    generation: int
-    created: str | None = None
-    """metadata.creationTimestamp (a schedule's first tick is after it)"""
-
-
 def job_name(policy: str, round_: int) -> str:
     """`<policy>-merge-r<round>`: one Job per round, within the 63 of the pods' job-name label."""
     suffix = f"-merge-r{round_}"
@@ -210,14 +200,14 @@ def job_selector(policy: str) -> str:
     return f"{LABEL_POLICY}={policy},{td.LABEL_COMPONENT}={COMPONENT}"
 
 
-def merge_store_policy(ref: PolicyRef, fleet: str, teacher: str, teacher_spec: CloudTeacherSpec, candidate: int,
+def merge_store_policy(ref: ObjectRef, fleet: str, teacher: str, teacher_spec: CloudTeacherSpec, candidate: int,
                        job: str) -> dict:
     """What the merge-back Job `job` may do in the store (job_credentials)."""
     return job_credentials.merge_policy(teacher_spec.store.bucket, ref.namespace, teacher, fleet, candidate,
                                         StoreLayout.job_report(ref.namespace, fleet, job))
 
 
-def merge_back_job(ref: PolicyRef, spec: AdaptationPolicySpec, fleet: str, teacher: str,
+def merge_back_job(ref: ObjectRef, spec: AdaptationPolicySpec, fleet: str, teacher: str,
                    teacher_spec: CloudTeacherSpec, revision: int, candidate: int, profiles: list[str], report: str,
                    settings: td.WorkloadSettings) -> MergeBackJob:
     """The merge-back Job's spec: the policy's mergeBack settings, as they are (the quorum a merge
@@ -235,7 +225,7 @@ def merge_back_job(ref: PolicyRef, spec: AdaptationPolicySpec, fleet: str, teach
         release_keys=settings.release_keys, report=report)
 
 
-def merge_job_manifest(ref: PolicyRef, spec: AdaptationPolicySpec, round_: int, fleet: str, teacher: str,
+def merge_job_manifest(ref: ObjectRef, spec: AdaptationPolicySpec, round_: int, fleet: str, teacher: str,
                        teacher_spec: CloudTeacherSpec, revision: int, candidate: int, profiles: list[str],
                        settings: td.WorkloadSettings) -> dict:
     """The Job that merges the fleet's deltas of `revision` into candidate revision `candidate`; its
@@ -296,7 +286,7 @@ class MergeJob:
 
 @dataclass(frozen=True)
 class Observed:
-    ref: PolicyRef
+    ref: ObjectRef
     status: AdaptationPolicyStatus
     """the stored status (a dict is read as the model)"""
     now: datetime
@@ -341,7 +331,7 @@ class Plan:
 parse_spec = functools.partial(common.parse_spec, AdaptationPolicySpec)
 
 
-def plan(ref: PolicyRef, raw_spec: dict | None, status: AdaptationPolicyStatus | dict | None) -> Plan:
+def plan(ref: ObjectRef, raw_spec: dict | None, status: AdaptationPolicyStatus | dict | None) -> Plan:
     status = read_status(AdaptationPolicyStatus, status)
     running = (status.round or 0) if status.round_started_time else None
     try:
@@ -401,11 +391,8 @@ class Decision:
 
 def _teacher_state(teacher: dict) -> tuple[int, str | None, bool, list[Bundle], CloudTeacherSpec | None]:
     """(published revision, specHash, up to date (not distilling), bundles, spec)."""
-    meta = teacher.get("metadata") or {}
     status = read_status(CloudTeacherStatus, teacher.get("status"))
-    ref = td.TeacherRef(meta.get("namespace", ""), meta.get("name", ""), meta.get("uid", ""),
-                        int(meta.get("generation") or 0))
-    p = td.plan(ref, teacher.get("spec"), status)
+    p = td.plan(ObjectRef.of(teacher), teacher.get("spec"), status)
     return p.published_revision, status.spec_hash, p.up_to_date, list(status.bundles or []), p.spec
 
 

@@ -29,7 +29,7 @@ from ecc_operator.controllers.teacher import decisions as td
 from ecc_operator.controllers.fleet import handlers as fleet_handlers
 from ecc_operator.controllers.teacher import handlers as teacher_handlers
 from ecc_operator.children import Kube
-from ecc_operator.common import KeyedLocks
+from ecc_operator.common import KeyedLocks, ObjectRef
 from ecc_operator.api.adaptationpolicy import ADAPTATION_POLICY
 from ecc_operator.api.cloudteacher import CLOUD_TEACHER
 from ecc_operator.api.edgefleet import EDGE_FLEET
@@ -88,7 +88,7 @@ def _read_candidates(store, bucket: str, report: JobReport, candidate: int | Non
     return tuple(facts), ""
 
 
-def _job_credentials(kube: Kube, ref: pd.PolicyRef, job: dict, teacher: str, t_spec, admin,
+def _job_credentials(kube: Kube, ref: ObjectRef, job: dict, teacher: str, t_spec, admin,
                      seen: dict | None = None) -> None:
     """The merge-back Job's own store credentials (job_credentials), unless it has them."""
     labels = job["metadata"].get("labels") or {}
@@ -99,7 +99,7 @@ def _job_credentials(kube: Kube, ref: pd.PolicyRef, job: dict, teacher: str, t_s
                            allow_unscoped=RUNTIME.workloads.allow_unscoped_store_credentials)
 
 
-def observe(kube: Kube, p: pd.Plan, ref: pd.PolicyRef, status: dict) -> pd.Observed:
+def observe(kube: Kube, p: pd.Plan, ref: ObjectRef, status: dict) -> pd.Observed:
     from ecc_workloads.store import StoreError
 
     obs: dict = {"ref": ref, "status": status, "now": datetime.now(timezone.utc)}
@@ -214,7 +214,7 @@ def promote(kube: Kube, pr: pd.Promotion) -> str:
 # ---------------------------------------------------------------------------
 # Acting
 # ---------------------------------------------------------------------------
-def act(kube: Kube, body, ref: pd.PolicyRef, old_status: dict, d: pd.Decision) -> None:
+def act(kube: Kube, body, ref: ObjectRef, old_status: dict, d: pd.Decision) -> None:
     if d.create_job is not None:
         created = kube.create_job(d.create_job)
         name = d.create_job["metadata"]["name"]
@@ -240,9 +240,7 @@ def reconcile(body) -> None:
         fresh = kube.get_custom(GROUP, VERSION, PLURAL, meta["namespace"], meta["name"])
         if fresh is None or fresh["metadata"].get("uid") != meta["uid"] or fresh["metadata"].get("deletionTimestamp"):
             return
-        fm = fresh["metadata"]
-        ref = pd.PolicyRef(fm["namespace"], fm["name"], fm["uid"], int(fm.get("generation") or 0),
-                           fm.get("creationTimestamp"))
+        ref = ObjectRef.of(fresh)
         status = dict(fresh.get("status") or {})
         p = pd.plan(ref, fresh.get("spec"), status)
         obs = observe(kube, p, ref, status)

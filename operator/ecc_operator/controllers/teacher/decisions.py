@@ -48,7 +48,7 @@ from ecc_workloads.store import object_uri
 
 from ecc_operator import common
 from ecc_operator import conditions as cond
-from ecc_operator.common import SpecProblem, manifest_hash, owner_reference
+from ecc_operator.common import ObjectRef, SpecProblem, manifest_hash, owner_reference
 from ecc_operator.credentials import jobs as job_credentials
 from ecc_operator.credentials import serving_tls
 from ecc_operator.api.cloudteacher import CLOUD_TEACHER, Bundle, CloudTeacherSpec, CloudTeacherStatus
@@ -198,14 +198,6 @@ def serving_name(teacher: str) -> str:
 # ---------------------------------------------------------------------------
 # The distillation Job
 # ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class TeacherRef:
-    namespace: str
-    name: str
-    uid: str
-    generation: int
-
-
 def corpus_source(spec: CloudTeacherSpec, settings: WorkloadSettings) -> tuple[str, str]:
     """(source, column preset) the corpus preparation reads: a built-in corpus's configured
     source and its own preset, else the URI as given with no preset."""
@@ -219,7 +211,7 @@ def corpus_source(spec: CloudTeacherSpec, settings: WorkloadSettings) -> tuple[s
     return c.uri, "none"
 
 
-def corpus_prepare_job(ref: TeacherRef, spec: CloudTeacherSpec, revision: int, report: str,
+def corpus_prepare_job(ref: ObjectRef, spec: CloudTeacherSpec, revision: int, report: str,
                        settings: WorkloadSettings) -> CorpusPrepareJob:
     """The init container's Job spec: the resource's corpus settings, as they are."""
     c = spec.corpus
@@ -230,7 +222,7 @@ def corpus_prepare_job(ref: TeacherRef, spec: CloudTeacherSpec, revision: int, r
         out=object_uri(spec.store.bucket, corpus_prefix(ref.namespace, ref.name, revision)), report=report)
 
 
-def distill_job(ref: TeacherRef, spec: CloudTeacherSpec, revision: int, report: str) -> DistillJob:
+def distill_job(ref: ObjectRef, spec: CloudTeacherSpec, revision: int, report: str) -> DistillJob:
     """The main container's Job spec: the resource's students and training settings, as they are."""
     bucket = spec.store.bucket
     return DistillJob(
@@ -241,7 +233,7 @@ def distill_job(ref: TeacherRef, spec: CloudTeacherSpec, revision: int, report: 
         max_train_rows=spec.corpus.max_rows, report=report)
 
 
-def distill_job_manifest(ref: TeacherRef, spec: CloudTeacherSpec, revision: int, hash_: str,
+def distill_job_manifest(ref: ObjectRef, spec: CloudTeacherSpec, revision: int, hash_: str,
                          settings: WorkloadSettings, attempt: int = 1) -> dict:
     """The Job that prepares the corpus (init container) and distils revision `revision`; each
     container reads its spec (contracts.CorpusPrepareJob, contracts.DistillJob) from RuntimeEnv.JOB_SPEC."""
@@ -275,7 +267,7 @@ def distill_job_manifest(ref: TeacherRef, spec: CloudTeacherSpec, revision: int,
     )
 
 
-def distill_store_policy(ref: TeacherRef, spec: CloudTeacherSpec, revision: int, job: str,
+def distill_store_policy(ref: ObjectRef, spec: CloudTeacherSpec, revision: int, job: str,
                          settings: WorkloadSettings) -> dict:
     """What the distillation Job `job` may do in the store (job_credentials)."""
     source, _ = corpus_source(spec, settings)
@@ -445,7 +437,7 @@ def _fetch_container(spec: CloudTeacherSpec, manifest_uri: str, settings: Worklo
             "env": env, "volumeMounts": mounts}
 
 
-def deployment_manifests(ref: TeacherRef, spec: CloudTeacherSpec, manifest_uri: str, revision: int,
+def deployment_manifests(ref: ObjectRef, spec: CloudTeacherSpec, manifest_uri: str, revision: int,
                          settings: WorkloadSettings, tls: ServingTLS, storage_secret_hash: str | None = None,
                          storage_ca: str | None = None) -> list[dict]:
     """Deployment + Service, HTTPS with the certificate of `tls` (its Secret mounted read-only).
@@ -500,7 +492,7 @@ def storage_secret_name(teacher: str) -> str:
     return f"{serving_name(teacher)}-store"
 
 
-def storage_ca_manifest(ref: TeacherRef, store: StoreSettings) -> dict | None:
+def storage_ca_manifest(ref: ObjectRef, store: StoreSettings) -> dict | None:
     """The store's CA bundle (StoreEnv.CA) as a ConfigMap the storage initializer mounts; None for
     a store without one. Its name carries the bundle's digest, so a new CA renames it, which changes
     the storage Secret (and its hash) and rolls the server."""
@@ -517,7 +509,7 @@ def storage_ca_manifest(ref: TeacherRef, store: StoreSettings) -> dict | None:
     }
 
 
-def storage_secret_manifest(ref: TeacherRef, store: StoreSettings) -> dict:
+def storage_secret_manifest(ref: ObjectRef, store: StoreSettings) -> dict:
     """The store credentials in the shape KServe's credential builder reads (S3 keys and endpoint,
     and the ConfigMap of the store's CA bundle): it injects them into the storage initializer
     (`ecc fetch-bundle`), never into the server."""
@@ -547,7 +539,7 @@ def bundle_storage_uri(manifest_uri: str) -> str:
     return KServeServing.bundle_uri(bucket, key)
 
 
-def inference_service_manifest(ref: TeacherRef, spec: CloudTeacherSpec, manifest_uri: str, revision: int,
+def inference_service_manifest(ref: ObjectRef, spec: CloudTeacherSpec, manifest_uri: str, revision: int,
                                settings: WorkloadSettings, tls: ServingTLS, storage_secret_hash: str = "") -> dict:
     """An InferenceService on the chart's ClusterServingRuntime: KServe's storage initializer
     (the ClusterStorageContainer of ecc-bundle:// URIs) fetches the bundle into /mnt/models,
@@ -690,7 +682,7 @@ class ServingView:
 
 @dataclass(frozen=True)
 class Observed:
-    ref: TeacherRef
+    ref: ObjectRef
     status: CloudTeacherStatus = field(default_factory=CloudTeacherStatus)
     """the stored status (a dict is read as the model)"""
     kserve: KServeView = field(default_factory=KServeView)
@@ -763,7 +755,7 @@ class Plan:
     next_revision: int
 
 
-def plan(ref: TeacherRef, raw_spec: dict | None, status: CloudTeacherStatus | dict | None) -> Plan:
+def plan(ref: ObjectRef, raw_spec: dict | None, status: CloudTeacherStatus | dict | None) -> Plan:
     status = common.read_status(CloudTeacherStatus, status)
     published = status.revision or 0
     try:
@@ -792,7 +784,7 @@ def gate_failures(spec: CloudTeacherSpec, report: JobReport) -> list[str]:
     return out
 
 
-def _serving(ref: TeacherRef, spec: CloudTeacherSpec, obs: Observed, bundles: list[Bundle], revision: int,
+def _serving(ref: ObjectRef, spec: CloudTeacherSpec, obs: Observed, bundles: list[Bundle], revision: int,
              settings: WorkloadSettings, d: Decision) -> tuple[bool, str, str | None]:
     """Fill the serving part of `d`; returns (ready, message, url)."""
     chosen = resolve_serving_mode(spec.serving.mode, obs.kserve, settings.runtime_of(spec))

@@ -25,7 +25,7 @@ from ecc_operator.credentials import serving_tls
 from ecc_operator.children import Kube
 from ecc_operator.credentials import jobs as job_credentials
 from ecc_operator.credentials.store_access import AccessProblem, ScopedUsers
-from ecc_operator.common import KeyedLocks, owner_reference
+from ecc_operator.common import KeyedLocks, ObjectRef, owner_reference
 from ecc_operator.api.cloudteacher import CLOUD_TEACHER
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ RUNTIME = Runtime()
 # ---------------------------------------------------------------------------
 # Observation (side effects: reads only)
 # ---------------------------------------------------------------------------
-def _read_report(store, bucket: str, ref: td.TeacherRef, job: str) -> tuple[JobReport | None, str]:
+def _read_report(store, bucket: str, ref: ObjectRef, job: str) -> tuple[JobReport | None, str]:
     from ecc_workloads.store import KeyNotFound
 
     uri = object_uri(bucket, StoreLayout.job_report(ref.namespace, ref.name, job))
@@ -121,7 +121,7 @@ def _read_bundles(store, bucket: str, report: JobReport) -> tuple[tuple[td.Bundl
     return tuple(facts), ""
 
 
-def _job_credentials(kube: Kube, ref: td.TeacherRef, spec, job: str, revision: int, admin,
+def _job_credentials(kube: Kube, ref: ObjectRef, spec, job: str, revision: int, admin,
                      seen: dict | None = None) -> None:
     """The distillation Job's own store credentials (job_credentials), unless it has them."""
     policy = td.distill_store_policy(ref, spec, revision, job, RUNTIME.workloads)
@@ -130,7 +130,7 @@ def _job_credentials(kube: Kube, ref: td.TeacherRef, spec, job: str, revision: i
                            allow_unscoped=RUNTIME.workloads.allow_unscoped_store_credentials)
 
 
-def observe(kube: Kube, p: td.Plan, ref: td.TeacherRef, status: dict) -> td.Observed:
+def observe(kube: Kube, p: td.Plan, ref: ObjectRef, status: dict) -> td.Observed:
     spec = p.spec
     obs: dict = {"ref": ref, "status": status}
     if spec is None:
@@ -193,7 +193,7 @@ def observe(kube: Kube, p: td.Plan, ref: td.TeacherRef, status: dict) -> td.Obse
 # ---------------------------------------------------------------------------
 # The served teacher's certificate (side effect: issues, applies and records one when due)
 # ---------------------------------------------------------------------------
-def serving_certificate(kube: Kube, body, ref: td.TeacherRef, spec, status: dict,
+def serving_certificate(kube: Kube, body, ref: ObjectRef, spec, status: dict,
                         now: dt.datetime | None = None) -> serving_tls.ServingTLS | None:
     """What the server serves HTTPS with (serving_tls.plan); a certificate due is issued from the
     operator's CA, its Secret applied and recorded in status.servingCertificate before the serving
@@ -223,7 +223,7 @@ def serving_certificate(kube: Kube, body, ref: td.TeacherRef, spec, status: dict
 # ---------------------------------------------------------------------------
 # Acting
 # ---------------------------------------------------------------------------
-def act(kube: Kube, body, ref: td.TeacherRef, old_status: dict, d: td.Decision) -> None:
+def act(kube: Kube, body, ref: ObjectRef, old_status: dict, d: td.Decision) -> None:
     for name in d.delete_jobs:
         kube.delete_job(ref.namespace, name)
         log.info(f"{ref.namespace}/{ref.name}: deleted superseded distillation Job {name}")
@@ -255,8 +255,7 @@ def act(kube: Kube, body, ref: td.TeacherRef, old_status: dict, d: td.Decision) 
 def reconcile(body) -> None:
     kube = RUNTIME.kube
     meta = body["metadata"]
-    ref = td.TeacherRef(namespace=meta["namespace"], name=meta["name"], uid=meta["uid"],
-                        generation=int(meta.get("generation") or 0))
+    ref = ObjectRef.of(body)
     if meta.get("deletionTimestamp"):
         return
     with RUNTIME.lock(ref.uid), metrics.reconcile_timer(CLOUD_TEACHER.kind):
@@ -264,7 +263,7 @@ def reconcile(body) -> None:
         fresh = kube.get_custom(GROUP, VERSION, PLURAL, ref.namespace, ref.name)
         if fresh is None or fresh["metadata"].get("uid") != ref.uid or fresh["metadata"].get("deletionTimestamp"):
             return
-        ref = td.TeacherRef(ref.namespace, ref.name, ref.uid, int(fresh["metadata"].get("generation") or 0))
+        ref = ObjectRef.of(fresh)
         status = dict(fresh.get("status") or {})
         p = td.plan(ref, fresh.get("spec"), status)
         obs = observe(kube, p, ref, status)
