@@ -70,7 +70,8 @@ for _p in (ROOT, ROOT / "operator", Path(__file__).resolve().parent):
 
 from pydantic import BaseModel, ConfigDict, Field  # noqa: E402
 
-from ecc_operator.common import ObjectRef
+from ecc_operator import workloads  # noqa: E402
+from ecc_operator.common import ObjectRef  # noqa: E402
 import learning  # noqa: E402  (benchmarks/learning.py: corpus, drift split, cloud model, evaluation)
 
 ATTACKS = ("scaled_x50", "sign_flip_x1", "sign_flip_x50", "sign_flip_adaptive", "backdoor")
@@ -116,7 +117,6 @@ def job_merge_defaults(profiles: Sequence[str]) -> dict:
     from ecc_operator.controllers.policy import decisions as pd
     from ecc_operator.api.adaptationpolicy import AdaptationPolicySpec
     from ecc_operator.api.cloudteacher import CloudTeacherSpec
-    from ecc_operator.controllers.teacher import decisions as td
 
     from ecc_workloads.learning import merge
     from ecc_workloads.contracts import RuntimeEnv, parse_job_spec
@@ -125,7 +125,7 @@ def job_merge_defaults(profiles: Sequence[str]) -> dict:
         yaml.safe_load((ROOT / "manifests" / "samples" / "cloudteacher.yaml").read_text())["spec"])
     policy = AdaptationPolicySpec.model_validate({"fleetRef": {"name": FLEET}})
     manifest = pd.merge_job_manifest(ObjectRef(FLEET, FLEET, "uid", 1), policy, 1, FLEET, FLEET, teacher_spec,
-                                     REVISION, REVISION + 1, list(profiles), td.WorkloadSettings())
+                                     REVISION, REVISION + 1, list(profiles), workloads.WorkloadSettings())
     env = {e["name"]: e.get("value") for e in manifest["spec"]["template"]["spec"]["containers"][0]["env"]}
     job = parse_job_spec(env[RuntimeEnv.JOB_SPEC])
     params = {"max_length": job.max_length, "min_improvement": job.evaluation_gate.min_improvement,

@@ -121,9 +121,12 @@ def main(argv: list[str] | None = None) -> None:
 
     from ecc_operator import metrics, settings as op_settings
     from ecc_operator.controllers.fleet import handlers as fleet_handlers
-    from ecc_operator.credentials import node_tls as node_credentials_tls, nodes as node_credentials, release_keys, serving_tls
-    from ecc_operator.controllers.policy import handlers as policy_handlers
-    from ecc_operator.controllers.teacher import decisions as td, handlers as teacher_handlers
+    from ecc_operator.credentials import node_tls as node_credentials_tls, nodes as node_credentials
+    from ecc_operator.credentials import release_keys, serving_tls
+    from ecc_operator.controllers.policy import handlers as policy_handlers  # noqa: F401  (registers its handlers)
+    from ecc_operator import workloads
+    from ecc_operator.runtime import SHARED
+    from ecc_operator.controllers.teacher import handlers as teacher_handlers
     from ecc_workloads.tls import server_context
     from ecc_operator.children import Kube
 
@@ -146,16 +149,14 @@ def main(argv: list[str] | None = None) -> None:
 
     teacher_handlers.RUNTIME.ca_secret = f"{own_namespace}/{args.node_credentials_tls_secret}"
     certificate = endpoint_certificate()
-    fleet_handlers.configure(kube, signer, node_credentials_url=args.node_credentials_url,
+    SHARED.kube = kube
+    fleet_handlers.configure(signer, node_credentials_url=args.node_credentials_url,
                              node_credentials_ca=certificate.ca_pem)
-    teacher_handlers.RUNTIME.kube = kube
-    teacher_handlers.RUNTIME.workloads = td.WorkloadSettings(builtin_corpora={BITEXT_CORPUS: args.bitext_csv},
-                                                             kserve_runtime=args.kserve_runtime,
-                                                             kserve_storage_container=args.kserve_storage_container,
-                                                             release_keys=fleet_handlers.RUNTIME.workload.release_keys,
-                                                             allow_unscoped_store_credentials=args.allow_unscoped_store_credentials)
-    policy_handlers.RUNTIME.kube = teacher_handlers.RUNTIME.kube
-    policy_handlers.RUNTIME.workloads = teacher_handlers.RUNTIME.workloads
+    SHARED.workloads = workloads.WorkloadSettings(
+        builtin_corpora={BITEXT_CORPUS: args.bitext_csv}, kserve_runtime=args.kserve_runtime,
+        kserve_storage_container=args.kserve_storage_container,
+        release_keys=fleet_handlers.RUNTIME.workload.release_keys,
+        allow_unscoped_store_credentials=args.allow_unscoped_store_credentials)
     peering = args.peering or None
     if peering:
         ensure_peering(client.ApiClient(), peering, args.namespace)

@@ -89,9 +89,30 @@ def owner_reference(name: str, uid: str, kind: Kind) -> dict:
             "controller": True, "blockOwnerDeletion": True}
 
 
+ANNOTATION_DESIRED_HASH = "ecc.dev/desired-hash"
+"""Hash of the manifest the operator last applied to a child (no write when it has not changed)."""
+
+
 def manifest_hash(manifest: Mapping) -> str:
     """A short hash of a child's manifest as the operator wants it (its desired-hash annotation)."""
     return hashlib.sha256(json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:16]
+
+
+def with_desired_hash(manifest: dict) -> dict:
+    """`manifest` with its own hash in the desired-hash annotation."""
+    manifest["metadata"].setdefault("annotations", {})
+    manifest["metadata"]["annotations"][ANNOTATION_DESIRED_HASH] = manifest_hash(manifest)
+    return manifest
+
+
+def desired_hash(current: Mapping | None) -> str | None:
+    """The desired-hash annotation of a child as it is in the cluster (None: absent, or no child)."""
+    return (((current or {}).get("metadata") or {}).get("annotations") or {}).get(ANNOTATION_DESIRED_HASH)
+
+
+def needs_apply(manifest: dict, current_hash: str | None) -> bool:
+    """Whether the child must be written: the one in the cluster was made from another manifest."""
+    return current_hash != manifest["metadata"]["annotations"][ANNOTATION_DESIRED_HASH]
 
 
 class KeyedLocks:

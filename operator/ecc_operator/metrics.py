@@ -75,7 +75,7 @@ _fleet_lock = threading.Lock()
 
 
 def set_fleet(namespace: str, fleet: str, m) -> None:
-    """Export one fleet's values (a fleet_decisions.FleetMetrics); None values remove their series."""
+    """Export one fleet's values (a controllers.fleet.decisions.FleetMetrics); None values remove their series."""
     labels = {"namespace": namespace, "fleet": fleet}
     with _fleet_lock:
         states, revisions = _fleet_series.setdefault((namespace, fleet), (set(), set()))

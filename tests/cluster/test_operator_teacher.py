@@ -30,6 +30,8 @@ import pytest
 
 from ecc_workloads import contracts as c
 
+from ecc_operator import workloads
+from ecc_operator.controllers.teacher import serving as teacher_serving
 from ecc_operator.controllers.teacher import decisions as td
 from ecc_operator.api.cloudteacher import CLOUD_TEACHER
 from ecc_operator.api.edgefleet import EDGE_FLEET
@@ -158,7 +160,7 @@ def wait_phase(kube, ns, name, phase, op, timeout=READY_TIMEOUT_S, revision: int
 def teacher_jobs(kube, ns, name) -> list:
     from kubernetes import client
 
-    return client.BatchV1Api(kube).list_namespaced_job(ns, label_selector=f"{td.LABEL_TEACHER}={name}").items
+    return client.BatchV1Api(kube).list_namespaced_job(ns, label_selector=f"{workloads.LABEL_TEACHER}={name}").items
 
 
 def events_for(kube, ns, name) -> list:
@@ -180,13 +182,13 @@ def v2_infer(kube, ns: str, teacher_name: str, text: str, proxy: str, ca_pem: st
     from kubernetes import client
 
     pods = client.CoreV1Api(kube).list_namespaced_pod(
-        ns, label_selector=selector or f"{td.LABEL_TEACHER}={teacher_name},{td.LABEL_COMPONENT}=serving").items
+        ns, label_selector=selector or f"{workloads.LABEL_TEACHER}={teacher_name},{workloads.LABEL_COMPONENT}=serving").items
     running = [p for p in pods if p.status.phase == "Running" and p.status.pod_ip and not p.metadata.deletion_timestamp
                and any(cd.type == "Ready" and cd.status == "True" for cd in p.status.conditions or [])]
     assert running, f"no running serving pod for {teacher_name}: {[p.status.phase for p in pods]}"
     body = json.dumps({"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": [text]}]}).encode()
     req = urllib.request.Request(
-        f"https://{running[0].status.pod_ip}:{td.SERVING_PORT}/v2/models/{teacher_name}/infer", data=body,
+        f"https://{running[0].status.pod_ip}:{teacher_serving.SERVING_PORT}/v2/models/{teacher_name}/infer", data=body,
         headers={"content-type": "application/json"})
     ctx = ssl.create_default_context(cadata=ca_pem)
     ctx.check_hostname = False
@@ -341,8 +343,8 @@ def test_teacher_is_distilled_published_and_served(kube, ns, operator, corpus_ur
     check_serving_certificate(kube, ns, "shop", st, operator)
     kserve = condition(st, "KServe")
     assert (kserve["status"], kserve["reason"]) == ("True", "InferenceService"), kserve
-    isvc = client.CustomObjectsApi(kube).get_namespaced_custom_object(td.KSERVE_GROUP, td.KSERVE_VERSION, ns,
-                                                                      td.KSERVE_PLURAL, "shop-serving")
+    isvc = client.CustomObjectsApi(kube).get_namespaced_custom_object(teacher_serving.KSERVE_GROUP, teacher_serving.KSERVE_VERSION, ns,
+                                                                      teacher_serving.KSERVE_PLURAL, "shop-serving")
     assert isvc["metadata"]["ownerReferences"][0]["name"] == "shop"
     model = isvc["spec"]["predictor"]["model"]
     teacher_bundle = next(b for b in st["bundles"] if b["profile"] == "teacher")
@@ -455,7 +457,7 @@ def test_spec_edit_rolls_the_inference_service_to_revision_two_without_a_failed_
     print(f"requests during the rollout r1 -> r2: {load}")
     assert load["errors"] == 0, load
     assert load["revisions"].get("1", 0) > 0 and load["revisions"].get("2", 0) >= 200, load
-    isvc = custom.get_namespaced_custom_object(td.KSERVE_GROUP, td.KSERVE_VERSION, ns, td.KSERVE_PLURAL, "shop-serving")
+    isvc = custom.get_namespaced_custom_object(teacher_serving.KSERVE_GROUP, teacher_serving.KSERVE_VERSION, ns, teacher_serving.KSERVE_PLURAL, "shop-serving")
     assert isvc["spec"]["predictor"]["model"]["storageUri"].endswith("/revisions/2/bundles/teacher.json")
 
     # Switching the serving mode makes no revision: KServe's children go, a Deployment serves revision 2.
@@ -472,7 +474,7 @@ def test_spec_edit_rolls_the_inference_service_to_revision_two_without_a_failed_
     inside = v2_infer_from_a_pod(kube, ns, st["servingURL"], "shop", "where is my refund", operator)
     assert inside["parameters"]["revision"] == 2
     wait_for("the InferenceService to go", lambda: not custom.list_namespaced_custom_object(
-        td.KSERVE_GROUP, td.KSERVE_VERSION, ns, td.KSERVE_PLURAL)["items"], 60, operator)
+        teacher_serving.KSERVE_GROUP, teacher_serving.KSERVE_VERSION, ns, teacher_serving.KSERVE_PLURAL)["items"], 60, operator)
     # the Deployment's pod is shaped as KServe's: the read-only user fetches, the server holds no credentials
     pod = client.AppsV1Api(kube).read_namespaced_deployment("shop-serving", ns).spec.template.spec
     assert [x.name for x in pod.init_containers] == ["storage-initializer"]
@@ -487,7 +489,7 @@ def test_auto_without_a_running_kserve_controller_falls_back_to_a_deployment_and
 
     apps = client.AppsV1Api(kube)
     custom = client.CustomObjectsApi(kube)
-    hook = client.AdmissionregistrationV1Api(kube).read_mutating_webhook_configuration(td.KSERVE_WEBHOOK)
+    hook = client.AdmissionregistrationV1Api(kube).read_mutating_webhook_configuration(teacher_serving.KSERVE_WEBHOOK)
     svc = hook.webhooks[0].client_config.service
     controller = apps.read_namespaced_deployment("kserve-controller-manager", svc.namespace)
     replicas = controller.spec.replicas or 1
@@ -505,8 +507,8 @@ def test_auto_without_a_running_kserve_controller_falls_back_to_a_deployment_and
         assert "KServe's controller is not running" in k["message"] and svc.name in k["message"], k
         assert st["servingURL"] == f"https://fallback-serving.{ns}.svc.cluster.local:443"
         assert apps.read_namespaced_deployment("fallback-serving", ns).status.ready_replicas == 1
-        assert not custom.list_namespaced_custom_object(td.KSERVE_GROUP, td.KSERVE_VERSION, ns, td.KSERVE_PLURAL,
-                                                        label_selector=f"{td.LABEL_TEACHER}=fallback")["items"]
+        assert not custom.list_namespaced_custom_object(teacher_serving.KSERVE_GROUP, teacher_serving.KSERVE_VERSION, ns, teacher_serving.KSERVE_PLURAL,
+                                                        label_selector=f"{workloads.LABEL_TEACHER}=fallback")["items"]
     finally:
         apps.patch_namespaced_deployment_scale("kserve-controller-manager", svc.namespace,
                                                {"spec": {"replicas": replicas}})

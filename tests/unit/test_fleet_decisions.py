@@ -25,6 +25,7 @@ from ecc_workloads.contracts import (
 )
 from ecc_workloads.timestamps import rfc3339
 
+from ecc_operator import common
 from ecc_operator.common import ObjectRef
 from ecc_operator import conditions as c
 from ecc_operator.controllers.fleet import decisions as fd
@@ -543,7 +544,7 @@ def test_daemonset_runs_the_agent_on_the_selected_nodes():
 
 def test_children_are_applied_only_when_their_hash_changes():
     d = run()
-    hashes = {m["kind"]: m["metadata"]["annotations"][fd.ANNOTATION_DESIRED_HASH] for m in d.apply}
+    hashes = {m["kind"]: m["metadata"]["annotations"][common.ANNOTATION_DESIRED_HASH] for m in d.apply}
     again = run(daemonset_hash=hashes["DaemonSet"])
     assert again.apply == []
     changed = run(raw=spec(agent={"port": 9001}), daemonset_hash=hashes["DaemonSet"])

@@ -20,6 +20,7 @@ from ecc_workloads.data import splits
 from ecc_workloads.contracts import (CorpusPrepareJob, DistillJob, JobReport, RuntimeEnv, TrainingSpec,
                                      parse_job_spec)
 from ecc_workloads.data.corpus import Example
+from ecc_operator import workloads
 from ecc_operator.common import ObjectRef
 from ecc_operator.controllers.teacher import decisions as td
 from ecc_operator.api.cloudteacher import CloudTeacherSpec
@@ -65,8 +66,8 @@ def test_a_spec_the_api_server_accepts_cannot_fail_validation_in_a_job(split, cl
     except ValueError:
         assume(False)
     report = "s3://ecc-fleet/reports/x.json"
-    built = (td.corpus_prepare_job(REF, spec, 3, report, td.WorkloadSettings()), td.distill_job(REF, spec, 3, report))
-    prepare, dist = (parse_job_spec(td.job_spec_json(job)) for job in built)  # as the container reads them
+    built = (td.corpus_prepare_job(REF, spec, 3, report, workloads.WorkloadSettings()), td.distill_job(REF, spec, 3, report))
+    prepare, dist = (parse_job_spec(workloads.job_spec_json(job)) for job in built)  # as the container reads them
     assert (prepare, dist) == built
     # every conversion the workload makes of them accepts what the resource allowed
     assert cli_corpus.corpus_spec(prepare).cleaning == spec.corpus.cleaning
@@ -105,8 +106,8 @@ def test_a_policy_the_api_server_accepts_cannot_fail_validation_in_its_merge_bac
                                                "distillation": {"maxLength": max_length}})
     ref = ObjectRef("shop", "adapt", "u", 1)
     job = pd.merge_back_job(ref, policy, "edge", "intent", teacher, 1, 2, ["teacher", "s1"], "s3://b/r.json",
-                            td.WorkloadSettings())
-    parsed = parse_job_spec(td.job_spec_json(job))
+                            workloads.WorkloadSettings())
+    parsed = parse_job_spec(workloads.job_spec_json(job))
     assert parsed == job and parsed.min_updates == policy.merge_back.floor_of_nodes
     settings = merge.MergeSettings.from_job(parsed)
     assert settings.max_slice_drop == policy.merge_back.evaluation_gate.max_regression
@@ -135,7 +136,7 @@ def test_ecc_job_runs_the_corpus_preparation_its_spec_describes(tmp_path):
     out = tmp_path / "out"
     job = CorpusPrepareJob(source=_corpus_file(tmp_path), text_column="text", label_column="intent", out=str(out),
                            splits={"train": 0.5, "validation": 0.25, "test": 0.125, "stratify": "label"})
-    result = CliRunner().invoke(cli.app, ["job"], env={RuntimeEnv.JOB_SPEC: td.job_spec_json(job)})
+    result = CliRunner().invoke(cli.app, ["job"], env={RuntimeEnv.JOB_SPEC: workloads.job_spec_json(job)})
     assert result.exit_code == 0, result.output
     rows = {name: len((out / f"{name}.jsonl").read_text().splitlines()) for name in ("train", "val", "test")}
     assert rows == {"train": 20, "val": 10, "test": 5}  # fractions below 1 leave the rest out
@@ -166,8 +167,8 @@ def test_ecc_job_without_a_spec_says_where_it_belongs():
 def test_the_distill_job_spec_round_trips_through_json():
     job = DistillJob(corpus="s3://b/c", store="s3://b", namespace="n", teacher="t", revision=2,
                      students=[{"profile": "s024", "blocks": [0, 2, 4], "int8": False}], training={"studentEpochs": 1.5})
-    assert parse_job_spec(td.job_spec_json(job)) == job
-    assert json.loads(td.job_spec_json(job))["training"]["studentEpochs"] == 1.5  # camelCase on the wire
+    assert parse_job_spec(workloads.job_spec_json(job)) == job
+    assert json.loads(workloads.job_spec_json(job))["training"]["studentEpochs"] == 1.5  # camelCase on the wire
 
 
 def test_a_spec_whose_kind_is_not_a_name_is_refused_with_a_report(tmp_path):

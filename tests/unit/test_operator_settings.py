@@ -36,7 +36,7 @@ def test_command_line_defaults_and_namespaces(monkeypatch):
 
 
 def test_the_python_option_is_gone(capsys):
-    # Pods run the images' `python` (td.WORKLOAD_PYTHON); the interpreter is no longer an option.
+    # Pods run the images' `python` (workloads.WORKLOAD_PYTHON); the interpreter is no longer an option.
     with pytest.raises(SystemExit) as exc:
         entry.parse_args(["--python", "/usr/bin/python3"])
     assert exc.value.code == 2 and "unrecognized arguments: --python" in capsys.readouterr().err

@@ -11,13 +11,14 @@ import pytest
 from ecc_workloads.contracts import CLOUD_NODE_ROLE_LABEL, BundleManifest, JobReport, ModuleRef, StoreEnv, StoreLayout
 from ecc_workloads.timestamps import rfc3339
 
+from ecc_operator import workloads
 from ecc_operator.common import ObjectRef
 from ecc_operator.controllers.policy import decisions as pd
 from ecc_operator.controllers.teacher import decisions as td
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc)
 REF = ObjectRef("demo", "adapt", "uid-p", 3, "2026-12-01T00:00:00Z")
-SETTINGS = td.WorkloadSettings()
+SETTINGS = workloads.WorkloadSettings()
 TEACHER_SPEC = {"model": {"source": "tiny"},
                 "corpus": {"uri": "s3://ecc-fleet/c.csv", "textColumn": "instruction", "labelColumn": "intent"},
                 "students": [{"profile": "s02", "blocks": [0, 2]}],
@@ -87,7 +88,7 @@ def job_dict(round_=1, revision=1, candidate=2, succeeded=False, failed=False, a
         conditions.append({"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
                            "lastTransitionTime": t(-1)})
     return {"metadata": {"name": pd.job_name("adapt", round_),
-                         "labels": {pd.LABEL_ROUND: str(round_), td.LABEL_REVISION: str(revision),
+                         "labels": {pd.LABEL_ROUND: str(round_), workloads.LABEL_REVISION: str(revision),
                                     pd.LABEL_CANDIDATE_REVISION: str(candidate)},
                          "ownerReferences": [{"uid": owner, "controller": True}]},
             "status": {"active": active, "conditions": conditions}}
@@ -227,8 +228,8 @@ def test_the_merge_job_runs_merge_back_with_the_policy_settings():
     assert meta["ownerReferences"][0] | {} == {"apiVersion": "ecc.dev/v1alpha1", "kind": "AdaptationPolicy",
                                                "name": "adapt", "uid": "uid-p", "controller": True,
                                                "blockOwnerDeletion": True}
-    assert meta["labels"][pd.LABEL_POLICY] == "adapt" and meta["labels"][td.LABEL_COMPONENT] == "merge-back"
-    assert meta["labels"][td.LABEL_REVISION] == "1" and meta["labels"][pd.LABEL_CANDIDATE_REVISION] == "2"
+    assert meta["labels"][pd.LABEL_POLICY] == "adapt" and meta["labels"][workloads.LABEL_COMPONENT] == "merge-back"
+    assert meta["labels"][workloads.LABEL_REVISION] == "1" and meta["labels"][pd.LABEL_CANDIDATE_REVISION] == "2"
     assert pod["nodeSelector"] == {CLOUD_NODE_ROLE_LABEL: ""} and pod["restartPolicy"] == "Never"
     c = pod["containers"][0]
     assert c["image"] == "img:1" and c["resources"] == {"limits": {"cpu": "1"}}
@@ -463,6 +464,7 @@ def test_drift_comes_from_the_fleet_controllers_reports_read_once_per_etag():
     from ecc_workloads.contracts import AgentReport
 
     from ecc_operator.controllers.fleet import handlers as fh
+    from ecc_operator.controllers.policy import handlers as ph
 
     prefix = StoreLayout.reports_prefix("demo", "edge")
     objects = {f"{prefix}a.json": ("e1", AgentReport(node="a", fleet="edge", seq=1, time=t(0), state="Ready",
@@ -488,16 +490,16 @@ def test_drift_comes_from_the_fleet_controllers_reports_read_once_per_etag():
         reports, errors = fh.read_reports(FakeStore(), ref, cache)
         assert list(reports) == ["a"] and len(errors) == 2 and len(gets) == 2  # bad ones skipped, not raised
         assert any("huge.json" in e and "not read" in e for e in errors)  # too large: refused from the listing
-        assert fh.drift_summaries("demo", "edge") == [pd.NodeDrift("a", 1, 0.5, t(0))]
+        assert ph.drift_summaries("demo", "edge") == [pd.NodeDrift("a", 1, 0.5, t(0))]
         fh.read_reports(FakeStore(), ref, cache)
         assert len(gets) == 2  # unchanged: no GET
         objects[f"{prefix}a.json"] = ("e2", AgentReport(node="a", fleet="edge", seq=2, time=t(1), state="Ready",
                                                          revision=1, drift_score=0.9).model_dump_json().encode())
         del objects[f"{prefix}b.json"], objects[f"{prefix}huge.json"]
         fh.read_reports(FakeStore(), ref, cache)
-        assert fh.drift_summaries("demo", "edge") == [pd.NodeDrift("a", 1, 0.9, t(1))]
+        assert ph.drift_summaries("demo", "edge") == [pd.NodeDrift("a", 1, 0.9, t(1))]
         assert gets[2:] == [f"{prefix}a.json"] and list(cache.entries) == ["a"] and not cache.errors
-        assert fh.drift_summaries("demo", "other") == []  # a fleet not reconciled yet: no drift
+        assert ph.drift_summaries("demo", "other") == []  # a fleet not reconciled yet: no drift
     finally:
         fh.RUNTIME.reports.pop(ref.uid, None)
         fh.RUNTIME.report_uids.pop(("demo", "edge"), None)

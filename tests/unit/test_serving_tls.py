@@ -15,6 +15,9 @@ from kubefake import FakeSecrets
 from ecc_workloads import tls
 from ecc_workloads.contracts import NodeIdentity, RuntimeEnv, TeacherTLS
 
+from ecc_operator import workloads
+from ecc_operator.controllers.teacher import serving as teacher_serving
+from ecc_operator import common
 from ecc_operator.common import ObjectRef
 from ecc_operator import kserve_runtime
 from ecc_operator.credentials import node_tls as nct
@@ -161,7 +164,7 @@ URI = "s3://ecc-fleet/teachers/demo/shop/revisions/1/bundles/teacher.json"
 
 
 def _deployment(tls_: serving_tls.ServingTLS, storage_hash: str | None = "h1") -> tuple[dict, dict]:
-    dep, svc = td.deployment_manifests(REF, SPEC, URI, 1, td.WorkloadSettings(), tls_, storage_hash)
+    dep, svc = teacher_serving.deployment_manifests(REF, SPEC, URI, 1, workloads.WorkloadSettings(), tls_, storage_hash)
     return dep, svc
 
 
@@ -172,7 +175,7 @@ def test_the_deployment_serves_https_with_the_mounted_secret(from_model_dir):
     server = pod["containers"][0]
     volume = next(v for v in pod["volumes"] if v["name"] == TeacherTLS.VOLUME)
     assert volume["secret"]["secretName"] == "shop-serving-tls" and volume["secret"]["defaultMode"] == 0o440
-    assert pod["securityContext"]["fsGroup"] == td.SERVING_FS_GROUP
+    assert pod["securityContext"]["fsGroup"] == teacher_serving.SERVING_FS_GROUP
     assert {"name": TeacherTLS.VOLUME, "mountPath": TeacherTLS.MOUNT_DIR, "readOnly": True} in server["volumeMounts"]
     env = {e["name"]: e.get("value") for e in server["env"]}
     assert env[RuntimeEnv.TLS_CERT_FILE] == f"{TeacherTLS.MOUNT_DIR}/tls.crt"
@@ -181,14 +184,14 @@ def test_the_deployment_serves_https_with_the_mounted_secret(from_model_dir):
     assert [p["name"] for p in server["ports"]] == ["https"] and [p["name"] for p in svc["spec"]["ports"]] == ["https"]
     annotations = dep["spec"]["template"]["metadata"]["annotations"]
     assert annotations[serving_tls.ANNOTATION_CERT_SHA256] == "a" * 64
-    assert td.service_url(NS, "shop") == "https://shop-serving.demo.svc.cluster.local:443"
+    assert teacher_serving.service_url(NS, "shop") == "https://shop-serving.demo.svc.cluster.local:443"
     assert svc["spec"]["ports"][0]["port"] == 443
 
 
 def test_a_new_certificate_rolls_the_server_and_the_users_secret_is_left_to_the_user():
     dep, _ = _deployment(ISSUED)
     renewed, _ = _deployment(serving_tls.issued(_record(sha256="b" * 64)))
-    assert renewed["metadata"]["annotations"][td.ANNOTATION_DESIRED_HASH] != dep["metadata"]["annotations"][td.ANNOTATION_DESIRED_HASH]
+    assert renewed["metadata"]["annotations"][common.ANNOTATION_DESIRED_HASH] != dep["metadata"]["annotations"][common.ANNOTATION_DESIRED_HASH]
     assert renewed["spec"]["template"]["metadata"]["annotations"][serving_tls.ANNOTATION_CERT_SHA256] == "b" * 64
     users, _ = _deployment(serving_tls.ServingTLS(secret_name="my-cert"), None)
     assert "annotations" not in users["spec"]["template"]["metadata"]
@@ -196,12 +199,12 @@ def test_a_new_certificate_rolls_the_server_and_the_users_secret_is_left_to_the_
 
 
 def test_the_inference_service_mounts_the_secret_and_the_runtime_probes_https():
-    isvc = td.inference_service_manifest(REF, SPEC, URI, 1, td.WorkloadSettings(), ISSUED, "h1")
+    isvc = teacher_serving.inference_service_manifest(REF, SPEC, URI, 1, workloads.WorkloadSettings(), ISSUED, "h1")
     predictor = isvc["spec"]["predictor"]
-    assert predictor["volumes"] == [td.tls_volume(ISSUED)] and predictor["securityContext"]["fsGroup"] == td.SERVING_FS_GROUP
+    assert predictor["volumes"] == [teacher_serving.tls_volume(ISSUED)] and predictor["securityContext"]["fsGroup"] == teacher_serving.SERVING_FS_GROUP
     assert predictor["annotations"] == {serving_tls.ANNOTATION_CERT_SHA256: "a" * 64}
     model = predictor["model"]
-    assert model["volumeMounts"] == [td.tls_mount()]
+    assert model["volumeMounts"] == [teacher_serving.tls_mount()]
     assert {e["name"] for e in model["env"]} >= {RuntimeEnv.TLS_CERT_FILE, RuntimeEnv.TLS_KEY_FILE, RuntimeEnv.MODEL_NAME}
     assert model["storageUri"].startswith("ecc-bundle://")  # the storage initializer's path is unchanged
     runtime = kserve_runtime.serving_runtime("img")
@@ -216,7 +219,7 @@ def test_the_inference_service_mounts_the_secret_and_the_runtime_probes_https():
     (None, None),
 ])
 def test_kserve_urls_become_https_on_the_same_host_and_port(url, want):
-    assert td.kserve_https_url(url, NAMES) == want
+    assert teacher_serving.kserve_https_url(url, NAMES) == want
 
 
 def test_without_a_certificate_the_teacher_is_not_served_and_the_message_says_what_to_set():
@@ -227,19 +230,19 @@ def test_without_a_certificate_the_teacher_is_not_served_and_the_message_says_wh
               "bundles": [{"profile": "teacher", "manifestURI": URI, "sha256": "e" * 64, "bytes": 1}]}
     p = td.plan(REF, raw, status)
     problem, _ = serving_tls.plan(None, None, None, NS, SERVING, NOW, "ecc-system/ecc-node-credentials-tls")
-    existing = td.ServingView(deployment={"metadata": {}}, service={"metadata": {}})
+    existing = teacher_serving.ServingView(deployment={"metadata": {}}, service={"metadata": {}})
     obs = td.Observed(ref=REF, status=status, serving_tls=problem, serving=existing)
-    d = td.decide(p, obs, td.WorkloadSettings())
+    d = td.decide(p, obs, workloads.WorkloadSettings())
     assert d.status.phase == "Degraded" and "spec.serving.tlsSecretName" in d.status.message
     conds = {c["type"]: c for c in d.patch()["conditions"]}
-    assert conds["Degraded"]["reason"] == td.SERVING_TLS_CONDITION_REASON and conds["Ready"]["status"] == "False"
+    assert conds["Degraded"]["reason"] == teacher_serving.SERVING_TLS_CONDITION_REASON and conds["Ready"]["status"] == "False"
     assert d.apply == [] and ("Deployment", "shop-serving") in d.delete and ("Service", "shop-serving") in d.delete
     assert d.status.serving_url is None  # agents are no longer sent there
     obs = td.Observed(ref=REF, status=status, serving_tls=ISSUED)
-    d = td.decide(p, obs, td.WorkloadSettings())
+    d = td.decide(p, obs, workloads.WorkloadSettings())
     assert d.patch()["servingCertificate"]["sha256"] == "a" * 64 and d.status.serving_url.startswith("https://")
     obs = td.Observed(ref=REF, status=status, serving_tls=serving_tls.ServingTLS(secret_name="my-cert"))
-    d = td.decide(p, obs, td.WorkloadSettings())
+    d = td.decide(p, obs, workloads.WorkloadSettings())
     assert d.patch()["servingCertificate"] is None and d.apply[0]["spec"]["template"]["spec"]["volumes"][0]["secret"][
         "secretName"] == "my-cert"
 

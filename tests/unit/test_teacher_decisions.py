@@ -11,6 +11,9 @@ import pytest
 from ecc_workloads.contracts import (CLOUD_NODE_ROLE_LABEL, BundleManifest, JobReport, ModuleRef, RuntimeEnv, StoreEnv, StoreLayout,
                                      StoreSettings)
 
+from ecc_operator import workloads
+from ecc_operator.controllers.teacher import serving as teacher_serving
+from ecc_operator import common
 from ecc_operator.common import ObjectRef
 from ecc_operator import conditions as c
 from ecc_operator.credentials import serving_tls
@@ -18,7 +21,7 @@ from ecc_operator.controllers.teacher import decisions as td
 from ecc_operator.api.cloudteacher import ServingCertificateStatus
 
 REF = ObjectRef(namespace="demo", name="shop", uid="uid-1", generation=1)
-SETTINGS = td.WorkloadSettings(builtin_corpora={"bitext": "/data/bitext.csv"})
+SETTINGS = workloads.WorkloadSettings(builtin_corpora={"bitext": "/data/bitext.csv"})
 SPEC = {
     "model": {"source": "tiny"},
     "corpus": {"uri": "s3://ecc-fleet/corpora/small.csv", "textColumn": "instruction", "labelColumn": "intent",
@@ -141,8 +144,8 @@ def test_students_ship_pruned_and_int8_unless_they_opt_out():
 
 def test_builtin_corpus_goes_to_the_job_by_name_unless_the_operator_overrides_it():
     p = td.plan(REF, spec(corpus={"uri": "bitext"}), {})
-    assert td.corpus_source(p.spec, td.WorkloadSettings()) == ("bitext", "bitext")  # the Job reads its packaged copy
-    overridden = td.WorkloadSettings(builtin_corpora={"bitext": "s3://b/bitext.csv"})
+    assert td.corpus_source(p.spec, workloads.WorkloadSettings()) == ("bitext", "bitext")  # the Job reads its packaged copy
+    overridden = workloads.WorkloadSettings(builtin_corpora={"bitext": "s3://b/bitext.csv"})
     assert td.corpus_source(p.spec, overridden) == ("s3://b/bitext.csv", "bitext")
 
 
@@ -157,28 +160,28 @@ def test_builtin_corpus_resolves_to_the_configured_file_and_unknown_ones_degrade
 
 def test_running_job_is_distilling_and_not_recreated():
     p, _ = run(spec())
-    _, d = run(spec(), status={"phase": "Pending"}, job=td.JobView(name=p.wanted_job, active=1))
+    _, d = run(spec(), status={"phase": "Pending"}, job=workloads.JobView(name=p.wanted_job, active=1))
     assert d.create_job is None and d.status.phase == "Distilling"
     assert conds(d)["Progressing"]["reason"] == "Distilling" and d.job_outcome is None
 
 
 def test_superseded_running_jobs_are_deleted_finished_ones_kept():
     p, _ = run(spec())
-    others = (td.JobView(name="shop-distill-r1-old", active=1), td.JobView(name="shop-distill-r1-done", succeeded=True))
-    _, d = run(spec(), job=td.JobView(name=p.wanted_job, active=1), other_jobs=others)
+    others = (workloads.JobView(name="shop-distill-r1-old", active=1), workloads.JobView(name="shop-distill-r1-done", succeeded=True))
+    _, d = run(spec(), job=workloads.JobView(name=p.wanted_job, active=1), other_jobs=others)
     assert d.delete_jobs == ["shop-distill-r1-old"]
 
 
 def test_spec_edited_back_to_the_published_one_stops_the_obsolete_job():
     p, _ = run(spec())
     status = _published_status(p, report())
-    _, d = run(spec(), status=status, other_jobs=(td.JobView(name="shop-distill-r2-abcdef", active=1),))
+    _, d = run(spec(), status=status, other_jobs=(workloads.JobView(name="shop-distill-r2-abcdef", active=1),))
     assert d.delete_jobs == ["shop-distill-r2-abcdef"] and d.create_job is None
 
 
 def test_failed_job_degrades_with_the_reports_reason_once():
     p, _ = run(spec())
-    failed = td.JobView(name=p.wanted_job, failed=True, failure_reason="BackoffLimitExceeded")
+    failed = workloads.JobView(name=p.wanted_job, failed=True, failure_reason="BackoffLimitExceeded")
     bad = JobReport(job="corpus-prepare", succeeded=False, message="KeyNotFound: s3://ecc-fleet/x.csv does not exist")
     _, d = run(spec(), status={"phase": "Distilling"}, job=failed, report=bad, pod_messages=("distill exited 1: boom",))
     assert d.status.phase == "Degraded" and d.create_job is None
@@ -193,7 +196,7 @@ def test_failed_job_degrades_with_the_reports_reason_once():
 
 def test_failed_job_without_report_uses_the_pod_termination_message():
     p, _ = run(spec())
-    failed = td.JobView(name=p.wanted_job, failed=True, failure_reason="DeadlineExceeded")
+    failed = workloads.JobView(name=p.wanted_job, failed=True, failure_reason="DeadlineExceeded")
     _, d = run(spec(), job=failed, pod_messages=("distill exited 137: OOMKilled",))
     assert "distill exited 137: OOMKilled" in d.status.message
 
@@ -207,13 +210,13 @@ def test_pod_termination_messages_newest_first_only_failures():
                                                "state": {"terminated": {"exitCode": 2, "message": "new\n"}}}],
                     "containerStatuses": [{"name": "ok", "state": {"terminated": {"exitCode": 0, "message": "fine"}}}]}},
     ]
-    assert td.pod_termination_messages(pods) == ["prepare-corpus exited 2: new", "distill exited 1: old"]
+    assert workloads.pod_termination_messages(pods) == ["prepare-corpus exited 2: new", "distill exited 1: old"]
 
 
 def test_succeeded_job_publishes_the_revision_and_creates_serving():
     p, _ = run(spec())
     rep = report(0.9)
-    _, d = run(spec(), status={"phase": "Distilling"}, job=td.JobView(name=p.wanted_job, succeeded=True),
+    _, d = run(spec(), status={"phase": "Distilling"}, job=workloads.JobView(name=p.wanted_job, succeeded=True),
                report=rep, bundles=facts(rep))
     assert d.status.revision == 1 and d.status.spec_hash == p.hash and d.published_revision == 1
     assert [b["profile"] for b in d.patch()["bundles"]] == ["s02", "s1", "teacher"]
@@ -242,7 +245,7 @@ def test_bundle_fact_hashes_the_manifest_bytes():
 def test_gates_refuse_a_weak_revision():
     p, _ = run(spec())
     rep = report(0.3)
-    _, d = run(spec(), job=td.JobView(name=p.wanted_job, succeeded=True), report=rep, bundles=facts(rep))
+    _, d = run(spec(), job=workloads.JobView(name=p.wanted_job, succeeded=True), report=rep, bundles=facts(rep))
     assert d.status.phase == "Degraded" and d.status.revision == 0 and "bundles" not in d.patch()
     assert conds(d)["Degraded"]["reason"] == "GateFailed"
     assert "s02: test accuracy 0.3000 < gate 0.5000" in d.status.message
@@ -251,7 +254,7 @@ def test_gates_refuse_a_weak_revision():
 
 def test_report_missing_after_success_is_degraded_not_published():
     p, _ = run(spec())
-    _, d = run(spec(), job=td.JobView(name=p.wanted_job, succeeded=True), report_error="no report at s3://x")
+    _, d = run(spec(), job=workloads.JobView(name=p.wanted_job, succeeded=True), report_error="no report at s3://x")
     assert d.status.phase == "Degraded" and conds(d)["Degraded"]["reason"] == "ReportUnreadable"
     assert "no report at s3://x" in d.status.message
 
@@ -269,7 +272,7 @@ def test_up_to_date_teacher_with_ready_deployment_is_ready_and_writes_nothing_ne
     dep, svc = first.apply
     dep["status"] = {"observedGeneration": 1, "readyReplicas": 1, "updatedReplicas": 1, "replicas": 1}
     dep["metadata"]["generation"] = 1
-    _, d = run(spec(), status=status, serving=td.ServingView(deployment=dep, service=svc))
+    _, d = run(spec(), status=status, serving=teacher_serving.ServingView(deployment=dep, service=svc))
     assert d.apply == [] and d.create_job is None and d.status.phase == "Ready"
     assert conds(d)["Ready"]["status"] == "True" and conds(d)["Progressing"]["status"] == "False"
 
@@ -288,8 +291,8 @@ def test_a_status_update_makes_no_revision_but_a_spec_edit_does():
     assert conds(d3)["Ready"]["status"] == "True"
 
 
-KSERVE_UP = td.KServeView(crd=True, controller_ready=True, runtime=True)
-KSERVE_DOWN = td.KServeView(crd=True, problem="KServe's controller is not running (no ready endpoint)")
+KSERVE_UP = teacher_serving.KServeView(crd=True, controller_ready=True, runtime=True)
+KSERVE_DOWN = teacher_serving.KServeView(crd=True, problem="KServe's controller is not running (no ready endpoint)")
 SERVING_STORE = StoreSettings(endpoint="127.0.0.1:9000", pod_endpoint="ecc-store.ecc-system.svc:9000",
                                 access_key="ecct-0123456789abcde", secret_key="s3cr3t-s3cr3t", bucket="ecc-fleet")
 
@@ -299,7 +302,7 @@ def test_auto_mode_picks_kserve_when_it_can_serve_and_removes_the_deployment():
     status = _published_status(p, report())
     old_dep = {"metadata": {"name": "shop-serving"}}
     _, d = run(spec(serving={"mode": "auto"}), status=status, kserve=KSERVE_UP, serving_store=SERVING_STORE,
-               serving=td.ServingView(deployment=old_dep))
+               serving=teacher_serving.ServingView(deployment=old_dep))
     assert [m["kind"] for m in d.apply] == ["Secret", "InferenceService"]
     assert ("Deployment", "shop-serving") in d.delete
     secret, isvc = d.apply
@@ -313,7 +316,7 @@ def test_auto_mode_picks_kserve_when_it_can_serve_and_removes_the_deployment():
     assert model["protocolVersion"] == "v2" and {"name": "ECC_MODEL_NAME", "value": "shop"} in model["env"]
     ann = isvc["metadata"]["annotations"]
     assert ann["serving.kserve.io/storageSecretName"] == secret["metadata"]["name"] == "shop-serving-store"
-    assert ann[td.ANNOTATION_STORAGE_SECRET_HASH] == secret["metadata"]["annotations"][td.ANNOTATION_DESIRED_HASH]
+    assert ann[teacher_serving.ANNOTATION_STORAGE_SECRET_HASH] == secret["metadata"]["annotations"][common.ANNOTATION_DESIRED_HASH]
     # the read-only user's keys, in the names KServe's credential builder injects; the pods' endpoint
     assert secret["stringData"] == {"AWS_ACCESS_KEY_ID": "ecct-0123456789abcde", "AWS_SECRET_ACCESS_KEY": "s3cr3t-s3cr3t",
                                     "S3_ENDPOINT": "http://ecc-store.ecc-system.svc:9000"}
@@ -326,7 +329,7 @@ def test_auto_mode_without_a_running_controller_falls_back_and_says_so():
     status = _published_status(p, report())
     isvc = {"metadata": {"name": "shop-serving"}}
     _, d = run(spec(serving={"mode": "auto"}), status=status, kserve=KSERVE_DOWN,
-               serving=td.ServingView(inference_service=isvc))
+               serving=teacher_serving.ServingView(inference_service=isvc))
     assert [m["kind"] for m in d.apply] == ["Deployment", "Service"]
     assert d.delete == [("InferenceService", "shop-serving")]
     k = conds(d)["KServe"]
@@ -348,8 +351,8 @@ def test_deployment_mode_fetches_with_the_read_only_user_and_serves_without_cred
     assert refs["AWS_ENDPOINT_URL"] == {"name": "shop-serving-store", "key": "S3_ENDPOINT"}
     assert refs["AWS_SECRET_ACCESS_KEY"]["name"] == secret["metadata"]["name"]
     assert "envFrom" not in server and "--manifest" in server["args"] and "/mnt/models/bundles/" in server["args"]
-    assert dep["spec"]["template"]["metadata"]["annotations"][td.ANNOTATION_STORAGE_SECRET_HASH] == \
-        secret["metadata"]["annotations"][td.ANNOTATION_DESIRED_HASH]
+    assert dep["spec"]["template"]["metadata"]["annotations"][teacher_serving.ANNOTATION_STORAGE_SECRET_HASH] == \
+        secret["metadata"]["annotations"][common.ANNOTATION_DESIRED_HASH]
     # no read-only user (a store without MinIO's admin API): not served with the CloudTeacher's Secret ...
     _, d = run(spec(serving={"mode": "deployment"}), status=status, serving_store_problem="not MinIO")
     assert d.apply == [] and "not MinIO" in d.status.message and "--allow-unscoped-store-credentials" in \
@@ -363,14 +366,14 @@ def test_deployment_mode_fetches_with_the_read_only_user_and_serves_without_cred
     assert server["envFrom"] == [{"secretRef": {"name": "ecc-store"}}] and teacher_uri in server["args"]
     # mode none: the Secret goes with the server
     _, d = run(spec(serving={"mode": "none"}), status=status,
-               serving=td.ServingView(deployment={"metadata": {"name": "shop-serving"}}))
+               serving=teacher_serving.ServingView(deployment={"metadata": {"name": "shop-serving"}}))
     assert ("Secret", "shop-serving-store") in d.delete and ("Deployment", "shop-serving") in d.delete
 
 
 def test_kserve_mode_without_kserve_waits_and_names_what_is_missing():
     p, _ = run(spec(serving={"mode": "kserve"}))
     status = _published_status(p, report())
-    _, d = run(spec(serving={"mode": "kserve"}), status=status, kserve=td.KServeView(problem="KServe's CRD x is not installed"))
+    _, d = run(spec(serving={"mode": "kserve"}), status=status, kserve=teacher_serving.KServeView(problem="KServe's CRD x is not installed"))
     assert d.apply == [] and d.status.phase == "Publishing"
     assert "serving.mode kserve but KServe's CRD x is not installed" in d.status.message
     assert conds(d)["KServe"]["reason"] == "KServeUnavailable"
@@ -391,16 +394,16 @@ def test_kserve_ready_condition_makes_the_teacher_ready_with_its_url():
 
     def predictor(source_uri: str, replicas: int, updated: int, ready: int) -> dict:
         return {"metadata": {"generation": 4},
-                "spec": {"template": {"metadata": {"annotations": {td.KSERVE_SOURCE_URI_ANNOTATION: source_uri}}}},
+                "spec": {"template": {"metadata": {"annotations": {teacher_serving.KSERVE_SOURCE_URI_ANNOTATION: source_uri}}}},
                 "status": {"observedGeneration": 4, "replicas": replicas, "updatedReplicas": updated,
                            "readyReplicas": ready}}
 
     # KServe's Ready stays True while its Deployment still runs the last revision's pod: not yet
     for dep in (predictor(uri.replace("/revisions/1/", "/revisions/0/"), 1, 1, 1), predictor(uri, 2, 1, 2)):
         _, d = run(spec(serving={"mode": "kserve", "protocol": "v1"}), status=status,
-                   serving=td.ServingView(inference_service=isvc, predictor_deployment=dep), **kw)
+                   serving=teacher_serving.ServingView(inference_service=isvc, predictor_deployment=dep), **kw)
         assert d.status.phase == "Publishing", d.status.message
-    rolled = td.ServingView(inference_service=isvc, predictor_deployment=predictor(uri, 1, 1, 1))
+    rolled = teacher_serving.ServingView(inference_service=isvc, predictor_deployment=predictor(uri, 1, 1, 1))
     # only the Ingress' host: the serving certificate does not cover it, so it is not handed to agents
     _, d = run(spec(serving={"mode": "kserve", "protocol": "v1"}), status=status, serving=rolled, **kw)
     assert d.apply == [] and d.status.phase == "Publishing" and "servingURL" not in d.patch()
@@ -454,7 +457,7 @@ def test_conditions_carry_the_observed_generation():
 # --------------------------------------------------------------------- retries
 def test_a_failed_revision_is_retried_after_a_growing_delay_then_given_up():
     p, _ = run(spec())
-    failed = td.JobView(name=p.wanted_job, failed=True, failure_reason="BackoffLimitExceeded", failed_at=1000.0)
+    failed = workloads.JobView(name=p.wanted_job, failed=True, failure_reason="BackoffLimitExceeded", failed_at=1000.0)
     degraded = {"phase": "Degraded", "lastJob": p.wanted_job}
     _, wait = run(spec(), status=degraded, job=failed, attempt=1, now=1000.0 + td.retry_delay(1) - 1)
     assert wait.create_job is None and wait.status.phase == "Degraded"
@@ -464,7 +467,7 @@ def test_a_failed_revision_is_retried_after_a_growing_delay_then_given_up():
     assert retry.status.phase == "Distilling" and retry.status.last_job == p.wanted_job + "-2"
     assert ("Normal", "Retrying") in [(e[0], e[1]) for e in retry.events]
     assert td.retry_delay(2) == 2 * td.retry_delay(1)
-    last = td.JobView(name=td.job_name("shop", 1, p.hash, td.MAX_ATTEMPTS), failed=True, failed_at=1000.0)
+    last = workloads.JobView(name=td.job_name("shop", 1, p.hash, td.MAX_ATTEMPTS), failed=True, failed_at=1000.0)
     _, gave_up = run(spec(), status=degraded, job=last, attempt=td.MAX_ATTEMPTS, now=10**9)
     assert gave_up.create_job is None and "gave up after" in gave_up.status.message
 
@@ -505,8 +508,8 @@ def test_a_store_with_its_own_ca_reaches_the_storage_initializer_as_kserve_mount
     other = TLS_STORE.model_copy(update={"ca_pem": TLS_STORE.ca_pem + "more\n"})
     _, d2 = run(spec(serving={"mode": mode}), status=status, kserve=KSERVE_UP, serving_store=other)
     assert d2.apply[0]["metadata"]["name"] != ca["metadata"]["name"]
-    assert d2.apply[1]["metadata"]["annotations"][td.ANNOTATION_DESIRED_HASH] != \
-        secret["metadata"]["annotations"][td.ANNOTATION_DESIRED_HASH]
+    assert d2.apply[1]["metadata"]["annotations"][common.ANNOTATION_DESIRED_HASH] != \
+        secret["metadata"]["annotations"][common.ANNOTATION_DESIRED_HASH]
 
 
 def test_the_job_specs_carry_the_resources_settings_as_they_are():

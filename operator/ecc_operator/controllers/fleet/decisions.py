@@ -3,7 +3,7 @@
 One reconcile is: parse the spec and look at the referenced CloudTeacher (`plan`); if the
 teacher has a published revision, observe the fleet's nodes (from the in-memory node index),
 the AdaptationPolicy that drives the fleet, the DesiredState last written and the latest
-AgentReports (`fleet_handlers.observe`); `decide` turns that into:
+AgentReports (`handlers.observe`); `decide` turns that into:
 
 * the new `DesiredState` (its generation is bumped only when its content changes, so agents
   polling with If-None-Match see a change only when there is one);
@@ -79,18 +79,21 @@ from ecc_workloads.timestamps import epoch, rfc3339
 
 from ecc_operator import common
 from ecc_operator import conditions as cond
-from ecc_operator.common import ObjectRef, SpecProblem, manifest_hash, owner_reference, read_status
+from ecc_operator.common import (
+    ObjectRef,
+    SpecProblem,
+    needs_apply,
+    owner_reference,
+    read_status,
+    with_desired_hash,
+)
 from ecc_operator.api.adaptationpolicy import AdaptationPolicySpec, DriftSpec
 from ecc_operator.api.cloudteacher import CloudTeacherStatus
 from ecc_operator.api.common import NodeSelector
 from ecc_operator.api.edgefleet import EDGE_FLEET, EdgeFleetSpec, EdgeFleetStatus, NodeCounts, PrivacySpec, Tier, TierStatus
-from ecc_operator.controllers.teacher.decisions import ecc_argv
+from ecc_operator.workloads import LABEL_COMPONENT, LABEL_MANAGED_BY, MANAGED_BY, ecc_argv
 
 LABEL_FLEET = "ecc.dev/fleet"
-LABEL_COMPONENT = "app.kubernetes.io/component"
-LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
-MANAGED_BY = "ecc-operator"
-ANNOTATION_DESIRED_HASH = "ecc.dev/desired-hash"
 STALE_FACTOR = 3
 """A report older than STALE_FACTOR x reportIntervalSeconds is stale."""
 AGENT_STATE_DIR = "/var/lib/ecc-agent"
@@ -358,12 +361,6 @@ def fold_reports(reports: Mapping[str, AgentReport], matched: Iterable[str], nod
 # ---------------------------------------------------------------------------
 # Children
 # ---------------------------------------------------------------------------
-def _with_desired_hash(manifest: dict) -> dict:
-    manifest["metadata"].setdefault("annotations", {})
-    manifest["metadata"]["annotations"][ANNOTATION_DESIRED_HASH] = manifest_hash(manifest)
-    return manifest
-
-
 def node_affinity(selector: NodeSelector) -> dict:
     """The fleet's nodeSelector as a required node affinity (one term: all requirements hold)."""
     exprs = [{"key": k, "operator": "In", "values": [v]} for k, v in sorted((selector.match_labels or {}).items())]
@@ -453,7 +450,7 @@ def daemonset_manifest(ref: ObjectRef, spec: EdgeFleetSpec, workload: AgentWorkl
     else:
         state_volume = {"name": "state", "emptyDir": {}}
     unavailable = spec.rollout.max_unavailable
-    return _with_desired_hash({
+    return with_desired_hash({
         "apiVersion": "apps/v1",
         "kind": "DaemonSet",
         "metadata": {"name": name, "namespace": ref.namespace, "labels": labels,
@@ -496,10 +493,6 @@ def api_secret_manifest(ref: ObjectRef, tokens: dict[str, str]) -> dict:
                      "ownerReferences": [owner_reference(ref.name, ref.uid, EDGE_FLEET)]},
         "stringData": {scope: tokens[scope] for scope in AgentApiAuth.SCOPES},
     }
-
-
-def needs_apply(manifest: dict, current_hash: str | None) -> bool:
-    return current_hash != manifest["metadata"]["annotations"][ANNOTATION_DESIRED_HASH]
 
 
 # ---------------------------------------------------------------------------

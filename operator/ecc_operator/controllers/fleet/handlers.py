@@ -51,7 +51,8 @@ from ecc_operator.controllers.fleet import decisions as fd
 from ecc_operator import metrics
 from ecc_operator import store as operator_store
 from ecc_operator.children import Kube
-from ecc_operator.common import KeyedLocks, ObjectRef
+from ecc_operator.common import ObjectRef, desired_hash
+from ecc_operator.runtime import SHARED
 from ecc_operator.controllers.fleet.node_index import NodeIndex, NodeWatcher, wait_synced
 from ecc_operator.api.adaptationpolicy import ADAPTATION_POLICY, AdaptationPolicySpec
 from ecc_operator.api.cloudteacher import CLOUD_TEACHER
@@ -87,7 +88,6 @@ class ReportCache:
 class Runtime:
     """Process-wide state of the handlers (set once at startup)."""
 
-    kube: Kube | None = None
     workload: fd.AgentWorkload = field(default_factory=fd.AgentWorkload)
     nodes: NodeIndex = field(default_factory=NodeIndex)
     watcher: NodeWatcher | None = None
@@ -99,8 +99,6 @@ class Runtime:
     """(namespace, fleet) -> uid of the fleet whose ReportCache the policy controller reads"""
     fleets: dict[tuple[str, str], str] = field(default_factory=dict)
     """(namespace, fleet) -> teacher name, from EdgeFleet events"""
-    lock: KeyedLocks = field(default_factory=KeyedLocks)
-    """the lock of one fleet (by uid)"""
     signer: object | None = None
     """signs the desired states (release_signing; the operator's key, release_keys.ensure)"""
     pins: dict[str, str] = field(default_factory=dict)
@@ -111,9 +109,8 @@ class Runtime:
 RUNTIME = Runtime()
 
 
-def configure(kube: Kube, signer, node_credentials_url: str | None = None, node_credentials_ca: str = "") -> None:
-    """The handlers' Kubernetes client, release signer and how agents are launched."""
-    RUNTIME.kube = kube
+def configure(signer, node_credentials_url: str | None = None, node_credentials_ca: str = "") -> None:
+    """The handlers' release signer and how agents are launched (the Kubernetes client: runtime.SHARED)."""
     RUNTIME.signer = signer
     RUNTIME.workload = dataclasses.replace(RUNTIME.workload, release_keys=release_signing.public_key_text(signer),
                                            node_credentials_ca=node_credentials_ca,
@@ -132,13 +129,13 @@ def node_credentials_broker():
     """The endpoint's broker: agents' tokens → their node's store credentials (node_credentials)."""
     from ecc_operator.credentials.nodes import Broker
 
-    return Broker(RUNTIME.kube.api, RUNTIME.kube, operator_store.store_access, ANNOTATION_STORE_ACCESS)
+    return Broker(SHARED.kube.api, SHARED.kube, operator_store.store_access, ANNOTATION_STORE_ACCESS)
 
 
 def start() -> None:
     """Start the node index's watch (idempotent)."""
     if RUNTIME.watcher is None:
-        RUNTIME.watcher = NodeWatcher(RUNTIME.kube.api, RUNTIME.nodes)
+        RUNTIME.watcher = NodeWatcher(SHARED.kube.api, RUNTIME.nodes)
         RUNTIME.watcher.start()
 
 
@@ -375,16 +372,14 @@ def read_reports(store, ref: ObjectRef, cache: ReportCache) -> tuple[dict[str, A
     return {n: r for n, (_, r) in cache.entries.items()}, tuple(e for _, e in cache.errors.values())
 
 
-def drift_summaries(namespace: str, fleet: str):
-    """The policy controller's view of a fleet's drift, from the reports this controller
-    already read (no second LIST or GET of the same objects). Empty until the fleet's first
-    reconcile."""
-    from ecc_operator.controllers.policy.decisions import NodeDrift
-
+def fleet_reports(namespace: str, fleet: str) -> list[AgentReport]:
+    """A fleet's node reports as this controller last read them (runtime.SHARED.fleet_reports: the
+    policy controller reads them from here); empty until the fleet's first reconcile."""
     cache = RUNTIME.reports.get(RUNTIME.report_uids.get((namespace, fleet), ""))
-    if cache is None:
-        return []
-    return [NodeDrift(r.node, r.revision, r.drift_score, r.time) for _, r in list(cache.entries.values())]
+    return [] if cache is None else [r for _, r in list(cache.entries.values())]
+
+
+SHARED.fleet_reports = fleet_reports
 
 
 def _read_desired(store, ref: ObjectRef) -> DesiredState | None:
@@ -459,7 +454,7 @@ def observe(kube: Kube, p: fd.Plan, ref: ObjectRef, status: dict, teacher_ref: s
         if reading is not None:  # never leave it touching the cache while the next reconcile does
             wait([reading])
         raise
-    obs["daemonset_hash"] = (((ds or {}).get("metadata") or {}).get("annotations") or {}).get(fd.ANNOTATION_DESIRED_HASH)
+    obs["daemonset_hash"] = desired_hash(ds)
     if store is None:
         return fd.Observed(**obs, store_problem=problem, store_reason="StoreSecretMissing"), None
     try:
@@ -523,8 +518,8 @@ def _mark_active(kube: Kube, fresh: dict, p: fd.Plan) -> None:
 
 
 def reconcile(namespace: str, name: str, uid: str | None = None) -> None:
-    kube = RUNTIME.kube
-    with RUNTIME.lock(f"{namespace}/{name}"), metrics.reconcile_timer(EDGE_FLEET.kind):
+    kube = SHARED.kube
+    with SHARED.lock(f"{namespace}/{name}"), metrics.reconcile_timer(EDGE_FLEET.kind):
         fresh = kube.get_custom(GROUP, VERSION, PLURAL, namespace, name)
         if fresh is None or (uid and fresh["metadata"].get("uid") != uid) or fresh["metadata"].get("deletionTimestamp"):
             return
@@ -594,7 +589,7 @@ def on_delete(body, **_) -> None:
     """Remove the scoped store user and the fleet's store prefix."""
     meta = body["metadata"]
     ns, name = meta["namespace"], meta["name"]
-    kube = RUNTIME.kube
+    kube = SHARED.kube
     if (body.get("status") or {}).get("phase") != "Deleting":
         kube.patch_status(GROUP, VERSION, PLURAL, ns, name, {
             "phase": "Deleting", "message": "removing the fleet's store user and store prefix; the agent DaemonSet "
@@ -627,11 +622,6 @@ def on_delete(body, **_) -> None:
 
 @kopf.on.startup()
 def _start(**_) -> None:
-    # Until __main__ calls configure(), take the Kubernetes client of the teacher handlers.
-    if RUNTIME.kube is None:
-        from ecc_operator.controllers.teacher import handlers as teacher_handlers
-
-        configure(teacher_handlers.RUNTIME.kube)
     start()
 
 

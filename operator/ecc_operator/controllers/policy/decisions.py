@@ -1,5 +1,5 @@
 """AdaptationPolicy decisions: spec + fleet + teacher + deltas + merge-back Job -> status,
-the Job to create and the promotion to perform. Pure: `policy_handlers` observes and acts.
+the Job to create and the promotion to perform. Pure: `handlers` observes and acts.
 
 A *round* is one merge-back of the fleet's deltas into the teacher:
 
@@ -34,6 +34,7 @@ from ecc_workloads.contracts import TEACHER_PROFILE, JobReport, MergeBackJob, St
 from ecc_workloads.timestamps import parse_time, rfc3339
 from ecc_workloads.store import object_uri
 
+from ecc_operator import workloads
 from ecc_operator import common
 from ecc_operator import conditions as cond
 from ecc_operator.common import ObjectRef, SpecProblem, owner_reference, read_status, status_patch
@@ -197,7 +198,7 @@ def job_name(policy: str, round_: int) -> str:
 
 
 def job_selector(policy: str) -> str:
-    return f"{LABEL_POLICY}={policy},{td.LABEL_COMPONENT}={COMPONENT}"
+    return f"{LABEL_POLICY}={policy},{workloads.LABEL_COMPONENT}={COMPONENT}"
 
 
 def merge_store_policy(ref: ObjectRef, fleet: str, teacher: str, teacher_spec: CloudTeacherSpec, candidate: int,
@@ -209,7 +210,7 @@ def merge_store_policy(ref: ObjectRef, fleet: str, teacher: str, teacher_spec: C
 
 def merge_back_job(ref: ObjectRef, spec: AdaptationPolicySpec, fleet: str, teacher: str,
                    teacher_spec: CloudTeacherSpec, revision: int, candidate: int, profiles: list[str], report: str,
-                   settings: td.WorkloadSettings) -> MergeBackJob:
+                   settings: workloads.WorkloadSettings) -> MergeBackJob:
     """The merge-back Job's spec: the policy's mergeBack settings, as they are (the quorum a merge
     needs at all is minNodes, or its default)."""
     bucket = teacher_spec.store.bucket
@@ -227,20 +228,20 @@ def merge_back_job(ref: ObjectRef, spec: AdaptationPolicySpec, fleet: str, teach
 
 def merge_job_manifest(ref: ObjectRef, spec: AdaptationPolicySpec, round_: int, fleet: str, teacher: str,
                        teacher_spec: CloudTeacherSpec, revision: int, candidate: int, profiles: list[str],
-                       settings: td.WorkloadSettings) -> dict:
+                       settings: workloads.WorkloadSettings) -> dict:
     """The Job that merges the fleet's deltas of `revision` into candidate revision `candidate`; its
     container reads its spec (contracts.MergeBackJob) from RuntimeEnv.JOB_SPEC."""
     name = job_name(ref.name, round_)
     bucket = teacher_spec.store.bucket
     report = object_uri(bucket, StoreLayout.job_report(ref.namespace, fleet, name))
     job = merge_back_job(ref, spec, fleet, teacher, teacher_spec, revision, candidate, profiles, report, settings)
-    labels = {LABEL_POLICY: ref.name, LABEL_FLEET: fleet, LABEL_ROUND: str(round_), td.LABEL_REVISION: str(revision),
-              LABEL_CANDIDATE_REVISION: str(candidate), td.LABEL_COMPONENT: COMPONENT,
-              td.LABEL_MANAGED_BY: td.MANAGED_BY}
-    container = td.workload_container("merge-back", teacher_spec.distillation.image, settings.job_argv(),
+    labels = {LABEL_POLICY: ref.name, LABEL_FLEET: fleet, LABEL_ROUND: str(round_), workloads.LABEL_REVISION: str(revision),
+              LABEL_CANDIDATE_REVISION: str(candidate), workloads.LABEL_COMPONENT: COMPONENT,
+              workloads.LABEL_MANAGED_BY: workloads.MANAGED_BY}
+    container = workloads.workload_container("merge-back", teacher_spec.distillation.image, settings.job_argv(),
                                       job_credentials.secret_name(name), bucket, spec.merge_back.resources.to_k8s(),
                                       job_spec=job)
-    return td.workload_job(name=name, namespace=ref.namespace, labels=labels, annotations={},
+    return workloads.workload_job(name=name, namespace=ref.namespace, labels=labels, annotations={},
                            owner=owner_reference(ref.name, ref.uid, ADAPTATION_POLICY),
                            backoff_limit=JOB_BACKOFF_LIMIT, active_deadline_seconds=JOB_DEADLINE_S,
                            settings=settings, containers=[container])
@@ -264,7 +265,7 @@ class NodeDrift:
 class MergeJob:
     """The parts of a merge-back Job the decisions need."""
 
-    view: td.JobView
+    view: workloads.JobView
     round: int | None = None
     revision: int | None = None
     candidate_revision: int | None = None
@@ -280,7 +281,7 @@ class MergeJob:
             return int(v) if v is not None and str(v).isdigit() else None
 
         owner = next((o for o in meta.get("ownerReferences") or [] if o.get("controller")), {})
-        return cls(view=td.JobView.from_job(job), round=num(LABEL_ROUND), revision=num(td.LABEL_REVISION),
+        return cls(view=workloads.JobView.from_job(job), round=num(LABEL_ROUND), revision=num(workloads.LABEL_REVISION),
                    candidate_revision=num(LABEL_CANDIDATE_REVISION), owner_uid=owner.get("uid"))
 
 
@@ -401,7 +402,7 @@ def _promoted_already(bundles: list[Bundle], candidates: tuple[Bundle, ...]) -> 
     return bool(candidates) and have == {c.profile: c.sha256 for c in candidates}
 
 
-def decide(p: Plan, obs: Observed, settings: td.WorkloadSettings) -> Decision:
+def decide(p: Plan, obs: Observed, settings: workloads.WorkloadSettings) -> Decision:
     """Everything to do in this reconcile, and the status to write."""
     ref, old, now = obs.ref, obs.status, obs.now
     kept = {f: getattr(old, f) for f in ("round", "last_merge_back", "last_job") if getattr(old, f) is not None}
@@ -594,7 +595,7 @@ def decide(p: Plan, obs: Observed, settings: td.WorkloadSettings) -> Decision:
     if not problem and obs.report is None:
         problem = "the Job wrote no report"
     if not problem and (base is None or cand is None):
-        problem = f"Job {name} lacks its {td.LABEL_REVISION}/{LABEL_CANDIDATE_REVISION} labels"
+        problem = f"Job {name} lacks its {workloads.LABEL_REVISION}/{LABEL_CANDIDATE_REVISION} labels"
     if problem:
         end_round("Failed", f"merge-back Job {name} succeeded but its result cannot be used: {problem}")
         return idle()

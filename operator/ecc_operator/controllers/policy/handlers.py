@@ -3,7 +3,7 @@
 Triggers: create / spec update / resume and a resync timer (drift, deltas, Job progress), all
 running the same `reconcile()`, serialised per policy by a lock. Observed: the EdgeFleet of
 spec.fleetRef, its CloudTeacher, the fleet's drift (the agent reports the EdgeFleet controller
-already read: fleet_handlers.drift_summaries), the deltas of the round's revision, the round's Job and its report.
+already read: runtime.SHARED.fleet_reports), the deltas of the round's revision, the round's Job and its report.
 Acted: create the Job, promote the candidate (store copies, then the teacher's status under
 the teacher controller's lock), ONE status patch when something changed, Events, metrics.
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import kopf
@@ -21,15 +20,15 @@ import kopf
 from ecc_workloads.contracts import BundleManifest, JobReport, StoreLayout
 from ecc_workloads.store import object_key, object_uri
 
+from ecc_operator import workloads
 from ecc_operator import metrics
 from ecc_operator.credentials import jobs as job_credentials
 from ecc_operator import store as operator_store
 from ecc_operator.controllers.policy import decisions as pd
 from ecc_operator.controllers.teacher import decisions as td
-from ecc_operator.controllers.fleet import handlers as fleet_handlers
-from ecc_operator.controllers.teacher import handlers as teacher_handlers
 from ecc_operator.children import Kube
-from ecc_operator.common import KeyedLocks, ObjectRef
+from ecc_operator.common import ObjectRef
+from ecc_operator.runtime import SHARED
 from ecc_operator.api.adaptationpolicy import ADAPTATION_POLICY
 from ecc_operator.api.cloudteacher import CLOUD_TEACHER
 from ecc_operator.api.edgefleet import EDGE_FLEET
@@ -40,23 +39,10 @@ GROUP, VERSION, PLURAL = ADAPTATION_POLICY.group, ADAPTATION_POLICY.version, ADA
 RESYNC_SECONDS = 5.0
 
 
-@dataclass
-class Runtime:
-    """Process-wide state (kube and workloads default to the teacher controller's)."""
-
-    kube: Kube | None = None
-    workloads: td.WorkloadSettings | None = None
-    lock: KeyedLocks = field(default_factory=KeyedLocks)
-    """the lock of one policy (by uid)"""
-
-    def the_kube(self) -> Kube:
-        return self.kube or teacher_handlers.RUNTIME.kube
-
-    def the_workloads(self) -> td.WorkloadSettings:
-        return self.workloads or teacher_handlers.RUNTIME.workloads
-
-
-RUNTIME = Runtime()
+def drift_summaries(namespace: str, fleet: str) -> list[pd.NodeDrift]:
+    """The fleet's drift from the node reports the EdgeFleet controller already read (no second
+    LIST or GET of the same objects); empty until the fleet's first reconcile."""
+    return [pd.NodeDrift(r.node, r.revision, r.drift_score, r.time) for r in SHARED.fleet_reports(namespace, fleet)]
 
 
 # ---------------------------------------------------------------------------
@@ -96,7 +82,7 @@ def _job_credentials(kube: Kube, ref: ObjectRef, job: dict, teacher: str, t_spec
     policy = pd.merge_store_policy(ref, labels[pd.LABEL_FLEET], teacher, t_spec, candidate, job["metadata"]["name"])
     job_credentials.ensure(kube, ref.namespace, job["metadata"]["name"], admin, policy,
                            job_credentials.lifetime(pd.JOB_DEADLINE_S), seen,
-                           allow_unscoped=RUNTIME.workloads.allow_unscoped_store_credentials)
+                           allow_unscoped=SHARED.workloads.allow_unscoped_store_credentials)
 
 
 def observe(kube: Kube, p: pd.Plan, ref: ObjectRef, status: dict) -> pd.Observed:
@@ -135,7 +121,7 @@ def observe(kube: Kube, p: pd.Plan, ref: ObjectRef, status: dict) -> pd.Observed
     revision = job.revision if job is not None and job.revision is not None else \
         int((teacher.get("status") or {}).get("revision") or 0)
     try:
-        obs["drift"] = tuple(fleet_handlers.drift_summaries(ref.namespace, p.fleet))
+        obs["drift"] = tuple(drift_summaries(ref.namespace, p.fleet))
         if revision > 0:
             prefix = StoreLayout.deltas_prefix(ref.namespace, p.fleet, revision)
             keys = [object_key(bucket, u) for u in store.list(object_uri(bucket, prefix))]
@@ -145,8 +131,8 @@ def observe(kube: Kube, p: pd.Plan, ref: ObjectRef, status: dict) -> pd.Observed
             report, error = _read_report(store, bucket, ref.namespace, p.fleet, job.view.name)
             obs["report"], obs["report_error"] = report, error
             if job.view.failed:
-                pods = kube.list_pods(ref.namespace, f"{td.JOB_NAME_LABEL}={job.view.name}")
-                obs["pod_messages"] = tuple(td.pod_termination_messages(pods))
+                pods = kube.list_pods(ref.namespace, f"{workloads.JOB_NAME_LABEL}={job.view.name}")
+                obs["pod_messages"] = tuple(workloads.pod_termination_messages(pods))
             elif report is not None and report.succeeded and report.metrics.get("gate_passed", 0.0) >= 1.0:
                 obs["candidates"], obs["candidate_error"] = _read_candidates(store, bucket, report,
                                                                              job.candidate_revision)
@@ -175,7 +161,7 @@ def promote(kube: Kube, pr: pd.Promotion) -> str:
     want = {b.profile: b.sha256 for b in pr.bundles}
     # The teacher controller takes this lock for every reconcile: while we hold it, it starts no
     # distillation, so the revision we write cannot be written by a distillation Job as well.
-    with teacher_handlers.RUNTIME.lock(pr.teacher_uid):
+    with SHARED.lock(pr.teacher_uid):
         fresh = kube.get_custom(CLOUD_TEACHER.group, CLOUD_TEACHER.version, CLOUD_TEACHER.plural, pr.namespace,
                                 pr.teacher)
         if fresh is None or fresh["metadata"].get("uid") != pr.teacher_uid:
@@ -232,11 +218,11 @@ def act(kube: Kube, body, ref: ObjectRef, old_status: dict, d: pd.Decision) -> N
 
 
 def reconcile(body) -> None:
-    kube = RUNTIME.the_kube()
+    kube = SHARED.kube
     meta = body["metadata"]
     if meta.get("deletionTimestamp"):
         return
-    with RUNTIME.lock(meta["uid"]), metrics.reconcile_timer(ADAPTATION_POLICY.kind):
+    with SHARED.lock(meta["uid"]), metrics.reconcile_timer(ADAPTATION_POLICY.kind):
         fresh = kube.get_custom(GROUP, VERSION, PLURAL, meta["namespace"], meta["name"])
         if fresh is None or fresh["metadata"].get("uid") != meta["uid"] or fresh["metadata"].get("deletionTimestamp"):
             return
@@ -244,12 +230,12 @@ def reconcile(body) -> None:
         status = dict(fresh.get("status") or {})
         p = pd.plan(ref, fresh.get("spec"), status)
         obs = observe(kube, p, ref, status)
-        d = pd.decide(p, obs, RUNTIME.the_workloads())
+        d = pd.decide(p, obs, SHARED.workloads)
         if d.promote is not None:
             why = promote(kube, d.promote)
             if why:
                 obs = dataclasses.replace(obs, promotion_error=why)
-                d = pd.decide(p, obs, RUNTIME.the_workloads())
+                d = pd.decide(p, obs, SHARED.workloads)
         act(kube, fresh, ref, status, d)
         if d.create_job is not None and obs.teacher is not None:
             t_spec = td.parse_spec(obs.teacher.get("spec"))

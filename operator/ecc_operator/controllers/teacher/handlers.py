@@ -18,6 +18,8 @@ import kopf
 from ecc_workloads.contracts import JobReport, NodeIdentity, StoreLayout
 from ecc_workloads.store import StoreError, object_uri
 
+from ecc_operator import workloads
+from ecc_operator.controllers.teacher import serving as teacher_serving
 from ecc_operator import metrics
 from ecc_operator.controllers.teacher import decisions as td
 from ecc_operator import store as operator_store
@@ -25,7 +27,8 @@ from ecc_operator.credentials import serving_tls
 from ecc_operator.children import Kube
 from ecc_operator.credentials import jobs as job_credentials
 from ecc_operator.credentials.store_access import AccessProblem, ScopedUsers
-from ecc_operator.common import KeyedLocks, ObjectRef, owner_reference
+from ecc_operator.common import ObjectRef, owner_reference
+from ecc_operator.runtime import SHARED
 from ecc_operator.api.cloudteacher import CLOUD_TEACHER
 
 log = logging.getLogger(__name__)
@@ -39,13 +42,9 @@ KSERVE_PROBE_TTL_S = 10.0
 class Runtime:
     """Process-wide state of the handlers (set once at startup)."""
 
-    kube: Kube | None = None
-    workloads: td.WorkloadSettings = field(default_factory=td.WorkloadSettings)
-    lock: KeyedLocks = field(default_factory=KeyedLocks)
-    """the lock of one teacher (by uid): its handlers run one at a time"""
     users: ScopedUsers = field(default_factory=ScopedUsers)
     """the read-only store users of InferenceServices"""
-    kserve_cache: dict[str, tuple[float, td.KServeView]] = field(default_factory=dict)
+    kserve_cache: dict[str, tuple[float, teacher_serving.KServeView]] = field(default_factory=dict)
     """ClusterServingRuntime name -> (when probed, what was seen)"""
     signing_ca: serving_tls.SigningCA | None = None
     """the CA that signs served teachers' certificates: the operator's own node-credentials CA, when it
@@ -53,42 +52,42 @@ class Runtime:
     ca_secret: str = NodeIdentity.TLS_SECRET
     """namespace/name of that CA's Secret (for messages)"""
 
-    def kserve(self, runtime: str) -> td.KServeView:
+    def kserve(self, runtime: str) -> teacher_serving.KServeView:
         at, view = self.kserve_cache.get(runtime, (0.0, None))
         if view is None or time.monotonic() - at > KSERVE_PROBE_TTL_S:
-            view = probe_kserve(self.kube, runtime)
+            view = probe_kserve(SHARED.kube, runtime)
             self.kserve_cache[runtime] = (time.monotonic(), view)
         return view
 
 
-def probe_kserve(kube: Kube, runtime: str) -> td.KServeView:
+def probe_kserve(kube: Kube, runtime: str) -> teacher_serving.KServeView:
     """KServe's CRD, a ready endpoint behind its pod/InferenceService webhook (the controller
     runs), and the ClusterServingRuntime `runtime`."""
     from kubernetes.client.rest import ApiException
 
-    if not kube.crd_exists(td.KSERVE_CRD):
-        return td.KServeView(problem=f"KServe's CRD {td.KSERVE_CRD} is not installed")
+    if not kube.crd_exists(teacher_serving.KSERVE_CRD):
+        return teacher_serving.KServeView(problem=f"KServe's CRD {teacher_serving.KSERVE_CRD} is not installed")
     try:
-        hook = kube.get_mutating_webhook(td.KSERVE_WEBHOOK)
+        hook = kube.get_mutating_webhook(teacher_serving.KSERVE_WEBHOOK)
         if hook is None:
-            return td.KServeView(crd=True, problem=f"KServe's controller is not installed (no "
-                                 f"MutatingWebhookConfiguration {td.KSERVE_WEBHOOK})")
+            return teacher_serving.KServeView(crd=True, problem=f"KServe's controller is not installed (no "
+                                 f"MutatingWebhookConfiguration {teacher_serving.KSERVE_WEBHOOK})")
         services = [w["clientConfig"]["service"] for w in hook.get("webhooks") or []
                     if (w.get("clientConfig") or {}).get("service")]
         if services and not kube.ready_endpoints(services[0]["namespace"], services[0]["name"]):
-            return td.KServeView(crd=True, problem=f"KServe's controller is not running (its webhook Service "
+            return teacher_serving.KServeView(crd=True, problem=f"KServe's controller is not running (its webhook Service "
                                  f"{services[0]['namespace']}/{services[0]['name']} has no ready endpoint)")
-        found = kube.get_cluster_custom(td.KSERVE_GROUP, td.KSERVE_RUNTIME_VERSION, td.KSERVE_RUNTIME_PLURAL, runtime)
+        found = kube.get_cluster_custom(teacher_serving.KSERVE_GROUP, teacher_serving.KSERVE_RUNTIME_VERSION, teacher_serving.KSERVE_RUNTIME_PLURAL, runtime)
     except ApiException as exc:
         if exc.status != 403:
             raise
-        return td.KServeView(crd=True, problem=f"the operator may not look at KServe ({exc.reason}): grant it get on "
+        return teacher_serving.KServeView(crd=True, problem=f"the operator may not look at KServe ({exc.reason}): grant it get on "
                              "mutatingwebhookconfigurations and clusterservingruntimes and list on endpointslices")
     if found is None:
-        return td.KServeView(crd=True, controller_ready=True, problem=(
+        return teacher_serving.KServeView(crd=True, controller_ready=True, problem=(
             f"the ClusterServingRuntime {runtime} is not installed (the chart installs it when KServe's CRDs are "
             "there: `helm upgrade` after installing KServe)"))
-    return td.KServeView(crd=True, controller_ready=True, runtime=True)
+    return teacher_serving.KServeView(crd=True, controller_ready=True, runtime=True)
 
 
 RUNTIME = Runtime()
@@ -124,10 +123,10 @@ def _read_bundles(store, bucket: str, report: JobReport) -> tuple[tuple[td.Bundl
 def _job_credentials(kube: Kube, ref: ObjectRef, spec, job: str, revision: int, admin,
                      seen: dict | None = None) -> None:
     """The distillation Job's own store credentials (job_credentials), unless it has them."""
-    policy = td.distill_store_policy(ref, spec, revision, job, RUNTIME.workloads)
+    policy = td.distill_store_policy(ref, spec, revision, job, SHARED.workloads)
     job_credentials.ensure(kube, ref.namespace, job, admin, policy,
                            job_credentials.lifetime(spec.distillation.active_deadline_seconds), seen,
-                           allow_unscoped=RUNTIME.workloads.allow_unscoped_store_credentials)
+                           allow_unscoped=SHARED.workloads.allow_unscoped_store_credentials)
 
 
 def observe(kube: Kube, p: td.Plan, ref: ObjectRef, status: dict) -> td.Observed:
@@ -137,7 +136,7 @@ def observe(kube: Kube, p: td.Plan, ref: ObjectRef, status: dict) -> td.Observed
         return td.Observed(**obs)
     access = operator_store.store_access(kube, ref.namespace, spec.store.secret_ref.name, spec.store.bucket)
     obs["store_secret_present"] = access.settings is not None
-    kserve = RUNTIME.kserve(RUNTIME.workloads.runtime_of(spec))  # also in other modes: an InferenceService left over goes
+    kserve = RUNTIME.kserve(SHARED.workloads.runtime_of(spec))  # also in other modes: an InferenceService left over goes
     obs["kserve"] = kserve
     if access.settings is None:
         return td.Observed(**obs)
@@ -146,7 +145,7 @@ def observe(kube: Kube, p: td.Plan, ref: ObjectRef, status: dict) -> td.Observed
             obs["serving_store"] = RUNTIME.users.ensure_serving(access.settings, ref.namespace, ref.name, ref.uid)
         except AccessProblem as problem:
             obs["serving_store_problem"] = str(problem)
-    selector = f"{td.LABEL_TEACHER}={ref.name},{td.LABEL_COMPONENT}=distill"
+    selector = f"{workloads.LABEL_TEACHER}={ref.name},{workloads.LABEL_COMPONENT}=distill"
     jobs = {j["metadata"]["name"]: j for j in kube.list_jobs(ref.namespace, selector)}
     attempts = {}
     if p.wanted_job:
@@ -154,7 +153,7 @@ def observe(kube: Kube, p: td.Plan, ref: ObjectRef, status: dict) -> td.Observed
             k = td.attempt_of(p.wanted_job, name)
             if k is not None:
                 attempts[k] = jobs.pop(name)
-    obs["other_jobs"] = tuple(td.JobView.from_job(j) for j in jobs.values())
+    obs["other_jobs"] = tuple(workloads.JobView.from_job(j) for j in jobs.values())
     obs["now"] = time.time()
     if not p.up_to_date:
         if not attempts:  # a list may lag behind a create: ask for the first attempt by name
@@ -163,7 +162,7 @@ def observe(kube: Kube, p: td.Plan, ref: ObjectRef, status: dict) -> td.Observed
         obs["attempt"] = max(attempts) if attempts else 1
         job = attempts.get(obs["attempt"])
         if job is not None:
-            view = td.JobView.from_job(job)
+            view = workloads.JobView.from_job(job)
             obs["job"] = view
             if not view.finished:  # a Job made before a crash may still lack its credentials
                 _job_credentials(kube, ref, spec, view.name, p.next_revision, access.settings, job)
@@ -176,12 +175,12 @@ def observe(kube: Kube, p: td.Plan, ref: ObjectRef, status: dict) -> td.Observed
                     if report is not None and report.succeeded and report.job == "distill":
                         obs["bundles"], obs["bundle_error"] = _read_bundles(store, spec.store.bucket, report)
                 else:
-                    pods = kube.list_pods(ref.namespace, f"{td.JOB_NAME_LABEL}={view.name}")
-                    obs["pod_messages"] = tuple(td.pod_termination_messages(pods))
-    name = td.serving_name(ref.name)
-    isvc = (kube.get_custom(td.KSERVE_GROUP, td.KSERVE_VERSION, td.KSERVE_PLURAL, ref.namespace, name)
+                    pods = kube.list_pods(ref.namespace, f"{workloads.JOB_NAME_LABEL}={view.name}")
+                    obs["pod_messages"] = tuple(workloads.pod_termination_messages(pods))
+    name = teacher_serving.serving_name(ref.name)
+    isvc = (kube.get_custom(teacher_serving.KSERVE_GROUP, teacher_serving.KSERVE_VERSION, teacher_serving.KSERVE_PLURAL, ref.namespace, name)
             if kserve.crd else None)
-    obs["serving"] = td.ServingView(
+    obs["serving"] = teacher_serving.ServingView(
         deployment=kube.get_deployment(ref.namespace, name),
         service=kube.get_service(ref.namespace, name),
         inference_service=isvc,
@@ -200,14 +199,14 @@ def serving_certificate(kube: Kube, body, ref: ObjectRef, spec, status: dict,
     manifests are built. None for serving.mode none (the record stays as it is)."""
     if spec is None or spec.serving.mode == "none":
         return None
-    name = td.serving_name(ref.name)
+    name = teacher_serving.serving_name(ref.name)
     now = now or dt.datetime.now(dt.timezone.utc)
     plan, reason = serving_tls.plan(spec.serving.tls_secret_name, status.get("servingCertificate"),
                                     RUNTIME.signing_ca, ref.namespace, name, now, RUNTIME.ca_secret)
     if reason is None:
         return plan
     data, record = serving_tls.issue(RUNTIME.signing_ca, ref.namespace, name)
-    labels = {td.LABEL_TEACHER: ref.name, td.LABEL_COMPONENT: "serving", td.LABEL_MANAGED_BY: td.MANAGED_BY}
+    labels = {workloads.LABEL_TEACHER: ref.name, workloads.LABEL_COMPONENT: "serving", workloads.LABEL_MANAGED_BY: workloads.MANAGED_BY}
     kube.apply(serving_tls.secret_manifest(ref.namespace, record.secret_name, data, labels,
                                            owner_reference(ref.name, ref.uid, CLOUD_TEACHER)))
     # recorded at once: the operator may not read the Secret back, and a new issuance makes a new key
@@ -253,12 +252,12 @@ def act(kube: Kube, body, ref: ObjectRef, old_status: dict, d: td.Decision) -> N
 
 
 def reconcile(body) -> None:
-    kube = RUNTIME.kube
+    kube = SHARED.kube
     meta = body["metadata"]
     ref = ObjectRef.of(body)
     if meta.get("deletionTimestamp"):
         return
-    with RUNTIME.lock(ref.uid), metrics.reconcile_timer(CLOUD_TEACHER.kind):
+    with SHARED.lock(ref.uid), metrics.reconcile_timer(CLOUD_TEACHER.kind):
         # The body kopf hands over may be older than the status we wrote last: re-read.
         fresh = kube.get_custom(GROUP, VERSION, PLURAL, ref.namespace, ref.name)
         if fresh is None or fresh["metadata"].get("uid") != ref.uid or fresh["metadata"].get("deletionTimestamp"):
@@ -268,7 +267,7 @@ def reconcile(body) -> None:
         p = td.plan(ref, fresh.get("spec"), status)
         obs = observe(kube, p, ref, status)
         obs = dataclasses.replace(obs, serving_tls=serving_certificate(kube, body, ref, p.spec, status))
-        d = td.decide(p, obs, RUNTIME.workloads)
+        d = td.decide(p, obs, SHARED.workloads)
         act(kube, body, ref, status, d)
         if d.create_job is not None:
             spec = p.spec
@@ -302,7 +301,7 @@ def on_delete(body, **_) -> None:
     except KeyError:
         pass  # never published
     if (body.get("status") or {}).get("phase") != "Deleting":
-        RUNTIME.kube.patch_status(GROUP, VERSION, PLURAL, meta["namespace"], meta["name"],
+        SHARED.kube.patch_status(GROUP, VERSION, PLURAL, meta["namespace"], meta["name"],
                                   {"phase": "Deleting", "message": "removing the store prefix; children follow "
                                    "their owner references"})
     try:
@@ -310,7 +309,7 @@ def on_delete(body, **_) -> None:
     except td.SpecProblem:
         log.warning("spec unparseable at deletion: store prefix left in place")
         return
-    access = operator_store.store_access(RUNTIME.kube, meta["namespace"], parsed.store.secret_ref.name,
+    access = operator_store.store_access(SHARED.kube, meta["namespace"], parsed.store.secret_ref.name,
                                          parsed.store.bucket)
     if access.settings is None:
         log.warning(f"{access.source} missing at deletion: store prefix left in place")
