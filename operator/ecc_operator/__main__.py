@@ -75,6 +75,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              f"ed25519 key that signs desired states (key {ReleaseSigning.SECRET_KEY!r}); made on "
                              "first start when absent")
     parser.add_argument("--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--log-format", choices=("text", "json"), default="text",
+                        help="log lines as text, or as JSON objects (kopf's format: each names the object it is about)")
     args = parser.parse_args(argv)
     from ecc_operator.credentials.node_tls import endpoint_host
 
@@ -107,15 +109,23 @@ def ensure_peering(api, name: str, namespaces: list[str]) -> None:
                 raise
 
 
+def configure_logging(log_format: str, verbose: bool) -> None:
+    """Log lines on stderr: text, or JSON objects through kopf's own formatter (`--log-format`)."""
+    if log_format == "json":
+        kopf.configure(verbose=verbose, log_format=kopf.LogFormat.JSON)
+    else:
+        logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if not verbose:  # kopf logs every timer run at INFO: keep the log readable
+        logging.getLogger("kopf.objects").setLevel(logging.WARNING)
+        logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # every probe of /healthz
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if args.kubeconfig:
         os.environ["KUBECONFIG"] = args.kubeconfig
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    if not args.verbose:  # kopf logs every timer run at INFO: keep the log readable
-        logging.getLogger("kopf.objects").setLevel(logging.WARNING)
-        logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # every probe of /healthz
+    configure_logging(args.log_format, args.verbose)
 
     from kubernetes import client, config
 

@@ -54,3 +54,27 @@ def test_replicas_without_an_explicit_priority_do_not_tie():
     priorities = {parse_args(["--peering", "ecc-operator"]).priority for _ in range(20)}
     assert len(priorities) == 20 and all(p >= 1 for p in priorities)
     assert parse_args(["--priority", "7"]).priority == 7
+
+
+def test_log_format_json_writes_one_json_object_per_line(capsys):
+    import json
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        entry.configure_logging("json", verbose=False)
+        logging.getLogger("ecc_operator.test").info("reconciled %s", "demo/shop")
+        lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+        record = json.loads(lines[-1])
+        assert record["message"] == "reconciled demo/shop" and record["severity"] == "info"
+    finally:
+        root.handlers[:], root.level = handlers, level
+
+
+def test_log_format_is_text_or_json():
+    assert entry.parse_args(["--log-format", "json"]).log_format == "json"
+    assert entry.parse_args([]).log_format == "text"
+    with pytest.raises(SystemExit):
+        entry.parse_args(["--log-format", "yaml"])
+

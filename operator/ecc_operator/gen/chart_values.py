@@ -98,6 +98,9 @@ class Operator(_Values):
         False, description="a store whose STS refuses to narrow a Job's credentials to its own prefixes (not "
         "MinIO) gets Jobs the operator's own store credentials; false: such Jobs wait, and the refusal is reported")
     verbose: bool = Field(False, description="debug logging")
+    logFormat: Literal["text", "json"] = Field(
+        "text", description="the operator's log lines: text, or json (one JSON object per line, kopf's format, "
+        "naming the object a line is about)")
     extraArgs: list[str] = Field(default_factory=list, description="more arguments for `python -m ecc_operator`")
     extraEnv: list[EnvVar] = Field(default_factory=list,
                                    description="more environment variables of the operator container "
