@@ -13,6 +13,7 @@ from ecc_workloads.timestamps import rfc3339
 
 from ecc_operator import workloads
 from ecc_operator.common import ObjectRef
+from ecc_operator.controllers.policy import schedule
 from ecc_operator.controllers.policy import decisions as pd
 from ecc_operator.controllers.teacher import decisions as td
 
@@ -422,21 +423,21 @@ def test_invalid_schedule_is_degraded_with_the_reason():
 
 
 def test_cron_matcher():
-    c = pd.parse_cron("@hourly")
+    c = schedule.parse_cron("@hourly")
     assert c.next_after(datetime(2026, 1, 1, 10, 59, 30, tzinfo=timezone.utc)) == datetime(2026, 1, 1, 11, 0, tzinfo=timezone.utc)
-    assert pd.parse_cron("@daily").next_after(NOW) == datetime(2026, 12, 3, tzinfo=timezone.utc)
+    assert schedule.parse_cron("@daily").next_after(NOW) == datetime(2026, 12, 3, tzinfo=timezone.utc)
     # every 15 minutes in working hours on weekdays (2026-12-05 is a Saturday)
-    w = pd.parse_cron("*/15 9-17 * * mon-fri")
+    w = schedule.parse_cron("*/15 9-17 * * mon-fri")
     assert w.next_after(datetime(2026, 12, 4, 17, 50, tzinfo=timezone.utc)) == datetime(2026, 12, 7, 9, 0, tzinfo=timezone.utc)
     assert w.next_after(datetime(2026, 12, 7, 9, 0, tzinfo=timezone.utc)) == datetime(2026, 12, 7, 9, 15, tzinfo=timezone.utc)
     # day-of-month and day-of-week both restricted: either matches; 7 is Sunday
-    e = pd.parse_cron("0 0 1 * 7")
+    e = schedule.parse_cron("0 0 1 * 7")
     assert e.next_after(datetime(2026, 12, 2, tzinfo=timezone.utc)) == datetime(2026, 12, 6, tzinfo=timezone.utc)
     assert e.next_after(datetime(2026, 12, 28, tzinfo=timezone.utc)) == datetime(2027, 1, 1, tzinfo=timezone.utc)
-    assert pd.parse_cron("30 4 29 feb *").next_after(NOW) == datetime(2028, 2, 29, 4, 30, tzinfo=timezone.utc)
-    assert pd.parse_cron("0,30 1-3/2 * * *").hours == frozenset({1, 3})
-    assert pd.parse_cron("5/20 * * * *").minutes == frozenset({5, 25, 45})
-    due, nxt = pd.schedule_due("@hourly", datetime(2026, 1, 1, 10, 0, tzinfo=timezone.utc),
+    assert schedule.parse_cron("30 4 29 feb *").next_after(NOW) == datetime(2028, 2, 29, 4, 30, tzinfo=timezone.utc)
+    assert schedule.parse_cron("0,30 1-3/2 * * *").hours == frozenset({1, 3})
+    assert schedule.parse_cron("5/20 * * * *").minutes == frozenset({5, 25, 45})
+    due, nxt = schedule.schedule_due("@hourly", datetime(2026, 1, 1, 10, 0, tzinfo=timezone.utc),
                                datetime(2026, 1, 1, 10, 59, tzinfo=timezone.utc))
     assert not due and nxt.hour == 11
 
@@ -451,8 +452,8 @@ def test_cron_matcher():
     ("@often", "unknown macro"),
 ])
 def test_cron_errors_name_the_problem(expr, message):
-    with pytest.raises(pd.CronError, match=message):
-        pd.parse_cron(expr)
+    with pytest.raises(schedule.CronError, match=message):
+        schedule.parse_cron(expr)
 
 
 # --------------------------------------------------------------------- the drift the policy reads
