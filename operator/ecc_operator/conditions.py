@@ -78,6 +78,18 @@ def merge_conditions(
     return [by_type[t] for t in sorted(by_type)]
 
 
+def settle(status, old, phase: str, message: str, observations: list[Observation], generation: int | None,
+           now: str | None = None, replace: Iterable[Mapping] = ()) -> None:
+    """Write a reconcile's outcome into a status model: phase, message (clipped) and conditions —
+    `observations` merged with `old`'s (a type keeps its lastTransitionTime while its status stays),
+    then `replace`, whole entries (camelCase) that take the place of their type's."""
+    status.phase = phase
+    status.message = clip(message)
+    by_type = {c["type"]: c for c in merge_conditions(old.conditions, observations, generation, now=now)}
+    by_type.update({c["type"]: c for c in replace})
+    status.conditions = as_models(by_type[t] for t in sorted(by_type))
+
+
 def condition(conditions: list[dict] | list[Condition] | None, ctype: str) -> Mapping | None:
     """The condition of type `ctype` (as a camelCase dict), or None."""
     for c in map(_as_dict, conditions or []):

@@ -272,245 +272,343 @@ def _promoted_already(bundles: list[Bundle], candidates: tuple[Bundle, ...]) -> 
 
 
 def decide(p: Plan, obs: Observed, settings: workloads.WorkloadSettings) -> Decision:
-    """Everything to do in this reconcile, and the status to write."""
-    ref, old, now = obs.ref, obs.status, obs.now
-    kept = {f: getattr(old, f) for f in ("round", "last_merge_back", "last_job") if getattr(old, f) is not None}
-    status = AdaptationPolicyStatus(observed_generation=ref.generation, **kept)
-    d = Decision(status=status)
-    old_phase = old.phase
+    """Everything to do in this reconcile, and the status to write: the first step that ends the
+    reconcile decides its phase."""
+    r = _Reconcile(p, obs, settings)
+    return (r.unrunnable() or r.drift() or r.round_to_run() or r.job_name_taken() or r.collecting()
+            or r.merging() or r.job_failed() or r.unusable_result() or r.refused() or r.promote())
 
-    def finish(phase: str, message: str, ready, progressing, degraded) -> Decision:
-        status.phase = phase
-        status.message = cond.clip(message)
-        status.conditions = cond.as_models(cond.merge_conditions(
-            old.conditions, cond.triple(ready, progressing, degraded), ref.generation, now=rfc3339(now)))
-        if phase != old_phase and phase == "Degraded":
-            d.events.append(("Warning", "Degraded", status.message))
-        return d
 
-    def broken(reason: str, msg: str, phase: str = "Degraded") -> Decision:
-        if phase == "Pending":
-            return finish(phase, msg, ("False", reason, msg), ("False", reason, msg), ("False", "AsExpected", ""))
-        return finish(phase, msg, ("False", reason, msg), ("False", reason, msg), ("True", reason, msg))
+@dataclass
+class _Reconcile:
+    """One reconcile of one AdaptationPolicy, as named steps: each either ends it (returns the
+    Decision) or leaves the rest to the next step (returns None)."""
 
-    if p.spec is None:
-        return broken("InvalidSpec", p.problem)
-    spec = p.spec
-    if spec.merge_back.trigger.schedule:
-        try:
-            parse_cron(spec.merge_back.trigger.schedule)
-        except CronError as exc:
-            return broken("InvalidSchedule", f"spec.mergeBack.trigger.schedule: {exc}")
-    if obs.fleet is None:
-        return broken("FleetNotFound", f"EdgeFleet {p.fleet!r} (spec.fleetRef) does not exist in this namespace")
-    teacher_name = ((obs.fleet.get("spec") or {}).get("teacherRef") or {}).get("name", "")
-    if obs.teacher is None:
-        return broken("FleetTeacherNotFound", f"CloudTeacher {teacher_name!r} (teacherRef of EdgeFleet {p.fleet!r}) does "
-                                         "not exist in this namespace")
-    if obs.store_problem:
-        return broken("StoreUnavailable", obs.store_problem)
-    t_rev, t_hash, t_current, t_bundles, t_spec = _teacher_state(obs.teacher)
-    if t_spec is None:
-        return broken("TeacherInvalid", f"CloudTeacher {teacher_name!r} has an invalid spec")
-    target = read_status(EdgeFleetStatus, obs.fleet.get("status")).target_revision
+    p: Plan
+    obs: Observed
+    settings: workloads.WorkloadSettings
+    d: Decision = field(init=False)
+    teacher_name: str = ""
+    t_rev: int = 0
+    """the teacher's published revision, its spec hash, whether it is up to date (not distilling),
+    its bundles and spec (_teacher_state)"""
+    t_hash: str | None = None
+    t_current: bool = False
+    t_bundles: list[Bundle] = field(default_factory=list)
+    t_spec: CloudTeacherSpec | None = None
+    target: int | None = None
+    """the fleet's target revision"""
+    scores: list[NodeDrift] = field(default_factory=list)
+    """drift of the nodes on the target revision within the window"""
+    drifting: list[NodeDrift] = field(default_factory=list)
+    running: int | None = None
+    """the round in progress (started now or before)"""
+    started_at: datetime | None = None
 
-    # Drift of the nodes on the fleet's target revision.
-    window_start = now - timedelta(minutes=spec.drift.window_minutes)
-    scores = [n for n in obs.drift if target is not None and n.revision == target and n.drift_score is not None
-              and (parse_time(n.time) or now) >= window_start]
-    drifting = [n for n in scores if n.drift_score > spec.drift.threshold]
-    status.last_drift_score = round(sum(n.drift_score for n in scores) / len(scores), 4) if scores else None
-    status.drifting_nodes = len(drifting)
-    d.pending_updates = len(obs.deltas)
-    status.pending_updates = d.pending_updates
-    mb = spec.merge_back
+    def __post_init__(self) -> None:
+        old = self.obs.status
+        kept = {f: getattr(old, f) for f in ("round", "last_merge_back", "last_job") if getattr(old, f) is not None}
+        self.d = Decision(status=AdaptationPolicyStatus(observed_generation=self.obs.ref.generation, **kept))
 
-    def end_round(result: str, reason: str, revision: int | None = None, updates: int | None = None) -> None:
+    @property
+    def status(self) -> AdaptationPolicyStatus:
+        return self.d.status
+
+    @property
+    def spec(self) -> AdaptationPolicySpec:
+        return self.p.spec
+
+    @property
+    def job(self) -> MergeJob | None:
+        return self.obs.job
+
+    def finish(self, phase: str, message: str, ready, progressing, degraded) -> Decision:
+        cond.settle(self.status, self.obs.status, phase, message, cond.triple(ready, progressing, degraded),
+                    self.obs.ref.generation, now=rfc3339(self.obs.now))
+        if phase != self.obs.status.phase and phase == "Degraded":
+            self.d.events.append(("Warning", "Degraded", self.status.message))
+        return self.d
+
+    def broken(self, reason: str, msg: str, phase: str = "Degraded") -> Decision:
+        degraded = ("False", "AsExpected", "") if phase == "Pending" else ("True", reason, msg)
+        return self.finish(phase, msg, ("False", reason, msg), ("False", reason, msg), degraded)
+
+    def end_round(self, result: str, reason: str, revision: int | None = None, updates: int | None = None) -> None:
         counts = {k: v for k, v in (("revision", revision), ("updates", updates)) if v is not None}
-        status.last_merge_back = LastMergeBack(time=rfc3339(now), result=result, reason=cond.clip(reason), **counts)
-        status.round_started_time = None
-        d.round_result = result
+        self.status.last_merge_back = LastMergeBack(time=rfc3339(self.obs.now), result=result,
+                                                    reason=cond.clip(reason), **counts)
+        self.status.round_started_time = None
+        self.d.round_result = result
         kind = "Warning" if result == "Failed" else "Normal"
-        d.events.append((kind, result, f"round {status.round}: {cond.clip(reason, 1000)}"))
+        self.d.events.append((kind, result, f"round {self.status.round}: {cond.clip(reason, 1000)}"))
 
-    def idle(note: str = "") -> Decision:
+    def idle(self, note: str = "") -> Decision:
         """No round runs (any more): Degraded after a failed round, CoolingDown, or Watching."""
-        last = status.last_merge_back
-        msg = (f"watching EdgeFleet {p.fleet!r} on revision {target}: {len(drifting)}/{len(scores)} reporting "
-               f"node(s) drifting (threshold {spec.drift.threshold}, minNodes {spec.drift.min_nodes}), "
-               f"{d.pending_updates} delta(s); " + _last_summary(last) + (f"; {note}" if note else ""))
+        spec, last, now = self.spec, self.status.last_merge_back, self.obs.now
+        msg = (f"watching EdgeFleet {self.p.fleet!r} on revision {self.target}: {len(self.drifting)}/"
+               f"{len(self.scores)} reporting node(s) drifting (threshold {spec.drift.threshold}, minNodes "
+               f"{spec.drift.min_nodes}), {self.d.pending_updates} delta(s); " + _last_summary(last)
+               + (f"; {note}" if note else ""))
         until = _cooldown_until(spec, last)
         cooling = until is not None and now < until
         if cooling:
             msg += f"; cooling down until {rfc3339(until)}"
         if last is not None and last.result == "Failed":
-            return finish("Degraded", msg, ("True", "Active", msg), ("False", "MergeBackFailed", msg),
-                          ("True", "MergeBackFailed", msg))
+            return self.finish("Degraded", msg, ("True", "Active", msg), ("False", "MergeBackFailed", msg),
+                               ("True", "MergeBackFailed", msg))
         if cooling:
-            return finish("CoolingDown", msg, ("True", "Active", msg), ("False", "CoolingDown", msg),
-                          ("False", "AsExpected", ""))
-        return finish("Watching", msg, ("True", "Active", msg), ("False", "Idle", msg), ("False", "AsExpected", ""))
+            return self.finish("CoolingDown", msg, ("True", "Active", msg), ("False", "CoolingDown", msg),
+                               ("False", "AsExpected", ""))
+        return self.finish("Watching", msg, ("True", "Active", msg), ("False", "Idle", msg),
+                           ("False", "AsExpected", ""))
 
-    running = p.running_round
-    if running is None:
-        if t_rev <= 0:
-            return broken("NoRevisionYet", f"waiting for CloudTeacher {teacher_name!r} to publish its first revision",
-                          "Pending")
-        if target is None:
-            return broken("FleetNotRunning", f"waiting for EdgeFleet {p.fleet!r} to run a revision (status."
-                                             "targetRevision)", "Pending")
-        started_at = None
+    def unrunnable(self) -> Decision | None:
+        """A spec, schedule, fleet, teacher or store that makes any round impossible."""
+        p, obs = self.p, self.obs
+        if p.spec is None:
+            return self.broken("InvalidSpec", p.problem)
+        if p.spec.merge_back.trigger.schedule:
+            try:
+                parse_cron(p.spec.merge_back.trigger.schedule)
+            except CronError as exc:
+                return self.broken("InvalidSchedule", f"spec.mergeBack.trigger.schedule: {exc}")
+        if obs.fleet is None:
+            return self.broken("FleetNotFound", f"EdgeFleet {p.fleet!r} (spec.fleetRef) does not exist in this "
+                                                "namespace")
+        self.teacher_name = ((obs.fleet.get("spec") or {}).get("teacherRef") or {}).get("name", "")
+        if obs.teacher is None:
+            return self.broken("FleetTeacherNotFound", f"CloudTeacher {self.teacher_name!r} (teacherRef of EdgeFleet "
+                                                       f"{p.fleet!r}) does not exist in this namespace")
+        if obs.store_problem:
+            return self.broken("StoreUnavailable", obs.store_problem)
+        self.t_rev, self.t_hash, self.t_current, self.t_bundles, self.t_spec = _teacher_state(obs.teacher)
+        if self.t_spec is None:
+            return self.broken("TeacherInvalid", f"CloudTeacher {self.teacher_name!r} has an invalid spec")
+        self.target = read_status(EdgeFleetStatus, obs.fleet.get("status")).target_revision
+        return None
+
+    def drift(self) -> None:
+        """Drift of the nodes on the fleet's target revision, and the deltas waiting (recorded only)."""
+        spec, obs, status = self.spec, self.obs, self.status
+        window_start = obs.now - timedelta(minutes=spec.drift.window_minutes)
+        self.scores = [n for n in obs.drift if self.target is not None and n.revision == self.target
+                       and n.drift_score is not None and (parse_time(n.time) or obs.now) >= window_start]
+        self.drifting = [n for n in self.scores if n.drift_score > spec.drift.threshold]
+        status.last_drift_score = (round(sum(n.drift_score for n in self.scores) / len(self.scores), 4)
+                                   if self.scores else None)
+        status.drifting_nodes = len(self.drifting)
+        self.d.pending_updates = status.pending_updates = len(obs.deltas)
+        return None
+
+    def round_to_run(self) -> Decision | None:
+        """The round in progress, or one that starts now (drift or schedule); idle without one."""
+        p, obs, status, spec = self.p, self.obs, self.status, self.spec
+        if p.running_round is not None:
+            self.running = p.running_round
+            self.started_at = parse_time(obs.status.round_started_time) or obs.now
+            status.round_started_time = obs.status.round_started_time
+            status.round = self.running
+            return None
+        if self.t_rev <= 0:
+            return self.broken("NoRevisionYet", f"waiting for CloudTeacher {self.teacher_name!r} to publish its "
+                                                "first revision", "Pending")
+        if self.target is None:
+            return self.broken("FleetNotRunning", f"waiting for EdgeFleet {p.fleet!r} to run a revision (status."
+                                                  "targetRevision)", "Pending")
         why = ""
         until = _cooldown_until(spec, status.last_merge_back)
-        if until is not None and now < until:
+        if until is not None and obs.now < until:
             pass
-        elif not t_current:
-            why = f"CloudTeacher {teacher_name!r} is distilling a new revision: no round starts meanwhile"
-        elif target != t_rev:
-            why = f"EdgeFleet {p.fleet!r} runs revision {target}, the teacher is at {t_rev}: waiting for the rollout"
+        elif not self.t_current:
+            why = f"CloudTeacher {self.teacher_name!r} is distilling a new revision: no round starts meanwhile"
+        elif self.target != self.t_rev:
+            why = (f"EdgeFleet {p.fleet!r} runs revision {self.target}, the teacher is at {self.t_rev}: waiting for "
+                   "the rollout")
         else:
-            fired = []
-            if mb.trigger.on_drift and len(drifting) >= spec.drift.min_nodes:
-                fired.append(f"{len(drifting)} node(s) drift above {spec.drift.threshold} (minNodes "
-                             f"{spec.drift.min_nodes})")
-            if mb.trigger.schedule:
-                last_time = status.last_merge_back.time if status.last_merge_back else None
-                anchors = [parse_time(ref.created), parse_time(last_time)]
-                anchor = max([t for t in anchors if t is not None] or [now])
-                due, nxt = schedule_due(mb.trigger.schedule, anchor, now)
-                if due:
-                    fired.append(f"schedule {mb.trigger.schedule!r} ticked at {rfc3339(nxt)}")
-                else:
-                    why = f"next scheduled round at {rfc3339(nxt)}"
+            fired, why = self.triggers()
             if fired:
-                running = (old.round or 0) + 1
-                started_at = now
-                status.round, status.round_started_time = running, rfc3339(now)
-                d.round_started = True
-                d.events.append(("Normal", "RoundStarted", f"round {running} on revision {t_rev}: "
-                                 + "; ".join(fired)))
-        if running is None:
-            return idle(why)
-    else:
-        started_at = parse_time(old.round_started_time) or now
-        status.round_started_time = old.round_started_time
-    status.round = running
-    name = job_name(ref.name, running)
-    job = obs.job
+                self.running = (obs.status.round or 0) + 1
+                self.started_at = obs.now
+                status.round, status.round_started_time = self.running, rfc3339(obs.now)
+                self.d.round_started = True
+                self.d.events.append(("Normal", "RoundStarted", f"round {self.running} on revision {self.t_rev}: "
+                                      + "; ".join(fired)))
+                return None
+        return self.idle(why)
 
-    if job is not None and job.owner_uid not in (None, ref.uid):
-        msg = f"round {running}: Job {name} belongs to another object (a deleted policy of the same name?); " \
-              "waiting for the garbage collector to remove it"
-        return finish("Collecting", msg, ("True", "Active", msg), ("True", "JobNameTaken", msg),
-                      ("False", "AsExpected", ""))
+    def triggers(self) -> tuple[list[str], str]:
+        """(what fired a round now, why none does yet)."""
+        spec, mb, now = self.spec, self.spec.merge_back, self.obs.now
+        fired, why = [], ""
+        if mb.trigger.on_drift and len(self.drifting) >= spec.drift.min_nodes:
+            fired.append(f"{len(self.drifting)} node(s) drift above {spec.drift.threshold} (minNodes "
+                         f"{spec.drift.min_nodes})")
+        if mb.trigger.schedule:
+            last = self.status.last_merge_back
+            anchors = [parse_time(self.obs.ref.created), parse_time(last.time if last else None)]
+            anchor = max([t for t in anchors if t is not None] or [now])
+            due, nxt = schedule_due(mb.trigger.schedule, anchor, now)
+            if due:
+                fired.append(f"schedule {mb.trigger.schedule!r} ticked at {rfc3339(nxt)}")
+            else:
+                why = f"next scheduled round at {rfc3339(nxt)}"
+        return fired, why
 
-    if job is None:
-        # Collecting: quorum or deadline.
-        deadline = started_at + timedelta(minutes=mb.deadline_minutes)
-        if not t_current or t_rev <= 0:
-            end_round("Rejected", f"CloudTeacher {teacher_name!r} is distilling a new revision; the round is dropped")
-            return idle()
+    @property
+    def name(self) -> str:
+        return job_name(self.obs.ref.name, self.running)
+
+    def job_name_taken(self) -> Decision | None:
+        job = self.job
+        if job is None or job.owner_uid in (None, self.obs.ref.uid):
+            return None
+        msg = (f"round {self.running}: Job {self.name} belongs to another object (a deleted policy of the same "
+               "name?); waiting for the garbage collector to remove it")
+        return self.finish("Collecting", msg, ("True", "Active", msg), ("True", "JobNameTaken", msg),
+                           ("False", "AsExpected", ""))
+
+    def collecting(self) -> Decision | None:
+        """No Job yet: wait for a quorum of deltas or the deadline, then make the merge-back Job."""
+        if self.job is not None:
+            return None
+        mb, d, t_rev, running = self.spec.merge_back, self.d, self.t_rev, self.running
+        deadline = self.started_at + timedelta(minutes=mb.deadline_minutes)
+        if not self.t_current or t_rev <= 0:
+            self.end_round("Rejected", f"CloudTeacher {self.teacher_name!r} is distilling a new revision; the round "
+                                       "is dropped")
+            return self.idle()
         quorum = d.pending_updates >= mb.min_updates
-        late = now >= deadline
-        if not quorum and not late:
-            msg = f"round {running}: {d.pending_updates}/{mb.min_updates} delta(s) of revision {t_rev}; merging at " \
-                  f"quorum or at the deadline {rfc3339(deadline)}"
-            return finish("Collecting", msg, ("True", "Active", msg), ("True", "Collecting", msg),
-                          ("False", "AsExpected", ""))
+        if not quorum and self.obs.now < deadline:
+            msg = (f"round {running}: {d.pending_updates}/{mb.min_updates} delta(s) of revision {t_rev}; merging at "
+                   f"quorum or at the deadline {rfc3339(deadline)}")
+            return self.finish("Collecting", msg, ("True", "Active", msg), ("True", "Collecting", msg),
+                               ("False", "AsExpected", ""))
         if d.pending_updates == 0:
-            end_round("Rejected", f"no updates: no delta of revision {t_rev} arrived before the deadline "
-                                  f"({mb.deadline_minutes} min)", updates=0)
-            return idle()
+            self.end_round("Rejected", f"no updates: no delta of revision {t_rev} arrived before the deadline "
+                                       f"({mb.deadline_minutes} min)", updates=0)
+            return self.idle()
         if d.pending_updates < mb.floor_of_nodes:
-            end_round("Rejected", f"too few nodes: {d.pending_updates} delta(s) of revision {t_rev} by the deadline "
-                                  f"({mb.deadline_minutes} min), mergeBack.minNodes is {mb.floor_of_nodes}",
-                      updates=d.pending_updates)
-            return idle()
-        profiles = sorted({b.profile for b in t_bundles})
+            self.end_round("Rejected", f"too few nodes: {d.pending_updates} delta(s) of revision {t_rev} by the "
+                                       f"deadline ({mb.deadline_minutes} min), mergeBack.minNodes is "
+                                       f"{mb.floor_of_nodes}", updates=d.pending_updates)
+            return self.idle()
+        profiles = sorted({b.profile for b in self.t_bundles})
         if TEACHER_PROFILE not in profiles:
-            end_round("Failed", f"CloudTeacher {teacher_name!r} revision {t_rev} lists no {TEACHER_PROFILE!r} bundle")
-            return idle()
-        d.create_job = merge_job_manifest(ref, spec, running, p.fleet, teacher_name, t_spec, t_rev, t_rev + 1,
-                                          profiles, settings)
-        status.last_job = name
+            self.end_round("Failed", f"CloudTeacher {self.teacher_name!r} revision {t_rev} lists no "
+                                     f"{TEACHER_PROFILE!r} bundle")
+            return self.idle()
+        d.create_job = merge_job_manifest(self.obs.ref, self.spec, running, self.p.fleet, self.teacher_name,
+                                          self.t_spec, t_rev, t_rev + 1, profiles, self.settings)
+        self.status.last_job = self.name
         why = "quorum" if quorum else "deadline"
-        d.events.append(("Normal", "JobCreated", f"merge-back Job {name}: {d.pending_updates} delta(s) of revision "
-                                                 f"{t_rev} ({why}) -> candidate revision {t_rev + 1}"))
-        msg = f"round {running}: merging {d.pending_updates} delta(s) of revision {t_rev} in Job {name} ({why})"
-        return finish("Merging", msg, ("True", "Active", msg), ("True", "Merging", msg), ("False", "AsExpected", ""))
+        d.events.append(("Normal", "JobCreated", f"merge-back Job {self.name}: {d.pending_updates} delta(s) of "
+                                                 f"revision {t_rev} ({why}) -> candidate revision {t_rev + 1}"))
+        msg = f"round {running}: merging {d.pending_updates} delta(s) of revision {t_rev} in Job {self.name} ({why})"
+        return self.finish("Merging", msg, ("True", "Active", msg), ("True", "Merging", msg),
+                           ("False", "AsExpected", ""))
 
-    status.last_job = name
-    base, cand = job.revision, job.candidate_revision
-    if not job.view.finished:
-        msg = f"round {running}: Job {name} merges revision {base} into candidate {cand} ({job.view.active} active pod(s))"
-        return finish("Merging", msg, ("True", "Active", msg), ("True", "Merging", msg), ("False", "AsExpected", ""))
-    updates = int(obs.report.metrics.get("updates_accepted", 0)) if obs.report is not None else None
-    if job.view.failed:
+    def merging(self) -> Decision | None:
+        job = self.job
+        self.status.last_job = self.name
+        if job.view.finished:
+            return None
+        msg = (f"round {self.running}: Job {self.name} merges revision {job.revision} into candidate "
+               f"{job.candidate_revision} ({job.view.active} active pod(s))")
+        return self.finish("Merging", msg, ("True", "Active", msg), ("True", "Merging", msg),
+                           ("False", "AsExpected", ""))
+
+    @property
+    def updates(self) -> int | None:
+        """deltas the merge-back accepted (its report)"""
+        report = self.obs.report
+        return int(report.metrics.get("updates_accepted", 0)) if report is not None else None
+
+    def job_failed(self) -> Decision | None:
+        job, report = self.job, self.obs.report
+        if not job.view.failed:
+            return None
         parts = []
-        if obs.report is not None and not obs.report.succeeded and obs.report.message:
-            parts.append(obs.report.message)
-        elif obs.pod_messages:
-            parts.append(obs.pod_messages[0])
+        if report is not None and not report.succeeded and report.message:
+            parts.append(report.message)
+        elif self.obs.pod_messages:
+            parts.append(self.obs.pod_messages[0])
         if job.view.failure_reason:
             parts.append(f"Job {job.view.failure_reason}" + (f": {job.view.failure_message}"
                                                              if job.view.failure_message else ""))
-        end_round("Failed", f"merge-back Job {name} failed: " + ("; ".join(parts) or "see the Job's pods"))
-        return idle()
-    problem = obs.report_error
-    if not problem and obs.report is not None and not obs.report.succeeded:
-        problem = f"the report says the Job failed: {obs.report.message}"
-    if not problem and obs.report is not None and obs.report.job != "merge-back":
-        problem = f"the report at the Job's key is a {obs.report.job!r} report"
-    if not problem and obs.report is None:
-        problem = "the Job wrote no report"
-    if not problem and (base is None or cand is None):
-        problem = f"Job {name} lacks its {workloads.LABEL_REVISION}/{LABEL_CANDIDATE_REVISION} labels"
-    if problem:
-        end_round("Failed", f"merge-back Job {name} succeeded but its result cannot be used: {problem}")
-        return idle()
-    report = obs.report
-    if report.metrics.get("gate_passed", 0.0) < 1.0:
-        end_round("Rejected", report.message or "the evaluation gate refused the candidate", updates=updates)
-        return idle()
-    if t_rev == cand and _promoted_already(t_bundles, obs.candidates):
-        end_round("Published", f"revision {cand} published (already promoted): {report.message}", cand, updates)
-        return idle()
-    moved = obs.promotion_error
-    if not moved and t_rev != base:
-        moved = f"CloudTeacher {teacher_name!r} moved on to revision {t_rev} while revision {base} was merged " \
-                "(a new distillation); the candidate is not promoted"
-    if not moved and not t_current:
-        moved = f"CloudTeacher {teacher_name!r} is distilling a new revision; the candidate is not promoted"
-    if moved:
-        end_round("Rejected", moved, updates=updates)
-        return idle()
-    if obs.candidate_error or not obs.candidates:
-        end_round("Failed", f"candidate manifests unreadable: {obs.candidate_error or 'the report lists none'}")
-        return idle()
-    ns, bucket = ref.namespace, t_spec.store.bucket
-    profiles = sorted(c.profile for c in obs.candidates)
-    bundles = [td.bundle_status(c.profile, object_uri(bucket, StoreLayout.bundle_manifest(ns, teacher_name, cand,
-                                                                                          c.profile)),
-                                c.sha256, c.bytes, c.accuracy)
-               for c in sorted(obs.candidates, key=lambda c: c.profile)]
-    d.promote = Promotion(
-        namespace=ns, teacher=teacher_name, teacher_uid=(obs.teacher.get("metadata") or {}).get("uid", ""),
-        bucket=bucket, base_revision=base, revision=cand, spec_hash=t_hash,
-        copies=[(StoreLayout.candidate_manifest(ns, teacher_name, cand, pr),
-                 StoreLayout.bundle_manifest(ns, teacher_name, cand, pr)) for pr in profiles],
-        optional_copies=[(StoreLayout.candidate_drift_reference(ns, teacher_name, cand, pr),
-                          StoreLayout.drift_reference(ns, teacher_name, cand, pr)) for pr in profiles]
-        + [(StoreLayout.responses(ns, teacher_name, base), StoreLayout.responses(ns, teacher_name, cand))],
-        prefix_copies=[(StoreLayout.corpus_prefix(ns, teacher_name, base) + "/",
-                        StoreLayout.corpus_prefix(ns, teacher_name, cand) + "/")],
-        bundles=bundles,
-        message=f"revision {cand} published by merge-back (AdaptationPolicy {ref.name} round {running}, "
-                f"{updates} update(s) of EdgeFleet {p.fleet!r})",
-    )
-    d.events.append(("Normal", "Promoting", f"candidate revision {cand} becomes CloudTeacher {teacher_name!r}'s "
-                                            f"revision {cand}"))
-    end_round("Published", f"revision {cand} published: {report.message}", cand, updates)
-    return idle()
+        self.end_round("Failed", f"merge-back Job {self.name} failed: " + ("; ".join(parts) or "see the Job's pods"))
+        return self.idle()
+
+    def unusable_result(self) -> Decision | None:
+        """A succeeded Job whose report or labels cannot be used."""
+        job, report = self.job, self.obs.report
+        problem = self.obs.report_error
+        if not problem and report is not None and not report.succeeded:
+            problem = f"the report says the Job failed: {report.message}"
+        if not problem and report is not None and report.job != "merge-back":
+            problem = f"the report at the Job's key is a {report.job!r} report"
+        if not problem and report is None:
+            problem = "the Job wrote no report"
+        if not problem and (job.revision is None or job.candidate_revision is None):
+            problem = f"Job {self.name} lacks its {workloads.LABEL_REVISION}/{LABEL_CANDIDATE_REVISION} labels"
+        if not problem:
+            return None
+        self.end_round("Failed", f"merge-back Job {self.name} succeeded but its result cannot be used: {problem}")
+        return self.idle()
+
+    def refused(self) -> Decision | None:
+        """The gate refused the candidate, it is published already, or the teacher moved on meanwhile."""
+        report, base, cand = self.obs.report, self.job.revision, self.job.candidate_revision
+        if report.metrics.get("gate_passed", 0.0) < 1.0:
+            self.end_round("Rejected", report.message or "the evaluation gate refused the candidate",
+                           updates=self.updates)
+            return self.idle()
+        if self.t_rev == cand and _promoted_already(self.t_bundles, self.obs.candidates):
+            self.end_round("Published", f"revision {cand} published (already promoted): {report.message}", cand,
+                           self.updates)
+            return self.idle()
+        moved = self.obs.promotion_error
+        if not moved and self.t_rev != base:
+            moved = (f"CloudTeacher {self.teacher_name!r} moved on to revision {self.t_rev} while revision {base} was "
+                     "merged (a new distillation); the candidate is not promoted")
+        if not moved and not self.t_current:
+            moved = f"CloudTeacher {self.teacher_name!r} is distilling a new revision; the candidate is not promoted"
+        if moved:
+            self.end_round("Rejected", moved, updates=self.updates)
+            return self.idle()
+        if self.obs.candidate_error or not self.obs.candidates:
+            self.end_round("Failed", "candidate manifests unreadable: "
+                           f"{self.obs.candidate_error or 'the report lists none'}")
+            return self.idle()
+        return None
+
+    def promote(self) -> Decision:
+        """The candidate becomes the teacher's next revision (the handler copies and writes it)."""
+        obs, teacher, report = self.obs, self.teacher_name, self.obs.report
+        base, cand = self.job.revision, self.job.candidate_revision
+        ns, bucket = obs.ref.namespace, self.t_spec.store.bucket
+        profiles = sorted(c.profile for c in obs.candidates)
+        bundles = [td.bundle_status(c.profile, object_uri(bucket, StoreLayout.bundle_manifest(ns, teacher, cand,
+                                                                                              c.profile)),
+                                    c.sha256, c.bytes, c.accuracy)
+                   for c in sorted(obs.candidates, key=lambda c: c.profile)]
+        self.d.promote = Promotion(
+            namespace=ns, teacher=teacher, teacher_uid=(obs.teacher.get("metadata") or {}).get("uid", ""),
+            bucket=bucket, base_revision=base, revision=cand, spec_hash=self.t_hash,
+            copies=[(StoreLayout.candidate_manifest(ns, teacher, cand, pr),
+                     StoreLayout.bundle_manifest(ns, teacher, cand, pr)) for pr in profiles],
+            optional_copies=[(StoreLayout.candidate_drift_reference(ns, teacher, cand, pr),
+                              StoreLayout.drift_reference(ns, teacher, cand, pr)) for pr in profiles]
+            + [(StoreLayout.responses(ns, teacher, base), StoreLayout.responses(ns, teacher, cand))],
+            prefix_copies=[(StoreLayout.corpus_prefix(ns, teacher, base) + "/",
+                            StoreLayout.corpus_prefix(ns, teacher, cand) + "/")],
+            bundles=bundles,
+            message=f"revision {cand} published by merge-back (AdaptationPolicy {obs.ref.name} round "
+                    f"{self.running}, {self.updates} update(s) of EdgeFleet {self.p.fleet!r})",
+        )
+        self.d.events.append(("Normal", "Promoting", f"candidate revision {cand} becomes CloudTeacher {teacher!r}'s "
+                                                     f"revision {cand}"))
+        self.end_round("Published", f"revision {cand} published: {report.message}", cand, self.updates)
+        return self.idle()
 
 
 def _cooldown_until(spec: AdaptationPolicySpec, last: LastMergeBack | None) -> datetime | None:

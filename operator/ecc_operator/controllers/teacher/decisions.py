@@ -433,142 +433,192 @@ def _rollout(dep: dict | None, want: int, revision: int, rolled: bool) -> tuple[
 
 
 def decide(p: Plan, obs: Observed, settings: WorkloadSettings) -> Decision:
-    """Everything to do in this reconcile, and the status to write."""
-    ref, old = obs.ref, obs.status
-    status = CloudTeacherStatus(revision=p.published_revision, observed_generation=ref.generation)
-    d = Decision(status=status)
-    published = p.published_revision
-    old_phase = old.phase
+    """Everything to do in this reconcile, and the status to write: the first step that ends the
+    reconcile decides its phase."""
+    r = _Reconcile(p, obs, settings)
+    return r.invalid_spec() or r.store_secret_missing() or r.distillation() or r.serve()
 
-    def finish(phase: str, message: str, ready, progressing, degraded) -> Decision:
-        status.phase = phase
-        status.message = cond.clip(message)
+
+@dataclass
+class _Reconcile:
+    """One reconcile of one CloudTeacher, as named steps: each either ends it (returns the
+    Decision) or leaves the rest to the next step (returns None)."""
+
+    p: Plan
+    obs: Observed
+    settings: WorkloadSettings
+    d: Decision = field(init=False)
+    published: int = field(init=False)
+    bundles: list[Bundle] = field(init=False)
+    """the published revision's bundles (and what is served) stay while the next one is made"""
+    distilling_note: str = ""
+    """a running Job while a revision is published: said after the serving message"""
+
+    def __post_init__(self) -> None:
+        self.d = Decision(status=CloudTeacherStatus(revision=self.p.published_revision,
+                                                    observed_generation=self.obs.ref.generation))
+        self.published = self.p.published_revision
+        self.bundles = list(self.obs.status.bundles or [])
+
+    @property
+    def status(self) -> CloudTeacherStatus:
+        return self.d.status
+
+    def finish(self, phase: str, message: str, ready, progressing, degraded) -> Decision:
         observations = cond.triple(ready, progressing, degraded)
-        if d.kserve_condition is not None:
-            observations.append(cond.Observation(KSERVE_CONDITION, *d.kserve_condition))
-        status.conditions = cond.as_models(cond.merge_conditions(old.conditions, observations, ref.generation))
-        if phase != old_phase:
-            kind = "Warning" if phase == "Degraded" else "Normal"
-            d.events.append((kind, phase, status.message))
-        return d
+        if self.d.kserve_condition is not None:
+            observations.append(cond.Observation(KSERVE_CONDITION, *self.d.kserve_condition))
+        cond.settle(self.status, self.obs.status, phase, message, observations, self.obs.ref.generation)
+        if phase != self.obs.status.phase:
+            self.d.events.append(("Warning" if phase == "Degraded" else "Normal", phase, self.status.message))
+        return self.d
 
-    if p.spec is None:
-        return finish("Degraded", str(p.problem), ("False", p.problem.reason, str(p.problem)),
-                      ("False", p.problem.reason, "fix the spec"), ("True", p.problem.reason, str(p.problem)))
-    spec = p.spec
-    # Bundles and serving of the published revision are kept while the next one is made.
-    bundles = list(old.bundles or [])
-    serve_revision = published
+    def still_published(self) -> tuple[str, str, str]:
+        """Ready while something fails or runs: the published revision, if any, stays served."""
+        return _ready_of_published(self.published)
 
-    if not obs.store_secret_present:
+    def invalid_spec(self) -> Decision | None:
+        pr = self.p.problem
+        if self.p.spec is not None:
+            return None
+        return self.finish("Degraded", str(pr), ("False", pr.reason, str(pr)), ("False", pr.reason, "fix the spec"),
+                           ("True", pr.reason, str(pr)))
+
+    def store_secret_missing(self) -> Decision | None:
+        if self.obs.store_secret_present:
+            return None
+        ref, spec = self.obs.ref, self.p.spec
         msg = (f"Secret {ref.namespace}/{spec.store.secret_ref.name} (store.secretRef) not found: create it with the "
                f"store's {StoreEnv.ENDPOINT}/{StoreEnv.ACCESS_KEY}/{StoreEnv.SECRET_KEY} keys")
-        return finish("Degraded", msg, ("True" if published else "False", "StoreSecretMissing", msg),
-                      ("False", "StoreSecretMissing", msg), ("True", "StoreSecretMissing", msg))
+        return self.finish("Degraded", msg, ("True" if self.published else "False", "StoreSecretMissing", msg),
+                           ("False", "StoreSecretMissing", msg), ("True", "StoreSecretMissing", msg))
 
-    distilling_note = ""
-    # A running Job of any other spec (edited again, or edited back to the published one) is obsolete.
-    d.delete_jobs = [j.name for j in obs.other_jobs if not j.finished]
-    if not p.up_to_date:
-        job = obs.job
-        status.last_job = job.name if job is not None else p.wanted_job
+    def distillation(self) -> Decision | None:
+        """The Job of the next revision, when the spec differs from the published one's."""
+        # A running Job of any other spec (edited again, or edited back to the published one) is obsolete.
+        self.d.delete_jobs = [j.name for j in self.obs.other_jobs if not j.finished]
+        if self.p.up_to_date:
+            return None
+        job = self.obs.job
+        self.status.last_job = job.name if job is not None else self.p.wanted_job
         if job is None:
-            try:
-                d.create_job = distill_job_manifest(ref, spec, p.next_revision, p.hash, settings)
-            except SpecProblem as problem:
-                return finish("Degraded", str(problem), ("True" if published else "False", problem.reason, str(problem)),
-                              ("False", problem.reason, "fix the spec"), ("True", problem.reason, str(problem)))
-            d.job_outcome = "created"
-            d.events.append(("Normal", "JobCreated", f"distillation Job {p.wanted_job} for revision {p.next_revision}"))
-            msg = f"distillation Job {p.wanted_job} created for revision {p.next_revision}"
-            return finish("Pending" if not published else "Distilling", msg,
-                          _ready_of_published(published, old), ("True", "JobCreated", msg), ("False", "AsExpected", ""))
+            return self.create_job()
         if not job.finished:
-            msg = f"distilling revision {p.next_revision} in Job {job.name} ({job.active} active pod(s))"
-            if published:
-                distilling_note = "; " + msg
-            else:
-                return finish("Distilling", msg, ("False", "NoRevisionYet", msg), ("True", "Distilling", msg),
-                              ("False", "AsExpected", ""))
-        elif job.failed:
-            why = _failure_reason(job, obs)
-            msg = f"distillation Job {job.name} for revision {p.next_revision} failed: {why}"
-            if old.last_job != job.name or old_phase != "Degraded":
-                d.job_outcome = "failed"
-            if obs.attempt < MAX_ATTEMPTS:
-                retry_at = (job.failed_at or obs.now) + retry_delay(obs.attempt)
-                if obs.now >= retry_at and d.job_outcome is None:
-                    d.create_job = distill_job_manifest(ref, spec, p.next_revision, p.hash, settings, obs.attempt + 1)
-                    name = d.create_job["metadata"]["name"]
-                    status.last_job = name
-                    d.job_outcome = "created"
-                    d.events.append(("Normal", "Retrying", f"attempt {obs.attempt + 1}/{MAX_ATTEMPTS} of revision "
-                                     f"{p.next_revision}: Job {name} (previous: {cond.clip(why, 500)})"))
-                    rmsg = f"retrying revision {p.next_revision}: Job {name} (attempt {obs.attempt + 1}/{MAX_ATTEMPTS})"
-                    return finish("Distilling", rmsg, _ready_of_published(published, old),
-                                  ("True", "Retrying", rmsg), ("True", "DistillationFailed", msg))
-                when = datetime.fromtimestamp(retry_at, timezone.utc).strftime("%H:%M:%SZ")
-                msg += f"; attempt {obs.attempt}/{MAX_ATTEMPTS}, next attempt at {when}"
-            else:
-                msg += f"; gave up after {MAX_ATTEMPTS} attempts (edit the spec to try again)"
-            return finish("Degraded", msg, _ready_of_published(published, old), ("False", "DistillationFailed", msg),
-                          ("True", "DistillationFailed", msg))
-        else:  # succeeded
-            if obs.report is None and not obs.report_error:
-                d.needs_report = True
-                msg = f"Job {job.name} succeeded; reading its report"
-                return finish("Publishing", msg, _ready_of_published(published, old), ("True", "Publishing", msg),
-                              ("False", "AsExpected", ""))
-            problem = obs.report_error or obs.bundle_error
-            if not problem and obs.report is not None and not obs.report.succeeded:
-                problem = f"the report says the Job failed: {obs.report.message}"
-            if not problem and obs.report is not None and obs.report.job != "distill":
-                problem = "the Job succeeded but wrote no distillation report (only the corpus step's)"
-            if problem:
-                msg = f"distillation Job {job.name} succeeded but its result cannot be published: {problem}"
-                return finish("Degraded", msg, _ready_of_published(published, old),
-                              ("False", "ReportUnreadable", msg), ("True", "ReportUnreadable", msg))
-            failures = gate_failures(spec, obs.report)
-            if failures:
-                msg = f"revision {p.next_revision} refused by the gates: " + "; ".join(failures)
-                if old_phase != "Degraded" or old.last_job != job.name:
-                    d.job_outcome = "gate-failed"
-                return finish("Degraded", msg, _ready_of_published(published, old), ("False", "GateFailed", msg),
-                              ("True", "GateFailed", msg))
-            # Publish.
-            bundles = sorted(obs.bundles, key=lambda b: b.profile)
-            published = serve_revision = p.next_revision
-            status.revision, status.spec_hash, status.bundles = published, p.hash, bundles
-            d.published_revision = published
-            d.job_outcome = "succeeded"
-            d.events.append(("Normal", "Published", f"revision {published} published: " + ", ".join(
-                f"{b.profile} acc {b.accuracy or 0:.3f}" for b in bundles)))
+            return self.job_running(job)
+        if job.failed:
+            return self.job_failed(job)
+        return self.job_succeeded(job)
 
-    if p.up_to_date:
-        status.spec_hash = p.hash
-    if obs.serving_tls is not None:  # None: not looked at (serving.mode none): the record stays
-        status.serving_certificate = obs.serving_tls.record
-    served, serve_msg, url = _serving(ref, spec, obs, bundles, serve_revision, settings, d)
-    if url:
-        status.serving_url, status.serving_protocol = url, spec.serving.protocol
-    elif d.serving_problem:  # agents must not be sent to a teacher that is not served
-        status.serving_url = status.serving_protocol = None
-    if distilling_note:
-        msg = f"revision {published} published; {serve_msg}{distilling_note}"
-        return finish("Distilling", msg, ("True" if served else "False", "RevisionPublished", msg),
-                      ("True", "Distilling", msg), ("False", "AsExpected", ""))
-    msg = f"revision {published} published; {serve_msg}"
-    if served:
-        return finish("Ready", msg, ("True", "RevisionPublished", msg), ("False", "UpToDate", msg),
-                      ("False", "AsExpected", ""))
-    if d.serving_problem:
-        r = d.serving_problem
-        return finish("Degraded", msg, ("False", r, msg), ("False", r, msg), ("True", r, msg))
-    return finish("Publishing", msg, ("False", "WaitingForServing", msg), ("True", "WaitingForServing", msg),
-                  ("False", "AsExpected", ""))
+    def create_job(self) -> Decision:
+        p, d = self.p, self.d
+        try:
+            d.create_job = distill_job_manifest(self.obs.ref, p.spec, p.next_revision, p.hash, self.settings)
+        except SpecProblem as problem:
+            return self.finish("Degraded", str(problem),
+                               ("True" if self.published else "False", problem.reason, str(problem)),
+                               ("False", problem.reason, "fix the spec"), ("True", problem.reason, str(problem)))
+        d.job_outcome = "created"
+        d.events.append(("Normal", "JobCreated", f"distillation Job {p.wanted_job} for revision {p.next_revision}"))
+        msg = f"distillation Job {p.wanted_job} created for revision {p.next_revision}"
+        return self.finish("Pending" if not self.published else "Distilling", msg, self.still_published(),
+                           ("True", "JobCreated", msg), ("False", "AsExpected", ""))
+
+    def job_running(self, job: JobView) -> Decision | None:
+        msg = f"distilling revision {self.p.next_revision} in Job {job.name} ({job.active} active pod(s))"
+        if self.published:  # the published revision is still served: serving decides the phase
+            self.distilling_note = "; " + msg
+            return None
+        return self.finish("Distilling", msg, ("False", "NoRevisionYet", msg), ("True", "Distilling", msg),
+                           ("False", "AsExpected", ""))
+
+    def job_failed(self, job: JobView) -> Decision:
+        """Retried with backoff, up to MAX_ATTEMPTS; counted once per failed Job."""
+        p, d, obs = self.p, self.d, self.obs
+        why = _failure_reason(job, obs)
+        msg = f"distillation Job {job.name} for revision {p.next_revision} failed: {why}"
+        if obs.status.last_job != job.name or obs.status.phase != "Degraded":
+            d.job_outcome = "failed"
+        if obs.attempt >= MAX_ATTEMPTS:
+            msg += f"; gave up after {MAX_ATTEMPTS} attempts (edit the spec to try again)"
+            return self.finish("Degraded", msg, self.still_published(), ("False", "DistillationFailed", msg),
+                               ("True", "DistillationFailed", msg))
+        retry_at = (job.failed_at or obs.now) + retry_delay(obs.attempt)
+        if obs.now >= retry_at and d.job_outcome is None:
+            d.create_job = distill_job_manifest(obs.ref, p.spec, p.next_revision, p.hash, self.settings,
+                                                obs.attempt + 1)
+            name = d.create_job["metadata"]["name"]
+            self.status.last_job = name
+            d.job_outcome = "created"
+            d.events.append(("Normal", "Retrying", f"attempt {obs.attempt + 1}/{MAX_ATTEMPTS} of revision "
+                             f"{p.next_revision}: Job {name} (previous: {cond.clip(why, 500)})"))
+            rmsg = f"retrying revision {p.next_revision}: Job {name} (attempt {obs.attempt + 1}/{MAX_ATTEMPTS})"
+            return self.finish("Distilling", rmsg, self.still_published(), ("True", "Retrying", rmsg),
+                               ("True", "DistillationFailed", msg))
+        when = datetime.fromtimestamp(retry_at, timezone.utc).strftime("%H:%M:%SZ")
+        msg += f"; attempt {obs.attempt}/{MAX_ATTEMPTS}, next attempt at {when}"
+        return self.finish("Degraded", msg, self.still_published(), ("False", "DistillationFailed", msg),
+                           ("True", "DistillationFailed", msg))
+
+    def job_succeeded(self, job: JobView) -> Decision | None:
+        """Its report read and its gates passed, the revision is published (then served)."""
+        p, d, obs = self.p, self.d, self.obs
+        if obs.report is None and not obs.report_error:
+            d.needs_report = True
+            msg = f"Job {job.name} succeeded; reading its report"
+            return self.finish("Publishing", msg, self.still_published(), ("True", "Publishing", msg),
+                               ("False", "AsExpected", ""))
+        problem = obs.report_error or obs.bundle_error
+        if not problem and obs.report is not None and not obs.report.succeeded:
+            problem = f"the report says the Job failed: {obs.report.message}"
+        if not problem and obs.report is not None and obs.report.job != "distill":
+            problem = "the Job succeeded but wrote no distillation report (only the corpus step's)"
+        if problem:
+            msg = f"distillation Job {job.name} succeeded but its result cannot be published: {problem}"
+            return self.finish("Degraded", msg, self.still_published(), ("False", "ReportUnreadable", msg),
+                               ("True", "ReportUnreadable", msg))
+        failures = gate_failures(p.spec, obs.report)
+        if failures:
+            msg = f"revision {p.next_revision} refused by the gates: " + "; ".join(failures)
+            if obs.status.phase != "Degraded" or obs.status.last_job != job.name:
+                d.job_outcome = "gate-failed"
+            return self.finish("Degraded", msg, self.still_published(), ("False", "GateFailed", msg),
+                               ("True", "GateFailed", msg))
+        self.bundles = sorted(obs.bundles, key=lambda b: b.profile)
+        self.published = p.next_revision
+        self.status.revision, self.status.spec_hash, self.status.bundles = self.published, p.hash, self.bundles
+        d.published_revision = self.published
+        d.job_outcome = "succeeded"
+        d.events.append(("Normal", "Published", f"revision {self.published} published: " + ", ".join(
+            f"{b.profile} acc {b.accuracy or 0:.3f}" for b in self.bundles)))
+        return None
+
+    def serve(self) -> Decision:
+        """The published revision's server; its state decides the phase."""
+        p, d, obs, status = self.p, self.d, self.obs, self.status
+        if p.up_to_date:
+            status.spec_hash = p.hash
+        if obs.serving_tls is not None:  # None: not looked at (serving.mode none): the record stays
+            status.serving_certificate = obs.serving_tls.record
+        served, serve_msg, url = _serving(obs.ref, p.spec, obs, self.bundles, self.published, self.settings, d)
+        if url:
+            status.serving_url, status.serving_protocol = url, p.spec.serving.protocol
+        elif d.serving_problem:  # agents must not be sent to a teacher that is not served
+            status.serving_url = status.serving_protocol = None
+        msg = f"revision {self.published} published; {serve_msg}{self.distilling_note}"
+        if self.distilling_note:
+            return self.finish("Distilling", msg, ("True" if served else "False", "RevisionPublished", msg),
+                               ("True", "Distilling", msg), ("False", "AsExpected", ""))
+        if served:
+            return self.finish("Ready", msg, ("True", "RevisionPublished", msg), ("False", "UpToDate", msg),
+                               ("False", "AsExpected", ""))
+        if d.serving_problem:
+            r = d.serving_problem
+            return self.finish("Degraded", msg, ("False", r, msg), ("False", r, msg), ("True", r, msg))
+        return self.finish("Publishing", msg, ("False", "WaitingForServing", msg), ("True", "WaitingForServing", msg),
+                           ("False", "AsExpected", ""))
 
 
-def _ready_of_published(published: int, old: CloudTeacherStatus) -> tuple[str, str, str]:
+def _ready_of_published(published: int) -> tuple[str, str, str]:
     if published:
         return ("True", "RevisionPublished", f"revision {published} stays published")
     return ("False", "NoRevisionYet", "no revision published yet")
