@@ -723,182 +723,256 @@ def next_wave(spec: EdgeFleetSpec, prev: DesiredState | None, teacher_revision: 
 
 
 def decide(p: Plan, obs: Observed, workload: AgentWorkload) -> Decision:
-    ref, old = obs.ref, obs.status
-    status = EdgeFleetStatus(observed_generation=ref.generation)
-    d = Decision(status=status)
-    old_phase = old.phase
-    extra_conditions: list[dict] = []
+    """Everything to do in this reconcile, and the status to write: the first step that ends the
+    reconcile decides its phase."""
+    r = _Reconcile(p, obs, workload)
+    return (r.invalid_spec() or r.teacher_missing() or r.no_revision_yet() or r.nodes_not_listed()
+            or r.desired_state() or r.children() or r.fold() or r.outcome())
 
-    def finish(phase: str, message: str, ready, progressing, degraded) -> Decision:
-        status.phase = phase
-        status.message = cond.clip(message)
-        conds = cond.merge_conditions(old.conditions, cond.triple(ready, progressing, degraded),
-                                      ref.generation, now=rfc3339(obs.now))
-        by_type = {c["type"]: c for c in conds}
-        for c in extra_conditions:
-            by_type[c["type"]] = c
-        status.conditions = cond.as_models(by_type[t] for t in sorted(by_type))
-        if phase != old_phase or (phase == "Degraded" and _reason(degraded) != _old_reason(old)):
-            d.events.append(("Warning" if phase == "Degraded" else "Normal", phase, status.message))
-        return d
 
-    if p.spec is None:
-        pr = p.problem
-        return finish("Degraded", str(pr), ("False", pr.reason, str(pr)), ("False", pr.reason, "fix the spec"),
-                      ("True", pr.reason, str(pr)))
-    spec = p.spec
-    if p.teacher is None:
-        msg = f"CloudTeacher {obs.teacher_ref!r} (spec.teacherRef) does not exist in this namespace"
-        return finish("Degraded", msg, ("False", "TeacherNotFound", msg), ("False", "TeacherNotFound", msg),
-                      ("True", "TeacherNotFound", msg))
-    teacher = p.teacher
-    matched = obs.nodes
-    if not p.active:
-        status.nodes = NodeCounts(matched=len(matched), ready=0, on_target=0, failed=0)
-        msg = f"waiting for CloudTeacher {teacher.name!r} to publish its first revision; {len(matched)} node(s) match"
-        return finish("Pending", msg, ("False", "NoRevisionYet", msg), ("False", "NoRevisionYet", msg),
-                      ("False", "AsExpected", ""))
-    if not obs.nodes_synced:
+@dataclass
+class _Reconcile:
+    """One reconcile of one EdgeFleet, as named steps: each either ends it (returns the Decision)
+    or leaves the rest to the next step (returns None)."""
+
+    p: Plan
+    obs: Observed
+    workload: AgentWorkload
+    d: Decision = field(init=False)
+    rollout_condition: dict | None = None
+    """the Rollout condition (its own transition time: when the wave changed)"""
+    node_tiers: dict[str, str] = field(default_factory=dict)
+    """matched node -> its tier"""
+    served_tiers: dict[str, str] = field(default_factory=dict)
+    """the same, without tiers whose profile has no bundle"""
+    wave: Wave | None = None
+    missing: list[str] = field(default_factory=list)
+    """profiles of the target revision with no bundle"""
+    facts: NodeFacts | None = None
+    status_wave: str = ""
+
+    def __post_init__(self) -> None:
+        self.d = Decision(status=EdgeFleetStatus(observed_generation=self.obs.ref.generation))
+
+    @property
+    def status(self) -> EdgeFleetStatus:
+        return self.d.status
+
+    def finish(self, phase: str, message: str, ready, progressing, degraded) -> Decision:
+        old = self.obs.status
+        cond.settle(self.status, old, phase, message, cond.triple(ready, progressing, degraded),
+                    self.obs.ref.generation, now=rfc3339(self.obs.now),
+                    replace=[self.rollout_condition] if self.rollout_condition else [])
+        if phase != old.phase or (phase == "Degraded" and _reason(degraded) != _old_reason(old)):
+            self.d.events.append(("Warning" if phase == "Degraded" else "Normal", phase, self.status.message))
+        return self.d
+
+    def invalid_spec(self) -> Decision | None:
+        pr = self.p.problem
+        if self.p.spec is not None:
+            return None
+        return self.finish("Degraded", str(pr), ("False", pr.reason, str(pr)), ("False", pr.reason, "fix the spec"),
+                           ("True", pr.reason, str(pr)))
+
+    def teacher_missing(self) -> Decision | None:
+        if self.p.teacher is not None:
+            return None
+        msg = f"CloudTeacher {self.obs.teacher_ref!r} (spec.teacherRef) does not exist in this namespace"
+        return self.finish("Degraded", msg, ("False", "TeacherNotFound", msg), ("False", "TeacherNotFound", msg),
+                           ("True", "TeacherNotFound", msg))
+
+    def no_revision_yet(self) -> Decision | None:
+        if self.p.active:
+            return None
+        matched = len(self.obs.nodes)
+        self.status.nodes = NodeCounts(matched=matched, ready=0, on_target=0, failed=0)
+        msg = f"waiting for CloudTeacher {self.p.teacher.name!r} to publish its first revision; {matched} node(s) match"
+        return self.finish("Pending", msg, ("False", "NoRevisionYet", msg), ("False", "NoRevisionYet", msg),
+                           ("False", "AsExpected", ""))
+
+    def nodes_not_listed(self) -> Decision | None:
+        """Until the node index has listed the nodes, nothing is known: the status stays."""
+        if self.obs.nodes_synced:
+            return None
+        old = self.obs.status
         msg = "waiting for the node index to list the cluster's nodes"
         for kept in old.model_fields_set - {"phase", "message", "conditions"}:
-            setattr(status, kept, getattr(old, kept))
-        return finish(old_phase or "Pending", msg, ("False", "NodesNotListed", msg), ("True", "NodesNotListed", msg),
-                      ("False", "AsExpected", ""))
+            setattr(self.status, kept, getattr(old, kept))
+        return self.finish(old.phase or "Pending", msg, ("False", "NodesNotListed", msg),
+                           ("True", "NodesNotListed", msg), ("False", "AsExpected", ""))
 
-    # Desired state -----------------------------------------------------------------
-    node_tiers = assign_tiers(spec.tiers, matched.values())
-    untiered = len(matched) - len(node_tiers)
-    prev = obs.previous if (obs.previous is not None and obs.previous.teacher == teacher.name) else None
-    policy = obs.policy
-    threshold = policy.spec.drift.threshold if policy else DriftSpec().threshold
-    interval = spec.agent.report_interval_seconds
-    prev_facts = fold_reports(obs.reports, matched, node_tiers, prev.target_revision if prev else None, obs.now,
-                              interval, threshold) if prev else None
-    wave = next_wave(spec, prev, teacher.revision, node_tiers, prev_facts.ready_on_target if prev_facts else None,
-                     obs.now, old)
-    target_keys = dict(teacher.bundles) if wave.target == teacher.revision else {}
-    carried_target = prev.target if (prev and prev.target_revision == wave.target) else ()
-    pins = manifest_pins(prev, teacher, obs.manifest_pins)
-    target_tiers, missing = _tiers_for(spec, ref, teacher, wave.target, target_keys, pins, carried_target,
-                                       guess=wave.target != teacher.revision, unpinned=d.pins_needed)
-    previous_tiers: list[DesiredTier] = []
-    if wave.previous is not None:
-        previous_tiers, _ = _tiers_for(spec, ref, teacher, wave.previous, {}, pins, wave.last_good_tiers,
-                                       guess=True, unpinned=d.pins_needed)
-    bad_tiers = {t.name for t in spec.tiers if t.profile in missing}
-    served_tiers = {n: t for n, t in node_tiers.items() if t not in bad_tiers}
-    desired = None
-    # Without a readable store the previous desired state is unknown: write nothing.
-    store_readable = not obs.store_problem or obs.store_reason not in ("StoreUnavailable", "StoreSecretMissing")
-    if target_tiers and store_readable:
-        desired = DesiredState(
-            namespace=ref.namespace, fleet=ref.name, fleet_uid=ref.uid, teacher=teacher.name, generation=1,
-            target_revision=wave.target, target=target_tiers, previous_revision=wave.previous,
-            previous=previous_tiers, wave=wave.wave, canary_nodes=list(wave.canaries),
-            node_tiers=dict(sorted(served_tiers.items())), teacher_url=teacher.serving_url,
-            teacher_ca_pem=(workload.node_credentials_ca or None) if teacher.serving_url else None,
-            teacher_protocol=teacher.serving_protocol,
-            poll_interval_seconds=spec.agent.poll_interval_seconds, report_interval_seconds=interval,
-            privacy=privacy_settings(spec), adaptation=adaptation_settings(policy),
-        )
-        if obs.previous is not None and _content(obs.previous) == _content(desired):
-            desired = obs.previous
+    @property
+    def spec(self) -> EdgeFleetSpec:
+        return self.p.spec
+
+    @property
+    def teacher(self) -> TeacherView:
+        return self.p.teacher
+
+    @property
+    def interval(self) -> int:
+        return self.spec.agent.report_interval_seconds
+
+    @property
+    def threshold(self) -> float:
+        policy = self.obs.policy
+        return policy.spec.drift.threshold if policy else DriftSpec().threshold
+
+    def desired_state(self) -> None:
+        """What the agents follow: tiers, the rollout wave and the modules of each tier's profile; a
+        new generation only when its content changed."""
+        spec, teacher, obs, d = self.spec, self.teacher, self.obs, self.d
+        ref, matched = obs.ref, obs.nodes
+        self.node_tiers = assign_tiers(spec.tiers, matched.values())
+        prev = obs.previous if (obs.previous is not None and obs.previous.teacher == teacher.name) else None
+        prev_facts = fold_reports(obs.reports, matched, self.node_tiers, prev.target_revision if prev else None,
+                                  obs.now, self.interval, self.threshold) if prev else None
+        wave = self.wave = next_wave(spec, prev, teacher.revision, self.node_tiers,
+                                     prev_facts.ready_on_target if prev_facts else None, obs.now, obs.status)
+        target_keys = dict(teacher.bundles) if wave.target == teacher.revision else {}
+        carried_target = prev.target if (prev and prev.target_revision == wave.target) else ()
+        pins = manifest_pins(prev, teacher, obs.manifest_pins)
+        target_tiers, self.missing = _tiers_for(spec, ref, teacher, wave.target, target_keys, pins, carried_target,
+                                                guess=wave.target != teacher.revision, unpinned=d.pins_needed)
+        previous_tiers: list[DesiredTier] = []
+        if wave.previous is not None:
+            previous_tiers, _ = _tiers_for(spec, ref, teacher, wave.previous, {}, pins, wave.last_good_tiers,
+                                           guess=True, unpinned=d.pins_needed)
+        bad_tiers = {t.name for t in spec.tiers if t.profile in self.missing}
+        self.served_tiers = {n: t for n, t in self.node_tiers.items() if t not in bad_tiers}
+        # Without a readable store the previous desired state is unknown: write nothing.
+        store_readable = not obs.store_problem or obs.store_reason not in ("StoreUnavailable", "StoreSecretMissing")
+        if target_tiers and store_readable:
+            desired = DesiredState(
+                namespace=ref.namespace, fleet=ref.name, fleet_uid=ref.uid, teacher=teacher.name, generation=1,
+                target_revision=wave.target, target=target_tiers, previous_revision=wave.previous,
+                previous=previous_tiers, wave=wave.wave, canary_nodes=list(wave.canaries),
+                node_tiers=dict(sorted(self.served_tiers.items())), teacher_url=teacher.serving_url,
+                teacher_ca_pem=(self.workload.node_credentials_ca or None) if teacher.serving_url else None,
+                teacher_protocol=teacher.serving_protocol,
+                poll_interval_seconds=spec.agent.poll_interval_seconds, report_interval_seconds=self.interval,
+                privacy=privacy_settings(spec), adaptation=adaptation_settings(obs.policy),
+            )
+            if obs.previous is not None and _content(obs.previous) == _content(desired):
+                desired = obs.previous
+            else:
+                # never below one agents may have followed, even when the stored one was lost
+                floor = max(obs.previous.generation if obs.previous is not None else 0,
+                            obs.status.desired_generation or 0)
+                desired = desired.model_copy(update={"generation": floor + 1, "updated_at": rfc3339(obs.now)})
+                d.write_desired = True
+            d.desired = desired
+        if wave.event and d.write_desired:
+            d.events.append(wave.event)
+        return None
+
+    def children(self) -> None:
+        """The agents' DaemonSet (once the fleet's store user is known)."""
+        obs = self.obs
+        if obs.store_credentials is not None:
+            ds = daemonset_manifest(obs.ref, self.spec, self.workload, obs.store_credentials)
+            if needs_apply(ds, obs.daemonset_hash):
+                self.d.apply.append(ds)
+        return None
+
+    def fold(self) -> None:
+        """The node reports folded into counts, drift, skew, bytes and the Rollout condition."""
+        obs, d, status, wave = self.obs, self.d, self.status, self.wave
+        matched, target = obs.nodes, wave.target
+        facts = self.facts = fold_reports(obs.reports, matched, self.node_tiers, target, obs.now, self.interval,
+                                          self.threshold)
+        tier_counts: dict[str, int] = {}
+        for t in self.node_tiers.values():
+            tier_counts[t] = tier_counts.get(t, 0) + 1
+        status.target_revision = target
+        generation = d.desired.generation if d.desired is not None else obs.status.desired_generation
+        if generation:
+            status.desired_generation = int(generation)
+        status.nodes = NodeCounts(matched=len(matched), ready=facts.ready, on_target=facts.on_target,
+                                  failed=facts.failed)
+        status.tiers = [TierStatus(name=t.name, profile=t.profile, matched=tier_counts.get(t.name, 0),
+                                   on_target=facts.tier_on_target.get(t.name, 0)) for t in self.spec.tiers]
+        status.drift_score = None if facts.drift_score is None else round(min(1.0, max(0.0, facts.drift_score)), 6)
+        status.revision_skew = facts.revision_skew
+        status.bytes_moved = facts.bytes_down
+        status.last_report_time = rfc3339(facts.last_report) if facts.last_report is not None else None
+        all_on_target = facts.reporting > 0 and facts.on_target == facts.reporting
+        if wave.wave == "all":
+            self.status_wave = "Complete" if all_on_target else "Remaining"
         else:
-            # never below one agents may have followed, even when the stored one was lost
-            floor = max(obs.previous.generation if obs.previous is not None else 0,
-                        old.desired_generation or 0)
-            desired = desired.model_copy(update={"generation": floor + 1, "updated_at": rfc3339(obs.now)})
-            d.write_desired = True
-        d.desired = desired
-    if wave.event and d.write_desired:
-        d.events.append(wave.event)
+            self.status_wave = STATUS_WAVES[wave.wave]
+        status.rollout_wave = self.status_wave
+        served = len(self.served_tiers)
+        d.metrics = FleetMetrics(
+            nodes={"matched": len(matched), "ready": facts.ready, "on_target": facts.on_target,
+                   "failed": facts.failed, "stale": facts.stale},
+            by_revision=dict(facts.by_revision), target_revision=target, revision_skew=facts.revision_skew,
+            drift=facts.drift_score, drifting=facts.drifting, bytes_down=facts.bytes_down, bytes_up=facts.bytes_up,
+            progress=(facts.on_target / served) if served else 0.0,
+        )
+        old_rollout = cond.condition(obs.status.conditions, ROLLOUT_CONDITION) or {}
+        wave_changed = (wave.event is not None and d.write_desired) or old_rollout.get("reason") != self.status_wave
+        now = rfc3339(obs.now)
+        self.rollout_condition = {
+            "type": ROLLOUT_CONDITION, "status": "True" if wave.wave == "canary" else "False",
+            "reason": self.status_wave,
+            "message": f"revision {target}: wave {wave.wave}" + (f", {len(wave.canaries)} canary node(s)"
+                                                                 if wave.canaries else ""),
+            "lastTransitionTime": now if wave_changed else old_rollout.get("lastTransitionTime", now),
+            "observedGeneration": obs.ref.generation,
+        }
+        if self.status_wave == "Complete" and obs.status.rollout_wave != "Complete":
+            d.events.append(("Normal", "RolloutComplete", f"every reporting node runs revision {target}"))
+        return None
 
-    # Children ------------------------------------------------------------------------
-    if obs.store_credentials is not None:
-        ds = daemonset_manifest(ref, spec, workload, obs.store_credentials)
-        if needs_apply(ds, obs.daemonset_hash):
-            d.apply.append(ds)
+    def counts(self) -> str:
+        """The counts every message ends with."""
+        obs, facts, policy = self.obs, self.facts, self.obs.policy
+        matched, target = len(obs.nodes), self.wave.target
+        untiered = matched - len(self.node_tiers)
+        out = (f"{matched} node(s) matched, {facts.ready} ready, {facts.on_target} on revision {target}, "
+               f"{facts.failed} failed" + (f", {facts.stale} stale" if facts.stale else "")
+               + (f", {untiered} in no tier" if untiered else ""))
+        if obs.other_policies and policy is not None:
+            out += f"; AdaptationPolicy {policy.name!r} used, ignored: {', '.join(obs.other_policies)}"
+        if obs.report_errors:
+            out += f"; {len(obs.report_errors)} unreadable report(s), e.g. {obs.report_errors[0]}"
+        return out
 
-    # Status ---------------------------------------------------------------------------
-    target = wave.target
-    facts = fold_reports(obs.reports, matched, node_tiers, target, obs.now, interval, threshold)
-    tier_counts: dict[str, int] = {}
-    for t in node_tiers.values():
-        tier_counts[t] = tier_counts.get(t, 0) + 1
-    status.target_revision = target
-    generation = d.desired.generation if d.desired is not None else old.desired_generation
-    if generation:
-        status.desired_generation = int(generation)
-    status.nodes = NodeCounts(matched=len(matched), ready=facts.ready, on_target=facts.on_target, failed=facts.failed)
-    status.tiers = [TierStatus(name=t.name, profile=t.profile, matched=tier_counts.get(t.name, 0),
-                               on_target=facts.tier_on_target.get(t.name, 0)) for t in spec.tiers]
-    status.drift_score = None if facts.drift_score is None else round(min(1.0, max(0.0, facts.drift_score)), 6)
-    status.revision_skew = facts.revision_skew
-    status.bytes_moved = facts.bytes_down
-    status.last_report_time = rfc3339(facts.last_report) if facts.last_report is not None else None
-    all_on_target = facts.reporting > 0 and facts.on_target == facts.reporting
-    if wave.wave == "all":
-        status_wave = "Complete" if all_on_target else "Remaining"
-    else:
-        status_wave = STATUS_WAVES[wave.wave]
-    status.rollout_wave = status_wave
-    served = len(served_tiers)
-    d.metrics = FleetMetrics(
-        nodes={"matched": len(matched), "ready": facts.ready, "on_target": facts.on_target, "failed": facts.failed,
-               "stale": facts.stale},
-        by_revision=dict(facts.by_revision), target_revision=target, revision_skew=facts.revision_skew,
-        drift=facts.drift_score, drifting=facts.drifting, bytes_down=facts.bytes_down, bytes_up=facts.bytes_up,
-        progress=(facts.on_target / served) if served else 0.0,
-    )
-    old_rollout = cond.condition(old.conditions, ROLLOUT_CONDITION) or {}
-    wave_changed = (wave.event is not None and d.write_desired) or old_rollout.get("reason") != status_wave
-    extra_conditions.append({
-        "type": ROLLOUT_CONDITION, "status": "True" if wave.wave == "canary" else "False", "reason": status_wave,
-        "message": f"revision {target}: wave {wave.wave}" + (f", {len(wave.canaries)} canary node(s)"
-                                                             if wave.canaries else ""),
-        "lastTransitionTime": rfc3339(obs.now) if wave_changed else old_rollout.get("lastTransitionTime", rfc3339(obs.now)),
-        "observedGeneration": ref.generation,
-    })
-    if status_wave == "Complete" and old.rollout_wave != "Complete":
-        d.events.append(("Normal", "RolloutComplete", f"every reporting node runs revision {target}"))
-
-    counts = (f"{len(matched)} node(s) matched, {facts.ready} ready, {facts.on_target} on revision {target}, "
-              f"{facts.failed} failed" + (f", {facts.stale} stale" if facts.stale else "")
-              + (f", {untiered} in no tier" if untiered else ""))
-    if obs.other_policies and policy is not None:
-        counts += f"; AdaptationPolicy {policy.name!r} used, ignored: {', '.join(obs.other_policies)}"
-    if obs.report_errors:
-        counts += f"; {len(obs.report_errors)} unreadable report(s), e.g. {obs.report_errors[0]}"
-    if obs.store_problem:
-        msg = f"{obs.store_problem}; {counts}"
-        r = obs.store_reason
-        return finish("Degraded", msg, ("False", r, msg), ("False", r, msg), ("True", r, msg))
-    if missing:
-        msg = (f"CloudTeacher {teacher.name!r} revision {teacher.revision} has no bundle for profile(s) "
-               f"{', '.join(sorted(set(missing)))} (spec.tiers[].profile); {counts}")
-        return finish("Degraded", msg, ("False", "ProfileNotFound", msg), ("False", "ProfileNotFound", msg),
-                      ("True", "ProfileNotFound", msg))
-    if wave.wave == "halted":
-        msg = (f"rollout of revision {target} halted: the canary wave failed its health gate; nodes stay on "
-               f"revision {wave.previous} until the teacher publishes another revision; {counts}")
-        return finish("Degraded", msg, ("True" if facts.ready else "False", "RolloutHalted", msg),
-                      ("False", "RolloutHalted", msg), ("True", "RolloutHalted", msg))
-    if not matched:
-        msg = "no node matches spec.nodeSelector"
-        return finish("Pending", msg, ("False", "NoNodes", msg), ("False", "NoNodes", msg), ("False", "AsExpected", ""))
-    paused = " (paused)" if spec.rollout.paused else ""
-    if wave.wave == "canary":
-        msg = f"revision {target}: canary wave of {len(wave.canaries)} node(s){paused}; {counts}"
-        return finish("RollingOut", msg, ("True" if facts.ready else "False", "Canary", msg),
-                      ("True", "Canary", msg), ("False", "AsExpected", ""))
-    if status_wave == "Complete":
-        msg = f"revision {target} rolled out; {counts}"
-        return finish("Ready", msg, ("True", "RolledOut", msg), ("False", "RolledOut", msg),
-                      ("False", "AsExpected", ""))
-    msg = f"revision {target} rolling out to all nodes{paused}; {counts}"
-    return finish("RollingOut", msg, ("True" if facts.ready else "False", "Remaining", msg),
-                  ("True", "Remaining", msg), ("False", "AsExpected", ""))
-
+    def outcome(self) -> Decision:
+        """The phase: the store, a missing profile, a halted rollout, no nodes, or where the rollout is."""
+        obs, wave, facts, teacher = self.obs, self.wave, self.facts, self.teacher
+        target, counts = wave.target, self.counts()
+        if obs.store_problem:
+            msg = f"{obs.store_problem}; {counts}"
+            r = obs.store_reason
+            return self.finish("Degraded", msg, ("False", r, msg), ("False", r, msg), ("True", r, msg))
+        if self.missing:
+            msg = (f"CloudTeacher {teacher.name!r} revision {teacher.revision} has no bundle for profile(s) "
+                   f"{', '.join(sorted(set(self.missing)))} (spec.tiers[].profile); {counts}")
+            return self.finish("Degraded", msg, ("False", "ProfileNotFound", msg), ("False", "ProfileNotFound", msg),
+                               ("True", "ProfileNotFound", msg))
+        if wave.wave == "halted":
+            msg = (f"rollout of revision {target} halted: the canary wave failed its health gate; nodes stay on "
+                   f"revision {wave.previous} until the teacher publishes another revision; {counts}")
+            return self.finish("Degraded", msg, ("True" if facts.ready else "False", "RolloutHalted", msg),
+                               ("False", "RolloutHalted", msg), ("True", "RolloutHalted", msg))
+        if not obs.nodes:
+            msg = "no node matches spec.nodeSelector"
+            return self.finish("Pending", msg, ("False", "NoNodes", msg), ("False", "NoNodes", msg),
+                               ("False", "AsExpected", ""))
+        paused = " (paused)" if self.spec.rollout.paused else ""
+        if wave.wave == "canary":
+            msg = f"revision {target}: canary wave of {len(wave.canaries)} node(s){paused}; {counts}"
+            return self.finish("RollingOut", msg, ("True" if facts.ready else "False", "Canary", msg),
+                               ("True", "Canary", msg), ("False", "AsExpected", ""))
+        if self.status_wave == "Complete":
+            msg = f"revision {target} rolled out; {counts}"
+            return self.finish("Ready", msg, ("True", "RolledOut", msg), ("False", "RolledOut", msg),
+                               ("False", "AsExpected", ""))
+        msg = f"revision {target} rolling out to all nodes{paused}; {counts}"
+        return self.finish("RollingOut", msg, ("True" if facts.ready else "False", "Remaining", msg),
+                           ("True", "Remaining", msg), ("False", "AsExpected", ""))
 
 def _reason(obs: tuple[str, str, str]) -> str:
     return obs[1]
