@@ -34,7 +34,7 @@ What runs (real torch, the real pretrained all-MiniLM-L6-v2):
   (server-side clipping, the weight cap, the outlier screen) is the Job spec's. Uploads
   go through ``deltas.decode_upload`` (shape checks against the cloud model) and
   ``merge.membership_problem`` (against a desired state listing the N nodes) as in the Job,
-  then ``merge.merge_back`` with the gate's evaluation ``cli_learning.evaluate_slices`` on the
+  then ``merge.merge_back`` with the gate's evaluation ``pipeline.evaluate_slices`` on the
   validation slices (base + every site, teacher and s1). The aggregation's input is recorded
   (``merge.aggregate_deltas`` observed, not changed) to report each update's norm after the
   server's clipping.
@@ -300,7 +300,7 @@ def run_round(fleet: Fleet, blobs: dict[str, bytes], nodes: Sequence[str], score
     passed = result.passed
     min_imp = fleet.job["params"]["min_improvement"]
     if passed and min_imp > 0 and result.decision.candidate_mean - result.decision.current_mean < min_imp:
-        passed = False  # as cli_learning.run_merge_back does with a positive minImprovement
+        passed = False  # as pipeline.run_merge_back does with a positive minImprovement
     median = statistics.median(pre.values()) if pre else 0.0
     clip = fleet.merge_settings.clip_multiple
     out = {
@@ -373,7 +373,7 @@ def run(ctx, corpus, settings: PoisonSettings, log: Callable[[str], None] = prin
     import torch
 
     from ecc_workloads.learning import adapt, bundles, deltas
-    from ecc_workloads.cli import learning as cli_learning
+    from ecc_workloads.learning import pipeline
     from ecc_workloads.agent import learning as agent_learning
 
     t0 = time.perf_counter()
@@ -415,7 +415,7 @@ def run(ctx, corpus, settings: PoisonSettings, log: Callable[[str], None] = prin
         if model is cloud and current:
             return dict(current)
         with torch.inference_mode():
-            scores = cli_learning.evaluate_slices(model, ctx.tokenizer, val, list(model.profiles), max_length)
+            scores = pipeline.evaluate_slices(model, ctx.tokenizer, val, list(model.profiles), max_length)
         if model is cloud:
             current.update(scores)
         return scores

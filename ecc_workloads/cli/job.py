@@ -15,7 +15,7 @@ from typing import TypeVar
 import typer
 from rich.console import Console
 
-from ecc_workloads.contracts import CorpusPrepareJob, DistillJob, JobReport, MergeBackJob, RuntimeEnv, parse_job_spec
+from ecc_workloads.contracts import CorpusPrepareJob, DistillJob, MergeBackJob, RuntimeEnv, parse_job_spec
 from ecc_workloads.crd_model import CRDModel
 
 console = Console(stderr=True)
@@ -38,15 +38,15 @@ def job_command() -> None:
         console.print(f"[red]{exc}")
         raise typer.Exit(code=2) from None
     if isinstance(spec, CorpusPrepareJob):
-        from ecc_workloads.cli.corpus import run_prepare
+        from ecc_workloads.data.prepare import run_prepare
 
         run_prepare(spec)
     elif isinstance(spec, DistillJob):
-        from ecc_workloads.cli.learning import run_distill
+        from ecc_workloads.learning.pipeline import run_distill
 
         run_distill(spec)
     elif isinstance(spec, MergeBackJob):
-        from ecc_workloads.cli.learning import run_merge_back
+        from ecc_workloads.learning.pipeline import run_merge_back
 
         run_merge_back(spec)
 
@@ -70,7 +70,7 @@ def _report_refusal(raw: str, message: str) -> None:
     ($ECC_REPORT_URI, else the document's own `report`), so the resource says why."""
     from datetime import datetime, timezone
 
-    from ecc_workloads.cli.learning import write_report
+    from ecc_workloads.job_reports import failed_report, write_report
 
     target = os.environ.get(RuntimeEnv.REPORT_URI)
     doc = {}
@@ -84,8 +84,7 @@ def _report_refusal(raw: str, message: str) -> None:
     job = _JOB_NAMES.get(kind, "distill") if isinstance(kind, str) else "distill"
     if not target:
         return
-    now = datetime.now(timezone.utc).isoformat()
     try:
-        write_report(JobReport(job=job, succeeded=False, message=message, started_at=now, finished_at=now), target)
+        write_report(failed_report(job, datetime.now(timezone.utc), message), target)
     except Exception as exc:  # noqa: BLE001 — the refusal itself is already on stderr
         console.print(f"[red]could not write the report to {target}: {exc}")

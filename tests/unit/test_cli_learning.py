@@ -11,6 +11,7 @@ from ecc_workloads import release_signing
 from ecc_workloads.learning import adapt, bundles, deltas, modular
 from ecc_workloads.agent import model as agent_model
 from ecc_workloads.cli import learning as cli_learning
+from ecc_workloads.learning import pipeline
 from ecc_workloads.contracts import DesiredState, JobReport, StoreLayout
 from ecc_workloads.data.corpus import Example
 
@@ -62,7 +63,7 @@ def test_distill_then_merge_back(tmp_path, monkeypatch):
     tok = modular.load_tokenizer()
     # a student's figure (report, manifest, gates) is that of the bytes nodes load, beside the fp32 one
     test_rows = [Example.model_validate_json(line) for line in (corpus / "test.jsonl").read_text().splitlines()]
-    shipped = cli_learning.evaluate_slices(sub, tok, test_rows, ["s0"], 32)["s0@all"]
+    shipped = pipeline.evaluate_slices(sub, tok, test_rows, ["s0"], 32)["s0@all"]
     assert report.metrics["acc_s0@all"] == shipped == s0.metrics["accuracy"]
     assert "acc_fp32_s0@all" in report.metrics and "acc_fp32_teacher@all" not in report.metrics
     for node, seed in (("edge-a", 1), ("edge-b", 2), ("edge-z", 3)):  # edge-z: not a member of the fleet
@@ -78,8 +79,8 @@ def test_distill_then_merge_back(tmp_path, monkeypatch):
     kv.put(StoreLayout.desired_state("shop", "fleet-1"), releasekit.signed(desired))
     # only a desired state the operator signed says who the members are
     other = release_signing.public_key_text(release_signing.signer_from_pem(release_signing.generate_private_pem()))
-    assert cli_learning.read_desired_state(kv, "shop", "fleet-1", other) is None
-    assert cli_learning.read_desired_state(kv, "shop", "fleet-1", releasekit.KEYS_TEXT) == desired
+    assert pipeline.read_desired_state(kv, "shop", "fleet-1", other) is None
+    assert pipeline.read_desired_state(kv, "shop", "fleet-1", releasekit.KEYS_TEXT) == desired
     # edge-a's delta copied under another node's key
     kv.put(StoreLayout.delta("shop", "fleet-1", 1, "edge-y"), kv.get(StoreLayout.delta("shop", "fleet-1", 1, "edge-a")))
     # an upload too large to read (refused from the listing) and a factor bomb (refused from its header)
@@ -116,7 +117,7 @@ def test_distill_then_merge_back(tmp_path, monkeypatch):
     shipped_s0 = bundles.load_submodel(cand, bundles.store_fetcher(kv))
     assert bundles.ships_int8(cand)
     served_s0 = bundles.serving_form(shipped_s0, int8=True)
-    assert report.metrics["candidate_s0@all"] == cli_learning.evaluate_slices(served_s0, tok, held_rows, ["s0"],
+    assert report.metrics["candidate_s0@all"] == pipeline.evaluate_slices(served_s0, tok, held_rows, ["s0"],
                                                                                32)["s0@all"]
     # the revision ships its change as patches: every module a node holds stays, each changed one gets a patch
     for m in (s0, cand):
@@ -169,7 +170,7 @@ def test_students_are_grouped_by_how_their_bundles_are_written(tmp_path):
 
     students = [StudentProfile(profile="a", blocks=[0], prune_vocabulary=False), StudentProfile(profile="b", blocks=[0, 1], int8=False, prune_vocabulary=False),
                 StudentProfile(profile="c", blocks=[0, 2])]
-    groups = cli_learning.student_bundle_groups(students)
+    groups = pipeline.student_bundle_groups(students)
     assert groups == {(True, False): ["a"], (False, False): ["b"], (True, True): ["c"]}
     res = CliRunner().invoke(cli_learning.app, ["distill", "--corpus", str(tmp_path), "--store", str(tmp_path),
                                                 "--namespace", "n", "--teacher", "t", "--revision", "1",
@@ -183,11 +184,11 @@ def test_reply_corpus_keeps_rows_with_a_response_and_serving_reads_it_back():
     rows = [Example(id="a", text="cancel order {{ORDER_ID}}", label="cancel_order", domain="base",
                     response="I can help cancel order {{Order Number}}."),
             Example(id="b", text="hello", label="greet", domain="base")]
-    data = cli_learning.reply_corpus(rows)
+    data = pipeline.reply_corpus(rows)
     parsed = serving.parse_responses(data.decode(), "responses.jsonl")
     assert [(r.instruction, r.intent, r.response) for r in parsed] == [
         ("cancel order {{ORDER_ID}}", "cancel_order", "I can help cancel order {{Order Number}}.")]
-    assert cli_learning.reply_corpus(rows[1:]) == b""
+    assert pipeline.reply_corpus(rows[1:]) == b""
 
 
 def test_distill_in_few_label_mode_learns_over_the_unlabelled_rows(tmp_path):

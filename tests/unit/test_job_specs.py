@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from ecc_workloads.cli import app as cli, corpus as cli_corpus
+from ecc_workloads.cli import app as cli
+from ecc_workloads.data import prepare
 from ecc_workloads.learning import distill, fewshot
 from ecc_workloads.data import splits
 from ecc_workloads.contracts import (CorpusPrepareJob, DistillJob, JobReport, RuntimeEnv, TrainingSpec,
@@ -67,11 +68,11 @@ def test_a_spec_the_api_server_accepts_cannot_fail_validation_in_a_job(split, cl
         assume(False)
     report = "s3://ecc-fleet/reports/x.json"
     built = (td.corpus_prepare_job(REF, spec, 3, report, workloads.WorkloadSettings()), td.distill_job(REF, spec, 3, report))
-    prepare, dist = (parse_job_spec(workloads.job_spec_json(job)) for job in built)  # as the container reads them
-    assert (prepare, dist) == built
+    prep, dist = (parse_job_spec(workloads.job_spec_json(job)) for job in built)  # as the container reads them
+    assert (prep, dist) == built
     # every conversion the workload makes of them accepts what the resource allowed
-    assert cli_corpus.corpus_spec(prepare).cleaning == spec.corpus.cleaning
-    parts = splits.split(_examples(), prepare.splits)
+    assert prepare.corpus_spec(prep).cleaning == spec.corpus.cleaning
+    parts = splits.split(_examples(), prep.splits)
     assert sum(map(len, parts.values())) <= 40
     t = dist.training
     assert distill.TrainSettings.from_spec(t, t.epochs).lr == spec.distillation.learning_rate
