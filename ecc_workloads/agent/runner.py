@@ -67,7 +67,7 @@ from ecc_workloads.agent.spool import (
     SpoolLimits,
     write_durably,
 )
-from ecc_workloads.learning.bundles import BundleError, LocalDirStore
+from ecc_workloads.learning.bundles import BucketKeys, BundleError, LocalDirStore
 from ecc_workloads.contracts import (
     AgentReport,
     AgentStateLimits,
@@ -116,16 +116,11 @@ class AgentStore(Protocol):
     def etag(self, key: str) -> str | None: ...
 
 
-class S3AgentStore:
-    """``store.Store`` (MinIO / S3) as an AgentStore. A report is written with its summary as the
-    object's user metadata (``contracts.report_object_metadata``), which the operator reads from
-    its listing instead of GETting every changed report."""
-
-    def __init__(self, store):
-        self.store = store
-
-    def get(self, key: str) -> bytes:
-        return self.store.get_bytes(self.store.uri(key))
+class S3AgentStore(BucketKeys):
+    """``store.Store`` (MinIO / S3) as an AgentStore: the bundles' keys in its bucket, plus ETags. A
+    report is written with its summary as the object's user metadata
+    (``contracts.report_object_metadata``), which the operator reads from its listing instead of
+    GETting every changed report."""
 
     def put(self, key: str, data: bytes) -> None:
         content_type = "application/json" if key.endswith(".json") else "application/octet-stream"
