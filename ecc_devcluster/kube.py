@@ -19,12 +19,9 @@ class KubeError(RuntimeError):
 def api_client(kubeconfig: str, pool_size: int = 32):
     """An ApiClient for the kubeconfig with a connection pool big enough for the thread
     pools that create thousands of nodes."""
-    from kubernetes import client, config
+    from ecc_workloads.sim.kube import api_client as client_of
 
-    configuration = client.Configuration()
-    config.load_kube_config(config_file=kubeconfig, client_configuration=configuration)
-    configuration.connection_pool_maxsize = pool_size
-    return client.ApiClient(configuration)
+    return client_of(kubeconfig, pool_size)
 
 
 def request(

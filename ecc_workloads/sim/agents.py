@@ -67,6 +67,7 @@ from ecc_workloads.contracts import (  # noqa: F401 - REPORT_SUMMARY_*: re-expor
     fleet_agent_name,
 )
 from ecc_workloads.release_signing import KeyFormatError, UntrustedDocument, open_document, parse_trusted_keys
+from ecc_workloads.sim.kube import api_client
 
 # ---------------------------------------------------------------------------
 # Configuration
@@ -512,11 +513,9 @@ class NodeInfo:
 def list_nodes_from_kube(kubeconfig: str | None, label_selector: str | None = None) -> dict[str, NodeInfo]:
     """Nodes (name, site label, node kind) through the API server's watch cache, parsed as
     plain JSON (thousands of nodes: no per-object model validation)."""
-    from kubernetes import client, config
+    from kubernetes import client
 
-    configuration = client.Configuration()
-    config.load_kube_config(config_file=kubeconfig, client_configuration=configuration)
-    api = client.ApiClient(configuration)
+    api = api_client(kubeconfig)
     try:
         core = client.CoreV1Api(api)
         kwargs = {"resource_version": "0", "_preload_content": False, "_request_timeout": 120}
@@ -536,11 +535,8 @@ def list_nodes_from_kube(kubeconfig: str | None, label_selector: str | None = No
 
 def release_keys_from_daemonset(kubeconfig: str | None, namespace: str, fleet: str) -> str:
     """daemonset_release_keys through a client of ``kubeconfig``."""
-    from kubernetes import client, config
 
-    configuration = client.Configuration()
-    config.load_kube_config(config_file=kubeconfig, client_configuration=configuration)
-    api = client.ApiClient(configuration)
+    api = api_client(kubeconfig)
     try:
         return daemonset_release_keys(api, namespace, fleet)
     finally:

@@ -55,6 +55,7 @@ from ecc_workloads.contracts import (
     fleet_agent_name,
 )
 from ecc_workloads.data.corpus import Example
+from ecc_workloads.sim.kube import api_client
 
 VOICE_NOISE_RATE = 0.10
 SITE_DOMAINS: dict[str, tuple[str, float]] = {
@@ -174,11 +175,9 @@ def discover_endpoints(kubeconfig: str | None, namespace: str, fleet: str,
     container's ECC_AGENT_PORT env (else ``port``, else 8090), its site from its node's
     ``ecc.dev/site`` label (pods on nodes without a known site are left out), and the feedback
     token of the fleet's API Secret when this kubeconfig may read it."""
-    from kubernetes import client, config
+    from kubernetes import client
 
-    configuration = client.Configuration()
-    config.load_kube_config(config_file=kubeconfig, client_configuration=configuration)
-    api = client.ApiClient(configuration)
+    api = api_client(kubeconfig)
     try:
         apps, core = client.AppsV1Api(api), client.CoreV1Api(api)
         ds = apps.read_namespaced_daemon_set(fleet_agent_name(fleet), namespace)
