@@ -32,6 +32,13 @@ def write_report(report: JobReport, target: str, store_factory: Callable | None 
         Path(target).write_text(report.model_dump_json(indent=2))
 
 
+def write_success(report: JobReport, target: str, console, store_factory: Callable | None = None) -> None:
+    """Write `report` and say so on `console`: its message and where it is."""
+    write_report(report, target, store_factory)
+    console.print(report.message)
+    console.print(f"report: {target}")
+
+
 def failed_report(job: str, started: datetime, message: str) -> JobReport:
     return JobReport(job=job, succeeded=False, message=message, started_at=started.isoformat(),
                      finished_at=datetime.now(timezone.utc).isoformat())

@@ -21,7 +21,7 @@ from ecc_workloads.contracts import (
     MergeBackJob,
     StoreLayout,
 )
-from ecc_workloads.job_reports import report_target, write_failure, write_report
+from ecc_workloads.job_reports import report_target, write_failure, write_success
 
 console = Console(stderr=True)
 
@@ -254,9 +254,7 @@ def run_distill(job: DistillJob) -> None:
                         message=f"revision {revision} test accuracy: " + ", ".join(
                             f"{p} {per_profile[p]['accuracy']:.4f}" for p in all_profiles),
                         started_at=started.isoformat(), finished_at=datetime.now(timezone.utc).isoformat())
-        write_report(job, target)
-        console.print(job.message)
-        console.print(f"report: {target}")
+        write_success(job, target, console)
     except Exception as exc:
         write_failure("distill", started, exc, target, console)
         raise SystemExit(1) from exc
@@ -386,9 +384,7 @@ def run_merge_back(job: MergeBackJob) -> None:
             rejected_note += f"; {note}"
         job = JobReport(job="merge-back", succeeded=True, bundles=keys, metrics=metrics, message=message + rejected_note,
                         started_at=started.isoformat(), finished_at=datetime.now(timezone.utc).isoformat())
-        write_report(job, target)
-        console.print(job.message)
-        console.print(f"report: {target}")
+        write_success(job, target, console)
     except Exception as exc:
         write_failure("merge-back", started, exc, target, console)
         raise SystemExit(1) from exc

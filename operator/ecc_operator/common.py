@@ -47,6 +47,11 @@ class SpecProblem(ValueError):
         super().__init__(message)
         self.reason = reason
 
+    def observations(self, ready: str = "False") -> tuple[tuple[str, str, str], ...]:
+        """(Ready, Progressing, Degraded) of a resource held by this problem: Ready `ready` (True while
+        a published revision stays served), Progressing False until the spec is fixed, Degraded True."""
+        return (ready, self.reason, str(self)), ("False", self.reason, "fix the spec"), ("True", self.reason, str(self))
+
 
 def parse_spec(model: type[M], raw: Mapping | None) -> M:
     """A resource's spec as its model; a SpecProblem ("InvalidSpec") naming the fields otherwise."""

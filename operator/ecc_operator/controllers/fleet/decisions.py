@@ -771,8 +771,7 @@ class _Reconcile:
         pr = self.p.problem
         if self.p.spec is not None:
             return None
-        return self.finish("Degraded", str(pr), ("False", pr.reason, str(pr)), ("False", pr.reason, "fix the spec"),
-                           ("True", pr.reason, str(pr)))
+        return self.finish("Degraded", str(pr), *pr.observations())
 
     def teacher_missing(self) -> Decision | None:
         if self.p.teacher is not None:

@@ -481,8 +481,7 @@ class _Reconcile:
         pr = self.p.problem
         if self.p.spec is not None:
             return None
-        return self.finish("Degraded", str(pr), ("False", pr.reason, str(pr)), ("False", pr.reason, "fix the spec"),
-                           ("True", pr.reason, str(pr)))
+        return self.finish("Degraded", str(pr), *pr.observations())
 
     def store_secret_missing(self) -> Decision | None:
         if self.obs.store_secret_present:
@@ -514,9 +513,7 @@ class _Reconcile:
         try:
             d.create_job = distill_job_manifest(self.obs.ref, p.spec, p.next_revision, p.hash, self.settings)
         except SpecProblem as problem:
-            return self.finish("Degraded", str(problem),
-                               ("True" if self.published else "False", problem.reason, str(problem)),
-                               ("False", problem.reason, "fix the spec"), ("True", problem.reason, str(problem)))
+            return self.finish("Degraded", str(problem), *problem.observations("True" if self.published else "False"))
         d.job_outcome = "created"
         d.events.append(("Normal", "JobCreated", f"distillation Job {p.wanted_job} for revision {p.next_revision}"))
         msg = f"distillation Job {p.wanted_job} created for revision {p.next_revision}"
