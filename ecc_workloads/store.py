@@ -289,24 +289,14 @@ class Store:
         return {str(S3Uri(bucket, obj.object_name)): int(obj.size or 0) for obj in objects}
 
     def presign_get(self, uri: str, expires_seconds: int = 3600) -> str:
-        loc = parse_s3_uri(uri)
-        return self._call(
-            f"presign {uri}",
-            self.client.presigned_get_object,
-            loc.bucket,
-            loc.key,
-            expires=timedelta(seconds=expires_seconds),
-        )
+        return self._presign(self.client.presigned_get_object, uri, expires_seconds)
 
     def presign_put(self, uri: str, expires_seconds: int = 3600) -> str:
+        return self._presign(self.client.presigned_put_object, uri, expires_seconds)
+
+    def _presign(self, presign, uri: str, expires_seconds: int) -> str:
         loc = parse_s3_uri(uri)
-        return self._call(
-            f"presign {uri}",
-            self.client.presigned_put_object,
-            loc.bucket,
-            loc.key,
-            expires=timedelta(seconds=expires_seconds),
-        )
+        return self._call(f"presign {uri}", presign, loc.bucket, loc.key, expires=timedelta(seconds=expires_seconds))
 
     def ensure_bucket(self, bucket: str | None = None) -> None:
         name = bucket or self.settings.bucket
