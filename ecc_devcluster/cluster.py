@@ -32,7 +32,7 @@ from pydantic import BaseModel, Field
 from ecc_devcluster import components as comp
 from ecc_devcluster import health, kubeconfigs, pki, processes
 from ecc_devcluster import prometheus as prom
-from ecc_devcluster.components import ComponentSpec, Layout, Ports
+from ecc_devcluster.components import ComponentState, Layout, Ports
 from ecc_devcluster.nodes import host as node_host
 from ecc_devcluster.nodes import realnodes
 from ecc_devcluster.nodes.specs import NODE_AGENTS_TIER
@@ -58,14 +58,6 @@ class ClusterError(RuntimeError):
 
 class ClusterAlreadyRunning(ClusterError):
     pass
-
-
-class ComponentState(BaseModel):
-    pid: int | None = None
-    start_ticks: int | None = None
-    address: str
-    log: str
-    spec: ComponentSpec
 
 
 class ClusterInfo(BaseModel):

@@ -472,3 +472,15 @@ def all_specs(layout: Layout) -> dict[str, ComponentSpec]:
         pod_discovery_spec(layout),
     ]
     return {s.name: s for s in specs}
+
+
+class ComponentState(BaseModel):
+    """A component as started: its process (pid and start time, so a recycled pid is never taken
+    for it) and its spec."""
+
+    pid: int | None = None
+    start_ticks: int | None = None
+    address: str
+    log: str
+    spec: ComponentSpec
+

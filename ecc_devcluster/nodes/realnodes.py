@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ecc_devcluster.components import GATEWAY, ComponentSpec, Layout
+from ecc_devcluster.components import GATEWAY, ComponentSpec, ComponentState, Layout
 from ecc_devcluster.nodes import addons, host, seed, specs
 from ecc_devcluster.nodes.plan import GATEWAY_IP, plan_nodes
 from ecc_workloads import contracts as c
@@ -30,8 +30,6 @@ READY_TIMEOUT_S = 180.0
 def prepare(info, layout: Layout, *, cloud_workers: int, edge_nodes: int, say: Say) -> None:
     """Host side of every node (namespaces, links, cgroups, containerd roots) and their
     component specs, added to `info`; nothing is started."""
-    from ecc_devcluster.cluster import ComponentState
-
     if not cloud_workers and not edge_nodes:
         return
     t = time.monotonic()
