@@ -22,6 +22,7 @@ import json
 from functools import partial
 from datetime import datetime, timezone
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ecc_workloads.contracts import (
     BundleManifest,
@@ -342,23 +343,9 @@ def _serving(ref: ObjectRef, spec: CloudTeacherSpec, obs: Observed, bundles: lis
     mode = chosen.mode
     served_by_kserve = mode == "kserve" and obs.kserve.usable
     d.kserve_condition = ("True" if served_by_kserve else "False", chosen.reason, chosen.message)
-    name = serving_name(ref.name)
-    sv = obs.serving
-    stale = []
-    if mode != "deployment":
-        stale += [("Deployment", name)] if sv.deployment else []
-        stale += [("Service", name)] if sv.service else []
-    if mode != "kserve" and sv.inference_service:
-        stale.append(("InferenceService", name))
     tls = obs.serving_tls
     unservable = mode != "none" and tls is not None and bool(tls.problem)
-    if unservable:  # no certificate to serve with (a spec to fix): nothing is left serving
-        stale = [("Deployment", name)] if sv.deployment else []
-        stale += [("Service", name)] if sv.service else []
-        stale += [("InferenceService", name)] if sv.inference_service else []
-    if (mode == "none" or unservable) and (sv.inference_service or sv.deployment):
-        stale.append(("Secret", storage_secret_name(ref.name)))  # never read back (RBAC): goes with its users
-    d.delete.extend(stale)
+    d.delete.extend(_stale_children(ref.name, mode, obs.serving, unservable))
     if mode == "none":
         return True, "serving.mode none: not served", None
     if tls is None or tls.problem:
@@ -369,31 +356,70 @@ def _serving(ref: ObjectRef, spec: CloudTeacherSpec, obs: Observed, bundles: lis
     teacher = next((b for b in bundles if b.profile == TEACHER_PROFILE), None)
     if revision <= 0 or teacher is None:
         return False, "nothing to serve yet: no published teacher bundle", None
-    uri = teacher.manifest_uri
-    secret = storage_secret_manifest(ref, obs.serving_store) if obs.serving_store is not None else None
-    secret_hash = secret["metadata"]["annotations"][ANNOTATION_DESIRED_HASH] if secret else None
-    ca = storage_ca_manifest(ref, obs.serving_store) if obs.serving_store is not None else None
-    with_credentials = [m for m in (ca, secret) if m is not None]  # the CA first: the Secret names it
-    if mode == "deployment" and secret is None and obs.serving_store_problem and \
-            not settings.allow_unscoped_store_credentials:
-        return False, (f"no read-only store user for the server ({obs.serving_store_problem}); the server is not "
-                       "given the CloudTeacher's store Secret unless the operator runs with "
-                       "--allow-unscoped-store-credentials (chart value operator.allowUnscopedStoreCredentials)"), None
     if mode == "deployment":
-        wanted = deployment_manifests(ref, spec, uri, revision, settings, tls, secret_hash,
-                                      ca["metadata"]["name"] if ca else None)
-        for manifest, current in zip(wanted, (sv.deployment, sv.service)):
-            if needs_apply(manifest, desired_hash(current)):
-                d.apply.append(manifest)
-        if secret is not None and d.apply:  # the operator may not read Secrets here: the pod's hash covers it
-            d.apply[:0] = with_credentials
-        ready, msg = _rollout(sv.deployment, spec.serving.replicas, revision, rolled=not d.apply)
-        return ready, f"Deployment {name}: {msg}", service_url(ref.namespace, ref.name)
-    if secret is None:
+        if obs.serving_store is None and obs.serving_store_problem and not settings.allow_unscoped_store_credentials:
+            return False, (f"no read-only store user for the server ({obs.serving_store_problem}); the server is "
+                           "not given the CloudTeacher's store Secret unless the operator runs with "
+                           "--allow-unscoped-store-credentials (chart value "
+                           "operator.allowUnscopedStoreCredentials)"), None
+        return _serve_deployment(ref, spec, teacher.manifest_uri, revision, settings, obs, d)
+    if obs.serving_store is None:
         return False, f"no store credentials for KServe's storage initializer: {obs.serving_store_problem or '?'}", None
-    isvc = inference_service_manifest(ref, spec, uri, revision, settings, tls, secret_hash)
+    return _serve_kserve(ref, spec, teacher.manifest_uri, revision, settings, obs, d)
+
+
+def _stale_children(teacher: str, mode: str, sv: ServingView, unservable: bool) -> list[tuple[str, str]]:
+    """(kind, name) of serving children the chosen mode does not use; all of them when the teacher
+    cannot be served (no certificate: a spec to fix)."""
+    name = serving_name(teacher)
+    present = {"Deployment": sv.deployment, "Service": sv.service, "InferenceService": sv.inference_service}
+    if unservable:
+        unused = set(present)
+    else:
+        unused = ({"Deployment", "Service"} if mode != "deployment" else set()) | \
+            ({"InferenceService"} if mode != "kserve" else set())
+    stale = [(kind, name) for kind in present if kind in unused and present[kind]]
+    if (mode == "none" or unservable) and (sv.inference_service or sv.deployment):
+        stale.append(("Secret", storage_secret_name(teacher)))  # never read back (RBAC): goes with its users
+    return stale
+
+
+class _StorageCredentials(NamedTuple):
+    """The server's read-only store credentials as children (the CA first: the Secret names it),
+    the Secret's desired hash (the pods carry it, so new credentials roll them) and the CA's name."""
+
+    children: list[dict]
+    secret_hash: str | None
+    ca_name: str | None
+
+    @classmethod
+    def of(cls, ref: ObjectRef, store: StoreSettings | None) -> "_StorageCredentials":
+        if store is None:
+            return cls([], None, None)
+        ca, secret = storage_ca_manifest(ref, store), storage_secret_manifest(ref, store)
+        return cls([m for m in (ca, secret) if m is not None],
+                   secret["metadata"]["annotations"][ANNOTATION_DESIRED_HASH], ca["metadata"]["name"] if ca else None)
+
+
+def _serve_deployment(ref: ObjectRef, spec: CloudTeacherSpec, uri: str, revision: int, settings: WorkloadSettings,
+                      obs: Observed, d: Decision) -> tuple[bool, str, str | None]:
+    store, sv = _StorageCredentials.of(ref, obs.serving_store), obs.serving
+    wanted = deployment_manifests(ref, spec, uri, revision, settings, obs.serving_tls, store.secret_hash, store.ca_name)
+    for manifest, current in zip(wanted, (sv.deployment, sv.service)):
+        if needs_apply(manifest, desired_hash(current)):
+            d.apply.append(manifest)
+    if store.children and d.apply:  # the operator may not read Secrets here: the pod's hash covers it
+        d.apply[:0] = store.children
+    ready, msg = _rollout(sv.deployment, spec.serving.replicas, revision, rolled=not d.apply)
+    return ready, f"Deployment {serving_name(ref.name)}: {msg}", service_url(ref.namespace, ref.name)
+
+
+def _serve_kserve(ref: ObjectRef, spec: CloudTeacherSpec, uri: str, revision: int, settings: WorkloadSettings,
+                  obs: Observed, d: Decision) -> tuple[bool, str, str | None]:
+    store, name, sv = _StorageCredentials.of(ref, obs.serving_store), serving_name(ref.name), obs.serving
+    isvc = inference_service_manifest(ref, spec, uri, revision, settings, obs.serving_tls, store.secret_hash)
     if needs_apply(isvc, desired_hash(sv.inference_service)):
-        d.apply.extend([*with_credentials, isvc])  # the operator may not read Secrets here: the ISVC's hash covers it
+        d.apply.extend([*store.children, isvc])  # the operator may not read Secrets here: the ISVC's hash covers it
     status = (sv.inference_service or {}).get("status") or {}
     ready_c = cond.condition(status.get("conditions"), "Ready")
     # KServe's Ready stays True while its Deployment rolls (its availability): the revision is served
