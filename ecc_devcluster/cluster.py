@@ -609,24 +609,36 @@ def stop_component(name: str, component: str, *, say: Say | None = None) -> str:
         return outcome
 
 
+START_ATTEMPTS = 2
+
+
 def start_component(name: str, component: str, *, say: Say | None = None) -> ComponentState:
-    """Start one stopped component again, on the same address, and wait until it is ready."""
+    """Start one stopped component again, on the same address, and wait until it is ready.
+    A start that never becomes ready is stopped (its stacks dumped to its log first, where
+    the component has a dump signal) and tried once more; the second failure is raised."""
     say = say or (lambda _msg: None)
     component = comp.canonical_component(component)
     with _lock(name):
         info = _require(name, component)
         if info.component_alive(component):
             raise ClusterError(f"{component} of cluster {name!r} is already running (pid {info.components[component].pid})")
-        st = _spawn(info, component)
-        try:
-            waited = health.wait_ready(st.spec, st.pid, st.start_ticks)
-        except health.ComponentFailed:
-            processes.stop(st.pid, st.start_ticks, 5)
-            st.pid = st.start_ticks = None
-            info.save()
-            raise
-        say(f"{component} ready on {st.address} after {waited:.1f}s")
-        return st
+        attempt = 1
+        while True:
+            st = _spawn(info, component)
+            try:
+                waited = health.wait_ready(st.spec, st.pid, st.start_ticks)
+            except health.ComponentFailed as failed:
+                processes.dump_and_stop(st.pid, st.start_ticks, st.spec.stack_dump_signal, 5)
+                st.pid = st.start_ticks = None
+                info.save()
+                if attempt == START_ATTEMPTS:
+                    raise
+                say(f"{component}: start {attempt} of {START_ATTEMPTS} failed ({failed.reason}; "
+                    f"its log: {st.spec.log}); starting it again")
+                attempt += 1
+                continue
+            say(f"{component} ready on {st.address} after {waited:.1f}s")
+            return st
 
 
 # ---------------------------------------------------------------------------

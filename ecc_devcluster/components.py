@@ -7,6 +7,7 @@ NAME` brings a component back on exactly the same address.
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Literal
 
@@ -88,6 +89,9 @@ class ComponentSpec(BaseModel):
     """`down` stops higher tiers first: clients before the API server before etcd."""
     stop_timeout_s: float = 10.0
     ready_timeout_s: float = 120.0
+    stack_dump_signal: int | None = None
+    """Sent to a component that never became ready, before it is stopped, so that its log
+    shows where it hung (SIGABRT for a Go binary run with GOTRACEBACK=all: every goroutine)."""
 
 
 class Ports(BaseModel):
@@ -421,10 +425,12 @@ def minio_spec(layout: Layout) -> ComponentSpec:
         "MINIO_UPDATE": "off",
         "MINIO_PROMETHEUS_AUTH_TYPE": "public",
         "MINIO_CI_CD": "1",
+        "GOTRACEBACK": "all",
     }
     health = HealthCheck(kind="http", url=f"https://{layout.minio_endpoint}/minio/health/ready",
                          verify=layout.pki.ca_cert)
-    return _spec(layout, MINIO, argv, layout.minio_endpoint, health, tier=3, env=env)
+    return _spec(layout, MINIO, argv, layout.minio_endpoint, health, tier=3, env=env,
+                 stack_dump_signal=int(signal.SIGABRT))
 
 
 def prometheus_spec(layout: Layout) -> ComponentSpec:

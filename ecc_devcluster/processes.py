@@ -146,6 +146,22 @@ def stop(pid: int, ticks: int | None, timeout_s: float) -> str:
     return "killed"
 
 
+def dump_and_stop(pid: int, ticks: int | None, dump_signal: int | None, timeout_s: float) -> str:
+    """Stop a process that hung: first `dump_signal` (a runtime that prints its stacks on it
+    writes them to its log and exits), then `stop`. Returns how it ended: 'dumped' (it
+    exited on the dump signal) or what `stop` returns."""
+    if dump_signal is not None and is_alive(pid, ticks):
+        try:
+            os.kill(pid, dump_signal)
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and is_alive(pid, ticks):
+            time.sleep(0.05)
+    outcome = stop(pid, ticks, timeout_s)
+    return "dumped" if dump_signal is not None and outcome == "not-running" else outcome
+
+
 def _ancestors() -> set[int]:
     pids = set()
     pid = os.getpid()

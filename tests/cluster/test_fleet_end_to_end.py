@@ -86,7 +86,7 @@ def cycle(cluster):
                 time.sleep(left)
             facts["outage_s"] = time.monotonic() - t_down
         finally:
-            devcluster.start_component(info.name, "minio")
+            devcluster.start_component(info.name, "minio", say=_say)
         real_nodes = [n for nodes in run.result.site_nodes.values() for n in nodes]
 
         def flushed():

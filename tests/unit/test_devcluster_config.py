@@ -346,6 +346,21 @@ def test_stop_kills_a_process_ignoring_sigterm(tmp_path):
     assert not processes.is_alive(pid, ticks)
 
 
+def test_a_hung_process_dumps_its_stacks_into_its_log_before_it_is_stopped(tmp_path):
+    import signal
+
+    log = tmp_path / "hung.log"
+    program = ("import faulthandler,signal,time; faulthandler.enable(); "
+               "print('wait' + 'ing', flush=True); time.sleep(60)")
+    pid, ticks = processes.spawn([sys.executable, "-c", program], env=processes.base_env({}), cwd=str(tmp_path), log=str(log))
+    deadline = time.monotonic() + 10
+    while "waiting" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert processes.dump_and_stop(pid, ticks, int(signal.SIGABRT), timeout_s=5) == "dumped"
+    assert not processes.is_alive(pid, ticks)
+    assert 'File "<string>", line 1' in log.read_text()  # the stack of the hung thread
+
+
 def test_cluster_names_are_validated():
     from ecc_devcluster import cluster
 
