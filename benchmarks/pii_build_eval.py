@@ -9,9 +9,10 @@ Writes ``benchmarks/pii_data/``:
                               positions, lower case, obfuscation): formats held out from development;
 - ``injected_heldout_v2`` / ``clean_heldout_v2`` (round 2; development data since round 3),
   ``injected_heldout_v3`` / ``clean_heldout_v3`` (round 3; development data since round 4) and
-  ``injected_heldout_v4`` / ``clean_heldout_v4`` (round 4; development data since round 5) and
-  ``injected_heldout_v5`` / ``clean_heldout_v5`` (round 5, the held-out sets now): see the
-  sections "Held-out set v2", "v3", "v4" and "v5" below;
+  ``injected_heldout_v4`` / ``clean_heldout_v4`` (round 4; development data since round 5),
+  ``injected_heldout_v5`` / ``clean_heldout_v5`` (round 5; development data since round 6) and
+  ``injected_heldout_v6`` / ``clean_heldout_v6`` (round 6, the held-out sets now): see the
+  sections "Held-out set v2", "v3", "v4", "v5" and "v6" below;
 - ``clean_dev.jsonl`` / ``clean_heldout.jsonl``  customer-service sentences from other domains
                               (banking, travel, telecom, retail, a general assistant) rich in brand,
                               product, currency, payment-method and place names, with NO personal
@@ -22,7 +23,7 @@ The host utterances are Bitext rows without annotated entities (the corpus the p
 on); the clean sentences are written here from the word lists below, which were written without
 running the scrubber. The files are data: the benchmark reads them, nobody edits them row by row.
 
-    python benchmarks/pii_build_eval.py [--v1|--v2|--v3|--v4]   # default: v5; PYTHONHASHSEED is pinned (Faker draws from sets)
+    python benchmarks/pii_build_eval.py [--v1|--v2|--v3|--v4|--v5]   # default: v6; PYTHONHASHSEED is pinned (Faker draws from sets)
 """
 
 from __future__ import annotations
@@ -1899,9 +1900,49 @@ def _place_v5(r: float, host: str, fragment: str) -> tuple[str, int]:
     return f"{host}, {fragment}", len(host) + 2
 
 
+# Faker's lv_LV and et_EE ssn() count the holder's age back from the day the builder runs: v5 pins that day to
+# the one its files were built on (found in round 6, when a rebuild a day later changed 34 national numbers).
+V5_BUILT_ON = "2026-12-06"
+
+
+def _faker_ssn_today(day: str):
+    """A context in which Faker's Latvian and Estonian ssn() take ``day`` (ISO) as today."""
+    import contextlib
+    import datetime
+
+    import faker.providers.ssn.et_EE as ssn_et
+    import faker.providers.ssn.lv_LV as ssn_lv
+
+    pinned = datetime.date.fromisoformat(day)
+
+    class _Date(datetime.date):
+        @classmethod
+        def today(cls):
+            return pinned
+
+    class _Datetime:
+        def __getattr__(self, name):
+            return getattr(datetime, name)
+
+    shim = _Datetime()
+    shim.date = _Date
+
+    @contextlib.contextmanager
+    def pinned_today():
+        saved = ssn_lv.datetime, ssn_et.datetime
+        ssn_lv.datetime = ssn_et.datetime = shim
+        try:
+            yield
+        finally:
+            ssn_lv.datetime, ssn_et.datetime = saved
+
+    return pinned_today()
+
+
 def build_injected_v5(n_per_type: int, seed: int, hosts: list[str]) -> list[dict]:
-    return build_injected(HeldOutRecipe("v5", V5_LOCALES, 97, _value_v5, _card_details_v5, V5_TEMPLATES,
-                                        V5_NEGATIVES, ", ", _place_v5), n_per_type, seed, hosts)
+    with _faker_ssn_today(V5_BUILT_ON):
+        return build_injected(HeldOutRecipe("v5", V5_LOCALES, 97, _value_v5, _card_details_v5, V5_TEMPLATES,
+                                            V5_NEGATIVES, ", ", _place_v5), n_per_type, seed, hosts)
 
 
 V5_BRANDS = ["Mr. Handyman", "Mr. Rooter", "Mr. Electric", "Dyno-Rod", "HomeServe", "Checkatrade", "TaskRabbit",
@@ -2058,6 +2099,1145 @@ CLEAN_V5 = CleanRecipe("v5", V5_FREE_CLEAN, V5_CLEAN_TEMPLATES, V5_CURRENCIES, V
                                               (0.25, _exclaimed)), extra=_extra_v5)
 
 
+# ---------------------------------------------------------------------------
+# Held-out set v6 (round 6). Held-out v5 was looked at while the scrubber was improved in round
+# 6, so it is development data now. Everything below was written before the scrubber was run on
+# any of it: twelve locales used in no earlier set (Thai, Japanese and Chinese names romanised
+# or in their own script, Malaysian, Irish-language, Azerbaijani, Uzbek, Zulu, Twi, Swahili,
+# Algerian-French and Catalan), cue phrases and value shapes written fresh from how people write
+# to airlines and railways, pharmacies and online doctors, energy/water/broadband suppliers,
+# gyms, hotels, ticket sellers, pet shops, furniture stores, mobile games and course providers;
+# streets, postcodes, phone numbers, national numbers and IBANs written by hand from each
+# country's real shapes (phone numbers checked with `phonenumbers`, IBAN check digits and the
+# national numbers that python-stdnum knows checked with it, cards Luhn-valid); look-alikes
+# from those domains (flight and train numbers, seats, gates, doses, kWh, meter readings, SKUs,
+# game levels) beside the values. Dates are drawn from the seed, so a rebuild is byte for byte.
+# ---------------------------------------------------------------------------
+V6_LOCALES = ["en_TH", "ja_JP", "zh_CN", "en_MS", "ga_IE", "az_AZ", "uz_UZ", "zu_ZA", "tw_GH", "sw", "fr_DZ",
+              "es_CA"]
+V6_TEMPLATES: dict[str, list[str]] = {
+    "PERSON": ["lead passenger: {v}", "name exactly as in the passport - {v}", "the prescription is for {v}",
+               "the appointment is for my father, {v}", "please rebook {v} on the later train too",
+               "the room was booked by {v}, I'm the second guest", "transfer both tickets to {v}, she's going instead",
+               "the student is {v}, year 9", "the vet card lists {v} as the owner",
+               "the gym membership is {v}'s, not mine", "the meter is still registered to {v}, the previous tenant",
+               "{v} will be home to sign for the wardrobe", "Warmly,\n{v}", "Rgds\n{v}", "Thanks a million, {v}",
+               "{v} (the patient)", "guardian: {v}", "Attendee name - {v}", "I'm {v}'s mum, she can't open her course",
+               "the booking shows {v} instead of me, please correct it", "Sent by {v} from the app",
+               "my son {v} bought the gems on my phone", "the trainer, {v}, cancelled our session again",
+               "the bed is a gift from {v}, please don't include the invoice"],
+    "EMAIL": ["send the e-ticket to {v}", "my email for the booking confirmation: {v}",
+              "the prescription receipt should go to {v}", "bills by email please, to {v}",
+              "the reset link never reaches {v}", "{v} - that's where the certificate should go",
+              "Apple ID / email: {v}", "e: {v}", "the email on the loyalty card is {v}",
+              "you have my email already, it's {v}", "can the vet send the records to {v}?"],
+    "PHONE": ["m: {v}", "the pharmacy can call me on {v}", "contact during the stay: {v}", "SMS the gate change to {v}",
+              "LINE / WhatsApp {v}", "the delivery crew should phone {v} 30 min before", "emergency contact number {v}",
+              "my number changed to {v}, please update the account", "{v} (mobile, any time)", "Tel/WhatsApp: {v}",
+              "the vet can reach me at {v}", "please ring me back - {v}"],
+    "ADDRESS": ["deliver the sofa to {v}, no lift", "the meter is at {v}", "service address: {v}",
+                "send the medicine to {v}", "supply address - {v}", "the pet food box goes to {v} every month",
+                "Invoice address:\n{v}", "home address as in the passport: {v}",
+                "we've just moved into {v} and need broadband", "Address for the certificate: {v}",
+                "they left the wardrobe at {v} instead of next door", "can you collect the old mattress from {v}?"],
+    "POSTCODE": ["post code of the supply address is {v}", "is fibre available in postcode {v}?",
+                 "which pharmacy is closest to {v}?", "{v} - is that inside your delivery zone?",
+                 "the app rejects my postal code ({v})", "do you do furniture assembly in {v}?", "zip: {v}",
+                 "the form wants a postcode, mine is {v}", "for the tariff quote: postcode {v}"],
+    "DATE_OF_BIRTH": ["passenger DOB {v}", "date of birth (for the prescription): {v}", "the student was born on {v}",
+                      "birthdate as on the ID - {v}", "DOB/age check: {v}", "my birthdate's {v}", "b. {v}",
+                      "birthday for the member discount: {v}", "patient DOB {v}", "the child's date of birth is {v}",
+                      "I'm a senior, born {v}", "{v} is my date of birth"],
+    "IP_ADDRESS": ["my IP shows as {v} in the game", "banned from the server, IP {v}", "the hotel wifi gave me {v}",
+                   "router WAN address: {v}", "the course portal blocks {v}", "connection from {v} port 443 refused",
+                   "{v} is my static IP from the broadband plan", "the streaming app says {v} is a VPN, it isn't"],
+    "IBAN": ["refund the cancelled flight to {v}", "direct debit for the electricity from IBAN {v}", "my bank: {v}",
+             "please use {v} for the gym debit instead", "IBAN / account: {v}", "deposit back to {v} after check-out",
+             "the tuition refund should go to {v}", "account for the refund -> {v}"],
+    "NATIONAL_ID": ["ID card no. for the ticket: {v}", "my citizen ID is {v}", "personal ID number (for the prescription) {v}",
+                    "identity number {v}", "IC no. {v}", "my ID is {v}, please verify", "I.D. #{v}",
+                    "national identification no. {v}", "the SIM registration needs {v}, that's my ID",
+                    "ID for the exam registration: {v}"],
+    "USERNAME": ["my in-game name is {v}", "player name: {v}", "LINE ID {v}", "search for {v} in the app",
+                 "the gym app login is {v}", "student portal username - {v}", "Discord: {v}",
+                 "my nickname in the game is {v}", "the leaderboard shows {v}, that's me",
+                 "my account ({v}) got reset to level 1", "logged in with {v} on two phones", "WeChat ID: {v}"],
+    "CARD": ["card for the deposit: {v}", "refund it to the card {v}", "the card that paid for the tickets: {v}",
+             "debit card number {v}", "use {v} for the monthly pet food", "card {v} is on the gym account, replace it",
+             "CC# {v}", "pay the bill with {v}"],
+    "ORDER_ID": ["booking code {v}", "PNR {v}", "e-ticket number {v}", "confirmation no. {v}",
+                 "prescription number {v}", "order {v} (the sofa)", "support ticket {v}", "enrolment ID {v}",
+                 "ticket order #{v}", "my reservation {v} at the hotel", "delivery reference: {v}",
+                 "membership no. {v}"],
+}
+V6_TITLES = {"en_TH": ["Khun", "Mr.", "Ms.", "Dr."], "ja_JP": ["Mr.", "Ms.", "Mrs.", "Dr."],
+             "zh_CN": ["Mr.", "Ms.", "Dr.", "Prof."], "ga_IE": ["Mr", "Ms", "Dr", "Fr."],
+             "az_AZ": ["cənab", "Dr."], "uz_UZ": ["Mr", "Dr."], "zu_ZA": ["Mr", "Mrs", "Baba", "Mama", "Gogo", "Prof."],
+             "tw_GH": ["Nana", "Maame", "Agya", "Rev.", "Mrs.", "Togbe"], "sw": ["Bw.", "Bi.", "Mzee", "Mama", "Mwalimu"],
+             "fr_DZ": ["M.", "Mme", "Dr", "Pr"], "es_CA": ["Sr.", "Sra.", "Dr.", "Dra."]}
+V6_SUFFIX = {"ja_JP": ["-san", "-sama", " san"], "az_AZ": [" müəllim", " xanım", " bəy"], "uz_UZ": [" aka", " opa"]}
+# Malaysian names by hand (Faker's en_MS has no names of its own): Malay with bin/binti, Chinese, Indian with a/l, a/p
+V6_MY_MALAY = (["Muhammad Hafiz", "Ahmad Faizal", "Mohd Azlan", "Amirul Hakim", "Syafiq", "Khairul Anuar", "Firdaus"],
+               ["Nur Aisyah", "Farah Hanim", "Aina Sofea", "Nur Syafiqah", "Intan Nabila", "Siti Khadijah"],
+               ["Ismail", "Ahmad", "Abdullah", "Rahman", "Hassan", "Yusof", "Osman", "Zakaria"])
+V6_MY_CHINESE = (["Tan", "Lim", "Lee", "Ng", "Wong", "Chong", "Teh", "Ooi", "Goh", "Yap"],
+                 ["Wei Ming", "Mei Ling", "Jia Hui", "Kok Leong", "Siew Yen", "Chee Keong", "Hui Min"],
+                 ["Jason", "Michelle", "Kelvin", "Vivian", "Alvin", "Joanne", "Desmond"])
+V6_MY_INDIAN = (["Suresh", "Ganesh", "Rajesh", "Arun", "Vinod"], ["Kavitha", "Priya", "Thivya", "Revathi", "Malar"],
+                ["Muthusamy", "Rajan", "Subramaniam", "Krishnan", "Arumugam", "Maniam"])
+V6_ZH_ENGLISH = ["Kevin", "Vivian", "Jason", "Cindy", "Eric", "Grace", "Tony", "Coco", "Jack", "Lily"]
+V6_AZ_ASCII = str.maketrans({"ə": "a", "Ə": "A", "ı": "i", "İ": "I", "ş": "sh", "Ş": "Sh", "ç": "ch", "Ç": "Ch",
+                             "ğ": "g", "Ğ": "G", "ö": "o", "Ö": "O", "ü": "u", "Ü": "U", "x": "kh"})
+
+
+def _names_v6(f, rng: random.Random) -> tuple[str, str, str]:
+    """(given name, family name, the full name in the order people of the locale write it)."""
+    loc = f._locales[0]
+    if loc == "en_MS":
+        r = rng.random()
+        if r < 0.45:
+            male, female, fathers = V6_MY_MALAY
+            female_pick = rng.random() < 0.5
+            given = rng.choice(female if female_pick else male)
+            return given, rng.choice(fathers), f"{given} {'binti' if female_pick else 'bin'} {rng.choice(fathers)}"
+        if r < 0.8:
+            surnames, given_names, english = V6_MY_CHINESE
+            family, given = rng.choice(surnames), rng.choice(given_names)
+            if rng.random() < 0.35:
+                return (eng := rng.choice(english)), family, f"{eng} {family} {given}"
+            return given, family, f"{family} {given}"
+        male, female, fathers = V6_MY_INDIAN
+        female_pick = rng.random() < 0.5
+        given, father = rng.choice(female if female_pick else male), rng.choice(fathers)
+        return given, father, f"{given} {'a/p' if female_pick else 'a/l'} {father}"
+    if loc == "ja_JP":
+        if rng.random() < 0.12:
+            family, given = f.last_name(), f.first_name()
+            return given, family, f"{family}{rng.choice(['', ' ', chr(0x3000)])}{given}"
+        given, family = f.first_romanized_name(), f.last_romanized_name()
+        return given, family, f"{given} {family}" if rng.random() < 0.6 else f"{family} {given}"
+    if loc == "zh_CN":
+        r = rng.random()
+        if r < 0.1:
+            family, given = f.last_name(), f.first_name()
+            return given, family, family + given
+        given, family = f.first_romanized_name(), f.last_romanized_name()
+        if r < 0.3:
+            return (eng := rng.choice(V6_ZH_ENGLISH)), family, f"{eng} {family}"
+        return given, family, f"{family} {given}" if r < 0.7 else f"{given} {family}"
+    given, family = f.first_name(), f.last_name()
+    if loc in ("fr_DZ", "uz_UZ") and rng.random() < 0.5:
+        return given, family, f"{family} {given}"
+    if loc == "az_AZ" and rng.random() < 0.3:  # typed on an English keyboard
+        given, family = given.translate(V6_AZ_ASCII), family.translate(V6_AZ_ASCII)
+    return given, family, f"{given} {family}"
+
+
+def _person_v6(f, rng: random.Random) -> str:
+    loc = f._locales[0]
+    given, family, full = _names_v6(f, rng)
+    r = rng.random()
+    if r < 0.12:
+        return given
+    if r < 0.22:
+        return full.lower()
+    if r < 0.3:
+        if loc == "ja_JP" and family.isascii():
+            return f"{family.upper()} {given}"  # as on a passport
+        return f"{family.upper()}, {given}" if family.isascii() else full
+    if r < 0.42:
+        titles = V6_TITLES.get(loc, ["Mr", "Mrs", "Ms", "Dr"])
+        if loc == "en_MS":
+            titles = ["Encik", "Puan", "Cik", "Dato'", "Datin", "Mr", "Ms"]
+        title = rng.choice(titles)
+        return f"{title} {given}" if title in ("Khun", "Nana", "Maame", "Mama", "Baba", "Mzee") and rng.random() < 0.5 else f"{title} {full}"
+    if r < 0.5 and loc in V6_SUFFIX:
+        return f"{family if loc == 'ja_JP' else given}{rng.choice(V6_SUFFIX[loc])}"
+    if r < 0.58 and given.isascii() and family.isascii() and loc != "en_MS":
+        if rng.random() < 0.5:
+            return f"{given[0]}. {family}"
+        return f"{given[0]}.{f.first_name()[0]}. {family}" if loc not in ("ja_JP", "zh_CN") else f"{given[0]}. {family}"
+    if r < 0.66:
+        if loc == "az_AZ":
+            return f"{family} {given} {f.first_name_male()} {rng.choice(['oğlu', 'qızı'])}"
+        if loc == "uz_UZ":
+            father = f.first_name_male()
+            return f"{family} {given} {father}{'ovich' if rng.random() < 0.5 else 'ovna'}"
+        if loc == "es_CA":
+            return f"{given} {family} i {f.last_name()}"
+        if loc in ("zu_ZA", "tw_GH", "ga_IE", "sw", "en_TH", "fr_DZ"):
+            return f"{given} {f.first_name()} {family}"
+    return full
+
+
+V6_MAIL_DOMAINS = {"en_TH": ["hotmail.co.th", "gmail.com", "yahoo.co.th", "chula.ac.th"],
+                   "ja_JP": ["docomo.ne.jp", "ezweb.ne.jp", "yahoo.co.jp", "i.softbank.jp", "gmail.com", "s.u-tokyo.ac.jp"],
+                   "zh_CN": ["qq.com", "163.com", "126.com", "sina.com", "foxmail.com", "mails.tsinghua.edu.cn"],
+                   "en_MS": ["yahoo.com.my", "gmail.com", "siswa.um.edu.my", "hotmail.my"],
+                   "ga_IE": ["eircom.net", "gmail.com", "ucdconnect.ie", "outlook.ie"],
+                   "az_AZ": ["mail.ru", "box.az", "gmail.com", "yandex.ru"],
+                   "uz_UZ": ["mail.ru", "inbox.uz", "gmail.com", "umail.uz"],
+                   "zu_ZA": ["webmail.co.za", "mweb.co.za", "gmail.com", "myuct.ac.za", "telkomsa.net"],
+                   "tw_GH": ["yahoo.com", "gmail.com", "st.ug.edu.gh", "outlook.com"],
+                   "sw": ["yahoo.com", "gmail.com", "udsm.ac.tz", "hotmail.com"],
+                   "fr_DZ": ["yahoo.fr", "gmail.com", "hotmail.fr", "usthb.dz"],
+                   "es_CA": ["telefonica.net", "gmail.com", "xtec.cat", "hotmail.es", "outlook.es"]}
+
+
+def _email_v6(f, rng: random.Random) -> str:
+    loc = f._locales[0]
+    if loc == "en_MS":
+        given, family, _ = _names_v6(f, rng)
+        local = rng.choice([f"{given}{family}", f"{given}.{family}", f"{given}{rng.randint(70, 99)}"])
+        local = local.lower().replace(" ", "").replace("'", "")
+    elif loc == "zh_CN" and rng.random() < 0.25:
+        local = str(rng.randint(10000000, 2999999999))  # a QQ number
+    else:
+        local = f.user_name()
+    domain = rng.choice(V6_MAIL_DOMAINS[loc])
+    r = rng.random()
+    if r < 0.08 and loc in ("es_CA", "fr_DZ"):
+        return f"{local} {'arroba' if loc == 'es_CA' else 'arobase'} {domain}"
+    if r < 0.14 and loc in ("ja_JP", "zh_CN"):
+        return f"{local}\uff20{domain}"  # full-width at sign, as an IME types it
+    if r < 0.2:
+        return f"{local}(a){domain}"
+    if r < 0.26:
+        return f"{local}_at_{domain.replace('.', '_dot_')}"
+    if r < 0.32:
+        return f"{local}@{domain}".capitalize()  # the phone capitalised the first letter
+    if r < 0.38:
+        return f"{local}@ {domain}"  # autocorrect put a space after the at sign
+    if r < 0.43:
+        return f"{local}@{domain.replace('.', ',', 1)}"  # a typo: comma for the dot
+    if r < 0.47:
+        return f"{local}&#64;{domain}"  # pasted from a web page
+    if r < 0.52:
+        return f"{local} at {domain.split('.')[0]} (the usual .{domain.split('.', 1)[1]})"
+    return f"{local}@{domain}"
+
+
+# (country code, trunk prefix, mobile prefixes, digits after them, landline prefixes, digits after them, groupings)
+V6_PHONE = {
+    "en_TH": ("66", "0", ["81", "82", "86", "89", "91", "94", "95", "61", "62", "63", "64", "65", "80", "97", "98"], 7,
+              ["2"], 7),
+    "ja_JP": ("81", "0", ["90", "80", "70"], 8, ["3", "6"], 8),
+    "zh_CN": ("86", "", ["138", "139", "135", "186", "187", "159", "188", "131", "177", "199", "150"], 8, ["10", "21"], 8),
+    "en_MS": ("60", "0", ["12", "13", "14", "16", "17", "18", "19", "11"], 7, ["3"], 8),
+    "ga_IE": ("353", "0", ["83", "85", "86", "87", "89"], 7, ["1", "91", "66"], 7),
+    "az_AZ": ("994", "0", ["50", "51", "55", "70", "77", "99", "10"], 7, ["12"], 7),
+    "uz_UZ": ("998", "", ["90", "91", "93", "94", "95", "97", "98", "99", "33", "88", "77"], 7, ["71"], 7),
+    "zu_ZA": ("27", "0", ["60", "61", "71", "72", "73", "74", "76", "78", "79", "81", "82", "83", "84"], 7, ["11", "21", "31"], 7),
+    "tw_GH": ("233", "0", ["24", "54", "55", "59", "20", "50", "26", "27", "57", "53"], 7, ["30"], 7),
+    "sw": ("255", "0", ["71", "74", "75", "76", "77", "78", "65", "67", "68", "69", "62", "61"], 7, ["22"], 7),
+    "fr_DZ": ("213", "0", ["550", "551", "552", "555", "661", "662", "665", "696", "697", "770", "771", "772", "779"], 6,
+              ["21", "41"], 6),
+    "es_CA": ("34", "", ["6", "6", "6", "7"], 8, ["93", "972"], 7),
+}
+
+
+def _phone_digits_v6(loc: str, rng: random.Random) -> tuple[str, str, str, str]:
+    """(country code, trunk, area or mobile prefix, the rest): a number in a real numbering plan."""
+    import phonenumbers
+
+    cc, trunk, mobile, n_mobile, land, n_land = V6_PHONE[loc]
+    for _ in range(200):
+        if rng.random() < 0.8:
+            prefix, n = rng.choice(mobile), n_mobile
+        else:
+            prefix, n = rng.choice(land), n_land
+        if loc == "ja_JP" and len(prefix) == 1:
+            n = 8
+        if loc == "es_CA" and len(prefix) == 3:
+            n = 6
+        if loc == "es_CA" and prefix == "7":
+            prefix, n = "7" + str(rng.randint(1, 4)), 7
+        if (loc, prefix) in (("en_MS", "11"),):
+            n = 8
+        if (loc, prefix) in (("ga_IE", "91"), ("es_CA", "972")):
+            n = 6
+        rest = "".join(str(rng.randint(0, 9)) for _ in range(n))
+        number = phonenumbers.parse(f"+{cc}{prefix}{rest}")
+        if phonenumbers.is_valid_number(number):
+            return cc, trunk, prefix, rest
+    raise RuntimeError(loc)
+
+
+def _phone_v6(f, rng: random.Random) -> str:
+    loc = f._locales[0]
+    cc, trunk, p, rest = _phone_digits_v6(loc, rng)
+    r = rng.random()
+    if r < 0.2:
+        return "+" + cc + p + rest
+    national = trunk + p + rest
+    if loc == "en_TH":
+        shapes = [f"{trunk}{p}-{rest[:3]}-{rest[3:]}", f"+66 {p} {rest[:3]} {rest[3:]}", f"{trunk}{p[0]} {p[1:]}{rest[:3]} {rest[3:]}"]
+        if len(p) == 1:
+            shapes = [f"0{p}-{rest[:3]}-{rest[3:]}", f"+66 {p} {rest[:3]} {rest[3:]}"]
+    elif loc == "ja_JP":
+        if len(p) == 2:
+            shapes = [f"0{p}-{rest[:4]}-{rest[4:]}", f"+81 {p}-{rest[:4]}-{rest[4:]}", f"+81-{p}-{rest[:4]}-{rest[4:]}", national]
+        else:
+            shapes = [f"0{p}-{rest[:4]}-{rest[4:]}", f"(0{p}) {rest[:4]}-{rest[4:]}", f"+81 {p} {rest[:4]} {rest[4:]}"]
+    elif loc == "zh_CN":
+        if len(p) == 3:
+            shapes = [f"{p} {rest[:4]} {rest[4:]}", f"+86 {p}-{rest[:4]}-{rest[4:]}", f"+86 {p}{rest}", f"{p}-{rest[:4]}-{rest[4:]}"]
+        else:
+            shapes = [f"(0{p}) {rest[:4]} {rest[4:]}", f"0{p}-{rest}", f"+86 {p} {rest[:4]} {rest[4:]}"]
+    elif loc == "en_MS":
+        cut = len(rest) - 4
+        shapes = [f"0{p}-{rest[:cut]} {rest[cut:]}", f"+60 {p}-{rest[:cut]} {rest[cut:]}", f"+60{p} {rest[:cut]} {rest[cut:]}",
+                  f"0{p}{rest}"]
+    elif loc == "ga_IE":
+        shapes = [f"0{p} {rest[:3]} {rest[3:]}", f"+353 {p} {rest[:3]} {rest[3:]}", f"+353 (0){p} {rest[:3]} {rest[3:]}",
+                  f"0{p}-{rest}"]
+        if len(p) == 1:
+            shapes = [f"(01) {rest[:3]} {rest[3:]}", f"+353 1 {rest[:3]} {rest[3:]}"]
+    elif loc in ("az_AZ", "uz_UZ"):
+        grouped = f"{rest[:3]} {rest[3:5]} {rest[5:]}"
+        shapes = [f"+{cc} {p} {grouped}", f"+{cc} ({p}) {rest[:3]}-{rest[3:5]}-{rest[5:]}", f"({trunk}{p}) {rest[:3]}-{rest[3:5]}-{rest[5:]}"]
+        shapes.append(f"{trunk}{p} {grouped}" if trunk else f"{p} {grouped}")
+    elif loc in ("zu_ZA", "tw_GH"):
+        shapes = [f"0{p} {rest[:3]} {rest[3:]}", f"+{cc} {p} {rest[:3]} {rest[3:]}", f"+{cc} (0){p} {rest[:3]} {rest[3:]}",
+                  f"0{p}-{rest[:3]}-{rest[3:]}", national]
+    elif loc == "sw":
+        full = p + rest  # 9 digits
+        shapes = [f"0{full[:3]} {full[3:6]} {full[6:]}", f"+255 {full[:3]} {full[3:6]} {full[6:]}", f"0{full[:3]}-{full[3:]}"]
+        if p == "22":
+            shapes = [f"022 {rest[:3]} {rest[3:]}", f"+255 22 {rest[:3]} {rest[3:]}"]
+    elif loc == "fr_DZ":
+        full = p + rest  # 9 digits
+        if len(p) == 3:
+            shapes = [f"0{full[:3]} {full[3:5]} {full[5:7]} {full[7:]}", f"+213 {full[:3]} {full[3:5]} {full[5:7]} {full[7:]}",
+                      f"+213 (0) {full[:3]} {full[3:6]} {full[6:]}", f"0{full[:1]} {full[1:3]} {full[3:5]} {full[5:7]} {full[7:]}"]
+        else:
+            shapes = [f"0{p} {rest[:2]} {rest[2:4]} {rest[4:]}", f"+213 {p} {rest[:2]} {rest[2:4]} {rest[4:]}"]
+    else:  # es_CA: 9 digits, no trunk prefix
+        full = p + rest
+        shapes = [f"{full[:3]} {full[3:5]} {full[5:7]} {full[7:]}", f"+34 {full[:3]} {full[3:6]} {full[6:]}",
+                  f"0034 {full}", f"{full[:3]} {full[3:6]} {full[6:]}"]
+        if p == "93":
+            shapes = [f"{full[:2]} {full[2:5]} {full[5:7]} {full[7:]}", f"+34 {full[:2]} {full[2:5]} {full[5:7]} {full[7:]}"]
+    return rng.choice(shapes)
+
+
+# Addresses written by hand from each country's own shapes: (street or area, district/ward, city, postcode)
+V6_PLACES_OF = {
+    "en_TH": [("Sukhumvit Soi 31", "Khlong Toei Nuea, Watthana", "Bangkok", "10110"),
+              ("Thanon Ratchadaphisek", "Din Daeng", "Bangkok", "10400"), ("Soi Phahon Yothin 7", "Samsen Nai, Phaya Thai", "Bangkok", "10400"),
+              ("Nimmanhaemin Road Soi 9", "Suthep, Mueang Chiang Mai", "Chiang Mai", "50200"),
+              ("Thanon Rat-U-Thit 200 Pi", "Patong, Kathu", "Phuket", "83150"), ("Moo 5", "Bo Phut, Ko Samui", "Surat Thani", "84320"),
+              ("Soi Pattaya Klang", "Nong Prue, Bang Lamung", "Chonburi", "20150")],
+    "ja_JP": [("Jingumae", "Shibuya-ku", "Tokyo", "150-0001"), ("Nishi-Shinjuku", "Shinjuku-ku", "Tokyo", "160-0023"),
+              ("Umeda", "Kita-ku", "Osaka", "530-0001"), ("Nanba", "Chuo-ku", "Osaka", "542-0076"),
+              ("Gionmachi Kitagawa", "Higashiyama-ku", "Kyoto", "605-0073"), ("Odori Nishi", "Chuo-ku", "Sapporo", "060-0042"),
+              ("Tenjin", "Chuo-ku", "Fukuoka", "810-0001"), ("Minatomirai", "Nishi-ku", "Yokohama", "220-0012")],
+    "zh_CN": [("Century Avenue", "Pudong New District", "Shanghai", "200120"), ("Huaihai Middle Road", "Huangpu District", "Shanghai", "200021"),
+              ("Jianguo Road", "Chaoyang District", "Beijing", "100022"), ("Tianhe Road", "Tianhe District", "Guangzhou", "510620"),
+              ("Shennan Avenue", "Futian District", "Shenzhen", "518048"), ("Renmin South Road", "Wuhou District", "Chengdu", "610041"),
+              ("Wensan Road", "Xihu District", "Hangzhou", "310012")],
+    "ga_IE": [("Bóthar na Trá", "Bóthar na Trá", "Gaillimh", "H91"), ("Sráid an Mhargaidh", "An Daingean", "Co. Chiarraí", "V92"),
+              ("Bóthar an Chaisleáin", "Gaoth Dobhair", "Co. Dhún na nGall", "F92"), ("Mount Street Upper", "Dublin 2", "Dublin", "D02"),
+              ("Ranelagh Road", "Ranelagh", "Dublin 6", "D06"), ("Main Street", "Dingle", "Co. Kerry", "V92"),
+              ("Shop Street", "Galway", "Co. Galway", "H91"), ("Bray Road", "Cabinteely", "Co. Dublin", "D18")],
+    "az_AZ": [("Nizami küçəsi", "Səbail rayonu", "Bakı", "AZ1000"), ("Həsən bəy Zərdabi prospekti", "Yasamal rayonu", "Bakı", "AZ1122"),
+              ("Atatürk prospekti", "Nərimanov rayonu", "Bakı", "AZ1069"), ("Azadlıq prospekti", "Binəqədi rayonu", "Bakı", "AZ1106"),
+              ("Cavadxan küçəsi", "Kəpəz rayonu", "Gəncə", "AZ2000"), ("Sheikh Shamil street", "Sumqayıt", "Sumqayıt", "AZ5000")],
+    "uz_UZ": [("Amir Temur ko‘chasi", "Yunusobod tumani", "Toshkent", "100084"), ("Bobur ko‘chasi", "Yakkasaroy tumani", "Toshkent", "100100"),
+              ("Chilonzor 9-kvartal", "Chilonzor tumani", "Toshkent", "100115"), ("Registon ko‘chasi", "Samarqand", "Samarqand", "140100"),
+              ("Navoi street", "Mirzo Ulugbek district", "Tashkent", "100170"), ("Bahouddin Naqshband ko‘chasi", "Buxoro", "Buxoro", "200100")],
+    "zu_ZA": [("Jan Smuts Avenue", "Parktown", "Johannesburg", "2193"), ("Beach Road", "Umhlanga", "Durban", "4319"),
+              ("Long Street", "Cape Town City Centre", "Cape Town", "8001"), ("Vilakazi Street", "Orlando West, Soweto", "Johannesburg", "1804"),
+              ("Florida Road", "Morningside", "Durban", "4001"), ("Church Street", "Hatfield", "Pretoria", "0083"),
+              ("York Street", "George Central", "George", "6529"), ("Main Road", "Alexandra", "Johannesburg", "2090")],
+    "tw_GH": [("Oxford Street", "Osu", "Accra", "GA-012"), ("Ring Road East", "Danquah Circle", "Accra", "GA-079"),
+              ("Dansoman Last Stop", "Dansoman", "Accra", "GA-543"), ("Prempeh II Street", "Adum", "Kumasi", "AK-039"),
+              ("Liberation Road", "Airport Residential Area", "Accra", "GA-184"), ("Commercial Street", "Cape Coast", "Cape Coast", "CC-097"),
+              ("Market Circle", "Takoradi", "Takoradi", "WS-112")],
+    "sw": [("Mikocheni B", "Kinondoni", "Dar es Salaam", "14112"), ("Mtaa wa Uhuru", "Kariakoo", "Dar es Salaam", "11101"),
+           ("Haile Selassie Road", "Masaki", "Dar es Salaam", "14111"), ("Njiro, Block C", "Njiro", "Arusha", "23106"),
+           ("Boma Road", "Kati", "Moshi", "25112"), ("Mtaa wa Jamhuri", "Stone Town", "Zanzibar", "71101")],
+    "fr_DZ": [("rue Didouche Mourad", "Alger Centre", "Alger", "16000"), ("Cité 1000 Logements", "Bab Ezzouar", "Alger", "16311"),
+              ("Haï El Badr", "Kouba", "Alger", "16050"), ("boulevard de la Soummam", "Centre-ville", "Oran", "31000"),
+              ("rue Larbi Ben M'hidi", "Centre-ville", "Constantine", "25000"), ("Coopérative El Amel", "Bir El Djir", "Oran", "31130")],
+    "es_CA": [("C/ de Provença", "Eixample", "Barcelona", "08008"), ("Carrer Major", "Barri Vell", "Girona", "17001"),
+              ("Passeig de Gràcia", "Eixample", "Barcelona", "08007"), ("Av. Diagonal", "Les Corts", "Barcelona", "08017"),
+              ("Rambla de Catalunya", "Eixample", "Barcelona", "08007"), ("Carrer de Sant Pere", "Centre", "Tarragona", "43001"),
+              ("Carrer del Carme", "Raval", "Barcelona", "08001")],
+}
+V6_CN_HANZI = [("上海市", "浦东新区", "世纪大道"), ("北京市", "朝阳区", "建国路"), ("广州市", "天河区", "天河路"),
+               ("深圳市", "福田区", "深南大道"), ("成都市", "武侯区", "人民南路")]
+V6_IE_HOUSES = ["Teach na Mara", "Teach an Locha", "Ard na Gréine", "Cois Abhann", "Radharc na Mara", "Áit na Síochána",
+                "Rose Cottage", "The Old Schoolhouse"]
+V6_EIRCODE_CHARS = "ACDEFHKNPRTVWXY0123456789"
+
+
+def _digits_v6(rng: random.Random, n: int) -> str:
+    return "".join(str(rng.randint(0, 9)) for _ in range(n))
+
+
+def _eircode_v6(routing: str, rng: random.Random) -> str:
+    return routing + " " + rng.choice("ACDEFHKNPRTVWXY") + "".join(rng.choice(V6_EIRCODE_CHARS) for _ in range(3))
+
+
+def _gh_digital_v6(prefix: str, rng: random.Random) -> str:
+    return f"{prefix}-{_digits_v6(rng, 4)}"  # GhanaPost GPS digital address, e.g. GA-183-8164
+
+
+def _address_v6(f, rng: random.Random) -> str:
+    loc = f._locales[0]
+    r = rng.random()
+    if loc in ("az_AZ", "en_MS", "fr_DZ") and r < 0.35:  # Faker writes these countries' own shapes
+        return ", ".join(line.strip() for line in f.address().splitlines() if line.strip())
+    if loc == "ja_JP" and r < 0.2:  # in Japanese, postcode first
+        return f"〒{f.zipcode()} {f.address()}"
+    if loc == "zh_CN" and r < 0.15:
+        city, district, road = rng.choice(V6_CN_HANZI)
+        return f"{city}{district}{road}{rng.randint(1, 999)}号{rng.randint(1, 30)}栋{rng.randint(1, 28)}0{rng.randint(1, 8)}室"
+    if loc == "en_MS":
+        n = rng.randint(1, 250)
+        r = rng.random()
+        taman = rng.choice(["Taman Tun Dr Ismail", "Bangsar South", "Mont Kiara", "SS2", "Bandar Sunway", "Tanjung Bungah"])
+        unit = f"{rng.choice('ABC')}-{rng.randint(1, 35)}-{rng.randint(1, 12)}"
+        shapes = [f"No. {n}, Jalan SS 2/{rng.randint(1, 75)}, 47300 Petaling Jaya, Selangor",
+                  f"{unit}, Residensi {rng.choice(['Vista', 'Harmoni', 'Sentral'])}, Jalan Ampang, 50450 Kuala Lumpur",
+                  f"{n}, Lorong {rng.randint(1, 9)}, {taman}, {rng.choice(['60000 Kuala Lumpur', '10470 Penang', '81200 Johor Bahru'])}"]
+        return rng.choice(shapes) if r < 0.85 else rng.choice(shapes).replace(", ", "\n", 1)
+    street, district, city, code = rng.choice(V6_PLACES_OF[loc])
+    n = rng.randint(1, 250)
+    r = rng.random()
+    if loc == "en_TH":
+        house = f"{n}/{rng.randint(1, 120)}"
+        line = f"{house} Moo {rng.randint(1, 12)}, {district}" if street.startswith("Moo") else f"{house} {street}, {district}"
+        if r < 0.25:
+            line = f"{rng.choice(['Lumpini Place', 'The Base', 'Life Asoke', 'Ideo Q'])} condo, room {rng.randint(2, 40)}{rng.randint(1, 30):02d}, {line}"
+        return f"{line}, {city} {code}" if r < 0.8 else f"{line}\n{city} {code}"
+    if loc == "ja_JP":
+        block = f"{rng.randint(1, 6)}-{rng.randint(1, 30)}-{rng.randint(1, 20)}"
+        if r < 0.3:
+            return f"{rng.choice(['Maison', 'Heights', 'Residence', 'Corpo'])} {street} {rng.randint(1, 9)}0{rng.randint(1, 9)}, {block} {street}, {district}, {city} {code}"
+        if r < 0.6:
+            return f"{block} {street}, {district}, {city} {code}"
+        if r < 0.8:
+            return f"〒{code} {city}-to {district} {street} {block}" if city == "Tokyo" else f"〒{code} {city}-shi {district} {street} {block}"
+        return f"{block} {street}, {district}\n{city}"
+    if loc == "zh_CN":
+        if r < 0.45:
+            return f"Room {rng.randint(1, 32)}0{rng.randint(1, 9)}, Building {rng.randint(1, 20)}, No. {n} {street}, {district}, {city} {code}"
+        if r < 0.8:
+            return f"No. {n} {street}, {district}, {city} {code}"
+        return f"{city} {district}, {street} {n}, unit {rng.randint(1, 6)}-{rng.randint(1, 30)}0{rng.randint(1, 6)}"
+    if loc == "ga_IE":
+        eircode = _eircode_v6(code, rng)
+        if r < 0.35:
+            return f"{rng.choice(V6_IE_HOUSES)}, {district}, {city}, {eircode}"
+        if r < 0.6:
+            return f"{n} {street}, {district}, {city} {eircode}"
+        if r < 0.8:
+            return f"Apt {rng.randint(1, 40)}, {rng.choice(['The Maltings', 'Gasworks House', 'Herbert Hall'])}, {street}, {district}, {city}"
+        return f"{n} {street}\n{district}\n{eircode.replace(' ', '')}"
+    if loc == "az_AZ":
+        if r < 0.5:
+            return f"{street} {n}, mənzil {rng.randint(1, 90)}, {city} {code}"
+        if r < 0.8:
+            return f"{city}, {district}, {street} {n}, m. {rng.randint(1, 90)}"
+        return f"{n} {street}, apt {rng.randint(1, 90)}, {city.replace('Bakı', 'Baku')}"
+    if loc == "uz_UZ":
+        if r < 0.35:
+            return f"{city} sh., {district}, {street}, {n}-uy, {rng.randint(1, 80)}-xonadon"
+        if r < 0.7:
+            return f"{street} {n}, {city} {code}"
+        if r < 0.85:
+            return f"{district}, {rng.randint(1, 19)}-mavze, {rng.randint(1, 60)}-uy, {rng.randint(1, 80)}-xonadon, {city}"
+        return f"house {n}, apt {rng.randint(1, 80)}, {street}, {district}, {city}"
+    if loc == "zu_ZA":
+        if r < 0.3:
+            return f"Unit {rng.randint(1, 40)}, {rng.choice(['Sunset Villas', 'The Palms', 'Kingfisher Court'])}, {n} {street}, {district}, {code}"
+        if r < 0.75:
+            return f"{n} {street}, {district}, {city}, {code}"
+        if r < 0.88:
+            return f"{n} {street}\n{district}\n{city}\n{code}"
+        return f"Erf {rng.randint(100, 9999)}, {district}, {city}"
+    if loc == "tw_GH":
+        digital = _gh_digital_v6(code, rng)
+        if r < 0.3:
+            return f"House No. {n}, {street}, {district}, {city}"
+        if r < 0.55:
+            return f"Plot {rng.randint(1, 60)}, {street}, near the {rng.choice(['Total filling station', 'Methodist church', 'Shoprite', 'police station'])}, {city}; {digital}"
+        if r < 0.75:
+            return f"H/No. {rng.choice('ABCDE')} {n}/{rng.randint(1, 20)}, {district}, {city}"
+        if r < 0.88:
+            return f"P.O. Box {rng.choice(['KN', 'AN', 'CT', 'OS'])} {rng.randint(100, 9999)}, {district}, {city}"
+        return f"{district}, {city} ({digital})"
+    if loc == "sw":
+        if r < 0.3:
+            return f"Plot {n}, {street}, {district}, {city}"
+        if r < 0.55:
+            return f"Nyumba Na. {n}, {street}, {district}, {city}"
+        if r < 0.75:
+            return f"{district}, Plot {rng.randint(100, 2500)}, {street}, {city} {code}"
+        if r < 0.88:
+            return f"P.O. Box {rng.randint(100, 40000)}, {city}"
+        return f"{street}, house {n}\n{city}"
+    if loc == "fr_DZ":
+        if street.startswith(("Cité", "Haï", "Coopérative")):
+            return f"{street}, Bt {rng.randint(1, 40)} n°{rng.randint(1, 20)}, {district}, {city} {code}" if r < 0.6 else f"{street}, villa n°{rng.randint(1, 90)}, {district}, {city}"
+        return f"{n}, {street}, {district}, {city} {code}" if r < 0.7 else f"{n} {street}\n{code} {city}"
+    # es_CA
+    floor = rng.choice(["1r 1a", "2n 2a", "3r 1a", "4t 2a", "pral. 1a", "baixos", "àtic", "5è 3a", "entl. 2a"])
+    if r < 0.5:
+        return f"{street}, {n}, {floor}, {code} {city}"
+    if r < 0.75:
+        return f"{street} {n}, {floor}, {city}"
+    if r < 0.88:
+        return f"{street} {n} {floor}\n{code} {city}"
+    return f"{street}, {n}, {floor}, {code} {city}".lower()
+
+
+def _postcode_v6(f, rng: random.Random) -> str:
+    loc = f._locales[0]
+    if loc == "en_TH":
+        return f"{rng.choice(['10', '11', '12', '20', '30', '40', '50', '57', '80', '83', '84', '90'])}{_digits_v6(rng, 2)}0"
+    if loc == "ja_JP":
+        code = f"{rng.randint(0, 9)}{_digits_v6(rng, 2)}-{_digits_v6(rng, 4)}"
+        return ("〒" + code) if rng.random() < 0.3 else code
+    if loc == "zh_CN":
+        return f"{rng.choice(['100', '200', '510', '518', '610', '310', '430', '710'])}{_digits_v6(rng, 3)}"
+    if loc == "en_MS":
+        return f"{rng.choice(['50', '47', '10', '80', '88', '93', '40', '31'])}{_digits_v6(rng, 3)}"
+    if loc == "ga_IE":
+        code = _eircode_v6(rng.choice(["D01", "D02", "D04", "D06", "D08", "D6W", "D15", "A65", "H91", "T12", "V94", "X91", "F92", "V92", "K78"]), rng)
+        r = rng.random()
+        return code.replace(" ", "") if r < 0.3 else code.lower() if r < 0.4 else code
+    if loc == "az_AZ":
+        code = f"AZ{rng.randint(1, 6)}{_digits_v6(rng, 3)}"
+        return code.replace("AZ", "AZ ") if rng.random() < 0.3 else code
+    if loc == "uz_UZ":
+        return f"{rng.choice(['100', '140', '200', '170', '150', '160', '210'])}{_digits_v6(rng, 3)}"
+    if loc == "zu_ZA":
+        return f"{rng.choice(['0', '1', '2', '4', '6', '7', '8'])}{_digits_v6(rng, 3)}"
+    if loc == "tw_GH":
+        return f"{rng.choice(['GA', 'AK', 'CC', 'WS', 'NT', 'ER', 'GE', 'GN'])}-{rng.randint(0, 999):03d}-{_digits_v6(rng, 4)}"
+    if loc == "sw":
+        return f"{rng.choice(['11', '14', '12', '23', '25', '41', '33', '71'])}{_digits_v6(rng, 3)}"
+    if loc == "fr_DZ":
+        return f"{rng.randint(1, 48):02d}{_digits_v6(rng, 3)}"
+    return f"{rng.choice(['08', '17', '25', '43'])}{_digits_v6(rng, 3)}"  # es_CA
+
+
+V6_MONTHS_OF = {
+    "en_TH": ["ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค."],
+    "ga_IE": ["Eanáir", "Feabhra", "Márta", "Aibreán", "Bealtaine", "Meitheamh", "Iúil", "Lúnasa", "Meán Fómhair",
+              "Deireadh Fómhair", "Samhain", "Nollaig"],
+    "az_AZ": ["yanvar", "fevral", "mart", "aprel", "may", "iyun", "iyul", "avqust", "sentyabr", "oktyabr", "noyabr", "dekabr"],
+    "uz_UZ": ["yanvar", "fevral", "mart", "aprel", "may", "iyun", "iyul", "avgust", "sentabr", "oktabr", "noyabr", "dekabr"],
+    "sw": ["Januari", "Februari", "Machi", "Aprili", "Mei", "Juni", "Julai", "Agosti", "Septemba", "Oktoba", "Novemba", "Desemba"],
+    "en_MS": ["Januari", "Februari", "Mac", "April", "Mei", "Jun", "Julai", "Ogos", "September", "Oktober", "November", "Disember"],
+    "fr_DZ": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"],
+    "es_CA": ["gener", "febrer", "març", "abril", "maig", "juny", "juliol", "agost", "setembre", "octubre", "novembre", "desembre"],
+}
+V6_ENGLISH_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                     "November", "December"]
+
+
+def _dob_v6(f, rng: random.Random) -> str:
+    """A date of birth in the ways people of each locale write one (Buddhist and Japanese era years too)."""
+    loc = f._locales[0]
+    d = _date_v5(rng, 1940, 2007)
+    dd, mm, yyyy, yy = f"{d.day:02d}", f"{d.month:02d}", str(d.year), f"{d.year % 100:02d}"
+    local_month = V6_MONTHS_OF.get(loc, V6_ENGLISH_MONTHS)[d.month - 1]
+    english = V6_ENGLISH_MONTHS[d.month - 1]
+    shapes = [f"{dd}/{mm}/{yyyy}", f"{d.day} {english} {yyyy}"]
+    if loc == "en_TH":
+        be = d.year + 543
+        shapes += [f"{dd}/{mm}/{be}", f"{d.day} {local_month} {be}", f"{d.day} {english} B.E. {be}", f"{d.day}/{d.month}/{be}"]
+    elif loc == "ja_JP":
+        if d.year >= 1989 and (d.year, d.month, d.day) >= (1989, 1, 8):
+            era = f"H{d.year - 1988}.{d.month}.{d.day}"
+            era_kanji = f"平成{d.year - 1988}年{d.month}月{d.day}日"
+        else:
+            era = f"S{d.year - 1925}.{d.month}.{d.day}"
+            era_kanji = f"昭和{d.year - 1925}年{d.month}月{d.day}日"
+        shapes = [f"{yyyy}/{mm}/{dd}", f"{yyyy}年{d.month}月{d.day}日", era, era_kanji, f"{yyyy}.{d.month}.{d.day}"]
+    elif loc == "zh_CN":
+        shapes = [f"{yyyy}-{mm}-{dd}", f"{yyyy}年{d.month}月{d.day}日", f"{yyyy}.{mm}.{dd}", f"{yyyy}-{d.month}-{d.day}",
+                  f"{yyyy}{mm}{dd}"]
+    elif loc == "ga_IE":
+        shapes += [f"{d.day} {local_month} {yyyy}", f"{_ordinal(d.day)} {english} '{yy}", f"{d.day}/{d.month}/{yyyy}"]
+    elif loc == "az_AZ":
+        shapes = [f"{dd}.{mm}.{yyyy}", f"{d.day} {local_month} {yyyy}", f"{dd}/{mm}/{yyyy}"]
+    elif loc == "uz_UZ":
+        shapes = [f"{dd}.{mm}.{yyyy}", f"{d.day} {local_month} {yyyy}", f"{yyyy}-yil {d.day}-{local_month}", f"{dd}.{mm}.{yyyy}-yil"]
+    elif loc == "zu_ZA":
+        shapes += [f"{yyyy}/{mm}/{dd}", f"{yyyy}-{mm}-{dd}", f"{d.day} {english[:3]} {yyyy}"]
+    elif loc == "tw_GH":
+        shapes += [f"{_ordinal(d.day)} {english}, {yyyy}", f"{dd}-{mm}-{yyyy}", f"{dd}/{mm}/{yy}"]
+    elif loc == "sw":
+        shapes += [f"{d.day} {local_month} {yyyy}", f"{dd}-{mm}-{yyyy}", f"{d.day}/{d.month}/{yyyy}"]
+    elif loc == "en_MS":
+        shapes += [f"{dd}-{mm}-{yyyy}", f"{d.day} {local_month} {yyyy}", f"{dd}.{mm}.{yyyy}"]
+    elif loc == "fr_DZ":
+        shapes += [f"{d.day} {local_month} {yyyy}", f"{yyyy}-{mm}-{dd}", f"{dd}-{mm}-{yyyy}", f"1er {local_month} {yyyy}" if d.day == 1 else f"{dd}/{mm}/{yy}"]
+    elif loc == "es_CA":
+        de = "d'" if local_month[0] in "aeiou" else "de "
+        shapes += [f"{d.day} {de}{local_month} de {yyyy}", f"{d.day}-{mm}-{yyyy}", f"{dd}/{mm}/{yy}"]
+    return rng.choice(shapes)
+
+
+def _national_id_v6(f, rng: random.Random) -> str:
+    """Each locale's own identity number; checked with python-stdnum where it knows the number."""
+    loc = f._locales[0]
+    if loc == "en_TH":
+        from stdnum.th import pin
+        body = str(rng.randint(1, 8)) + _digits_v6(rng, 11)
+        number = body + pin.calc_check_digit(body)
+        assert pin.is_valid(number), number
+        r = rng.random()
+        if r < 0.4:
+            return f"{number[0]} {number[1:5]} {number[5:10]} {number[10:12]} {number[12]}"
+        if r < 0.6:
+            return f"{number[0]}-{number[1:5]}-{number[5:10]}-{number[10:12]}-{number[12]}"
+        return number
+    if loc == "ja_JP":
+        from stdnum.jp import in_
+        body = str(rng.randint(1, 9)) + _digits_v6(rng, 10)
+        number = body + in_.calc_check_digit(body)
+        assert in_.is_valid(number), number
+        return f"{number[:4]} {number[4:8]} {number[8:]}" if rng.random() < 0.6 else number
+    if loc == "zh_CN":
+        from stdnum.cn import ric
+        while True:  # a district code that existed when the holder was born (stdnum knows the history)
+            d = _date_v5(rng, 1950, 2006)
+            body = rng.choice(["110101", "110105", "310104", "440106", "440304", "330106", "320102", "420106",
+                               "610113", "510104"]) + d.strftime("%Y%m%d") + _digits_v6(rng, 3)
+            number = body + ric.calc_check_digit(body + "0")  # stdnum takes the number with a check digit in place
+            if ric.is_valid(number):
+                break
+        return number.lower() if number.endswith("X") and rng.random() < 0.3 else number
+    if loc == "en_MS":
+        from stdnum.my import nric
+        d = _date_v5(rng, 1950, 2006)
+        number = d.strftime("%y%m%d") + f"{rng.randint(1, 16):02d}" + _digits_v6(rng, 4)
+        assert nric.is_valid(number), number
+        return f"{number[:6]}-{number[6:8]}-{number[8:]}" if rng.random() < 0.65 else number
+    if loc == "ga_IE":
+        from stdnum.ie import pps, vat
+        body = _digits_v6(rng, 7)
+        number = body + vat.calc_check_digit(body + "A") + "A" if rng.random() < 0.6 else body + vat.calc_check_digit(body)
+        assert pps.is_valid(number), number
+        return number
+    if loc == "az_AZ":
+        return f.ssn()  # FIN, the seven-character personal code on the identity card
+    if loc == "uz_UZ":  # PINFL: sex/century, birth date, district, serial, check (weights 7, 3, 1)
+        d = _date_v5(rng, 1950, 2006)
+        body = str(rng.choice([3, 4]) if d.year < 2000 else rng.choice([5, 6])) + d.strftime("%d%m%y") + \
+            f"{rng.randint(1, 300):03d}" + _digits_v6(rng, 3)
+        check = sum(int(c) * (7, 3, 1)[i % 3] for i, c in enumerate(body)) % 10
+        return body + str(check)
+    if loc == "zu_ZA":
+        from stdnum import luhn
+        from stdnum.za import idnr
+        d = _date_v5(rng, 1950, 2006)
+        body = d.strftime("%y%m%d") + f"{rng.randint(0, 9999):04d}" + "08"
+        number = body + luhn.calc_check_digit(body)
+        assert idnr.is_valid(number), number
+        return f"{number[:6]} {number[6:10]} {number[10:12]} {number[12]}" if rng.random() < 0.35 else number
+    if loc == "tw_GH":
+        return f"GHA-{_digits_v6(rng, 9)}-{rng.randint(0, 9)}"  # Ghana Card PIN
+    if loc == "sw":
+        d = _date_v5(rng, 1950, 2006)
+        number = d.strftime("%Y%m%d") + _digits_v6(rng, 12)  # NIDA number
+        return f"{number[:8]}-{number[8:13]}-{number[13:18]}-{number[18:]}" if rng.random() < 0.7 else number
+    if loc == "fr_DZ":
+        return f.ssn()  # NIN, 18 digits
+    from stdnum.es import dni, nie  # es_CA
+    if rng.random() < 0.2:
+        body = rng.choice("XYZ") + _digits_v6(rng, 7)
+        number = body + nie.calc_check_digit(body)
+        assert nie.is_valid(number), number
+        return number
+    body = f"{rng.randint(10000000, 59999999)}"
+    number = body + dni.calc_check_digit(body)
+    assert dni.is_valid(number), number
+    r = rng.random()
+    if r < 0.3:
+        return f"{body[:2]}.{body[2:5]}.{body[5:]}-{number[-1]}"
+    if r < 0.45:
+        return f"{body}-{number[-1]}"
+    return number
+
+
+# IBANs of countries no earlier set drew from (v4: HU HR SI LT EE AE SA IL RS BA RO TR SK; v5: LV IS AL MT LU GR
+# PK QA GE CY BG BE), with their registry BBAN shapes: n digits, a letters, c letters or digits
+V6_IBAN_BBAN = {"AZ": "4!a20!c", "AD": "4!n4!n12!c", "IE": "4!a6!n8!n", "LI": "5!n12!c", "MC": "5!n5!n11!c2!n",
+                "SM": "1!a5!n5!n12!c", "FO": "4!n9!n1!n", "GI": "4!a15!c", "MK": "3!n10!c2!n", "MD": "2!c18!c",
+                "XK": "4!n10!n2!n", "UA": "6!n19!c", "KZ": "3!n13!c", "KW": "4!a22!c", "BH": "4!a14!c", "JO": "4!a4!n18!c",
+                "TN": "2!n3!n13!n2!n", "MR": "5!n5!n11!n2!n", "EG": "4!n4!n17!n", "SC": "4!a2!n2!n16!n3!a",
+                "CR": "4!n14!n", "SV": "4!a20!n", "TL": "3!n14!n2!n", "VA": "3!n15!n"}
+V6_IBAN_OF = {"az_AZ": ["AZ"], "es_CA": ["AD"], "ga_IE": ["IE"], "fr_DZ": ["TN", "MR", "MC"]}
+V6_IRISH_BANKS = ["AIBK", "BOFI", "IPBS", "ULSB", "PTSB"]
+
+
+def _iban_v6(f, rng: random.Random) -> str:
+    import re
+
+    from stdnum import iban as stdnum_iban
+
+    loc = f._locales[0]
+    others = sorted(set(V6_IBAN_BBAN) - {"AZ", "AD", "IE"})
+    country = rng.choice(V6_IBAN_OF.get(loc, others))
+    bban = ""
+    for count, kind in re.findall(r"(\d+)!([nac])", V6_IBAN_BBAN[country]):
+        for _ in range(int(count)):
+            if kind == "a":
+                bban += rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+            elif kind == "c" and rng.random() < 0.1:
+                bban += rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ")
+            else:
+                bban += str(rng.randint(0, 9))
+    if country == "IE":
+        bban = rng.choice(V6_IRISH_BANKS) + bban[4:]
+    numeric = "".join(str(int(c, 36)) for c in bban + country + "00")
+    iban = f"{country}{98 - int(numeric) % 97:02d}{bban}"
+    assert stdnum_iban.is_valid(iban), iban
+    grouped = " ".join(iban[i:i + 4] for i in range(0, len(iban), 4))
+    r = rng.random()
+    if r < 0.4:
+        return grouped
+    if r < 0.48:
+        return grouped.lower()
+    if r < 0.56:
+        return grouped.replace(" ", "\u00a0")  # copied from a banking app that joins the groups with no-break spaces
+    if r < 0.62:
+        return f"{iban[:4]} {iban[4:]}"
+    return iban
+
+
+# (issuer prefixes, lengths), written here because Faker's card providers differ by locale
+V6_CARDS = {"visa": (["4"], [16, 16, 16, 19]), "mastercard": (["51", "52", "53", "54", "55", "2221", "2720"], [16]),
+            "amex": (["34", "37"], [15]), "jcb": (["3528", "3530", "3566", "3589"], [16]), "discover": (["6011", "65"], [16]),
+            "diners": (["36", "38"], [14]), "maestro": (["6759", "5018", "6304"], [16, 19]),
+            "unionpay": (["622", "624", "625", "628"], [16, 19])}
+
+
+def _card_v6(f, rng: random.Random) -> str:
+    from stdnum import luhn
+
+    loc = f._locales[0]
+    if rng.random() < {"zh_CN": 0.4, "ja_JP": 0.3}.get(loc, 0.0):
+        issuer = "unionpay" if loc == "zh_CN" else "jcb"
+    else:
+        issuer = rng.choice(["visa", "visa", "mastercard", "mastercard", "amex", "jcb", "discover", "diners", "maestro", "unionpay"])
+    prefixes, lengths = V6_CARDS[issuer]
+    body = rng.choice(prefixes)
+    body += _digits_v6(rng, rng.choice(lengths) - len(body) - 1)
+    number = body + luhn.calc_check_digit(body)
+    assert luhn.is_valid(number), number
+    r = rng.random()
+    if len(number) == 15 and r < 0.4:
+        return f"{number[:4]} {number[4:10]} {number[10:]}"
+    if len(number) == 14 and r < 0.4:
+        return f"{number[:4]} {number[4:10]} {number[10:]}"
+    if r < 0.35:
+        return " ".join(number[i:i + 4] for i in range(0, len(number), 4))
+    if r < 0.45:
+        return "-".join(number[i:i + 4] for i in range(0, len(number), 4))
+    if r < 0.53 and len(number) == 16:
+        return f"{number[:8]} {number[8:]}"
+    return number
+
+
+def _expiry_v6(f, rng: random.Random) -> str:
+    d = _date_v5(rng, 2026, 2034)
+    shape = rng.choice(["%m/%y", "%m/%y", "%m/%y", "%m/%Y", "{M}/%Y", "%Y-%m", "{MON}/%y", "%m-%Y", "%b. %Y", "%Y年%m月"])
+    return d.strftime(shape.replace("{M}", str(d.month)).replace("{MON}", V6_ENGLISH_MONTHS[d.month - 1][:3].upper()))
+
+
+def _username_v6(f, rng: random.Random) -> str:
+    name = f.user_name()
+    if f._locales[0] == "en_MS":
+        given, family, _ = _names_v6(f, rng)
+        name = (given.split()[0] + family).lower().replace("'", "")
+    r = rng.random()
+    if r < 0.12:
+        return f"{name.capitalize()}#{rng.randint(1000, 9999)}"  # a Discord-style tag
+    if r < 0.2:
+        return f"{name}_official"
+    if r < 0.28:
+        return f"i.am.{name}"
+    if r < 0.38:
+        return f"{name}_{f._locales[0][-2:].lower()}"
+    if r < 0.48:
+        return f"{name}{rng.randint(1, 99):02d}"
+    if r < 0.54:
+        return f"~{name}~"
+    if r < 0.6:
+        return name.replace("_", ".").title().replace(".", "")
+    return name
+
+
+def _order_id_v6(f, rng: random.Random) -> str:
+    alnum = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    r = rng.random()
+    if r < 0.2:  # an airline record locator
+        return "".join(rng.choice(alnum) for _ in range(6))
+    if r < 0.3:  # an e-ticket number: airline prefix, ten digits
+        return f"{rng.choice(['217', '131', '160', '781', '053', '083', '124', '232'])}-{_digits_v6(rng, 10)}"
+    shape = rng.choice(["HX########", "RX-#######", "EV-####-####", "DLV######??", "TKT-########", "ENR/20##/#####",
+                        "PET########", "#########", "MBR-######", "OR-??-#####"])
+    return "".join(str(rng.randint(0, 9)) if c == "#" else rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ") if c == "?" else c for c in shape)
+
+
+def _value_v6(f, kind: str, rng: random.Random) -> str | None:
+    if kind == "PERSON":
+        return _person_v6(f, rng)
+    if kind == "EMAIL":
+        return _email_v6(f, rng)
+    if kind == "PHONE":
+        return _phone_v6(f, rng)
+    if kind == "ADDRESS":
+        return _address_v6(f, rng)
+    if kind == "POSTCODE":
+        return _postcode_v6(f, rng)
+    if kind == "DATE_OF_BIRTH":
+        return _dob_v6(f, rng)
+    if kind == "IP_ADDRESS":
+        r = rng.random()
+        if r < 0.55:
+            return f.ipv4_public()
+        if r < 0.75:
+            return f.ipv6()
+        if r < 0.9:
+            import ipaddress
+            return str(ipaddress.IPv6Address(f.ipv6()))  # compressed form
+        return f"::ffff:{f.ipv4_public()}"  # an IPv4 address as a dual-stack server logs it
+    if kind == "IBAN":
+        return _iban_v6(f, rng)
+    if kind == "NATIONAL_ID":
+        return _national_id_v6(f, rng)
+    if kind == "USERNAME":
+        return _username_v6(f, rng)
+    if kind == "CARD":
+        return _card_v6(f, rng)
+    if kind == "ORDER_ID":
+        return _order_id_v6(f, rng)
+    raise ValueError(kind)
+
+
+def _card_details_v6(f, rng: random.Random) -> tuple[str, list[tuple[str, int, int]]]:
+    number = _card_v6(f, rng)
+    masked = rng.random() < 0.3
+    tail = "".join(c for c in number if c.isdigit())[-4:]
+    shown = rng.choice(["\u2022\u2022\u2022\u2022 \u2022\u2022\u2022\u2022 \u2022\u2022\u2022\u2022 ", "ending ", "**",
+                        "XXXXXXXXXXXX", "last digits "]) + tail if masked else number
+    expiry = _expiry_v6(f, rng)
+    digits = "".join(c for c in number if c.isdigit())
+    cvv = _digits_v6(rng, 4 if digits[:2] in ("34", "37") else 3)
+    shape = rng.choice(["{n} | {e} | {c}", "card: {n}, exp. date: {e}, CVC2: {c}",
+                        "Card number {n} Expiry (MM/YY) {e} Security code {c}", "{n} valid till {e} cvv no {c}",
+                        "the number is {n}, expiring {e}, and the CVV is {c}", "{n} (exp {e}, sec. code {c})",
+                        "{n}\n{e}\n{c}", "card {n} - expiry {e} - back code {c}"])
+    return _fill_card_shape(shape, shown, expiry, cvv, masked)
+
+
+V6_NEGATIVES = [
+    ("flight {v}", lambda f, r: r.choice(["BA 283", "EK0012", "TG 917", "NH 106", "MU 5101", "EI 154", "J2 8012", "SA 234",
+                                          "AH 1007", "HY 601", "TC 101", "MH 2", "VY 1234", "AK 6102", "FD 3001", "QR 8"])),
+    ("boarding at {v}", lambda f, r: f"{r.randint(0, 23):02d}:{r.choice(['05', '10', '25', '40', '55'])}"),
+    ("seat {v}", lambda f, r: f"{r.randint(1, 62)}{r.choice('ABCDEFHK')}"),
+    ("gate {v}", lambda f, r: f"{r.choice('ABCDEFG')}{r.randint(1, 48)}"),
+    ("it cost {v}", lambda f, r: r.choice([f"฿{r.randint(1, 9)},{r.randint(0, 999):03d}", f"¥{r.randint(1, 99)},{r.randint(0, 9)}00",
+                                           f"RMB {r.randint(20, 999)}", f"€{r.randint(5, 300)},{r.randint(0, 99):02d}",
+                                           f"R {r.randint(1, 9)} {r.randint(0, 999):03d},00", f"GH₵ {r.randint(10, 900)}.00",
+                                           f"{r.randint(1, 9)} {r.randint(0, 9)}00 DA", f"{r.randint(10, 900)} 000 so'm",
+                                           f"TSh {r.randint(1, 90)},000", f"RM {r.randint(10, 500)}.{r.choice(['00', '50', '90'])}",
+                                           f"{r.randint(5, 200)} AZN"])),
+    ("train {v}", lambda f, r: r.choice(["G1234", "D312", "Nozomi 225", "Hikari 503", "R2 Nord", "Afrosiyob 762",
+                                         "Special Express 9", "ETS 9421", "SGR Express", "Gautrain"])),
+    ("item {v}", lambda f, r: r.choice(["SKU 702.611.50", "SKU-HM-2231-BLK", "art. 104.321.89", "EAN 4006381333931",
+                                        "ASIN B08N5WRWNW", "model MALM-160"])),
+    ("the dose is {v}", lambda f, r: r.choice(["500 mg", "2 x 5 ml", "10 mg/ml", "1 tablet twice a day", "250mg", "0.5 ml"])),
+    ("the meter reads {v}", lambda f, r: f"{r.randint(0, 99999):05d}.{r.randint(0, 9)}"),
+    ("we used {v} last month", lambda f, r: f"{r.randint(80, 900)} kWh"),
+    ("app {v}", lambda f, r: r.choice([f"v{r.randint(1, 9)}.{r.randint(0, 30)}.{r.randint(0, 9)}",
+                                       f"build {r.randint(1, 9)}.{r.randint(0, 9)}.{r.randint(0, 9)} ({r.randint(1000, 9999)})"])),
+    ("we were in {v}", lambda f, r: f"room {r.randint(2, 38)}{r.randint(1, 40):02d}"),
+    ("stuck on {v}", lambda f, r: f"level {r.randint(5, 600)}"),
+    ("bought {v}", lambda f, r: r.choice(["1,200 gems", "980 Genesis Crystals", "800 Robux", "6480 Primogems", "the Season 12 pass"])),
+    ("course {v}", lambda f, r: r.choice(["CS50", "MATH 101", "IELTS-AC", "JLPT N3", "HSK 4", "ECON-2040"])),
+    ("platform {v}", lambda f, r: str(r.randint(1, 24))),
+    ("row {v}", lambda f, r: f"{r.choice('ABCDEFGHJK')}, seat {r.randint(1, 40)}"),
+    ("the {v} one", lambda f, r: r.choice(["12 kg", "3-seater", "160x200", "Size M", "King size", "4 kg"])),
+    ("on {v}", lambda f, r: (lambda d: r.choice([f"{d.day} {V6_ENGLISH_MONTHS[d.month - 1]}", d.strftime("%d/%m"),
+                                                   d.strftime("%Y-%m-%d")]))(_date_v5(r, 2025, 2026))),
+]
+
+
+def _place_v6(r: float, host: str, fragment: str) -> tuple[str, int]:
+    if r < 0.3:
+        return f"{host}. {fragment}", len(host) + 2
+    if r < 0.55:
+        return (f"{fragment} {host}" if fragment.endswith(("?", "!")) else f"{fragment}. {host}"), 0
+    if r < 0.67:
+        return f"{host}... {fragment}", len(host) + 4
+    if r < 0.77:
+        return f"{host}\nP.S. {fragment}", len(host) + 6
+    if r < 0.87:
+        return f"{fragment} \u2014 {host}", 0
+    return f"{host}, btw {fragment}", len(host) + 6
+
+
+def build_injected_v6(n_per_type: int, seed: int, hosts: list[str]) -> list[dict]:
+    return build_injected(HeldOutRecipe("v6", V6_LOCALES, 101, _value_v6, _card_details_v6, V6_TEMPLATES,
+                                        V6_NEGATIVES, " \u2013 ", _place_v6), n_per_type, seed, hosts)
+
+
+V6_BRANDS_OF = {
+    "airline": ["Thai Airways", "Bangkok Airways", "Japan Airlines", "ANA", "Cathay Pacific", "China Eastern", "Aer Lingus",
+                "Azerbaijan Airlines", "Uzbekistan Airways", "South African Airways", "FlySafair", "Air Algérie",
+                "Air Tanzania", "Precision Air", "Malaysia Airlines", "AirAsia", "Vueling", "Renfe", "Rodalies", "JR East",
+                "Irish Rail", "Gautrain", "KTM", "Emirates", "Qatar Airways", "Singapore Airlines", "Trip.com", "Agoda",
+                "Klook", "Omio", "Trainline"],
+    "pharmacy": ["Boots", "Watsons", "Guardian", "Dis-Chem", "Clicks", "Matsumoto Kiyoshi", "Sugi Pharmacy", "Walgreens",
+                 "CVS", "Lloyds Pharmacy", "Alpro Pharmacy", "Tsuruha Drug"],
+    "power": ["Eskom", "City Power", "Electric Ireland", "Bord Gáis Energy", "TEPCO", "Kansai Electric", "Tenaga Nasional",
+              "Sonelgaz", "Azerishiq", "TANESCO", "Endesa", "Naturgy", "Octopus Energy"],
+    "water": ["Air Selangor", "Aigües de Barcelona", "DAWASA", "Uisce Éireann", "Azərsu", "Rand Water"],
+    "broadband": ["Unifi", "Maxis", "AIS Fibre", "True Online", "eir", "NTT Docomo", "SoftBank Hikari", "China Telecom",
+                  "Vodacom", "Azercell", "Ucell", "Tigo", "Movistar", "Digi"],
+    "gym": ["Fitness First", "Virgin Active", "Planet Fitness", "Gold's Gym", "Barry's", "Orangetheory", "F45", "Jetts",
+            "Celebrity Fitness", "Snap Fitness", "SoulCycle", "Equinox", "Curves", "Tipness", "Konami Sports Club"],
+    "subscription": ["Dollar Shave Club", "Harry's", "NordVPN", "Nintendo Switch Online", "iQIYI", "Bilibili", "Viu",
+                     "Tencent Video", "Apple One", "LINE Music"],
+    "hotel": ["Marriott", "JW Marriott", "Ritz-Carlton", "Hilton", "Conrad", "Four Seasons", "Mandarin Oriental",
+              "Shangri-La", "Dusit Thani", "Banyan Tree", "The Peninsula", "Hoshino Resorts", "APA Hotel", "Toyoko Inn",
+              "Hotel Okura", "Kempinski", "Fairmont", "Howard Johnson", "Premier Inn", "Travelodge", "Meliá", "Tsogo Sun",
+              "Labadi Beach Hotel", "Sofitel", "Park Hyatt", "Wyndham", "Best Western"],
+    "tickets": ["AXS", "See Tickets", "Ticketek", "Computicket", "Thai Ticket Major", "Ticket Pia", "Damai", "Dice",
+                "Viagogo", "Ticketline"],
+    "petshop": ["Petbarn", "Pet Lovers Centre", "Pet Circle", "PetSmart", "Purina", "Hill's Science Diet", "Whiskas",
+                "Pedigree", "Orijen", "Blue Buffalo", "Dr. Harvey's", "Dr. Elsey's", "Lily's Kitchen", "Aunt Jeni's",
+                "Sheba", "Catit"],
+    "furniture": ["Crate & Barrel", "Pottery Barn", "West Elm", "Ethan Allen", "La-Z-Boy", "Raymour & Flanigan",
+                  "Rooms To Go", "Nitori", "Muji", "Index Living Mall", "HomePro", "Courts", "Coricraft", "Habitat",
+                  "Dunelm", "DFS", "Kave Home", "Maisons du Monde", "Sealy", "Simmons", "Tempur", "Emma", "Herman Miller",
+                  "Steelcase", "Knoll", "Roche Bobois", "Jonathan Adler", "Tom Dixon", "Mr. DIY"],
+    "games": ["Supercell", "HoYoverse", "Tencent Games", "NetEase Games", "Niantic", "Moonton", "Garena", "King", "Roblox"],
+    "school": ["edX", "Khan Academy", "Open University", "FutureLearn", "MasterClass", "Kumon", "Berlitz",
+               "Wall Street English", "EF English Live", "British Council", "Goethe-Institut", "Alliance Française",
+               "Instituto Cervantes", "Confucius Institute", "Byju's", "Brilliant", "Codecademy", "DataCamp", "Pluralsight",
+               "Rosetta Stone", "Pimsleur", "Busuu", "Preply", "italki", "Cambly", "Quizlet", "Chegg", "Mrs Wordsmith"],
+    "food": ["Mister Donut", "Lady M", "Ben & Jerry's", "Wendy's", "Tim Hortons", "Mrs. Fields", "Jollibee",
+             "Auntie Anne's", "Papa John's", "Uncle Tetsu", "Din Tai Fung", "Nando's", "Mr Bean"],
+    "health": ["Dr. Reddy's", "Dr. Teal's", "Dr. Squatch", "Dr. Organic", "Dr.Ci:Labo", "Dr. Dennis Gross",
+               "Dr. Barbara Sturm", "Mr. Muscle", "Tiger Balm", "Salonpas"],
+}
+V6_BRANDS = [brand for group in V6_BRANDS_OF.values() for brand in group]
+V6_HONORIFIC_FREE = [
+    "Dr. Teal's bath salts arrived with the lid cracked", "Mr. DIY in Penang had no extension cords left",
+    "Lady M cake for the hotel room was the wrong flavour", "Is the Mister Donut near Shibuya station still open?",
+    "Dr. Harvey's dog food is out of stock again", "Dr. Elsey's cat litter bag split open in the van",
+    "Dr. Reddy's generic was swapped for the branded one, why?", "Dr. Squatch soap subscription renewed without asking",
+    "Mr. Muscle drain gel leaked all over the parcel", "Dr.Ci:Labo sunscreen was sold out at Matsumoto Kiyoshi",
+    "Mrs Wordsmith vocabulary box never arrived", "Dr. Organic aloe gel was the travel size, not the 200 ml",
+    "Dr. Dennis Gross peel pads were charged twice", "Can I use a Dr. Barbara Sturm voucher on the hotel spa?",
+    "Aunt Jeni's raw food came defrosted", "Mr. Muscle and Dr. Teal's were both missing from the pharmacy order",
+]
+V6_PEOPLE_FREE = [
+    "Marriott Bonvoy points didn't post for my stay in Baku", "Hilton Honors app shows the wrong hotel for next week",
+    "JW Marriott in Phuket charged the deposit twice", "Ritz-Carlton Kyoto wants the full amount upfront",
+    "Howard Johnson in Tashkent says the room isn't paid", "Kempinski front desk lost our luggage tags",
+    "Barry's class in Dublin was cancelled 10 minutes before", "Gold's Gym in Bangkok won't freeze my membership",
+    "Harry's razors came without the handle", "Ethan Allen sofa delivery was rescheduled three times",
+    "Herman Miller chair arrived with a broken armrest", "La-Z-Boy recliner motor stopped working after a week",
+    "Jonathan Adler vase was shattered in the box", "Tom Dixon lamp is missing the bulb",
+    "Roche Bobois says the sofa ships from France in 10 weeks", "Raymour & Flanigan never called about the delivery slot",
+    "Lily's Kitchen cat food pouches were past their date", "Hill's Science Diet 12 kg bag arrived torn",
+    "Khan Academy app logs me out on the tablet", "Berlitz lesson in Tokyo was moved without notice",
+    "Goethe-Institut exam results are not in the portal", "Instituto Cervantes DELE fee was charged in euros",
+    "Confucius Institute HSK course starts in March?", "Byju's refund has been pending for a month",
+    "Pimsleur Japanese lessons won't download offline", "Alliance Française in Algiers is closed on Friday?",
+    "Kumon worksheets for this month were not sent", "Ben & Jerry's tub melted in the hotel minibar",
+]
+V6_PLACE_FREE = [
+    "O.R. Tambo International check-in desk for FlySafair was closed", "King Shaka International has no Avis desk?",
+    "Kotoka International lounge refused my Priority Pass", "Heydar Aliyev International transfer was 40 minutes late",
+    "Julius Nyerere International baggage belt 3 lost our suitcase", "Houari Boumediene airport taxi charged 3000 DA",
+    "Islam Karimov Tashkent International has no luggage wrap?", "Sultan Abdul Aziz Shah airport Grab pickup is where?",
+    "George airport car hire desk closes at 7pm", "Constantine hotel didn't have hot water",
+    "Clare office of Electric Ireland says the meter is fine", "Kerry train from Heuston left without us",
+    "Montserrat rack railway tickets were not in the app", "Nara deer park tour was cancelled for rain",
+    "Sakura station bus to Narita was full", "Victoria Island branch in Lagos isn't ours, we're in Accra",
+    "Alexandra depot keeps rescheduling the fridge", "Phoenix warehouse in Durban has my bed frame",
+    "Suvarnabhumi to Hua Hin bus left from gate 8", "Shin-Osaka platform 22 was the wrong one for the Nozomi",
+    "Sants Estació ticket machine ate my card", "Beijing Daxing airport express was suspended",
+    "Penang Sentral to KL Sentral ETS was delayed 2 hours", "Dar es Salaam SGR station has no ATM",
+    "Samarkand Afrosiyob tickets sold out for Friday", "Galway Bus Éireann ticket wasn't accepted on the Citylink",
+]
+V6_SHAPE_FREE = [
+    "Flight TG 917 was moved from 14:05 to 18:40, can I change for free?", "Seat 23C on EK0012 doesn't recline",
+    "Gate changed to B12 and the app still says A4", "Paid ฿1,290 for extra baggage on Bangkok Airways, never added",
+    "The Nozomi 225 from Tokyo was 12 minutes late, is there compensation?", "Train G1234 to Hangzhou cancelled, refund?",
+    "Prescription says 500 mg but Watsons gave me 250 mg", "Take 2 x 5 ml every 8 hours, is that right for a 4-year-old?",
+    "Meter reading was 04512.6 not 45126", "Bill says 812 kWh for March, we were away",
+    "App v3.14.2 keeps crashing on the Galaxy A54", "Stuck on level 87 after the update, gems gone",
+    "Bought 6480 Primogems, only 3280 arrived", "Room 1412 smelled of smoke, we asked to move",
+    "Row F seats 12 and 13 were double booked", "SKU 702.611.50 is the wardrobe door, not the frame",
+    "Sofa 3-seater in Size M? there is no size M", "Quote was RM 89.90 a month, bill says RM 109.90",
+    "Monthly fee went from R 1 299,00 to R 1 459,00", "120 000 so'm taken twice at the Ucell shop",
+    "TSh 35,000 top-up didn't reach the Tigo line", "4 500 DA for the delivery to Oran seems a lot",
+    "GH₵ 250.00 debited for the gym but the app says unpaid", "¥12,800 for the Ticket Pia seats, no ticket yet",
+    "Is the 15:30 Rodalies R2 Nord running today?", "Booked 2 nights, charged for 3 at 89,95 € each",
+    "Course CS50 certificate shows the wrong year", "JLPT N3 mock test link expired before the 14th",
+    "Thanks, sorted!", "Cheers, much appreciated", "Regards, a very tired traveller", "Many thanks and have a nice day",
+    "Kind regards, the guests in room 508", "Best wishes from a happy cat owner",
+]
+V6_FREE_CLEAN = V6_HONORIFIC_FREE + V6_PEOPLE_FREE + V6_PLACE_FREE + V6_SHAPE_FREE
+V6_PRODUCTS = ["carry-on suitcase", "power bank", "travel adapter", "noise-cancelling headphones", "Galaxy A54", "iPhone 15",
+               "Xiaomi Redmi Note 13", "iPad mini", "Kindle Paperwhite", "Nintendo Switch OLED", "Apple Watch SE",
+               "Xiaomi Smart Band 9", "smart meter", "Wi-Fi router", "mesh extender", "off-peak membership", "10-class pass",
+               "annual plan", "deluxe twin room", "late checkout", "club lounge access", "VIP standing ticket",
+               "Category 2 seats", "cat fountain", "dog crate", "scratching post", "bed frame", "corner sofa",
+               "office chair", "mattress topper", "bookcase", "IELTS mock test", "Python course", "JLPT N3 course"]
+V6_DRUGS = ["Panadol Extra", "Nurofen", "Voltaren Emulgel", "Claritin", "Zyrtec", "Strepsils", "Gaviscon", "Tiger Balm",
+            "Salonpas", "amoxicillin", "metformin", "ibuprofen", "paracetamol", "cetirizine"]
+V6_EVENTS = ["Coldplay", "BLACKPINK", "Cirque du Soleil", "The Lion King musical", "Les Misérables", "Miss Saigon",
+             "Hamilton", "Fuji Rock", "Afro Nation", "Ultra Japan", "Rugby World Cup", "AFCON", "Primavera Sound",
+             "Disney on Ice", "Sauti Sol"]
+V6_GAMES = ["Genshin Impact", "Honkai: Star Rail", "PUBG Mobile", "Free Fire", "Mobile Legends", "Clash of Clans",
+            "Clash Royale", "Candy Crush", "Pokémon GO", "Monster Strike", "Puzzle & Dragons", "Honor of Kings",
+            "Brawl Stars", "Call of Duty: Mobile", "Royal Match", "Monopoly GO", "Cookie Run: Kingdom", "Mario Kart Tour"]
+V6_GAME_ITEMS = ["the Welkin Moon pass", "800 Robux", "the Brawl Pass", "a diamond pack", "the Season 12 pass",
+                 "6480 Primogems", "the starter bundle", "1,200 gems", "a skin bundle"]
+V6_COURSES = ["CS50", "MATH 101", "IELTS Academic prep", "JLPT N3", "HSK 4", "Python for Beginners", "Data Analysis 2",
+              "Spanish A2", "Business English B2"]
+V6_FURNITURE_MODELS = ["KALLAX 77x147", "MALM 160x200", "POÄNG armchair", "Aeron size B", "Tempur Pro Plus 180",
+                       "Emma Original 90x200", "Eames lounge chair", "Billy 80x28x202", "Soderhamn 3-seat",
+                       "Nitori N-Sleep C1", "Muji oak bed SD"]
+V6_PLACES = ["Bangkok", "Chiang Mai", "Phuket", "Pattaya", "Hua Hin", "Tokyo", "Osaka", "Kyoto", "Sapporo", "Nara",
+             "Sakura", "Shanghai", "Beijing", "Guangzhou", "Shenzhen", "Chengdu", "Kuala Lumpur", "Penang",
+             "Johor Bahru", "Kota Kinabalu", "Galway", "Dingle", "Clare", "Kerry", "Dublin", "Baku", "Ganja", "Sheki",
+             "Tashkent", "Samarkand", "Bukhara", "Khiva", "Johannesburg", "Durban", "Cape Town", "George", "Alexandra",
+             "Phoenix", "Accra", "Kumasi", "Tamale", "Cape Coast", "Dar es Salaam", "Zanzibar", "Arusha", "Moshi",
+             "Algiers", "Oran", "Constantine", "Annaba", "Barcelona", "Girona", "Sitges", "Montserrat",
+             "Andorra la Vella", "Suvarnabhumi", "Narita", "Haneda", "Shin-Osaka", "Pudong", "KLIA",
+             "Heuston Station", "O.R. Tambo International", "Kotoka International", "Julius Nyerere International",
+             "Heydar Aliyev International", "Sants Estació", "Hua Lamphong", "Dubai", "Doha", "Istanbul", "Singapore"]
+V6_CURRENCIES = [("baht", "THB"), ("yen", "JPY"), ("yuan", "CNY"), ("ringgit", "MYR"), ("euros", "EUR"),
+                 ("manat", "AZN"), ("so'm", "UZS"), ("rand", "ZAR"), ("cedis", "GHS"), ("Tanzanian shillings", "TZS"),
+                 ("Algerian dinars", "DZD"), ("US dollars", "USD"), ("Singapore dollars", "SGD"), ("dirhams", "AED"),
+                 ("Qatari riyals", "QAR"), ("Korean won", "KRW"), ("Hong Kong dollars", "HKD"), ("Taiwan dollars", "TWD"),
+                 ("patacas", "MOP"), ("CFA francs", "XOF")]
+V6_PAY = ["PromptPay", "TrueMoney Wallet", "Rabbit LINE Pay", "PayPay", "Suica", "PASMO", "Rakuten Pay",
+          "konbini payment", "UnionPay", "Touch 'n Go eWallet", "Boost", "GrabPay", "DuitNow", "FPX", "Ozow",
+          "SnapScan", "Zapper", "Vodafone Cash", "AirtelTigo Money", "Edahabia", "Payme", "Click", "Uzcard", "Humo",
+          "Tigo Pesa", "Airtel Money", "HaloPesa", "Apple Pay", "Google Pay", "a corporate card", "cash at the front desk",
+          "bank transfer", "Amex", "a prepaid card"]
+V6_STARTS = ["Hello again", "Good evening", "Dear support", "To whom it may concern", "Heya", "Quick favour",
+             "Sorry for the trouble", "Not happy", "Big problem", "FYI", "Hopefully an easy one", "Long story short",
+             "Okay so", "Hmm", "Right", "Sawasdee", "Dia duit", "Salam", "Sawubona", "Habari", "Bon dia", "Ni hao",
+             "Assalomu alaykum", "Konnichiwa"]
+V6_MONTHS = ["Songkran", "Golden Week", "Chinese New Year", "Novruz", "Eid", "the Easter break", "the exam period",
+             "semester two", "the rainy season", "Hari Raya", "the summer holidays", "December"]
+V6_CLEAN_TEMPLATES = [
+    "{start}, {airline} moved flight {flight} from {clock} to the evening", "Is seat {seat} on {flight} a window seat?",
+    "My {airline} flight {flight} to {place} is delayed, will I make the connection in {place2}?",
+    "{start}, the gate for {flight} changed to {gate} and nobody announced it",
+    "Can I take a {gear} as hand luggage on {airline}?", "How much is extra baggage on {airline} from {place} to {place2}?",
+    "{start}, train {train} from {place} was cancelled, do I get a refund?", "Does the {clock} {train} stop at {place}?",
+    "{start}, {pharmacy} only had {drug} {dose}, is that the same thing?",
+    "Can I collect the {drug} from {pharmacy} in {place} after {clock}?",
+    "The video consultation on {telehealth} froze at {clock}, can I rebook?",
+    "Is {drug} {dose} sold without a prescription at {pharmacy}?",
+    "{telehealth} charged {amount} for the online doctor, the website said less",
+    "{start}, my {power} bill says {kwh} kWh but the meter shows less", "Why did {power} raise the tariff after {month}?",
+    "The {broadband} fibre in {place} drops every evening around {clock}", "Can I pay the {power} bill with {pay}?",
+    "{start}, {water} wants a deposit of {amount} to connect the water",
+    "{start}, can I freeze my {gym} membership over {month}?", "{subscription} renewed at {amount} even though I cancelled",
+    "Is the {gym} club in {place} open at {clock} on public holidays?", "How do I switch {subscription} from monthly to yearly?",
+    "{start}, the {hotel} in {place} charged a city tax of {amount}", "Can I get late checkout at the {hotel} {place} on {when}?",
+    "We land in {place} at {clock}, will the {hotel} front desk still be open?", "Does the {hotel} near {place} take {pay}?",
+    "{start}, the {tickets} tickets for {when} show the wrong venue",
+    "The {event} show in {place} moved to {when}, can {tickets} refund me?", "Why does {tickets} add a {amount} booking fee?",
+    "Can I resell {event} tickets on {tickets}?", "{start}, {petshop} sent the wrong {petitem} again",
+    "Does {petshop} deliver to {place} on {when}?", "My cat won't touch the new food from {petshop}, can I return it?",
+    "{start}, the {model} from {furniture} came without the screw bag",
+    "The {furniture} delivery window is {window}, can they come earlier?",
+    "Can {furniture} assemble the {model} or do I do it myself?",
+    "The {furniture} sofa has been at the {place} warehouse since {when}",
+    "{start}, I bought {item} in {game} and nothing arrived", "{game} crashes on version {version} after the update",
+    "My {game} progress went back to level {level}, please restore it", "Paid {amount} with {pay} in {game}, still nothing",
+    "{start}, {game} servers lag every night at {clock}", "Is {game} by {games} available in {place}?",
+    "{start}, the {school} certificate for {course} has a typo in the title",
+    "Can I pay for {course} on {school} in {cur} instead of {cur2}?",
+    "The {school} exam centre in {place} moved my {course} slot to {clock}",
+    "Which is cheaper from {place}, {airline} or {airline2}?", "How much is 250 {code} in {code2}?",
+    "{brand} took the payment by {pay} twice", "Do {hotel} and {airline} share loyalty points?",
+    "{food} at {place} airport only takes {pay}?", "{start}, the {food} voucher from {hotel} didn't scan",
+    "Does {pharmacy} stock {health} or only {drug}?", "{health} is cheaper at {pharmacy} than at {pharmacy2}",
+    "{start}, the {gear} I bought at {place} airport stopped charging", "Is {brand} the same company as {brand2}?",
+]
+V6_CLOCK = ["14:05", "06:40", "23:55", "7.15pm", "9am", "half past 8", "noon", "midnight", "18:30", "0730", "9 pm", "11.45"]
+V6_WINDOWS = ["10-12", "between 2 and 5", "8am to 1pm", "after 6pm", "13:00-17:00", "the morning slot"]
+V6_GEAR = ["power bank", "travel adapter", "carry-on suitcase", "pair of noise-cancelling headphones", "neck pillow",
+           "Galaxy A54", "iPad mini", "Kindle Paperwhite", "Nintendo Switch OLED", "Xiaomi Smart Band 9"]
+V6_PET_ITEMS = ["cat litter", "dog crate", "scratching post", "cat fountain", "flea collar", "bag of kibble", "bird cage"]
+V6_TELEHEALTH = ["Teladoc", "Doctor Anywhere", "Halodoc", "Ping An Good Doctor", "Push Doctor", "Babylon", "DocPlanner"]
+V6_FLIGHTS = ["TG 917", "NH 106", "JL 44", "CX 251", "MU 5101", "EI 154", "J2 8012", "HY 601", "SA 234", "AH 1007",
+              "TC 101", "MH 2", "AK 6102", "VY 1234", "EK0012", "QR 8", "SQ 317", "FA 203"]
+V6_TRAINS = ["Nozomi 225", "Hikari 503", "G1234", "D312", "R2 Nord", "Afrosiyob 762", "ETS 9421", "SGR Express",
+             "Enterprise", "Special Express 9", "Narita Express", "Sharq 710"]
+V6_DOSES = ["500 mg", "250mg", "10 mg", "200 mg", "5 ml", "2 x 5 ml", "1 g", "0.5 mg"]
+V6_WHEN = ["14 March", "the 3rd", "next Tuesday", "12/11", "2025-12-24", "Friday the 13th", "the weekend", "1 June",
+           "the 28th", "New Year's Eve", "Monday morning"]
+
+
+def _extra_v6(rng: random.Random) -> dict:
+    amount = rng.choice([f"฿{rng.randint(1, 9)},{rng.randint(0, 9)}90", f"¥{rng.randint(1, 30)},{rng.randint(0, 9)}00",
+                         f"RMB {rng.randint(20, 999)}", f"RM {rng.randint(10, 500)}.{rng.choice(['00', '50', '90'])}",
+                         f"€{rng.randint(5, 300)},{rng.randint(0, 99):02d}", f"{rng.randint(5, 200)} AZN",
+                         f"{rng.randint(10, 900)} 000 so'm", f"R {rng.randint(1, 9)} {rng.randint(0, 999):03d},00",
+                         f"GH₵ {rng.randint(10, 900)}.00", f"TSh {rng.randint(1, 90)},000", f"{rng.randint(1, 9)} {rng.randint(0, 9)}00 DA",
+                         f"${rng.randint(5, 400)}"])
+    brands = {group: rng.choice(names) for group, names in V6_BRANDS_OF.items()}
+    for group in ("airline", "pharmacy"):
+        brands[group + "2"] = rng.choice([name for name in V6_BRANDS_OF[group] if name != brands[group]])
+    return dict(brands, clock=rng.choice(V6_CLOCK), window=rng.choice(V6_WINDOWS), gear=rng.choice(V6_GEAR),
+                petitem=rng.choice(V6_PET_ITEMS), telehealth=rng.choice(V6_TELEHEALTH), flight=rng.choice(V6_FLIGHTS), train=rng.choice(V6_TRAINS),
+                seat=f"{rng.randint(1, 62)}{rng.choice('ABCDEFHK')}", gate=f"{rng.choice('ABCDEFG')}{rng.randint(1, 48)}",
+                amount=amount, dose=rng.choice(V6_DOSES), drug=rng.choice(V6_DRUGS), kwh=str(rng.randint(80, 1400)),
+                model=rng.choice(V6_FURNITURE_MODELS), event=rng.choice(V6_EVENTS), game=rng.choice(V6_GAMES),
+                item=rng.choice(V6_GAME_ITEMS), level=str(rng.randint(2, 700)),
+                version=f"{rng.randint(1, 9)}.{rng.randint(0, 30)}.{rng.randint(0, 9)}", course=rng.choice(V6_COURSES),
+                when=rng.choice(V6_WHEN))
+
+
+V6_EMOJI = [" 🙏", " 😡", " ✈️", " 😭", " 👍", " 🐶", " 🎮", " 🛋️", " 💊", " 🙃"]
+
+
+def _with_emoji(text: str) -> str:
+    return text + V6_EMOJI[sum(map(ord, text)) % len(V6_EMOJI)]
+
+
+CLEAN_V6 = CleanRecipe("v6", V6_FREE_CLEAN, V6_CLEAN_TEMPLATES, V6_CURRENCIES, V6_BRANDS, V6_PLACES, V6_PRODUCTS, V6_PAY,
+                       V6_STARTS, V6_MONTHS, ((0.1, str.lower), (0.14, str.upper), (0.22, _no_closing_punctuation),
+                                              (0.26, _exclaimed), (0.31, _with_emoji)), extra=_extra_v6)
+
+
+def build_clean_v6(seed: int, n: int) -> list[dict]:
+    """Like ``build_clean_heldout`` for v6, but without repeats: templates are drawn until ``n`` distinct
+    sentences are made (the draws are in a fixed order, so the seed rebuilds the set byte for byte)."""
+    seen: set[str] = set()
+    rows = []
+    for row in build_clean_heldout(CLEAN_V6, seed, n * 3):
+        if row["text"] not in seen:
+            seen.add(row["text"])
+            rows.append(row)
+        if len(rows) == n:
+            return rows
+    raise RuntimeError(f"only {len(rows)} distinct clean sentences")
+
+
 def _write(name: str, rows: list[dict]) -> None:
     with (OUT / name).open("w", encoding="utf-8") as fh:
         for row in rows:
@@ -2069,7 +3249,8 @@ def main() -> None:
     """``--v1``: the round-1 sets (dev, and the former held-out sets, now dev2); ``--v2``: the
     round-2 held-out sets (development data since round 3); ``--v3``: the round-3 held-out sets
     (development data since round 4); ``--v4``: the round-4 held-out sets (development data since
-    round 5); default: the round-5 held-out sets."""
+    round 5); ``--v5``: the round-5 held-out sets (development data since round 6); default: the
+    round-6 held-out sets."""
     if os.environ.get("PYTHONHASHSEED") != "0":
         os.environ["PYTHONHASHSEED"] = "0"
         os.execv(sys.executable, [sys.executable, *sys.argv])
@@ -2089,9 +3270,12 @@ def main() -> None:
     elif "--v4" in sys.argv:
         _write("injected_heldout_v4.jsonl", build_injected_v4(250, 8111, hosts))
         _write("clean_heldout_v4.jsonl", build_clean_heldout(CLEAN_V4, 9403, 1200))
-    else:
+    elif "--v5" in sys.argv:
         _write("injected_heldout_v5.jsonl", build_injected_v5(250, 10211, hosts))
         _write("clean_heldout_v5.jsonl", build_clean_heldout(CLEAN_V5, 11587, 1200))
+    else:
+        _write("injected_heldout_v6.jsonl", build_injected_v6(250, 12503, hosts))
+        _write("clean_heldout_v6.jsonl", build_clean_v6(13829, 1200))
 
 
 if __name__ == "__main__":
