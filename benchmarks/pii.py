@@ -16,8 +16,8 @@
     templates never used in development, and clean customer-service sentences from other
     domains (every span there is a false positive). Development: ``*_dev``, ``*_dev2``,
     ``*_heldout_v2`` (looked at row by row in round 3), ``*_heldout_v3`` (looked at row by
-    row in round 4) and ``*_heldout_v4`` (looked at row by row in round 5); held out:
-    ``*_heldout_v5``. Recall per type, the clean-row alteration
+    row in round 4), ``*_heldout_v4`` (looked at row by row in round 5) and ``*_heldout_v5``
+    (looked at row by row in round 6); held out: ``*_heldout_v6``. Recall per type, the clean-row alteration
     rate, span precision on held-out + clean rows, throughput per core and the NER cost, for
     the rules path (``ner=False``, the edge) and the NER path (``ner=None``); ``--before``
     adds the same figures for the scrubber of a git revision (default HEAD).
@@ -341,8 +341,9 @@ def _throughput(scrub, texts: list[str]) -> float:
 
 # held-out v2 was looked at row by row in round 3, v3 in round 4, v4 in round 5: development data now
 DEV_SETS = ("injected_dev", "injected_dev2", "injected_heldout_v2", "injected_heldout_v3", "injected_heldout_v4",
-            "clean_dev", "clean_dev2", "clean_heldout_v2", "clean_heldout_v3", "clean_heldout_v4")
-HELDOUT_SETS = ("injected_heldout_v5", "clean_heldout_v5")
+            "injected_heldout_v5", "clean_dev", "clean_dev2", "clean_heldout_v2", "clean_heldout_v3",
+            "clean_heldout_v4", "clean_heldout_v5")
+HELDOUT_SETS = ("injected_heldout_v6", "clean_heldout_v6")
 
 
 def run_eval(before: str | None = "HEAD", heldout: bool = True, throughput: bool = True,
@@ -375,11 +376,11 @@ def run_eval(before: str | None = "HEAD", heldout: bool = True, throughput: bool
             block["utterances_per_second_one_core"] = round(_throughput(scrub, sample), 1)
         out["paths"][label] = block
     # the NER model's own cost: every text through it, no gating
-    if throughput and scrubber.pii_names.load_ner() is not None:
+    if throughput and scrubber.names.load_ner() is not None:
         nlp_texts = sample[:1000]
         t0 = time.process_time()
         for text in nlp_texts:
-            scrubber.pii_names.ner_persons(text)
+            scrubber.names.ner_persons(text)
         out["ner_cpu_seconds_per_1000_utterances_ungated"] = round((time.process_time() - t0) / len(nlp_texts) * 1000, 2)
         gated = sum(scrubber._ner_worth_running(t) for t in nlp_texts)
         out["ner_gated_fraction"] = gated / len(nlp_texts)

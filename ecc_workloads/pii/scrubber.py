@@ -27,9 +27,9 @@ What is found (see docs/data.md for the rules and their measured recall/precisio
                   form such as Ltd, GmbH, S.A.) or a place ("North …", after "in") are dropped
 
 Also: DATE_OF_BIRTH, POSTCODE, IP_ADDRESS, IBAN, NATIONAL_ID, USERNAME, CARD_EXPIRY, CARD_CVV
-(``pii_ids``: phonenumbers, python-stdnum, ipaddress, and context rules), after Unicode
-normalisation (``pii_norm``). Person names use a first-name and surname gazetteer (US Census
-lists from the ``names`` package) and, where installed, a spaCy NER model (``pii_names``) as a
+(``pii/ids.py``: phonenumbers, python-stdnum, ipaddress, and context rules), after Unicode
+normalisation (``pii/normalise.py``). Person names use a first-name and surname gazetteer (US Census
+lists from the ``names`` package) and, where installed, a spaCy NER model (``pii/names.py``) as a
 second opinion on runs a weaker cue announces ("placed by Irma Serao").
 Not replaced: a masked card number (only its last four digits show), amounts, versions, model
 and flight numbers.
@@ -615,6 +615,28 @@ def _model_number(text: str, start: int, token: str) -> bool:
             and bool(re.search(r"[A-Za-z]", token)))
 
 
+# "the XR-55A80L I bought", "will they replace the samsung wf45b6300aw": a code after a
+# determiner (and at most two words that are no identifier's cue) names a thing, not a person's record
+_THING_BEFORE_RE = re.compile(
+    r"(?<![\w'’])(?:the|a|an|this|that|these|those|our|their)[ \t]+((?:[^\W\d_][\w'’&+.-]*[ \t]+){0,2})$", re.IGNORECASE)
+_ID_CUE_WORDS_RE = re.compile(
+    rf"\b(?:{_ORDER_CUES}|{_INVOICE_CUES}|{_ID_WORDS}|{_PHONE_CUES}|iban|tax|national|passport|licen[cs]e|"
+    r"postcode|postal|zip|pin|user|username|login|ssn|nin|insurance|policy|serial)\b", re.IGNORECASE)
+# "9.30am", "10.30pm"; "S02E05" (an episode)
+_NOT_A_CODE_RE = re.compile(r"(?:[01]?\d|2[0-3])(?:[.:][0-5]\d)?(?:am|pm)|S\d{1,2}E\d{1,3}", re.IGNORECASE)
+
+
+def _a_thing(text: str, start: int, token: str) -> bool:
+    """A code-shaped token with no identifier's cue that names a thing: a time, an episode,
+    or a product after a determiner."""
+    if _NOT_A_CODE_RE.fullmatch(token):
+        return True
+    if _cue_before(text, start) is not None:
+        return False
+    det = _THING_BEFORE_RE.search(text[max(0, start - 48):start])
+    return bool(det) and not _ID_CUE_WORDS_RE.search(det.group(1))
+
+
 def _find_codes(text: str) -> list[PiiSpan]:
     spans: list[PiiSpan] = []
     for m in _TOKEN_RE.finditer(text):
@@ -623,8 +645,12 @@ def _find_codes(text: str) -> list[PiiSpan]:
             continue
         if _model_number(text, m.start(), token):
             continue
-        if _looks_like_code(token) and not _DATE_RE.match(token) and not _is_amount(text, m.start(), m.end()):
-            spans.append(PiiSpan(m.start(), m.end(), _id_kind(text, m.start(), token), token))
+        if not _looks_like_code(token) or _DATE_RE.match(token) or _is_amount(text, m.start(), m.end()):
+            continue
+        kind = _id_kind(text, m.start(), token)
+        if kind is PiiType.ID_NUMBER and not token.startswith("#") and _a_thing(text, m.start(), token):
+            continue
+        spans.append(PiiSpan(m.start(), m.end(), kind, token))
     for m in _ID_CUE_RE.finditer(text):
         token = m.group("id")
         if not any(ch.isdigit() for ch in token):
@@ -810,6 +836,8 @@ def _find_addresses(text: str) -> list[PiiSpan]:
         amount = re.match(r"[$€£¥]?\d[\d.,]*", value)
         if amount and (value[:1] in "$€£¥" or _AMOUNT_AFTER_RE.fullmatch(value, amount.end())):
             continue  # "… delivery address 4877 kr": a price, not where someone lives
+        if _TIME_OF_DAY_RE.fullmatch(value):
+            continue  # "my delivery slot moved to 11:15 / half past 3 / between 8 and 12": when, not where
         if re.search(r"\d", value) and len(value) >= 5:
             # the address may go on over the next lines: "Kossuth utca 247.\nH-4939 Hátfalva"
             end = _extend_address(text, m.end() + len(value))
@@ -821,6 +849,12 @@ _ADDRESS_AFTER_RE = re.compile(
     r"[ \t]*(?:\([ \t]*(?:that['’]?s|this\s+is|it['’]?s)\s+(?:my|our)\s+(?:new\s+|old\s+|home\s+|current\s+)?"
     r"(?:place|address|flat|house|home|apartment)[ \t]*\)|[ \t]+(?:is|was)\s+(?:my|our)\s+(?:new\s+|old\s+|home\s+|current\s+)?"
     r"(?:address|home\s+address))", re.IGNORECASE)
+
+
+_CLOCK = r"(?:(?:half|quarter)\s+(?:past|to)\s+)?(?:[01]?\d|2[0-3])(?:[:.h][0-5]\d)?(?:\s*(?:am|pm|a\.m\.|p\.m\.|o['’]?clock|hrs?))?"
+_TIME_OF_DAY_RE = re.compile(
+    rf"(?:(?:between|around|about|at|from|by|until|till)\s+)?{_CLOCK}"
+    rf"(?:\s+(?:in\s+the\s+(?:morning|afternoon|evening)|tonight|(?:and|to|-|–)\s+{_CLOCK}))?", re.IGNORECASE)
 
 
 def _no_address_follows(cue: str, value: str) -> bool:
