@@ -10,9 +10,10 @@ Writes ``benchmarks/pii_data/``:
 - ``injected_heldout_v2`` / ``clean_heldout_v2`` (round 2; development data since round 3),
   ``injected_heldout_v3`` / ``clean_heldout_v3`` (round 3; development data since round 4) and
   ``injected_heldout_v4`` / ``clean_heldout_v4`` (round 4; development data since round 5),
-  ``injected_heldout_v5`` / ``clean_heldout_v5`` (round 5; development data since round 6) and
-  ``injected_heldout_v6`` / ``clean_heldout_v6`` (round 6, the held-out sets now): see the
-  sections "Held-out set v2", "v3", "v4", "v5" and "v6" below;
+  ``injected_heldout_v5`` / ``clean_heldout_v5`` (round 5; development data since round 6),
+  ``injected_heldout_v6`` / ``clean_heldout_v6`` (round 6; development data since round 7) and
+  ``injected_heldout_v7`` / ``clean_heldout_v7`` (round 7, the held-out sets now): see the
+  sections "Held-out set v2", "v3", "v4", "v5", "v6" and "v7" below;
 - ``clean_dev.jsonl`` / ``clean_heldout.jsonl``  customer-service sentences from other domains
                               (banking, travel, telecom, retail, a general assistant) rich in brand,
                               product, currency, payment-method and place names, with NO personal
@@ -23,7 +24,7 @@ The host utterances are Bitext rows without annotated entities (the corpus the p
 on); the clean sentences are written here from the word lists below, which were written without
 running the scrubber. The files are data: the benchmark reads them, nobody edits them row by row.
 
-    python benchmarks/pii_build_eval.py [--v1|--v2|--v3|--v4|--v5]   # default: v6; PYTHONHASHSEED is pinned (Faker draws from sets)
+    python benchmarks/pii_build_eval.py [--v1|--v2|--v3|--v4|--v5|--v6]   # default: v7; PYTHONHASHSEED is pinned (Faker draws from sets)
 """
 
 from __future__ import annotations
@@ -3238,6 +3239,1230 @@ def build_clean_v6(seed: int, n: int) -> list[dict]:
     raise RuntimeError(f"only {len(rows)} distinct clean sentences")
 
 
+# ---------------------------------------------------------------------------
+# Held-out set v7 (round 7). Held-out v6 was looked at while the scrubber was improved in round
+# 7, so it is development data now. Everything below was written before the scrubber was run on
+# any of it: twelve locales used in no earlier set (Greek, Bulgarian, Ukrainian, Georgian,
+# Armenian, Hebrew, Persian, Emirati Arabic, Korean, Taiwanese Mandarin, Nepali and
+# Luxembourgish), most values romanised as in a chat in English and about one in ten in the
+# locale's own script (Greek, Cyrillic, Georgian, Armenian, Hebrew, Arabic, Hangul, Han,
+# Devanagari); cue phrases and value shapes written fresh from how people write to food-delivery
+# apps and restaurants, ride-hailing and taxis, couriers and parcel lockers, letting agents,
+# dental and vet clinics, salons and spas, printing and photo shops, parking and toll operators,
+# charities, public-transport card offices, coworking spaces and wedding/event planners;
+# streets, postcodes, phone numbers, national numbers and IBANs written by hand from each
+# country's real shapes (phone numbers checked with `phonenumbers`, IBAN check digits and the
+# national numbers that python-stdnum knows checked with it, the others computed with their own
+# published check digits; cards Luhn-valid); dates of birth also in the Solar Hijri, Bikram
+# Sambat, Minguo and Hijri calendars; look-alikes from those domains (table and menu numbers,
+# bus routes, parking bays, floors, calories, tooth numbers, kg, km, percentages, local prices,
+# opening hours) beside the values. Dates are drawn from the seed, so a rebuild is byte for byte.
+# ---------------------------------------------------------------------------
+V7_LOCALES = ["el_GR", "bg_BG", "uk_UA", "ka_GE", "hy_AM", "he_IL", "fa_IR", "ar_AE", "ko_KR", "zh_TW", "ne_NP",
+              "lb_LU"]
+V7_TEMPLATES: dict[str, list[str]] = {
+    "PERSON": ["the courier handed my order to {v}, I don't know who that is", "the driver, {v}, took the long way",
+               "the flat viewing is booked under {v}", "the tenant on the lease is {v}, I'm the guarantor",
+               "the dentist appointment is for {v}, I only booked it", "the cat is registered to {v} at the clinic",
+               "my stylist was {v}, great job by the way", "the photo book is a gift for {v}",
+               "please put {v} on the donation receipt", "the travel card was issued to {v} but it's mine",
+               "the desk is reserved for {v} from our team", "I'm organising the wedding of {v}, the venue needs to know",
+               "the table was booked by {v} for 8 people", "attn: {v}", "parcel addressed to {v}",
+               "on behalf of {v}", "{v} - owner of the dog (Bella)", "Yours,\n{v}", "Take care,\n{v}", "Ta, {v}",
+               "Respectfully, {v}", "Blessings, {v}", "{v} from flat 12 here", "the contract says {v}, please fix the spelling",
+               "in memory of {v}, please engrave exactly this", "{v} picked up the prints, not me"],
+    "EMAIL": ["the order confirmation went to {v}", "send the lease draft to {v}", "the X-rays can be emailed to {v}",
+              "please email the tax receipt for my donation to {v}", "the print proofs to {v} please",
+              "my coworking invoices go to {v}", "the booking app has {v} on file", "invite link to {v}",
+              "I signed up to the loyalty club with {v}", "the refund notice should go to {v}",
+              "wedding RSVP replies to {v}", "the vaccination reminder keeps going to {v}, an old email"],
+    "PHONE": ["the courier should ring {v} at the gate", "the driver couldn't reach me, my number is {v}",
+              "viewing contact: {v}", "the clinic can text {v} for the reminder", "the salon has my old number, new one is {v}",
+              "call the venue manager on my behalf, I'm on {v}", "SMS code never arrives at {v}", "Viber {v}",
+              "Telegram / Signal: {v}", "number on the donation form: {v}", "the parking app is tied to {v}",
+              "please ring {v} when the photos are ready", "reach me on {v} (KakaoTalk too)", "my mobile: {v}"],
+    "ADDRESS": ["the food should come to {v}", "pick me up from {v}", "the flat I'm renting is at {v}",
+                "send the printed canvas to {v}", "the locker is no good, deliver to {v}", "registration address: {v}",
+                "the vet home visit is at {v}", "please post the thank-you letter to {v}",
+                "the reception is at my parents' place, {v}", "home visit address for the dentist - {v}",
+                "the rider went to {v} but I'm in the next building", "correspondence address {v}",
+                "the wrong building - I live at {v}", "drop-off: {v}"],
+    "POSTCODE": ["do you deliver food to postal code {v}?", "can a driver pick up in {v}?", "flats near {v} under budget?",
+                 "is {v} covered by the courier?", "the form rejects postal code {v}", "post code {v} if that helps",
+                 "my postcode ({v}) isn't in the list", "the clinic closest to {v}?", "which locker is nearest to {v}"],
+    "DATE_OF_BIRTH": ["for the patient file, my date of birth is {v}", "date of birth on the lease: {v}",
+                      "the pet insurance wants the owner's DOB, it's {v}", "I was born {v}, do I get the student fare?",
+                      "birth date for the concession card - {v}", "the salon gives a birthday discount, mine is {v}",
+                      "my birthday (with the year) is {v}", "born on {v} according to my ID", "my DOB is {v}, please fix it in the app",
+                      "the donor form asks for birth date: {v}", "date of birth of the groom: {v}"],
+    "IP_ADDRESS": ["the restaurant site blocked my IP {v}", "the coworking Wi-Fi gave my laptop {v}",
+                   "login alert from {v}, that's not my city", "my home router's public address is {v}",
+                   "the donation page says {v} is suspicious", "the printer shop portal only allows {v}",
+                   "please whitelist {v} for the parking admin panel", "logs show {v} tried my account 40 times"],
+    "IBAN": ["refund the deposit for the flat to {v}", "the monthly donation comes from {v}",
+             "pay the venue refund into {v}", "the clinic refund should go to {v}", "rent is paid from {v}",
+             "for the courier cash-on-delivery payout: {v}", "IBAN for the driver payouts: {v}",
+             "payout account -> {v}", "my account number (IBAN) {v}"],
+    "NATIONAL_ID": ["the lease needs my ID number: {v}", "ID no. for the concession card {v}",
+                    "personal number on the patient card {v}", "my ID card number is {v}",
+                    "tax receipt for the donation needs my ID - {v}", "the parcel locker asked for my ID, {v}",
+                    "citizen number: {v}", "my registration number {v}", "identity code for the contract {v}",
+                    "the insurer needs the owner's national number: {v}"],
+    "USERNAME": ["the delivery app account is {v}", "my rider profile shows {v}", "KakaoTalk ID: {v}",
+                 "tg: @{v}", "on the booking site I'm {v}", "I post my reviews as {v}", "Instagram: {v}",
+                 "the coworking app has me as {v}", "the donation page login is {v}", "member login {v}",
+                 "nick on the forum: {v}", "the printing portal username is {v}"],
+    "CARD": ["the food app charged the card {v}", "the taxi took the fare from {v} twice", "pay the deposit from {v}",
+             "the clinic saved {v} on file, please delete it", "card number for the monthly gift: {v}",
+             "parking fines keep hitting {v}", "top up the travel card from {v}", "please refund the card {v}"],
+    "ORDER_ID": ["order {v} (the pizzas)", "trip ID {v}", "tracking number {v}", "waybill {v}",
+                 "viewing request {v}", "appointment no. {v}", "the print job {v}", "parking session {v}",
+                 "donation receipt {v}", "card application {v}", "booking {v} for the meeting room",
+                 "event contract no. {v}", "the claim about parcel {v}"],
+}
+# Romanisation of the scripts whose names Faker writes natively (official tables, apostrophes as people drop them)
+V7_GREEK = [("ου", "ou"), ("ού", "ou"), ("αυ", "av"), ("αύ", "av"), ("ευ", "ev"), ("εύ", "ev"), ("μπ", "mp"), ("ντ", "nt"),
+            ("γκ", "gk"), ("γγ", "ng"), ("θ", "th"), ("χ", "ch"), ("ψ", "ps"), ("ξ", "x")]
+V7_GREEK_1 = str.maketrans("αάβγδεέζηήιίϊΐκλμνοόπρσςτυύϋΰφωώ", "aavgdeeziiiiiiklmnooprsstyyyyfoo")
+V7_CYRILLIC_BG = str.maketrans({"а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ж": "zh", "з": "z", "и": "i",
+                                "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s",
+                                "т": "t", "у": "u", "ф": "f", "х": "h", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "sht",
+                                "ъ": "a", "ь": "y", "ю": "yu", "я": "ya"})
+V7_CYRILLIC_UA = {"а": "a", "б": "b", "в": "v", "г": "h", "ґ": "g", "д": "d", "е": "e", "є": "ie", "ж": "zh", "з": "z",
+                  "и": "y", "і": "i", "ї": "i", "й": "i", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p",
+                  "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh",
+                  "щ": "shch", "ь": "", "ю": "iu", "я": "ia", "'": "", "\u2019": ""}
+V7_UA_INITIAL = {"є": "ye", "ї": "yi", "й": "y", "ю": "yu", "я": "ya"}
+V7_GEORGIAN = str.maketrans({"ა": "a", "ბ": "b", "გ": "g", "დ": "d", "ე": "e", "ვ": "v", "ზ": "z", "თ": "t", "ი": "i",
+                             "კ": "k", "ლ": "l", "მ": "m", "ნ": "n", "ო": "o", "პ": "p", "ჟ": "zh", "რ": "r", "ს": "s",
+                             "ტ": "t", "უ": "u", "ფ": "p", "ქ": "k", "ღ": "gh", "ყ": "q", "შ": "sh", "ჩ": "ch", "ც": "ts",
+                             "ძ": "dz", "წ": "ts", "ჭ": "ch", "ხ": "kh", "ჯ": "j", "ჰ": "h"})
+V7_ARMENIAN = str.maketrans({"ա": "a", "բ": "b", "գ": "g", "դ": "d", "ե": "e", "զ": "z", "է": "e", "ը": "y", "թ": "t",
+                             "ժ": "zh", "ի": "i", "լ": "l", "խ": "kh", "ծ": "ts", "կ": "k", "հ": "h", "ձ": "dz", "ղ": "gh",
+                             "ճ": "ch", "մ": "m", "յ": "y", "ն": "n", "շ": "sh", "ո": "o", "չ": "ch", "պ": "p", "ջ": "j",
+                             "ռ": "r", "ս": "s", "վ": "v", "տ": "t", "ր": "r", "ց": "ts", "փ": "p", "ք": "k", "օ": "o",
+                             "ֆ": "f", "և": "ev"})
+
+
+def _romanise_v7(loc: str, word: str) -> str:
+    low = word.lower()
+    if loc == "el_GR":
+        for a, b in V7_GREEK:
+            low = low.replace(a, b)
+        low = low.translate(V7_GREEK_1)
+    elif loc == "bg_BG":
+        low = low.translate(V7_CYRILLIC_BG)
+    elif loc == "uk_UA":
+        low = "".join(V7_UA_INITIAL.get(c, V7_CYRILLIC_UA.get(c, c)) if i == 0 or low[i - 1] in " -" else
+                      V7_CYRILLIC_UA.get(c, c) for i, c in enumerate(low))
+    elif loc == "ka_GE":
+        low = low.translate(V7_GEORGIAN)
+    elif loc == "hy_AM":
+        low = "".join(("ye" if c == "ե" else "vo" if c == "ո" and low[i + 1:i + 2] != "ւ" else c)
+                      if i == 0 or low[i - 1] in " -" else c for i, c in enumerate(low))
+        low = low.replace("ու", "u").translate(V7_ARMENIAN)
+    return "-".join(part[:1].upper() + part[1:] for part in low.split("-"))
+
+
+# Hand-written romanised names where Faker has none (or none worth romanising): (male, female, family)
+V7_NAMES = {
+    "bg_BG": (["Ivan", "Georgi", "Dimitar", "Nikolay", "Stoyan", "Todor", "Petar", "Hristo", "Kaloyan", "Martin", "Boyan"],
+              ["Maria", "Elena", "Desislava", "Tsvetelina", "Gergana", "Milena", "Radostina", "Yordanka", "Ralitsa", "Teodora"],
+              ["Ivanov", "Petrov", "Georgiev", "Dimitrov", "Todorov", "Stoyanov", "Nikolov", "Hristov", "Angelov", "Kolev",
+               "Popov", "Marinov", "Yordanov", "Iliev"]),
+    "he_IL": (["Yonatan", "Itai", "Omer", "Noam", "Eitan", "Ariel", "Yossi", "Moshe", "Avi", "Amit", "Roee", "Nadav"],
+              ["Noa", "Yael", "Tamar", "Shira", "Maya", "Avigail", "Michal", "Hila", "Keren", "Orly", "Adi", "Liat"],
+              ["Cohen", "Levi", "Mizrahi", "Peretz", "Biton", "Dahan", "Avraham", "Friedman", "Azoulay", "Katz",
+               "Ben-David", "Shapiro", "Ohana", "Malka", "Goldberg", "Ben Ami"]),
+    "fa_IR": (["Reza", "Ali", "Mohammad", "Amir", "Hossein", "Mehdi", "Arash", "Kaveh", "Babak", "Siavash", "Pouya"],
+              ["Sara", "Maryam", "Zahra", "Fatemeh", "Niloufar", "Shirin", "Parisa", "Mahsa", "Leila", "Golnaz", "Yasaman"],
+              ["Hosseini", "Mohammadi", "Rezaei", "Ahmadi", "Karimi", "Moradi", "Jafari", "Rahimi", "Tehrani", "Ghasemi",
+               "Shirazi", "Esfahani", "Sadeghi", "Farahani", "Kazemi", "Najafi"]),
+    "ar_AE": (["Mohammed", "Ahmed", "Khalid", "Saeed", "Rashid", "Hamdan", "Sultan", "Omar", "Majid", "Abdulla", "Rami", "Karim"],
+              ["Fatima", "Maryam", "Aisha", "Noura", "Shamma", "Hessa", "Latifa", "Mouza", "Nadine", "Reem", "Hind"],
+              ["Al Mansoori", "Al Hashemi", "Al Nuaimi", "Al Falasi", "Al Ketbi", "Al Shamsi", "Al Mazrouei", "Al Suwaidi",
+               "Al Marzouqi", "Al Dhaheri", "Haddad", "Khoury", "Saleh", "El-Sayed"]),
+    "ko_KR": (["Min-jun", "Ji-hoon", "Do-yun", "Hyun-woo", "Jae-won", "Sung-min", "Joon-ho", "Tae-yang", "Seung-hyun"],
+              ["Seo-yeon", "Ha-eun", "Ji-woo", "Soo-bin", "Eun-ji", "Ye-jin", "Min-seo", "Hye-jin", "Yu-na", "Da-eun"],
+              ["Kim", "Lee", "Park", "Choi", "Jung", "Kang", "Cho", "Yoon", "Jang", "Lim", "Han", "Shin", "Oh", "Seo"]),
+    "zh_TW": (["Chia-Hao", "Chih-Wei", "Po-Han", "Tsung-Han", "Wei-Lun", "Chun-Hung", "Yu-Cheng", "Kuan-Ting", "Jui-En"],
+              ["Yi-Ting", "Shu-Fen", "Ya-Wen", "Hsin-Yi", "Pei-Shan", "Mei-Ling", "Yu-Chen", "Hui-Ju", "Ssu-Yu"],
+              ["Chen", "Lin", "Huang", "Chang", "Lee", "Wang", "Wu", "Liu", "Tsai", "Yang", "Hsu", "Cheng", "Hsieh", "Kuo"]),
+    "ne_NP": (["Suman", "Bikash", "Prakash", "Rajesh", "Nabin", "Kiran", "Bishnu", "Dipendra", "Sujan", "Ramesh", "Anish"],
+              ["Sunita", "Anjali", "Sabina", "Sarita", "Pooja", "Sushma", "Srijana", "Kabita", "Binita", "Asmita"],
+              ["Shrestha", "Adhikari", "Gurung", "Tamang", "Thapa", "Magar", "Rai", "Limbu", "Karki", "Sharma", "Poudel",
+               "Khadka", "Maharjan", "Bhattarai", "Joshi", "KC"]),
+    "lb_LU": (["Jean-Paul", "Marc", "Pol", "Jos", "Claude", "Romain", "Georges", "Gilles", "Laurent", "Jempi", "Tom", "Luc"],
+              ["Carine", "Nathalie", "Marie-Josée", "Anne", "Sandra", "Tessy", "Joëlle", "Myriam", "Lis", "Mady"],
+              ["Schmit", "Muller", "Weber", "Wagner", "Hoffmann", "Thill", "Kremer", "Schroeder", "Reuter", "Klein",
+               "Becker", "Hansen", "Schiltz", "Da Silva", "Ferreira", "Goedert", "Feller"]),
+}
+V7_NATIVE_AR = [("محمد", "المنصوري"), ("خالد", "الفلاسي"), ("فاطمة", "الشامسي"), ("مريم", "النعيمي"), ("سعيد", "الكتبي"),
+                ("عائشة", "الهاشمي")]
+V7_NATIVE_LB = [("Jängi", "Schmit"), ("Léonie", "Wagner")]
+V7_UA_FATHERS = ["Petro", "Ivan", "Mykola", "Vasyl", "Oleksandr", "Serhii", "Andrii", "Volodymyr", "Yurii", "Viktor"]
+V7_UA_PATRONYMIC = {"Petro": "Petr", "Ivan": "Ivan", "Mykola": "Mykolai", "Vasyl": "Vasyl", "Oleksandr": "Oleksandr",
+                    "Serhii": "Serhii", "Andrii": "Andrii", "Volodymyr": "Volodymyr", "Yurii": "Yurii", "Viktor": "Viktor"}
+V7_TITLES = {"el_GR": ["Mr", "Mrs", "Dr", "kyrios", "kyria"], "bg_BG": ["g-n", "g-zha", "Dr.", "Mr."],
+             "uk_UA": ["pan", "pani", "Dr.", "Mr."], "ka_GE": ["batono", "kalbatono", "Dr."],
+             "hy_AM": ["paron", "tikin", "Dr."], "he_IL": ["Adv.", "Dr.", "Mr.", "Ms."],
+             "fa_IR": ["Agha-ye", "Khanom", "Dr.", "Mr.", "Eng."], "ar_AE": ["Sheikh", "Eng.", "Dr.", "Mr.", "Ms."],
+             "ko_KR": ["Mr.", "Ms.", "Dr.", "Prof."], "zh_TW": ["Mr.", "Ms.", "Dr.", "Prof."],
+             "ne_NP": ["Er.", "Dr.", "Mr.", "Mrs.", "Adv."], "lb_LU": ["Här", "Madame", "M.", "Mme", "Dr"]}
+V7_MALE_TITLES = ("Mr", "Mr.", "kyrios", "g-n", "pan", "batono", "paron", "Agha-ye", "Här", "M.", "Sheikh")
+V7_FEMALE_TITLES = ("Mrs", "Mrs.", "Ms.", "kyria", "g-zha", "pani", "kalbatono", "tikin", "Khanom", "Madame", "Mme")
+V7_NATIVE_TITLES = {"el_GR": ["κ.", "κα"], "bg_BG": ["г-н", "г-жа"], "uk_UA": ["пан", "пані"], "ko_KR": ["님"],
+                    "zh_TW": ["先生", "小姐"], "he_IL": ["עו\"ד", "ד\"ר"], "fa_IR": ["آقای", "خانم"], "ar_AE": ["السيد", "د."],
+                    "hy_AM": ["պարոն", "տիկին"], "ka_GE": ["ბატონი", "ქალბატონი"], "ne_NP": ["श्री", "श्रीमती"]}
+
+
+def _names_v7(f, rng: random.Random) -> tuple[str, str, str, bool, bool]:
+    """(given, family, the full name as the locale writes it, female?, native script?)."""
+    loc = f._locales[0]
+    female = rng.random() < 0.5
+    native = rng.random() < 0.1 and loc != "lb_LU"
+    if loc in ("el_GR", "uk_UA", "ka_GE", "hy_AM") or (native and loc not in ("ar_AE",)):
+        given = f.first_name_female() if female else f.first_name_male()
+        family = f.last_name_female() if female else f.last_name_male()
+        if loc == "ko_KR" or loc == "zh_TW":
+            return given, family, family + given, female, True
+        if not native:
+            given, family = _romanise_v7(loc, given), _romanise_v7(loc, family)
+        return given, family, f"{given} {family}", female, native
+    if loc == "ar_AE" and native:
+        given, family = rng.choice(V7_NATIVE_AR)
+        return given, family, f"{given} {family}", given in ("فاطمة", "مريم", "عائشة"), True
+    male_names, female_names, families = V7_NAMES[loc]
+    given = rng.choice(female_names if female else male_names)
+    family = rng.choice(families)
+    if loc == "bg_BG" and female:
+        family += "a"
+    if loc in ("ko_KR", "zh_TW"):
+        r = rng.random()
+        if r < 0.45:
+            return given, family, f"{family} {given}", female, False
+        if r < 0.6:
+            return given, family, f"{family} {given.replace('-', '')}", female, False
+        if r < 0.75 and loc == "zh_TW":
+            english = rng.choice(["Jessica", "Kevin", "Vivian", "Allen", "Peggy", "Jerry", "Winnie", "Alex"])
+            return english, family, f"{english} {family}", female, False
+        return given, family, f"{given} {family}", female, False
+    return given, family, f"{given} {family}", female, False
+
+
+def _person_v7(f, rng: random.Random) -> str:
+    loc = f._locales[0]
+    given, family, full, female, native = _names_v7(f, rng)
+    if native:
+        r = rng.random()
+        if r < 0.35 and loc in V7_NATIVE_TITLES:
+            title = rng.choice(V7_NATIVE_TITLES[loc])
+            if loc == "ko_KR":
+                return f"{full} {title}" if rng.random() < 0.5 else f"{full}{title}"
+            if loc == "zh_TW":
+                return f"{family}{title}"  # 王小姐, as a shop writes "Miss Wang"
+            return f"{title} {full}"
+        return full
+    r = rng.random()
+    if r < 0.1:
+        return full.lower()
+    if r < 0.18:
+        return f"{family.upper()} {given}"  # family name in capitals first, as in a form
+    if r < 0.3:
+        title = rng.choice([t for t in V7_TITLES[loc] if t not in (V7_MALE_TITLES if female else V7_FEMALE_TITLES)])
+        if title in ("batono", "kalbatono", "paron", "tikin", "Khanom", "Agha-ye", "pan", "pani"):
+            if title in ("batono", "kalbatono"):
+                return f"{title} {given}"  # Georgian: the title goes with the given name
+            return f"{title} {family}"
+        return f"{title} {full}"
+    if r < 0.4:
+        if loc == "bg_BG":  # given, father's name, family
+            father = rng.choice(V7_NAMES["bg_BG"][0])
+            ending = {"Nikolay": "Nikolaev", "Hristo": "Hristov", "Todor": "Todorov", "Petar": "Petrov"}.get(father, father + "ov")
+            return f"{given} {ending}{'a' if female else ''} {family}"
+        if loc == "uk_UA":
+            father = V7_UA_PATRONYMIC[rng.choice(V7_UA_FATHERS)]
+            return f"{family} {given} {father}{'ivna' if female else 'ovych'}"  # as in a Ukrainian form
+        if loc == "ar_AE" and not female and family.startswith("Al "):
+            return f"{given} bin {rng.choice(V7_NAMES['ar_AE'][0][:8])} {family}"
+        if loc == "ar_AE" and female and family.startswith("Al "):
+            return f"{given} bint {rng.choice(V7_NAMES['ar_AE'][0][:8])} {family}"
+        if loc == "ar_AE":
+            return f"{'Umm' if female else 'Abu'} {rng.choice(V7_NAMES['ar_AE'][0][:8])}"  # a kunya, "father of ..."
+        if loc == "ne_NP":
+            return f"{given} {'didi' if female else 'dai'}" if rng.random() < 0.5 else f"{family} ji"
+        if loc == "ko_KR":
+            return f"{given} ssi" if rng.random() < 0.5 else f"{full} nim"
+        if loc == "fa_IR":
+            return f"{given} {rng.choice(['Mohammadzadeh', 'Hosseinpour', 'Alizadeh', 'Rezazadeh'])}"
+        if loc == "he_IL":
+            return f"{given} {family}-{rng.choice(V7_NAMES['he_IL'][2])}"  # a double-barrelled married name
+        if loc == "el_GR":
+            return f"{given[0]}. {family}"
+        if loc == "lb_LU":
+            return f"{family.upper()} {given}" if rng.random() < 0.5 else f"{given} {family}-{rng.choice(V7_NAMES['lb_LU'][2])}"
+    if r < 0.48 and loc not in ("ko_KR", "zh_TW"):
+        return f"{given} {family[0]}."
+    if r < 0.55:
+        return given
+    return full
+V7_MAIL_DOMAINS = {"el_GR": ["gmail.com", "yahoo.gr", "hotmail.gr", "otenet.gr", "windowslive.com", "uoa.gr"],
+                   "bg_BG": ["abv.bg", "mail.bg", "gmail.com", "dir.bg", "yahoo.com"],
+                   "uk_UA": ["ukr.net", "i.ua", "meta.ua", "gmail.com", "knu.ua"],
+                   "ka_GE": ["gmail.com", "yahoo.com", "mail.ru", "tsu.ge"],
+                   "hy_AM": ["mail.ru", "gmail.com", "yandex.ru", "ysu.am", "yahoo.com"],
+                   "he_IL": ["walla.co.il", "gmail.com", "012.net.il", "bezeqint.net", "post.tau.ac.il"],
+                   "fa_IR": ["gmail.com", "yahoo.com", "chmail.ir", "ut.ac.ir", "outlook.com"],
+                   "ar_AE": ["gmail.com", "hotmail.com", "eim.ae", "emirates.net.ae", "outlook.com", "uaeu.ac.ae"],
+                   "ko_KR": ["naver.com", "daum.net", "hanmail.net", "kakao.com", "gmail.com", "snu.ac.kr"],
+                   "zh_TW": ["gmail.com", "yahoo.com.tw", "hotmail.com", "ms1.hinet.net", "ntu.edu.tw"],
+                   "ne_NP": ["gmail.com", "yahoo.com", "hotmail.com", "wlink.com.np", "ku.edu.np"],
+                   "lb_LU": ["pt.lu", "internet.lu", "gmail.com", "education.lu", "uni.lu"]}
+# What people call the at sign in their own language, typed out in an English chat
+V7_AT_WORDS = {"he_IL": "shtrudel", "ko_KR": "golbaengi", "el_GR": "papaki", "bg_BG": "klyomba", "uk_UA": "sobachka",
+               "hy_AM": "shnik", "lb_LU": "at"}
+
+
+def _local_part_v7(f, rng: random.Random) -> str:
+    if rng.random() < 0.3:
+        return f.user_name()
+    given, family, _, _, native = _names_v7(f, rng)
+    if native or not given.replace("-", "").replace(" ", "").isascii():
+        return f.user_name()
+    given, family = given.lower().replace(" ", "").replace("-", ""), family.lower().replace(" ", "").replace("-", "")
+    return rng.choice([f"{given}.{family}", f"{given[0]}{family}", f"{family}{given[0]}", f"{given}{rng.randint(70, 2005)}",
+                       f"{family}.{given}{rng.randint(1, 99)}", f"{given}_{family}"])
+
+
+def _email_v7(f, rng: random.Random) -> str:
+    loc = f._locales[0]
+    local = _local_part_v7(f, rng)
+    domain = rng.choice(V7_MAIL_DOMAINS[loc])
+    name, tld = domain.split(".", 1)
+    r = rng.random()
+    if r < 0.06 and loc in V7_AT_WORDS:
+        return f"{local} {V7_AT_WORDS[loc]} {domain}"
+    if r < 0.12:
+        return f"{local} -at- {name} -dot- {tld}"
+    if r < 0.17:
+        return f"{local} /at/ {domain}"
+    if r < 0.22:
+        return f"{local}\u00abat\u00bb{domain}"  # guillemets, as Greek, Bulgarian and Ukrainian keyboards write quotes
+    if r < 0.27:
+        return f"{local}%40{domain}"  # copied out of a link, URL-encoded
+    if r < 0.32:
+        return f"{local}(@){domain}"
+    if r < 0.37:
+        return f"{local}@{name.capitalize()}.{tld.capitalize()}"  # autocorrect capitalised each part
+    if r < 0.42:
+        return f"{local}@{name}\u00b7{tld}"  # a middle dot for the dot
+    if r < 0.46:
+        return f"{local} @ {name} dot {tld}"
+    if r < 0.5:
+        return f"{local}@@{domain}"  # a double-tapped at sign
+    return f"{local}@{domain}"
+
+
+# (country code, trunk prefix, mobile prefixes, digits after them, landline prefixes, digits after them)
+V7_PHONE = {
+    "el_GR": ("30", "", ["690", "693", "694", "695", "697", "698", "699"], 7, ["210", "231", "281"], 7),
+    "bg_BG": ("359", "0", ["87", "88", "89", "98"], 7, ["2"], 7),
+    "uk_UA": ("380", "0", ["50", "63", "66", "67", "68", "73", "93", "95", "96", "97", "98", "99"], 7, ["44", "32"], 7),
+    "ka_GE": ("995", "", ["555", "557", "558", "568", "571", "574", "577", "591", "593", "595", "598", "599"], 6, ["32"], 7),
+    "hy_AM": ("374", "0", ["77", "91", "93", "94", "98", "99", "55", "95", "96", "33", "41", "43", "44"], 6, ["10"], 6),
+    "he_IL": ("972", "0", ["50", "52", "53", "54", "55", "58"], 7, ["2", "3", "4", "8", "9"], 7),
+    "fa_IR": ("98", "0", ["912", "935", "901", "919", "921", "936", "939", "910", "990", "903"], 7, ["21", "31"], 8),
+    "ar_AE": ("971", "0", ["50", "52", "54", "55", "56", "58"], 7, ["4", "2", "6"], 7),
+    "ko_KR": ("82", "0", ["10"], 8, ["2", "31", "51"], 8),
+    "zh_TW": ("886", "0", ["912", "921", "933", "955", "963", "972", "988", "905", "910", "937"], 6, ["2", "4"], 8),
+    "ne_NP": ("977", "", ["984", "985", "986", "980", "981", "982", "974", "976", "961", "988"], 7, ["1"], 7),
+    "lb_LU": ("352", "", ["621", "661", "691", "671", "628", "651"], 6, ["2", "4"], 7),
+}
+V7_PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+V7_ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+V7_DEVANAGARI_DIGITS = str.maketrans("0123456789", "०१२३४५६७८९")
+
+
+def _phone_digits_v7(loc: str, rng: random.Random) -> tuple[str, str, str, str, bool]:
+    """(country code, trunk, area or mobile prefix, the rest, mobile?): a number in a real numbering plan."""
+    import phonenumbers
+
+    cc, trunk, mobile, n_mobile, land, n_land = V7_PHONE[loc]
+    for _ in range(300):
+        is_mobile = rng.random() < 0.8
+        prefix, n = (rng.choice(mobile), n_mobile) if is_mobile else (rng.choice(land), n_land)
+        if not is_mobile and loc == "ka_GE":
+            prefix, n = "32", 7
+        if not is_mobile and loc == "lb_LU" and prefix == "4":
+            n = 5
+        if not is_mobile and loc == "zh_TW" and prefix == "4":
+            n = 7
+        rest = _digits_v6(rng, n)
+        if not is_mobile and loc == "ne_NP":
+            rest = "4" + rest[1:]
+        number = phonenumbers.parse(f"+{cc}{prefix}{rest}")
+        if phonenumbers.is_valid_number(number):
+            return cc, trunk, prefix, rest, is_mobile
+    raise RuntimeError(loc)
+
+
+def _phone_v7(f, rng: random.Random) -> str:
+    loc = f._locales[0]
+    cc, trunk, p, rest, mobile = _phone_digits_v7(loc, rng)
+    full = p + rest
+    if rng.random() < 0.12:
+        return f"+{cc}{full}"
+    if loc == "el_GR":
+        shapes = [f"{full[:3]} {full[3:6]} {full[6:]}", f"+30 {full[:3]} {full[3:6]} {full[6:]}", f"0030 {full}",
+                  f"{full[:3]}-{full[3:]}", full]
+    elif loc == "bg_BG":
+        shapes = ([f"0{full[:3]} {full[3:6]} {full[6:]}", f"+359 {full[:3]} {full[3:6]} {full[6:]}", f"+359 (0){full[:2]} {full[2:5]} {full[5:]}",
+                   f"0{full[:2]} {full[2:5]} {full[5:]}"] if mobile else
+                  [f"02 {rest[:3]} {rest[3:]}", f"+359 2 {rest[:3]} {rest[3:]}", f"(02) {rest}"])
+    elif loc == "uk_UA":
+        shapes = [f"0{p} {rest[:3]} {rest[3:5]} {rest[5:]}", f"+380 {p} {rest[:3]} {rest[3:]}",
+                  f"+38 (0{p}) {rest[:3]}-{rest[3:5]}-{rest[5:]}", f"0{full}", f"+380-{p}-{rest[:3]}-{rest[3:5]}-{rest[5:]}"]
+    elif loc == "ka_GE":
+        shapes = ([f"{p} {rest[:2]} {rest[2:4]} {rest[4:]}", f"+995 {p} {rest[:2]} {rest[2:4]} {rest[4:]}",
+                   f"(+995) {p}-{rest[:3]}-{rest[3:]}", f"{p}{rest[:3]} {rest[3:]}"] if mobile else
+                  [f"032 {rest[:3]} {rest[3:5]} {rest[5:]}", f"+995 32 {rest[:3]} {rest[3:]}"])
+    elif loc == "hy_AM":
+        shapes = [f"0{p} {rest[:2]} {rest[2:4]} {rest[4:]}", f"+374 {p} {rest}", f"(+374) {p}-{rest[:2]}-{rest[2:4]}-{rest[4:]}",
+                  f"(0{p}) {rest[:3]}-{rest[3:]}", f"+374 ({p}) {rest[:3]} {rest[3:]}"]
+    elif loc == "he_IL":
+        shapes = ([f"0{p}-{rest[:3]}-{rest[3:]}", f"+972-{p}-{rest[:3]}-{rest[3:]}", f"+972 {p} {rest}", f"0{full}",
+                   f"0{p} {rest[:3]} {rest[3:]}"] if mobile else
+                  [f"0{p}-{rest[:3]}-{rest[3:]}", f"+972-{p}-{rest}", f"0{p}-{rest}"])
+    elif loc == "fa_IR":
+        shapes = ([f"0{p} {rest[:3]} {rest[3:]}", f"+98 {p} {rest[:3]} {rest[3:]}", f"0{full}", f"0098 {p} {rest}",
+                   f"0{full}".translate(V7_PERSIAN_DIGITS)] if mobile else
+                  [f"0{p} {rest[:4]} {rest[4:]}", f"(0{p}) {rest}", f"+98 {p} {rest[:4]} {rest[4:]}"])
+    elif loc == "ar_AE":
+        shapes = [f"0{p} {rest[:3]} {rest[3:]}", f"+971 {p} {rest[:3]} {rest[3:]}", f"00971 {p} {rest}",
+                  f"+971-{p}-{rest}", f"0{p}-{rest}", f"0{full}".translate(V7_ARABIC_DIGITS)]
+    elif loc == "ko_KR":
+        cut = len(rest) - 4
+        shapes = [f"0{p}-{rest[:cut]}-{rest[cut:]}", f"+82 {p}-{rest[:cut]}-{rest[cut:]}", f"0{full}",
+                  f"+82 {p} {rest[:cut]} {rest[cut:]}", f"0{p}.{rest[:cut]}.{rest[cut:]}"]
+    elif loc == "zh_TW":
+        if mobile:
+            shapes = [f"0{p}-{rest[:3]}-{rest[3:]}", f"0{p} {rest[:3]} {rest[3:]}", f"+886 {p} {rest[:3]} {rest[3:]}",
+                      f"+886-{p}-{rest}", f"0{full}"]
+        else:
+            cut = len(rest) - 4
+            shapes = [f"(0{p}) {rest[:cut]}-{rest[cut:]}", f"0{p}-{rest[:cut]}-{rest[cut:]}", f"+886 {p} {rest[:cut]} {rest[cut:]}"]
+    elif loc == "ne_NP":
+        shapes = ([f"{full}", f"+977 {p}-{rest}", f"+977-{full}", f"{p}-{rest}", f"{full[:3]} {full[3:6]} {full[6:]}",
+                   full.translate(V7_DEVANAGARI_DIGITS)] if mobile else
+                  [f"01-{rest}", f"+977 1 {rest}", f"01 {rest[:3]} {rest[3:]}"])
+    else:  # lb_LU
+        if mobile:
+            shapes = [f"{p} {rest[:3]} {rest[3:]}", f"+352 {p} {rest[:3]} {rest[3:]}", f"00352 {p} {rest[:2]} {rest[2:4]} {rest[4:]}",
+                      f"+352 {full}"]
+        else:
+            pairs = " ".join(full[i:i + 2] for i in range(0, len(full), 2))
+            shapes = [pairs, f"+352 {pairs}", f"(+352) {full}"]
+    return rng.choice(shapes)
+# Addresses written by hand from each country's own shapes: (street, district, city, postcode)
+V7_PLACES_OF = {
+    "el_GR": [("Ermou", "Syntagma", "Athina", "105 63"), ("Leoforos Kifisias", "Marousi", "Athina", "151 24"),
+              ("Tsimiski", "Kentro", "Thessaloniki", "546 22"), ("Skoufa", "Kolonaki", "Athina", "106 73"),
+              ("Lazaraki", "Glyfada", "Athina", "166 75"), ("25is Avgoustou", "Kentro", "Irakleio", "712 02"),
+              ("Agiou Nikolaou", "Kentro", "Patra", "262 21"), ("Ethnikis Antistaseos", "Kalamaria", "Thessaloniki", "551 34")],
+    "bg_BG": [("ul. Vitosha", "Sredets", "Sofia", "1000"), ("bul. Tsarigradsko shose", "Mladost", "Sofia", "1784"),
+              ("ul. Knyaz Boris I", "Odesos", "Varna", "9000"), ("ul. Glavna", "Tsentralen", "Plovdiv", "4000"),
+              ("bul. Bulgaria", "Triaditsa", "Sofia", "1404"), ("ul. Aleksandrovska", "Tsentar", "Burgas", "8000")],
+    "uk_UA": [("vul. Khreshchatyk", "Shevchenkivskyi r-n", "Kyiv", "01001"), ("prosp. Beresteiskyi", "Solomianskyi r-n", "Kyiv", "03056"),
+              ("vul. Deribasivska", "Prymorskyi r-n", "Odesa", "65026"), ("vul. Ivana Franka", "Halytskyi r-n", "Lviv", "79005"),
+              ("prosp. Nauky", "Shevchenkivskyi r-n", "Kharkiv", "61166"), ("vul. Sicheslavska Naberezhna", "Tsentralnyi r-n", "Dnipro", "49000")],
+    "ka_GE": [("Rustaveli Ave", "Mtatsminda", "Tbilisi", "0108"), ("Chavchavadze Ave", "Vake", "Tbilisi", "0179"),
+              ("Vazha-Pshavela Ave", "Saburtalo", "Tbilisi", "0186"), ("Gorgasali St", "Old Batumi", "Batumi", "6010"),
+              ("Paliashvili St", "Vake", "Tbilisi", "0162"), ("Tsereteli Ave", "Didube", "Tbilisi", "0154")],
+    "hy_AM": [("Abovyan St", "Kentron", "Yerevan", "0001"), ("Komitas Ave", "Arabkir", "Yerevan", "0033"),
+              ("Mashtots Ave", "Kentron", "Yerevan", "0002"), ("Vardanants St", "Kumayri", "Gyumri", "3101"),
+              ("Baghramyan Ave", "Kentron", "Yerevan", "0019"), ("Getap St", "Dilijan", "Dilijan", "3901")],
+    "he_IL": [("Rothschild Blvd", "Lev HaIr", "Tel Aviv", "6688312"), ("Dizengoff St", "Old North", "Tel Aviv-Yafo", "6346412"),
+              ("Herzl St", "Hadar", "Haifa", "3303211"), ("Yafo St", "Merkaz HaIr", "Jerusalem", "9434201"),
+              ("Sokolov St", "Merkaz", "Herzliya", "4623705"), ("Jabotinsky St", "Merkaz", "Ramat Gan", "5252002"),
+              ("Ha-Shalom Rd", "Florentin", "Tel Aviv", "6701811")],
+    "fa_IR": [("Valiasr St", "Golshan Alley", "Tehran", "1968917313"), ("Shariati St", "3rd Alley", "Tehran", "1941743813"),
+              ("Chaharbagh Abbasi St", "Kuche 12", "Isfahan", "8145613986"), ("Zand Blvd", "Kuche 14", "Shiraz", "7134845918"),
+              ("Enghelab St", "Bahar Alley", "Tehran", "1315734671"), ("Imam Reza St", "Kuche 8", "Mashhad", "9176948974")],
+    "ar_AE": [("Street 14B", "Al Barsha 2", "Dubai", ""), ("Al Marsa St", "Dubai Marina", "Dubai", ""),
+              ("Al Wasl Road", "Jumeirah 1", "Dubai", ""), ("Street 7", "Al Nahda 1", "Sharjah", ""),
+              ("Hazza bin Zayed St", "Al Khalidiyah", "Abu Dhabi", ""), ("Al Reem Island", "Shams", "Abu Dhabi", "")],
+    "ko_KR": [("Teheran-ro", "Gangnam-gu", "Seoul", "06236"), ("Olympic-ro", "Songpa-gu", "Seoul", "05551"),
+              ("Wausan-ro", "Mapo-gu", "Seoul", "04066"), ("Haeundae-ro", "Haeundae-gu", "Busan", "48094"),
+              ("Pangyo-ro", "Bundang-gu, Seongnam-si", "Gyeonggi-do", "13494"), ("Itaewon-ro", "Yongsan-gu", "Seoul", "04349")],
+    "zh_TW": [("Xinyi Rd., Sec. 5", "Xinyi Dist.", "Taipei City", "110"), ("Zhongshan N. Rd., Sec. 2", "Zhongshan Dist.", "Taipei City", "104"),
+              ("Taiwan Blvd., Sec. 3", "Xitun Dist.", "Taichung City", "407"), ("Zhongzheng 4th Rd.", "Qianjin Dist.", "Kaohsiung City", "801"),
+              ("Minzu Rd., Sec. 2", "West Central Dist.", "Tainan City", "700"), ("Wenhua Rd.", "Banqiao Dist.", "New Taipei City", "220")],
+    "ne_NP": [("Shantinagar Marg", "New Baneshwor", "Kathmandu", "44600"), ("Jhamsikhel Road", "Sanepa", "Lalitpur", "44700"),
+              ("Lakeside Road", "Baidam", "Pokhara", "33700"), ("Thamel Marg", "Thamel", "Kathmandu", "44600"),
+              ("Durbar Square Road", "Taumadhi", "Bhaktapur", "44800"), ("Main Road", "Traffic Chowk", "Biratnagar", "56613")],
+    "lb_LU": [("rue de la Gare", "Gare", "Luxembourg", "1616"), ("Haaptstrooss", "Hosingen", "Hosingen", "9806"),
+              ("avenue de la Liberté", "Gare", "Luxembourg", "1930"), ("route d'Arlon", "Strassen", "Strassen", "8009"),
+              ("rue de l'Alzette", "Esch", "Esch-sur-Alzette", "4011"), ("Grand-Rue", "Ville-Haute", "Luxembourg", "1661"),
+              ("rue de Clausen", "Clausen", "Luxembourg", "1342")],
+}
+V7_NATIVE_ADDRESS = {
+    "el_GR": ["Ερμού {n}, 105 63 Αθήνα", "Τσιμισκή {n}, 546 22 Θεσσαλονίκη", "Λεωφ. Κηφισίας {n}, Μαρούσι, ΤΚ 151 24"],
+    "bg_BG": ["ул. „Витоша“ {n}, ет. {f}, ап. {a}, 1000 София", "жк Люлин 5, бл. {n}, вх. А, ет. {f}, ап. {a}, София"],
+    "uk_UA": ["вул. Хрещатик, буд. {n}, кв. {a}, м. Київ, 01001", "м. Львів, вул. Івана Франка, {n}, кв. {a}"],
+    "ka_GE": ["თბილისი, ჭავჭავაძის გამზ. {n}, ბ. {a}", "ბათუმი, გორგასლის ქ. {n}"],
+    "hy_AM": ["ք. Երևան, Աբովյան փ. {n}, բն. {a}", "Երևան, Կոմիտասի պող. {n}, բն. {a}"],
+    "he_IL": ["שדרות רוטשילד {n}, תל אביב", "רחוב הרצל {n} דירה {a}, חיפה"],
+    "fa_IR": ["تهران، خیابان ولیعصر، کوچه گلشن، پلاک {n}، واحد {a}", "شیراز، بلوار زند، کوچه ۱۴، پلاک {n}"],
+    "ar_AE": ["فيلا {n}، شارع 14، البرشاء، دبي", "شقة {a}، برج المارينا، دبي مارينا، دبي"],
+    "ko_KR": ["서울특별시 강남구 테헤란로 {n}, 101동 {f}0{a}호", "부산광역시 해운대구 해운대로 {n}"],
+    "zh_TW": ["台北市信義區信義路五段{n}號{f}樓", "高雄市前金區中正四路{n}號{f}樓之{a}"],
+    "ne_NP": ["काठमाडौं-{a}, नयाँ बानेश्वर, घर नं. {n}", "ललितपुर-{a}, झम्सिखेल"],
+}
+V7_PERSIAN_ADDRESS_DIGITS = ("fa_IR",)
+
+
+def _address_v7(f, rng: random.Random) -> str:
+    loc = f._locales[0]
+    n, a, fl = rng.randint(1, 220), rng.randint(1, 90), rng.randint(1, 24)
+    if loc in V7_NATIVE_ADDRESS and rng.random() < 0.12:
+        text = rng.choice(V7_NATIVE_ADDRESS[loc]).format(n=n, a=a, f=fl)
+        return text.translate(V7_PERSIAN_DIGITS) if loc == "fa_IR" else text
+    street, district, city, code = rng.choice(V7_PLACES_OF[loc])
+    r = rng.random()
+    if loc == "el_GR":
+        if r < 0.4:
+            return f"{street} {n}, {code} {city}"
+        if r < 0.6:
+            return f"{street} {n}, {district}, TK {code.replace(' ', '')}"
+        if r < 0.8:
+            return f"{street} {n}, {rng.randint(1, 6)}os orofos, {district} {code}"
+        return f"{street} {n}\n{code} {city.upper()}"
+    if loc == "bg_BG":
+        if r < 0.35:
+            return f"{street} {n}, et. {fl % 9 + 1}, ap. {a}, {code} {city}"
+        if r < 0.6:
+            return f"zh.k. {rng.choice(['Mladost 1', 'Lyulin 5', 'Nadezhda 2', 'Studentski grad', 'Druzhba 1'])}, bl. {rng.randint(1, 540)}, " \
+                   f"vh. {rng.choice('ABVG')}, et. {fl % 12 + 1}, ap. {a}, {city} {code}"
+        if r < 0.8:
+            return f"{city} {code}, {street} {n}"
+        return f"{street} {n}\n{code} {city}"
+    if loc == "uk_UA":
+        if r < 0.4:
+            return f"{street}, {n}, kv. {a}, {city}, {code}"
+        if r < 0.6:
+            return f"{city}, {district}, {street} {n}/{rng.randint(1, 9)}, kv. {a}"
+        if r < 0.8:
+            return f"{street} {n}, apt {a}, {city} {code}"
+        return f"{code}, m. {city}, {street}, bud. {n}"
+    if loc == "ka_GE":
+        if r < 0.4:
+            return f"{n} {street}, {city} {code}"
+        if r < 0.65:
+            return f"{street} {n}, apt {a}, {district}, {city}"
+        if r < 0.85:
+            return f"{city}, {district}, {street} N{n}, bina {a}"
+        return f"{street.split()[0]} {rng.choice(['street', 'st.'])} {n}\n{city} {code}, Georgia"
+    if loc == "hy_AM":
+        if r < 0.4:
+            return f"{street} {n}, apt {a}, {city} {code}"
+        if r < 0.7:
+            return f"{city}, {district}, {street} {n}/{rng.randint(1, 9)}, bn. {a}"
+        if r < 0.85:
+            return f"{n}/{rng.randint(1, 9)} {street}, {city}, Armenia {code}"
+        return f"{street} {n}\n{code} {city}"
+    if loc == "he_IL":
+        if r < 0.4:
+            return f"{street} {n}, {city} {code}"
+        if r < 0.65:
+            return f"{street.replace(' St', '')} {n}/{rng.randint(1, 30)}, {city}"
+        if r < 0.85:
+            return f"Rehov {street.replace(' St', '').replace(' Blvd', '').replace(' Rd', '')} {n}, apt {a}, {district}, {city}"
+        return f"{street} {n} apt {a}\n{city}, Israel"
+    if loc == "fa_IR":
+        if r < 0.4:
+            return f"{city}, {street}, {district}, No. {n}, Unit {a}"
+        if r < 0.6:
+            return f"No. {n}, {district}, {street}, {city}, postal code {code}"
+        if r < 0.8:
+            return f"{city}, {street}, {district}, Pelak {n}, Tabaghe {fl % 8 + 1}"
+        return f"{street}, {district}, pelak {n}, vahed {a}\n{city} {code[:5]}-{code[5:]}"
+    if loc == "ar_AE":
+        if r < 0.3:
+            return f"Villa {n}, {street}, {district}, {city}"
+        if r < 0.55:
+            return f"Apt {fl}{a:02d}, {rng.choice(['Marina Heights', 'Al Majara 3', 'Princess Tower', 'Burj Views B', 'Sky Tower'])}, {district}, {city}"
+        if r < 0.75:
+            return f"Flat {fl}0{a % 9 + 1}, Building {rng.randint(1, 60)}, {district}, {city}"
+        if r < 0.88:
+            return f"P.O. Box {rng.randint(1000, 99999)}, {city}"
+        return f"{district}, {street}, villa {n}\n{city}, UAE"
+    if loc == "ko_KR":
+        if r < 0.35:
+            return f"{n}, {street}, {district}, {city} {code}"
+        if r < 0.6:
+            return f"{rng.randint(101, 112)}-{fl}0{a % 9 + 1}, {n} {street}, {district}, {city}"
+        if r < 0.8:
+            return f"{city} {district} {street} {n}, {rng.randint(101, 112)}dong {fl}0{a % 9 + 1}ho"
+        return f"{street} {n}-{rng.randint(1, 40)}, {district}\n{city} {code}"
+    if loc == "zh_TW":
+        if r < 0.4:
+            return f"{fl}F., No. {n}, {street}, {district}, {city} {code}"
+        if r < 0.65:
+            return f"No. {n}, Ln. {rng.randint(1, 300)}, {street}, {district}, {city} {code}{_digits_v6(rng, 2)}"
+        if r < 0.85:
+            return f"{fl}F.-{a % 9 + 1}, No. {n}, {street}, {district}, {city}"
+        return f"No. {n}, {street}\n{district}, {city} {code}, Taiwan (R.O.C.)"
+    if loc == "ne_NP":
+        if r < 0.35:
+            return f"House No. {n}, {street}, {district}, {city}-{rng.randint(1, 32)}"
+        if r < 0.6:
+            return f"{district}-{rng.randint(1, 32)}, {city}, near {rng.choice(['the Bhatbhateni store', 'the temple', 'the school gate', 'Big Mart'])}"
+        if r < 0.8:
+            return f"Ward No. {rng.randint(1, 32)}, {district}, {city} {code}"
+        return f"{street}, {district}\n{city}, Nepal"
+    # lb_LU
+    if r < 0.45:
+        return f"{n}, {street}, L-{code} {city}"
+    if r < 0.65:
+        return f"{n} {street}, {code} {city}"
+    if r < 0.85:
+        return f"{n}, {street}\nL-{code} {city}"
+    return f"{rng.choice(['Résidence Les Jardins', 'Résidence Belle Vue', 'Am Bongert'])}, {n}, {street}, L-{code} {city}"
+
+
+def _postcode_v7(f, rng: random.Random) -> str | None:
+    loc = f._locales[0]
+    if loc == "el_GR":
+        code = f"{rng.randint(10, 85)}{rng.randint(0, 9)} {_digits_v6(rng, 2)}"
+        r = rng.random()
+        return code.replace(" ", "") if r < 0.35 else ("ΤΚ " + code) if r < 0.45 else ("T.K. " + code) if r < 0.5 else code
+    if loc == "bg_BG":
+        return f"{rng.randint(1, 9)}{_digits_v6(rng, 3)}"
+    if loc == "uk_UA":
+        return f"{rng.choice(['01', '02', '03', '04', '21', '49', '61', '65', '69', '79', '76', '36'])}{_digits_v6(rng, 3)}"
+    if loc == "ka_GE":
+        return f"{rng.choice(['01', '01', '02', '46', '60', '38'])}{_digits_v6(rng, 2)}"
+    if loc == "hy_AM":
+        return f"{rng.choice(['00', '00', '31', '39', '22', '17'])}{_digits_v6(rng, 2)}"
+    if loc == "he_IL":
+        return f"{rng.choice('1234589')}{_digits_v6(rng, 6)}"
+    if loc == "fa_IR":  # ten digits; the first five have no 0 or 2 and the fifth is not 5
+        head = "".join(rng.choice("13456789") for _ in range(4)) + rng.choice("1346789")
+        code = head + "".join(rng.choice("013456789") for _ in range(5))
+        r = rng.random()
+        return f"{code[:5]}-{code[5:]}" if r < 0.4 else code.translate(V7_PERSIAN_DIGITS) if r < 0.5 else code
+    if loc == "ar_AE":
+        return None  # the Emirates have no postcodes
+    if loc == "ko_KR":
+        return f"{rng.randint(0, 6)}{_digits_v6(rng, 4)}"
+    if loc == "zh_TW":
+        head = f"{rng.choice(['1', '2', '3', '4', '7', '8', '9'])}{_digits_v6(rng, 2)}"
+        r = rng.random()
+        return head if r < 0.3 else f"{head}{_digits_v6(rng, 2)}" if r < 0.65 else f"{head}{_digits_v6(rng, 3)}" if r < 0.85 else f"{head}-{_digits_v6(rng, 3)}"
+    if loc == "ne_NP":
+        return f"{rng.choice(['44', '33', '56', '32', '45', '21'])}{rng.randint(1, 9)}00" if rng.random() < 0.7 else \
+            f"{rng.choice(['44', '33', '56'])}{_digits_v6(rng, 3)}"
+    code = f"{rng.randint(1, 9)}{_digits_v6(rng, 3)}"  # lb_LU
+    return rng.choice([f"L-{code}", f"L-{code}", code, f"L {code}", f"l-{code}"])
+V7_MONTHS_OF = {
+    "el_GR": ["Ιανουαρίου", "Φεβρουαρίου", "Μαρτίου", "Απριλίου", "Μαΐου", "Ιουνίου", "Ιουλίου", "Αυγούστου",
+              "Σεπτεμβρίου", "Οκτωβρίου", "Νοεμβρίου", "Δεκεμβρίου"],
+    "bg_BG": ["януари", "февруари", "март", "април", "май", "юни", "юли", "август", "септември", "октомври", "ноември",
+              "декември"],
+    "uk_UA": ["січня", "лютого", "березня", "квітня", "травня", "червня", "липня", "серпня", "вересня", "жовтня",
+              "листопада", "грудня"],
+    "ka_GE": ["იანვარი", "თებერვალი", "მარტი", "აპრილი", "მაისი", "ივნისი", "ივლისი", "აგვისტო", "სექტემბერი",
+              "ოქტომბერი", "ნოემბერი", "დეკემბერი"],
+    "hy_AM": ["հունվարի", "փետրվարի", "մարտի", "ապրիլի", "մայիսի", "հունիսի", "հուլիսի", "օգոստոսի", "սեպտեմբերի",
+              "հոկտեմբերի", "նոյեմբերի", "դեկտեմբերի"],
+    "he_IL": ["בינואר", "בפברואר", "במרץ", "באפריל", "במאי", "ביוני", "ביולי", "באוגוסט", "בספטמבר", "באוקטובר",
+              "בנובמבר", "בדצמבר"],
+    "ar_AE": ["يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر"],
+    "lb_LU": ["Januar", "Februar", "Mäerz", "Abrëll", "Mee", "Juni", "Juli", "August", "September", "Oktober", "November",
+              "Dezember"],
+}
+V7_JALALI_MONTHS = ["Farvardin", "Ordibehesht", "Khordad", "Tir", "Mordad", "Shahrivar", "Mehr", "Aban", "Azar", "Dey",
+                    "Bahman", "Esfand"]
+V7_BS_MONTHS = ["Baisakh", "Jestha", "Asar", "Shrawan", "Bhadra", "Asoj", "Kartik", "Mangsir", "Poush", "Magh", "Falgun",
+                "Chaitra"]
+V7_HIJRI_MONTHS = ["Muharram", "Safar", "Rabi al-Awwal", "Rabi al-Thani", "Jumada al-Ula", "Jumada al-Akhirah", "Rajab",
+                   "Sha'ban", "Ramadan", "Shawwal", "Dhu al-Qadah", "Dhu al-Hijjah"]
+
+
+def _dob_v7(f, rng: random.Random) -> str:
+    """A date of birth as people of each locale write one; the Iranian, Nepali, Taiwanese and Emirati calendars
+    are drawn in their own years (the people are made up, so a date need not convert from a Gregorian one)."""
+    loc = f._locales[0]
+    d = _date_v5(rng, 1942, 2008)
+    dd, mm, yyyy, yy = f"{d.day:02d}", f"{d.month:02d}", str(d.year), f"{d.year % 100:02d}"
+    english = V6_ENGLISH_MONTHS[d.month - 1]
+    local = V7_MONTHS_OF.get(loc, V6_ENGLISH_MONTHS)[d.month - 1]
+    shapes = [f"{dd}/{mm}/{yyyy}", f"{dd}.{mm}.{yyyy}"]
+    if loc == "el_GR":
+        shapes += [f"{d.day}/{d.month}/{yy}", f"{d.day} {local} {yyyy}", f"{d.day}-{mm}-{yyyy}"]
+    elif loc == "bg_BG":
+        shapes = [f"{dd}.{mm}.{yyyy} г.", f"{dd}.{mm}.{yyyy}", f"{d.day} {local} {yyyy} г.", f"{d.day}.{d.month}.{yyyy}г"]
+    elif loc == "uk_UA":
+        shapes = [f"{dd}.{mm}.{yyyy}", f"{d.day} {local} {yyyy} р.", f"{yyyy}-{mm}-{dd}", f"{dd}.{mm}.{yy}"]
+    elif loc == "ka_GE":
+        shapes = [f"{dd}.{mm}.{yyyy}", f"{d.day} {local}, {yyyy}", f"{dd}/{mm}/{yyyy}", f"{d.day} {english} {yyyy}"]
+    elif loc == "hy_AM":
+        shapes = [f"{dd}.{mm}.{yyyy}", f"{yyyy}թ. {local} {d.day}", f"{dd}/{mm}/{yyyy}", f"{d.day} {english[:3]} {yyyy}"]
+    elif loc == "he_IL":
+        shapes = [f"{dd}.{mm}.{yyyy}", f"{d.day}.{d.month}.{yy}", f"{dd}/{mm}/{yyyy}", f"{d.day} {local} {yyyy}",
+                  f"{d.day}/{d.month}/{yyyy}"]
+    elif loc == "fa_IR":
+        year, month = rng.randint(1321, 1387), rng.randint(1, 12)
+        day = rng.randint(1, 31 if month <= 6 else 30 if month <= 11 else 29)
+        jalali = f"{year}/{month:02d}/{day:02d}"
+        shapes = [jalali, jalali.translate(V7_PERSIAN_DIGITS), f"{day} {V7_JALALI_MONTHS[month - 1]} {year}",
+                  f"{year}-{month}-{day}", f"{yyyy}-{mm}-{dd}", f"{d.day} {english} {yyyy}"]
+    elif loc == "ar_AE":
+        hijri_year = rng.randint(1361, 1428)
+        shapes = [f"{dd}/{mm}/{yyyy}", f"{yyyy}-{mm}-{dd}", f"{d.day} {english} {yyyy}", f"{d.day} {local} {yyyy}",
+                  f"{dd}/{mm}/{yyyy}".translate(V7_ARABIC_DIGITS),
+                  f"{rng.randint(1, 29)} {rng.choice(V7_HIJRI_MONTHS)} {hijri_year} AH"]
+    elif loc == "ko_KR":
+        shapes = [f"{yyyy}년 {d.month}월 {d.day}일", f"{yyyy}.{mm}.{dd}", f"{yy}.{mm}.{dd}", f"{yy}{mm}{dd}", f"{yyyy}-{mm}-{dd}",
+                  f"{yyyy}. {d.month}. {d.day}."]
+    elif loc == "zh_TW":
+        roc = d.year - 1911
+        shapes = [f"民國{roc}年{d.month}月{d.day}日", f"{roc}/{mm}/{dd}", f"{roc:03d}/{mm}/{dd}", f"{yyyy}/{mm}/{dd}",
+                  f"{roc}.{d.month}.{d.day}", f"ROC {roc}-{mm}-{dd}"]
+    elif loc == "ne_NP":
+        year, month, day = rng.randint(2000, 2065), rng.randint(1, 12), rng.randint(1, 30)
+        bs = f"{year}/{month:02d}/{day:02d}"
+        shapes = [f"{bs} BS", f"{year}-{month:02d}-{day:02d} B.S.", bs.translate(V7_DEVANAGARI_DIGITS),
+                  f"{day} {V7_BS_MONTHS[month - 1]} {year}", f"{yyyy}-{mm}-{dd} AD", f"{dd} {english[:3]} {yyyy}"]
+    else:  # lb_LU
+        shapes = [f"{dd}.{mm}.{yyyy}", f"{d.day}. {local} {yyyy}", f"{dd}/{mm}/{yyyy}",
+                  f"{d.day} {['janvier', 'février', 'mars', 'avril', 'mai', 'juin', 'juillet', 'août', 'septembre', 'octobre', 'novembre', 'décembre'][d.month - 1]} {yyyy}"]
+    return rng.choice(shapes)
+
+
+V7_TW_LETTERS = {c: v for c, v in zip("ABCDEFGHJKLMNPQRSTUVXYWZIO", range(10, 36))}
+
+
+def _tw_id_check(body: str) -> str:
+    """The check digit of a Taiwanese national ID (a letter for the place of first registration, then nine digits)."""
+    v = V7_TW_LETTERS[body[0]]
+    total = v // 10 + (v % 10) * 9 + sum(int(c) * w for c, w in zip(body[1:], range(8, 0, -1)))
+    return str((10 - total % 10) % 10)
+
+
+def _national_id_v7(f, rng: random.Random) -> str:
+    """Each locale's own identity number; checked with python-stdnum where it knows the number."""
+    loc = f._locales[0]
+    d = _date_v5(rng, 1945, 2006)
+    if loc == "el_GR":
+        if rng.random() < 0.35:  # the police identity card number
+            return f"{rng.choice(['AK', 'AE', 'AB', 'AZ', 'AI', 'AM', 'AN', 'AH'])} {_digits_v6(rng, 6)}" if rng.random() < 0.5 else \
+                f"{rng.choice(['AK', 'AE', 'AB', 'AZ', 'AI', 'AM', 'AN', 'AH'])}{_digits_v6(rng, 6)}"
+        from stdnum import luhn
+        from stdnum.gr import amka
+        body = d.strftime("%d%m%y") + _digits_v6(rng, 4)
+        number = body + luhn.calc_check_digit(body)
+        assert amka.is_valid(number), number
+        return number
+    if loc == "bg_BG":
+        from stdnum.bg import egn
+        month = d.month + (40 if d.year >= 2000 else 0)
+        body = f"{d.year % 100:02d}{month:02d}{d.day:02d}" + _digits_v6(rng, 3)
+        number = body + egn.calc_check_digit(body)
+        assert egn.is_valid(number), number
+        return number
+    if loc == "uk_UA":
+        import datetime
+
+        from stdnum.ua import rntrc
+        body = f"{(d - datetime.date(1899, 12, 31)).days:05d}" + _digits_v6(rng, 4)
+        number = body + rntrc.calc_check_digit(body)
+        assert rntrc.is_valid(number), number
+        return number if rng.random() < 0.8 else f"{_digits_v6(rng, 9)}"  # or the nine digits of the ID card
+    if loc == "ka_GE":
+        return f"{rng.choice(['01', '01', '61', '35', '59', '12'])}{rng.randint(0, 9)}{_digits_v6(rng, 8)}"  # 11-digit personal number
+    if loc == "hy_AM":  # the ten-digit public service number, or the ID card number
+        return _digits_v6(rng, 10) if rng.random() < 0.6 else f"{rng.choice(['AN', 'AR', 'AT'])}{_digits_v6(rng, 7)}"
+    if loc == "he_IL":
+        from stdnum import luhn
+        from stdnum.il import idnr
+        body = f"{rng.randint(0, 3)}{_digits_v6(rng, 7)}"
+        number = body + luhn.calc_check_digit(body)
+        assert idnr.is_valid(number), number
+        return f"{number[:8]}-{number[8]}" if rng.random() < 0.25 else number
+    if loc == "fa_IR":  # the kod-e melli: nine digits and a check digit (weights 10..2, mod 11)
+        while True:
+            body = f"{rng.randint(0, 9)}{_digits_v6(rng, 8)}"
+            if len(set(body)) > 1:
+                break
+        rest = sum(int(c) * (10 - i) for i, c in enumerate(body)) % 11
+        number = body + str(rest if rest < 2 else 11 - rest)
+        r = rng.random()
+        return f"{number[:3]}-{number[3:9]}-{number[9]}" if r < 0.4 else number.translate(V7_PERSIAN_DIGITS) if r < 0.5 else number
+    if loc == "ar_AE":  # Emirates ID: 784, the year of birth, seven digits, a Luhn check digit
+        from stdnum import luhn
+        body = f"784{d.year}{_digits_v6(rng, 7)}"
+        number = body + luhn.calc_check_digit(body)
+        return f"{number[:3]}-{number[3:7]}-{number[7:14]}-{number[14]}" if rng.random() < 0.7 else number
+    if loc == "ko_KR":
+        from stdnum.kr import rrn
+        sex = rng.choice("12") if d.year < 2000 else rng.choice("34")
+        body = d.strftime("%y%m%d") + sex + f"{rng.randint(0, 96):02d}" + _digits_v6(rng, 3)  # place of birth, 00-96
+        number = body + rrn.calc_check_digit(body)
+        assert rrn.is_valid(number), number
+        return f"{number[:6]}-{number[6:]}" if rng.random() < 0.8 else number
+    if loc == "zh_TW":
+        body = rng.choice("ABCDEFGHJKLMNPQRSTUVXYWZIO") + rng.choice("12") + _digits_v6(rng, 7)
+        number = body + _tw_id_check(body)
+        return number.lower() if rng.random() < 0.1 else number
+    if loc == "ne_NP":  # citizenship certificate (district code, year, serial) or the national identity number
+        if rng.random() < 0.6:
+            return f"{rng.randint(1, 77):02d}-{rng.randint(1, 3):02d}-{rng.randint(55, 80)}-{_digits_v6(rng, 5)}"
+        return f"{_digits_v6(rng, 3)}-{_digits_v6(rng, 3)}-{_digits_v6(rng, 4)}"
+    # lb_LU: the 13-digit matricule, date of birth, serial, a Luhn and a Verhoeff check digit
+    from stdnum import luhn, verhoeff
+    body = d.strftime("%Y%m%d") + _digits_v6(rng, 3)
+    number = body + luhn.calc_check_digit(body) + verhoeff.calc_check_digit(body)
+    return f"{number[:4]} {number[4:8]} {number[8:11]} {number[11:]}" if rng.random() < 0.5 else number
+
+
+# IBANs of countries no earlier set drew from (v1-v6 used the development and held-out locales' own, and v4-v6 the
+# lists in their sections), with their registry BBAN shapes
+V7_IBAN_BBAN = {"BY": "4!c4!n16!c", "RU": "9!n5!n15!c", "ME": "3!n13!n2!n", "MU": "4!a2!n2!n12!n3!n3!a",
+                "LB": "4!n20!c", "IQ": "4!a3!n12!n", "OM": "3!n16!c", "PS": "4!a21!c", "MN": "4!n12!n", "GL": "4!n9!n1!n",
+                "DO": "4!c20!n", "GT": "4!c20!c", "LY": "3!n3!n15!n", "SD": "2!n12!n", "YE": "4!a4!n18!c",
+                "DJ": "5!n5!n11!n2!n", "SO": "4!n3!n12!n", "ST": "4!n4!n11!n2!n", "HN": "4!a20!n", "NI": "4!a20!n"}
+V7_IBAN_OF = {"ar_AE": ["LB", "IQ", "OM", "YE", "SD", "PS"], "hy_AM": ["LB", "RU"], "fa_IR": ["IQ", "OM"],
+              "uk_UA": ["BY", "RU", "ME"], "bg_BG": ["ME"], "el_GR": ["ME", "MU"]}
+
+
+def _iban_v7(f, rng: random.Random) -> str:
+    import re
+
+    from stdnum import iban as stdnum_iban
+
+    loc = f._locales[0]
+    if loc in V7_IBAN_OF and rng.random() < 0.6:
+        country = rng.choice(V7_IBAN_OF[loc])
+    else:
+        country = rng.choice(sorted(V7_IBAN_BBAN))
+    bban = ""
+    for count, kind in re.findall(r"(\d+)!([nac])", V7_IBAN_BBAN[country]):
+        for _ in range(int(count)):
+            if kind == "a":
+                bban += rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+            elif kind == "c" and rng.random() < 0.15:
+                bban += rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ")
+            else:
+                bban += str(rng.randint(0, 9))
+    if country == "ME":  # Montenegro's national check: the whole BBAN is 1 modulo 97
+        bban = bban[:16] + f"{(1 - int(bban[:16]) * 100) % 97:02d}"
+    numeric = "".join(str(int(c, 36)) for c in bban + country + "00")
+    iban = f"{country}{98 - int(numeric) % 97:02d}{bban}"
+    assert stdnum_iban.is_valid(iban), iban
+    grouped = " ".join(iban[i:i + 4] for i in range(0, len(iban), 4))
+    r = rng.random()
+    if r < 0.35:
+        return grouped
+    if r < 0.43:
+        return "-".join(iban[i:i + 4] for i in range(0, len(iban), 4))
+    if r < 0.5:
+        return iban.lower()
+    if r < 0.56:
+        return f"IBAN{iban}"  # the prefix pasted along with the number, no space
+    if r < 0.62:
+        return " ".join(iban[i:i + 2] for i in range(0, 4, 2)) + " " + " ".join(iban[i:i + 4] for i in range(4, len(iban), 4))
+    return iban
+
+
+V7_CARDS = {"visa": (["4"], [16, 16, 13]), "mastercard": (["51", "53", "55", "2221", "2500", "2720"], [16]),
+            "amex": (["34", "37"], [15]), "jcb": (["3528", "3540", "3589"], [16]), "unionpay": (["620", "621", "623"], [16, 17, 18, 19]),
+            "diners": (["300", "305", "36"], [14]), "maestro": (["5020", "5038", "6761"], [12, 16, 19]),
+            "discover": (["6011", "644", "65"], [16])}
+
+
+def _card_v7(f, rng: random.Random) -> str:
+    from stdnum import luhn
+
+    loc = f._locales[0]
+    if loc == "zh_TW" and rng.random() < 0.3:
+        issuer = rng.choice(["jcb", "unionpay"])
+    else:
+        issuer = rng.choice(["visa", "visa", "visa", "mastercard", "mastercard", "amex", "jcb", "unionpay", "diners", "maestro", "discover"])
+    prefixes, lengths = V7_CARDS[issuer]
+    body = rng.choice(prefixes)
+    body += _digits_v6(rng, rng.choice(lengths) - len(body) - 1)
+    number = body + luhn.calc_check_digit(body)
+    assert luhn.is_valid(number), number
+    r = rng.random()
+    if len(number) in (14, 15) and r < 0.5:
+        return f"{number[:4]} {number[4:10]} {number[10:]}"
+    if r < 0.4:
+        return " ".join(number[i:i + 4] for i in range(0, len(number), 4))
+    if r < 0.48:
+        return "-".join(number[i:i + 4] for i in range(0, len(number), 4))
+    if r < 0.54:
+        return ".".join(number[i:i + 4] for i in range(0, len(number), 4))
+    if r < 0.6:
+        return "  ".join(number[i:i + 4] for i in range(0, len(number), 4))  # two spaces, as on the card
+    return number
+
+
+def _expiry_v7(f, rng: random.Random) -> str:
+    d = _date_v5(rng, 2026, 2035)
+    shape = rng.choice(["%m/%y", "%m/%y", "%m/%y", "%m / %y", "{M}/%y", "%m.%y", "%m/%Y", "%m%y", "%b %Y", "%m-%y", "{M}-%Y"])
+    return d.strftime(shape.replace("{M}", str(d.month)))
+
+
+def _username_v7(f, rng: random.Random) -> str:
+    loc = f._locales[0]
+    given, family, _, _, native = _names_v7(f, rng)
+    if native or not (given + family).replace(" ", "").replace("-", "").isascii():
+        base = f.user_name()
+    else:
+        given, family = given.lower().replace(" ", "").replace("-", ""), family.lower().replace(" ", "").replace("-", "")
+        base = rng.choice([f"{given}{family}", f"{given}.{family}", f"{given[0]}_{family}", f"{given}{rng.randint(1, 99)}"])
+    r = rng.random()
+    city = {"el_GR": "ath", "bg_BG": "sof", "uk_UA": "kyiv", "ka_GE": "tbs", "hy_AM": "evn", "he_IL": "tlv", "fa_IR": "teh",
+            "ar_AE": "dxb", "ko_KR": "seoul", "zh_TW": "tpe", "ne_NP": "ktm", "lb_LU": "lux"}[loc]
+    if r < 0.15:
+        return f"{base}.{city}"
+    if r < 0.25:
+        return f"{base}_{rng.randint(1975, 2008)}"
+    if r < 0.33:
+        return f"real_{base}"
+    if r < 0.4:
+        return f"{base}__"
+    if r < 0.55:
+        return f"{base}.{rng.choice(['eats', 'rides', 'pics', 'paws', 'foodie', 'bride'])}"
+    if r < 0.6:
+        return base.replace("a", "4").replace("e", "3")
+    return base
+
+
+def _order_id_v7(f, rng: random.Random) -> str:
+    r = rng.random()
+    if r < 0.12:  # a UPU S10 tracking number with its mod-11 check digit
+        digits = _digits_v6(rng, 8)
+        rest = 11 - sum(int(c) * w for c, w in zip(digits, (8, 6, 4, 2, 3, 5, 9, 7))) % 11
+        check = {10: 0, 11: 5}.get(rest, rest)
+        return f"{rng.choice(['RR', 'RB', 'CP', 'EE', 'LX', 'RA'])}{digits}{check}{rng.choice(['GR', 'BG', 'UA', 'IL', 'KR', 'TW', 'LU', 'AE'])}"
+    if r < 0.22:  # a courier waybill (the Ukrainian TTN: 14 digits)
+        return f"{rng.choice(['20', '59'])}{_digits_v6(rng, 12)}"
+    shape = rng.choice(["#A###-####", "FD-########", "TRIP-??##??##", "WB ##########", "VIEW/2026/#####", "APT-#####-##",
+                        "PRT######", "PS####-####", "DON-####-??", "TC-#######", "CW-INV-2026-####", "EVT??##",
+                        "#######-??", "ORD##########", "##-####-####"])
+    return "".join(str(rng.randint(0, 9)) if c == "#" else rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ") if c == "?" else c for c in shape)
+
+
+def _value_v7(f, kind: str, rng: random.Random) -> str | None:
+    if kind == "PERSON":
+        return _person_v7(f, rng)
+    if kind == "EMAIL":
+        return _email_v7(f, rng)
+    if kind == "PHONE":
+        return _phone_v7(f, rng)
+    if kind == "ADDRESS":
+        return _address_v7(f, rng)
+    if kind == "POSTCODE":
+        return _postcode_v7(f, rng)
+    if kind == "DATE_OF_BIRTH":
+        return _dob_v7(f, rng)
+    if kind == "IP_ADDRESS":
+        r = rng.random()
+        if r < 0.6:
+            return f.ipv4_public()
+        if r < 0.72:
+            return f.ipv6()
+        import ipaddress
+        if r < 0.9:
+            return str(ipaddress.IPv6Address(f.ipv6()))
+        return str(ipaddress.IPv6Address(f.ipv6())).upper()
+    if kind == "IBAN":
+        return _iban_v7(f, rng)
+    if kind == "NATIONAL_ID":
+        return _national_id_v7(f, rng)
+    if kind == "USERNAME":
+        return _username_v7(f, rng)
+    if kind == "CARD":
+        return _card_v7(f, rng)
+    if kind == "ORDER_ID":
+        return _order_id_v7(f, rng)
+    raise ValueError(kind)
+
+
+def _card_details_v7(f, rng: random.Random) -> tuple[str, list[tuple[str, int, int]]]:
+    number = _card_v7(f, rng)
+    digits = "".join(c for c in number if c.isdigit())
+    masked = rng.random() < 0.3
+    shown = rng.choice(["*" * 12, "xxxx ", "card ends with ", "···· ", "last 4: "]) + digits[-4:] if masked else number
+    expiry = _expiry_v7(f, rng)
+    cvv = _digits_v6(rng, 4 if digits[:2] in ("34", "37") else 3)
+    loc = f._locales[0]
+    shapes = ["{n} // {e} // {c}", "PAN {n} EXP {e} CVC {c}", "{n}, valid thru {e}, the 3 digits on the back are {c}",
+              "number: {n} / expires: {e} / cvc2: {c}", "{n} exp{e} cvv{c}", "card {n}\nexpiry {e}\ncode {c}",
+              "{n} - {e} - {c} (for the deposit)"]
+    native = {"zh_TW": "卡號 {n} 有效期限 {e} 背面末三碼 {c}", "ko_KR": "카드번호 {n} 유효기간 {e} CVC {c}",
+              "el_GR": "κάρτα {n}, λήξη {e}, CVV {c}", "uk_UA": "картка {n}, термін дії {e}, CVV2 {c}",
+              "bg_BG": "карта {n}, валидна до {e}, CVV {c}", "he_IL": "כרטיס {n} תוקף {e} 3 ספרות {c}"}
+    shape = native[loc] if loc in native and rng.random() < 0.25 else rng.choice(shapes)
+    return _fill_card_shape(shape, shown, expiry, cvv, masked)
+
+
+V7_NEGATIVES = [
+    ("table {v}", lambda f, r: str(r.randint(1, 48))),
+    ("menu item {v}", lambda f, r: f"#{r.randint(1, 180)}"),
+    ("it's {v}", lambda f, r: f"{r.randint(180, 1450)} kcal"),
+    ("bus {v}", lambda f, r: r.choice(["550", "X95", "B1", "N12", "14", "A2", "224", "Line 16", "M2"])),
+    ("parked in bay {v}", lambda f, r: f"{r.choice('ABCDEP')}-{r.randint(1, 320)}"),
+    ("on floor {v}", lambda f, r: str(r.randint(-3, 42))),
+    ("open {v}", lambda f, r: r.choice(["9:00-21:00", "10-22", "8.30–17.30", "11:00–23:00 daily", "Mon–Fri 8–20", "24/7"])),
+    ("{v} off", lambda f, r: f"{r.choice([5, 10, 15, 20, 25, 30, 40, 50])}%"),
+    ("the price was {v}", lambda f, r: r.choice([f"€{r.randint(5, 90)},{r.randint(0, 99):02d}", f"{r.randint(5, 300)} лв.",
+                                                  f"₴{r.randint(50, 4000)}", f"{r.randint(5, 200)} GEL", f"{r.randint(1, 90)} 000 AMD",
+                                                  f"₪{r.randint(20, 900)}", f"{r.randint(100, 9000)},000 rials",
+                                                  f"AED {r.randint(10, 900)}", f"₩{r.randint(5, 99)},{r.randint(0, 9)}00",
+                                                  f"NT${r.randint(80, 3000)}", f"Rs {r.randint(100, 9999)}",
+                                                  f"{r.randint(5, 90)}.{r.randint(0, 99):02d} EUR"])),
+    ("the toll was {v}", lambda f, r: r.choice(["AED 4", "€2.40", "₩3,200", "NT$ 45", "₪ 18.5"])),
+    ("ride of {v}", lambda f, r: f"{r.randint(1, 38)}.{r.randint(0, 9)} km"),
+    ("ETA {v}", lambda f, r: f"{r.randint(2, 45)} min"),
+    ("surge {v}", lambda f, r: f"{r.randint(1, 2)}.{r.randint(1, 9)}x"),
+    ("tooth {v}", lambda f, r: str(r.choice([11, 12, 16, 21, 26, 36, 37, 46, 47, 48]))),
+    ("the dog weighs {v}", lambda f, r: f"{r.randint(2, 45)}.{r.randint(0, 9)} kg"),
+    ("prints {v}", lambda f, r: r.choice(["10x15", "13x18", "A4", "A3", "20x30 cm", "300 dpi", "4x6 in"])),
+    ("donated {v}", lambda f, r: r.choice(["€25", "$50", "100 GEL", "₪180", "AED 250", "₩30,000", "NT$1,000"])),
+    ("desk {v}", lambda f, r: f"{r.choice(['H', 'D', 'F'])}{r.randint(1, 60)}"),
+    ("for {v} guests", lambda f, r: str(r.randint(20, 350))),
+    ("zone {v}", lambda f, r: r.choice(["1", "2", "A", "B", "AB", "1-2"])),
+    ("the locker size is {v}", lambda f, r: r.choice(["S", "M", "L", "XL"])),
+    ("{v} m²", lambda f, r: str(r.randint(28, 180))),
+]
+
+
+def _place_v7(r: float, host: str, fragment: str) -> tuple[str, int]:
+    if r < 0.3:
+        return f"{host}. {fragment}", len(host) + 2
+    if r < 0.5:
+        return (f"{fragment} {host}" if fragment.endswith(("?", "!")) else f"{fragment}. {host}"), 0
+    if r < 0.62:
+        return f"{host}; {fragment}", len(host) + 2
+    if r < 0.72:
+        return f"{host}:\n{fragment}", len(host) + 2
+    if r < 0.82:
+        return f"({fragment}) {host}", 1
+    if r < 0.92:
+        return f"{host}. Also {fragment}", len(host) + 7
+    return f"{host} >> {fragment}", len(host) + 4
+
+
+def build_injected_v7(n_per_type: int, seed: int, hosts: list[str]) -> list[dict]:
+    return build_injected(HeldOutRecipe("v7", V7_LOCALES, 103, _value_v7, _card_details_v7, V7_TEMPLATES,
+                                        V7_NEGATIVES, "; ", _place_v7), n_per_type, seed, hosts)
+V7_BRANDS_OF = {
+    "delivery": ["efood", "Box", "Talabat", "Careem Food", "Noon Food", "Baemin", "Coupang Eats", "Yogiyo", "foodpanda",
+                 "Snappfood", "10bis", "Foody", "Uklon Food", "Deliveries.lu"],
+    "food": ["Mr. Pizza", "Dr Pepper", "Little Caesars", "Papa Murphy's", "Chick-fil-A", "Popeyes", "Dave's Hot Chicken",
+             "Raising Cane's", "Goody's Burger House", "Puzata Hata", "Lviv Croissants", "Kyochon", "Paris Baguette",
+             "Gong Cha", "Chun Shui Tang", "Shake Shack", "Five Guys", "Vapiano", "Mr. Sub", "Captain D's", "Señor Frog's"],
+    "ride": ["Careem", "Yango", "Kakao T", "Gett", "Snapp", "Tapsi", "Pathao", "inDrive", "FreeNow", "Uklon", "Webtaxi",
+             "Taxi Go", "Hala Taxi"],
+    "courier": ["ACS Courier", "ELTA Courier", "BoxNow", "Speedy", "Econt", "Nova Poshta", "Ukrposhta", "Meest", "Israel Post",
+                "Aramex", "Emirates Post", "CJ Logistics", "Hanjin", "Chunghwa Post", "Post Luxembourg", "Sendle"],
+    "realty": ["Spitogatos", "Yad2", "Madlan", "Bayut", "Property Finder", "Dubizzle", "Zigbang", "Dabang", "591 House",
+               "athome.lu", "immotop.lu", "imot.bg", "DOM.RIA", "LUN", "myhome.ge", "Divar", "Sheypoor", "list.am"],
+    "clinic": ["DrSmile", "Invisalign", "Curaprox", "Sensodyne", "Colgate", "Philips Sonicare", "Bravecto", "NexGard",
+               "Banfield Pet Hospital", "VCA Animal Hospital", "Seresto", "Advantix"],
+    "beauty": ["Toni & Guy", "Jean Louis David", "Franck Provost", "Jacques Dessange", "Vidal Sassoon", "Aveda salon",
+               "Six Senses Spa", "Anantara Spa", "Talise Spa", "Rituals spa"],
+    "cosmetics": ["Aesop", "Lush", "Olive Young", "Innisfree", "Sulwhasoo", "Dr. Brandt", "Dr. PAWPAW", "Miss Dior",
+                  "Lady Speed Stick", "Ahava", "Korres", "Apivita", "Rituals"],
+    "print": ["Snapfish", "Vistaprint", "Shutterfly", "MOO", "CEWE", "FedEx Office", "Photobox", "Kodak Moments",
+              "Fujifilm Wonder Photo Shop", "Canva Print", "Mixbook", "Chatbooks", "Printful"],
+    "parking": ["Q-Park", "Indigo", "APCOA", "PayByPhone", "Salik", "Darb", "Mawaqif", "Hi-Pass", "eTag", "Attiki Odos",
+                "Pango", "Cellopark", "Kvish 6", "Parkopedia"],
+    "charity": ["Save the Children", "Médecins Sans Frontières", "Ronald McDonald House Charities",
+                "Bill & Melinda Gates Foundation", "Elton John AIDS Foundation", "Magen David Adom", "Prytula Foundation",
+                "Come Back Alive", "Dubai Cares", "Emirates Red Crescent", "Habitat for Humanity", "Amnesty International",
+                "Caritas", "GoFundMe", "JustGiving", "Make-A-Wish", "Smile Train", "Kiva"],
+    "transit": ["T-money", "EasyCard", "iPASS", "Rav-Kav", "ATH.ENA Card", "Metromoney", "Kyiv Smart Card", "mKart",
+                "Korail", "Taiwan High Speed Rail", "Dubai Metro", "Israel Railways", "Egged", "OASA", "Sajha Yatayat",
+                "Mobilitéit.lu", "CFL"],
+    "cowork": ["WeWork", "Regus", "Spaces", "Impact Hub", "Mindspace", "Fastfive", "Talent Garden", "Servcorp", "Silversquare",
+               "The Office Group", "Industrious", "Urban Station"],
+    "wedding": ["David's Bridal", "Jenny Packham", "Monique Lhuillier", "Pronovias", "Elie Saab", "Zuhair Murad", "Reem Acra",
+                "Marchesa", "Rosa Clará", "Galia Lahav", "Justin Alexander", "Maggie Sottero", "Manolo Blahnik"],
+}
+V7_BRANDS = [brand for group in V7_BRANDS_OF.values() for brand in group]
+V7_HONORIFIC_FREE = [
+    "Mr. Pizza in Gangnam sent a bulgogi pizza instead of the potato one", "Dr Pepper was missing from the Five Guys order",
+    "Mr. Sub stopped taking card payments at the counter?", "Captain D's order came without the hush puppies",
+    "Señor Frog's in the mall wants a 15% service charge on a takeaway?", "Dr. Brandt mask was half empty in the box",
+    "Dr. PAWPAW balm was sold out at the salon, when is the restock?", "Miss Dior gift set had the wrong ribbon colour",
+    "Lady Speed Stick is on the spa invoice but I never bought it", "Madame Tussauds tickets for the hen party didn't arrive",
+    "Mr. Bricolage printed the wrong size for the wedding banner", "Jacques Dessange salon in Kirchberg cancelled my colour",
+    "Papa Murphy's take-and-bake instructions were in the wrong language", "Señor Frog's voucher from the wedding raffle won't scan",
+    "Jean Louis David gift card says insufficient balance", "Franck Provost in Esch charged for a treatment I didn't have",
+]
+V7_PEOPLE_FREE = [
+    "David's Bridal altered the dress two sizes too small", "Jenny Packham sample sale booking link doesn't work",
+    "Monique Lhuillier veil is stuck in customs in Dubai", "Elie Saab boutique wants a deposit of AED 5,000 for the fitting",
+    "Zuhair Murad gown arrived with a torn hem, the wedding is in two weeks", "Reem Acra order shows shipped but no tracking",
+    "Manolo Blahnik heels for the ceremony came in 38 instead of 39", "Vidal Sassoon academy cut was cancelled twice",
+    "Toni & Guy in Glyfada double-booked my slot", "Ronald McDonald House Charities receipt didn't come through",
+    "Bill & Melinda Gates Foundation newsletter keeps arriving after I unsubscribed", "Elton John AIDS Foundation gala tickets, any left?",
+    "Prytula Foundation donation via Monobank shows pending", "Raising Cane's box combo was missing the toast",
+    "Dave's Hot Chicken reaper level was way too hot, can I get a refund?", "Chick-fil-A app says my order was picked up, it wasn't",
+    "Little Caesars in Sofia closes earlier than the app says", "Goody's Burger House delivery took 90 minutes",
+    "Chun Shui Tang bubble tea was spilled all over the bag", "Paris Baguette cake for the engagement party was the wrong size",
+]
+V7_PLACE_FREE = [
+    "Is there a parcel locker near Sofia central station?", "The taxi from Elena to Veliko Tarnovo never showed up",
+    "Marina branch of the salon is closed on Fridays?", "Dubai Marina to Deira ride cost AED 78, normal is 45",
+    "Florentin flat viewing got moved to 18:00", "Sevan lake hotel wedding package is sold out for June?",
+    "Ani Plaza pickup point says the parcel was returned", "Do you deliver to Vake or only Saburtalo?",
+    "Kolonaki salon wants cash only, is that allowed?", "Thamel to Boudhanath ride was charged twice",
+    "Pokhara Lakeside dental clinic is open on Saturday?", "Ximending photo booth prints came out blurry",
+    "Taipei Main Station lockers don't accept EasyCard?", "Itaewon vet clinic is open 24 hours?",
+    "Jeju rental flat listing has the wrong photos", "Kirchberg coworking day pass is 25 euros or 35?",
+    "Cloche d'Or parking charged a full day for two hours", "Podil courier office moved, where is it now?",
+    "Lviv Opera House shuttle left without the wedding guests", "Tajrish market delivery zone, does it include Niavaran?",
+    "Syntagma metro exit to the print shop is closed", "Seoul Station T-money machine swallowed my card",
+    "Azrieli mall parking charged ₪ 48 for 3 hours", "Republic Square taxi rank has no taxis after midnight",
+    "Batumi boulevard café reservation for 12, possible?", "Herzliya Pituah coworking has a free trial day?",
+]
+V7_SHAPE_FREE = [
+    "Table 14 ordered the mezze platter twice", "Menu item #37 says 640 kcal but the app says 820", "Bus 550 to the airport is every 20 min?",
+    "Parked in bay P-112, the app says P-121", "Our office is on floor 17, the courier went to 7", "Opening hours 9:00-21:00 or 10-22?",
+    "25% off coupon didn't apply at checkout", "The price went from ₴389 to ₴459 overnight", "Ride of 12.4 km cost 38 GEL, is that right?",
+    "Surge was 1.8x at 2am, the app said 1.2x", "Tooth 36 filling fell out after two days", "The dog weighs 23.5 kg, which NexGard size?",
+    "100 prints 10x15 on glossy, ready by Friday?", "Donated €25 but the receipt says €2.50", "Desk H12 has no monitor",
+    "Wedding for 180 guests, how many tables of 10?", "Zone AB travel card or zone A only?", "The toll was AED 4 but I was charged 8",
+    "45 m² flat for 650 euros, still available?", "Locker size M is too small for the box", "ETA 7 min for 40 minutes now",
+    "The 19:40 KTX to Busan, platform 12?", "The THSR from Taipei to Tainan, 1,350 NT$ or 1,530?", "Route 6 toll for 3 sections was ₪ 29.4",
+    "Thanks, all sorted now", "Many thanks, see you at the wedding", "Shalom and thanks again", "Efcharisto poly!",
+    "Dyakuyu, everything arrived", "Gamarjoba, thanks for the quick answer", "Merci villmools", "Kamsahamnida",
+    "Dhanyabad for the help", "Blagodarya, the courier came",
+]
+V7_FREE_CLEAN = V7_HONORIFIC_FREE + V7_PEOPLE_FREE + V7_PLACE_FREE + V7_SHAPE_FREE
+V7_PRODUCTS = ["mezze platter", "family bucket", "bulgogi pizza", "souvlaki wrap", "khachapuri adjaruli", "lahmajun",
+               "shawarma plate", "bibimbap", "beef noodle soup", "momo (buffalo, 10 pcs)", "Judd mat Gaardebounen",
+               "photo book A4", "canvas 40x60", "wedding invitations (120)", "business cards", "poster A2",
+               "teeth whitening", "scale and polish", "root canal", "dog vaccination", "cat neutering", "gel manicure",
+               "balayage", "hot stone massage", "hammam package", "day pass", "hot desk", "private office for 4",
+               "monthly parking pass", "annual toll tag", "student travel card", "wedding cake tasting", "DJ package"]
+V7_DISHES = ["the mezze platter", "two souvlaki wraps", "the khachapuri", "a lahmajun", "the shawarma plate", "the bibimbap",
+             "the beef noodle soup", "10 momos", "the Judd mat Gaardebounen", "the banitsa", "the varenyky", "the tahdig",
+             "the dolma", "the gyros", "the falafel box", "the chicken tenders", "the tteokbokki", "the xiaolongbao"]
+V7_PLACES = ["Athens", "Thessaloniki", "Heraklion", "Patras", "Piraeus", "Kolonaki", "Glyfada", "Syntagma", "Sofia", "Plovdiv",
+             "Varna", "Burgas", "Bansko", "Elena", "Kyiv", "Lviv", "Odesa", "Kharkiv", "Podil", "Obolon", "Tbilisi", "Batumi",
+             "Kutaisi", "Vake", "Saburtalo", "Yerevan", "Gyumri", "Dilijan", "Sevan", "Ani", "Tel Aviv", "Haifa", "Eilat",
+             "Jerusalem", "Herzliya", "Florentin", "Tehran", "Isfahan", "Shiraz", "Tabriz", "Tajrish", "Dubai", "Marina",
+             "Deira", "Al Barsha", "Abu Dhabi", "Sharjah", "Al Ain", "Seoul", "Gangnam", "Hongdae", "Itaewon", "Busan",
+             "Jeju", "Taipei", "Ximending", "Xinyi", "Taichung", "Kaohsiung", "Tainan", "Kathmandu", "Thamel", "Patan",
+             "Pokhara", "Bhaktapur", "Luxembourg City", "Kirchberg", "Esch-sur-Alzette", "Clausen", "Cloche d'Or",
+             "Ettelbruck", "Seoul Station", "Taipei Main Station", "Azrieli", "Republic Square", "Boudhanath"]
+V7_CURRENCIES = [("euros", "EUR"), ("leva", "BGN"), ("hryvnias", "UAH"), ("lari", "GEL"), ("drams", "AMD"), ("shekels", "ILS"),
+                 ("rials", "IRR"), ("dirhams", "AED"), ("won", "KRW"), ("New Taiwan dollars", "TWD"), ("Nepalese rupees", "NPR"),
+                 ("US dollars", "USD"), ("Turkish lira", "TRY"), ("Omani rials", "OMR"), ("Indian rupees", "INR")]
+V7_PAY = ["IRIS", "Viva Wallet", "ePay.bg", "Monobank", "Privat24", "TBC Pay", "Idram", "Bit", "PayBox", "a Shetab card",
+          "Kakao Pay", "Naver Pay", "Toss", "LINE Pay", "JKOPAY", "EasyCard", "eSewa", "Khalti", "Fonepay", "Digicash",
+          "Careem Pay", "Samsung Pay", "cash on delivery", "Apple Pay", "a gift card", "bank transfer"]
+V7_STARTS = ["Geia sas", "Kalimera", "Zdraveite", "Dobryi den", "Pryvit", "Gamarjoba", "Barev dzez", "Shalom", "Dorood",
+             "Marhaba", "Ahlan", "Annyeonghaseyo", "Namaste", "Moien", "Hi all", "Good day", "Hey team", "Dear all", "Hello hello",
+             "Argh", "Quick question please", "Sorry to bother", "Another thing", "Checking in", "Not again"]
+V7_MONTHS = ["Orthodox Easter", "Rosh Hashanah", "Nowruz", "Chuseok", "Seollal", "Dashain", "Tihar", "Ramadan", "Eid al-Adha",
+             "the Mid-Autumn Festival", "Schueberfouer", "the summer", "wedding season", "the long weekend"]
+V7_CLEAN_TEMPLATES = [
+    "{start}, my {delivery} order from {food} is {minutes} minutes late", "{food} forgot {dish} again, ordered via {delivery}",
+    "Does {food} in {place} deliver after {clock}?", "Can I pay {delivery} with {pay}?",
+    "{start}, the {delivery} rider went to {place2} instead of {place}", "Is {dish} at {food} halal?",
+    "{delivery} charged a {amount} service fee on a {amount2} order", "Table {table} at {food} waited {minutes} minutes for {dish}",
+    "Menu item #{item} says {kcal} kcal, is that per portion?",
+    "{start}, the {ride} driver cancelled after {minutes} minutes", "{ride} from {place} to {place2} was {amount}, usually half",
+    "Surge on {ride} was {surge}x at {clock}, is that normal?", "Left my umbrella in a {ride} car on {when}",
+    "Can {ride} take a dog in the car?", "{start}, {ride} charged me for a {km} km trip I never took",
+    "{start}, {courier} says the parcel is in a locker in {place}, which one?", "{courier} delivery window is {window}, too late for me",
+    "Does {courier} deliver to {place} on Saturdays?", "The {courier} branch in {place} closes at {clock}?",
+    "{courier} wants {amount} for customs, is that right?", "{start}, {courier} marked it delivered but nothing came",
+    "{start}, the {realty} listing in {place} is already rented", "{realty} ad says {sqm} m² for {amount} a month, still free?",
+    "Is the flat on {realty} near {place} pet friendly?", "The agent from {realty} didn't show up for the {clock} viewing",
+    "{start}, the dentist quoted {amount} for {dental}, is that with X-rays?", "Does the clinic in {place} use {clinic}?",
+    "Vet visit for the cat on {when}, can I pay with {pay}?", "The dog is {weight} kg, which {clinic} pack?",
+    "{start}, can I move my {treatment} at {beauty} from {clock} to {clock2}?", "{beauty} in {place} charged {amount} for {treatment}",
+    "Does {beauty} sell {cosmetics} products?", "{start}, the {cosmetics} voucher expired on {when}",
+    "{start}, {print} printed the {printitem} in the wrong size", "{print} order of {printitem} ready by {when}?",
+    "Can {print} deliver the {printitem} to {place}?", "{print} photos came out too dark, can you reprint?",
+    "{start}, {parking} charged me twice on {when}", "Does {parking} work at {place} airport?",
+    "Parked in bay {bay} on level {floor}, the {parking} app says another level", "{parking} toll went up to {amount}?",
+    "{start}, I donated {amount} to {charity} with {pay}, where's the receipt?", "Can I give monthly to {charity} in {cur}?",
+    "Is {charity} registered in {place}?", "{charity} charged {amount} instead of {amount2}",
+    "{start}, my {transit} card was charged twice at {place}", "Can I top up {transit} with {pay}?",
+    "The {clock} train from {place} was cancelled, can I use my {transit} ticket on the bus?", "Bus {route} to {place} runs after {clock}?",
+    "{start}, {cowork} in {place} has no free desks again", "Is the {cowork} meeting room on floor {floor} free at {clock}?",
+    "{cowork} day pass is {amount}, can I pay in {cur}?", "{start}, {cowork} printer has been broken since {when}",
+    "{start}, the {wedding} dress won't arrive before {when}", "Can {wedding} ship to {place} before {month}?",
+    "Venue in {place} for {guests} guests during {month}, any dates?", "{start}, the {wedding} order is {amount}, quote said {amount2}",
+    "How much is 100 {code} in {code2}?", "Are {brand} and {brand2} owned by the same group?", "{brand} and {brand2} both declined {pay}",
+    "{start}, {brand} is open {hours} during {month}?", "Got {pct}% off at {brand}, but only on the first order",
+]
+V7_CLOCK = ["19:40", "7:05", "21:15", "8.30", "noon", "1am", "half past six", "6 pm", "10:00", "23:30", "quarter to nine", "0815"]
+V7_WINDOWS = ["9-13", "14:00-18:00", "between 10 and 2", "after 7pm", "the evening slot", "8:00–12:00"]
+V7_WHEN = ["Monday", "last Friday", "the 14th", "3 March", "12/05", "2026-04-18", "Sunday night", "tomorrow", "the 1st",
+           "New Year's Day", "next week", "23.06."]
+V7_DENTAL = ["a scale and polish", "teeth whitening", "a root canal", "a crown", "two fillings", "a night guard", "aligners"]
+V7_TREATMENTS = ["gel manicure", "balayage", "hot stone massage", "hammam package", "keratin treatment", "facial", "lash lift",
+                 "beard trim", "bridal make-up trial"]
+V7_PRINT_ITEMS = ["photo book A4", "canvas 40x60", "wedding invitations (120)", "business cards", "poster A2", "calendar 2027",
+                  "100 prints 10x15", "table plan board", "menu cards"]
+V7_HOURS = ["9:00-21:00", "10-22", "24/7", "8.30–17.30", "11:00 to 23:00", "until 2am"]
+
+
+def _extra_v7(rng: random.Random) -> dict:
+    def amount() -> str:
+        return rng.choice([f"€{rng.randint(3, 400)},{rng.randint(0, 99):02d}", f"{rng.randint(5, 300)} лв.", f"{rng.randint(5, 300)} BGN",
+                           f"₴{rng.randint(50, 6000)}", f"{rng.randint(5, 300)} GEL", f"{rng.randint(2, 90)},000 AMD",
+                           f"₪{rng.randint(15, 900)}", f"{rng.randint(50, 900)},000 rials", f"AED {rng.randint(10, 900)}",
+                           f"₩{rng.randint(5, 99)},{rng.randint(0, 9)}00", f"NT${rng.randint(80, 3000):,}", f"Rs. {rng.randint(100, 9999)}",
+                           f"{rng.randint(5, 200)}.{rng.choice(['00', '50', '99'])} EUR", f"${rng.randint(5, 300)}"])
+    brands = {group: rng.choice(names) for group, names in V7_BRANDS_OF.items()}
+    clock, clock2 = rng.sample(V7_CLOCK, 2)
+    return dict(brands, amount=amount(), amount2=amount(), clock=clock, clock2=clock2, window=rng.choice(V7_WINDOWS),
+                dental=rng.choice(V7_DENTAL), treatment=rng.choice(V7_TREATMENTS), printitem=rng.choice(V7_PRINT_ITEMS),
+                when=rng.choice(V7_WHEN), hours=rng.choice(V7_HOURS), dish=rng.choice(V7_DISHES),
+                minutes=str(rng.randint(10, 95)), table=str(rng.randint(1, 40)), item=str(rng.randint(1, 160)),
+                kcal=str(rng.randint(150, 1400)), surge=f"{rng.randint(1, 2)}.{rng.randint(1, 9)}", km=f"{rng.randint(2, 40)}.{rng.randint(0, 9)}",
+                sqm=str(rng.randint(28, 160)), weight=f"{rng.randint(2, 40)}.{rng.randint(0, 9)}",
+                bay=f"{rng.choice('ABCP')}-{rng.randint(1, 300)}", floor=str(rng.randint(-3, 30)),
+                route=rng.choice(["550", "X95", "B1", "N12", "14", "A2", "224", "16", "M2", "402"]),
+                guests=str(rng.randint(40, 400)), pct=str(rng.choice([5, 10, 15, 20, 25, 30, 40, 50])))
+
+
+V7_EMOJI = [" 🍕", " 🚕", " 📦", " 🏠", " 🦷", " 🐾", " 💅", " 🖨️", " 🅿️", " ❤️", " 🚇", " 💍"]
+
+
+def _with_emoji_v7(text: str) -> str:
+    return text + V7_EMOJI[sum(map(ord, text)) % len(V7_EMOJI)]
+
+
+CLEAN_V7 = CleanRecipe("v7", V7_FREE_CLEAN, V7_CLEAN_TEMPLATES, V7_CURRENCIES, V7_BRANDS, V7_PLACES, V7_PRODUCTS, V7_PAY,
+                       V7_STARTS, V7_MONTHS, ((0.1, str.lower), (0.15, str.upper), (0.22, _no_closing_punctuation),
+                                              (0.27, _exclaimed), (0.33, _with_emoji_v7)), extra=_extra_v7)
+
+
+def build_clean_v7(seed: int, n: int) -> list[dict]:
+    """Like ``build_clean_v6``: templates drawn until ``n`` distinct sentences are made, the draws in a fixed order."""
+    seen: set[str] = set()
+    rows = []
+    for row in build_clean_heldout(CLEAN_V7, seed, n * 3):
+        if row["text"] not in seen:
+            seen.add(row["text"])
+            rows.append(row)
+        if len(rows) == n:
+            return rows
+    raise RuntimeError(f"only {len(rows)} distinct clean sentences")
+
+
 def _write(name: str, rows: list[dict]) -> None:
     with (OUT / name).open("w", encoding="utf-8") as fh:
         for row in rows:
@@ -3249,8 +4474,8 @@ def main() -> None:
     """``--v1``: the round-1 sets (dev, and the former held-out sets, now dev2); ``--v2``: the
     round-2 held-out sets (development data since round 3); ``--v3``: the round-3 held-out sets
     (development data since round 4); ``--v4``: the round-4 held-out sets (development data since
-    round 5); ``--v5``: the round-5 held-out sets (development data since round 6); default: the
-    round-6 held-out sets."""
+    round 5); ``--v5``: the round-5 held-out sets (development data since round 6); ``--v6``: the
+    round-6 held-out sets (development data since round 7); default: the round-7 held-out sets."""
     if os.environ.get("PYTHONHASHSEED") != "0":
         os.environ["PYTHONHASHSEED"] = "0"
         os.execv(sys.executable, [sys.executable, *sys.argv])
@@ -3273,9 +4498,12 @@ def main() -> None:
     elif "--v5" in sys.argv:
         _write("injected_heldout_v5.jsonl", build_injected_v5(250, 10211, hosts))
         _write("clean_heldout_v5.jsonl", build_clean_heldout(CLEAN_V5, 11587, 1200))
-    else:
+    elif "--v6" in sys.argv:
         _write("injected_heldout_v6.jsonl", build_injected_v6(250, 12503, hosts))
         _write("clean_heldout_v6.jsonl", build_clean_v6(13829, 1200))
+    else:
+        _write("injected_heldout_v7.jsonl", build_injected_v7(250, 14851, hosts))
+        _write("clean_heldout_v7.jsonl", build_clean_v7(15937, 1200))
 
 
 if __name__ == "__main__":
