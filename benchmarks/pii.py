@@ -341,7 +341,7 @@ def _throughput(scrub, texts: list[str]) -> float:
     return len(texts) / max(time.process_time() - t0, 1e-9)
 
 
-# held-out v2 was looked at row by row in round 3, v3 in round 4, v4 in round 5: development data now
+# held-out v2 was looked at row by row in round 3, v3 in round 4, v4 in round 5, v5 in round 6: development data now
 DEV_SETS = ("injected_dev", "injected_dev2", "injected_heldout_v2", "injected_heldout_v3", "injected_heldout_v4",
             "injected_heldout_v5", "clean_dev", "clean_dev2", "clean_heldout_v2", "clean_heldout_v3",
             "clean_heldout_v4", "clean_heldout_v5")
@@ -350,7 +350,7 @@ HELDOUT_SETS = ("injected_heldout_v6", "clean_heldout_v6")
 
 def run_eval(before: str | None = "HEAD", heldout: bool = True, throughput: bool = True,
              errors: list[dict] | None = None) -> dict:
-    """Score the development sets and (``heldout``) the round-5 held-out sets. The held-out sets
+    """Score the development sets and (``heldout``) the held-out sets (``HELDOUT_SETS``). The held-out sets
     are for the final measurement only: iterate with ``heldout=False``. ``errors``: collects every
     miss and wrong span (see ``score_set``)."""
     names = DEV_SETS + (HELDOUT_SETS if heldout else ())
