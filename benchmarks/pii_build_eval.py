@@ -1241,12 +1241,33 @@ V4_IBAN_BBAN_DIGITS = {"HU": 24, "HR": 17, "SI": 15, "LT": 16, "EE": 16, "AE": 1
 V4_OWN_IBAN = ("ro_RO", "tr_TR", "sk_SK")
 
 
+def _with_iban_check(country: str, bban: str) -> str:
+    """``country``, the ISO 13616 check digits (python-stdnum) and ``bban``: a valid IBAN."""
+    from stdnum import iban as stdnum_iban
+
+    return f"{country}{stdnum_iban.calc_check_digits(country + '00' + bban)}{bban}"
+
+
+def _bban_from_format(swift_format: str, rng: random.Random, letter_rate: float) -> str:
+    """A BBAN drawn from its SWIFT format ("4!a10!n": 4 letters, 10 digits); a `c` place is a
+    letter at ``letter_rate``, else a digit."""
+    import re
+
+    bban = ""
+    for count, kind in re.findall(r"(\d+)!([nac])", swift_format):
+        for _ in range(int(count)):
+            if kind == "a":
+                bban += rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+            elif kind == "c" and rng.random() < letter_rate:
+                bban += rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ")
+            else:
+                bban += str(rng.randint(0, 9))
+    return bban
+
+
 def _iban_from_digits(country: str, rng: random.Random) -> str:
     """An IBAN with the right length and a correct check (ISO 13616 mod 97) for ``country``."""
-    bban = "".join(str(rng.randint(0, 9)) for _ in range(V4_IBAN_BBAN_DIGITS[country]))
-    numeric = "".join(str(int(c, 36)) for c in bban + country + "00")
-    check = 98 - int(numeric) % 97
-    return f"{country}{check:02d}{bban}"
+    return _with_iban_check(country, "".join(str(rng.randint(0, 9)) for _ in range(V4_IBAN_BBAN_DIGITS[country])))
 
 
 def _iban_v4(f, rng: random.Random) -> str:
@@ -1546,8 +1567,7 @@ def _iban_v5(f, rng: random.Random) -> str:
     if country == "BE":  # the Belgian account number carries its own check (first ten digits mod 97)
         bban = rng.choice(["001", "310", "363", "734", "068", "083", "735"]) + bban[3:10]
         bban += f"{int(bban) % 97 or 97:02d}"
-    numeric = "".join(str(int(c, 36)) for c in bban + country + "00")
-    iban = f"{country}{98 - int(numeric) % 97:02d}{bban}"
+    iban = _with_iban_check(country, bban)
     assert stdnum_iban.is_valid(iban), iban
     r = rng.random()
     if r < 0.35:
@@ -2780,26 +2800,15 @@ V6_IRISH_BANKS = ["AIBK", "BOFI", "IPBS", "ULSB", "PTSB"]
 
 
 def _iban_v6(f, rng: random.Random) -> str:
-    import re
-
     from stdnum import iban as stdnum_iban
 
     loc = f._locales[0]
     others = sorted(set(V6_IBAN_BBAN) - {"AZ", "AD", "IE"})
     country = rng.choice(V6_IBAN_OF.get(loc, others))
-    bban = ""
-    for count, kind in re.findall(r"(\d+)!([nac])", V6_IBAN_BBAN[country]):
-        for _ in range(int(count)):
-            if kind == "a":
-                bban += rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-            elif kind == "c" and rng.random() < 0.1:
-                bban += rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ")
-            else:
-                bban += str(rng.randint(0, 9))
+    bban = _bban_from_format(V6_IBAN_BBAN[country], rng, letter_rate=0.1)
     if country == "IE":
         bban = rng.choice(V6_IRISH_BANKS) + bban[4:]
-    numeric = "".join(str(int(c, 36)) for c in bban + country + "00")
-    iban = f"{country}{98 - int(numeric) % 97:02d}{bban}"
+    iban = _with_iban_check(country, bban)
     assert stdnum_iban.is_valid(iban), iban
     grouped = " ".join(iban[i:i + 4] for i in range(0, len(iban), 4))
     r = rng.random()
@@ -4037,8 +4046,6 @@ V7_IBAN_OF = {"ar_AE": ["LB", "IQ", "OM", "YE", "SD", "PS"], "hy_AM": ["LB", "RU
 
 
 def _iban_v7(f, rng: random.Random) -> str:
-    import re
-
     from stdnum import iban as stdnum_iban
 
     loc = f._locales[0]
@@ -4046,19 +4053,10 @@ def _iban_v7(f, rng: random.Random) -> str:
         country = rng.choice(V7_IBAN_OF[loc])
     else:
         country = rng.choice(sorted(V7_IBAN_BBAN))
-    bban = ""
-    for count, kind in re.findall(r"(\d+)!([nac])", V7_IBAN_BBAN[country]):
-        for _ in range(int(count)):
-            if kind == "a":
-                bban += rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-            elif kind == "c" and rng.random() < 0.15:
-                bban += rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ")
-            else:
-                bban += str(rng.randint(0, 9))
+    bban = _bban_from_format(V7_IBAN_BBAN[country], rng, letter_rate=0.15)
     if country == "ME":  # Montenegro's national check: the whole BBAN is 1 modulo 97
         bban = bban[:16] + f"{(1 - int(bban[:16]) * 100) % 97:02d}"
-    numeric = "".join(str(int(c, 36)) for c in bban + country + "00")
-    iban = f"{country}{98 - int(numeric) % 97:02d}{bban}"
+    iban = _with_iban_check(country, bban)
     assert stdnum_iban.is_valid(iban), iban
     grouped = " ".join(iban[i:i + 4] for i in range(0, len(iban), 4))
     r = rng.random()
