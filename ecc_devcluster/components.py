@@ -203,6 +203,9 @@ class Layout(BaseModel):
 
 
 def _spec(layout: Layout, name: str, argv: list[str], address: str, health: HealthCheck, tier: int, **kw) -> ComponentSpec:
+    if argv[0] != layout.python:  # a Go binary: on SIGABRT its runtime writes every goroutine to the log
+        kw["env"] = {**kw.get("env", {}), "GOTRACEBACK": "all"}
+        kw.setdefault("stack_dump_signal", int(signal.SIGABRT))
     return ComponentSpec(
         name=name,
         argv=argv,
@@ -425,12 +428,10 @@ def minio_spec(layout: Layout) -> ComponentSpec:
         "MINIO_UPDATE": "off",
         "MINIO_PROMETHEUS_AUTH_TYPE": "public",
         "MINIO_CI_CD": "1",
-        "GOTRACEBACK": "all",
     }
     health = HealthCheck(kind="http", url=f"https://{layout.minio_endpoint}/minio/health/ready",
                          verify=layout.pki.ca_cert)
-    return _spec(layout, MINIO, argv, layout.minio_endpoint, health, tier=3, env=env,
-                 stack_dump_signal=int(signal.SIGABRT))
+    return _spec(layout, MINIO, argv, layout.minio_endpoint, health, tier=3, env=env)
 
 
 def prometheus_spec(layout: Layout) -> ComponentSpec:

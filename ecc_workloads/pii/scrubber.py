@@ -631,10 +631,8 @@ def _a_thing(text: str, start: int, token: str) -> bool:
     or a product after a determiner."""
     if _NOT_A_CODE_RE.fullmatch(token):
         return True
-    if _cue_before(text, start) is not None:
-        return False
     det = _THING_BEFORE_RE.search(text[max(0, start - 48):start])
-    return bool(det) and not _ID_CUE_WORDS_RE.search(det.group(1))
+    return bool(det) and not _ID_CUE_WORDS_RE.search(det.group(1)) and _cue_before(text, start) is None
 
 
 def _find_codes(text: str) -> list[PiiSpan]:

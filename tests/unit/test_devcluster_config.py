@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -219,6 +220,10 @@ def test_control_plane_flags(tmp_path, keys):
     assert "--manage-nodes-with-label-selector=type=kwok" in kwok and "--cidr=127.240.0.1/16" in kwok
     assert specs[comp.MINIO].env["MINIO_ROOT_PASSWORD"] == "sk"
     assert specs[comp.POD_DISCOVERY].argv[1:3] == ["-m", "ecc_devcluster.podsd"]
+    # A Go binary that hangs at start dumps every goroutine into its log (SIGABRT, GOTRACEBACK=all); Python does not
+    for name in (comp.ETCD, comp.APISERVER, comp.KWOK, comp.MINIO, comp.PROMETHEUS):
+        assert specs[name].stack_dump_signal == signal.SIGABRT and specs[name].env["GOTRACEBACK"] == "all", name
+    assert specs[comp.POD_DISCOVERY].stack_dump_signal is None and "GOTRACEBACK" not in specs[comp.POD_DISCOVERY].env
     # Nothing listens on anything but loopback.
     for spec in specs.values():
         for arg in spec.argv:
@@ -347,8 +352,6 @@ def test_stop_kills_a_process_ignoring_sigterm(tmp_path):
 
 
 def test_a_hung_process_dumps_its_stacks_into_its_log_before_it_is_stopped(tmp_path):
-    import signal
-
     log = tmp_path / "hung.log"
     program = ("import faulthandler,signal,time; faulthandler.enable(); "
                "print('wait' + 'ing', flush=True); time.sleep(60)")
