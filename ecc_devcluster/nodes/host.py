@@ -82,12 +82,21 @@ def cgroup_pids(path: str) -> set[int]:
         base = root / path.lstrip("/")
         if not base.is_dir():
             continue
-        for procs in base.rglob("cgroup.procs"):
+        for d in _cgroup_dirs(base):
             try:
-                pids.update(int(p) for p in procs.read_text().split())
+                pids.update(int(p) for p in (d / "cgroup.procs").read_text().split())
             except OSError:
                 continue
     return pids
+
+
+def _cgroup_dirs(base: Path) -> list[Path]:
+    """Every directory under base, deepest first, and base last.
+
+    The kubelet and containerd remove their own cgroups while we walk the tree, so a directory that vanishes
+    mid-walk is skipped (os.walk ignores a failed scandir) instead of failing the walk as Path.rglob does.
+    """
+    return [Path(top) for top, _dirs, _files in os.walk(base, topdown=False)]
 
 
 def kill_cgroup(path: str, timeout_s: float = 10.0) -> None:
@@ -114,8 +123,7 @@ def remove_cgroup(path: str, timeout_s: float = 10.0) -> None:
         base = root / path.lstrip("/")
         if not base.is_dir():
             continue
-        dirs = sorted((p for p in base.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True)
-        for d in [*dirs, base]:
+        for d in _cgroup_dirs(base):
             while True:
                 try:
                     d.rmdir()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import json
 import signal
 import subprocess
@@ -462,3 +463,31 @@ def test_kserve_manifests_take_the_clusters_pki_its_image_and_standard_mode():
     assert json.loads(cm["ingress"])["disableIngressCreation"] is True
     secret = next(d for d in out if d["kind"] == "Secret")
     assert secret["metadata"]["name"] == kserve.WEBHOOK_SECRET and secret["stringData"] == {"tls.crt": "CERT", "tls.key": "KEY"}
+
+
+def test_cgroup_walk_skips_a_directory_that_vanishes_mid_walk(tmp_path, monkeypatch):
+    """The kubelet removes a container's cgroup while teardown walks the tree (CI on 771d6eb failed there)."""
+    from ecc_devcluster.nodes import host
+
+    base = tmp_path / "ecc-cloud-0"
+    for d in ("kubepods/burstable/pod1/ctr", "kubepods/besteffort"):
+        (base / d).mkdir(parents=True)
+    (base / "kubepods/besteffort/cgroup.procs").write_text("4242\n")
+    gone = base / "kubepods/burstable/pod1"
+    real_scandir = os.scandir
+
+    def scandir_racing_the_kubelet(path):
+        if Path(path) == gone:
+            (gone / "ctr").rmdir()
+            gone.rmdir()
+        return real_scandir(path)
+
+    monkeypatch.setattr(host.os, "scandir", scandir_racing_the_kubelet)
+    monkeypatch.setattr(host, "cgroup_hierarchies", lambda: [tmp_path])
+    dirs = host._cgroup_dirs(base)
+    assert gone not in dirs and dirs[-1] == base
+    assert dirs.index(base / "kubepods/besteffort") < dirs.index(base / "kubepods")
+    assert host.cgroup_pids("/ecc-cloud-0") == {4242}
+    (base / "kubepods/besteffort/cgroup.procs").unlink()  # a cgroupfs has no real files to remove
+    host.remove_cgroup("/ecc-cloud-0")
+    assert not base.exists()
