@@ -542,7 +542,7 @@ def _find_numbers(text: str) -> list[PiiSpan]:
         has_sep = bool(re.search(r"[\s().\-/]", raw))
         if not has_sep and n < 5:
             continue  # a year, an amount, a count
-        if _DATE_RE.match(raw) or _TIME_OR_AMOUNT_RE.match(raw):
+        if _DATE_RE.match(raw) or _TIME_OR_AMOUNT_RE.match(raw) or _year_range(raw):
             continue
         if _is_amount(text, start, end):
             continue
@@ -568,6 +568,18 @@ def _find_numbers(text: str) -> list[PiiSpan]:
         elif n >= 5:
             spans.append(PiiSpan(start, end, PiiType.PHONE if phone_like else PiiType.ID_NUMBER, raw))
     return spans
+
+
+_YEAR_RANGE_RE = re.compile(r"((?:19|20)\d\d)\s?[-–/]\s?((?:19|20)?\d\d)")
+
+
+def _year_range(raw: str) -> bool:
+    """"1994-2009", "1933-45": the years a work or an era spans, not a phone or an identifier."""
+    m = _YEAR_RANGE_RE.fullmatch(raw)
+    if not m:
+        return False
+    first, last = m.group(1), m.group(2)
+    return int(last if len(last) == 4 else first[:2] + last) > int(first)
 
 
 def _looks_like_code(token: str) -> bool:
@@ -646,6 +658,8 @@ def _find_codes(text: str) -> list[PiiSpan]:
         if not _looks_like_code(token) or _DATE_RE.match(token) or _is_amount(text, m.start(), m.end()):
             continue
         kind = _id_kind(text, m.start(), token)
+        if kind is PiiType.ID_NUMBER and _year_range(token):
+            continue
         if kind is PiiType.ID_NUMBER and not token.startswith("#") and _a_thing(text, m.start(), token):
             continue
         spans.append(PiiSpan(m.start(), m.end(), kind, token))
@@ -742,6 +756,21 @@ _HOUSE_NO_BEFORE_POSTCODE_RE = re.compile(
 )
 
 
+# Street words that are common English words in lower case: "a 1991 sound track", "6 but zero
+# points", "at 21 o'clock close by", "a table for 5 next fall" — a street only when capitalised
+_LOWER_CASE_NOT_A_STREET = frozenset("track tracks point points close fall falls".split())
+
+
+def _not_a_street_after_number(text: str, m: re.Match) -> bool:
+    """A number and words that end in a street word but are no address: a chart ("Top 100 Indie
+    Tracks"), a rating or a count, or a lower-case street word that is an ordinary word."""
+    suffix = m.group(0).rstrip(".").split()[-1]
+    if suffix in _LOWER_CASE_NOT_A_STREET:
+        return True
+    return bool(m.group("no") and re.search(r"\b(?:top|best|rating\s+of|out\s+of)\s+$", text[max(0, m.start() - 12):m.start()],
+                                            re.IGNORECASE))
+
+
 def _find_addresses(text: str) -> list[PiiSpan]:
     spans: list[PiiSpan] = []
 
@@ -763,6 +792,8 @@ def _find_addresses(text: str) -> list[PiiSpan]:
         words = m.group("name").split()
         if any(w.lower().strip(",.") in _NOT_STREET_WORDS for w in words) or re.search(r"\.\s+[a-z]", m.group(0)):
             continue  # "755 CHF. bank account": a sentence ended inside
+        if _not_a_street_after_number(text, m):
+            continue
         add(m.start(), m.end())
     # Germanic compounds: Hauptstraße 5, Tabea-Wohlgemut-Allee 17/65
     for m in _COMPOUND_STREET_RE.finditer(text):
@@ -831,6 +862,8 @@ def _find_addresses(text: str) -> list[PiiSpan]:
         value = clause.group(0).rstrip(" ,.")
         if _no_address_follows(m.group(0), value):
             continue
+        if re.match(r"(?:go|goes|went)\b", m.group(0), re.IGNORECASE) and re.match(r"(?i:a|an|the|my|some)\s", value):
+            continue  # "want to go to a pub that has …", "go to my all out 00s": somewhere, not an address
         amount = re.match(r"[$€£¥]?\d[\d.,]*", value)
         if amount and (value[:1] in "$€£¥" or _AMOUNT_AFTER_RE.fullmatch(value, amount.end())):
             continue  # "… delivery address 4877 kr": a price, not where someone lives
@@ -878,6 +911,8 @@ _ORG_WORDS = frozenset(
     industrias hermanos sons bros brothers & y e and und et bank foundation institute university
     royal koninklijke stichting familia casino industries instalaciones servicios tecnologías
     tecnologias comercializadora soluciones distribuciones construcciones transportes
+    theatre theatres theater theaters cinema cinemas cineplex multiplex tavern cafe café restaurant
+    bistro brasserie grill diner pizzeria steakhouse
     """.split()
 )
 # Places: runs that start with a place word or end with one are towns/countries, not people.
@@ -935,7 +970,7 @@ _STRONG_CUE_RE = re.compile(
     r"(?:\bmy\s+(?:full\s+|first\s+|last\s+|sur|maiden\s+|real\s+)?name\s*(?:is|'s|’s|:)|"
     # a form's field: "name: …", "customer name - …", "name = …"; "under the name …"
     r"\bname\s*(?:[:=]|[-–—](?=\s))|\bunder\s+(?:the\s+|my\s+|a\s+)?name(?:\s+of)?\b|"
-    r"\b(?:i\s+am|i'?m|i’m)\s+called|\bcalled\s+me|\bsigned\s*[,:]|\bsigned\s+(?:for\s+)?by|"
+    r"\b(?:i\s+am|i'?m|i’m)\s+called|\bcalled\s+me\b|\bsigned\s*[,:]|\bsigned\s+(?:for\s+)?by|"
     # "signed Lucia Mistrík" (not "signed up", "signed the form")
     r"\bsigned[ \t]+(?!(?:up|in|out|for|off|on|by|the|a|an|it|this|that|my|our|your|and|contract|form)\b)(?=[^\W\d_])|"
     r"\bname\s+on\s+the\s+(?:account|card|order|invoice|booking|parcel|ticket|reservation)\s*(?:is|:|=|[-–—](?=\s))|"
@@ -1220,6 +1255,74 @@ _MAKER_BY_RE = re.compile(
     r"fulfilled|branded|founded|endorsed|inspired)\s+by\s+$", re.IGNORECASE)
 
 
+# Works and their makers: a name that titles a song, a playlist or a show, or names the artist
+# who made it, is about the work, not about a customer ("play Tenerife Sea by Daniel Salomon",
+# "add it to my This Is Stormzy playlist", "the show named Chestnut Mare"); a name after a
+# weather word names the place it is asked for ("the forecast for Marshall").
+_MEDIA_WORD = (
+    r"songs?|music|albums?|tracks?|tunes?|melod(?:y|ies)|records?|eps?|lps?|symphon(?:y|ies)|concertos?|"
+    r"sonatas?|operas?|chants?|ballads?|anthems?|hits|singles?|mixtapes?|sound\s?tracks?|playlists?|"
+    r"audiobooks?|books?|novels?|poems?|films?|movies?|shows?|series|sitcoms?|podcasts?|episodes?|"
+    r"artists?|bands?|singers?|rappers?|composers?|authors?|directors?|actors?|actress(?:es)?|discography"
+)
+_MEDIA_CLAUSE_RE = re.compile(
+    rf"\b(?:play|playing|listen|hear|stream|queue|shuffle|watch|rate|saga|paintings?|photographs?|video\s+games?|"
+    rf"showtimes?|showings?|screenings?|{_MEDIA_WORD})\b", re.IGNORECASE)
+# "the movie schedules for Loews Cineplex", "showtimes for Secret Sunshine": a venue or a title
+_WHEN_SHOWN_RE = re.compile(r"\b(?:(?:movie|film|show)\s+(?:times|schedules?)|showtimes?|showings?|screenings?)\b", re.IGNORECASE)
+# inside a title: the word before the run is capitalised or a link word after a capitalised one
+# ("Waltz for Debby", "The Return of Mr. Moto", "Goodbye, Mr. Chips")
+_IN_TITLE_BEFORE_RE = re.compile(
+    r"(?<![.!?]\s)(?<!^)[^\W\d_a-z][\w'’]*[,:]?(?:\s+(?:of|for|and|the|to|in|with|a|an|is|&))?\s+$")
+_MEDIA_WORD_RE = re.compile(rf"(?:{_MEDIA_WORD})", re.IGNORECASE)
+# who did something to an order or a parcel is a person even in a clause about books or films
+_NOT_A_MAKER_BEFORE_BY = frozenset(
+    """for signed sent placed paid ordered collected received returned approved delivered picked booked
+    reserved bought requested made submitted shipped opened cancelled canceled changed handled taken
+    accepted authorised authorized refunded used charged gifted""".split())
+_THIS_IS_TITLE_RE = re.compile(
+    r"(?:\b(?:to|into|onto|in|on|play|my|the|show|playlist|list|called|named)\s+)this\s+is:?\s+$", re.IGNORECASE)
+_TITLE_CUE_RE = re.compile(r"\b(?:named|called|titled|entitled)\s+$", re.IGNORECASE)
+_WEATHER_RE = re.compile(
+    r"\b(?:weather|forecast|temperatures?|rain(?:ing|y)?|snow(?:ing|y)?|sunny|cloudy|windy|humid(?:ity)?|"
+    r"chill(?:y|ier)|warm(?:er)?|cold(?:er)?|hot(?:ter)?|storm(?:s|y)?|freezing|fog(?:gy)?|hail|drizzle)\b",
+    re.IGNORECASE)
+_MONTH_ABBREV = frozenset("jan feb mar apr jun jul aug sep sept oct nov dec".split())
+_DAY_AFTER_MONTH_RE = re.compile(
+    r"\.?[ \t]+(?:the[ \t]+)?(?:\d|first|second|third|fourth|fifth|\w+teenth|twent|thirt)", re.IGNORECASE)
+
+
+def _clause_before(text: str, start: int) -> str:
+    return re.split(r"[.!?;\n](?:\s|$)", text[max(0, start - 120):start])[-1]
+
+
+def _work_or_place_name(text: str, start: int, end: int) -> bool:
+    """The run names a work, its maker or a place asked about, not a person who is a customer."""
+    value = text[start:end]
+    words = value.split()
+    if _MEDIA_WORD_RE.fullmatch(words[-1].strip(".,")):
+        return True  # "my this is miranda lambert playlist", "signed xoxo playlist"
+    before = text[max(0, start - 40):start]
+    clause = _clause_before(text, start)
+    sentence = clause + re.split(r"[.!?;\n](?:\s|$)", text[start:start + 120])[0]
+    by = re.search(r"(?:(?<=\s)|^)(\S+)\s+by\s+$", before)
+    if by and by.group(1).lower().strip(",") not in _NOT_A_MAKER_BEFORE_BY and _MEDIA_CLAUSE_RE.search(clause):
+        return True  # "Play The Happy Blues by Ronnie Wood", "a popular melody by David Bazan"
+    if _THIS_IS_TITLE_RE.search(before) or re.match(r"\s+playlist\b", text[end:], re.IGNORECASE):
+        return True
+    if _TITLE_CUE_RE.search(before) and _MEDIA_CLAUSE_RE.search(sentence):
+        return True  # "the show named Chestnut Mare", "the artist named Matt Walker"
+    if re.search(r"\b(?:for|in|at|near|nearby|around)\s+$", before) and (
+            _WEATHER_RE.search(clause) or _WHEN_SHOWN_RE.search(clause)):
+        return True  # "the weather conditions for Patricia", "the movie schedules for Warren Theatres"
+    if _MEDIA_CLAUSE_RE.search(sentence) and _IN_TITLE_BEFORE_RE.search(clause):
+        return True  # "I want to hear Song For Adam", "rate Goodbye, Mr. Chips one stars"
+    if len(words) == 1 and value.rstrip(".").lower() in _MONTH_ABBREV and _DAY_AFTER_MONTH_RE.match(
+            text, start + len(value.rstrip("."))):
+        return True  # "the weather for Jan. the 3rd"
+    return False
+
+
 def _honorific_run(text: str, pos: int) -> tuple[int, int] | None:
     """The name after an honorific: capitalised words, or lower-case words where a second one is
     taken only if it is a frequent census surname or a first name ("dr. patel", "mrs anna berg",
@@ -1481,7 +1584,7 @@ def _find_names(text: str, use_ner: bool | None = None) -> list[PiiSpan]:
                 continue
             if _HUMAN_VERB_AFTER_RE.match(text, end) and _full_name_evidence(words, loose=True):
                 add(start, end)
-    return spans
+    return [s for s in spans if not _work_or_place_name(text, s.start, s.end)]
 
 
 _CAP_WORD_RE = re.compile(r"(?<![\w'’])[^\W\d_a-z][^\W\d_]+")
