@@ -29,6 +29,8 @@ def test_run_eval_scores_both_paths_with_throughput_and_the_ner_cost(bench, monk
     monkeypatch.setattr(bench, "DEV_SETS", ())
     monkeypatch.setattr(bench, "HELDOUT_SETS", ("injected_small", "clean_small"))
     monkeypatch.setattr(bench, "read_records", lambda _path: [{"instruction": "where is my parcel"}])
+    monkeypatch.setattr(bench, "_other_domain_texts", lambda: {"media": ["Play The Happy Blues by Ronnie Wood.",
+                                                                        "email jane.doe@example.com about it"]})
     errors: list[dict] = []
     out = bench.run_eval(before="HEAD", heldout=True, throughput=True, errors=errors)
 
@@ -42,6 +44,9 @@ def test_run_eval_scores_both_paths_with_throughput_and_the_ner_cost(bench, monk
         assert block["headline_recall_min"] == 1.0
         assert block["bitext_unannotated_rows_altered"] == 0
         assert block["utterances_per_second_one_core"] > 0
+        media = block["other_domains"]["media"]
+        assert media["rows"] == 2 and media["spans_by_type"].get("EMAIL") == 1
+    assert out["paths"]["rules (edge)"]["other_domains"]["media"]["rows_altered"] == 1  # the artist stays (round 7)
     ner_loaded = bench.scrubber.names.load_ner() is not None
     assert ("ner_cpu_seconds_per_1000_utterances_ungated" in out) == ner_loaded
     assert errors == []
