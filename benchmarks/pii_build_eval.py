@@ -11,9 +11,10 @@ Writes ``benchmarks/pii_data/``:
   ``injected_heldout_v3`` / ``clean_heldout_v3`` (round 3; development data since round 4) and
   ``injected_heldout_v4`` / ``clean_heldout_v4`` (round 4; development data since round 5),
   ``injected_heldout_v5`` / ``clean_heldout_v5`` (round 5; development data since round 6),
-  ``injected_heldout_v6`` / ``clean_heldout_v6`` (round 6; development data since round 7) and
-  ``injected_heldout_v7`` / ``clean_heldout_v7`` (round 7, the held-out sets now): see the
-  sections "Held-out set v2", "v3", "v4", "v5", "v6" and "v7" below;
+  ``injected_heldout_v6`` / ``clean_heldout_v6`` (round 6; development data since round 7),
+  ``injected_heldout_v7`` / ``clean_heldout_v7`` (round 7; scored once, development data since) and
+  ``injected_heldout_v8`` / ``clean_heldout_v8`` (round 8, the newest held-out sets): see the
+  sections "Held-out set v2", "v3", "v4", "v5", "v6", "v7" and "v8" below;
 - ``clean_dev.jsonl`` / ``clean_heldout.jsonl``  customer-service sentences from other domains
                               (banking, travel, telecom, retail, a general assistant) rich in brand,
                               product, currency, payment-method and place names, with NO personal
@@ -24,7 +25,7 @@ The host utterances are Bitext rows without annotated entities (the corpus the p
 on); the clean sentences are written here from the word lists below, which were written without
 running the scrubber. The files are data: the benchmark reads them, nobody edits them row by row.
 
-    python benchmarks/pii_build_eval.py [--v1|--v2|--v3|--v4|--v5|--v6]   # default: v7; PYTHONHASHSEED is pinned (Faker draws from sets)
+    python benchmarks/pii_build_eval.py [--v1|--v2|--v3|--v4|--v5|--v6|--v7]   # default: v8; PYTHONHASHSEED is pinned (Faker draws from sets)
 """
 
 from __future__ import annotations
@@ -4461,6 +4462,1337 @@ def build_clean_v7(seed: int, n: int) -> list[dict]:
     raise RuntimeError(f"only {len(rows)} distinct clean sentences")
 
 
+# ---------------------------------------------------------------------------
+# Held-out set v8 (round 8), the pair after v7. Everything below was written without running
+# the scrubber and without reading it, its tests or its error reports: twelve locales used in no earlier set (Thai, Filipino, Tamil, Sinhala, Amharic,
+# Egyptian Arabic, Russian, Bosnian, Albanian, Cypriot Greek, Maltese and Liechtenstein German),
+# names mostly romanised as in a chat in English and about one in eight in the locale's own script
+# (Thai, Tamil, Sinhala, Ge'ez, Arabic, Cyrillic, Greek), with each locale's own conventions
+# (Thai nicknames, Filipino middle initials and Kuya/Ate, Tamil father's initial first, Sri Lankan
+# initials, Ethiopian and Egyptian father's names, Russian patronymics, Maltese house names);
+# cue phrases and value shapes written fresh from how people write to car-rental desks and
+# garages, insurance claims teams, schools and universities, government e-services, estate
+# agents, job portals, sports clubs, libraries, museums, laundries, IT helpdesks and smart-home
+# installers; streets, postcodes, phone numbers, national numbers and IBANs written by hand from
+# each country's real shapes (phone numbers checked with `phonenumbers`; national numbers that
+# python-stdnum knows checked with it, the Bosnian JMBG with the EMŠO check it shares, the
+# Russian SNILS with its published check; IBANs of the four registry countries no earlier set
+# drew from, Burundi, the Falklands, Saint Lucia and the British Virgin Islands, and some of the
+# locales' own; cards Luhn-valid, with Mir, RuPay and Meeza); e-mail obfuscations no earlier set
+# used; dates of birth also in the Ethiopian and Thai Buddhist calendars; look-alikes from those
+# domains (odometer readings, part and tyre codes, exam scores, ticket counts, local prices,
+# opening hours, versions, rooms, lockers, library call numbers, error codes, ports) beside the
+# values. Dates are drawn from the seed, so a rebuild is byte for byte the same.
+# ---------------------------------------------------------------------------
+V8_LOCALES = ["th_TH", "fil_PH", "ta_IN", "si_LK", "am_ET", "ar_EG", "ru_RU", "bs_BA", "sq_AL", "el_CY", "mt_MT",
+              "de_LI"]
+V8_TEMPLATES: dict[str, list[str]] = {
+    "PERSON": ["the rental car is booked under {v}, I'm only the second driver", "the mechanic who did the service, {v}, said it was fine",
+               "claimant: {v}", "the loss adjuster {v} hasn't called back in two weeks", "the application is for my daughter, {v}",
+               "my thesis supervisor, {v}, has to sign the form first", "the e-service form shows {v} as the applicant, not me",
+               "the estate agent, {v}, showed us the house on Saturday", "the seller on the listing is {v}",
+               "the recruiter {v} told me to apply through your portal", "the coach, {v}, moved training to Thursday",
+               "the club card is in the name of {v}", "the library card belongs to {v}, I'm just returning the books",
+               "our guide at the museum, {v}, was brilliant", "the laundry slip says {v}, that's not me",
+               "the technician {v} remoted into my laptop and now Outlook is gone", "the installer, {v}, left the hub unplugged",
+               "Greetings,\n{v}", "S poštovanjem,\n{v}", "С уважением,\n{v}", "Me respekt,\n{v}", "Freundliche Grüsse\n{v}",
+               "Salamat po,\n{v}", "Grazzi ħafna,\n{v}", "{v} (policy holder's wife)", "student name: {v}", "c/o {v}",
+               "candidate: {v}", "{v} - member since 2015", "tow truck driver was {v}, very kind", "the tenant-to-be is {v}"],
+    "EMAIL": ["send the rental contract to {v}", "the claim documents should go to {v}", "my university address is {v}",
+              "the e-services account is registered to {v}", "please send new listings to {v}",
+              "job alerts go to {v}, please stop them", "add {v} to the club newsletter", "library reminders go to {v}",
+              "were the museum tickets sent to {v}?", "notify {v} when the laundry is ready", "my work account {v} is locked out",
+              "reset the MFA for {v} please", "the installer's report should be emailed to {v}", "the quote from the garage went to {v}",
+              "my email is `{v}`", "mail → {v}", "e-mail address on the application: {v}", "the verification code never reaches {v}"],
+    "PHONE": ["the garage can call {v} when the car is ready", "tow truck, please call {v}, I'm on the hard shoulder",
+              "the adjuster can reach me on {v}", "the school office has my number as {v}", "the OTP for the e-service goes to {v}",
+              "the agent can ring {v} to arrange a viewing", "recruiters may call {v} after 5pm",
+              "the coach's group has me as {v}", "text {v} when my reserved book comes in",
+              "for the laundry pickup call {v} at the gate", "the helpdesk can call me back on {v}",
+              "the installer should phone {v} before arriving", "call or SMS: {v}", "the number for 2FA is {v}, it changed",
+              "mob./WhatsApp {v}", "my contact number (home): {v}"],
+    "ADDRESS": ["please deliver the rental car to {v}", "the tow truck should take it from {v} to your garage",
+                "the water damage is at {v}", "correspondence address for the university: {v}",
+                "my registered address on the e-service portal is {v}", "the house for sale is at {v}",
+                "the valuation visit is at {v}", "post the job contract to {v}", "the club kit should be posted to {v}",
+                "can the library mail the books to {v}?", "pick up the laundry from {v}", "the installer should come to {v}",
+                "the courier for my laptop goes to {v}", "home address for the parking permit:\n{v}", "property address - {v}"],
+    "POSTCODE": ["do you collect laundry in {v}?", "is {v} in the installer's service area?", "any houses for sale around {v}?",
+                 "the e-service form rejects postcode {v}", "which branch library is nearest to {v}?",
+                 "can you deliver the car to postcode {v}?", "jobs within 10 km of {v} please", "my premium went up because of postcode {v}",
+                 "which school catchment is {v} in?", "postal/zip: {v}"],
+    "DATE_OF_BIRTH": ["date of birth of the main driver: {v}", "the claimant's date of birth is {v}", "the applicant was born on {v}",
+                      "date of birth as in my passport - {v}", "for the e-service login: born {v}",
+                      "the club needs my birth date for the age group, it's {v}", "library card for my son, born {v}",
+                      "is there a concession for someone born {v}?", "DOB (for the background check): {v}",
+                      "the system has my birthday wrong, it should be {v}", "birth date / дата рождения: {v}"],
+    "IP_ADDRESS": ["RDP to {v}:3389 times out", "please whitelist {v}/32 on the firewall", "the VPN gave me {v} today",
+                   "the camera hub is reachable at {v} from outside", "the university portal blocked {v} after three tries",
+                   "the job site says too many requests from {v}", "whatismyip says my address is {v}",
+                   "the e-service login came from {v}, it wasn't me", "SSH from {v} was refused", "the smart lock log shows {v}",
+                   "[{v}]:443 is not reachable", "source IP = {v}"],
+    "IBAN": ["refund the rental deposit to {v}", "pay the claim settlement into {v}", "the scholarship goes to {v}",
+             "send the tuition refund to {v}", "refund the e-service fee to {v}", "return the house deposit to {v}",
+             "my salary account for the new job is {v}", "club fees by direct debit from {v}",
+             "the installer's overpayment back to {v} please", "bank account for the payout - {v}", "IBAN (laundry subscription): {v}"],
+    "NATIONAL_ID": ["national ID for the rental contract: {v}", "the claim form wants my ID number, it's {v}",
+                    "not my student number, my national number: {v}", "the e-service login uses my personal number {v}",
+                    "the notary needs {v} for the sale", "the portal asks for my ID for the background check - {v}",
+                    "ID for the club licence: {v}", "library registration with ID {v}", "my tax number is {v}",
+                    "citizen ID on the permit: {v}", "INN / NIC / JMBG: {v}", "PAN {v} for the scholarship form"],
+    "USERNAME": ["my library login is {v}", "the e-services username: {v}", "Moodle username {v}", "the job portal profile is {v}",
+                 "the club app shows me as {v}", "my domain account is {v}", "VPN user {v} is locked", "Slack handle: {v}",
+                 "GitHub: {v}", "the smart-home app account is {v}", "on the car-sharing app I'm {v}",
+                 "the claims portal login {v} doesn't work", "reset the password for {v}", "Skype name {v}"],
+    "CARD": ["the rental deposit was blocked on {v}", "pay the excess with {v}", "the garage charged {v} twice",
+             "tuition was paid with {v}", "the e-service fee went on {v}", "the agency fee was taken from {v}",
+             "the club membership renews on {v}", "late fees keep hitting {v}", "the museum tickets were paid with {v}",
+             "laundry subscription card: {v}", "the software licence renews on {v}", "remove {v} from the smart-home app"],
+    "ORDER_ID": ["job card {v}", "claim number {v}", "application no. {v}", "request ID {v} on the e-service portal",
+                 "viewing ref {v}", "job application {v}", "court booking {v}", "hold {v} for the book", "museum order {v}",
+                 "laundry ticket {v}", "incident {v}", "installation job {v}", "quote {v}", "rental agreement no. {v}"],
+}
+# Romanised names as people of each locale write them in an English message: (male, female, family)
+V8_NAMES = {
+    "th_TH": (["Somchai", "Somsak", "Anan", "Kittisak", "Prasert", "Wichai", "Thanawat", "Nattapong", "Chaiwat", "Surachai"],
+              ["Siriporn", "Nattaya", "Kanokwan", "Pimchanok", "Supaporn", "Wanida", "Ratana", "Achara", "Pornthip", "Jintana"],
+              ["Srisuk", "Chaiyaporn", "Wongsawat", "Saetang", "Thongdee", "Kaewmanee", "Boonmee", "Jaidee", "Sukprasert",
+               "Phromma", "Charoenrat", "Suwannarat"]),
+    "fil_PH": (["Juan", "Jose", "Mark Anthony", "John Paul", "Jerome", "Rodel", "Ramil", "Dennis", "Arnel", "Christian"],
+               ["Maria Cristina", "Ma. Theresa", "Jocelyn", "Marites", "Rowena", "Liza", "Kristine Joy", "Mary Grace", "Rhea",
+                "Lovely"],
+               ["Dela Cruz", "Santos", "Reyes", "Bautista", "Garcia", "Mendoza", "Villanueva", "Ramos", "Aquino", "Castillo",
+                "Soriano", "De Guzman", "Manalo", "Pascual", "Navarro"]),
+    "ta_IN": (["Karthik", "Senthil", "Murugan", "Arun Kumar", "Vignesh", "Saravanan", "Prakash", "Balaji", "Dinesh", "Ganesan"],
+              ["Lakshmi", "Priya", "Divya", "Kavya", "Meenakshi", "Anitha", "Deepa", "Sangeetha", "Nandhini", "Bhuvana"],
+              ["Ramasamy", "Subramanian", "Palanisamy", "Natarajan", "Venkatesan", "Annamalai", "Murugesan", "Sundaram",
+               "Rajendran", "Chidambaram"]),
+    "si_LK": (["Nimal", "Sunil", "Kasun", "Chaminda", "Ruwan", "Lahiru", "Tharindu", "Mahesh", "Nuwan", "Dinesh"],
+              ["Nadeesha", "Dilani", "Chathurika", "Sanduni", "Ishara", "Madhavi", "Nirmala", "Thilini", "Hansani", "Kumari"],
+              ["Perera", "Fernando", "de Silva", "Jayasinghe", "Wickramasinghe", "Bandara", "Dissanayake", "Gunawardena",
+               "Herath", "Abeysekera", "Ranasinghe", "Karunaratne", "Weerasinghe"]),
+    "am_ET": (["Abebe", "Dawit", "Solomon", "Yohannes", "Tesfaye", "Getachew", "Mulugeta", "Bereket", "Henok", "Biniyam",
+               "Girma", "Yonas", "Kidus"],
+              ["Tigist", "Meron", "Selamawit", "Hiwot", "Bethlehem", "Mekdes", "Saron", "Almaz", "Tsion", "Rahel", "Liya", "Hanna"],
+              []),  # an Ethiopian's second name is the father's given name
+    "ar_EG": (["Mohamed", "Ahmed", "Mahmoud", "Mostafa", "Omar", "Youssef", "Karim", "Amr", "Tarek", "Hossam", "Sherif", "Hany"],
+              ["Nour", "Mariam", "Salma", "Yasmin", "Aya", "Heba", "Dina", "Rana", "Nada", "Mona", "Shaimaa", "Menna"],
+              ["Hassan", "Abdel Rahman", "Mahmoud", "Ibrahim", "Fathy", "Mansour", "Soliman", "El-Masry", "Farouk", "Ghoneim",
+               "Shawky", "Abdel Fattah", "Zaki", "Naguib", "Kamel"]),
+    "bs_BA": (["Amar", "Emir", "Adnan", "Haris", "Kenan", "Mirza", "Tarik", "Nedim", "Dženan", "Edin", "Nikola", "Ivan", "Marko"],
+              ["Amra", "Lejla", "Selma", "Ajla", "Emina", "Amina", "Merima", "Dženana", "Belma", "Maja", "Ivana", "Jelena"],
+              ["Hodžić", "Hadžić", "Begić", "Delić", "Kovačević", "Mehmedović", "Hasanović", "Husić", "Omerović", "Babić",
+               "Jukić", "Petrović", "Šehić", "Mujić", "Alić"]),
+    "sq_AL": (["Arben", "Besnik", "Dritan", "Erion", "Gentian", "Klodian", "Ardit", "Ilir", "Fatmir", "Altin", "Andi", "Ervin"],
+              ["Albana", "Anila", "Blerina", "Elira", "Entela", "Jonida", "Mimoza", "Rudina", "Klea", "Ersilda", "Megi", "Xhesika"],
+              ["Hoxha", "Shehu", "Leka", "Çela", "Dervishi", "Kola", "Marku", "Gjoka", "Prifti", "Muça", "Tafa", "Basha", "Hysa",
+               "Zeneli", "Bregu"]),
+    "el_CY": (["Andreas", "Christos", "Georgios", "Kyriakos", "Marios", "Panayiotis", "Stavros", "Michalis", "Charalambos",
+               "Savvas", "Loizos", "Costas"],
+              ["Maria", "Eleni", "Andri", "Christina", "Despina", "Kyriaki", "Panayiota", "Stella", "Androulla", "Georgia",
+               "Marina", "Eftychia"],
+              ["Georgiou", "Christodoulou", "Ioannou", "Constantinou", "Charalambous", "Kyriakou", "Panayiotou", "Savva",
+               "Loizou", "Nicolaou", "Demetriou", "Hadjigeorgiou", "Hadjipetrou", "Michael", "Kyprianou"]),
+    "mt_MT": (["Joseph", "Mario", "Carmel", "Kurt", "Luke", "Jean Paul", "Ryan", "Karl", "Clayton", "Ġużeppi", "Ġorġ", "Ċensu"],
+              ["Maria", "Rita", "Doris", "Carmen", "Josette", "Marthese", "Rebecca", "Nicole", "Graziella", "Antonella", "Ċettina",
+               "Marija"],
+              ["Borg", "Camilleri", "Vella", "Farrugia", "Zammit", "Galea", "Grech", "Attard", "Spiteri", "Azzopardi", "Mifsud",
+               "Pace", "Agius", "Micallef", "Cassar", "Sammut", "Xuereb", "Schembri", "Buttigieg", "Fenech"]),
+}
+V8_TH_NICKS = ["Nok", "Ploy", "Bee", "Pim", "Aom", "Golf", "Bank", "Beam", "Mint", "Fern", "Toey", "Boss", "Namtan", "Pond"]
+# Names in the locale's own script where Faker has none: (given, family, female?)
+V8_NATIVE_NAMES = {
+    "am_ET": [("አበበ", "ተስፋዬ", False), ("ዳዊት", "ሰለሞን", False), ("ሄኖክ", "ጌታቸው", False), ("ዮናስ", "ግርማ", False),
+              ("ትዕግሥት", "ግርማ", True), ("ሜሮን", "ዮሐንስ", True), ("ሕይወት", "ሙሉጌታ", True), ("ቤተልሔም", "ዳዊት", True)],
+    "ar_EG": [("محمد", "حسن", False), ("أحمد", "إبراهيم", False), ("مصطفى", "منصور", False), ("يوسف", "شوقي", False),
+              ("مريم", "فتحي", True), ("نور", "سليمان", True), ("ياسمين", "عبد الرحمن", True), ("هبة", "زكي", True)],
+    "el_CY": [("Ανδρέας", "Γεωργίου", False), ("Κυριάκος", "Ιωάννου", False), ("Σάββας", "Χατζηγεωργίου", False),
+              ("Μάριος", "Κωνσταντίνου", False), ("Μαρία", "Χριστοδούλου", True), ("Άντρη", "Λοΐζου", True),
+              ("Ελένη", "Νικολάου", True), ("Δέσποινα", "Παναγιώτου", True)],
+    "bs_BA": [("Никола", "Петровић", False), ("Марко", "Јовановић", False), ("Стефан", "Савић", False),
+              ("Јелена", "Томић", True), ("Сања", "Николић", True), ("Милица", "Јовановић", True)],
+}
+V8_TA_FATHERS = ["ராமசாமி", "சுப்பிரமணியன்", "பழனிசாமி", "நடராஜன்", "வெங்கடேசன்", "அண்ணாமலை", "முருகேசன்", "சுந்தரம்"]
+V8_RU_LATIN = {"а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "yo", "ж": "zh", "з": "z", "и": "i", "й": "y",
+               "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f",
+               "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya"}
+V8_ASCII = str.maketrans({"č": "c", "ć": "c", "š": "s", "ž": "z", "đ": "dj", "Č": "C", "Ć": "C", "Š": "S", "Ž": "Z", "Đ": "Dj",
+                          "ë": "e", "Ë": "E", "ç": "c", "Ç": "C", "ġ": "g", "Ġ": "G", "ħ": "h", "Ħ": "H", "ż": "z", "Ż": "Z",
+                          "ċ": "c", "Ċ": "C", "ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss",
+                          "é": "e", "è": "e", "à": "a", "ñ": "n", "Ñ": "N"})
+
+
+def _ru_latin_v8(word: str) -> str:
+    low = "".join(V8_RU_LATIN.get(c, c) for c in word.lower())
+    return "-".join(part[:1].upper() + part[1:] for part in low.split("-"))
+
+
+def _names_v8(f, rng: random.Random) -> tuple[str, str, str, bool, bool]:
+    """(given, family or father's name, the full name as the locale writes it, female?, own script?)."""
+    loc = f._locales[0]
+    female = rng.random() < 0.5
+    native = rng.random() < (0.2 if loc == "th_TH" else 0.12) and loc not in ("fil_PH", "sq_AL", "mt_MT", "de_LI")
+    if native and loc in V8_NATIVE_NAMES:
+        given, family, female = rng.choice(V8_NATIVE_NAMES[loc])
+        return given, family, f"{given} {family}", female, True
+    if loc in ("th_TH", "si_LK", "ru_RU", "de_LI") and (native or loc == "de_LI" or loc == "ru_RU"):
+        given = f.first_name_female() if female else f.first_name_male()
+        family = f.last_name_female() if female else f.last_name_male()
+        if loc == "ru_RU" and not native:
+            given, family = _ru_latin_v8(given), _ru_latin_v8(family)
+        return given, family, f"{given} {family}", female, native
+    if loc == "ta_IN" and native:
+        given = f.first_name_female() if female else f.first_name_male()
+        return given, (family := rng.choice(V8_TA_FATHERS)), f"{given} {family}", female, True
+    male_names, female_names, families = V8_NAMES[loc]
+    given = rng.choice(female_names if female else male_names)
+    family = rng.choice(families) if families else rng.choice([n for n in male_names if n != given])
+    return given, family, f"{given} {family}", female, False
+
+
+V8_TITLES = {  # (for men, for women)
+    "fil_PH": (["Engr.", "Atty.", "Dr.", "Sir", "Kuya", "Tito"], ["Atty.", "Dr.", "Ma'am", "Ate", "Tita", "Engr."]),
+    "ta_IN": (["Thiru", "Dr.", "Er.", "Mr."], ["Tmt.", "Selvi", "Dr.", "Mrs."]),
+    "si_LK": (["Mr.", "Dr.", "Eng.", "Prof."], ["Mrs.", "Miss", "Dr.", "Prof."]),
+    "am_ET": (["Ato", "Dr.", "Eng."], ["W/ro", "W/rt", "Dr."]),
+    "ar_EG": (["Eng.", "Dr.", "Ostaz", "Hagg", "Mr."], ["Dr.", "Madame", "Ostaza", "Eng.", "Mrs."]),
+    "ru_RU": (["Mr.", "Dr."], ["Ms.", "Mrs.", "Dr."]),
+    "bs_BA": (["gosp.", "dr.", "prof.", "Mr."], ["gđa", "gđica", "dr.", "prof."]),
+    "sq_AL": (["z.", "Dr.", "Prof."], ["znj.", "Dr.", "Prof."]),
+    "el_CY": (["Mr", "Dr", "Fr."], ["Mrs", "Ms", "Dr"]),
+    "mt_MT": (["Sur", "Is-Sur", "Perit", "Dr", "Fr"], ["Sinjura", "Is-Sinjura", "Perit", "Dr"]),
+    "de_LI": (["Herr", "Dr. med.", "lic. iur.", "Dipl.-Ing."], ["Frau", "Dr. med.", "lic. oec.", "Mag."]),
+    "th_TH": (["Khun", "Mr.", "Dr."], ["Khun", "Ms.", "Dr."]),
+}
+V8_FAMILY_ONLY_TITLES = ("Sur", "Is-Sur", "Sinjura", "Is-Sinjura", "Herr", "Frau", "gosp.", "gđa", "gđica", "Mr", "Mrs", "Ms")
+V8_GIVEN_ONLY_TITLES = ("Sir", "Kuya", "Tito", "Ma'am", "Ate", "Tita", "Ostaz", "Ostaza", "Hagg", "Khun", "Ato", "W/ro", "W/rt")
+V8_NATIVE_TITLES = {"th_TH": (["คุณ"], ["คุณ"]), "ta_IN": (["திரு."], ["திருமதி"]), "am_ET": (["አቶ"], ["ወ/ሮ", "ወ/ሪት"]),
+                    "ar_EG": (["الأستاذ", "الدكتور", "المهندس", "الحاج"], ["الأستاذة", "الدكتورة", "المهندسة", "الحاجة"]),
+                    "el_CY": (["Κος"], ["Κα"])}
+
+
+def _person_v8(f, rng: random.Random) -> str:
+    loc = f._locales[0]
+    given, family, full, female, native = _names_v8(f, rng)
+    if native:
+        r = rng.random()
+        if loc == "ru_RU":
+            patronymic = f.middle_name_female() if female else f.middle_name_male()
+            if r < 0.35:
+                return f"{family} {given} {patronymic}"
+            if r < 0.6:
+                return f"{family} {given[0]}. {patronymic[0]}."
+            if r < 0.75:
+                return f"{given[0]}.{patronymic[0]}. {family}"
+            return full
+        if loc == "si_LK" and r < 0.3:
+            return f"{family} {'මහත්මිය' if female else 'මහතා'}"  # the title follows the name
+        if loc in V8_NATIVE_TITLES and r < 0.35:
+            title = rng.choice(V8_NATIVE_TITLES[loc][1 if female else 0])
+            if loc == "th_TH":
+                return f"{title}{given}"  # คุณ is written joined to the given name
+            if loc == "el_CY":
+                return f"{title} {family}"
+            return f"{title} {full}"
+        return full
+    r = rng.random()
+    if r < 0.1:
+        return full.lower()
+    if r < 0.24:
+        if loc == "th_TH" and rng.random() < 0.6:
+            nick = rng.choice(V8_TH_NICKS)
+            return rng.choice([f"P'{nick}", f"Nong {nick}", f"Khun {nick}", f"{nick} {given}"])
+        title = rng.choice(V8_TITLES[loc][1 if female else 0])
+        if title in V8_FAMILY_ONLY_TITLES:
+            return f"{title} {family}"
+        if title in V8_GIVEN_ONLY_TITLES:
+            return f"{title} {given}"
+        return f"{title} {full}"
+    if r < 0.38:
+        if loc == "th_TH":
+            return rng.choice(V8_TH_NICKS)  # the nickname everybody uses
+        if loc == "fil_PH":
+            if rng.random() < 0.6:
+                return f"{given} {rng.choice('ABCDGLMPRSTV')}. {family}"  # the mother's maiden name as a middle initial
+            return f"{given} {family} {rng.choice(['Jr.', 'III', 'Sr.', 'II'])}"
+        if loc == "ta_IN":
+            return f"{family[0]}. {given}" if rng.random() < 0.6 else f"{family[0]}.{rng.choice('KMPRSV')}. {given}"
+        if loc == "si_LK":
+            initials = ".".join(rng.choice("ABDGHJKMNPRSW") for _ in range(rng.randint(2, 3)))
+            return f"{initials}. {family}"
+        if loc == "am_ET":
+            return f"{full} {rng.choice([n for n in V8_NAMES['am_ET'][0] if n != family])}"  # and the grandfather's name
+        if loc == "ar_EG":
+            return f"{given} {rng.choice(V8_NAMES['ar_EG'][0])} {family}"  # with the father's given name
+        if loc == "ru_RU":
+            patronymic = _ru_latin_v8(f.middle_name_female() if female else f.middle_name_male())
+            return f"{family} {given} {patronymic}" if rng.random() < 0.5 else f"{given[0]}. {patronymic[0]}. {family}"
+        if loc in ("bs_BA", "sq_AL", "mt_MT"):
+            return full.translate(V8_ASCII)  # typed on an English keyboard
+        if loc == "el_CY":
+            return f"{family.upper()} {given}"
+        if loc == "de_LI":
+            other = f.last_name()
+            return f"{given} {family}-{other}" if other != family else f"{family} {given}"
+    if r < 0.46:
+        return given
+    if r < 0.52:
+        return f"{given} {family[0]}."
+    return full
+
+
+V8_MAIL_DOMAINS = {"th_TH": ["hotmail.com", "gmail.com", "outlook.co.th", "ku.th", "mahidol.ac.th", "truemail.co.th"],
+                   "fil_PH": ["yahoo.com.ph", "gmail.com", "up.edu.ph", "dlsu.edu.ph", "pldtdsl.net", "ymail.com"],
+                   "ta_IN": ["gmail.com", "yahoo.co.in", "rediffmail.com", "annauniv.edu", "iitm.ac.in", "outlook.in"],
+                   "si_LK": ["gmail.com", "yahoo.com", "sltnet.lk", "stu.cmb.ac.lk", "dialog.lk", "hotmail.com"],
+                   "am_ET": ["gmail.com", "yahoo.com", "ethionet.et", "aau.edu.et", "outlook.com"],
+                   "ar_EG": ["gmail.com", "yahoo.com", "hotmail.com", "cu.edu.eg", "aucegypt.edu", "outlook.com"],
+                   "ru_RU": ["mail.ru", "yandex.ru", "ya.ru", "rambler.ru", "bk.ru", "inbox.ru", "list.ru", "gmail.com", "hse.ru"],
+                   "bs_BA": ["gmail.com", "hotmail.com", "bih.net.ba", "yahoo.com", "unsa.ba", "live.com"],
+                   "sq_AL": ["gmail.com", "yahoo.com", "hotmail.com", "abcom.al", "unitir.edu.al", "live.com"],
+                   "el_CY": ["gmail.com", "cytanet.com.cy", "hotmail.com", "ucy.ac.cy", "primehome.com", "outlook.com"],
+                   "mt_MT": ["gmail.com", "maltanet.net", "um.edu.mt", "onvol.net", "hotmail.com", "go.net.mt"],
+                   "de_LI": ["gmx.li", "adon.li", "bluewin.ch", "gmail.com", "uni.li", "gmx.ch", "hotmail.com"]}
+# The at sign in the locale's own word, typed into an English chat (and the Russian word for the dot)
+V8_AT_WORDS = {"ru_RU": ["sobaka", "собака"], "bs_BA": ["majmun", "majmunče"], "de_LI": ["Klammeraffe"], "th_TH": ["แอท"]}
+V8_WEBMAIL = ("gmail", "yahoo", "hotmail", "mail", "yandex", "outlook")
+
+
+def _local_part_v8(f, rng: random.Random) -> str:
+    given, family, _, _, native = _names_v8(f, rng)
+    if native:
+        given, family, _, _, native = _names_v8(f, rng)
+    if native or not (given + family).translate(V8_ASCII).replace(" ", "").replace("-", "").replace(".", "").isascii():
+        return f"{rng.choice(['info', 'home', 'me', 'contact', 'hello'])}.{_digits_v6(rng, 4)}"
+    given = given.translate(V8_ASCII).lower().replace(" ", "").replace("-", "").replace(".", "").replace("'", "")
+    family = family.translate(V8_ASCII).lower().replace(" ", "").replace("-", "").replace(".", "").replace("'", "")
+    return rng.choice([f"{given}.{family}", f"{given}{family}", f"{given[0]}.{family}", f"{family}_{given}",
+                       f"{given}{family[0]}{rng.randint(1, 99)}", f"{given}.{family}{rng.randint(70, 2007)}", f"{family}{given[:3]}"])
+
+
+def _email_v8(f, rng: random.Random) -> str:
+    loc = f._locales[0]
+    local = _local_part_v8(f, rng)
+    domain = rng.choice(V8_MAIL_DOMAINS[loc])
+    name, tld = domain.split(".", 1)
+    r = rng.random()
+    if r < 0.08 and loc in V8_AT_WORDS:
+        word = rng.choice(V8_AT_WORDS[loc])
+        if loc == "ru_RU" and rng.random() < 0.5:
+            return f"{local} {word} {name} {'точка' if word == 'собака' else 'tochka'} {tld}"
+        return f"{local} {word} {domain}"
+    if r < 0.14:
+        return f"{local}\u24d0{domain}"  # a circled "a" for the at sign, as some sites print it
+    if r < 0.19:
+        return f"{local}&commat;{domain}"  # the HTML5 named entity, pasted from a page's source
+    if r < 0.25 and name in V8_WEBMAIL:
+        return f"{local}@{name}"  # no top-level domain: "my gmail"
+    if r < 0.3:
+        return f"{local}@\n{domain}"  # wrapped after the at sign when copied from a narrow column
+    if r < 0.36:
+        cut = rng.randrange(1, len(local))
+        return local[:cut] + "\u00ad" + local[cut:] + "@" + domain  # a soft hyphen from a word processor
+    if r < 0.41:
+        return f"{local}<at>{domain}"
+    if r < 0.45:
+        return f"{local}#{domain}"  # a hash for the at sign, against scrapers
+    if r < 0.49:
+        return f"{local}@{name}..{tld}"  # a doubled dot, typed in a hurry
+    if r < 0.52 and loc == "ru_RU" and "a" in domain:
+        return local + "@" + domain.replace("a", "\u0430", 1)  # a Cyrillic "а" from the wrong keyboard layout
+    return f"{local}@{domain}"
+
+
+# (country code, trunk prefix, mobile prefixes, digits after them, landline (prefix, digits after it))
+V8_PHONE = {
+    "th_TH": ("66", "0", ["81", "82", "83", "84", "85", "86", "87", "88", "89", "61", "62", "63", "64", "65", "80", "90", "91",
+                          "92", "93", "94", "95", "96", "97", "98", "99"], 7, [("2", 7), ("53", 6), ("76", 6), ("38", 6)]),
+    "fil_PH": ("63", "0", ["917", "918", "919", "920", "921", "927", "928", "939", "945", "955", "966", "977", "995", "998",
+                           "905", "906", "915", "926"], 7, [("2", 8), ("32", 7), ("82", 7)]),
+    "ta_IN": ("91", "0", ["98", "94", "99", "97", "95", "90", "63", "70", "73", "80", "81", "84", "86", "87", "88", "89", "93",
+                          "96", "91"], 8, [("44", 8), ("422", 7), ("452", 7)]),
+    "si_LK": ("94", "0", ["70", "71", "72", "74", "75", "76", "77", "78"], 7, [("11", 7), ("81", 7), ("91", 7)]),
+    "am_ET": ("251", "0", ["91", "92", "93", "94", "97", "98", "70", "71"], 7, [("11", 7), ("58", 7)]),
+    "ar_EG": ("20", "0", ["10", "11", "12", "15"], 8, [("2", 8), ("3", 7)]),
+    "ru_RU": ("7", "8", ["916", "903", "905", "915", "925", "926", "977", "985", "999", "911", "921", "981", "912", "950",
+                         "960"], 7, [("495", 7), ("499", 7), ("812", 7), ("843", 7)]),
+    "bs_BA": ("387", "0", ["61", "62", "63", "65", "66"], 6, [("33", 6), ("51", 6), ("36", 6), ("35", 6)]),
+    "sq_AL": ("355", "0", ["67", "68", "69"], 7, [("4", 7), ("52", 6)]),
+    "el_CY": ("357", "", ["99", "96", "97", "95", "94"], 6, [("22", 6), ("25", 6), ("24", 6), ("26", 6)]),
+    "mt_MT": ("356", "", ["79", "99", "77", "98", "96"], 6, [("21", 6), ("27", 6), ("22", 6)]),
+    "de_LI": ("423", "", ["78", "79", "77"], 5, [("23", 5), ("37", 5), ("38", 5), ("39", 5)]),
+}
+V8_THAI_DIGITS = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
+
+
+def _phone_digits_v8(loc: str, rng: random.Random) -> tuple[str, str, str, str, bool]:
+    """(country code, trunk, area or mobile prefix, the rest, mobile?): a number valid in its numbering plan."""
+    import phonenumbers
+
+    cc, trunk, mobile, n_mobile, land = V8_PHONE[loc]
+    for _ in range(300):
+        is_mobile = rng.random() < 0.8
+        prefix, n = (rng.choice(mobile), n_mobile) if is_mobile else rng.choice(land)
+        rest = _digits_v6(rng, n)
+        if phonenumbers.is_valid_number(phonenumbers.parse(f"+{cc}{prefix}{rest}")):
+            return cc, trunk, prefix, rest, is_mobile
+    raise RuntimeError(loc)
+
+
+def _phone_v8(f, rng: random.Random) -> str:
+    loc = f._locales[0]
+    cc, trunk, p, rest, mobile = _phone_digits_v8(loc, rng)
+    full = p + rest
+    national = trunk + full
+    if loc == "th_TH":
+        shapes = ([f"{national[:3]}-{national[3:6]}-{national[6:]}", f"{national[:3]} {national[3:6]} {national[6:]}",
+                   f"+66 {full[:2]}-{full[2:5]}-{full[5:]}", f"(+66) {full}", national,
+                   f"{national[:3]} {national[3:6]} {national[6:]}".translate(V8_THAI_DIGITS)] if mobile else
+                  [f"0 {full[:4]} {full[4:]}" if p == "2" else f"0{p}-{rest[:3]}-{rest[3:]}", f"0{p}-{rest[:3]}-{rest[3:]}",
+                   f"+66 {p} {rest}"])
+    elif loc == "fil_PH":
+        shapes = ([f"{national[:4]} {national[4:7]} {national[7:]}", f"{national[:4]}-{national[4:7]}-{national[7:]}",
+                   f"+63 {full[:3]} {full[3:6]} {full[6:]}", f"+63{full}", f"({national[:4]}) {national[4:]}", f"63-{p}-{rest}"]
+                  if mobile else [f"(0{p}) {rest[:-4]} {rest[-4:]}", f"+63 {p} {rest[:-4]} {rest[-4:]}", f"0{p}-{rest}"])
+    elif loc == "ta_IN":
+        shapes = ([f"{full[:5]} {full[5:]}", f"+91 {full[:5]} {full[5:]}", f"+91-{full}", f"0{full[:5]} {full[5:]}", full,
+                   f"+91 {full[:3]} {full[3:6]} {full[6:]}"] if mobile else
+                  [f"0{p}-{rest[:-4]} {rest[-4:]}", f"0{p} {rest}", f"(0{p}) {rest}", f"+91 {p} {rest}"])
+    elif loc == "si_LK":
+        shapes = ([f"0{p} {rest[:3]} {rest[3:]}", f"0{full}", f"+94 {p} {rest[:3]} {rest[3:]}", f"+94-{p}-{rest}",
+                   f"(0{p}) {rest[:3]}-{rest[3:]}"] if mobile else
+                  [f"0{p} {rest[0]} {rest[1:]}", f"+94 {p} {rest[:3]} {rest[3:]}", f"0{p}-{rest}"])
+    elif loc == "am_ET":
+        shapes = ([f"0{p} {rest[:3]} {rest[3:]}", f"0{full[:3]} {full[3:]}", f"+251 {p} {rest[:3]} {rest[3:]}",
+                   f"+251-{full[:3]}-{full[3:]}", f"0{full[:3]}-{full[3:5]}-{full[5:7]}-{full[7:]}"] if mobile else
+                  [f"0{p} {rest[:3]} {rest[3:]}", f"+251 {p} {rest[:3]} {rest[3:]}", f"0{p}-{rest}"])
+    elif loc == "ar_EG":
+        shapes = ([f"0{p} {rest[:4]} {rest[4:]}", f"0{full}", f"+20 {p} {rest[:4]} {rest[4:]}", f"+2 0{full}",
+                   f"0020 {p} {rest[:4]} {rest[4:]}", f"0{full}".translate(V7_ARABIC_DIGITS)] if mobile else
+                  [f"0{p} {rest[:4]} {rest[4:]}", f"(0{p}) {rest}", f"+20 {p} {rest[:4]} {rest[4:]}"])
+    elif loc == "ru_RU":
+        shapes = [f"8 ({p}) {rest[:3]}-{rest[3:5]}-{rest[5:]}", f"+7 ({p}) {rest[:3]}-{rest[3:5]}-{rest[5:]}",
+                  f"+7 {p} {rest[:3]} {rest[3:5]} {rest[5:]}", f"8{full}", f"8-{p}-{rest[:3]}-{rest[3:5]}-{rest[5:]}", f"+7-{p}-{rest}"]
+    elif loc == "bs_BA":
+        shapes = [f"0{p} {rest[:3]} {rest[3:]}", f"0{p}/{rest[:3]}-{rest[3:]}", f"+387 {p} {rest[:3]} {rest[3:]}",
+                  f"00387 {p} {rest}", f"0{p}-{rest[:3]}-{rest[3:]}"]
+    elif loc == "sq_AL":
+        shapes = ([f"0{p} {rest[:3]} {rest[3:]}", f"0{full}", f"+355 {p} {rest[:3]} {rest[3:]}",
+                   f"+355 {p} {rest[:2]} {rest[2:4]} {rest[4:]}", f"00355 {p} {rest}"] if mobile else
+                  [f"0{p} {rest[:3]} {rest[3:]}", f"+355 {p} {rest[:3]} {rest[3:]}"])
+    elif loc == "el_CY":
+        shapes = [f"{p} {rest}", f"{p}-{rest}", f"+357 {p} {rest}", f"+357 {p} {rest[:3]} {rest[3:]}", f"00357 {full}", full]
+    elif loc == "mt_MT":
+        shapes = [f"{full[:4]} {full[4:]}", f"+356 {full[:4]} {full[4:]}", f"+356 {full}", f"00356 {full[:4]} {full[4:]}",
+                  f"{full[:2]} {full[2:5]} {full[5:]}"]
+    else:  # de_LI: seven digits, written 3-2-2
+        grouped = f"{full[:3]} {full[3:5]} {full[5:]}"
+        shapes = [f"+423 {grouped}", f"00423 {grouped}", grouped, f"+423 {full}", f"(+423) {grouped}"]
+    return rng.choice(shapes)
+
+
+# Addresses written by hand from each country's own shapes: (street, district, city, postcode)
+V8_PLACES_OF = {
+    "th_TH": [("Soi Sukhumvit 31", "Khlong Toei Nuea, Watthana", "Bangkok", "10110"),
+              ("Thanon Charoen Krung", "Si Phraya, Bang Rak", "Bangkok", "10500"),
+              ("Soi Ari 4", "Samsen Nai, Phaya Thai", "Bangkok", "10400"),
+              ("Thanon Nimmanhaemin", "Suthep, Mueang Chiang Mai", "Chiang Mai", "50200"),
+              ("Thanon Thepprasit", "Nong Prue, Bang Lamung", "Chonburi", "20150"),
+              ("Thanon Mittraphap", "Nai Mueang, Mueang Khon Kaen", "Khon Kaen", "40000"),
+              ("Thanon Wiset", "Rawai, Mueang Phuket", "Phuket", "83130")],
+    "fil_PH": [("Aguirre Avenue", "BF Homes", "Parañaque City", "1720"), ("Katipunan Avenue", "Loyola Heights", "Quezon City", "1108"),
+               ("Jupiter Street", "Bel-Air", "Makati City", "1209"), ("Gorordo Avenue", "Lahug", "Cebu City", "6000"),
+               ("Quimpo Boulevard", "Matina", "Davao City", "8000"), ("Session Road", "Poblacion", "Baguio City", "2600"),
+               ("Sumulong Highway", "San Isidro", "Antipolo City", "1870")],
+    "ta_IN": [("2nd Cross Street", "Kamaraj Nagar, Adyar", "Chennai", "600020"), ("Thirumalai Road", "T. Nagar", "Chennai", "600017"),
+              ("4th Avenue", "Anna Nagar West", "Chennai", "600040"), ("DB Road", "R.S. Puram", "Coimbatore", "641002"),
+              ("North Masi Street", "Simmakkal", "Madurai", "625001"), ("Salai Road", "Thillai Nagar", "Tiruchirappalli", "620018"),
+              ("Officers Line", "Sathuvachari", "Vellore", "632009")],
+    "si_LK": [("Galle Road", "Kollupitiya", "Colombo 03", "00300"), ("Duplication Road", "Bambalapitiya", "Colombo 04", "00400"),
+              ("Ward Place", "Cinnamon Gardens", "Colombo 07", "00700"), ("Temple Road", "Nugegoda", "Nugegoda", "10250"),
+              ("Peradeniya Road", "Kandy", "Kandy", "20000"), ("Church Street", "Galle Fort", "Galle", "80000"),
+              ("Hospital Road", "Jaffna", "Jaffna", "40000"), ("Lewis Place", "Negombo", "Negombo", "11500")],
+    "am_ET": [("Bole Road", "Bole", "Addis Ababa", "1000"), ("Africa Avenue", "Bole", "Addis Ababa", "1000"),
+              ("Churchill Avenue", "Arada", "Addis Ababa", "1000"), ("Haile Gebrselassie Avenue", "Kirkos", "Addis Ababa", "1000"),
+              ("Cameroon Street", "Bole", "Addis Ababa", "1000"), ("Kebele 14", "Belay Zeleke", "Bahir Dar", "6000"),
+              ("Piazza", "Tabor", "Hawassa", "5000")],
+    "ar_EG": [("Shagaret El Dor St.", "Zamalek", "Cairo", "11211"), ("Abbas El Akkad St.", "Nasr City", "Cairo", "11765"),
+              ("Road 9", "Maadi", "Cairo", "11431"), ("El Orouba St.", "Heliopolis", "Cairo", "11341"),
+              ("Fouad St.", "Raml Station", "Alexandria", "21131"), ("Abou Qir St.", "Sidi Gaber", "Alexandria", "21523"),
+              ("Central Axis", "Sheikh Zayed City", "Giza", "12588"), ("El Tesseen St.", "Fifth Settlement", "New Cairo", "11835")],
+    "ru_RU": [("ul. Tverskaya", "Tverskoy", "Moskva", "125009"), ("Nevsky pr.", "Tsentralny", "Sankt-Peterburg", "191186"),
+              ("ul. Baumana", "Vakhitovsky", "Kazan", "420111"), ("Krasny pr.", "Tsentralny", "Novosibirsk", "630099"),
+              ("ul. Malysheva", "Leninsky", "Yekaterinburg", "620014"), ("Leninsky pr.", "Gagarinsky", "Moskva", "119049"),
+              ("ul. Bolshaya Pokrovskaya", "Nizhegorodsky", "Nizhny Novgorod", "603005")],
+    "bs_BA": [("Ferhadija", "Stari Grad", "Sarajevo", "71000"), ("Zmaja od Bosne", "Novo Sarajevo", "Sarajevo", "71000"),
+              ("Titova", "Centar", "Sarajevo", "71000"), ("Maršala Tita", "Centar", "Mostar", "88000"),
+              ("Kralja Petra I Karađorđevića", "Centar", "Banja Luka", "78000"), ("Turalibegova", "Centar", "Tuzla", "75000"),
+              ("Bulevar Meše Selimovića", "Novi Grad", "Sarajevo", "71000"), ("Masarykova", "Centar", "Zenica", "72000")],
+    "sq_AL": [("Rruga e Durrësit", "Njësia 5", "Tiranë", "1001"), ("Rruga Myslym Shyri", "Njësia 7", "Tiranë", "1001"),
+              ("Bulevardi Dëshmorët e Kombit", "Njësia 10", "Tiranë", "1001"), ("Rruga Ismail Qemali", "Blloku", "Tiranë", "1019"),
+              ("Rruga Taulantia", "Lagjja 1", "Durrës", "2001"), ("Rruga Kolë Idromeno", "Lagjja Vasil Shanto", "Shkodër", "4001"),
+              ("Lungomare", "Lagjja Pavarësia", "Vlorë", "9401")],
+    "el_CY": [("Makariou III Avenue", "Agioi Omologites", "Nicosia", "1065"), ("Stasikratous Street", "Centre", "Nicosia", "1065"),
+              ("Agiou Andreou Street", "Old Town", "Limassol", "3036"), ("Anexartisias Street", "Centre", "Limassol", "3040"),
+              ("Ermou Street", "Centre", "Larnaca", "6021"), ("Poseidonos Avenue", "Kato Paphos", "Paphos", "8042"),
+              ("Nissi Avenue", "Famagusta District", "Ayia Napa", "5343"), ("Griva Digeni Avenue", "Strovolos", "Nicosia", "2023")],
+    "mt_MT": [("Triq ir-Repubblika", "", "Valletta", "VLT 1117"), ("Triq it-Torri", "", "Sliema", "SLM 1605"),
+              ("Triq San Ġorġ", "", "San Ġiljan", "STJ 3208"), ("Triq il-Kbira", "", "Birkirkara", "BKR 9021"),
+              ("Triq il-Kungress Ewkaristiku", "", "Mosta", "MST 9038"), ("Triq ir-Repubblika", "", "Victoria", "VCT 1017"),
+              ("Triq San Pawl", "", "San Pawl il-Baħar", "SPB 3418"), ("Xatt is-Sajjieda", "", "Marsaxlokk", "MXK 1320")],
+    "de_LI": [("Städtle", "", "Vaduz", "9490"), ("Aeulestrasse", "", "Vaduz", "9490"), ("Landstrasse", "", "Schaan", "9494"),
+              ("Feldkircher Strasse", "", "Schaan", "9494"), ("Dorfstrasse", "", "Triesen", "9495"), ("Im Pardiel", "", "Balzers", "9496"),
+              ("Essanestrasse", "", "Eschen", "9492"), ("Kirchstrasse", "", "Mauren", "9493")],
+}
+V8_NATIVE_ADDRESS = {
+    "ta_IN": ["எண் {n}, காந்தி சாலை, தில்லை நகர், திருச்சி - 620018", "{n}, வடக்கு மாசி வீதி, மதுரை 625001",
+              "கதவு எண் {n}, 2வது குறுக்குத் தெரு, அடையாறு, சென்னை 600020"],
+    "si_LK": ["අංක {n}, ගාලු පාර, කොළඹ 03", "අංක {n}/{a}, පන්සල පාර, නුගේගොඩ", "අංක {n}, පේරාදෙණිය පාර, මහනුවර"],
+    "am_ET": ["አዲስ አበባ፣ ቦሌ ክፍለ ከተማ፣ ወረዳ {w}፣ የቤት ቁጥር {n}", "ባሕር ዳር፣ ቀበሌ {w}፣ የቤት ቁጥር {n}"],
+    "ar_EG": ["{n} شارع شجرة الدر، الزمالك، القاهرة", "شقة {a}، الدور {f}، {n} شارع عباس العقاد، مدينة نصر، القاهرة",
+              "{n} شارع فؤاد، محطة الرمل، الإسكندرية"],
+    "ru_RU": ["г. Москва, ул. Тверская, д. {n}, кв. {a}", "420111, г. Казань, ул. Баумана, д. {n}",
+              "Санкт-Петербург, Невский пр., д. {n}, кв. {a}", "620014, Екатеринбург, ул. Малышева, {n}-{a}"],
+    "bs_BA": ["Краља Петра I {n}, 78000 Бања Лука", "Његошева {n}, 89101 Требиње"],
+    "el_CY": ["Λεωφόρος Μακαρίου Γ' {n}, 1065 Λευκωσία", "Αγίου Ανδρέου {n}, Διαμ. {a}, 3036 Λεμεσός"],
+    "th_TH": [],  # Faker writes Thai addresses in Thai
+}
+V8_MT_HOUSES = ["Ta' Karmnu", "Dar il-Ħena", "Villa Rosa", "Il-Fawwara", "Sunny Flat", "Dar Ġużeppi", "Santa Marija", "Il-Kenn"]
+V8_LI_HOUSES = ["Haus Sonnenhalde", "Haus am Bach", "Residenz Rheinblick", "Chalet Malbun"]
+
+
+def _address_v8(f, rng: random.Random) -> str:
+    loc = f._locales[0]
+    n, a, fl = rng.randint(1, 240), rng.randint(1, 60), rng.randint(1, 18)
+    if loc in V8_NATIVE_ADDRESS and rng.random() < (0.18 if loc == "th_TH" else 0.12):
+        if loc == "th_TH":
+            return f.address().replace("\n", " ")
+        text = rng.choice(V8_NATIVE_ADDRESS[loc]).format(n=n, a=a, f=fl, w=f"{rng.randint(1, 14):02d}")
+        return text.translate(V7_ARABIC_DIGITS) if loc == "ar_EG" and rng.random() < 0.6 else text
+    street, district, city, code = rng.choice(V8_PLACES_OF[loc])
+    r = rng.random()
+    if loc == "th_TH":
+        house = f"{n}/{rng.randint(1, 400)}"
+        tambon, amphoe = district.split(", ")
+        if r < 0.35:
+            return f"{house} {street}, {district}, {city} {code}"
+        if r < 0.55:
+            return f"{house} Moo {rng.randint(1, 14)}, T. {tambon}, A. {amphoe}, {city} {code}"
+        if r < 0.8:
+            return f"{rng.choice(['Lumpini Ville', 'Supalai Lite', 'Aspire', 'Noble Ploenchit'])}, Bldg {rng.choice('ABC')}, " \
+                   f"room {fl}{a:02d}, {street}, {city} {code}"
+        return f"{house} {street}\n{tambon}, {amphoe}\n{city} {code}"
+    if loc == "fil_PH":
+        if r < 0.3:
+            return f"{n} {street}, {district}, {city} {code}"
+        if r < 0.55:
+            return f"Blk {rng.randint(1, 40)} Lot {rng.randint(1, 60)}, Phase {rng.randint(1, 4)}, " \
+                   f"{rng.choice(['Camella Homes', 'Villa de Primarosa', 'Greenwoods Executive Village'])}, Brgy. {district}, {city}"
+        if r < 0.8:
+            return f"Unit {fl}{a:02d}, Tower {rng.randint(1, 5)}, {rng.choice(['SMDC Grass Residences', 'Avida Towers', 'The Rise'])}, " \
+                   f"{street}, {city}"
+        return f"#{n} {street}, Brgy. {district}\n{city}, {code}"
+    if loc == "ta_IN":
+        if r < 0.3:
+            return f"No. {n}, {street}, {district}, {city} - {code}"
+        if r < 0.5:
+            return f"Old No. {n}, New No. {rng.randint(1, 240)}, {street}, {district}, {city} {code}"
+        if r < 0.75:
+            return f"Flat {rng.choice('ABCDEFG')}{fl}, {rng.choice(['Sri Sai Enclave', 'Lakshmi Apartments', 'Ganga Flats'])}, " \
+                   f"{n} {street}, {district}, {city}"
+        return f"{n}/{rng.randint(1, 30)}, {street}\n{district}, {city} {code[:3]} {code[3:]}"
+    if loc == "si_LK":
+        where = district if district == city else f"{district}, {city}"
+        if r < 0.35:
+            return f"No. {n}, {street}, {where}"
+        if r < 0.6:
+            return f"No. {n}/{rng.randint(1, 9)}, {street}, {city} {code}"
+        if r < 0.8:
+            return f"{n}{rng.choice('ABC')}, {rng.choice(['1st', '2nd', '3rd', '5th'])} Lane, off {street}, {where}"
+        return f"No {n}, {street}\n{city}"
+    if loc == "am_ET":
+        if r < 0.35:
+            return f"{district} Sub-city, Woreda {rng.randint(1, 14):02d}, House No. {rng.randint(100, 3000)}, {city}"
+        if r < 0.6:
+            return f"H.No. {rng.randint(100, 3000)}, Kebele {rng.randint(1, 20):02d}, {district}, {city}"
+        if r < 0.8:
+            return f"near {rng.choice(['Edna Mall', 'Bole Medhanealem', 'the Millennium Hall', 'Friendship Building'])}, {street}, {city}"
+        return f"{street}, {rng.choice(['Dembel', 'Getu', 'Zemen'])} Building, {fl}th floor, office {a}\n{city}"
+    if loc == "ar_EG":
+        if r < 0.35:
+            return f"{n} {street}, {district}, {city}"
+        if r < 0.6:
+            return f"Apt {a}, {fl % 12 + 1}th floor, {n} {street}, {district}, {city} {code}"
+        if r < 0.8:
+            return f"Villa {n}, {rng.choice(['Mivida', 'Madinaty B2', 'Rehab City', 'Palm Hills'])}, {district}, {city}"
+        return f"Building {n}, {street}, {district}\n{city}, Egypt"
+    if loc == "ru_RU":
+        if r < 0.35:
+            return f"{street}, d. {n}, kv. {a}, {city}, {code}"
+        if r < 0.6:
+            return f"{code}, {city}, {street}, d. {n}, korp. {rng.randint(1, 4)}, kv. {a}"  # the postcode first
+        if r < 0.8:
+            return f"{street} {n}-{a}, {city}"
+        return f"{city}, {street}, {n}, apt. {a}"
+    if loc == "bs_BA":
+        r2 = rng.random()
+        if r < 0.35:
+            text = f"{street} {n}, {code} {city}"
+        elif r < 0.55:
+            text = f"{street} {n}/{fl}, {city}"
+        elif r < 0.8:
+            text = f"{street} {n}{rng.choice('abc')}, stan {a}, {code} {city}"
+        else:
+            text = f"{street} br. {n}\n{code} {city}"
+        return text.translate(V8_ASCII) if r2 < 0.25 else text
+    if loc == "sq_AL":
+        if r < 0.35:
+            text = f"{street}, Nr. {n}, {code} {city}"
+        elif r < 0.6:
+            text = f"{street}, Pallati {rng.randint(1, 90)}, Shkalla {rng.randint(1, 4)}, Ap. {a}, {city}"
+        elif r < 0.8:
+            text = f"{district}, {street}, {city} {code}"
+        else:
+            text = f"{street}, pranë {rng.choice(['Piramidës', 'shkollës', 'Kullës së Sahatit'])}, {city}"
+        return text.translate(V8_ASCII) if rng.random() < 0.3 else text
+    if loc == "el_CY":
+        if r < 0.35:
+            return f"{n} {street}, {code} {city}"
+        if r < 0.6:
+            return f"{street} {n}, Flat {fl}0{a % 9 + 1}, {city} {code}"
+        if r < 0.8:
+            return f"{street} {n}, {rng.choice(['Elena Court', 'Kyrenia Tower', 'Ariadne House'])}, Apt {fl}0{a % 9 + 1}, {district}, {city}"
+        return f"{street} {n}\n{code} {city}, Cyprus"
+    if loc == "mt_MT":
+        r2 = rng.random()
+        if r < 0.35:
+            text = f"{n}, {street}, {city} {code}"
+        elif r < 0.6:
+            text = f"Flat {a}, Block {rng.choice('ABCD')}, {street}, {city} {code}"
+        elif r < 0.8:
+            text = f"'{rng.choice(V8_MT_HOUSES)}', {street}, {city} {code}"
+        else:
+            text = f"{n}, {street}\n{city} {code.replace(' ', '')}"
+        return text.translate(V8_ASCII) if r2 < 0.3 else text
+    # de_LI
+    if r < 0.4:
+        return f"{street} {n}, {code} {city}"
+    if r < 0.6:
+        return f"{street} {n}\nFL-{code} {city}"
+    if r < 0.75:
+        return f"{street} {n}{rng.choice('abc')}, LI-{code} {city}, Liechtenstein"
+    return f"{rng.choice(V8_LI_HOUSES)}, {street} {n}, {code} {city}"
+
+
+def _postcode_v8(f, rng: random.Random) -> str:
+    loc = f._locales[0]
+    r = rng.random()
+    if loc == "th_TH":
+        code = f"{rng.choice(['10', '11', '12', '20', '40', '50', '83', '84', '90'])}{_digits_v6(rng, 2)}0"
+        return code.translate(V8_THAI_DIGITS) if r < 0.1 else code
+    if loc == "fil_PH":
+        return f"{rng.choice('1234568')}{_digits_v6(rng, 3)}"
+    if loc == "ta_IN":
+        code = f"6{rng.randint(0, 4)}{_digits_v6(rng, 4)}"
+        return f"{code[:3]} {code[3:]}" if r < 0.35 else code
+    if loc == "si_LK":
+        return f"{rng.choice(['00', '10', '11', '20', '40', '60', '80'])}{rng.randint(1, 9)}{_digits_v6(rng, 1)}0"
+    if loc == "am_ET":
+        return f"{rng.randint(1, 7)}{_digits_v6(rng, 3)}"
+    if loc == "ar_EG":
+        code = f"{rng.choice(['11', '12', '21', '31', '41', '82', '84'])}{_digits_v6(rng, 3)}"
+        return code.translate(V7_ARABIC_DIGITS) if r < 0.15 else code
+    if loc == "ru_RU":
+        return f"{rng.randint(1, 6)}{_digits_v6(rng, 5)}"
+    if loc == "bs_BA":
+        code = f"{rng.choice(['71', '72', '74', '75', '76', '77', '78', '88', '89'])}{rng.choice(['000', '000', '210', '240', '300'])}"
+        return f"BA-{code}" if r < 0.15 else code
+    if loc == "sq_AL":
+        return f"{rng.choice(['10', '20', '40', '94', '97', '50', '70'])}{rng.randint(0, 5)}{rng.randint(1, 9)}"
+    if loc == "el_CY":
+        code = f"{rng.randint(1, 8)}{_digits_v6(rng, 3)}"
+        return f"CY-{code}" if r < 0.15 else code
+    if loc == "mt_MT":
+        code = f"{rng.choice(['VLT', 'SLM', 'STJ', 'BKR', 'MST', 'VCT', 'SPB', 'MSD', 'QRM', 'ZBR', 'HMR', 'NXR'])} {rng.randint(1000, 9999)}"
+        return code.replace(" ", "") if r < 0.25 else code.lower() if r < 0.35 else code
+    code = str(rng.randint(9485, 9498))  # de_LI
+    return f"FL-{code}" if r < 0.2 else f"LI-{code}" if r < 0.35 else code
+
+
+V8_MONTHS_OF = {
+    "th_TH": ["มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน", "กรกฎาคม", "สิงหาคม", "กันยายน", "ตุลาคม",
+              "พฤศจิกายน", "ธันวาคม"],
+    "fil_PH": ["Enero", "Pebrero", "Marso", "Abril", "Mayo", "Hunyo", "Hulyo", "Agosto", "Setyembre", "Oktubre", "Nobyembre",
+               "Disyembre"],
+    "ta_IN": ["ஜனவரி", "பிப்ரவரி", "மார்ச்", "ஏப்ரல்", "மே", "ஜூன்", "ஜூலை", "ஆகஸ்ட்", "செப்டம்பர்", "அக்டோபர்", "நவம்பர்",
+              "டிசம்பர்"],
+    "si_LK": ["ජනවාරි", "පෙබරවාරි", "මාර්තු", "අප්\u200dරේල්", "මැයි", "ජූනි", "ජූලි", "අගෝස්තු", "සැප්තැම්බර්", "ඔක්තෝබර්",
+              "නොවැම්බර්", "දෙසැම්බර්"],
+    "ar_EG": ["يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر"],
+    "ru_RU": ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября", "ноября", "декабря"],
+    "bs_BA": ["januar", "februar", "mart", "april", "maj", "juni", "juli", "august", "septembar", "oktobar", "novembar", "decembar"],
+    "sq_AL": ["janar", "shkurt", "mars", "prill", "maj", "qershor", "korrik", "gusht", "shtator", "tetor", "nëntor", "dhjetor"],
+    "el_CY": ["Ιαν", "Φεβ", "Μαρ", "Απρ", "Μαΐ", "Ιουν", "Ιουλ", "Αυγ", "Σεπ", "Οκτ", "Νοε", "Δεκ"],
+    "mt_MT": ["Jannar", "Frar", "Marzu", "April", "Mejju", "Ġunju", "Lulju", "Awwissu", "Settembru", "Ottubru", "Novembru",
+              "Diċembru"],
+    "de_LI": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"],
+}
+V8_ETHIOPIAN_MONTHS = ["Meskerem", "Tikimt", "Hidar", "Tahsas", "Tir", "Yekatit", "Megabit", "Miyazya", "Ginbot", "Sene", "Hamle",
+                       "Nehase", "Pagume"]
+V8_ETHIOPIAN_MONTHS_AM = ["መስከረም", "ጥቅምት", "ኅዳር", "ታኅሣሥ", "ጥር", "የካቲት", "መጋቢት", "ሚያዝያ", "ግንቦት", "ሰኔ", "ሐምሌ", "ነሐሴ", "ጳጉሜ"]
+
+
+def _dob_v8(f, rng: random.Random) -> str:
+    """A date of birth as people of each locale write one; the Ethiopian calendar is drawn in its own years (the
+    people are made up, so a date need not convert from a Gregorian one)."""
+    loc = f._locales[0]
+    d = _date_v5(rng, 1941, 2008)
+    dd, mm, yyyy, yy = f"{d.day:02d}", f"{d.month:02d}", str(d.year), f"{d.year % 100:02d}"
+    english = V6_ENGLISH_MONTHS[d.month - 1]
+    local = V8_MONTHS_OF.get(loc, V6_ENGLISH_MONTHS)[d.month - 1]
+    if loc == "th_TH":
+        be = d.year + 543  # the Buddhist era
+        shapes = [f"{d.day} {local} {be}", f"{d.day} {local} พ.ศ. {be}", f"{d.day} {local} {be}".translate(V8_THAI_DIGITS),
+                  f"{dd}/{mm}/{yyyy}", f"{d.day} {english[:3]} {yyyy}", f"{dd}-{mm}-{be}"]
+    elif loc == "fil_PH":
+        shapes = [f"{english} {d.day}, {yyyy}", f"{mm}/{dd}/{yyyy}", f"ika-{d.day} ng {local} {yyyy}", f"{local} {d.day}, {yyyy}",
+                  f"{mm}-{dd}-{yy}", f"{yyyy}-{mm}-{dd}"]
+    elif loc == "ta_IN":
+        shapes = [f"{dd}-{mm}-{yyyy}", f"{dd}/{mm}/{yyyy}", f"{d.day} {local} {yyyy}", f"{dd}.{mm}.{yyyy}",
+                  f"{_ordinal(d.day)} {english} {yyyy}", f"{d.day}-{english[:3]}-{yyyy}"]
+    elif loc == "si_LK":
+        shapes = [f"{yyyy}-{mm}-{dd}", f"{yyyy}.{mm}.{dd}", f"{yyyy} {local} {d.day}", f"{dd}/{mm}/{yyyy}", f"{d.day} {english} {yyyy}",
+                  f"{yyyy}/{mm}/{dd}"]
+    elif loc == "am_ET":
+        year, month = rng.randint(1934, 2000), rng.randint(1, 13)
+        day = rng.randint(1, 30 if month < 13 else 5)
+        shapes = [f"{day:02d}/{month:02d}/{year} E.C.", f"{V8_ETHIOPIAN_MONTHS[month - 1]} {day}, {year} E.C.",
+                  f"{V8_ETHIOPIAN_MONTHS_AM[month - 1]} {day} ቀን {year} ዓ.ም.", f"{day}/{month}/{year} ዓ.ም",
+                  f"{dd}/{mm}/{yyyy} G.C.", f"{d.day} {english} {yyyy}"]
+    elif loc == "ar_EG":
+        shapes = [f"{dd}/{mm}/{yyyy}", f"{yyyy}/{d.month}/{d.day}", f"{d.day}-{d.month}-{yyyy}",
+                  f"{d.day} {local} {yyyy}".translate(V7_ARABIC_DIGITS), f"{d.day} {local} {yyyy}", f"{d.day} {english} {yyyy}"]
+    elif loc == "ru_RU":
+        shapes = [f"{dd}.{mm}.{yyyy}", f"{d.day} {local} {yyyy} г.", f"{d.day} {local} {yyyy} года", f"{dd}.{mm}.{yy}",
+                  f"{yyyy}-{mm}-{dd}", f"{dd}/{mm}/{yyyy}"]
+    elif loc == "bs_BA":
+        shapes = [f"{dd}.{mm}.{yyyy}.", f"{d.day}.{d.month}.{yyyy}.", f"{d.day}. {local} {yyyy}.", f"{dd}.{mm}.{yyyy}", f"{dd}/{mm}/{yyyy}"]
+    elif loc == "sq_AL":
+        shapes = [f"{dd}.{mm}.{yyyy}", f"{d.day} {local} {yyyy}", f"{dd}/{mm}/{yyyy}", f"{dd}-{mm}-{yyyy}",
+                  f"{d.day} {local.capitalize()} {yyyy}"]
+    elif loc == "el_CY":
+        shapes = [f"{dd}/{mm}/{yyyy}", f"{d.day}/{d.month}/{yyyy}", f"{d.day} {local} {yyyy}", f"{_ordinal(d.day)} {english} {yyyy}",
+                  f"{d.day} {english} {yyyy}", f"{dd}-{mm}-{yy}"]
+    elif loc == "mt_MT":
+        shapes = [f"{dd}/{mm}/{yyyy}", f"{d.day} ta' {local} {yyyy}", f"{d.day} {local} {yyyy}", f"{_ordinal(d.day)} {english} {yyyy}",
+                  f"{dd}.{mm}.{yyyy}"]
+    else:  # de_LI
+        shapes = [f"{dd}.{mm}.{yyyy}", f"{d.day}. {local} {yyyy}", f"{d.day}.{d.month}.{yyyy}", f"{dd}.{mm}.{yy}", f"{yyyy}-{mm}-{dd}"]
+    return rng.choice(shapes)
+
+
+def _jmbg_v8(d, region: str, female: bool, rng: random.Random) -> str:
+    """A JMBG (the Yugoslav master citizen number, still Bosnia's): date of birth, region, serial, a mod-11 check
+    digit; python-stdnum checks it as a Slovenian EMŠO, which is the same number with the same check."""
+    from stdnum.si import emso
+
+    while True:
+        body = d.strftime("%d%m") + f"{d.year % 1000:03d}" + region + f"{rng.randint(500, 999) if female else rng.randint(0, 499):03d}"
+        if sum(int(c) * w for c, w in zip(body, (7, 6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2))) % 11 == 1:
+            continue  # the check would be 10: no such number is issued
+        number = body + emso.calc_check_digit(body)
+        assert emso.is_valid(number), number
+        return number
+
+
+def _snils_v8(rng: random.Random) -> str:
+    """A Russian SNILS: nine digits and a two-digit check (digit times its weight 9..1, modulo 101, 100 written 00)."""
+    while True:
+        body = _digits_v6(rng, 9)
+        if int(body) > 1001998:
+            break
+    total = sum(int(c) * (9 - i) for i, c in enumerate(body)) % 101
+    return f"{body[:3]}-{body[3:6]}-{body[6:]} {total % 100:02d}"
+
+
+def _national_id_v8(f, rng: random.Random) -> str:
+    """Each locale's own identity number; checked with python-stdnum where it knows the number."""
+    loc = f._locales[0]
+    d = _date_v5(rng, 1945, 2007)
+    r = rng.random()
+    if loc == "th_TH":
+        from stdnum.th import pin
+        body = str(rng.randint(1, 8)) + _digits_v6(rng, 11)
+        number = body + pin.calc_check_digit(body)
+        assert pin.is_valid(number), number
+        if r < 0.4:
+            return f"{number[0]}-{number[1:5]}-{number[5:10]}-{number[10:12]}-{number[12]}"
+        if r < 0.5:
+            return f"{number[0]}-{number[1:5]}-{number[5:10]}-{number[10:12]}-{number[12]}".translate(V8_THAI_DIGITS)
+        return number
+    if loc == "fil_PH":  # the PhilSys card number (16 digits) or the BIR tax number
+        if r < 0.6:
+            number = _digits_v6(rng, 16)
+            return "-".join(number[i:i + 4] for i in range(0, 16, 4)) if rng.random() < 0.7 else number
+        return f"{_digits_v6(rng, 3)}-{_digits_v6(rng, 3)}-{_digits_v6(rng, 3)}-{rng.choice(['000', '000', '001'])}"
+    if loc == "ta_IN":
+        if r < 0.6:
+            from stdnum import verhoeff
+            from stdnum.in_ import aadhaar
+            while True:
+                body = str(rng.randint(2, 9)) + _digits_v6(rng, 10)
+                number = body + verhoeff.calc_check_digit(body)
+                if aadhaar.is_valid(number):
+                    break
+            return f"{number[:4]} {number[4:8]} {number[8:]}" if rng.random() < 0.7 else number
+        from stdnum.in_ import pan
+        letters = "ABCDEFGHJKLMNPRSTUVWXYZ"
+        while True:
+            number = "".join(rng.choice(letters) for _ in range(3)) + "P" + rng.choice(letters) + f"{rng.randint(1, 9999):04d}" + rng.choice(letters)
+            if pan.is_valid(number):
+                return number
+    if loc == "si_LK":  # the NIC: birth year, day of the year (+500 for women), serial, check (the check rule is not published)
+        day = d.timetuple().tm_yday + (500 if rng.random() < 0.5 else 0)
+        if d.year < 2000 and r < 0.5:
+            return f"{d.year % 100:02d}{day:03d}{_digits_v6(rng, 4)}{rng.choice('VVVX')}"
+        return f"{d.year}{day:03d}0{_digits_v6(rng, 4)}"
+    if loc == "am_ET":  # the Fayda numbers: FAN (16 digits, on the card) or FIN (12 digits)
+        if r < 0.5:
+            number = _digits_v6(rng, 16)
+            return " ".join(number[i:i + 4] for i in range(0, 16, 4))
+        number = _digits_v6(rng, 12)
+        return " ".join(number[i:i + 4] for i in range(0, 12, 4)) if rng.random() < 0.6 else number
+    if loc == "ar_EG":  # century, date of birth, governorate, serial (odd for men), check (the check rule is not published)
+        number = f"{2 if d.year < 2000 else 3}{d.strftime('%y%m%d')}{rng.choice(['01', '02', '21', '12', '13', '14', '16', '88'])}" \
+                 f"{_digits_v6(rng, 3)}{rng.randint(1, 9)}{rng.randint(0, 9)}"
+        return number.translate(V7_ARABIC_DIGITS) if r < 0.15 else number
+    if loc == "ru_RU":
+        if r < 0.45:
+            from stdnum.ru import inn
+            body = rng.choice(["77", "78", "50", "66", "16", "23", "54", "52"]) + _digits_v6(rng, 8)
+            number = body + inn.calc_personal_check_digits(body)
+            assert inn.is_valid(number), number
+            return number
+        if r < 0.8:
+            return _snils_v8(rng)
+        return f"{_digits_v6(rng, 2)} {_digits_v6(rng, 2)} {_digits_v6(rng, 6)}"  # the internal passport, series and number
+    if loc == "bs_BA":
+        number = _jmbg_v8(d, f"{rng.randint(10, 19)}", rng.random() < 0.5, rng)
+        return number if r < 0.8 else f"{number[:7]} {number[7:9]} {number[9:]}"
+    if loc == "sq_AL":  # the NID: a letter for the decade of birth, year, month (+50 for women), day, serial, a letter
+        from stdnum.al import nipt
+        month = d.month + (50 if rng.random() < 0.5 else 0)
+        number = f"{'ABCDEFGHIJKLM'[(d.year - 1900) // 10]}{d.year % 10}{month:02d}{d.day:02d}{_digits_v6(rng, 3)}{rng.choice('ABCDEFGHIJKLMNOPQRSTUVWXYZ')}"
+        assert nipt.is_valid(number), number
+        return number
+    if loc == "el_CY":
+        if r < 0.65:  # the tax identification code: eight digits and a check letter
+            from stdnum.cy import vat
+            while True:
+                body = rng.choice("0013459") + _digits_v6(rng, 7)
+                if body[:2] != "12":
+                    break
+            number = body + vat.calc_check_digit(body)
+            assert vat.is_valid(number), number
+            return number
+        return str(rng.randint(300000, 1299999))  # the identity card number
+    if loc == "mt_MT":  # the identity card number: digits and a letter
+        number = f"{rng.randint(1, 999999)}{rng.choice('MMMMGAPLHBZ')}"
+        return number.rjust(8, "0") if r < 0.3 else number
+    from stdnum.li import peid  # de_LI: the personal identification number
+    number = str(rng.randint(1000, 99999999))
+    assert peid.is_valid(number), number
+    return number
+
+
+# The IBAN registry's countries that no earlier set drew from, with their BBAN shapes; a locale whose country has
+# IBANs of its own (earlier sets drew those) uses them some of the time
+V8_IBAN_BBAN = {"BI": "5!n5!n11!n2!n", "FK": "2!a12!n", "LC": "4!a24!c", "VG": "4!a16!n"}
+V8_IBAN_BANKS = {"FK": ["SC"], "LC": ["HEMM", "BOSL", "RBTT", "FNBL"], "VG": ["VPVG", "FCIB", "BOVG", "NBVI"]}
+V8_OWN_IBAN = {"de_LI": ("LI", "5!n12!c"), "el_CY": ("CY", "3!n5!n16!c"), "mt_MT": ("MT", "4!a5!n18!c"),
+               "ar_EG": ("EG", "4!n4!n17!n"), "bs_BA": ("BA", "3!n3!n8!n2!n")}
+
+
+def _iban_v8(f, rng: random.Random) -> str:
+    from stdnum import iban as stdnum_iban
+
+    loc = f._locales[0]
+    if loc in V8_OWN_IBAN and rng.random() < 0.3:
+        country, shape = V8_OWN_IBAN[loc]
+    else:
+        country = rng.choice(sorted(V8_IBAN_BBAN))
+        shape = V8_IBAN_BBAN[country]
+    bban = _bban_from_format(shape, rng, letter_rate=0.1)
+    if country in V8_IBAN_BANKS:
+        bank = rng.choice(V8_IBAN_BANKS[country])
+        bban = bank + bban[len(bank):]
+    if country == "BI":  # the RIB key, as in the French-style account numbers: 97 - (89 bank + 15 branch + 3 account) mod 97
+        bban = bban[:21] + f"{97 - (89 * int(bban[:5]) + 15 * int(bban[5:10]) + 3 * int(bban[10:21])) % 97:02d}"
+    if country == "BA":  # the national check: the whole BBAN is 1 modulo 97
+        bban = bban[:14] + f"{(1 - int(bban[:14]) * 100) % 97:02d}"
+    iban = _with_iban_check(country, bban)
+    assert stdnum_iban.is_valid(iban), iban
+    grouped = " ".join(iban[i:i + 4] for i in range(0, len(iban), 4))
+    r = rng.random()
+    if r < 0.35:
+        return grouped
+    if r < 0.43:
+        return grouped.replace(" ", "\u2009")  # thin spaces, from a PDF statement
+    if r < 0.5:
+        return grouped.lower()
+    if r < 0.6 and country == "BI":
+        return f"{iban[:4]} {iban[4:9]} {iban[9:14]} {iban[14:25]} {iban[25:]}"  # grouped as the bank prints the account
+    return iban
+
+
+V8_CARDS = {"visa": (["4"], [16, 16, 16, 13]), "mastercard": (["51", "52", "54", "55", "2221", "2500", "2720"], [16]),
+            "amex": (["34", "37"], [15]), "jcb": (["3528", "3555", "3589"], [16]), "unionpay": (["620", "622", "624"], [16, 19]),
+            "diners": (["36", "38"], [14]), "maestro": (["5018", "6759", "6304"], [16, 19]), "discover": (["6011", "65"], [16]),
+            "mir": (["2200", "2201", "2202", "2203", "2204"], [16]), "rupay": (["60", "652", "81", "82", "508"], [16]),
+            "meeza": (["5078"], [16])}
+V8_LOCAL_CARDS = {"ru_RU": ("mir", 0.45), "ta_IN": ("rupay", 0.35), "ar_EG": ("meeza", 0.25), "th_TH": ("jcb", 0.15)}
+
+
+def _card_v8(f, rng: random.Random) -> str:
+    from stdnum import luhn
+
+    loc = f._locales[0]
+    own, share = V8_LOCAL_CARDS.get(loc, (None, 0.0))
+    if own and rng.random() < share:
+        issuer = own
+    else:
+        issuer = rng.choice(["visa", "visa", "visa", "mastercard", "mastercard", "amex", "jcb", "unionpay", "diners", "maestro",
+                             "discover"])
+    prefixes, lengths = V8_CARDS[issuer]
+    body = rng.choice(prefixes)
+    body += _digits_v6(rng, rng.choice(lengths) - len(body) - 1)
+    number = body + luhn.calc_check_digit(body)
+    assert luhn.is_valid(number), number
+    r = rng.random()
+    if len(number) in (14, 15) and r < 0.5:
+        return f"{number[:4]} {number[4:10]} {number[10:]}"
+    if r < 0.38:
+        return " ".join(number[i:i + 4] for i in range(0, len(number), 4))
+    if r < 0.46:
+        return " - ".join(number[i:i + 4] for i in range(0, len(number), 4))
+    if r < 0.52:
+        return "/".join(number[i:i + 4] for i in range(0, len(number), 4))
+    if r < 0.58:
+        return f"{number[:6]} {number[6:]}"  # the issuer's six digits apart, as a bank letter prints it
+    if r < 0.63:
+        return "\u00a0".join(number[i:i + 4] for i in range(0, len(number), 4))
+    return number
+
+
+def _expiry_v8(f, rng: random.Random) -> str:
+    loc = f._locales[0]
+    d = _date_v5(rng, 2026, 2035)
+    month = V8_MONTHS_OF.get(loc, V6_ENGLISH_MONTHS)[d.month - 1] if loc in ("fil_PH", "bs_BA", "sq_AL", "mt_MT", "de_LI") else \
+        V6_ENGLISH_MONTHS[d.month - 1]
+    shape = rng.choice(["%m/%y", "%m/%y", "%m/%y", "%m/%Y", "{M}.%Y", "%m/ %y", "%m\\%y", "%b'%y", "{MONTH} %Y", "%m-%y"])
+    return d.strftime(shape.replace("{M}", str(d.month)).replace("{MONTH}", month.capitalize()))
+
+
+def _username_v8(f, rng: random.Random) -> str:
+    loc = f._locales[0]
+    given, family, _, _, native = _names_v8(f, rng)
+    if loc == "ru_RU" and native and rng.random() < 0.4:
+        return f"{given.lower()}_{family.lower()}"  # Cyrillic, as on VK
+    if native or not (given + family).translate(V8_ASCII).replace(" ", "").replace("-", "").replace(".", "").replace("'", "").isascii():
+        given, family, _, _, _ = _names_v8(f, rng)
+        if not (given + family).translate(V8_ASCII).replace(" ", "").replace("-", "").replace(".", "").replace("'", "").isascii():
+            given, family = rng.choice(["alex", "sam", "max", "kim", "lee", "jo"]), rng.choice(["home", "star", "fox", "one"])
+    given = given.translate(V8_ASCII).lower().replace(" ", "").replace("-", "").replace(".", "").replace("'", "")
+    family = family.translate(V8_ASCII).lower().replace(" ", "").replace("-", "").replace(".", "").replace("'", "")
+    r = rng.random()
+    if r < 0.1:
+        return f"{rng.choice(['CORP', 'UNI', 'AD', 'STUDENT', 'HQ'])}\\{given[0]}{family}"  # a Windows domain account
+    if r < 0.2:
+        return f"{given[0]}{family}{rng.randint(1, 9):02d}"
+    if r < 0.28:
+        return f"{family}.{given[0]}"
+    if r < 0.35:
+        return f"u/{given}_{family[:3]}"
+    if r < 0.41:
+        return f"{given}{family}.bsky.social"
+    if r < 0.49:
+        return f"{given.capitalize()}_{family.capitalize()}"
+    if r < 0.57:
+        return f"{given}{family.capitalize()}"
+    if r < 0.63:
+        return f"_{given}_"
+    if r < 0.7:
+        return f"{given}.{family}.{rng.randint(1970, 2008)}"
+    return rng.choice([f"{given}{family}", f"{given}_{family}", f"{given}{rng.randint(1, 999)}"])
+
+
+def _order_id_v8(f, rng: random.Random) -> str:
+    r = rng.random()
+    if r < 0.12:  # a ServiceNow incident or request item
+        return f"{rng.choice(['INC', 'RITM', 'REQ'])}{_digits_v6(rng, 7)}"
+    if r < 0.2:
+        return f"№{_digits_v6(rng, rng.randint(6, 9))}"
+    shape = rng.choice(["GAR-####-??", "CLM/26/######", "UA-2026-#####", "ESRV-#########", "VWG-######", "JA########",
+                        "SC-####-##", "HOLD-######", "MUS######??", "LDY-#####", "SH-####-####", "Q-2026-####", "RNT#######?",
+                        "##-???-####"])
+    return "".join(str(rng.randint(0, 9)) if c == "#" else rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ") if c == "?" else c for c in shape)
+
+
+def _value_v8(f, kind: str, rng: random.Random) -> str | None:
+    if kind == "PERSON":
+        return _person_v8(f, rng)
+    if kind == "EMAIL":
+        return _email_v8(f, rng)
+    if kind == "PHONE":
+        return _phone_v8(f, rng)
+    if kind == "ADDRESS":
+        return _address_v8(f, rng)
+    if kind == "POSTCODE":
+        return _postcode_v8(f, rng)
+    if kind == "DATE_OF_BIRTH":
+        return _dob_v8(f, rng)
+    if kind == "IP_ADDRESS":
+        import ipaddress
+        r = rng.random()
+        if r < 0.6:
+            return f.ipv4_public()
+        if r < 0.75:
+            return f.ipv6()
+        return str(ipaddress.IPv6Address(f.ipv6()))
+    if kind == "IBAN":
+        return _iban_v8(f, rng)
+    if kind == "NATIONAL_ID":
+        return _national_id_v8(f, rng)
+    if kind == "USERNAME":
+        return _username_v8(f, rng)
+    if kind == "CARD":
+        return _card_v8(f, rng)
+    if kind == "ORDER_ID":
+        return _order_id_v8(f, rng)
+    raise ValueError(kind)
+
+
+def _card_details_v8(f, rng: random.Random) -> tuple[str, list[tuple[str, int, int]]]:
+    number = _card_v8(f, rng)
+    digits = "".join(c for c in number if c.isdigit())
+    masked = rng.random() < 0.3
+    shown = rng.choice(["....", "ends in ", "#### #### #### ", "xx", "the one ending "]) + digits[-4:] if masked else number
+    expiry = _expiry_v8(f, rng)
+    cvv = _digits_v6(rng, 4 if digits[:2] in ("34", "37") else 3)
+    loc = f._locales[0]
+    shapes = ["for the rental deposit: {n}, expires {e}, code {c}", "{n} ~ {e} ~ {c}", "PAN: {n}; valid to: {e}; CVV2/CVC2: {c}",
+              "{n} (expiry {e}) and the three-digit code {c}", "card no.: {n}\nvalid thru: {e}\nsecurity code: {c}",
+              "{n} exp/{e} cvv/{c}", "pay the excess with {n}, it runs out {e}, back number {c}", "{n}\t{e}\t{c}"]
+    native = {"ru_RU": "карта {n}, срок действия {e}, CVC {c}", "th_TH": "บัตร {n} หมดอายุ {e} CVV {c}",
+              "el_CY": "αριθμός κάρτας {n}, ημερομηνία λήξης {e}, κωδικός {c}", "bs_BA": "kartica {n}, vrijedi do {e}, CVV {c}",
+              "sq_AL": "karta {n}, skadon {e}, kodi CVV {c}", "de_LI": "Karte {n}, gültig bis {e}, Prüfnummer {c}",
+              "ar_EG": "بطاقة {n} تنتهي {e} الرمز {c}", "fil_PH": "card ko po {n}, expiry {e}, CVV {c}",
+              "mt_MT": "il-karta {n}, tiskadi {e}, CVV {c}"}
+    shape = native[loc] if loc in native and rng.random() < 0.25 else rng.choice(shapes)
+    return _fill_card_shape(shape, shown, expiry, cvv, masked)
+
+
+V8_NEGATIVES = [
+    ("the odometer shows {v}", lambda f, r: f"{r.randint(8, 240)},{r.randint(0, 999):03d} km"),
+    ("they fitted {v}", lambda f, r: r.choice(["1K0 698 151", "0 986 494 104", "OC 90", "5Q0 615 601", "LR031529", "A 000 420 38 20",
+                                               "PF 2104", "KL 169/4D"])),
+    ("tyres {v}", lambda f, r: r.choice(["205/55 R16 91V", "225/45 R17", "195/65 R15 91H", "265/70 R16 112T"])),
+    ("exam score {v}", lambda f, r: r.choice([f"{r.randint(40, 100)}/100", f"band {r.randint(4, 8)}.{r.choice([0, 5])}", "A-", "B+",
+                                              f"{r.randint(50, 99)}%"])),
+    ("for {v}", lambda f, r: r.choice([f"{r.randint(2, 6)} tickets", f"{r.randint(1, 3)} adults and {r.randint(1, 3)} kids",
+                                       "a family ticket", f"{r.randint(2, 12)} people"])),
+    ("the bill came to {v}", lambda f, r: r.choice([f"฿{r.randint(1, 9)},{r.randint(0, 9)}90", f"₱{r.randint(1, 49)},{r.randint(0, 999):03d}",
+                                           f"₹{r.randint(1, 99)},{r.randint(0, 999):03d}", f"Rs. {r.randint(1, 90)},{r.randint(0, 9)}00",
+                                           f"{r.randint(100, 9000)} birr", f"EGP {r.randint(50, 9000)}", f"{r.randint(300, 9000)} ₽",
+                                           f"{r.randint(10, 900)} KM", f"{r.randint(500, 9000)} lekë", f"€{r.randint(5, 900)}",
+                                           f"CHF {r.randint(20, 900)}.–"])),
+    ("they're open {v}", lambda f, r: r.choice(["Mon–Sat 09:00–18:00", "Di–Fr 8.30–12.00", "10:00-19:00 except Fridays", "8am–5pm",
+                                        "till 21:00 on Thursdays", "Sun closed"])),
+    ("version {v}", lambda f, r: r.choice([f"{r.randint(1, 9)}.{r.randint(0, 20)}.{r.randint(0, 9)}", "Windows 11 23H2", "iOS 17.4.1",
+                                           "build 10.0.22631", f"firmware {r.randint(1, 4)}.{r.randint(0, 12)}.{r.randint(0, 30)}"])),
+    ("we met in room {v}", lambda f, r: r.choice([f"B-{r.randint(100, 450)}", f"lab {r.randint(1, 4)}.{r.randint(1, 30):02d}", f"{r.randint(101, 520)}"])),
+    ("locker {v}", lambda f, r: str(r.randint(1, 400))),
+    ("gallery {v}", lambda f, r: r.choice([str(r.randint(1, 40)), f"Hall {r.choice('ABCDE')}", f"Room {r.randint(1, 30)}"])),
+    ("call number {v}", lambda f, r: r.choice(["823.914", "510.7 MAT", "004.6 NET", "947.08", "641.5 COO"])),
+    ("on the {v} program", lambda f, r: r.choice(["40 °C", "cotton 60", "quick 30'", "wool", "7 kg"])),
+    ("error {v}", lambda f, r: r.choice(["0x80070005", "0x800F081F", "E-4012", "503", "0xC004F074"])),
+    ("port {v}", lambda f, r: r.choice(["8443", "3389", "22", "1883", "8123"])),
+    ("the thermostat says {v}", lambda f, r: f"{r.randint(16, 25)}.{r.choice([0, 5])} °C"),
+    ("final score {v}", lambda f, r: r.choice(["3-1", "2:2", "97-88", "6-4 6-3", "1-0"])),
+    ("court {v}", lambda f, r: str(r.randint(1, 12))),
+    ("a {v} flat", lambda f, r: r.choice(["3+1", "2-bedroom", "85 m²", "120 sqm"])),
+    ("the flat is on floor {v}", lambda f, r: f"{r.randint(1, 9)}/{r.randint(9, 24)}"),
+    ("posted salary {v}", lambda f, r: r.choice(["ETB 25,000", "₱35,000", "90 000 ₽", "LKR 180,000", "€1,400 gross"])),
+    ("form {v}", lambda f, r: r.choice(["3-NDFL", "DS-160", "W-8BEN", "A1", "SP-10"])),
+    ("the appointment is on {v}", lambda f, r: (lambda d: r.choice([d.strftime("%d.%m."), f"{d.day} {V6_ENGLISH_MONTHS[d.month - 1]}",
+                                                                     d.strftime("%Y-%m-%d")]))(_date_v5(r, 2026, 2027))),
+]
+
+
+def _place_v8(r: float, host: str, fragment: str) -> tuple[str, int]:
+    if r < 0.3:
+        return f"{host}. {fragment}", len(host) + 2
+    if r < 0.5:
+        return (f"{fragment} {host}" if fragment.endswith(("?", "!")) else f"{fragment}. {host}"), 0
+    if r < 0.6:
+        return f"{host} | {fragment}", len(host) + 3
+    if r < 0.7:
+        return f"{host}\n- {fragment}", len(host) + 3
+    if r < 0.8:
+        return f"[{fragment}] {host}", 1
+    if r < 0.9:
+        return f"{host}. Note: {fragment}", len(host) + 8
+    return f"{host} / {fragment}", len(host) + 3
+
+
+def build_injected_v8(n_per_type: int, seed: int, hosts: list[str]) -> list[dict]:
+    return build_injected(HeldOutRecipe("v8", V8_LOCALES, 107, _value_v8, _card_details_v8, V8_TEMPLATES,
+                                        V8_NEGATIVES, ", and ", _place_v8), n_per_type, seed, hosts)
+
+
+V8_BRANDS_OF = {
+    "rental": ["Localiza", "Green Motion", "Firefly", "Keddy", "Surprice", "Drivalia", "Rentalcars.com", "DiscoverCars",
+               "Thai Rent a Car", "Anycar", "Casa Rent a Car", "Delfin Rent", "Budget", "Thrifty", "National", "Dollar"],
+    "garage": ["Kwik Fit", "ATS Euromaster", "Bosch Car Service", "Midas", "Pep Boys", "Firestone", "Goodyear", "Mr. Transmission",
+               "Mr. Tire", "Dr. Glass", "Castrol", "Mobil 1", "Petron", "Bangchak", "Lukoil", "Ceypetco", "Misr Petroleum"],
+    "insurer": ["Lloyd's", "Mapfre", "Bupa", "Cigna", "Prudential", "MetLife", "AIA", "Ingosstrakh", "Misr Insurance",
+                "Sri Lanka Insurance", "Nyala Insurance", "Muang Thai Life", "Pioneer Insurance", "Sigal", "GasanMamo", "Hellenic Alico"],
+    "school": ["Chulalongkorn University", "Ateneo de Manila", "Anna University", "University of Peradeniya", "Addis Ababa University",
+               "Cairo University", "American University in Cairo", "Lomonosov Moscow State University", "University of Sarajevo",
+               "University of Tirana", "University of Nicosia", "University of Malta", "Universität Liechtenstein",
+               "Johns Hopkins", "Carnegie Mellon", "Sorbonne", "Open University", "British Council"],
+    "egov": ["Gosuslugi", "e-Albania", "DigiLocker", "UMANG", "eGovPH", "Digital Egypt", "servizz.gov.mt", "Ariadni", "eID.li",
+             "ThaID", "Fayda", "e-Uprava"],
+    "realty": ["Sotheby's International Realty", "Christie's International Real Estate", "Knight Frank", "Savills", "RE/MAX",
+               "Century 21", "Coldwell Banker", "Engel & Völkers", "Keller Williams", "Lamudi", "DDproperty", "Cian", "Avito",
+               "Aqarmap", "Bazaraki", "Frank Salt", "Dhalia", "Merrjep", "OLX.ba", "Homeland Real Estate"],
+    "jobs": ["LinkedIn", "Indeed", "Glassdoor", "JobStreet", "Naukri", "hh.ru", "SuperJob", "Wuzzuf", "Bayt", "Ethiojobs",
+             "topjobs.lk", "Kalibrr", "Duapune", "posao.ba", "KeepMePosted", "jobs.ch", "Hays", "Michael Page", "Robert Half",
+             "Adecco", "Randstad", "Kelly Services"],
+    "club": ["Zenit", "Spartak Moscow", "Al Ahly", "Zamalek SC", "FK Sarajevo", "FK Željezničar", "KF Tirana", "APOEL", "Omonia",
+             "Valletta FC", "Ħamrun Spartans", "FC Vaduz", "Buriram United", "Chennai Super Kings", "Kandy SC", "Saint George SC",
+             "Ayala Tennis Club"],
+    "library": ["Bibliotheca Alexandrina", "Russian State Library", "National Library of Malta", "Connemara Public Library",
+                "Liechtensteinische Landesbibliothek", "Gazi Husrev-beg Library", "Libby", "OverDrive", "Storytel", "LitRes",
+                "Scribd", "Kindle Unlimited"],
+    "museum": ["Grand Egyptian Museum", "Hermitage", "Pushkin Museum", "Tretyakov Gallery", "Kunstmuseum Liechtenstein",
+               "Hilti Art Foundation", "Leventis Municipal Museum", "MUŻA", "Bunk'Art", "House of Leaves", "War Childhood Museum",
+               "Jim Thompson House", "Museum Siam", "Ayala Museum", "National Museum of Ethiopia", "Colombo National Museum"],
+    "laundry": ["Mr Jeff", "Washmen", "Tide Cleaners", "Speed Queen", "Persil", "Ariel", "Omo", "Surf Excel", "Dr. Beckmann",
+                "Vanish", "Lenor", "Downy", "Comfort", "Electrolux", "Whirlpool"],
+    "it": ["Microsoft 365", "Outlook", "Zoom", "Slack", "Jira", "ServiceNow", "Zendesk", "TeamViewer", "AnyDesk", "Cisco AnyConnect",
+           "FortiClient", "Kaspersky", "Dr.Web", "ESET", "Norton", "McAfee", "Dell", "HP", "Lenovo", "Bitrix24", "Yandex 360"],
+    "smarthome": ["Google Nest", "Amazon Alexa", "Aqara", "Tuya", "Sonoff", "Shelly", "Somfy", "Loxone", "Eufy", "Arlo", "Ezviz",
+                  "Netatmo", "tado°", "Ajax Systems", "Yale", "Nuki", "Schneider Electric", "Legrand", "Siemens", "Honeywell"],
+    "shop": ["King Power", "7-Eleven", "Lotus's", "Robinsons", "Ayala Malls", "Mercury Drug", "Max's Restaurant", "Saravana Stores",
+             "Nalli Silks", "Murugan Idli Shop", "Adyar Ananda Bhavan", "Keells", "Cargills Food City", "Abans", "Tomoca",
+             "Kaldi's Coffee", "Abou Tarek", "Mo'men", "Wildberries", "Ozon", "Dodo Pizza", "Teremok", "Bingo", "Konzum",
+             "Sklavenitis", "Alphamega", "Zorbas", "Pavi", "Scotts", "Hilti", "Ivoclar"],
+}
+V8_BRANDS = [brand for group in V8_BRANDS_OF.values() for brand in group]
+V8_HONORIFIC_FREE = [
+    "Mr. Tire quoted 4 new tyres but fitted only 2", "Mr. Transmission kept the car three days for a gearbox noise",
+    "Dr. Glass replaced the windscreen but the rain sensor no longer works", "Mr Jeff lost one sock from every load, it's a running joke now",
+    "Dr. Beckmann stain remover left a white mark on the uniform", "Dr.Web blocked the university VPN client after the update",
+    "Speed Queen machine number 6 at the laundrette takes coins but doesn't start", "Max's Restaurant voucher from the club raffle won't scan",
+    "King Power duty free at Suvarnabhumi charged me in baht and in dollars", "Saint George SC membership card hasn't arrived",
+    "Sotheby's International Realty listing says 4 bedrooms, the floor plan shows 3", "Miss Sixty jeans from the club shop shrank at 30 degrees",
+    "Mister Minit at the mall lost the spare car key they cut", "Miss Universe screening at the museum cinema was moved",
+    "Mr. Men books in the children's section are all on loan", "Sheikh Zayed City branch of the garage is closed on Fridays?",
+]
+V8_PEOPLE_FREE = [
+    "Jim Thompson House tour starts at 10 or 10:30?", "Kelly Services recruiter never sent the contract", "Michael Page ad says remote, interview says office",
+    "Robert Half wants my CV as PDF, the portal only takes DOCX", "Keller Williams agent showed us a flat that was already sold",
+    "Coldwell Banker open house on Saturday, is parking available?", "Engel & Völkers valuation was 20% lower than Savills",
+    "Frank Salt sent three listings in Sliema, all over budget", "Johns Hopkins online course certificate has a typo in the course title",
+    "Carnegie Mellon summer school fee went up to $4,800", "Pushkin Museum audio guide only plays in Russian",
+    "Tretyakov Gallery tickets for Sunday sold out online, any at the door?", "Gazi Husrev-beg Library reading room closes at 15:00?",
+    "Leventis Municipal Museum is free on Wednesdays?", "Hilti Art Foundation and Kunstmuseum Liechtenstein combo ticket, where to buy?",
+    "McAfee renewed for 89.99 without asking", "Norton says the laptop is at risk, IT says ignore it", "Dell laptop dock stopped charging after BIOS update",
+    "Schneider Electric switches don't pair with the Aqara hub", "Siemens dishwasher error E24 after the installer left",
+    "Honeywell thermostat shows 16 °C when the room is clearly warmer", "Yale smart lock batteries dead after 3 weeks",
+    "Amazon Alexa turns the lights on at 3am", "Arlo camera keeps going offline at night", "Goodyear tyres wore out after 18,000 km",
+    "Firestone shop charged for an alignment we never asked for", "Pep Boys gave a quote by phone and a different one in store",
+    "Abou Tarek koshary order came without the sauce", "Murugan Idli Shop in T. Nagar doesn't take cards?",
+    "Adyar Ananda Bhavan sweets box was crushed in delivery", "Nalli Silks saree was the wrong colour for the graduation",
+    "Kaldi's Coffee in Bole added a service charge", "Zorbas bakery cake for the club dinner came late",
+    "Lloyd's said the claim must go through the broker first",
+]
+V8_PLACE_FREE = [
+    "Quezon City branch can't find the rental car booking", "Lapu-Lapu City garage wants cash only for the towing",
+    "General Santos library has no weekend hours?", "Anna Nagar laundry pickup is only on Tuesdays",
+    "Gandhipuram bus stand to the museum, which route?", "Mount Lavinia apartment viewing moved to Sunday",
+    "Victoria in Gozo, is there a car rental desk at the ferry?", "St Julian's flat has no air conditioning, the listing said it did",
+    "San Ġwann laundrette machine ate my coins", "St Paul's Bay sports club pool closes for the winter?",
+    "6th of October City installer didn't show up", "Port Said customs are holding the camera kit",
+    "Yekaterinburg office of the job portal has no phone number", "Kaliningrad branch of the library is closed for renovation",
+    "Tolyatti dealer says the part comes in 2 weeks", "Agios Dometios crossing, do I need insurance for the north?",
+    "Ayia Napa rental car had 3 scratches we photographed", "Peter-Kaiser-Platz parking for the museum, is it free on Sundays?",
+    "Vaduz Städtle is closed for cars on Saturdays?", "Baščaršija museum shop takes convertible marks only?",
+    "Skanderbeg Square garage entrance, where is it?", "Queen Sirikit Center exam hall has no parking",
+]
+V8_SHAPE_FREE = [
+    "The car had 48,213 km at pickup and 48,902 at return, they billed 1,200", "Tyres 205/55 R16 91V, do you have them in stock?",
+    "They fitted part 1K0 698 151 but the invoice says 1K0 698 451", "Exam score 87/100, the portal shows 78",
+    "IELTS band 6.5 or 7.0 needed for the master's?", "4 tickets for 2 adults and 2 kids, charged as 4 adults",
+    "Entry is ฿500 for foreigners and ฿100 for locals?", "₱1,250 for a wash-and-fold of 7 kg seems a lot",
+    "₹18,500 for the semester fee, the website says ₹15,000", "Rs. 4,900 for the library membership, is that yearly?",
+    "2,300 birr for the car service, the quote said 1,800", "EGP 450 for the museum ticket, student price is?",
+    "4 990 ₽ a month for the smart-home plan?", "Registration is 120 KM, can I pay at the counter?",
+    "1 500 lekë for the parking at the museum", "€35 for the locker for the whole season?",
+    "CHF 280.– for the Malbun ski rental, helmet included?", "Open Mon–Sat 09:00–18:00, but nobody answered at 17:00",
+    "Error 0x80070005 when installing the update on the lab PC", "Outlook version 2402 keeps asking for the password",
+    "Windows 11 23H2 broke the printer driver in room B-204", "Port 8443 is blocked on the campus Wi-Fi",
+    "Thermostat set to 21.5 °C but the room stays at 18", "Zigbee channel 15 or 20 for the Aqara hub?",
+    "Firmware 1.12.4 on the Shelly relay, should I update?", "Call number 823.914 is on the wrong shelf",
+    "Locker 118 at the pool doesn't lock", "Court 4 lights went off at 21:30 during our match",
+    "Final score was 3-1, the club app shows 1-3", "85 m² flat on floor 4/9 for €1,100, still available?",
+    "Gallery 12 was closed, is it open tomorrow?", "Programme 40 °C cotton shrank the club jerseys",
+    "Thanks, all fixed now", "Many thanks for the quick help", "Khop khun ka!", "Salamat po sa tulong",
+    "Nandri, the car is ready", "Istuti, the books came", "Ameseginalehu", "Shukran gazilan",
+    "Spasibo, everything works now", "Hvala puno", "Faleminderit!", "Efcharisto, see you at the club",
+    "Grazzi ħafna", "Merci vielmal und schöne Grüsse",
+]
+V8_FREE_CLEAN = V8_HONORIFIC_FREE + V8_PEOPLE_FREE + V8_PLACE_FREE + V8_SHAPE_FREE
+V8_PRODUCTS = ["compact SUV", "7-seater van", "automatic hatchback", "child seat", "winter tyres", "oil change", "brake pads",
+               "timing belt", "windscreen", "comprehensive cover", "third-party cover", "travel insurance", "master's programme",
+               "evening course", "entrance exam", "student card", "residence permit", "passport renewal", "2-bedroom flat",
+               "studio", "family membership", "tennis lessons", "swimming pass", "e-book loan", "museum pass", "audio guide",
+               "wash-and-fold", "dry cleaning", "duvet cleaning", "laptop", "VPN access", "Office licence", "video doorbell",
+               "smart thermostat", "robot mower", "alarm system"]
+V8_PLACES = ["Bangkok", "Chiang Rai", "Hat Yai", "Khon Kaen", "Ayutthaya", "Suvarnabhumi", "Quezon City", "Makati", "Taguig",
+             "Pasig", "Iloilo", "Baguio", "Lapu-Lapu City", "General Santos", "Coimbatore", "Madurai", "Tiruchirappalli",
+             "Salem", "Vellore", "Pondicherry", "Anna Nagar", "T. Nagar", "Gandhipuram", "Colombo", "Kandy", "Galle", "Negombo",
+             "Jaffna", "Nugegoda", "Mount Lavinia", "Nuwara Eliya", "Addis Ababa", "Bole", "Piassa", "Bahir Dar", "Hawassa",
+             "Gondar", "Dire Dawa", "Cairo", "Giza", "Alexandria", "Zamalek", "Maadi", "Heliopolis", "New Cairo",
+             "6th of October City", "Sheikh Zayed City", "Port Said", "Luxor", "Moscow", "Kazan", "Novosibirsk", "Yekaterinburg",
+             "Sochi", "Kaliningrad", "Tolyatti", "Sarajevo", "Banja Luka", "Mostar", "Tuzla", "Baščaršija", "Ilidža", "Trebinje",
+             "Tirana", "Durrës", "Vlorë", "Shkodër", "Korçë", "Sarandë", "Blloku", "Nicosia", "Limassol", "Larnaca", "Paphos",
+             "Ayia Napa", "Agios Dometios", "Strovolos", "Valletta", "Sliema", "St Julian's", "Birkirkara", "Mosta", "Gozo",
+             "Victoria", "San Ġwann", "Marsaxlokk", "Vaduz", "Schaan", "Triesen", "Balzers", "Eschen", "Malbun", "Feldkirch"]
+V8_CURRENCIES = [("baht", "THB"), ("Philippine pesos", "PHP"), ("rupees", "INR"), ("Sri Lankan rupees", "LKR"), ("birr", "ETB"),
+                 ("Egyptian pounds", "EGP"), ("roubles", "RUB"), ("convertible marks", "BAM"), ("lek", "ALL"), ("euros", "EUR"),
+                 ("Swiss francs", "CHF"), ("US dollars", "USD"), ("pounds", "GBP"), ("Saudi riyals", "SAR"), ("Kuwaiti dinars", "KWD")]
+V8_PAY = ["K PLUS", "Krungthai NEXT", "ShopeePay", "InstaPay", "BHIM UPI", "RuPay", "LankaQR", "FriMi", "telebirr", "CBE Birr",
+          "Fawry", "Meeza", "Mir Pay", "SberPay", "YooMoney", "SBP", "Monri", "BOV Mobile", "Twint", "eBanking", "a company card",
+          "a debit card", "cash at the counter", "an invoice", "a standing order", "Apple Pay", "Google Pay"]
+V8_STARTS = ["Sawasdee ka", "Sawasdee krap", "Magandang umaga", "Kumusta po", "Vanakkam", "Ayubowan", "Selam", "Tena yistilign",
+             "Sabah el kheir", "Zdravstvuyte", "Dobryy den", "Dobar dan", "Selam alejkum", "Mirëdita", "Përshëndetje", "Yia sou",
+             "Bonġu", "Merħba", "Grüezi", "Hoi zäme", "Servus", "Good morning", "Hi there", "Dear helpdesk", "Hello again",
+             "Quick one", "Urgent please", "Sorry to chase"]
+V8_MONTHS = ["Loy Krathong", "Simbang Gabi", "Pongal", "Vesak", "Avurudu", "Meskel", "Timkat", "Enkutatash", "Sham el-Nessim",
+             "Maslenitsa", "the May holidays", "Bajram", "Dita e Verës", "Kataklysmos", "the festa season", "Staatsfeiertag",
+             "the exam period", "the new semester", "the winter tyre season"]
+V8_CLEAN_TEMPLATES = [
+    "{start}, the {car} I picked up from {rental} in {place} had {km} km more than on the contract",
+    "Can I return the {rental} car in {place2} instead of {place}?", "{rental} blocked {amount} on my card for the deposit, why so much?",
+    "Does {rental} allow the car to go from {place} to {place2}?", "{start}, the {car} from {rental} had a flat tyre",
+    "{garage} quoted {amount} for the {service}, is that with labour?", "{start}, {garage} fitted {part} but my car needs {part2}",
+    "Do you have {tyres} tyres at the {garage} in {place}?", "{garage} in {place} is open {hours}?",
+    "{start}, my {insurer} claim for the {claim} is still open after {days} days",
+    "Does the {insurer} {cover} cover a {car} rented in {place}?", "{insurer} raised the premium to {amount}, nothing changed",
+    "{start}, the {school} portal shows my exam score as {score}", "Is the {school} {course} taught in English?",
+    "{school} fee is {amount} a semester, can I pay with {pay}?", "{start}, the {school} library closes at {clock}?",
+    "{start}, {egov} keeps timing out at the payment step", "Can I do the {eservice} on {egov} or only at the office in {place}?",
+    "The {egov} app version {version} won't open on my phone", "The {egov} fee was {amount}, the website said less",
+    "{start}, the {realty} listing in {place} says {sqm} m² but it's smaller", "{realty} agent cancelled the {clock} viewing again",
+    "Is the {realty} flat in {place} still available at {amount} a month?", "Does {realty} charge a fee to the buyer?",
+    "{start}, {jobs} shows jobs in {place} I never searched for", "The {jobs} posting says {amount} a month, is that gross?",
+    "Can I apply on {jobs} without uploading a photo?", "My {jobs} alerts arrive at {clock} every night, can I change that?",
+    "{start}, the {club} match on {when} was moved, are tickets still valid?", "{club} family membership is {amount}, any discount?",
+    "Court {court} at {club} is double-booked for {clock}", "{start}, the {club} shop sent size M instead of L",
+    "{start}, the {library} app says the {loan} is overdue, I returned it", "Can I borrow more than {count} books at {library}?",
+    "{library} branch in {place} is open {hours}?", "Call number {callno} is not where the {library} catalogue says",
+    "{start}, the {museum} ticket for {count} people was charged twice", "Is {museum} open on {when}?",
+    "Does {museum} have an audio guide in {lang}?", "{museum} gallery {gallery} was closed, can I come back tomorrow?",
+    "{start}, {laundry} shrank the {garment} on the {program} program", "Does {laundry} pick up in {place} before {clock}?",
+    "{laundry} charged {amount} for {kg} kg, the price list says less", "Can {laundry} remove a wine stain from a {garment}?",
+    "{start}, {it} shows error {error} after the update", "{it} version {version} doesn't start on the lab PC",
+    "Is port {port} open for {it} on the campus network?", "{start}, {it} licence renewal went on {pay} twice",
+    "{start}, the {smarthome} {device} lost the Wi-Fi after firmware {version}", "Can the installer set up {smarthome} with {smarthome2}?",
+    "The {smarthome} thermostat shows {temp} °C but the room is colder", "The {smarthome} {device} in the hall goes offline at {clock}",
+    "{start}, my {club} {membership} renewed at {amount}", "Can I pay the {egov} fee for the {eservice} with {pay}?",
+    "How much is {amount} in {code2}?", "Convert 500 {code} to {code2} please", "{start}, {shop} in {place} doesn't take {pay}",
+    "Do {brand} and {brand2} belong to the same owner?", "{start}, is {shop} open during {month}?", "Got {pct}% off at {shop}, but only once",
+]
+V8_CLOCK = ["9:00", "10.30", "17:45", "noon", "7 pm", "21:30", "half past eight", "8am", "14.00", "midnight", "quarter past four"]
+V8_HOURS = ["Mon–Sat 09:00–18:00", "8–20 daily", "10:00-19:00 except Fridays", "till 21:00 on Thursdays", "Di–Fr 8.30–12.00",
+            "7am to 10pm"]
+V8_WHEN = ["Saturday", "next Sunday", "the 21st", "12 April", "14/03", "2026-05-01", "Friday night", "tomorrow", "the 3rd",
+           "Good Friday", "the first Monday of the month"]
+V8_PARTS = ["1K0 698 151", "0 986 494 104", "OC 90", "5Q0 615 601", "LR031529", "A 000 420 38 20", "PF 2104", "KL 169/4D"]
+V8_TYRES = ["205/55 R16", "225/45 R17", "195/65 R15", "265/70 R16", "185/60 R14"]
+V8_ERRORS = ["0x80070005", "0x800F081F", "E-4012", "0xC004F074", "AADSTS50076", "503", "404"]
+V8_GARMENTS = ["wool coat", "silk shirt", "club jersey", "duvet", "school uniform", "suit", "linen trousers"]
+V8_PROGRAMS = ["40 °C", "cotton 60", "quick 30'", "wool", "delicates", "eco 40-60"]
+V8_CARS = ["compact SUV", "7-seater van", "automatic hatchback", "Toyota Yaris", "Kia Picanto", "Škoda Octavia estate",
+           "Suzuki Swift", "Hyundai Tucson", "Lada Vesta", "Fiat 500 cabrio"]
+V8_SERVICES = ["oil change", "brake pads", "timing belt", "windscreen", "winter tyres", "air-con regas", "annual inspection"]
+V8_CLAIMS = ["windscreen", "water damage", "stolen bike", "hail damage", "cracked phone screen", "burst pipe", "lost luggage"]
+V8_COVERS = ["comprehensive cover", "third-party cover", "travel insurance", "home contents cover", "excess waiver"]
+V8_COURSES = ["master's programme", "evening course", "entrance exam prep", "MBA", "foundation year", "summer school"]
+V8_ESERVICES = ["passport renewal", "residence permit", "driving licence renewal", "tax return", "vehicle registration",
+                "parking permit"]
+V8_LOANS = ["e-book", "audiobook", "DVD", "board game", "museum pass", "laptop loan"]
+V8_DEVICES = ["hub", "video doorbell", "smart lock", "camera", "robot mower", "alarm panel", "smart plug"]
+V8_MEMBERSHIPS = ["family membership", "tennis lessons", "swimming pass", "gym add-on", "season ticket"]
+V8_LANGS = ["Amharic", "Thai", "Tamil", "Sinhala", "Arabic", "Russian", "Bosnian", "Albanian", "Greek", "Maltese", "German", "Tagalog"]
+
+
+def _extra_v8(rng: random.Random) -> dict:
+    amount = rng.choice([f"฿{rng.randint(1, 9)},{rng.randint(0, 9)}90", f"₱{rng.randint(1, 49)},{rng.randint(0, 999):03d}",
+                         f"₹{rng.randint(1, 99)},{rng.randint(0, 999):03d}", f"Rs. {rng.randint(1, 90)},{rng.randint(0, 9)}00",
+                         f"{rng.randint(100, 9000)} birr", f"EGP {rng.randint(50, 9000)}", f"{rng.randint(300, 9000)} ₽",
+                         f"{rng.randint(10, 900)} KM", f"{rng.randint(500, 9000)} lekë", f"€{rng.randint(5, 900)}",
+                         f"CHF {rng.randint(20, 900)}.–", f"${rng.randint(5, 900)}"])
+    brands = {group: rng.choice(names) for group, names in V8_BRANDS_OF.items()}
+    brands["smarthome2"] = rng.choice([name for name in V8_BRANDS_OF["smarthome"] if name != brands["smarthome"]])
+    part, part2 = rng.sample(V8_PARTS, 2)
+    return dict(brands, car=rng.choice(V8_CARS), service=rng.choice(V8_SERVICES), claim=rng.choice(V8_CLAIMS),
+                cover=rng.choice(V8_COVERS), course=rng.choice(V8_COURSES), eservice=rng.choice(V8_ESERVICES), loan=rng.choice(V8_LOANS),
+                device=rng.choice(V8_DEVICES), membership=rng.choice(V8_MEMBERSHIPS), amount=amount, km=f"{rng.randint(1, 9)},{rng.randint(0, 999):03d}", part=part, part2=part2,
+                tyres=rng.choice(V8_TYRES), hours=rng.choice(V8_HOURS), days=str(rng.randint(10, 120)),
+                score=rng.choice([f"{rng.randint(40, 100)}/100", f"{rng.randint(50, 99)}%", "B+", "A-", f"band {rng.randint(5, 8)}.5"]),
+                clock=rng.choice(V8_CLOCK), version=f"{rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}",
+                sqm=str(rng.randint(28, 160)), court=str(rng.randint(1, 12)), when=rng.choice(V8_WHEN), count=str(rng.randint(2, 12)),
+                callno=rng.choice(["823.914", "510.7 MAT", "004.6 NET", "947.08", "641.5 COO"]), lang=rng.choice(V8_LANGS),
+                gallery=str(rng.randint(1, 40)), garment=rng.choice(V8_GARMENTS), program=rng.choice(V8_PROGRAMS),
+                kg=str(rng.randint(3, 12)), error=rng.choice(V8_ERRORS), port=rng.choice(["8443", "3389", "22", "1883", "443"]),
+                temp=f"{rng.randint(16, 25)}.{rng.choice([0, 5])}", pct=str(rng.choice([5, 10, 15, 20, 25, 30, 40, 50])))
+
+
+V8_EMOJI = [" 🚗", " 🔧", " 🎓", " 🏛️", " 🏠", " 💼", " ⚽", " 📚", " 🧺", " 💻", " 💡", " 🙏"]
+
+
+def _with_emoji_v8(text: str) -> str:
+    return text + V8_EMOJI[sum(map(ord, text)) % len(V8_EMOJI)]
+
+
+V8_SIGN_OFFS = [" thx", " pls help", " ty", " asap pls", " tia"]
+
+
+def _with_sign_off_v8(text: str) -> str:
+    return text.rstrip("?.!") + V8_SIGN_OFFS[sum(map(ord, text)) % len(V8_SIGN_OFFS)]
+
+
+CLEAN_V8 = CleanRecipe("v8", V8_FREE_CLEAN, V8_CLEAN_TEMPLATES, V8_CURRENCIES, V8_BRANDS, V8_PLACES, V8_PRODUCTS, V8_PAY,
+                       V8_STARTS, V8_MONTHS, ((0.1, str.lower), (0.14, str.upper), (0.21, _no_closing_punctuation),
+                                              (0.25, _exclaimed), (0.31, _with_emoji_v8), (0.36, _with_sign_off_v8)), extra=_extra_v8)
+
+
+def build_clean_v8(seed: int, n: int) -> list[dict]:
+    """Like ``build_clean_v7``: templates drawn until ``n`` distinct sentences are made, the draws in a fixed order."""
+    seen: set[str] = set()
+    rows = []
+    for row in build_clean_heldout(CLEAN_V8, seed, n * 3):
+        if row["text"] not in seen:
+            seen.add(row["text"])
+            rows.append(row)
+        if len(rows) == n:
+            return rows
+    raise RuntimeError(f"only {len(rows)} distinct clean sentences")
+
+
 def _write(name: str, rows: list[dict]) -> None:
     with (OUT / name).open("w", encoding="utf-8") as fh:
         for row in rows:
@@ -4473,7 +5805,8 @@ def main() -> None:
     round-2 held-out sets (development data since round 3); ``--v3``: the round-3 held-out sets
     (development data since round 4); ``--v4``: the round-4 held-out sets (development data since
     round 5); ``--v5``: the round-5 held-out sets (development data since round 6); ``--v6``: the
-    round-6 held-out sets (development data since round 7); default: the round-7 held-out sets."""
+    round-6 held-out sets (development data since round 7); ``--v7``: the round-7 held-out sets;
+    default: the round-8 held-out sets."""
     if os.environ.get("PYTHONHASHSEED") != "0":
         os.environ["PYTHONHASHSEED"] = "0"
         os.execv(sys.executable, [sys.executable, *sys.argv])
@@ -4499,9 +5832,12 @@ def main() -> None:
     elif "--v6" in sys.argv:
         _write("injected_heldout_v6.jsonl", build_injected_v6(250, 12503, hosts))
         _write("clean_heldout_v6.jsonl", build_clean_v6(13829, 1200))
-    else:
+    elif "--v7" in sys.argv:
         _write("injected_heldout_v7.jsonl", build_injected_v7(250, 14851, hosts))
         _write("clean_heldout_v7.jsonl", build_clean_v7(15937, 1200))
+    else:
+        _write("injected_heldout_v8.jsonl", build_injected_v8(250, 16987, hosts))
+        _write("clean_heldout_v8.jsonl", build_clean_v8(17909, 1200))
 
 
 if __name__ == "__main__":
