@@ -1910,16 +1910,23 @@ V5_NEGATIVES = [
 ]
 
 
-def _place_v5(r: float, host: str, fragment: str) -> tuple[str, int]:
-    if r < 0.35:
-        return f"{host}. {fragment}", len(host) + 2
-    if r < 0.65:
-        return f"{fragment}. {host}", 0
-    if r < 0.8:
-        return f"{host}\n\n{fragment}", len(host) + 2
-    if r < 0.9:
-        return f"{host} ({fragment})", len(host) + 2
-    return f"{host}, {fragment}", len(host) + 2
+def _placer(*rules: tuple[float, str]):
+    """A placer from (cut, layout) rules: the first rule whose cut the draw is under lays the
+    fragment and the host out ("{host}", "{fragment}"; "{fragment}{sentence_end}" for a fragment that
+    takes a full stop unless it ends in ? or !); the last rule's cut is ignored. Returns
+    place(r, host, fragment) -> (text, offset of the fragment in it)."""
+    def place(r: float, host: str, fragment: str) -> tuple[str, int]:
+        layout = next((lay for cut, lay in rules[:-1] if r < cut), rules[-1][1])
+        end = " " if fragment.endswith(("?", "!")) else ". "
+        before, _, _ = layout.partition("{fragment}")
+        fields = {"host": host, "fragment": fragment}
+        text = layout.replace("{sentence_end}", end).format(**fields)
+        return text, len(before.format(**fields))
+    return place
+
+
+_place_v5 = _placer((0.35, "{host}. {fragment}"), (0.65, "{fragment}. {host}"), (0.8, "{host}\n\n{fragment}"),
+                    (0.9, "{host} ({fragment})"), (1.0, "{host}, {fragment}"))
 
 
 # Faker's lv_LV and et_EE ssn() count the holder's age back from the day the builder runs: v5 pins that day to
@@ -2984,18 +2991,8 @@ V6_NEGATIVES = [
 ]
 
 
-def _place_v6(r: float, host: str, fragment: str) -> tuple[str, int]:
-    if r < 0.3:
-        return f"{host}. {fragment}", len(host) + 2
-    if r < 0.55:
-        return (f"{fragment} {host}" if fragment.endswith(("?", "!")) else f"{fragment}. {host}"), 0
-    if r < 0.67:
-        return f"{host}... {fragment}", len(host) + 4
-    if r < 0.77:
-        return f"{host}\nP.S. {fragment}", len(host) + 6
-    if r < 0.87:
-        return f"{fragment} \u2014 {host}", 0
-    return f"{host}, btw {fragment}", len(host) + 6
+_place_v6 = _placer((0.3, "{host}. {fragment}"), (0.55, "{fragment}{sentence_end}{host}"), (0.67, "{host}... {fragment}"),
+                    (0.77, "{host}\nP.S. {fragment}"), (0.87, "{fragment} \u2014 {host}"), (1.0, "{host}, btw {fragment}"))
 
 
 def build_injected_v6(n_per_type: int, seed: int, hosts: list[str]) -> list[dict]:
@@ -4239,20 +4236,9 @@ V7_NEGATIVES = [
 ]
 
 
-def _place_v7(r: float, host: str, fragment: str) -> tuple[str, int]:
-    if r < 0.3:
-        return f"{host}. {fragment}", len(host) + 2
-    if r < 0.5:
-        return (f"{fragment} {host}" if fragment.endswith(("?", "!")) else f"{fragment}. {host}"), 0
-    if r < 0.62:
-        return f"{host}; {fragment}", len(host) + 2
-    if r < 0.72:
-        return f"{host}:\n{fragment}", len(host) + 2
-    if r < 0.82:
-        return f"({fragment}) {host}", 1
-    if r < 0.92:
-        return f"{host}. Also {fragment}", len(host) + 7
-    return f"{host} >> {fragment}", len(host) + 4
+_place_v7 = _placer((0.3, "{host}. {fragment}"), (0.5, "{fragment}{sentence_end}{host}"), (0.62, "{host}; {fragment}"),
+                    (0.72, "{host}:\n{fragment}"), (0.82, "({fragment}) {host}"), (0.92, "{host}. Also {fragment}"),
+                    (1.0, "{host} >> {fragment}"))
 
 
 def build_injected_v7(n_per_type: int, seed: int, hosts: list[str]) -> list[dict]:
@@ -5529,20 +5515,9 @@ V8_NEGATIVES = [
 ]
 
 
-def _place_v8(r: float, host: str, fragment: str) -> tuple[str, int]:
-    if r < 0.3:
-        return f"{host}. {fragment}", len(host) + 2
-    if r < 0.5:
-        return (f"{fragment} {host}" if fragment.endswith(("?", "!")) else f"{fragment}. {host}"), 0
-    if r < 0.6:
-        return f"{host} | {fragment}", len(host) + 3
-    if r < 0.7:
-        return f"{host}\n- {fragment}", len(host) + 3
-    if r < 0.8:
-        return f"[{fragment}] {host}", 1
-    if r < 0.9:
-        return f"{host}. Note: {fragment}", len(host) + 8
-    return f"{host} / {fragment}", len(host) + 3
+_place_v8 = _placer((0.3, "{host}. {fragment}"), (0.5, "{fragment}{sentence_end}{host}"), (0.6, "{host} | {fragment}"),
+                    (0.7, "{host}\n- {fragment}"), (0.8, "[{fragment}] {host}"), (0.9, "{host}. Note: {fragment}"),
+                    (1.0, "{host} / {fragment}"))
 
 
 def build_injected_v8(n_per_type: int, seed: int, hosts: list[str]) -> list[dict]:
