@@ -2838,28 +2838,38 @@ V6_CARDS = {"visa": (["4"], [16, 16, 16, 19]), "mastercard": (["51", "52", "53",
             "unionpay": (["622", "624", "625", "628"], [16, 19])}
 
 
-def _card_v6(f, rng: random.Random) -> str:
+def _luhn_card_number(rng: random.Random, prefixes: list[str], lengths: list[int]) -> str:
+    """A Luhn-valid card number of an issuer: one of its prefixes, random digits, the check digit."""
     from stdnum import luhn
 
+    body = rng.choice(prefixes)
+    body += _digits_v6(rng, rng.choice(lengths) - len(body) - 1)
+    number = body + luhn.calc_check_digit(body)
+    assert luhn.is_valid(number), number
+    return number
+
+
+def _in_fours(number: str, sep: str) -> str:
+    """A card number in groups of four digits joined by ``sep``."""
+    return sep.join(number[i:i + 4] for i in range(0, len(number), 4))
+
+
+def _card_v6(f, rng: random.Random) -> str:
     loc = f._locales[0]
     if rng.random() < {"zh_CN": 0.4, "ja_JP": 0.3}.get(loc, 0.0):
         issuer = "unionpay" if loc == "zh_CN" else "jcb"
     else:
         issuer = rng.choice(["visa", "visa", "mastercard", "mastercard", "amex", "jcb", "discover", "diners", "maestro", "unionpay"])
-    prefixes, lengths = V6_CARDS[issuer]
-    body = rng.choice(prefixes)
-    body += _digits_v6(rng, rng.choice(lengths) - len(body) - 1)
-    number = body + luhn.calc_check_digit(body)
-    assert luhn.is_valid(number), number
+    number = _luhn_card_number(rng, *V6_CARDS[issuer])
     r = rng.random()
     if len(number) == 15 and r < 0.4:
         return f"{number[:4]} {number[4:10]} {number[10:]}"
     if len(number) == 14 and r < 0.4:
         return f"{number[:4]} {number[4:10]} {number[10:]}"
     if r < 0.35:
-        return " ".join(number[i:i + 4] for i in range(0, len(number), 4))
+        return _in_fours(number, " ")
     if r < 0.45:
-        return "-".join(number[i:i + 4] for i in range(0, len(number), 4))
+        return _in_fours(number, "-")
     if r < 0.53 and len(number) == 16:
         return f"{number[:8]} {number[8:]}"
     return number
@@ -4078,29 +4088,23 @@ V7_CARDS = {"visa": (["4"], [16, 16, 13]), "mastercard": (["51", "53", "55", "22
 
 
 def _card_v7(f, rng: random.Random) -> str:
-    from stdnum import luhn
-
     loc = f._locales[0]
     if loc == "zh_TW" and rng.random() < 0.3:
         issuer = rng.choice(["jcb", "unionpay"])
     else:
         issuer = rng.choice(["visa", "visa", "visa", "mastercard", "mastercard", "amex", "jcb", "unionpay", "diners", "maestro", "discover"])
-    prefixes, lengths = V7_CARDS[issuer]
-    body = rng.choice(prefixes)
-    body += _digits_v6(rng, rng.choice(lengths) - len(body) - 1)
-    number = body + luhn.calc_check_digit(body)
-    assert luhn.is_valid(number), number
+    number = _luhn_card_number(rng, *V7_CARDS[issuer])
     r = rng.random()
     if len(number) in (14, 15) and r < 0.5:
         return f"{number[:4]} {number[4:10]} {number[10:]}"
     if r < 0.4:
-        return " ".join(number[i:i + 4] for i in range(0, len(number), 4))
+        return _in_fours(number, " ")
     if r < 0.48:
-        return "-".join(number[i:i + 4] for i in range(0, len(number), 4))
+        return _in_fours(number, "-")
     if r < 0.54:
-        return ".".join(number[i:i + 4] for i in range(0, len(number), 4))
+        return _in_fours(number, ".")
     if r < 0.6:
-        return "  ".join(number[i:i + 4] for i in range(0, len(number), 4))  # two spaces, as on the card
+        return _in_fours(number, "  ")  # two spaces, as on the card
     return number
 
 
@@ -5340,8 +5344,6 @@ V8_LOCAL_CARDS = {"ru_RU": ("mir", 0.45), "ta_IN": ("rupay", 0.35), "ar_EG": ("m
 
 
 def _card_v8(f, rng: random.Random) -> str:
-    from stdnum import luhn
-
     loc = f._locales[0]
     own, share = V8_LOCAL_CARDS.get(loc, (None, 0.0))
     if own and rng.random() < share:
@@ -5349,24 +5351,20 @@ def _card_v8(f, rng: random.Random) -> str:
     else:
         issuer = rng.choice(["visa", "visa", "visa", "mastercard", "mastercard", "amex", "jcb", "unionpay", "diners", "maestro",
                              "discover"])
-    prefixes, lengths = V8_CARDS[issuer]
-    body = rng.choice(prefixes)
-    body += _digits_v6(rng, rng.choice(lengths) - len(body) - 1)
-    number = body + luhn.calc_check_digit(body)
-    assert luhn.is_valid(number), number
+    number = _luhn_card_number(rng, *V8_CARDS[issuer])
     r = rng.random()
     if len(number) in (14, 15) and r < 0.5:
         return f"{number[:4]} {number[4:10]} {number[10:]}"
     if r < 0.38:
-        return " ".join(number[i:i + 4] for i in range(0, len(number), 4))
+        return _in_fours(number, " ")
     if r < 0.46:
-        return " - ".join(number[i:i + 4] for i in range(0, len(number), 4))
+        return _in_fours(number, " - ")
     if r < 0.52:
-        return "/".join(number[i:i + 4] for i in range(0, len(number), 4))
+        return _in_fours(number, "/")
     if r < 0.58:
         return f"{number[:6]} {number[6:]}"  # the issuer's six digits apart, as a bank letter prints it
     if r < 0.63:
-        return "\u00a0".join(number[i:i + 4] for i in range(0, len(number), 4))
+        return _in_fours(number, "\u00a0")
     return number
 
 
