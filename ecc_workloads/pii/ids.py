@@ -427,7 +427,8 @@ _MASKED_CARD_RE = re.compile(
     re.IGNORECASE)
 _EXPIRY_CUE_RE = re.compile(
     r"\b(?:exp(?:iry|iration|ires|ire)?(?:\s+date)?|valid\s+(?:thru|through|until|till|to)|good\s+(?:thru|through|till|until)|"
-    r"expiring)\b\.?\s*(?:date)?\s*(?:(?:is|:|=|-|on|in|at\s+the\s+end\s+of|end\s+of)\s*)*",
+    r"expiring)\b\.?\s*(?:date)?\s*(?:\(?\s*mm\s?/\s?(?:yy|yyyy|aa)\s*\)?\s*)?"  # "Expiry (MM/YY) 07/26": the form's hint
+    r"(?:(?:is|:|=|-|on|in|at\s+the\s+end\s+of|end\s+of)\s*)*",
     re.IGNORECASE,
 )
 _MONTH_NAMES = (r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"

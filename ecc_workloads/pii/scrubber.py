@@ -462,10 +462,43 @@ _AMOUNT_AFTER_RE = re.compile(
 )
 
 
+# ISO 4217 alphabetic codes of the currencies in use, matched after or before a number in upper case
+# only ("147 GEL", "AED 551"); those that are English words too (ALL, BOB, CUP, MOP, PEN, SOS, TOP) are
+# left out: "CALL 0412 345 678 ALL DAY" ends in no currency
+_ISO_4217 = (
+    "AED AFN AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BRL BSD BTN BWP BYN BZD CAD CDF CHF "
+    "CLP CNY COP CRC CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG "
+    "HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA "
+    "MKD MMK MNT MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PGK PHP PKR PLN PYG QAR RON RSD "
+    "RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SRD SSP STN SVC SYP SZL THB TJS TMT TND TRY TTD TWD TZS UAH UGX "
+    "USD UYU UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWL"
+).split()
+_CURRENCY_CODE_AFTER_RE = re.compile(rf"\s*(?:{'|'.join(_ISO_4217)})(?![\w])")
+_CURRENCY_CODE_BEFORE_RE = re.compile(rf"(?<![\w])(?:{'|'.join(_ISO_4217)})[ \t]?$")
+# currency words and signs of the sets' locales that _AMOUNT_AFTER_RE lacks ("260 лв.", "428,000 rials")
+_MORE_CURRENCY_AFTER_RE = re.compile(
+    r"\s*(?:лв|лева|лев|руб|рублей|рубля|₽|грн|гривень|₴|₸|₾|₼|₺|₹|₩|₫|₱|₪|₦|₵|₭|៛|rials?|riyal|dinars?|dirham|"
+    r"kuna|lari|dram|manat|tenge|hryvnias?|rubles?|roubles?|rupiah|ringgit|taka|kyat|birr|cedis?|kwacha|"
+    r"lempiras?|quetzales|quetzals?|soles|bolivianos?|guaran[ií]es|colones|córdobas?|cordobas?|leva|lek|denars?|"
+    r"kč|ft|zł|kn|din|дин|ден|сом|сум)(?![\w])", re.IGNORECASE)
+# "715,000 rials", "1.250.000 VND": the thousands groups of an amount before its currency
+_THOUSANDS_RE = re.compile(r"(?:[.,\u202f\u00a0 ]\d{3})+(?:[.,]\d{1,2})?")
+
+
 def _is_amount(text: str, start: int, end: int) -> bool:
-    """Money and percentages are not personal data: "$1499", "350 dollars", "20 %"."""
+    """Money and percentages are not personal data: "$1499", "350 dollars", "20 %", "147 GEL",
+    "AED 551", "715,000 rials"."""
     before = text[max(0, start - 1):start]
-    return bool(before and before in "$€£¥") or bool(_AMOUNT_AFTER_RE.match(text, end))
+    if before and before in "$€£¥₹₩₽₺₪₫₱₦₴₸₾₼":
+        return True
+    if _CURRENCY_CODE_BEFORE_RE.search(text, max(0, start - 4), start):
+        return True
+    groups = _THOUSANDS_RE.match(text, end)
+    for at in (end, groups.end()) if groups else (end,):
+        if _AMOUNT_AFTER_RE.match(text, at) or _CURRENCY_CODE_AFTER_RE.match(text, at) or _MORE_CURRENCY_AFTER_RE.match(
+                text, at):
+            return True
+    return False
 
 
 _PHONE_EXT_RE = re.compile(r"\s*(?:x|ext\.?|extension|#)\s*\d{1,6}(?![\w])", re.IGNORECASE)
@@ -524,6 +557,25 @@ def _number_pieces(text: str) -> list[tuple[int, str]]:
     return out
 
 
+# a bay, a table or a menu item and its number name a thing or a place in a building, not a person's
+# record: "parked in bay P-112", "menu item #37", "locker 1042", "on floor 17"
+_NUMBERED_THING_BEFORE_RE = re.compile(
+    r"(?<![\w'’])(?:menu[ \t]+item|bay|floor|level|table|seat|row|locker|slot|spot|parking[ \t]+space|pump|lane|desk|"
+    r"counter|booth|stall|pitch|berth|cabin|court|hole|page|question|exercise|aisle|gate|platform|stand|kiosk|"
+    r"window|dock|bed|ward|tier)[ \t]*(?:no\.?|nr\.?|number|#)?[ \t]*$", re.IGNORECASE)
+# "12/05", "5.11": a day and a month (either order) without a year
+_DAY_MONTH_RE = re.compile(r"(?:0?[1-9]|[12]\d|3[01])[./](?:0?[1-9]|1[0-2])|(?:0?[1-9]|1[0-2])[./](?:0?[1-9]|[12]\d|3[01])")
+
+
+def _numbered_thing(text: str, start: int) -> bool:
+    return bool(_NUMBERED_THING_BEFORE_RE.search(text, max(0, start - 24), start))
+
+
+def _inside_a_time(text: str, start: int, end: int) -> bool:
+    """"14:00-18:00" → "00-18": a piece whose digits are glued to a clock's colon is part of times."""
+    return bool(re.search(r"\d:$", text[max(0, start - 2):start]) or re.match(r":\d", text[end:end + 2]))
+
+
 def _find_numbers(text: str) -> list[PiiSpan]:
     """Cards, phones and bare numeric identifiers from runs of digits and separators."""
     spans: list[PiiSpan] = []
@@ -542,9 +594,9 @@ def _find_numbers(text: str) -> list[PiiSpan]:
         has_sep = bool(re.search(r"[\s().\-/]", raw))
         if not has_sep and n < 5:
             continue  # a year, an amount, a count
-        if _DATE_RE.match(raw) or _TIME_OR_AMOUNT_RE.match(raw) or _year_range(raw):
+        if _DATE_RE.match(raw) or _TIME_OR_AMOUNT_RE.match(raw) or _year_range(raw) or _DAY_MONTH_RE.fullmatch(raw):
             continue
-        if _is_amount(text, start, end):
+        if _is_amount(text, start, end) or _inside_a_time(text, start, end) or _numbered_thing(text, start):
             continue
         cue = _cue_before(text, start)
         card_cue = bool(_CARD_CUE_RE.search(text[max(0, start - 24):start]))
@@ -657,6 +709,8 @@ def _find_codes(text: str) -> list[PiiSpan]:
             continue
         if not _looks_like_code(token) or _DATE_RE.match(token) or _is_amount(text, m.start(), m.end()):
             continue
+        if _numbered_thing(text, m.start()):
+            continue
         kind = _id_kind(text, m.start(), token)
         if kind is PiiType.ID_NUMBER and _year_range(token):
             continue
@@ -668,6 +722,9 @@ def _find_codes(text: str) -> list[PiiSpan]:
         if not any(ch.isdigit() for ch in token):
             continue
         if _DATE_RE.match(token) or _TIME_OR_AMOUNT_RE.match(token) or _VERSION_RE.match(token):
+            continue
+        if _DAY_MONTH_RE.fullmatch(token) or _numbered_thing(text, m.start("id")) or _inside_a_time(
+                text, m.start("id"), m.end("id")):
             continue
         digits = sum(ch.isdigit() for ch in token)
         letters = sum(ch.isalpha() for ch in token)
@@ -759,6 +816,8 @@ _HOUSE_NO_BEFORE_POSTCODE_RE = re.compile(
 # Street words that are common English words in lower case: "a 1991 sound track", "6 but zero
 # points", "at 21 o'clock close by", "a table for 5 next fall" — a street only when capitalised
 _LOWER_CASE_NOT_A_STREET = frozenset("track tracks point points close fall falls".split())
+_MEASURE_UNITS = frozenset("m² m2 sqm sq sqft ft² ft km mi miles metres meters m cm mm kg g lb lbs kcal min mins "
+                           "minutes hours hrs".split())
 
 
 def _not_a_street_after_number(text: str, m: re.Match) -> bool:
@@ -767,6 +826,8 @@ def _not_a_street_after_number(text: str, m: re.Match) -> bool:
     suffix = m.group(0).rstrip(".").split()[-1]
     if suffix in _LOWER_CASE_NOT_A_STREET:
         return True
+    if m.group("no") and m.group("name").split()[0].lower() in _MEASURE_UNITS:
+        return True  # "45 m² flat", "3 km lane": a size or a distance
     return bool(m.group("no") and re.search(r"\b(?:top|best|rating\s+of|out\s+of)\s+$", text[max(0, m.start() - 12):m.start()],
                                             re.IGNORECASE))
 
@@ -859,8 +920,8 @@ def _find_addresses(text: str) -> list[PiiSpan]:
                           rest, re.IGNORECASE)
         if not clause:
             continue
-        value = clause.group(0).rstrip(" ,.")
-        if _no_address_follows(m.group(0), value):
+        value = _TRAILING_SYMBOLS_RE.sub("", clause.group(0)).rstrip(" ,.")
+        if _no_address_follows(m.group(0), value) or _FLOOR_ONLY_RE.match(value):
             continue
         if re.match(r"(?:go|goes|went)\b", m.group(0), re.IGNORECASE) and re.match(r"(?i:a|an|the|my|some)\s", value):
             continue  # "want to go to a pub that has …", "go to my all out 00s": somewhere, not an address
@@ -874,6 +935,13 @@ def _find_addresses(text: str) -> list[PiiSpan]:
             end = _extend_address(text, m.end() + len(value))
             spans.append(PiiSpan(m.end(), end, PiiType.ADDRESS, text[m.end():end]))
     return spans
+
+
+# emoji and other symbols that end a clause are no part of an address ("moved to 18:00 🦷")
+_TRAILING_SYMBOLS_RE = re.compile(r"[\s\u2000-\u2bff\ufe0f\u200d\U0001f000-\U0001faff]+$")
+# "our office is on floor 17, …": a floor or a level without a street says where in a building, not where it is
+_FLOOR_ONLY_RE = re.compile(r"(?:on[ \t]+)?(?:the[ \t]+)?(?:(?:floor|level|storey|story)[ \t]+\d{1,3}|\d{1,3}(?:st|nd|rd|th)[ \t]+"
+                            r"(?:floor|level|storey|story))(?![\w])(?![ \t]*,?[ \t]*\d{1,5}[ \t]+[^\W\d_])", re.IGNORECASE)
 
 
 _ADDRESS_AFTER_RE = re.compile(
@@ -1362,10 +1430,13 @@ _PERSON_BELONGINGS = (r"office|clinic|surgery|practice|appointment|secretary|ass
                       r"daughter|mother|father|mum|mom|dad|sister|brother|partner|family|house|home|flat|address|"
                       r"number|phone|mobile|e-?mail|name|account|signature|letter|note|car|desk|patients?|"
                       r"colleague|department|referral|prescription|advice|report")
+# (a branch's place may come between: "Does Mr. Sub in Dubai deliver", "DR PEPPER IN OBOLON DELIVER")
 _HONORIFIC_TRADE_AFTER_RE = re.compile(
     rf"(?:[ \t]+(?:{_TRADE_NOUN})\b|"
     r"[ \t]+(?:ships?|shipped|delivers?|delivered|sells?|sold|stocks?|stocked|accepts?|refunds?|refunded|"
-    r"charges?|charged|price[ \t-]?match(?:es)?|opens?|closes?)\b)", re.IGNORECASE)
+    r"charges?|charged|price[ \t-]?match(?:es)?|opens?|closes?|"
+    r"(?:is|are)[ \t]+(?:open|closed)[ \t]+(?:\d|from|until|till|on|at|today|tomorrow|daily|late|24))\b|"
+    r"[ \t]+in(?:[ \t]+(?-i:[^\W\d_a-z])[\w'’-]*){1,3}[ \t]+(?:ship|deliver|open|close)\b)", re.IGNORECASE)
 _POSSESSIVE_END_RE = re.compile(r"['’]s$")
 _COMPARISON_RE = re.compile(r"\b(?:which|better|cheaper|best|worse|compare[ds]?|comparison|versus|vs\.?)\b", re.IGNORECASE)
 _PERSON_BELONGINGS_RE = re.compile(rf"[ \t]+(?:[\w-]+[ \t]+)?(?:{_PERSON_BELONGINGS})\b", re.IGNORECASE)

@@ -633,3 +633,52 @@ def test_round7_works_makers_venues_and_charts_stay(text):
 def test_round7_people_streets_and_numbers_still_go(text, secrets):
     scrubbed = pii.scrub(text, ner=False).text
     assert all(secret not in scrubbed for secret in secrets), scrubbed
+
+
+# ---------------------------------------------------------------------------
+# Round 8: v7's clean rows (development data since it was scored once) — amounts in any currency,
+# numbered things and places in a building, time ranges, days without a year, sizes, a trailing
+# emoji, honorific shop names with a branch's place or opening hours
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the bridal order is 340 лв., the quote said 290",
+        "my order is 1,250,000 rials but the shop quoted less",
+        "the order is 180 GEL, quote said AED 205",
+        "ORDER IS 75 BGN NOT 57",
+        "Menu item #52 says 700 kcal, is that right?",
+        "parked in bay K-204 on level 3 and the app shows another bay",
+        "locker 1042 at the gym will not open",
+        "pickup window is 09:00-13:00 tomorrow",
+        "will my order of flyers be ready by 14/06?",
+        "Our studio is on the 4th floor, the courier left it downstairs",
+        "62 m² flat near the metro, is it still free?",
+        "the viewing got moved to 17:30 🏠",
+        "Does Mr. Noodle in Brooklyn deliver after midnight?",
+        "Dr. Bubble is open 9-18 on Sundays?",
+    ],
+)
+def test_round8_amounts_numbered_things_times_and_shop_names_stay(text):
+    assert pii.scrub(text, ner=False).text == text
+
+
+@pytest.mark.parametrize(
+    "text, secrets",
+    [
+        ("order 55512345 cost 147 GEL", ["55512345"]),  # the amount is the money, not the order number before it
+        ("CALL 0412 345 678 ALL DAY", ["0412 345 678"]),  # ALL (the lek) is no currency in capitals here
+        ("my order #12/05/7788 is late", ["12/05/7788"]),  # a day and a month only when nothing follows
+        ("my address is Floor 3, 12 Baker Street, London", ["12 Baker Street"]),
+        ("Our office is on floor 17 at 221 Baker Street", ["221 Baker Street"]),
+        ("ship it to 45 High Street, Leeds 😀", ["45 High Street"]),
+        ("my appointment with Dr. Smith is open ended", ["Smith"]),  # "is open" without hours: a person
+        ("Dr. Patel in Leeds delivered my baby", ["Patel"]),
+        ("Mr. Smith in Accounts refunded me twice", ["Smith"]),
+        # a form's "(MM/YY)" between the expiry cue and the date
+        ("card ending 7270 Expiry (MM/YY) 07/26 Security code 805", ["07/26", "805"]),
+    ],
+)
+def test_round8_ids_addresses_and_people_still_go(text, secrets):
+    scrubbed = pii.scrub(text, ner=False).text
+    assert all(secret not in scrubbed for secret in secrets), scrubbed
