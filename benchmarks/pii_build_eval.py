@@ -12,9 +12,10 @@ Writes ``benchmarks/pii_data/``:
   ``injected_heldout_v4`` / ``clean_heldout_v4`` (round 4; development data since round 5),
   ``injected_heldout_v5`` / ``clean_heldout_v5`` (round 5; development data since round 6),
   ``injected_heldout_v6`` / ``clean_heldout_v6`` (round 6; development data since round 7),
-  ``injected_heldout_v7`` / ``clean_heldout_v7`` (round 7; scored once, development data since) and
-  ``injected_heldout_v8`` / ``clean_heldout_v8`` (round 8, the newest held-out sets): see the
-  sections "Held-out set v2", "v3", "v4", "v5", "v6", "v7" and "v8" below;
+  ``injected_heldout_v7`` / ``clean_heldout_v7`` (round 7; scored once, development data since),
+  ``injected_heldout_v8`` / ``clean_heldout_v8`` (round 8) and
+  ``injected_heldout_v9`` / ``clean_heldout_v9`` (round 9, the newest held-out sets): see the
+  sections "Held-out set v2", "v3", "v4", "v5", "v6", "v7", "v8" and "v9" below;
 - ``clean_dev.jsonl`` / ``clean_heldout.jsonl``  customer-service sentences from other domains
                               (banking, travel, telecom, retail, a general assistant) rich in brand,
                               product, currency, payment-method and place names, with NO personal
@@ -25,7 +26,7 @@ The host utterances are Bitext rows without annotated entities (the corpus the p
 on); the clean sentences are written here from the word lists below, which were written without
 running the scrubber. The files are data: the benchmark reads them, nobody edits them row by row.
 
-    python benchmarks/pii_build_eval.py [--v1|--v2|--v3|--v4|--v5|--v6|--v7]   # default: v8; PYTHONHASHSEED is pinned (Faker draws from sets)
+    python benchmarks/pii_build_eval.py [--v1|--v2|--v3|--v4|--v5|--v6|--v7|--v8]   # default: v9; PYTHONHASHSEED is pinned (Faker draws from sets)
 """
 
 from __future__ import annotations
@@ -5766,6 +5767,1274 @@ def build_clean_v8(seed: int, n: int) -> list[dict]:
     raise RuntimeError(f"only {len(rows)} distinct clean sentences")
 
 
+# ---------------------------------------------------------------------------
+# Held-out set v9 (round 9), the pair after v8. Everything below was written without running the
+# scrubber and without reading it, its tests or its error reports: twelve locales used in no
+# earlier set (Hindi, Gujarati and Marathi India, Bangla Bangladesh, Hausa, Yoruba and Igbo
+# Nigeria, Saudi, Jordanian, Bahraini and Palestinian Arabic, and Macedonian), names mostly
+# romanised as in a chat in English and about one in eight in the locale's own script or spelling
+# (Devanagari, Gujarati, Bengali, Arabic, Cyrillic, Yoruba and Igbo with their tone marks), with
+# each locale's own conventions (Gujarati -bhai/-ben, Marathi father's name in the middle and
+# surname-first forms, Bangladeshi Md./Mst. and home names, Nigerian professional titles
+# Engr./Barr./Pharm. and Alhaji/Chief/Nze, Arabic bin/bint and Abu/Umm kunyas, Macedonian
+# -ski/-ska); cue phrases and value shapes written fresh from how people write to removal firms,
+# pawnbrokers and gold-loan companies, opticians, self-storage operators, diagnostic labs,
+# florists and gift delivery, matrimonial sites, translation and attestation agencies, accountants
+# and tax preparers, newspaper and magazine subscriptions, pest-control firms and visa and
+# immigration consultants; streets, postcodes, phone numbers, national numbers and IBANs written
+# by hand from each country's real shapes (phone numbers checked with `phonenumbers`; national
+# numbers that python-stdnum knows checked with it: the Indian EPIC, VID and Aadhaar, the
+# Palestinian identity number with the Israeli check it shares, the Macedonian EMBG with the EMŠO
+# check, the Saudi identity number with its Luhn check; IBANs of the locales' own countries with
+# Saudi, Jordanian, Bahraini, Palestinian and Macedonian bank codes and the Macedonian national
+# check, and of the Gulf and European countries where people from these countries bank abroad,
+# Sweden among them, the one country of the IBAN registry no earlier set drew (Faker's Swedish
+# locale gave British IBANs in v2); cards Luhn-valid, with mada, Verve and RuPay; Palestine has no
+# postcodes in everyday use, so none are drawn there); e-mail obfuscations no earlier set used
+# ("at the rate", a missing at sign, typo'd webmail domains, a space after the dot, a
+# left-to-right mark, the Arabic comma, "on gmail", the Macedonian word for the at sign); dates of
+# birth also in the Bengali (Bangabda) calendar, Saudi Hijri dates as written on Saudi papers,
+# Levantine month names, Roman-numeral months, and Devanagari, Gujarati, Bengali and Arabic-Indic
+# digits; look-alikes from those domains (cartons and m³, gold carats and grams, lens
+# prescriptions, unit sizes, lab results, stems, heights and age ranges, word counts, assessment
+# years and forms, editions, BHK, warranty visits, test scores, CRS points, flight numbers) beside
+# the values; clean sentences from those domains with brands named after people and with
+# honorifics (Dr Lal PathLabs, Grant Thornton, Truly Nolen, Mister Spex), local currencies,
+# payment methods and festivals. Dates are drawn from the seed, so a rebuild is byte for byte the
+# same.
+# ---------------------------------------------------------------------------
+V9_LOCALES = ["hi_IN", "gu_IN", "mr_IN", "bn_BD", "ha_NG", "yo_NG", "ig_NG", "ar_SA", "ar_JO", "ar_BH", "ar_PS", "mk_MK"]
+V9_TEMPLATES: dict[str, list[str]] = {
+    "PERSON": ["the movers' supervisor, {v}, said the wardrobe won't fit in the lift", "the shifting is booked under {v}, I'm his brother",
+               "the gold loan is in my mother's name, {v}", "pledge holder: {v}", "the optometrist, {v}, said my power went up",
+               "the glasses are for my father {v}, he can't come to the store", "the storage unit is rented by {v}, I'm only the alternate contact",
+               "patient name on the report: {v}", "the phlebotomist {v} came at 7 and left without taking the sample",
+               "the card with the bouquet should say 'from {v}'", "please hand the flowers to {v} at the reception",
+               "the profile I'm reporting is {v}, it looks fake", "my son's profile was made by his uncle, {v}",
+               "the translator, {v}, spelled my surname three different ways", "the name on the birth certificate is {v}",
+               "my CA, {v}, has already filed the return", "the return is for my wife, {v}",
+               "the paper is still addressed to {v}, who moved out years ago", "gift subscription for my grandfather {v}",
+               "the pest control technician, {v}, sprayed only the kitchen", "the visa file is for {v}, my dependant",
+               "the consultant handling my file is {v} and he never picks up", "sponsor's name: {v}",
+               "Thanks and regards,\n{v}", "Yours faithfully,\n{v}", "Warm regards\n{v}", "Dhanyavaad,\n{v}", "Nagode,\n{v}",
+               "Ẹ ṣé,\n{v}", "Daalụ,\n{v}", "Dhonnobad,\n{v}", "مع التحية،\n{v}", "Со почит,\n{v}", "Attn: {v}",
+               "{v} (the applicant's father)", "bride's name: {v}", "the groom's side contact is {v}"],
+    "EMAIL": ["send the moving survey to {v}", "the pledge receipt copy should go to {v}", "please email the prescription to {v}",
+              "the storage invoices go to {v}", "email the lab report to {v}, not on WhatsApp",
+              "the order confirmation for the flowers went to {v}", "the matrimony profile is linked to {v}",
+              "send the translated certificate to {v}", "my accountant's email is {v}", "the e-paper login is {v}",
+              "the pest control report has to go to {v} for the landlord", "the appointment letter was sent to {v}",
+              "email id: {v}", "mail id - {v}", "kindly revert on {v}", "alternate email {v}", "my email is {v} (small letters)",
+              "the receipt came to {v}, which I don't use any more"],
+    "PHONE": ["the movers can call {v} on the day", "the truck driver should ring {v} from the gate", "the gold loan OTP comes to {v}",
+              "registered mobile no. {v}", "the store can call {v} when the glasses are ready",
+              "the storage gate app is linked to {v}", "the phlebotomist can call {v} before the home collection",
+              "the florist should call {v} if nobody opens", "the matrimony site shows {v} to everyone, please hide it",
+              "the translator can WhatsApp me on {v}", "my CA's office number is {v}", "the hawker can call {v} if the paper is late",
+              "the pest control team should call {v} half an hour before", "the visa centre SMS goes to {v}",
+              "contact no: {v}", "cell: {v}", "mobile (WhatsApp/Viber): {v}", "call me back on {v}, the other number is off"],
+    "ADDRESS": ["pickup address for the shifting: {v}", "drop address - {v}", "the gold can be released at the branch, my address is {v}",
+                "deliver the glasses to {v}", "the storage contract lists {v} as my home",
+                "home sample collection at {v}", "deliver the cake and flowers to {v}", "residential address on the profile: {v}",
+                "the address on the translated rent agreement is {v}", "registered address for the tax return: {v}",
+                "deliver the paper to {v} from Monday", "the treatment is for the flat at {v}", "address on the visa form: {v}",
+                "current address:\n{v}", "ship to:\n{v}", "the movers go from {v} to the new flat"],
+    "POSTCODE": ["do you do home sample collection in {v}?", "can the movers pick up from {v}?", "any branch near pin code {v}?",
+                 "the florist says {v} is outside the delivery area", "is the newspaper delivered in {v}?",
+                 "is pest control available in {v}?", "PIN: {v}", "the visa form rejects postal code {v}",
+                 "nearest storage facility to {v}?", "post code {v} for the tax form", "which optician is closest to {v}?"],
+    "DATE_OF_BIRTH": ["patient DOB: {v}", "date of birth (as per passport): {v}", "the gold loan KYC has my birth date as {v}, it's wrong",
+                      "the profile says born {v}", "DOB on the birth certificate translation - {v}", "born {v}, for the senior citizen discount",
+                      "the lab needs the date of birth on the report: {v}", "taxpayer's date of birth {v}",
+                      "the visa form wants my date of birth, {v}", "D.O.B. {v}", "booking the eye test for my mother, born {v}",
+                      "date of birth / تاريخ الميلاد: {v}"],
+    "IP_ADDRESS": ["the tax portal locked me out after a login from {v}", "the e-paper allows one device, it shows {v}",
+                   "the matrimony site flagged a login from {v}", "the storage unit camera is at {v}",
+                   "the lab report link was opened from {v}, not by me", "the visa site blocks {v} as a bot",
+                   "my CA uploaded the files from {v}", "please allowlist {v} for the e-paper", "the gold loan app says suspicious login from {v}",
+                   "NAT IP {v}", "ping {v} times out", "IP of the DVR: {v}", "the router page at {v} doesn't load"],
+    "IBAN": ["refund the moving deposit to {v}", "the gold loan surplus can go to {v}", "refund for the cancelled glasses to {v}",
+             "storage rent by standing order from {v}", "refund the lab fee to {v}", "the tax refund should go to {v}",
+             "refund the annual newspaper plan to {v}", "visa fee refund to {v}", "credit the pest control refund to {v}",
+             "beneficiary IBAN: {v}", "IBAN no. {v}", "my salary account abroad is {v}"],
+    "NATIONAL_ID": ["voter ID {v} for the KYC", "KYC for the gold loan: {v}", "the translator wrote my ID number as {v}",
+                    "the lab report needs the ID number {v}", "the storage contract needs my ID, it's {v}", "my BVN is {v}",
+                    "Iqama / national ID: {v}", "national number {v}", "CPR {v}", "ЕМБГ: {v}", "my NID number is {v}",
+                    "the visa form asks for ID no. {v}", "taxpayer ID {v}", "ID number on the attested copy - {v}",
+                    "passport no. {v} for the appointment", "licence number {v}"],
+    "USERNAME": ["the matrimony app username {v}", "my login for the e-paper is {v}", "the lab app user {v}", "the gold loan app login: {v}",
+                 "storage portal username {v}", "my Instagram is {v}, the florist tagged the wrong one", "Telegram: {v}",
+                 "my tax portal user ID is {v}", "the visa account {v} is locked", "LinkedIn: {v}",
+                 "the pest control app shows me as {v}", "user ID - {v}", "the translator's portal account is {v}"],
+    "CARD": ["the movers took the advance from {v}", "the gold loan interest is auto-debited from {v}", "the glasses were paid with {v}",
+             "storage rent renews on {v}", "the lab test was charged to {v}", "the flowers were paid with {v} but the app says failed",
+             "the premium membership charged {v} twice", "the translation fee went on {v}", "the accountant's fee was taken from {v}",
+             "the newspaper plan renews on {v}", "the pest control AMC was paid with {v}", "the courier fee at the visa centre went on {v}"],
+    "ORDER_ID": ["shifting order {v}", "pledge no. {v}", "spectacle order {v}", "unit agreement {v}", "sample ID {v}", "flower order {v}",
+                 "translation job {v}", "ITR acknowledgement {v}", "subscription no. {v}", "service request {v}", "application ref {v}",
+                 "booking {v} at the visa centre", "complaint no. {v}", "quote ref. {v}"],
+}
+# Romanised names as people of each locale write them in an English message: (male, female, family)
+V9_NAMES = {
+    "hi_IN": (["Rahul", "Amit", "Rajesh", "Sunil", "Vikas", "Ankit", "Deepak", "Sanjay", "Manoj", "Rohit", "Ajay", "Pankaj",
+               "Abhishek"],
+              ["Pooja", "Neha", "Priyanka", "Sunita", "Anjali", "Ritu", "Kavita", "Shalini", "Swati", "Nisha", "Aarti", "Shweta"],
+              ["Sharma", "Verma", "Gupta", "Singh", "Yadav", "Mishra", "Tiwari", "Agarwal", "Chauhan", "Srivastava", "Pandey",
+               "Saxena", "Rastogi", "Tripathi", "Dubey"]),
+    "gu_IN": (["Rakesh", "Jignesh", "Hardik", "Bhavesh", "Mehul", "Chirag", "Nilesh", "Dhaval", "Ketan", "Paresh", "Hitesh",
+               "Kalpesh"],
+              ["Hetal", "Nirali", "Komal", "Bhavna", "Falguni", "Dhara", "Krupa", "Jinal", "Payal", "Mittal", "Nidhi", "Riddhi"],
+              ["Patel", "Shah", "Desai", "Mehta", "Joshi", "Trivedi", "Parikh", "Pandya", "Bhatt", "Vyas", "Solanki", "Panchal",
+               "Thakkar", "Raval", "Dave"]),
+    "mr_IN": (["Sachin", "Ganesh", "Prashant", "Swapnil", "Omkar", "Nitin", "Sandeep", "Mahesh", "Aniket", "Tushar", "Yogesh",
+               "Vinayak"],
+              ["Snehal", "Pallavi", "Sayali", "Ashwini", "Madhuri", "Rupali", "Prajakta", "Sonali", "Manasi", "Ketaki", "Shruti",
+               "Vaishali"],
+              ["Patil", "Deshmukh", "Kulkarni", "Jadhav", "Pawar", "Shinde", "Deshpande", "Gaikwad", "Kale", "More", "Bhosale",
+               "Sawant", "Chavan", "Wagh", "Apte"]),
+    "bn_BD": (["Rafiqul", "Mizanur", "Shahidul", "Kamrul", "Tanvir", "Sabbir", "Rakib", "Arif", "Mahmudul", "Nazmul", "Imran",
+               "Sohel", "Anisur"],
+              ["Nasrin", "Sharmin", "Farzana", "Taslima", "Rumana", "Sadia", "Nusrat", "Tahmina", "Shirin", "Afroza", "Jannatul",
+               "Mahmuda"],
+              ["Islam", "Rahman", "Hossain", "Ahmed", "Uddin", "Chowdhury", "Khan", "Sarker", "Haque", "Alam", "Talukder", "Mia",
+               "Bhuiyan", "Das", "Roy"]),
+    "ha_NG": (["Musa", "Ibrahim", "Abubakar", "Usman", "Sani", "Aminu", "Bashir", "Nasiru", "Yusuf", "Lawal", "Garba", "Kabiru",
+               "Auwal"],
+              ["Aisha", "Hauwa", "Zainab", "Amina", "Fatima", "Hadiza", "Maryam", "Rabi", "Bilkisu", "Khadija", "Safiya", "Halima"],
+              ["Abdullahi", "Bello", "Sule", "Danjuma", "Mohammed", "Aliyu", "Umar", "Yakubu", "Haruna", "Isa", "Shehu", "Tukur",
+               "Jibril", "Bala", "Adamu"]),
+    "yo_NG": (["Oluwaseun", "Adebayo", "Tunde", "Femi", "Olumide", "Kayode", "Babatunde", "Segun", "Dapo", "Ayodele", "Gbenga",
+               "Tobi"],
+              ["Folake", "Bukola", "Yetunde", "Funmilayo", "Adeola", "Omolara", "Titilayo", "Kemi", "Temitope", "Bisola", "Ronke",
+               "Damilola"],
+              ["Adeyemi", "Ogunleye", "Adebisi", "Olawale", "Ajayi", "Oladipo", "Akinola", "Ogundipe", "Adewale", "Balogun",
+               "Afolabi", "Ogunbiyi", "Oyelaran", "Akintola", "Oyeleke"]),
+    "ig_NG": (["Chukwuemeka", "Obinna", "Chinedu", "Ikenna", "Emeka", "Nnamdi", "Uchenna", "Kelechi", "Chibuike", "Ifeanyi",
+               "Somto", "Tochukwu"],
+              ["Ngozi", "Chiamaka", "Adaeze", "Nneka", "Ifeoma", "Chioma", "Uju", "Amarachi", "Obiageli", "Ebere", "Chinwe",
+               "Ogechi"],
+              ["Okafor", "Okonkwo", "Eze", "Nwosu", "Obi", "Okeke", "Nwachukwu", "Onyeka", "Udeh", "Ibe", "Agu", "Nwankwo", "Ezeh",
+               "Okoro", "Anyanwu"]),
+    "ar_SA": (["Abdullah", "Mohammed", "Faisal", "Saud", "Turki", "Khalid", "Nasser", "Sultan", "Bandar", "Fahad", "Majed",
+               "Abdulaziz", "Saad"],
+              ["Noura", "Reem", "Hessa", "Lama", "Sara", "Abeer", "Haifa", "Mashael", "Dana", "Wejdan", "Ghada", "Njood"],
+              ["Al-Qahtani", "Al-Otaibi", "Al-Ghamdi", "Al-Harbi", "Al-Dosari", "Al-Shehri", "Al-Zahrani", "Al-Mutairi", "Al-Anazi",
+               "Al-Subaie", "Al-Shammari", "Al-Malki", "Al-Juhani", "Al-Rashidi", "Al-Amri"]),
+    "ar_JO": (["Omar", "Ahmad", "Mohammad", "Zaid", "Laith", "Hamzeh", "Yazan", "Ammar", "Odai", "Rami", "Bashar", "Fadi", "Issa"],
+              ["Rania", "Dana", "Lina", "Ruba", "Haneen", "Tamara", "Bayan", "Razan", "Sawsan", "Dima", "Rasha", "Muna"],
+              ["Haddad", "Khouri", "Al-Zoubi", "Obeidat", "Al-Masri", "Nabulsi", "Tarawneh", "Majali", "Bataineh", "Khasawneh",
+               "Qudah", "Shdeifat", "Hijazi", "Abu Rumman", "Saleh"]),
+    "ar_BH": (["Ali", "Hussain", "Ebrahim", "Jaffar", "Yusuf", "Hasan", "Abbas", "Ahmed", "Khalil", "Mahmood", "Redha", "Jassim"],
+              ["Fatema", "Zahra", "Maryam", "Zainab", "Noor", "Hawra", "Latifa", "Eman", "Sawsan", "Batool", "Hanan", "Amal"],
+              ["Al-Aali", "Bucheeri", "Al-Sayed", "Al-Mahroos", "Fakhro", "Al-Awadhi", "Al-Jishi", "Janahi", "Al-Mannai", "Al-Khaja",
+               "Buhiji", "Al-Arrayed", "Matar", "Al-Hashimi", "Abdulla"]),
+    "ar_PS": (["Ahmad", "Mohammad", "Khalil", "Yousef", "Mahmoud", "Saleh", "Tamer", "Ibrahim", "Sami", "Nidal", "Majd", "Hani",
+               "Issa"],
+              ["Lina", "Samar", "Hiba", "Rawan", "Nour", "Aseel", "Shireen", "Mays", "Haya", "Rasha", "Suha", "Maysa"],
+              ["Barghouti", "Nassar", "Khalidi", "Husseini", "Nashashibi", "Abu Hashem", "Shaath", "Masri", "Tamimi", "Jaber", "Awad",
+               "Qasem", "Odeh", "Abu Eid", "Sabbagh"]),
+    "mk_MK": (["Goran", "Bojan", "Aleksandar", "Nikola", "Dragan", "Zoran", "Vladimir", "Filip", "Stefan", "Darko", "Igor", "Marjan",
+               "Trajče"],
+              ["Marija", "Elena", "Biljana", "Ivana", "Snežana", "Vesna", "Jovana", "Ana", "Simona", "Katerina", "Gordana", "Maja"],
+              ["Petrovski", "Nikolovski", "Stojanovski", "Trajkovski", "Dimitrievski", "Jovanovski", "Angelovski", "Georgievski",
+               "Stefanovski", "Ristovski", "Kostov", "Mitrev", "Iliev", "Popovski", "Todorov"]),
+}
+V9_BD_WOMEN_FAMILY = ["Akter", "Begum", "Khatun", "Sultana", "Islam", "Rahman", "Jahan"]
+# Names in the locale's own spelling where Faker has none: (given, family, female?)
+V9_NATIVE_NAMES = {
+    "yo_NG": [("Olúwaṣeun", "Adébáyọ̀", False), ("Babátúndé", "Ògúnlèyẹ", False), ("Ayọ̀délé", "Àjàyí", False),
+              ("Fọláké", "Adéyẹmí", True), ("Yétúndé", "Oláwálé", True), ("Títílayọ̀", "Afọlábí", True)],
+    "ig_NG": [("Chukwuemeka", "Ọkọnkwọ", False), ("Ikechukwu", "Nwọsụ", False), ("Ọbịnna", "Okeke", False),
+              ("Ngọzị", "Ọkafọ", True), ("Adaeze", "Nwachụkwụ", True), ("Ifeọma", "Eze", True)],
+    "ar_JO": [("عمر", "الزعبي", False), ("ليث", "العبيدات", False), ("يزن", "الطراونة", False), ("رانيا", "حداد", True),
+              ("لينا", "الخوري", True), ("حنين", "البطاينة", True)],
+    "ar_BH": [("علي", "العالي", False), ("حسين", "بوجيري", False), ("جعفر", "الجشي", False), ("فاطمة", "المحروس", True),
+              ("زهراء", "جناحي", True), ("مريم", "فخرو", True)],
+}
+V9_FAKER_NATIVE = ("hi_IN", "gu_IN", "mr_IN", "bn_BD", "ar_SA", "ar_PS", "mk_MK")
+V9_MK_LATIN = str.maketrans({"а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "ѓ": "gj", "е": "e", "ж": "zh", "з": "z",
+                             "ѕ": "dz", "и": "i", "ј": "j", "к": "k", "л": "l", "љ": "lj", "м": "m", "н": "n", "њ": "nj",
+                             "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "ќ": "kj", "у": "u", "ф": "f", "х": "h",
+                             "ц": "c", "ч": "ch", "џ": "dzh", "ш": "sh"})
+V9_ASCII = str.maketrans({"č": "c", "Č": "C", "š": "s", "Š": "S", "ž": "z", "Ž": "Z", "ṣ": "s", "ọ": "o", "ẹ": "e", "ị": "i",
+                          "ụ": "u", "á": "a", "à": "a", "é": "e", "è": "e", "í": "i", "ì": "i", "ó": "o", "ò": "o", "ú": "u",
+                          "ù": "u", "\u0300": "", "\u0301": ""})
+
+
+def _mk_female_v9(family: str) -> str:
+    """A Macedonian family name as a woman bears it: -ski becomes -ska, -ov and -ev take an -a."""
+    if family.endswith("ski"):
+        return family[:-1] + "a"
+    return family + "a" if family.endswith(("ov", "ev")) else family
+
+
+def _names_v9(f, rng: random.Random) -> tuple[str, str, str, bool, bool]:
+    """(given, family, the full name as the locale writes it, female?, own script or spelling?)."""
+    loc = f._locales[0]
+    female = rng.random() < 0.5
+    native = rng.random() < 0.13 and loc not in ("ha_NG",)
+    if native and loc in V9_NATIVE_NAMES:
+        given, family, female = rng.choice(V9_NATIVE_NAMES[loc])
+        return given, family, f"{given} {family}", female, True
+    if native and loc in V9_FAKER_NATIVE:
+        given = f.first_name_female() if female else f.first_name_male()
+        family = (f.last_name_female() if female else f.last_name_male()) if loc == "mk_MK" else f.last_name()
+        return given, family, f"{given} {family}", female, True
+    male_names, female_names, families = V9_NAMES[loc]
+    given = rng.choice(female_names if female else male_names)
+    if loc == "bn_BD" and female:
+        family = rng.choice(V9_BD_WOMEN_FAMILY)
+    else:
+        family = rng.choice(families)
+        if loc == "mk_MK" and female:
+            family = _mk_female_v9(family)
+    return given, family, f"{given} {family}", female, False
+
+
+V9_TITLES = {  # (for men, for women)
+    "hi_IN": (["Shri", "Mr.", "Dr.", "Er."], ["Smt.", "Mrs.", "Ms.", "Dr.", "Kumari"]),
+    "gu_IN": (["Shri", "Mr.", "Dr.", "CA"], ["Smt.", "Mrs.", "Dr.", "CA"]),
+    "mr_IN": (["Shri.", "Mr.", "Dr.", "Adv."], ["Sau.", "Smt.", "Kum.", "Dr.", "Adv."]),
+    "bn_BD": (["Md.", "Mohammad", "Engr.", "Dr."], ["Mst.", "Mrs.", "Dr.", "Engr."]),
+    "ha_NG": (["Alhaji", "Mallam", "Engr.", "Dr.", "Barr."], ["Hajiya", "Mrs.", "Dr.", "Barr.", "Pharm."]),
+    "yo_NG": (["Chief", "Engr.", "Pastor", "Prince", "Dr.", "Arc."], ["Mrs.", "Alhaja", "Chief (Mrs.)", "Pharm.", "Dr.", "Princess"]),
+    "ig_NG": (["Chief", "Nze", "Engr.", "Barr.", "Sir"], ["Lolo", "Ezinne", "Barr. (Mrs.)", "Mrs.", "Dr."]),
+    "ar_SA": (["Sheikh", "Eng.", "Dr.", "Mr."], ["Dr.", "Eng.", "Ms.", "Mrs."]),
+    "ar_JO": (["Eng.", "Dr.", "Mr.", "Ustaz"], ["Eng.", "Dr.", "Mrs.", "Ms."]),
+    "ar_BH": (["Sayed", "Haji", "Eng.", "Dr.", "Mr."], ["Sayeda", "Dr.", "Mrs.", "Ms."]),
+    "ar_PS": (["Ustaz", "Dr.", "Eng.", "Mr."], ["Ustaza", "Dr.", "Mrs.", "Ms."]),
+    "mk_MK": (["g-din", "Dr.", "Prof.", "Mr."], ["g-gja", "Dr.", "Prof.", "Mrs."]),
+}
+V9_FAMILY_ONLY_TITLES = ("g-din", "g-gja", "Mr.", "Mrs.", "Ms.")
+V9_GIVEN_ONLY_TITLES = ("Mallam", "Ustaz", "Ustaza", "Sayed", "Sayeda", "Haji", "Sir")
+V9_NATIVE_TITLES = {"hi_IN": (["श्री", "डॉ."], ["श्रीमती", "सुश्री"]), "mr_IN": (["श्री.", "डॉ."], ["सौ.", "श्रीमती"]),
+                    "gu_IN": (["શ્રી"], ["શ્રીમતી"]), "bn_BD": (["জনাব", "মোঃ"], ["মোসাঃ", "বেগম"]),
+                    "ar_SA": (["الأستاذ", "المهندس", "الشيخ"], ["الأستاذة", "الدكتورة"]), "ar_PS": (["الأستاذ", "الدكتور"], ["الأستاذة", "السيدة"]),
+                    "ar_JO": (["المهندس", "الدكتور"], ["المهندسة", "السيدة"]), "ar_BH": (["السيد", "الحاج"], ["السيدة", "الحاجة"]),
+                    "mk_MK": (["г-дин"], ["г-ѓа"])}
+
+
+def _person_v9(f, rng: random.Random) -> str:
+    loc = f._locales[0]
+    given, family, full, female, native = _names_v9(f, rng)
+    if native:
+        r = rng.random()
+        if loc in V9_NATIVE_TITLES and r < 0.3:
+            title = rng.choice(V9_NATIVE_TITLES[loc][1 if female else 0])
+            return f"{title} {family}" if loc == "mk_MK" else f"{title} {full}"
+        if loc == "mk_MK" and r < 0.5:
+            return f"{family} {given}"  # surname first, as on forms
+        return full
+    r = rng.random()
+    if r < 0.09:
+        return full.lower()
+    if r < 0.11:
+        return full.upper()  # as on a form filled in capitals
+    if r < 0.25:
+        title = rng.choice(V9_TITLES[loc][1 if female else 0])
+        if title in V9_FAMILY_ONLY_TITLES and loc not in ("bn_BD",):
+            return f"{title} {family}"
+        if title in V9_GIVEN_ONLY_TITLES:
+            return f"{title} {given}"
+        return f"{title} {full}"
+    if r < 0.4:
+        if loc == "hi_IN":
+            if rng.random() < 0.5:
+                return f"{given} {rng.choice(['Kumar', 'Prasad', 'Kumari', 'Devi']) if not female else rng.choice(['Kumari', 'Devi'])} {family}"
+            return f"{family} ji" if rng.random() < 0.5 else f"{given[0]}.{rng.choice('KPS')}. {family}"
+        if loc == "gu_IN":
+            father = rng.choice(["Magan", "Ramesh", "Dinesh", "Kanti", "Jayanti", "Mahesh", "Natvar"])
+            if rng.random() < 0.5:
+                return f"{given}{'ben' if female else 'bhai'} {family}"
+            return f"{family} {given}{'' if female else 'kumar'} {father}bhai"  # surname, given, father's name, as on forms
+        if loc == "mr_IN":
+            father = rng.choice(["Ramesh", "Suresh", "Dattatray", "Vasant", "Prakash", "Shankar", "Vitthal"])
+            if rng.random() < 0.5:
+                return f"{given} {father} {family}"
+            return f"{family} {given} {father}"
+        if loc == "bn_BD":
+            if rng.random() < 0.35:
+                return rng.choice(["Rony", "Shuvo", "Tuli", "Mithu", "Babu", "Rumi", "Polash", "Munni"])  # the home name
+            return f"{'Mst.' if female else 'Md.'} {given} {family}"
+        if loc in ("ha_NG", "yo_NG", "ig_NG"):
+            if rng.random() < 0.4:
+                return f"{given[0]}. {rng.choice('ABCEFIMNOST')}. {family}"
+            if female and rng.random() < 0.6:
+                maiden = rng.choice([n for n in V9_NAMES[loc][2] if n != family])
+                return f"Mrs. {given} {family}-{maiden}"  # the maiden name kept after a hyphen
+            return f"{family} {given}"  # surname first, as on a school register
+        if loc in ("ar_SA", "ar_JO", "ar_BH", "ar_PS"):
+            father = rng.choice([n for n in V9_NAMES[loc][0] if n != given])
+            if rng.random() < 0.35:
+                return f"{'Umm' if female else 'Abu'} {rng.choice(V9_NAMES[loc][0])}"  # called after the eldest son
+            if loc == "ar_SA":
+                return f"{given} {'bint' if female else 'bin'} {father} {family}"
+            return f"{given} {father} {family}"
+        if loc == "mk_MK":
+            return f"{family} {given}" if rng.random() < 0.5 else full.translate(V9_ASCII)  # typed without the háček
+    if r < 0.48:
+        return given
+    if r < 0.54:
+        return f"{given} {family[0]}."
+    return full
+
+
+V9_MAIL_DOMAINS = {"hi_IN": ["gmail.com", "yahoo.co.in", "rediffmail.com", "outlook.com", "du.ac.in", "iitd.ac.in", "hotmail.com"],
+                   "gu_IN": ["gmail.com", "yahoo.co.in", "yahoo.com", "gtu.edu.in", "nirmauni.ac.in", "outlook.com"],
+                   "mr_IN": ["gmail.com", "yahoo.com", "rediffmail.com", "unipune.ac.in", "mu.ac.in", "hotmail.com"],
+                   "bn_BD": ["gmail.com", "yahoo.com", "du.ac.bd", "buet.ac.bd", "northsouth.edu", "hotmail.com"],
+                   "ha_NG": ["gmail.com", "yahoo.com", "abu.edu.ng", "buk.edu.ng", "ymail.com"],
+                   "yo_NG": ["gmail.com", "yahoo.com", "unilag.edu.ng", "ui.edu.ng", "oauife.edu.ng", "hotmail.com"],
+                   "ig_NG": ["gmail.com", "yahoo.com", "unn.edu.ng", "futo.edu.ng", "ymail.com"],
+                   "ar_SA": ["gmail.com", "hotmail.com", "outlook.sa", "ksu.edu.sa", "kau.edu.sa", "icloud.com"],
+                   "ar_JO": ["gmail.com", "yahoo.com", "hotmail.com", "ju.edu.jo", "just.edu.jo", "icloud.com"],
+                   "ar_BH": ["gmail.com", "hotmail.com", "batelco.com.bh", "uob.edu.bh", "icloud.com"],
+                   "ar_PS": ["gmail.com", "hotmail.com", "birzeit.edu", "najah.edu", "yahoo.com"],
+                   "mk_MK": ["gmail.com", "yahoo.com", "t-home.mk", "ukim.edu.mk", "hotmail.com", "live.com"]}
+# Webmail domains as they get mistyped (and the typo), and the locales whose people say "at the rate" for the at sign
+V9_DOMAIN_TYPOS = {"gmail.com": ["gmial.com", "gmail.con", "gamil.com", "gmail.co", "gmai.com"], "yahoo.com": ["yahooo.com", "yaho.com"],
+                   "hotmail.com": ["hotmial.com", "hotmail.con"], "yahoo.co.in": ["yahoo.co.on", "yhaoo.co.in"]}
+V9_AT_THE_RATE = ("hi_IN", "gu_IN", "mr_IN", "bn_BD")
+V9_ARABIC = ("ar_SA", "ar_JO", "ar_BH", "ar_PS")
+V9_WEBMAIL = ("gmail", "yahoo", "hotmail", "outlook", "icloud", "ymail", "rediffmail")
+
+
+def _local_part_v9(f, rng: random.Random) -> str:
+    given, family, _, _, native = _names_v9(f, rng)
+    if native:
+        given, family, _, _, native = _names_v9(f, rng)
+    clean = lambda s: s.translate(V9_ASCII).lower().replace(" ", "").replace("-", "").replace(".", "").replace("'", "")  # noqa: E731
+    if native or not (clean(given) + clean(family)).isascii():
+        return f"{rng.choice(['info', 'home', 'office', 'family', 'mail'])}{_digits_v6(rng, 3)}"
+    given, family = clean(given), clean(family)
+    return rng.choice([f"{given}.{family}", f"{given}{family}", f"{given}{family[0]}", f"{family}.{given}", f"{given}_{family}",
+                       f"{given}{rng.randint(1975, 2006)}", f"{given}.{family}{rng.randint(1, 99):02d}", f"{given[0]}{family}{rng.randint(1, 9)}",
+                       f"{family}{given}"])
+
+
+def _email_v9(f, rng: random.Random) -> str:
+    loc = f._locales[0]
+    local = _local_part_v9(f, rng)
+    domain = rng.choice(V9_MAIL_DOMAINS[loc])
+    name, tld = domain.split(".", 1)
+    r = rng.random()
+    if r < 0.1 and loc in V9_AT_THE_RATE:  # how the at sign is read out in India and Bangladesh
+        return rng.choice([f"{local} at the rate {domain}", f"{local} at the rate {name} dot {tld.replace('.', ' dot ')}",
+                           f"{local}(at the rate){domain}", f"{local} attherate {domain}"])
+    if r < 0.16 and domain in V9_DOMAIN_TYPOS:
+        return f"{local}@{rng.choice(V9_DOMAIN_TYPOS[domain])}"  # the webmail domain mistyped
+    if r < 0.22:
+        return f"{local} {domain}"  # the at sign left out
+    if r < 0.28:
+        return f"{local}@{name}. {tld}"  # the phone keyboard put a space after the dot
+    if r < 0.33 and name in V9_WEBMAIL:
+        return f"{local} on {name}"  # "it's rahul.sharma on gmail"
+    if r < 0.39 and loc in V9_ARABIC:
+        return f"{local}\u200e@{domain}"  # a left-to-right mark, as an Arabic keyboard inserts around Latin text
+    if r < 0.44 and loc in V9_ARABIC:
+        return f"{local}@{name}\u060c{tld}"  # the Arabic comma typed for the dot
+    if r < 0.48 and loc == "mk_MK":
+        return f"{local} мајмунче {domain}"  # the Macedonian word for the at sign, "little monkey"
+    if r < 0.53:
+        return f"{local.upper()}@{domain}"  # the name part in capitals, the domain as autocomplete filled it
+    return f"{local}@{domain}"
+
+
+# (country code, trunk prefix, mobile prefixes, digits after them, landline (prefix, digits after it))
+V9_IN_MOBILE = ["98", "99", "97", "96", "95", "94", "93", "91", "90", "89", "88", "87", "86", "85", "84", "83", "82", "81", "80",
+                "79", "78", "77", "76", "75", "74", "73", "72", "70", "63", "62"]
+V9_NG_MOBILE = ["803", "806", "813", "816", "703", "706", "810", "814", "903", "906", "805", "807", "815", "811", "905", "802",
+                "808", "812", "701", "708", "902", "907", "809", "817", "818", "909", "908", "916", "913", "704", "915"]
+V9_PHONE = {
+    "hi_IN": ("91", "0", V9_IN_MOBILE, 8, [("11", 8), ("522", 7), ("141", 7), ("120", 7)]),
+    "gu_IN": ("91", "0", V9_IN_MOBILE, 8, [("79", 8), ("261", 7), ("265", 7), ("281", 7)]),
+    "mr_IN": ("91", "0", V9_IN_MOBILE, 8, [("22", 8), ("20", 8), ("712", 7), ("253", 7)]),
+    "bn_BD": ("880", "0", ["13", "14", "15", "16", "17", "18", "19"], 8, [("2", 8), ("41", 6), ("255", 6)]),
+    "ha_NG": ("234", "0", V9_NG_MOBILE, 7, [("209", 7), ("2064", 6), ("2062", 6)]),
+    "yo_NG": ("234", "0", V9_NG_MOBILE, 7, [("201", 7), ("2022", 6), ("2039", 6)]),
+    "ig_NG": ("234", "0", V9_NG_MOBILE, 7, [("2042", 6), ("2046", 6), ("2083", 6)]),
+    "ar_SA": ("966", "0", ["50", "53", "54", "55", "56", "57", "58", "59"], 7, [("11", 7), ("12", 7), ("13", 7)]),
+    "ar_JO": ("962", "0", ["77", "78", "79"], 7, [("6", 7), ("2", 7), ("32", 6)]),
+    "ar_BH": ("973", "", ["33", "34", "35", "36", "37", "38", "39"], 6, [("17", 6)]),
+    "ar_PS": ("970", "0", ["59", "56"], 7, [("22", 6), ("82", 6), ("92", 6)]),
+    "mk_MK": ("389", "0", ["70", "71", "72", "75", "76", "77", "78"], 6, [("2", 7), ("46", 6), ("47", 6)]),
+}
+V9_BENGALI_DIGITS = str.maketrans("0123456789", "০১২৩৪৫৬৭৮৯")
+V9_GUJARATI_DIGITS = str.maketrans("0123456789", "૦૧૨૩૪૫૬૭૮૯")
+V9_OWN_DIGITS = {"hi_IN": V7_DEVANAGARI_DIGITS, "mr_IN": V7_DEVANAGARI_DIGITS, "gu_IN": V9_GUJARATI_DIGITS,
+                 "bn_BD": V9_BENGALI_DIGITS, "ar_SA": V7_ARABIC_DIGITS, "ar_JO": V7_ARABIC_DIGITS, "ar_BH": V7_ARABIC_DIGITS,
+                 "ar_PS": V7_ARABIC_DIGITS}
+
+
+def _phone_digits_v9(loc: str, rng: random.Random) -> tuple[str, str, str, str, bool]:
+    """(country code, trunk, area or mobile prefix, the rest, mobile?): a number valid in its numbering plan."""
+    import phonenumbers
+
+    cc, trunk, mobile, n_mobile, land = V9_PHONE[loc]
+    for _ in range(400):
+        is_mobile = rng.random() < 0.82
+        prefix, n = (rng.choice(mobile), n_mobile) if is_mobile else rng.choice(land)
+        rest = _digits_v6(rng, n)
+        if phonenumbers.is_valid_number(phonenumbers.parse(f"+{cc}{prefix}{rest}")):
+            return cc, trunk, prefix, rest, is_mobile
+    raise RuntimeError(loc)
+
+
+def _phone_v9(f, rng: random.Random) -> str:
+    loc = f._locales[0]
+    cc, trunk, p, rest, mobile = _phone_digits_v9(loc, rng)
+    full = p + rest
+    if loc.endswith("_IN"):
+        shapes = ([f"+91-{full[:5]}-{full[5:]}", f"{full[:5]}-{full[5:]}", f"91{full}", f"+91 {full}", f"{full[:4]} {full[4:7]} {full[7:]}",
+                   full, f"{full[:5]} {full[5:]}".translate(V9_OWN_DIGITS[loc])] if mobile else
+                  [f"+91-{p}-{rest}", f"0{p} {rest[:-4]} {rest[-4:]}", f"0{p}-{rest}", f"({p}) {rest}"])
+    elif loc == "bn_BD":
+        national = trunk + full
+        shapes = ([f"{national[:5]}-{national[5:]}", f"+880 {full[:4]}-{full[4:]}", f"+880{full}", f"880-{full}", national,
+                   f"{national[:5]}-{national[5:]}".translate(V9_BENGALI_DIGITS)] if mobile else
+                  [f"0{p}-{rest}", f"+880 {p} {rest}", f"0{p} {rest}"])
+    elif loc.endswith("_NG"):
+        shapes = ([f"+234 (0) {p} {rest[:3]} {rest[3:]}", f"234-{p}-{rest[:3]}-{rest[3:]}", f"0{full}", f"(0{p}) {rest[:3]} {rest[3:]}",
+                   f"0{p} {rest[:3]} {rest[3:]}", f"0{p}-{rest[:3]}-{rest[3:]}", f"+234-{p}-{rest}"] if mobile else
+                  [f"0{p[:3]} {p[3:]}{rest[:-4]} {rest[-4:]}", f"+234 {p} {rest}"])
+    elif loc == "ar_SA":
+        shapes = [f"0{p} {rest[:3]} {rest[3:]}", f"+966 {p} {rest[:3]} {rest[3:]}", f"00966{full}", f"966{full}", f"0{full}",
+                  f"+966-{p}-{rest}", f"0{full}".translate(V7_ARABIC_DIGITS)]
+    elif loc == "ar_JO":
+        shapes = ([f"0{p} {rest[:3]} {rest[3:]}", f"+962 {p[0]} {p[1]}{rest[:3]} {rest[3:]}", f"00962{full}", f"0{full}", f"+962{full}",
+                   f"0{p} {rest[:3]} {rest[3:]}".translate(V7_ARABIC_DIGITS)] if mobile else
+                  [f"0{p} {rest[:3]} {rest[3:]}", f"+962 {p} {rest}", f"(0{p}) {rest}"])
+    elif loc == "ar_BH":
+        shapes = [f"{full[:4]} {full[4:]}", f"+973 {full[:4]} {full[4:]}", f"+973-{full}", f"00973 {full}", full, f"(+973) {full}",
+                  full.translate(V7_ARABIC_DIGITS)]
+    elif loc == "ar_PS":
+        shapes = ([f"0{full[:3]}-{full[3:6]}-{full[6:]}", f"+970 {full[:3]} {full[3:6]} {full[6:]}", f"00970{full}", f"+970-{full}",
+                   f"0{full[:3]} {full[3:6]} {full[6:]}", f"0{full}".translate(V7_ARABIC_DIGITS)] if mobile else
+                  [f"0{p[0]}-{p[1]}{rest[:2]}-{rest[2:]}", f"+970 {p[0]} {p[1]}{rest}"])
+    else:  # mk_MK
+        shapes = ([f"0{p} {rest[:3]} {rest[3:]}", f"+389 {p} {rest[:3]} {rest[3:]}", f"+389-{p}-{rest}", f"00389 {p} {rest[:3]} {rest[3:]}",
+                   f"0{p}-{rest[:3]}-{rest[3:]}", f"0{full}"] if mobile else
+                  [f"0{p}/{rest[:-4]}-{rest[-4:]}" if p == "2" else f"0{p}/{rest[:3]}-{rest[3:]}", f"+389 {p} {rest[:3]} {rest[3:]}"])
+    return rng.choice(shapes)
+
+
+# Addresses written by hand from each country's own shapes: (street, locality, city, postcode)
+V9_PLACES_OF = {
+    "hi_IN": [("Vikas Marg", "Laxmi Nagar", "Delhi", "110092"), ("Aurobindo Marg", "Hauz Khas", "New Delhi", "110016"),
+              ("Ring Road", "Lajpat Nagar IV", "New Delhi", "110024"), ("Sector 62", "Noida", "Gautam Buddh Nagar", "201309"),
+              ("Vibhuti Khand", "Gomti Nagar", "Lucknow", "226010"), ("Tonk Road", "Malviya Nagar", "Jaipur", "302017"),
+              ("Mall Road", "Civil Lines", "Kanpur", "208001")],
+    "gu_IN": [("Satellite Road", "Jodhpur Tekra", "Ahmedabad", "380015"), ("C.G. Road", "Navrangpura", "Ahmedabad", "380009"),
+              ("S.G. Highway", "Bodakdev", "Ahmedabad", "380054"), ("Ghod Dod Road", "Athwa", "Surat", "395001"),
+              ("L.P. Savani Road", "Adajan", "Surat", "395009"), ("Race Course Road", "Alkapuri", "Vadodara", "390007"),
+              ("Kalawad Road", "Amin Marg", "Rajkot", "360005")],
+    "mr_IN": [("Keluskar Road", "Shivaji Park, Dadar (W)", "Mumbai", "400028"), ("S.V. Road", "Andheri (W)", "Mumbai", "400058"),
+              ("Eastern Express Highway", "Thane (W)", "Thane", "400601"), ("F.C. Road", "Shivajinagar", "Pune", "411004"),
+              ("Magarpatta Road", "Hadapsar", "Pune", "411028"), ("West High Court Road", "Dharampeth", "Nagpur", "440010"),
+              ("College Road", "Gangapur", "Nashik", "422005")],
+    "bn_BD": [("Road 11", "Banani", "Dhaka", "1213"), ("Road 27 (old)", "Dhanmondi", "Dhaka", "1209"), ("Gulshan Avenue", "Gulshan 1", "Dhaka", "1212"),
+              ("Sector 7, Road 15", "Uttara", "Dhaka", "1230"), ("Agrabad C/A", "Double Mooring", "Chattogram", "4100"),
+              ("Zindabazar", "Kotwali", "Sylhet", "3100"), ("KDA Avenue", "Sonadanga", "Khulna", "9100")],
+    "ha_NG": [("Zoo Road", "Gyadi-Gyadi", "Kano", "700001"), ("Audu Bako Way", "Nassarawa GRA", "Kano", "700233"),
+              ("Ahmadu Bello Way", "Kaduna North", "Kaduna", "800283"), ("Aminu Kano Crescent", "Wuse II", "Abuja", "904101"),
+              ("Gwarinpa Estate 1st Avenue", "Gwarinpa", "Abuja", "900108"), ("Sultan Abubakar Road", "Sokoto North", "Sokoto", "840221")],
+    "yo_NG": [("Adeola Odeku Street", "Victoria Island", "Lagos", "101241"), ("Bode Thomas Street", "Surulere", "Lagos", "101283"),
+              ("Admiralty Way", "Lekki Phase 1", "Lagos", "106104"), ("Allen Avenue", "Ikeja", "Lagos", "100271"),
+              ("Ring Road", "Challenge", "Ibadan", "200284"), ("Oke-Ilewo Road", "Abeokuta South", "Abeokuta", "110101")],
+    "ig_NG": [("Ogui Road", "Enugu North", "Enugu", "400102"), ("Zik Avenue", "Uwani", "Enugu", "400241"),
+              ("New Market Road", "Onitsha North", "Onitsha", "434101"), ("Wetheral Road", "Ikenegbu", "Owerri", "460281"),
+              ("Aba Owerri Road", "Aba South", "Aba", "450211"), ("Zik Avenue", "Amawbia", "Awka", "420108")],
+    "ar_SA": [("King Fahd Road", "Al Olaya", "Riyadh", "12214"), ("Prince Mohammed bin Abdulaziz Road", "Al Andalus", "Jeddah", "23326"),
+              ("Tahlia Street", "Al Rawdah", "Jeddah", "23435"), ("Prince Sultan Street", "Al Zahra", "Jeddah", "23425"),
+              ("King Abdullah Road", "Al Wurud", "Riyadh", "12251"), ("Dhahran Street", "Al Khobar Al Shamalia", "Al Khobar", "34428"),
+              ("King Saud Street", "Al Adamah", "Dammam", "32241")],
+    "ar_JO": [("Rainbow Street", "Jabal Amman", "Amman", "11181"), ("Mecca Street", "Um Uthaina", "Amman", "11821"),
+              ("Abdullah Ghosheh Street", "Al Sweifieh", "Amman", "11814"), ("Wasfi Al-Tal Street", "Khalda", "Amman", "11953"),
+              ("University Street", "Al Hashmi", "Irbid", "21110"), ("King Hussein Street", "Downtown", "Aqaba", "77110")],
+    "ar_BH": [("Road 2803", "Seef", "Manama", "428"), ("Road 3801", "Adliya", "Manama", "338"), ("Road 4012", "Juffair", "Manama", "340"),
+              ("Road 1505", "Riffa Al Sharqi", "Riffa", "915"), ("Road 2307", "Muharraq", "Muharraq", "223"),
+              ("Road 3315", "Saar", "Saar", "533")],
+    "ar_PS": [("Al-Irsal Street", "Al-Masyoun", "Ramallah", ""), ("Rukab Street", "Al-Manara", "Ramallah", ""),
+              ("Faisal Street", "Rafidia", "Nablus", ""), ("Manger Street", "Bab iz-Qaq", "Bethlehem", ""),
+              ("Omar Al-Mukhtar Street", "Al-Rimal", "Gaza", ""), ("Ein Sarah Street", "Wadi al-Tuffah", "Hebron", "")],
+    "mk_MK": [("ul. Makedonija", "Centar", "Skopje", "1000"), ("bul. Partizanski Odredi", "Karpoš", "Skopje", "1000"),
+              ("bul. Ilinden", "Karpoš", "Skopje", "1000"), ("ul. Marshal Tito", "Centar", "Ohrid", "6000"),
+              ("ul. Širok Sokak", "Centar", "Bitola", "7000"), ("ul. Ilindenska", "Centar", "Tetovo", "1200"),
+              ("ul. Goce Delčev", "Centar", "Kumanovo", "1300"), ("bul. Jane Sandanski", "Aerodrom", "Skopje", "1000")],
+}
+V9_NATIVE_ADDRESS = {
+    "hi_IN": ["मकान नं. {n}, गली नं. {a}, लक्ष्मी नगर, दिल्ली - 110092", "{n}/{a}, विभूति खंड, गोमती नगर, लखनऊ 226010"],
+    "mr_IN": ["फ्लॅट क्र. {a}, साई कृपा सोसायटी, शिवाजी पार्क, दादर, मुंबई - ४०००२८", "{n}, धरमपेठ, नागपूर ४४००१०"],
+    "gu_IN": ["{a}, શિવાલિક સોસાયટી, સેટેલાઇટ રોડ, અમદાવાદ ૩૮૦૦૧૫", "{n}, અડાજણ, સુરત - 395009"],
+    "ar_SA": ["{n} طريق الملك فهد، حي العليا، الرياض {code}", "شارع التحلية، حي الروضة، جدة، مبنى {n}"],
+    "ar_JO": ["عمان، جبل عمان، شارع الرينبو، عمارة {n}", "إربد، شارع الجامعة، عمارة {n}، شقة {a}"],
+    "ar_PS": ["رام الله، الماصيون، شارع الإرسال، عمارة {n}", "نابلس، رفيديا، شارع فيصل، بناية {n}، طابق {f}"],
+    "ar_BH": ["شقة {a}، مبنى {n}، طريق 2803، مجمع 428، السيف"],
+    "mk_MK": ["ул. Македонија бр. {n}, 1000 Скопје", "бул. Партизански одреди {n}/{f}-{a}, Скопје", "ул. Маршал Тито {n}, 6000 Охрид"],
+    "bn_BD": [],  # Faker writes Bangladeshi addresses in Bengali
+}
+V9_IN_LANDMARKS = ["near Hanuman Mandir", "opp. SBI ATM", "behind the Reliance Fresh", "near the water tank", "opp. Gurudwara",
+                   "beside the Jain temple", "near the bus depot", "above the chemist"]
+V9_IN_SOCIETIES = ["Sai Krupa CHS", "Shivalik Society", "Gokuldham Society", "Shanti Kunj Apartments", "Green Park Residency",
+                   "Supertech Capetown", "Lodha Amara", "Nirmal Heights"]
+V9_NG_LANDMARKS = ["behind the Total filling station", "opposite the mosque", "by the First Bank", "after the second roundabout",
+                   "near the Redeemed church", "off the expressway", "beside the market gate"]
+
+
+def _address_v9(f, rng: random.Random) -> str:
+    loc = f._locales[0]
+    n, a, fl = rng.randint(1, 240), rng.randint(1, 60), rng.randint(1, 14)
+    if loc in V9_NATIVE_ADDRESS and rng.random() < (0.15 if loc == "bn_BD" else 0.12):
+        if loc == "bn_BD":
+            return f.address().replace("\n", ", ")
+        text = rng.choice(V9_NATIVE_ADDRESS[loc]).format(n=n, a=a, f=fl, code=rng.choice(["12214", "12251", "12611"]))
+        return text.translate(V7_ARABIC_DIGITS) if loc in V9_ARABIC and rng.random() < 0.5 else text
+    street, locality, city, code = rng.choice(V9_PLACES_OF[loc])
+    r = rng.random()
+    if loc.endswith("_IN"):
+        state = {"hi_IN": "UP", "gu_IN": "Gujarat", "mr_IN": "Maharashtra"}[loc]
+        where = f"{locality}, {city}"
+        if r < 0.25:
+            return f"H.No. {n}, {street}, {where} - {code}"
+        if r < 0.45:
+            return f"Flat {rng.randint(1, 14)}0{rng.randint(1, 8)}, {rng.choice(V9_IN_SOCIETIES)}, {street}, {where} {code}"
+        if r < 0.6:
+            return f"{rng.choice('ABCDEFGH')}-{n}, {locality}, {city}-{code}"
+        if r < 0.75:
+            return f"{n}/{a}, {street}, {rng.choice(V9_IN_LANDMARKS)}, {where}"
+        if r < 0.88:
+            return f"Plot No. {n}, {locality}, {city}, {state} {code}"
+        return f"{n}, {rng.choice(V9_IN_SOCIETIES)}\n{street}, {locality}\n{city} {code}"
+    if loc == "bn_BD":
+        if r < 0.35:
+            return f"House {n}, {street}, {locality}, {city} {code}"
+        if r < 0.55:
+            return f"Flat {rng.choice('ABCDE')}{fl}, House {n}/{rng.choice('ABC')}, {street}, {locality}, {city}-{code}"
+        if r < 0.72:
+            return f"Holding {n}, Ward {rng.randint(1, 40)}, {locality}, {city}"
+        if r < 0.85:
+            return f"Vill: {rng.choice(['Char Fasson', 'Madhupur', 'Kalihati', 'Sreepur'])}, P.O.: {rng.choice(['Bazar', 'Sadar', 'Haat'])}, " \
+                   f"Upazila: {rng.choice(['Savar', 'Tangail Sadar', 'Bhaluka', 'Gazipur Sadar'])}, Dist: {rng.choice(['Dhaka', 'Tangail', 'Mymensingh', 'Gazipur'])}"
+        return f"House {n}, {street}\n{locality}, {city} {code}"
+    if loc.endswith("_NG"):
+        if r < 0.3:
+            return f"No. {n} {street}, {locality}, {city}"
+        if r < 0.5:
+            return f"{n}{rng.choice(['', 'A', 'B'])}, {street}, {locality}, {city} State" if city not in ("Abuja", "Lagos") else \
+                f"{n}, {street}, {locality}, {city}"
+        if r < 0.68:
+            return f"Flat {fl}, Block {rng.randint(1, 40)}, {locality} Estate, {city}"
+        if r < 0.84:
+            return f"Plot {n}, {street}, {rng.choice(V9_NG_LANDMARKS)}, {city}"
+        return f"No {n} {street}\n{locality}\n{city} {code}"
+    if loc == "ar_SA":  # the national address: building number, street, district, city, postcode, additional number
+        building, extra = rng.randint(1000, 9999), rng.randint(1000, 9999)
+        if r < 0.35:
+            return f"{building} {street}, {locality} District, {city} {code}, Additional No. {extra}"
+        if r < 0.55:
+            return f"Building {building}, {street}, {locality}, {city} {code}-{extra}"
+        if r < 0.72:  # the short address: four letters and four digits
+            return f"{rng.choice(['RRRD', 'RAMA', 'JEDA', 'RJHA', 'DMMA', 'KHBA'])}{_digits_v6(rng, 4)}"
+        if r < 0.86:
+            return f"Villa {n}, {locality}, {city}"
+        return f"{building} {street}\n{locality}\n{city} {code}"
+    if loc == "ar_JO":
+        if r < 0.35:
+            return f"{street}, Building {n}, {locality}, {city}"
+        if r < 0.6:
+            return f"{street}, Bldg {n}, Apt {a}, {_ordinal(fl % 5 + 1)} floor, {locality}, {city} {code}"
+        if r < 0.8:
+            return f"{locality}, {rng.choice(['near the 5th Circle', 'behind Cozmo', 'opposite Safeway', 'next to the Orthodox Club'])}, {city}"
+        return f"Building {n}, {street}\n{locality}, {city} {code}, Jordan"
+    if loc == "ar_BH":  # flat, building, road, block: the Bahraini address
+        block = code
+        if r < 0.45:
+            return f"Flat {a}, Building {n}, {street}, Block {block}, {locality}"
+        if r < 0.7:
+            return f"Bldg {n}, Rd {street.split()[-1]}, Blk {block}, {city}"
+        if r < 0.85:
+            return f"Villa {n}, {street}, Block {block}, {locality}, Kingdom of Bahrain"
+        return f"Flat {a}, Bldg {n}\n{street}, Block {block}\n{city}"
+    if loc == "ar_PS":
+        if r < 0.4:
+            return f"{street}, {locality}, {city}"
+        if r < 0.65:
+            return f"{rng.choice(['Building', 'Bldg'])} {n}, {street}, {locality}, {city}"
+        if r < 0.85:
+            return f"{city}, {locality}, {rng.choice(['near Al-Manara Square', 'behind the municipality', 'opposite the Cultural Palace', 'near the university'])}"
+        return f"{street} {n}, {fl}th floor\n{locality}, {city}, Palestine"
+    # mk_MK: number, then entrance and flat written after a slash and a dash
+    if r < 0.35:
+        return f"{street} {n}, {code} {city}"
+    if r < 0.6:
+        return f"{street} br. {n}/{fl}-{a}, {city}"
+    if r < 0.78:
+        return f"{street} {n}{rng.choice('abv') if rng.random() < 0.3 else ''}, vlez {rng.randint(1, 4)}, stan {a}, {code} {city}"
+    return f"{street} {n}\n{code} {city}\nNorth Macedonia"
+
+
+def _postcode_v9(f, rng: random.Random) -> str | None:
+    loc = f._locales[0]
+    r = rng.random()
+    if loc.endswith("_IN"):
+        head = rng.choice({"hi_IN": ["1100", "2013", "2260", "3020", "2080"], "gu_IN": ["3800", "3950", "3900", "3600", "3820"],
+                           "mr_IN": ["4000", "4110", "4400", "4220", "4006"]}[loc])
+        code = f"{head}{rng.randint(1, 96):02d}"
+        return code.translate(V9_OWN_DIGITS[loc]) if r < 0.12 else code
+    if loc == "bn_BD":
+        code = str(rng.choice([rng.randint(1000, 1236), rng.randint(4000, 4225), rng.randint(3100, 3190), rng.randint(9000, 9100)]))
+        return code.translate(V9_BENGALI_DIGITS) if r < 0.2 else code
+    if loc.endswith("_NG"):
+        first = rng.choice({"ha_NG": ["70", "80", "90", "84"], "yo_NG": ["10", "20", "11", "23"], "ig_NG": ["40", "43", "46", "45"]}[loc])
+        return f"{first}{rng.randint(0, 2)}{_digits_v6(rng, 2)}{rng.randint(1, 9)}"
+    if loc == "ar_SA":
+        code = f"{rng.choice(['11', '12', '13', '14', '21', '22', '23', '31', '32', '34'])}{_digits_v6(rng, 3)}"
+        code = f"{code}-{rng.randint(2000, 9999)}" if r < 0.3 else code  # with the additional number of the national address
+        return code.translate(V7_ARABIC_DIGITS) if rng.random() < 0.12 else code
+    if loc == "ar_JO":
+        code = f"{rng.choice(['111', '118', '119', '115', '211', '131', '771'])}{_digits_v6(rng, 2)}"
+        return code.translate(V7_ARABIC_DIGITS) if r < 0.12 else code
+    if loc == "ar_BH":  # Bahrain's postcodes are its block numbers
+        block = str(rng.randint(101, 1216))
+        return f"Block {block}" if r < 0.3 else block
+    if loc == "ar_PS":
+        return None  # Palestinian postcodes are not in everyday use
+    code = rng.choice(["1000", "1000", "1200", "1300", "1400", "2000", "2400", "6000", "6330", "7000", "7500", "1230"])  # mk_MK
+    return f"MK-{code}" if r < 0.2 else code
+
+
+V9_MONTHS_OF = {
+    "hi_IN": ["जनवरी", "फ़रवरी", "मार्च", "अप्रैल", "मई", "जून", "जुलाई", "अगस्त", "सितंबर", "अक्टूबर", "नवंबर", "दिसंबर"],
+    "mr_IN": ["जानेवारी", "फेब्रुवारी", "मार्च", "एप्रिल", "मे", "जून", "जुलै", "ऑगस्ट", "सप्टेंबर", "ऑक्टोबर", "नोव्हेंबर", "डिसेंबर"],
+    "gu_IN": ["જાન્યુઆરી", "ફેબ્રુઆરી", "માર્ચ", "એપ્રિલ", "મે", "જૂન", "જુલાઈ", "ઑગસ્ટ", "સપ્ટેમ્બર", "ઑક્ટોબર", "નવેમ્બર", "ડિસેમ્બર"],
+    "bn_BD": ["জানুয়ারি", "ফেব্রুয়ারি", "মার্চ", "এপ্রিল", "মে", "জুন", "জুলাই", "আগস্ট", "সেপ্টেম্বর", "অক্টোবর", "নভেম্বর", "ডিসেম্বর"],
+    "ha_NG": ["Janairu", "Faburairu", "Maris", "Afirilu", "Mayu", "Yuni", "Yuli", "Agusta", "Satumba", "Oktoba", "Nuwamba", "Disamba"],
+    "mk_MK": ["јануари", "февруари", "март", "април", "мај", "јуни", "јули", "август", "септември", "октомври", "ноември", "декември"],
+}
+# The Syriac month names Jordanians and Palestinians write, and the months of the Bengali (Bangabda) calendar
+V9_LEVANTINE_MONTHS = ["كانون الثاني", "شباط", "آذار", "نيسان", "أيار", "حزيران", "تموز", "آب", "أيلول", "تشرين الأول", "تشرين الثاني",
+                       "كانون الأول"]
+V9_BANGLA_MONTHS = ["Boishakh", "Joishtho", "Asharh", "Srabon", "Bhadro", "Ashwin", "Kartik", "Ogrohayon", "Poush", "Magh", "Falgun",
+                    "Choitro"]
+V9_BANGLA_MONTHS_BN = ["বৈশাখ", "জ্যৈষ্ঠ", "আষাঢ়", "শ্রাবণ", "ভাদ্র", "আশ্বিন", "কার্তিক", "অগ্রহায়ণ", "পৌষ", "মাঘ", "ফাল্গুন", "চৈত্র"]
+V9_ROMAN_MONTHS = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"]
+
+
+def _dob_v9(f, rng: random.Random) -> str:
+    """A date of birth as people of each locale write one; the Bengali and Hijri calendars are drawn in their own years
+    (the people are made up, so a date need not convert from a Gregorian one)."""
+    loc = f._locales[0]
+    d = _date_v5(rng, 1939, 2008)
+    dd, mm, yyyy, yy = f"{d.day:02d}", f"{d.month:02d}", str(d.year), f"{d.year % 100:02d}"
+    english = V6_ENGLISH_MONTHS[d.month - 1]
+    if loc.endswith("_IN"):
+        local, digits = V9_MONTHS_OF[loc][d.month - 1], V9_OWN_DIGITS[loc]
+        shapes = [f"{dd}/{mm}/{yyyy}", f"{d.day} {local} {yyyy}", f"{dd}/{mm}/{yyyy}".translate(digits),
+                  f"{d.day} {local} {yyyy}".translate(digits), f"{_ordinal(d.day)} {english[:3]}, {yyyy}", f"{dd}/{english[:3]}/{yyyy}",
+                  f"{d.day}/{d.month}/{yy}"]
+    elif loc == "bn_BD":
+        year, month = rng.randint(1346, 1415), rng.randint(1, 12)
+        day = rng.randint(1, 31 if month <= 5 else 30)
+        shapes = [f"{day} {V9_BANGLA_MONTHS_BN[month - 1]} {year} বঙ্গাব্দ".translate(V9_BENGALI_DIGITS),
+                  f"{day} {V9_BANGLA_MONTHS[month - 1]} {year} Bangabda", f"{dd}-{mm}-{yyyy}", f"{dd}/{mm}/{yyyy}".translate(V9_BENGALI_DIGITS),
+                  f"{d.day} {V9_MONTHS_OF['bn_BD'][d.month - 1]} {yyyy}".translate(V9_BENGALI_DIGITS), f"{d.day} {english[:3]}, {yyyy}"]
+    elif loc.endswith("_NG"):
+        shapes = [f"{english} {_ordinal(d.day)}, {yyyy}", f"{dd}-{english[:3]}-{yy}", f"{d.day}/{d.month}/{yyyy}", f"{dd}/{mm}/{yyyy}",
+                  f"{_ordinal(d.day)} of {english}, {yyyy}"]
+        if loc == "ha_NG":
+            shapes.append(f"{d.day} ga {V9_MONTHS_OF['ha_NG'][d.month - 1]}, {yyyy}")
+    elif loc == "ar_SA":  # Saudi papers give the Hijri date, year first, with هـ
+        year, month, day = rng.randint(1358, 1429), rng.randint(1, 12), rng.randint(1, 29)
+        hijri = f"{year}/{month:02d}/{day:02d}"
+        shapes = [f"{hijri} هـ", f"{day:02d}/{month:02d}/{year}هـ", f"{hijri} هـ".translate(V7_ARABIC_DIGITS), f"{year}/{month}/{day}H",
+                  f"{yyyy}/{mm}/{dd}م", f"{dd}-{mm}-{yyyy}", f"{d.day} {english} {yyyy}"]
+    elif loc in ("ar_JO", "ar_PS"):
+        levantine = V9_LEVANTINE_MONTHS[d.month - 1]
+        shapes = [f"{d.day} {levantine} {yyyy}", f"{d.day} {levantine} {yyyy}".translate(V7_ARABIC_DIGITS), f"{d.day}/{d.month}/{yyyy}",
+                  f"{dd}-{mm}-{yyyy}", f"{dd} {english[:3].upper()} {yyyy}", f"{yyyy}/{mm}/{dd}"]
+    elif loc == "ar_BH":
+        shapes = [f"{dd}/{mm}/{yyyy}", f"{d.day} {V8_MONTHS_OF['ar_EG'][d.month - 1]} {yyyy}", f"{dd}/{mm}/{yyyy}".translate(V7_ARABIC_DIGITS),
+                  f"{dd} {english[:3].upper()} {yyyy}", f"{yyyy}-{mm}-{dd}"]
+    else:  # mk_MK
+        local = V9_MONTHS_OF["mk_MK"][d.month - 1]
+        shapes = [f"{dd}.{mm}.{yyyy}", f"{d.day}.{V9_ROMAN_MONTHS[d.month - 1]}.{yyyy}", f"{dd}.{mm}.{yyyy} год.",
+                  f"{d.day} {local} {yyyy} година", f"{d.day}-ти {local} {yyyy}", f"{d.day}.{d.month}.{yyyy}"]
+    return rng.choice(shapes)
+
+
+def _luhn_id_v9(first: str, length: int, rng: random.Random) -> str:
+    """``first``, random digits and a Luhn check digit: the Saudi identity number and the Palestinian one (the latter
+    checked by python-stdnum as the Israeli number whose check it shares)."""
+    from stdnum import luhn
+
+    body = first + _digits_v6(rng, length - len(first) - 1)
+    number = body + luhn.calc_check_digit(body)
+    assert luhn.is_valid(number), number
+    return number
+
+
+def _national_id_v9(f, rng: random.Random) -> str:
+    """Each locale's own identity numbers; checked with python-stdnum where it knows the number."""
+    loc = f._locales[0]
+    d = _date_v5(rng, 1945, 2007)
+    r = rng.random()
+    if loc.endswith("_IN"):
+        if r < 0.25:  # EPIC, the voter ID: the constituency's three letters, a six-digit serial and its Luhn check
+            from stdnum import luhn
+            from stdnum.in_ import epic
+            serial = _digits_v6(rng, 6)
+            number = "".join(rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(3)) + serial + luhn.calc_check_digit(serial)
+            assert epic.is_valid(number), number
+            return number if rng.random() < 0.85 else f"{number[:3]} {number[3:]}"
+        if r < 0.42:  # the Aadhaar virtual ID: sixteen digits, a Verhoeff check
+            from stdnum import verhoeff
+            from stdnum.in_ import vid
+            while True:
+                body = str(rng.randint(2, 9)) + _digits_v6(rng, 14)
+                number = body + verhoeff.calc_check_digit(body)
+                if vid.is_valid(number):
+                    break
+            return " ".join(number[i:i + 4] for i in range(0, 16, 4)) if rng.random() < 0.7 else number
+        if r < 0.52:
+            from stdnum import verhoeff
+            from stdnum.in_ import aadhaar
+            while True:
+                body = str(rng.randint(2, 9)) + _digits_v6(rng, 10)
+                number = body + verhoeff.calc_check_digit(body)
+                if aadhaar.is_valid(number):
+                    break
+            return f"{number[:4]}-{number[4:8]}-{number[8:]}"
+        if r < 0.67:  # the passport: a letter and seven digits
+            return f"{rng.choice('JKLMNPRSTUVWZ')}{rng.randint(1, 9)}{_digits_v6(rng, 6)}"
+        if r < 0.85:  # the driving licence: state, RTO, year of issue, serial
+            state = rng.choice({"hi_IN": ["DL", "UP", "RJ"], "gu_IN": ["GJ"], "mr_IN": ["MH"]}[loc])
+            rto, year, serial = f"{rng.randint(1, 50):02d}", str(rng.randint(1995, 2024)), _digits_v6(rng, 7)
+            return rng.choice([f"{state}{rto} {year}{serial}", f"{state}-{rto}{year}{serial}", f"{state}{rto}-{year}-{serial}"])
+        return f"{_digits_v6(rng, 2)}-{_digits_v6(rng, 4)}-{_digits_v6(rng, 4)}-{_digits_v6(rng, 4)}"  # the ABHA health number
+    if loc.endswith("_NG"):
+        if r < 0.3:  # the Bank Verification Number
+            return f"22{_digits_v6(rng, 9)}"
+        if r < 0.42:
+            number = _digits_v6(rng, 11)  # the NIN, grouped as read out
+            return f"{number[:4]} {number[4:7]} {number[7:]}"
+        if r < 0.56:  # the voter identification number on the PVC
+            vin = f"{rng.randint(10, 99)}{rng.choice('ABCDEF')}{rng.randint(0, 9)}" + \
+                  "".join(rng.choice("0123456789ABCDEF") for _ in range(4)) + _digits_v6(rng, 11)
+            return " ".join(vin[i:i + 4] for i in range(0, 19, 4)) if rng.random() < 0.3 else vin
+        if r < 0.72:  # the driver's licence
+            letters = lambda n: "".join(rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(n))  # noqa: E731
+            return f"{letters(3)}{_digits_v6(rng, 5)}{letters(2)}{_digits_v6(rng, 2)}"
+        if r < 0.86:  # the international passport
+            return f"{rng.choice('AB')}{_digits_v6(rng, 8)}"
+        return f"{_digits_v6(rng, 8)}-0001"  # the tax identification number
+    if loc == "bn_BD":
+        if r < 0.4:
+            number = str(rng.randint(1, 9)) + _digits_v6(rng, 9)  # the smart card NID
+        elif r < 0.65:
+            number = f"{d.year}{rng.choice(['26', '15', '91', '47', '61', '93'])}{_digits_v6(rng, 11)}"  # the 17-digit NID, year of birth first
+        elif r < 0.8:
+            number = f"{rng.choice(['26', '15', '91', '47', '61', '93'])}{_digits_v6(rng, 11)}"  # the old 13-digit NID
+        elif r < 0.9:
+            return f"{rng.choice('AB')}{_digits_v6(rng, 8)}"  # the e-passport
+        else:
+            return _digits_v6(rng, 12)  # the e-TIN
+        return number.translate(V9_BENGALI_DIGITS) if rng.random() < 0.15 else number
+    if loc == "ar_SA":  # 1 for citizens, 2 for residents (the iqama), and a Luhn check
+        number = _luhn_id_v9("1" if r < 0.55 else "2", 10, rng)
+        return number.translate(V7_ARABIC_DIGITS) if rng.random() < 0.12 else number
+    if loc == "ar_JO":  # the national number: ten digits, men's begin with 9, women's with 2
+        number = f"9{d.year % 100:02d}{_digits_v6(rng, 7)}" if r < 0.5 else f"2000{_digits_v6(rng, 6)}"
+        return number.translate(V7_ARABIC_DIGITS) if rng.random() < 0.1 else number
+    if loc == "ar_BH":  # the CPR number: year and month of birth, a serial and a check digit (its rule is not published)
+        number = f"{d.year % 100:02d}{d.month:02d}{_digits_v6(rng, 5)}"
+        return number.translate(V7_ARABIC_DIGITS) if r < 0.1 else number
+    if loc == "ar_PS":
+        from stdnum.il import idnr
+        number = _luhn_id_v9(rng.choice("489"), 9, rng)
+        assert idnr.is_valid(number), number
+        if r < 0.15:
+            return f"{number[:8]}-{number[8]}"
+        return number.translate(V7_ARABIC_DIGITS) if r < 0.25 else number
+    # mk_MK: the EMBG, the same master citizen number as the JMBG (Macedonian regions 41-49)
+    number = _jmbg_v8(d, f"{rng.randint(41, 49)}", rng.random() < 0.5, rng)
+    return number if r < 0.85 else f"{number[:7]} {number[7:]}"
+
+
+# The locales' own IBAN countries (with their bank codes), and where people of each locale's country bank abroad
+V9_IBAN_BBAN = {"SA": "2!n18!c", "JO": "4!a4!n18!c", "BH": "4!a14!c", "PS": "4!a21!c", "MK": "3!n10!c2!n", "AE": "3!n16!n",
+                "QA": "4!a21!c", "KW": "4!a22!c", "OM": "3!n16!c", "GB": "4!a6!n8!n", "DE": "8!n10!n", "SE": "3!n16!n1!n"}
+V9_IBAN_BANKS = {"SA": ["10", "80", "20", "45", "05", "15", "30", "60", "55"], "JO": ["ARAB", "HBHO", "CAAB", "UBSI", "JONB"],
+                 "BH": ["NBOB", "BBKU", "AUBB", "KFHB", "BIBB"], "PS": ["PALS", "ARAB", "CAAB"],
+                 "MK": ["300", "210", "200", "250", "270", "380"], "AE": ["033", "026", "035", "030", "040"],
+                 "QA": ["QNBA", "CBQA", "DOHB", "QIIB"], "KW": ["NBOK", "KFHO", "GULB", "CBKU"], "OM": ["018", "027", "009"],
+                 "GB": ["HBUK", "BARC", "LOYD", "NWBK", "MIDL"], "DE": ["10010010", "37040044", "50010517", "20041133"],
+                 "SE": ["500", "800", "600", "300", "120"]}
+V9_IBAN_HOME = {"ar_SA": "SA", "ar_JO": "JO", "ar_BH": "BH", "ar_PS": "PS", "mk_MK": "MK"}
+V9_IBAN_ABROAD = {"IN": ["AE", "QA", "KW", "OM", "SA", "GB", "DE", "SE"], "NG": ["GB", "DE", "AE", "QA", "SE"],
+                  "BD": ["SA", "AE", "QA", "KW", "OM", "BH", "SE"], "SA": ["AE", "BH", "KW", "GB"], "JO": ["AE", "SA", "QA", "DE"],
+                  "BH": ["SA", "AE", "KW"], "PS": ["JO", "AE", "DE", "SE"], "MK": ["DE", "GB", "SE"]}
+
+
+def _iban_v9(f, rng: random.Random) -> str:
+    from stdnum import iban as stdnum_iban
+
+    loc = f._locales[0]
+    if loc in V9_IBAN_HOME and rng.random() < 0.7:
+        country = V9_IBAN_HOME[loc]
+    else:
+        country = rng.choice(V9_IBAN_ABROAD[loc[-2:]])
+    bban = _bban_from_format(V9_IBAN_BBAN[country], rng, letter_rate=0.0)
+    bank = rng.choice(V9_IBAN_BANKS[country])
+    bban = bank + bban[len(bank):]
+    if country == "MK":  # the Macedonian account number's own check: the whole BBAN is 1 modulo 97
+        bban = bban[:13] + f"{(1 - int(bban[:13]) * 100) % 97:02d}"
+    iban = _with_iban_check(country, bban)
+    assert stdnum_iban.is_valid(iban), iban
+    groups = [iban[i:i + 4] for i in range(0, len(iban), 4)]
+    r = rng.random()
+    if r < 0.38:
+        return " ".join(groups)
+    if r < 0.46:  # broken over two lines, as copied from a narrow column of a statement
+        cut = len(groups) // 2
+        return " ".join(groups[:cut]) + "\n" + " ".join(groups[cut:])
+    if r < 0.56 and country == "MK":
+        return f"{iban[:4]} {iban[4:7]} {iban[7:17]} {iban[17:]}"  # the domestic account, bank-account-check, after the IBAN prefix
+    if r < 0.6:
+        return f"{iban[:4]} {iban[4:]}"
+    return iban
+
+
+V9_CARDS = {"visa": (["4"], [16, 16, 16, 13]), "mastercard": (["51", "52", "53", "55", "2221", "2300", "2720"], [16]),
+            "amex": (["34", "37"], [15]), "jcb": (["3528", "3566"], [16]), "unionpay": (["621", "622", "625"], [16, 19]),
+            "diners": (["36", "38", "300"], [14]), "discover": (["6011", "644", "65"], [16]), "maestro": (["5018", "5020", "6304"], [16, 19]),
+            "mada": (["588845", "968208", "440647", "446404", "457865", "636120"], [16]),
+            "verve": (["506099", "50610", "50611", "50612", "650002"], [16, 19, 19, 18]), "rupay": (["607", "608", "652", "508"], [16])}
+V9_LOCAL_CARDS = {"ar_SA": ("mada", 0.5), "ha_NG": ("verve", 0.4), "yo_NG": ("verve", 0.4), "ig_NG": ("verve", 0.4),
+                  "hi_IN": ("rupay", 0.3), "gu_IN": ("rupay", 0.3), "mr_IN": ("rupay", 0.3)}
+
+
+def _card_v9(f, rng: random.Random) -> str:
+    loc = f._locales[0]
+    own, share = V9_LOCAL_CARDS.get(loc, (None, 0.0))
+    if own and rng.random() < share:
+        issuer = own
+    else:
+        issuer = rng.choice(["visa", "visa", "visa", "mastercard", "mastercard", "amex", "jcb", "unionpay", "diners", "maestro",
+                             "discover"])
+    number = _luhn_card_number(rng, *V9_CARDS[issuer])
+    r = rng.random()
+    if len(number) in (14, 15) and r < 0.5:
+        return f"{number[:4]} {number[4:10]} {number[10:]}"
+    if r < 0.12 and loc in V9_ARABIC:
+        return _in_fours(number, " ").translate(V7_ARABIC_DIGITS)  # typed on an Arabic keyboard
+    if r < 0.45:
+        return _in_fours(number, " ")
+    if r < 0.53:
+        return _in_fours(number, "-")
+    return number
+
+
+def _expiry_v9(f, rng: random.Random) -> str:
+    d = _date_v5(rng, 2026, 2035)
+    shape = rng.choice(["%m/%y", "%m/%y", "%m/%y", "%m\u2013%y", "{MON}-%Y", "%B, %Y", "%m %Y", "%m'%y", "%m/%Y"])
+    text = d.strftime(shape.replace("{MON}", V6_ENGLISH_MONTHS[d.month - 1][:3].upper()))
+    return text.translate(V7_ARABIC_DIGITS) if f._locales[0] in V9_ARABIC and rng.random() < 0.15 else text
+
+
+V9_HANDLE_PLACES = {"hi_IN": "dilli", "gu_IN": "amdavad", "mr_IN": "pune", "bn_BD": "dhaka", "ha_NG": "kano", "yo_NG": "lasgidi",
+                    "ig_NG": "enugu", "ar_SA": "ruh", "ar_JO": "amman", "ar_BH": "bh", "ar_PS": "ramallah", "mk_MK": "skp"}
+
+
+def _username_v9(f, rng: random.Random) -> str:
+    loc = f._locales[0]
+    given, family, _, female, native = _names_v9(f, rng)
+    clean = lambda s: s.translate(V9_ASCII).lower().replace(" ", "").replace("-", "").replace(".", "").replace("'", "")  # noqa: E731
+    if native or not (clean(given) + clean(family)).isascii():
+        given, family, _, female, native = _names_v9(f, rng)
+        if native or not (clean(given) + clean(family)).isascii():
+            given, family = rng.choice(["sam", "joy", "ali", "ben", "dev", "tina"]), rng.choice(["home", "star", "king", "one"])
+    given, family = clean(given), clean(family)
+    r = rng.random()
+    if r < 0.1:
+        return f"@{given}.{family}"  # with the at sign, as Instagram shows it
+    if r < 0.17:
+        return f"t.me/{given}_{family}"
+    if r < 0.24:
+        return f"linkedin.com/in/{given}-{family}-{''.join(rng.choice('0123456789abcdef') for _ in range(8))}"
+    if r < 0.32 and loc in V9_ARABIC:
+        return f"{'umm' if female else 'abu'}_{rng.choice(V9_NAMES[loc][0]).lower()}"
+    if r < 0.39:
+        return f"its{given}{family[0]}"
+    if r < 0.47:
+        return f"{given}{family}{rng.randint(1970, 2006) % 100:02d}"
+    if r < 0.54:
+        return f"{given}_{family}_{V9_HANDLE_PLACES[loc]}"
+    if r < 0.61:
+        return f"{family}{given}{rng.randint(1, 99):02d}"
+    if r < 0.67:
+        return f"{given.capitalize()}{family.capitalize()}_"
+    if r < 0.73:
+        return f"{given}-{family}"
+    return rng.choice([f"{given}{family}", f"{given}.{family}", f"{given}{rng.randint(1, 999)}"])
+
+
+def _order_id_v9(f, rng: random.Random) -> str:
+    r = rng.random()
+    if r < 0.1:  # a UK visa application's GWF reference
+        return f"GWF{_digits_v6(rng, 9)}"
+    if r < 0.17:  # an Indian income-tax return's acknowledgement number
+        return f"{rng.randint(1, 9)}{_digits_v6(rng, 14)}"
+    shape = rng.choice(["MOV/26/#####", "PLG-########", "EYE#######", "SU-####-??", "LAB26-######", "FL-########", "TRN-2026-####",
+                        "SUBS/######", "PCR-######-?", "BLS-####-#####", "??/VFS/26/######", "#####-?-##", "Q##-####", "PT ######"])
+    return "".join(str(rng.randint(0, 9)) if c == "#" else rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ") if c == "?" else c for c in shape)
+
+
+def _value_v9(f, kind: str, rng: random.Random) -> str | None:
+    if kind == "PERSON":
+        return _person_v9(f, rng)
+    if kind == "EMAIL":
+        return _email_v9(f, rng)
+    if kind == "PHONE":
+        return _phone_v9(f, rng)
+    if kind == "ADDRESS":
+        return _address_v9(f, rng)
+    if kind == "POSTCODE":
+        return _postcode_v9(f, rng)
+    if kind == "DATE_OF_BIRTH":
+        return _dob_v9(f, rng)
+    if kind == "IP_ADDRESS":
+        import ipaddress
+        r = rng.random()
+        if r < 0.55:
+            return f.ipv4_public()
+        if r < 0.7:
+            return f.ipv6()
+        if r < 0.8:
+            return str(ipaddress.IPv6Address(f.ipv6()))
+        if r < 0.9:
+            return f"::ffff:{f.ipv4_public()}"  # an IPv4 client as a dual-stack server logs it
+        return f.ipv6().upper()
+    if kind == "IBAN":
+        return _iban_v9(f, rng)
+    if kind == "NATIONAL_ID":
+        return _national_id_v9(f, rng)
+    if kind == "USERNAME":
+        return _username_v9(f, rng)
+    if kind == "CARD":
+        return _card_v9(f, rng)
+    if kind == "ORDER_ID":
+        return _order_id_v9(f, rng)
+    raise ValueError(kind)
+
+
+def _card_details_v9(f, rng: random.Random) -> tuple[str, list[tuple[str, int, int]]]:
+    number = _card_v9(f, rng)
+    digits = "".join(str(int(c)) for c in number if c.isdigit())
+    masked = rng.random() < 0.3
+    shown = rng.choice(["ending with ", "last four ", "\u2022\u2022\u2022\u2022 ", "************"]) + digits[-4:] if masked else number
+    expiry = _expiry_v9(f, rng)
+    cvv = _digits_v6(rng, 4 if digits[:2] in ("34", "37") else 3)
+    loc = f._locales[0]
+    shapes = ["card: {n} / exp. {e} / cvv {c}", "{n}, valid till {e}, cvv no. {c}", "my card no is {n} exp {e} and cvv {c}",
+              "{n}\nexpiry date {e}\nCVV number {c}", "number {n} - expiring {e} - code on the back {c}", "{c} is the CVV, card {n}, expires {e}",
+              "expiry {e}, card {n}, cvv {c}", "{n} | {e} | {c}"]
+    native = {"hi_IN": "कार्ड नंबर {n}, एक्सपायरी {e}, CVV {c}", "mr_IN": "कार्ड क्रमांक {n}, मुदत {e}, CVV {c}",
+              "gu_IN": "કાર્ડ નંબર {n}, એક્સપાયરી {e}, CVV {c}", "bn_BD": "কার্ড নম্বর {n}, মেয়াদ {e}, CVV {c}",
+              "ar_SA": "رقم البطاقة {n} تاريخ الانتهاء {e} رمز التحقق {c}", "ar_JO": "البطاقة {n}، بتخلص {e}، الرمز {c}",
+              "ar_BH": "رقم البطاقة {n} - الانتهاء {e} - CVV {c}", "ar_PS": "البطاقة {n} صالحة لغاية {e} والرمز {c}",
+              "mk_MK": "картичка {n}, важи до {e}, CVV {c}", "yo_NG": "na this card {n}, e go expire {e}, cvv na {c}",
+              "ha_NG": "abeg use this card {n}, expiry {e}, cvv {c}", "ig_NG": "biko, card {n}, expiry {e}, cvv {c}"}
+    shape = native[loc] if rng.random() < 0.25 else rng.choice(shapes)
+    return _fill_card_shape(shape, shown, expiry, cvv, masked)
+
+
+V9_NEGATIVES = [
+    ("the move is about {v}", lambda f, r: r.choice([f"{r.randint(8, 60)} m³", f"{r.randint(20, 140)} cartons", "a 14 ft truck", "one 7.5 t lorry",
+                                                     f"{r.randint(1, 4)} BHK worth"])),
+    ("they're on floor {v} with no lift", lambda f, r: str(r.randint(2, 12))),
+    ("the chain is {v}", lambda f, r: r.choice([f"22K, {r.randint(5, 60)}.{r.randint(0, 9)} g", f"{r.choice(['18', '21', '22', '24'])} carat",
+                                               f"{r.randint(1, 8)} tola"])),
+    ("the loan was {v}", lambda f, r: r.choice([f"₹{r.randint(10, 300)},000 at {r.choice(['0.99', '1.2', '1.5'])}% a month",
+                                               f"₦{r.randint(50, 900)},000", f"{r.randint(500, 9000)} riyals", f"৳{r.randint(10, 99)},000"])),
+    ("my prescription is {v}", lambda f, r: f"SPH {r.choice('-+')}{r.randint(0, 6)}.{r.choice(['00', '25', '50', '75'])} "
+                                            f"CYL -{r.randint(0, 2)}.{r.choice(['25', '50', '75'])} AXIS {r.randint(1, 180)}"),
+    ("PD {v}", lambda f, r: f"{r.randint(56, 72)} mm"),
+    ("lens index {v}", lambda f, r: r.choice(["1.50", "1.56", "1.60", "1.67", "1.74"])),
+    ("unit {v}", lambda f, r: r.choice([f"{r.choice('ABCDE')}-{r.randint(100, 450)}", f"{r.randint(1, 3)}{r.randint(10, 99)}",
+                                        f"{r.randint(5, 10)}x{r.randint(5, 20)} ft"])),
+    ("HbA1c came back {v}", lambda f, r: f"{r.randint(5, 9)}.{r.randint(0, 9)}%"),
+    ("TSH {v}", lambda f, r: f"{r.randint(0, 9)}.{r.randint(10, 99)} mIU/L"),
+    ("fasting {v}", lambda f, r: r.choice(["10-12 hours", "8 hrs", "12 h"])),
+    ("{v} roses", lambda f, r: str(r.choice([6, 12, 24, 50, 100]))),
+    ("delivery slot {v}", lambda f, r: r.choice(["9am-1pm", "13:00-17:00", "midnight delivery", "4-8 pm"])),
+    ("height {v}", lambda f, r: r.choice([f"5'{r.randint(0, 11)}\"", f"{r.randint(150, 190)} cm"])),
+    ("matches aged {v}", lambda f, r: f"{r.randint(24, 30)}-{r.randint(31, 38)}"),
+    ("{v} words", lambda f, r: f"{r.randint(1, 9)},{r.randint(0, 9)}00"),
+    ("per page {v}", lambda f, r: r.choice(["₹450", "SAR 120", "JOD 15", "MKD 1,200", "৳800", "₦7,500"])),
+    ("for AY {v}", lambda f, r: r.choice(["2024-25", "2025-26", "2023-24"])),
+    ("form {v}", lambda f, r: r.choice(["ITR-2", "ITR-4", "26AS", "GSTR-3B", "16A", "SA100"])),
+    ("VAT at {v}", lambda f, r: r.choice(["15%", "5%", "18% GST", "10%"])),
+    ("the {v} edition", lambda f, r: r.choice(["Sunday", "weekend", "Friday", "Diwali special", "e-paper"])),
+    ("the treatment covers a {v}", lambda f, r: r.choice(["1 BHK", "2 BHK", "3 BHK", "1,200 sq ft villa"])),
+    ("warranty {v}", lambda f, r: r.choice(["90 days", "6 months", "1 year", "3 visits"])),
+    ("IELTS {v}", lambda f, r: r.choice(["6.5", "7.0", "band 7", "L8 R7 W6.5 S7"])),
+    ("CRS {v}", lambda f, r: str(r.randint(430, 520))),
+    ("the biometrics slot is {v}", lambda f, r: r.choice(["10:40", "09:15", "2:30 pm", "11.00"])),
+    ("Schengen {v}", lambda f, r: r.choice(["90/180", "type C", "multiple entry"])),
+    ("processing takes {v}", lambda f, r: r.choice(["15 working days", "3-5 weeks", "48 hours", "10 days"])),
+    ("flight {v}", lambda f, r: r.choice(["SV 1021", "6E 2134", "AI 101", "BG 088", "RJ 182", "GF 5", "W3 104", "XY 215"])),
+    ("the survey is on {v}", lambda f, r: (lambda d: r.choice([d.strftime("%d/%m"), f"{d.day} {V6_ENGLISH_MONTHS[d.month - 1][:3]}",
+                                                              d.strftime("%d.%m.%Y")]))(_date_v5(r, 2026, 2027))),
+]
+
+
+_place_v9 = _placer((0.3, "{host}. {fragment}"), (0.48, "{fragment}{sentence_end}{host}"), (0.58, "{host} -- {fragment}"),
+                    (0.68, "{host}\n> {fragment}"), (0.78, "{host}. Update: {fragment}"), (0.88, "{host} + {fragment}"),
+                    (1.0, "{host}? {fragment}"))
+
+
+def build_injected_v9(n_per_type: int, seed: int, hosts: list[str]) -> list[dict]:
+    return build_injected(HeldOutRecipe("v9", V9_LOCALES, 109, _value_v9, _card_details_v9, V9_TEMPLATES,
+                                        V9_NEGATIVES, ", also ", _place_v9), n_per_type, seed, hosts)
+
+
+V9_BRANDS_OF = {
+    "movers": ["Agarwal Packers and Movers", "Leo Packers and Movers", "PM Relocations", "Writer Relocations", "Allied Pickfords",
+               "Crown Relocations", "Santa Fe Relocation", "Gulf Agency Company", "NoBroker Packers", "Two Men and a Truck", "U-Haul",
+               "Atlas Van Lines", "Mayflower", "Bekins"],
+    "pawn": ["Muthoot Finance", "Manappuram Gold Loan", "IIFL Gold Loan", "Rupeek", "Cash Converters", "H&T Pawnbrokers", "Ramsdens",
+             "EZPAWN", "Kalyan Jewellers", "Malabar Gold & Diamonds", "Joyalukkas", "Tanishq", "P.N. Gadgil Jewellers",
+             "Tribhovandas Bhimji Zaveri", "Damas", "L'azurde"],
+    "optician": ["Lenskart", "Titan Eye+", "Lawrence & Mayo", "Vision Express", "Magrabi Optical", "Yateem Optician", "Al Jaber Optical",
+                 "Eyewa", "Mister Spex", "GKB Opticals", "Dr. Agarwal's Eye Hospital", "Essilor", "Zeiss", "Hoya", "Acuvue",
+                 "Bausch + Lomb", "Persol", "Carrera"],
+    "storage": ["Safestore", "Big Yellow", "Shurgard", "Public Storage", "Extra Space Storage", "CubeSmart", "Storage King",
+                "StorageMart", "Boxit", "Stor-Age", "Lok'nStore", "Access Self Storage"],
+    "lab": ["Dr Lal PathLabs", "Thyrocare", "Metropolis Healthcare", "SRL Diagnostics", "Redcliffe Labs", "Healthians", "Tata 1mg Labs",
+            "Neuberg Diagnostics", "Al Borg Diagnostics", "Al Mokhtabar", "Biolab", "Medlabs", "Popular Diagnostic Centre",
+            "Ibn Sina Diagnostic", "Labaid", "Synlab", "Clina-Lancet", "Union Diagnostics", "LabCorp"],
+    "florist": ["Ferns N Petals", "Interflora", "Floward", "IGP", "Bloom & Wild", "1-800-Flowers", "FTD", "Flowwow", "Winni",
+                "Archies", "Godiva", "Patchi", "Bateel", "Hotel Chocolat", "Haldiram's"],
+    "matrimony": ["Shaadi.com", "BharatMatrimony", "Jeevansathi", "Betterhalf", "Bibaho", "Muzz", "Gujarati Matrimony",
+                  "Marathi Matrimony", "Nikah.com", "Hinge", "Bumble"],
+    "translation": ["TransPerfect", "Lionbridge", "Gengo", "Rev", "Tomedes", "Day Translations", "Translated", "RWS", "Smartling",
+                    "DeepL", "Google Translate", "Welocalize"],
+    "tax": ["H&R Block", "Jackson Hewitt", "Liberty Tax", "ClearTax", "TaxBuddy", "Zoho Books", "Tally", "QuickBooks", "Xero",
+            "Deloitte", "EY", "KPMG", "PwC", "Grant Thornton", "BDO", "Baker Tilly", "Sage", "TurboTax"],
+    "news": ["The Times of India", "Hindustan Times", "Dainik Bhaskar", "Gujarat Samachar", "Divya Bhaskar", "Lokmat", "Loksatta",
+             "Prothom Alo", "The Daily Star", "Punch", "Vanguard", "Daily Trust", "The Guardian Nigeria", "Okaz", "Asharq Al-Awsat",
+             "Arab News", "Al Ghad", "The Jordan Times", "Gulf Daily News", "Al-Ayyam", "Al-Quds", "Nova Makedonija", "Sloboden Pečat",
+             "The Economist", "Reader's Digest", "National Geographic", "Vogue", "Forbes", "Harvard Business Review", "Madame Figaro"],
+    "pest": ["Godrej HiCare", "Terminix", "Orkin", "Anticimex", "Ecolab", "Truly Nolen", "Pest Control India", "Mortein", "Baygon",
+             "Good Knight", "All Out", "Raid", "HIT", "Combat"],
+    "visa": ["VFS Global", "BLS International", "TLScontact", "Y-Axis", "WWICS", "Fragomen", "Newland Chase", "CIBT", "Atlys",
+             "WES", "PTE Academic", "TOEFL iBT"],
+    "shop": ["Reliance Digital", "Croma", "DMart", "Big Bazaar", "Swiggy Instamart", "Konga", "Chicken Republic", "Mr Biggs",
+             "Tastee Fried Chicken", "Aarong", "Shwapno", "Agora", "Panda", "Tamimi Markets", "Jarir Bookstore", "Al Baik", "Kudu",
+             "Habibah Sweets", "Lulu Hypermarket", "Jawad", "Ramstore", "Tineks"],
+}
+V9_BRANDS = [brand for group in V9_BRANDS_OF.values() for brand in group]
+V9_HONORIFIC_FREE = [
+    "Dr Lal PathLabs sent the report but the thyroid page is missing", "Dr. Agarwal's Eye Hospital says the lens order takes 10 days",
+    "Dr. Sulaiman Al Habib lab results aren't showing in the app", "Dr. Batra's clinic moved the appointment without telling me",
+    "Mister Spex sent the frames but the lenses are the old prescription", "Mr Biggs voucher from the florist combo won't scan",
+    "Mr. DIY had no moving boxes left, do the movers bring their own?", "Madame Figaro gift subscription started a month late",
+    "Sir Speedy printed the translated documents in the wrong size", "Miss Dior gift set was missing from the flower hamper",
+    "Mrs. Bectors cookies in the Diwali hamper were crushed", "Master Chef cake from the florist arrived melted",
+    "Uncle Tetsu cheesecake add-on was charged but never delivered",
+]
+V9_PEOPLE_FREE = [
+    "Agarwal Packers and Movers charged for 40 cartons, we had 28", "Two Men and a Truck sent only one man", "Allied Pickfords wants the survey on a weekday",
+    "Grant Thornton quoted for the audit, but we only need the VAT return", "Baker Tilly sent the engagement letter twice",
+    "Jackson Hewitt office in the mall is closed on Sundays?", "H&R Block charged a fee even though the refund was zero",
+    "Tribhovandas Bhimji Zaveri won't buy back gold bought elsewhere?", "P.N. Gadgil Jewellers gold scheme, can I pay the 11th instalment late?",
+    "Joyalukkas exchange offer says 0% deduction, the shop deducted 2%", "Lawrence & Mayo eye test is free or ₹300?",
+    "Truly Nolen did the termite treatment, now there are ants", "Hotel Chocolat hamper arrived without the card message",
+    "Mayflower movers lost one box of kitchen things", "Bekins estimate was half of what they billed", "Ramsdens pawn valuation took 40 minutes",
+    "Fragomen asked for the same bank statements again", "Ibn Sina Diagnostic home collection never came to Dhanmondi",
+    "Haldiram's sweets with the flowers were the wrong ones", "Forbes digital plan renewed at full price",
+    "Harvard Business Review print copy stopped after issue 3", "Reader's Digest wants the subscription cancelled by phone only?",
+    "Sloboden Pečat e-paper won't open on the tablet", "Al Jaber Optical says the warranty doesn't cover scratches",
+    "Yateem Optician in Seef has no appointments this week", "Magrabi Optical contact lenses arrived with the wrong power",
+    "Muthoot Finance sent the auction notice after I paid", "Kalyan Jewellers gold loan at 22K or 18K rate?",
+]
+V9_PLACE_FREE = [
+    "Is the Ahmadu Bello Way branch open on Saturdays?", "Lekki Phase 1 delivery is extra for the flowers?",
+    "Victoria Island office of the visa centre has no parking", "Gulshan 2 storage facility closes at 8?",
+    "Dhanmondi lab collection slots are all full", "Andheri West pickup for the movers, what time?",
+    "Shivaji Park paper delivery stopped since Monday", "Navrangpura optician branch closed for Uttarayan?",
+    "Gomti Nagar pest control, do you cover Lucknow?", "Laxmi Nagar branch of the gold loan company moved?",
+    "King Fahd Road branch has the biometrics machines?", "Al Olaya self-storage, is it air-conditioned?",
+    "Rainbow Street florist delivers to Abdoun?", "Seef Mall optician does eye tests for kids?",
+    "Al-Manara Square, is the translation office still upstairs?", "Rafidia lab opens at 7 for fasting tests?",
+    "Partizanski Odredi office of the visa centre is on which floor?", "Skopje City Mall optician, open on Sundays?",
+    "Macedonia Square to the storage facility, how far?", "Queen Rania Street traffic, the movers will be late",
+    "Marine Drive sea view flat, do the movers need a permit?", "Zoo Road Kano branch has a gold valuer today?",
+]
+V9_SHAPE_FREE = [
+    "The movers said 35 m³ but the truck was a 14 ft one", "We have 2 BHK worth of things and a piano on the 4th floor",
+    "22K chain, 18.4 g, what's the loan value?", "Interest 0.99% a month or 12% a year, which is it?",
+    "SPH -2.25 CYL -0.75 AXIS 180 for the right eye, the glasses feel wrong", "PD 63 mm or 64 mm, the two stores measured differently",
+    "1.67 index lenses for ₹4,500 extra, worth it?", "Unit B-214 has a leak, the 5x10 ft one next to it is dry",
+    "HbA1c 6.8%, the last test said 6.1%", "TSH 5.2 mIU/L, do I need to redo it fasting?", "Fasting 10-12 hours before the lipid profile?",
+    "24 red roses ordered, 12 delivered", "Midnight delivery slot 23:00-23:59 still available?", "Age filter 28-34 keeps resetting",
+    "Height filter 5'4\" to 5'10\" shows nothing", "1,200 words from Arabic to English, how many days?", "Per page or per word, the quote isn't clear",
+    "ITR-2 for AY 2025-26, is the deadline still 31 July?", "Form 26AS doesn't match the TDS the bank cut", "VAT 15% on top of the fee?",
+    "Zakat at 2.5% on the shop stock, do you calculate it?", "GSTR-3B for March filed late, what's the penalty?",
+    "Sunday edition came on Monday", "Issue 42 of the magazine never arrived", "₹299 a month for the e-paper, is there a yearly plan?",
+    "3 treatments over 90 days for the cockroaches?", "Termite warranty 5 years or 1 year?", "IELTS 7.0 with writing 6.5, enough for the visa?",
+    "CRS 478, when is the next draw?", "Biometrics at 10:40, can I come earlier?", "Schengen 90/180 rule, does the transit count?",
+    "Flight SV 1021 was delayed 3 hours, the movers waited", "6E 2134 landed at 14:50, the florist came at 14:00",
+    "৳2,500 for the blood test package, is home collection free?", "₦45,000 for the move within Lekki?",
+    "SAR 350 a month for the storage unit plus VAT?", "JOD 40 for the certified translation of 3 pages",
+    "BHD 12.500 for the eye test and frames?", "MKD 1,800 for the annual newspaper plan", "AED 1,200 for the visa assistance package?",
+    "Thanks, the report came", "Dhanyavaad, the glasses are perfect", "Shukriya for the quick delivery", "Nagode sosai",
+    "E se gan", "Daalụ nke ukwuu", "Dhonnobad, sob thik ache", "Shukran jazeelan", "Yislamo, the movers were great",
+    "Fala mnogu", "Many thanks, all sorted", "Ok noted with thanks",
+]
+V9_FREE_CLEAN = V9_HONORIFIC_FREE + V9_PEOPLE_FREE + V9_PLACE_FREE + V9_SHAPE_FREE
+V9_PRODUCTS = ["2 BHK move", "local shifting", "car transport", "packing material", "wardrobe dismantling", "gold loan", "jewellery valuation",
+               "part release", "progressive lenses", "blue-cut lenses", "contact lenses", "sunglasses", "eye test", "5x5 unit", "10x10 unit",
+               "climate-controlled unit", "full body checkup", "thyroid profile", "lipid profile", "vitamin D test", "home collection",
+               "bouquet of 12 roses", "cake and flowers combo", "midnight delivery", "premium membership", "profile boost",
+               "certified translation", "apostille", "degree attestation", "income tax return", "VAT return", "bookkeeping",
+               "annual e-paper plan", "Sunday edition", "magazine gift subscription", "cockroach gel treatment", "termite treatment",
+               "bed bug treatment", "visa appointment", "premium lounge", "document courier", "English test"]
+V9_PLACES = ["Delhi", "New Delhi", "Noida", "Gurugram", "Lucknow", "Jaipur", "Kanpur", "Laxmi Nagar", "Gomti Nagar", "Ahmedabad",
+             "Surat", "Vadodara", "Rajkot", "Gandhinagar", "Navrangpura", "Bodakdev", "Mumbai", "Pune", "Nagpur", "Nashik", "Thane",
+             "Andheri", "Dadar", "Hadapsar", "Dhaka", "Chattogram", "Sylhet", "Khulna", "Gulshan", "Banani", "Dhanmondi", "Uttara",
+             "Kano", "Kaduna", "Abuja", "Sokoto", "Lagos", "Ibadan", "Lekki", "Ikeja", "Surulere", "Abeokuta", "Enugu", "Onitsha",
+             "Owerri", "Aba", "Awka", "Riyadh", "Jeddah", "Dammam", "Al Khobar", "Makkah", "Madinah", "Amman", "Irbid", "Zarqa",
+             "Aqaba", "Abdoun", "Sweifieh", "Manama", "Muharraq", "Riffa", "Seef", "Juffair", "Ramallah", "Nablus", "Bethlehem",
+             "Hebron", "Jenin", "Gaza", "Skopje", "Bitola", "Ohrid", "Tetovo", "Kumanovo", "Struga", "Dubai", "Doha", "London",
+             "Toronto", "Frankfurt"]
+V9_CURRENCIES = [("rupees", "INR"), ("taka", "BDT"), ("naira", "NGN"), ("Saudi riyals", "SAR"), ("Jordanian dinars", "JOD"),
+                 ("Bahraini dinars", "BHD"), ("shekels", "ILS"), ("denars", "MKD"), ("UAE dirhams", "AED"), ("Qatari riyals", "QAR"),
+                 ("euros", "EUR"), ("US dollars", "USD"), ("pounds sterling", "GBP"), ("Canadian dollars", "CAD"), ("Australian dollars", "AUD")]
+V9_PAY = ["UPI AutoPay", "a UPI QR", "MobiKwik", "Google Pay", "RuPay", "Rocket", "Upay", "Kuda", "PalmPay", "Moniepoint", "Remita",
+          "a bank transfer", "USSD", "STC Pay", "mada", "Apple Pay", "Tabby", "Tamara", "CliQ", "eFAWATEERcom", "BenefitPay",
+          "Jawwal Pay", "PalPay", "cash on delivery", "a cheque", "a demand draft", "NEFT", "IMPS", "EMI", "a Verve card"]
+V9_STARTS = ["Namaste", "Namaskar", "Kem cho", "Jai Shri Krishna", "Ram Ram", "Assalamu alaikum", "Adab", "Nomoshkar", "Sannu",
+             "Ina kwana", "Bawo ni", "E kaaro", "Kedu", "Ndewo", "Marhaba", "Ahlan", "Masa al-khair", "Sabah al-khair", "Zdravo",
+             "Dobar den", "Respected sir", "Dear sir/madam", "Good day", "Hello team", "Hi, quick question", "Kindly note",
+             "Sorry to bother again", "Urgent"]
+V9_MONTHS = ["Diwali", "Navratri", "Uttarayan", "Ganesh Chaturthi", "Gudi Padwa", "Holi", "Pohela Boishakh", "Durga Puja", "Eid",
+             "Sallah", "Ramadan", "the Hajj season", "Saudi National Day", "Founding Day", "Independence Day", "Ilinden", "Vodici",
+             "the wedding season", "tax season", "the monsoon", "the summer holidays", "the new academic year"]
+V9_CLEAN_TEMPLATES = [
+    "{start}, the {movers} team packed {cartons} cartons but billed for {cartons2}", "Does {movers} go from {place} to {place2} with a {truck}?",
+    "{movers} quoted {amount} for a {bhk} flat, is transit insurance included?", "{start}, {movers} broke the dining table during the move to {place}",
+    "Can {movers} keep our things for {days} days before the move?", "{start}, {pawn} valued my {karat} chain at {amount}, the shop next door said more",
+    "What is the interest on {amount} against gold at {pawn}?", "Can I release part of the gold at the {pawn} branch in {place}?",
+    "{pawn} sent an auction notice but I paid the interest on {when}", "{start}, the {optician} glasses with {lens} lenses are blurry at the edges",
+    "My {optician} order shows {rx}, the old glasses were different", "Does {optician} in {place} do free eye tests on {when}?",
+    "Can I swap the {frame} frames at {optician} within {days} days?", "{start}, my {storage} unit {unit} has water on the floor",
+    "{storage} raised the rent of a {unitsize} unit to {amount} a month", "Is {storage} in {place} open {hours}?",
+    "Can I move to a smaller unit at {storage}, {unitsize} is too big", "{start}, the {lab} phlebotomist came at {clock} instead of the {slot} slot",
+    "{lab} report shows {result}, is that normal for a {test}?", "How long should I fast before the {lab} {test}?",
+    "{lab} home collection in {place} costs {amount}?", "{start}, {florist} delivered {stems} roses instead of {stems2}",
+    "Can {florist} deliver a cake and flowers in {place} before {clock}?", "{florist} midnight delivery for {month} is {amount} extra?",
+    "The {florist} bouquet wilted in a day, can I get a refund to {pay}?", "{start}, {matrimony} premium charged {amount} but my profile is still hidden",
+    "Can I filter by {community} and {place} on {matrimony}?", "{matrimony} keeps showing matches aged {agerange}, I set a different range",
+    "How do I hide my photo on {matrimony} from free members?", "{start}, {translation} quoted {amount} for {words} words from {lang} to {lang2}",
+    "Does {translation} do certified translations for the {embassy}?", "Can {translation} get the degree certificate apostilled in {place}?",
+    "{translation} sent the translation as {format} but the portal wants PDF", "{start}, {tax} filed {form} for AY {ay} but I needed {form2}",
+    "{tax} fee is {amount}, does that include {vat}?", "Can {tax} do Zakat and VAT for a small shop in {place}?",
+    "{tax} says the refund for AY {ay} is still in process", "{start}, the {news} {edition} edition didn't come today in {place}",
+    "{news} digital plan is {amount} a month, can I pay with {pay}?", "Can I pause {news} delivery for {days} days during {month}?",
+    "The {news} e-paper shows the {place2} edition instead of {place}", "{start}, {pest} treated the kitchen but the cockroaches are back after {days} days",
+    "Does the {pest} {warranty} warranty cover termites?", "{pest} wants {amount} for a {bhk} flat, is that for {visits} visits?",
+    "Is the {pest} gel safe with a {pet} at home?", "{start}, the {visa} appointment in {place} moved to {clock} on {when}",
+    "Does {visa} accept {pay} for the {amount} service fee?", "{visa} said processing takes {processing}, it's been longer",
+    "Is a {english} score of {score} enough for the {visa} application?", "Can I book a {visa} premium lounge slot in {place}?",
+    "{start}, flight {flight} from {place} is delayed, can the {movers} truck wait?", "How much is {amount} in {code2}?",
+    "Convert 500 {code} to {code2} please", "{start}, {shop} in {place} doesn't take {pay}", "Do {brand} and {brand2} belong to the same group?",
+    "{start}, is {shop} open during {month}?", "Got {pct}% off at {shop} with {pay}", "{start}, does the {product} cost more in {place} than in {place2}?",
+]
+V9_CLOCK = ["7:30", "8 am", "10.45", "13:00", "noon", "4 pm", "18:30", "9ish", "half past six", "21:00", "quarter to eight"]
+V9_HOURS = ["24/7", "Sat–Thu 9:00–21:00", "8am–8pm daily", "till 22:00 in Ramadan", "10-7 except Fridays", "Mon–Sat 7:00–19:00"]
+V9_WHEN = ["Sunday", "next Friday", "the 15th", "3 March", "12/09", "2026-06-14", "Thursday evening", "tomorrow", "the 1st",
+           "Eid day", "the last Saturday of the month"]
+V9_TRUCKS = ["14 ft truck", "Tata Ace", "7.5 t lorry", "container", "pickup", "Bolero pickup", "3-ton truck"]
+V9_LENSES = ["progressive", "blue-cut", "1.67 index", "photochromic", "bifocal", "anti-glare"]
+V9_FRAMES = ["rimless", "titanium", "acetate", "kids'", "aviator", "half-rim"]
+V9_TESTS = ["thyroid profile", "lipid profile", "CBC", "HbA1c", "vitamin D test", "full body checkup", "liver function test"]
+V9_RESULTS = ["HbA1c 6.4%", "TSH 5.1 mIU/L", "vitamin D 18 ng/mL", "LDL 162 mg/dL", "Hb 11.2 g/dL", "ferritin 9 ng/mL"]
+V9_LANGS = ["Hindi", "Gujarati", "Marathi", "Bengali", "Hausa", "Yoruba", "Igbo", "Arabic", "Macedonian", "English", "German", "French"]
+V9_EMBASSIES = ["German embassy", "Canadian high commission", "Saudi cultural mission", "UK visa centre", "Dutch consulate",
+                "Australian high commission"]
+V9_FORMS = ["ITR-1", "ITR-2", "ITR-3", "ITR-4", "the VAT return", "Form 16", "GSTR-3B", "the Zakat return"]
+V9_EDITIONS = ["Sunday", "weekend", "city", "Friday", "Diwali special", "morning"]
+V9_PETS = ["cat", "dog", "parrot", "toddler", "rabbit"]
+V9_COMMUNITIES = ["Gujarati", "Marathi", "Bengali", "Hindi-speaking", "Yoruba", "Igbo", "Hausa", "Arabic-speaking", "Macedonian"]
+
+
+def _extra_v9(rng: random.Random) -> dict:
+    amount = rng.choice([f"₹{rng.randint(1, 99)},{rng.randint(0, 9)}00", f"Rs. {rng.randint(200, 9000)}", f"৳{rng.randint(1, 90)},{rng.randint(0, 9)}00",
+                         f"₦{rng.randint(5, 900)},000", f"SAR {rng.randint(50, 4000)}", f"{rng.randint(20, 900)} riyals",
+                         f"JOD {rng.randint(5, 400)}", f"BHD {rng.randint(2, 90)}.{rng.choice(['000', '500', '250'])}",
+                         f"₪{rng.randint(50, 2000)}", f"{rng.randint(300, 9000)} den", f"AED {rng.randint(50, 3000)}", f"£{rng.randint(20, 900)}",
+                         f"€{rng.randint(20, 900)}", f"${rng.randint(10, 900)}"])
+    brands = {group: rng.choice(names) for group, names in V9_BRANDS_OF.items()}
+    cartons, cartons2 = sorted(rng.sample(range(12, 140), 2))
+    stems, stems2 = rng.sample([6, 10, 12, 20, 24, 50, 100], 2)
+    lang, lang2 = rng.sample(V9_LANGS, 2)
+    form, form2 = rng.sample(V9_FORMS, 2)
+    return dict(brands, amount=amount, cartons=str(cartons), cartons2=str(cartons2), truck=rng.choice(V9_TRUCKS),
+                bhk=rng.choice(["1 BHK", "2 BHK", "3 BHK", "studio", "4-bedroom villa"]), days=str(rng.randint(3, 60)),
+                karat=rng.choice(["22K", "18K", "24K", "21K"]), when=rng.choice(V9_WHEN), lens=rng.choice(V9_LENSES),
+                rx=f"SPH {rng.choice('-+')}{rng.randint(0, 6)}.{rng.choice(['00', '25', '50', '75'])} CYL -{rng.randint(0, 2)}.{rng.choice(['25', '50', '75'])}",
+                frame=rng.choice(V9_FRAMES), unit=f"{rng.choice('ABCDEF')}-{rng.randint(100, 450)}",
+                unitsize=rng.choice(["5x5 ft", "5x10 ft", "10x10 ft", "10x20 ft", "25 sq ft", "50 sq ft"]), hours=rng.choice(V9_HOURS),
+                clock=rng.choice(V9_CLOCK), slot=rng.choice(["6-8 am", "7-9 am", "8-10 am", "morning"]), result=rng.choice(V9_RESULTS),
+                test=rng.choice(V9_TESTS), stems=str(stems), stems2=str(stems2), community=rng.choice(V9_COMMUNITIES),
+                agerange=f"{rng.randint(24, 30)}-{rng.randint(31, 40)}", words=f"{rng.randint(1, 9)},{rng.randint(0, 9)}00", lang=lang, lang2=lang2,
+                embassy=rng.choice(V9_EMBASSIES), format=rng.choice(["Word", "JPG", "a scan", "DOCX"]), form=form, form2=form2,
+                ay=rng.choice(["2023-24", "2024-25", "2025-26"]), vat=rng.choice(["VAT", "15% VAT", "18% GST", "the 5% VAT"]),
+                edition=rng.choice(V9_EDITIONS), warranty=rng.choice(["90-day", "6-month", "1-year", "5-year"]), visits=str(rng.randint(2, 4)),
+                pet=rng.choice(V9_PETS), processing=rng.choice(["15 working days", "3-5 weeks", "48 hours", "10 days"]),
+                english=rng.choice(["IELTS", "PTE", "TOEFL", "Duolingo"]), score=rng.choice(["6.5", "7.0", "79", "101", "58", "120"]),
+                flight=rng.choice(["SV 1021", "6E 2134", "AI 101", "BG 088", "RJ 182", "GF 5", "W3 104", "XY 215", "EK 512"]),
+                pct=str(rng.choice([5, 10, 15, 20, 25, 30, 40, 50])))
+
+
+V9_EMOJI = [" 📦", " 🚚", " 💍", " 👓", " 🗄️", " 🧪", " 💐", " 💑", " 📝", " 🧾", " 📰", " 🐜", " 🛂"]
+
+
+def _with_emoji_v9(text: str) -> str:
+    return text + V9_EMOJI[sum(map(ord, text)) % len(V9_EMOJI)]
+
+
+V9_SIGN_OFFS = [" pls revert", " kindly do the needful", " tnx", " abeg", " shukran", " fala"]
+
+
+def _with_sign_off_v9(text: str) -> str:
+    return text.rstrip("?.!") + V9_SIGN_OFFS[sum(map(ord, text)) % len(V9_SIGN_OFFS)]
+
+
+def _doubled_question_v9(text: str) -> str:
+    return text.rstrip("?.!") + "??" if text.endswith("?") else text
+
+
+CLEAN_V9 = CleanRecipe("v9", V9_FREE_CLEAN, V9_CLEAN_TEMPLATES, V9_CURRENCIES, V9_BRANDS, V9_PLACES, V9_PRODUCTS, V9_PAY,
+                       V9_STARTS, V9_MONTHS, ((0.09, str.lower), (0.13, str.upper), (0.2, _no_closing_punctuation),
+                                              (0.24, _exclaimed), (0.3, _with_emoji_v9), (0.35, _with_sign_off_v9),
+                                              (0.4, _doubled_question_v9)), extra=_extra_v9)
+
+
+def build_clean_v9(seed: int, n: int) -> list[dict]:
+    """Like ``build_clean_v8``: templates drawn until ``n`` distinct sentences are made, the draws in a fixed order."""
+    seen: set[str] = set()
+    rows = []
+    for row in build_clean_heldout(CLEAN_V9, seed, n * 3):
+        if row["text"] not in seen:
+            seen.add(row["text"])
+            rows.append(row)
+        if len(rows) == n:
+            return rows
+    raise RuntimeError(f"only {len(rows)} distinct clean sentences")
+
+
 def _write(name: str, rows: list[dict]) -> None:
     with (OUT / name).open("w", encoding="utf-8") as fh:
         for row in rows:
@@ -5779,7 +7048,7 @@ def main() -> None:
     (development data since round 4); ``--v4``: the round-4 held-out sets (development data since
     round 5); ``--v5``: the round-5 held-out sets (development data since round 6); ``--v6``: the
     round-6 held-out sets (development data since round 7); ``--v7``: the round-7 held-out sets;
-    default: the round-8 held-out sets."""
+    ``--v8``: the round-8 held-out sets; default: the round-9 held-out sets."""
     if os.environ.get("PYTHONHASHSEED") != "0":
         os.environ["PYTHONHASHSEED"] = "0"
         os.execv(sys.executable, [sys.executable, *sys.argv])
@@ -5808,9 +7077,12 @@ def main() -> None:
     elif "--v7" in sys.argv:
         _write("injected_heldout_v7.jsonl", build_injected_v7(250, 14851, hosts))
         _write("clean_heldout_v7.jsonl", build_clean_v7(15937, 1200))
-    else:
+    elif "--v8" in sys.argv:
         _write("injected_heldout_v8.jsonl", build_injected_v8(250, 16987, hosts))
         _write("clean_heldout_v8.jsonl", build_clean_v8(17909, 1200))
+    else:
+        _write("injected_heldout_v9.jsonl", build_injected_v9(250, 18973, hosts))
+        _write("clean_heldout_v9.jsonl", build_clean_v9(19991, 1200))
 
 
 if __name__ == "__main__":
