@@ -4816,13 +4816,15 @@ V8_PHONE = {
 V8_THAI_DIGITS = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
 
 
-def _phone_digits_v8(loc: str, rng: random.Random) -> tuple[str, str, str, str, bool]:
-    """(country code, trunk, area or mobile prefix, the rest, mobile?): a number valid in its numbering plan."""
+def _phone_digits_v8(loc: str, rng: random.Random, table: dict | None = None, tries: int = 300,
+                     mobile_share: float = 0.8) -> tuple[str, str, str, str, bool]:
+    """(country code, trunk, area or mobile prefix, the rest, mobile?): a number valid in its numbering plan
+    (``table``: V8_PHONE's shape — v9 draws from V9_PHONE with its own odds)."""
     import phonenumbers
 
-    cc, trunk, mobile, n_mobile, land = V8_PHONE[loc]
-    for _ in range(300):
-        is_mobile = rng.random() < 0.8
+    cc, trunk, mobile, n_mobile, land = (table or V8_PHONE)[loc]
+    for _ in range(tries):
+        is_mobile = rng.random() < mobile_share
         prefix, n = (rng.choice(mobile), n_mobile) if is_mobile else rng.choice(land)
         rest = _digits_v6(rng, n)
         if phonenumbers.is_valid_number(phonenumbers.parse(f"+{cc}{prefix}{rest}")):
@@ -6166,23 +6168,9 @@ V9_OWN_DIGITS = {"hi_IN": V7_DEVANAGARI_DIGITS, "mr_IN": V7_DEVANAGARI_DIGITS, "
                  "ar_PS": V7_ARABIC_DIGITS}
 
 
-def _phone_digits_v9(loc: str, rng: random.Random) -> tuple[str, str, str, str, bool]:
-    """(country code, trunk, area or mobile prefix, the rest, mobile?): a number valid in its numbering plan."""
-    import phonenumbers
-
-    cc, trunk, mobile, n_mobile, land = V9_PHONE[loc]
-    for _ in range(400):
-        is_mobile = rng.random() < 0.82
-        prefix, n = (rng.choice(mobile), n_mobile) if is_mobile else rng.choice(land)
-        rest = _digits_v6(rng, n)
-        if phonenumbers.is_valid_number(phonenumbers.parse(f"+{cc}{prefix}{rest}")):
-            return cc, trunk, prefix, rest, is_mobile
-    raise RuntimeError(loc)
-
-
 def _phone_v9(f, rng: random.Random) -> str:
     loc = f._locales[0]
-    cc, trunk, p, rest, mobile = _phone_digits_v9(loc, rng)
+    cc, trunk, p, rest, mobile = _phone_digits_v8(loc, rng, V9_PHONE, tries=400, mobile_share=0.82)
     full = p + rest
     if loc.endswith("_IN"):
         shapes = ([f"+91-{full[:5]}-{full[5:]}", f"{full[:5]}-{full[5:]}", f"91{full}", f"+91 {full}", f"{full[:4]} {full[4:7]} {full[7:]}",
