@@ -1069,6 +1069,10 @@ class TrainingSpec(CRDModel):
         "auto", description="few-label mode: the teacher is tuned on sentence pairs of the labelled rows (SetFit) "
         "instead of cross-entropy, and the students learn over the unlabelled rows weighted by its confidence; "
         "auto: when the median intent has at most 16 labelled training rows")
+    self_training_rounds: int = Field(
+        3, ge=0, le=5, description="few-label mode only: rounds in which the tuned teacher labels the unlabelled "
+        "rows, keeps those it gives at least 0.5 (at most 40 per intent in round 1, 40 x r in round r) and is "
+        "fine-tuned with cross-entropy on the labelled rows plus those; 0: none")
     patience: int = Field(3, ge=0, le=20,
                           description="validation checks (one every half epoch) without improvement before a phase "
                           "stops early; 0: every phase runs its epochs. Each phase keeps its best-checked weights")

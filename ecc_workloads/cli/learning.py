@@ -86,6 +86,9 @@ def distill(
                                   "sentence pairs of the labelled rows, SetFit; the students learn over the unlabelled "
                                   "rows weighted by its confidence); auto: when the median intent has at most "
                                   "16 labelled training rows"),
+    self_training_rounds: int = typer.Option(_TRAINING["self_training_rounds"], min=0, help="few-label mode: rounds "
+                                             "in which the teacher is fine-tuned on its own confident labels of the "
+                                             "unlabelled rows; 0: none"),
     patience: int = typer.Option(_TRAINING["patience"], min=0, help="validation checks (every half epoch) without "
                                  "improvement before a phase stops; 0: never early. Each phase keeps its best-checked "
                                  "weights"),
@@ -117,7 +120,8 @@ def distill(
         students=[dict(profile=name, blocks=blocks, int8=int8 or name in int8_profile,
                        prune_vocabulary=prune_vocab or name in prune_vocab_profile)
                   for name, blocks in profiles.items()],
-        training=dict(epochs=epochs, student_epochs=student_epochs, few_label=few_label, patience=patience,
+        training=dict(epochs=epochs, student_epochs=student_epochs, few_label=few_label,
+                      self_training_rounds=self_training_rounds, patience=patience,
                       learning_rate=learning_rate, head_learning_rate=head_learning_rate, batch_size=batch_size,
                       alpha=alpha, temperature=temperature, freeze_embeddings=freeze_embeddings,
                       max_length=max_length, seed=seed),

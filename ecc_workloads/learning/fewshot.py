@@ -12,6 +12,13 @@ negative pairs per row), then fits a classification head on the tuned embeddings
    (sentence-transformers' ``CosineSimilarityLoss``, on our modular encoder);
 2. :func:`fit_head` trains the full path's head on the tuned, fixed embeddings.
 
+3. :func:`self_train` (when unlabelled rows exist): the tuned teacher labels them, keeps the
+   rows it is surest of — at least ``min_confidence``, at most ``per_intent`` per intent in the
+   first round (``r × per_intent`` in round r), most confident first, so that no intent floods
+   the set — and is fine-tuned with cross-entropy on the labelled rows plus those (pseudo-labels,
+   Lee 2013; the per-class cap follows the class-balanced selection of UST, Mukherjee & Awadallah
+   2020). :func:`pseudo_labels` is the pure choice of rows.
+
 The distillation that follows (the students learning over unlabelled rows from this teacher,
 weighted by its confidence) is :mod:`ecc_workloads.learning.distill`'s, with
 ``TrainSettings.confidence_weighted`` (and ``min_confidence``).
@@ -25,13 +32,15 @@ from __future__ import annotations
 import random
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 from torch.nn import functional as F
 
-from ecc_workloads.learning.distill import (ProgressFn, encode_texts, label_indices, pad_batch, shuffled_batches,
+from ecc_workloads.learning.distill import (ProgressFn, TrainLog, TrainSettings, Validation, encode_texts, fine_tune_teacher,
+                                   label_indices, pad_batch, predict_proba, shuffled_batches,
                                    warmup_then_linear_decay)
 from ecc_workloads.learning.modular import TEACHER_PROFILE, ModularEncoder
 
@@ -53,6 +62,20 @@ class ContrastiveSettings(BaseModel):
     max_length: int = Field(64, ge=8)
     freeze_embeddings: bool = True
     seed: int = 0
+
+
+class SelfTrainingSettings(BaseModel):
+    """Rounds of pseudo-labelling after the pair-tuned teacher (chosen on Bitext's validation split
+    at k = 5 and 8: docs/benchmarks.md, "Few labels on Bitext"; the Job's count is
+    ``TrainingSpec.self_training_rounds``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rounds: int = Field(3, ge=0, le=5, description="rounds of pseudo-labelling; 0: none")
+    min_confidence: float = Field(0.5, ge=0, le=1, description="a row is kept when the teacher gives its intent at "
+                                  "least this probability")
+    per_intent: int = Field(40, ge=1, description="rows kept per intent in round 1 (r x this in round r), most "
+                            "confident first")
 
 
 def is_few_label(labels: Sequence[str | None], threshold: int = FEW_LABELS_PER_INTENT) -> bool:
@@ -178,3 +201,58 @@ def few_label_teacher(model: ModularEncoder, tokenizer, texts: Sequence[str], la
     report = contrastive_fine_tune(model, tokenizer, texts, labels, settings, progress)
     report.update(fit_head(model, tokenizer, texts, labels, settings))
     return report
+
+
+def pseudo_labels(confidence: Sequence[float], predicted: Sequence[str], min_confidence: float,
+                  per_intent: int) -> list[int]:
+    """Indices of the rows to keep as pseudo-labelled, most confident first: confidence at least
+    ``min_confidence`` and at most ``per_intent`` rows per predicted intent (ties: lower index first)."""
+    if len(confidence) != len(predicted):
+        raise ValueError(f"pseudo-labels: {len(confidence)} confidences and {len(predicted)} predictions")
+    taken: dict[str, int] = defaultdict(int)
+    kept = []
+    for i in sorted(range(len(confidence)), key=lambda i: (-confidence[i], i)):
+        if confidence[i] < min_confidence:
+            break
+        if taken[predicted[i]] < per_intent:
+            taken[predicted[i]] += 1
+            kept.append(i)
+    return kept
+
+
+def pseudo_labelled(model: ModularEncoder, tokenizer, unlabelled: Sequence[str], settings: SelfTrainingSettings,
+                    round_: int, max_length: int = 64) -> tuple[list[str], list[str]]:
+    """(texts, intents) of round ``round_``'s pseudo-labelled rows: the full path's predictions
+    on ``unlabelled``, chosen by :func:`pseudo_labels` with at most ``round_ × per_intent`` per intent."""
+    if not unlabelled:
+        return [], []
+    proba = predict_proba(model, tokenizer, unlabelled, TEACHER_PROFILE, max_length=max_length)
+    confidence, index = proba.max(-1)
+    predicted = [model.labels[i] for i in index.tolist()]
+    kept = pseudo_labels(confidence.tolist(), predicted, settings.min_confidence, round_ * settings.per_intent)
+    return [unlabelled[i] for i in kept], [predicted[i] for i in kept]
+
+
+@dataclass
+class SelfTrainingRound:
+    round: int
+    pseudo_labelled: int
+    log: TrainLog
+
+
+def self_train(model: ModularEncoder, tokenizer, texts: Sequence[str], labels: Sequence[str],
+               unlabelled: Sequence[str], settings: SelfTrainingSettings, training: TrainSettings,
+               validation: Validation | None = None,
+               progress_for: Callable[[int, int], ProgressFn] | None = None) -> list[SelfTrainingRound]:
+    """Every round of pseudo-labelling (see the module); stops early when no row is confident
+    enough. ``progress_for(round, rows)``: the progress callback of a round's fine-tuning."""
+    rounds = []
+    for r in range(1, settings.rounds + 1):
+        px, py = pseudo_labelled(model, tokenizer, unlabelled, settings, r, training.max_length)
+        if not px:
+            break
+        rows = len(texts) + len(px)
+        log = fine_tune_teacher(model, tokenizer, [*texts, *px], [*labels, *py], training,
+                                progress_for(r, rows) if progress_for else None, validation)
+        rounds.append(SelfTrainingRound(r, len(px), log))
+    return rounds

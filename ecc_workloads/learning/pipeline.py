@@ -20,6 +20,7 @@ from ecc_workloads.contracts import (
     JobReport,
     MergeBackJob,
     StoreLayout,
+    TrainingSpec,
 )
 from ecc_workloads.job_reports import report_target, write_failure, write_success
 
@@ -114,6 +115,27 @@ def _phase_figures(log, reporter) -> dict[str, float]:
     return out
 
 
+def _self_training(model, tokenizer, x, y, unlabelled: list[str], t: TrainingSpec, validation) -> dict[str, dict]:
+    """The few-label teacher's rounds of pseudo-labelling, a progress line each: phase name -> its figures."""
+    from ecc_workloads import progress
+    from ecc_workloads.learning import distill, fewshot
+
+    reporters: dict[int, progress.StepReporter] = {}
+
+    def reporter_for(r: int, rows: int) -> progress.StepReporter:
+        reporters[r] = progress.StepReporter(f"teacher-self-training-{r}", math.ceil(rows / t.batch_size))
+        return reporters[r]
+
+    settings = fewshot.SelfTrainingSettings(rounds=t.self_training_rounds)
+    rounds = fewshot.self_train(model, tokenizer, x, y, unlabelled, settings,
+                                distill.TrainSettings.from_spec(t, t.epochs), validation, reporter_for)
+    if len(rounds) < settings.rounds:
+        console.print(f"self-training: {len(rounds)} of {settings.rounds} rounds (no further unlabelled row reaches "
+                      f"confidence {settings.min_confidence})")
+    return {f"self_training_{r.round}": {"pseudo_labelled": float(r.pseudo_labelled),
+                                         **_phase_figures(r.log, reporters[r.round])} for r in rounds}
+
+
 def evaluate_slices(model, tokenizer, examples, profiles, max_length: int) -> dict[str, float]:
     """accuracy per ``profile@domain`` (and ``profile@all``) on examples with known labels."""
     from ecc_workloads.learning import distill
@@ -194,6 +216,7 @@ def run_distill(job: DistillJob) -> None:
             reporter.done(int(tuned["steps"]), int(tuned["steps"]), f"{tuned['pairs']} pairs")
             phases = {"teacher": {"pairs": float(tuned["pairs"]), "steps": float(tuned["steps"]),
                                   "seconds": tuned["seconds"]}}
+            phases.update(_self_training(model, tok, x, y, [e.text for e in unlabelled], t, validation))
         else:
             steps_per_epoch = math.ceil(len(x) / batch_size)
             reporter = progress.StepReporter("teacher", steps_per_epoch)

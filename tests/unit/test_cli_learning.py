@@ -218,6 +218,19 @@ def test_distill_in_few_label_mode_learns_over_the_unlabelled_rows(tmp_path):
     # the students' epoch covers the labelled and the unlabelled rows
     assert m["students_planned_steps"] == -(-(len(labelled) + len(parts["unlabelled"])) // 32)
     assert "few-label mode: 24 labelled rows over 4 intents" in res.output
+    # three rounds of self-training (the default): the teacher fine-tuned on the labelled rows and at most
+    # 40 x r a predicted intent of its confident labels of the unlabelled ones in round r
+    kept = [m[f"self_training_{r}_pseudo_labelled"] for r in (1, 2, 3)]
+    assert 0 < kept[0] <= kept[1] <= kept[2] <= len(parts["unlabelled"])
+    assert m["self_training_1_planned_steps"] == 3 * -(-(len(labelled) + kept[0]) // 32)
+    assert "self_training_4_pseudo_labelled" not in m and "teacher-self-training-3" in res.output
+    res = CliRunner().invoke(cli_learning.app, [
+        "distill", "--corpus", str(corpus), "--store", str(store_dir), "--namespace", "shop", "--teacher", "intent",
+        "--revision", "3", "--profile", "s0=0", "--base-model", "tiny", "--tiny-layers", "2", "--student-epochs", "1",
+        "--max-length", "32", "--self-training-rounds", "0"])
+    assert res.exit_code == 0, res.output
+    report = JobReport.model_validate_json((store_dir / StoreLayout.job_report("shop", "intent", "distill-3")).read_text())
+    assert report.metrics["few_label"] == 1 and not any(k.startswith("self_training") for k in report.metrics)
     res = CliRunner().invoke(cli_learning.app, ["distill", "--corpus", str(corpus), "--store", str(store_dir),
                                                 "--namespace", "shop", "--teacher", "intent", "--revision", "2",
                                                 "--few-label", "maybe", "--base-model", "tiny"])

@@ -56,6 +56,7 @@ def ctx(bench, tmp_path_factory):
         mode="smoke", teacher_epochs=1, student_epochs=1, separate_epochs=1, ks=[5], fewshot_steps=4,
         unlabelled_cap=40, unlabelled_epochs=1, drift_max_per_label=12, lora_epochs=1, latency_queries=4,
         latency_reps=2, latency_warmup=1, lr=1e-3, head_lr=5e-3, contrastive={"iterations": 2, "head_steps": 20},
+        self_training={"min_confidence": 0.0},
     )
     return bench.Context(
         tokenizer=modular.load_tokenizer(),
@@ -82,11 +83,16 @@ def test_scenarios_and_summary(bench, corpus, ctx, tmp_path):
     assert dist["baseline"]["chosen_c"] in bench.BASELINE_C_GRID and set(dist["baseline"]["val_by_c"]) == {str(c) for c in bench.BASELINE_C_GRID}
     assert dist["baseline"]["test"]["n"] == dist["split"]["test"] and 0.0 <= dist["baseline"]["test"]["accuracy"] <= 1.0
 
-    eff = bench.run_data_efficiency(ctx, parts["train"], parts["test"], ("s024", [0, 2, 4]))
+    eff = bench.run_data_efficiency(ctx, parts["train"], parts["val"], parts["test"], ("s024", [0, 2, 4]))
     assert eff["k"]["5"]["labelled_rows"] == 5 * len(INTENTS) and eff["k"]["5"]["unlabelled_rows"] == 40
     # few-label mode: 2 iterations x (a positive + a negative pair) per labelled row
     assert eff["k"]["5"]["few_label_tuning"]["pairs"] == 2 * 2 * 5 * len(INTENTS)
     assert eff["k"]["5"]["student_few_label"]["n"] == eff["k"]["5"]["teacher_few_label"]["n"] == eff["test_rows"]
+    # then the Job's rounds of self-training (3) on the teacher's labels of the 40 unlabelled rows
+    rounds = eff["k"]["5"]["self_training"]
+    assert [r["round"] for r in rounds] == [1, 2, 3]
+    assert all(0 < r["pseudo_labelled"] <= 40 and r["steps"] > 0 and r["best_step"] is not None for r in rounds)
+    assert eff["k"]["5"]["teacher_pairs"]["n"] == eff["test_rows"]
 
     # the cost of scrubbing: the teacher twice, each variant scored on its own test rows
     raw = [ex.model_copy(update={"text": ex.text.replace("{{ORDER_ID}}", "12345678")}) for ex in parts["test"]]
