@@ -202,7 +202,10 @@ def test_kill_9_during_model_swaps_loses_nothing_acknowledged(published, tmp_pat
         agent = _agent(state, Store(store_root, down=True), module_cache_max_bytes=cache_cap)
         try:
             assert not list(state.rglob("*.tmp")), "temp files of the killed writes are cleaned up on start"
-            assert agent.restore(), f"round {round_no}: nothing restored ({agent.notes})"
+            if not agent.restore():
+                # killed before any swap was acknowledged (a slow machine): no model was ever promised
+                assert swaps_seen == 0, f"round {round_no}: nothing restored ({agent.notes}) after {swaps_seen} swaps"
+                continue
             rev = _assert_whole_model(agent, published)
             restored_revisions.append(rev)
             spooled = {AgentReport.model_validate_json(it.read()).seq
