@@ -1,4 +1,4 @@
-"""Few labels: contrastive sentence-pair fine-tuning of the encoder, then its head (SetFit).
+"""Few labels: contrastive sentence-pair fine-tuning of the encoder, then its head (SetFit), then self-training.
 
 With a handful of labelled rows per intent, cross-entropy fine-tuning of a whole encoder
 overfits and moves the sentence space little. SetFit (Tunstall et al., 2022) fine-tunes the
@@ -10,8 +10,7 @@ negative pairs per row), then fits a classification head on the tuned embeddings
    rows); :func:`contrastive_fine_tune` trains the embedding path of ``model``'s full path
    with the mean squared error between the pair's cosine similarity and its target
    (sentence-transformers' ``CosineSimilarityLoss``, on our modular encoder);
-2. :func:`fit_head` trains the full path's head on the tuned, fixed embeddings.
-
+2. :func:`fit_head` trains the full path's head on the tuned, fixed embeddings;
 3. :func:`self_train` (when unlabelled rows exist): the tuned teacher labels them, keeps the
    rows it is surest of — at least ``min_confidence``, at most ``per_intent`` per intent in the
    first round (``r × per_intent`` in round r), most confident first, so that no intent floods
