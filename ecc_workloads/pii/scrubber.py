@@ -454,14 +454,6 @@ def _id_kind(text: str, start: int, token: str) -> PiiType:
     return PiiType.ID_NUMBER
 
 
-_AMOUNT_AFTER_RE = re.compile(
-    r"\s*(?:%|(?:dollars?|euros?|pounds?|bucks|cents?|pence|percent|francs?|kronor|kroner|krona|krone|kr|"
-    r"złoty|zloty|zł|zl|yen|yuan|rupees?|pesos?|rand|reais|real|lira|liras|forint|koruna|baht|won|dong|"
-    r"shillings?|naira|riyals?|dirhams?|lei|leu|usd|eur|gbp|chf|sek|nok|dkk|pln|czk|huf|aud|cad|nzd|jpy|"
-    r"cny|inr|mxn|brl|zar|try|sgd|hkd|aed|ron|isk|krw|php|thb)(?![\w]))", re.IGNORECASE
-)
-
-
 # ISO 4217 alphabetic codes of the currencies in use, matched after or before a number in upper case
 # only ("147 GEL", "AED 551"); those that are English words too (ALL, BOB, CUP, MOP, PEN, SOS, TOP) are
 # left out: "CALL 0412 345 678 ALL DAY" ends in no currency
@@ -473,14 +465,19 @@ _ISO_4217 = (
     "RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SRD SSP STN SVC SYP SZL THB TJS TMT TND TRY TTD TWD TZS UAH UGX "
     "USD UYU UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWL"
 ).split()
-_CURRENCY_CODE_AFTER_RE = re.compile(rf"\s*(?:{'|'.join(_ISO_4217)})(?![\w])")
-_CURRENCY_CODE_BEFORE_RE = re.compile(rf"(?<![\w])(?:{'|'.join(_ISO_4217)})[ \t]?$")
-# currency words and signs of the sets' locales that _AMOUNT_AFTER_RE lacks ("260 лв.", "428,000 rials")
-_MORE_CURRENCY_AFTER_RE = re.compile(
-    r"\s*(?:лв|лева|лев|руб|рублей|рубля|₽|грн|гривень|₴|₸|₾|₼|₺|₹|₩|₫|₱|₪|₦|₵|₭|៛|rials?|riyal|dinars?|dirham|"
+# after a number: a percent sign, a currency's name or sign in any case ("350 dollars", "260 лв.",
+# "428,000 rials"), or an ISO code in capitals
+_AMOUNT_AFTER_RE = re.compile(
+    r"\s*(?:%|(?:dollars?|euros?|pounds?|bucks|cents?|pence|percent|francs?|kronor|kroner|krona|krone|kr|"
+    r"złoty|zloty|zł|zl|yen|yuan|rupees?|pesos?|rand|reais|real|lira|liras|forint|koruna|baht|won|dong|"
+    r"shillings?|naira|riyals?|dirhams?|lei|leu|usd|eur|gbp|chf|sek|nok|dkk|pln|czk|huf|aud|cad|nzd|jpy|"
+    r"cny|inr|mxn|brl|zar|try|sgd|hkd|aed|ron|isk|krw|php|thb|"
+    r"лв|лева|лев|руб|рублей|рубля|₽|грн|гривень|₴|₸|₾|₼|₺|₹|₩|₫|₱|₪|₦|₵|₭|៛|rials?|riyal|dinars?|dirham|"
     r"kuna|lari|dram|manat|tenge|hryvnias?|rubles?|roubles?|rupiah|ringgit|taka|kyat|birr|cedis?|kwacha|"
     r"lempiras?|quetzales|quetzals?|soles|bolivianos?|guaran[ií]es|colones|córdobas?|cordobas?|leva|lek|denars?|"
-    r"kč|ft|zł|kn|din|дин|ден|сом|сум)(?![\w])", re.IGNORECASE)
+    rf"kč|ft|kn|din|дин|ден|сом|сум|(?-i:{'|'.join(_ISO_4217)}))(?![\w]))", re.IGNORECASE
+)
+_CURRENCY_CODE_BEFORE_RE = re.compile(rf"(?<![\w])(?:{'|'.join(_ISO_4217)})[ \t]?$")
 # "715,000 rials", "1.250.000 VND": the thousands groups of an amount before its currency
 _THOUSANDS_RE = re.compile(r"(?:[.,\u202f\u00a0 ]\d{3})+(?:[.,]\d{1,2})?")
 
@@ -494,11 +491,7 @@ def _is_amount(text: str, start: int, end: int) -> bool:
     if _CURRENCY_CODE_BEFORE_RE.search(text, max(0, start - 4), start):
         return True
     groups = _THOUSANDS_RE.match(text, end)
-    for at in (end, groups.end()) if groups else (end,):
-        if _AMOUNT_AFTER_RE.match(text, at) or _CURRENCY_CODE_AFTER_RE.match(text, at) or _MORE_CURRENCY_AFTER_RE.match(
-                text, at):
-            return True
-    return False
+    return any(_AMOUNT_AFTER_RE.match(text, at) for at in ((end, groups.end()) if groups else (end,)))
 
 
 _PHONE_EXT_RE = re.compile(r"\s*(?:x|ext\.?|extension|#)\s*\d{1,6}(?![\w])", re.IGNORECASE)
